@@ -1,0 +1,193 @@
+// Azure resources for the Guest Invite bot:
+//   - a user-assigned managed identity (Graph access when no client secret is configured),
+//   - a Linux App Service plan and web app on Node 22 that hosts the bot,
+//   - an Azure Bot registration (single tenant) with the Microsoft Teams channel.
+// Deployed by the arm/deploy action of teamsapp.yml with azure.parameters.json.
+
+@maxLength(14)
+@minLength(3)
+@description('Prefix of every resource name.')
+param resourceBaseName string = 'guestinv'
+
+@maxLength(12)
+@description('Suffix that makes resource names globally unique; derived from the resource group when empty.')
+param resourceSuffix string = ''
+
+@description('Client (application) id of the bot\'s Microsoft Entra app registration.')
+param botAadAppClientId string
+
+@secure()
+@description('Client secret of the bot\'s app registration.')
+param botAadAppClientSecret string
+
+@description('Tenant of the bot\'s single-tenant app registration; the deployment\'s tenant when empty.')
+param botTenantId string = ''
+
+@maxLength(42)
+param botDisplayName string = 'Guest Invite'
+
+@description('App Service plan SKU. Basic (B1) or higher: the bot needs Always On.')
+param webAppSku string = 'B1'
+
+param location string = resourceGroup().location
+
+@allowed([
+  'live'
+  'simulator'
+])
+param graphMode string = 'live'
+
+@description('Tenant the bot manages through Microsoft Graph; the bot\'s tenant when empty.')
+param graphTenantId string = ''
+
+@description('App registration used for Graph with graphClientSecret; the managed identity is used when the secret is empty.')
+param graphClientId string = ''
+
+@secure()
+param graphClientSecret string = ''
+
+@description('Where guests land after redeeming an invitation.')
+param inviteRedirectUrlDefault string = ''
+
+var suffix = empty(resourceSuffix) ? take(uniqueString(resourceGroup().id), 6) : resourceSuffix
+var baseName = toLower('${resourceBaseName}${suffix}')
+var appTenantId = empty(botTenantId) ? tenant().tenantId : botTenantId
+var useClientSecret = !empty(graphClientSecret)
+var port = '8080'
+var redirectUrl = empty(inviteRedirectUrlDefault) ? 'https://myapps.microsoft.com' : inviteRedirectUrlDefault
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: '${baseName}-id'
+  location: location
+}
+
+resource serverfarm 'Microsoft.Web/serverfarms@2022-09-01' = {
+  name: '${baseName}-plan'
+  location: location
+  kind: 'linux'
+  sku: {
+    name: webAppSku
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+var commonSettings = [
+  {
+    name: 'SCM_DO_BUILD_DURING_DEPLOYMENT'
+    value: 'true'
+  }
+  {
+    name: 'PORT'
+    value: port
+  }
+  {
+    name: 'WEBSITES_PORT'
+    value: port
+  }
+  {
+    name: 'MicrosoftAppId'
+    value: botAadAppClientId
+  }
+  {
+    name: 'MicrosoftAppPassword'
+    value: botAadAppClientSecret
+  }
+  {
+    name: 'MicrosoftAppType'
+    value: 'SingleTenant'
+  }
+  {
+    name: 'MicrosoftAppTenantId'
+    value: appTenantId
+  }
+  {
+    name: 'GRAPH_MODE'
+    value: graphMode
+  }
+  {
+    name: 'GRAPH_TENANT_ID'
+    value: empty(graphTenantId) ? appTenantId : graphTenantId
+  }
+  {
+    name: 'GRAPH_CLIENT_ID'
+    value: useClientSecret ? graphClientId : identity.properties.clientId
+  }
+  {
+    name: 'AZURE_CLIENT_ID'
+    value: identity.properties.clientId
+  }
+  {
+    name: 'STORE_PATH'
+    value: '/home/data/bot.sqlite'
+  }
+  {
+    name: 'INVITE_REDIRECT_URL_DEFAULT'
+    value: redirectUrl
+  }
+]
+
+var secretSettings = useClientSecret ? [
+  {
+    name: 'GRAPH_CLIENT_SECRET'
+    value: graphClientSecret
+  }
+] : []
+
+resource webApp 'Microsoft.Web/sites@2022-09-01' = {
+  name: baseName
+  location: location
+  kind: 'app,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
+  }
+  properties: {
+    serverFarmId: serverfarm.id
+    httpsOnly: true
+    siteConfig: {
+      linuxFxVersion: 'NODE|22-lts'
+      appCommandLine: 'node dist/src/index.js'
+      alwaysOn: true
+      ftpsState: 'Disabled'
+      minTlsVersion: '1.2'
+      http20Enabled: true
+      appSettings: concat(commonSettings, secretSettings)
+    }
+  }
+}
+
+resource botService 'Microsoft.BotService/botServices@2022-09-15' = {
+  name: baseName
+  location: 'global'
+  kind: 'azurebot'
+  sku: {
+    name: 'F0'
+  }
+  properties: {
+    displayName: botDisplayName
+    endpoint: 'https://${webApp.properties.defaultHostName}/api/messages'
+    msaAppId: botAadAppClientId
+    msaAppTenantId: appTenantId
+    msaAppType: 'SingleTenant'
+  }
+}
+
+resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = {
+  parent: botService
+  name: 'MsTeamsChannel'
+  location: 'global'
+  properties: {
+    channelName: 'MsTeamsChannel'
+  }
+}
+
+// Outputs are written to env/.env.<environment> by the arm/deploy action.
+output BOT_AZURE_APP_SERVICE_RESOURCE_ID string = webApp.id
+output BOT_DOMAIN string = webApp.properties.defaultHostName
+output BOT_ENDPOINT string = 'https://${webApp.properties.defaultHostName}'
+output BOT_MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId
+output BOT_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.properties.principalId

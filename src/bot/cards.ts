@@ -1,0 +1,71 @@
+/** The one card renderer: cards/*.json templates expanded with adaptivecards-templating. */
+import { Template } from 'adaptivecards-templating';
+import { CardFactory, type Attachment } from 'botbuilder';
+import inviteApp from '../../cards/invite-app.json';
+import inviteGroup from '../../cards/invite-group.json';
+import inviteDetails from '../../cards/invite-details.json';
+import inviteConfirm from '../../cards/invite-confirm.json';
+import outcome from '../../cards/outcome.json';
+import help from '../../cards/help.json';
+
+export interface Fact {
+  label: string;
+  value: string;
+}
+
+export interface CardData {
+  'invite-app': {
+    flowId: string;
+    apps: Array<{ id: string; displayName: string }>;
+    blocked: Array<{ appName: string; groupName: string; reason: string }>;
+  };
+  'invite-group': { flowId: string; appName: string; groups: Array<{ id: string; displayName: string }> };
+  'invite-details': { flowId: string; appName: string; groupName: string; email: string; message: string; error: string };
+  'invite-confirm': { flowId: string; facts: Fact[] };
+  outcome: { title: string; color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent'; text: string; facts: Fact[]; note: string };
+  help: { commands: Array<{ name: string; description: string }> };
+}
+
+export type CardName = keyof CardData;
+
+const templates: Record<CardName, object> = {
+  'invite-app': inviteApp,
+  'invite-group': inviteGroup,
+  'invite-details': inviteDetails,
+  'invite-confirm': inviteConfirm,
+  outcome,
+  help,
+};
+
+const compiled = new Map<CardName, Template>();
+
+/** Removes control characters and characters that reorder or hide text from strings shown in a card. */
+export function displayText(value: string, maxLength = 1000): string {
+  const cleaned = value
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+  return cleaned.length > maxLength ? `${cleaned.slice(0, maxLength - 1)}…` : cleaned;
+}
+
+function clean(value: unknown): unknown {
+  if (typeof value === 'string') return displayText(value);
+  if (Array.isArray(value)) return value.map(clean);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, clean(v)]));
+  }
+  return value;
+}
+
+/** The expanded card JSON (user text is only ever bound to TextRun, Input values and choice titles: never markdown). */
+export function renderCardJson<K extends CardName>(name: K, data: CardData[K]): Record<string, unknown> {
+  let template = compiled.get(name);
+  if (!template) {
+    template = new Template(templates[name]);
+    compiled.set(name, template);
+  }
+  return template.expand({ $root: clean(data) }) as Record<string, unknown>;
+}
+
+export function renderCard<K extends CardName>(name: K, data: CardData[K]): Attachment {
+  return CardFactory.adaptiveCard(renderCardJson(name, data));
+}

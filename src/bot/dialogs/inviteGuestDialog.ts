@@ -1,0 +1,256 @@
+/** The invite-guest conversation: app → group (when several) → email and message → confirmation → outcome. */
+import { randomUUID } from 'node:crypto';
+import { MessageFactory, type TurnContext } from 'botbuilder';
+import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
+import type { Logger } from '../../logging';
+import type { InviteGuestService, InviteOutcome } from '../../domain/inviteGuest';
+import { describeBlocker, type AppChoice } from '../../domain/model';
+import { CardPrompt, type CardSubmit, type CardPromptValidations } from '../cardPrompt';
+import { renderCard, type CardData, type Fact } from '../cards';
+import { actorFrom } from '../identity';
+
+export const INVITE_GUEST_DIALOG = 'inviteGuest';
+const FLOW = 'inviteGuest.flow';
+const CHOICE_PROMPT = 'inviteGuest.choice';
+const DETAILS_PROMPT = 'inviteGuest.details';
+const CANCEL = 'invite.cancel';
+
+interface FlowState {
+  flowId: string;
+  offered: AppChoice[];
+  appId?: string;
+  groupId?: string;
+  email?: string;
+  message?: string | null;
+}
+
+type DetailsForm = Pick<CardData['invite-details'], 'flowId' | 'appName' | 'groupName'>;
+
+function flow(step: WaterfallStepContext): FlowState {
+  return step.values as FlowState;
+}
+
+function text(value: unknown, max: number): string {
+  return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+function shortBlocker(blocker: string): string {
+  return blocker === 'dynamic' ? 'dynamic membership' : blocker === 'synced' ? 'synced from on-premises AD' : 'mail-enabled';
+}
+
+export class InviteGuestDialog extends ComponentDialog {
+  constructor(
+    private readonly service: InviteGuestService,
+    private readonly logger: Logger,
+  ) {
+    super(INVITE_GUEST_DIALOG);
+    this.addDialog(new CardPrompt(CHOICE_PROMPT));
+    this.addDialog(new CardPrompt(DETAILS_PROMPT, (pc) => this.validateDetails(pc)));
+    this.addDialog(
+      new WaterfallDialog(FLOW, [
+        (step) => this.chooseApp(step),
+        (step) => this.chooseGroup(step),
+        (step) => this.askDetails(step),
+        (step) => this.confirm(step),
+        (step) => this.act(step),
+      ]),
+    );
+    this.initialDialogId = FLOW;
+  }
+
+  private prompt(step: WaterfallStepContext, id: string, verbs: string[], card: ReturnType<typeof renderCard>, extra: object = {}): Promise<DialogTurnResult> {
+    const validations: CardPromptValidations = { ...extra, flowId: flow(step).flowId, verbs: [...verbs, CANCEL] };
+    return step.prompt(id, { prompt: MessageFactory.attachment(card), validations });
+  }
+
+  private async chooseApp(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const actor = actorFrom(step.context);
+    if (!actor) {
+      await step.context.sendActivity('I can only invite guests for a signed-in Microsoft Entra user in Microsoft Teams.');
+      return step.endDialog();
+    }
+    await step.context.sendActivity({ type: 'typing' });
+    const shareable = await this.service.findShareableApps(actor);
+    const state = flow(step);
+    state.flowId = randomUUID();
+    state.offered = shareable.apps;
+    if (shareable.apps.length === 0) {
+      const lines = ['You do not own a group that gives guests access to an app, so there is nothing you can share yet.'];
+      for (const b of shareable.blocked) lines.push(`• ${describeBlocker(b.blockers[0], b.groupName, b.appName)}`);
+      lines.push('To get access for a guest, ask an owner of the app’s access group, or an admin to make you an owner of one.');
+      await step.context.sendActivity(MessageFactory.attachment(outcomeCard({ title: 'Nothing to share yet', color: 'Warning', text: lines.join('\n\n') })));
+      return step.endDialog();
+    }
+    const data: CardData['invite-app'] = {
+      flowId: state.flowId,
+      apps: shareable.apps.map((a) => ({ id: a.id, displayName: a.displayName })),
+      blocked: shareable.blocked.map((b) => ({ appName: b.appName, groupName: b.groupName, reason: b.blockers.map(shortBlocker).join(', ') })),
+    };
+    return this.prompt(step, CHOICE_PROMPT, ['invite.app'], renderCard('invite-app', data));
+  }
+
+  private async chooseGroup(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const submit = step.result as CardSubmit;
+    if (submit.verb === CANCEL) return this.cancelled(step, submit);
+    const state = flow(step);
+    const app = state.offered.find((a) => a.id === submit.data.appId);
+    if (!app) return this.forged(step, { appId: text(submit.data.appId, 100) });
+    state.appId = app.id;
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Invite a guest', facts: [{ label: 'App', value: app.displayName }] }));
+    if (app.groups.length === 1) return step.next(app.groups[0].id);
+    return this.prompt(step, CHOICE_PROMPT, ['invite.group'], renderCard('invite-group', { flowId: state.flowId, appName: app.displayName, groups: app.groups }));
+  }
+
+  private async askDetails(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const state = flow(step);
+    const app = state.offered.find((a) => a.id === state.appId)!;
+    let groupId: unknown = step.result;
+    if (typeof step.result !== 'string') {
+      const submit = step.result as CardSubmit;
+      if (submit.verb === CANCEL) return this.cancelled(step, submit);
+      groupId = submit.data.groupId;
+      const chosen = app.groups.find((g) => g.id === groupId);
+      if (chosen) {
+        await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Invite a guest', facts: [{ label: 'App', value: app.displayName }, { label: 'Group', value: chosen.displayName }] }));
+      }
+    }
+    const group = app.groups.find((g) => g.id === groupId);
+    if (!group) return this.forged(step, { appId: app.id, groupId: text(groupId, 100) });
+    state.groupId = group.id;
+    const form: DetailsForm = { flowId: state.flowId, appName: app.displayName, groupName: group.displayName };
+    return this.prompt(step, DETAILS_PROMPT, ['invite.details'], renderCard('invite-details', { ...form, email: '', message: '', error: '' }), { form });
+  }
+
+  /** Checks the address and message on the server; on a problem the card comes back with the reason and the typed values. */
+  private async validateDetails(pc: PromptValidatorContext<CardSubmit>): Promise<boolean> {
+    const submit = pc.recognized.value;
+    if (!pc.recognized.succeeded || !submit) return false;
+    if (submit.verb === CANCEL) return true;
+    const rawEmail = text(submit.data.email, 1000);
+    const rawMessage = text(submit.data.message, 5000);
+    const problems: string[] = [];
+    const message = this.service.checkWelcomeMessage(rawMessage);
+    if (!message.ok) problems.push(message.message);
+    let email = rawEmail.trim();
+    try {
+      const check = await this.service.checkGuestEmail(rawEmail);
+      if (check.ok) email = check.address;
+      else problems.push(check.message);
+    } catch (err) {
+      // The confirmation re-checks the address against the directory; do not block the form on a lookup failure.
+      this.logger.warn('invite.emailCheck.unavailable', { error: err });
+    }
+    if (problems.length > 0) {
+      const { form } = pc.options.validations as { form: DetailsForm };
+      const card = renderCard('invite-details', { ...form, email: rawEmail.slice(0, 254), message: rawMessage.slice(0, 1000), error: problems.join(' ') });
+      pc.options.retryPrompt = MessageFactory.attachment(card);
+      return false;
+    }
+    submit.data.email = email;
+    submit.data.message = message.ok ? message.message : null;
+    return true;
+  }
+
+  private async confirm(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const submit = step.result as CardSubmit;
+    if (submit.verb === CANCEL) return this.cancelled(step, submit);
+    const state = flow(step);
+    state.email = String(submit.data.email);
+    state.message = typeof submit.data.message === 'string' ? submit.data.message : null;
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Invite a guest', facts: this.facts(state).slice(0, 3) }));
+    return this.prompt(step, CHOICE_PROMPT, ['invite.confirm'], renderCard('invite-confirm', { flowId: state.flowId, facts: this.facts(state) }));
+  }
+
+  private facts(state: FlowState): Fact[] {
+    const app = state.offered.find((a) => a.id === state.appId)!;
+    const group = app.groups.find((g) => g.id === state.groupId)!;
+    return [
+      { label: 'App', value: app.displayName },
+      { label: 'Group', value: group.displayName },
+      { label: 'Guest email', value: state.email ?? '' },
+      { label: 'Welcome message', value: state.message ?? '(none)' },
+    ];
+  }
+
+  private async act(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const submit = step.result as CardSubmit;
+    if (submit.verb === CANCEL) return this.cancelled(step, submit);
+    const state = flow(step);
+    const actor = actorFrom(step.context)!;
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Sending the invitation…', facts: this.facts(state) }));
+    const outcome = await this.service.invite({
+      operationId: `invite:${state.flowId}`,
+      actor,
+      appId: state.appId!,
+      groupId: state.groupId!,
+      email: state.email!,
+      message: state.message ?? null,
+      offered: state.offered.map((a) => ({ appId: a.id, groupIds: a.groups.map((g) => g.id) })),
+      activityId: step.context.activity.id,
+    });
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeToCard(outcome), true);
+    return step.endDialog(outcome.kind);
+  }
+
+  private async cancelled(step: WaterfallStepContext, submit: CardSubmit): Promise<DialogTurnResult> {
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Invitation cancelled', text: 'Cancelled. Nothing was changed.' }), true);
+    return step.endDialog('cancelled');
+  }
+
+  private async forged(step: WaterfallStepContext, detail: { appId?: string; groupId?: string }): Promise<DialogTurnResult> {
+    const actor = actorFrom(step.context);
+    if (actor) await this.service.recordForgedChoice(actor, { ...detail, activityId: step.context.activity.id });
+    await step.context.sendActivity('That choice was not offered to you, so I stopped and changed nothing. Start again with **invite guest**.');
+    return step.endDialog('refused');
+  }
+
+  /** Updates a card in place; when the channel cannot (or there is no id) and `orSend` is set, sends it as a new message. */
+  private async replaceCard(context: TurnContext, activityId: string | null, card: ReturnType<typeof renderCard>, orSend = false): Promise<void> {
+    if (activityId) {
+      try {
+        await context.updateActivity({ type: 'message', id: activityId, attachments: [card] });
+        return;
+      } catch (err) {
+        this.logger.warn('card.update.failed', { cardActivityId: activityId, error: err });
+      }
+    }
+    if (orSend) await context.sendActivity(MessageFactory.attachment(card));
+  }
+}
+
+export function outcomeCard(data: Partial<CardData['outcome']> & { title: string }): ReturnType<typeof renderCard> {
+  return renderCard('outcome', { color: 'Default', text: '', facts: [], note: '', ...data });
+}
+
+function redemptionText(state: string): string {
+  if (state === 'Accepted') return 'accepted (the guest has signed in before)';
+  if (state === 'PendingAcceptance') return 'pending: the guest has not accepted the invitation yet';
+  if (state === 'Member') return 'a member of your organization';
+  return state;
+}
+
+export function outcomeToCard(outcome: InviteOutcome): ReturnType<typeof renderCard> {
+  switch (outcome.kind) {
+    case 'done': {
+      const facts: Fact[] = [
+        { label: 'App', value: outcome.app.displayName },
+        { label: 'Group', value: outcome.group.displayName },
+        { label: 'Guest', value: outcome.guest.email },
+        { label: 'Invitation', value: redemptionText(outcome.guest.redemption) },
+      ];
+      if (!outcome.added) {
+        return outcomeCard({ title: 'Already a member', color: 'Accent', text: `${outcome.guest.email} is already a member of ${outcome.group.displayName}, so nothing needed to change.`, facts });
+      }
+      const text = outcome.invited
+        ? `${outcome.guest.email} was invited and added to ${outcome.group.displayName}. Microsoft sends them an invitation email; once they accept it they can open ${outcome.app.displayName}.`
+        : `${outcome.guest.email} was already a guest of your organization, so no new invitation was needed: they were added to ${outcome.group.displayName} and can open ${outcome.app.displayName}.`;
+      return outcomeCard({ title: 'Guest invited', color: 'Good', text, facts });
+    }
+    case 'refused':
+      return outcomeCard({ title: 'Not invited', color: 'Attention', text: outcome.message });
+    case 'failed':
+      return outcomeCard({ title: 'Invitation not finished', color: 'Attention', text: outcome.message, note: `Reference: ${outcome.reference}` });
+    case 'inProgress':
+      return outcomeCard({ title: 'Sending the invitation…', text: outcome.message });
+  }
+}

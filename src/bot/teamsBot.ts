@@ -1,0 +1,84 @@
+/** Teams activity handling: remembers conversation references, de-duplicates re-sent activities, runs the dialogs. */
+import {
+  MessageFactory,
+  TeamsActivityHandler,
+  TurnContext,
+  type ConversationState,
+  type StatePropertyAccessor,
+} from 'botbuilder';
+import type { DialogState } from 'botbuilder-dialogs';
+import type { Logger } from '../logging';
+import { ConflictError, type JsonObject, type Store } from '../store/store';
+import { helpCard, type MainDialog } from './dialogs/mainDialog';
+import { actorFrom } from './identity';
+
+export interface TeamsBotOptions {
+  conversationState: ConversationState;
+  mainDialog: MainDialog;
+  store: Store;
+  logger: Logger;
+  clock?: () => Date;
+}
+
+export class TeamsBot extends TeamsActivityHandler {
+  private readonly dialogState: StatePropertyAccessor<DialogState>;
+  private readonly clock: () => Date;
+
+  constructor(private readonly options: TeamsBotOptions) {
+    super();
+    this.clock = options.clock ?? (() => new Date());
+    this.dialogState = options.conversationState.createProperty<DialogState>('dialogState');
+
+    this.onMessage(async (context, next) => {
+      if (await this.isRepeat(context)) return;
+      await this.remember(context);
+      TurnContext.removeRecipientMention(context.activity);
+      await options.mainDialog.run(context, this.dialogState);
+      await next();
+    });
+
+    this.onInstallationUpdateAdd(async (context, next) => {
+      await this.remember(context);
+      await context.sendActivity(MessageFactory.attachment(helpCard()));
+      await next();
+    });
+
+    this.onMembersAdded(async (context, next) => {
+      await this.remember(context);
+      const botId = context.activity.recipient?.id;
+      const botAdded = (context.activity.membersAdded ?? []).some((m) => m.id === botId);
+      if (botAdded && context.activity.conversation?.conversationType === 'personal') {
+        await context.sendActivity(MessageFactory.attachment(helpCard()));
+      }
+      await next();
+    });
+  }
+
+  override async run(context: TurnContext): Promise<void> {
+    await super.run(context);
+    await this.options.conversationState.saveChanges(context, false);
+  }
+
+  /** Teams re-sends an activity when a turn is slow: handle each activity id once. */
+  private async isRepeat(context: TurnContext): Promise<boolean> {
+    const id = context.activity.id;
+    if (!id) return false;
+    const key = `activity/${context.activity.conversation?.id ?? ''}/${id}`;
+    try {
+      await this.options.store.state.write(key, { at: this.clock().toISOString() }, null);
+      return false;
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      this.options.logger.info('activity.duplicate', { activityId: id });
+      return true;
+    }
+  }
+
+  /** Keeps the latest conversation reference per user, for proactive messages. */
+  private async remember(context: TurnContext): Promise<void> {
+    const actor = actorFrom(context);
+    if (!actor || context.activity.conversation?.conversationType !== 'personal') return;
+    const reference = TurnContext.getConversationReference(context.activity);
+    await this.options.store.conversations.upsert(actor.tenantId, actor.userId, JSON.parse(JSON.stringify(reference)) as JsonObject, this.clock());
+  }
+}

@@ -1,0 +1,138 @@
+/** Typed settings, read and validated in one place at start-up. */
+import path from 'node:path';
+import type { LogLevel } from './logging';
+
+export type GraphSettings =
+  | { mode: 'embedded'; tenantFile: string | null; token: string }
+  | { mode: 'simulator'; baseUrl: string; token: string }
+  | {
+      mode: 'live';
+      baseUrl: string;
+      tenantId: string;
+      clientId: string | null;
+      clientSecret: string | null;
+    };
+
+export interface BotAuthSettings {
+  appId: string;
+  appPassword: string;
+  appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+  appTenantId: string;
+}
+
+export interface Settings {
+  port: number;
+  host: string;
+  /** null: no bot credentials, anonymous local use (loopback only). */
+  botAuth: BotAuthSettings | null;
+  graph: GraphSettings;
+  storePath: string;
+  defaultRedirectUrl: string;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Configuration error: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new ConfigError(name, `must be a port number (0-65535), got '${raw}'`);
+  }
+  return value;
+}
+
+function httpUrl(env: Env, name: string, fallback?: string): string {
+  const raw = read(env, name) ?? fallback;
+  if (raw === undefined) throw new ConfigError(name, 'is required');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute URL, got '${raw}'`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(name, `must be an http(s) URL, got '${raw}'`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = read(env, name) ?? fallback;
+  const match = values.find((v) => v.toLowerCase() === raw.toLowerCase());
+  if (!match) throw new ConfigError(name, `must be one of ${values.join(', ')}, got '${raw}'`);
+  return match;
+}
+
+function botAuth(env: Env): BotAuthSettings | null {
+  const appId = read(env, 'MicrosoftAppId');
+  if (!appId) return null;
+  const appType = oneOf(env, 'MicrosoftAppType', ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'] as const, 'MultiTenant');
+  const appPassword = read(env, 'MicrosoftAppPassword') ?? '';
+  if (appType !== 'UserAssignedMSI' && !appPassword) {
+    throw new ConfigError('MicrosoftAppPassword', `is required when MicrosoftAppId is set and MicrosoftAppType is ${appType}`);
+  }
+  const appTenantId = read(env, 'MicrosoftAppTenantId') ?? '';
+  if (appType !== 'MultiTenant' && !guid.test(appTenantId)) {
+    throw new ConfigError('MicrosoftAppTenantId', `must be the tenant id (a GUID) when MicrosoftAppType is ${appType}`);
+  }
+  return { appId, appPassword, appType, appTenantId };
+}
+
+function graph(env: Env): GraphSettings {
+  const mode = oneOf(env, 'GRAPH_MODE', ['simulator', 'live'] as const, 'simulator');
+  if (mode === 'live') {
+    const tenantId = read(env, 'GRAPH_TENANT_ID');
+    if (!tenantId || !guid.test(tenantId)) throw new ConfigError('GRAPH_TENANT_ID', 'must be the tenant id (a GUID) when GRAPH_MODE=live');
+    return {
+      mode,
+      baseUrl: httpUrl(env, 'GRAPH_BASE_URL', 'https://graph.microsoft.com/v1.0'),
+      tenantId,
+      clientId: read(env, 'GRAPH_CLIENT_ID') ?? null,
+      clientSecret: read(env, 'GRAPH_CLIENT_SECRET') ?? null,
+    };
+  }
+  const token = read(env, 'GRAPH_STATIC_TOKEN') ?? 'simulator-token';
+  if (read(env, 'GRAPH_BASE_URL')) return { mode: 'simulator', baseUrl: httpUrl(env, 'GRAPH_BASE_URL'), token };
+  const tenantFile = read(env, 'SIMULATOR_TENANT');
+  return { mode: 'embedded', tenantFile: tenantFile ? path.resolve(tenantFile) : null, token };
+}
+
+export function loadSettings(env: Env = process.env): Settings {
+  const auth = botAuth(env);
+  const host = read(env, 'HOST') ?? (auth ? '0.0.0.0' : '127.0.0.1');
+  if (!auth && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    throw new ConfigError('HOST', `must be a loopback address while no bot credentials are configured (MicrosoftAppId is empty), got '${host}'`);
+  }
+  const graphSettings = graph(env);
+  if (graphSettings.mode === 'live' && graphSettings.clientSecret && !graphSettings.clientId) {
+    throw new ConfigError('GRAPH_CLIENT_ID', 'is required when GRAPH_CLIENT_SECRET is set');
+  }
+  return {
+    port: port(env, 'PORT', 3978),
+    host,
+    botAuth: auth,
+    graph: graphSettings,
+    storePath: path.resolve(read(env, 'STORE_PATH') ?? './.data/bot.sqlite'),
+    defaultRedirectUrl: httpUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+  };
+}

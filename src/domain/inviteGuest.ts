@@ -1,0 +1,449 @@
+/**
+ * Use case: an app owner invites a guest into one of the app's self-service groups.
+ * Everything is checked again on the server when the owner confirms; the directory writes are recorded
+ * as an operation, step by step, so that a retried or resumed confirmation never writes twice.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logging';
+import { DirectoryError, type Directory, type InviteContext } from '../graph/directory';
+import type { AuditEntry, JsonObject, OperationRecord, Store } from '../store/store';
+import { isOwnDomain, parseEmail } from './email';
+import { describeBlocker, groupBlockers, type Actor, type AppChoice, type GroupBlocker, type Offer } from './model';
+import { cleanText, WELCOME_MESSAGE_MAX } from './text';
+
+export interface ShareableApps {
+  apps: AppChoice[];
+  /** Groups the actor owns and that are assigned to an app, but cannot take guests. */
+  blocked: Array<{ appId: string; appName: string; groupId: string; groupName: string; blockers: GroupBlocker[] }>;
+}
+
+export type RefusalReason =
+  | 'notOffered'
+  | 'invalidEmail'
+  | 'ownDomain'
+  | 'messageTooLong'
+  | 'groupNotFound'
+  | 'appNotFound'
+  | 'notOwner'
+  | 'notAssigned'
+  | 'groupBlocked'
+  | 'invitesNotAllowed'
+  | 'invitationRefused'
+  | 'writeRefused';
+
+export interface InviteDone {
+  kind: 'done';
+  invited: boolean;
+  added: boolean;
+  guest: { id: string; email: string; displayName: string; redemption: string };
+  app: { id: string; displayName: string };
+  group: { id: string; displayName: string };
+  redeemUrl: string | null;
+}
+
+export interface InviteRefused {
+  kind: 'refused';
+  reason: RefusalReason;
+  message: string;
+}
+
+export type InviteOutcome =
+  | InviteDone
+  | InviteRefused
+  | { kind: 'failed'; message: string; reference: string }
+  | { kind: 'inProgress'; message: string };
+
+export interface InviteCommand {
+  /** Idempotency key: the same confirmation always carries the same id. */
+  operationId: string;
+  actor: Actor;
+  appId: string;
+  groupId: string;
+  email: string;
+  message: string | null;
+  /** What the dialog offered this actor (server-side state, not the card's data). */
+  offered: readonly Offer[];
+  activityId?: string;
+}
+
+export type EmailCheck = { ok: true; address: string } | { ok: false; reason: 'invalidEmail' | 'ownDomain'; message: string };
+
+export interface InviteGuestOptions {
+  directory: Directory;
+  store: Store;
+  logger: Logger;
+  defaultRedirectUrl: string;
+  clock?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  /** Waits before retrying a membership write that cannot see a just-invited user yet. */
+  replicationBackoffMs?: readonly number[];
+  /** Identifies this process as a lease owner of operation records. */
+  instanceId?: string;
+  tenantInfoTtlMs?: number;
+}
+
+const LEASE_MS = 60_000;
+
+const inviteSettingNames: Record<string, string> = {
+  none: 'no one in the organization, admins included, can invite guests',
+  adminsAndGuestInviters: 'only admins and users in the Guest Inviter role can invite guests',
+};
+
+export class InviteGuestService {
+  private readonly clock: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private tenantCache: { domains: string[]; name: string; until: number } | null = null;
+
+  constructor(private readonly options: InviteGuestOptions) {
+    this.clock = options.clock ?? (() => new Date());
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Apps whose self-service groups the actor owns and that can take guests. */
+  async findShareableApps(actor: Actor): Promise<ShareableApps> {
+    const owned = await this.options.directory.listOwnedGroupsWithApps(actor.userId);
+    const apps = new Map<string, AppChoice>();
+    const blocked: ShareableApps['blocked'] = [];
+    for (const { group, apps: assigned } of owned) {
+      const blockers = groupBlockers(group);
+      for (const app of assigned) {
+        if (blockers.length > 0) {
+          blocked.push({ appId: app.id, appName: app.displayName, groupId: group.id, groupName: group.displayName, blockers });
+          continue;
+        }
+        const choice = apps.get(app.id) ?? { id: app.id, displayName: app.displayName, groups: [] };
+        choice.groups.push({ id: group.id, displayName: group.displayName });
+        apps.set(app.id, choice);
+      }
+    }
+    const byName = (a: { displayName: string }, b: { displayName: string }): number => a.displayName.localeCompare(b.displayName);
+    const list = [...apps.values()].sort(byName);
+    for (const app of list) app.groups.sort(byName);
+    return { apps: list, blocked: blocked.sort((a, b) => a.appName.localeCompare(b.appName)) };
+  }
+
+  /** The address check the details card runs before the confirmation (cached verified domains). */
+  async checkGuestEmail(raw: string): Promise<EmailCheck> {
+    const parsed = parseEmail(raw);
+    if (!parsed.ok) return { ok: false, reason: 'invalidEmail', message: parsed.message };
+    const tenant = await this.tenantDomains();
+    if (isOwnDomain(parsed.domain, tenant.domains)) return { ok: false, reason: 'ownDomain', message: ownDomainMessage(parsed.address, parsed.domain, tenant.name) };
+    return { ok: true, address: parsed.address };
+  }
+
+  checkWelcomeMessage(raw: string | null | undefined): { ok: true; message: string | null } | { ok: false; message: string } {
+    const cleaned = cleanText(raw ?? '', { multiline: true });
+    if (cleaned.length > WELCOME_MESSAGE_MAX) {
+      return { ok: false, message: `The welcome message is ${cleaned.length} characters long; ${WELCOME_MESSAGE_MAX} is the most an invitation can carry.` };
+    }
+    return { ok: true, message: cleaned || null };
+  }
+
+  /** A submitted card named an app or group this actor was not offered: refuse and keep a trace. */
+  async recordForgedChoice(actor: Actor, detail: { appId?: string; groupId?: string; activityId?: string }): Promise<void> {
+    await this.options.store.audit.append({
+      time: this.clock().toISOString(),
+      tenantId: actor.tenantId,
+      actorId: actor.userId,
+      actorName: actor.displayName,
+      action: 'invite.forged',
+      outcome: 'refused',
+      appId: detail.appId?.slice(0, 100),
+      groupId: detail.groupId?.slice(0, 100),
+      activityId: detail.activityId,
+      detail: 'app or group not offered to this user',
+    });
+    this.options.logger.warn('invite.forged', { actorId: actor.userId, appId: detail.appId?.slice(0, 100), groupId: detail.groupId?.slice(0, 100) });
+  }
+
+  /** Carries out a confirmed invitation: re-checks everything, then invites (if needed) and adds the guest. */
+  async invite(command: InviteCommand): Promise<InviteOutcome> {
+    const { actor } = command;
+    const audit = (entry: Omit<AuditEntry, 'time' | 'tenantId' | 'actorId' | 'actorName' | 'activityId' | 'operationId'>): Promise<number> =>
+      this.options.store.audit.append({
+        time: this.clock().toISOString(),
+        tenantId: actor.tenantId,
+        actorId: actor.userId,
+        actorName: actor.displayName,
+        activityId: command.activityId,
+        operationId: command.operationId,
+        appId: command.appId,
+        groupId: command.groupId,
+        ...entry,
+      });
+
+    const offer = command.offered.find((o) => o.appId === command.appId);
+    if (!offer || !offer.groupIds.includes(command.groupId)) {
+      await this.recordForgedChoice(actor, { appId: command.appId, groupId: command.groupId, activityId: command.activityId });
+      return refused('notOffered', 'That app or group was not offered to you, so I did nothing. Start again with **invite guest**.');
+    }
+    const message = this.checkWelcomeMessage(command.message);
+    if (!message.ok) return refused('messageTooLong', message.message);
+    const parsed = parseEmail(command.email);
+    if (!parsed.ok) return refused('invalidEmail', parsed.message);
+    const email = parsed.address;
+
+    const { created, record } = await this.options.store.operations.create(
+      {
+        id: command.operationId,
+        kind: 'inviteGuest',
+        tenantId: actor.tenantId,
+        actorId: actor.userId,
+        input: { appId: command.appId, groupId: command.groupId, email, message: message.message, actorName: actor.displayName },
+      },
+      this.clock(),
+    );
+    if (!created && record.result) return record.result as unknown as InviteOutcome;
+    const owner = `${this.options.instanceId ?? 'local'}/${randomUUID()}`;
+    const leased = await this.options.store.operations.acquireLease(record.id, owner, LEASE_MS, this.clock());
+    if (!leased) {
+      const current = await this.options.store.operations.get(record.id);
+      if (current?.result) return current.result as unknown as InviteOutcome;
+      return { kind: 'inProgress', message: 'This invitation is already being sent. I will show the outcome here when it is done.' };
+    }
+    try {
+      const outcome = await this.run(leased, command, email, message.message, audit);
+      await this.finish(leased.id, outcome);
+      return outcome;
+    } finally {
+      await this.options.store.operations.releaseLease(record.id, owner);
+    }
+  }
+
+  private async run(
+    record: OperationRecord,
+    command: InviteCommand,
+    email: string,
+    welcome: string | null,
+    audit: (entry: Omit<AuditEntry, 'time' | 'tenantId' | 'actorId' | 'actorName' | 'activityId' | 'operationId'>) => Promise<number>,
+  ): Promise<InviteOutcome> {
+    const { directory, logger } = this.options;
+    let version = record.version;
+    const step = async (name: string, result: JsonObject, graphRequestId: string | null): Promise<void> => {
+      const updated = await this.options.store.operations.update(
+        record.id,
+        version,
+        { status: 'running', steps: { ...record.steps, [name]: { status: 'done', at: this.clock().toISOString(), result, ...(graphRequestId ? { graphRequestId } : {}) } } },
+        this.clock(),
+      );
+      record = updated;
+      version = updated.version;
+    };
+
+    let context: InviteContext;
+    try {
+      context = await directory.getInviteContext({ actorId: command.actor.userId, groupId: command.groupId, appId: command.appId, email });
+    } catch (err) {
+      return this.failure(err, 'check', email, audit);
+    }
+    const refusal = this.evaluate(context, email);
+    const names = { appName: context.app?.displayName, groupName: context.group?.displayName };
+    if (refusal) {
+      await audit({ action: 'invite.refused', outcome: refusal.reason, guestEmail: email, detail: refusal.message.slice(0, 500), graphRequestId: context.requestId ?? undefined, ...names });
+      return refusal;
+    }
+    const app = context.app!;
+    const group = context.group!;
+    const existing = context.existingUser;
+    if (existing && context.existingUserIsMember) {
+      const outcome: InviteDone = {
+        kind: 'done',
+        invited: false,
+        added: false,
+        guest: { id: existing.id, email, displayName: existing.displayName, redemption: existing.externalUserState ?? (existing.userType === 'Member' ? 'Member' : 'Unknown') },
+        app: { id: app.id, displayName: app.displayName },
+        group: { id: group.id, displayName: group.displayName },
+        redeemUrl: null,
+      };
+      await audit({ action: 'invite.alreadyMember', outcome: 'alreadyMember', guestEmail: email, guestId: existing.id, graphRequestId: context.requestId ?? undefined, ...names });
+      return outcome;
+    }
+    await step('check', { groupId: group.id, appId: app.id, existingUserId: existing?.id ?? null }, context.requestId);
+
+    let guestId: string;
+    let redemption: string;
+    let redeemUrl: string | null = null;
+    let invited = false;
+    let lastRequestId: string | null = context.requestId;
+    const previousInvite = record.steps.invite?.result;
+    if (existing) {
+      guestId = existing.id;
+      redemption = existing.externalUserState ?? (existing.userType === 'Member' ? 'Member' : 'Unknown');
+    } else if (previousInvite && typeof previousInvite.userId === 'string') {
+      guestId = previousInvite.userId;
+      redemption = String(previousInvite.status ?? 'PendingAcceptance');
+      invited = true;
+    } else {
+      try {
+        const invitation = await directory.inviteGuest({ email, redirectUrl: app.homepage ?? app.loginUrl ?? this.options.defaultRedirectUrl, message: welcome });
+        guestId = invitation.userId;
+        redemption = invitation.status ?? 'PendingAcceptance';
+        redeemUrl = invitation.redeemUrl;
+        invited = true;
+        lastRequestId = invitation.requestId;
+        await step('invite', { userId: guestId, status: redemption }, invitation.requestId);
+        logger.info('invite.invitation.created', { guestId, graphRequestId: invitation.requestId });
+      } catch (err) {
+        if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest')) {
+          const refusedOutcome = invitationRefused(err, email);
+          await audit({ action: 'invite.refused', outcome: refusedOutcome.reason, guestEmail: email, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
+          return refusedOutcome;
+        }
+        return this.failure(err, 'invite', email, audit, names);
+      }
+    }
+
+    let added: boolean;
+    try {
+      const result = await this.withReplicationRetry(() => directory.addGroupMember(group.id, guestId));
+      added = result.added;
+      lastRequestId = result.requestId ?? lastRequestId;
+      await step('addMember', { added }, result.requestId);
+    } catch (err) {
+      if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest')) {
+        const text =
+          `Microsoft Entra ID refused to add ${email} to ${group.displayName} (${err.code}). ` +
+          (invited ? 'The invitation itself was sent. ' : '') +
+          'An admin should check that the group has assigned membership and that the bot has the GroupMember.ReadWrite.All permission.';
+        await audit({ action: 'invite.refused', outcome: 'writeRefused', guestEmail: email, guestId, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
+        return refused('writeRefused', text);
+      }
+      return this.failure(err, 'addMember', email, audit, names);
+    }
+
+    const outcome: InviteDone = {
+      kind: 'done',
+      invited,
+      added,
+      guest: { id: guestId, email, displayName: existing?.displayName ?? email, redemption },
+      app: { id: app.id, displayName: app.displayName },
+      group: { id: group.id, displayName: group.displayName },
+      redeemUrl,
+    };
+    await audit({
+      action: 'invite.succeeded',
+      outcome: added ? (invited ? 'invitedAndAdded' : 'existingGuestAdded') : 'alreadyMember',
+      guestEmail: email,
+      guestId,
+      graphRequestId: lastRequestId ?? undefined,
+      ...names,
+    });
+    logger.info('invite.succeeded', { guestId, groupId: group.id, appId: app.id, invited, added });
+    return outcome;
+  }
+
+  /** The server-side checks, in the order an owner would want to hear about them. */
+  private evaluate(context: InviteContext, email: string): InviteRefused | null {
+    const { group, app } = context;
+    if (!group) return refused('groupNotFound', 'That group no longer exists, so I did nothing. Start again with **invite guest**.');
+    if (!app) return refused('appNotFound', 'That app no longer exists in your organization, so I did nothing.');
+    if (!context.actorIsOwner) {
+      return refused('notOwner', `You are not an owner of ${group.displayName} (any more), so you cannot add guests to it. Ask one of its owners or an admin. I did nothing.`);
+    }
+    if (!context.groupAssignedToApp) {
+      return refused(
+        'notAssigned',
+        `${group.displayName} is no longer assigned to ${app.displayName}, so adding a guest to it would not give access to the app. ` +
+          `An admin can assign it again in Enterprise applications › ${app.displayName} › Users and groups. I did nothing.`,
+      );
+    }
+    const blockers = groupBlockers(group);
+    if (blockers.length > 0) {
+      return refused('groupBlocked', `${describeBlocker(blockers[0], group.displayName, app.displayName)} I did nothing.`);
+    }
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    if (context.tenant && isOwnDomain(domain, context.tenant.verifiedDomains)) {
+      return refused('ownDomain', ownDomainMessage(email, domain, context.tenant.displayName));
+    }
+    const setting = context.allowInvitesFrom;
+    if (!context.existingUser && setting && setting in inviteSettingNames) {
+      return refused('invitesNotAllowed', invitesNotAllowedMessage(setting));
+    }
+    return null;
+  }
+
+  /** Graph may not see a just-invited user for a few seconds (404, or 400 "not a valid reference"). */
+  private async withReplicationRetry<T>(write: () => Promise<T>): Promise<T> {
+    const backoff = this.options.replicationBackoffMs ?? [500, 1000, 2000, 4000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        const lagging = err instanceof DirectoryError && (err.kind === 'notFound' || (err.kind === 'badRequest' && /valid reference/i.test(err.message)));
+        if (!lagging || attempt >= backoff.length) throw err;
+        this.options.logger.info('invite.replication.wait', { attempt: attempt + 1, ms: backoff[attempt] });
+        await this.sleep(backoff[attempt]);
+      }
+    }
+  }
+
+  private async failure(
+    err: unknown,
+    step: string,
+    email: string,
+    audit: (entry: Omit<AuditEntry, 'time' | 'tenantId' | 'actorId' | 'actorName' | 'activityId' | 'operationId'>) => Promise<number>,
+    names: { appName?: string; groupName?: string } = {},
+  ): Promise<InviteOutcome> {
+    const error = err instanceof DirectoryError ? err : new DirectoryError('unknown', 0, 'Unexpected', err instanceof Error ? err.message : String(err));
+    const reference = (error.requestId ?? this.clock().getTime().toString(36)).slice(0, 36);
+    this.options.logger.error('invite.failed', { step, code: error.code, status: error.status, graphRequestId: error.requestId ?? undefined, error: err });
+    await audit({ action: 'invite.failed', outcome: `failed:${step}`, guestEmail: email, detail: `${error.code}: ${error.message}`.slice(0, 500), graphRequestId: error.requestId ?? undefined, ...names });
+    const what = error.kind === 'throttled' ? 'Microsoft Entra ID is busy right now (throttled)' : error.kind === 'unavailable' ? 'Microsoft Entra ID did not answer' : 'Something went wrong talking to Microsoft Entra ID';
+    return { kind: 'failed', message: `${what} while ${stepText[step] ?? step}. Please try again in a few minutes.`, reference };
+  }
+
+  private async finish(id: string, outcome: InviteOutcome): Promise<void> {
+    if (outcome.kind === 'inProgress') return;
+    const current = await this.options.store.operations.get(id);
+    if (!current) return;
+    const status = outcome.kind === 'done' ? 'succeeded' : 'failed';
+    await this.options.store.operations.update(id, current.version, { status, result: outcome as unknown as JsonObject }, this.clock());
+  }
+
+  private async tenantDomains(): Promise<{ domains: string[]; name: string }> {
+    const now = this.clock().getTime();
+    if (this.tenantCache && this.tenantCache.until > now) return this.tenantCache;
+    const tenant = await this.options.directory.getTenantInfo();
+    this.tenantCache = { domains: tenant.verifiedDomains, name: tenant.displayName, until: now + (this.options.tenantInfoTtlMs ?? 10 * 60_000) };
+    return this.tenantCache;
+  }
+}
+
+const stepText: Record<string, string> = {
+  check: 'checking the group and your ownership',
+  invite: 'sending the invitation',
+  addMember: 'adding the guest to the group',
+};
+
+function refused(reason: RefusalReason, message: string): InviteRefused {
+  return { kind: 'refused', reason, message };
+}
+
+function ownDomainMessage(address: string, domain: string, tenantName: string): string {
+  return `${address} is an address of ${tenantName || 'your organization'}'s own domain ${domain}: people with it are members of your organization, not guests. Use the guest's external email address.`;
+}
+
+function invitesNotAllowedMessage(setting: string): string {
+  return (
+    `Your organization's external collaboration settings say that ${inviteSettingNames[setting] ?? `guests can be invited by: ${setting}`} ` +
+    `(Guest invite settings: allowInvitesFrom = ${setting}), so I cannot send the invitation. ` +
+    'An admin must change it in the Microsoft Entra admin center › External Identities › External collaboration settings › Guest invite settings ' +
+    '(“Member users and users assigned to specific admin roles can invite guest users” or more open). I did nothing.'
+  );
+}
+
+function invitationRefused(err: DirectoryError, email: string): InviteRefused {
+  if (err.kind === 'forbidden') {
+    return refused(
+      'invitesNotAllowed',
+      `Microsoft Entra ID refused to invite ${email} (${err.code}). This happens when the organization's Guest invite settings ` +
+        'only let admins (or no one) invite guests, or when the bot lacks the User.Invite.All permission. ' +
+        'An admin must check External Identities › External collaboration settings in the Microsoft Entra admin center. I did nothing.',
+    );
+  }
+  return refused(
+    'invitationRefused',
+    `Microsoft Entra ID refused to invite ${email} (${err.code}): ${err.message} ` +
+      'If the guest’s domain is blocked by your organization’s collaboration restrictions, an admin must allow it. I did nothing.',
+  );
+}

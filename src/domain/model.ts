@@ -1,0 +1,55 @@
+/** Domain vocabulary shared by the use cases. */
+import type { GroupInfo } from '../graph/directory';
+
+/** The person acting, as the channel identified them (Microsoft Entra object id and tenant). */
+export interface Actor {
+  tenantId: string;
+  userId: string;
+  displayName: string;
+}
+
+export type GroupBlocker = 'dynamic' | 'synced' | 'mailEnabled';
+
+/** Why Graph cannot add members to this group, if it cannot. */
+export function groupBlockers(group: GroupInfo): GroupBlocker[] {
+  const blockers: GroupBlocker[] = [];
+  if (group.groupTypes.includes('DynamicMembership')) blockers.push('dynamic');
+  if (group.onPremisesSyncEnabled === true) blockers.push('synced');
+  if (group.mailEnabled && !group.groupTypes.includes('Unified')) blockers.push('mailEnabled');
+  return blockers;
+}
+
+export function describeBlocker(blocker: GroupBlocker, groupName: string, appName: string): string {
+  switch (blocker) {
+    case 'dynamic':
+      return (
+        `${groupName} has dynamic membership: a rule decides its members, so nobody can add a guest to it by hand. ` +
+        `An admin can fix this: create a security group with assigned membership, assign it to ${appName} ` +
+        `(Enterprise applications › ${appName} › Users and groups), and make you an owner of it.`
+      );
+    case 'synced':
+      return (
+        `${groupName} is synchronized from on-premises Active Directory, so its members can only be changed there, ` +
+        `not in Microsoft Entra ID. An admin can fix this: create a cloud security group with assigned membership, ` +
+        `assign it to ${appName} and make you an owner of it.`
+      );
+    case 'mailEnabled':
+      return (
+        `${groupName} is mail-enabled (a distribution list or mail-enabled security group); its members are managed in Exchange ` +
+        `and cannot be changed through Microsoft Graph. An admin can fix this: create a security group with assigned membership ` +
+        `(not mail-enabled), assign it to ${appName} and make you an owner of it.`
+      );
+  }
+}
+
+export interface AppChoice {
+  id: string;
+  displayName: string;
+  groups: Array<{ id: string; displayName: string }>;
+}
+
+/** What the bot offered the actor in a dialog; checked again on every submit. */
+export interface Offer {
+  appId: string;
+  groupIds: string[];
+}

@@ -1,0 +1,132 @@
+/** Composition root: settings → store → Graph (embedded simulator, external simulator or live) → domain → bot → HTTP. */
+import { randomUUID } from 'node:crypto';
+import { loadSettings, ConfigError, type Settings } from './config';
+import { createLogger, type Logger } from './logging';
+import { createGraphClient, type GraphAuth } from './graph/client';
+import { GraphDirectory, GraphHttp } from './graph/graphDirectory';
+import { openSqliteStore } from './store/sqlite';
+import { InviteGuestService } from './domain/inviteGuest';
+import { createAdapter } from './bot/adapter';
+import { composeBot } from './bot/compose';
+import { createServer, listen, type HealthReport } from './bot/server';
+import { loadDemoSeed, loadSeed, startSimulator, type RunningSimulator } from './simulator';
+
+export interface RunningBot {
+  url: string;
+  graphBaseUrl: string;
+  stop(): Promise<void>;
+}
+
+async function graphEndpoint(settings: Settings, logger: Logger): Promise<{ baseUrl: string; auth: GraphAuth; simulator: RunningSimulator | null }> {
+  const graph = settings.graph;
+  switch (graph.mode) {
+    case 'embedded': {
+      const seed = graph.tenantFile ? loadSeed(graph.tenantFile) : loadDemoSeed();
+      const simulator = await startSimulator({ seed, port: 0, host: '127.0.0.1', token: graph.token });
+      logger.info('graph.simulator.started', { url: simulator.graphBaseUrl, tenant: seed.tenant.displayName });
+      return { baseUrl: simulator.graphBaseUrl, auth: { kind: 'static', token: graph.token }, simulator };
+    }
+    case 'simulator':
+      return { baseUrl: graph.baseUrl, auth: { kind: 'static', token: graph.token }, simulator: null };
+    case 'live':
+      return {
+        baseUrl: graph.baseUrl,
+        auth: graph.clientSecret && graph.clientId
+          ? { kind: 'clientSecret', tenantId: graph.tenantId, clientId: graph.clientId, clientSecret: graph.clientSecret }
+          : { kind: 'managedIdentity', clientId: graph.clientId },
+        simulator: null,
+      };
+  }
+}
+
+export async function startBot(settings: Settings, logger: Logger = createLogger({ level: settings.logLevel })): Promise<RunningBot> {
+  const store = openSqliteStore(settings.storePath);
+  const endpoint = await graphEndpoint(settings, logger);
+  const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, logger });
+  const directory = new GraphDirectory(new GraphHttp(client));
+  const service = new InviteGuestService({
+    directory,
+    store,
+    logger,
+    defaultRedirectUrl: settings.defaultRedirectUrl,
+    instanceId: randomUUID(),
+  });
+
+  const { bot, conversationState } = composeBot({ store, inviteGuest: service, logger });
+  const adapter = createAdapter(settings.botAuth, logger, conversationState);
+
+  const health = async (): Promise<HealthReport> => {
+    const checks: HealthReport['checks'] = {};
+    const check = async (name: string, probe: () => Promise<unknown>): Promise<void> => {
+      try {
+        await probe();
+        checks[name] = { ok: true };
+      } catch (err) {
+        checks[name] = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    };
+    await Promise.all([check('store', () => store.ping()), check('graph', () => directory.getTenantInfo())]);
+    return { status: Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded', checks };
+  };
+
+  const server = createServer({ adapter, bot, logger, health });
+  const url = await listen(server, settings.port, settings.host);
+  logger.info('bot.listening', {
+    url,
+    messagesEndpoint: `${url}/api/messages`,
+    graphMode: settings.graph.mode,
+    graphBaseUrl: endpoint.baseUrl,
+    anonymous: settings.botAuth === null,
+    storePath: settings.storePath,
+  });
+
+  let stopped = false;
+  return {
+    url,
+    graphBaseUrl: endpoint.baseUrl,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await endpoint.simulator?.close();
+      await store.close();
+      logger.info('bot.stopped');
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let settings: Settings;
+  try {
+    settings = loadSettings();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: settings.logLevel });
+  const running = await startBot(settings, logger);
+  const shutdown = (signal: string): void => {
+    logger.info('bot.stopping', { signal });
+    const timer = setTimeout(() => process.exit(1), 10_000);
+    timer.unref();
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('bot.stop.failed', { error: err });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`Guest Invite failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

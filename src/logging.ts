@@ -1,0 +1,67 @@
+/** Structured logs: one line of JSON per event. Never pass secrets or tokens as fields. */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(event: string, fields?: LogFields): void;
+  info(event: string, fields?: LogFields): void;
+  warn(event: string, fields?: LogFields): void;
+  error(event: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every line (e.g. the activity id). */
+  child(fields: LogFields): Logger;
+}
+
+const context = new AsyncLocalStorage<LogFields>();
+
+/** Runs `fn` with `fields` (e.g. the activity id) added to every log line written inside it. */
+export function withLogContext<T>(fields: LogFields, fn: () => T): T {
+  return context.run({ ...(context.getStore() ?? {}), ...fields }, fn);
+}
+
+const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  write?: (line: string) => void;
+  clock?: () => Date;
+}
+
+function errorFields(value: unknown): unknown {
+  if (value instanceof Error) {
+    const withCode = value as Error & { code?: unknown; requestId?: unknown };
+    return {
+      name: value.name,
+      message: value.message,
+      ...(withCode.code !== undefined ? { code: withCode.code } : {}),
+      ...(withCode.requestId !== undefined ? { requestId: withCode.requestId } : {}),
+      stack: value.stack?.split('\n').slice(0, 6).join('\n'),
+    };
+  }
+  return value;
+}
+
+export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
+  const min = order[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const clock = options.clock ?? (() => new Date());
+  const emit = (level: LogLevel, event: string, fields?: LogFields): void => {
+    if (order[level] < min) return;
+    const record: LogFields = { time: clock().toISOString(), level, event, ...context.getStore(), ...bound };
+    for (const [key, value] of Object.entries(fields ?? {})) {
+      if (value !== undefined) record[key] = errorFields(value);
+    }
+    write(JSON.stringify(record));
+  };
+  return {
+    debug: (event, fields) => emit('debug', event, fields),
+    info: (event, fields) => emit('info', event, fields),
+    warn: (event, fields) => emit('warn', event, fields),
+    error: (event, fields) => emit('error', event, fields),
+    child: (fields) => createLogger(options, { ...bound, ...fields }),
+  };
+}
+
+/** A logger that drops everything (tests that do not look at logs). */
+export const silentLogger: Logger = createLogger({ write: () => undefined });

@@ -1,0 +1,17 @@
+export {
+  demoTenantPath,
+  loadDemoSeed,
+  loadSeed,
+  validateSeed,
+  type AllowInvitesFrom,
+  type PrincipalType,
+  type SeedAppRoleAssignment,
+  type SeedDirectoryRole,
+  type SeedGroup,
+  type SeedServicePrincipal,
+  type SeedTenant,
+  type SeedUser,
+  type TenantSeed,
+} from './seed';
+export { startSimulator, type RequestLogEntry, type RunningSimulator, type SimulatorOptions } from './server';
+export type { Handler, SimRequest, SimResponse, Stage } from './pipeline';

@@ -1,0 +1,93 @@
+import { demoTenantPath, loadSeed } from './seed';
+import { startSimulator } from './server';
+
+interface CliOptions {
+  tenant: string;
+  port: number;
+  host: string;
+  token?: string;
+  pageSize?: number;
+}
+
+const USAGE = 'Usage: node dist/src/simulator/main.js [--tenant FILE] [--port N] [--host H] [--token T] [--page-size N]';
+
+function parseArgs(argv: string[]): CliOptions {
+  const options: CliOptions = { tenant: demoTenantPath, port: 5980, host: '127.0.0.1' };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const takeValue = (): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const value = argv[i + 1];
+      if (value === undefined) throw new Error(`${name} needs a value`);
+      i += 1;
+      return value;
+    };
+    const number = (text: string): number => {
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${text}'`);
+      return n;
+    };
+    switch (name) {
+      case '--tenant':
+        options.tenant = takeValue();
+        break;
+      case '--port':
+        options.port = number(takeValue());
+        break;
+      case '--host':
+        options.host = takeValue();
+        break;
+      case '--token':
+        options.token = takeValue();
+        break;
+      case '--page-size':
+        options.pageSize = number(takeValue());
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument '${arg}'`);
+    }
+  }
+  return options;
+}
+
+async function main(): Promise<void> {
+  let options: CliOptions;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const seed = loadSeed(options.tenant);
+  const sim = await startSimulator({
+    seed,
+    port: options.port,
+    host: options.host,
+    token: options.token,
+    pageSize: options.pageSize,
+  });
+  process.stdout.write(`Graph tenant simulator listening on ${sim.graphBaseUrl} (tenant: ${seed.tenant.displayName})\n`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    sim.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+/** A request as the simulator's handlers see it (batch sub-requests have the same shape). */
+export interface SimRequest {
+  /** Log entry id of this request. */
+  logId: string;
+  method: string;
+  /** Path and query as received, e.g. /v1.0/groups/{id}?$select=id */
+  url: string;
+  /** Path without the query, percent-encoding kept. */
+  path: string;
+  query: URLSearchParams;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  /** Parsed JSON body, or undefined when there was none. */
+  body: unknown;
+  /** Scheme, host and port the client used, for absolute links such as @odata.nextLink. */
+  baseUrl: string;
+  requestId: string;
+  clientRequestId: string;
+  /** Log id of the enclosing $batch, for sub-requests. */
+  batchId?: string;
+}
+
+export interface SimResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+export type Handler = (req: SimRequest) => Promise<SimResponse>;
+
+/**
+ * A step in front of the handlers. It may answer by itself (e.g. an injected fault)
+ * or pass the request on with `next`, possibly delaying or altering it.
+ */
+export type Stage = (req: SimRequest, next: Handler) => Promise<SimResponse>;
+
+export function compose(stages: readonly Stage[], terminal: Handler): Handler {
+  return stages.reduceRight<Handler>((next, stage) => (req) => stage(req, next), terminal);
+}
+
+export function headerValue(headers: Record<string, string>, name: string): string | undefined {
+  return headers[name.toLowerCase()];
+}
+
+/** Looks a query option up by name, ignoring case (Graph accepts $Select as $select). */
+export function queryValue(query: URLSearchParams, name: string): string | null {
+  const direct = query.get(name);
+  if (direct !== null) return direct;
+  const lowerName = name.toLowerCase();
+  for (const [k, v] of query) if (k.toLowerCase() === lowerName) return v;
+  return null;
+}

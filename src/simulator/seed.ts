@@ -1,0 +1,230 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import seedSchema from './tenant-seed.schema.json';
+
+export type AllowInvitesFrom = 'none' | 'adminsAndGuestInviters' | 'adminsGuestInvitersAndAllMembers' | 'everyone';
+export type PrincipalType = 'User' | 'Group' | 'ServicePrincipal';
+
+export interface SeedTenant {
+  id: string;
+  displayName: string;
+  /** The first is the default domain, used in guests' #EXT# user principal names. */
+  verifiedDomains: string[];
+}
+
+export interface SeedUser {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+  userType: 'Member' | 'Guest';
+  mail?: string | null;
+  otherMails?: string[];
+  accountEnabled?: boolean;
+  externalUserState?: 'PendingAcceptance' | 'Accepted' | null;
+  preferredLanguage?: string | null;
+  /** Any other user property, Graph-shaped (e.g. companyName, jobTitle). */
+  [property: string]: unknown;
+}
+
+export interface SeedGroup {
+  id: string;
+  displayName: string;
+  description?: string | null;
+  securityEnabled: boolean;
+  mailEnabled: boolean;
+  groupTypes: Array<'Unified' | 'DynamicMembership'>;
+  membershipRule?: string | null;
+  membershipRuleProcessingState?: 'On' | 'Paused' | null;
+  onPremisesSyncEnabled?: boolean | null;
+  isAssignableToRole?: boolean | null;
+  /** user ids */
+  owners: string[];
+  /** user ids */
+  members: string[];
+  [property: string]: unknown;
+}
+
+export interface SeedAppRoleAssignment {
+  id?: string;
+  principalId: string;
+  principalType: PrincipalType;
+  appRoleId?: string;
+}
+
+export interface SeedServicePrincipal {
+  id: string;
+  appId: string;
+  displayName: string;
+  homepage?: string | null;
+  loginUrl?: string | null;
+  appRoleAssignmentRequired?: boolean;
+  tags?: string[];
+  appRoleAssignedTo: SeedAppRoleAssignment[];
+  [property: string]: unknown;
+}
+
+export interface SeedDirectoryRole {
+  id?: string;
+  roleTemplateId: string;
+  displayName: string;
+  members: string[];
+}
+
+export interface TenantSeed {
+  tenant: SeedTenant;
+  users: SeedUser[];
+  groups: SeedGroup[];
+  servicePrincipals: SeedServicePrincipal[];
+  directoryRoles?: SeedDirectoryRole[];
+  authorizationPolicy?: { allowInvitesFrom?: AllowInvitesFrom };
+  b2bDomains?: { allowedDomains?: string[]; blockedDomains?: string[] };
+}
+
+let compiled: ValidateFunction | undefined;
+
+function schemaValidator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv2020({ allErrors: true, allowUnionTypes: true, strict: true });
+    compiled = ajv.compile(seedSchema);
+  }
+  return compiled;
+}
+
+function describeSchemaError(e: ErrorObject): string {
+  const where = e.instancePath === '' ? '(root)' : e.instancePath;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${where}: unknown property '${String((e.params as { additionalProperty: string }).additionalProperty)}'`;
+    case 'required':
+      return `${where}: missing required property '${String((e.params as { missingProperty: string }).missingProperty)}'`;
+    case 'enum':
+      return `${where}: must be one of ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
+    case 'pattern':
+      return `${where}: must be a GUID (${e.message ?? 'pattern mismatch'})`;
+    default:
+      return `${where}: ${e.message ?? e.keyword}`;
+  }
+}
+
+/** Checks that every relationship names an object of the seed and that ids are unique. */
+function semanticProblems(seed: TenantSeed): string[] {
+  const problems: string[] = [];
+  const ids = new Map<string, string>();
+  const claim = (id: string, where: string): void => {
+    const key = id.toLowerCase();
+    const previous = ids.get(key);
+    if (previous) problems.push(`${where}: id '${id}' is already used by ${previous}`);
+    else ids.set(key, where);
+  };
+  const userIds = new Set<string>();
+  const groupIds = new Set<string>();
+  const spIds = new Set<string>();
+  const upns = new Map<string, string>();
+  seed.users.forEach((u, i) => {
+    claim(u.id, `/users/${i}`);
+    userIds.add(u.id.toLowerCase());
+    const upn = u.userPrincipalName.toLowerCase();
+    const other = upns.get(upn);
+    if (other) problems.push(`/users/${i}/userPrincipalName: '${u.userPrincipalName}' is already used by ${other}`);
+    else upns.set(upn, `/users/${i}`);
+  });
+  seed.groups.forEach((g, i) => {
+    claim(g.id, `/groups/${i}`);
+    groupIds.add(g.id.toLowerCase());
+  });
+  seed.servicePrincipals.forEach((sp, i) => {
+    claim(sp.id, `/servicePrincipals/${i}`);
+    spIds.add(sp.id.toLowerCase());
+  });
+  (seed.directoryRoles ?? []).forEach((r, i) => {
+    if (r.id) claim(r.id, `/directoryRoles/${i}`);
+  });
+  seed.groups.forEach((g, i) => {
+    g.owners.forEach((id, j) => {
+      if (!userIds.has(id.toLowerCase())) problems.push(`/groups/${i}/owners/${j}: no user with id '${id}'`);
+    });
+    g.members.forEach((id, j) => {
+      if (!userIds.has(id.toLowerCase())) problems.push(`/groups/${i}/members/${j}: no user with id '${id}'`);
+    });
+  });
+  seed.servicePrincipals.forEach((sp, i) => {
+    sp.appRoleAssignedTo.forEach((a, j) => {
+      const where = `/servicePrincipals/${i}/appRoleAssignedTo/${j}/principalId`;
+      const id = a.principalId.toLowerCase();
+      const known =
+        a.principalType === 'User' ? userIds.has(id) : a.principalType === 'Group' ? groupIds.has(id) : spIds.has(id);
+      if (!known) problems.push(`${where}: no ${a.principalType} with id '${a.principalId}'`);
+    });
+  });
+  (seed.directoryRoles ?? []).forEach((r, i) => {
+    r.members.forEach((id, j) => {
+      if (!userIds.has(id.toLowerCase())) problems.push(`/directoryRoles/${i}/members/${j}: no user with id '${id}'`);
+    });
+  });
+  const b2b = seed.b2bDomains;
+  if (b2b?.allowedDomains && b2b.blockedDomains) {
+    problems.push('/b2bDomains: give either allowedDomains or blockedDomains, not both');
+  }
+  return problems;
+}
+
+/** Validates a parsed seed against the tenant seed schema and its cross references. */
+export function validateSeed(seed: unknown): TenantSeed {
+  const validate = schemaValidator();
+  if (!validate(seed)) {
+    const problems = (validate.errors ?? []).map(describeSchemaError);
+    throw new Error(`Invalid tenant seed: ${problems.join('; ')}`);
+  }
+  const typed = seed as TenantSeed;
+  const problems = semanticProblems(typed);
+  if (problems.length > 0) throw new Error(`Invalid tenant seed: ${problems.join('; ')}`);
+  return typed;
+}
+
+/** Reads and validates a seed file; errors name the file and the problem. */
+export function loadSeed(file: string): TenantSeed {
+  const absolute = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(absolute, 'utf8');
+  } catch (err) {
+    throw new Error(`Tenant seed ${absolute}: cannot read file (${(err as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`Tenant seed ${absolute}: not valid JSON (${(err as Error).message})`);
+  }
+  try {
+    return validateSeed(parsed);
+  } catch (err) {
+    throw new Error(`Tenant seed ${absolute}: ${(err as Error).message}`);
+  }
+}
+
+function findProjectRoot(start: string): string | undefined {
+  let dir = start;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function resolveDemoTenantPath(): string {
+  const candidates: string[] = [];
+  const root = findProjectRoot(__dirname);
+  if (root) candidates.push(path.join(root, 'src', 'simulator', 'tenants', 'demo.json'));
+  candidates.push(path.join(__dirname, 'tenants', 'demo.json'));
+  return candidates.find((c) => fs.existsSync(c)) ?? candidates[candidates.length - 1];
+}
+
+/** Absolute path of the shipped demo tenant (Contoso). */
+export const demoTenantPath: string = resolveDemoTenantPath();
+
+export function loadDemoSeed(): TenantSeed {
+  return loadSeed(demoTenantPath);
+}

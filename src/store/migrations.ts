@@ -1,0 +1,152 @@
+/**
+ * Schema migrations for the SQLite store.
+ *
+ * Each migration has a strictly increasing integer id. The id of the last migration applied is kept in
+ * `PRAGMA user_version`, so reopening a store applies only what is missing, and a file written by a newer
+ * version of the application (a higher user_version than any id known here) is refused instead of being
+ * used with a schema this code does not understand.
+ *
+ * Never edit a migration that has shipped: append a new one.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+
+export interface Migration {
+  /** Strictly increasing, starting at 1; stored in `PRAGMA user_version` once applied. */
+  readonly id: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE state_items (
+        key         TEXT PRIMARY KEY NOT NULL,
+        value       TEXT NOT NULL CHECK (json_valid(value)),
+        version     TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+
+      CREATE TABLE operations (
+        id                TEXT PRIMARY KEY NOT NULL,
+        kind              TEXT NOT NULL,
+        tenant_id         TEXT NOT NULL,
+        actor_id          TEXT NOT NULL,
+        status            TEXT NOT NULL CHECK (status IN ('pending', 'running', 'succeeded', 'failed')),
+        input             TEXT NOT NULL CHECK (json_valid(input)),
+        steps             TEXT NOT NULL CHECK (json_valid(steps)),
+        result            TEXT CHECK (result IS NULL OR json_valid(result)),
+        reply_to          TEXT CHECK (reply_to IS NULL OR json_valid(reply_to)),
+        attempts          INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        version           INTEGER NOT NULL CHECK (version >= 1),
+        lease_owner       TEXT,
+        lease_expires_ms  INTEGER,
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL
+      );
+      CREATE INDEX operations_unfinished ON operations (created_at)
+        WHERE status IN ('pending', 'running');
+      CREATE INDEX operations_tenant ON operations (tenant_id, created_at);
+
+      CREATE TABLE audit_log (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        time            TEXT NOT NULL,
+        tenant_id       TEXT NOT NULL,
+        actor_id        TEXT NOT NULL,
+        actor_name      TEXT,
+        action          TEXT NOT NULL,
+        outcome         TEXT NOT NULL,
+        app_id          TEXT,
+        app_name        TEXT,
+        group_id        TEXT,
+        group_name      TEXT,
+        guest_email     TEXT,
+        guest_id        TEXT,
+        detail          TEXT,
+        graph_request_id TEXT,
+        activity_id     TEXT,
+        operation_id    TEXT
+      );
+      CREATE INDEX audit_log_tenant ON audit_log (tenant_id, seq);
+      CREATE INDEX audit_log_actor ON audit_log (actor_id, seq);
+      CREATE INDEX audit_log_action ON audit_log (action, seq);
+      CREATE INDEX audit_log_operation ON audit_log (operation_id, seq) WHERE operation_id IS NOT NULL;
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+      CREATE TABLE conversation_refs (
+        tenant_id   TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        reference   TEXT NOT NULL CHECK (json_valid(reference)),
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, user_id)
+      );
+    `,
+  },
+];
+
+/** Thrown at open when the file was written by a newer version of the application. */
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `Store schema version ${found} is newer than this application supports (${known}); ` +
+        'run a newer version of the application or use another database file',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+export function latestVersion(list: readonly Migration[] = migrations): number {
+  return list.length === 0 ? 0 : list[list.length - 1].id;
+}
+
+function checkList(list: readonly Migration[]): void {
+  let previous = 0;
+  for (const m of list) {
+    if (!Number.isInteger(m.id) || m.id <= previous) {
+      throw new Error(`Migration ids must be strictly increasing positive integers (found ${m.id} after ${previous})`);
+    }
+    previous = m.id;
+  }
+}
+
+function userVersion(db: BetterSqlite3.Database): number {
+  const v = db.pragma('user_version', { simple: true });
+  return typeof v === 'number' ? v : Number(v);
+}
+
+/**
+ * Applies the migrations not yet applied, all in one immediate transaction (so two processes opening the
+ * same file at once cannot both migrate). Returns the schema version before and after.
+ * Throws SchemaTooNewError when the file is newer than `list` knows.
+ */
+export function applyMigrations(
+  db: BetterSqlite3.Database,
+  list: readonly Migration[] = migrations,
+): { from: number; to: number } {
+  checkList(list);
+  const known = latestVersion(list);
+  const run = db.transaction(() => {
+    const from = userVersion(db);
+    if (from > known) {
+      throw new SchemaTooNewError(from, known);
+    }
+    for (const m of list) {
+      if (m.id > from) {
+        db.exec(m.sql);
+        // PRAGMA does not take bound parameters; the id is a checked integer.
+        db.pragma(`user_version = ${m.id}`);
+      }
+    }
+    return { from, to: userVersion(db) };
+  });
+  return run.immediate();
+}

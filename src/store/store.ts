@@ -1,0 +1,159 @@
+/**
+ * The durable store port. Everything the bot must not lose across a restart goes through here.
+ * Implementations: SQLite (embedded, default). A PostgreSQL implementation for several instances
+ * must honour the same contract: every conditional write is atomic (compare-and-set).
+ */
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Thrown when a conditional write finds another version than the one expected. */
+export class ConflictError extends Error {
+  constructor(
+    readonly key: string,
+    message = `Conflicting write on '${key}'`,
+  ) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+export interface VersionedItem {
+  key: string;
+  value: JsonObject;
+  /** Opaque version token; changes on every write. */
+  version: string;
+}
+
+/**
+ * Expected version for a conditional write:
+ * - a version string: the item must exist with exactly that version;
+ * - `null`: the item must not exist (create-only);
+ * - `undefined` or '*': unconditional (last writer wins).
+ */
+export type ExpectedVersion = string | null | undefined;
+
+/** Key/value documents with optimistic concurrency (dialog and conversation state, de-duplication markers). */
+export interface StateStore {
+  read(keys: readonly string[]): Promise<Map<string, VersionedItem>>;
+  /** Writes one item; returns the new version. Throws ConflictError when `expected` does not hold. */
+  write(key: string, value: JsonObject, expected?: ExpectedVersion): Promise<string>;
+  /** Deletes items; missing keys are ignored. */
+  delete(keys: readonly string[]): Promise<void>;
+}
+
+export interface AuditEntry {
+  /** Assigned by the store on append. */
+  seq?: number;
+  time: string;
+  tenantId: string;
+  actorId: string;
+  actorName?: string;
+  /** e.g. invite.succeeded, invite.refused, invite.failed, invite.forged */
+  action: string;
+  outcome: string;
+  appId?: string;
+  appName?: string;
+  groupId?: string;
+  groupName?: string;
+  guestEmail?: string;
+  guestId?: string;
+  detail?: string;
+  graphRequestId?: string;
+  activityId?: string;
+  operationId?: string;
+}
+
+export interface AuditQuery {
+  tenantId?: string;
+  actorId?: string;
+  action?: string;
+  operationId?: string;
+  /** Newest first; default 100. */
+  limit?: number;
+}
+
+/** Append-only audit log. */
+export interface AuditLog {
+  append(entry: AuditEntry): Promise<number>;
+  list(query?: AuditQuery): Promise<AuditEntry[]>;
+}
+
+export type OperationStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+
+export interface StepRecord {
+  status: 'done' | 'failed';
+  at: string;
+  result?: JsonObject;
+  error?: JsonObject;
+  graphRequestId?: string;
+}
+
+/**
+ * A confirmed directory write, recorded before it is carried out and updated step by step,
+ * so that an interrupted operation can be resumed and never done twice.
+ */
+export interface OperationRecord {
+  id: string;
+  kind: string;
+  tenantId: string;
+  actorId: string;
+  status: OperationStatus;
+  input: JsonObject;
+  steps: Record<string, StepRecord>;
+  result: JsonObject | null;
+  /** Where to report the outcome (opaque to the store, e.g. a conversation and card id). */
+  replyTo: JsonObject | null;
+  attempts: number;
+  version: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewOperation = Pick<OperationRecord, 'id' | 'kind' | 'tenantId' | 'actorId' | 'input'> & {
+  replyTo?: JsonObject | null;
+};
+
+export interface OperationPatch {
+  status?: OperationStatus;
+  steps?: Record<string, StepRecord>;
+  result?: JsonObject | null;
+  replyTo?: JsonObject | null;
+  attempts?: number;
+}
+
+export interface OperationStore {
+  /** Creates the record unless one with this id exists; either way returns the stored record. */
+  create(op: NewOperation, now: Date): Promise<{ created: boolean; record: OperationRecord }>;
+  get(id: string): Promise<OperationRecord | undefined>;
+  /** Compare-and-set on `version`; returns the new record. Throws ConflictError on a version mismatch. */
+  update(id: string, expectedVersion: number, patch: OperationPatch, now: Date): Promise<OperationRecord>;
+  /**
+   * Takes the lease when it is free or expired (or already held by `owner`); returns the record
+   * with the lease, or undefined when another owner holds a live lease or the record is finished.
+   */
+  acquireLease(id: string, owner: string, ttlMs: number, now: Date): Promise<OperationRecord | undefined>;
+  releaseLease(id: string, owner: string): Promise<void>;
+  /** Records not yet succeeded or failed, oldest first. */
+  listUnfinished(limit: number): Promise<OperationRecord[]>;
+}
+
+/** Latest conversation reference per user, for proactive messages (opaque JSON to the store). */
+export interface ConversationStore {
+  upsert(tenantId: string, userId: string, reference: JsonObject, now: Date): Promise<void>;
+  get(tenantId: string, userId: string): Promise<JsonObject | undefined>;
+  delete(tenantId: string, userId: string): Promise<void>;
+}
+
+export interface Store {
+  readonly state: StateStore;
+  readonly audit: AuditLog;
+  readonly operations: OperationStore;
+  readonly conversations: ConversationStore;
+  /** Cheap round trip for health checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

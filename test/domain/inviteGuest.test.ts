@@ -1,0 +1,215 @@
+import { strict as assert } from 'node:assert';
+import sinon from 'sinon';
+import { InviteGuestService, type InviteCommand } from '../../src/domain/inviteGuest';
+import { DirectoryError, type Directory, type GroupInfo, type InviteContext } from '../../src/graph/directory';
+import { openSqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/store';
+import { silentLogger } from '../../src/logging';
+
+const actor = { tenantId: 't1', userId: 'owner-1', displayName: 'Megan Bowen' };
+const group: GroupInfo = { id: 'g1', displayName: 'Wiki Partner Readers', groupTypes: [], mailEnabled: false, securityEnabled: true, onPremisesSyncEnabled: null };
+const app = { id: 'sp1', appId: 'app1', displayName: 'Contoso Wiki', homepage: null, loginUrl: 'https://wiki.contoso.com/login' };
+
+function context(overrides: Partial<InviteContext> = {}): InviteContext {
+  return {
+    group,
+    app,
+    actorIsOwner: true,
+    groupAssignedToApp: true,
+    existingUser: null,
+    existingUserIsMember: false,
+    allowInvitesFrom: 'everyone',
+    tenant: { id: 't1', displayName: 'Contoso', verifiedDomains: ['contoso.com', 'contoso.onmicrosoft.com'] },
+    requestId: 'req-check',
+    ...overrides,
+  };
+}
+
+function fakeDirectory() {
+  return {
+    listOwnedGroupsWithApps: sinon.stub<Parameters<Directory['listOwnedGroupsWithApps']>, ReturnType<Directory['listOwnedGroupsWithApps']>>().resolves([]),
+    getTenantInfo: sinon.stub<[], ReturnType<Directory['getTenantInfo']>>().resolves({ id: 't1', displayName: 'Contoso', verifiedDomains: ['contoso.com'] }),
+    getInviteContext: sinon.stub<Parameters<Directory['getInviteContext']>, ReturnType<Directory['getInviteContext']>>().resolves(context()),
+    inviteGuest: sinon.stub<Parameters<Directory['inviteGuest']>, ReturnType<Directory['inviteGuest']>>().resolves({ userId: 'guest-1', redeemUrl: 'https://login.example/redeem', status: 'PendingAcceptance', requestId: 'req-invite' }),
+    addGroupMember: sinon.stub<Parameters<Directory['addGroupMember']>, ReturnType<Directory['addGroupMember']>>().resolves({ added: true, requestId: 'req-add' }),
+  };
+}
+
+describe('InviteGuestService', () => {
+  let store: Store;
+  let directory: ReturnType<typeof fakeDirectory>;
+  let service: InviteGuestService;
+  let n = 0;
+
+  const command = (overrides: Partial<InviteCommand> = {}): InviteCommand => ({
+    operationId: `op-${++n}`,
+    actor,
+    appId: 'sp1',
+    groupId: 'g1',
+    email: 'pat.partner@adatum.com',
+    message: 'Welcome!',
+    offered: [{ appId: 'sp1', groupIds: ['g1'] }],
+    ...overrides,
+  });
+
+  beforeEach(() => {
+    store = openSqliteStore(':memory:');
+    directory = fakeDirectory();
+    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined });
+  });
+  afterEach(async () => store.close());
+
+  it('invites a new guest with the app URL and welcome message, then adds them, and audits it', async () => {
+    const outcome = await service.invite(command());
+    assert.equal(outcome.kind, 'done');
+    if (outcome.kind !== 'done') return;
+    assert.equal(outcome.invited, true);
+    assert.equal(outcome.added, true);
+    assert.deepEqual(directory.inviteGuest.firstCall.args[0], { email: 'pat.partner@adatum.com', redirectUrl: 'https://wiki.contoso.com/login', message: 'Welcome!' });
+    assert.deepEqual(directory.addGroupMember.firstCall.args, ['g1', 'guest-1']);
+    const [entry] = await store.audit.list({ action: 'invite.succeeded' });
+    assert.equal(entry.outcome, 'invitedAndAdded');
+    assert.equal(entry.guestEmail, 'pat.partner@adatum.com');
+    assert.equal(entry.graphRequestId, 'req-add');
+    assert.equal(entry.actorId, 'owner-1');
+  });
+
+  it('falls back to My Apps when the app has no URL', async () => {
+    directory.getInviteContext.resolves(context({ app: { ...app, loginUrl: null, homepage: null } }));
+    await service.invite(command());
+    assert.equal(directory.inviteGuest.firstCall.args[0].redirectUrl, 'https://myapps.microsoft.com');
+  });
+
+  it('adds an existing guest without inviting again', async () => {
+    directory.getInviteContext.resolves(context({ existingUser: { id: 'guest-9', displayName: 'Jordan', mail: 'pat.partner@adatum.com', userPrincipalName: 'x#EXT#@contoso.com', userType: 'Guest', externalUserState: 'Accepted' } }));
+    const outcome = await service.invite(command());
+    assert.equal(directory.inviteGuest.callCount, 0);
+    assert.deepEqual(directory.addGroupMember.firstCall.args, ['g1', 'guest-9']);
+    assert.ok(outcome.kind === 'done' && !outcome.invited && outcome.added && outcome.guest.redemption === 'Accepted');
+  });
+
+  it('says "already a member" and writes nothing when the guest is in the group', async () => {
+    directory.getInviteContext.resolves(context({ existingUserIsMember: true, existingUser: { id: 'guest-9', displayName: 'Sam', mail: 'x', userPrincipalName: 'x', userType: 'Guest', externalUserState: 'PendingAcceptance' } }));
+    const outcome = await service.invite(command());
+    assert.ok(outcome.kind === 'done' && !outcome.added && !outcome.invited);
+    assert.equal(directory.inviteGuest.callCount + directory.addGroupMember.callCount, 0);
+  });
+
+  const refusals: Array<[string, Partial<InviteContext>, string, RegExp]> = [
+    ['the actor is no longer an owner', { actorIsOwner: false }, 'notOwner', /not an owner/],
+    ['the group is no longer assigned to the app', { groupAssignedToApp: false }, 'notAssigned', /no longer assigned/],
+    ['the group became dynamic', { group: { ...group, groupTypes: ['DynamicMembership'] } }, 'groupBlocked', /dynamic membership/],
+    ['the group is synced from on-premises', { group: { ...group, onPremisesSyncEnabled: true } }, 'groupBlocked', /on-premises/],
+    ['the group is mail-enabled', { group: { ...group, mailEnabled: true } }, 'groupBlocked', /mail-enabled/],
+    ['the group is gone', { group: null }, 'groupNotFound', /no longer exists/],
+    ['invitations are limited to admins', { allowInvitesFrom: 'adminsAndGuestInviters' }, 'invitesNotAllowed', /allowInvitesFrom = adminsAndGuestInviters/],
+    ['nobody may invite', { allowInvitesFrom: 'none' }, 'invitesNotAllowed', /allowInvitesFrom = none/],
+  ];
+  for (const [name, overrides, reason, text] of refusals) {
+    it(`refuses and changes nothing when ${name}`, async () => {
+      directory.getInviteContext.resolves(context(overrides));
+      const outcome = await service.invite(command());
+      assert.equal(outcome.kind, 'refused');
+      if (outcome.kind !== 'refused') return;
+      assert.equal(outcome.reason, reason);
+      assert.match(outcome.message, text);
+      assert.equal(directory.inviteGuest.callCount + directory.addGroupMember.callCount, 0);
+      const [entry] = await store.audit.list({ action: 'invite.refused' });
+      assert.equal(entry.outcome, reason);
+    });
+  }
+
+  it('still adds an existing guest when the tenant limits who may invite (no invitation needed)', async () => {
+    directory.getInviteContext.resolves(context({ allowInvitesFrom: 'none', existingUser: { id: 'guest-9', displayName: 'J', mail: 'x', userPrincipalName: 'x', userType: 'Guest', externalUserState: 'Accepted' } }));
+    const outcome = await service.invite(command());
+    assert.equal(outcome.kind, 'done');
+    assert.equal(directory.addGroupMember.callCount, 1);
+  });
+
+  it('refuses addresses of the tenant\'s own domains at confirmation', async () => {
+    const outcome = await service.invite(command({ email: 'AdeleV@Contoso.com' }));
+    assert.ok(outcome.kind === 'refused' && outcome.reason === 'ownDomain');
+    assert.equal(directory.inviteGuest.callCount, 0);
+  });
+
+  it('refuses an app or group that was not offered, audits it as forged, and reads nothing from Graph', async () => {
+    const a = await service.invite(command({ appId: 'sp-other' }));
+    const b = await service.invite(command({ groupId: 'g-other' }));
+    assert.ok(a.kind === 'refused' && a.reason === 'notOffered');
+    assert.ok(b.kind === 'refused' && b.reason === 'notOffered');
+    assert.equal(directory.getInviteContext.callCount, 0);
+    assert.equal((await store.audit.list({ action: 'invite.forged' })).length, 2);
+  });
+
+  it('refuses invalid addresses and too long messages before any Graph call', async () => {
+    const bad = await service.invite(command({ email: 'not an address' }));
+    const long = await service.invite(command({ message: 'x'.repeat(1001) }));
+    assert.ok(bad.kind === 'refused' && bad.reason === 'invalidEmail');
+    assert.ok(long.kind === 'refused' && long.reason === 'messageTooLong');
+    assert.equal(directory.getInviteContext.callCount, 0);
+  });
+
+  it('explains a 403 from POST /invitations as the tenant\'s guest invite setting', async () => {
+    directory.inviteGuest.rejects(new DirectoryError('forbidden', 403, 'Authorization_RequestDenied', 'Insufficient privileges', 'req-403'));
+    const outcome = await service.invite(command());
+    assert.ok(outcome.kind === 'refused' && outcome.reason === 'invitesNotAllowed');
+    assert.match(outcome.kind === 'refused' ? outcome.message : '', /External collaboration settings/);
+    assert.equal(directory.addGroupMember.callCount, 0);
+    const [entry] = await store.audit.list({ action: 'invite.refused' });
+    assert.equal(entry.graphRequestId, 'req-403');
+  });
+
+  it('waits for replication when the new guest is not visible to the membership write yet', async () => {
+    directory.addGroupMember.onFirstCall().rejects(new DirectoryError('notFound', 404, 'Request_ResourceNotFound', 'Resource does not exist'));
+    directory.addGroupMember.onSecondCall().rejects(new DirectoryError('badRequest', 400, 'Request_BadRequest', 'Not a valid reference update.'));
+    const outcome = await service.invite(command());
+    assert.equal(outcome.kind, 'done');
+    assert.equal(directory.addGroupMember.callCount, 3);
+    assert.equal(directory.inviteGuest.callCount, 1);
+  });
+
+  it('reports a failure with a reference when Graph stays unavailable, and keeps the record', async () => {
+    directory.inviteGuest.rejects(new DirectoryError('unavailable', 503, 'ServiceUnavailable', 'down', 'req-503'));
+    const cmd = command();
+    const outcome = await service.invite(cmd);
+    assert.ok(outcome.kind === 'failed');
+    assert.equal(outcome.kind === 'failed' ? outcome.reference : '', 'req-503');
+    const record = await store.operations.get(cmd.operationId);
+    assert.equal(record?.status, 'failed');
+  });
+
+  it('carries out a confirmation once: the same operation id again returns the stored outcome', async () => {
+    const cmd = command();
+    const first = await service.invite(cmd);
+    const second = await service.invite(cmd);
+    assert.deepEqual(second, first);
+    assert.equal(directory.inviteGuest.callCount, 1);
+    assert.equal(directory.addGroupMember.callCount, 1);
+    const record = await store.operations.get(cmd.operationId);
+    assert.equal(record?.status, 'succeeded');
+    assert.deepEqual(Object.keys(record?.steps ?? {}).sort(), ['addMember', 'check', 'invite']);
+  });
+
+  it('two concurrent deliveries of one confirmation write once', async () => {
+    const cmd = command();
+    const [a, b] = await Promise.all([service.invite(cmd), service.invite(cmd)]);
+    assert.equal(directory.inviteGuest.callCount, 1);
+    assert.ok([a.kind, b.kind].includes('done'));
+  });
+
+  it('lists shareable apps, sorted, and the owned assigned groups that cannot take guests', async () => {
+    directory.listOwnedGroupsWithApps.resolves([
+      { group: { ...group, id: 'g2', displayName: 'Zeta' }, apps: [{ id: 'sp1', displayName: 'Contoso Wiki' }] },
+      { group, apps: [{ id: 'sp1', displayName: 'Contoso Wiki' }] },
+      { group: { ...group, id: 'g3', displayName: 'Expenses' }, apps: [{ id: 'sp2', displayName: 'Contoso Expenses' }] },
+      { group: { ...group, id: 'g4', displayName: 'Dyn', groupTypes: ['DynamicMembership'] }, apps: [{ id: 'sp3', displayName: 'Partner Portal' }] },
+      { group: { ...group, id: 'g5', displayName: 'Unassigned' }, apps: [] },
+    ]);
+    const result = await service.findShareableApps(actor);
+    assert.deepEqual(result.apps.map((a) => [a.displayName, a.groups.map((g) => g.displayName)]), [
+      ['Contoso Expenses', ['Expenses']],
+      ['Contoso Wiki', ['Wiki Partner Readers', 'Zeta']],
+    ]);
+    assert.deepEqual(result.blocked.map((b) => [b.appName, b.groupName, b.blockers]), [['Partner Portal', 'Dyn', ['dynamic']]]);
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * Runs the real bot (dialogs, domain, Graph client, SQLite store) against an in-process tenant simulator,
+ * with botbuilder's TestAdapter standing in for the Bot Framework channel.
+ */
+import { randomUUID } from 'node:crypto';
+import { TestAdapter, type Activity, type ResourceResponse, type TurnContext } from 'botbuilder';
+import { createLogger, type Logger } from '../../src/logging';
+import { createGraphClient } from '../../src/graph/client';
+import { GraphDirectory, GraphHttp } from '../../src/graph/graphDirectory';
+import { openSqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/store';
+import { InviteGuestService } from '../../src/domain/inviteGuest';
+import { composeBot } from '../../src/bot/compose';
+import type { TeamsBot } from '../../src/bot/teamsBot';
+import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
+
+export const TENANT_ID = '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01';
+export const users = {
+  megan: { aadObjectId: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f01', name: 'Megan Bowen' },
+  adele: { aadObjectId: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f02', name: 'Adele Vance' },
+  alex: { aadObjectId: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f03', name: 'Alex Wilber' },
+  lee: { aadObjectId: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f04', name: 'Lee Gu' },
+  patti: { aadObjectId: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f05', name: 'Patti Fernandez' },
+};
+export const groups = {
+  expenses: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01',
+  wikiEditors: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c02',
+  wikiReaders: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c03',
+  dynamic: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c04',
+  synced: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c05',
+  noOwners: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c06',
+  mailEnabled: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c07',
+  sales: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c08',
+  unassigned: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c09',
+};
+export const apps = {
+  expenses: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f01',
+  wiki: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f02',
+  partnerPortal: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f03',
+  legacyHr: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f04',
+  newsletter: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f06',
+  sales: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f07',
+};
+
+/** TestAdapter that also records in-place card updates. */
+export class RecordingAdapter extends TestAdapter {
+  readonly updates: Array<Partial<Activity>> = [];
+  override async updateActivity(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse | void> {
+    this.updates.push(activity);
+    return super.updateActivity(context, activity);
+  }
+}
+
+export interface Harness {
+  sim: RunningSimulator;
+  store: Store;
+  service: InviteGuestService;
+  bot: TeamsBot;
+  adapter: RecordingAdapter;
+  logs: string[];
+  chat(user: { aadObjectId: string; name: string }): UserChat;
+  graph<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  seed?: TenantSeed;
+  storePath?: string;
+  logger?: Logger;
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const logs: string[] = [];
+  const logger = options.logger ?? createLogger({ level: 'debug', write: (line) => logs.push(line) });
+  const sim = await startSimulator({ seed: options.seed ?? loadDemoSeed(), port: 0, recordBodies: true });
+  const store = openSqliteStore(options.storePath ?? ':memory:');
+  const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test-token' }, logger, retryDelaySeconds: 0 });
+  const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
+  const service = new InviteGuestService({
+    directory,
+    store,
+    logger,
+    defaultRedirectUrl: 'https://myapps.microsoft.com',
+    replicationBackoffMs: [10, 20, 40],
+  });
+  const { bot } = composeBot({ store, inviteGuest: service, logger });
+  const adapter = new RecordingAdapter(async (context) => bot.run(context));
+  const harness: Harness = {
+    sim,
+    store,
+    service,
+    bot,
+    adapter,
+    logs,
+    chat: (user) => new UserChat(harness, user),
+    async graph<T>(path: string, init: { method?: string; body?: unknown } = {}) {
+      const response = await fetch(`${sim.graphBaseUrl}${path}`, {
+        method: init.method ?? 'GET',
+        headers: { Authorization: 'Bearer test-token', 'Content-Type': 'application/json', ConsistencyLevel: 'eventual' },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+    async close() {
+      await sim.close();
+      await store.close();
+    },
+  };
+  return harness;
+}
+
+export interface Turn {
+  replies: Array<Partial<Activity>>;
+  updates: Array<Partial<Activity>>;
+}
+
+/** One user's 1:1 chat with the bot. */
+export class UserChat {
+  readonly conversationId: string;
+  constructor(
+    private readonly harness: Harness,
+    readonly user: { aadObjectId: string; name: string },
+  ) {
+    this.conversationId = `a:1personal-${user.aadObjectId}`;
+  }
+
+  activity(partial: Partial<Activity>): Partial<Activity> {
+    return {
+      type: 'message',
+      channelId: 'msteams',
+      id: randomUUID(),
+      serviceUrl: 'https://smba.test/amer/',
+      locale: 'en-US',
+      from: { id: `29:${this.user.aadObjectId}`, name: this.user.name, aadObjectId: this.user.aadObjectId },
+      recipient: { id: '28:guest-invite-bot', name: 'Guest Invite' },
+      conversation: { id: this.conversationId, conversationType: 'personal', tenantId: TENANT_ID, isGroup: false, name: '' },
+      channelData: { tenant: { id: TENANT_ID } },
+      ...partial,
+    };
+  }
+
+  async deliver(activity: Partial<Activity>): Promise<Turn> {
+    const adapter = this.harness.adapter;
+    const updatesBefore = adapter.updates.length;
+    await adapter.processActivity(activity);
+    const replies = adapter.activeQueue.splice(0, adapter.activeQueue.length).filter((a) => a.type !== 'typing');
+    return { replies, updates: adapter.updates.slice(updatesBefore) };
+  }
+
+  send(text: string): Promise<Turn> {
+    return this.deliver(this.activity({ text }));
+  }
+
+  /** Submits a card (Action.Submit): `value` is the card's data merged with its inputs, as Teams sends it. */
+  submit(value: Record<string, unknown>, replyToId?: string): Promise<Turn> {
+    return this.deliver(this.activity({ text: undefined, value, replyToId }));
+  }
+}
+
+/** The Adaptive Card JSON of an activity, if it carries one. */
+export function cardOf(activity: Partial<Activity> | undefined): Record<string, unknown> | undefined {
+  const attachment = activity?.attachments?.find((a) => a.contentType === 'application/vnd.microsoft.card.adaptive');
+  return attachment?.content as Record<string, unknown> | undefined;
+}
+
+/** All text a person would read on a card (TextBlocks, TextRuns, facts, choice titles, action titles). */
+export function cardText(card: unknown): string {
+  const parts: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const n = node as Record<string, unknown>;
+    for (const key of ['text', 'title', 'value', 'label']) if (typeof n[key] === 'string') parts.push(n[key] as string);
+    for (const v of Object.values(n)) if (typeof v === 'object') walk(v);
+  };
+  walk(card);
+  return parts.join(' | ');
+}
+
+/** The data of the card's action with this title (what the client would submit, before inputs are merged). */
+export function actionData(card: Record<string, unknown> | undefined, title: string): Record<string, unknown> {
+  const actions = (card?.actions ?? []) as Array<{ title?: string; data?: Record<string, unknown> }>;
+  const action = actions.find((a) => a.title === title);
+  if (!action?.data) throw new Error(`No action '${title}' on card: ${cardText(card)}`);
+  return { ...action.data };
+}
+
+export function choices(card: Record<string, unknown> | undefined, inputId: string): Array<{ title: string; value: string }> {
+  const found: Array<{ title: string; value: string }> = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const n = node as Record<string, unknown>;
+    if (n.type === 'Input.ChoiceSet' && n.id === inputId) found.push(...(n.choices as Array<{ title: string; value: string }>));
+    for (const v of Object.values(n)) if (typeof v === 'object') walk(v);
+  };
+  walk(card);
+  return found;
+}
+
+export function textOf(turn: Turn): string {
+  return [...turn.replies, ...turn.updates].map((a) => [a.text ?? '', cardText(cardOf(a))].join(' ')).join('\n');
+}
