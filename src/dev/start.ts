@@ -202,12 +202,30 @@ export interface RunningPlayground {
   stop(): Promise<void>;
 }
 
+/** The Playground's log file: `logFile`, else `M365_AGENTS_PLAYGROUND_LOGFILE`, else devTools/m365agentsplayground.log. */
+export function playgroundLogFile(options: Pick<PlaygroundOptions, 'logFile'>): string {
+  return options.logFile ?? process.env.M365_AGENTS_PLAYGROUND_LOGFILE ?? path.join(repoRoot(), 'devTools', 'm365agentsplayground.log');
+}
+
+/** Why the Playground failed: its output, and the `error` lines of its log file (where it says why). */
+function playgroundFailure(what: string, proc: ManagedProcess, logFile: string): Error {
+  let logged: string[] = [];
+  try {
+    logged = fs.readFileSync(logFile, 'utf8').split('\n').filter((line) => line.startsWith('error '));
+  } catch {
+    // no log file
+  }
+  const output = proc.recentOutput().join('\n') || '(none)';
+  return new Error(`the Playground ${what}. Its output:\n${output}\nErrors in ${logFile}:\n${logged.slice(-10).join('\n') || '(none)'}`);
+}
+
 /**
  * Starts `agentsplayground -e <bot> -c msteams -p <port> --disable-telemetry` and waits until it serves.
  *
- * The Playground does not fail on a busy port: it silently listens on a random one. It prints
- * `Listening on <port>` when it is up, so the port is checked before and confirmed after.
- * A config file it does not accept makes it exit 1 (with the schema error in its output).
+ * The Playground does not fail on a busy port: it silently listens on a random one. When its stdout is
+ * not a terminal it prints only `Listening on <port>` there (everything else goes to its log file), so the
+ * port is checked before and confirmed from that line after. A config file it does not accept makes it
+ * exit 1 right after that line, saying why only in its log file.
  */
 export async function startPlayground(options: PlaygroundOptions): Promise<RunningPlayground> {
   const attempts = options.port === undefined ? 3 : 1;
@@ -217,6 +235,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
       throw new Error(`port ${port} is busy (another Playground?); stop what uses it or choose another port`);
     }
     const root = repoRoot();
+    const logFile = playgroundLogFile(options);
     let onListening: (port: number) => void = () => undefined;
     const proc = startProcess(
       'Playground',
@@ -228,7 +247,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
           ...process.env,
           TEAMSAPPTESTER_BROWSER: 'none',
           M365_AGENTS_PLAYGROUND_CONFIG_PATH: options.configPath,
-          ...(options.logFile ? { M365_AGENTS_PLAYGROUND_LOGFILE: options.logFile } : {}),
+          M365_AGENTS_PLAYGROUND_LOGFILE: logFile,
         },
         onLine: (line, stream) => {
           const match = /^Listening on (\d+)/.exec(line);
@@ -240,7 +259,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
     const timeoutMs = options.timeoutMs ?? 30_000;
     const actual = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`the Playground did not say 'Listening on <port>' within ${timeoutMs} ms. Its output:\n${proc.recentOutput().join('\n')}`)),
+        () => reject(playgroundFailure(`did not say 'Listening on <port>' within ${timeoutMs} ms`, proc, logFile)),
         timeoutMs,
       );
       onListening = (announced) => {
@@ -249,7 +268,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
       };
       void proc.exited.then((exit) => {
         clearTimeout(timer);
-        reject(new Error(`the Playground ${describeExit(exit)} before it served. Its output:\n${proc.recentOutput().join('\n')}`));
+        reject(playgroundFailure(`${describeExit(exit)} before it served`, proc, logFile));
       });
     }).catch(async (error: unknown) => {
       await proc.stop();
@@ -262,9 +281,10 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
     }
     try {
       await waitForHttp(`http://127.0.0.1:${port}/_debug/ping`, { timeoutMs, process: proc });
-    } catch (error) {
+    } catch {
+      const what = proc.hasExited() ? `${describeExit(await proc.exited)} before it answered /_debug/ping` : 'did not answer /_debug/ping';
       await proc.stop();
-      throw error;
+      throw playgroundFailure(what, proc, logFile);
     }
     return { url: `http://localhost:${port}`, port, process: proc, stop: () => proc.stop() };
   }
@@ -337,6 +357,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  console.log(`[start] the Playground writes its log (each activity, each error) to ${playgroundLogFile({})}`);
   console.log(`Open ${playground.url} to chat with Guest Invite as Megan Bowen (demo tenant)`);
   const first = await Promise.race([
     bot.exited.then((exit) => ({ proc: bot, exit })),

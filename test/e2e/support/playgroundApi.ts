@@ -129,11 +129,11 @@ export function cardActions(card: AdaptiveCard): AdaptiveCardAction[] {
 export class PlaygroundApi {
   private readonly events: StreamEvent[] = [];
   private readonly waiters = new Set<() => void>();
+  private socket: TextSocket | undefined;
 
   private constructor(
     readonly baseUrl: string,
     readonly config: PlaygroundConfig,
-    private readonly socket: TextSocket,
   ) {}
 
   /** Reads the Playground's config and opens its conversation stream. */
@@ -142,20 +142,14 @@ export class PlaygroundApi {
     const res = await fetch(`${base}/_internal/v1/config`);
     if (!res.ok) throw new Error(`GET ${base}/_internal/v1/config: HTTP ${res.status}`);
     const { config } = (await res.json()) as { config: PlaygroundConfig };
-    let api: PlaygroundApi | undefined;
-    const pending: string[] = [];
-    const socket = openTextSocket(`${base.replace(/^http/, 'ws')}/_ws_conversation/v1/conversations/stream`, (text) => {
-      if (api) api.receive(text);
-      else pending.push(text);
-    });
-    api = new PlaygroundApi(base, config, socket);
-    pending.forEach((text) => api!.receive(text));
-    await socket.opened;
+    const api = new PlaygroundApi(base, config);
+    api.socket = openTextSocket(`${base.replace(/^http/, 'ws')}/_ws_conversation/v1/conversations/stream`, (text) => api.receive(text));
+    await api.socket.opened;
     return api;
   }
 
   close(): void {
-    this.socket.close();
+    this.socket?.close();
   }
 
   private receive(text: string): void {
