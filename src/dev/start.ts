@@ -12,16 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 
-/** The folder that holds package.json (this file runs from dist/src/dev/). */
-export function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
+import { projectRoot } from '../projectRoot';
 
 export interface ProcessExit {
   code: number | null;
@@ -204,7 +195,7 @@ export interface RunningPlayground {
 
 /** The Playground's log file: `logFile`, else `M365_AGENTS_PLAYGROUND_LOGFILE`, else devTools/m365agentsplayground.log. */
 export function playgroundLogFile(options: Pick<PlaygroundOptions, 'logFile'>): string {
-  return options.logFile ?? process.env.M365_AGENTS_PLAYGROUND_LOGFILE ?? path.join(repoRoot(), 'devTools', 'm365agentsplayground.log');
+  return options.logFile ?? process.env.M365_AGENTS_PLAYGROUND_LOGFILE ?? path.join(projectRoot(), 'devTools', 'm365agentsplayground.log');
 }
 
 /** Why the Playground failed: its output, and the `error` lines of its log file (where it says why). */
@@ -234,7 +225,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
     if (!(await isPortFree(port))) {
       throw new Error(`port ${port} is busy (another Playground?); stop what uses it or choose another port`);
     }
-    const root = repoRoot();
+    const root = projectRoot();
     const logFile = playgroundLogFile(options);
     let onListening: (port: number) => void = () => undefined;
     const proc = startProcess(
@@ -305,7 +296,7 @@ function forward(prefix: string) {
 }
 
 async function main(): Promise<number> {
-  const root = repoRoot();
+  const root = projectRoot();
   const botPort = portFromEnv('PORT', 3978);
   const playgroundPort = portFromEnv('PLAYGROUND_PORT', 56150);
   const botEntry = path.join(root, 'dist', 'src', 'index.js');

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import seedSchema from './tenant-seed.schema.json';
+import { projectRoot } from '../projectRoot';
 
 export type AllowInvitesFrom = 'none' | 'adminsAndGuestInviters' | 'adminsGuestInvitersAndAllMembers' | 'everyone';
 export type PrincipalType = 'User' | 'Group' | 'ServicePrincipal';
@@ -204,20 +205,9 @@ export function loadSeed(file: string): TenantSeed {
   }
 }
 
-function findProjectRoot(start: string): string | undefined {
-  let dir = start;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
 function resolveDemoTenantPath(): string {
   const candidates: string[] = [];
-  const root = findProjectRoot(__dirname);
-  if (root) candidates.push(path.join(root, 'src', 'simulator', 'tenants', 'demo.json'));
+  candidates.push(path.join(projectRoot(__dirname), 'src', 'simulator', 'tenants', 'demo.json'));
   candidates.push(path.join(__dirname, 'tenants', 'demo.json'));
   return candidates.find((c) => fs.existsSync(c)) ?? candidates[candidates.length - 1];
 }

@@ -166,25 +166,7 @@ function toRecord(row: OperationRow): OperationRecord {
   };
 }
 
-interface AuditRow {
-  seq: number;
-  time: string;
-  tenant_id: string;
-  actor_id: string;
-  actor_name: string | null;
-  action: string;
-  outcome: string;
-  app_id: string | null;
-  app_name: string | null;
-  group_id: string | null;
-  group_name: string | null;
-  guest_email: string | null;
-  guest_id: string | null;
-  detail: string | null;
-  graph_request_id: string | null;
-  activity_id: string | null;
-  operation_id: string | null;
-}
+type AuditRow = AuditParams & { seq: number };
 
 /** Optional audit fields and their columns. */
 const AUDIT_OPTIONAL = [

@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PNG } from "pngjs";
+import { projectRoot } from "../projectRoot";
 
 export type Rgb = readonly [number, number, number];
 /** A shape is a predicate over continuous coordinates (pixel (x, y) covers [x, x+1) x [y, y+1)). */
@@ -116,16 +117,6 @@ export function renderOutlineIcon(): PNG {
   return paint(32, null, [{ shape: union(minus(person, gap), badge), color: WHITE }], 1);
 }
 
-export function findProjectRoot(start: string): string {
-  let dir = start;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${start}`);
-    dir = parent;
-  }
-}
-
 export function writeIcons(outDir: string): string[] {
   fs.mkdirSync(outDir, { recursive: true });
   const files: Array<[string, PNG]> = [
@@ -140,7 +131,7 @@ export function writeIcons(outDir: string): string[] {
 }
 
 if (require.main === module) {
-  const root = findProjectRoot(__dirname);
+  const root = projectRoot(__dirname);
   for (const file of writeIcons(path.join(root, "appPackage"))) {
     console.log(`wrote ${path.relative(root, file)}`);
   }

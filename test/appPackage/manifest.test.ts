@@ -14,21 +14,12 @@ import * as path from "node:path";
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv-draft-04";
 import addFormats from "ajv-formats";
 import { PNG } from "pngjs";
+import { projectRoot } from "../../src/projectRoot";
 
 // ---------------------------------------------------------------------------------------
 // Locations
 
-function findProjectRoot(start: string): string {
-  let dir = start;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${start}`);
-    dir = parent;
-  }
-}
-
-const ROOT = findProjectRoot(__dirname);
+const ROOT = projectRoot(__dirname);
 const SCHEMA_PATH = path.resolve(ROOT, "..", "shared", "teams", "MicrosoftTeams.v1.24.schema.json");
 const at = (...parts: string[]): string => path.join(ROOT, ...parts);
 const readText = (...parts: string[]): string => fs.readFileSync(at(...parts), "utf8");

@@ -18,7 +18,7 @@ import {
   messageContains,
   nextCard,
   openPlayground,
-  repoRoot,
+  projectRoot,
   reportFailure,
   screenshot,
   selectChoice,
@@ -74,7 +74,7 @@ const writes = (entries: RequestLogEntry[]) => entries.filter((e) => e.method !=
 
 describe('Guest Invite in the Agents Playground, as Megan Bowen @e2e', function () {
   this.timeout(90_000);
-  const root = repoRoot();
+  const root = projectRoot();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'guest-invite-e2e-'));
   let simulator: RunningSimulator | undefined;
   let bot: ManagedProcess | undefined;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { RequestLogEntry } from '../../src/simulator';
+import { projectRoot } from '../../src/projectRoot';
 
 /**
  * Contract checks of recorded Graph exchanges against the shared OpenAPI 3.0 subset of Microsoft Graph v1.0
@@ -61,18 +62,8 @@ interface Operation {
 const DOC_ID = 'graph-v1.0-subset.json';
 const HTTP_METHODS = ['get', 'post', 'patch', 'put', 'delete'];
 
-function findProjectRoot(start: string): string {
-  let dir = start;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`No package.json above ${start}`);
-    dir = parent;
-  }
-}
-
 export const openApiPath: string = path.resolve(
-  findProjectRoot(__dirname),
+  projectRoot(__dirname),
   '../shared/graph/graph-v1.0-subset.openapi.json',
 );
 

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { repoRoot } from '../../../src/dev/start';
+import { projectRoot } from '../../../src/projectRoot';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -166,7 +166,7 @@ export async function clickButton(card: Locator, title: string): Promise<void> {
   await card.locator(`button[title=${JSON.stringify(title)}]`).click();
 }
 
-export const RESULTS_DIR = path.join(repoRoot(), 'test-results');
+export const RESULTS_DIR = path.join(projectRoot(), 'test-results');
 
 /** Saves a screenshot of the page as test-results/<name>.png and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {

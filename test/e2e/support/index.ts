@@ -1,14 +1,14 @@
 /** The end-to-end harness: processes, the Playground (UI and HTTP API), Chromium, demo configs. */
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { repoRoot, type ManagedProcess } from '../../../src/dev/start';
+import type { ManagedProcess } from '../../../src/dev/start';
+import { projectRoot } from '../../../src/projectRoot';
 import { screenshot } from './browser';
 
 export {
   describeExit,
   freePort,
   isPortFree,
-  repoRoot,
   startPlayground,
   startProcess,
   waitForHttp,
@@ -16,13 +16,14 @@ export {
   type PlaygroundOptions,
   type RunningPlayground,
 } from '../../../src/dev/start';
+export { projectRoot };
 export * from './browser';
 export * from './echoBot';
 export * from './playgroundApi';
 export * from './playgroundConfig';
 
 /** The committed Playground config (the demo tenant, as Megan Bowen). */
-export const REPO_PLAYGROUND_CONFIG = path.join(repoRoot(), '.m365agentsplayground.yml');
+export const REPO_PLAYGROUND_CONFIG = path.join(projectRoot(), '.m365agentsplayground.yml');
 
 /**
  * After a failed test: a screenshot (test-results/<name>-failure.png) and the last lines of each process's
