@@ -29,6 +29,7 @@ export interface Settings {
   storePath: string;
   defaultRedirectUrl: string;
   logLevel: LogLevel;
+  requests: { remindAfterMs: number; expireAfterMs: number; sweepIntervalMs: number };
 }
 
 export class ConfigError extends Error {
@@ -71,6 +72,16 @@ function httpUrl(env: Env, name: string, fallback?: string): string {
     throw new ConfigError(name, `must be an http(s) URL, got '${raw}'`);
   }
   return raw.replace(/\/+$/, '');
+}
+
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as 90s, 15m, 48h or 14d (a bare number is seconds). */
+function duration(env: Env, name: string, fallback: string): number {
+  const raw = read(env, name) ?? fallback;
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(raw);
+  if (!match || Number(match[1]) <= 0) throw new ConfigError(name, `must be a positive duration like 90s, 15m, 48h or 14d, got '${raw}'`);
+  return Math.round(Number(match[1]) * units[(match[2] ?? 's').toLowerCase()]);
 }
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -134,5 +145,10 @@ export function loadSettings(env: Env = process.env): Settings {
     storePath: path.resolve(read(env, 'STORE_PATH') ?? './.data/bot.sqlite'),
     defaultRedirectUrl: httpUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    requests: {
+      remindAfterMs: duration(env, 'REQUEST_REMIND_AFTER', '48h'),
+      expireAfterMs: duration(env, 'REQUEST_EXPIRE_AFTER', '14d'),
+      sweepIntervalMs: duration(env, 'REQUEST_SWEEP_INTERVAL', '5m'),
+    },
   };
 }

@@ -1,11 +1,9 @@
 /** Composition root: settings → store → Graph (embedded simulator, external simulator or live) → domain → bot → HTTP. */
-import { randomUUID } from 'node:crypto';
 import { loadSettings, ConfigError, type Settings } from './config';
 import { createLogger, type Logger } from './logging';
 import { createGraphClient, type GraphAuth } from './graph/client';
 import { GraphDirectory, GraphHttp } from './graph/graphDirectory';
 import { openSqliteStore } from './store/sqlite';
-import { InviteGuestService } from './domain/inviteGuest';
 import { createAdapter } from './bot/adapter';
 import { composeBot } from './bot/compose';
 import { createServer, listen, type HealthReport } from './bot/server';
@@ -44,16 +42,27 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const endpoint = await graphEndpoint(settings, logger);
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, logger });
   const directory = new GraphDirectory(new GraphHttp(client));
-  const service = new InviteGuestService({
-    directory,
+  const adapter = createAdapter(settings.botAuth);
+  const { bot, requestAccess } = composeBot({
     store,
+    directory,
     logger,
+    adapter,
+    appId: settings.botAuth?.appId ?? '',
     defaultRedirectUrl: settings.defaultRedirectUrl,
-    instanceId: randomUUID(),
+    remindAfterMs: settings.requests.remindAfterMs,
+    expireAfterMs: settings.requests.expireAfterMs,
   });
-
-  const { bot, conversationState } = composeBot({ store, inviteGuest: service, logger });
-  const adapter = createAdapter(settings.botAuth, logger, conversationState);
+  const sweep = (): void => {
+    requestAccess.sweep().then(
+      (result) => {
+        if (result.reminded + result.expired > 0) logger.info('requests.swept', result);
+      },
+      (err: unknown) => logger.error('requests.sweep.failed', { error: err }),
+    );
+  };
+  const sweeper = setInterval(sweep, settings.requests.sweepIntervalMs);
+  sweeper.unref();
 
   const health = async (): Promise<HealthReport> => {
     const checks: HealthReport['checks'] = {};
@@ -87,6 +96,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(sweeper);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await endpoint.simulator?.close();
       await store.close();

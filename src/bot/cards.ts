@@ -1,10 +1,13 @@
 /** The one card renderer: cards/*.json templates expanded with adaptivecards-templating. */
 import { Template } from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
-import inviteApp from '../../cards/invite-app.json';
-import inviteGroup from '../../cards/invite-group.json';
+import chooseApp from '../../cards/choose-app.json';
+import chooseGroup from '../../cards/choose-group.json';
+import confirm from '../../cards/confirm.json';
 import inviteDetails from '../../cards/invite-details.json';
-import inviteConfirm from '../../cards/invite-confirm.json';
+import requestDetails from '../../cards/request-details.json';
+import requestApproval from '../../cards/request-approval.json';
+import requestList from '../../cards/request-list.json';
 import outcome from '../../cards/outcome.json';
 import help from '../../cards/help.json';
 
@@ -13,15 +16,34 @@ export interface Fact {
   value: string;
 }
 
+interface FlowCard {
+  flowId: string;
+  title: string;
+  prompt: string;
+  nextVerb: string;
+  cancelVerb: string;
+}
+
 export interface CardData {
-  'invite-app': {
-    flowId: string;
+  'choose-app': FlowCard & {
     apps: Array<{ id: string; displayName: string }>;
     blocked: Array<{ appName: string; groupName: string; reason: string }>;
   };
-  'invite-group': { flowId: string; appName: string; groups: Array<{ id: string; displayName: string }> };
+  'choose-group': FlowCard & { appName: string; groups: Array<{ id: string; displayName: string }> };
+  confirm: { flowId: string; title: string; facts: Fact[]; note: string; confirmTitle: string; confirmVerb: string; cancelVerb: string };
   'invite-details': { flowId: string; appName: string; groupName: string; email: string; message: string; error: string };
-  'invite-confirm': { flowId: string; facts: Fact[] };
+  'request-details': { flowId: string; appName: string; groupName: string; justification: string; error: string };
+  'request-approval': {
+    requestId: string;
+    title: string;
+    facts: Fact[];
+    status: string;
+    statusStyle: 'default' | 'good' | 'attention' | 'warning' | 'accent';
+    comment: string;
+    pending: boolean;
+    refreshUserIds: string[];
+  };
+  'request-list': { title: string; empty: string; items: Array<{ requestId: string; heading: string; detail: string; canWithdraw: boolean }> };
   outcome: { title: string; color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent'; text: string; facts: Fact[]; note: string };
   help: { commands: Array<{ name: string; description: string }> };
 }
@@ -29,10 +51,13 @@ export interface CardData {
 export type CardName = keyof CardData;
 
 const templates: Record<CardName, object> = {
-  'invite-app': inviteApp,
-  'invite-group': inviteGroup,
+  'choose-app': chooseApp,
+  'choose-group': chooseGroup,
+  confirm,
   'invite-details': inviteDetails,
-  'invite-confirm': inviteConfirm,
+  'request-details': requestDetails,
+  'request-approval': requestApproval,
+  'request-list': requestList,
   outcome,
   help,
 };

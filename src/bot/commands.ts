@@ -1,18 +1,30 @@
 /** Text commands, recognised forgivingly (any case, extra spaces, trailing punctuation, after an @mention). */
 
-export type Command = 'invite' | 'help' | 'cancel';
+export type Command =
+  | { name: 'invite' }
+  | { name: 'request'; appQuery?: string }
+  | { name: 'myRequests' }
+  | { name: 'pendingRequests' }
+  | { name: 'help' }
+  | { name: 'cancel' };
 
-const commands: Record<string, Command> = {
-  'invite guest': 'invite',
-  'invite a guest': 'invite',
-  'invite guests': 'invite',
-  invite: 'invite',
-  help: 'help',
-  '?': 'help',
-  cancel: 'cancel',
-  stop: 'cancel',
-  quit: 'cancel',
-  exit: 'cancel',
+const exact: Record<string, Command> = {
+  'invite guest': { name: 'invite' },
+  'invite a guest': { name: 'invite' },
+  'invite guests': { name: 'invite' },
+  invite: { name: 'invite' },
+  'request access': { name: 'request' },
+  request: { name: 'request' },
+  'my requests': { name: 'myRequests' },
+  'my request': { name: 'myRequests' },
+  'pending requests': { name: 'pendingRequests' },
+  'pending request': { name: 'pendingRequests' },
+  help: { name: 'help' },
+  '?': { name: 'help' },
+  cancel: { name: 'cancel' },
+  stop: { name: 'cancel' },
+  quit: { name: 'cancel' },
+  exit: { name: 'cancel' },
 };
 
 export function normalizeText(text: string | undefined): string {
@@ -25,11 +37,24 @@ export function normalizeText(text: string | undefined): string {
 }
 
 export function parseCommand(text: string | undefined): Command | null {
-  return commands[normalizeText(text)] ?? null;
+  const normalized = normalizeText(text);
+  const known = exact[normalized];
+  if (known) return known;
+  const request = /^request access (?:to|for) (.+)$/.exec(normalized);
+  if (request) {
+    // Keep the app name as typed (case included) for the reply; matching ignores case anyway.
+    const original = (text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ').replace(/\s+/g, ' ').trim();
+    const at = original.toLowerCase().indexOf(request[1]);
+    return { name: 'request', appQuery: (at >= 0 ? original.slice(at, at + request[1].length) : request[1]).slice(0, 200) };
+  }
+  return null;
 }
 
 export const commandList: Array<{ name: string; description: string }> = [
   { name: 'invite guest', description: 'Invite someone from outside the organization to an app whose access group you own.' },
+  { name: 'request access', description: 'Ask the owners of an app’s access group to let you in (also: request access to <app>).' },
+  { name: 'my requests', description: 'See your access requests; withdraw one that is still waiting.' },
+  { name: 'pending requests', description: 'See the requests waiting for your decision as an owner.' },
   { name: 'cancel', description: 'Stop what we are doing; nothing is changed.' },
   { name: 'help', description: 'Show this list.' },
 ];

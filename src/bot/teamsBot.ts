@@ -3,6 +3,8 @@ import {
   MessageFactory,
   TeamsActivityHandler,
   TurnContext,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
   type ConversationState,
   type StatePropertyAccessor,
 } from 'botbuilder';
@@ -11,10 +13,12 @@ import type { Logger } from '../logging';
 import { ConflictError, type JsonObject, type Store } from '../store/store';
 import { helpCard, type MainDialog } from './dialogs/mainDialog';
 import { actorFrom } from './identity';
+import type { RequestActions } from './requestActions';
 
 export interface TeamsBotOptions {
   conversationState: ConversationState;
   mainDialog: MainDialog;
+  requestActions: RequestActions;
   store: Store;
   logger: Logger;
   clock?: () => Date;
@@ -52,6 +56,12 @@ export class TeamsBot extends TeamsActivityHandler {
       }
       await next();
     });
+  }
+
+  /** Universal Actions (Action.Execute) on approval cards; answered with the card to show. */
+  protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    await this.remember(context);
+    return this.options.requestActions.invoke(context, invokeValue?.action?.verb, invokeValue?.action?.data);
   }
 
   override async run(context: TurnContext): Promise<void> {

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
 import { DirectoryError, type Directory, type InviteContext } from '../graph/directory';
-import type { AuditEntry, JsonObject, OperationRecord, Store } from '../store/store';
+import type { AuditEntry, Store } from '../store/store';
+import { OperationRunner, type OperationSteps } from './operations';
 import { isOwnDomain, parseEmail } from './email';
 import { describeBlocker, groupBlockers, type Actor, type AppChoice, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
@@ -82,8 +83,6 @@ export interface InviteGuestOptions {
   tenantInfoTtlMs?: number;
 }
 
-const LEASE_MS = 60_000;
-
 const inviteSettingNames: Record<string, string> = {
   none: 'no one in the organization, admins included, can invite guests',
   adminsAndGuestInviters: 'only admins and users in the Guest Inviter role can invite guests',
@@ -92,11 +91,13 @@ const inviteSettingNames: Record<string, string> = {
 export class InviteGuestService {
   private readonly clock: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly runner: OperationRunner;
   private tenantCache: { domains: string[]; name: string; until: number } | null = null;
 
   constructor(private readonly options: InviteGuestOptions) {
     this.clock = options.clock ?? (() => new Date());
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID());
   }
 
   /** Apps whose self-service groups the actor owns and that can take guests. */
@@ -183,7 +184,7 @@ export class InviteGuestService {
     if (!parsed.ok) return refused('invalidEmail', parsed.message);
     const email = parsed.address;
 
-    const { created, record } = await this.options.store.operations.create(
+    const run = await this.runner.run<InviteOutcome>(
       {
         id: command.operationId,
         kind: 'inviteGuest',
@@ -191,44 +192,24 @@ export class InviteGuestService {
         actorId: actor.userId,
         input: { appId: command.appId, groupId: command.groupId, email, message: message.message, actorName: actor.displayName },
       },
-      this.clock(),
+      async (steps) => {
+        const outcome = await this.run(steps, command, email, message.message, audit);
+        return { outcome, succeeded: outcome.kind === 'done' };
+      },
     );
-    if (!created && record.result) return record.result as unknown as InviteOutcome;
-    const owner = `${this.options.instanceId ?? 'local'}/${randomUUID()}`;
-    const leased = await this.options.store.operations.acquireLease(record.id, owner, LEASE_MS, this.clock());
-    if (!leased) {
-      const current = await this.options.store.operations.get(record.id);
-      if (current?.result) return current.result as unknown as InviteOutcome;
-      return { kind: 'inProgress', message: 'This invitation is already being sent. I will show the outcome here when it is done.' };
-    }
-    try {
-      const outcome = await this.run(leased, command, email, message.message, audit);
-      await this.finish(leased.id, outcome);
-      return outcome;
-    } finally {
-      await this.options.store.operations.releaseLease(record.id, owner);
-    }
+    if (run.kind === 'finished') return run.outcome;
+    return { kind: 'inProgress', message: 'This invitation is already being sent. I will show the outcome here when it is done.' };
   }
 
   private async run(
-    record: OperationRecord,
+    steps: OperationSteps,
     command: InviteCommand,
     email: string,
     welcome: string | null,
     audit: (entry: Omit<AuditEntry, 'time' | 'tenantId' | 'actorId' | 'actorName' | 'activityId' | 'operationId'>) => Promise<number>,
   ): Promise<InviteOutcome> {
     const { directory, logger } = this.options;
-    let version = record.version;
-    const step = async (name: string, result: JsonObject, graphRequestId: string | null): Promise<void> => {
-      const updated = await this.options.store.operations.update(
-        record.id,
-        version,
-        { status: 'running', steps: { ...record.steps, [name]: { status: 'done', at: this.clock().toISOString(), result, ...(graphRequestId ? { graphRequestId } : {}) } } },
-        this.clock(),
-      );
-      record = updated;
-      version = updated.version;
-    };
+    const step = steps.done;
 
     let context: InviteContext;
     try {
@@ -265,7 +246,7 @@ export class InviteGuestService {
     let redeemUrl: string | null = null;
     let invited = false;
     let lastRequestId: string | null = context.requestId;
-    const previousInvite = record.steps.invite?.result;
+    const previousInvite = steps.record.steps.invite?.result;
     if (existing) {
       guestId = existing.id;
       redemption = existing.externalUserState ?? (existing.userType === 'Member' ? 'Member' : 'Unknown');
@@ -390,14 +371,6 @@ export class InviteGuestService {
     await audit({ action: 'invite.failed', outcome: `failed:${step}`, guestEmail: email, detail: `${error.code}: ${error.message}`.slice(0, 500), graphRequestId: error.requestId ?? undefined, ...names });
     const what = error.kind === 'throttled' ? 'Microsoft Entra ID is busy right now (throttled)' : error.kind === 'unavailable' ? 'Microsoft Entra ID did not answer' : 'Something went wrong talking to Microsoft Entra ID';
     return { kind: 'failed', message: `${what} while ${stepText[step] ?? step}. Please try again in a few minutes.`, reference };
-  }
-
-  private async finish(id: string, outcome: InviteOutcome): Promise<void> {
-    if (outcome.kind === 'inProgress') return;
-    const current = await this.options.store.operations.get(id);
-    if (!current) return;
-    const status = outcome.kind === 'done' ? 'succeeded' : 'failed';
-    await this.options.store.operations.update(id, current.version, { status, result: outcome as unknown as JsonObject }, this.clock());
   }
 
   private async tenantDomains(): Promise<{ domains: string[]; name: string }> {

@@ -70,7 +70,33 @@ export interface AddMemberResult {
   requestId: string | null;
 }
 
+export interface GroupOwner {
+  id: string;
+  displayName: string;
+}
+
+/** An app with the groups assigned to it (the tenant's self-service catalog). */
+export interface CatalogApp {
+  id: string;
+  displayName: string;
+  groups: Array<{ group: GroupInfo; ownerCount: number }>;
+}
+
+/** What a decision on a membership request needs, read in one round trip. */
+export interface DecisionContext {
+  group: GroupInfo | null;
+  deciderIsOwner: boolean;
+  requesterIsMember: boolean;
+  requestId: string | null;
+}
+
 export interface Directory {
+  /** Enterprise apps with group assignments, each group with its properties and number of owners (up to 20 counted). */
+  listCatalog(): Promise<CatalogApp[]>;
+  /** Ids of the groups the user is a direct member of. */
+  listMemberGroupIds(userId: string): Promise<Set<string>>;
+  listGroupOwners(groupId: string): Promise<GroupOwner[]>;
+  getDecisionContext(query: { deciderId: string; requesterId: string; groupId: string }): Promise<DecisionContext>;
   listOwnedGroupsWithApps(userId: string): Promise<OwnedGroup[]>;
   getTenantInfo(): Promise<TenantInfo>;
   getInviteContext(query: { actorId: string; groupId: string; appId: string; email: string }): Promise<InviteContext>;

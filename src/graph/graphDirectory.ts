@@ -4,7 +4,10 @@ import {
   DirectoryError,
   type AddMemberResult,
   type AppInfo,
+  type CatalogApp,
+  type DecisionContext,
   type Directory,
+  type GroupOwner,
   type DirectoryUser,
   type GroupInfo,
   type InvitationResult,
@@ -255,6 +258,69 @@ export class GraphDirectory implements Directory {
       }
       return { group, apps: [...apps].map(([id, displayName]) => ({ id, displayName })) };
     });
+  }
+
+  async listCatalog(): Promise<CatalogApp[]> {
+    const principals = await this.http.getAll(
+      `/servicePrincipals?$filter=${q("tags/any(t:t eq 'WindowsAzureActiveDirectoryIntegratedApp')")}&$select=id,displayName&$top=999`,
+    );
+    const apps = principals.map((raw) => ({ id: String(asRecord(raw).id), displayName: str(asRecord(raw).displayName) ?? '' }));
+    if (apps.length === 0) return [];
+    const assigned = await this.http.batch(
+      apps.map((app, i) => ({ id: `a${i}`, method: 'GET' as const, url: `/servicePrincipals/${q(app.id)}/appRoleAssignedTo?$select=principalId,principalType&$top=999` })),
+    );
+    const groupIdsByApp = apps.map((_, i) => {
+      const ids = new Set<string>();
+      for (const raw of values(ok(assigned.responses, `a${i}`))) {
+        const a = asRecord(raw);
+        if (a.principalType === 'Group' && typeof a.principalId === 'string') ids.add(a.principalId);
+      }
+      return [...ids];
+    });
+    const groupIds = [...new Set(groupIdsByApp.flat())];
+    const details = await this.http.batch(
+      groupIds.map((id, i) => ({ id: `g${i}`, method: 'GET' as const, url: `/groups/${q(id)}?$select=${GROUP_SELECT}&$expand=owners($select=id)` })),
+    );
+    const groups = new Map<string, { group: GroupInfo; ownerCount: number }>();
+    groupIds.forEach((id, i) => {
+      const body = okOrNull(details.responses, `g${i}`);
+      if (body === null) return;
+      const owners = asRecord(body).owners;
+      groups.set(id, { group: toGroup(body), ownerCount: Array.isArray(owners) ? owners.length : 0 });
+    });
+    return apps
+      .map((app, i) => ({ ...app, groups: groupIdsByApp[i].map((id) => groups.get(id)).filter((g): g is { group: GroupInfo; ownerCount: number } => g !== undefined) }))
+      .filter((app) => app.groups.length > 0);
+  }
+
+  async listMemberGroupIds(userId: string): Promise<Set<string>> {
+    const groups = await this.http.getAll(`/users/${q(userId)}/memberOf/microsoft.graph.group?$select=id&$top=999`);
+    return new Set(groups.map((g) => String(asRecord(g).id)));
+  }
+
+  async listGroupOwners(groupId: string): Promise<GroupOwner[]> {
+    const owners = await this.http.getAll(`/groups/${q(groupId)}/owners?$select=id,displayName&$top=999`);
+    return owners
+      .map((raw) => asRecord(raw))
+      .filter((o) => o['@odata.type'] === undefined || o['@odata.type'] === '#microsoft.graph.user')
+      .map((o) => ({ id: String(o.id), displayName: str(o.displayName) ?? '' }));
+  }
+
+  async getDecisionContext(query: { deciderId: string; requesterId: string; groupId: string }): Promise<DecisionContext> {
+    const group = q(query.groupId);
+    const { responses, requestId } = await this.http.batch([
+      { id: 'group', method: 'GET', url: `/groups/${group}?$select=${GROUP_SELECT}` },
+      { id: 'owner', method: 'GET', url: `/groups/${group}/owners?$filter=id eq ${q(odataString(query.deciderId))}&$count=true&$select=id`, headers: eventual },
+      { id: 'member', method: 'GET', url: `/groups/${group}/members?$filter=id eq ${q(odataString(query.requesterId))}&$count=true&$select=id`, headers: eventual },
+    ]);
+    const groupBody = okOrNull(responses, 'group');
+    if (groupBody === null) return { group: null, deciderIsOwner: false, requesterIsMember: false, requestId };
+    return {
+      group: toGroup(groupBody),
+      deciderIsOwner: values(ok(responses, 'owner')).some((o) => asRecord(o).id === query.deciderId),
+      requesterIsMember: values(ok(responses, 'member')).some((m) => asRecord(m).id === query.requesterId),
+      requestId,
+    };
   }
 
   async getTenantInfo(): Promise<TenantInfo> {

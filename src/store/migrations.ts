@@ -88,6 +88,48 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: 'access requests',
+    sql: `
+      CREATE TABLE access_requests (
+        id              TEXT PRIMARY KEY NOT NULL,
+        tenant_id       TEXT NOT NULL,
+        requester_id    TEXT NOT NULL,
+        requester_name  TEXT NOT NULL,
+        app_id          TEXT NOT NULL,
+        app_name        TEXT NOT NULL,
+        group_id        TEXT NOT NULL,
+        group_name      TEXT NOT NULL,
+        justification   TEXT NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'withdrawn', 'expired')),
+        owner_ids       TEXT NOT NULL CHECK (json_valid(owner_ids) AND json_type(owner_ids) = 'array'),
+        owner_cards     TEXT NOT NULL CHECK (json_valid(owner_cards) AND json_type(owner_cards) = 'array'),
+        decided_by      TEXT,
+        decided_by_name TEXT,
+        decided_at      TEXT,
+        comment         TEXT,
+        outcome         TEXT CHECK (outcome IS NULL OR (json_valid(outcome) AND json_type(outcome) = 'object')),
+        reminded_at     TEXT,
+        version         INTEGER NOT NULL CHECK (version >= 1),
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+      );
+      -- At most one pending request per requester and group; deciding or withdrawing frees the slot.
+      CREATE UNIQUE INDEX access_requests_one_pending ON access_requests (tenant_id, requester_id, group_id)
+        WHERE state = 'pending';
+      CREATE INDEX access_requests_requester ON access_requests (tenant_id, requester_id, created_at);
+      CREATE INDEX access_requests_pending ON access_requests (created_at) WHERE state = 'pending';
+
+      -- Who was asked, one row per owner, written with the request: the lookup by owner uses an index.
+      CREATE TABLE access_request_owners (
+        request_id  TEXT NOT NULL REFERENCES access_requests (id) ON DELETE CASCADE,
+        owner_id    TEXT NOT NULL,
+        PRIMARY KEY (request_id, owner_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX access_request_owners_owner ON access_request_owners (owner_id, request_id);
+    `,
+  },
 ];
 
 /** Thrown at open when the file was written by a newer version of the application. */

@@ -13,18 +13,25 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { applyMigrations } from './migrations';
 import {
+  AccessRequestPatch,
+  AccessRequestRecord,
+  AccessRequestState,
+  AccessRequestStore,
   AuditEntry,
   AuditLog,
   AuditQuery,
   ConflictError,
   ConversationStore,
+  DuplicateRequestError,
   ExpectedVersion,
   JsonObject,
+  NewAccessRequest,
   NewOperation,
   OperationPatch,
   OperationRecord,
   OperationStatus,
   OperationStore,
+  OwnerCard,
   StateStore,
   StepRecord,
   Store,
@@ -41,6 +48,7 @@ export interface SqliteStoreOptions {
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_AUDIT_LIMIT = 100;
 const STATUSES: readonly OperationStatus[] = ['pending', 'running', 'succeeded', 'failed'];
+const REQUEST_STATES: readonly AccessRequestState[] = ['pending', 'approved', 'denied', 'withdrawn', 'expired'];
 
 /**
  * Opens (creating if needed) the store at `path`, or an in-memory store for `':memory:'`.
@@ -119,6 +127,29 @@ function checkString(value: unknown, what: string): string {
   return value;
 }
 
+/** A string that may be empty (display names, free text). */
+function checkText(value: unknown, what: string): string {
+  if (typeof value !== 'string') {
+    throw new TypeError(`${what} must be a string`);
+  }
+  return value;
+}
+
+function checkNullableText(value: unknown, what: string): string | null {
+  return value === null ? null : checkText(value, what);
+}
+
+function checkLimit(limit: unknown): number {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw new TypeError('limit must be a positive integer');
+  }
+  return limit;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Rows
 
@@ -166,6 +197,56 @@ function toRecord(row: OperationRow): OperationRecord {
   };
 }
 
+interface AccessRequestRow {
+  id: string;
+  tenant_id: string;
+  requester_id: string;
+  requester_name: string;
+  app_id: string;
+  app_name: string;
+  group_id: string;
+  group_name: string;
+  justification: string;
+  state: AccessRequestState;
+  owner_ids: string;
+  owner_cards: string;
+  decided_by: string | null;
+  decided_by_name: string | null;
+  decided_at: string | null;
+  comment: string | null;
+  outcome: string | null;
+  reminded_at: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+function toAccessRequest(row: AccessRequestRow): AccessRequestRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    requesterId: row.requester_id,
+    requesterName: row.requester_name,
+    appId: row.app_id,
+    appName: row.app_name,
+    groupId: row.group_id,
+    groupName: row.group_name,
+    justification: row.justification,
+    state: row.state,
+    ownerIds: JSON.parse(row.owner_ids) as string[],
+    ownerCards: JSON.parse(row.owner_cards) as OwnerCard[],
+    decidedBy: row.decided_by,
+    decidedByName: row.decided_by_name,
+    decidedAt: row.decided_at,
+    comment: row.comment,
+    outcome: parseNullableObject(row.outcome),
+    remindedAt: row.reminded_at,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
 type AuditRow = AuditParams & { seq: number };
 
 /** Optional audit fields and their columns. */
@@ -206,6 +287,7 @@ function toAuditEntry(row: AuditRow): AuditEntry {
 
 class SqliteStore implements Store {
   readonly state: StateStore;
+  readonly requests: AccessRequestStore;
   readonly audit: AuditLog;
   readonly operations: OperationStore;
   readonly conversations: ConversationStore;
@@ -218,6 +300,7 @@ class SqliteStore implements Store {
   ) {
     const guard = (): void => this.ensureOpen();
     this.state = new SqliteStateStore(db, clock, guard);
+    this.requests = new SqliteAccessRequestStore(db, guard);
     this.audit = new SqliteAuditLog(db, guard);
     this.operations = new SqliteOperationStore(db, clock, guard);
     this.conversations = new SqliteConversationStore(db, guard);
@@ -665,5 +748,230 @@ class SqliteConversationStore implements ConversationStore {
   async delete(tenantId: string, userId: string): Promise<void> {
     this.guard();
     this.deleteStmt.run(tenantId, userId);
+  }
+}
+
+interface RequestCreateParams {
+  id: string;
+  tenant_id: string;
+  requester_id: string;
+  requester_name: string;
+  app_id: string;
+  app_name: string;
+  group_id: string;
+  group_name: string;
+  justification: string;
+  owner_ids: string;
+  now: string;
+}
+
+/** Columns an AccessRequestPatch may change, with their fields. */
+const REQUEST_PATCH = [
+  ['state', 'state'],
+  ['ownerCards', 'owner_cards'],
+  ['decidedBy', 'decided_by'],
+  ['decidedByName', 'decided_by_name'],
+  ['decidedAt', 'decided_at'],
+  ['comment', 'comment'],
+  ['outcome', 'outcome'],
+  ['remindedAt', 'reminded_at'],
+] as const satisfies readonly (readonly [keyof AccessRequestPatch, keyof AccessRequestRow])[];
+
+type RequestPatchColumn = (typeof REQUEST_PATCH)[number][1];
+
+/** `set_<column>` is 1 when the patch carries the field (null included), 0 to keep the stored value. */
+type RequestUpdateParams = { id: string; expected: number; now: string } & {
+  [C in RequestPatchColumn]: string | null;
+} & { [C in RequestPatchColumn as `set_${C}`]: number };
+
+interface SlotParams {
+  tenant_id: string;
+  requester_id: string;
+  group_id: string;
+}
+
+function slotOf(row: SlotParams): SlotParams {
+  return { tenant_id: row.tenant_id, requester_id: row.requester_id, group_id: row.group_id };
+}
+
+class SqliteAccessRequestStore implements AccessRequestStore {
+  private readonly insertStmt: Database.Statement<[RequestCreateParams], AccessRequestRow>;
+  private readonly insertOwnersStmt: Database.Statement<[string, string]>;
+  private readonly pendingInSlotStmt: Database.Statement<[SlotParams], { id: string }>;
+  private readonly getStmt: Database.Statement<[string], AccessRequestRow>;
+  private readonly updateStmt: Database.Statement<[RequestUpdateParams], AccessRequestRow>;
+  private readonly byRequesterStmt: Database.Statement<[string, string, number], AccessRequestRow>;
+  private readonly pendingForOwnerStmt: Database.Statement<[string, string, number], AccessRequestRow>;
+  private readonly pendingBeforeStmt: Database.Statement<[string, number], AccessRequestRow>;
+  private readonly createTx: (params: RequestCreateParams) => AccessRequestRow;
+
+  constructor(
+    db: Database.Database,
+    private readonly guard: Guard,
+  ) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO access_requests (id, tenant_id, requester_id, requester_name, app_id, app_name, group_id,
+         group_name, justification, state, owner_ids, owner_cards, decided_by, decided_by_name, decided_at, comment,
+         outcome, reminded_at, version, created_at, updated_at)
+       VALUES (@id, @tenant_id, @requester_id, @requester_name, @app_id, @app_name, @group_id,
+         @group_name, @justification, 'pending', @owner_ids, '[]', NULL, NULL, NULL, NULL,
+         NULL, NULL, 1, @now, @now)
+       RETURNING *`,
+    );
+    this.insertOwnersStmt = db.prepare(
+      `INSERT INTO access_request_owners (request_id, owner_id)
+       SELECT DISTINCT ?, value FROM json_each(?)`,
+    );
+    this.pendingInSlotStmt = db.prepare(
+      `SELECT id FROM access_requests
+       WHERE tenant_id = @tenant_id AND requester_id = @requester_id AND group_id = @group_id AND state = 'pending'`,
+    );
+    this.getStmt = db.prepare('SELECT * FROM access_requests WHERE id = ?');
+    this.updateStmt = db.prepare(
+      `UPDATE access_requests SET
+         ${REQUEST_PATCH.map(([, c]) => `${c} = CASE WHEN @set_${c} THEN @${c} ELSE ${c} END,`).join('\n         ')}
+         version = version + 1,
+         updated_at = @now
+       WHERE id = @id AND version = @expected
+       RETURNING *`,
+    );
+    this.byRequesterStmt = db.prepare(
+      `SELECT * FROM access_requests WHERE tenant_id = ? AND requester_id = ?
+       ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+    );
+    // CROSS JOIN keeps this join order in SQLite: the owner's rows by index, then each request by its key
+    // (otherwise the planner may walk every pending request of the tenant).
+    this.pendingForOwnerStmt = db.prepare(
+      `SELECT r.* FROM access_request_owners o CROSS JOIN access_requests r ON r.id = o.request_id
+       WHERE o.owner_id = ? AND r.tenant_id = ? AND r.state = 'pending'
+       ORDER BY r.created_at, r.rowid LIMIT ?`,
+    );
+    this.pendingBeforeStmt = db.prepare(
+      `SELECT * FROM access_requests WHERE state = 'pending' AND created_at <= ?
+       ORDER BY created_at, rowid LIMIT ?`,
+    );
+    const tx = db.transaction((params: RequestCreateParams) => {
+      let row: AccessRequestRow | undefined;
+      try {
+        row = this.insertStmt.get(params);
+      } catch (err) {
+        // The write lock is held, so the pending request that blocked the insert is still there.
+        const existing = isUniqueViolation(err) ? this.pendingInSlotStmt.get(slotOf(params)) : undefined;
+        if (existing) {
+          throw new DuplicateRequestError(existing.id);
+        }
+        throw err;
+      }
+      if (!row) {
+        throw new Error(`Access request '${params.id}' was not stored`);
+      }
+      this.insertOwnersStmt.run(params.id, params.owner_ids);
+      return row;
+    });
+    this.createTx = (params) => tx.immediate(params);
+  }
+
+  async create(request: NewAccessRequest, now: Date): Promise<AccessRequestRecord> {
+    this.guard();
+    if (!Array.isArray(request.ownerIds)) {
+      throw new TypeError('Access request ownerIds must be an array');
+    }
+    request.ownerIds.forEach((ownerId, i) => checkString(ownerId, `Access request ownerIds[${i}]`));
+    const params: RequestCreateParams = {
+      id: checkString(request.id, 'Access request id'),
+      tenant_id: checkString(request.tenantId, 'Access request tenantId'),
+      requester_id: checkString(request.requesterId, 'Access request requesterId'),
+      requester_name: checkText(request.requesterName, 'Access request requesterName'),
+      app_id: checkString(request.appId, 'Access request appId'),
+      app_name: checkText(request.appName, 'Access request appName'),
+      group_id: checkString(request.groupId, 'Access request groupId'),
+      group_name: checkText(request.groupName, 'Access request groupName'),
+      justification: checkText(request.justification, 'Access request justification'),
+      owner_ids: jsonText(request.ownerIds, 'Access request ownerIds'),
+      now: checkDate(now).toISOString(),
+    };
+    return toAccessRequest(this.createTx(params));
+  }
+
+  async get(id: string): Promise<AccessRequestRecord | undefined> {
+    this.guard();
+    const row = this.getStmt.get(id);
+    return row ? toAccessRequest(row) : undefined;
+  }
+
+  async update(
+    id: string,
+    expectedVersion: number,
+    patch: AccessRequestPatch,
+    now: Date,
+  ): Promise<AccessRequestRecord> {
+    this.guard();
+    if (!Number.isInteger(expectedVersion)) {
+      throw new TypeError('expectedVersion must be an integer');
+    }
+    const params = { id, expected: expectedVersion, now: checkDate(now).toISOString() } as RequestUpdateParams;
+    for (const [field, column] of REQUEST_PATCH) {
+      const value = patch[field];
+      params[`set_${column}`] = value === undefined ? 0 : 1;
+      params[column] = value === undefined ? null : requestColumnValue(field, value);
+    }
+    let row: AccessRequestRow | undefined;
+    try {
+      row = this.updateStmt.get(params);
+    } catch (err) {
+      // Only a return to 'pending' can collide with the one-pending-request rule.
+      const current = isUniqueViolation(err) ? this.getStmt.get(id) : undefined;
+      const existing = current ? this.pendingInSlotStmt.get(slotOf(current)) : undefined;
+      if (existing && existing.id !== id) {
+        throw new DuplicateRequestError(existing.id);
+      }
+      throw err;
+    }
+    if (!row) {
+      const current = this.getStmt.get(id);
+      throw new ConflictError(
+        id,
+        current
+          ? `Access request '${id}' is at version ${current.version}, not ${expectedVersion}`
+          : `Access request '${id}' does not exist`,
+      );
+    }
+    return toAccessRequest(row);
+  }
+
+  async listByRequester(tenantId: string, requesterId: string, limit: number): Promise<AccessRequestRecord[]> {
+    this.guard();
+    return this.byRequesterStmt.all(tenantId, requesterId, checkLimit(limit)).map(toAccessRequest);
+  }
+
+  async listPendingForOwner(tenantId: string, ownerId: string, limit: number): Promise<AccessRequestRecord[]> {
+    this.guard();
+    return this.pendingForOwnerStmt.all(ownerId, tenantId, checkLimit(limit)).map(toAccessRequest);
+  }
+
+  async listPendingCreatedBefore(createdBefore: Date, limit: number): Promise<AccessRequestRecord[]> {
+    this.guard();
+    const before = checkDate(createdBefore, 'createdBefore').toISOString();
+    return this.pendingBeforeStmt.all(before, checkLimit(limit)).map(toAccessRequest);
+  }
+}
+
+/** Checks one patch value and converts it to its column value (JSON text for ownerCards and outcome). */
+function requestColumnValue(field: (typeof REQUEST_PATCH)[number][0], value: unknown): string | null {
+  switch (field) {
+    case 'state':
+      if (!REQUEST_STATES.includes(value as AccessRequestState)) {
+        throw new TypeError(`Unknown access request state '${String(value)}'`);
+      }
+      return value as AccessRequestState;
+    case 'ownerCards':
+      if (!Array.isArray(value) || !value.every((c) => typeof c === 'object' && c !== null && !Array.isArray(c))) {
+        throw new TypeError('Access request ownerCards must be an array of objects');
+      }
+      return jsonText(value, 'Access request ownerCards');
+    case 'outcome':
+      return value === null ? null : jsonObjectText(value, 'Access request outcome');
+    default:
+      return checkNullableText(value, `Access request ${field}`);
   }
 }

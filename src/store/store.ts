@@ -148,8 +148,81 @@ export interface ConversationStore {
   delete(tenantId: string, userId: string): Promise<void>;
 }
 
+export type AccessRequestState = 'pending' | 'approved' | 'denied' | 'withdrawn' | 'expired';
+
+/** One copy of the approval card in one owner's chat (an owner may have several copies). */
+export interface OwnerCard {
+  ownerId: string;
+  ownerName: string;
+  /** 'sent': the card is in the owner's chat; 'unreachable': delivery failed (reason in `error`). */
+  status: 'sent' | 'unreachable';
+  /** Opaque to the store: where the card is (conversation reference and activity id). */
+  location: JsonObject | null;
+  error: string | null;
+  at: string;
+}
+
+/** A request for membership of an app's self-service group, decided by the group's owners. */
+export interface AccessRequestRecord {
+  id: string;
+  tenantId: string;
+  requesterId: string;
+  requesterName: string;
+  appId: string;
+  appName: string;
+  groupId: string;
+  groupName: string;
+  justification: string;
+  state: AccessRequestState;
+  /** Owners at the time of the request (who was asked). */
+  ownerIds: string[];
+  ownerCards: OwnerCard[];
+  decidedBy: string | null;
+  decidedByName: string | null;
+  decidedAt: string | null;
+  comment: string | null;
+  /** What happened after the decision (e.g. the membership write), for the cards and the requester. */
+  outcome: JsonObject | null;
+  remindedAt: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewAccessRequest = Pick<
+  AccessRequestRecord,
+  'id' | 'tenantId' | 'requesterId' | 'requesterName' | 'appId' | 'appName' | 'groupId' | 'groupName' | 'justification' | 'ownerIds'
+>;
+
+export type AccessRequestPatch = Partial<
+  Pick<AccessRequestRecord, 'state' | 'ownerCards' | 'decidedBy' | 'decidedByName' | 'decidedAt' | 'comment' | 'outcome' | 'remindedAt'>
+>;
+
+/** Thrown by AccessRequestStore.create when the requester already has a pending request for that group. */
+export class DuplicateRequestError extends Error {
+  constructor(readonly existingId: string) {
+    super(`A pending request for this group already exists: ${existingId}`);
+    this.name = 'DuplicateRequestError';
+  }
+}
+
+export interface AccessRequestStore {
+  /** Creates a pending request; at most one pending request per (tenant, requester, group), atomically. */
+  create(request: NewAccessRequest, now: Date): Promise<AccessRequestRecord>;
+  get(id: string): Promise<AccessRequestRecord | undefined>;
+  /** Compare-and-set on `version`; throws ConflictError on a mismatch (or a missing record). */
+  update(id: string, expectedVersion: number, patch: AccessRequestPatch, now: Date): Promise<AccessRequestRecord>;
+  /** The requester's requests, newest first. */
+  listByRequester(tenantId: string, requesterId: string, limit: number): Promise<AccessRequestRecord[]>;
+  /** Pending requests in which `ownerId` was asked, oldest first. */
+  listPendingForOwner(tenantId: string, ownerId: string, limit: number): Promise<AccessRequestRecord[]>;
+  /** Pending requests created at or before `createdBefore`, oldest first (for reminders and expiry). */
+  listPendingCreatedBefore(createdBefore: Date, limit: number): Promise<AccessRequestRecord[]>;
+}
+
 export interface Store {
   readonly state: StateStore;
+  readonly requests: AccessRequestStore;
   readonly audit: AuditLog;
   readonly operations: OperationStore;
   readonly conversations: ConversationStore;

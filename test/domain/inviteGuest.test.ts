@@ -32,6 +32,10 @@ function fakeDirectory() {
     getInviteContext: sinon.stub<Parameters<Directory['getInviteContext']>, ReturnType<Directory['getInviteContext']>>().resolves(context()),
     inviteGuest: sinon.stub<Parameters<Directory['inviteGuest']>, ReturnType<Directory['inviteGuest']>>().resolves({ userId: 'guest-1', redeemUrl: 'https://login.example/redeem', status: 'PendingAcceptance', requestId: 'req-invite' }),
     addGroupMember: sinon.stub<Parameters<Directory['addGroupMember']>, ReturnType<Directory['addGroupMember']>>().resolves({ added: true, requestId: 'req-add' }),
+    listCatalog: sinon.stub<[], ReturnType<Directory['listCatalog']>>().rejects(new Error('not used by invitations')),
+    listMemberGroupIds: sinon.stub<[string], ReturnType<Directory['listMemberGroupIds']>>().rejects(new Error('not used by invitations')),
+    listGroupOwners: sinon.stub<[string], ReturnType<Directory['listGroupOwners']>>().rejects(new Error('not used by invitations')),
+    getDecisionContext: sinon.stub<Parameters<Directory['getDecisionContext']>, ReturnType<Directory['getDecisionContext']>>().rejects(new Error('not used by invitations')),
   };
 }
 

@@ -9,8 +9,12 @@ import { createGraphClient } from '../../src/graph/client';
 import { GraphDirectory, GraphHttp } from '../../src/graph/graphDirectory';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
-import { InviteGuestService } from '../../src/domain/inviteGuest';
+import type { InviteGuestService } from '../../src/domain/inviteGuest';
+import type { ApprovalMessenger, RequestAccessService } from '../../src/domain/requestAccess';
+import type { GroupOwner } from '../../src/graph/directory';
+import type { AccessRequestRecord, JsonObject } from '../../src/store/store';
 import { composeBot } from '../../src/bot/compose';
+import { approvalCard } from '../../src/bot/requestCards';
 import type { TeamsBot } from '../../src/bot/teamsBot';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
 
@@ -51,10 +55,48 @@ export class RecordingAdapter extends TestAdapter {
   }
 }
 
+/** Stands in for Teams delivery: keeps every owner's copy of the approval card, as the owner would see it. */
+export class RecordingMessenger implements ApprovalMessenger {
+  /** Copies of approval cards by activity id. */
+  readonly cards = new Map<string, { ownerId: string; requestId: string; card: Record<string, unknown> }>();
+  readonly notices: Array<{ requestId: string; requesterId: string; event: string; state: string }> = [];
+  readonly unreachable = new Set<string>();
+  updates = 0;
+  private next = 0;
+
+  async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
+    if (this.unreachable.has(owner.id)) return { ok: false, error: '403 Forbidden: the app is not installed for this user' };
+    const activityId = `approval-${++this.next}`;
+    this.cards.set(activityId, { ownerId: owner.id, requestId: request.id, card: approvalCard(request).content as Record<string, unknown> });
+    return { ok: true, location: { activityId, ownerId: owner.id } };
+  }
+
+  async updateApprovalCards(request: AccessRequestRecord): Promise<void> {
+    for (const card of request.ownerCards) {
+      const activityId = card.location?.activityId;
+      if (card.status === 'sent' && typeof activityId === 'string') {
+        this.cards.set(activityId, { ownerId: card.ownerId, requestId: request.id, card: approvalCard(request).content as Record<string, unknown> });
+        this.updates++;
+      }
+    }
+  }
+
+  async notifyRequester(request: AccessRequestRecord, event: 'decided' | 'expired'): Promise<boolean> {
+    this.notices.push({ requestId: request.id, requesterId: request.requesterId, event, state: request.state });
+    return true;
+  }
+
+  cardsFor(ownerId: string): Array<Record<string, unknown>> {
+    return [...this.cards.values()].filter((c) => c.ownerId === ownerId).map((c) => c.card);
+  }
+}
+
 export interface Harness {
   sim: RunningSimulator;
   store: Store;
   service: InviteGuestService;
+  requests: RequestAccessService;
+  messenger: RecordingMessenger;
   bot: TeamsBot;
   adapter: RecordingAdapter;
   logs: string[];
@@ -67,6 +109,7 @@ export interface HarnessOptions {
   seed?: TenantSeed;
   storePath?: string;
   logger?: Logger;
+  clock?: () => Date;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -76,19 +119,26 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const store = openSqliteStore(options.storePath ?? ':memory:');
   const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test-token' }, logger, retryDelaySeconds: 0 });
   const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
-  const service = new InviteGuestService({
-    directory,
+  const messenger = new RecordingMessenger();
+  const adapter = new RecordingAdapter();
+  const { bot, inviteGuest, requestAccess } = composeBot({
     store,
+    directory,
     logger,
+    adapter,
+    appId: '',
+    messenger,
     defaultRedirectUrl: 'https://myapps.microsoft.com',
     replicationBackoffMs: [10, 20, 40],
+    clock: options.clock,
+    sleep: async () => undefined,
   });
-  const { bot } = composeBot({ store, inviteGuest: service, logger });
-  const adapter = new RecordingAdapter(async (context) => bot.run(context));
   const harness: Harness = {
     sim,
     store,
-    service,
+    service: inviteGuest,
+    requests: requestAccess,
+    messenger,
     bot,
     adapter,
     logs,
@@ -143,13 +193,21 @@ export class UserChat {
   async deliver(activity: Partial<Activity>): Promise<Turn> {
     const adapter = this.harness.adapter;
     const updatesBefore = adapter.updates.length;
-    await adapter.processActivity(activity);
+    await adapter.processActivity(activity, async (context) => this.harness.bot.run(context));
     const replies = adapter.activeQueue.splice(0, adapter.activeQueue.length).filter((a) => a.type !== 'typing');
     return { replies, updates: adapter.updates.slice(updatesBefore) };
   }
 
   send(text: string): Promise<Turn> {
     return this.deliver(this.activity({ text }));
+  }
+
+  /** An Action.Execute click (Universal Actions invoke); returns the card the bot answers with. */
+  async invoke(verb: string, data: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    const turn = await this.deliver(this.activity({ type: 'invoke', name: 'adaptiveCard/action', text: undefined, value: { action: { type: 'Action.Execute', verb, data } } }));
+    const response = turn.replies.find((a) => a.type === 'invokeResponse');
+    const body = (response?.value as { body?: { value?: Record<string, unknown> } } | undefined)?.body;
+    return body?.value;
   }
 
   /** Submits a card (Action.Submit): `value` is the card's data merged with its inputs, as Teams sends it. */

@@ -1,53 +1,39 @@
 /** The invite-guest conversation: app → group (when several) → email and message → confirmation → outcome. */
 import { randomUUID } from 'node:crypto';
-import { MessageFactory, type TurnContext } from 'botbuilder';
-import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { MessageFactory, type Attachment } from 'botbuilder';
+import { WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
 import type { Logger } from '../../logging';
 import type { InviteGuestService, InviteOutcome } from '../../domain/inviteGuest';
-import { describeBlocker, type AppChoice } from '../../domain/model';
-import { CardPrompt, type CardSubmit, type CardPromptValidations } from '../cardPrompt';
+import { describeBlocker } from '../../domain/model';
+import { CardPrompt, type CardSubmit } from '../cardPrompt';
 import { renderCard, type CardData, type Fact } from '../cards';
 import { actorFrom } from '../identity';
+import { CardFlowDialog, flow, isTurnResult, outcomeCard, text, type FlowState } from './cardFlow';
 
 export const INVITE_GUEST_DIALOG = 'inviteGuest';
-const FLOW = 'inviteGuest.flow';
-const CHOICE_PROMPT = 'inviteGuest.choice';
 const DETAILS_PROMPT = 'inviteGuest.details';
-const CANCEL = 'invite.cancel';
+const TITLE = 'Invite a guest';
 
-interface FlowState {
-  flowId: string;
-  offered: AppChoice[];
-  appId?: string;
-  groupId?: string;
+interface InviteFlow extends FlowState {
   email?: string;
   message?: string | null;
 }
 
 type DetailsForm = Pick<CardData['invite-details'], 'flowId' | 'appName' | 'groupName'>;
 
-function flow(step: WaterfallStepContext): FlowState {
-  return step.values as FlowState;
-}
-
-function text(value: unknown, max: number): string {
-  return typeof value === 'string' ? value.slice(0, max) : '';
-}
-
 function shortBlocker(blocker: string): string {
   return blocker === 'dynamic' ? 'dynamic membership' : blocker === 'synced' ? 'synced from on-premises AD' : 'mail-enabled';
 }
 
-export class InviteGuestDialog extends ComponentDialog {
+export class InviteGuestDialog extends CardFlowDialog {
   constructor(
     private readonly service: InviteGuestService,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
-    super(INVITE_GUEST_DIALOG);
-    this.addDialog(new CardPrompt(CHOICE_PROMPT));
+    super(INVITE_GUEST_DIALOG, logger, { prefix: 'invite', title: TITLE });
     this.addDialog(new CardPrompt(DETAILS_PROMPT, (pc) => this.validateDetails(pc)));
     this.addDialog(
-      new WaterfallDialog(FLOW, [
+      new WaterfallDialog(`${INVITE_GUEST_DIALOG}.flow`, [
         (step) => this.chooseApp(step),
         (step) => this.chooseGroup(step),
         (step) => this.askDetails(step),
@@ -55,12 +41,14 @@ export class InviteGuestDialog extends ComponentDialog {
         (step) => this.act(step),
       ]),
     );
-    this.initialDialogId = FLOW;
+    this.initialDialogId = `${INVITE_GUEST_DIALOG}.flow`;
   }
 
-  private prompt(step: WaterfallStepContext, id: string, verbs: string[], card: ReturnType<typeof renderCard>, extra: object = {}): Promise<DialogTurnResult> {
-    const validations: CardPromptValidations = { ...extra, flowId: flow(step).flowId, verbs: [...verbs, CANCEL] };
-    return step.prompt(id, { prompt: MessageFactory.attachment(card), validations });
+  private forgedChoice(step: WaterfallStepContext) {
+    return async (detail: { appId?: string; groupId?: string }): Promise<void> => {
+      const actor = actorFrom(step.context);
+      if (actor) await this.service.recordForgedChoice(actor, { ...detail, activityId: step.context.activity.id });
+    };
   }
 
   private async chooseApp(step: WaterfallStepContext): Promise<DialogTurnResult> {
@@ -71,7 +59,7 @@ export class InviteGuestDialog extends ComponentDialog {
     }
     await step.context.sendActivity({ type: 'typing' });
     const shareable = await this.service.findShareableApps(actor);
-    const state = flow(step);
+    const state = flow<InviteFlow>(step);
     state.flowId = randomUUID();
     state.offered = shareable.apps;
     if (shareable.apps.length === 0) {
@@ -81,43 +69,21 @@ export class InviteGuestDialog extends ComponentDialog {
       await step.context.sendActivity(MessageFactory.attachment(outcomeCard({ title: 'Nothing to share yet', color: 'Warning', text: lines.join('\n\n') })));
       return step.endDialog();
     }
-    const data: CardData['invite-app'] = {
-      flowId: state.flowId,
-      apps: shareable.apps.map((a) => ({ id: a.id, displayName: a.displayName })),
-      blocked: shareable.blocked.map((b) => ({ appName: b.appName, groupName: b.groupName, reason: b.blockers.map(shortBlocker).join(', ') })),
-    };
-    return this.prompt(step, CHOICE_PROMPT, ['invite.app'], renderCard('invite-app', data));
+    const blocked = shareable.blocked.map((b) => ({ appName: b.appName, groupName: b.groupName, reason: b.blockers.map(shortBlocker).join(', ') }));
+    return this.chooseAppCard(step, 'Which app do you want to share with an outside guest? These are the apps whose access groups you own.', blocked);
   }
 
   private async chooseGroup(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    const submit = step.result as CardSubmit;
-    if (submit.verb === CANCEL) return this.cancelled(step, submit);
-    const state = flow(step);
-    const app = state.offered.find((a) => a.id === submit.data.appId);
-    if (!app) return this.forged(step, { appId: text(submit.data.appId, 100) });
-    state.appId = app.id;
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Invite a guest', facts: [{ label: 'App', value: app.displayName }] }));
+    const app = await this.takeApp(step, step.result as CardSubmit, this.forgedChoice(step));
+    if (isTurnResult(app)) return app;
     if (app.groups.length === 1) return step.next(app.groups[0].id);
-    return this.prompt(step, CHOICE_PROMPT, ['invite.group'], renderCard('invite-group', { flowId: state.flowId, appName: app.displayName, groups: app.groups }));
+    return this.chooseGroupCard(step, app, ' gives access through several groups you own. Which one should the guest join?');
   }
 
   private async askDetails(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    const state = flow(step);
-    const app = state.offered.find((a) => a.id === state.appId)!;
-    let groupId: unknown = step.result;
-    if (typeof step.result !== 'string') {
-      const submit = step.result as CardSubmit;
-      if (submit.verb === CANCEL) return this.cancelled(step, submit);
-      groupId = submit.data.groupId;
-      const chosen = app.groups.find((g) => g.id === groupId);
-      if (chosen) {
-        await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Invite a guest', facts: [{ label: 'App', value: app.displayName }, { label: 'Group', value: chosen.displayName }] }));
-      }
-    }
-    const group = app.groups.find((g) => g.id === groupId);
-    if (!group) return this.forged(step, { appId: app.id, groupId: text(groupId, 100) });
-    state.groupId = group.id;
-    const form: DetailsForm = { flowId: state.flowId, appName: app.displayName, groupName: group.displayName };
+    const chosen = await this.takeGroup(step, this.forgedChoice(step));
+    if (isTurnResult(chosen)) return chosen;
+    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName };
     return this.prompt(step, DETAILS_PROMPT, ['invite.details'], renderCard('invite-details', { ...form, email: '', message: '', error: '' }), { form });
   }
 
@@ -125,7 +91,7 @@ export class InviteGuestDialog extends ComponentDialog {
   private async validateDetails(pc: PromptValidatorContext<CardSubmit>): Promise<boolean> {
     const submit = pc.recognized.value;
     if (!pc.recognized.succeeded || !submit) return false;
-    if (submit.verb === CANCEL) return true;
+    if (submit.verb === this.cancelVerb) return true;
     const rawEmail = text(submit.data.email, 1000);
     const rawMessage = text(submit.data.message, 5000);
     const problems: string[] = [];
@@ -153,15 +119,15 @@ export class InviteGuestDialog extends ComponentDialog {
 
   private async confirm(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const submit = step.result as CardSubmit;
-    if (submit.verb === CANCEL) return this.cancelled(step, submit);
-    const state = flow(step);
+    if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
+    const state = flow<InviteFlow>(step);
     state.email = String(submit.data.email);
     state.message = typeof submit.data.message === 'string' ? submit.data.message : null;
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Invite a guest', facts: this.facts(state).slice(0, 3) }));
-    return this.prompt(step, CHOICE_PROMPT, ['invite.confirm'], renderCard('invite-confirm', { flowId: state.flowId, facts: this.facts(state) }));
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: TITLE, facts: this.facts(state).slice(0, 3) }));
+    return this.confirmCard(step, 'Send this invitation?', this.facts(state), 'The guest gets an invitation email from Microsoft and is added to the group at once.', 'Send invitation');
   }
 
-  private facts(state: FlowState): Fact[] {
+  private facts(state: InviteFlow): Fact[] {
     const app = state.offered.find((a) => a.id === state.appId)!;
     const group = app.groups.find((g) => g.id === state.groupId)!;
     return [
@@ -174,8 +140,8 @@ export class InviteGuestDialog extends ComponentDialog {
 
   private async act(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const submit = step.result as CardSubmit;
-    if (submit.verb === CANCEL) return this.cancelled(step, submit);
-    const state = flow(step);
+    if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
+    const state = flow<InviteFlow>(step);
     const actor = actorFrom(step.context)!;
     await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Sending the invitation…', facts: this.facts(state) }));
     const outcome = await this.service.invite({
@@ -191,35 +157,6 @@ export class InviteGuestDialog extends ComponentDialog {
     await this.replaceCard(step.context, submit.cardActivityId, outcomeToCard(outcome), true);
     return step.endDialog(outcome.kind);
   }
-
-  private async cancelled(step: WaterfallStepContext, submit: CardSubmit): Promise<DialogTurnResult> {
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Invitation cancelled', text: 'Cancelled. Nothing was changed.' }), true);
-    return step.endDialog('cancelled');
-  }
-
-  private async forged(step: WaterfallStepContext, detail: { appId?: string; groupId?: string }): Promise<DialogTurnResult> {
-    const actor = actorFrom(step.context);
-    if (actor) await this.service.recordForgedChoice(actor, { ...detail, activityId: step.context.activity.id });
-    await step.context.sendActivity('That choice was not offered to you, so I stopped and changed nothing. Start again with **invite guest**.');
-    return step.endDialog('refused');
-  }
-
-  /** Updates a card in place; when the channel cannot (or there is no id) and `orSend` is set, sends it as a new message. */
-  private async replaceCard(context: TurnContext, activityId: string | null, card: ReturnType<typeof renderCard>, orSend = false): Promise<void> {
-    if (activityId) {
-      try {
-        await context.updateActivity({ type: 'message', id: activityId, attachments: [card] });
-        return;
-      } catch (err) {
-        this.logger.warn('card.update.failed', { cardActivityId: activityId, error: err });
-      }
-    }
-    if (orSend) await context.sendActivity(MessageFactory.attachment(card));
-  }
-}
-
-export function outcomeCard(data: Partial<CardData['outcome']> & { title: string }): ReturnType<typeof renderCard> {
-  return renderCard('outcome', { color: 'Default', text: '', facts: [], note: '', ...data });
 }
 
 function redemptionText(state: string): string {
@@ -229,7 +166,7 @@ function redemptionText(state: string): string {
   return state;
 }
 
-export function outcomeToCard(outcome: InviteOutcome): ReturnType<typeof renderCard> {
+export function outcomeToCard(outcome: InviteOutcome): Attachment {
   switch (outcome.kind) {
     case 'done': {
       const facts: Fact[] = [
@@ -241,10 +178,10 @@ export function outcomeToCard(outcome: InviteOutcome): ReturnType<typeof renderC
       if (!outcome.added) {
         return outcomeCard({ title: 'Already a member', color: 'Accent', text: `${outcome.guest.email} is already a member of ${outcome.group.displayName}, so nothing needed to change.`, facts });
       }
-      const text = outcome.invited
+      const summary = outcome.invited
         ? `${outcome.guest.email} was invited and added to ${outcome.group.displayName}. Microsoft sends them an invitation email; once they accept it they can open ${outcome.app.displayName}.`
         : `${outcome.guest.email} was already a guest of your organization, so no new invitation was needed: they were added to ${outcome.group.displayName} and can open ${outcome.app.displayName}.`;
-      return outcomeCard({ title: 'Guest invited', color: 'Good', text, facts });
+      return outcomeCard({ title: 'Guest invited', color: 'Good', text: summary, facts });
     }
     case 'refused':
       return outcomeCard({ title: 'Not invited', color: 'Attention', text: outcome.message });

@@ -1,43 +1,67 @@
 /** The root dialog: dispatches commands; a new command or `cancel` ends whatever was going on. */
-import { MessageFactory, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
+import { MessageFactory, type Attachment, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
 import { ComponentDialog, DialogSet, DialogTurnStatus, WaterfallDialog, type DialogState, type WaterfallStepContext } from 'botbuilder-dialogs';
+import type { RequestAccessService } from '../../domain/requestAccess';
 import { commandList, parseCommand, type Command } from '../commands';
 import { renderCard } from '../cards';
 import { isRecord } from '../cardPrompt';
+import { actorFrom } from '../identity';
+import { requestListCard } from '../requestCards';
+import type { RequestActions } from '../requestActions';
 import { INVITE_GUEST_DIALOG, type InviteGuestDialog } from './inviteGuestDialog';
+import { REQUEST_ACCESS_DIALOG, type RequestAccessDialog, type RequestAccessOptions } from './requestAccessDialog';
 
 export const MAIN_DIALOG = 'main';
 const DISPATCH = 'main.dispatch';
 
-interface MainOptions {
-  command: Command | 'unknown';
-}
+type MainOptions = { command: Command | { name: 'unknown' } };
 
-export function helpCard(): ReturnType<typeof renderCard> {
+export function helpCard(): Attachment {
   return renderCard('help', { commands: commandList });
 }
 
 export class MainDialog extends ComponentDialog {
-  constructor(inviteGuest: InviteGuestDialog) {
+  constructor(
+    inviteGuest: InviteGuestDialog,
+    requestAccess: RequestAccessDialog,
+    private readonly requests: RequestAccessService,
+    private readonly requestActions: RequestActions,
+  ) {
     super(MAIN_DIALOG);
     this.addDialog(inviteGuest);
+    this.addDialog(requestAccess);
     this.addDialog(new WaterfallDialog(DISPATCH, [(step) => this.dispatch(step)]));
     this.initialDialogId = DISPATCH;
   }
 
   private async dispatch(step: WaterfallStepContext) {
-    const { command } = (step.options ?? { command: 'unknown' }) as MainOptions;
-    switch (command) {
+    const { command } = (step.options ?? { command: { name: 'unknown' } }) as MainOptions;
+    const actor = actorFrom(step.context);
+    switch (command.name) {
       case 'invite':
         return step.replaceDialog(INVITE_GUEST_DIALOG);
+      case 'request':
+        return step.replaceDialog(REQUEST_ACCESS_DIALOG, { appQuery: command.appQuery } satisfies RequestAccessOptions);
+      case 'myRequests':
+        if (actor) {
+          const mine = await this.requests.listMine(actor);
+          await step.context.sendActivity(MessageFactory.attachment(requestListCard('Your access requests', 'You have not asked for access yet. Type **request access** to ask.', mine, true)));
+        }
+        return step.endDialog();
+      case 'pendingRequests':
+        if (actor) {
+          const count = await this.requests.resendPendingCards(actor);
+          await step.context.sendActivity(count === 0 ? 'No request is waiting for your decision.' : `${count} request${count === 1 ? ' is' : 's are'} waiting for your decision: the cards are above.`);
+        }
+        return step.endDialog();
       case 'help':
         await step.context.sendActivity(MessageFactory.attachment(helpCard()));
         return step.endDialog();
       default:
         await step.context.sendActivity(
           isRecord(step.context.activity.value)
-            ? 'That card is no longer active. Type **invite guest** to start again.'
-            : 'Sorry, I did not get that. Type **invite guest** to invite someone from outside the organization, or **help** for what I can do.',
+            ? 'That card is no longer active. Type **invite guest** or **request access** to start again.'
+            : 'Sorry, I did not get that. Type **invite guest**, **request access**, or **help** for what I can do.',
         );
         return step.endDialog();
     }
@@ -45,12 +69,12 @@ export class MainDialog extends ComponentDialog {
 
   /** Runs one turn of the conversation through the dialog stack. */
   async run(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
+    if (await this.requestActions.submit(context)) return;
     const dialogs = new DialogSet(accessor);
     dialogs.add(this);
     const dc = await dialogs.createContext(context);
-    const hasValue = isRecord(context.activity.value);
-    const command = hasValue ? null : parseCommand(context.activity.text);
-    if (command === 'cancel') {
+    const command = isRecord(context.activity.value) ? null : parseCommand(context.activity.text);
+    if (command?.name === 'cancel') {
       const active = dc.activeDialog !== undefined;
       await dc.cancelAllDialogs();
       await context.sendActivity(active ? 'Cancelled. Nothing was changed.' : 'There is nothing to cancel.');
@@ -62,6 +86,6 @@ export class MainDialog extends ComponentDialog {
       return;
     }
     const result = await dc.continueDialog();
-    if (result.status === DialogTurnStatus.empty) await dc.beginDialog(MAIN_DIALOG, { command: 'unknown' } satisfies MainOptions);
+    if (result.status === DialogTurnStatus.empty) await dc.beginDialog(MAIN_DIALOG, { command: { name: 'unknown' } } satisfies MainOptions);
   }
 }

@@ -1,0 +1,139 @@
+/** Proactive delivery in Teams: approval cards to owners, their updates, and notices to requesters. */
+import { MessageFactory, type CloudAdapter, type ConversationParameters, type ConversationReference, type TurnContext } from 'botbuilder';
+import type { Logger } from '../logging';
+import type { ApprovalMessenger } from '../domain/requestAccess';
+import type { GroupOwner } from '../graph/directory';
+import type { AccessRequestRecord, ConversationStore, JsonObject } from '../store/store';
+import { isRecord } from './cardPrompt';
+import { approvalCard, statusLine } from './requestCards';
+import { outcomeCard } from './dialogs/cardFlow';
+
+const RETRYABLE = new Set([429, 412, 502, 504]);
+
+interface CardLocation {
+  reference: Partial<ConversationReference>;
+  activityId: string;
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (!isRecord(err)) return undefined;
+  const status = err.statusCode ?? err.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+export class TeamsMessenger implements ApprovalMessenger {
+  constructor(
+    private readonly adapter: CloudAdapter,
+    private readonly conversations: ConversationStore,
+    private readonly appId: string,
+    private readonly logger: Logger,
+    private readonly clock: () => Date = () => new Date(),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ) {}
+
+  /** Teams' rate limits: 429/412/502/504 are retried with exponential backoff and jitter. */
+  private async withRetry<T>(what: string, action: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await action();
+      } catch (err) {
+        const status = statusOf(err);
+        if (status === undefined || !RETRYABLE.has(status) || attempt >= 4) throw err;
+        const wait = 500 * 2 ** attempt + Math.floor(Math.random() * 250);
+        this.logger.info('teams.retry', { what, status, attempt: attempt + 1, ms: wait });
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  private async continue(reference: Partial<ConversationReference>, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    await this.withRetry('continueConversation', () => this.adapter.continueConversationAsync(this.appId, reference, logic));
+  }
+
+  /** The user's stored 1:1 reference, or a new 1:1 conversation created in the tenant (needs the app installed for them). */
+  private async referenceFor(tenantId: string, userId: string, via: string): Promise<Partial<ConversationReference>> {
+    const stored = await this.conversations.get(tenantId, userId);
+    if (stored) return stored as Partial<ConversationReference>;
+    const known = (await this.conversations.get(tenantId, via)) as Partial<ConversationReference> | undefined;
+    if (!known?.serviceUrl) throw new Error('no conversation with this person yet, and no service URL to create one');
+    const parameters = {
+      isGroup: false,
+      bot: known.bot,
+      members: [{ id: userId, name: '' }],
+      tenantId,
+      channelData: { tenant: { id: tenantId } },
+    } as ConversationParameters;
+    let created: Partial<ConversationReference> | undefined;
+    await this.withRetry('createConversation', () =>
+      this.adapter.createConversationAsync(this.appId, 'msteams', known.serviceUrl!, '', parameters, async (context) => {
+        created = context.activity ? { ...known, conversation: context.activity.conversation, user: { id: userId, name: '' } } : undefined;
+      }),
+    );
+    if (!created?.conversation?.id) throw new Error('the new conversation has no id');
+    await this.conversations.upsert(tenantId, userId, JSON.parse(JSON.stringify(created)) as JsonObject, this.clock());
+    return created;
+  }
+
+  async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
+    try {
+      const reference = await this.referenceFor(request.tenantId, owner.id, request.requesterId);
+      const userMri = reference.user?.id;
+      let activityId: string | undefined;
+      await this.continue(reference, async (context) => {
+        const card = approvalCard(request, { reminder: reason === 'reminder', refreshUserIds: userMri ? [userMri] : [] });
+        activityId = (await context.sendActivity(MessageFactory.attachment(card)))?.id;
+      });
+      if (!activityId) throw new Error('the channel returned no activity id');
+      const location: CardLocation = { reference, activityId };
+      return { ok: true, location: JSON.parse(JSON.stringify(location)) as JsonObject };
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 403 || status === 404) await this.conversations.delete(request.tenantId, owner.id);
+      return { ok: false, error: `${status ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim() };
+    }
+  }
+
+  async updateApprovalCards(request: AccessRequestRecord): Promise<void> {
+    const seen = new Set<string>();
+    for (const card of request.ownerCards) {
+      const location = card.location as unknown as CardLocation | null;
+      if (card.status !== 'sent' || !location?.activityId || seen.has(location.activityId)) continue;
+      seen.add(location.activityId);
+      try {
+        await this.continue(location.reference, async (context) => {
+          await context.updateActivity({ type: 'message', id: location.activityId, attachments: [approvalCard(request)] });
+        });
+      } catch (err) {
+        this.logger.warn('request.card.update.failed', { requestId: request.id, ownerId: card.ownerId, error: err });
+      }
+    }
+  }
+
+  async notifyRequester(request: AccessRequestRecord, event: 'decided' | 'expired'): Promise<boolean> {
+    const stored = await this.conversations.get(request.tenantId, request.requesterId);
+    if (!stored) {
+      this.logger.warn('request.requester.unreachable', { requestId: request.id });
+      return false;
+    }
+    const approved = request.state === 'approved';
+    const title = event === 'expired' ? 'Your access request expired' : approved ? 'Your access request was approved' : 'Your access request was denied';
+    const text =
+      event === 'expired'
+        ? `Nobody decided on your request for ${request.appName} (${request.groupName}) in time, so it expired. You can ask again with **request access**.`
+        : statusLine(request);
+    const facts = [
+      { label: 'App', value: request.appName },
+      { label: 'Group', value: request.groupName },
+      ...(request.comment ? [{ label: 'Comment', value: request.comment }] : []),
+    ];
+    try {
+      await this.continue(stored as Partial<ConversationReference>, async (context) => {
+        await context.sendActivity(MessageFactory.attachment(outcomeCard({ title, color: approved ? 'Good' : 'Attention', text, facts })));
+      });
+      return true;
+    } catch (err) {
+      this.logger.warn('request.requester.notify.failed', { requestId: request.id, error: err });
+      return false;
+    }
+  }
+}

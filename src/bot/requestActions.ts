@@ -1,0 +1,95 @@
+/**
+ * Card actions on membership requests that live outside a dialog: approve/deny (Action.Execute invokes, or the
+ * Action.Submit fallback), refresh, and withdraw. Every id in the card data is checked again on the server.
+ */
+import { CardFactory, MessageFactory, type AdaptiveCardInvokeResponse, type Attachment, type TurnContext } from 'botbuilder';
+import type { Logger } from '../logging';
+import type { DecideOutcome, RequestAccessService } from '../domain/requestAccess';
+import { isRecord } from './cardPrompt';
+import { actorFrom } from './identity';
+import { approvalCard, requestListCard } from './requestCards';
+import { outcomeCard } from './dialogs/cardFlow';
+
+const VERBS = ['request.approve', 'request.deny', 'request.refresh', 'request.withdraw'] as const;
+type Verb = (typeof VERBS)[number];
+
+export interface RequestAction {
+  verb: Verb;
+  requestId: string;
+  comment: string | null;
+}
+
+/** Validates a card payload: a known verb, a request id of sane shape, an optional comment; nothing else is read. */
+export function parseRequestAction(verb: unknown, data: unknown): RequestAction | null {
+  if (typeof verb !== 'string' || !(VERBS as readonly string[]).includes(verb) || !isRecord(data)) return null;
+  const { requestId, comment } = data;
+  if (typeof requestId !== 'string' || !/^[0-9a-zA-Z-]{1,64}$/.test(requestId)) return null;
+  if (comment !== undefined && comment !== null && typeof comment !== 'string') return null;
+  return { verb: verb as Verb, requestId, comment: typeof comment === 'string' ? comment.slice(0, 2000) : null };
+}
+
+function cardResponse(card: Attachment): AdaptiveCardInvokeResponse {
+  return { statusCode: 200, type: CardFactory.contentTypes.adaptiveCard, value: card.content as Record<string, unknown> };
+}
+
+export class RequestActions {
+  constructor(
+    private readonly service: RequestAccessService,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The card to show after an action (for the invoke response, or to update the submitted card). */
+  private async perform(context: TurnContext, action: RequestAction): Promise<Attachment> {
+    const actor = actorFrom(context);
+    if (!actor) return outcomeCard({ title: 'Not done', color: 'Attention', text: 'Only a signed-in Microsoft Entra user can act on requests.' });
+    if (action.verb === 'request.withdraw') {
+      const result = await this.service.withdraw(actor, action.requestId);
+      if (result.kind === 'refused') return outcomeCard({ title: 'Not done', color: 'Attention', text: result.message });
+      return requestListCard('Your access requests', 'You have not asked for access yet. Type **request access** to ask.', await this.service.listMine(actor), true);
+    }
+    if (action.verb === 'request.refresh') {
+      const current = await this.service.viewForOwner(actor, action.requestId);
+      return current ? approvalCard(current) : outcomeCard({ title: 'Access request', text: 'This request is for the owners of the group.' });
+    }
+    const outcome: DecideOutcome = await this.service.decide(actor, action.requestId, action.verb === 'request.approve', action.comment);
+    if (outcome.kind === 'refused') {
+      const current = await this.service.viewForOwner(actor, action.requestId);
+      if (current && (outcome.reason === 'groupBlocked' || outcome.reason === 'comment')) return approvalCard(current, { notice: outcome.message });
+      return outcomeCard({ title: 'Not done', color: 'Attention', text: outcome.message });
+    }
+    return approvalCard(outcome.request);
+  }
+
+  /** Universal Actions (adaptiveCard/action invoke): the response replaces the card for the person who clicked. */
+  async invoke(context: TurnContext, verb: unknown, data: unknown): Promise<AdaptiveCardInvokeResponse> {
+    const action = parseRequestAction(verb, data);
+    if (!action) {
+      this.logger.warn('card.action.rejected', { verb: typeof verb === 'string' ? verb.slice(0, 50) : typeof verb });
+      return cardResponse(outcomeCard({ title: 'Not done', color: 'Attention', text: 'That card action is not one I know, so I did nothing.' }));
+    }
+    return cardResponse(await this.perform(context, action));
+  }
+
+  /** Action.Submit fallback: returns false when the activity is not a request action. */
+  async submit(context: TurnContext): Promise<boolean> {
+    const value: unknown = context.activity.value;
+    if (!isRecord(value) || typeof value.verb !== 'string' || !value.verb.startsWith('request.') || 'flowId' in value) return false;
+    const action = parseRequestAction(value.verb, value);
+    if (!action) {
+      await context.sendActivity('That card action is not one I know, so I did nothing.');
+      return true;
+    }
+    const card = await this.perform(context, action);
+    const replyToId = context.activity.replyToId;
+    if (replyToId) {
+      try {
+        await context.updateActivity({ type: 'message', id: replyToId, attachments: [card] });
+        return true;
+      } catch (err) {
+        this.logger.warn('card.update.failed', { cardActivityId: replyToId, error: err });
+      }
+    }
+    await context.sendActivity(MessageFactory.attachment(card));
+    return true;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Runs a confirmed directory write as a durable operation record: created before anything is written,
+ * leased by one runner at a time, each step's result recorded before the next, the outcome stored.
+ * Running the same operation id again returns the stored outcome instead of writing twice.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JsonObject, NewOperation, OperationRecord, OperationStore } from '../store/store';
+
+const LEASE_MS = 60_000;
+
+export interface OperationSteps {
+  /** The record as it was when this run took the lease (earlier runs' steps included). */
+  readonly record: OperationRecord;
+  /** Records a finished step and its result before the next one starts. */
+  done(name: string, result: JsonObject, graphRequestId: string | null): Promise<void>;
+}
+
+export type OperationRun<T> = { kind: 'finished'; outcome: T } | { kind: 'inProgress' };
+
+export class OperationRunner {
+  constructor(
+    private readonly operations: OperationStore,
+    private readonly clock: () => Date,
+    private readonly instanceId: string,
+  ) {}
+
+  /**
+   * `body` returns the outcome and whether it counts as success; the outcome is stored on the record.
+   * Returns inProgress when another runner holds the lease.
+   */
+  async run<T>(operation: NewOperation, body: (steps: OperationSteps) => Promise<{ outcome: T; succeeded: boolean }>): Promise<OperationRun<T>> {
+    const { created, record } = await this.operations.create(operation, this.clock());
+    if (!created && record.result) return { kind: 'finished', outcome: record.result as unknown as T };
+    const owner = `${this.instanceId}/${randomUUID()}`;
+    const leased = await this.operations.acquireLease(record.id, owner, LEASE_MS, this.clock());
+    if (!leased) {
+      const current = await this.operations.get(record.id);
+      return current?.result ? { kind: 'finished', outcome: current.result as unknown as T } : { kind: 'inProgress' };
+    }
+    let current = leased;
+    const steps: OperationSteps = {
+      record: leased,
+      done: async (name, result, graphRequestId) => {
+        current = await this.operations.update(
+          current.id,
+          current.version,
+          {
+            status: 'running',
+            steps: { ...current.steps, [name]: { status: 'done', at: this.clock().toISOString(), result, ...(graphRequestId ? { graphRequestId } : {}) } },
+          },
+          this.clock(),
+        );
+      },
+    };
+    try {
+      const { outcome, succeeded } = await body(steps);
+      current = await this.operations.update(
+        current.id,
+        current.version,
+        { status: succeeded ? 'succeeded' : 'failed', result: outcome as unknown as JsonObject },
+        this.clock(),
+      );
+      return { kind: 'finished', outcome };
+    } finally {
+      await this.operations.releaseLease(record.id, owner);
+    }
+  }
+}

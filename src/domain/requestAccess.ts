@@ -1,0 +1,419 @@
+/**
+ * Use case: anyone asks for membership of an app's self-service group; the group's owners decide.
+ * The first decision wins (compare-and-set on the request's version); an approval adds the requester to the
+ * group as an operation record, so it happens once however often or concurrently owners click.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logging';
+import { DirectoryError, type CatalogApp, type Directory, type GroupOwner } from '../graph/directory';
+import {
+  ConflictError,
+  DuplicateRequestError,
+  type AccessRequestPatch,
+  type AccessRequestRecord,
+  type AuditEntry,
+  type JsonObject,
+  type OwnerCard,
+  type Store,
+} from '../store/store';
+import { describeBlocker, groupBlockers, type Actor, type AppChoice, type Offer } from './model';
+import { OperationRunner } from './operations';
+import { cleanText } from './text';
+
+export const JUSTIFICATION_MAX = 500;
+export const COMMENT_MAX = 500;
+
+/** Delivers request cards and notices to people (Teams in production); the domain never sees channel types. */
+export interface ApprovalMessenger {
+  /** Puts an approval card in an owner's 1:1 chat; returns where it is, or why it could not. */
+  sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }>;
+  /** Brings every delivered copy of the approval card up to the request's current state. */
+  updateApprovalCards(request: AccessRequestRecord): Promise<void>;
+  /** Tells the requester what happened to their request. */
+  notifyRequester(request: AccessRequestRecord, event: 'decided' | 'expired'): Promise<boolean>;
+}
+
+export type RequestRefusal =
+  | 'notOffered'
+  | 'justification'
+  | 'alreadyMember'
+  | 'duplicate'
+  | 'groupBlocked'
+  | 'noOwners'
+  | 'notFound'
+  | 'notOwner'
+  | 'selfDecision'
+  | 'comment';
+
+export interface Refused {
+  kind: 'refused';
+  reason: RequestRefusal;
+  message: string;
+}
+
+export type CreateOutcome = { kind: 'created'; request: AccessRequestRecord; reached: string[]; unreachable: string[] } | Refused;
+export type DecideOutcome = { kind: 'decided'; request: AccessRequestRecord } | { kind: 'alreadyDecided'; request: AccessRequestRecord } | Refused;
+export type WithdrawOutcome = { kind: 'withdrawn'; request: AccessRequestRecord } | { kind: 'alreadyDecided'; request: AccessRequestRecord } | Refused;
+
+export interface RequestAccessOptions {
+  directory: Directory;
+  store: Store;
+  messenger: ApprovalMessenger;
+  logger: Logger;
+  clock?: () => Date;
+  remindAfterMs?: number;
+  expireAfterMs?: number;
+  catalogTtlMs?: number;
+  instanceId?: string;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type AuditFields = Omit<AuditEntry, 'time' | 'tenantId'>;
+
+function refused(reason: RequestRefusal, message: string): Refused {
+  return { kind: 'refused', reason, message };
+}
+
+function simplify(text: string): string {
+  return text.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, ' ').trim();
+}
+
+/** Apps whose name matches what the user typed: exact, then prefix or contained, then every word present. */
+export function matchApps<T extends { displayName: string }>(apps: readonly T[], query: string): T[] {
+  const q = simplify(query);
+  if (!q) return [...apps];
+  const exact = apps.filter((a) => simplify(a.displayName) === q);
+  if (exact.length > 0) return exact;
+  const contained = apps.filter((a) => simplify(a.displayName).includes(q));
+  if (contained.length > 0) return contained;
+  const words = q.split(' ');
+  return apps.filter((a) => {
+    const name = simplify(a.displayName).split(' ');
+    return words.every((w) => name.some((n) => n.startsWith(w) || (w.length > 3 && n.includes(w))));
+  });
+}
+
+export class RequestAccessService {
+  private readonly clock: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly runner: OperationRunner;
+  private catalog: { apps: CatalogApp[]; until: number } | null = null;
+
+  constructor(private readonly options: RequestAccessOptions) {
+    this.clock = options.clock ?? (() => new Date());
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID());
+  }
+
+  private audit(tenantId: string, entry: AuditFields): Promise<number> {
+    return this.options.store.audit.append({ time: this.clock().toISOString(), tenantId, ...entry });
+  }
+
+  private async loadCatalog(): Promise<CatalogApp[]> {
+    const now = this.clock().getTime();
+    if (this.catalog && this.catalog.until > now) return this.catalog.apps;
+    const apps = await this.options.directory.listCatalog();
+    this.catalog = { apps, until: now + (this.options.catalogTtlMs ?? 5 * 60_000) };
+    return apps;
+  }
+
+  /** Self-service apps the user does not reach yet: groups that can take members, have owners, and do not have the user. */
+  async findRequestableApps(actor: Actor): Promise<AppChoice[]> {
+    const [catalog, memberOf] = await Promise.all([this.loadCatalog(), this.options.directory.listMemberGroupIds(actor.userId)]);
+    const choices: AppChoice[] = [];
+    for (const app of catalog) {
+      if (app.groups.some((g) => memberOf.has(g.group.id))) continue;
+      const groups = app.groups
+        .filter((g) => groupBlockers(g.group).length === 0 && g.ownerCount > 0)
+        .map((g) => ({ id: g.group.id, displayName: g.group.displayName }))
+        .sort((a, b) => a.displayName.localeCompare(b.displayName));
+      if (groups.length > 0) choices.push({ id: app.id, displayName: app.displayName, groups });
+    }
+    return choices.sort((a, b) => a.displayName.localeCompare(b.displayName));
+  }
+
+  checkJustification(raw: string | null | undefined): { ok: true; text: string } | { ok: false; message: string } {
+    const text = cleanText(raw ?? '', { multiline: true });
+    if (!text) return { ok: false, message: 'Say briefly why you need access: the owners decide on it.' };
+    if (text.length > JUSTIFICATION_MAX) return { ok: false, message: `The reason is ${text.length} characters long; ${JUSTIFICATION_MAX} is the most.` };
+    return { ok: true, text };
+  }
+
+  async recordForgedChoice(actor: Actor, detail: { appId?: string; groupId?: string; requestId?: string; verb?: string }): Promise<void> {
+    await this.audit(actor.tenantId, {
+      actorId: actor.userId,
+      actorName: actor.displayName,
+      action: 'request.forged',
+      outcome: 'refused',
+      appId: detail.appId?.slice(0, 100),
+      groupId: detail.groupId?.slice(0, 100),
+      operationId: detail.requestId?.slice(0, 100),
+      detail: `not offered or not allowed: ${detail.verb ?? ''}`.slice(0, 200),
+    });
+    this.options.logger.warn('request.forged', { actorId: actor.userId, verb: detail.verb });
+  }
+
+  async createRequest(command: { actor: Actor; appId: string; groupId: string; justification: string; offered: readonly Offer[] }): Promise<CreateOutcome> {
+    const { actor } = command;
+    const offer = command.offered.find((o) => o.appId === command.appId);
+    if (!offer || !offer.groupIds.includes(command.groupId)) {
+      await this.recordForgedChoice(actor, { appId: command.appId, groupId: command.groupId, verb: 'request.send' });
+      return refused('notOffered', 'That app or group was not offered to you, so I did nothing. Start again with **request access**.');
+    }
+    const justification = this.checkJustification(command.justification);
+    if (!justification.ok) return refused('justification', justification.message);
+    const app = (await this.loadCatalog()).find((a) => a.id === command.appId);
+    const [context, owners] = await Promise.all([
+      this.options.directory.getDecisionContext({ deciderId: actor.userId, requesterId: actor.userId, groupId: command.groupId }),
+      this.options.directory.listGroupOwners(command.groupId),
+    ]);
+    const appName = app?.displayName ?? command.appId;
+    const base = { actorId: actor.userId, actorName: actor.displayName, appId: command.appId, appName, groupId: command.groupId };
+    if (!context.group) return refused('notFound', 'That group no longer exists, so I did nothing.');
+    const groupName = context.group.displayName;
+    if (context.requesterIsMember) {
+      return refused('alreadyMember', `You are already a member of ${groupName}, so you already have access to ${appName}.`);
+    }
+    const blockers = groupBlockers(context.group);
+    if (blockers.length > 0) {
+      await this.audit(actor.tenantId, { ...base, groupName, action: 'setup.blocked', outcome: blockers[0], detail: 'membership request' });
+      return refused('groupBlocked', `${describeBlocker(blockers[0], groupName, appName)} I did nothing.`);
+    }
+    const approvers = owners.filter((o) => o.id !== actor.userId);
+    if (approvers.length === 0) {
+      await this.audit(actor.tenantId, { ...base, groupName, action: 'setup.blocked', outcome: 'noOwners', detail: 'membership request' });
+      return refused('noOwners', `${groupName} has no owner who could approve your request. Ask an admin to add an owner to the group.`);
+    }
+    let request: AccessRequestRecord;
+    try {
+      request = await this.options.store.requests.create(
+        {
+          id: randomUUID(),
+          tenantId: actor.tenantId,
+          requesterId: actor.userId,
+          requesterName: actor.displayName,
+          appId: command.appId,
+          appName,
+          groupId: command.groupId,
+          groupName,
+          justification: justification.text,
+          ownerIds: approvers.map((o) => o.id),
+        },
+        this.clock(),
+      );
+    } catch (err) {
+      if (err instanceof DuplicateRequestError) {
+        return refused('duplicate', `You already asked for ${groupName}; that request is still waiting for an owner. Type **my requests** to see it.`);
+      }
+      throw err;
+    }
+    await this.audit(actor.tenantId, { ...base, groupName, action: 'request.created', outcome: 'pending', operationId: request.id });
+    const cards = await this.deliver(request, approvers, 'new');
+    request = await this.appendOwnerCards(request.id, cards);
+    return {
+      kind: 'created',
+      request,
+      reached: cards.filter((c) => c.status === 'sent').map((c) => c.ownerName),
+      unreachable: cards.filter((c) => c.status === 'unreachable').map((c) => c.ownerName),
+    };
+  }
+
+  private async deliver(request: AccessRequestRecord, owners: readonly GroupOwner[], reason: 'new' | 'reminder' | 'resend'): Promise<OwnerCard[]> {
+    const cards: OwnerCard[] = [];
+    for (const owner of owners) {
+      const at = this.clock().toISOString();
+      const sent = await this.options.messenger.sendApprovalCard(request, owner, reason).catch((err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }));
+      if (sent.ok) cards.push({ ownerId: owner.id, ownerName: owner.displayName, status: 'sent', location: sent.location, error: null, at });
+      else {
+        cards.push({ ownerId: owner.id, ownerName: owner.displayName, status: 'unreachable', location: null, error: sent.error.slice(0, 300), at });
+        this.options.logger.warn('request.owner.unreachable', { requestId: request.id, ownerId: owner.id, error: sent.error });
+      }
+    }
+    return cards;
+  }
+
+  /** Applies a change to a request whatever its version (retried compare-and-set), for bookkeeping fields. */
+  private async patch(id: string, change: (current: AccessRequestRecord) => AccessRequestPatch | null): Promise<AccessRequestRecord> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.options.store.requests.get(id);
+      if (!current) throw new Error(`Request ${id} disappeared`);
+      const patch = change(current);
+      if (!patch) return current;
+      try {
+        return await this.options.store.requests.update(id, current.version, patch, this.clock());
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt >= 10) throw err;
+      }
+    }
+  }
+
+  private appendOwnerCards(id: string, cards: OwnerCard[]): Promise<AccessRequestRecord> {
+    return this.patch(id, (current) => (cards.length === 0 ? null : { ownerCards: [...current.ownerCards, ...cards] }));
+  }
+
+  /** The request, if this actor was asked to decide it (or decided it); otherwise undefined. */
+  async viewForOwner(actor: Actor, requestId: string): Promise<AccessRequestRecord | undefined> {
+    const request = await this.options.store.requests.get(requestId);
+    if (!request || request.tenantId !== actor.tenantId) return undefined;
+    return request.ownerIds.includes(actor.userId) || request.decidedBy === actor.userId ? request : undefined;
+  }
+
+  listMine(actor: Actor): Promise<AccessRequestRecord[]> {
+    return this.options.store.requests.listByRequester(actor.tenantId, actor.userId, 20);
+  }
+
+  listPendingForOwner(actor: Actor): Promise<AccessRequestRecord[]> {
+    return this.options.store.requests.listPendingForOwner(actor.tenantId, actor.userId, 20);
+  }
+
+  /** `pending requests`: a fresh copy of each waiting approval card in the owner's chat (kept up to date like the others). */
+  async resendPendingCards(actor: Actor): Promise<number> {
+    const pending = await this.listPendingForOwner(actor);
+    for (const request of pending) {
+      const cards = await this.deliver(request, [{ id: actor.userId, displayName: actor.displayName }], 'resend');
+      await this.appendOwnerCards(request.id, cards);
+    }
+    return pending.length;
+  }
+
+  async withdraw(actor: Actor, requestId: string): Promise<WithdrawOutcome> {
+    const request = await this.options.store.requests.get(requestId);
+    if (!request || request.tenantId !== actor.tenantId || request.requesterId !== actor.userId) {
+      await this.recordForgedChoice(actor, { requestId, verb: 'request.withdraw' });
+      return refused('notFound', 'I found no request of yours with that id, so I did nothing.');
+    }
+    if (request.state !== 'pending') return { kind: 'alreadyDecided', request };
+    let updated: AccessRequestRecord;
+    try {
+      updated = await this.options.store.requests.update(request.id, request.version, { state: 'withdrawn', decidedAt: this.clock().toISOString() }, this.clock());
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      const current = (await this.options.store.requests.get(requestId))!;
+      if (current.state !== 'pending') return { kind: 'alreadyDecided', request: current };
+      return this.withdraw(actor, requestId);
+    }
+    await this.audit(actor.tenantId, { actorId: actor.userId, actorName: actor.displayName, action: 'request.withdrawn', outcome: 'withdrawn', appId: request.appId, appName: request.appName, groupId: request.groupId, groupName: request.groupName, operationId: request.id });
+    await this.options.messenger.updateApprovalCards(updated);
+    return { kind: 'withdrawn', request: updated };
+  }
+
+  /** An owner approves or denies. Checked on the server now: the request, the decider's ownership, the group. */
+  async decide(actor: Actor, requestId: string, approve: boolean, rawComment: string | null): Promise<DecideOutcome> {
+    const request = await this.options.store.requests.get(requestId);
+    if (!request || request.tenantId !== actor.tenantId) {
+      await this.recordForgedChoice(actor, { requestId, verb: approve ? 'request.approve' : 'request.deny' });
+      return refused('notFound', 'That request does not exist (any more).');
+    }
+    const base = { actorId: actor.userId, actorName: actor.displayName, appId: request.appId, appName: request.appName, groupId: request.groupId, groupName: request.groupName, operationId: request.id };
+    if (request.requesterId === actor.userId) {
+      await this.audit(actor.tenantId, { ...base, action: 'request.decision.refused', outcome: 'selfDecision' });
+      return refused('selfDecision', 'You cannot decide on your own request; another owner of the group has to.');
+    }
+    if (request.state !== 'pending') {
+      if (request.ownerIds.includes(actor.userId) || request.decidedBy === actor.userId) return { kind: 'alreadyDecided', request: await this.settled(request) };
+    }
+    const comment = cleanText(rawComment ?? '', { multiline: true });
+    if (comment.length > COMMENT_MAX) return refused('comment', `The comment is ${comment.length} characters long; ${COMMENT_MAX} is the most.`);
+    const context = await this.options.directory.getDecisionContext({ deciderId: actor.userId, requesterId: request.requesterId, groupId: request.groupId });
+    if (!context.deciderIsOwner) {
+      await this.audit(actor.tenantId, { ...base, action: 'request.decision.refused', outcome: 'notOwner', graphRequestId: context.requestId ?? undefined });
+      return refused('notOwner', `You are not an owner of ${request.groupName} (any more), so you cannot decide on this request.`);
+    }
+    if (request.state !== 'pending') return { kind: 'alreadyDecided', request: await this.settled(request) };
+    if (approve && context.group) {
+      const blockers = groupBlockers(context.group);
+      if (blockers.length > 0) {
+        await this.audit(actor.tenantId, { ...base, action: 'setup.blocked', outcome: blockers[0], detail: 'approval' });
+        return refused('groupBlocked', `${describeBlocker(blockers[0], request.groupName, request.appName)} The request stays pending.`);
+      }
+    }
+    let decided: AccessRequestRecord;
+    try {
+      decided = await this.options.store.requests.update(
+        request.id,
+        request.version,
+        { state: approve ? 'approved' : 'denied', decidedBy: actor.userId, decidedByName: actor.displayName, decidedAt: this.clock().toISOString(), comment: comment || null },
+        this.clock(),
+      );
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      const current = (await this.options.store.requests.get(requestId))!;
+      if (current.state !== 'pending') return { kind: 'alreadyDecided', request: await this.settled(current) };
+      return this.decide(actor, requestId, approve, rawComment);
+    }
+    await this.audit(actor.tenantId, { ...base, action: approve ? 'request.approved' : 'request.denied', outcome: approve ? 'approved' : 'denied', detail: comment || undefined, graphRequestId: context.requestId ?? undefined });
+    let final = decided;
+    if (approve) {
+      const membership = await this.addMember(decided, context.requesterIsMember);
+      final = await this.patch(decided.id, () => ({ outcome: membership }));
+      await this.audit(actor.tenantId, { ...base, action: 'membership.added', outcome: String(membership.membership), guestId: request.requesterId, graphRequestId: typeof membership.graphRequestId === 'string' ? membership.graphRequestId : undefined });
+    }
+    await this.options.messenger.updateApprovalCards(final);
+    await this.options.messenger.notifyRequester(final, 'decided');
+    return { kind: 'decided', request: final };
+  }
+
+  /** A decided request as the cards should show it: wait briefly for an approval's membership write to finish. */
+  private async settled(request: AccessRequestRecord): Promise<AccessRequestRecord> {
+    let current = request;
+    for (let i = 0; i < 30 && current.state === 'approved' && !current.outcome; i++) {
+      await this.sleep(100);
+      current = (await this.options.store.requests.get(request.id)) ?? current;
+    }
+    return current;
+  }
+
+  private async addMember(request: AccessRequestRecord, alreadyMember: boolean): Promise<JsonObject> {
+    if (alreadyMember) return { membership: 'alreadyMember' };
+    const run = await this.runner.run<JsonObject>(
+      { id: `approve:${request.id}`, kind: 'addMember', tenantId: request.tenantId, actorId: request.decidedBy ?? '', input: { groupId: request.groupId, userId: request.requesterId } },
+      async (steps): Promise<{ outcome: JsonObject; succeeded: boolean }> => {
+        try {
+          const result = await this.options.directory.addGroupMember(request.groupId, request.requesterId);
+          await steps.done('addMember', { added: result.added }, result.requestId);
+          return { outcome: { membership: result.added ? 'added' : 'alreadyMember', graphRequestId: result.requestId }, succeeded: true };
+        } catch (err) {
+          const error = err instanceof DirectoryError ? err : null;
+          this.options.logger.error('request.membership.failed', { requestId: request.id, code: error?.code, graphRequestId: error?.requestId ?? undefined, error: err });
+          return { outcome: { membership: 'failed', code: error?.code ?? 'Unexpected', graphRequestId: error?.requestId ?? null }, succeeded: false };
+        }
+      },
+    );
+    return run.kind === 'finished' ? run.outcome : { membership: 'inProgress' };
+  }
+
+  /** Reminders and expiry; safe when several processes run it at once (each change is a compare-and-set). */
+  async sweep(): Promise<{ reminded: number; expired: number }> {
+    const now = this.clock();
+    const remindAfter = this.options.remindAfterMs ?? 48 * 3600_000;
+    const expireAfter = this.options.expireAfterMs ?? 14 * 24 * 3600_000;
+    let reminded = 0;
+    let expired = 0;
+    for (const request of await this.options.store.requests.listPendingCreatedBefore(new Date(now.getTime() - expireAfter), 100)) {
+      try {
+        const updated = await this.options.store.requests.update(request.id, request.version, { state: 'expired', decidedAt: now.toISOString() }, now);
+        expired++;
+        await this.audit(request.tenantId, { actorId: 'system', action: 'request.expired', outcome: 'expired', appId: request.appId, groupId: request.groupId, operationId: request.id });
+        await this.options.messenger.updateApprovalCards(updated);
+        await this.options.messenger.notifyRequester(updated, 'expired');
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    for (const request of await this.options.store.requests.listPendingCreatedBefore(new Date(now.getTime() - remindAfter), 100)) {
+      if (request.remindedAt) continue;
+      try {
+        const updated = await this.options.store.requests.update(request.id, request.version, { remindedAt: now.toISOString() }, now);
+        reminded++;
+        await this.audit(request.tenantId, { actorId: 'system', action: 'request.reminded', outcome: 'reminded', appId: request.appId, groupId: request.groupId, operationId: request.id });
+        const owners = [...new Map(updated.ownerCards.map((c) => [c.ownerId, { id: c.ownerId, displayName: c.ownerName }])).values()];
+        const fallback = updated.ownerIds.filter((id) => !owners.some((o) => o.id === id)).map((id) => ({ id, displayName: '' }));
+        const cards = await this.deliver(updated, [...owners, ...fallback], 'reminder');
+        await this.appendOwnerCards(updated.id, cards);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    return { reminded, expired };
+  }
+}
