@@ -59,7 +59,6 @@ export function composeBot(options: ComposeOptions): BotParts {
     messenger,
     logger,
     clock,
-    sleep,
     instanceId,
     remindAfterMs: options.remindAfterMs,
     expireAfterMs: options.expireAfterMs,

@@ -65,7 +65,6 @@ export interface RequestAccessOptions {
   expireAfterMs?: number;
   catalogTtlMs?: number;
   instanceId?: string;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 type AuditFields = Omit<AuditEntry, 'time' | 'tenantId'>;
@@ -95,13 +94,11 @@ export function matchApps<T extends { displayName: string }>(apps: readonly T[],
 
 export class RequestAccessService {
   private readonly clock: () => Date;
-  private readonly sleep: (ms: number) => Promise<void>;
   private readonly runner: OperationRunner;
   private catalog: { apps: CatalogApp[]; until: number } | null = null;
 
   constructor(private readonly options: RequestAccessOptions) {
     this.clock = options.clock ?? (() => new Date());
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID());
   }
 
@@ -357,7 +354,7 @@ export class RequestAccessService {
   private async settled(request: AccessRequestRecord): Promise<AccessRequestRecord> {
     let current = request;
     for (let i = 0; i < 30 && current.state === 'approved' && !current.outcome; i++) {
-      await this.sleep(100);
+      await new Promise((resolve) => setTimeout(resolve, 100));
       current = (await this.options.store.requests.get(request.id)) ?? current;
     }
     return current;

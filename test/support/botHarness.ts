@@ -64,10 +64,10 @@ export class RecordingMessenger implements ApprovalMessenger {
   updates = 0;
   private next = 0;
 
-  async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
+  async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
     if (this.unreachable.has(owner.id)) return { ok: false, error: '403 Forbidden: the app is not installed for this user' };
     const activityId = `approval-${++this.next}`;
-    this.cards.set(activityId, { ownerId: owner.id, requestId: request.id, card: approvalCard(request).content as Record<string, unknown> });
+    this.cards.set(activityId, { ownerId: owner.id, requestId: request.id, card: approvalCard(request, { reminder: reason === 'reminder' }).content as Record<string, unknown> });
     return { ok: true, location: { activityId, ownerId: owner.id } };
   }
 

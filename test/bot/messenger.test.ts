@@ -1,0 +1,112 @@
+import { strict as assert } from 'node:assert';
+import sinon from 'sinon';
+import type { CloudAdapter, TurnContext } from 'botbuilder';
+import { TeamsMessenger } from '../../src/bot/messenger';
+import { openSqliteStore } from '../../src/store/sqlite';
+import type { AccessRequestRecord, Store } from '../../src/store/store';
+import { silentLogger } from '../../src/logging';
+
+const tenant = 't1';
+const request: AccessRequestRecord = {
+  id: 'r1', tenantId: tenant, requesterId: 'adele', requesterName: 'Adele Vance', appId: 'sp1', appName: 'Contoso Expenses',
+  groupId: 'g1', groupName: 'Expenses External Reviewers', justification: 'Audit', state: 'pending', ownerIds: ['megan'], ownerCards: [],
+  decidedBy: null, decidedByName: null, decidedAt: null, comment: null, outcome: null, remindedAt: null, version: 1,
+  createdAt: '2026-11-24T09:00:00.000Z', updatedAt: '2026-11-24T09:00:00.000Z',
+};
+const reference = (user: string) => ({ serviceUrl: 'http://127.0.0.1:1/_connector', channelId: 'msteams', user: { id: `29:${user}`, name: user }, bot: { id: '28:bot', name: 'Guest Invite' }, conversation: { id: `a:${user}`, conversationType: 'personal', tenantId: tenant } });
+
+function fakeAdapter() {
+  const sent: Array<{ conversation: string; activity: unknown }> = [];
+  const updated: Array<{ conversation: string; activity: unknown }> = [];
+  const continueConversationAsync = sinon.stub().callsFake(async (_appId: string, ref: { conversation: { id: string } }, logic: (c: TurnContext) => Promise<void>) => {
+    const context = {
+      sendActivity: async (activity: unknown) => {
+        sent.push({ conversation: ref.conversation.id, activity });
+        return { id: `act-${sent.length}` };
+      },
+      updateActivity: async (activity: unknown) => {
+        updated.push({ conversation: ref.conversation.id, activity });
+      },
+    } as unknown as TurnContext;
+    await logic(context);
+  });
+  const createConversationAsync = sinon.stub().rejects(Object.assign(new Error('Forbidden'), { statusCode: 403 }));
+  return { adapter: { continueConversationAsync, createConversationAsync } as unknown as CloudAdapter, sent, updated, continueConversationAsync, createConversationAsync };
+}
+
+describe('TeamsMessenger', () => {
+  let store: Store;
+  beforeEach(() => {
+    store = openSqliteStore(':memory:');
+  });
+  afterEach(async () => store.close());
+
+  it('sends the approval card to the owner\'s stored 1:1 conversation and reports where it is', async () => {
+    await store.conversations.upsert(tenant, 'megan', reference('megan'), new Date());
+    const fake = fakeAdapter();
+    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const result = await messenger.sendApprovalCard(request, { id: 'megan', displayName: 'Megan Bowen' }, 'new');
+    assert.equal(result.ok, true);
+    assert.equal(fake.sent[0].conversation, 'a:megan');
+    const card = (fake.sent[0].activity as { attachments: Array<{ content: { refresh?: { userIds: string[] } } }> }).attachments[0].content;
+    assert.deepEqual(card.refresh?.userIds, ['29:megan']);
+    if (result.ok) assert.equal(result.location.activityId, 'act-1');
+  });
+
+  it('tries to create the conversation when there is none, and records a 403 as unreachable', async () => {
+    await store.conversations.upsert(tenant, 'adele', reference('adele'), new Date());
+    const fake = fakeAdapter();
+    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const result = await messenger.sendApprovalCard(request, { id: 'alex', displayName: 'Alex Wilber' }, 'new');
+    assert.equal(result.ok, false);
+    if (!result.ok) assert.match(result.error, /403/);
+    assert.equal(fake.createConversationAsync.callCount, 1);
+    assert.equal(fake.createConversationAsync.firstCall.args[2], 'http://127.0.0.1:1/_connector');
+  });
+
+  it('retries 429 and 502 from the channel with backoff, then delivers', async () => {
+    await store.conversations.upsert(tenant, 'megan', reference('megan'), new Date());
+    const fake = fakeAdapter();
+    let calls = 0;
+    const inner = fake.adapter.continueConversationAsync.bind(fake.adapter);
+    const flaky = sinon.stub().callsFake(async (...args: Parameters<CloudAdapter['continueConversationAsync']>) => {
+      calls++;
+      if (calls === 1) throw Object.assign(new Error('Too Many Requests'), { statusCode: 429 });
+      if (calls === 2) throw Object.assign(new Error('Bad Gateway'), { statusCode: 502 });
+      return inner(...args);
+    });
+    const waits: number[] = [];
+    const messenger = new TeamsMessenger({ ...fake.adapter, continueConversationAsync: flaky } as unknown as CloudAdapter, store.conversations, '', silentLogger, () => new Date(), async (ms) => {
+      waits.push(ms);
+    });
+    const result = await messenger.sendApprovalCard(request, { id: 'megan', displayName: 'Megan Bowen' }, 'new');
+    assert.equal(result.ok, true);
+    assert.equal(calls, 3);
+    assert.equal(waits.length, 2);
+    assert.ok(waits[1] > waits[0]);
+  });
+
+  it('updates every delivered copy once and tells the requester', async () => {
+    await store.conversations.upsert(tenant, 'adele', reference('adele'), new Date());
+    const fake = fakeAdapter();
+    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const decided: AccessRequestRecord = {
+      ...request,
+      state: 'approved',
+      decidedBy: 'megan',
+      decidedByName: 'Megan Bowen',
+      decidedAt: '2026-11-24T10:00:00.000Z',
+      outcome: { membership: 'added' },
+      ownerCards: [
+        { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: 'm1' }, error: null, at: '' },
+        { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: 'm1' }, error: null, at: '' },
+        { ownerId: 'alex', ownerName: 'Alex Wilber', status: 'unreachable', location: null, error: '403', at: '' },
+      ],
+    };
+    await messenger.updateApprovalCards(decided);
+    assert.equal(fake.updated.length, 1);
+    assert.match(JSON.stringify(fake.updated[0].activity), /Approved by Megan Bowen/);
+    assert.equal(await messenger.notifyRequester(decided, 'decided'), true);
+    assert.match(JSON.stringify(fake.sent[0].activity), /Your access request was approved/);
+  });
+});

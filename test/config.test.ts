@@ -1,0 +1,50 @@
+import { strict as assert } from 'node:assert';
+import { ConfigError, loadSettings } from '../src/config';
+
+describe('settings', () => {
+  it('has working defaults for local use: embedded simulator, loopback, anonymous', () => {
+    const s = loadSettings({});
+    assert.equal(s.port, 3978);
+    assert.equal(s.host, '127.0.0.1');
+    assert.equal(s.botAuth, null);
+    assert.equal(s.graph.mode, 'embedded');
+    assert.equal(s.defaultRedirectUrl, 'https://myapps.microsoft.com');
+    assert.deepEqual(s.requests, { remindAfterMs: 48 * 3600_000, expireAfterMs: 14 * 86_400_000, sweepIntervalMs: 300_000 });
+  });
+
+  it('reads an external simulator, live Graph and bot credentials', () => {
+    assert.deepEqual(loadSettings({ GRAPH_BASE_URL: 'http://127.0.0.1:5980/v1.0/' }).graph, { mode: 'simulator', baseUrl: 'http://127.0.0.1:5980/v1.0', token: 'simulator-token' });
+    const live = loadSettings({
+      GRAPH_MODE: 'live',
+      GRAPH_TENANT_ID: '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01',
+      GRAPH_CLIENT_ID: 'c1',
+      GRAPH_CLIENT_SECRET: 's',
+      MicrosoftAppId: 'bot',
+      MicrosoftAppPassword: 'pw',
+      REQUEST_REMIND_AFTER: '90m',
+    });
+    assert.equal(live.graph.mode, 'live');
+    assert.equal(live.host, '0.0.0.0');
+    assert.equal(live.botAuth?.appType, 'MultiTenant');
+    assert.equal(live.requests.remindAfterMs, 90 * 60_000);
+  });
+
+  const bad: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ GRAPH_MODE: 'cloud' }, 'GRAPH_MODE'],
+    [{ GRAPH_MODE: 'live' }, 'GRAPH_TENANT_ID'],
+    [{ GRAPH_BASE_URL: 'not a url' }, 'GRAPH_BASE_URL'],
+    [{ HOST: '0.0.0.0' }, 'HOST'],
+    [{ MicrosoftAppId: 'bot' }, 'MicrosoftAppPassword'],
+    [{ MicrosoftAppId: 'bot', MicrosoftAppPassword: 'x', MicrosoftAppType: 'SingleTenant' }, 'MicrosoftAppTenantId'],
+    [{ REQUEST_EXPIRE_AFTER: 'soon' }, 'REQUEST_EXPIRE_AFTER'],
+    [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL'],
+    [{ INVITE_REDIRECT_URL_DEFAULT: 'ftp://x' }, 'INVITE_REDIRECT_URL_DEFAULT'],
+  ];
+  for (const [env, variable] of bad) {
+    it(`refuses ${JSON.stringify(env)} naming ${variable}`, () => {
+      assert.throws(() => loadSettings(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.includes(variable));
+    });
+  }
+});
