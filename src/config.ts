@@ -30,6 +30,7 @@ export interface Settings {
   defaultRedirectUrl: string;
   logLevel: LogLevel;
   requests: { remindAfterMs: number; expireAfterMs: number; sweepIntervalMs: number };
+  alerts: { adminUserIds: string[]; quietPeriodMs: number; scanIntervalMs: number };
 }
 
 export class ConfigError extends Error {
@@ -85,6 +86,15 @@ function duration(env: Env, name: string, fallback: string): number {
 }
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function guidList(env: Env, name: string): string[] {
+  const raw = read(env, name);
+  if (!raw) return [];
+  const ids = raw.split(/[\s,;]+/).filter(Boolean);
+  const bad = ids.find((id) => !guid.test(id));
+  if (bad) throw new ConfigError(name, `must be Microsoft Entra object ids (GUIDs) separated by commas, got '${bad}'`);
+  return ids.map((id) => id.toLowerCase());
+}
 
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
   const raw = read(env, name) ?? fallback;
@@ -145,6 +155,11 @@ export function loadSettings(env: Env = process.env): Settings {
     storePath: path.resolve(read(env, 'STORE_PATH') ?? './.data/bot.sqlite'),
     defaultRedirectUrl: httpUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    alerts: {
+      adminUserIds: guidList(env, 'ADMIN_USER_IDS'),
+      quietPeriodMs: duration(env, 'ALERT_QUIET_PERIOD', '24h'),
+      scanIntervalMs: duration(env, 'SETUP_SCAN_INTERVAL', '24h'),
+    },
     requests: {
       remindAfterMs: duration(env, 'REQUEST_REMIND_AFTER', '48h'),
       expireAfterMs: duration(env, 'REQUEST_EXPIRE_AFTER', '14d'),

@@ -43,7 +43,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, logger });
   const directory = new GraphDirectory(new GraphHttp(client));
   const adapter = createAdapter(settings.botAuth);
-  const { bot, requestAccess } = composeBot({
+  const { bot, requestAccess, adminAlerts } = composeBot({
     store,
     directory,
     logger,
@@ -52,6 +52,8 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     defaultRedirectUrl: settings.defaultRedirectUrl,
     remindAfterMs: settings.requests.remindAfterMs,
     expireAfterMs: settings.requests.expireAfterMs,
+    adminUserIds: settings.alerts.adminUserIds,
+    alertQuietPeriodMs: settings.alerts.quietPeriodMs,
   });
   const sweep = (): void => {
     requestAccess.sweep().then(
@@ -63,6 +65,20 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   };
   const sweeper = setInterval(sweep, settings.requests.sweepIntervalMs);
   sweeper.unref();
+  const scan = (): void => {
+    directory
+      .getTenantInfo()
+      .then((tenant) => adminAlerts.scanAndAlert(tenant.id))
+      .then(
+        ({ report, alerted, fixed }) => logger.info('setup.scanned', { problems: report.counts.problems, alerted, fixed }),
+        (err: unknown) => logger.error('setup.scan.failed', { error: err }),
+      )
+      .then(() => adminAlerts.deliverPending())
+      .catch((err: unknown) => logger.error('alerts.pending.failed', { error: err }));
+  };
+  const scanner = setInterval(scan, settings.alerts.scanIntervalMs);
+  scanner.unref();
+  setTimeout(scan, 2_000).unref();
 
   const health = async (): Promise<HealthReport> => {
     const checks: HealthReport['checks'] = {};
@@ -97,6 +113,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
+      clearInterval(scanner);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await endpoint.simulator?.close();
       await store.close();

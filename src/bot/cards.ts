@@ -10,6 +10,7 @@ import requestApproval from '../../cards/request-approval.json';
 import requestList from '../../cards/request-list.json';
 import outcome from '../../cards/outcome.json';
 import help from '../../cards/help.json';
+import report from '../../cards/report.json';
 
 export interface Fact {
   label: string;
@@ -46,6 +47,14 @@ export interface CardData {
   'request-list': { title: string; empty: string; items: Array<{ requestId: string; heading: string; detail: string; canWithdraw: boolean }> };
   outcome: { title: string; color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent'; text: string; facts: Fact[]; note: string };
   help: { commands: Array<{ name: string; description: string }> };
+  report: {
+    title: string;
+    color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent';
+    subtitle: string;
+    facts: Fact[];
+    sections: Array<{ heading: string; color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent'; lines: string[]; actionTitle: string; actionVerb: string; actionKey: string }>;
+    note: string;
+  };
 }
 
 export type CardName = keyof CardData;
@@ -60,6 +69,7 @@ const templates: Record<CardName, object> = {
   'request-list': requestList,
   outcome,
   help,
+  report,
 };
 
 const compiled = new Map<CardName, Template>();

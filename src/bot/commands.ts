@@ -5,6 +5,10 @@ export type Command =
   | { name: 'request'; appQuery?: string }
   | { name: 'myRequests' }
   | { name: 'pendingRequests' }
+  | { name: 'setupCheck'; page: number }
+  | { name: 'alerts' }
+  | { name: 'alertsHere' }
+  | { name: 'alertsOff' }
   | { name: 'help' }
   | { name: 'cancel' };
 
@@ -19,6 +23,10 @@ const exact: Record<string, Command> = {
   'my request': { name: 'myRequests' },
   'pending requests': { name: 'pendingRequests' },
   'pending request': { name: 'pendingRequests' },
+  'setup check': { name: 'setupCheck', page: 1 },
+  alerts: { name: 'alerts' },
+  'alerts here': { name: 'alertsHere' },
+  'alerts off': { name: 'alertsOff' },
   help: { name: 'help' },
   '?': { name: 'help' },
   cancel: { name: 'cancel' },
@@ -40,6 +48,8 @@ export function parseCommand(text: string | undefined): Command | null {
   const normalized = normalizeText(text);
   const known = exact[normalized];
   if (known) return known;
+  const page = /^setup check page (\d{1,4})$/.exec(normalized);
+  if (page) return { name: 'setupCheck', page: Number(page[1]) };
   const request = /^request access (?:to|for) (.+)$/.exec(normalized);
   if (request) {
     // Keep the app name as typed (case included) for the reply; matching ignores case anyway.
@@ -55,6 +65,8 @@ export const commandList: Array<{ name: string; description: string }> = [
   { name: 'request access', description: 'Ask the owners of an app’s access group to let you in (also: request access to <app>).' },
   { name: 'my requests', description: 'See your access requests; withdraw one that is still waiting.' },
   { name: 'pending requests', description: 'See the requests waiting for your decision as an owner.' },
+  { name: 'setup check', description: 'Admins: what is missing for self-service app sharing, and how to fix it (setup check page 2, …).' },
+  { name: 'alerts', description: 'Admins: open setup problems; acknowledge one. “alerts here” in a channel sends alerts there, “alerts off” stops it.' },
   { name: 'cancel', description: 'Stop what we are doing; nothing is changed.' },
   { name: 'help', description: 'Show this list.' },
 ];

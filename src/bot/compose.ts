@@ -6,6 +6,9 @@ import type { Store } from '../store/store';
 import type { Directory } from '../graph/directory';
 import { InviteGuestService } from '../domain/inviteGuest';
 import { RequestAccessService, type ApprovalMessenger } from '../domain/requestAccess';
+import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
+import { SetupCheckService } from '../domain/setupCheck';
+import { AdminCommands } from './adminCommands';
 import { BotStateStorage } from './stateStorage';
 import { InviteGuestDialog } from './dialogs/inviteGuestDialog';
 import { RequestAccessDialog } from './dialogs/requestAccessDialog';
@@ -20,6 +23,8 @@ export interface BotParts {
   conversationState: ConversationState;
   inviteGuest: InviteGuestService;
   requestAccess: RequestAccessService;
+  adminAlerts: AdminAlertService;
+  setupCheck: SetupCheckService;
 }
 
 export interface ComposeOptions {
@@ -30,8 +35,11 @@ export interface ComposeOptions {
   /** The bot's Microsoft App ID ('' when anonymous), for proactive messages. */
   appId: string;
   defaultRedirectUrl: string;
-  /** Replaces Teams delivery (tests). */
+  /** Replace Teams delivery (tests). */
   messenger?: ApprovalMessenger;
+  alertMessenger?: AlertMessenger;
+  adminUserIds?: readonly string[];
+  alertQuietPeriodMs?: number;
   remindAfterMs?: number;
   expireAfterMs?: number;
   replicationBackoffMs?: readonly number[];
@@ -42,6 +50,19 @@ export interface ComposeOptions {
 export function composeBot(options: ComposeOptions): BotParts {
   const { store, directory, logger, clock, sleep } = options;
   const instanceId = randomUUID();
+  const teams = new TeamsMessenger(options.adapter as CloudAdapter, store.conversations, options.appId, logger, clock);
+  const setupCheck = new SetupCheckService(directory, clock);
+  const adminAlerts = new AdminAlertService({
+    store,
+    directory,
+    setup: setupCheck,
+    messenger: options.alertMessenger ?? teams,
+    logger,
+    adminUserIds: options.adminUserIds,
+    quietPeriodMs: options.alertQuietPeriodMs,
+    clock,
+  });
+  const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> => adminAlerts.reportBlocked(report);
   const inviteGuest = new InviteGuestService({
     directory,
     store,
@@ -51,8 +72,9 @@ export function composeBot(options: ComposeOptions): BotParts {
     clock,
     sleep,
     replicationBackoffMs: options.replicationBackoffMs,
+    onBlocked,
   });
-  const messenger = options.messenger ?? new TeamsMessenger(options.adapter as CloudAdapter, store.conversations, options.appId, logger, clock);
+  const messenger = options.messenger ?? teams;
   const requestAccess = new RequestAccessService({
     directory,
     store,
@@ -62,11 +84,13 @@ export function composeBot(options: ComposeOptions): BotParts {
     instanceId,
     remindAfterMs: options.remindAfterMs,
     expireAfterMs: options.expireAfterMs,
+    onBlocked,
   });
   const conversationState = new ConversationState(new BotStateStorage(store.state));
   const requestActions = new RequestActions(requestAccess, logger);
-  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, store, logger, clock });
+  const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger);
+  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock });
   installTurnErrorHandler(options.adapter, logger, conversationState);
-  return { bot, conversationState, inviteGuest, requestAccess };
+  return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck };
 }

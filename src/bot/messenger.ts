@@ -2,8 +2,10 @@
 import { MessageFactory, type CloudAdapter, type ConversationParameters, type ConversationReference, type TurnContext } from 'botbuilder';
 import type { Logger } from '../logging';
 import type { ApprovalMessenger } from '../domain/requestAccess';
+import type { AlertEvent, AlertMessenger } from '../domain/adminAlerts';
 import type { GroupOwner } from '../graph/directory';
-import type { AccessRequestRecord, ConversationStore, JsonObject } from '../store/store';
+import type { AccessRequestRecord, AlertRecord, ConversationStore, JsonObject } from '../store/store';
+import { alertCard } from './adminCards';
 import { isRecord } from './cardPrompt';
 import { approvalCard, statusLine } from './requestCards';
 import { outcomeCard } from './dialogs/cardFlow';
@@ -21,7 +23,7 @@ function statusOf(err: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-export class TeamsMessenger implements ApprovalMessenger {
+export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
   constructor(
     private readonly adapter: CloudAdapter,
     private readonly conversations: ConversationStore,
@@ -46,8 +48,23 @@ export class TeamsMessenger implements ApprovalMessenger {
     }
   }
 
+  /**
+   * Runs `logic` in the stored conversation. The adapter hands an error thrown inside a proactive turn to its
+   * turn error handler (which logs a turn error, apologises into that chat and drops its dialog state) and then
+   * resolves; so the error is caught here and rethrown outside, where retries and 403/404 handling see it.
+   */
   private async continue(reference: Partial<ConversationReference>, logic: (context: TurnContext) => Promise<void>): Promise<void> {
-    await this.withRetry('continueConversation', () => this.adapter.continueConversationAsync(this.appId, reference, logic));
+    await this.withRetry('continueConversation', async () => {
+      let failure: { error: unknown } | undefined;
+      await this.adapter.continueConversationAsync(this.appId, reference, async (context) => {
+        try {
+          await logic(context);
+        } catch (error) {
+          failure = { error };
+        }
+      });
+      if (failure) throw failure.error;
+    });
   }
 
   /** The user's stored 1:1 reference, or a new 1:1 conversation created in the tenant (needs the app installed for them). */
@@ -133,6 +150,34 @@ export class TeamsMessenger implements ApprovalMessenger {
       return true;
     } catch (err) {
       this.logger.warn('request.requester.notify.failed', { requestId: request.id, error: err });
+      return false;
+    }
+  }
+
+  async sendToChannel(channel: JsonObject, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
+    try {
+      await this.continue(channel as Partial<ConversationReference>, async (context) => {
+        await context.sendActivity(MessageFactory.attachment(alertCard(alert, event)));
+      });
+      return true;
+    } catch (err) {
+      this.logger.warn('alert.channel.failed', { alertKey: alert.key, error: err });
+      return false;
+    }
+  }
+
+  async sendToUser(tenantId: string, userId: string, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
+    const stored = await this.conversations.get(tenantId, userId);
+    if (!stored) return false;
+    try {
+      await this.continue(stored as Partial<ConversationReference>, async (context) => {
+        await context.sendActivity(MessageFactory.attachment(alertCard(alert, event)));
+      });
+      return true;
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 403 || status === 404) await this.conversations.delete(tenantId, userId);
+      this.logger.warn('alert.user.failed', { alertKey: alert.key, userId, status, error: err });
       return false;
     }
   }

@@ -14,11 +14,13 @@ import { ConflictError, type JsonObject, type Store } from '../store/store';
 import { helpCard, type MainDialog } from './dialogs/mainDialog';
 import { actorFrom } from './identity';
 import type { RequestActions } from './requestActions';
+import type { AdminCommands } from './adminCommands';
 
 export interface TeamsBotOptions {
   conversationState: ConversationState;
   mainDialog: MainDialog;
   requestActions: RequestActions;
+  adminCommands: AdminCommands;
   store: Store;
   logger: Logger;
   clock?: () => Date;
@@ -44,6 +46,7 @@ export class TeamsBot extends TeamsActivityHandler {
     this.onInstallationUpdateAdd(async (context, next) => {
       await this.remember(context);
       await context.sendActivity(MessageFactory.attachment(helpCard()));
+      await options.adminCommands.welcome(context);
       await next();
     });
 

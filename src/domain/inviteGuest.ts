@@ -9,7 +9,7 @@ import { DirectoryError, type Directory, type InviteContext } from '../graph/dir
 import type { AuditEntry, Store } from '../store/store';
 import { OperationRunner, type OperationSteps } from './operations';
 import { isOwnDomain, parseEmail } from './email';
-import { describeBlocker, groupBlockers, type Actor, type AppChoice, type GroupBlocker, type Offer } from './model';
+import { blockerProblem, describeBlocker, groupBlockers, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
 
 export interface ShareableApps {
@@ -54,6 +54,9 @@ export type InviteOutcome =
   | { kind: 'failed'; message: string; reference: string }
   | { kind: 'inProgress'; message: string };
 
+/** An audit entry of one invitation: who, when and which operation are filled in. */
+type InviteAudit = Omit<AuditEntry, 'time' | 'tenantId' | 'actorId' | 'actorName' | 'activityId' | 'operationId'>;
+
 export interface InviteCommand {
   /** Idempotency key: the same confirmation always carries the same id. */
   operationId: string;
@@ -81,6 +84,8 @@ export interface InviteGuestOptions {
   /** Identifies this process as a lease owner of operation records. */
   instanceId?: string;
   tenantInfoTtlMs?: number;
+  /** Told when a setup problem stops an owner (admin alerts). */
+  onBlocked?: BlockedReporter;
 }
 
 const inviteSettingNames: Record<string, string> = {
@@ -119,6 +124,11 @@ export class InviteGuestService {
     }
     const byName = (a: { displayName: string }, b: { displayName: string }): number => a.displayName.localeCompare(b.displayName);
     const list = [...apps.values()].sort(byName);
+    if (list.length === 0) {
+      for (const b of blocked) {
+        await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: `sharing ${b.appName} with a guest`, kind: blockerProblem[b.blockers[0]], app: { id: b.appId, displayName: b.appName }, group: { id: b.groupId, displayName: b.groupName } });
+      }
+    }
     for (const app of list) app.groups.sort(byName);
     return { apps: list, blocked: blocked.sort((a, b) => a.appName.localeCompare(b.appName)) };
   }
@@ -160,7 +170,7 @@ export class InviteGuestService {
   /** Carries out a confirmed invitation: re-checks everything, then invites (if needed) and adds the guest. */
   async invite(command: InviteCommand): Promise<InviteOutcome> {
     const { actor } = command;
-    const audit = (entry: Omit<AuditEntry, 'time' | 'tenantId' | 'actorId' | 'actorName' | 'activityId' | 'operationId'>): Promise<number> =>
+    const audit = (entry: InviteAudit): Promise<number> =>
       this.options.store.audit.append({
         time: this.clock().toISOString(),
         tenantId: actor.tenantId,
@@ -206,7 +216,7 @@ export class InviteGuestService {
     command: InviteCommand,
     email: string,
     welcome: string | null,
-    audit: (entry: Omit<AuditEntry, 'time' | 'tenantId' | 'actorId' | 'actorName' | 'activityId' | 'operationId'>) => Promise<number>,
+    audit: (entry: InviteAudit) => Promise<number>,
   ): Promise<InviteOutcome> {
     const { directory, logger } = this.options;
     const step = steps.done;
@@ -220,6 +230,7 @@ export class InviteGuestService {
     const refusal = this.evaluate(context, email);
     const names = { appName: context.app?.displayName, groupName: context.group?.displayName };
     if (refusal) {
+      await this.reportRefusal(command.actor, refusal, context);
       await audit({ action: 'invite.refused', outcome: refusal.reason, guestEmail: email, detail: refusal.message.slice(0, 500), graphRequestId: context.requestId ?? undefined, ...names });
       return refusal;
     }
@@ -267,6 +278,9 @@ export class InviteGuestService {
       } catch (err) {
         if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest')) {
           const refusedOutcome = invitationRefused(err, email);
+          if (err.kind === 'forbidden') {
+            await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: `inviting ${email} to ${app.displayName}`, kind: 'invitesNotAllowed', app, group, detail: `POST /invitations answered 403 ${err.code}` });
+          }
           await audit({ action: 'invite.refused', outcome: refusedOutcome.reason, guestEmail: email, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
           return refusedOutcome;
         }
@@ -311,6 +325,25 @@ export class InviteGuestService {
     });
     logger.info('invite.succeeded', { guestId, groupId: group.id, appId: app.id, invited, added });
     return outcome;
+  }
+
+  private async reportBlocked(report: BlockedReport): Promise<void> {
+    try {
+      await this.options.onBlocked?.(report);
+    } catch (err) {
+      this.options.logger.error('alert.report.failed', { kind: report.kind, error: err });
+    }
+  }
+
+  private async reportRefusal(actor: Actor, refusal: InviteRefused, context: InviteContext): Promise<void> {
+    const app = context.app ? { id: context.app.id, displayName: context.app.displayName } : null;
+    const group = context.group ? { id: context.group.id, displayName: context.group.displayName } : null;
+    const doing = `inviting a guest to ${app?.displayName ?? 'an app'}`;
+    if (refusal.reason === 'groupBlocked' && context.group) {
+      await this.reportBlocked({ tenantId: actor.tenantId, actor, doing, kind: blockerProblem[groupBlockers(context.group)[0]], app, group });
+    } else if (refusal.reason === 'invitesNotAllowed') {
+      await this.reportBlocked({ tenantId: actor.tenantId, actor, doing, kind: 'invitesNotAllowed', app, group, detail: context.allowInvitesFrom ?? '' });
+    }
   }
 
   /** The server-side checks, in the order an owner would want to hear about them. */
@@ -362,7 +395,7 @@ export class InviteGuestService {
     err: unknown,
     step: string,
     email: string,
-    audit: (entry: Omit<AuditEntry, 'time' | 'tenantId' | 'actorId' | 'actorName' | 'activityId' | 'operationId'>) => Promise<number>,
+    audit: (entry: InviteAudit) => Promise<number>,
     names: { appName?: string; groupName?: string } = {},
   ): Promise<InviteOutcome> {
     const error = err instanceof DirectoryError ? err : new DirectoryError('unknown', 0, 'Unexpected', err instanceof Error ? err.message : String(err));

@@ -53,3 +53,23 @@ export interface Offer {
   appId: string;
   groupIds: string[];
 }
+
+/** The setup problem (as admins are told about it) behind a group that cannot take members. */
+export const blockerProblem: Record<GroupBlocker, 'groupDynamic' | 'groupSynced' | 'groupMailEnabled'> = {
+  dynamic: 'groupDynamic',
+  synced: 'groupSynced',
+  mailEnabled: 'groupMailEnabled',
+};
+
+/** Somebody was stopped by a setup problem; admins are alerted about it. */
+export interface BlockedReport {
+  tenantId: string;
+  actor: Actor;
+  doing: string;
+  kind: 'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupNoOwners' | 'invitesNotAllowed' | 'missingPermission' | 'appNoUsableGroup';
+  app: { id: string; displayName: string } | null;
+  group: { id: string; displayName: string } | null;
+  detail?: string;
+}
+
+export type BlockedReporter = (report: BlockedReport) => Promise<void>;

@@ -16,7 +16,7 @@ import {
   type OwnerCard,
   type Store,
 } from '../store/store';
-import { describeBlocker, groupBlockers, type Actor, type AppChoice, type Offer } from './model';
+import { blockerProblem, describeBlocker, groupBlockers, type Actor, type AppChoice, type BlockedReporter, type Offer } from './model';
 import { OperationRunner } from './operations';
 import { cleanText } from './text';
 
@@ -65,6 +65,8 @@ export interface RequestAccessOptions {
   expireAfterMs?: number;
   catalogTtlMs?: number;
   instanceId?: string;
+  /** Told when a setup problem stops someone (admin alerts). */
+  onBlocked?: BlockedReporter;
 }
 
 type AuditFields = Omit<AuditEntry, 'time' | 'tenantId'>;
@@ -104,6 +106,14 @@ export class RequestAccessService {
 
   private audit(tenantId: string, entry: AuditFields): Promise<number> {
     return this.options.store.audit.append({ time: this.clock().toISOString(), tenantId, ...entry });
+  }
+
+  private async blocked(report: Parameters<BlockedReporter>[0]): Promise<void> {
+    try {
+      await this.options.onBlocked?.(report);
+    } catch (err) {
+      this.options.logger.error('alert.report.failed', { kind: report.kind, error: err });
+    }
   }
 
   private async loadCatalog(): Promise<CatalogApp[]> {
@@ -172,13 +182,17 @@ export class RequestAccessService {
       return refused('alreadyMember', `You are already a member of ${groupName}, so you already have access to ${appName}.`);
     }
     const blockers = groupBlockers(context.group);
+    const appRef = { id: command.appId, displayName: appName };
+    const groupRef = { id: command.groupId, displayName: groupName };
     if (blockers.length > 0) {
       await this.audit(actor.tenantId, { ...base, groupName, action: 'setup.blocked', outcome: blockers[0], detail: 'membership request' });
+      await this.blocked({ tenantId: actor.tenantId, actor, doing: `requesting access to ${appName}`, kind: blockerProblem[blockers[0]], app: appRef, group: groupRef });
       return refused('groupBlocked', `${describeBlocker(blockers[0], groupName, appName)} I did nothing.`);
     }
     const approvers = owners.filter((o) => o.id !== actor.userId);
     if (approvers.length === 0) {
       await this.audit(actor.tenantId, { ...base, groupName, action: 'setup.blocked', outcome: 'noOwners', detail: 'membership request' });
+      await this.blocked({ tenantId: actor.tenantId, actor, doing: `requesting access to ${appName}`, kind: 'groupNoOwners', app: appRef, group: groupRef });
       return refused('noOwners', `${groupName} has no owner who could approve your request. Ask an admin to add an owner to the group.`);
     }
     let request: AccessRequestRecord;
@@ -321,6 +335,7 @@ export class RequestAccessService {
       const blockers = groupBlockers(context.group);
       if (blockers.length > 0) {
         await this.audit(actor.tenantId, { ...base, action: 'setup.blocked', outcome: blockers[0], detail: 'approval' });
+        await this.blocked({ tenantId: actor.tenantId, actor, doing: `approving ${request.requesterName}'s request for ${request.appName}`, kind: blockerProblem[blockers[0]], app: { id: request.appId, displayName: request.appName }, group: { id: request.groupId, displayName: request.groupName } });
         return refused('groupBlocked', `${describeBlocker(blockers[0], request.groupName, request.appName)} The request stays pending.`);
       }
     }

@@ -91,6 +91,12 @@ export interface DecisionContext {
 }
 
 export interface Directory {
+  /** authorizationPolicy.allowInvitesFrom (needs Policy.Read.All). */
+  getAllowInvitesFrom(): Promise<string | null>;
+  /** roleTemplateIds of the directory roles the user holds (direct). */
+  listRoleTemplateIds(userId: string): Promise<string[]>;
+  /** Members of the activated directory roles with these template ids. */
+  listRoleMembers(roleTemplateIds: readonly string[]): Promise<Set<string>>;
   /** Enterprise apps with group assignments, each group with its properties and number of owners (up to 20 counted). */
   listCatalog(): Promise<CatalogApp[]>;
   /** Ids of the groups the user is a direct member of. */

@@ -293,6 +293,29 @@ export class GraphDirectory implements Directory {
       .filter((app) => app.groups.length > 0);
   }
 
+  async getAllowInvitesFrom(): Promise<string | null> {
+    const response = await this.http.get('/policies/authorizationPolicy?$select=id,allowInvitesFrom');
+    return str(asRecord(response.body).allowInvitesFrom);
+  }
+
+  async listRoleTemplateIds(userId: string): Promise<string[]> {
+    const roles = await this.http.getAll(`/users/${q(userId)}/memberOf/microsoft.graph.directoryRole?$select=id,roleTemplateId`);
+    return roles.map((r) => str(asRecord(r).roleTemplateId)).filter((id): id is string => id !== null);
+  }
+
+  async listRoleMembers(roleTemplateIds: readonly string[]): Promise<Set<string>> {
+    const roles = (await this.http.getAll('/directoryRoles?$select=id,roleTemplateId'))
+      .map((r) => asRecord(r))
+      .filter((r) => typeof r.roleTemplateId === 'string' && roleTemplateIds.includes(r.roleTemplateId));
+    if (roles.length === 0) return new Set();
+    const { responses } = await this.http.batch(roles.map((r, i) => ({ id: `r${i}`, method: 'GET' as const, url: `/directoryRoles/${q(String(r.id))}/members?$select=id&$top=999` })));
+    const ids = new Set<string>();
+    roles.forEach((_, i) => {
+      for (const m of values(ok(responses, `r${i}`))) ids.add(String(asRecord(m).id));
+    });
+    return ids;
+  }
+
   async listMemberGroupIds(userId: string): Promise<Set<string>> {
     const groups = await this.http.getAll(`/users/${q(userId)}/memberOf/microsoft.graph.group?$select=id&$top=999`);
     return new Set(groups.map((g) => String(asRecord(g).id)));

@@ -130,6 +130,40 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX access_request_owners_owner ON access_request_owners (owner_id, request_id);
     `,
   },
+  {
+    id: 3,
+    name: 'alerts',
+    sql: `
+      CREATE TABLE alerts (
+        tenant_id         TEXT NOT NULL,
+        key               TEXT NOT NULL,
+        kind              TEXT NOT NULL,
+        app_id            TEXT,
+        app_name          TEXT,
+        group_id          TEXT,
+        group_name        TEXT,
+        summary           TEXT NOT NULL,
+        fix               TEXT NOT NULL CHECK (json_valid(fix) AND json_type(fix) = 'array'),
+        state             TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+        count             INTEGER NOT NULL CHECK (count >= 1),
+        count_since_alert INTEGER NOT NULL CHECK (count_since_alert >= 0),
+        last_blocked      TEXT CHECK (last_blocked IS NULL
+                            OR (json_valid(last_blocked) AND json_type(last_blocked) = 'object')),
+        first_seen        TEXT NOT NULL,
+        last_seen         TEXT NOT NULL,
+        last_alerted_at   TEXT,
+        pending_delivery  INTEGER NOT NULL CHECK (pending_delivery IN (0, 1)),
+        acknowledged_by   TEXT,
+        resolved_at       TEXT,
+        version           INTEGER NOT NULL CHECK (version >= 1),
+        updated_at        TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, key)
+      );
+      CREATE INDEX alerts_by_state ON alerts (tenant_id, state, last_seen);
+      -- Alerts waiting for a reachable admin, across tenants, oldest first.
+      CREATE INDEX alerts_pending_delivery ON alerts (last_seen, tenant_id, key) WHERE pending_delivery = 1;
+    `,
+  },
 ];
 
 /** Thrown at open when the file was written by a newer version of the application. */

@@ -17,6 +17,11 @@ import {
   AccessRequestRecord,
   AccessRequestState,
   AccessRequestStore,
+  AlertOccurrence,
+  AlertPatch,
+  AlertRecord,
+  AlertState,
+  AlertStore,
   AuditEntry,
   AuditLog,
   AuditQuery,
@@ -49,6 +54,7 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_AUDIT_LIMIT = 100;
 const STATUSES: readonly OperationStatus[] = ['pending', 'running', 'succeeded', 'failed'];
 const REQUEST_STATES: readonly AccessRequestState[] = ['pending', 'approved', 'denied', 'withdrawn', 'expired'];
+const ALERT_STATES: readonly AlertState[] = ['open', 'acknowledged', 'resolved'];
 
 /**
  * Opens (creating if needed) the store at `path`, or an in-memory store for `':memory:'`.
@@ -247,6 +253,55 @@ function toAccessRequest(row: AccessRequestRow): AccessRequestRecord {
   };
 }
 
+interface AlertRow {
+  tenant_id: string;
+  key: string;
+  kind: string;
+  app_id: string | null;
+  app_name: string | null;
+  group_id: string | null;
+  group_name: string | null;
+  summary: string;
+  fix: string;
+  state: AlertState;
+  count: number;
+  count_since_alert: number;
+  last_blocked: string | null;
+  first_seen: string;
+  last_seen: string;
+  last_alerted_at: string | null;
+  pending_delivery: number;
+  acknowledged_by: string | null;
+  resolved_at: string | null;
+  version: number;
+  updated_at: string;
+}
+
+function toAlert(row: AlertRow): AlertRecord {
+  return {
+    tenantId: row.tenant_id,
+    key: row.key,
+    kind: row.kind,
+    appId: row.app_id,
+    appName: row.app_name,
+    groupId: row.group_id,
+    groupName: row.group_name,
+    summary: row.summary,
+    fix: JSON.parse(row.fix) as string[],
+    state: row.state,
+    count: row.count,
+    countSinceAlert: row.count_since_alert,
+    lastBlocked: parseNullableObject(row.last_blocked),
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    lastAlertedAt: row.last_alerted_at,
+    pendingDelivery: row.pending_delivery === 1,
+    acknowledgedBy: row.acknowledged_by,
+    resolvedAt: row.resolved_at,
+    version: row.version,
+  };
+}
+
 type AuditRow = AuditParams & { seq: number };
 
 /** Optional audit fields and their columns. */
@@ -288,6 +343,7 @@ function toAuditEntry(row: AuditRow): AuditEntry {
 class SqliteStore implements Store {
   readonly state: StateStore;
   readonly requests: AccessRequestStore;
+  readonly alerts: AlertStore;
   readonly audit: AuditLog;
   readonly operations: OperationStore;
   readonly conversations: ConversationStore;
@@ -301,6 +357,7 @@ class SqliteStore implements Store {
     const guard = (): void => this.ensureOpen();
     this.state = new SqliteStateStore(db, clock, guard);
     this.requests = new SqliteAccessRequestStore(db, guard);
+    this.alerts = new SqliteAlertStore(db, guard);
     this.audit = new SqliteAuditLog(db, guard);
     this.operations = new SqliteOperationStore(db, clock, guard);
     this.conversations = new SqliteConversationStore(db, guard);
@@ -973,5 +1030,211 @@ function requestColumnValue(field: (typeof REQUEST_PATCH)[number][0], value: unk
       return value === null ? null : jsonObjectText(value, 'Access request outcome');
     default:
       return checkNullableText(value, `Access request ${field}`);
+  }
+}
+
+interface OccurrenceParams {
+  tenant_id: string;
+  key: string;
+  kind: string;
+  app_id: string | null;
+  app_name: string | null;
+  group_id: string | null;
+  group_name: string | null;
+  summary: string;
+  fix: string;
+  last_blocked: string | null;
+  now: string;
+}
+
+/** Columns an AlertPatch may change, with their fields. */
+const ALERT_PATCH = [
+  ['state', 'state'],
+  ['lastAlertedAt', 'last_alerted_at'],
+  ['pendingDelivery', 'pending_delivery'],
+  ['acknowledgedBy', 'acknowledged_by'],
+  ['resolvedAt', 'resolved_at'],
+  ['countSinceAlert', 'count_since_alert'],
+] as const satisfies readonly (readonly [keyof AlertPatch, keyof AlertRow])[];
+
+type AlertPatchColumn = (typeof ALERT_PATCH)[number][1];
+
+/** `set_<column>` is 1 when the patch carries the field (null included), 0 to keep the stored value. */
+type AlertUpdateParams = { tenant_id: string; key: string; expected: number; now: string } & {
+  [C in AlertPatchColumn]: string | number | null;
+} & { [C in AlertPatchColumn as `set_${C}`]: number };
+
+class SqliteAlertStore implements AlertStore {
+  private readonly occurrenceStmt: Database.Statement<[OccurrenceParams], AlertRow>;
+  private readonly getStmt: Database.Statement<[string, string], AlertRow>;
+  private readonly updateStmt: Database.Statement<[AlertUpdateParams], AlertRow>;
+  private readonly listStmt: Database.Statement<[string, string, number], AlertRow>;
+  private readonly pendingDeliveryStmt: Database.Statement<[number], AlertRow>;
+
+  constructor(
+    db: Database.Database,
+    private readonly guard: Guard,
+  ) {
+    // One statement, so two processes recording the same problem at once cannot lose a count. In the
+    // DO UPDATE branch every right-hand side reads the row as it was before this statement, so `state`
+    // in the CASE expressions is the previous state.
+    this.occurrenceStmt = db.prepare(
+      `INSERT INTO alerts (tenant_id, key, kind, app_id, app_name, group_id, group_name, summary, fix, state, count,
+         count_since_alert, last_blocked, first_seen, last_seen, last_alerted_at, pending_delivery, acknowledged_by,
+         resolved_at, version, updated_at)
+       VALUES (@tenant_id, @key, @kind, @app_id, @app_name, @group_id, @group_name, @summary, @fix, 'open', 1,
+         1, @last_blocked, @now, @now, NULL, 0, NULL,
+         NULL, 1, @now)
+       ON CONFLICT (tenant_id, key) DO UPDATE SET
+         kind = excluded.kind,
+         app_id = excluded.app_id,
+         app_name = excluded.app_name,
+         group_id = excluded.group_id,
+         group_name = excluded.group_name,
+         summary = excluded.summary,
+         fix = excluded.fix,
+         last_blocked = COALESCE(excluded.last_blocked, last_blocked),
+         count = count + 1,
+         count_since_alert = count_since_alert + 1,
+         last_seen = excluded.last_seen,
+         state = CASE WHEN state = 'resolved' THEN 'open' ELSE state END,
+         resolved_at = CASE WHEN state = 'resolved' THEN NULL ELSE resolved_at END,
+         acknowledged_by = CASE WHEN state = 'resolved' THEN NULL ELSE acknowledged_by END,
+         version = version + 1,
+         updated_at = excluded.updated_at
+       RETURNING *`,
+    );
+    this.getStmt = db.prepare('SELECT * FROM alerts WHERE tenant_id = ? AND key = ?');
+    this.updateStmt = db.prepare(
+      `UPDATE alerts SET
+         ${ALERT_PATCH.map(([, c]) => `${c} = CASE WHEN @set_${c} THEN @${c} ELSE ${c} END,`).join('\n         ')}
+         version = version + 1,
+         updated_at = @now
+       WHERE tenant_id = @tenant_id AND key = @key AND version = @expected
+       RETURNING *`,
+    );
+    this.listStmt = db.prepare(
+      `SELECT * FROM alerts WHERE tenant_id = ? AND state IN (SELECT value FROM json_each(?))
+       ORDER BY last_seen DESC, key LIMIT ?`,
+    );
+    this.pendingDeliveryStmt = db.prepare(
+      `SELECT * FROM alerts WHERE pending_delivery = 1 ORDER BY last_seen, tenant_id, key LIMIT ?`,
+    );
+  }
+
+  async recordOccurrence(occurrence: AlertOccurrence, now: Date): Promise<AlertRecord> {
+    this.guard();
+    if (!Array.isArray(occurrence.fix)) {
+      throw new TypeError('Alert fix must be an array of strings');
+    }
+    occurrence.fix.forEach((step, i) => checkText(step, `Alert fix[${i}]`));
+    const optional = (field: 'appId' | 'appName' | 'groupId' | 'groupName'): string | null => {
+      const value = occurrence[field];
+      return value === undefined ? null : checkNullableText(value, `Alert ${field}`);
+    };
+    const params: OccurrenceParams = {
+      tenant_id: checkString(occurrence.tenantId, 'Alert tenantId'),
+      key: checkString(occurrence.key, 'Alert key'),
+      kind: checkString(occurrence.kind, 'Alert kind'),
+      app_id: optional('appId'),
+      app_name: optional('appName'),
+      group_id: optional('groupId'),
+      group_name: optional('groupName'),
+      summary: checkText(occurrence.summary, 'Alert summary'),
+      fix: jsonText(occurrence.fix, 'Alert fix'),
+      last_blocked: occurrence.lastBlocked == null ? null : jsonObjectText(occurrence.lastBlocked, 'Alert lastBlocked'),
+      now: checkDate(now).toISOString(),
+    };
+    const row = this.occurrenceStmt.get(params);
+    if (!row) {
+      throw new Error(`Alert '${params.key}' was not stored`);
+    }
+    return toAlert(row);
+  }
+
+  async get(tenantId: string, key: string): Promise<AlertRecord | undefined> {
+    this.guard();
+    const row = this.getStmt.get(tenantId, key);
+    return row ? toAlert(row) : undefined;
+  }
+
+  async update(
+    tenantId: string,
+    key: string,
+    expectedVersion: number,
+    patch: AlertPatch,
+    now: Date,
+  ): Promise<AlertRecord> {
+    this.guard();
+    if (!Number.isInteger(expectedVersion)) {
+      throw new TypeError('expectedVersion must be an integer');
+    }
+    const params = {
+      tenant_id: tenantId,
+      key,
+      expected: expectedVersion,
+      now: checkDate(now).toISOString(),
+    } as AlertUpdateParams;
+    for (const [field, column] of ALERT_PATCH) {
+      const value = patch[field];
+      params[`set_${column}`] = value === undefined ? 0 : 1;
+      params[column] = value === undefined ? null : alertColumnValue(field, value);
+    }
+    const row = this.updateStmt.get(params);
+    if (!row) {
+      const current = this.getStmt.get(tenantId, key);
+      throw new ConflictError(
+        key,
+        current
+          ? `Alert '${key}' of tenant '${tenantId}' is at version ${current.version}, not ${expectedVersion}`
+          : `Alert '${key}' of tenant '${tenantId}' does not exist`,
+      );
+    }
+    return toAlert(row);
+  }
+
+  async list(tenantId: string, states: readonly AlertState[], limit: number): Promise<AlertRecord[]> {
+    this.guard();
+    if (!Array.isArray(states)) {
+      throw new TypeError('Alert states must be an array');
+    }
+    states.forEach(checkAlertState);
+    checkLimit(limit);
+    if (states.length === 0) {
+      return [];
+    }
+    return this.listStmt.all(tenantId, JSON.stringify(states), limit).map(toAlert);
+  }
+
+  async listPendingDelivery(limit: number): Promise<AlertRecord[]> {
+    this.guard();
+    return this.pendingDeliveryStmt.all(checkLimit(limit)).map(toAlert);
+  }
+}
+
+function checkAlertState(value: unknown): AlertState {
+  if (!ALERT_STATES.includes(value as AlertState)) {
+    throw new TypeError(`Unknown alert state '${String(value)}'`);
+  }
+  return value as AlertState;
+}
+
+/** Checks one patch value and converts it to its column value (0 or 1 for pendingDelivery). */
+function alertColumnValue(field: (typeof ALERT_PATCH)[number][0], value: unknown): string | number | null {
+  switch (field) {
+    case 'state':
+      return checkAlertState(value);
+    case 'pendingDelivery':
+      if (typeof value !== 'boolean') {
+        throw new TypeError('Alert pendingDelivery must be a boolean');
+      }
+      return value ? 1 : 0;
+    case 'countSinceAlert':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+        throw new TypeError('Alert countSinceAlert must be a non-negative integer');
+      }
+      return value;
+    default:
+      return checkNullableText(value, `Alert ${field}`);
   }
 }

@@ -220,9 +220,71 @@ export interface AccessRequestStore {
   listPendingCreatedBefore(createdBefore: Date, limit: number): Promise<AccessRequestRecord[]>;
 }
 
+export type AlertState = 'open' | 'acknowledged' | 'resolved';
+
+/** One setup problem of a tenant, as the admins are told about it (de-duplicated by key). */
+export interface AlertRecord {
+  tenantId: string;
+  /** Stable identity of the problem, e.g. "groupDynamic:<groupId>". */
+  key: string;
+  kind: string;
+  appId: string | null;
+  appName: string | null;
+  groupId: string | null;
+  groupName: string | null;
+  summary: string;
+  fix: string[];
+  state: AlertState;
+  /** How often it happened (blocked users, scans that found it) since it was first seen. */
+  count: number;
+  /** Occurrences since the admins were last told. */
+  countSinceAlert: number;
+  /** The last person blocked by it and what they were doing, if any. */
+  lastBlocked: JsonObject | null;
+  firstSeen: string;
+  lastSeen: string;
+  lastAlertedAt: string | null;
+  /** An alert is due but no admin could be reached yet. */
+  pendingDelivery: boolean;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  version: number;
+}
+
+export interface AlertOccurrence {
+  tenantId: string;
+  key: string;
+  kind: string;
+  appId?: string | null;
+  appName?: string | null;
+  groupId?: string | null;
+  groupName?: string | null;
+  summary: string;
+  fix: string[];
+  lastBlocked?: JsonObject | null;
+}
+
+export type AlertPatch = Partial<Pick<AlertRecord, 'state' | 'lastAlertedAt' | 'pendingDelivery' | 'acknowledgedBy' | 'resolvedAt' | 'countSinceAlert'>>;
+
+export interface AlertStore {
+  /**
+   * Records one occurrence atomically: creates the alert (state open, count 1), or increments count and
+   * countSinceAlert and refreshes summary, fix, lastBlocked and lastSeen; a resolved alert opens again.
+   */
+  recordOccurrence(occurrence: AlertOccurrence, now: Date): Promise<AlertRecord>;
+  get(tenantId: string, key: string): Promise<AlertRecord | undefined>;
+  /** Compare-and-set on version; ConflictError on a mismatch or a missing alert. */
+  update(tenantId: string, key: string, expectedVersion: number, patch: AlertPatch, now: Date): Promise<AlertRecord>;
+  /** Alerts in the given states, most recently seen first. */
+  list(tenantId: string, states: readonly AlertState[], limit: number): Promise<AlertRecord[]>;
+  /** Alerts waiting for an admin to become reachable, any tenant, oldest first. */
+  listPendingDelivery(limit: number): Promise<AlertRecord[]>;
+}
+
 export interface Store {
   readonly state: StateStore;
   readonly requests: AccessRequestStore;
+  readonly alerts: AlertStore;
   readonly audit: AuditLog;
   readonly operations: OperationStore;
   readonly conversations: ConversationStore;

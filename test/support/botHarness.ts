@@ -12,7 +12,10 @@ import type { Store } from '../../src/store/store';
 import type { InviteGuestService } from '../../src/domain/inviteGuest';
 import type { ApprovalMessenger, RequestAccessService } from '../../src/domain/requestAccess';
 import type { GroupOwner } from '../../src/graph/directory';
-import type { AccessRequestRecord, JsonObject } from '../../src/store/store';
+import type { AccessRequestRecord, AlertRecord, ConversationStore, JsonObject } from '../../src/store/store';
+import type { AlertEvent, AlertMessenger, AdminAlertService } from '../../src/domain/adminAlerts';
+import type { SetupCheckService } from '../../src/domain/setupCheck';
+import { alertCard } from '../../src/bot/adminCards';
 import { composeBot } from '../../src/bot/compose';
 import { approvalCard } from '../../src/bot/requestCards';
 import type { TeamsBot } from '../../src/bot/teamsBot';
@@ -55,8 +58,24 @@ export class RecordingAdapter extends TestAdapter {
   }
 }
 
-/** Stands in for Teams delivery: keeps every owner's copy of the approval card, as the owner would see it. */
-export class RecordingMessenger implements ApprovalMessenger {
+/** Stands in for Teams delivery: keeps every owner's copy of the approval card, as the owner would see it, and the alerts. */
+export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
+  /** Alerts delivered: to a channel, or to a user who has a conversation with the bot. */
+  readonly alerts: Array<{ to: string; key: string; event: AlertEvent; count: number; countSinceAlert: number; text: string }> = [];
+  constructor(private readonly conversations: ConversationStore) {}
+
+  async sendToChannel(channel: JsonObject, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
+    const conversation = channel.conversation as { id?: string } | undefined;
+    this.alerts.push({ to: `channel:${conversation?.id ?? ''}`, key: alert.key, event, count: alert.count, countSinceAlert: alert.countSinceAlert, text: cardText(alertCard(alert, event).content) });
+    return true;
+  }
+
+  async sendToUser(tenantId: string, userId: string, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
+    if (!(await this.conversations.get(tenantId, userId))) return false;
+    this.alerts.push({ to: userId, key: alert.key, event, count: alert.count, countSinceAlert: alert.countSinceAlert, text: cardText(alertCard(alert, event).content) });
+    return true;
+  }
+
   /** Copies of approval cards by activity id. */
   readonly cards = new Map<string, { ownerId: string; requestId: string; card: Record<string, unknown> }>();
   readonly notices: Array<{ requestId: string; requesterId: string; event: string; state: string }> = [];
@@ -96,6 +115,8 @@ export interface Harness {
   store: Store;
   service: InviteGuestService;
   requests: RequestAccessService;
+  alerts: AdminAlertService;
+  setup: SetupCheckService;
   messenger: RecordingMessenger;
   bot: TeamsBot;
   adapter: RecordingAdapter;
@@ -110,6 +131,7 @@ export interface HarnessOptions {
   storePath?: string;
   logger?: Logger;
   clock?: () => Date;
+  adminUserIds?: string[];
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -119,15 +141,17 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const store = openSqliteStore(options.storePath ?? ':memory:');
   const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test-token' }, logger, retryDelaySeconds: 0 });
   const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
-  const messenger = new RecordingMessenger();
+  const messenger = new RecordingMessenger(store.conversations);
   const adapter = new RecordingAdapter();
-  const { bot, inviteGuest, requestAccess } = composeBot({
+  const { bot, inviteGuest, requestAccess, adminAlerts, setupCheck } = composeBot({
     store,
     directory,
     logger,
     adapter,
     appId: '',
     messenger,
+    alertMessenger: messenger,
+    adminUserIds: options.adminUserIds,
     defaultRedirectUrl: 'https://myapps.microsoft.com',
     replicationBackoffMs: [10, 20, 40],
     clock: options.clock,
@@ -138,6 +162,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     store,
     service: inviteGuest,
     requests: requestAccess,
+    alerts: adminAlerts,
+    setup: setupCheck,
     messenger,
     bot,
     adapter,

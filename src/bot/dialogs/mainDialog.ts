@@ -8,6 +8,7 @@ import { isRecord } from '../cardPrompt';
 import { actorFrom } from '../identity';
 import { requestListCard } from '../requestCards';
 import type { RequestActions } from '../requestActions';
+import { isAdminCommand, type AdminCommands } from '../adminCommands';
 import { INVITE_GUEST_DIALOG, type InviteGuestDialog } from './inviteGuestDialog';
 import { REQUEST_ACCESS_DIALOG, type RequestAccessDialog, type RequestAccessOptions } from './requestAccessDialog';
 
@@ -26,6 +27,7 @@ export class MainDialog extends ComponentDialog {
     requestAccess: RequestAccessDialog,
     private readonly requests: RequestAccessService,
     private readonly requestActions: RequestActions,
+    private readonly adminCommands: AdminCommands,
   ) {
     super(MAIN_DIALOG);
     this.addDialog(inviteGuest);
@@ -37,6 +39,10 @@ export class MainDialog extends ComponentDialog {
   private async dispatch(step: WaterfallStepContext) {
     const { command } = (step.options ?? { command: { name: 'unknown' } }) as MainOptions;
     const actor = actorFrom(step.context);
+    if (command.name !== 'unknown' && isAdminCommand(command)) {
+      await this.adminCommands.run(step.context, command);
+      return step.endDialog();
+    }
     switch (command.name) {
       case 'invite':
         return step.replaceDialog(INVITE_GUEST_DIALOG);
@@ -70,6 +76,7 @@ export class MainDialog extends ComponentDialog {
   /** Runs one turn of the conversation through the dialog stack. */
   async run(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
     if (await this.requestActions.submit(context)) return;
+    if (await this.adminCommands.submit(context)) return;
     const dialogs = new DialogSet(accessor);
     dialogs.add(this);
     const dc = await dialogs.createContext(context);

@@ -1,0 +1,163 @@
+/**
+ * Use case: find what an admin must set up before app owners can share apps themselves, and say how to fix it.
+ * Prerequisites: a security group with assigned membership, assigned to the enterprise app, with the app owner
+ * as a group owner; not dynamic, not synced from on-premises AD, not mail-enabled; and the tenant's external
+ * collaboration settings must let the bot invite guests.
+ */
+import { DirectoryError, type CatalogApp, type Directory, type GroupInfo } from '../graph/directory';
+
+export type ProblemKind =
+  | 'invitesNotAllowed'
+  | 'missingPermission'
+  | 'groupDynamic'
+  | 'groupSynced'
+  | 'groupMailEnabled'
+  | 'groupNotSecurity'
+  | 'groupNoOwners'
+  | 'appNoUsableGroup';
+
+export interface SetupProblem {
+  /** Stable identity for de-duplication, e.g. "groupDynamic:<groupId>". */
+  key: string;
+  kind: ProblemKind;
+  appId: string | null;
+  appName: string | null;
+  groupId: string | null;
+  groupName: string | null;
+  summary: string;
+  fix: string[];
+}
+
+export interface GroupHealth {
+  id: string;
+  displayName: string;
+  securityEnabled: boolean;
+  membership: 'assigned' | 'dynamic';
+  synced: boolean;
+  mailEnabled: boolean;
+  /** Counted up to 20. */
+  ownerCount: number;
+  problems: ProblemKind[];
+}
+
+export interface AppHealth {
+  id: string;
+  displayName: string;
+  groups: GroupHealth[];
+  problems: SetupProblem[];
+}
+
+export interface SetupReport {
+  generatedAt: string;
+  tenant: { allowInvitesFrom: string | null; invitesAllowed: boolean | null; problems: SetupProblem[] };
+  /** Apps with problems first, then healthy ones, each by name. */
+  apps: AppHealth[];
+  counts: { apps: number; healthyApps: number; appsWithProblems: number; problems: number };
+  problems: SetupProblem[];
+}
+
+const CREATE_GROUP = (app: string): string[] => [
+  'In the Microsoft Entra admin center, open Groups › New group: type Security, membership type Assigned (not dynamic), not mail-enabled, created in the cloud (not synchronized from on-premises AD).',
+  `Assign it to ${app}: Enterprise applications › ${app} › Users and groups › Add user/group.`,
+  'Add the app owner as an owner of the new group (Groups › the group › Owners › Add owners).',
+  `Point ${app}'s self-service access at that group (Enterprise applications › ${app} › Self-service).`,
+];
+
+const INVITE_SETTING_FIX = [
+  'In the Microsoft Entra admin center, open External Identities › External collaboration settings › Guest invite settings.',
+  'Choose “Member users and users assigned to specific admin roles can invite guest users including guests with member permissions” (or a more open setting), then Save.',
+  'Check that the domains of the guests are not blocked under Collaboration restrictions on the same page.',
+];
+
+export function problemFor(kind: ProblemKind, app: { id: string; displayName: string } | null, group: { id: string; displayName: string } | null, detail = ''): SetupProblem {
+  const appName = app?.displayName ?? 'the app';
+  const groupName = group?.displayName ?? 'the group';
+  const base = { kind, appId: app?.id ?? null, appName: app?.displayName ?? null, groupId: group?.id ?? null, groupName: group?.displayName ?? null };
+  switch (kind) {
+    case 'invitesNotAllowed':
+      return { ...base, key: 'invitesNotAllowed:tenant', summary: `The tenant's guest invite setting (allowInvitesFrom = ${detail || 'restricted'}) does not let the bot invite guests, so app owners cannot invite anyone.`, fix: INVITE_SETTING_FIX };
+    case 'missingPermission':
+      return { ...base, key: `missingPermission:${detail || 'graph'}`, summary: `The bot cannot read what it needs from Microsoft Graph (${detail || 'a read was refused with 403'}).`, fix: ['Grant the bot\'s app registration the application permissions User.Invite.All, User.Read.All, GroupMember.ReadWrite.All, Group.Read.All, Application.Read.All, Policy.Read.All and RoleManagement.Read.Directory, then grant admin consent (App registrations › the bot › API permissions).'] };
+    case 'groupDynamic':
+      return { ...base, key: `groupDynamic:${group?.id}`, summary: `${groupName} (assigned to ${appName}) has dynamic membership: a rule decides its members, so guests cannot be added to it.`, fix: CREATE_GROUP(appName) };
+    case 'groupSynced':
+      return { ...base, key: `groupSynced:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is synchronized from on-premises Active Directory: its members can only be changed there, not by Microsoft Graph.`, fix: CREATE_GROUP(appName) };
+    case 'groupMailEnabled':
+      return { ...base, key: `groupMailEnabled:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is mail-enabled: its members are managed in Exchange and cannot be changed by Microsoft Graph.`, fix: CREATE_GROUP(appName) };
+    case 'groupNotSecurity':
+      return { ...base, key: `groupNotSecurity:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is not a security group.`, fix: CREATE_GROUP(appName) };
+    case 'groupNoOwners':
+      return { ...base, key: `groupNoOwners:${group?.id}`, summary: `${groupName} (assigned to ${appName}) has no owners: nobody can invite guests to it or approve requests.`, fix: [`Add the app owner as an owner of ${groupName} (Groups › ${groupName} › Owners › Add owners).`] };
+    case 'appNoUsableGroup':
+      return { ...base, key: `appNoUsableGroup:${app?.id}`, summary: `${appName} has no group that its owners can use to share it with guests.`, fix: CREATE_GROUP(appName) };
+  }
+}
+
+export function groupProblemKinds(group: GroupInfo, ownerCount: number): ProblemKind[] {
+  const kinds: ProblemKind[] = [];
+  if (group.groupTypes.includes('DynamicMembership')) kinds.push('groupDynamic');
+  if (group.onPremisesSyncEnabled === true) kinds.push('groupSynced');
+  if (group.mailEnabled && !group.groupTypes.includes('Unified')) kinds.push('groupMailEnabled');
+  if (!group.securityEnabled && !group.groupTypes.includes('Unified')) kinds.push('groupNotSecurity');
+  if (ownerCount === 0) kinds.push('groupNoOwners');
+  return kinds;
+}
+
+const byName = (a: { displayName: string }, b: { displayName: string }): number => a.displayName.localeCompare(b.displayName);
+
+export class SetupCheckService {
+  constructor(
+    private readonly directory: Directory,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async scan(): Promise<SetupReport> {
+    const tenantProblems: SetupProblem[] = [];
+    let allowInvitesFrom: string | null = null;
+    let invitesAllowed: boolean | null = null;
+    try {
+      allowInvitesFrom = await this.directory.getAllowInvitesFrom();
+      invitesAllowed = allowInvitesFrom === null ? null : !['none', 'adminsAndGuestInviters'].includes(allowInvitesFrom);
+      if (invitesAllowed === false) tenantProblems.push(problemFor('invitesNotAllowed', null, null, allowInvitesFrom ?? ''));
+    } catch (err) {
+      if (!(err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'unauthorized'))) throw err;
+      tenantProblems.push(problemFor('missingPermission', null, null, 'reading the authorization policy needs Policy.Read.All'));
+    }
+    let catalog: CatalogApp[] = [];
+    try {
+      catalog = await this.directory.listCatalog();
+    } catch (err) {
+      if (!(err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'unauthorized'))) throw err;
+      tenantProblems.push(problemFor('missingPermission', null, null, 'reading enterprise apps and groups needs Application.Read.All and Group.Read.All'));
+    }
+    const apps: AppHealth[] = catalog.map((app) => {
+      const problems: SetupProblem[] = [];
+      const groups: GroupHealth[] = app.groups.map(({ group, ownerCount }) => {
+        const kinds = groupProblemKinds(group, ownerCount);
+        for (const kind of kinds) problems.push(problemFor(kind, app, group));
+        return {
+          id: group.id,
+          displayName: group.displayName,
+          securityEnabled: group.securityEnabled,
+          membership: group.groupTypes.includes('DynamicMembership') ? 'dynamic' : 'assigned',
+          synced: group.onPremisesSyncEnabled === true,
+          mailEnabled: group.mailEnabled,
+          ownerCount,
+          problems: kinds,
+        };
+      });
+      if (groups.every((g) => g.problems.length > 0)) problems.unshift(problemFor('appNoUsableGroup', app, null));
+      return { id: app.id, displayName: app.displayName, groups: groups.sort(byName), problems };
+    });
+    const withProblems = apps.filter((a) => a.problems.length > 0).sort(byName);
+    const healthy = apps.filter((a) => a.problems.length === 0).sort(byName);
+    const problems = [...tenantProblems, ...withProblems.flatMap((a) => a.problems)];
+    return {
+      generatedAt: this.clock().toISOString(),
+      tenant: { allowInvitesFrom, invitesAllowed, problems: tenantProblems },
+      apps: [...withProblems, ...healthy],
+      counts: { apps: apps.length, healthyApps: healthy.length, appsWithProblems: withProblems.length, problems: problems.length },
+      problems,
+    };
+  }
+}
