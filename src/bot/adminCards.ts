@@ -28,7 +28,13 @@ function appSection(app: AppHealth): Section {
     ];
     return `Group ${g.displayName}: ${traits.join(', ')}.`;
   });
-  const problems = app.problems.flatMap(problemLines);
+  // Problems of one app often share the same fix: each step is shown once per app.
+  const shown = new Set<string>();
+  const problems = app.problems.flatMap((problem) => {
+    const steps = problem.fix.filter((step) => !shown.has(step));
+    steps.forEach((step) => shown.add(step));
+    return [problem.summary, ...steps.map((step) => `${problem.fix.indexOf(step) + 1}. ${step}`)];
+  });
   return {
     heading: app.problems.length > 0 ? `${app.displayName}: ${app.problems.length} problem${app.problems.length === 1 ? '' : 's'}` : `${app.displayName}: ready`,
     color: app.problems.length > 0 ? 'Attention' : 'Good',

@@ -1,0 +1,228 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cardOf, cardText, createHarness, textOf, users, type Harness } from '../support/botHarness';
+import { validateLog } from '../support/graphContract';
+import { loadDemoSeed, type TenantSeed } from '../../src/simulator';
+import { ADMIN_ROLES } from '../../src/domain/adminAlerts';
+import { setupReportCard, reportPages } from '../../src/bot/adminCards';
+
+const TENANT = '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01';
+const patti = users.patti;
+
+function seedWith(change: (seed: TenantSeed) => void): TenantSeed {
+  const seed = loadDemoSeed();
+  change(seed);
+  return seed;
+}
+
+describe('setup checks and admin alerts (bot + domain + Graph client + simulator)', () => {
+  let h: Harness;
+  let dir: string;
+  let now: number;
+
+  async function start(seed?: TenantSeed, adminUserIds?: string[]): Promise<void> {
+    h = await createHarness({ seed, storePath: path.join(dir, 'bot.sqlite'), clock: () => new Date(now), adminUserIds });
+  }
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'guest-invite-alerts-'));
+    now = Date.parse('2026-11-24T09:00:00Z');
+    await start();
+  });
+  afterEach(async () => {
+    const problems = validateLog(h.sim.requests());
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(problems, []);
+  });
+
+  it('finds each misconfiguration of the demo tenant, names it and says how to fix it', async () => {
+    const report = await h.setup.scan();
+    const kinds = report.problems.map((p) => `${p.kind}:${p.appName}`).sort();
+    assert.deepEqual(kinds, [
+      'appNoUsableGroup:Contoso Newsletter',
+      'appNoUsableGroup:Field Service',
+      'appNoUsableGroup:Legacy HR',
+      'appNoUsableGroup:Partner Portal',
+      'groupDynamic:Partner Portal',
+      'groupMailEnabled:Contoso Newsletter',
+      'groupNoOwners:Field Service',
+      'groupSynced:Legacy HR',
+    ]);
+    assert.deepEqual(report.counts, { apps: 7, healthyApps: 3, appsWithProblems: 4, problems: 8 });
+    assert.deepEqual(report.apps.slice(4).map((a) => a.displayName), ['Contoso Expenses', 'Contoso Wiki', 'Sales Insights'], 'problems before healthy apps');
+    const text = cardText(setupReportCard(report, 1).content);
+    assert.match(text, /Partner Portal Dynamic Partners \(assigned to Partner Portal\) has dynamic membership/);
+    assert.match(text, /membership type Assigned/);
+    assert.match(text, /synchronized from on-premises Active Directory/);
+    assert.match(text, /mail-enabled/);
+    assert.match(text, /has no owners/);
+    assert.match(text, /Add the app owner as an owner/);
+    assert.match(text, /Guest invitations: {2}\| allowed for the bot \(allowInvitesFrom = everyone\)/);
+    assert.equal(text.split('membership type Assigned').length - 1, 4, 'the shared fix is shown once per app');
+  });
+
+  it('reports a tenant whose invite setting blocks the bot, and a healthy tenant', async () => {
+    await h.close();
+    await start(seedWith((s) => (s.authorizationPolicy = { allowInvitesFrom: 'adminsAndGuestInviters' })));
+    const blocked = await h.setup.scan();
+    assert.ok(blocked.problems.some((p) => p.kind === 'invitesNotAllowed' && /External collaboration settings/.test(p.fix.join(' '))));
+    await h.close();
+    await start(
+      seedWith((s) => {
+        s.servicePrincipals = s.servicePrincipals.filter((sp) => ['Contoso Expenses', 'Contoso Wiki'].includes(sp.displayName));
+      }),
+    );
+    const healthy = await h.setup.scan();
+    assert.equal(healthy.counts.problems, 0);
+    assert.match(cardText(setupReportCard(healthy, 1).content), /everything is ready/);
+  });
+
+  it('keeps a 200-app report readable and within Teams\' message size: summary first, problems first, paged', async () => {
+    await h.close();
+    await start(
+      seedWith((s) => {
+        for (let i = 0; i < 200; i++) {
+          const n = String(i).padStart(12, '0');
+          const groupId = `bbbbbbbb-0000-4000-8000-${n}`;
+          s.groups.push({ id: groupId, displayName: `App ${i} access group with a fairly long descriptive name`, securityEnabled: true, mailEnabled: false, groupTypes: i % 3 === 0 ? ['DynamicMembership'] : [], membershipRule: i % 3 === 0 ? 'user.userType -eq "Guest"' : null, owners: i % 5 === 0 ? [] : [users.megan.aadObjectId], members: [] });
+          s.servicePrincipals.push({ id: `cccccccc-0000-4000-8000-${n}`, appId: `dddddddd-0000-4000-8000-${n}`, displayName: `Line of business app ${String(i).padStart(3, '0')}`, appRoleAssignedTo: [{ principalId: groupId, principalType: 'Group' }], tags: ['WindowsAzureActiveDirectoryIntegratedApp'] });
+        }
+      }),
+    );
+    await h.chat(patti).send('help');
+    const report = await h.setup.scan();
+    assert.equal(report.counts.apps, 207);
+    const pages = reportPages(report);
+    assert.equal(pages, 21);
+    let sawHealthy = false;
+    for (let page = 1; page <= pages; page++) {
+      const json = JSON.stringify(setupReportCard(report, page).content);
+      assert.ok(Buffer.byteLength(json) < 28 * 1024, `page ${page} is ${Buffer.byteLength(json)} bytes`);
+      const apps = report.apps.slice((page - 1) * 10, page * 10);
+      for (const app of apps) {
+        if (app.problems.length === 0) sawHealthy = true;
+        else assert.ok(!sawHealthy, 'no app with problems after a healthy one');
+      }
+    }
+    const turn = await h.chat(patti).send('setup check page 3');
+    assert.match(textOf(turn), /page 3 of 21/);
+    assert.match(textOf(turn), /setup check page 4/);
+  });
+
+  it('detects admins by each listed directory role and by ADMIN_USER_IDS; others are refused, also with forged submits', async () => {
+    await h.close();
+    const holders = Object.keys(ADMIN_ROLES).map((templateId, i) => ({ templateId, userId: `eeeeeeee-0000-4000-8000-${String(i).padStart(12, '0')}` }));
+    await start(
+      seedWith((s) => {
+        for (const { userId } of holders) s.users.push({ id: userId, displayName: `Admin ${userId.slice(-2)}`, userPrincipalName: `admin${userId.slice(-2)}@contoso.com`, userType: 'Member' });
+        s.directoryRoles = Object.entries(ADMIN_ROLES).map(([roleTemplateId, displayName], i) => ({ roleTemplateId, displayName, members: [holders[i].userId] }));
+      }),
+      [users.lee.aadObjectId],
+    );
+    for (const { userId } of holders) {
+      assert.equal(await h.alerts.isAdmin({ tenantId: TENANT, userId, displayName: '' }), true, userId);
+    }
+    assert.equal(await h.alerts.isAdmin({ tenantId: TENANT, userId: users.lee.aadObjectId, displayName: 'Lee' }), true, 'ADMIN_USER_IDS');
+    assert.equal(await h.alerts.isAdmin({ tenantId: TENANT, userId: users.megan.aadObjectId, displayName: 'Megan' }), false);
+    const megan = h.chat(users.megan);
+    assert.match(textOf(await megan.send('setup check')), /That is for admins/);
+    assert.match(textOf(await megan.send('alerts')), /That is for admins/);
+    assert.match(textOf(await megan.submit({ verb: 'alert.ack', key: 'groupDynamic:6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c04' })), /That is for admins/);
+    const channel = megan.activity({ text: 'alerts here', conversation: { id: '19:channel@thread.tacv2', conversationType: 'channel', tenantId: TENANT, isGroup: true, name: '' }, channelData: { tenant: { id: TENANT }, channel: { id: '19:channel@thread.tacv2' } } });
+    assert.match(textOf(await megan.deliver(channel)), /That is for admins/);
+    assert.equal(await h.alerts.channel(TENANT), null);
+  });
+
+  it('an owner blocked by a dynamic group: one alert reaches the admin; a repeat within the quiet period only counts', async () => {
+    await h.chat(patti).send('help');
+    const adele = h.chat(users.adele);
+    const first = await adele.send('invite guest');
+    assert.match(textOf(first), /dynamic membership/);
+    assert.equal(h.messenger.alerts.length, 1);
+    const [alert] = h.messenger.alerts;
+    assert.equal(alert.to, patti.aadObjectId);
+    assert.equal(alert.key, 'groupDynamic:6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c04');
+    assert.match(alert.text, /Adele Vance while sharing Partner Portal with a guest/);
+    assert.match(alert.text, /How to fix it/);
+    now += 3600_000;
+    await adele.send('invite guest');
+    assert.equal(h.messenger.alerts.length, 1, 'quiet period');
+    const [stored] = (await h.alerts.listOpen(TENANT)).filter((a) => a.key === alert.key);
+    assert.equal(stored.count, 2);
+    now += 24 * 3600_000;
+    await adele.send('invite guest');
+    assert.equal(h.messenger.alerts.length, 2, 'alerted again after the quiet period');
+    assert.equal(h.messenger.alerts[1].count, 3);
+    const list = await h.chat(patti).send('alerts');
+    assert.match(textOf(list), /Seen 3 times/);
+  });
+
+  it('keeps an alert while no admin is reachable and delivers it when an admin installs the bot', async () => {
+    await h.chat(users.adele).send('invite guest');
+    assert.equal(h.messenger.alerts.length, 0);
+    assert.equal((await h.store.alerts.listPendingDelivery(10)).length, 1);
+    const install = h.chat(patti).activity({ type: 'installationUpdate', action: 'add', text: undefined });
+    const turn = await h.chat(patti).deliver(install);
+    assert.match(textOf(turn), /Setup check: 8 problems to fix/);
+    assert.deepEqual(h.messenger.alerts.map((a) => `${a.to}:${a.key}`), [`${patti.aadObjectId}:groupDynamic:6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c04`]);
+    assert.equal((await h.store.alerts.listPendingDelivery(10)).length, 0);
+  });
+
+  it('several processes reporting the same problem at once send one alert', async () => {
+    await h.chat(patti).send('help');
+    const report = { tenantId: TENANT, actor: { tenantId: TENANT, userId: users.adele.aadObjectId, displayName: 'Adele Vance' }, doing: 'inviting', kind: 'groupSynced' as const, app: { id: 'a', displayName: 'Legacy HR' }, group: { id: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c05', displayName: 'HR Legacy Access' } };
+    const other = await createHarness({ storePath: path.join(dir, 'bot.sqlite'), clock: () => new Date(now) });
+    try {
+      await Promise.all([h.alerts.reportBlocked(report), other.alerts.reportBlocked(report), h.alerts.reportBlocked(report)]);
+      const delivered = h.messenger.alerts.length + other.messenger.alerts.length;
+      assert.equal(delivered, 1);
+      const stored = await h.store.alerts.get(TENANT, 'groupSynced:6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c05');
+      assert.equal(stored?.count, 3);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a periodic scan alerts new problems once, and reports problems that got fixed since the last scan', async () => {
+    await h.chat(patti).send('help');
+    const first = await h.alerts.scanAndAlert(TENANT);
+    assert.equal(first.alerted, 8);
+    const again = await h.alerts.scanAndAlert(TENANT);
+    assert.equal(again.alerted, 0);
+    assert.equal(h.messenger.alerts.length, 8);
+    await h.close();
+    await start(
+      seedWith((s) => {
+        const g = s.groups.find((x) => x.id.endsWith('9c04'))!;
+        g.groupTypes = [];
+        g.membershipRule = null;
+        g.membershipRuleProcessingState = null;
+      }),
+    );
+    const fixed = await h.alerts.scanAndAlert(TENANT);
+    assert.equal(fixed.fixed, 2);
+    assert.deepEqual(h.messenger.alerts.filter((a) => a.event === 'fixed').map((a) => a.key).sort(), ['appNoUsableGroup:0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f03', 'groupDynamic:6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c04']);
+  });
+
+  it('lets an admin send alerts to a channel with "alerts here", acknowledge problems, and stop with "alerts off"', async () => {
+    const p = h.chat(patti);
+    const inChannel = (text: string) =>
+      p.deliver(p.activity({ text, conversation: { id: '19:admins@thread.tacv2;messageid=1', conversationType: 'channel', tenantId: TENANT, isGroup: true, name: '' }, channelData: { tenant: { id: TENANT }, channel: { id: '19:admins@thread.tacv2' } } }));
+    assert.match(textOf(await p.send('alerts here')), /Type that in the team channel/);
+    assert.match(textOf(await inChannel('<at>Guest Invite</at> alerts here')), /will be posted in this channel/);
+    await h.chat(users.adele).send('invite guest');
+    assert.deepEqual(h.messenger.alerts.map((a) => a.to), ['channel:19:admins@thread.tacv2']);
+    const list = await p.send('alerts');
+    const card = cardOf(list.replies[0]);
+    const ack = JSON.stringify(card).match(/"verb":"alert.ack","key":"([^"]+)"/);
+    assert.ok(ack);
+    assert.match(textOf(await p.submit({ verb: 'alert.ack', key: ack[1] })), /Acknowledged/);
+    assert.match(textOf(await p.send('alerts')), /\(acknowledged\)/);
+    assert.match(textOf(await p.submit({ verb: 'alert.ack', key: '../../etc' })), /not one I know/);
+    assert.match(textOf(await inChannel('alerts off')), /no longer go to this channel/);
+    assert.equal(await h.alerts.channel(TENANT), null);
+  });
+});
