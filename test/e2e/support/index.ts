@@ -17,6 +17,7 @@ export {
   type RunningPlayground,
 } from '../../../src/dev/start';
 export { projectRoot };
+export * from './botStore';
 export * from './browser';
 export * from './echoBot';
 export * from './playgroundApi';

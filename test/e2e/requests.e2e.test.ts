@@ -1,0 +1,319 @@
+/**
+ * Membership requests end to end, with two people: one bot process, the Graph tenant simulator (in this
+ * process) and TWO Microsoft 365 Agents Playgrounds in front of the same bot, one as Adele Vance (who asks)
+ * and one as Megan Bowen (who owns the group), each with its chat UI in Chromium.
+ *
+ * Adele asks for Contoso Expenses in her chat; the bot sends the approval card proactively into Megan's chat
+ * (through Megan's Playground, the service URL of her stored conversation reference); Megan approves with a
+ * comment; both copies of the card and Adele's chat show the outcome; Graph has Adele in the group once.
+ * Screenshots of every step go to test-results/request-NN-*.png.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { loadDemoSeed, startSimulator, type RunningSimulator } from '../../src/simulator';
+import { validateLog } from '../support/graphContract';
+import {
+  DEMO_TENANT_ID,
+  DEMO_USERS,
+  PlaygroundApi,
+  cardActions,
+  cardOf,
+  clickButton,
+  freePort,
+  launchBrowser,
+  messageContains,
+  nextCard,
+  openPlayground,
+  personalChatId,
+  projectRoot,
+  reportFailure,
+  screenshot,
+  selectChoice,
+  sendMessage,
+  startPlayground,
+  startProcess,
+  typeInto,
+  waitForBotMessage,
+  waitForConversationReference,
+  waitForHttp,
+  writePlaygroundConfig,
+  type Browser,
+  type ManagedProcess,
+  type MessageEvent,
+  type RunningPlayground,
+} from './support';
+
+const EXPENSES_REVIEWERS = '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01';
+const REASON = 'Quarterly audit of partner expenses';
+const COMMENT = 'Approved for the Q3 audit';
+const { adele, megan, alex } = DEMO_USERS;
+
+interface BotLogLine {
+  level: string;
+  event: string;
+  [field: string]: unknown;
+}
+
+/** Ids of all members of a group, read through Graph (the simulator), following paging. */
+async function memberIds(graphBaseUrl: string, groupId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let next: string | undefined = `${graphBaseUrl}/groups/${groupId}/members?$select=id`;
+  while (next) {
+    const res = await fetch(next, { headers: { Authorization: 'Bearer test' } });
+    assert.equal(res.status, 200, `GET ${next}`);
+    const page = (await res.json()) as { value: Array<{ id: string }>; '@odata.nextLink'?: string };
+    ids.push(...page.value.map((m) => m.id));
+    next = page['@odata.nextLink'];
+  }
+  return ids;
+}
+
+/** The `requestId` in the data of the card's Action.Execute titled `title`. */
+function executeRequestId(event: MessageEvent, title: string): string {
+  const card = cardOf(event.message) as { actions?: Array<{ type?: string; title?: string; verb?: string; data?: { requestId?: unknown } }> } | undefined;
+  const action = card?.actions?.find((a) => a.type === 'Action.Execute' && a.title === title);
+  assert.ok(action, `the card has an Action.Execute titled '${title}': ${JSON.stringify(card)}`);
+  const requestId = action.data?.requestId;
+  assert.equal(typeof requestId, 'string');
+  return requestId as string;
+}
+
+describe('Membership request approved by the group owner, in two Agents Playgrounds @e2e', function () {
+  this.timeout(90_000);
+  const root = projectRoot();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'guest-invite-requests-e2e-'));
+  const storePath = path.join(tmp, 'bot.sqlite');
+  let simulator: RunningSimulator | undefined;
+  let bot: ManagedProcess | undefined;
+  let asAdele: RunningPlayground | undefined;
+  let asMegan: RunningPlayground | undefined;
+  let adeleBrowser: Browser | undefined;
+  let meganBrowser: Browser | undefined;
+  let adeleApi: PlaygroundApi | undefined;
+  let meganApi: PlaygroundApi | undefined;
+  /** Every structured log line of the bot (one JSON object per line), oldest first. */
+  const botLog: BotLogLine[] = [];
+  let approvalEvent: MessageEvent | undefined;
+  let step = 0;
+  let failed = false;
+
+  /** test-results/request-NN-<who>-<what>.png, numbered in the order the steps happen. */
+  const shot = (page: Page, who: 'adele' | 'megan', what: string) => screenshot(page, `request-${String(++step).padStart(2, '0')}-${who}-${what}`);
+
+  const dumpFailure = async (name: string) => {
+    await reportFailure(`${name}-adele`, adeleBrowser?.page, [bot, asAdele?.process, asMegan?.process], 60);
+    await reportFailure(`${name}-megan`, meganBrowser?.page, []);
+  };
+
+  before(async function () {
+    this.timeout(150_000);
+    try {
+      simulator = await startSimulator({ seed: loadDemoSeed(), port: 0, recordBodies: true });
+      const botPort = await freePort();
+      bot = startProcess('bot', process.execPath, [path.join(root, 'dist', 'src', 'index.js')], {
+        cwd: root,
+        env: {
+          ...process.env,
+          PORT: String(botPort),
+          GRAPH_BASE_URL: simulator.graphBaseUrl,
+          STORE_PATH: storePath,
+          LOG_LEVEL: 'debug',
+        },
+        onLine: (line) => {
+          try {
+            botLog.push(JSON.parse(line) as BotLogLine);
+          } catch {
+            // not a log record (e.g. a Node warning)
+          }
+        },
+      });
+      await waitForHttp(`http://127.0.0.1:${botPort}/healthz`, { timeoutMs: 30_000, process: bot });
+      const botEndpoint = `http://127.0.0.1:${botPort}/api/messages`;
+      // one after the other: each takes a free port only once it is sure the other holds its own
+      asMegan = await startPlayground({ botEndpoint, configPath: writePlaygroundConfig('megan', tmp), logFile: path.join(tmp, 'playground-megan.log') });
+      asAdele = await startPlayground({ botEndpoint, configPath: writePlaygroundConfig('adele', tmp), logFile: path.join(tmp, 'playground-adele.log') });
+      assert.notEqual(asMegan.port, asAdele.port);
+      [meganBrowser, adeleBrowser] = await Promise.all([launchBrowser(), launchBrowser()]);
+    } catch (error) {
+      console.error(`  setup failed: ${(error as Error).message}`);
+      await dumpFailure('request-setup');
+      throw error;
+    }
+  });
+
+  beforeEach(function () {
+    // each step builds on the one before: after a failure the rest would only fail for the same reason
+    if (failed) this.skip();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') {
+      failed = true;
+      await dumpFailure(`request-${this.currentTest.title.replace(/\W+/g, '-')}`);
+    }
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    adeleApi?.close();
+    meganApi?.close();
+    await Promise.all([adeleBrowser?.close(), meganBrowser?.close()].map((p) => p?.catch(() => undefined)));
+    await Promise.all([asAdele?.stop(), asMegan?.stop()].map((p) => p?.catch(() => undefined)));
+    await bot?.stop().catch(() => undefined);
+    await simulator?.close().catch(() => undefined);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('registers Megan and Adele with the bot when their Playgrounds open', async function () {
+    // Megan's chat first: the bot must know where to reach her before Adele asks
+    await openPlayground(meganBrowser!.page, asMegan!.url);
+    await waitForBotMessage(meganBrowser!.page, /request access/i, 20_000); // the welcome (help) card
+    const meganRef = await waitForConversationReference(storePath, DEMO_TENANT_ID, megan.aadObjectId);
+    assert.equal(meganRef.conversation?.id, personalChatId(megan));
+    assert.equal(meganRef.conversation?.conversationType, 'personal');
+    assert.equal(meganRef.user?.id, megan.id);
+    assert.equal(new URL(meganRef.serviceUrl!).port, String(asMegan!.port), "Megan's reference points at her own Playground");
+    await shot(meganBrowser!.page, 'megan', 'welcome');
+
+    await openPlayground(adeleBrowser!.page, asAdele!.url);
+    await waitForBotMessage(adeleBrowser!.page, /request access/i, 20_000);
+    const adeleRef = await waitForConversationReference(storePath, DEMO_TENANT_ID, adele.aadObjectId);
+    assert.equal(adeleRef.conversation?.id, personalChatId(adele));
+    assert.equal(new URL(adeleRef.serviceUrl!).port, String(asAdele!.port), "Adele's reference points at her own Playground");
+    await shot(adeleBrowser!.page, 'adele', 'welcome');
+
+    // the streams see what each UI sees; they carry the card JSON (request id) and tell updates from new messages
+    [adeleApi, meganApi] = await Promise.all([PlaygroundApi.connect(asAdele!.url), PlaygroundApi.connect(asMegan!.url)]);
+    assert.equal(adeleApi.config.currentUser.aadObjectId, adele.aadObjectId);
+    assert.equal(meganApi.config.currentUser.aadObjectId, megan.aadObjectId);
+  });
+
+  it('Adele asks for Contoso Expenses in her chat', async function () {
+    const { page } = adeleBrowser!;
+    const meganStart = meganApi!.mark();
+
+    await sendMessage(page, 'request access');
+    const appCard = await nextCard(page, { choice: 'Contoso Expenses', button: 'Next' });
+    for (const app of ['Contoso Expenses', 'Contoso Wiki', 'Sales Insights']) {
+      assert.equal(await appCard.getByRole('radio', { name: app, exact: true }).count(), 1, `'${app}' is offered`);
+    }
+    await shot(page, 'adele', 'app-card');
+    await selectChoice(appCard, 'Contoso Expenses');
+    await clickButton(appCard, 'Next');
+
+    // Contoso Expenses has one group: no group card
+    const reasonCard = await nextCard(page, { label: 'Why do you need access?', button: 'Review' });
+    await typeInto(reasonCard, 'Why do you need access?', REASON);
+    await shot(page, 'adele', 'reason');
+    await clickButton(reasonCard, 'Review');
+
+    const confirmCard = await nextCard(page, { button: 'Send request' });
+    const confirmText = await confirmCard.innerText();
+    for (const expected of ['Contoso Expenses', 'Expenses External Reviewers', REASON]) {
+      assert.ok(confirmText.includes(expected), `the confirmation shows '${expected}':\n${confirmText}`);
+    }
+    await shot(page, 'adele', 'confirmation');
+    await clickButton(confirmCard, 'Send request');
+
+    const sent = await waitForBotMessage(page, 'Request sent', 30_000);
+    const sentText = await sent.innerText();
+    await shot(page, 'adele', 'request-sent');
+    assert.equal(await page.locator('button[title="Send request"]').count(), 0, 'the confirmation card was replaced in place');
+    assert.ok(sentText.includes('Megan Bowen'), `'Request sent' names Megan Bowen as a decider:\n${sentText}`);
+    assert.ok(
+      sentText.includes(`Could not reach ${alex.name}`),
+      `'Request sent' says that ${alex.name} (an owner without a Playground) could not be reached:\n${sentText}`,
+    );
+
+    // Alex has no Playground: the bot had no reference for him, tried to open a chat and recorded him as unreachable
+    const unreachable = botLog.filter((l) => l.event === 'request.owner.unreachable');
+    assert.deepEqual(
+      unreachable.map((l) => l.ownerId),
+      [alex.aadObjectId],
+      `only Alex was unreachable: ${JSON.stringify(unreachable)}`,
+    );
+
+    // the approval card went to Megan's Playground, into her personal chat, as a new (proactive) message
+    const approval = await meganApi!.waitForText('Access request', { since: meganStart, conversationId: personalChatId(megan), timeoutMs: 15_000 });
+    assert.equal(approval.action, 'createMessage');
+    assert.ok(messageContains(approval.message, REASON));
+    approvalEvent = approval;
+  });
+
+  it('Megan gets the approval card in her chat and approves with a comment', async function () {
+    const { page } = meganBrowser!;
+    const adeleStart = adeleApi!.mark();
+    const meganStart = meganApi!.mark();
+
+    const card = await nextCard(page, { text: 'Access request', button: 'Approve' }, 20_000);
+    const cardText = await card.innerText();
+    for (const expected of ['Requested by', 'Adele Vance', 'Contoso Expenses', 'Expenses External Reviewers', REASON, 'Asked at']) {
+      assert.ok(cardText.includes(expected), `the approval card shows '${expected}':\n${cardText}`);
+    }
+    assert.equal(await card.locator('button[title="Deny"]').count(), 1);
+    const requestId = executeRequestId(approvalEvent!, 'Approve');
+    assert.equal(executeRequestId(approvalEvent!, 'Deny'), requestId);
+    await shot(page, 'megan', 'approval-card');
+
+    await typeInto(card, 'Comment (optional)', COMMENT);
+    await shot(page, 'megan', 'comment');
+    await clickButton(card, 'Approve');
+
+    const decided = await waitForBotMessage(page, 'Approved by Megan Bowen', 30_000);
+    const decidedText = await decided.innerText();
+    await shot(page, 'megan', 'approved');
+    assert.ok(decidedText.includes('Access request: approved'), decidedText);
+    assert.ok(decidedText.includes('Adele Vance was added to Expenses External Reviewers.'), decidedText);
+    assert.ok(decidedText.includes(COMMENT), `the card shows Megan's comment:\n${decidedText}`);
+    assert.equal(await page.locator('.ac-adaptiveCard button[title="Approve"]').count(), 0, 'no Approve button is left in Megan\'s chat');
+    assert.equal(await page.locator('.ac-adaptiveCard button[title="Deny"]').count(), 0, 'no Deny button is left in Megan\'s chat');
+
+    // her stored copy of the card was brought up to date as well (updateActivity on its activity id)
+    const updated = await meganApi!.waitForMessage((e) => e.action === 'updateMessage' && messageContains(e.message, 'Approved by Megan Bowen'), {
+      since: meganStart,
+      conversationId: personalChatId(megan),
+    });
+    assert.deepEqual(cardActions(cardOf(updated.message)!), [], 'the updated card has no buttons');
+
+    // Adele is told in her own chat
+    const told = await adeleApi!.waitForText('Your access request was approved', { since: adeleStart, conversationId: personalChatId(adele), timeoutMs: 15_000 });
+    assert.equal(told.action, 'createMessage');
+  });
+
+  it('Adele is told in her chat', async function () {
+    const { page } = adeleBrowser!;
+    const told = await waitForBotMessage(page, 'Your access request was approved', 15_000);
+    const toldText = await told.innerText();
+    await shot(page, 'adele', 'approved');
+    assert.ok(toldText.includes('Approved by Megan Bowen'), toldText);
+    assert.ok(toldText.includes('Expenses External Reviewers'), toldText);
+    assert.ok(toldText.includes(COMMENT), `Adele sees Megan's comment:\n${toldText}`);
+  });
+
+  it('added Adele to Expenses External Reviewers exactly once', async function () {
+    const ids = await memberIds(simulator!.graphBaseUrl, EXPENSES_REVIEWERS);
+    assert.equal(ids.filter((id) => id === adele.aadObjectId).length, 1, `Adele is a member once: ${JSON.stringify(ids)}`);
+    const adds = simulator!
+      .requests()
+      .filter((e) => e.method === 'POST' && e.url.split('?')[0] === `/v1.0/groups/${EXPENSES_REVIEWERS}/members/$ref`);
+    assert.equal(adds.length, 1, `one POST .../members/$ref: ${JSON.stringify(adds.map((e) => ({ url: e.url, status: e.status })))}`);
+    assert.equal(adds[0]!.status, 204);
+    assert.ok(JSON.stringify(adds[0]!.requestBody).includes(adele.aadObjectId), 'the reference added is Adele');
+  });
+
+  it('logged no turn errors', function () {
+    // a failed proactive send must reach the messenger, not the turn error handler (which would apologise
+    // into the owner's chat and drop its dialog state)
+    const errors = botLog.filter((l) => l.event.startsWith('turn.error'));
+    assert.deepEqual(errors, [], 'the bot logged turn errors');
+  });
+
+  it('kept all Graph traffic within the v1.0 contract', function () {
+    const entries = simulator!.requests();
+    assert.ok(entries.length > 0);
+    assert.deepEqual(validateLog(entries), []);
+  });
+});
