@@ -62,7 +62,7 @@ export function parseCommand(text: string | undefined): Command | null {
 
 export const commandList: Array<{ name: string; description: string }> = [
   { name: 'invite guest', description: 'Invite someone from outside the organization to an app whose access group you own.' },
-  { name: 'request access', description: 'Ask the owners of an app’s access group to let you in (also: request access to <app>).' },
+  { name: 'request access', description: 'Ask the owners of an app’s access group to let you in (also: “request access to” followed by the app’s name).' },
   { name: 'my requests', description: 'See your access requests; withdraw one that is still waiting.' },
   { name: 'pending requests', description: 'See the requests waiting for your decision as an owner.' },
   { name: 'setup check', description: 'Admins: what is missing for self-service app sharing, and how to fix it (setup check page 2, …).' },

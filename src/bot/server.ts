@@ -28,6 +28,11 @@ export function createServer(options: ServerOptions): restify.Server {
     );
   });
 
+  // Some clients probe the endpoint before posting activities.
+  server.head('/api/messages', (_req, res) => {
+    res.send(200);
+  });
+
   server.get('/healthz', async (_req, res) => {
     const report = await options.health();
     res.send(report.status === 'ok' ? 200 : 503, report);

@@ -22,6 +22,8 @@ import { cleanText } from './text';
 
 export const JUSTIFICATION_MAX = 500;
 export const COMMENT_MAX = 500;
+/** Owners messaged at the same time (Teams allows about 50 requests per second per app and tenant). */
+const DELIVERY_CONCURRENCY = 4;
 
 /** Delivers request cards and notices to people (Teams in production); the domain never sees channel types. */
 export interface ApprovalMessenger {
@@ -229,17 +231,23 @@ export class RequestAccessService {
     };
   }
 
+  /** Delivers to several owners at once (a few at a time), so one slow or unreachable owner does not hold up the rest. */
   private async deliver(request: AccessRequestRecord, owners: readonly GroupOwner[], reason: 'new' | 'reminder' | 'resend'): Promise<OwnerCard[]> {
-    const cards: OwnerCard[] = [];
-    for (const owner of owners) {
+    const cards: OwnerCard[] = new Array(owners.length);
+    const sendTo = async (owner: GroupOwner, index: number): Promise<void> => {
       const at = this.clock().toISOString();
       const sent = await this.options.messenger.sendApprovalCard(request, owner, reason).catch((err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }));
-      if (sent.ok) cards.push({ ownerId: owner.id, ownerName: owner.displayName, status: 'sent', location: sent.location, error: null, at });
+      if (sent.ok) cards[index] = { ownerId: owner.id, ownerName: owner.displayName, status: 'sent', location: sent.location, error: null, at };
       else {
-        cards.push({ ownerId: owner.id, ownerName: owner.displayName, status: 'unreachable', location: null, error: sent.error.slice(0, 300), at });
+        cards[index] = { ownerId: owner.id, ownerName: owner.displayName, status: 'unreachable', location: null, error: sent.error.slice(0, 300), at };
         this.options.logger.warn('request.owner.unreachable', { requestId: request.id, ownerId: owner.id, error: sent.error });
       }
-    }
+    };
+    const queue = owners.map((owner, index) => ({ owner, index }));
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) await sendTo(next.owner, next.index);
+    };
+    await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, owners.length) }, worker));
     return cards;
   }
 

@@ -86,6 +86,28 @@ describe('TeamsMessenger', () => {
     assert.ok(waits[1] > waits[0]);
   });
 
+  it('sees errors thrown inside a proactive turn, although CloudAdapter hands them to onTurnError', async () => {
+    await store.conversations.upsert(tenant, 'megan', reference('megan'), new Date());
+    const turnErrors: unknown[] = [];
+    // Like CloudAdapter: an error inside the logic goes to onTurnError and the call itself resolves.
+    const swallowing = {
+      continueConversationAsync: async (_appId: string, _ref: unknown, logic: (c: TurnContext) => Promise<void>) => {
+        const context = { sendActivity: async () => Promise.reject(Object.assign(new Error('Forbidden'), { statusCode: 403 })) } as unknown as TurnContext;
+        try {
+          await logic(context);
+        } catch (err) {
+          turnErrors.push(err);
+        }
+      },
+    } as unknown as CloudAdapter;
+    const messenger = new TeamsMessenger(swallowing, store.conversations, '', silentLogger);
+    const result = await messenger.sendApprovalCard(request, { id: 'megan', displayName: 'Megan Bowen' }, 'new');
+    assert.equal(result.ok, false);
+    if (!result.ok) assert.match(result.error, /403/);
+    assert.equal(turnErrors.length, 0, 'the error never reached the turn error handler');
+    assert.equal(await store.conversations.get(tenant, 'megan'), undefined, 'a 403 forgets the stale reference');
+  });
+
   it('updates every delivered copy once and tells the requester', async () => {
     await store.conversations.upsert(tenant, 'adele', reference('adele'), new Date());
     const fake = fakeAdapter();
