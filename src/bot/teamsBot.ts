@@ -15,6 +15,8 @@ import { helpCard, type MainDialog } from './dialogs/mainDialog';
 import { actorFrom } from './identity';
 import type { RequestActions } from './requestActions';
 import type { AdminCommands } from './adminCommands';
+import { checkCardPayload, INVALID_CARD_MESSAGE } from './cardPayload';
+import { outcomeCard } from './dialogs/cardFlow';
 
 export interface TeamsBotOptions {
   conversationState: ConversationState;
@@ -38,6 +40,14 @@ export class TeamsBot extends TeamsActivityHandler {
     this.onMessage(async (context, next) => {
       if (await this.isRepeat(context)) return;
       await this.remember(context);
+      if (context.activity.value !== undefined) {
+        const check = checkCardPayload(context.activity.value);
+        if (!check.ok) {
+          options.logger.warn('card.rejected', { reason: check.reason, actorId: context.activity.from?.aadObjectId });
+          await context.sendActivity(INVALID_CARD_MESSAGE);
+          return;
+        }
+      }
       TurnContext.removeRecipientMention(context.activity);
       await options.mainDialog.run(context, this.dialogState);
       await next();
@@ -64,7 +74,14 @@ export class TeamsBot extends TeamsActivityHandler {
   /** Universal Actions (Action.Execute) on approval cards; answered with the card to show. */
   protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
     await this.remember(context);
-    return this.options.requestActions.invoke(context, invokeValue?.action?.verb, invokeValue?.action?.data);
+    const verb: unknown = invokeValue?.action?.verb;
+    const check = checkCardPayload(invokeValue?.action?.data ?? {}, verb);
+    if (!check.ok) {
+      this.options.logger.warn('card.rejected', { reason: check.reason, actorId: context.activity.from?.aadObjectId });
+      const card = outcomeCard({ title: 'Not done', color: 'Attention', text: INVALID_CARD_MESSAGE });
+      return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
+    }
+    return this.options.requestActions.invoke(context, verb, invokeValue?.action?.data);
   }
 
   override async run(context: TurnContext): Promise<void> {
