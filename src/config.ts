@@ -31,6 +31,10 @@ export interface Settings {
   logLevel: LogLevel;
   requests: { remindAfterMs: number; expireAfterMs: number; sweepIntervalMs: number };
   alerts: { adminUserIds: string[]; quietPeriodMs: number; scanIntervalMs: number };
+  /** New invitations (and new requests) per user and hour. */
+  actionsPerUserPerHour: number;
+  /** Empty: any tenant. */
+  allowedTenantIds: string[];
 }
 
 export class ConfigError extends Error {
@@ -86,6 +90,14 @@ function duration(env: Env, name: string, fallback: string): number {
 }
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function positiveInteger(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(name, `must be a whole number of at least 1, got '${raw}'`);
+  return value;
+}
 
 function guidList(env: Env, name: string): string[] {
   const raw = read(env, name);
@@ -155,6 +167,8 @@ export function loadSettings(env: Env = process.env): Settings {
     storePath: path.resolve(read(env, 'STORE_PATH') ?? './.data/bot.sqlite'),
     defaultRedirectUrl: httpUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    actionsPerUserPerHour: positiveInteger(env, 'INVITES_PER_USER_PER_HOUR', 20),
+    allowedTenantIds: guidList(env, 'ALLOWED_TENANT_IDS'),
     alerts: {
       adminUserIds: guidList(env, 'ADMIN_USER_IDS'),
       quietPeriodMs: duration(env, 'ALERT_QUIET_PERIOD', '24h'),

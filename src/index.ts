@@ -54,6 +54,8 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     expireAfterMs: settings.requests.expireAfterMs,
     adminUserIds: settings.alerts.adminUserIds,
     alertQuietPeriodMs: settings.alerts.quietPeriodMs,
+    actionsPerUserPerHour: settings.actionsPerUserPerHour,
+    allowedTenantIds: settings.allowedTenantIds,
   });
   const sweep = (): void => {
     requestAccess.sweep().then(

@@ -8,6 +8,7 @@ import { InviteGuestService } from '../domain/inviteGuest';
 import { RequestAccessService, type ApprovalMessenger } from '../domain/requestAccess';
 import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
 import { SetupCheckService } from '../domain/setupCheck';
+import { HourlyLimiter } from '../domain/rateLimit';
 import { AdminCommands } from './adminCommands';
 import { BotStateStorage } from './stateStorage';
 import { InviteGuestDialog } from './dialogs/inviteGuestDialog';
@@ -40,6 +41,10 @@ export interface ComposeOptions {
   alertMessenger?: AlertMessenger;
   adminUserIds?: readonly string[];
   alertQuietPeriodMs?: number;
+  /** INVITES_PER_USER_PER_HOUR: new invitations, and new requests, per user and hour. */
+  actionsPerUserPerHour?: number;
+  /** ALLOWED_TENANT_IDS: when set, activities from other tenants are refused. */
+  allowedTenantIds?: readonly string[];
   remindAfterMs?: number;
   expireAfterMs?: number;
   replicationBackoffMs?: readonly number[];
@@ -62,6 +67,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     quietPeriodMs: options.alertQuietPeriodMs,
     clock,
   });
+  const limiter = new HourlyLimiter(store.state, options.actionsPerUserPerHour ?? 20, clock);
   const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> => adminAlerts.reportBlocked(report);
   const inviteGuest = new InviteGuestService({
     directory,
@@ -73,6 +79,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     sleep,
     replicationBackoffMs: options.replicationBackoffMs,
     onBlocked,
+    limiter,
   });
   const messenger = options.messenger ?? teams;
   const requestAccess = new RequestAccessService({
@@ -85,12 +92,13 @@ export function composeBot(options: ComposeOptions): BotParts {
     remindAfterMs: options.remindAfterMs,
     expireAfterMs: options.expireAfterMs,
     onBlocked,
+    limiter,
   });
   const conversationState = new ConversationState(new BotStateStorage(store.state));
   const requestActions = new RequestActions(requestAccess, logger);
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger);
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock });
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
   installTurnErrorHandler(options.adapter, logger, conversationState);
   return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck };
 }

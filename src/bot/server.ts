@@ -29,7 +29,7 @@ export function createServer(options: ServerOptions): restify.Server {
   });
 
   // Some clients probe the endpoint before posting activities.
-  server.head('/api/messages', (_req, res) => {
+  server.head('/api/messages', async (_req, res) => {
     res.send(200);
   });
 

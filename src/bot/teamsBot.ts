@@ -26,6 +26,8 @@ export interface TeamsBotOptions {
   store: Store;
   logger: Logger;
   clock?: () => Date;
+  /** When non-empty, only these tenants may use the bot. */
+  allowedTenantIds?: readonly string[];
 }
 
 export class TeamsBot extends TeamsActivityHandler {
@@ -85,6 +87,16 @@ export class TeamsBot extends TeamsActivityHandler {
   }
 
   override async run(context: TurnContext): Promise<void> {
+    const allowed = this.options.allowedTenantIds ?? [];
+    if (allowed.length > 0) {
+      const channelData = context.activity.channelData as { tenant?: { id?: string } } | undefined;
+      const tenantId = (context.activity.conversation?.tenantId ?? channelData?.tenant?.id ?? '').toLowerCase();
+      if (!allowed.includes(tenantId)) {
+        this.options.logger.warn('tenant.refused', { tenantId: tenantId || undefined, activityType: context.activity.type });
+        if (context.activity.type === 'message') await context.sendActivity('Guest Invite is not available for your organization.');
+        return;
+      }
+    }
     await super.run(context);
     await this.options.conversationState.saveChanges(context, false);
   }

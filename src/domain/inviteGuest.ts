@@ -8,6 +8,7 @@ import type { Logger } from '../logging';
 import { DirectoryError, type Directory, type InviteContext } from '../graph/directory';
 import type { AuditEntry, Store } from '../store/store';
 import { OperationRunner, type OperationSteps } from './operations';
+import type { HourlyLimiter } from './rateLimit';
 import { isOwnDomain, parseEmail } from './email';
 import { blockerProblem, describeBlocker, groupBlockers, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
@@ -30,7 +31,8 @@ export type RefusalReason =
   | 'groupBlocked'
   | 'invitesNotAllowed'
   | 'invitationRefused'
-  | 'writeRefused';
+  | 'writeRefused'
+  | 'rateLimited';
 
 export interface InviteDone {
   kind: 'done';
@@ -86,6 +88,8 @@ export interface InviteGuestOptions {
   tenantInfoTtlMs?: number;
   /** Told when a setup problem stops an owner (admin alerts). */
   onBlocked?: BlockedReporter;
+  /** Per-user allowance of new invitations (INVITES_PER_USER_PER_HOUR). */
+  limiter?: HourlyLimiter;
 }
 
 const inviteSettingNames: Record<string, string> = {
@@ -194,6 +198,11 @@ export class InviteGuestService {
     if (!parsed.ok) return refused('invalidEmail', parsed.message);
     const email = parsed.address;
 
+    const known = await this.options.store.operations.get(command.operationId);
+    if (!known && this.options.limiter && !(await this.options.limiter.take('invite', actor.tenantId, actor.userId))) {
+      await audit({ action: 'invite.refused', outcome: 'rateLimited', guestEmail: email });
+      return refused('rateLimited', 'You have sent as many invitations as allowed in one hour. Please try again later. I did nothing.');
+    }
     const run = await this.runner.run<InviteOutcome>(
       {
         id: command.operationId,

@@ -18,6 +18,7 @@ import {
 } from '../store/store';
 import { blockerProblem, describeBlocker, groupBlockers, type Actor, type AppChoice, type BlockedReporter, type Offer } from './model';
 import { OperationRunner } from './operations';
+import type { HourlyLimiter } from './rateLimit';
 import { cleanText } from './text';
 
 export const JUSTIFICATION_MAX = 500;
@@ -45,7 +46,8 @@ export type RequestRefusal =
   | 'notFound'
   | 'notOwner'
   | 'selfDecision'
-  | 'comment';
+  | 'comment'
+  | 'rateLimited';
 
 export interface Refused {
   kind: 'refused';
@@ -69,6 +71,8 @@ export interface RequestAccessOptions {
   instanceId?: string;
   /** Told when a setup problem stops someone (admin alerts). */
   onBlocked?: BlockedReporter;
+  /** Per-user allowance of new requests (INVITES_PER_USER_PER_HOUR). */
+  limiter?: HourlyLimiter;
 }
 
 type AuditFields = Omit<AuditEntry, 'time' | 'tenantId'>;
@@ -171,6 +175,9 @@ export class RequestAccessService {
     }
     const justification = this.checkJustification(command.justification);
     if (!justification.ok) return refused('justification', justification.message);
+    if (this.options.limiter && !(await this.options.limiter.take('request', actor.tenantId, actor.userId))) {
+      return refused('rateLimited', 'You have sent as many requests as allowed in one hour. Please try again later.');
+    }
     const app = (await this.loadCatalog()).find((a) => a.id === command.appId);
     const [context, owners] = await Promise.all([
       this.options.directory.getDecisionContext({ deciderId: actor.userId, requesterId: actor.userId, groupId: command.groupId }),

@@ -132,6 +132,8 @@ export interface HarnessOptions {
   logger?: Logger;
   clock?: () => Date;
   adminUserIds?: string[];
+  actionsPerUserPerHour?: number;
+  allowedTenantIds?: string[];
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -152,6 +154,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     messenger,
     alertMessenger: messenger,
     adminUserIds: options.adminUserIds,
+    actionsPerUserPerHour: options.actionsPerUserPerHour ?? 1000,
+    allowedTenantIds: options.allowedTenantIds,
     defaultRedirectUrl: 'https://myapps.microsoft.com',
     replicationBackoffMs: [10, 20, 40],
     clock: options.clock,
