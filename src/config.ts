@@ -35,6 +35,8 @@ export interface Settings {
   actionsPerUserPerHour: number;
   /** Empty: any tenant. */
   allowedTenantIds: string[];
+  /** How long a process holds a directory operation before another may resume it; resume check interval. */
+  operations: { leaseMs: number; resumeIntervalMs: number };
 }
 
 export class ConfigError extends Error {
@@ -167,6 +169,10 @@ export function loadSettings(env: Env = process.env): Settings {
     storePath: path.resolve(read(env, 'STORE_PATH') ?? './.data/bot.sqlite'),
     defaultRedirectUrl: httpUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    operations: {
+      leaseMs: duration(env, 'OPERATION_LEASE', '60s'),
+      resumeIntervalMs: duration(env, 'OPERATION_RESUME_INTERVAL', '30s'),
+    },
     actionsPerUserPerHour: positiveInteger(env, 'INVITES_PER_USER_PER_HOUR', 20),
     allowedTenantIds: guidList(env, 'ALLOWED_TENANT_IDS'),
     alerts: {

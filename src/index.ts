@@ -43,7 +43,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, logger });
   const directory = new GraphDirectory(new GraphHttp(client));
   const adapter = createAdapter(settings.botAuth);
-  const { bot, requestAccess, adminAlerts } = composeBot({
+  const { bot, requestAccess, adminAlerts, resumeInvitations } = composeBot({
     store,
     directory,
     logger,
@@ -55,6 +55,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     adminUserIds: settings.alerts.adminUserIds,
     alertQuietPeriodMs: settings.alerts.quietPeriodMs,
     actionsPerUserPerHour: settings.actionsPerUserPerHour,
+    operationLeaseMs: settings.operations.leaseMs,
     allowedTenantIds: settings.allowedTenantIds,
   });
   const sweep = (): void => {
@@ -81,6 +82,17 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const scanner = setInterval(scan, settings.alerts.scanIntervalMs);
   scanner.unref();
   setTimeout(scan, 2_000).unref();
+  const resume = (): void => {
+    resumeInvitations().then(
+      (count) => {
+        if (count > 0) logger.info('operations.resumed', { count });
+      },
+      (err: unknown) => logger.error('operations.resume.failed', { error: err }),
+    );
+  };
+  const resumer = setInterval(resume, settings.operations.resumeIntervalMs);
+  resumer.unref();
+  setTimeout(resume, 500).unref();
 
   const health = async (): Promise<HealthReport> => {
     const checks: HealthReport['checks'] = {};
@@ -116,6 +128,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
       stopped = true;
       clearInterval(sweeper);
       clearInterval(scanner);
+      clearInterval(resumer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await endpoint.simulator?.close();
       await store.close();

@@ -11,7 +11,7 @@ import { SetupCheckService } from '../domain/setupCheck';
 import { HourlyLimiter } from '../domain/rateLimit';
 import { AdminCommands } from './adminCommands';
 import { BotStateStorage } from './stateStorage';
-import { InviteGuestDialog } from './dialogs/inviteGuestDialog';
+import { InviteGuestDialog, outcomeToCard } from './dialogs/inviteGuestDialog';
 import { RequestAccessDialog } from './dialogs/requestAccessDialog';
 import { MainDialog } from './dialogs/mainDialog';
 import { TeamsBot } from './teamsBot';
@@ -22,6 +22,8 @@ import { installTurnErrorHandler } from './adapter';
 export interface BotParts {
   bot: TeamsBot;
   conversationState: ConversationState;
+  /** Carries on with invitations a crash or restart left unfinished, and shows their outcome on the owner's card. */
+  resumeInvitations(): Promise<number>;
   inviteGuest: InviteGuestService;
   requestAccess: RequestAccessService;
   adminAlerts: AdminAlertService;
@@ -41,6 +43,8 @@ export interface ComposeOptions {
   alertMessenger?: AlertMessenger;
   adminUserIds?: readonly string[];
   alertQuietPeriodMs?: number;
+  /** How long one process holds an operation before another may resume it. */
+  operationLeaseMs?: number;
   /** INVITES_PER_USER_PER_HOUR: new invitations, and new requests, per user and hour. */
   actionsPerUserPerHour?: number;
   /** ALLOWED_TENANT_IDS: when set, activities from other tenants are refused. */
@@ -80,6 +84,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     replicationBackoffMs: options.replicationBackoffMs,
     onBlocked,
     limiter,
+    leaseMs: options.operationLeaseMs,
   });
   const messenger = options.messenger ?? teams;
   const requestAccess = new RequestAccessService({
@@ -100,5 +105,9 @@ export function composeBot(options: ComposeOptions): BotParts {
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
   const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
   installTurnErrorHandler(options.adapter, logger, conversationState);
-  return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck };
+  const resumeInvitations = (): Promise<number> =>
+    inviteGuest.resumeUnfinished(async (record, outcome) => {
+      if (record.replyTo) await teams.replaceCard(record.replyTo, outcomeToCard(outcome));
+    });
+  return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeInvitations };
 }

@@ -1,5 +1,5 @@
 /** Proactive delivery in Teams: approval cards to owners, their updates, and notices to requesters. */
-import { MessageFactory, type CloudAdapter, type ConversationParameters, type ConversationReference, type TurnContext } from 'botbuilder';
+import { MessageFactory, type Attachment, type CloudAdapter, type ConversationParameters, type ConversationReference, type TurnContext } from 'botbuilder';
 import type { Logger } from '../logging';
 import type { ApprovalMessenger } from '../domain/requestAccess';
 import type { AlertEvent, AlertMessenger } from '../domain/adminAlerts';
@@ -178,6 +178,21 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
       const status = statusOf(err);
       if (status === 403 || status === 404) await this.conversations.delete(tenantId, userId);
       this.logger.warn('alert.user.failed', { alertKey: alert.key, userId, status, error: err });
+      return false;
+    }
+  }
+
+  /** Replaces a card wherever it is (a location from cardLocation), e.g. when a resumed operation finishes. */
+  async replaceCard(location: JsonObject, card: Attachment): Promise<boolean> {
+    const { reference, activityId } = location as unknown as CardLocation;
+    if (!reference || typeof activityId !== 'string') return false;
+    try {
+      await this.continue(reference, async (context) => {
+        await context.updateActivity({ type: 'message', id: activityId, attachments: [card] });
+      });
+      return true;
+    } catch (err) {
+      this.logger.warn('card.update.failed', { cardActivityId: activityId, error: err });
       return false;
     }
   }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
 import { DirectoryError, type Directory, type InviteContext } from '../graph/directory';
-import type { AuditEntry, Store } from '../store/store';
+import type { AuditEntry, JsonObject, OperationRecord, Store } from '../store/store';
 import { OperationRunner, type OperationSteps } from './operations';
 import type { HourlyLimiter } from './rateLimit';
 import { isOwnDomain, parseEmail } from './email';
@@ -70,6 +70,8 @@ export interface InviteCommand {
   /** What the dialog offered this actor (server-side state, not the card's data). */
   offered: readonly Offer[];
   activityId?: string;
+  /** Where the outcome is to be shown (opaque: e.g. the confirmation card), kept on the operation record. */
+  replyTo?: JsonObject | null;
 }
 
 export type EmailCheck = { ok: true; address: string } | { ok: false; reason: 'invalidEmail' | 'ownDomain'; message: string };
@@ -90,6 +92,10 @@ export interface InviteGuestOptions {
   onBlocked?: BlockedReporter;
   /** Per-user allowance of new invitations (INVITES_PER_USER_PER_HOUR). */
   limiter?: HourlyLimiter;
+  /** Retries of a step after throttling or a 5xx (beyond the Graph client's own). */
+  transientRetries?: number;
+  /** How long a runner holds an operation before another process may resume it. */
+  leaseMs?: number;
 }
 
 const inviteSettingNames: Record<string, string> = {
@@ -106,7 +112,7 @@ export class InviteGuestService {
   constructor(private readonly options: InviteGuestOptions) {
     this.clock = options.clock ?? (() => new Date());
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID());
+    this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID(), options.leaseMs);
   }
 
   /** Apps whose self-service groups the actor owns and that can take guests. */
@@ -152,6 +158,36 @@ export class InviteGuestService {
       return { ok: false, message: `The welcome message is ${cleaned.length} characters long; ${WELCOME_MESSAGE_MAX} is the most an invitation can carry.` };
     }
     return { ok: true, message: cleaned || null };
+  }
+
+  /**
+   * Carries on with invitations left unfinished (a crash, a restart): each record whose lease has expired is run
+   * again from its recorded steps; `report` gets the outcome and where to show it.
+   */
+  async resumeUnfinished(report: (record: OperationRecord, outcome: InviteOutcome) => Promise<void>): Promise<number> {
+    let resumed = 0;
+    for (const record of await this.options.store.operations.listUnfinished(50)) {
+      if (record.kind !== 'inviteGuest') continue;
+      if (record.leaseExpiresAt && Date.parse(record.leaseExpiresAt) > this.clock().getTime()) continue;
+      const input = record.input;
+      const appId = String(input.appId);
+      const groupId = String(input.groupId);
+      const outcome = await this.invite({
+        operationId: record.id,
+        actor: { tenantId: record.tenantId, userId: record.actorId, displayName: String(input.actorName ?? '') },
+        appId,
+        groupId,
+        email: String(input.email),
+        message: typeof input.message === 'string' ? input.message : null,
+        // Authorised when it was confirmed; ownership and the group are checked again by the run itself.
+        offered: [{ appId, groupIds: [groupId] }],
+      });
+      if (outcome.kind === 'inProgress') continue;
+      resumed++;
+      this.options.logger.info('invite.resumed', { operationId: record.id, outcome: outcome.kind });
+      await report(record, outcome);
+    }
+    return resumed;
   }
 
   /** A submitted card named an app or group this actor was not offered: refuse and keep a trace. */
@@ -210,6 +246,7 @@ export class InviteGuestService {
         tenantId: actor.tenantId,
         actorId: actor.userId,
         input: { appId: command.appId, groupId: command.groupId, email, message: message.message, actorName: actor.displayName },
+        replyTo: command.replyTo ?? null,
       },
       async (steps) => {
         const outcome = await this.run(steps, command, email, message.message, audit);
@@ -232,7 +269,7 @@ export class InviteGuestService {
 
     let context: InviteContext;
     try {
-      context = await directory.getInviteContext({ actorId: command.actor.userId, groupId: command.groupId, appId: command.appId, email });
+      context = await this.transient(() => directory.getInviteContext({ actorId: command.actor.userId, groupId: command.groupId, appId: command.appId, email }));
     } catch (err) {
       return this.failure(err, 'check', email, audit);
     }
@@ -246,7 +283,8 @@ export class InviteGuestService {
     const app = context.app!;
     const group = context.group!;
     const existing = context.existingUser;
-    if (existing && context.existingUserIsMember) {
+    const previousAdd = steps.record.steps.addMember?.result;
+    if (existing && context.existingUserIsMember && !previousAdd && !steps.record.steps.invite) {
       const outcome: InviteDone = {
         kind: 'done',
         invited: false,
@@ -267,16 +305,18 @@ export class InviteGuestService {
     let invited = false;
     let lastRequestId: string | null = context.requestId;
     const previousInvite = steps.record.steps.invite?.result;
-    if (existing) {
-      guestId = existing.id;
-      redemption = existing.externalUserState ?? (existing.userType === 'Member' ? 'Member' : 'Unknown');
-    } else if (previousInvite && typeof previousInvite.userId === 'string') {
+    if (previousInvite && typeof previousInvite.userId === 'string') {
+      // Resumed after the invitation step: never invite again.
       guestId = previousInvite.userId;
       redemption = String(previousInvite.status ?? 'PendingAcceptance');
       invited = true;
+    } else if (existing) {
+      guestId = existing.id;
+      redemption = existing.externalUserState ?? (existing.userType === 'Member' ? 'Member' : 'Unknown');
     } else {
       try {
-        const invitation = await directory.inviteGuest({ email, redirectUrl: app.homepage ?? app.loginUrl ?? this.options.defaultRedirectUrl, message: welcome });
+        // Safe to repeat: Graph answers a second invitation of the same address with the same user.
+        const invitation = await this.transient(() => directory.inviteGuest({ email, redirectUrl: app.homepage ?? app.loginUrl ?? this.options.defaultRedirectUrl, message: welcome }));
         guestId = invitation.userId;
         redemption = invitation.status ?? 'PendingAcceptance';
         redeemUrl = invitation.redeemUrl;
@@ -299,7 +339,7 @@ export class InviteGuestService {
 
     let added: boolean;
     try {
-      const result = await this.withReplicationRetry(() => directory.addGroupMember(group.id, guestId));
+      const result = await this.transient(() => this.withReplicationRetry(() => directory.addGroupMember(group.id, guestId)));
       added = result.added;
       lastRequestId = result.requestId ?? lastRequestId;
       await step('addMember', { added }, result.requestId);
@@ -383,6 +423,22 @@ export class InviteGuestService {
       return refused('invitesNotAllowed', invitesNotAllowedMessage(setting));
     }
     return null;
+  }
+
+  /** Throttling and 5xx: try again after Retry-After (or a growing backoff), within a budget; then give up. */
+  private async transient<T>(call: () => Promise<T>): Promise<T> {
+    const budget = this.options.transientRetries ?? 6;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        const retryable = err instanceof DirectoryError && (err.kind === 'throttled' || err.kind === 'unavailable');
+        if (!retryable || attempt >= budget) throw err;
+        const wait = err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : Math.min(8000, 250 * 2 ** attempt);
+        this.options.logger.info('graph.retry', { attempt: attempt + 1, status: err.status, code: err.code, ms: wait, graphRequestId: err.requestId ?? undefined });
+        await this.sleep(wait);
+      }
+    }
   }
 
   /** Graph may not see a just-invited user for a few seconds (404, or 400 "not a valid reference"). */

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, NewOperation, OperationRecord, OperationStore } from '../store/store';
 
-const LEASE_MS = 60_000;
+const DEFAULT_LEASE_MS = 60_000;
 
 export interface OperationSteps {
   /** The record as it was when this run took the lease (earlier runs' steps included). */
@@ -22,6 +22,7 @@ export class OperationRunner {
     private readonly operations: OperationStore,
     private readonly clock: () => Date,
     private readonly instanceId: string,
+    private readonly leaseMs: number = DEFAULT_LEASE_MS,
   ) {}
 
   /**
@@ -30,9 +31,9 @@ export class OperationRunner {
    */
   async run<T>(operation: NewOperation, body: (steps: OperationSteps) => Promise<{ outcome: T; succeeded: boolean }>): Promise<OperationRun<T>> {
     const { created, record } = await this.operations.create(operation, this.clock());
-    if (!created && record.result) return { kind: 'finished', outcome: record.result as unknown as T };
+    if (!created && record.result && (record.status === 'succeeded' || record.status === 'failed')) return { kind: 'finished', outcome: record.result as unknown as T };
     const owner = `${this.instanceId}/${randomUUID()}`;
-    const leased = await this.operations.acquireLease(record.id, owner, LEASE_MS, this.clock());
+    const leased = await this.operations.acquireLease(record.id, owner, this.leaseMs, this.clock());
     if (!leased) {
       const current = await this.operations.get(record.id);
       return current?.result ? { kind: 'finished', outcome: current.result as unknown as T } : { kind: 'inProgress' };

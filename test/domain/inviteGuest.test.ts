@@ -219,4 +219,48 @@ describe('InviteGuestService', () => {
     ]);
     assert.deepEqual(result.blocked.map((b) => [b.appName, b.groupName, b.blockers]), [['Partner Portal', 'Dyn', ['dynamic']]]);
   });
+
+  it('resumes an invitation left unfinished after the invitation step: adds the guest, never invites again', async () => {
+    const t0 = new Date('2026-11-24T09:00:00Z');
+    await store.operations.create(
+      { id: 'invite:crashed', kind: 'inviteGuest', tenantId: 't1', actorId: 'owner-1', input: { appId: 'sp1', groupId: 'g1', email: 'pat@adatum.com', message: null, actorName: 'Megan Bowen' }, replyTo: { activityId: 'card-1' } },
+      t0,
+    );
+    const leased = await store.operations.acquireLease('invite:crashed', 'dead-process', 1_000, t0);
+    await store.operations.update('invite:crashed', leased!.version, { status: 'running', steps: { check: { status: 'done', at: t0.toISOString() }, invite: { status: 'done', at: t0.toISOString(), result: { userId: 'guest-7', status: 'PendingAcceptance' } } } }, t0);
+    directory.getInviteContext.resolves(context({ existingUser: { id: 'guest-7', displayName: '', mail: 'pat@adatum.com', userPrincipalName: 'x', userType: 'Guest', externalUserState: 'PendingAcceptance' } }));
+    const reported: Array<[string, string]> = [];
+    const resumed = await service.resumeUnfinished(async (record, outcome) => {
+      reported.push([String(record.replyTo?.activityId), outcome.kind]);
+    });
+    assert.equal(resumed, 1);
+    assert.equal(directory.inviteGuest.callCount, 0);
+    assert.deepEqual(directory.addGroupMember.firstCall.args, ['g1', 'guest-7']);
+    assert.deepEqual(reported, [['card-1', 'done']]);
+    const record = await store.operations.get('invite:crashed');
+    assert.equal(record?.status, 'succeeded');
+    assert.equal((record?.result as { invited?: boolean }).invited, true);
+    assert.equal(await service.resumeUnfinished(async () => undefined), 0, 'nothing left to resume');
+  });
+
+  it('does not resume an operation whose lease another process still holds', async () => {
+    const now = new Date();
+    await store.operations.create({ id: 'invite:busy', kind: 'inviteGuest', tenantId: 't1', actorId: 'owner-1', input: { appId: 'sp1', groupId: 'g1', email: 'pat@adatum.com', message: null, actorName: 'M' } }, now);
+    await store.operations.acquireLease('invite:busy', 'other-process', 60_000, now);
+    assert.equal(await service.resumeUnfinished(async () => undefined), 0);
+    assert.equal(directory.getInviteContext.callCount, 0);
+  });
+
+  it('retries throttling and 5xx within a budget, honouring Retry-After', async () => {
+    const waits: number[] = [];
+    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async (ms) => void waits.push(ms) });
+    directory.inviteGuest.onFirstCall().rejects(new DirectoryError('throttled', 429, 'TooManyRequests', 'slow down', null, 3));
+    directory.inviteGuest.onSecondCall().rejects(new DirectoryError('unavailable', 502, 'BadGateway', 'gateway'));
+    directory.addGroupMember.onFirstCall().rejects(new DirectoryError('unavailable', 503, 'serviceNotAvailable', 'busy', null, 1));
+    const outcome = await service.invite(command());
+    assert.equal(outcome.kind, 'done');
+    assert.equal(directory.inviteGuest.callCount, 3);
+    assert.equal(directory.addGroupMember.callCount, 2);
+    assert.deepEqual(waits, [3000, 500, 1000]);
+  });
 });

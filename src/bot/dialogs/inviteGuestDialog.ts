@@ -1,9 +1,10 @@
 /** The invite-guest conversation: app → group (when several) → email and message → confirmation → outcome. */
 import { randomUUID } from 'node:crypto';
-import { MessageFactory, type Attachment } from 'botbuilder';
+import { MessageFactory, TurnContext, type Attachment } from 'botbuilder';
 import { WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
 import type { Logger } from '../../logging';
 import type { InviteGuestService, InviteOutcome } from '../../domain/inviteGuest';
+import type { JsonObject } from '../../store/store';
 import { describeBlocker } from '../../domain/model';
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
 import { renderCard, type CardData, type Fact } from '../cards';
@@ -153,10 +154,16 @@ export class InviteGuestDialog extends CardFlowDialog {
       message: state.message ?? null,
       offered: state.offered.map((a) => ({ appId: a.id, groupIds: a.groups.map((g) => g.id) })),
       activityId: step.context.activity.id,
+      replyTo: submit.cardActivityId ? cardLocation(step.context, submit.cardActivityId) : null,
     });
     await this.replaceCard(step.context, submit.cardActivityId, outcomeToCard(outcome), true);
     return step.endDialog(outcome.kind);
   }
+}
+
+/** Where a card is, so that a later process can update it (conversation reference and activity id). */
+export function cardLocation(context: TurnContext, activityId: string): JsonObject {
+  return JSON.parse(JSON.stringify({ reference: TurnContext.getConversationReference(context.activity), activityId })) as JsonObject;
 }
 
 function redemptionText(state: string): string {
