@@ -160,6 +160,14 @@ export class InviteGuestService {
     return { ok: true, message: cleaned || null };
   }
 
+  /** Makes a failed invitation runnable again (its recorded steps are kept, so nothing is done twice). */
+  async reopen(operationId: string): Promise<boolean> {
+    const record = await this.options.store.operations.get(operationId);
+    if (!record || record.status !== 'failed') return false;
+    await this.options.store.operations.update(operationId, record.version, { status: 'running', result: null, attempts: record.attempts + 1 }, this.clock());
+    return true;
+  }
+
   /**
    * Carries on with invitations left unfinished (a crash, a restart): each record whose lease has expired is run
    * again from its recorded steps; `report` gets the outcome and where to show it.
