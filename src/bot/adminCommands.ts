@@ -9,11 +9,14 @@ import { isRecord } from './cardPrompt';
 import { actorFrom } from './identity';
 import { alertListCard, setupReportCard } from './adminCards';
 
-type AdminCommand = Extract<Command, { name: 'setupCheck' | 'alerts' | 'alertsHere' | 'alertsOff' }>;
+type AdminCommand = Extract<Command, { name: 'setupCheck' | 'alerts' | 'alertsHere' | 'alertsOff' | 'retryOperation' }>;
 
 export function isAdminCommand(command: Command): command is AdminCommand {
-  return ['setupCheck', 'alerts', 'alertsHere', 'alertsOff'].includes(command.name);
+  return ['setupCheck', 'alerts', 'alertsHere', 'alertsOff', 'retryOperation'].includes(command.name);
 }
+
+/** Reopens a failed operation and runs what is unfinished; returns what to tell the admin. */
+export type RetryOperation = (operationId: string) => Promise<string>;
 
 const forAdmins = `That is for admins: people with one of the roles ${Object.values(ADMIN_ROLES).join(', ')}, or listed by the bot's operator. Nothing was changed.`;
 
@@ -22,6 +25,7 @@ export class AdminCommands {
     private readonly alerts: AdminAlertService,
     private readonly setup: SetupCheckService,
     private readonly logger: Logger,
+    private readonly retryOperation: RetryOperation,
   ) {}
 
   async run(context: TurnContext, command: AdminCommand): Promise<void> {
@@ -40,6 +44,10 @@ export class AdminCommands {
       }
       case 'alerts':
         await context.sendActivity(MessageFactory.attachment(alertListCard(await this.alerts.listOpen(actor.tenantId))));
+        return;
+      case 'retryOperation':
+        this.logger.info('operation.retry.requested', { actorId: actor.userId, operationId: command.id });
+        await context.sendActivity(await this.retryOperation(command.id));
         return;
       case 'alertsHere':
       case 'alertsOff': {

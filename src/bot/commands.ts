@@ -9,6 +9,7 @@ export type Command =
   | { name: 'alerts' }
   | { name: 'alertsHere' }
   | { name: 'alertsOff' }
+  | { name: 'retryOperation'; id: string }
   | { name: 'help' }
   | { name: 'cancel' };
 
@@ -48,6 +49,11 @@ export function parseCommand(text: string | undefined): Command | null {
   const normalized = normalizeText(text);
   const known = exact[normalized];
   if (known) return known;
+  const retry = /^retry operation (\S{1,120})$/.exec(normalized);
+  if (retry) {
+    const original = (text ?? '').trim().split(/\s+/).pop() ?? retry[1];
+    return { name: 'retryOperation', id: original.slice(0, 120) };
+  }
   const page = /^setup check page (\d{1,4})$/.exec(normalized);
   if (page) return { name: 'setupCheck', page: Number(page[1]) };
   const request = /^request access (?:to|for) (.+)$/.exec(normalized);
@@ -67,6 +73,7 @@ export const commandList: Array<{ name: string; description: string }> = [
   { name: 'pending requests', description: 'See the requests waiting for your decision as an owner.' },
   { name: 'setup check', description: 'Admins: what is missing for self-service app sharing, and how to fix it (setup check page 2, …).' },
   { name: 'alerts', description: 'Admins: open setup problems; acknowledge one. “alerts here” in a channel sends alerts there, “alerts off” stops it.' },
+  { name: 'retry operation', description: 'Admins: run a failed invitation again from where it stopped (retry operation <id> from the failure notice).' },
   { name: 'cancel', description: 'Stop what we are doing; nothing is changed.' },
   { name: 'help', description: 'Show this list.' },
 ];

@@ -101,13 +101,19 @@ export function composeBot(options: ComposeOptions): BotParts {
   });
   const conversationState = new ConversationState(new BotStateStorage(store.state));
   const requestActions = new RequestActions(requestAccess, logger);
-  const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger);
-  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
-  installTurnErrorHandler(options.adapter, logger, conversationState);
   const resumeInvitations = (): Promise<number> =>
     inviteGuest.resumeUnfinished(async (record, outcome) => {
       if (record.replyTo) await teams.replaceCard(record.replyTo, outcomeToCard(outcome));
     });
+  const retryOperation = async (operationId: string): Promise<string> => {
+    if (!(await inviteGuest.reopen(operationId))) return `There is no failed operation ${operationId}.`;
+    await resumeInvitations();
+    const record = await store.operations.get(operationId);
+    return record?.status === 'succeeded' ? `Operation ${operationId} is done now.` : `Operation ${operationId} is still not finished (${record?.status ?? 'unknown'}); see the logs.`;
+  };
+  const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation);
+  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
+  installTurnErrorHandler(options.adapter, logger, conversationState);
   return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeInvitations };
 }

@@ -53,7 +53,7 @@ export interface InviteRefused {
 export type InviteOutcome =
   | InviteDone
   | InviteRefused
-  | { kind: 'failed'; message: string; reference: string }
+  | { kind: 'failed'; message: string; reference: string; operationId: string }
   | { kind: 'inProgress'; message: string };
 
 /** An audit entry of one invitation: who, when and which operation are filled in. */
@@ -279,7 +279,7 @@ export class InviteGuestService {
     try {
       context = await this.transient(() => directory.getInviteContext({ actorId: command.actor.userId, groupId: command.groupId, appId: command.appId, email }));
     } catch (err) {
-      return this.failure(err, 'check', email, audit);
+      return this.failure(steps.record.id, err, 'check', email, audit);
     }
     const refusal = this.evaluate(context, email);
     const names = { appName: context.app?.displayName, groupName: context.group?.displayName };
@@ -341,7 +341,7 @@ export class InviteGuestService {
           await audit({ action: 'invite.refused', outcome: refusedOutcome.reason, guestEmail: email, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
           return refusedOutcome;
         }
-        return this.failure(err, 'invite', email, audit, names);
+        return this.failure(steps.record.id, err, 'invite', email, audit, names);
       }
     }
 
@@ -360,7 +360,7 @@ export class InviteGuestService {
         await audit({ action: 'invite.refused', outcome: 'writeRefused', guestEmail: email, guestId, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
         return refused('writeRefused', text);
       }
-      return this.failure(err, 'addMember', email, audit, names);
+      return this.failure(steps.record.id, err, 'addMember', email, audit, names);
     }
 
     const outcome: InviteDone = {
@@ -465,6 +465,7 @@ export class InviteGuestService {
   }
 
   private async failure(
+    operationId: string,
     err: unknown,
     step: string,
     email: string,
@@ -476,7 +477,7 @@ export class InviteGuestService {
     this.options.logger.error('invite.failed', { step, code: error.code, status: error.status, graphRequestId: error.requestId ?? undefined, error: err });
     await audit({ action: 'invite.failed', outcome: `failed:${step}`, guestEmail: email, detail: `${error.code}: ${error.message}`.slice(0, 500), graphRequestId: error.requestId ?? undefined, ...names });
     const what = error.kind === 'throttled' ? 'Microsoft Entra ID is busy right now (throttled)' : error.kind === 'unavailable' ? 'Microsoft Entra ID did not answer' : 'Something went wrong talking to Microsoft Entra ID';
-    return { kind: 'failed', message: `${what} while ${stepText[step] ?? step}. Please try again in a few minutes.`, reference };
+    return { kind: 'failed', message: `${what} while ${stepText[step] ?? step}. Please try again in a few minutes.`, reference, operationId };
   }
 
   private async tenantDomains(): Promise<{ domains: string[]; name: string }> {

@@ -42,6 +42,8 @@ interface ListSpec {
   tagTypes: boolean;
   /** Directory objects: $count needs ConsistencyLevel, some operators are advanced-only. */
   directory: boolean;
+  /** Rows the request may not see yet (replication lag); applied after $filter and $search. */
+  hidden?: (row: Row) => boolean;
 }
 
 interface Call {
@@ -113,6 +115,11 @@ function segmentKey(segment: string): string {
   const cast = /^(?:microsoft\.)?graph\.([A-Za-z]+)$/i.exec(segment);
   if (cast) return `cast:${cast[1].toLowerCase()}`;
   return segment.toLowerCase();
+}
+
+/** True when replication lag hides the object from this request. */
+function isHidden(req: SimRequest, objectId: string): boolean {
+  return req.visibility?.isHidden(objectId) ?? false;
 }
 
 function matchSegment(patternSeg: string, key: string): boolean {
@@ -223,9 +230,9 @@ export class GraphApi {
     return out;
   }
 
-  private requireUser(id: string): JsonObject {
+  private requireUser(req: SimRequest, id: string): JsonObject {
     const user = this.tenant.findUser(id);
-    if (!user) throw notFound(id);
+    if (!user || isHidden(req, String(user.id))) throw notFound(id);
     return user;
   }
 
@@ -293,6 +300,9 @@ export class GraphApi {
       rows = rows.filter((row) => matches(row.props));
     }
 
+    const hidden = spec.hidden;
+    if (hidden) rows = rows.filter((row) => !hidden(row));
+
     const orderText = queryValue(req.query, '$orderby');
     if (orderText !== null) {
       const order = parseOrderBy(orderText);
@@ -359,16 +369,17 @@ export class GraphApi {
       known: this.knownProperties(['user']),
       tagTypes: false,
       directory: true,
+      hidden: (row) => isHidden(req, String(row.props.id)),
     });
   }
 
   private getUser({ req, params }: Call): SimResponse {
-    const user = this.requireUser(params[0]);
+    const user = this.requireUser(req, params[0]);
     return this.entity(req, user, 'user', 'users', this.knownProperties(['user']));
   }
 
   private ownedObjects({ req, params }: Call, groupsOnly: boolean): SimResponse {
-    this.requireUser(params[0]);
+    this.requireUser(req, params[0]);
     const owned = this.tenant.ownedObjects(params[0]).filter((e) => !groupsOnly || e.kind === 'group');
     if (groupsOnly) {
       return this.list(req, { ...this.directorySpec(this.directoryRows(owned), ['group'], 'groups'), typeName: 'group' });
@@ -377,7 +388,7 @@ export class GraphApi {
   }
 
   private memberOf({ req, params }: Call, cast: 'group' | 'directoryRole' | undefined): SimResponse {
-    this.requireUser(params[0]);
+    this.requireUser(req, params[0]);
     const entries = this.tenant.memberOf(params[0]).filter((e) => !cast || e.kind === cast);
     if (cast) {
       return this.list(req, {
@@ -400,7 +411,7 @@ export class GraphApi {
   }
 
   private userAppRoleAssignments({ req, params }: Call): SimResponse {
-    const user = this.requireUser(params[0]);
+    const user = this.requireUser(req, params[0]);
     const id = String(user.id);
     return this.appRoleAssignmentList(req, this.tenant.appRoleAssignmentsOf(id), `users('${id}')/appRoleAssignments`);
   }
@@ -436,7 +447,13 @@ export class GraphApi {
   }
 
   /** Resolves a reference URL such as https://graph.microsoft.com/v1.0/directoryObjects/{id} to an object id. */
-  private resolveReference(value: unknown, badFormat: () => GraphError): string {
+  private resolveReference(req: SimRequest, value: unknown, badFormat: () => GraphError): string {
+    const id = this.referencedId(value, badFormat);
+    if (isHidden(req, id)) throw notFound(id);
+    return id;
+  }
+
+  private referencedId(value: unknown, badFormat: () => GraphError): string {
     if (typeof value !== 'string') throw badFormat();
     const m = /(?:^|\/)(directoryObjects|users|groups|servicePrincipals)\/([^/?#]+)\/?$/i.exec(value.trim());
     if (!m) throw badFormat();
@@ -474,7 +491,7 @@ export class GraphApi {
         }
         const badFormat = (): GraphError =>
           badRequest(`Invalid URL format specified in @odata.bind for ${relation}`, 'Request_BadRequest');
-        binds.push({ relation, ids: value.map((v) => this.resolveReference(v, badFormat)) });
+        binds.push({ relation, ids: value.map((v) => this.resolveReference(req, v, badFormat)) });
       } else if (WRITABLE_GROUP_PROPERTIES.has(key)) {
         changes[key] = value;
       } else if (key === '@odata.type') {
@@ -525,7 +542,7 @@ export class GraphApi {
       throw badRequest("The request body must contain an '@odata.id' reference.", 'Request_BadRequest');
     }
     const reference = req.body['@odata.id'];
-    const id = this.resolveReference(reference, () => invalidObjectId(reference));
+    const id = this.resolveReference(req, reference, () => invalidObjectId(reference));
     this.tenant.addReferences(relation, params[0], [id]);
     return noContent();
   }
@@ -572,8 +589,10 @@ export class GraphApi {
       }
       return v;
     };
+    const principalId = field('principalId');
+    if (isHidden(req, principalId)) throw notFound(principalId);
     const assignment = this.tenant.addAppRoleAssignment(params[0], {
-      principalId: field('principalId'),
+      principalId,
       resourceId: field('resourceId'),
       appRoleId: field('appRoleId'),
     });
@@ -665,6 +684,8 @@ export class GraphApi {
       invitedUserMessageInfo: isJsonObject(messageInfo) ? messageInfo : null,
       invitedUserType: typeof invitedUserType === 'string' ? invitedUserType : 'Guest',
     });
-    return ok({ '@odata.context': `${METADATA_URL}#invitations/$entity`, ...sent.invitation }, 201);
+    const response = ok({ '@odata.context': `${METADATA_URL}#invitations/$entity`, ...sent.invitation }, 201);
+    if (sent.createdUser) response.createdObjects = [{ kind: 'user', id: sent.userId }];
+    return response;
   }
 }

@@ -14,4 +14,14 @@ export {
   type TenantSeed,
 } from './seed';
 export { startSimulator, type RequestLogEntry, type RunningSimulator, type SimulatorOptions } from './server';
-export type { Handler, SimRequest, SimResponse, Stage } from './pipeline';
+export type { Handler, SimRequest, SimResponse, Stage, Visibility } from './pipeline';
+export {
+  FAULT_KINDS,
+  mulberry32,
+  validateFaultPlan,
+  type FaultKind,
+  type FaultPlan,
+  type FaultRule,
+  type FaultRuleStats,
+  type FaultStats,
+} from './faults';

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import { validateFaultPlan, type FaultPlan } from './faults';
 import { demoTenantPath, loadSeed } from './seed';
 import { startSimulator } from './server';
 
@@ -7,9 +9,10 @@ interface CliOptions {
   host: string;
   token?: string;
   pageSize?: number;
+  faults?: string;
 }
 
-const USAGE = 'Usage: node dist/src/simulator/main.js [--tenant FILE] [--port N] [--host H] [--token T] [--page-size N]';
+const USAGE = 'Usage: node dist/src/simulator/main.js [--tenant FILE] [--port N] [--host H] [--token T] [--page-size N] [--faults FILE]';
 
 function parseArgs(argv: string[]): CliOptions {
   const options: CliOptions = { tenant: demoTenantPath, port: 5980, host: '127.0.0.1' };
@@ -45,6 +48,9 @@ function parseArgs(argv: string[]): CliOptions {
       case '--page-size':
         options.pageSize = number(takeValue());
         break;
+      case '--faults':
+        options.faults = takeValue();
+        break;
       case '--help':
       case '-h':
         process.stdout.write(`${USAGE}\n`);
@@ -66,14 +72,27 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const seed = loadSeed(options.tenant);
+  let faults: FaultPlan | undefined;
+  if (options.faults !== undefined) {
+    try {
+      faults = validateFaultPlan(JSON.parse(fs.readFileSync(options.faults, 'utf8')) as unknown);
+    } catch (err) {
+      process.stderr.write(`--faults ${options.faults}: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+  }
   const sim = await startSimulator({
     seed,
     port: options.port,
     host: options.host,
     token: options.token,
     pageSize: options.pageSize,
+    faults,
   });
   process.stdout.write(`Graph tenant simulator listening on ${sim.graphBaseUrl} (tenant: ${seed.tenant.displayName})\n`);
+  if (faults) {
+    process.stdout.write(`Fault injection on: ${faults.rules.length} rule(s), seed ${faults.seed ?? 1}, replication lag ${faults.replicationLagMs ?? 0} ms\n`);
+  }
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

@@ -18,12 +18,25 @@ export interface SimRequest {
   clientRequestId: string;
   /** Log id of the enclosing $batch, for sub-requests. */
   batchId?: string;
+  /** Set by the fault stage: the fault injected into this request ('429', '503', 'lag', 'latency', ...). */
+  fault?: string;
+  /** Set by the fault stage: latency added to this request, in milliseconds. */
+  injectedLatencyMs?: number;
+  /** Set by the fault stage during replication lag: objects the handlers must treat as absent. */
+  visibility?: Visibility;
+}
+
+/** Which directory objects a request may see (replication lag hides freshly created users). */
+export interface Visibility {
+  isHidden(objectId: string): boolean;
 }
 
 export interface SimResponse {
   status: number;
   headers: Record<string, string>;
   body?: unknown;
+  /** Directory objects this request created (never sent to the client; read by stages). */
+  createdObjects?: Array<{ kind: 'user'; id: string }>;
 }
 
 export type Handler = (req: SimRequest) => Promise<SimResponse>;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphError, badRequest, errorBody, methodNotAllowed } from './errors';
+import { FaultInjector, type FaultPlan, type FaultStats } from './faults';
 import { GraphApi, JSON_CONTENT_TYPE } from './graphApi';
 import { isJsonObject } from './json';
 import { MAX_TOP } from './odata';
@@ -24,6 +25,8 @@ export interface SimulatorOptions {
   pageSize?: number;
   /** Keep request and response bodies in the log (for contract tests). */
   recordBodies?: boolean;
+  /** Fault injection plan (latency, 429/5xx, replication lag); none by default. */
+  faults?: FaultPlan | null;
 }
 
 export interface RequestLogEntry {
@@ -40,6 +43,10 @@ export interface RequestLogEntry {
   batchId?: string;
   requestBody?: unknown;
   responseBody?: unknown;
+  /** Injected fault: '429', '500', '502', '503', '504', 'lag' (replication lag hid an object) or 'latency' (delay only). */
+  fault?: string;
+  /** Latency added by fault injection, in milliseconds. */
+  injectedLatencyMs?: number;
 }
 
 export interface RunningSimulator {
@@ -49,6 +56,12 @@ export interface RunningSimulator {
   graphBaseUrl: string;
   requests(): RequestLogEntry[];
   clearRequests(): void;
+  /** Replaces the fault plan (counters start afresh); null turns fault injection off. Throws on an invalid plan. */
+  setFaults(plan: FaultPlan | null): void;
+  /** The current fault plan, or null. */
+  faultPlan(): FaultPlan | null;
+  /** Counters of the current fault plan. */
+  faultStats(): FaultStats;
   close(): Promise<void>;
 }
 
@@ -214,6 +227,7 @@ class Simulator {
   readonly tenant: Tenant;
   private readonly api: GraphApi;
   private readonly log: RequestLogEntry[] = [];
+  readonly faults: FaultInjector;
   /** Stages run in front of the handlers for every request, batch sub-requests included. */
   private readonly frontStages: Stage[] = [];
   private readonly topLevel: Handler;
@@ -222,6 +236,8 @@ class Simulator {
   constructor(private readonly options: SimulatorOptions) {
     this.tenant = new Tenant(validateSeed(options.seed));
     this.api = new GraphApi(this.tenant, options.pageSize ?? 100, options.pageSize ?? MAX_TOP);
+    this.faults = new FaultInjector(this.tenant.id, options.faults ?? null);
+    this.frontStages.push(this.faults.stage);
     const dispatch = errorBoundary((req) => this.dispatch(req));
     this.topLevel = errorBoundary(compose([authStage(options.token), ...this.frontStages], dispatch));
     this.subRequest = errorBoundary(compose(this.frontStages, dispatch));
@@ -246,6 +262,8 @@ class Simulator {
       requestId: req.requestId,
     };
     if (req.batchId) entry.batchId = req.batchId;
+    if (req.fault) entry.fault = req.fault;
+    if (req.injectedLatencyMs) entry.injectedLatencyMs = req.injectedLatencyMs;
     if (this.options.recordBodies) {
       if (req.body !== undefined) entry.requestBody = req.body;
       if (res.body !== undefined) entry.responseBody = JSON.parse(JSON.stringify(res.body)) as unknown;
@@ -320,7 +338,7 @@ class Simulator {
     const text = await readBody(req);
 
     if (/^\/_simulator(\/|$)/.test(path)) {
-      this.admin(method, path, res);
+      this.admin(method, path, text, res);
       return;
     }
 
@@ -374,7 +392,7 @@ class Simulator {
     res.end(payload);
   }
 
-  private admin(method: string, path: string, res: http.ServerResponse): void {
+  private admin(method: string, path: string, text: string, res: http.ServerResponse): void {
     const send = (status: number, body?: unknown): void => {
       if (body === undefined) {
         res.writeHead(status);
@@ -390,6 +408,22 @@ class Simulator {
     if (route === '/_simulator/requests' && method === 'DELETE') {
       this.clearRequests();
       return send(204);
+    }
+    if (route === '/_simulator/faults') {
+      const current = (): unknown => ({ plan: this.faults.plan(), stats: this.faults.stats() });
+      if (method === 'GET') return send(200, current());
+      if (method === 'DELETE') {
+        this.faults.setPlan(null);
+        return send(204);
+      }
+      if (method === 'POST' || method === 'PUT') {
+        try {
+          this.faults.setPlan(JSON.parse(text) as FaultPlan);
+        } catch (err) {
+          return send(400, { error: { code: 'BadRequest', message: `Invalid fault plan: ${(err as Error).message}` } });
+        }
+        return send(200, current());
+      }
     }
     if (route === '/_simulator/health' && method === 'GET') {
       return send(200, { status: 'ok', tenant: { id: this.tenant.id, displayName: this.tenant.displayName } });
@@ -425,6 +459,9 @@ export function startSimulator(options: SimulatorOptions): Promise<RunningSimula
         graphBaseUrl: `${baseUrl}/v1.0`,
         requests: () => simulator.requests(),
         clearRequests: () => simulator.clearRequests(),
+        setFaults: (plan) => simulator.faults.setPlan(plan),
+        faultPlan: () => simulator.faults.plan(),
+        faultStats: () => simulator.faults.stats(),
         close: () =>
           new Promise<void>((done, fail) => {
             server.close((err) => (err ? fail(err) : done()));

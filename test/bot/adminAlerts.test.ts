@@ -225,4 +225,17 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     assert.match(textOf(await inChannel('alerts off')), /no longer go to this channel/);
     assert.equal(await h.alerts.channel(TENANT), null);
   });
+
+  it('lets an admin finish a failed invitation with "retry operation <id>"; others are refused', async () => {
+    const megan = { tenantId: TENANT, userId: users.megan.aadObjectId, displayName: 'Megan Bowen' };
+    h.sim.setFaults({ rules: [{ method: 'POST', path: '/invitations', rate503: 1, retryAfterSeconds: 0 }] });
+    const failed = await h.service.invite({ operationId: 'invite:retry-me', actor: megan, appId: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f01', groupId: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01', email: 'retry.me@adatum.com', message: null, offered: [{ appId: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f01', groupIds: ['6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01'] }] });
+    assert.equal(failed.kind, 'failed');
+    h.sim.setFaults(null);
+    assert.match(textOf(await h.chat(users.megan).send('retry operation invite:retry-me')), /That is for admins/);
+    assert.match(textOf(await h.chat(patti).send('retry operation invite:nothing')), /no failed operation/);
+    assert.match(textOf(await h.chat(patti).send('retry operation invite:retry-me')), /is done now/);
+    const members = await h.graph<{ value: Array<{ mail: string | null }> }>('/groups/6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01/members?$select=id,mail');
+    assert.equal(members.body.value.filter((m) => m.mail === 'retry.me@adatum.com').length, 1);
+  });
 });

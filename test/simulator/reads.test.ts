@@ -217,8 +217,10 @@ describe('simulator reads (real HTTP)', () => {
       assert.deepEqual(idsOf(short.body.value), [ids.group(3), ids.group(8)]);
       const all = await c.all(`/users/${ids.lee}/ownedObjects`);
       assert.deepEqual(all.items.map((i) => i['@odata.type']), ['#microsoft.graph.group', '#microsoft.graph.group']);
-      const none = await c.get(`/users/${ids.adele}/ownedObjects/microsoft.graph.group`);
-      assert.deepEqual(none.body.value, []);
+      const adele = await c.get(`/users/${ids.adele}/ownedObjects/microsoft.graph.group?$select=id`);
+      assert.deepEqual(idsOf(adele.body.value), [ids.group(4)]);
+      const alex = await c.get(`/users/${ids.alex}/ownedObjects/microsoft.graph.group`);
+      assert.deepEqual(idsOf(alex.body.value), [ids.group(1)]);
     });
 
     it('lists memberOf with groups and directory roles, and the directoryRole cast', async () => {

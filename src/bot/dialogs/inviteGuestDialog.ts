@@ -193,7 +193,7 @@ export function outcomeToCard(outcome: InviteOutcome): Attachment {
     case 'refused':
       return outcomeCard({ title: 'Not invited', color: 'Attention', text: outcome.message });
     case 'failed':
-      return outcomeCard({ title: 'Invitation not finished', color: 'Attention', text: outcome.message, note: `Reference: ${outcome.reference}` });
+      return outcomeCard({ title: 'Invitation not finished', color: 'Attention', text: outcome.message, note: `Reference: ${outcome.reference}. An admin can finish it with “retry operation ${outcome.operationId}”.` });
     case 'inProgress':
       return outcomeCard({ title: 'Sending the invitation…', text: outcome.message });
   }
