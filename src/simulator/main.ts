@@ -89,10 +89,11 @@ async function main(): Promise<void> {
     pageSize: options.pageSize,
     faults,
   });
-  process.stdout.write(`Graph tenant simulator listening on ${sim.graphBaseUrl} (tenant: ${seed.tenant.displayName})\n`);
   if (faults) {
     process.stdout.write(`Fault injection on: ${faults.rules.length} rule(s), seed ${faults.seed ?? 1}, replication lag ${faults.replicationLagMs ?? 0} ms\n`);
   }
+  // Last: the line that says the simulator is ready.
+  process.stdout.write(`Graph tenant simulator listening on ${sim.graphBaseUrl} (tenant: ${seed.tenant.displayName})\n`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

@@ -89,7 +89,8 @@ export async function startEchoBot(): Promise<EchoBot> {
 
   const server = http.createServer((req, res) => {
     if (req.method !== 'POST' || req.url !== '/api/messages') {
-      res.writeHead(req.url === '/api/messages' ? 405 : 404).end();
+      res.writeHead(req.url === "/api/messages" ? 405 : 404);
+      res.end();
       return;
     }
     const chunks: Buffer[] = [];
