@@ -348,7 +348,8 @@ export class InviteGuestService {
     let added: boolean;
     try {
       const result = await this.transient(() => this.withReplicationRetry(() => directory.addGroupMember(group.id, guestId)));
-      added = result.added;
+      // A guest this operation invited can only be in the group through this operation (an earlier, interrupted run).
+      added = result.added || invited;
       lastRequestId = result.requestId ?? lastRequestId;
       await step('addMember', { added }, result.requestId);
     } catch (err) {

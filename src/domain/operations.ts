@@ -39,30 +39,46 @@ export class OperationRunner {
       return current?.result ? { kind: 'finished', outcome: current.result as unknown as T } : { kind: 'inProgress' };
     }
     let current = leased;
+    // Store writes of this run go one after the other: step results, the outcome, and lease renewals.
+    let chain: Promise<unknown> = Promise.resolve();
+    const serial = <R>(write: () => Promise<R>): Promise<R> => {
+      const next = chain.then(write);
+      chain = next.catch(() => undefined);
+      return next;
+    };
+    // Keep the lease while a slow step runs, so that no other process resumes this operation meanwhile.
+    const renewal = setInterval(() => {
+      serial(async () => {
+        const renewed = await this.operations.acquireLease(record.id, owner, this.leaseMs, this.clock());
+        if (renewed) current = renewed;
+      }).catch(() => undefined);
+    }, Math.max(50, Math.floor(this.leaseMs / 3)));
+    renewal.unref?.();
     const steps: OperationSteps = {
       record: leased,
-      done: async (name, result, graphRequestId) => {
-        current = await this.operations.update(
-          current.id,
-          current.version,
-          {
-            status: 'running',
-            steps: { ...current.steps, [name]: { status: 'done', at: this.clock().toISOString(), result, ...(graphRequestId ? { graphRequestId } : {}) } },
-          },
-          this.clock(),
-        );
-      },
+      done: (name, result, graphRequestId) =>
+        serial(async () => {
+          current = await this.operations.update(
+            current.id,
+            current.version,
+            {
+              status: 'running',
+              steps: { ...current.steps, [name]: { status: 'done', at: this.clock().toISOString(), result, ...(graphRequestId ? { graphRequestId } : {}) } },
+            },
+            this.clock(),
+          );
+        }),
     };
     try {
       const { outcome, succeeded } = await body(steps);
-      current = await this.operations.update(
-        current.id,
-        current.version,
-        { status: succeeded ? 'succeeded' : 'failed', result: outcome as unknown as JsonObject },
-        this.clock(),
-      );
+      clearInterval(renewal);
+      await serial(async () => {
+        current = await this.operations.update(current.id, current.version, { status: succeeded ? 'succeeded' : 'failed', result: outcome as unknown as JsonObject }, this.clock());
+      });
       return { kind: 'finished', outcome };
     } finally {
+      clearInterval(renewal);
+      await chain;
       await this.operations.releaseLease(record.id, owner);
     }
   }

@@ -263,4 +263,25 @@ describe('InviteGuestService', () => {
     assert.equal(directory.addGroupMember.callCount, 2);
     assert.deepEqual(waits, [3000, 500, 1000]);
   });
+
+  it('keeps its lease while a step is slow, so a resume pass does not run the same operation again', async () => {
+    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', leaseMs: 100 });
+    directory.addGroupMember.callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      return { added: true, requestId: 'req-slow' };
+    });
+    const running = service.invite(command({ operationId: 'invite:slow' }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await service.resumeUnfinished(async () => undefined), 0, 'the lease is still held');
+    const outcome = await running;
+    assert.equal(outcome.kind, 'done');
+    assert.equal(directory.addGroupMember.callCount, 1);
+    assert.equal((await store.operations.get('invite:slow'))?.status, 'succeeded');
+  });
+
+  it('counts "already a member" as its own add when this operation invited the guest (an interrupted earlier run wrote it)', async () => {
+    directory.addGroupMember.resolves({ added: false, requestId: 'req-dup' });
+    const outcome = await service.invite(command());
+    assert.ok(outcome.kind === 'done' && outcome.invited && outcome.added);
+  });
 });
