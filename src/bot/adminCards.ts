@@ -78,6 +78,7 @@ export function setupReportCard(report: SetupReport, page: number): Attachment {
       ],
       sections,
       note: current < pages ? `More: type “setup check page ${current + 1}”.` : '',
+      actions: [],
     }),
   );
 }
@@ -104,8 +105,9 @@ export function alertCard(alert: AlertRecord, event: AlertEvent): Attachment {
         { label: 'Seen', value: `${alert.count} time${alert.count === 1 ? '' : 's'} since ${alert.firstSeen.slice(0, 10)}${alert.countSinceAlert > 1 && !fixed ? ` (${alert.countSinceAlert} since the last alert)` : ''}` },
         ...(blocked && !fixed ? [{ label: 'Who', value: blocked }] : []),
       ],
-      sections: [{ heading: fixed ? 'Fixed' : 'How to fix it', color: fixed ? 'Good' : 'Attention', lines, ...(fixed ? noAction : { actionTitle: 'Acknowledge', actionVerb: 'alert.ack', actionKey: alert.key }) }],
+      sections: [{ heading: fixed ? 'Fixed' : 'How to fix it', color: fixed ? 'Good' : 'Attention', lines, ...noAction }],
       note: fixed ? '' : 'Type “alerts” for all open problems, “setup check” for the full report.',
+      actions: fixed ? [] : [{ title: 'Acknowledge', verb: 'alert.ack', key: alert.key }],
     }),
   );
 }
@@ -124,6 +126,7 @@ export function alertListCard(alerts: AlertRecord[]): Attachment {
         ...(a.state === 'open' ? { actionTitle: 'Acknowledge', actionVerb: 'alert.ack', actionKey: a.key } : noAction),
       })),
       note: alerts.length > 30 ? `Showing 30 of ${alerts.length}.` : '',
+      actions: [],
     }),
   );
 }

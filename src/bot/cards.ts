@@ -54,6 +54,8 @@ export interface CardData {
     facts: Fact[];
     sections: Array<{ heading: string; color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent'; lines: string[]; actionTitle: string; actionVerb: string; actionKey: string }>;
     note: string;
+    /** Buttons at the bottom of the card. */
+    actions: Array<{ title: string; verb: string; key: string }>;
   };
 }
 

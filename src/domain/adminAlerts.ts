@@ -152,7 +152,7 @@ export class AdminAlertService {
         }
       }
     }
-    this.options.logger.info(delivered ? 'alert.delivered' : 'alert.deferred', { alertKey: alert.key, event });
+    this.options.logger.info(delivered ? 'alert.delivered' : 'alert.deferred', { alertKey: alert.key, alertEvent: event });
     return delivered;
   }
 

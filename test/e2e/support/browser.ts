@@ -9,6 +9,8 @@
  * - a card is `.ac-adaptiveCard`; an expanded ChoiceSet renders `input[type=radio]` labelled by the choice
  *   title; text inputs are labelled by their `label`; actions are `button[title="..."]`;
  * - an updated message (updateActivity) is re-rendered in place; reloading the page empties the chat.
+ * - an Action.Submit whose data has a top-level `key` (or an `msteams` object) does nothing when clicked: the
+ *   page throws instead of submitting (see playgroundUiCanSubmit in playgroundApi.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -65,8 +67,17 @@ export async function openPlayground(page: Page, url: string, timeoutMs = 45_000
   await page.goto(url, { timeout: timeoutMs });
   await chatInput(page).waitFor({ state: 'visible', timeout: timeoutMs });
   // the log panel repeats message texts; it is shown on load, a moment after the chat box
+  await hideLogPanel(page, 3000);
+}
+
+/**
+ * Hides the Playground's log panel if it is shown, waiting up to `waitMs` for it to appear. On a busy page
+ * (many cards arriving while it loads) it can appear only after openPlayground() stopped waiting for it.
+ */
+export async function hideLogPanel(page: Page, waitMs = 0): Promise<void> {
   const hide = page.locator('button[title="Hide log panel"]');
-  if (await hide.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) await hide.click();
+  const shown = waitMs > 0 ? await hide.waitFor({ state: 'visible', timeout: waitMs }).then(() => true, () => false) : await hide.isVisible();
+  if (shown) await hide.click();
 }
 
 /** All chat messages (user's and bot's) in the open conversation. */

@@ -17,6 +17,8 @@ export {
   type RunningPlayground,
 } from '../../../src/dev/start';
 export { projectRoot };
+export * from './alertStore';
+export * from './bot';
 export * from './botStore';
 export * from './browser';
 export * from './echoBot';

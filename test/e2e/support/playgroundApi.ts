@@ -93,6 +93,15 @@ export function cardOf(message: StreamMessage): AdaptiveCard | undefined {
   return message.attachments.find((a) => a.contentType === ADAPTIVE_CARD)?.content as AdaptiveCard | undefined;
 }
 
+/** The text of the first TextBlock at the top of a message's card (what the bot's cards use as title), if any. */
+export function cardTitle(message: StreamMessage): string | undefined {
+  const block = cardOf(message)?.body?.find((b): b is { type: 'TextBlock'; text: string } => {
+    const node = b as { type?: unknown; text?: unknown };
+    return node.type === 'TextBlock' && typeof node.text === 'string';
+  });
+  return block?.text;
+}
+
 /** Every string in a message (its text and everything inside its attachments), for loose text checks. */
 export function messageStrings(message: StreamMessage): string[] {
   const out: string[] = [];
@@ -108,6 +117,17 @@ export function messageStrings(message: StreamMessage): string[] {
 
 export function messageContains(message: StreamMessage, text: string | RegExp): boolean {
   return messageStrings(message).some((s) => (typeof text === 'string' ? s.includes(text) : text.test(s)));
+}
+
+/**
+ * Whether clicking this action in the Playground's chat UI (0.2.28) reaches the bot. Its card renderer throws
+ * ("Cannot assign to read only property 'key'", resp. "Cannot add property msTeams") and sends nothing for an
+ * Action.Submit whose data has a top-level property `key` or an `msteams` object; Teams has no such limit.
+ * Run those through the HTTP API instead (submitCard sends what a click sends).
+ */
+export function playgroundUiCanSubmit(action: AdaptiveCardAction): boolean {
+  if (action.type !== 'Action.Submit' || !action.data) return true;
+  return !('key' in action.data) && !('msteams' in action.data) && !('msTeams' in action.data);
 }
 
 /** Every action of a card, including those inside action sets in its body. */
@@ -200,6 +220,50 @@ export class PlaygroundApi {
         cleanup();
         const seen = this.events.slice(options.since ?? 0).map((e) => JSON.stringify(e).slice(0, 300));
         reject(new Error(`no matching message within ${timeoutMs} ms; streamed since:\n${seen.join('\n') || '(nothing)'}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+      };
+      this.waiters.add(wake);
+    });
+  }
+
+  /**
+   * The createMessage/updateMessage events (after position `since`, in `conversationId` when given) that
+   * match `predicate`, oldest first.
+   */
+  messagesSince(predicate: (event: MessageEvent) => boolean = () => true, options: { since?: number; conversationId?: string } = {}): MessageEvent[] {
+    return this.events
+      .slice(options.since ?? 0)
+      .filter(
+        (e): e is MessageEvent => 'message' in e && (!options.conversationId || e.actionConversationId === options.conversationId) && predicate(e),
+      );
+  }
+
+  /**
+   * Waits until at least `count` createMessage/updateMessage events matching `predicate` have streamed
+   * (after `since`, in `conversationId` when given); returns all that matched by then.
+   */
+  async waitForMessages(
+    predicate: (event: MessageEvent) => boolean,
+    count: number,
+    options: { since?: number; conversationId?: string; timeoutMs?: number } = {},
+  ): Promise<MessageEvent[]> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const found = () => this.messagesSince(predicate, options);
+    if (found().length >= count) return found();
+    return new Promise<MessageEvent[]>((resolve, reject) => {
+      const wake = () => {
+        const hits = found();
+        if (hits.length < count) return;
+        cleanup();
+        resolve(hits);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        const seen = this.events.slice(options.since ?? 0).map((e) => JSON.stringify(e).slice(0, 300));
+        reject(new Error(`${found().length} of ${count} matching messages within ${timeoutMs} ms; streamed since:\n${seen.join('\n') || '(nothing)'}`));
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
