@@ -62,13 +62,9 @@ export class TeamsBot extends TeamsActivityHandler {
       await next();
     });
 
+    // Teams sends installationUpdate and conversationUpdate on install: the welcome goes with the first only.
     this.onMembersAdded(async (context, next) => {
       await this.remember(context);
-      const botId = context.activity.recipient?.id;
-      const botAdded = (context.activity.membersAdded ?? []).some((m) => m.id === botId);
-      if (botAdded && context.activity.conversation?.conversationType === 'personal') {
-        await context.sendActivity(MessageFactory.attachment(helpCard()));
-      }
       await next();
     });
   }

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../logging';
 import type { Directory } from '../graph/directory';
-import { ConflictError, type AlertRecord, type JsonObject, type Store } from '../store/store';
+import { ConflictError, type AlertPatch, type AlertRecord, type JsonObject, type Store } from '../store/store';
 import type { Actor, BlockedReport } from './model';
 import { problemFor, type SetupCheckService, type SetupReport } from './setupCheck';
 
@@ -121,16 +121,38 @@ export class AdminAlertService {
     if (record.lastAlertedAt && now.getTime() - Date.parse(record.lastAlertedAt) < quiet) return false;
     let claimed: AlertRecord;
     try {
-      claimed = await this.options.store.alerts.update(record.tenantId, record.key, record.version, { lastAlertedAt: now.toISOString(), pendingDelivery: true }, now);
+      claimed = await this.options.store.alerts.update(record.tenantId, record.key, record.version, { lastAlertedAt: now.toISOString(), pendingDelivery: false }, now);
     } catch (err) {
       if (err instanceof ConflictError) return false;
       throw err;
     }
-    await this.deliver(claimed, 'problem');
+    // Raised now; delivered now, or kept until an admin can be reached.
+    await this.deliverClaimed(claimed);
     return true;
   }
 
-  /** Sends to the alert channel if one is set, else to every admin who can be reached; keeps it pending if nobody was. */
+  /** Sends a claimed alert; records it as told (quiet period from now) or as waiting for an admin. */
+  private async deliverClaimed(alert: AlertRecord): Promise<boolean> {
+    const delivered = await this.deliver(alert, 'problem');
+    const now = this.clock().toISOString();
+    await this.patchAlert(alert, delivered ? { pendingDelivery: false, countSinceAlert: 0, lastAlertedAt: now } : { pendingDelivery: true, lastAlertedAt: null });
+    return delivered;
+  }
+
+  private async patchAlert(alert: AlertRecord, patch: AlertPatch): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.options.store.alerts.get(alert.tenantId, alert.key);
+      if (!current) return;
+      try {
+        await this.options.store.alerts.update(alert.tenantId, alert.key, current.version, patch, this.clock());
+        return;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+  }
+
+  /** Sends to the alert channel if one is set, else to every admin who can be reached. */
   private async deliver(alert: AlertRecord, event: AlertEvent): Promise<boolean> {
     let delivered = false;
     const channel = await this.channel(alert.tenantId);
@@ -140,27 +162,23 @@ export class AdminAlertService {
         if (await this.options.messenger.sendToUser(alert.tenantId, adminId, alert, event).catch(() => false)) delivered = true;
       }
     }
-    if (event === 'problem') {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const current = await this.options.store.alerts.get(alert.tenantId, alert.key);
-        if (!current) break;
-        try {
-          await this.options.store.alerts.update(alert.tenantId, alert.key, current.version, delivered ? { pendingDelivery: false, countSinceAlert: 0 } : { pendingDelivery: true }, this.clock());
-          break;
-        } catch (err) {
-          if (!(err instanceof ConflictError)) throw err;
-        }
-      }
-    }
     this.options.logger.info(delivered ? 'alert.delivered' : 'alert.deferred', { alertKey: alert.key, alertEvent: event });
     return delivered;
   }
 
-  /** Alerts that could not be delivered earlier (e.g. once an admin installs the bot). */
+  /** Alerts that could not be delivered earlier (e.g. once an admin installs the bot); each is claimed first, so it goes out once. */
   async deliverPending(): Promise<number> {
     let delivered = 0;
     for (const alert of await this.options.store.alerts.listPendingDelivery(100)) {
-      if (alert.state === 'open' && (await this.deliver(alert, 'problem'))) delivered++;
+      if (alert.state !== 'open') continue;
+      let claimed: AlertRecord;
+      try {
+        claimed = await this.options.store.alerts.update(alert.tenantId, alert.key, alert.version, { pendingDelivery: false }, this.clock());
+      } catch (err) {
+        if (err instanceof ConflictError) continue;
+        throw err;
+      }
+      if (await this.deliverClaimed(claimed)) delivered++;
     }
     return delivered;
   }

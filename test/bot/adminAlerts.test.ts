@@ -186,6 +186,23 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     }
   });
 
+  it('two processes delivering pending alerts at once send each alert once', async () => {
+    await h.chat(users.adele).send('invite guest');
+    assert.equal((await h.store.alerts.listPendingDelivery(10)).length, 1);
+    await h.chat(patti).send('help');
+    const other = await createHarness({ storePath: path.join(dir, 'bot.sqlite'), clock: () => new Date(now) });
+    try {
+      const [a, b] = await Promise.all([h.alerts.deliverPending(), other.alerts.deliverPending()]);
+      assert.equal(a + b, 1);
+      assert.equal(h.messenger.alerts.length + other.messenger.alerts.length, 1);
+      const stored = await h.store.alerts.get(TENANT, 'groupDynamic:6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c04');
+      assert.equal(stored?.pendingDelivery, false);
+      assert.ok(stored?.lastAlertedAt, 'the quiet period starts when an admin was told');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a periodic scan alerts new problems once, and reports problems that got fixed since the last scan', async () => {
     await h.chat(patti).send('help');
     const first = await h.alerts.scanAndAlert(TENANT);
