@@ -10,7 +10,7 @@ import type { AuditEntry, JsonObject, OperationRecord, Store } from '../store/st
 import { OperationRunner, type OperationSteps } from './operations';
 import type { HourlyLimiter } from './rateLimit';
 import { isOwnDomain, parseEmail } from './email';
-import { blockerProblem, describeBlocker, groupBlockers, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
+import { blockerProblem, describeBlocker, groupBlockers, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
 
 export interface ShareableApps {
@@ -385,12 +385,8 @@ export class InviteGuestService {
     return outcome;
   }
 
-  private async reportBlocked(report: BlockedReport): Promise<void> {
-    try {
-      await this.options.onBlocked?.(report);
-    } catch (err) {
-      this.options.logger.error('alert.report.failed', { kind: report.kind, error: err });
-    }
+  private reportBlocked(report: BlockedReport): Promise<void> {
+    return reportBlocked(this.options.onBlocked, this.options.logger, report);
   }
 
   private async reportRefusal(actor: Actor, refusal: InviteRefused, context: InviteContext): Promise<void> {

@@ -1,5 +1,6 @@
 /** Domain vocabulary shared by the use cases. */
 import type { GroupInfo } from '../graph/directory';
+import type { Logger } from '../logging';
 
 /** The person acting, as the channel identified them (Microsoft Entra object id and tenant). */
 export interface Actor {
@@ -73,3 +74,12 @@ export interface BlockedReport {
 }
 
 export type BlockedReporter = (report: BlockedReport) => Promise<void>;
+
+/** Tells the reporter (admin alerts), if there is one; a failure to report never stops the user's action. */
+export async function reportBlocked(reporter: BlockedReporter | undefined, logger: Logger, report: BlockedReport): Promise<void> {
+  try {
+    await reporter?.(report);
+  } catch (err) {
+    logger.error('alert.report.failed', { kind: report.kind, error: err });
+  }
+}

@@ -16,7 +16,7 @@ import {
   type OwnerCard,
   type Store,
 } from '../store/store';
-import { blockerProblem, describeBlocker, groupBlockers, type Actor, type AppChoice, type BlockedReporter, type Offer } from './model';
+import { blockerProblem, describeBlocker, groupBlockers, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
 import { OperationRunner } from './operations';
 import type { HourlyLimiter } from './rateLimit';
 import { cleanText } from './text';
@@ -114,12 +114,8 @@ export class RequestAccessService {
     return this.options.store.audit.append({ time: this.clock().toISOString(), tenantId, ...entry });
   }
 
-  private async blocked(report: Parameters<BlockedReporter>[0]): Promise<void> {
-    try {
-      await this.options.onBlocked?.(report);
-    } catch (err) {
-      this.options.logger.error('alert.report.failed', { kind: report.kind, error: err });
-    }
+  private blocked(report: BlockedReport): Promise<void> {
+    return reportBlocked(this.options.onBlocked, this.options.logger, report);
   }
 
   private async loadCatalog(): Promise<CatalogApp[]> {
