@@ -36,7 +36,9 @@ export interface Settings {
   /** Empty: any tenant. */
   allowedTenantIds: string[];
   /** How long a process holds a directory operation before another may resume it; resume check interval. */
-  operations: { leaseMs: number; resumeIntervalMs: number };
+  operations: { leaseMs: number; resumeIntervalMs: number; retryAfterMs: number; retryMax: number };
+  /** How long a stopping process waits for turns and operations in flight (SHUTDOWN_TIMEOUT). */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -93,12 +95,16 @@ function duration(env: Env, name: string, fallback: string): number {
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function positiveInteger(env: Env, name: string, fallback: number): number {
+function integer(env: Env, name: string, fallback: number, min: number): number {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(name, `must be a whole number of at least 1, got '${raw}'`);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(name, `must be a whole number of at least ${min}, got '${raw}'`);
   return value;
+}
+
+function positiveInteger(env: Env, name: string, fallback: number): number {
+  return integer(env, name, fallback, 1);
 }
 
 function guidList(env: Env, name: string): string[] {
@@ -172,7 +178,10 @@ export function loadSettings(env: Env = process.env): Settings {
     operations: {
       leaseMs: duration(env, 'OPERATION_LEASE', '60s'),
       resumeIntervalMs: duration(env, 'OPERATION_RESUME_INTERVAL', '30s'),
+      retryAfterMs: duration(env, 'OPERATION_RETRY_AFTER', '15m'),
+      retryMax: integer(env, 'OPERATION_RETRY_MAX', 3, 0),
     },
+    shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
     actionsPerUserPerHour: positiveInteger(env, 'INVITES_PER_USER_PER_HOUR', 20),
     allowedTenantIds: guidList(env, 'ALLOWED_TENANT_IDS'),
     alerts: {

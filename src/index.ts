@@ -12,7 +12,11 @@ import { loadDemoSeed, loadSeed, startSimulator, type RunningSimulator } from '.
 export interface RunningBot {
   url: string;
   graphBaseUrl: string;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: no new activities (503), turns in flight and work they handed over finish within
+   * `timeoutMs` (default SHUTDOWN_TIMEOUT); operations still unfinished then are left to be resumed.
+   */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 async function graphEndpoint(settings: Settings, logger: Logger): Promise<{ baseUrl: string; auth: GraphAuth; simulator: RunningSimulator | null }> {
@@ -43,7 +47,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, logger });
   const directory = new GraphDirectory(new GraphHttp(client));
   const adapter = createAdapter(settings.botAuth);
-  const { bot, requestAccess, adminAlerts, resumeInvitations } = composeBot({
+  const { bot, requestAccess, adminAlerts, resumeOperations, background } = composeBot({
     store,
     directory,
     logger,
@@ -56,6 +60,8 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     alertQuietPeriodMs: settings.alerts.quietPeriodMs,
     actionsPerUserPerHour: settings.actionsPerUserPerHour,
     operationLeaseMs: settings.operations.leaseMs,
+    operationRetryAfterMs: settings.operations.retryAfterMs,
+    operationRetryMax: settings.operations.retryMax,
     allowedTenantIds: settings.allowedTenantIds,
   });
   const sweep = (): void => {
@@ -83,7 +89,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   scanner.unref();
   setTimeout(scan, 2_000).unref();
   const resume = (): void => {
-    resumeInvitations().then(
+    resumeOperations().then(
       (count) => {
         if (count > 0) logger.info('operations.resumed', { count });
       },
@@ -108,7 +114,8 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     return { status: Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded', checks };
   };
 
-  const server = createServer({ adapter, bot, logger, health });
+  const host = createServer({ adapter, bot, logger, health });
+  const server = host.server;
   const url = await listen(server, settings.port, settings.host);
   logger.info('bot.listening', {
     url,
@@ -119,20 +126,30 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     storePath: settings.storePath,
   });
 
-  let stopped = false;
+  let stopping: Promise<void> | null = null;
+  const stop = async (timeoutMs: number): Promise<void> => {
+    clearInterval(sweeper);
+    clearInterval(scanner);
+    clearInterval(resumer);
+    const started = Date.now();
+    const turnsEnded = await host.stopTakingTurns(timeoutMs);
+    const workEnded = await background.drain(Math.max(0, timeoutMs - (Date.now() - started)));
+    logger.info('bot.drained', { turnsEnded, workEnded, turnsLeft: host.turnsInFlight, workLeft: background.size, ms: Date.now() - started });
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Keep-alive connections and turns past the deadline are cut: their operations are resumed later.
+      server.server.closeAllConnections();
+    });
+    await endpoint.simulator?.close();
+    await store.close();
+    logger.info('bot.stopped');
+  };
   return {
     url,
     graphBaseUrl: endpoint.baseUrl,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      clearInterval(sweeper);
-      clearInterval(scanner);
-      clearInterval(resumer);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await endpoint.simulator?.close();
-      await store.close();
-      logger.info('bot.stopped');
+    stop(timeoutMs = settings.shutdownTimeoutMs) {
+      stopping ??= stop(timeoutMs);
+      return stopping;
     },
   };
 }
@@ -152,7 +169,7 @@ async function main(): Promise<void> {
   const running = await startBot(settings, logger);
   const shutdown = (signal: string): void => {
     logger.info('bot.stopping', { signal });
-    const timer = setTimeout(() => process.exit(1), 10_000);
+    const timer = setTimeout(() => process.exit(1), settings.shutdownTimeoutMs + 5_000);
     timer.unref();
     running.stop().then(
       () => process.exit(0),

@@ -18,12 +18,19 @@ import { TeamsBot } from './teamsBot';
 import { TeamsMessenger } from './messenger';
 import { RequestActions } from './requestActions';
 import { installTurnErrorHandler } from './adapter';
+import { BackgroundWork, type CardUpdater, type SlowWork } from './background';
+import { reopenFailedOperations, reopenOperation } from '../domain/operations';
 
 export interface BotParts {
   bot: TeamsBot;
   conversationState: ConversationState;
-  /** Carries on with invitations a crash or restart left unfinished, and shows their outcome on the owner's card. */
-  resumeInvitations(): Promise<number>;
+  /**
+   * Carries on with operations a crash or restart left unfinished (invitations, approvals) and with failed ones
+   * due for an automatic retry; shows their outcome on the owner's card.
+   */
+  resumeOperations(): Promise<number>;
+  /** Work that went on after its turn answered (shutdown waits for it). */
+  background: BackgroundWork;
   inviteGuest: InviteGuestService;
   requestAccess: RequestAccessService;
   adminAlerts: AdminAlertService;
@@ -52,6 +59,16 @@ export interface ComposeOptions {
   remindAfterMs?: number;
   expireAfterMs?: number;
   replicationBackoffMs?: readonly number[];
+  /** A failed operation is retried automatically this long after it failed (OPERATION_RETRY_AFTER)... */
+  operationRetryAfterMs?: number;
+  /** ...at most this many times (OPERATION_RETRY_MAX); then an admin can still run `retry operation <id>`. */
+  operationRetryMax?: number;
+  /** Replaces a card proactively (default: the Teams messenger). */
+  cardUpdater?: CardUpdater;
+  /** How long a card submit's turn waits for a directory write before answering "still working". */
+  turnDeadlineMs?: number;
+  /** How long an Action.Execute invoke waits before answering "working on it". */
+  invokeDeadlineMs?: number;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -98,22 +115,31 @@ export function composeBot(options: ComposeOptions): BotParts {
     expireAfterMs: options.expireAfterMs,
     onBlocked,
     limiter,
+    leaseMs: options.operationLeaseMs,
+    sleep,
   });
   const conversationState = new ConversationState(new BotStateStorage(store.state));
-  const requestActions = new RequestActions(requestAccess, logger);
-  const resumeInvitations = (): Promise<number> =>
-    inviteGuest.resumeUnfinished(async (record, outcome) => {
-      if (record.replyTo) await teams.replaceCard(record.replyTo, outcomeToCard(outcome));
+  const background = new BackgroundWork(logger);
+  const updateCard: CardUpdater = options.cardUpdater ?? ((location, card) => teams.replaceCard(location, card));
+  const slow: SlowWork = { background, updateCard, turnDeadlineMs: options.turnDeadlineMs ?? 5_000, invokeDeadlineMs: options.invokeDeadlineMs ?? 2_000 };
+  const requestActions = new RequestActions(requestAccess, logger, slow);
+  const now = (): Date => (clock ? clock() : new Date());
+  const resumeOperations = async (): Promise<number> => {
+    await reopenFailedOperations(store.operations, { retryAfterMs: options.operationRetryAfterMs ?? 15 * 60_000, maxAttempts: options.operationRetryMax ?? 3, now: now() });
+    const invitations = await inviteGuest.resumeUnfinished(async (record, outcome) => {
+      if (record.replyTo) await updateCard(record.replyTo, outcomeToCard(outcome));
     });
+    return invitations + (await requestAccess.resumeUnfinished());
+  };
   const retryOperation = async (operationId: string): Promise<string> => {
-    if (!(await inviteGuest.reopen(operationId))) return `There is no failed operation ${operationId}.`;
-    await resumeInvitations();
+    if (!(await reopenOperation(store.operations, operationId, now()))) return `There is no failed operation ${operationId}.`;
+    await resumeOperations();
     const record = await store.operations.get(operationId);
     return record?.status === 'succeeded' ? `Operation ${operationId} is done now.` : `Operation ${operationId} is still not finished (${record?.status ?? 'unknown'}); see the logs.`;
   };
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation);
-  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
+  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
   const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
   installTurnErrorHandler(options.adapter, logger, conversationState);
-  return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeInvitations };
+  return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background };
 }

@@ -1,5 +1,5 @@
 /** Proactive delivery in Teams: approval cards to owners, their updates, and notices to requesters. */
-import { MessageFactory, type Attachment, type CloudAdapter, type ConversationParameters, type ConversationReference, type TurnContext } from 'botbuilder';
+import { MessageFactory, TurnContext, type Attachment, type CloudAdapter, type ConversationParameters, type ConversationReference } from 'botbuilder';
 import type { Logger } from '../logging';
 import type { ApprovalMessenger } from '../domain/requestAccess';
 import type { AlertEvent, AlertMessenger } from '../domain/adminAlerts';
@@ -15,6 +15,12 @@ const RETRYABLE = new Set([429, 412, 502, 504]);
 interface CardLocation {
   reference: Partial<ConversationReference>;
   activityId: string;
+}
+
+/** Where a card is, so that a later turn or another process can update it (conversation reference and activity id). */
+export function cardLocation(context: TurnContext, activityId: string): JsonObject {
+  const location: CardLocation = { reference: TurnContext.getConversationReference(context.activity), activityId };
+  return JSON.parse(JSON.stringify(location)) as JsonObject;
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -9,6 +9,8 @@ import { isRecord } from './cardPrompt';
 import { actorFrom } from './identity';
 import { approvalCard, requestListCard } from './requestCards';
 import { outcomeCard } from './dialogs/cardFlow';
+import type { SlowWork } from './background';
+import { cardLocation } from './messenger';
 
 const VERBS = ['request.approve', 'request.deny', 'request.refresh', 'request.withdraw'] as const;
 type Verb = (typeof VERBS)[number];
@@ -36,6 +38,7 @@ export class RequestActions {
   constructor(
     private readonly service: RequestAccessService,
     private readonly logger: Logger,
+    private readonly slow: SlowWork,
   ) {}
 
   /** The card to show after an action (for the invoke response, or to update the submitted card). */
@@ -66,6 +69,16 @@ export class RequestActions {
     if (!action) {
       this.logger.warn('card.action.rejected', { verb: typeof verb === 'string' ? verb.slice(0, 50) : typeof verb });
       return cardResponse(outcomeCard({ title: 'Not done', color: 'Attention', text: 'That card action is not one I know, so I did nothing.' }));
+    }
+    const replyToId = context.activity.replyToId;
+    if ((action.verb === 'request.approve' || action.verb === 'request.deny') && replyToId) {
+      // A decision may take several Graph round trips: answer within the invoke deadline, update the card when it ends.
+      const location = cardLocation(context, replyToId);
+      const result = await this.slow.background.within(action.verb, this.perform(context, action), this.slow.invokeDeadlineMs, async (card) => {
+        await this.slow.updateCard(location, card);
+      });
+      if (!result.done) return cardResponse(outcomeCard({ title: 'Working on it…', text: 'Your decision is being recorded. This card shows the outcome in a moment.' }));
+      return cardResponse(result.value);
     }
     return cardResponse(await this.perform(context, action));
   }

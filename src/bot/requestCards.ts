@@ -21,6 +21,7 @@ function membershipText(request: AccessRequestRecord): string {
   const membership = request.outcome?.membership;
   if (membership === 'added') return `${request.requesterName} was added to ${request.groupName}.`;
   if (membership === 'alreadyMember') return `${request.requesterName} already was a member of ${request.groupName}.`;
+  if (membership === 'refused') return `Microsoft Entra ID refused to add ${request.requesterName} to ${request.groupName} (${String(request.outcome?.code ?? 'error')}); an admin should check the group and the bot's permissions.`;
   if (membership === 'failed') return `Adding ${request.requesterName} to ${request.groupName} failed (${String(request.outcome?.code ?? 'error')}); an admin can retry it.`;
   if (request.state === 'approved') return `Adding ${request.requesterName} to ${request.groupName}…`;
   return '';

@@ -1,8 +1,9 @@
-/** The HTTP host: restify, POST /api/messages for the Bot Framework, GET /healthz. */
+/** The HTTP host: restify, POST /api/messages for the Bot Framework, GET /healthz; stops taking turns on shutdown. */
 import restify from 'restify';
 import type { CloudAdapter } from 'botbuilder';
 import type { ActivityHandler } from 'botbuilder';
 import { withLogContext, type Logger } from '../logging';
+import { settleWithin } from './background';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -17,32 +18,61 @@ export interface ServerOptions {
   maxBodyBytes?: number;
 }
 
-export function createServer(options: ServerOptions): restify.Server {
+export interface BotServer {
+  server: restify.Server;
+  /** Turns being processed now. */
+  readonly turnsInFlight: number;
+  /**
+   * Stops taking activities (they get 503 with Retry-After, so the Bot Framework delivers them again later or to
+   * another instance) and waits for the turns in flight, at most `timeoutMs`; true when they all ended.
+   */
+  stopTakingTurns(timeoutMs: number): Promise<boolean>;
+}
+
+export function createServer(options: ServerOptions): BotServer {
   const server = restify.createServer({ name: 'guest-invite', handleUncaughtExceptions: false });
   server.use(restify.plugins.bodyParser({ maxBodySize: options.maxBodyBytes ?? 256 * 1024, mapParams: false }));
+  const turns = new Set<Promise<void>>();
+  let accepting = true;
 
   server.post('/api/messages', async (req, res) => {
+    if (!accepting) {
+      res.header('Retry-After', '5');
+      res.send(503, { error: 'shutting down' });
+      return;
+    }
     const body = (req.body ?? {}) as { id?: string; type?: string; conversation?: { id?: string } };
-    await withLogContext({ activityId: body.id, activityType: body.type }, () =>
-      options.adapter.process(req, res, (context) => options.bot.run(context)),
-    );
+    const turn = withLogContext({ activityId: body.id, activityType: body.type }, () => options.adapter.process(req, res, (context) => options.bot.run(context)));
+    const tracked = turn.catch(() => undefined).finally(() => turns.delete(tracked));
+    turns.add(tracked);
+    await turn;
   });
 
   // Some clients probe the endpoint before posting activities.
   server.head('/api/messages', async (_req, res) => {
-    res.send(200);
+    res.send(accepting ? 200 : 503);
   });
 
   server.get('/healthz', async (_req, res) => {
     const report = await options.health();
-    res.send(report.status === 'ok' ? 200 : 503, report);
+    res.send(report.status === 'ok' && accepting ? 200 : 503, accepting ? report : { ...report, status: 'stopping' });
   });
 
   server.on('restifyError', (req, _res, err, callback) => {
     options.logger.warn('http.error', { method: req.method, path: req.path(), error: err });
     callback();
   });
-  return server;
+
+  return {
+    server,
+    get turnsInFlight() {
+      return turns.size;
+    },
+    stopTakingTurns(timeoutMs) {
+      accepting = false;
+      return settleWithin(turns, timeoutMs);
+    },
+  };
 }
 
 export function listen(server: restify.Server, port: number, host: string): Promise<string> {

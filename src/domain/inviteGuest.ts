@@ -9,6 +9,7 @@ import { DirectoryError, type Directory, type InviteContext } from '../graph/dir
 import type { AuditEntry, JsonObject, OperationRecord, Store } from '../store/store';
 import { OperationRunner, type OperationSteps } from './operations';
 import type { HourlyLimiter } from './rateLimit';
+import { defaultSleep, retryTransient } from './retry';
 import { isOwnDomain, parseEmail } from './email';
 import { blockerProblem, describeBlocker, groupBlockers, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
@@ -111,7 +112,7 @@ export class InviteGuestService {
 
   constructor(private readonly options: InviteGuestOptions) {
     this.clock = options.clock ?? (() => new Date());
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? defaultSleep;
     this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID(), options.leaseMs);
   }
 
@@ -158,14 +159,6 @@ export class InviteGuestService {
       return { ok: false, message: `The welcome message is ${cleaned.length} characters long; ${WELCOME_MESSAGE_MAX} is the most an invitation can carry.` };
     }
     return { ok: true, message: cleaned || null };
-  }
-
-  /** Makes a failed invitation runnable again (its recorded steps are kept, so nothing is done twice). */
-  async reopen(operationId: string): Promise<boolean> {
-    const record = await this.options.store.operations.get(operationId);
-    if (!record || record.status !== 'failed') return false;
-    await this.options.store.operations.update(operationId, record.version, { status: 'running', result: null, attempts: record.attempts + 1 }, this.clock());
-    return true;
   }
 
   /**
@@ -258,7 +251,7 @@ export class InviteGuestService {
       },
       async (steps) => {
         const outcome = await this.run(steps, command, email, message.message, audit);
-        return { outcome, succeeded: outcome.kind === 'done' };
+        return { outcome, failed: outcome.kind === 'failed' };
       },
     );
     if (run.kind === 'finished') return run.outcome;
@@ -430,20 +423,8 @@ export class InviteGuestService {
     return null;
   }
 
-  /** Throttling and 5xx: try again after Retry-After (or a growing backoff), within a budget; then give up. */
-  private async transient<T>(call: () => Promise<T>): Promise<T> {
-    const budget = this.options.transientRetries ?? 6;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        const retryable = err instanceof DirectoryError && (err.kind === 'throttled' || err.kind === 'unavailable');
-        if (!retryable || attempt >= budget) throw err;
-        const wait = err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : Math.min(8000, 250 * 2 ** attempt);
-        this.options.logger.info('graph.retry', { attempt: attempt + 1, status: err.status, code: err.code, ms: wait, graphRequestId: err.requestId ?? undefined });
-        await this.sleep(wait);
-      }
-    }
+  private transient<T>(call: () => Promise<T>): Promise<T> {
+    return retryTransient(call, { budget: this.options.transientRetries ?? 6, sleep: this.sleep, logger: this.options.logger });
   }
 
   /** Graph may not see a just-invited user for a few seconds (404, or 400 "not a valid reference"). */

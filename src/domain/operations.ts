@@ -4,7 +4,7 @@
  * Running the same operation id again returns the stored outcome instead of writing twice.
  */
 import { randomUUID } from 'node:crypto';
-import type { JsonObject, NewOperation, OperationRecord, OperationStore } from '../store/store';
+import { ConflictError, type JsonObject, type NewOperation, type OperationRecord, type OperationStore } from '../store/store';
 
 const DEFAULT_LEASE_MS = 60_000;
 
@@ -26,10 +26,12 @@ export class OperationRunner {
   ) {}
 
   /**
-   * `body` returns the outcome and whether it counts as success; the outcome is stored on the record.
+   * `body` returns the outcome, and `failed` when an error stopped it before its end (Graph unreachable, a
+   * retry budget spent): such a record can be reopened and run again from its recorded steps. An operation that
+   * ran to its end, a refusal included, is 'succeeded'. The outcome is stored on the record.
    * Returns inProgress when another runner holds the lease.
    */
-  async run<T>(operation: NewOperation, body: (steps: OperationSteps) => Promise<{ outcome: T; succeeded: boolean }>): Promise<OperationRun<T>> {
+  async run<T>(operation: NewOperation, body: (steps: OperationSteps) => Promise<{ outcome: T; failed: boolean }>): Promise<OperationRun<T>> {
     const { created, record } = await this.operations.create(operation, this.clock());
     if (!created && record.result && (record.status === 'succeeded' || record.status === 'failed')) return { kind: 'finished', outcome: record.result as unknown as T };
     const owner = `${this.instanceId}/${randomUUID()}`;
@@ -70,10 +72,10 @@ export class OperationRunner {
         }),
     };
     try {
-      const { outcome, succeeded } = await body(steps);
+      const { outcome, failed } = await body(steps);
       clearInterval(renewal);
       await serial(async () => {
-        current = await this.operations.update(current.id, current.version, { status: succeeded ? 'succeeded' : 'failed', result: outcome as unknown as JsonObject }, this.clock());
+        current = await this.operations.update(current.id, current.version, { status: failed ? 'failed' : 'succeeded', result: outcome as unknown as JsonObject }, this.clock());
       });
       return { kind: 'finished', outcome };
     } finally {
@@ -82,4 +84,31 @@ export class OperationRunner {
       await this.operations.releaseLease(record.id, owner);
     }
   }
+}
+
+/** Makes a failed operation runnable again (its recorded steps are kept, so nothing is done twice). */
+export async function reopenOperation(operations: OperationStore, id: string, now: Date): Promise<boolean> {
+  const record = await operations.get(id);
+  if (!record || record.status !== 'failed') return false;
+  try {
+    await operations.update(id, record.version, { status: 'running', result: null, attempts: record.attempts + 1 }, now);
+    return true;
+  } catch (err) {
+    // Another process reopened it (or an admin did) at the same moment: it runs once all the same.
+    if (err instanceof ConflictError) return false;
+    throw err;
+  }
+}
+
+/**
+ * Reopens operations that failed at least `retryAfterMs` ago and were reopened fewer than `maxAttempts` times,
+ * so the resumer runs them again: a throttled or unreachable Graph is given another chance without an admin.
+ */
+export async function reopenFailedOperations(operations: OperationStore, options: { retryAfterMs: number; maxAttempts: number; now: Date; limit?: number }): Promise<string[]> {
+  const due = await operations.listFailed(new Date(options.now.getTime() - options.retryAfterMs), options.maxAttempts, options.limit ?? 50);
+  const reopened: string[] = [];
+  for (const record of due) {
+    if (await reopenOperation(operations, record.id, options.now)) reopened.push(record.id);
+  }
+  return reopened;
 }

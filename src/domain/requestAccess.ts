@@ -17,7 +17,8 @@ import {
   type Store,
 } from '../store/store';
 import { blockerProblem, describeBlocker, groupBlockers, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
-import { OperationRunner } from './operations';
+import { OperationRunner, type OperationSteps } from './operations';
+import { defaultSleep, retryTransient } from './retry';
 import type { HourlyLimiter } from './rateLimit';
 import { cleanText } from './text';
 
@@ -73,7 +74,18 @@ export interface RequestAccessOptions {
   onBlocked?: BlockedReporter;
   /** Per-user allowance of new requests (INVITES_PER_USER_PER_HOUR). */
   limiter?: HourlyLimiter;
+  /** How long a runner holds an approval's membership write before another process may resume it. */
+  leaseMs?: number;
+  /** Retries of the membership write after throttling or a 5xx (beyond the Graph client's own). */
+  transientRetries?: number;
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** Operation records of approvals: the membership write of request {id} is `approve:{id}`. */
+export const APPROVAL_OPERATION_KIND = 'approveRequest';
+/** The kind earlier versions gave these records; they are resumed the same way. */
+const LEGACY_APPROVAL_KIND = 'addMember';
+const approvalOperationId = (requestId: string): string => `approve:${requestId}`;
 
 type AuditFields = Omit<AuditEntry, 'time' | 'tenantId'>;
 
@@ -103,11 +115,13 @@ export function matchApps<T extends { displayName: string }>(apps: readonly T[],
 export class RequestAccessService {
   private readonly clock: () => Date;
   private readonly runner: OperationRunner;
+  private readonly sleep: (ms: number) => Promise<void>;
   private catalog: { apps: CatalogApp[]; until: number } | null = null;
 
   constructor(private readonly options: RequestAccessOptions) {
     this.clock = options.clock ?? (() => new Date());
-    this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID());
+    this.sleep = options.sleep ?? defaultSleep;
+    this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID(), options.leaseMs);
   }
 
   private audit(tenantId: string, entry: AuditFields): Promise<number> {
@@ -350,6 +364,13 @@ export class RequestAccessService {
         return refused('groupBlocked', `${describeBlocker(blockers[0], request.groupName, request.appName)} The request stays pending.`);
       }
     }
+    if (approve) {
+      // The intent is recorded before the decision, so a crash between the two leaves a record to finish.
+      await this.options.store.operations.create(
+        { id: approvalOperationId(request.id), kind: APPROVAL_OPERATION_KIND, tenantId: request.tenantId, actorId: actor.userId, input: { requestId: request.id, groupId: request.groupId, userId: request.requesterId } },
+        this.clock(),
+      );
+    }
     let decided: AccessRequestRecord;
     try {
       decided = await this.options.store.requests.update(
@@ -365,15 +386,99 @@ export class RequestAccessService {
       return this.decide(actor, requestId, approve, rawComment);
     }
     await this.audit(actor.tenantId, { ...base, action: approve ? 'request.approved' : 'request.denied', outcome: approve ? 'approved' : 'denied', detail: comment || undefined, graphRequestId: context.requestId ?? undefined });
-    let final = decided;
-    if (approve) {
-      const membership = await this.addMember(decided, context.requesterIsMember);
-      final = await this.patch(decided.id, () => ({ outcome: membership }));
-      await this.audit(actor.tenantId, { ...base, action: 'membership.added', outcome: String(membership.membership), guestId: request.requesterId, graphRequestId: typeof membership.graphRequestId === 'string' ? membership.graphRequestId : undefined });
-    }
+    if (approve) return { kind: 'decided', request: await this.finishApproval(decided, context.requesterIsMember) };
+    await this.options.messenger.updateApprovalCards(decided);
+    await this.options.messenger.notifyRequester(decided, 'decided');
+    return { kind: 'decided', request: decided };
+  }
+
+  /**
+   * Carries out an approval's membership write once (operation record `approve:{id}`), stores what happened on the
+   * request, and, when that changed, updates every owner's card and tells the requester.
+   */
+  private async finishApproval(request: AccessRequestRecord, knownMember = false): Promise<AccessRequestRecord> {
+    const run = await this.runner.run<JsonObject>(
+      { id: approvalOperationId(request.id), kind: APPROVAL_OPERATION_KIND, tenantId: request.tenantId, actorId: request.decidedBy ?? '', input: { requestId: request.id, groupId: request.groupId, userId: request.requesterId } },
+      (steps) => this.addRequester(request.id, steps, knownMember),
+    );
+    if (run.kind === 'inProgress') return request;
+    const membership = run.outcome;
+    if (membership.membership === 'notApproved') return (await this.options.store.requests.get(request.id)) ?? request;
+    let changed = false;
+    const final = await this.patch(request.id, (current) => {
+      if (current.outcome?.membership === membership.membership) return null;
+      changed = true;
+      return { outcome: membership };
+    });
+    if (!changed) return final;
+    await this.audit(final.tenantId, {
+      actorId: final.decidedBy ?? 'system',
+      actorName: final.decidedByName ?? undefined,
+      action: 'membership.added',
+      outcome: String(membership.membership),
+      appId: final.appId,
+      appName: final.appName,
+      groupId: final.groupId,
+      groupName: final.groupName,
+      guestId: final.requesterId,
+      operationId: final.id,
+      graphRequestId: typeof membership.graphRequestId === 'string' ? membership.graphRequestId : undefined,
+    });
     await this.options.messenger.updateApprovalCards(final);
     await this.options.messenger.notifyRequester(final, 'decided');
-    return { kind: 'decided', request: final };
+    return final;
+  }
+
+  /** The body of an approval's operation: adds the requester unless the request is not approved (any more). */
+  private async addRequester(requestId: string, steps: OperationSteps, knownMember: boolean): Promise<{ outcome: JsonObject; failed: boolean }> {
+    const request = await this.options.store.requests.get(requestId);
+    if (!request || request.state !== 'approved') return { outcome: { membership: 'notApproved' }, failed: false };
+    const previous = steps.record.steps.addMember;
+    if (previous?.result) {
+      return { outcome: { membership: previous.result.added === true ? 'added' : 'alreadyMember', graphRequestId: previous.graphRequestId ?? null }, failed: false };
+    }
+    if (knownMember) return { outcome: { membership: 'alreadyMember' }, failed: false };
+    try {
+      const result = await retryTransient(() => this.options.directory.addGroupMember(request.groupId, request.requesterId), {
+        budget: this.options.transientRetries ?? 6,
+        sleep: this.sleep,
+        logger: this.options.logger,
+      });
+      await steps.done('addMember', { added: result.added }, result.requestId);
+      return { outcome: { membership: result.added ? 'added' : 'alreadyMember', graphRequestId: result.requestId }, failed: false };
+    } catch (err) {
+      const error = err instanceof DirectoryError ? err : null;
+      this.options.logger.error('request.membership.failed', { requestId, code: error?.code, graphRequestId: error?.requestId ?? undefined, error: err });
+      // Refused by the directory (the group changed, a permission is missing): retrying as it is will not help.
+      const refusedWrite = error !== null && (error.kind === 'forbidden' || error.kind === 'badRequest');
+      return { outcome: { membership: refusedWrite ? 'refused' : 'failed', code: error?.code ?? 'Unexpected', graphRequestId: error?.requestId ?? null }, failed: !refusedWrite };
+    }
+  }
+
+  /**
+   * Finishes approvals a crash or restart left unfinished (or that were reopened for a retry): each record whose
+   * lease has expired and whose request has been decided is run again from its recorded steps.
+   */
+  async resumeUnfinished(): Promise<number> {
+    let resumed = 0;
+    for (const record of await this.options.store.operations.listUnfinished(50)) {
+      if (record.kind !== APPROVAL_OPERATION_KIND && record.kind !== LEGACY_APPROVAL_KIND) continue;
+      if (record.leaseExpiresAt && Date.parse(record.leaseExpiresAt) > this.clock().getTime()) continue;
+      const request = await this.options.store.requests.get(record.id.slice(approvalOperationId('').length));
+      // Still pending: the owner's decision did not happen; the record waits for the next decision.
+      if (request?.state === 'pending') continue;
+      const final = request ? await this.finishApproval(request) : await this.finishOrphan(record.id);
+      resumed++;
+      this.options.logger.info('request.approval.resumed', { operationId: record.id, membership: final?.outcome?.membership });
+    }
+    return resumed;
+  }
+
+  /** A record whose request is gone: nothing to add; the record is closed. */
+  private async finishOrphan(operationId: string): Promise<undefined> {
+    const record = await this.options.store.operations.get(operationId);
+    if (record) await this.runner.run(record, async () => ({ outcome: { membership: 'notApproved' }, failed: false }));
+    return undefined;
   }
 
   /** A decided request as the cards should show it: wait briefly for an approval's membership write to finish. */
@@ -384,25 +489,6 @@ export class RequestAccessService {
       current = (await this.options.store.requests.get(request.id)) ?? current;
     }
     return current;
-  }
-
-  private async addMember(request: AccessRequestRecord, alreadyMember: boolean): Promise<JsonObject> {
-    if (alreadyMember) return { membership: 'alreadyMember' };
-    const run = await this.runner.run<JsonObject>(
-      { id: `approve:${request.id}`, kind: 'addMember', tenantId: request.tenantId, actorId: request.decidedBy ?? '', input: { groupId: request.groupId, userId: request.requesterId } },
-      async (steps): Promise<{ outcome: JsonObject; succeeded: boolean }> => {
-        try {
-          const result = await this.options.directory.addGroupMember(request.groupId, request.requesterId);
-          await steps.done('addMember', { added: result.added }, result.requestId);
-          return { outcome: { membership: result.added ? 'added' : 'alreadyMember', graphRequestId: result.requestId }, succeeded: true };
-        } catch (err) {
-          const error = err instanceof DirectoryError ? err : null;
-          this.options.logger.error('request.membership.failed', { requestId: request.id, code: error?.code, graphRequestId: error?.requestId ?? undefined, error: err });
-          return { outcome: { membership: 'failed', code: error?.code ?? 'Unexpected', graphRequestId: error?.requestId ?? null }, succeeded: false };
-        }
-      },
-    );
-    return run.kind === 'finished' ? run.outcome : { membership: 'inProgress' };
   }
 
   /** Reminders and expiry; safe when several processes run it at once (each change is a compare-and-set). */

@@ -164,6 +164,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX alerts_pending_delivery ON alerts (last_seen, tenant_id, key) WHERE pending_delivery = 1;
     `,
   },
+  {
+    id: 4,
+    name: 'failed operations by age, for automatic retries',
+    sql: `
+      CREATE INDEX operations_failed ON operations (updated_at) WHERE status = 'failed';
+    `,
+  },
 ];
 
 /** Thrown at open when the file was written by a newer version of the application. */

@@ -619,6 +619,7 @@ class SqliteOperationStore implements OperationStore {
   private readonly leaseStmt: Database.Statement<[LeaseParams], OperationRow>;
   private readonly releaseStmt: Database.Statement<[string, string, string]>;
   private readonly unfinishedStmt: Database.Statement<[number], OperationRow>;
+  private readonly failedStmt: Database.Statement<[string, number, number], OperationRow>;
   private readonly createTx: (params: CreateParams) => { created: boolean; row: OperationRow };
 
   constructor(
@@ -663,6 +664,9 @@ class SqliteOperationStore implements OperationStore {
     );
     this.unfinishedStmt = db.prepare(
       `SELECT * FROM operations WHERE status IN ('pending', 'running') ORDER BY created_at, rowid LIMIT ?`,
+    );
+    this.failedStmt = db.prepare(
+      `SELECT * FROM operations WHERE status = 'failed' AND updated_at <= ? AND attempts < ? ORDER BY updated_at, rowid LIMIT ?`,
     );
     const tx = db.transaction((params: CreateParams) => {
       const created = this.insertStmt.run(params).changes === 1;
@@ -763,6 +767,17 @@ class SqliteOperationStore implements OperationStore {
       throw new TypeError('limit must be a positive integer');
     }
     return this.unfinishedStmt.all(limit).map(toRecord);
+  }
+
+  async listFailed(updatedBefore: Date, maxAttempts: number, limit: number): Promise<OperationRecord[]> {
+    this.guard();
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new TypeError('limit must be a positive integer');
+    }
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 0) {
+      throw new TypeError('maxAttempts must be a non-negative integer');
+    }
+    return this.failedStmt.all(checkDate(updatedBefore).toISOString(), maxAttempts, limit).map(toRecord);
   }
 }
 

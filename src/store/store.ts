@@ -80,6 +80,11 @@ export interface AuditLog {
   list(query?: AuditQuery): Promise<AuditEntry[]>;
 }
 
+/**
+ * - pending, running: not finished (resumed after a crash once the lease has expired);
+ * - succeeded: ran to its end; its result says what happened (a refusal included);
+ * - failed: stopped by an error before its end; can be reopened and run again from its recorded steps.
+ */
 export type OperationStatus = 'pending' | 'running' | 'succeeded' | 'failed';
 
 export interface StepRecord {
@@ -139,6 +144,8 @@ export interface OperationStore {
   releaseLease(id: string, owner: string): Promise<void>;
   /** Records not yet succeeded or failed, oldest first. */
   listUnfinished(limit: number): Promise<OperationRecord[]>;
+  /** Failed records last updated at or before `updatedBefore` with fewer than `maxAttempts` attempts, oldest first. */
+  listFailed(updatedBefore: Date, maxAttempts: number, limit: number): Promise<OperationRecord[]>;
 }
 
 /** Latest conversation reference per user, for proactive messages (opaque JSON to the store). */

@@ -9,9 +9,10 @@ import {
   groups,
   textOf,
   users,
+  cardId,
+  lastCard,
+  toConfirmation,
   type Harness,
-  type Turn,
-  type UserChat,
 } from '../support/botHarness';
 import { validateLog } from '../support/graphContract';
 import { loadDemoSeed } from '../../src/simulator';
@@ -34,36 +35,8 @@ function writes(h: Harness): string[] {
     .map((r) => `${r.method} ${r.url.replace(/\?.*$/, '')}`);
 }
 
-function lastCard(turn: Turn): Record<string, unknown> {
-  const withCard = [...turn.replies].reverse().find((a) => cardOf(a));
-  const card = cardOf(withCard);
-  assert.ok(card, `expected a card, got: ${textOf(turn)}`);
-  return card;
-}
 
-function cardId(turn: Turn): string {
-  const withCard = [...turn.replies].reverse().find((a) => cardOf(a));
-  assert.ok(withCard?.id);
-  return withCard.id;
-}
 
-/** Walks the dialog up to the confirmation card. */
-async function toConfirmation(chat: UserChat, appName: string, groupName: string | null, email: string, message = ''): Promise<Turn> {
-  const appCard = await chat.send('invite guest');
-  const card = lastCard(appCard);
-  const app = choices(card, 'appId').find((c) => c.title === appName);
-  assert.ok(app, `${appName} not offered: ${cardText(card)}`);
-  let turn = await chat.submit({ ...actionData(card, 'Next'), appId: app.value }, cardId(appCard));
-  if (groupName) {
-    const groupCard = lastCard(turn);
-    const group = choices(groupCard, 'groupId').find((c) => c.title === groupName);
-    assert.ok(group, `${groupName} not offered: ${cardText(groupCard)}`);
-    turn = await chat.submit({ ...actionData(groupCard, 'Next'), groupId: group.value }, cardId(turn));
-  }
-  const details = lastCard(turn);
-  assert.match(cardText(details), /Guest email/);
-  return chat.submit({ ...actionData(details, 'Review'), email, message }, cardId(turn));
-}
 
 describe('invite guest dialog (bot + domain + Graph client + simulator)', () => {
   let h: Harness;

@@ -2,20 +2,10 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { actionData, apps, cardOf, cardText, choices, createHarness, groups, textOf, users, type Harness, type Turn, type UserChat } from '../support/botHarness';
+import { actionData, apps, cardId, cardText, choices, createHarness, groups, lastCard, requestExpenses, textOf, users, type Harness } from '../support/botHarness';
 import { validateLog } from '../support/graphContract';
 
-function lastCard(turn: Turn): Record<string, unknown> {
-  const card = cardOf([...turn.replies].reverse().find((a) => cardOf(a)));
-  assert.ok(card, `expected a card, got: ${textOf(turn)}`);
-  return card;
-}
 
-function cardId(turn: Turn): string {
-  const id = [...turn.replies].reverse().find((a) => cardOf(a))?.id;
-  assert.ok(id);
-  return id;
-}
 
 function memberWrites(h: Harness): string[] {
   return h.sim.requests().filter((r) => r.method === 'POST' && r.url.includes('/members/$ref')).map((r) => r.url);
@@ -26,18 +16,6 @@ async function members(h: Harness, groupId: string): Promise<string[]> {
   return res.body.value.map((m) => m.id);
 }
 
-/** Adele asks for Contoso Expenses (one group: Expenses External Reviewers, owned by Megan and Alex). */
-async function requestExpenses(chat: UserChat, reason = 'Quarterly audit of partner expenses'): Promise<Turn> {
-  const first = await chat.send('request access');
-  const appCard = lastCard(first);
-  const expenses = choices(appCard, 'appId').find((c) => c.title === 'Contoso Expenses');
-  assert.ok(expenses);
-  const details = await chat.submit({ ...actionData(appCard, 'Next'), appId: expenses.value }, cardId(first));
-  assert.match(cardText(lastCard(details)), /Why do you need access\?/);
-  const confirm = await chat.submit({ ...actionData(lastCard(details), 'Review'), justification: reason }, cardId(details));
-  assert.match(cardText(lastCard(confirm)), /Send this request\?/);
-  return chat.submit(actionData(lastCard(confirm), 'Send request'), cardId(confirm));
-}
 
 describe('membership requests decided by group owners (bot + domain + Graph client + simulator)', () => {
   let h: Harness;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createGraphClient } from '../../src/graph/client';
 import { GraphDirectory, GraphHttp } from '../../src/graph/graphDirectory';
 import { InviteGuestService, type InviteOutcome } from '../../src/domain/inviteGuest';
+import { reopenOperation } from '../../src/domain/operations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { createLogger } from '../../src/logging';
 import { loadDemoSeed, startSimulator } from '../../src/simulator';
@@ -56,7 +57,7 @@ describe('exactly-once invitations under Graph faults', function () {
           let outcome = await service.invite(command);
           // A confirmation whose budget ran out is confirmed again (same operation): it resumes, never repeats.
           for (let again = 0; outcome.kind === 'failed' && again < 3; again++) {
-            await service.reopen(command.operationId);
+            await reopenOperation(store.operations, command.operationId, new Date());
             outcome = await service.invite(command);
           }
           outcomes[next.i] = outcome;

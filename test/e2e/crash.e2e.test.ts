@@ -14,6 +14,9 @@
  * The killed process's membership write is still held in the simulator and lands later. Both orders are run:
  * 1. the bot is restarted at once, so the resumed run writes first and the late write answers "already exist";
  * 2. the bot is restarted only after the late write has landed, so the resumed run finds the guest in the group.
+ *
+ * A SIGTERM in the same situation is a graceful stop: new activities get 503, the turn in flight finishes the
+ * invitation and updates the card, and the process exits 0 with nothing left to resume.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -130,7 +133,7 @@ function choiceValue(message: StreamMessage, id: string, title: string): string 
 
 const short = (e: MessageEvent): string => `${e.action} ${e.message.messageId}: ${messageStrings(e.message).join(' | ').slice(0, 300)}`;
 
-describe('An invitation confirmed once happens once, even when the bot is killed halfway @e2e', function () {
+describe('An invitation confirmed once happens once, even when the bot is killed or stopped halfway @e2e', function () {
   this.timeout(120_000);
   const root = projectRoot();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'guest-invite-crash-e2e-'));
@@ -448,6 +451,53 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     const sinceRestart = api!.mark();
     const restarted = await startBot(`bot, run ${runs.length + 1} (restarted)`);
     await checkFinished(email, crash, restarted, sinceRestart);
+  });
+
+  it('stops gracefully on SIGTERM during the membership write: refuses new activities, finishes the invitation, exits 0', async function () {
+    const email = 'sigterm.test@adatum.com';
+    const sim = simulator!;
+    const pg = api!;
+    const bot = await runningBot();
+    sim.setFaults(delayMembershipWrite(2_000));
+    const logStart = sim.requests().length;
+    const confirm = await walkToConfirmation(email);
+    const sinceConfirm = pg.mark();
+    const submitted = pg.submitCard(confirm, 'Send invitation', {}, chat).catch((error: unknown) => error as Error);
+    await waitUntil('the membership write held by the simulator', () => (sim.faultStats().rules[0]?.matched ?? 0) >= 1, { timeoutMs: 20_000 });
+
+    process.kill(bot.proc.child.pid!, 'SIGTERM');
+    // while the turn in flight finishes, new activities are refused (the Bot Framework delivers them again later)
+    const refused = await waitUntil('a new activity refused with 503', async () => {
+      const res = await fetch(`http://127.0.0.1:${botPort}/api/messages`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ type: 'message', id: 'after-sigterm', text: 'help', channelId: 'msteams', serviceUrl: playground!.url, conversation: { id: chat }, from: { id: megan.id } }),
+      });
+      return res.status === 503 ? res : false;
+    }, { timeoutMs: 5_000, intervalMs: 20 });
+    assert.equal(refused.headers.get('retry-after'), '5');
+    assert.equal(bot.proc.hasExited(), false, 'the process waits for the turn in flight');
+
+    const exit = await bot.proc.exited;
+    assert.equal(exit.code, 0, `the bot exited cleanly: ${JSON.stringify(exit)}`);
+    const drained = bot.log.find((l) => l.event === 'bot.drained');
+    assert.equal(drained?.turnsEnded, true, `the turn in flight ended before the exit: ${JSON.stringify(drained)}`);
+    assert.ok(bot.log.some((l) => l.event === 'bot.stopped'));
+    assertNoTurnErrors(bot);
+
+    const outcome = await pg.waitForMessage(
+      (e) => e.action === 'updateMessage' && e.message.messageId === confirm.messageId && messageContains(e.message, 'Guest invited'),
+      { since: sinceConfirm, timeoutMs: 5_000 },
+    );
+    assert.ok(messageContains(outcome.message, email));
+    const [record, ...others] = storedInvitations(storePath, email);
+    assert.deepEqual(others, []);
+    assert.equal(record?.status, 'succeeded', `finished before the exit, nothing left to resume: ${JSON.stringify(record)}`);
+    assert.deepEqual(invitationsFor(sim.requests().slice(logStart), email).map((e) => e.status), [201]);
+    assert.equal((await membersWithMail(sim.graphBaseUrl, email)).length, 1);
+    sim.setFaults(null);
+    const submitError = await submitted;
+    assert.ok(!(submitError instanceof Error), `the Playground took the confirmation: ${String(submitError)}`);
   });
 
   it('kept all Graph traffic within the v1.0 contract', function () {

@@ -19,6 +19,7 @@ import { alertCard } from '../../src/bot/adminCards';
 import { composeBot } from '../../src/bot/compose';
 import { approvalCard } from '../../src/bot/requestCards';
 import type { TeamsBot } from '../../src/bot/teamsBot';
+import type { BackgroundWork } from '../../src/bot/background';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
 
 export const TENANT_ID = '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01';
@@ -120,6 +121,10 @@ export interface Harness {
   messenger: RecordingMessenger;
   bot: TeamsBot;
   adapter: RecordingAdapter;
+  /** Cards replaced after their turn ended (late outcomes, resumed operations), in order. */
+  cardUpdates: Array<{ activityId: string; card: Record<string, unknown> }>;
+  background: BackgroundWork;
+  resumeOperations(): Promise<number>;
   logs: string[];
   chat(user: { aadObjectId: string; name: string }): UserChat;
   graph<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
@@ -134,18 +139,23 @@ export interface HarnessOptions {
   adminUserIds?: string[];
   actionsPerUserPerHour?: number;
   allowedTenantIds?: string[];
+  invokeDeadlineMs?: number;
+  turnDeadlineMs?: number;
+  operationRetryAfterMs?: number;
+  operationRetryMax?: number;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const logs: string[] = [];
   const logger = options.logger ?? createLogger({ level: 'debug', write: (line) => logs.push(line) });
   const sim = await startSimulator({ seed: options.seed ?? loadDemoSeed(), port: 0, recordBodies: true });
-  const store = openSqliteStore(options.storePath ?? ':memory:');
+  const store = openSqliteStore(options.storePath ?? ':memory:', { clock: options.clock });
   const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test-token' }, logger, retryDelaySeconds: 0 });
   const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
   const messenger = new RecordingMessenger(store.conversations);
   const adapter = new RecordingAdapter();
-  const { bot, inviteGuest, requestAccess, adminAlerts, setupCheck } = composeBot({
+  const cardUpdates: Harness['cardUpdates'] = [];
+  const { bot, inviteGuest, requestAccess, adminAlerts, setupCheck, background, resumeOperations } = composeBot({
     store,
     directory,
     logger,
@@ -160,6 +170,14 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     replicationBackoffMs: [10, 20, 40],
     clock: options.clock,
     sleep: async () => undefined,
+    invokeDeadlineMs: options.invokeDeadlineMs,
+    turnDeadlineMs: options.turnDeadlineMs,
+    operationRetryAfterMs: options.operationRetryAfterMs,
+    operationRetryMax: options.operationRetryMax,
+    cardUpdater: async (location, card) => {
+      cardUpdates.push({ activityId: String(location.activityId), card: card.content as Record<string, unknown> });
+      return true;
+    },
   });
   const harness: Harness = {
     sim,
@@ -171,6 +189,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     messenger,
     bot,
     adapter,
+    cardUpdates,
+    background,
+    resumeOperations,
     logs,
     chat: (user) => new UserChat(harness, user),
     async graph<T>(path: string, init: { method?: string; body?: unknown } = {}) {
@@ -233,8 +254,8 @@ export class UserChat {
   }
 
   /** An Action.Execute click (Universal Actions invoke); returns the card the bot answers with. */
-  async invoke(verb: string, data: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
-    const turn = await this.deliver(this.activity({ type: 'invoke', name: 'adaptiveCard/action', text: undefined, value: { action: { type: 'Action.Execute', verb, data } } }));
+  async invoke(verb: string, data: Record<string, unknown>, replyToId?: string): Promise<Record<string, unknown> | undefined> {
+    const turn = await this.deliver(this.activity({ type: 'invoke', name: 'adaptiveCard/action', text: undefined, replyToId, value: { action: { type: 'Action.Execute', verb, data } } }));
     const response = turn.replies.find((a) => a.type === 'invokeResponse');
     const body = (response?.value as { body?: { value?: Record<string, unknown> } } | undefined)?.body;
     return body?.value;
@@ -289,4 +310,49 @@ export function choices(card: Record<string, unknown> | undefined, inputId: stri
 
 export function textOf(turn: Turn): string {
   return [...turn.replies, ...turn.updates].map((a) => [a.text ?? '', cardText(cardOf(a))].join(' ')).join('\n');
+}
+
+/** The last card the bot sent in a turn. */
+export function lastCard(turn: Turn): Record<string, unknown> {
+  const card = cardOf([...turn.replies].reverse().find((a) => cardOf(a)));
+  if (!card) throw new Error(`expected a card, got: ${textOf(turn)}`);
+  return card;
+}
+
+/** The activity id of the last card the bot sent in a turn (what a click on it carries as replyToId). */
+export function cardId(turn: Turn): string {
+  const id = [...turn.replies].reverse().find((a) => cardOf(a))?.id;
+  if (!id) throw new Error(`expected a card with an id, got: ${textOf(turn)}`);
+  return id;
+}
+
+/** Walks the invite dialog up to the confirmation card. */
+export async function toConfirmation(chat: UserChat, appName: string, groupName: string | null, email: string, message = ''): Promise<Turn> {
+  const appCard = await chat.send('invite guest');
+  const card = lastCard(appCard);
+  const app = choices(card, 'appId').find((c) => c.title === appName);
+  if (!app) throw new Error(`${appName} not offered: ${cardText(card)}`);
+  let turn = await chat.submit({ ...actionData(card, 'Next'), appId: app.value }, cardId(appCard));
+  if (groupName) {
+    const groupCard = lastCard(turn);
+    const group = choices(groupCard, 'groupId').find((c) => c.title === groupName);
+    if (!group) throw new Error(`${groupName} not offered: ${cardText(groupCard)}`);
+    turn = await chat.submit({ ...actionData(groupCard, 'Next'), groupId: group.value }, cardId(turn));
+  }
+  const details = lastCard(turn);
+  if (!/Guest email/.test(cardText(details))) throw new Error(`expected the details card, got: ${cardText(details)}`);
+  return chat.submit({ ...actionData(details, 'Review'), email, message }, cardId(turn));
+}
+
+/** Adele asks for Contoso Expenses (one group: Expenses External Reviewers, owned by Megan and Alex). */
+export async function requestExpenses(chat: UserChat, reason = 'Quarterly audit of partner expenses'): Promise<Turn> {
+  const first = await chat.send('request access');
+  const appCard = lastCard(first);
+  const expenses = choices(appCard, 'appId').find((c) => c.title === 'Contoso Expenses');
+  if (!expenses) throw new Error(`Contoso Expenses not offered: ${cardText(appCard)}`);
+  const details = await chat.submit({ ...actionData(appCard, 'Next'), appId: expenses.value }, cardId(first));
+  if (!/Why do you need access\?/.test(cardText(lastCard(details)))) throw new Error(`expected the reason card: ${textOf(details)}`);
+  const confirm = await chat.submit({ ...actionData(lastCard(details), 'Review'), justification: reason }, cardId(details));
+  if (!/Send this request\?/.test(cardText(lastCard(confirm)))) throw new Error(`expected the summary card: ${textOf(confirm)}`);
+  return chat.submit(actionData(lastCard(confirm), 'Send request'), cardId(confirm));
 }

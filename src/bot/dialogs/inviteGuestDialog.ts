@@ -1,12 +1,13 @@
 /** The invite-guest conversation: app → group (when several) → email and message → confirmation → outcome. */
 import { randomUUID } from 'node:crypto';
-import { MessageFactory, TurnContext, type Attachment } from 'botbuilder';
+import { MessageFactory, type Attachment } from 'botbuilder';
 import { WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
 import type { Logger } from '../../logging';
 import type { InviteGuestService, InviteOutcome } from '../../domain/inviteGuest';
-import type { JsonObject } from '../../store/store';
 import { describeBlocker } from '../../domain/model';
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
+import type { SlowWork } from '../background';
+import { cardLocation } from '../messenger';
 import { renderCard, type CardData, type Fact } from '../cards';
 import { actorFrom } from '../identity';
 import { CardFlowDialog, flow, isTurnResult, outcomeCard, text, type FlowState } from './cardFlow';
@@ -30,6 +31,7 @@ export class InviteGuestDialog extends CardFlowDialog {
   constructor(
     private readonly service: InviteGuestService,
     logger: Logger,
+    private readonly slow: SlowWork,
   ) {
     super(INVITE_GUEST_DIALOG, logger, { prefix: 'invite', title: TITLE });
     this.addDialog(new CardPrompt(DETAILS_PROMPT, (pc) => this.validateDetails(pc)));
@@ -145,7 +147,8 @@ export class InviteGuestDialog extends CardFlowDialog {
     const state = flow<InviteFlow>(step);
     const actor = actorFrom(step.context)!;
     await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Sending the invitation…', facts: this.facts(state) }));
-    const outcome = await this.service.invite({
+    const replyTo = submit.cardActivityId ? cardLocation(step.context, submit.cardActivityId) : null;
+    const work = this.service.invite({
       operationId: `invite:${state.flowId}`,
       actor,
       appId: state.appId!,
@@ -154,16 +157,23 @@ export class InviteGuestDialog extends CardFlowDialog {
       message: state.message ?? null,
       offered: state.offered.map((a) => ({ appId: a.id, groupIds: a.groups.map((g) => g.id) })),
       activityId: step.context.activity.id,
-      replyTo: submit.cardActivityId ? cardLocation(step.context, submit.cardActivityId) : null,
+      replyTo,
     });
+    // Without a card to update later, the turn waits for the outcome whatever it takes.
+    const result = replyTo
+      ? await this.slow.background.within('invite', work, this.slow.turnDeadlineMs, async (outcome) => {
+          await this.slow.updateCard(replyTo, outcomeToCard(outcome));
+        })
+      : { done: true as const, value: await work };
+    if (!result.done) {
+      const note = 'Microsoft Entra ID is slow to answer right now. The invitation goes on, and this card shows the outcome when it is done.';
+      await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Sending the invitation…', text: note, facts: this.facts(state) }));
+      return step.endDialog('inProgress');
+    }
+    const outcome = result.value;
     await this.replaceCard(step.context, submit.cardActivityId, outcomeToCard(outcome), true);
     return step.endDialog(outcome.kind);
   }
-}
-
-/** Where a card is, so that a later process can update it (conversation reference and activity id). */
-export function cardLocation(context: TurnContext, activityId: string): JsonObject {
-  return JSON.parse(JSON.stringify({ reference: TurnContext.getConversationReference(context.activity), activityId })) as JsonObject;
 }
 
 function redemptionText(state: string): string {
