@@ -165,7 +165,7 @@ interface StateRow {
   version: string;
 }
 
-interface OperationRow {
+export interface OperationRow {
   id: string;
   kind: string;
   tenant_id: string;
@@ -183,7 +183,7 @@ interface OperationRow {
   updated_at: string;
 }
 
-function toRecord(row: OperationRow): OperationRecord {
+export function toRecord(row: OperationRow): OperationRecord {
   return {
     id: row.id,
     kind: row.kind,
@@ -253,7 +253,7 @@ function toAccessRequest(row: AccessRequestRow): AccessRequestRecord {
   };
 }
 
-interface AlertRow {
+export interface AlertRow {
   tenant_id: string;
   key: string;
   kind: string;
@@ -277,7 +277,7 @@ interface AlertRow {
   updated_at: string;
 }
 
-function toAlert(row: AlertRow): AlertRecord {
+export function toAlert(row: AlertRow): AlertRecord {
   return {
     tenantId: row.tenant_id,
     key: row.key,

@@ -1,7 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   ConversationState,
   MemoryStorage,
@@ -13,8 +10,7 @@ import {
 } from 'botbuilder';
 import { DialogSet, DialogState, DialogTurnStatus, TextPrompt, WaterfallDialog } from 'botbuilder-dialogs';
 import { BotStateStorage } from '../../src/bot/stateStorage';
-import { openSqliteStore } from '../../src/store/sqlite';
-import { Store } from '../../src/store/store';
+import { useSqliteFiles } from '../support/sqliteStores';
 
 type Item = Record<string, unknown> & { eTag?: string };
 
@@ -115,25 +111,8 @@ function find(log: unknown[], label: string): unknown[] {
 }
 
 describe('BotStateStorage', () => {
-  let dir: string;
-  const opened: Store[] = [];
-
-  function open(file = 'state.db'): Store {
-    const store = openSqliteStore(join(dir, file));
-    opened.push(store);
-    return store;
-  }
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'guest-invite-state-'));
-  });
-
-  afterEach(async () => {
-    for (const s of opened.splice(0)) {
-      await s.close();
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const files = useSqliteFiles('guest-invite-state-', 'state.db');
+  const { open } = files;
 
   it('behaves like botbuilder MemoryStorage for the same eTag scenario', async () => {
     const expected = await eTagScenario(new MemoryStorage());
@@ -170,8 +149,7 @@ describe('BotStateStorage', () => {
   });
 
   it('a conditional write loses against a write from another store on the same file', async () => {
-    const one = new BotStateStorage(open().state);
-    const two = new BotStateStorage(open().state);
+    const [one, two] = files.openTwo().map((store) => new BotStateStorage(store.state));
     await one.write({ k: { n: 0 } });
     const seenByOne = (await one.read(['k'])).k as Item;
     const seenByTwo = (await two.read(['k'])).k as Item;

@@ -12,11 +12,7 @@
  * Screenshots of every step go to test-results/admin-NN-*.png.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { loadDemoSeed, startSimulator, type RunningSimulator } from '../../src/simulator';
 import { validateLog } from '../support/graphContract';
 import {
   DEMO_TENANT_ID,
@@ -27,27 +23,20 @@ import {
   cardTitle,
   cards,
   hideLogPanel,
-  launchBrowser,
   nextCard,
   openPlayground,
   personalChatId,
-  reportFailure,
   screenshot,
   sendMessage,
-  startBot,
-  startPlayground,
   storedAlert,
   storedAlerts,
   storedConversationReference,
+  useStack,
   waitForBotMessage,
   waitForConversationReference,
-  writePlaygroundConfig,
   type AdaptiveCard,
   type AdaptiveCardAction,
-  type BotProcess,
-  type Browser,
   type MessageEvent,
-  type RunningPlayground,
   type StoredAlert,
 } from './support';
 
@@ -127,83 +116,32 @@ function alertCards(page: Page): Locator {
 
 describe('Setup checks and proactive alerts for admins, in two Agents Playgrounds @e2e', function () {
   this.timeout(90_000);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'guest-invite-admin-e2e-'));
-  const storePath = path.join(tmp, 'bot.sqlite');
-  let simulator: RunningSimulator | undefined;
-  let bot: BotProcess | undefined;
-  let asPatti: RunningPlayground | undefined;
-  let asAdele: RunningPlayground | undefined;
-  let pattiBrowser: Browser | undefined;
-  let adeleBrowser: Browser | undefined;
+  const stack = useStack({
+    name: 'admin',
+    users: ['patti', 'adele'],
+    // one start-up scan (2 s after start), then none for a day; alerts are quiet for a day once sent
+    botEnv: { SETUP_SCAN_INTERVAL: '24h', ALERT_QUIET_PERIOD: '24h' },
+    stopAfterFailure: true,
+  });
   let pattiApi: PlaygroundApi | undefined;
   /** The dynamic group's alert as stored once it was delivered to Patti. */
   let delivered: StoredAlert | undefined;
   let step = -1;
-  let failed = false;
 
   /** test-results/admin-NN-<what>.png, numbered in the order the steps happen (00 is Patti's install). */
   const shot = (page: Page, what: string) => screenshot(page, `admin-${String(++step).padStart(2, '0')}-${what}`);
 
-  const dumpFailure = async (name: string) => {
-    await reportFailure(`${name}-patti`, pattiBrowser?.page, [bot?.process, asPatti?.process, asAdele?.process], 60);
-    await reportFailure(`${name}-adele`, adeleBrowser?.page, []);
-  };
-
-  before(async function () {
-    this.timeout(150_000);
-    try {
-      simulator = await startSimulator({ seed: loadDemoSeed(), port: 0, recordBodies: true });
-      // one start-up scan (2 s after start), then none for a day; alerts are quiet for a day once sent
-      bot = await startBot({
-        graphBaseUrl: simulator.graphBaseUrl,
-        storePath,
-        env: { SETUP_SCAN_INTERVAL: '24h', ALERT_QUIET_PERIOD: '24h' },
-      });
-      // one after the other: each takes a free port only once it is sure the other holds its own
-      asPatti = await startPlayground({ botEndpoint: bot.endpoint, configPath: writePlaygroundConfig('patti', tmp), logFile: path.join(tmp, 'playground-patti.log') });
-      asAdele = await startPlayground({ botEndpoint: bot.endpoint, configPath: writePlaygroundConfig('adele', tmp), logFile: path.join(tmp, 'playground-adele.log') });
-      assert.notEqual(asPatti.port, asAdele.port);
-      [pattiBrowser, adeleBrowser] = await Promise.all([launchBrowser(), launchBrowser()]);
-    } catch (error) {
-      console.error(`  setup failed: ${(error as Error).message}`);
-      await dumpFailure('admin-setup');
-      throw error;
-    }
-  });
-
-  beforeEach(function () {
-    // each step builds on the one before: after a failure the rest would only fail for the same reason
-    if (failed) this.skip();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
-      failed = true;
-      await dumpFailure(`admin-${this.currentTest.title.replace(/\W+/g, '-')}`);
-    }
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    pattiApi?.close();
-    await Promise.all([pattiBrowser?.close(), adeleBrowser?.close()].map((p) => p?.catch(() => undefined)));
-    await Promise.all([asPatti?.stop(), asAdele?.stop()].map((p) => p?.catch(() => undefined)));
-    await bot?.stop().catch(() => undefined);
-    await simulator?.close().catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
-
   it('keeps the alerts of the start-up scan while no admin can be reached', async function () {
-    const scanned = await bot!.log.waitFor('setup.scanned', { timeoutMs: 20_000 });
+    const scanned = await stack.bot.log.waitFor('setup.scanned', { timeoutMs: 20_000 });
     assert.equal(scanned.problems, PROBLEMS, JSON.stringify(scanned));
     assert.equal(scanned.alerted, PROBLEMS, JSON.stringify(scanned));
     assert.equal(scanned.fixed, 0, JSON.stringify(scanned));
     // after the scan the bot tries the pending alerts once more (nobody to send them to): let that finish,
     // so that it cannot overlap with the delivery at Patti's install
-    await bot!.log.waitForQuiet(1_000);
+    await stack.bot.log.waitForQuiet(1_000);
 
-    assert.equal(storedConversationReference(storePath, DEMO_TENANT_ID, patti.aadObjectId), undefined, 'Patti has not installed the bot yet');
-    const alerts = storedAlerts(storePath, DEMO_TENANT_ID);
+    assert.equal(storedConversationReference(stack.storePath, DEMO_TENANT_ID, patti.aadObjectId), undefined, 'Patti has not installed the bot yet');
+    const alerts = storedAlerts(stack.storePath, DEMO_TENANT_ID);
     assert.equal(alerts.length, PROBLEMS, JSON.stringify(alerts, null, 2));
     for (const alert of alerts) {
       assert.equal(alert.state, 'open', alert.key);
@@ -218,17 +156,17 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
   });
 
   it('Patti installs the bot: the welcome, the setup summary, then the alerts that waited for her', async function () {
-    const { page } = pattiBrowser!;
+    const page = stack.page('patti');
     const chat = personalChatId(patti);
     // connected before the page loads, so that the stream sees every message of the install
-    pattiApi = await PlaygroundApi.connect(asPatti!.url);
+    pattiApi = await stack.connect('patti');
     assert.equal(pattiApi.config.currentUser.aadObjectId, patti.aadObjectId);
 
-    await openPlayground(page, asPatti!.url);
+    await openPlayground(page, stack.playground('patti').url);
     const alertEvents = await pattiApi.waitForMessages(isAlert, PROBLEMS, { conversationId: chat, timeoutMs: 30_000 });
-    const ref = await waitForConversationReference(storePath, DEMO_TENANT_ID, patti.aadObjectId);
+    const ref = await waitForConversationReference(stack.storePath, DEMO_TENANT_ID, patti.aadObjectId);
     assert.equal(ref.conversation?.id, chat);
-    assert.equal(new URL(ref.serviceUrl!).port, String(asPatti!.port), "Patti's reference points at her own Playground");
+    assert.equal(new URL(ref.serviceUrl!).port, String(stack.playground('patti').port), "Patti's reference points at her own Playground");
 
     // in her chat: the help card, the setup summary, then the alerts (each problem once)
     const created = pattiApi.messagesSince((e) => e.action === 'createMessage', { conversationId: chat });
@@ -238,7 +176,7 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     assert.ok(titles.indexOf(REPORT_TITLE) < titles.indexOf(ALERT_TITLE), `the summary comes before the alerts: ${JSON.stringify(titles)}`);
     const keys = alertEvents.map(alertKey);
     assert.equal(new Set(keys).size, PROBLEMS, `each problem alerted once: ${JSON.stringify(keys)}`);
-    assert.deepEqual([...keys].sort(), storedAlerts(storePath, DEMO_TENANT_ID).map((a) => a.key).sort());
+    assert.deepEqual([...keys].sort(), storedAlerts(stack.storePath, DEMO_TENANT_ID).map((a) => a.key).sort());
 
     // the Partner Portal alert: what, where, how often, how to fix it; nobody was blocked yet
     const dynamicEvent = alertEvents.find((e) => alertKey(e) === DYNAMIC_KEY)!;
@@ -266,16 +204,16 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     await shot(page, 'patti-installed');
 
     // delivered: nothing is pending any more
-    for (const stored of storedAlerts(storePath, DEMO_TENANT_ID)) {
+    for (const stored of storedAlerts(stack.storePath, DEMO_TENANT_ID)) {
       assert.equal(stored.pendingDelivery, false, `${stored.key} was delivered`);
       assert.equal(stored.countSinceAlert, 0, stored.key);
     }
-    delivered = storedAlert(storePath, DEMO_TENANT_ID, DYNAMIC_KEY);
+    delivered = storedAlert(stack.storePath, DEMO_TENANT_ID, DYNAMIC_KEY);
     assert.ok(delivered?.lastAlertedAt);
   });
 
   it('Patti runs "setup check" in her chat', async function () {
-    const { page } = pattiBrowser!;
+    const page = stack.page('patti');
     const start = pattiApi!.mark();
     await sendMessage(page, 'setup check');
     const card = await nextCard(page, { text: REPORT_TITLE }, 20_000);
@@ -313,10 +251,10 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
   });
 
   it('Adele is told there is nothing to share yet; her block is counted against the alert Patti has', async function () {
-    const { page } = adeleBrowser!;
-    await openPlayground(page, asAdele!.url);
+    const page = stack.page('adele');
+    await openPlayground(page, stack.playground('adele').url);
     await waitForBotMessage(page, /request access/i, 20_000); // the welcome (help) card
-    await waitForConversationReference(storePath, DEMO_TENANT_ID, adele.aadObjectId);
+    await waitForConversationReference(stack.storePath, DEMO_TENANT_ID, adele.aadObjectId);
     const pattiStart = pattiApi!.mark();
 
     await sendMessage(page, 'invite guest');
@@ -328,7 +266,7 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     }
 
     // the block was recorded before Adele's answer was sent
-    const blocked = storedAlert(storePath, DEMO_TENANT_ID, DYNAMIC_KEY)!;
+    const blocked = storedAlert(stack.storePath, DEMO_TENANT_ID, DYNAMIC_KEY)!;
     assert.equal(blocked.count, 2, JSON.stringify(blocked));
     assert.equal(blocked.countSinceAlert, 1, JSON.stringify(blocked));
     assert.equal(blocked.lastBlocked?.name, adele.name);
@@ -347,11 +285,11 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
   });
 
   it('Patti still has the one Partner Portal alert; a second block within the quiet period sends nothing either', async function () {
-    const pattiPage = pattiBrowser!.page;
+    const pattiPage = stack.page('patti');
     const pattiStart = pattiApi!.mark();
-    await sendMessage(adeleBrowser!.page, 'invite guest');
-    await nextCard(adeleBrowser!.page, { text: 'Nothing to share yet' }, 20_000);
-    assert.equal(storedAlert(storePath, DEMO_TENANT_ID, DYNAMIC_KEY)!.count, 3);
+    await sendMessage(stack.page('adele'), 'invite guest');
+    await nextCard(stack.page('adele'), { text: 'Nothing to share yet' }, 20_000);
+    assert.equal(storedAlert(stack.storePath, DEMO_TENANT_ID, DYNAMIC_KEY)!.count, 3);
     await new Promise((resolve) => setTimeout(resolve, GRACE_MS));
     assert.equal(pattiApi!.messagesSince(isAlert, { since: pattiStart }).length, 0, "no new alert in Patti's chat");
 
@@ -365,7 +303,7 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
   });
 
   it('Patti acknowledges the Partner Portal alert', async function () {
-    const { page } = pattiBrowser!;
+    const page = stack.page('patti');
     // The Playground's UI sends no Action.Submit from a card that is not the newest in the chat, so the click is
     // sent through its HTTP API: the same message activity (value = the button's data, replyToId = the card).
     const alert = pattiApi!.messagesSince(isAlert, { since: 0 }).find((e) => alertKey(e) === DYNAMIC_KEY);
@@ -375,13 +313,13 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     const text = await done.innerText();
     await shot(page, 'patti-acknowledged');
     assert.ok(text.includes(`Acknowledged: ${DYNAMIC_SUMMARY}`), text);
-    const stored = storedAlert(storePath, DEMO_TENANT_ID, DYNAMIC_KEY)!;
+    const stored = storedAlert(stack.storePath, DEMO_TENANT_ID, DYNAMIC_KEY)!;
     assert.equal(stored.state, 'acknowledged');
     assert.equal(stored.acknowledgedBy, patti.name);
   });
 
   it('"alerts" shows it as acknowledged, with the blocks by Adele', async function () {
-    const { page } = pattiBrowser!;
+    const page = stack.page('patti');
     const start = pattiApi!.mark();
     await sendMessage(page, 'alerts');
     const card = await nextCard(page, { text: `${PROBLEMS} open setup problems` }, 15_000);
@@ -406,25 +344,25 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
   });
 
   it('Adele may not run admin commands', async function () {
-    const { page } = adeleBrowser!;
-    const logStart = bot!.log.mark();
+    const page = stack.page('adele');
+    const logStart = stack.bot.log.mark();
     await sendMessage(page, 'setup check');
     const refused = await waitForBotMessage(page, 'That is for admins', 15_000);
     await shot(page, 'adele-not-admin');
     assert.ok((await refused.innerText()).includes('Global Administrator'));
-    const logged = await bot!.log.waitFor('admin.refused', { since: logStart });
+    const logged = await stack.bot.log.waitFor('admin.refused', { since: logStart });
     assert.equal(logged.actorId, adele.aadObjectId);
     assert.equal(logged.command, 'setupCheck');
     assert.equal(await cards(page).filter({ hasText: 'Setup check:' }).count(), 0, 'Adele never got a setup report');
   });
 
   it('logged no errors', function () {
-    const errors = bot!.log.lines().filter((l) => l.level === 'error' || l.event.startsWith('turn.error'));
+    const errors = stack.bot.log.lines().filter((l) => l.level === 'error' || l.event.startsWith('turn.error'));
     assert.deepEqual(errors, []);
   });
 
   it('kept all Graph traffic within the v1.0 contract', function () {
-    const entries = simulator!.requests();
+    const entries = stack.simulator.requests();
     assert.ok(entries.length > 0);
     assert.deepEqual(validateLog(entries), []);
   });

@@ -4,33 +4,21 @@
  * tenant's Megan Bowen. Screenshots of every step go to test-results/.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { loadDemoSeed, startSimulator, type RequestLogEntry, type RunningSimulator } from '../../src/simulator';
+import type { RequestLogEntry } from '../../src/simulator';
 import { validateLog } from '../support/graphContract';
 import {
   PlaygroundApi,
   REPO_PLAYGROUND_CONFIG,
   clickButton,
-  freePort,
-  launchBrowser,
   messageContains,
   nextCard,
   openPlayground,
-  projectRoot,
-  reportFailure,
   screenshot,
   selectChoice,
   sendMessage,
-  startPlayground,
-  startProcess,
   typeInto,
+  useStack,
   waitForBotMessage,
-  waitForHttp,
-  type Browser,
-  type ManagedProcess,
-  type RunningPlayground,
 } from './support';
 
 const WIKI_PARTNER_READERS = '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c03';
@@ -74,65 +62,22 @@ const writes = (entries: RequestLogEntry[]) => entries.filter((e) => e.method !=
 
 describe('Guest Invite in the Agents Playground, as Megan Bowen @e2e', function () {
   this.timeout(90_000);
-  const root = projectRoot();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'guest-invite-e2e-'));
-  let simulator: RunningSimulator | undefined;
-  let bot: ManagedProcess | undefined;
-  let playground: RunningPlayground | undefined;
-  let browser: Browser | undefined;
   let api: PlaygroundApi | undefined;
-
-  before(async function () {
-    this.timeout(120_000);
-    try {
-      simulator = await startSimulator({ seed: loadDemoSeed(), port: 0, recordBodies: true });
-      const botPort = await freePort();
-      bot = startProcess('bot', process.execPath, [path.join(root, 'dist', 'src', 'index.js')], {
-        cwd: root,
-        env: {
-          ...process.env,
-          PORT: String(botPort),
-          GRAPH_BASE_URL: simulator.graphBaseUrl,
-          STORE_PATH: path.join(tmp, 'bot.sqlite'),
-          LOG_LEVEL: 'debug',
-        },
-      });
-      await waitForHttp(`http://127.0.0.1:${botPort}/healthz`, { timeoutMs: 30_000, process: bot });
-      playground = await startPlayground({
-        botEndpoint: `http://127.0.0.1:${botPort}/api/messages`,
-        configPath: REPO_PLAYGROUND_CONFIG,
-        logFile: path.join(tmp, 'playground.log'),
-      });
-      browser = await launchBrowser();
-      await openPlayground(browser.page, playground.url);
+  const stack = useStack({
+    name: 'invite',
+    users: ['megan'],
+    configPaths: { megan: REPO_PLAYGROUND_CONFIG },
+    setupTimeoutMs: 120_000,
+    async setup(running) {
+      await openPlayground(running.page('megan'), running.playground('megan').url);
       // the stream sees what the UI sees; it tells an update in place from a new message
-      api = await PlaygroundApi.connect(playground.url);
-    } catch (error) {
-      console.error(`  setup failed: ${(error as Error).message}`);
-      await reportFailure('invite-setup', browser?.page, [bot, playground?.process]);
-      throw error;
-    }
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
-      await reportFailure(`invite-${this.currentTest.title.replace(/\W+/g, '-')}`, browser?.page, [bot, playground?.process]);
-    }
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    api?.close();
-    await browser?.close().catch(() => undefined);
-    await playground?.stop().catch(() => undefined);
-    await bot?.stop().catch(() => undefined);
-    await simulator?.close().catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
+      api = await running.connect('megan');
+    },
   });
 
   it('cancels an invitation without touching the directory', async function () {
-    const { page } = browser!;
-    const logStart = simulator!.requests().length;
+    const page = stack.page('megan');
+    const logStart = stack.simulator.requests().length;
 
     await sendMessage(page, 'invite guest');
     await nextCard(page, { choice: 'Contoso Wiki', button: 'Next' });
@@ -142,8 +87,8 @@ describe('Guest Invite in the Agents Playground, as Megan Bowen @e2e', function 
     await waitForBotMessage(page, /cancell?ed/i);
     await screenshot(page, 'invite-cancel-02-cancelled');
 
-    assert.deepEqual(await membersWithMail(simulator!.graphBaseUrl, WIKI_PARTNER_READERS, GUEST_EMAIL), []);
-    const since = simulator!.requests().slice(logStart);
+    assert.deepEqual(await membersWithMail(stack.simulator.graphBaseUrl, WIKI_PARTNER_READERS, GUEST_EMAIL), []);
+    const since = stack.simulator.requests().slice(logStart);
     assert.ok(
       since.some((e) => e.method === 'GET'),
       'the simulator logged the reads (so an empty write list means something)',
@@ -156,7 +101,7 @@ describe('Guest Invite in the Agents Playground, as Megan Bowen @e2e', function 
   });
 
   it('invites pat.partner@adatum.com into Wiki Partner Readers', async function () {
-    const { page } = browser!;
+    const page = stack.page('megan');
     const streamStart = api!.mark();
 
     await sendMessage(page, 'invite guest');
@@ -194,16 +139,16 @@ describe('Guest Invite in the Agents Playground, as Megan Bowen @e2e', function 
     });
     assert.ok(messageContains(update.message, GUEST_EMAIL));
 
-    const members = await membersWithMail(simulator!.graphBaseUrl, WIKI_PARTNER_READERS, GUEST_EMAIL);
+    const members = await membersWithMail(stack.simulator.graphBaseUrl, WIKI_PARTNER_READERS, GUEST_EMAIL);
     assert.equal(members.length, 1, `exactly one member with mail ${GUEST_EMAIL}: ${JSON.stringify(members)}`);
     assert.ok(
-      simulator!.requests().some((e) => e.method === 'POST' && containsString(e.requestBody, WELCOME)),
+      stack.simulator.requests().some((e) => e.method === 'POST' && containsString(e.requestBody, WELCOME)),
       'the welcome message (with its line break) reached Graph',
     );
   });
 
   it('kept all Graph traffic within the v1.0 contract', function () {
-    const entries = simulator!.requests();
+    const entries = stack.simulator.requests();
     assert.ok(entries.length > 0);
     assert.deepEqual(validateLog(entries), []);
   });

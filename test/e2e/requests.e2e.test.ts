@@ -9,11 +9,7 @@
  * Screenshots of every step go to test-results/request-NN-*.png.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { loadDemoSeed, startSimulator, type RunningSimulator } from '../../src/simulator';
 import { validateLog } from '../support/graphContract';
 import {
   DEMO_TENANT_ID,
@@ -22,40 +18,24 @@ import {
   cardActions,
   cardOf,
   clickButton,
-  freePort,
-  launchBrowser,
   messageContains,
   nextCard,
   openPlayground,
   personalChatId,
-  projectRoot,
-  reportFailure,
   screenshot,
   selectChoice,
   sendMessage,
-  startPlayground,
-  startProcess,
   typeInto,
+  useStack,
   waitForBotMessage,
   waitForConversationReference,
-  waitForHttp,
-  writePlaygroundConfig,
-  type Browser,
-  type ManagedProcess,
   type MessageEvent,
-  type RunningPlayground,
 } from './support';
 
 const EXPENSES_REVIEWERS = '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01';
 const REASON = 'Quarterly audit of partner expenses';
 const COMMENT = 'Approved for the Q3 audit';
 const { adele, megan, alex } = DEMO_USERS;
-
-interface BotLogLine {
-  level: string;
-  event: string;
-  [field: string]: unknown;
-}
 
 /** Ids of all members of a group, read through Graph (the simulator), following paging. */
 async function memberIds(graphBaseUrl: string, groupId: string): Promise<string[]> {
@@ -83,116 +63,41 @@ function executeRequestId(event: MessageEvent, title: string): string {
 
 describe('Membership request approved by the group owner, in two Agents Playgrounds @e2e', function () {
   this.timeout(90_000);
-  const root = projectRoot();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'guest-invite-requests-e2e-'));
-  const storePath = path.join(tmp, 'bot.sqlite');
-  let simulator: RunningSimulator | undefined;
-  let bot: ManagedProcess | undefined;
-  let asAdele: RunningPlayground | undefined;
-  let asMegan: RunningPlayground | undefined;
-  let adeleBrowser: Browser | undefined;
-  let meganBrowser: Browser | undefined;
+  const stack = useStack({ name: 'request', users: ['megan', 'adele'], stopAfterFailure: true });
   let adeleApi: PlaygroundApi | undefined;
   let meganApi: PlaygroundApi | undefined;
-  /** Every structured log line of the bot (one JSON object per line), oldest first. */
-  const botLog: BotLogLine[] = [];
   let approvalEvent: MessageEvent | undefined;
   let step = 0;
-  let failed = false;
 
   /** test-results/request-NN-<who>-<what>.png, numbered in the order the steps happen. */
   const shot = (page: Page, who: 'adele' | 'megan', what: string) => screenshot(page, `request-${String(++step).padStart(2, '0')}-${who}-${what}`);
 
-  const dumpFailure = async (name: string) => {
-    await reportFailure(`${name}-adele`, adeleBrowser?.page, [bot, asAdele?.process, asMegan?.process], 60);
-    await reportFailure(`${name}-megan`, meganBrowser?.page, []);
-  };
-
-  before(async function () {
-    this.timeout(150_000);
-    try {
-      simulator = await startSimulator({ seed: loadDemoSeed(), port: 0, recordBodies: true });
-      const botPort = await freePort();
-      bot = startProcess('bot', process.execPath, [path.join(root, 'dist', 'src', 'index.js')], {
-        cwd: root,
-        env: {
-          ...process.env,
-          PORT: String(botPort),
-          GRAPH_BASE_URL: simulator.graphBaseUrl,
-          STORE_PATH: storePath,
-          LOG_LEVEL: 'debug',
-        },
-        onLine: (line) => {
-          try {
-            botLog.push(JSON.parse(line) as BotLogLine);
-          } catch {
-            // not a log record (e.g. a Node warning)
-          }
-        },
-      });
-      await waitForHttp(`http://127.0.0.1:${botPort}/healthz`, { timeoutMs: 30_000, process: bot });
-      const botEndpoint = `http://127.0.0.1:${botPort}/api/messages`;
-      // one after the other: each takes a free port only once it is sure the other holds its own
-      asMegan = await startPlayground({ botEndpoint, configPath: writePlaygroundConfig('megan', tmp), logFile: path.join(tmp, 'playground-megan.log') });
-      asAdele = await startPlayground({ botEndpoint, configPath: writePlaygroundConfig('adele', tmp), logFile: path.join(tmp, 'playground-adele.log') });
-      assert.notEqual(asMegan.port, asAdele.port);
-      [meganBrowser, adeleBrowser] = await Promise.all([launchBrowser(), launchBrowser()]);
-    } catch (error) {
-      console.error(`  setup failed: ${(error as Error).message}`);
-      await dumpFailure('request-setup');
-      throw error;
-    }
-  });
-
-  beforeEach(function () {
-    // each step builds on the one before: after a failure the rest would only fail for the same reason
-    if (failed) this.skip();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
-      failed = true;
-      await dumpFailure(`request-${this.currentTest.title.replace(/\W+/g, '-')}`);
-    }
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    adeleApi?.close();
-    meganApi?.close();
-    await Promise.all([adeleBrowser?.close(), meganBrowser?.close()].map((p) => p?.catch(() => undefined)));
-    await Promise.all([asAdele?.stop(), asMegan?.stop()].map((p) => p?.catch(() => undefined)));
-    await bot?.stop().catch(() => undefined);
-    await simulator?.close().catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
-
   it('registers Megan and Adele with the bot when their Playgrounds open', async function () {
     // Megan's chat first: the bot must know where to reach her before Adele asks
-    await openPlayground(meganBrowser!.page, asMegan!.url);
-    await waitForBotMessage(meganBrowser!.page, /request access/i, 20_000); // the welcome (help) card
-    const meganRef = await waitForConversationReference(storePath, DEMO_TENANT_ID, megan.aadObjectId);
+    await openPlayground(stack.page('megan'), stack.playground('megan').url);
+    await waitForBotMessage(stack.page('megan'), /request access/i, 20_000); // the welcome (help) card
+    const meganRef = await waitForConversationReference(stack.storePath, DEMO_TENANT_ID, megan.aadObjectId);
     assert.equal(meganRef.conversation?.id, personalChatId(megan));
     assert.equal(meganRef.conversation?.conversationType, 'personal');
     assert.equal(meganRef.user?.id, megan.id);
-    assert.equal(new URL(meganRef.serviceUrl!).port, String(asMegan!.port), "Megan's reference points at her own Playground");
-    await shot(meganBrowser!.page, 'megan', 'welcome');
+    assert.equal(new URL(meganRef.serviceUrl!).port, String(stack.playground('megan').port), "Megan's reference points at her own Playground");
+    await shot(stack.page('megan'), 'megan', 'welcome');
 
-    await openPlayground(adeleBrowser!.page, asAdele!.url);
-    await waitForBotMessage(adeleBrowser!.page, /request access/i, 20_000);
-    const adeleRef = await waitForConversationReference(storePath, DEMO_TENANT_ID, adele.aadObjectId);
+    await openPlayground(stack.page('adele'), stack.playground('adele').url);
+    await waitForBotMessage(stack.page('adele'), /request access/i, 20_000);
+    const adeleRef = await waitForConversationReference(stack.storePath, DEMO_TENANT_ID, adele.aadObjectId);
     assert.equal(adeleRef.conversation?.id, personalChatId(adele));
-    assert.equal(new URL(adeleRef.serviceUrl!).port, String(asAdele!.port), "Adele's reference points at her own Playground");
-    await shot(adeleBrowser!.page, 'adele', 'welcome');
+    assert.equal(new URL(adeleRef.serviceUrl!).port, String(stack.playground('adele').port), "Adele's reference points at her own Playground");
+    await shot(stack.page('adele'), 'adele', 'welcome');
 
     // the streams see what each UI sees; they carry the card JSON (request id) and tell updates from new messages
-    [adeleApi, meganApi] = await Promise.all([PlaygroundApi.connect(asAdele!.url), PlaygroundApi.connect(asMegan!.url)]);
+    [adeleApi, meganApi] = await Promise.all([stack.connect('adele'), stack.connect('megan')]);
     assert.equal(adeleApi.config.currentUser.aadObjectId, adele.aadObjectId);
     assert.equal(meganApi.config.currentUser.aadObjectId, megan.aadObjectId);
   });
 
   it('Adele asks for Contoso Expenses in her chat', async function () {
-    const { page } = adeleBrowser!;
+    const page = stack.page('adele');
     const meganStart = meganApi!.mark();
 
     await sendMessage(page, 'request access');
@@ -229,7 +134,7 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
     );
 
     // Alex has no Playground: the bot had no reference for him, tried to open a chat and recorded him as unreachable
-    const unreachable = botLog.filter((l) => l.event === 'request.owner.unreachable');
+    const unreachable = stack.bot.log.events('request.owner.unreachable');
     assert.deepEqual(
       unreachable.map((l) => l.ownerId),
       [alex.aadObjectId],
@@ -244,7 +149,7 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
   });
 
   it('Megan gets the approval card in her chat and approves with a comment', async function () {
-    const { page } = meganBrowser!;
+    const page = stack.page('megan');
     const adeleStart = adeleApi!.mark();
     const meganStart = meganApi!.mark();
 
@@ -284,7 +189,7 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
   });
 
   it('Adele is told in her chat', async function () {
-    const { page } = adeleBrowser!;
+    const page = stack.page('adele');
     const told = await waitForBotMessage(page, 'Your access request was approved', 15_000);
     const toldText = await told.innerText();
     await shot(page, 'adele', 'approved');
@@ -294,9 +199,9 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
   });
 
   it('added Adele to Expenses External Reviewers exactly once', async function () {
-    const ids = await memberIds(simulator!.graphBaseUrl, EXPENSES_REVIEWERS);
+    const ids = await memberIds(stack.simulator.graphBaseUrl, EXPENSES_REVIEWERS);
     assert.equal(ids.filter((id) => id === adele.aadObjectId).length, 1, `Adele is a member once: ${JSON.stringify(ids)}`);
-    const adds = simulator!
+    const adds = stack.simulator
       .requests()
       .filter((e) => e.method === 'POST' && e.url.split('?')[0] === `/v1.0/groups/${EXPENSES_REVIEWERS}/members/$ref`);
     assert.equal(adds.length, 1, `one POST .../members/$ref: ${JSON.stringify(adds.map((e) => ({ url: e.url, status: e.status })))}`);
@@ -307,12 +212,12 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
   it('logged no turn errors', function () {
     // a failed proactive send must reach the messenger, not the turn error handler (which would apologise
     // into the owner's chat and drop its dialog state)
-    const errors = botLog.filter((l) => l.event.startsWith('turn.error'));
+    const errors = stack.bot.log.lines().filter((l) => l.event.startsWith('turn.error'));
     assert.deepEqual(errors, [], 'the bot logged turn errors');
   });
 
   it('kept all Graph traffic within the v1.0 contract', function () {
-    const entries = simulator!.requests();
+    const entries = stack.simulator.requests();
     assert.ok(entries.length > 0);
     assert.deepEqual(validateLog(entries), []);
   });

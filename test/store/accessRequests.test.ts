@@ -1,9 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { applyMigrations, latestVersion, migrations } from '../../src/store/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import {
@@ -14,6 +9,14 @@ import {
   OwnerCard,
   Store,
 } from '../../src/store/store';
+import {
+  fileBeforeMigration,
+  racePause,
+  rejectsConflict,
+  runStoreWorker,
+  useSqliteFiles,
+  withDatabase,
+} from '../support/sqliteStores';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -48,34 +51,13 @@ function card(ownerId: string, extra: Partial<OwnerCard> = {}): OwnerCard {
 
 const ids = (records: AccessRequestRecord[]): string[] => records.map((r) => r.id);
 
-async function rejectsConflict(p: Promise<unknown>): Promise<void> {
-  await assert.rejects(p, (err: unknown) => err instanceof ConflictError);
-}
-
 async function rejectsDuplicate(p: Promise<unknown>, existingId: string): Promise<void> {
   await assert.rejects(p, (err: unknown) => err instanceof DuplicateRequestError && err.existingId === existingId);
 }
 
 describe('SQLite store: access requests', () => {
-  let dir: string;
-  const opened: Store[] = [];
-
-  function open(file = 'store.db'): Store {
-    const store = openSqliteStore(join(dir, file));
-    opened.push(store);
-    return store;
-  }
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'guest-invite-requests-'));
-  });
-
-  afterEach(async () => {
-    for (const s of opened.splice(0)) {
-      await s.close();
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const files = useSqliteFiles('guest-invite-requests-');
+  const { open } = files;
 
   describe('create and get', () => {
     let store: Store;
@@ -369,10 +351,9 @@ describe('SQLite store: access requests', () => {
     });
 
     it('applies each migration once: user_version is the number of migrations, reopening applies nothing', async () => {
-      const file = join(dir, 'm.db');
+      const file = files.path('m.db');
       await openSqliteStore(file).close();
-      const raw = new Database(file);
-      try {
+      withDatabase(file, (raw) => {
         assert.equal(latestVersion(), migrations.length);
         assert.equal(raw.pragma('user_version', { simple: true }), migrations.length);
         const tables = raw
@@ -383,34 +364,15 @@ describe('SQLite store: access requests', () => {
           ['access_request_owners', 'access_requests'],
         );
         assert.deepEqual(applyMigrations(raw), { from: migrations.length, to: migrations.length });
-      } finally {
-        raw.close();
-      }
+      });
       const again = open('m.db');
       await again.requests.create(newRequest('r1'), T0);
       await again.close();
-      const check = new Database(file);
-      try {
-        assert.equal(check.pragma('user_version', { simple: true }), migrations.length);
-      } finally {
-        check.close();
-      }
+      withDatabase(file, (check) => assert.equal(check.pragma('user_version', { simple: true }), migrations.length));
     });
 
     it('adds the request tables to a file at the previous schema version, keeping its data', async () => {
-      const file = join(dir, 'old.db');
-      const raw = new Database(file);
-      try {
-        const requestsMigration = migrations.find((m) => m.name === 'access requests');
-        assert.ok(requestsMigration);
-        const previous = migrations.filter((m) => m.id < requestsMigration.id);
-        assert.deepEqual(applyMigrations(raw, previous), { from: 0, to: requestsMigration.id - 1 });
-        raw
-          .prepare("INSERT INTO state_items (key, value, version, updated_at) VALUES ('k', '{\"kept\":true}', 'v1', ?)")
-          .run(T0.toISOString());
-      } finally {
-        raw.close();
-      }
+      fileBeforeMigration(files.path('old.db'), 'access requests', T0);
       const store = open('old.db');
       assert.deepEqual((await store.state.read(['k'])).get('k')?.value, { kept: true });
       await store.requests.create(newRequest('r1'), T0);
@@ -419,12 +381,8 @@ describe('SQLite store: access requests', () => {
   });
 
   describe('concurrency', () => {
-    const pause = (): Promise<void> =>
-      new Promise((resolve) => (Math.random() < 0.5 ? setImmediate(resolve) : setTimeout(resolve, Math.random() * 3)));
-
     it('two owners on two stores approve the same version: exactly one wins, the other conflicts', async () => {
-      const a = open('shared.db');
-      const b = open('shared.db');
+      const [a, b] = files.openTwo('shared.db');
       await a.requests.create(newRequest('r1'), T0);
       for (let round = 0; round < 20; round++) {
         const seenByA = await a.requests.get('r1');
@@ -432,7 +390,7 @@ describe('SQLite store: access requests', () => {
         assert.ok(seenByA && seenByB);
         assert.equal(seenByA.version, seenByB.version);
         const approve = async (store: Store, owner: string): Promise<string> => {
-          await pause();
+          await racePause();
           try {
             await store.requests.update(
               'r1',
@@ -456,12 +414,11 @@ describe('SQLite store: access requests', () => {
     });
 
     it('two stores create a pending request for the same group at once: exactly one duplicate', async () => {
-      const a = open('shared.db');
-      const b = open('shared.db');
+      const [a, b] = files.openTwo('shared.db');
       for (let round = 0; round < 20; round++) {
         const group = `g${round}`;
         const create = async (store: Store, id: string): Promise<string> => {
-          await pause();
+          await racePause();
           try {
             await store.requests.create(newRequest(id, { groupId: group }), at(round));
             return 'created';
@@ -483,42 +440,30 @@ describe('SQLite store: access requests', () => {
 
     it('threads on one file, creating in parallel: one pending request per group', async function () {
       this.timeout(60_000);
-      const file = join(dir, 'threads.db');
+      const file = files.path('threads.db');
       await openSqliteStore(file).close();
 
-      const modulePath = require.resolve('../../src/store/sqlite');
       const groups = 50;
-      const code = `
-        const { parentPort, workerData } = require('node:worker_threads');
-        const { openSqliteStore } = require(workerData.modulePath);
-        (async () => {
-          const store = openSqliteStore(workerData.file);
-          const outcome = { created: 0, duplicates: 0 };
-          for (let g = 0; g < workerData.groups; g++) {
-            try {
-              await store.requests.create({
-                id: workerData.name + '-' + g, tenantId: 't1', requesterId: 'u1', requesterName: 'Ada',
-                appId: 'app-1', appName: 'Payroll', groupId: 'g' + g, groupName: 'G' + g,
-                justification: '', ownerIds: ['o1'],
-              }, new Date());
-              outcome.created++;
-            } catch (err) {
-              if (err.name !== 'DuplicateRequestError' || !err.existingId) throw err;
-              outcome.duplicates++;
-            }
+      const body = `
+        const outcome = { created: 0, duplicates: 0 };
+        for (let g = 0; g < workerData.groups; g++) {
+          try {
+            await store.requests.create({
+              id: workerData.name + '-' + g, tenantId: 't1', requesterId: 'u1', requesterName: 'Ada',
+              appId: 'app-1', appName: 'Payroll', groupId: 'g' + g, groupName: 'G' + g,
+              justification: '', ownerIds: ['o1'],
+            }, new Date());
+            outcome.created++;
+          } catch (err) {
+            if (err.name !== 'DuplicateRequestError' || !err.existingId) throw err;
+            outcome.duplicates++;
           }
-          await store.close();
-          parentPort.postMessage(outcome);
-        })().catch((err) => { throw err; });
+        }
+        return outcome;
       `;
-      const run = (name: string): Promise<{ created: number; duplicates: number }> =>
-        new Promise((resolve, reject) => {
-          const w = new Worker(code, { eval: true, workerData: { modulePath, file, groups, name } });
-          w.once('message', resolve);
-          w.once('error', reject);
-          w.once('exit', (codeNo) => (codeNo === 0 ? undefined : reject(new Error(`worker exited ${codeNo}`))));
-        });
-      const outcomes = await Promise.all(['w1', 'w2', 'w3'].map(run));
+      const outcomes = await Promise.all(
+        ['w1', 'w2', 'w3'].map((name) => runStoreWorker<{ created: number; duplicates: number }>(file, body, { groups, name })),
+      );
       assert.equal(outcomes.reduce((n, o) => n + o.created, 0), groups);
       assert.equal(outcomes.reduce((n, o) => n + o.duplicates, 0), 2 * groups);
 

@@ -1,12 +1,15 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { applyMigrations, latestVersion, migrations } from '../../src/store/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { AlertOccurrence, AlertRecord, ConflictError, Store } from '../../src/store/store';
+import {
+  fileBeforeMigration,
+  racePause,
+  rejectsConflict,
+  runStoreWorker,
+  useSqliteFiles,
+  withDatabase,
+} from '../support/sqliteStores';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -28,30 +31,9 @@ function occurrence(key: string, extra: Partial<AlertOccurrence> = {}): AlertOcc
 
 const keys = (records: AlertRecord[]): string[] => records.map((r) => r.key);
 
-async function rejectsConflict(p: Promise<unknown>): Promise<void> {
-  await assert.rejects(p, (err: unknown) => err instanceof ConflictError);
-}
-
 describe('SQLite store: alerts', () => {
-  let dir: string;
-  const opened: Store[] = [];
-
-  function open(file = 'store.db'): Store {
-    const store = openSqliteStore(join(dir, file));
-    opened.push(store);
-    return store;
-  }
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'guest-invite-alerts-'));
-  });
-
-  afterEach(async () => {
-    for (const s of opened.splice(0)) {
-      await s.close();
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const files = useSqliteFiles('guest-invite-alerts-');
+  const { open } = files;
 
   describe('recordOccurrence', () => {
     let store: Store;
@@ -426,10 +408,9 @@ describe('SQLite store: alerts', () => {
     });
 
     it('applies each migration once: user_version is the number of migrations, reopening applies nothing', async () => {
-      const file = join(dir, 'm.db');
+      const file = files.path('m.db');
       await openSqliteStore(file).close();
-      const raw = new Database(file);
-      try {
+      withDatabase(file, (raw) => {
         assert.equal(latestVersion(), migrations.length);
         assert.equal(raw.pragma('user_version', { simple: true }), migrations.length);
         const indexes = raw
@@ -443,36 +424,15 @@ describe('SQLite store: alerts', () => {
           ['alerts_by_state', 'alerts_pending_delivery'],
         );
         assert.deepEqual(applyMigrations(raw), { from: migrations.length, to: migrations.length });
-      } finally {
-        raw.close();
-      }
+      });
       const again = open('m.db');
       await again.alerts.recordOccurrence(occurrence('k'), T0);
       await again.close();
-      const check = new Database(file);
-      try {
-        assert.equal(check.pragma('user_version', { simple: true }), migrations.length);
-      } finally {
-        check.close();
-      }
+      withDatabase(file, (check) => assert.equal(check.pragma('user_version', { simple: true }), migrations.length));
     });
 
     it('adds the alerts table to a file at the previous schema version, keeping its data', async () => {
-      const file = join(dir, 'old.db');
-      const raw = new Database(file);
-      try {
-        const alertsMigration = migrations.find((m) => m.name === 'alerts');
-        assert.ok(alertsMigration);
-        const previous = migrations.filter((m) => m.id < alertsMigration.id);
-        assert.deepEqual(applyMigrations(raw, previous), { from: 0, to: alertsMigration.id - 1 });
-        raw
-          .prepare(
-            "INSERT INTO state_items (key, value, version, updated_at) VALUES ('k', '{\"kept\":true}', 'v1', ?)",
-          )
-          .run(T0.toISOString());
-      } finally {
-        raw.close();
-      }
+      fileBeforeMigration(files.path('old.db'), 'alerts', T0);
       const store = open('old.db');
       assert.deepEqual((await store.state.read(['k'])).get('k')?.value, { kept: true });
       await store.alerts.recordOccurrence(occurrence('k'), T0);
@@ -481,16 +441,12 @@ describe('SQLite store: alerts', () => {
   });
 
   describe('concurrency', () => {
-    const pause = (): Promise<void> =>
-      new Promise((resolve) => (Math.random() < 0.5 ? setImmediate(resolve) : setTimeout(resolve, Math.random() * 3)));
-
     it('two stores on one file recording the same problem, interleaved, lose no occurrence', async () => {
-      const a = open('shared.db');
-      const b = open('shared.db');
+      const [a, b] = files.openTwo('shared.db');
       const perStore = 50;
       const record = async (store: Store, name: string): Promise<void> => {
         for (let i = 0; i < perStore; i++) {
-          await pause();
+          await racePause();
           await store.alerts.recordOccurrence(occurrence('k', { lastBlocked: { by: name, i } }), at(i));
         }
       };
@@ -503,8 +459,7 @@ describe('SQLite store: alerts', () => {
     });
 
     it('two stores update the same version: exactly one wins, the other conflicts', async () => {
-      const a = open('shared.db');
-      const b = open('shared.db');
+      const [a, b] = files.openTwo('shared.db');
       await a.alerts.recordOccurrence(occurrence('k'), T0);
       for (let round = 0; round < 20; round++) {
         const seenByA = await a.alerts.get('t1', 'k');
@@ -512,7 +467,7 @@ describe('SQLite store: alerts', () => {
         assert.ok(seenByA && seenByB);
         assert.equal(seenByA.version, seenByB.version);
         const acknowledge = async (store: Store, admin: string): Promise<string> => {
-          await pause();
+          await racePause();
           try {
             await store.alerts.update(
               't1',
@@ -538,34 +493,19 @@ describe('SQLite store: alerts', () => {
 
     it('threads on one file, recording in parallel, lose no occurrence', async function () {
       this.timeout(60_000);
-      const file = join(dir, 'threads.db');
+      const file = files.path('threads.db');
       await openSqliteStore(file).close();
 
-      const modulePath = require.resolve('../../src/store/sqlite');
       const perThread = 50;
-      const code = `
-        const { parentPort, workerData } = require('node:worker_threads');
-        const { openSqliteStore } = require(workerData.modulePath);
-        (async () => {
-          const store = openSqliteStore(workerData.file);
-          for (let i = 0; i < workerData.perThread; i++) {
-            await store.alerts.recordOccurrence({
-              tenantId: 't1', key: 'k', kind: 'groupDynamic', summary: 'from ' + workerData.name, fix: [],
-              lastBlocked: { by: workerData.name, i },
-            }, new Date());
-          }
-          await store.close();
-          parentPort.postMessage('done');
-        })().catch((err) => { throw err; });
+      const body = `
+        for (let i = 0; i < workerData.perThread; i++) {
+          await store.alerts.recordOccurrence({
+            tenantId: 't1', key: 'k', kind: 'groupDynamic', summary: 'from ' + workerData.name, fix: [],
+            lastBlocked: { by: workerData.name, i },
+          }, new Date());
+        }
       `;
-      const run = (name: string): Promise<unknown> =>
-        new Promise((resolve, reject) => {
-          const w = new Worker(code, { eval: true, workerData: { modulePath, file, perThread, name } });
-          w.once('message', resolve);
-          w.once('error', reject);
-          w.once('exit', (codeNo) => (codeNo === 0 ? undefined : reject(new Error(`worker exited ${codeNo}`))));
-        });
-      await Promise.all(['w1', 'w2'].map(run));
+      await Promise.all(['w1', 'w2'].map((name) => runStoreWorker<void>(file, body, { perThread, name })));
 
       const check = open('threads.db');
       const final = await check.alerts.get('t1', 'k');

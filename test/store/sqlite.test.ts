@@ -1,12 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { applyMigrations, latestVersion, migrations, SchemaTooNewError } from '../../src/store/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { AuditEntry, ConflictError, JsonObject, NewOperation, Store } from '../../src/store/store';
+import { racePause, rejectsConflict, runStoreWorker, useSqliteFiles } from '../support/sqliteStores';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -26,36 +24,14 @@ function audit(extra: Partial<AuditEntry> = {}): AuditEntry {
   };
 }
 
-async function rejectsConflict(p: Promise<unknown>): Promise<void> {
-  await assert.rejects(p, (err: unknown) => err instanceof ConflictError);
-}
-
 describe('SQLite store', () => {
-  let dir: string;
-  const opened: Store[] = [];
-
-  function open(file = 'store.db', options?: { clock?: () => Date }): Store {
-    const store = openSqliteStore(join(dir, file), options);
-    opened.push(store);
-    return store;
-  }
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'guest-invite-store-'));
-  });
-
-  afterEach(async () => {
-    for (const s of opened.splice(0)) {
-      await s.close();
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const files = useSqliteFiles('guest-invite-store-');
+  const { open } = files;
 
   describe('open', () => {
     it('creates the parent folder and a WAL database', async () => {
-      const file = join(dir, 'nested', 'deeper', 'store.db');
-      const store = openSqliteStore(file);
-      opened.push(store);
+      const file = files.path('nested/deeper/store.db');
+      const store = files.track(openSqliteStore(file));
       await store.ping();
       assert.ok(existsSync(file));
       const raw = new Database(file);
@@ -67,8 +43,7 @@ describe('SQLite store', () => {
     });
 
     it('works in memory', async () => {
-      const store = openSqliteStore(':memory:');
-      opened.push(store);
+      const store = files.track(openSqliteStore(':memory:'));
       await store.ping();
       await store.state.write('k', { a: 1 });
       assert.deepEqual((await store.state.read(['k'])).get('k')?.value, { a: 1 });
@@ -202,7 +177,7 @@ describe('SQLite store', () => {
     });
 
     it('sets user_version on a new file and applies nothing on reopen', async () => {
-      const file = join(dir, 'm.db');
+      const file = files.path('m.db');
       await openSqliteStore(file).close();
       const raw = new Database(file);
       try {
@@ -216,7 +191,7 @@ describe('SQLite store', () => {
     });
 
     it('refuses a file whose schema is newer than the code', async () => {
-      const file = join(dir, 'newer.db');
+      const file = files.path('newer.db');
       await openSqliteStore(file).close();
       const raw = new Database(file);
       raw.pragma(`user_version = ${latestVersion() + 1}`);
@@ -235,7 +210,7 @@ describe('SQLite store', () => {
     });
 
     it('applies a later migration once, keeping data, and rolls back a failing one entirely', async () => {
-      const file = join(dir, 'grow.db');
+      const file = files.path('grow.db');
       const store = openSqliteStore(file);
       await store.state.write('k', { kept: true });
       await store.close();
@@ -464,7 +439,7 @@ describe('SQLite store', () => {
     it('cannot be changed or deleted once written', async () => {
       await store.audit.append(audit());
       await store.close();
-      const raw = new Database(join(dir, 'store.db'));
+      const raw = new Database(files.path('store.db'));
       try {
         assert.throws(() => raw.exec("UPDATE audit_log SET outcome = 'forged'"), /append-only/);
         assert.throws(() => raw.exec('DELETE FROM audit_log'), /append-only/);
@@ -491,12 +466,8 @@ describe('SQLite store', () => {
   });
 
   describe('concurrency', () => {
-    const pause = (): Promise<void> =>
-      new Promise((resolve) => (Math.random() < 0.5 ? setImmediate(resolve) : setTimeout(resolve, Math.random() * 3)));
-
     it('two stores on one file: exactly one conditional operation update wins per version', async () => {
-      const a = open('shared.db');
-      const b = open('shared.db');
+      const [a, b] = files.openTwo('shared.db');
       await a.operations.create(newOp('op-1'), T0);
       const workers = 8;
       const perWorker = 10;
@@ -507,7 +478,7 @@ describe('SQLite store', () => {
         for (let done = 0; done < perWorker; ) {
           const current = await store.operations.get('op-1');
           assert.ok(current);
-          await pause();
+          await racePause();
           try {
             await store.operations.update('op-1', current.version, { attempts: current.attempts + 1 }, T0);
             winners.push(current.version);
@@ -529,15 +500,14 @@ describe('SQLite store', () => {
     });
 
     it('two stores on one file: state compare-and-set never loses an update', async () => {
-      const a = open('shared.db');
-      const b = open('shared.db');
+      const [a, b] = files.openTwo('shared.db');
       await a.state.write('counter', { n: 0 }, null);
       const winners: string[] = [];
       const worker = async (store: Store): Promise<void> => {
         for (let done = 0; done < 10; ) {
           const item = (await store.state.read(['counter'])).get('counter');
           assert.ok(item);
-          await pause();
+          await racePause();
           try {
             await store.state.write('counter', { n: (item.value.n as number) + 1 }, item.version);
             winners.push(item.version);
@@ -554,41 +524,27 @@ describe('SQLite store', () => {
 
     it('two threads on one file, writing truly in parallel, lose no update', async function () {
       this.timeout(60_000);
-      const file = join(dir, 'threads.db');
+      const file = files.path('threads.db');
       const setup = openSqliteStore(file);
       await setup.operations.create(newOp('op-1'), T0);
       await setup.close();
 
-      const modulePath = require.resolve('../../src/store/sqlite');
       const perThread = 100;
-      const code = `
-        const { parentPort, workerData } = require('node:worker_threads');
-        const { openSqliteStore } = require(workerData.modulePath);
-        (async () => {
-          const store = openSqliteStore(workerData.file);
-          let conflicts = 0;
-          for (let done = 0; done < workerData.perThread; ) {
-            const current = await store.operations.get('op-1');
-            try {
-              await store.operations.update('op-1', current.version, { attempts: current.attempts + 1 }, new Date());
-              done++;
-            } catch (err) {
-              if (err.name !== 'ConflictError') throw err;
-              conflicts++;
-            }
+      const body = `
+        let conflicts = 0;
+        for (let done = 0; done < workerData.perThread; ) {
+          const current = await store.operations.get('op-1');
+          try {
+            await store.operations.update('op-1', current.version, { attempts: current.attempts + 1 }, new Date());
+            done++;
+          } catch (err) {
+            if (err.name !== 'ConflictError') throw err;
+            conflicts++;
           }
-          await store.close();
-          parentPort.postMessage(conflicts);
-        })().catch((err) => { throw err; });
+        }
+        return conflicts;
       `;
-      const run = (): Promise<number> =>
-        new Promise((resolve, reject) => {
-          const w = new Worker(code, { eval: true, workerData: { modulePath, file, perThread } });
-          w.once('message', resolve);
-          w.once('error', reject);
-          w.once('exit', (codeNo) => (codeNo === 0 ? undefined : reject(new Error(`worker exited ${codeNo}`))));
-        });
-      await Promise.all([run(), run(), run()]);
+      await Promise.all([1, 2, 3].map(() => runStoreWorker<number>(file, body, { perThread })));
 
       const check = open('threads.db');
       const final = await check.operations.get('op-1');

@@ -1,9 +1,6 @@
-/** The end-to-end harness: processes, the Playground (UI and HTTP API), Chromium, demo configs. */
+/** The end-to-end harness: processes, the Playground (UI and HTTP API), Chromium, demo configs, the whole stack. */
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import type { ManagedProcess } from '../../../src/dev/start';
 import { projectRoot } from '../../../src/projectRoot';
-import { screenshot } from './browser';
 
 export {
   describeExit,
@@ -24,26 +21,8 @@ export * from './browser';
 export * from './echoBot';
 export * from './playgroundApi';
 export * from './playgroundConfig';
+export * from './report';
+export * from './stack';
 
 /** The committed Playground config (the demo tenant, as Megan Bowen). */
 export const REPO_PLAYGROUND_CONFIG = path.join(projectRoot(), '.m365agentsplayground.yml');
-
-/**
- * After a failed test: a screenshot (test-results/<name>-failure.png) and the last lines of each process's
- * output on stderr. Never throws.
- */
-export async function reportFailure(name: string, page: Page | undefined, processes: Array<ManagedProcess | undefined>, lines = 40): Promise<void> {
-  if (page) {
-    try {
-      console.error(`  screenshot: ${await screenshot(page, `${name}-failure`)}`);
-    } catch (error) {
-      console.error(`  (no screenshot: ${(error as Error).message})`);
-    }
-  }
-  for (const proc of processes) {
-    if (!proc) continue;
-    const state = proc.hasExited() ? ' (it has exited)' : '';
-    console.error(`  --- last ${lines} lines of the ${proc.name}${state} ---`);
-    for (const line of proc.recentOutput().slice(-lines)) console.error(`  ${line}`);
-  }
-}

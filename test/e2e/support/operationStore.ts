@@ -1,54 +1,14 @@
 /**
  * Reads the operation records (table `operations`) a bot process keeps in its SQLite store (STORE_PATH),
  * without going through the bot. Read-only: nothing here writes, so it is safe while the bot runs (WAL mode)
- * and after it was killed (a read-only connection does not recover or rewrite anything).
+ * and after it was killed (a read-only connection does not recover or rewrite anything). Rows become records
+ * as the store itself maps them.
  */
 import Database from 'better-sqlite3';
+import { toRecord, type OperationRow } from '../../../src/store/sqlite';
+import type { OperationRecord } from '../../../src/store/store';
 
-export interface StoredStep {
-  status: string;
-  at: string;
-  result?: Record<string, unknown>;
-  graphRequestId?: string;
-}
-
-export interface StoredOperation {
-  id: string;
-  kind: string;
-  tenantId: string;
-  actorId: string;
-  status: 'pending' | 'running' | 'succeeded' | 'failed';
-  input: Record<string, unknown>;
-  steps: Record<string, StoredStep>;
-  result: Record<string, unknown> | null;
-  replyTo: Record<string, unknown> | null;
-  attempts: number;
-  version: number;
-  leaseOwner: string | null;
-  leaseExpiresMs: number | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-interface OperationRow {
-  id: string;
-  kind: string;
-  tenant_id: string;
-  actor_id: string;
-  status: StoredOperation['status'];
-  input: string;
-  steps: string;
-  result: string | null;
-  reply_to: string | null;
-  attempts: number;
-  version: number;
-  lease_owner: string | null;
-  lease_expires_ms: number | null;
-  created_at: string;
-  updated_at: string;
-}
-
-const parse = (text: string | null): Record<string, unknown> | null => (text === null ? null : (JSON.parse(text) as Record<string, unknown>));
+export type StoredOperation = OperationRecord;
 
 /** Every operation record of `kind` (all kinds when omitted), oldest first. */
 export function storedOperations(storePath: string, kind?: string): StoredOperation[] {
@@ -60,23 +20,7 @@ export function storedOperations(storePath: string, kind?: string): StoredOperat
         ? db.prepare('SELECT * FROM operations ORDER BY created_at, rowid').all()
         : db.prepare('SELECT * FROM operations WHERE kind = ? ORDER BY created_at, rowid').all(kind)
     ) as OperationRow[];
-    return rows.map((row) => ({
-      id: row.id,
-      kind: row.kind,
-      tenantId: row.tenant_id,
-      actorId: row.actor_id,
-      status: row.status,
-      input: parse(row.input) ?? {},
-      steps: (parse(row.steps) ?? {}) as Record<string, StoredStep>,
-      result: parse(row.result),
-      replyTo: parse(row.reply_to),
-      attempts: row.attempts,
-      version: row.version,
-      leaseOwner: row.lease_owner,
-      leaseExpiresMs: row.lease_expires_ms,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    }));
+    return rows.map(toRecord);
   } finally {
     db.close();
   }
