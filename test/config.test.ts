@@ -10,6 +10,15 @@ describe('settings', () => {
     assert.equal(s.graph.mode, 'embedded');
     assert.equal(s.defaultRedirectUrl, 'https://myapps.microsoft.com');
     assert.deepEqual(s.requests, { remindAfterMs: 48 * 3600_000, expireAfterMs: 14 * 86_400_000, sweepIntervalMs: 300_000 });
+    assert.deepEqual(s.operations, { leaseMs: 60_000, resumeIntervalMs: 30_000, retryAfterMs: 15 * 60_000, retryMax: 3 });
+    assert.equal(s.shutdownTimeoutMs, 10_000);
+  });
+
+  it('reads automatic retries (0 turns them off) and the shutdown bound', () => {
+    const s = loadSettings({ OPERATION_RETRY_AFTER: '2h', OPERATION_RETRY_MAX: '0', SHUTDOWN_TIMEOUT: '30s' });
+    assert.equal(s.operations.retryAfterMs, 2 * 3600_000);
+    assert.equal(s.operations.retryMax, 0);
+    assert.equal(s.shutdownTimeoutMs, 30_000);
   });
 
   it('reads an external simulator, live Graph and bot credentials', () => {
@@ -40,6 +49,10 @@ describe('settings', () => {
     [{ MicrosoftAppId: 'bot', MicrosoftAppPassword: 'x', MicrosoftAppType: 'SingleTenant' }, 'MicrosoftAppTenantId'],
     [{ REQUEST_EXPIRE_AFTER: 'soon' }, 'REQUEST_EXPIRE_AFTER'],
     [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL'],
+    [{ OPERATION_RETRY_MAX: '-1' }, 'OPERATION_RETRY_MAX'],
+    [{ OPERATION_RETRY_MAX: 'many' }, 'OPERATION_RETRY_MAX'],
+    [{ OPERATION_RETRY_AFTER: '0' }, 'OPERATION_RETRY_AFTER'],
+    [{ SHUTDOWN_TIMEOUT: 'never' }, 'SHUTDOWN_TIMEOUT'],
     [{ INVITE_REDIRECT_URL_DEFAULT: 'ftp://x' }, 'INVITE_REDIRECT_URL_DEFAULT'],
   ];
   for (const [env, variable] of bad) {

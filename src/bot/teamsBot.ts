@@ -50,7 +50,7 @@ export class TeamsBot extends TeamsActivityHandler {
           return;
         }
       }
-      TurnContext.removeRecipientMention(context.activity);
+      if (context.activity.recipient) TurnContext.removeRecipientMention(context.activity);
       await options.mainDialog.run(context, this.dialogState);
       await next();
     });

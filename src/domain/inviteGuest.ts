@@ -11,7 +11,7 @@ import { OperationRunner, type OperationSteps } from './operations';
 import type { HourlyLimiter } from './rateLimit';
 import { defaultSleep, retryTransient } from './retry';
 import { isOwnDomain, parseEmail } from './email';
-import { blockerProblem, describeBlocker, groupBlockers, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
+import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
 
 export interface ShareableApps {
@@ -192,20 +192,8 @@ export class InviteGuestService {
   }
 
   /** A submitted card named an app or group this actor was not offered: refuse and keep a trace. */
-  async recordForgedChoice(actor: Actor, detail: { appId?: string; groupId?: string; activityId?: string }): Promise<void> {
-    await this.options.store.audit.append({
-      time: this.clock().toISOString(),
-      tenantId: actor.tenantId,
-      actorId: actor.userId,
-      actorName: actor.displayName,
-      action: 'invite.forged',
-      outcome: 'refused',
-      appId: detail.appId?.slice(0, 100),
-      groupId: detail.groupId?.slice(0, 100),
-      activityId: detail.activityId,
-      detail: 'app or group not offered to this user',
-    });
-    this.options.logger.warn('invite.forged', { actorId: actor.userId, appId: detail.appId?.slice(0, 100), groupId: detail.groupId?.slice(0, 100) });
+  recordForgedChoice(actor: Actor, detail: { appId?: string; groupId?: string; activityId?: string }): Promise<void> {
+    return recordForged(this.options.store.audit, this.options.logger, this.clock(), 'invite.forged', actor, { ...detail, detail: 'app or group not offered to this user' });
   }
 
   /** Carries out a confirmed invitation: re-checks everything, then invites (if needed) and adds the guest. */

@@ -1,6 +1,7 @@
 /** Domain vocabulary shared by the use cases. */
 import type { GroupInfo } from '../graph/directory';
 import type { Logger } from '../logging';
+import type { AuditLog } from '../store/store';
 
 /** The person acting, as the channel identified them (Microsoft Entra object id and tenant). */
 export interface Actor {
@@ -82,4 +83,30 @@ export async function reportBlocked(reporter: BlockedReporter | undefined, logge
   } catch (err) {
     logger.error('alert.report.failed', { kind: report.kind, error: err });
   }
+}
+
+/** What a forged card submit named (ids cut to a sane length before they are kept). */
+export interface ForgedChoice {
+  appId?: string;
+  groupId?: string;
+  operationId?: string;
+  activityId?: string;
+  detail: string;
+}
+
+/** A card submit named something this actor was not offered or may not touch: keep a trace (audit and log). */
+export async function recordForged(audit: AuditLog, logger: Logger, now: Date, action: 'invite.forged' | 'request.forged', actor: Actor, forged: ForgedChoice): Promise<void> {
+  const ids = { appId: forged.appId?.slice(0, 100), groupId: forged.groupId?.slice(0, 100), operationId: forged.operationId?.slice(0, 100) };
+  await audit.append({
+    time: now.toISOString(),
+    tenantId: actor.tenantId,
+    actorId: actor.userId,
+    actorName: actor.displayName,
+    action,
+    outcome: 'refused',
+    ...ids,
+    activityId: forged.activityId,
+    detail: forged.detail.slice(0, 200),
+  });
+  logger.warn(action, { actorId: actor.userId, ...ids, detail: forged.detail.slice(0, 200) });
 }

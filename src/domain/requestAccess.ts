@@ -16,7 +16,7 @@ import {
   type OwnerCard,
   type Store,
 } from '../store/store';
-import { blockerProblem, describeBlocker, groupBlockers, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
+import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
 import { OperationRunner, type OperationSteps } from './operations';
 import { defaultSleep, retryTransient } from './retry';
 import type { HourlyLimiter } from './rateLimit';
@@ -162,18 +162,9 @@ export class RequestAccessService {
     return { ok: true, text };
   }
 
-  async recordForgedChoice(actor: Actor, detail: { appId?: string; groupId?: string; requestId?: string; verb?: string }): Promise<void> {
-    await this.audit(actor.tenantId, {
-      actorId: actor.userId,
-      actorName: actor.displayName,
-      action: 'request.forged',
-      outcome: 'refused',
-      appId: detail.appId?.slice(0, 100),
-      groupId: detail.groupId?.slice(0, 100),
-      operationId: detail.requestId?.slice(0, 100),
-      detail: `not offered or not allowed: ${detail.verb ?? ''}`.slice(0, 200),
-    });
-    this.options.logger.warn('request.forged', { actorId: actor.userId, verb: detail.verb });
+  recordForgedChoice(actor: Actor, detail: { appId?: string; groupId?: string; requestId?: string; verb?: string }): Promise<void> {
+    const { requestId, verb, ...ids } = detail;
+    return recordForged(this.options.store.audit, this.options.logger, this.clock(), 'request.forged', actor, { ...ids, operationId: requestId, detail: `not offered or not allowed: ${verb ?? ''}` });
   }
 
   async createRequest(command: { actor: Actor; appId: string; groupId: string; justification: string; offered: readonly Offer[] }): Promise<CreateOutcome> {

@@ -466,12 +466,13 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     await waitUntil('the membership write held by the simulator', () => (sim.faultStats().rules[0]?.matched ?? 0) >= 1, { timeoutMs: 20_000 });
 
     process.kill(bot.proc.child.pid!, 'SIGTERM');
+    await waitUntil('the bot to log that it is stopping', () => bot.log.some((l) => l.event === 'bot.stopping'), { timeoutMs: 5_000, intervalMs: 10 });
     // while the turn in flight finishes, new activities are refused (the Bot Framework delivers them again later)
     const refused = await waitUntil('a new activity refused with 503', async () => {
       const res = await fetch(`http://127.0.0.1:${botPort}/api/messages`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ type: 'message', id: 'after-sigterm', text: 'help', channelId: 'msteams', serviceUrl: playground!.url, conversation: { id: chat }, from: { id: megan.id } }),
+        body: JSON.stringify({ type: 'message', id: 'after-sigterm', text: 'help', channelId: 'msteams', serviceUrl: playground!.url, conversation: { id: chat }, from: { id: megan.id }, recipient: { id: 'bot' } }),
       });
       return res.status === 503 ? res : false;
     }, { timeoutMs: 5_000, intervalMs: 20 });
