@@ -87,7 +87,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   };
   const scanner = setInterval(scan, settings.alerts.scanIntervalMs);
   scanner.unref();
-  setTimeout(scan, 2_000).unref();
+  const firstScan = setTimeout(scan, 2_000).unref();
   const resume = (): void => {
     resumeOperations().then(
       (count) => {
@@ -98,7 +98,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   };
   const resumer = setInterval(resume, settings.operations.resumeIntervalMs);
   resumer.unref();
-  setTimeout(resume, 500).unref();
+  const firstResume = setTimeout(resume, 500).unref();
 
   const health = async (): Promise<HealthReport> => {
     const checks: HealthReport['checks'] = {};
@@ -131,6 +131,8 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     clearInterval(sweeper);
     clearInterval(scanner);
     clearInterval(resumer);
+    clearTimeout(firstScan);
+    clearTimeout(firstResume);
     const started = Date.now();
     const turnsEnded = await host.stopTakingTurns(timeoutMs);
     const workEnded = await background.drain(Math.max(0, timeoutMs - (Date.now() - started)));

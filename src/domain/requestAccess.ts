@@ -13,6 +13,7 @@ import {
   type AccessRequestRecord,
   type AuditEntry,
   type JsonObject,
+  type NewOperation,
   type OwnerCard,
   type Store,
 } from '../store/store';
@@ -86,6 +87,16 @@ export const APPROVAL_OPERATION_KIND = 'approveRequest';
 /** The kind earlier versions gave these records; they are resumed the same way. */
 const LEGACY_APPROVAL_KIND = 'addMember';
 const approvalOperationId = (requestId: string): string => `approve:${requestId}`;
+
+function approvalOperation(request: AccessRequestRecord, approverId: string): NewOperation {
+  return {
+    id: approvalOperationId(request.id),
+    kind: APPROVAL_OPERATION_KIND,
+    tenantId: request.tenantId,
+    actorId: approverId,
+    input: { requestId: request.id, groupId: request.groupId, userId: request.requesterId },
+  };
+}
 
 type AuditFields = Omit<AuditEntry, 'time' | 'tenantId'>;
 
@@ -357,10 +368,7 @@ export class RequestAccessService {
     }
     if (approve) {
       // The intent is recorded before the decision, so a crash between the two leaves a record to finish.
-      await this.options.store.operations.create(
-        { id: approvalOperationId(request.id), kind: APPROVAL_OPERATION_KIND, tenantId: request.tenantId, actorId: actor.userId, input: { requestId: request.id, groupId: request.groupId, userId: request.requesterId } },
-        this.clock(),
-      );
+      await this.options.store.operations.create(approvalOperation(request, actor.userId), this.clock());
     }
     let decided: AccessRequestRecord;
     try {
@@ -388,10 +396,7 @@ export class RequestAccessService {
    * request, and, when that changed, updates every owner's card and tells the requester.
    */
   private async finishApproval(request: AccessRequestRecord, knownMember = false): Promise<AccessRequestRecord> {
-    const run = await this.runner.run<JsonObject>(
-      { id: approvalOperationId(request.id), kind: APPROVAL_OPERATION_KIND, tenantId: request.tenantId, actorId: request.decidedBy ?? '', input: { requestId: request.id, groupId: request.groupId, userId: request.requesterId } },
-      (steps) => this.addRequester(request.id, steps, knownMember),
-    );
+    const run = await this.runner.run<JsonObject>(approvalOperation(request, request.decidedBy ?? ''), (steps) => this.addRequester(request.id, steps, knownMember));
     if (run.kind === 'inProgress') return request;
     const membership = run.outcome;
     if (membership.membership === 'notApproved') return (await this.options.store.requests.get(request.id)) ?? request;
@@ -456,7 +461,8 @@ export class RequestAccessService {
       if (record.kind !== APPROVAL_OPERATION_KIND && record.kind !== LEGACY_APPROVAL_KIND) continue;
       if (record.leaseExpiresAt && Date.parse(record.leaseExpiresAt) > this.clock().getTime()) continue;
       const request = await this.options.store.requests.get(record.id.slice(approvalOperationId('').length));
-      // Still pending: the owner's decision did not happen; the record waits for the next decision.
+      // Still pending: the owner's decision did not happen; the record waits for the next decision (at the latest,
+      // the request expires and the record is closed).
       if (request?.state === 'pending') continue;
       const final = request ? await this.finishApproval(request) : await this.finishOrphan(record.id);
       resumed++;
