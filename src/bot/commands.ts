@@ -73,7 +73,7 @@ export const commandList: Array<{ name: string; description: string }> = [
   { name: 'pending requests', description: 'See the requests waiting for your decision as an owner.' },
   { name: 'setup check', description: 'Admins: what is missing for self-service app sharing, and how to fix it (setup check page 2, …).' },
   { name: 'alerts', description: 'Admins: open setup problems; acknowledge one. “alerts here” in a channel sends alerts there, “alerts off” stops it.' },
-  { name: 'retry operation', description: 'Admins: run a failed invitation again from where it stopped (retry operation <id> from the failure notice).' },
+  { name: 'retry operation', description: 'Admins: run a failed invitation or approval again from where it stopped (retry operation <id> from the failure notice).' },
   { name: 'cancel', description: 'Stop what we are doing; nothing is changed.' },
   { name: 'help', description: 'Show this list.' },
 ];

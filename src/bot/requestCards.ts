@@ -2,6 +2,7 @@
 import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import type { AccessRequestRecord } from '../store/store';
+import { approvalOperationId } from '../domain/requestAccess';
 import { renderCardJson, type CardData, type Fact } from './cards';
 
 function when(iso: string | null): string {
@@ -22,7 +23,9 @@ function membershipText(request: AccessRequestRecord): string {
   if (membership === 'added') return `${request.requesterName} was added to ${request.groupName}.`;
   if (membership === 'alreadyMember') return `${request.requesterName} already was a member of ${request.groupName}.`;
   if (membership === 'refused') return `Microsoft Entra ID refused to add ${request.requesterName} to ${request.groupName} (${String(request.outcome?.code ?? 'error')}); an admin should check the group and the bot's permissions.`;
-  if (membership === 'failed') return `Adding ${request.requesterName} to ${request.groupName} failed (${String(request.outcome?.code ?? 'error')}); an admin can retry it.`;
+  if (membership === 'failed') {
+    return `Adding ${request.requesterName} to ${request.groupName} failed (${String(request.outcome?.code ?? 'error')}). I will try again later; an admin can also run “retry operation ${approvalOperationId(request.id)}”.`;
+  }
   if (request.state === 'approved') return `Adding ${request.requesterName} to ${request.groupName}…`;
   return '';
 }

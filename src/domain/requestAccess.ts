@@ -86,7 +86,7 @@ export interface RequestAccessOptions {
 export const APPROVAL_OPERATION_KIND = 'approveRequest';
 /** The kind earlier versions gave these records; they are resumed the same way. */
 const LEGACY_APPROVAL_KIND = 'addMember';
-const approvalOperationId = (requestId: string): string => `approve:${requestId}`;
+export const approvalOperationId = (requestId: string): string => `approve:${requestId}`;
 
 function approvalOperation(request: AccessRequestRecord, approverId: string): NewOperation {
   return {

@@ -5,7 +5,8 @@
  *
  * Adele asks for Contoso Expenses in her chat; the bot sends the approval card proactively into Megan's chat
  * (through Megan's Playground, the service URL of her stored conversation reference); Megan approves with a
- * comment; both copies of the card and Adele's chat show the outcome; Graph has Adele in the group once.
+ * comment while Graph is slow to add the member, so her card first says "Working on it" and then shows the outcome;
+ * both copies of the card and Adele's chat show the outcome; Graph has Adele in the group once.
  * Screenshots of every step go to test-results/request-NN-*.png.
  */
 import assert from 'node:assert/strict';
@@ -165,9 +166,16 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
 
     await typeInto(card, 'Comment (optional)', COMMENT);
     await shot(page, 'megan', 'comment');
+    // Graph is slow to add the member: the click is answered within the invoke deadline, the card updated later
+    stack.simulator.setFaults({ rules: [{ method: 'POST', path: '/groups/*/members/$ref', latencyMs: 4_000 }] });
     await clickButton(card, 'Approve');
 
+    const working = await waitForBotMessage(page, 'Working on it', 10_000);
+    await shot(page, 'megan', 'working-on-it');
+    assert.ok((await working.innerText()).includes('Your decision is being recorded'));
     const decided = await waitForBotMessage(page, 'Approved by Megan Bowen', 30_000);
+    stack.simulator.setFaults(null);
+    assert.equal(await page.locator('.ac-adaptiveCard', { hasText: 'Working on it' }).count(), 0, 'the "working on it" card was replaced by the outcome');
     const decidedText = await decided.innerText();
     await shot(page, 'megan', 'approved');
     assert.ok(decidedText.includes('Access request: approved'), decidedText);
