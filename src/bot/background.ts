@@ -42,11 +42,7 @@ export class BackgroundWork {
    * work are logged under `what`.
    */
   async within<T>(what: string, work: Promise<T>, deadlineMs: number, late: (value: T) => Promise<void>): Promise<Within<T>> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), deadlineMs);
-    });
-    const first = await Promise.race([work.then((value) => ({ value })), deadline]).finally(() => clearTimeout(timer));
+    const first = await beforeDeadline(work, deadlineMs);
     if (first !== 'late') return { done: true, value: first.value };
     this.logger.info('work.deferred', { what, deadlineMs });
     const answered = Date.now();
@@ -73,17 +69,23 @@ export class BackgroundWork {
   }
 }
 
+/** The promise's value, wrapped, if it settles within `ms`; otherwise 'late' (the promise goes on). */
+async function beforeDeadline<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    return await Promise.race([promise.then((value) => ({ value })), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Waits until `pending` is empty (it may grow meanwhile), at most `timeoutMs`; true when it emptied. */
 export async function settleWithin(pending: ReadonlySet<Promise<unknown>>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  const all = (async (): Promise<true> => {
+  const emptied = (async (): Promise<void> => {
     while (pending.size > 0) await Promise.allSettled([...pending]);
-    return true;
   })();
-  const ended = await Promise.race([all, timeout]);
-  clearTimeout(timer);
-  return ended;
+  return (await beforeDeadline(emptied, timeoutMs)) !== 'late';
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
 import { DirectoryError, type Directory, type InviteContext } from '../graph/directory';
 import type { AuditEntry, JsonObject, OperationRecord, Store } from '../store/store';
-import { OperationRunner, type OperationSteps } from './operations';
+import { leaseIsLive, OperationRunner, type OperationSteps } from './operations';
 import type { HourlyLimiter } from './rateLimit';
 import { defaultSleep, retryTransient } from './retry';
 import { isOwnDomain, parseEmail } from './email';
@@ -169,7 +169,7 @@ export class InviteGuestService {
     let resumed = 0;
     for (const record of await this.options.store.operations.listUnfinished(50)) {
       if (record.kind !== 'inviteGuest') continue;
-      if (record.leaseExpiresAt && Date.parse(record.leaseExpiresAt) > this.clock().getTime()) continue;
+      if (leaseIsLive(record, this.clock())) continue;
       const input = record.input;
       const appId = String(input.appId);
       const groupId = String(input.groupId);

@@ -86,6 +86,11 @@ export class OperationRunner {
   }
 }
 
+/** Another runner holds this record now (its lease has not expired): a resumer leaves it alone. */
+export function leaseIsLive(record: OperationRecord, now: Date): boolean {
+  return record.leaseExpiresAt !== null && Date.parse(record.leaseExpiresAt) > now.getTime();
+}
+
 /** Makes a failed operation runnable again (its recorded steps are kept, so nothing is done twice). */
 export async function reopenOperation(operations: OperationStore, id: string, now: Date): Promise<boolean> {
   const record = await operations.get(id);

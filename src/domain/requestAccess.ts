@@ -18,7 +18,7 @@ import {
   type Store,
 } from '../store/store';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
-import { OperationRunner, type OperationSteps } from './operations';
+import { leaseIsLive, OperationRunner, type OperationSteps } from './operations';
 import { defaultSleep, retryTransient } from './retry';
 import type { HourlyLimiter } from './rateLimit';
 import { cleanText } from './text';
@@ -86,7 +86,8 @@ export interface RequestAccessOptions {
 export const APPROVAL_OPERATION_KIND = 'approveRequest';
 /** The kind earlier versions gave these records; they are resumed the same way. */
 const LEGACY_APPROVAL_KIND = 'addMember';
-export const approvalOperationId = (requestId: string): string => `approve:${requestId}`;
+const APPROVAL_ID_PREFIX = 'approve:';
+export const approvalOperationId = (requestId: string): string => `${APPROVAL_ID_PREFIX}${requestId}`;
 
 function approvalOperation(request: AccessRequestRecord, approverId: string): NewOperation {
   return {
@@ -459,8 +460,8 @@ export class RequestAccessService {
     let resumed = 0;
     for (const record of await this.options.store.operations.listUnfinished(50)) {
       if (record.kind !== APPROVAL_OPERATION_KIND && record.kind !== LEGACY_APPROVAL_KIND) continue;
-      if (record.leaseExpiresAt && Date.parse(record.leaseExpiresAt) > this.clock().getTime()) continue;
-      const request = await this.options.store.requests.get(record.id.slice(approvalOperationId('').length));
+      if (leaseIsLive(record, this.clock())) continue;
+      const request = await this.options.store.requests.get(record.id.slice(APPROVAL_ID_PREFIX.length));
       // Still pending: the owner's decision did not happen; the record waits for the next decision (at the latest,
       // the request expires and the record is closed).
       if (request?.state === 'pending') continue;
