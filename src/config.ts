@@ -36,7 +36,7 @@ export interface Settings {
   /** Empty: any tenant. */
   allowedTenantIds: string[];
   /** How long a process holds a directory operation before another may resume it; resume check interval. */
-  operations: { leaseMs: number; resumeIntervalMs: number; retryAfterMs: number; retryMax: number };
+  operations: { leaseMs: number; resumeIntervalMs: number; retryAfterMs: number; retryMax: number; replicationWaitMs: number };
   /** How long a stopping process waits for turns and operations in flight (SHUTDOWN_TIMEOUT). */
   shutdownTimeoutMs: number;
 }
@@ -180,6 +180,7 @@ export function loadSettings(env: Env = process.env): Settings {
       resumeIntervalMs: duration(env, 'OPERATION_RESUME_INTERVAL', '30s'),
       retryAfterMs: duration(env, 'OPERATION_RETRY_AFTER', '15m'),
       retryMax: integer(env, 'OPERATION_RETRY_MAX', 3, 0),
+      replicationWaitMs: duration(env, 'REPLICATION_WAIT', '15m'),
     },
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
     actionsPerUserPerHour: positiveInteger(env, 'INVITES_PER_USER_PER_HOUR', 20),

@@ -61,6 +61,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     actionsPerUserPerHour: settings.actionsPerUserPerHour,
     operationLeaseMs: settings.operations.leaseMs,
     operationRetryAfterMs: settings.operations.retryAfterMs,
+    replicationWaitMs: settings.operations.replicationWaitMs,
     operationRetryMax: settings.operations.retryMax,
     allowedTenantIds: settings.allowedTenantIds,
   });

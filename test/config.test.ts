@@ -10,12 +10,13 @@ describe('settings', () => {
     assert.equal(s.graph.mode, 'embedded');
     assert.equal(s.defaultRedirectUrl, 'https://myapps.microsoft.com');
     assert.deepEqual(s.requests, { remindAfterMs: 48 * 3600_000, expireAfterMs: 14 * 86_400_000, sweepIntervalMs: 300_000 });
-    assert.deepEqual(s.operations, { leaseMs: 60_000, resumeIntervalMs: 30_000, retryAfterMs: 15 * 60_000, retryMax: 3 });
+    assert.deepEqual(s.operations, { leaseMs: 60_000, resumeIntervalMs: 30_000, retryAfterMs: 15 * 60_000, retryMax: 3, replicationWaitMs: 15 * 60_000 });
     assert.equal(s.shutdownTimeoutMs, 10_000);
   });
 
   it('reads automatic retries (0 turns them off) and the shutdown bound', () => {
-    const s = loadSettings({ OPERATION_RETRY_AFTER: '2h', OPERATION_RETRY_MAX: '0', SHUTDOWN_TIMEOUT: '30s' });
+    const s = loadSettings({ OPERATION_RETRY_AFTER: '2h', OPERATION_RETRY_MAX: '0', SHUTDOWN_TIMEOUT: '30s', REPLICATION_WAIT: '40m' });
+    assert.equal(s.operations.replicationWaitMs, 40 * 60_000);
     assert.equal(s.operations.retryAfterMs, 2 * 3600_000);
     assert.equal(s.operations.retryMax, 0);
     assert.equal(s.shutdownTimeoutMs, 30_000);
@@ -52,6 +53,7 @@ describe('settings', () => {
     [{ OPERATION_RETRY_MAX: '-1' }, 'OPERATION_RETRY_MAX'],
     [{ OPERATION_RETRY_MAX: 'many' }, 'OPERATION_RETRY_MAX'],
     [{ OPERATION_RETRY_AFTER: '0' }, 'OPERATION_RETRY_AFTER'],
+    [{ REPLICATION_WAIT: 'soon' }, 'REPLICATION_WAIT'],
     [{ SHUTDOWN_TIMEOUT: 'never' }, 'SHUTDOWN_TIMEOUT'],
     [{ INVITE_REDIRECT_URL_DEFAULT: 'ftp://x' }, 'INVITE_REDIRECT_URL_DEFAULT'],
   ];

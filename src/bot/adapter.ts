@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type BotAdapter, type ConversationState, type TurnContext } from 'botbuilder';
 import type { BotAuthSettings } from '../config';
 import type { Logger } from '../logging';
+import { isPermissionDenied } from '../graph/directory';
+import type { BlockedReporter } from '../domain/model';
+import { actorFrom } from './identity';
 
 export function createAdapter(auth: BotAuthSettings | null): CloudAdapter {
   const authentication = new ConfigurationBotFrameworkAuthentication({
@@ -14,13 +17,27 @@ export function createAdapter(auth: BotAuthSettings | null): CloudAdapter {
   return new CloudAdapter(authentication);
 }
 
-/** Logs the failure with a reference, forgets the conversation's dialog state, and apologises with the reference. */
-export function installTurnErrorHandler(adapter: BotAdapter, logger: Logger, conversationState: ConversationState): void {
+/**
+ * Logs the failure with a reference, forgets the conversation's dialog state, and apologises with the reference.
+ * A call Graph refused for want of an application permission is no bug: the user hears that the feature is not set
+ * up yet, and the admins get an alert naming the permission (a block).
+ */
+export function installTurnErrorHandler(adapter: BotAdapter, logger: Logger, conversationState: ConversationState, onBlocked?: BlockedReporter): void {
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     const reference = randomUUID().slice(0, 8);
-    logger.error('turn.error', { errorRef: reference, activityId: context.activity.id, error });
+    const denied = isPermissionDenied(error);
+    logger.error(denied ? 'turn.permissionMissing' : 'turn.error', { errorRef: reference, activityId: context.activity.id, permission: denied ? error.permission : undefined, error });
     try {
       await conversationState.delete(context);
+      const actor = actorFrom(context);
+      if (denied && actor && onBlocked) {
+        const permission = error.permission ?? 'a Microsoft Graph application permission';
+        await onBlocked({ tenantId: actor.tenantId, actor, doing: `using “${(context.activity.text ?? 'a card').trim().slice(0, 60)}”`, kind: 'missingPermission', app: null, group: null, detail: permission }).catch((err) =>
+          logger.error('alert.report.failed', { kind: 'missingPermission', error: err }),
+        );
+        await context.sendActivity("This isn't set up yet: the bot is missing a permission in Microsoft Entra ID. Your admins were told what to grant. Nothing was changed.");
+        return;
+      }
       await context.sendActivity(`Sorry, something went wrong on my side and I stopped. Nothing more was changed. Error reference: ${reference}`);
     } catch (sendError) {
       logger.error('turn.error.reply.failed', { errorRef: reference, error: sendError });

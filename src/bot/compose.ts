@@ -8,6 +8,7 @@ import { InviteGuestService } from '../domain/inviteGuest';
 import { RequestAccessService, type ApprovalMessenger } from '../domain/requestAccess';
 import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
 import { SetupCheckService } from '../domain/setupCheck';
+import { Catalog } from '../domain/catalog';
 import { HourlyLimiter } from '../domain/rateLimit';
 import { AdminCommands } from './adminCommands';
 import { BotStateStorage } from './stateStorage';
@@ -59,6 +60,10 @@ export interface ComposeOptions {
   remindAfterMs?: number;
   expireAfterMs?: number;
   replicationBackoffMs?: readonly number[];
+  /** REPLICATION_WAIT: how long a membership write waits for a just-invited guest to show in the directory. */
+  replicationWaitMs?: number;
+  /** Waits before reading whether an ambiguous write took effect (tests shorten them). */
+  confirmBackoffMs?: readonly number[];
   /** A failed operation is retried automatically this long after it failed (OPERATION_RETRY_AFTER)... */
   operationRetryAfterMs?: number;
   /** ...at most this many times (OPERATION_RETRY_MAX); then an admin can still run `retry operation <id>`. */
@@ -90,6 +95,7 @@ export function composeBot(options: ComposeOptions): BotParts {
   });
   const limiter = new HourlyLimiter(store.state, options.actionsPerUserPerHour ?? 20, clock);
   const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> => adminAlerts.reportBlocked(report);
+  const catalog = new Catalog(directory, clock);
   const inviteGuest = new InviteGuestService({
     directory,
     store,
@@ -99,6 +105,9 @@ export function composeBot(options: ComposeOptions): BotParts {
     clock,
     sleep,
     replicationBackoffMs: options.replicationBackoffMs,
+    replicationWaitMs: options.replicationWaitMs,
+    confirmBackoffMs: options.confirmBackoffMs,
+    catalog,
     onBlocked,
     limiter,
     leaseMs: options.operationLeaseMs,
@@ -113,6 +122,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     instanceId,
     remindAfterMs: options.remindAfterMs,
     expireAfterMs: options.expireAfterMs,
+    catalog,
     onBlocked,
     limiter,
     leaseMs: options.operationLeaseMs,
@@ -140,6 +150,6 @@ export function composeBot(options: ComposeOptions): BotParts {
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation);
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
   const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
-  installTurnErrorHandler(options.adapter, logger, conversationState);
+  installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background };
 }

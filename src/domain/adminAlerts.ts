@@ -46,26 +46,36 @@ const channelKey = (tenantId: string): string => `alert-channel/${tenantId}`;
 
 export class AdminAlertService {
   private readonly clock: () => Date;
-  private readonly roleCache = new Map<string, { admin: boolean; until: number }>();
+  /** Holders of the admin roles (one set for the bot's tenant), read at most every `roleCacheMs`. */
+  private holders: { ids: Promise<Set<string>>; until: number } | null = null;
 
   constructor(private readonly options: AdminAlertOptions) {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  /** Admin: listed in ADMIN_USER_IDS or holding one of ADMIN_ROLES (looked up, cached for minutes). */
+  /**
+   * Admin: listed in ADMIN_USER_IDS or holding one of ADMIN_ROLES, directly or through a role-assignable group
+   * (the role holders are read with RoleManagement.Read.Directory and cached for minutes).
+   */
   async isAdmin(actor: Actor): Promise<boolean> {
     if (this.options.adminUserIds?.includes(actor.userId)) return true;
+    return (await this.roleHolders()).has(actor.userId);
+  }
+
+  private roleHolders(): Promise<Set<string>> {
     const now = this.clock().getTime();
-    const cached = this.roleCache.get(`${actor.tenantId}/${actor.userId}`);
-    if (cached && cached.until > now) return cached.admin;
-    const templates = await this.options.directory.listRoleTemplateIds(actor.userId);
-    const admin = templates.some((t) => t in ADMIN_ROLES);
-    this.roleCache.set(`${actor.tenantId}/${actor.userId}`, { admin, until: now + (this.options.roleCacheMs ?? 5 * 60_000) });
-    return admin;
+    if (this.holders && this.holders.until > now) return this.holders.ids;
+    const ids = this.options.directory.listRoleMembers(Object.keys(ADMIN_ROLES));
+    const entry = { ids, until: now + (this.options.roleCacheMs ?? 5 * 60_000) };
+    this.holders = entry;
+    ids.catch(() => {
+      if (this.holders === entry) this.holders = null;
+    });
+    return ids;
   }
 
   private async adminIds(): Promise<string[]> {
-    const holders = await this.options.directory.listRoleMembers(Object.keys(ADMIN_ROLES));
+    const holders = new Set(await this.roleHolders());
     for (const id of this.options.adminUserIds ?? []) holders.add(id);
     return [...holders];
   }

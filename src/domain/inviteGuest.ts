@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
-import { DirectoryError, type Directory, type InviteContext } from '../graph/directory';
+import { DirectoryError, isPermissionDenied, type Directory, type InvitationResult, type InviteContext } from '../graph/directory';
 import type { AuditEntry, JsonObject, OperationRecord, Store } from '../store/store';
 import { leaseIsLive, OperationRunner, type OperationSteps } from './operations';
 import type { HourlyLimiter } from './rateLimit';
-import { defaultSleep, retryTransient } from './retry';
+import { Catalog } from './catalog';
+import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from './retry';
 import { isOwnDomain, parseEmail } from './email';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
@@ -33,6 +34,7 @@ export type RefusalReason =
   | 'invitesNotAllowed'
   | 'invitationRefused'
   | 'writeRefused'
+  | 'notSetUp'
   | 'rateLimited';
 
 export interface InviteDone {
@@ -54,8 +56,21 @@ export interface InviteRefused {
 export type InviteOutcome =
   | InviteDone
   | InviteRefused
+  | InviteWaiting
   | { kind: 'failed'; message: string; reference: string; operationId: string }
   | { kind: 'inProgress'; message: string };
+
+/**
+ * The invitation went out, but Microsoft Entra ID does not show the new guest to membership writes yet
+ * (replication lag): the operation tries the membership again on its own schedule, for up to REPLICATION_WAIT.
+ */
+export interface InviteWaiting {
+  kind: 'waiting';
+  guest: { id: string; email: string };
+  app: { id: string; displayName: string };
+  group: { id: string; displayName: string };
+  retryAt: string;
+}
 
 /** An audit entry of one invitation: who, when and which operation are filled in. */
 type InviteAudit = Omit<AuditEntry, 'time' | 'tenantId' | 'actorId' | 'actorName' | 'activityId' | 'operationId'>;
@@ -84,8 +99,14 @@ export interface InviteGuestOptions {
   defaultRedirectUrl: string;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
-  /** Waits before retrying a membership write that cannot see a just-invited user yet. */
+  /** Waits, within the turn, before retrying a membership write that cannot see a just-invited user yet. */
   replicationBackoffMs?: readonly number[];
+  /** How long after the invitation a membership write that does not see the guest yet is retried (REPLICATION_WAIT). */
+  replicationWaitMs?: number;
+  /** Waits before reading whether an ambiguous write (5xx, timeout) took effect, the first read included. */
+  confirmBackoffMs?: readonly number[];
+  /** The self-service catalog (shared with the request flow); one is made from `directory` when absent. */
+  catalog?: Catalog;
   /** Identifies this process as a lease owner of operation records. */
   instanceId?: string;
   tenantInfoTtlMs?: number;
@@ -108,22 +129,28 @@ export class InviteGuestService {
   private readonly clock: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly runner: OperationRunner;
+  private readonly catalog: Catalog;
   private tenantCache: { domains: string[]; name: string; until: number } | null = null;
 
   constructor(private readonly options: InviteGuestOptions) {
     this.clock = options.clock ?? (() => new Date());
     this.sleep = options.sleep ?? defaultSleep;
     this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID(), options.leaseMs);
+    this.catalog = options.catalog ?? new Catalog(options.directory, this.clock);
   }
 
-  /** Apps whose self-service groups the actor owns and that can take guests. */
+  /**
+   * Apps whose self-service groups the actor owns and that can take guests, from the catalog (walked from the
+   * apps: `ownedObjects` is not supported with application permissions). Every group the actor owns but that
+   * cannot take guests hides that app from them: each counts as a block and the admins hear of it.
+   */
   async findShareableApps(actor: Actor): Promise<ShareableApps> {
-    const owned = await this.options.directory.listOwnedGroupsWithApps(actor.userId);
     const apps = new Map<string, AppChoice>();
     const blocked: ShareableApps['blocked'] = [];
-    for (const { group, apps: assigned } of owned) {
-      const blockers = groupBlockers(group);
-      for (const app of assigned) {
+    for (const app of await this.catalog.apps()) {
+      for (const { group, ownerIds } of app.groups) {
+        if (!ownerIds.includes(actor.userId)) continue;
+        const blockers = groupBlockers(group);
         if (blockers.length > 0) {
           blocked.push({ appId: app.id, appName: app.displayName, groupId: group.id, groupName: group.displayName, blockers });
           continue;
@@ -135,10 +162,8 @@ export class InviteGuestService {
     }
     const byName = (a: { displayName: string }, b: { displayName: string }): number => a.displayName.localeCompare(b.displayName);
     const list = [...apps.values()].sort(byName);
-    if (list.length === 0) {
-      for (const b of blocked) {
-        await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: `sharing ${b.appName} with a guest`, kind: blockerProblem[b.blockers[0]], app: { id: b.appId, displayName: b.appName }, group: { id: b.groupId, displayName: b.groupName } });
-      }
+    for (const b of blocked) {
+      await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: `sharing ${b.appName} with a guest`, kind: blockerProblem[b.blockers[0]], app: { id: b.appId, displayName: b.appName }, group: { id: b.groupId, displayName: b.groupName } });
     }
     for (const app of list) app.groups.sort(byName);
     return { apps: list, blocked: blocked.sort((a, b) => a.appName.localeCompare(b.appName)) };
@@ -186,6 +211,8 @@ export class InviteGuestService {
       if (outcome.kind === 'inProgress') continue;
       resumed++;
       this.options.logger.info('invite.resumed', { operationId: record.id, outcome: outcome.kind });
+      // Still waiting for the directory, as the card already says: nothing new to show.
+      if (outcome.kind === 'waiting' && record.result?.kind === 'waiting') continue;
       await report(record, outcome);
     }
     return resumed;
@@ -237,10 +264,7 @@ export class InviteGuestService {
         input: { appId: command.appId, groupId: command.groupId, email, message: message.message, actorName: actor.displayName },
         replyTo: command.replyTo ?? null,
       },
-      async (steps) => {
-        const outcome = await this.run(steps, command, email, message.message, audit);
-        return { outcome, failed: outcome.kind === 'failed' };
-      },
+      (steps) => this.run(steps, command, email, message.message, audit),
     );
     if (run.kind === 'finished') return run.outcome;
     return { kind: 'inProgress', message: 'This invitation is already being sent. I will show the outcome here when it is done.' };
@@ -252,60 +276,67 @@ export class InviteGuestService {
     email: string,
     welcome: string | null,
     audit: (entry: InviteAudit) => Promise<number>,
-  ): Promise<InviteOutcome> {
+  ): Promise<{ outcome: InviteOutcome; failed: boolean; retryAt?: Date }> {
     const { directory, logger } = this.options;
     const step = steps.done;
+    const finished = (outcome: InviteOutcome): { outcome: InviteOutcome; failed: boolean } => ({ outcome, failed: outcome.kind === 'failed' });
 
     let context: InviteContext;
     try {
       context = await this.transient(() => directory.getInviteContext({ actorId: command.actor.userId, groupId: command.groupId, appId: command.appId, email }));
     } catch (err) {
-      return this.failure(steps.record.id, err, 'check', email, audit);
+      if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'checking the group and your ownership', email, audit));
+      return finished(await this.failure(steps.record.id, err, 'check', email, audit));
     }
     const refusal = this.evaluate(context, email);
     const names = { appName: context.app?.displayName, groupName: context.group?.displayName };
     if (refusal) {
       await this.reportRefusal(command.actor, refusal, context);
       await audit({ action: 'invite.refused', outcome: refusal.reason, guestEmail: email, detail: refusal.message.slice(0, 500), graphRequestId: context.requestId ?? undefined, ...names });
-      return refusal;
+      return finished(refusal);
     }
     const app = context.app!;
     const group = context.group!;
+    const appRef = { id: app.id, displayName: app.displayName };
+    const groupRef = { id: group.id, displayName: group.displayName };
     const existing = context.existingUser;
+    const previousInvite = steps.record.steps.invite;
     const previousAdd = steps.record.steps.addMember?.result;
-    if (existing && context.existingUserIsMember && !previousAdd && !steps.record.steps.invite) {
-      const outcome: InviteDone = {
-        kind: 'done',
-        invited: false,
-        added: false,
-        guest: { id: existing.id, email, displayName: existing.displayName, redemption: existing.externalUserState ?? (existing.userType === 'Member' ? 'Member' : 'Unknown') },
-        app: { id: app.id, displayName: app.displayName },
-        group: { id: group.id, displayName: group.displayName },
-        redeemUrl: null,
-      };
-      await audit({ action: 'invite.alreadyMember', outcome: 'alreadyMember', guestEmail: email, guestId: existing.id, graphRequestId: context.requestId ?? undefined, ...names });
-      return outcome;
+    if (existing && !previousAdd && !previousInvite) {
+      // Membership is read plainly (checkMemberGroups), not from the lagging advanced-query index.
+      let member: boolean;
+      try {
+        member = (await this.transient(() => directory.checkMemberGroups(existing.id, [group.id]))).has(group.id);
+      } catch (err) {
+        if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'checking whether the guest is already a member', email, audit));
+        return finished(await this.failure(steps.record.id, err, 'check', email, audit, names));
+      }
+      if (member) {
+        await audit({ action: 'invite.alreadyMember', outcome: 'alreadyMember', guestEmail: email, guestId: existing.id, graphRequestId: context.requestId ?? undefined, ...names });
+        return finished({ kind: 'done', invited: false, added: false, guest: { id: existing.id, email, displayName: existing.displayName, redemption: redemptionOf(existing) }, app: appRef, group: groupRef, redeemUrl: null });
+      }
     }
-    await step('check', { groupId: group.id, appId: app.id, existingUserId: existing?.id ?? null }, context.requestId);
+    if (!steps.record.steps.check) await step('check', { groupId: group.id, appId: app.id, existingUserId: existing?.id ?? null }, context.requestId);
 
     let guestId: string;
     let redemption: string;
     let redeemUrl: string | null = null;
     let invited = false;
     let lastRequestId: string | null = context.requestId;
-    const previousInvite = steps.record.steps.invite?.result;
-    if (previousInvite && typeof previousInvite.userId === 'string') {
+    let invitedAt = this.clock();
+    if (previousInvite && typeof previousInvite.result?.userId === 'string') {
       // Resumed after the invitation step: never invite again.
-      guestId = previousInvite.userId;
-      redemption = String(previousInvite.status ?? 'PendingAcceptance');
+      guestId = previousInvite.result.userId;
+      redemption = String(previousInvite.result.status ?? 'PendingAcceptance');
+      invitedAt = new Date(previousInvite.at);
       invited = true;
     } else if (existing) {
       guestId = existing.id;
-      redemption = existing.externalUserState ?? (existing.userType === 'Member' ? 'Member' : 'Unknown');
+      redemption = redemptionOf(existing);
     } else {
       try {
-        // Safe to repeat: Graph answers a second invitation of the same address with the same user.
-        const invitation = await this.transient(() => directory.inviteGuest({ email, redirectUrl: app.homepage ?? app.loginUrl ?? this.options.defaultRedirectUrl, message: welcome }));
+        const redirectUrl = app.homepage ?? app.loginUrl ?? this.options.defaultRedirectUrl;
+        const invitation = await retryWrite(() => directory.inviteGuest({ email, redirectUrl, message: welcome }), () => this.invitationTookEffect(email), this.writePolicy());
         guestId = invitation.userId;
         redemption = invitation.status ?? 'PendingAcceptance';
         redeemUrl = invitation.redeemUrl;
@@ -320,29 +351,46 @@ export class InviteGuestService {
             await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: `inviting ${email} to ${app.displayName}`, kind: 'invitesNotAllowed', app, group, detail: `POST /invitations answered 403 ${err.code}` });
           }
           await audit({ action: 'invite.refused', outcome: refusedOutcome.reason, guestEmail: email, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
-          return refusedOutcome;
+          return finished(refusedOutcome);
         }
-        return this.failure(steps.record.id, err, 'invite', email, audit, names);
+        return finished(await this.failure(steps.record.id, err, 'invite', email, audit, names));
       }
     }
 
     let added: boolean;
     try {
-      const result = await this.transient(() => this.withReplicationRetry(() => directory.addGroupMember(group.id, guestId)));
+      const result = await retryWrite(
+        () => this.withReplicationRetry(() => directory.addGroupMember(group.id, guestId)),
+        async () => ((await directory.checkMemberGroups(guestId, [group.id])).has(group.id) ? { added: true, requestId: null } : null),
+        this.writePolicy(),
+      );
       // A guest this operation invited can only be in the group through this operation (an earlier, interrupted run).
       added = result.added || invited;
       lastRequestId = result.requestId ?? lastRequestId;
       await step('addMember', { added }, result.requestId);
     } catch (err) {
+      if (isPermissionDenied(err)) {
+        await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: `adding ${email} to ${group.displayName}`, kind: 'missingPermission', app: appRef, group: groupRef, detail: err.permission ?? 'GroupMember.ReadWrite.All' });
+      }
+      const lagging = err instanceof DirectoryError && (err.kind === 'notFound' || err.kind === 'badRequest');
+      const waitedMs = this.clock().getTime() - invitedAt.getTime();
+      if (lagging && invited && waitedMs < (this.options.replicationWaitMs ?? 15 * 60_000)) {
+        const retryAt = new Date(this.clock().getTime() + replicationRetryDelay(waitedMs));
+        logger.info('invite.replication.waiting', { guestId, groupId: group.id, code: err.code, retryAt: retryAt.toISOString(), graphRequestId: err.requestId ?? undefined });
+        await audit({ action: 'invite.waiting', outcome: 'replicationLag', guestEmail: email, guestId, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
+        return { outcome: { kind: 'waiting', guest: { id: guestId, email }, app: appRef, group: groupRef, retryAt: retryAt.toISOString() }, failed: false, retryAt };
+      }
+      // Still not visible after REPLICATION_WAIT: no refusal either, so it fails and can be retried (automatically or by an admin).
+      if (lagging && invited) return finished(await this.failure(steps.record.id, err, 'addMember', email, audit, names));
       if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest')) {
         const text =
           `Microsoft Entra ID refused to add ${email} to ${group.displayName} (${err.code}). ` +
           (invited ? 'The invitation itself was sent. ' : '') +
-          'An admin should check that the group has assigned membership and that the bot has the GroupMember.ReadWrite.All permission.';
+          (isPermissionDenied(err) ? `The bot lacks the ${err.permission ?? 'GroupMember.ReadWrite.All'} permission; your admins were told. ` : 'An admin should check that the group has assigned membership. ');
         await audit({ action: 'invite.refused', outcome: 'writeRefused', guestEmail: email, guestId, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
-        return refused('writeRefused', text);
+        return finished(refused('writeRefused', text));
       }
-      return this.failure(steps.record.id, err, 'addMember', email, audit, names);
+      return finished(await this.failure(steps.record.id, err, 'addMember', email, audit, names));
     }
 
     const outcome: InviteDone = {
@@ -350,8 +398,8 @@ export class InviteGuestService {
       invited,
       added,
       guest: { id: guestId, email, displayName: existing?.displayName ?? email, redemption },
-      app: { id: app.id, displayName: app.displayName },
-      group: { id: group.id, displayName: group.displayName },
+      app: appRef,
+      group: groupRef,
       redeemUrl,
     };
     await audit({
@@ -363,7 +411,28 @@ export class InviteGuestService {
       ...names,
     });
     logger.info('invite.succeeded', { guestId, groupId: group.id, appId: app.id, invited, added });
-    return outcome;
+    return finished(outcome);
+  }
+
+  /**
+   * After an ambiguous answer to `POST /invitations`: does a user with that address exist now? A few reads apart,
+   * since the new user may take a moment to show in plain reads too (user-list.md: replication delays).
+   */
+  private async invitationTookEffect(email: string): Promise<InvitationResult | null> {
+    for (const wait of this.options.confirmBackoffMs ?? [500, 1500, 3000]) {
+      await this.sleep(wait);
+      const user = await this.options.directory.findUserByEmail(email);
+      if (user) return { userId: user.id, redeemUrl: null, status: user.externalUserState ?? 'PendingAcceptance', requestId: null };
+    }
+    return null;
+  }
+
+  /** A permission the check needs was not granted: the user hears it is not set up, the admins what to grant. */
+  private async notSetUp(actor: Actor, err: DirectoryError, doing: string, email: string, audit: (entry: InviteAudit) => Promise<number>): Promise<InviteRefused> {
+    const permission = err.permission ?? 'a Microsoft Graph permission';
+    await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: `inviting a guest (${doing})`, kind: 'missingPermission', app: null, group: null, detail: permission });
+    await audit({ action: 'invite.refused', outcome: 'notSetUp', guestEmail: email, detail: `${err.code}: needs ${permission}`, graphRequestId: err.requestId ?? undefined });
+    return refused('notSetUp', notSetUpMessage());
   }
 
   private reportBlocked(report: BlockedReport): Promise<void> {
@@ -386,6 +455,8 @@ export class InviteGuestService {
     const { group, app } = context;
     if (!group) return refused('groupNotFound', 'That group no longer exists, so I did nothing. Start again with **invite guest**.');
     if (!app) return refused('appNotFound', 'That app no longer exists in your organization, so I did nothing.');
+    // Graph lists no owners for a group synced from on-premises (group-list-owners.md): say what it is, not "not an owner".
+    if (group.onPremisesSyncEnabled === true) return refused('groupBlocked', `${describeBlocker('synced', group.displayName, app.displayName)} I did nothing.`);
     if (!context.actorIsOwner) {
       return refused('notOwner', `You are not an owner of ${group.displayName} (any more), so you cannot add guests to it. Ask one of its owners or an admin. I did nothing.`);
     }
@@ -411,18 +482,27 @@ export class InviteGuestService {
     return null;
   }
 
-  private transient<T>(call: () => Promise<T>): Promise<T> {
-    return retryTransient(call, { budget: this.options.transientRetries ?? 6, sleep: this.sleep, logger: this.options.logger });
+  private writePolicy(): RetryPolicy {
+    return { budget: this.options.transientRetries ?? 6, sleep: this.sleep, logger: this.options.logger };
   }
 
-  /** Graph may not see a just-invited user for a few seconds (404, or 400 "not a valid reference"). */
+  private transient<T>(call: () => Promise<T>): Promise<T> {
+    return retryTransient(call, this.writePolicy());
+  }
+
+  /**
+   * Graph may not see a just-invited user for seconds, sometimes minutes: 404 Request_ResourceNotFound, 404
+   * Directory_ObjectNotFound or 400 "Not a valid reference update" (field notes; msgraph-sdk-dotnet#2508). A 400
+   * reaching here is not "already a member" (the adapter read membership). A few quick retries within the turn;
+   * after that the operation waits on its own schedule (REPLICATION_WAIT).
+   */
   private async withReplicationRetry<T>(write: () => Promise<T>): Promise<T> {
-    const backoff = this.options.replicationBackoffMs ?? [500, 1000, 2000, 4000];
+    const backoff = this.options.replicationBackoffMs ?? [500, 1000, 2000];
     for (let attempt = 0; ; attempt++) {
       try {
         return await write();
       } catch (err) {
-        const lagging = err instanceof DirectoryError && (err.kind === 'notFound' || (err.kind === 'badRequest' && /valid reference/i.test(err.message)));
+        const lagging = err instanceof DirectoryError && (err.kind === 'notFound' || err.kind === 'badRequest');
         if (!lagging || attempt >= backoff.length) throw err;
         this.options.logger.info('invite.replication.wait', { attempt: attempt + 1, ms: backoff[attempt] });
         await this.sleep(backoff[attempt]);
@@ -453,6 +533,19 @@ export class InviteGuestService {
     this.tenantCache = { domains: tenant.verifiedDomains, name: tenant.displayName, until: now + (this.options.tenantInfoTtlMs ?? 10 * 60_000) };
     return this.tenantCache;
   }
+}
+
+/** How long a membership write waits for a just-invited guest to show: 30 s, growing with the wait, at most 5 minutes. */
+function replicationRetryDelay(waitedMs: number): number {
+  return Math.min(5 * 60_000, Math.max(30_000, Math.round(waitedMs / 2)));
+}
+
+function redemptionOf(user: { externalUserState: string | null; userType: string | null }): string {
+  return user.externalUserState ?? (user.userType === 'Member' ? 'Member' : 'Unknown');
+}
+
+function notSetUpMessage(): string {
+  return "Inviting guests isn't set up completely yet: the bot is missing a permission in Microsoft Entra ID. Your admins were told what to grant. I did nothing.";
 }
 
 const stepText: Record<string, string> = {

@@ -10,7 +10,7 @@ export interface Actor {
   displayName: string;
 }
 
-export type GroupBlocker = 'dynamic' | 'synced' | 'mailEnabled';
+export type GroupBlocker = 'dynamic' | 'synced' | 'mailEnabled' | 'roleAssignable';
 
 /** Why Graph cannot add members to this group, if it cannot. */
 export function groupBlockers(group: GroupInfo): GroupBlocker[] {
@@ -18,6 +18,9 @@ export function groupBlockers(group: GroupInfo): GroupBlocker[] {
   if (group.groupTypes.includes('DynamicMembership')) blockers.push('dynamic');
   if (group.onPremisesSyncEnabled === true) blockers.push('synced');
   if (group.mailEnabled && !group.groupTypes.includes('Unified')) blockers.push('mailEnabled');
+  // Member writes to a role-assignable group also need RoleManagement.ReadWrite.Directory (learn group-post-members),
+  // which would let the bot hand out any directory role: the bot does not ask for it.
+  if (group.isAssignableToRole) blockers.push('roleAssignable');
   return blockers;
 }
 
@@ -41,6 +44,12 @@ export function describeBlocker(blocker: GroupBlocker, groupName: string, appNam
         `and cannot be changed through Microsoft Graph. An admin can fix this: create a security group with assigned membership ` +
         `(not mail-enabled), assign it to ${appName} and make you an owner of it.`
       );
+    case 'roleAssignable':
+      return (
+        `${groupName} can be assigned Microsoft Entra roles, so only a Privileged Role Administrator can change its members; ` +
+        `this bot does not hold that right on purpose. An admin can fix this: create a security group with assigned membership ` +
+        `that is not role-assignable, assign it to ${appName} and make you an owner of it.`
+      );
   }
 }
 
@@ -57,10 +66,11 @@ export interface Offer {
 }
 
 /** The setup problem (as admins are told about it) behind a group that cannot take members. */
-export const blockerProblem: Record<GroupBlocker, 'groupDynamic' | 'groupSynced' | 'groupMailEnabled'> = {
+export const blockerProblem: Record<GroupBlocker, 'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupRoleAssignable'> = {
   dynamic: 'groupDynamic',
   synced: 'groupSynced',
   mailEnabled: 'groupMailEnabled',
+  roleAssignable: 'groupRoleAssignable',
 };
 
 /** Somebody was stopped by a setup problem; admins are alerted about it. */
@@ -68,7 +78,7 @@ export interface BlockedReport {
   tenantId: string;
   actor: Actor;
   doing: string;
-  kind: 'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupNoOwners' | 'invitesNotAllowed' | 'missingPermission' | 'appNoUsableGroup';
+  kind: 'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupRoleAssignable' | 'groupNoOwners' | 'invitesNotAllowed' | 'missingPermission' | 'appNoUsableGroup';
   app: { id: string; displayName: string } | null;
   group: { id: string; displayName: string } | null;
   detail?: string;

@@ -29,9 +29,11 @@ export class OperationRunner {
    * `body` returns the outcome, and `failed` when an error stopped it before its end (Graph unreachable, a
    * retry budget spent): such a record can be reopened and run again from its recorded steps. An operation that
    * ran to its end, a refusal included, is 'succeeded'. The outcome is stored on the record.
-   * Returns inProgress when another runner holds the lease.
+   * `retryAt` says the operation must go on later (e.g. waiting for the directory to replicate): its outcome so far
+   * is stored, it stays unfinished, and its lease is held until then, so a resumer (any process) picks it up at that
+   * time. Returns inProgress when another runner holds the lease.
    */
-  async run<T>(operation: NewOperation, body: (steps: OperationSteps) => Promise<{ outcome: T; failed: boolean }>): Promise<OperationRun<T>> {
+  async run<T>(operation: NewOperation, body: (steps: OperationSteps) => Promise<{ outcome: T; failed: boolean; retryAt?: Date }>): Promise<OperationRun<T>> {
     const { created, record } = await this.operations.create(operation, this.clock());
     if (!created && record.result && (record.status === 'succeeded' || record.status === 'failed')) return { kind: 'finished', outcome: record.result as unknown as T };
     const owner = `${this.instanceId}/${randomUUID()}`;
@@ -71,17 +73,22 @@ export class OperationRunner {
           );
         }),
     };
+    let holdUntil: Date | undefined;
     try {
-      const { outcome, failed } = await body(steps);
+      const { outcome, failed, retryAt } = await body(steps);
       clearInterval(renewal);
+      const status = retryAt ? 'running' : failed ? 'failed' : 'succeeded';
       await serial(async () => {
-        current = await this.operations.update(current.id, current.version, { status: failed ? 'failed' : 'succeeded', result: outcome as unknown as JsonObject }, this.clock());
+        current = await this.operations.update(current.id, current.version, { status, result: outcome as unknown as JsonObject }, this.clock());
       });
+      holdUntil = retryAt;
       return { kind: 'finished', outcome };
     } finally {
       clearInterval(renewal);
       await chain;
-      await this.operations.releaseLease(record.id, owner);
+      const now = this.clock();
+      if (holdUntil && holdUntil.getTime() > now.getTime()) await this.operations.acquireLease(record.id, owner, holdUntil.getTime() - now.getTime(), now);
+      else await this.operations.releaseLease(record.id, owner);
     }
   }
 }

@@ -19,7 +19,8 @@ import {
 } from '../store/store';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
 import { leaseIsLive, OperationRunner, type OperationSteps } from './operations';
-import { defaultSleep, retryTransient } from './retry';
+import { Catalog } from './catalog';
+import { defaultSleep, retryWrite } from './retry';
 import type { HourlyLimiter } from './rateLimit';
 import { cleanText } from './text';
 
@@ -70,6 +71,8 @@ export interface RequestAccessOptions {
   remindAfterMs?: number;
   expireAfterMs?: number;
   catalogTtlMs?: number;
+  /** The self-service catalog (shared with the invite flow); one is made from `directory` when absent. */
+  catalog?: Catalog;
   instanceId?: string;
   /** Told when a setup problem stops someone (admin alerts). */
   onBlocked?: BlockedReporter;
@@ -110,6 +113,11 @@ function simplify(text: string): string {
 }
 
 /** Apps whose name matches what the user typed: exact, then prefix or contained, then every word present. */
+/** Groups of an app that can take members and have an owner to decide. */
+function usableGroups(app: CatalogApp): CatalogApp['groups'] {
+  return app.groups.filter((g) => groupBlockers(g.group).length === 0 && g.ownerCount > 0);
+}
+
 export function matchApps<T extends { displayName: string }>(apps: readonly T[], query: string): T[] {
   const q = simplify(query);
   if (!q) return [...apps];
@@ -128,12 +136,13 @@ export class RequestAccessService {
   private readonly clock: () => Date;
   private readonly runner: OperationRunner;
   private readonly sleep: (ms: number) => Promise<void>;
-  private catalog: { apps: CatalogApp[]; until: number } | null = null;
+  private readonly catalog: Catalog;
 
   constructor(private readonly options: RequestAccessOptions) {
     this.clock = options.clock ?? (() => new Date());
     this.sleep = options.sleep ?? defaultSleep;
     this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID(), options.leaseMs);
+    this.catalog = options.catalog ?? new Catalog(options.directory, this.clock, options.catalogTtlMs);
   }
 
   private audit(tenantId: string, entry: AuditFields): Promise<number> {
@@ -144,27 +153,41 @@ export class RequestAccessService {
     return reportBlocked(this.options.onBlocked, this.options.logger, report);
   }
 
-  private async loadCatalog(): Promise<CatalogApp[]> {
-    const now = this.clock().getTime();
-    if (this.catalog && this.catalog.until > now) return this.catalog.apps;
-    const apps = await this.options.directory.listCatalog();
-    this.catalog = { apps, until: now + (this.options.catalogTtlMs ?? 5 * 60_000) };
-    return apps;
+  private loadCatalog(): Promise<CatalogApp[]> {
+    return this.catalog.apps();
   }
 
-  /** Self-service apps the user does not reach yet: groups that can take members, have owners, and do not have the user. */
+  /**
+   * Self-service apps the user does not reach yet: groups that can take members, have owners, and do not have the
+   * user. Membership is read with checkMemberGroups over the catalog's groups (memberOf needs Directory.Read.All
+   * app-only: user-list-memberof.md).
+   */
   async findRequestableApps(actor: Actor): Promise<AppChoice[]> {
-    const [catalog, memberOf] = await Promise.all([this.loadCatalog(), this.options.directory.listMemberGroupIds(actor.userId)]);
+    const catalog = await this.loadCatalog();
+    const memberOf = await this.options.directory.checkMemberGroups(actor.userId, [...new Set(catalog.flatMap((a) => a.groups.map((g) => g.group.id)))]);
     const choices: AppChoice[] = [];
     for (const app of catalog) {
       if (app.groups.some((g) => memberOf.has(g.group.id))) continue;
-      const groups = app.groups
-        .filter((g) => groupBlockers(g.group).length === 0 && g.ownerCount > 0)
+      const groups = usableGroups(app)
         .map((g) => ({ id: g.group.id, displayName: g.group.displayName }))
         .sort((a, b) => a.displayName.localeCompare(b.displayName));
       if (groups.length > 0) choices.push({ id: app.id, displayName: app.displayName, groups });
     }
     return choices.sort((a, b) => a.displayName.localeCompare(b.displayName));
+  }
+
+  /**
+   * The user asked for an app by name and it is not requestable: when the app exists but has no group that can take
+   * members, that is a setup problem: the admins hear of it (a block) and the user is told why. Null otherwise.
+   */
+  async explainUnrequestable(actor: Actor, query: string): Promise<string | null> {
+    const unusable = matchApps((await this.loadCatalog()).filter((app) => usableGroups(app).length === 0), query);
+    if (unusable.length === 0) return null;
+    for (const app of unusable) {
+      await this.blocked({ tenantId: actor.tenantId, actor, doing: `requesting access to ${app.displayName}`, kind: 'appNoUsableGroup', app: { id: app.id, displayName: app.displayName }, group: null });
+    }
+    const names = unusable.map((a) => a.displayName).join(', ');
+    return `${names} cannot take access requests yet: none of its groups can take members or has an owner to approve. Your admins were told.`;
   }
 
   checkJustification(raw: string | null | undefined): { ok: true; text: string } | { ok: false; message: string } {
@@ -436,11 +459,12 @@ export class RequestAccessService {
     }
     if (knownMember) return { outcome: { membership: 'alreadyMember' }, failed: false };
     try {
-      const result = await retryTransient(() => this.options.directory.addGroupMember(request.groupId, request.requesterId), {
-        budget: this.options.transientRetries ?? 6,
-        sleep: this.sleep,
-        logger: this.options.logger,
-      });
+      const result = await retryWrite(
+        () => this.options.directory.addGroupMember(request.groupId, request.requesterId),
+        // After a 5xx or timeout the add may have happened: read before writing again.
+        async () => ((await this.options.directory.checkMemberGroups(request.requesterId, [request.groupId])).has(request.groupId) ? { added: true, requestId: null } : null),
+        { budget: this.options.transientRetries ?? 6, sleep: this.sleep, logger: this.options.logger },
+      );
       await steps.done('addMember', { added: result.added }, result.requestId);
       return { outcome: { membership: result.added ? 'added' : 'alreadyMember', graphRequestId: result.requestId }, failed: false };
     } catch (err) {

@@ -25,3 +25,31 @@ export async function retryTransient<T>(call: () => Promise<T>, policy: RetryPol
     }
   }
 }
+
+/**
+ * A directory write that must not be repeated blindly (a second `POST /invitations` sends the guest a second email).
+ * Throttling means the write was not carried out: it is sent again after Retry-After. After a 5xx, a gateway
+ * timeout or a dropped connection the write may have taken effect, so `confirm` reads whether it did (e.g. the
+ * guest exists by address) and its answer is taken instead of writing again; only when it did not is the write
+ * repeated, within the budget.
+ */
+export async function retryWrite<T>(write: () => Promise<T>, confirm: () => Promise<T | null>, policy: RetryPolicy): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!(err instanceof DirectoryError) || (err.kind !== 'throttled' && err.kind !== 'unavailable')) throw err;
+      if (err.kind === 'unavailable') {
+        const took = await retryTransient(confirm, policy);
+        if (took !== null) {
+          policy.logger.info('graph.write.confirmed', { attempt: attempt + 1, status: err.status, code: err.code, graphRequestId: err.requestId ?? undefined });
+          return took;
+        }
+      }
+      if (attempt >= policy.budget) throw err;
+      const wait = err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : Math.min(8000, 250 * 2 ** attempt);
+      policy.logger.info('graph.retry', { attempt: attempt + 1, status: err.status, code: err.code, ms: wait, write: true, graphRequestId: err.requestId ?? undefined });
+      await policy.sleep(wait);
+    }
+  }
+}

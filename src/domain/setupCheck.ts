@@ -5,6 +5,8 @@
  * collaboration settings must let the bot invite guests.
  */
 import { DirectoryError, type CatalogApp, type Directory, type GroupInfo } from '../graph/directory';
+import { REQUIRED_PERMISSION_NAMES } from '../graph/permissions';
+import { blockerProblem, groupBlockers } from './model';
 
 export type ProblemKind =
   | 'invitesNotAllowed'
@@ -12,6 +14,7 @@ export type ProblemKind =
   | 'groupDynamic'
   | 'groupSynced'
   | 'groupMailEnabled'
+  | 'groupRoleAssignable'
   | 'groupNotSecurity'
   | 'groupNoOwners'
   | 'appNoUsableGroup';
@@ -77,13 +80,24 @@ export function problemFor(kind: ProblemKind, app: { id: string; displayName: st
     case 'invitesNotAllowed':
       return { ...base, key: 'invitesNotAllowed:tenant', summary: `The tenant's guest invite setting (allowInvitesFrom = ${detail || 'restricted'}) does not let the bot invite guests, so app owners cannot invite anyone.`, fix: INVITE_SETTING_FIX };
     case 'missingPermission':
-      return { ...base, key: `missingPermission:${detail || 'graph'}`, summary: `The bot cannot read what it needs from Microsoft Graph (${detail || 'a read was refused with 403'}).`, fix: ['Grant the bot\'s app registration the application permissions User.Invite.All, User.Read.All, GroupMember.ReadWrite.All, Group.Read.All, Application.Read.All, Policy.Read.All and RoleManagement.Read.Directory, then grant admin consent (App registrations › the bot › API permissions).'] };
+      return {
+        ...base,
+        key: `missingPermission:${detail || 'graph'}`,
+        summary: `Microsoft Graph refused the bot a call because the app lacks the application permission ${detail || 'it needs'}.`,
+        fix: [
+          `In the Microsoft Entra admin center open App registrations › the bot's app › API permissions › Add a permission › Microsoft Graph › Application permissions, and add ${detail || 'the missing permission'}.`,
+          'Select “Grant admin consent for <your organization>” on the same page (a Privileged Role Administrator or Global Administrator can).',
+          `The bot needs exactly these application permissions: ${REQUIRED_PERMISSION_NAMES.join(', ')}.`,
+        ],
+      };
     case 'groupDynamic':
       return { ...base, key: `groupDynamic:${group?.id}`, summary: `${groupName} (assigned to ${appName}) has dynamic membership: a rule decides its members, so guests cannot be added to it.`, fix: CREATE_GROUP(appName) };
     case 'groupSynced':
       return { ...base, key: `groupSynced:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is synchronized from on-premises Active Directory: its members can only be changed there, not by Microsoft Graph.`, fix: CREATE_GROUP(appName) };
     case 'groupMailEnabled':
       return { ...base, key: `groupMailEnabled:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is mail-enabled: its members are managed in Exchange and cannot be changed by Microsoft Graph.`, fix: CREATE_GROUP(appName) };
+    case 'groupRoleAssignable':
+      return { ...base, key: `groupRoleAssignable:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is role-assignable: changing its members needs RoleManagement.ReadWrite.Directory, which the bot does not hold by design.`, fix: CREATE_GROUP(appName) };
     case 'groupNotSecurity':
       return { ...base, key: `groupNotSecurity:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is not a security group.`, fix: CREATE_GROUP(appName) };
     case 'groupNoOwners':
@@ -94,12 +108,11 @@ export function problemFor(kind: ProblemKind, app: { id: string; displayName: st
 }
 
 export function groupProblemKinds(group: GroupInfo, ownerCount: number): ProblemKind[] {
-  const kinds: ProblemKind[] = [];
-  if (group.groupTypes.includes('DynamicMembership')) kinds.push('groupDynamic');
-  if (group.onPremisesSyncEnabled === true) kinds.push('groupSynced');
-  if (group.mailEnabled && !group.groupTypes.includes('Unified')) kinds.push('groupMailEnabled');
+  const blockers = groupBlockers(group);
+  const kinds: ProblemKind[] = blockers.map((b) => blockerProblem[b]);
   if (!group.securityEnabled && !group.groupTypes.includes('Unified')) kinds.push('groupNotSecurity');
-  if (ownerCount === 0) kinds.push('groupNoOwners');
+  // Owners of synced (and Exchange) groups are not listed by Graph at all (group-list-owners.md): the blocker says it.
+  if (ownerCount === 0 && !blockers.includes('synced') && !blockers.includes('mailEnabled')) kinds.push('groupNoOwners');
   return kinds;
 }
 
@@ -121,14 +134,14 @@ export class SetupCheckService {
       if (invitesAllowed === false) tenantProblems.push(problemFor('invitesNotAllowed', null, null, allowInvitesFrom ?? ''));
     } catch (err) {
       if (!(err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'unauthorized'))) throw err;
-      tenantProblems.push(problemFor('missingPermission', null, null, 'reading the authorization policy needs Policy.Read.All'));
+      tenantProblems.push(problemFor('missingPermission', null, null, err.permission ?? 'Policy.Read.All'));
     }
     let catalog: CatalogApp[] = [];
     try {
       catalog = await this.directory.listCatalog();
     } catch (err) {
       if (!(err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'unauthorized'))) throw err;
-      tenantProblems.push(problemFor('missingPermission', null, null, 'reading enterprise apps and groups needs Application.Read.All and Group.Read.All'));
+      tenantProblems.push(problemFor('missingPermission', null, null, err.permission ?? 'Application.Read.All'));
     }
     const apps: AppHealth[] = catalog.map((app) => {
       const problems: SetupProblem[] = [];

@@ -113,12 +113,27 @@ function authProvider(auth: GraphAuth): AuthenticationProvider {
   return new TokenCredentialAuthenticationProvider(credential, { scopes: ['https://graph.microsoft.com/.default'] });
 }
 
+/**
+ * The SDK retries 429, 503 and 504 and re-sends POST bodies. A 429 means the request was not carried out, so any
+ * request may go again; after a 503/504 a write may already have taken effect (a gateway times out after the
+ * write: a second `POST /invitations` mails the guest twice), so only reads (GET, and `$batch`, which carries
+ * reads only here) are repeated by the SDK; the domain checks a write before repeating it (retryWrite).
+ */
+export function sdkMayRetry(method: string, url: string, status: number): boolean {
+  if (status === 429) return true;
+  return method === 'GET' || new URL(url).pathname.endsWith('/$batch');
+}
+
 export function createGraphClient(options: GraphClientOptions): Client {
   const base = new URL(options.baseUrl.replace(/\/+$/, ''));
   const version = base.pathname.replace(/^\/+/, '') || 'v1.0';
   const chain: Middleware[] = [
     new BearerTokenHandler(authProvider(options.auth), base.origin),
-    new RetryHandler(new RetryHandlerOptions(options.retryDelaySeconds ?? 3, options.maxRetries ?? 3)),
+    new RetryHandler(
+      new RetryHandlerOptions(options.retryDelaySeconds ?? 3, options.maxRetries ?? 3, (_delay, _attempt, request, fetchOptions, response) =>
+        sdkMayRetry((fetchOptions?.method ?? (typeof request === 'string' ? 'GET' : request.method)).toUpperCase(), typeof request === 'string' ? request : request.url, response.status),
+      ),
+    ),
     new RedirectHandler(),
     new RequestLogHandler(options.logger),
     new TelemetryHandler(),

@@ -10,6 +10,8 @@ export interface GroupInfo {
   mailEnabled: boolean;
   securityEnabled: boolean;
   onPremisesSyncEnabled: boolean | null;
+  /** Role-assignable: member writes would also need RoleManagement.ReadWrite.Directory (learn group-post-members). */
+  isAssignableToRole: boolean;
 }
 
 export interface AppInfo {
@@ -30,19 +32,16 @@ export interface DirectoryUser {
   externalUserState: string | null;
 }
 
-/** A group the user owns, with the apps it is assigned to. */
-export interface OwnedGroup {
-  group: GroupInfo;
-  apps: Array<{ id: string; displayName: string }>;
-}
-
 export interface TenantInfo {
   id: string;
   displayName: string;
   verifiedDomains: string[];
 }
 
-/** Everything the invitation decision needs, read in one round trip. */
+/**
+ * Everything the invitation decision needs, read in one round trip. Ownership and assignment come from plain
+ * reads (not the eventually consistent advanced-query index), so they are the directory's truth at that moment.
+ */
 export interface InviteContext {
   group: GroupInfo | null;
   app: AppInfo | null;
@@ -50,8 +49,6 @@ export interface InviteContext {
   groupAssignedToApp: boolean;
   /** An existing user with that address (mail or otherMails), if any. */
   existingUser: DirectoryUser | null;
-  /** Whether that existing user is already a member of the group. */
-  existingUserIsMember: boolean;
   /** authorizationPolicy.allowInvitesFrom; null when it could not be read. */
   allowInvitesFrom: string | null;
   tenant: TenantInfo | null;
@@ -75,14 +72,21 @@ export interface GroupOwner {
   displayName: string;
 }
 
+/** A group assigned to an app, with its owners' ids (all of them, read plainly). */
+export interface CatalogGroup {
+  group: GroupInfo;
+  ownerIds: string[];
+  ownerCount: number;
+}
+
 /** An app with the groups assigned to it (the tenant's self-service catalog). */
 export interface CatalogApp {
   id: string;
   displayName: string;
-  groups: Array<{ group: GroupInfo; ownerCount: number }>;
+  groups: CatalogGroup[];
 }
 
-/** What a decision on a membership request needs, read in one round trip. */
+/** What a decision on a membership request needs, read in one round trip (plain reads, not the lagging index). */
 export interface DecisionContext {
   group: GroupInfo | null;
   deciderIsOwner: boolean;
@@ -93,21 +97,26 @@ export interface DecisionContext {
 export interface Directory {
   /** authorizationPolicy.allowInvitesFrom (needs Policy.Read.All). */
   getAllowInvitesFrom(): Promise<string | null>;
-  /** roleTemplateIds of the directory roles the user holds (direct). */
-  listRoleTemplateIds(userId: string): Promise<string[]>;
-  /** Members of the activated directory roles with these template ids. */
+  /**
+   * Users holding the activated directory roles with these template ids, directly or through a role-assignable
+   * group that holds the role (that group's members).
+   */
   listRoleMembers(roleTemplateIds: readonly string[]): Promise<Set<string>>;
-  /** Enterprise apps with group assignments, each group with its properties and number of owners (up to 20 counted). */
+  /** Enterprise apps with group assignments, each group with its properties and all its owners. */
   listCatalog(): Promise<CatalogApp[]>;
-  /** Ids of the groups the user is a direct member of. */
-  listMemberGroupIds(userId: string): Promise<Set<string>>;
+  /** Of these groups, the ones the user is a member of (transitively; checkMemberGroups). */
+  checkMemberGroups(userId: string, groupIds: readonly string[]): Promise<Set<string>>;
   listGroupOwners(groupId: string): Promise<GroupOwner[]>;
   getDecisionContext(query: { deciderId: string; requesterId: string; groupId: string }): Promise<DecisionContext>;
-  listOwnedGroupsWithApps(userId: string): Promise<OwnedGroup[]>;
   getTenantInfo(): Promise<TenantInfo>;
   getInviteContext(query: { actorId: string; groupId: string; appId: string; email: string }): Promise<InviteContext>;
+  /** A user with this address (mail or otherMails), read plainly (not from the advanced-query index). */
+  findUserByEmail(email: string): Promise<DirectoryUser | null>;
   inviteGuest(input: { email: string; redirectUrl: string; message: string | null }): Promise<InvitationResult>;
-  /** Adds a user to a group; `added: false` when the user already was a member. */
+  /**
+   * Adds a user to a group. When Graph refuses with 400, membership is read (checkMemberGroups): a user who is
+   * in the group then gives `added: false`; otherwise the error stands.
+   */
   addGroupMember(groupId: string, userId: string): Promise<AddMemberResult>;
 }
 
@@ -116,7 +125,6 @@ export type DirectoryErrorKind =
   | 'forbidden'
   | 'notFound'
   | 'badRequest'
-  | 'alreadyExists'
   | 'throttled'
   | 'unavailable'
   | 'unknown';
@@ -130,8 +138,20 @@ export class DirectoryError extends Error {
     message: string,
     readonly requestId: string | null = null,
     readonly retryAfterSeconds: number | null = null,
+    /** For a 403 on a read or write: the application permission the docs require for that call. */
+    readonly permission: string | null = null,
   ) {
     super(message);
     this.name = 'DirectoryError';
   }
+
+  /** The same error, naming the permission the refused call needs. */
+  needing(permission: string): DirectoryError {
+    return new DirectoryError(this.kind, this.status, this.code, this.message, this.requestId, this.retryAfterSeconds, permission);
+  }
+}
+
+/** A 403 Authorization_RequestDenied: the app lacks a permission (or the object is protected). */
+export function isPermissionDenied(err: unknown): err is DirectoryError {
+  return err instanceof DirectoryError && err.kind === 'forbidden' && err.code === 'Authorization_RequestDenied';
 }

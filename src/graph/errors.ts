@@ -10,14 +10,7 @@ interface ODataErrorBody {
   };
 }
 
-/**
- * Graph answers a duplicate member add with 400 Request_BadRequest and this message; there is no
- * dedicated code, so this is the single place that recognises it.
- */
-const duplicateReference = /added object references already exist/i;
-
-function classify(status: number, code: string, message: string): DirectoryErrorKind {
-  if (status === 400 && duplicateReference.test(message)) return 'alreadyExists';
+function classify(status: number, code: string): DirectoryErrorKind {
   if (status === 401) return 'unauthorized';
   if (status === 403) return 'forbidden';
   if (status === 404) return 'notFound';
@@ -51,7 +44,7 @@ export function fromODataResponse(
   const lower: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
   const requestId = text(error.innerError?.['request-id']) ?? text(lower['request-id']);
-  return new DirectoryError(classify(status, code, message), status, code, message, requestId, retryAfter(lower['retry-after']));
+  return new DirectoryError(classify(status, code), status, code, message, requestId, retryAfter(lower['retry-after']));
 }
 
 /** Maps whatever the Graph client threw. */

@@ -1,10 +1,14 @@
-/** The directory port over Microsoft Graph v1.0, through the real Graph client. */
-import { ResponseType, type Client } from '@microsoft/microsoft-graph-client';
+/**
+ * The directory port over Microsoft Graph v1.0, through the real Graph client. Every call is one the docs support
+ * with application permissions (src/graph/permissions.ts); authorization reads (owners, assignments, membership)
+ * are plain reads, never the eventually consistent advanced-query index (group-list-owners.md).
+ */
 import {
   DirectoryError,
   type AddMemberResult,
   type AppInfo,
   type CatalogApp,
+  type CatalogGroup,
   type DecisionContext,
   type Directory,
   type GroupOwner,
@@ -12,31 +16,19 @@ import {
   type GroupInfo,
   type InvitationResult,
   type InviteContext,
-  type OwnedGroup,
   type TenantInfo,
 } from './directory';
-import { fromODataResponse, toDirectoryError } from './errors';
+import { asRecord, ok, okOrNull, str, values, type BatchStep, type GraphHttp } from './graphHttp';
+import { NEEDS } from './permissions';
 
-export const GROUP_SELECT = 'id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled';
+export { GraphHttp } from './graphHttp';
+
+export const GROUP_SELECT = 'id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled,isAssignableToRole';
 const APP_SELECT = 'id,appId,displayName,homepage,loginUrl';
 const USER_SELECT = 'id,displayName,mail,userPrincipalName,userType,externalUserState';
-const MAX_BATCH = 20;
-
-export interface GraphResponse {
-  status: number;
-  body: unknown;
-  requestId: string | null;
-  headers: Record<string, string>;
-}
-
-export interface BatchStep {
-  id: string;
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  /** Relative to the version root, starting with '/'. */
-  url: string;
-  headers?: Record<string, string>;
-  body?: unknown;
-}
+/** `$expand` of a directory-object relation returns at most 20 (concepts/query-parameters.md). */
+const EXPAND_LIMIT = 20;
+const MAX_CHECK_GROUPS = 20;
 
 /** OData string literal: single quotes doubled. */
 export function odataString(value: string): string {
@@ -45,14 +37,6 @@ export function odataString(value: string): string {
 
 function q(value: string): string {
   return encodeURIComponent(value);
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-function str(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }
 
 function toGroup(raw: unknown): GroupInfo {
@@ -64,6 +48,7 @@ function toGroup(raw: unknown): GroupInfo {
     mailEnabled: g.mailEnabled === true,
     securityEnabled: g.securityEnabled === true,
     onPremisesSyncEnabled: typeof g.onPremisesSyncEnabled === 'boolean' ? g.onPremisesSyncEnabled : null,
+    isAssignableToRole: g.isAssignableToRole === true,
   };
 }
 
@@ -91,238 +76,140 @@ function toUser(raw: unknown): DirectoryUser {
   };
 }
 
-function values(body: unknown): unknown[] {
-  const v = asRecord(body).value;
-  return Array.isArray(v) ? v : [];
-}
-
-function headerRecord(headers: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  headers.forEach((value, key) => {
-    out[key.toLowerCase()] = value;
-  });
-  return out;
-}
-
-/**
- * A nextLink is absolute; the Graph client only treats https:// URLs as absolute, so it is sent as a path
- * relative to the version root (the same request against the same host).
- */
-function relativeToVersion(link: string): string {
-  const url = new URL(link);
-  return `${url.pathname.replace(/^\/(v1\.0|beta)(?=\/)/, '')}${url.search}`;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Thin typed transport on the Graph client: raw responses, one error mapping, paging and JSON batching. */
-export class GraphHttp {
-  constructor(
-    private readonly client: Client,
-    private readonly options: { batchRetries?: number; maxRetryAfterSeconds?: number } = {},
-  ) {}
-
-  async send(method: BatchStep['method'], url: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse> {
-    let response: Response;
-    try {
-      const request = this.client.api(url).headers(headers).responseType(ResponseType.RAW);
-      response = (await (method === 'GET'
-        ? request.get()
-        : method === 'POST'
-          ? request.post(body ?? {})
-          : method === 'PATCH'
-            ? request.patch(body ?? {})
-            : request.delete())) as Response;
-    } catch (err) {
-      throw toDirectoryError(err);
-    }
-    const text = await response.text();
-    let parsed: unknown = undefined;
-    if (text) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    }
-    const responseHeaders = headerRecord(response.headers);
-    if (!response.ok) throw fromODataResponse(response.status, parsed, responseHeaders);
-    return { status: response.status, body: parsed, requestId: responseHeaders['request-id'] ?? null, headers: responseHeaders };
-  }
-
-  async get(url: string, headers?: Record<string, string>): Promise<GraphResponse> {
-    return this.send('GET', url, undefined, headers);
-  }
-
-  /** Follows @odata.nextLink to the end. */
-  async getAll(url: string, headers?: Record<string, string>): Promise<unknown[]> {
-    const items: unknown[] = [];
-    let next: string | null = url;
-    while (next) {
-      const page: GraphResponse = await this.get(next, headers);
-      items.push(...values(page.body));
-      const link = str(asRecord(page.body)['@odata.nextLink']);
-      next = link === null ? null : relativeToVersion(link);
-    }
-    return items;
-  }
-
-  /**
-   * Sends independent requests as JSON batches of at most 20, in parallel. Sub-requests answered with
-   * 429/503/504 are sent again after their Retry-After (the SDK's retry handler does not look inside a batch).
-   * Returns each step's response by id; failed steps come back as their status and OData error body.
-   */
-  async batch(steps: readonly BatchStep[]): Promise<{ responses: Map<string, GraphResponse>; requestId: string | null }> {
-    const responses = new Map<string, GraphResponse>();
-    let requestId: string | null = null;
-    let pending = [...steps];
-    const retries = this.options.batchRetries ?? 3;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      const chunks: BatchStep[][] = [];
-      for (let i = 0; i < pending.length; i += MAX_BATCH) chunks.push(pending.slice(i, i + MAX_BATCH));
-      const answers = await Promise.all(chunks.map((chunk) => this.send('POST', '/$batch', { requests: chunk.map(toBatchItem) })));
-      requestId ??= answers[0]?.requestId ?? null;
-      const retry: BatchStep[] = [];
-      let waitSeconds = 0;
-      for (const answer of answers) {
-        for (const raw of asRecord(answer.body).responses as unknown[] ?? []) {
-          const item = asRecord(raw);
-          const id = String(item.id);
-          const status = Number(item.status);
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(asRecord(item.headers))) headers[k.toLowerCase()] = String(v);
-          const step = pending.find((s) => s.id === id);
-          if (step && (status === 429 || status === 503 || status === 504) && attempt < retries) {
-            retry.push(step);
-            waitSeconds = Math.max(waitSeconds, Number(headers['retry-after']) || 2 ** attempt);
-            continue;
-          }
-          responses.set(id, { status, body: item.body, requestId: headers['request-id'] ?? answer.requestId, headers });
-        }
-      }
-      if (retry.length > 0) await sleep(Math.min(waitSeconds, this.options.maxRetryAfterSeconds ?? 30) * 1000);
-      pending = retry;
-    }
-    return { responses, requestId };
+/** Rethrows a 403 naming the application permission the refused call needs. */
+async function needing<T>(permission: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof DirectoryError && err.kind === 'forbidden') throw err.needing(permission);
+    throw err;
   }
 }
 
-function toBatchItem(step: BatchStep): Record<string, unknown> {
-  const item: Record<string, unknown> = { id: step.id, method: step.method, url: step.url };
-  if (step.body !== undefined) {
-    item.body = step.body;
-    item.headers = { 'Content-Type': 'application/json', ...(step.headers ?? {}) };
-  } else if (step.headers) {
-    item.headers = step.headers;
+const ids = (items: unknown[]): string[] => items.map((o) => asRecord(o).id).filter((id): id is string => typeof id === 'string');
+
+/** `mail eq '…' or otherMails/any(m:m eq '…')`: a plain filter, no advanced query needed (user-list.md, filter-directory-objects.md). */
+function byAddress(email: string): string {
+  const literal = q(odataString(email));
+  return `mail eq ${literal} or otherMails/any(m:m eq ${literal})`;
+}
+
+/** The group ids an app is assigned to, from its appRoleAssignedTo collection. */
+function assignedGroupIds(body: unknown): string[] {
+  const out = new Set<string>();
+  for (const raw of values(body)) {
+    const a = asRecord(raw);
+    if (a.principalType === 'Group' && typeof a.principalId === 'string') out.add(a.principalId);
   }
-  return item;
+  return [...out];
 }
 
-/** The successful body of a batch step, or the mapped error. */
-function ok(responses: Map<string, GraphResponse>, id: string): unknown {
-  const response = responses.get(id);
-  if (!response) throw new DirectoryError('unknown', 0, 'MissingBatchResponse', `No response for batch step '${id}'`);
-  if (response.status >= 400) throw fromODataResponse(response.status, response.body, response.headers);
-  return response.body;
-}
+/** Plain read of all owners (paged through the batch; no $filter, so not the advanced-query index). */
+const ownersStep = (id: string, groupId: string): BatchStep => ({ id, method: 'GET', url: `/groups/${q(groupId)}/owners?$select=id&$top=999` });
 
-/** Like ok(), but a 404 becomes null. */
-function okOrNull(responses: Map<string, GraphResponse>, id: string): unknown {
-  const response = responses.get(id);
-  if (response?.status === 404) return null;
-  return ok(responses, id);
-}
-
-const eventual = { ConsistencyLevel: 'eventual' };
+const checkMembersStep = (id: string, userId: string, groupIds: readonly string[]): BatchStep => ({
+  id,
+  method: 'POST',
+  url: `/users/${q(userId)}/checkMemberGroups`,
+  body: { groupIds },
+});
 
 export class GraphDirectory implements Directory {
   constructor(private readonly http: GraphHttp) {}
 
-  async listOwnedGroupsWithApps(userId: string): Promise<OwnedGroup[]> {
-    const owned = (
-      await this.http.getAll(`/users/${q(userId)}/ownedObjects/microsoft.graph.group?$select=${GROUP_SELECT}&$top=999`)
-    ).map(toGroup);
-    if (owned.length === 0) return [];
-    const { responses } = await this.http.batch(
-      owned.map((group, i) => ({
-        id: String(i),
-        method: 'GET' as const,
-        url: `/groups/${q(group.id)}/appRoleAssignments?$select=resourceId,resourceDisplayName,principalType`,
-      })),
-    );
-    return owned.map((group, i) => {
-      const apps = new Map<string, string>();
-      for (const raw of values(ok(responses, String(i)))) {
-        const a = asRecord(raw);
-        if (typeof a.resourceId === 'string') apps.set(a.resourceId, str(a.resourceDisplayName) ?? a.resourceId);
-      }
-      return { group, apps: [...apps].map(([id, displayName]) => ({ id, displayName })) };
-    });
-  }
-
+  /**
+   * The self-service catalog, walked from the apps (ownedObjects is not supported app-only:
+   * includes/permissions/user-list-ownedobjects-permissions.md): integrated service principals →
+   * appRoleAssignedTo (groups) → each group with `$expand=owners` (at most 20; a group showing 20 has its owners
+   * read in full). Groups synced from on-premises list no owners (group-list-owners.md).
+   */
   async listCatalog(): Promise<CatalogApp[]> {
-    const principals = await this.http.getAll(
-      `/servicePrincipals?$filter=${q("tags/any(t:t eq 'WindowsAzureActiveDirectoryIntegratedApp')")}&$select=id,displayName&$top=999`,
+    const principals = await needing(NEEDS.apps, () =>
+      this.http.getAll(`/servicePrincipals?$filter=${q("tags/any(t:t eq 'WindowsAzureActiveDirectoryIntegratedApp')")}&$select=id,displayName&$top=999`),
     );
     const apps = principals.map((raw) => ({ id: String(asRecord(raw).id), displayName: str(asRecord(raw).displayName) ?? '' }));
     if (apps.length === 0) return [];
     const assigned = await this.http.batch(
       apps.map((app, i) => ({ id: `a${i}`, method: 'GET' as const, url: `/servicePrincipals/${q(app.id)}/appRoleAssignedTo?$select=principalId,principalType&$top=999` })),
     );
-    const groupIdsByApp = apps.map((_, i) => {
-      const ids = new Set<string>();
-      for (const raw of values(ok(assigned.responses, `a${i}`))) {
-        const a = asRecord(raw);
-        if (a.principalType === 'Group' && typeof a.principalId === 'string') ids.add(a.principalId);
-      }
-      return [...ids];
-    });
+    const groupIdsByApp = apps.map((_, i) => assignedGroupIds(ok(assigned.responses, `a${i}`, NEEDS.apps)));
     const groupIds = [...new Set(groupIdsByApp.flat())];
     const details = await this.http.batch(
       groupIds.map((id, i) => ({ id: `g${i}`, method: 'GET' as const, url: `/groups/${q(id)}?$select=${GROUP_SELECT}&$expand=owners($select=id)` })),
     );
-    const groups = new Map<string, { group: GroupInfo; ownerCount: number }>();
+    const groups = new Map<string, CatalogGroup>();
+    const full: string[] = [];
     groupIds.forEach((id, i) => {
-      const body = okOrNull(details.responses, `g${i}`);
+      const body = okOrNull(details.responses, `g${i}`, NEEDS.groups);
       if (body === null) return;
-      const owners = asRecord(body).owners;
-      groups.set(id, { group: toGroup(body), ownerCount: Array.isArray(owners) ? owners.length : 0 });
+      const owners = Array.isArray(asRecord(body).owners) ? ids(asRecord(body).owners as unknown[]) : [];
+      if (owners.length >= EXPAND_LIMIT) full.push(id);
+      groups.set(id, { group: toGroup(body), ownerIds: owners, ownerCount: owners.length });
     });
+    if (full.length > 0) {
+      const { responses } = await this.http.batch(full.map((id, i) => ownersStep(`o${i}`, id)));
+      full.forEach((id, i) => {
+        const ownerIds = ids(values(ok(responses, `o${i}`, NEEDS.groups)));
+        groups.set(id, { ...groups.get(id)!, ownerIds, ownerCount: ownerIds.length });
+      });
+    }
     return apps
-      .map((app, i) => ({ ...app, groups: groupIdsByApp[i].map((id) => groups.get(id)).filter((g): g is { group: GroupInfo; ownerCount: number } => g !== undefined) }))
+      .map((app, i) => ({ ...app, groups: groupIdsByApp[i].map((id) => groups.get(id)).filter((g): g is CatalogGroup => g !== undefined) }))
       .filter((app) => app.groups.length > 0);
   }
 
   async getAllowInvitesFrom(): Promise<string | null> {
-    const response = await this.http.get('/policies/authorizationPolicy?$select=id,allowInvitesFrom');
+    const response = await needing(NEEDS.policy, () => this.http.get('/policies/authorizationPolicy?$select=id,allowInvitesFrom'));
     return str(asRecord(response.body).allowInvitesFrom);
   }
 
-  async listRoleTemplateIds(userId: string): Promise<string[]> {
-    const roles = await this.http.getAll(`/users/${q(userId)}/memberOf/microsoft.graph.directoryRole?$select=id,roleTemplateId`);
-    return roles.map((r) => str(asRecord(r).roleTemplateId)).filter((id): id is string => id !== null);
-  }
-
+  /**
+   * Holders of the admin roles: `/directoryRoles(roleTemplateId='…')/members` (directoryrole-list-members.md;
+   * a role that was never activated answers 404 and has no holders). A role held through a role-assignable group
+   * lists the group; its members hold the role (role-assignable groups cannot contain groups).
+   */
   async listRoleMembers(roleTemplateIds: readonly string[]): Promise<Set<string>> {
-    const roles = (await this.http.getAll('/directoryRoles?$select=id,roleTemplateId'))
-      .map((r) => asRecord(r))
-      .filter((r) => typeof r.roleTemplateId === 'string' && roleTemplateIds.includes(r.roleTemplateId));
-    if (roles.length === 0) return new Set();
-    const { responses } = await this.http.batch(roles.map((r, i) => ({ id: `r${i}`, method: 'GET' as const, url: `/directoryRoles/${q(String(r.id))}/members?$select=id&$top=999` })));
-    const ids = new Set<string>();
-    roles.forEach((_, i) => {
-      for (const m of values(ok(responses, `r${i}`))) ids.add(String(asRecord(m).id));
+    const roles = await this.http.batch(
+      roleTemplateIds.map((id, i) => ({ id: `r${i}`, method: 'GET' as const, url: `/directoryRoles(roleTemplateId=${q(odataString(id))})/members?$select=id` })),
+    );
+    const users = new Set<string>();
+    const groups = new Set<string>();
+    roleTemplateIds.forEach((_, i) => {
+      for (const raw of values(okOrNull(roles.responses, `r${i}`, NEEDS.roles))) {
+        const member = asRecord(raw);
+        if (typeof member.id !== 'string') continue;
+        if (member['@odata.type'] === '#microsoft.graph.group') groups.add(member.id);
+        else if (member['@odata.type'] === undefined || member['@odata.type'] === '#microsoft.graph.user') users.add(member.id);
+      }
     });
-    return ids;
+    if (groups.size > 0) {
+      const list = [...groups];
+      const { responses } = await this.http.batch(list.map((id, i) => ({ id: `m${i}`, method: 'GET' as const, url: `/groups/${q(id)}/members?$select=id&$top=999` })));
+      list.forEach((_, i) => {
+        for (const raw of values(ok(responses, `m${i}`, NEEDS.groups))) {
+          const member = asRecord(raw);
+          if (typeof member.id === 'string' && member['@odata.type'] !== '#microsoft.graph.group') users.add(member.id);
+        }
+      });
+    }
+    return users;
   }
 
-  async listMemberGroupIds(userId: string): Promise<Set<string>> {
-    const groups = await this.http.getAll(`/users/${q(userId)}/memberOf/microsoft.graph.group?$select=id&$top=999`);
-    return new Set(groups.map((g) => String(asRecord(g).id)));
+  /** `POST /users/{id}/checkMemberGroups`, 20 groups a request (directoryobject-checkmembergroups.md). A user that does not exist is in no group. */
+  async checkMemberGroups(userId: string, groupIds: readonly string[]): Promise<Set<string>> {
+    const chunks: string[][] = [];
+    for (let i = 0; i < groupIds.length; i += MAX_CHECK_GROUPS) chunks.push(groupIds.slice(i, i + MAX_CHECK_GROUPS));
+    if (chunks.length === 0) return new Set();
+    const { responses } = await this.http.batch(chunks.map((chunk, i) => checkMembersStep(`c${i}`, userId, chunk)));
+    const member = new Set<string>();
+    chunks.forEach((_, i) => {
+      for (const id of values(okOrNull(responses, `c${i}`, NEEDS.checkMembers))) if (typeof id === 'string') member.add(id);
+    });
+    return member;
   }
 
   async listGroupOwners(groupId: string): Promise<GroupOwner[]> {
-    const owners = await this.http.getAll(`/groups/${q(groupId)}/owners?$select=id,displayName&$top=999`);
+    const owners = await needing(NEEDS.groups, () => this.http.getAll(`/groups/${q(groupId)}/owners?$select=id,displayName&$top=999`));
     return owners
       .map((raw) => asRecord(raw))
       .filter((o) => o['@odata.type'] === undefined || o['@odata.type'] === '#microsoft.graph.user')
@@ -330,66 +217,63 @@ export class GraphDirectory implements Directory {
   }
 
   async getDecisionContext(query: { deciderId: string; requesterId: string; groupId: string }): Promise<DecisionContext> {
-    const group = q(query.groupId);
     const { responses, requestId } = await this.http.batch([
-      { id: 'group', method: 'GET', url: `/groups/${group}?$select=${GROUP_SELECT}` },
-      { id: 'owner', method: 'GET', url: `/groups/${group}/owners?$filter=id eq ${q(odataString(query.deciderId))}&$count=true&$select=id`, headers: eventual },
-      { id: 'member', method: 'GET', url: `/groups/${group}/members?$filter=id eq ${q(odataString(query.requesterId))}&$count=true&$select=id`, headers: eventual },
+      { id: 'group', method: 'GET', url: `/groups/${q(query.groupId)}?$select=${GROUP_SELECT}` },
+      ownersStep('owners', query.groupId),
+      checkMembersStep('member', query.requesterId, [query.groupId]),
     ]);
-    const groupBody = okOrNull(responses, 'group');
+    const groupBody = okOrNull(responses, 'group', NEEDS.groups);
     if (groupBody === null) return { group: null, deciderIsOwner: false, requesterIsMember: false, requestId };
     return {
       group: toGroup(groupBody),
-      deciderIsOwner: values(ok(responses, 'owner')).some((o) => asRecord(o).id === query.deciderId),
-      requesterIsMember: values(ok(responses, 'member')).some((m) => asRecord(m).id === query.requesterId),
+      deciderIsOwner: ids(values(ok(responses, 'owners', NEEDS.groups))).includes(query.deciderId),
+      requesterIsMember: values(okOrNull(responses, 'member', NEEDS.checkMembers)).includes(query.groupId),
       requestId,
     };
   }
 
   async getTenantInfo(): Promise<TenantInfo> {
-    const response = await this.http.get('/organization?$select=id,displayName,verifiedDomains');
+    const response = await needing(NEEDS.organization, () => this.http.get('/organization?$select=id,displayName,verifiedDomains'));
     return toTenant(values(response.body)[0]);
   }
 
+  /**
+   * One `$batch` of plain reads: the group, all its owners, the app's assignments (paged inside the batch), the app,
+   * a user with that address, the guest invite setting and the verified domains.
+   */
   async getInviteContext(query: { actorId: string; groupId: string; appId: string; email: string }): Promise<InviteContext> {
-    const group = q(query.groupId);
-    const email = q(odataString(query.email));
-    const byAddress = `mail eq ${email} or otherMails/any(m:m eq ${email})`;
     const { responses, requestId } = await this.http.batch([
-      { id: 'group', method: 'GET', url: `/groups/${group}?$select=${GROUP_SELECT}` },
-      {
-        id: 'owner',
-        method: 'GET',
-        url: `/groups/${group}/owners?$filter=id eq ${q(odataString(query.actorId))}&$count=true&$select=id`,
-        headers: eventual,
-      },
-      { id: 'assignments', method: 'GET', url: `/groups/${group}/appRoleAssignments?$select=resourceId,principalType` },
+      { id: 'group', method: 'GET', url: `/groups/${q(query.groupId)}?$select=${GROUP_SELECT}` },
+      ownersStep('owners', query.groupId),
+      { id: 'assignments', method: 'GET', url: `/servicePrincipals/${q(query.appId)}/appRoleAssignedTo?$select=principalId,principalType&$top=999` },
       { id: 'app', method: 'GET', url: `/servicePrincipals/${q(query.appId)}?$select=${APP_SELECT}` },
-      { id: 'user', method: 'GET', url: `/users?$filter=${byAddress}&$count=true&$select=${USER_SELECT}`, headers: eventual },
-      { id: 'member', method: 'GET', url: `/groups/${group}/members?$filter=${byAddress}&$count=true&$select=id`, headers: eventual },
+      { id: 'user', method: 'GET', url: `/users?$filter=${byAddress(query.email)}&$select=${USER_SELECT}` },
       { id: 'policy', method: 'GET', url: '/policies/authorizationPolicy?$select=id,allowInvitesFrom' },
       { id: 'org', method: 'GET', url: '/organization?$select=id,displayName,verifiedDomains' },
     ]);
-    const groupBody = okOrNull(responses, 'group');
+    const groupBody = okOrNull(responses, 'group', NEEDS.groups);
     if (groupBody === null) {
-      return { group: null, app: null, actorIsOwner: false, groupAssignedToApp: false, existingUser: null, existingUserIsMember: false, allowInvitesFrom: null, tenant: null, requestId };
+      return { group: null, app: null, actorIsOwner: false, groupAssignedToApp: false, existingUser: null, allowInvitesFrom: null, tenant: null, requestId };
     }
-    const appBody = okOrNull(responses, 'app');
-    const users = values(ok(responses, 'user')).map(toUser);
+    const appBody = okOrNull(responses, 'app', NEEDS.apps);
     let allowInvitesFrom: string | null = null;
     const policy = responses.get('policy');
     if (policy && policy.status < 400) allowInvitesFrom = str(asRecord(policy.body).allowInvitesFrom);
     return {
       group: toGroup(groupBody),
       app: appBody === null ? null : toApp(appBody),
-      actorIsOwner: values(ok(responses, 'owner')).some((o) => asRecord(o).id === query.actorId),
-      groupAssignedToApp: values(ok(responses, 'assignments')).some((a) => asRecord(a).resourceId === query.appId),
-      existingUser: users[0] ?? null,
-      existingUserIsMember: values(ok(responses, 'member')).length > 0,
+      actorIsOwner: ids(values(ok(responses, 'owners', NEEDS.groups))).includes(query.actorId),
+      groupAssignedToApp: appBody !== null && assignedGroupIds(ok(responses, 'assignments', NEEDS.apps)).includes(query.groupId),
+      existingUser: values(ok(responses, 'user', NEEDS.users)).map(toUser)[0] ?? null,
       allowInvitesFrom,
-      tenant: toTenant(values(ok(responses, 'org'))[0]),
+      tenant: toTenant(values(ok(responses, 'org', NEEDS.organization))[0]),
       requestId,
     };
+  }
+
+  async findUserByEmail(email: string): Promise<DirectoryUser | null> {
+    const response = await needing(NEEDS.users, () => this.http.get(`/users?$filter=${byAddress(email)}&$select=${USER_SELECT}`));
+    return values(response.body).map(toUser)[0] ?? null;
   }
 
   async inviteGuest(input: { email: string; redirectUrl: string; message: string | null }): Promise<InvitationResult> {
@@ -399,7 +283,7 @@ export class GraphDirectory implements Directory {
       sendInvitationMessage: true,
     };
     if (input.message) body.invitedUserMessageInfo = { customizedMessageBody: input.message };
-    const response = await this.http.send('POST', '/invitations', body);
+    const response = await needing(NEEDS.invite, () => this.http.send('POST', '/invitations', body));
     const invitation = asRecord(response.body);
     return {
       userId: String(asRecord(invitation.invitedUser).id),
@@ -409,14 +293,20 @@ export class GraphDirectory implements Directory {
     };
   }
 
+  /**
+   * `POST /groups/{id}/members/$ref` (group-post-members.md: 400 when the member is already there). The docs do not
+   * promise that error's wording, so a 400 is settled by reading membership: a member gives `added: false`.
+   */
   async addGroupMember(groupId: string, userId: string): Promise<AddMemberResult> {
     try {
-      const response = await this.http.send('POST', `/groups/${q(groupId)}/members/$ref`, {
-        '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${userId}`,
-      });
+      const response = await needing(NEEDS.memberWrite, () =>
+        this.http.send('POST', `/groups/${q(groupId)}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${userId}` }),
+      );
       return { added: true, requestId: response.requestId };
     } catch (err) {
-      if (err instanceof DirectoryError && err.kind === 'alreadyExists') return { added: false, requestId: err.requestId };
+      if (err instanceof DirectoryError && err.kind === 'badRequest' && (await this.checkMemberGroups(userId, [groupId])).has(groupId)) {
+        return { added: false, requestId: err.requestId };
+      }
       throw err;
     }
   }

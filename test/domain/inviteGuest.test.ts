@@ -7,7 +7,7 @@ import type { Store } from '../../src/store/store';
 import { silentLogger } from '../../src/logging';
 
 const actor = { tenantId: 't1', userId: 'owner-1', displayName: 'Megan Bowen' };
-const group: GroupInfo = { id: 'g1', displayName: 'Wiki Partner Readers', groupTypes: [], mailEnabled: false, securityEnabled: true, onPremisesSyncEnabled: null };
+const group: GroupInfo = { id: 'g1', displayName: 'Wiki Partner Readers', groupTypes: [], mailEnabled: false, securityEnabled: true, onPremisesSyncEnabled: null, isAssignableToRole: false };
 const app = { id: 'sp1', appId: 'app1', displayName: 'Contoso Wiki', homepage: null, loginUrl: 'https://wiki.contoso.com/login' };
 
 function context(overrides: Partial<InviteContext> = {}): InviteContext {
@@ -17,7 +17,6 @@ function context(overrides: Partial<InviteContext> = {}): InviteContext {
     actorIsOwner: true,
     groupAssignedToApp: true,
     existingUser: null,
-    existingUserIsMember: false,
     allowInvitesFrom: 'everyone',
     tenant: { id: 't1', displayName: 'Contoso', verifiedDomains: ['contoso.com', 'contoso.onmicrosoft.com'] },
     requestId: 'req-check',
@@ -27,16 +26,15 @@ function context(overrides: Partial<InviteContext> = {}): InviteContext {
 
 function fakeDirectory() {
   return {
-    listOwnedGroupsWithApps: sinon.stub<Parameters<Directory['listOwnedGroupsWithApps']>, ReturnType<Directory['listOwnedGroupsWithApps']>>().resolves([]),
     getTenantInfo: sinon.stub<[], ReturnType<Directory['getTenantInfo']>>().resolves({ id: 't1', displayName: 'Contoso', verifiedDomains: ['contoso.com'] }),
     getInviteContext: sinon.stub<Parameters<Directory['getInviteContext']>, ReturnType<Directory['getInviteContext']>>().resolves(context()),
     inviteGuest: sinon.stub<Parameters<Directory['inviteGuest']>, ReturnType<Directory['inviteGuest']>>().resolves({ userId: 'guest-1', redeemUrl: 'https://login.example/redeem', status: 'PendingAcceptance', requestId: 'req-invite' }),
     addGroupMember: sinon.stub<Parameters<Directory['addGroupMember']>, ReturnType<Directory['addGroupMember']>>().resolves({ added: true, requestId: 'req-add' }),
     getAllowInvitesFrom: sinon.stub<[], ReturnType<Directory['getAllowInvitesFrom']>>().rejects(new Error('not used by invitations')),
-    listRoleTemplateIds: sinon.stub<[string], ReturnType<Directory['listRoleTemplateIds']>>().rejects(new Error('not used by invitations')),
     listRoleMembers: sinon.stub<[readonly string[]], ReturnType<Directory['listRoleMembers']>>().rejects(new Error('not used by invitations')),
-    listCatalog: sinon.stub<[], ReturnType<Directory['listCatalog']>>().rejects(new Error('not used by invitations')),
-    listMemberGroupIds: sinon.stub<[string], ReturnType<Directory['listMemberGroupIds']>>().rejects(new Error('not used by invitations')),
+    listCatalog: sinon.stub<[], ReturnType<Directory['listCatalog']>>().resolves([]),
+    checkMemberGroups: sinon.stub<Parameters<Directory['checkMemberGroups']>, ReturnType<Directory['checkMemberGroups']>>().resolves(new Set()),
+    findUserByEmail: sinon.stub<Parameters<Directory['findUserByEmail']>, ReturnType<Directory['findUserByEmail']>>().resolves(null),
     listGroupOwners: sinon.stub<[string], ReturnType<Directory['listGroupOwners']>>().rejects(new Error('not used by invitations')),
     getDecisionContext: sinon.stub<Parameters<Directory['getDecisionContext']>, ReturnType<Directory['getDecisionContext']>>().rejects(new Error('not used by invitations')),
   };
@@ -62,7 +60,7 @@ describe('InviteGuestService', () => {
   beforeEach(() => {
     store = openSqliteStore(':memory:');
     directory = fakeDirectory();
-    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined });
+    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined, confirmBackoffMs: [0] });
   });
   afterEach(async () => store.close());
 
@@ -95,10 +93,12 @@ describe('InviteGuestService', () => {
     assert.ok(outcome.kind === 'done' && !outcome.invited && outcome.added && outcome.guest.redemption === 'Accepted');
   });
 
-  it('says "already a member" and writes nothing when the guest is in the group', async () => {
-    directory.getInviteContext.resolves(context({ existingUserIsMember: true, existingUser: { id: 'guest-9', displayName: 'Sam', mail: 'x', userPrincipalName: 'x', userType: 'Guest', externalUserState: 'PendingAcceptance' } }));
+  it('says "already a member" and writes nothing when a plain membership read (checkMemberGroups) finds the guest in the group', async () => {
+    directory.getInviteContext.resolves(context({ existingUser: { id: 'guest-9', displayName: 'Sam', mail: 'x', userPrincipalName: 'x', userType: 'Guest', externalUserState: 'PendingAcceptance' } }));
+    directory.checkMemberGroups.resolves(new Set(['g1']));
     const outcome = await service.invite(command());
     assert.ok(outcome.kind === 'done' && !outcome.added && !outcome.invited);
+    assert.deepEqual(directory.checkMemberGroups.firstCall.args, ['guest-9', ['g1']]);
     assert.equal(directory.inviteGuest.callCount + directory.addGroupMember.callCount, 0);
   });
 
@@ -108,6 +108,9 @@ describe('InviteGuestService', () => {
     ['the group became dynamic', { group: { ...group, groupTypes: ['DynamicMembership'] } }, 'groupBlocked', /dynamic membership/],
     ['the group is synced from on-premises', { group: { ...group, onPremisesSyncEnabled: true } }, 'groupBlocked', /on-premises/],
     ['the group is mail-enabled', { group: { ...group, mailEnabled: true } }, 'groupBlocked', /mail-enabled/],
+    ['the group is role-assignable (writes would need RoleManagement.ReadWrite.Directory, learn group-post-members)', { group: { ...group, isAssignableToRole: true } }, 'groupBlocked', /assigned Microsoft Entra roles/],
+    // group-list-owners.md: Graph lists no owners for synced groups, so the owner check cannot pass; say what the group is.
+    ['the group is synced, whose owners Graph does not list', { group: { ...group, onPremisesSyncEnabled: true }, actorIsOwner: false }, 'groupBlocked', /on-premises/],
     ['the group is gone', { group: null }, 'groupNotFound', /no longer exists/],
     ['invitations are limited to admins', { allowInvitesFrom: 'adminsAndGuestInviters' }, 'invitesNotAllowed', /allowInvitesFrom = adminsAndGuestInviters/],
     ['nobody may invite', { allowInvitesFrom: 'none' }, 'invitesNotAllowed', /allowInvitesFrom = none/],
@@ -204,13 +207,13 @@ describe('InviteGuestService', () => {
     assert.ok([a.kind, b.kind].includes('done'));
   });
 
-  it('lists shareable apps, sorted, and the owned assigned groups that cannot take guests', async () => {
-    directory.listOwnedGroupsWithApps.resolves([
-      { group: { ...group, id: 'g2', displayName: 'Zeta' }, apps: [{ id: 'sp1', displayName: 'Contoso Wiki' }] },
-      { group, apps: [{ id: 'sp1', displayName: 'Contoso Wiki' }] },
-      { group: { ...group, id: 'g3', displayName: 'Expenses' }, apps: [{ id: 'sp2', displayName: 'Contoso Expenses' }] },
-      { group: { ...group, id: 'g4', displayName: 'Dyn', groupTypes: ['DynamicMembership'] }, apps: [{ id: 'sp3', displayName: 'Partner Portal' }] },
-      { group: { ...group, id: 'g5', displayName: 'Unassigned' }, apps: [] },
+  it('lists shareable apps from the catalog (walked from the apps), sorted, and the owned assigned groups that cannot take guests', async () => {
+    const owned = (g: GroupInfo, owners = ['owner-1']) => ({ group: g, ownerIds: owners, ownerCount: owners.length });
+    directory.listCatalog.resolves([
+      { id: 'sp1', displayName: 'Contoso Wiki', groups: [owned({ ...group, id: 'g2', displayName: 'Zeta' }), owned(group), owned({ ...group, id: 'g6', displayName: 'Not mine' }, ['someone-else'])] },
+      { id: 'sp2', displayName: 'Contoso Expenses', groups: [owned({ ...group, id: 'g3', displayName: 'Expenses' })] },
+      { id: 'sp3', displayName: 'Partner Portal', groups: [owned({ ...group, id: 'g4', displayName: 'Dyn', groupTypes: ['DynamicMembership'] })] },
+      { id: 'sp4', displayName: 'Other', groups: [owned({ ...group, id: 'g7', displayName: 'Theirs' }, [])] },
     ]);
     const result = await service.findShareableApps(actor);
     assert.deepEqual(result.apps.map((a) => [a.displayName, a.groups.map((g) => g.displayName)]), [
@@ -253,7 +256,7 @@ describe('InviteGuestService', () => {
 
   it('retries throttling and 5xx within a budget, honouring Retry-After', async () => {
     const waits: number[] = [];
-    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async (ms) => void waits.push(ms) });
+    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async (ms) => void waits.push(ms), confirmBackoffMs: [0] });
     directory.inviteGuest.onFirstCall().rejects(new DirectoryError('throttled', 429, 'TooManyRequests', 'slow down', null, 3));
     directory.inviteGuest.onSecondCall().rejects(new DirectoryError('unavailable', 502, 'BadGateway', 'gateway'));
     directory.addGroupMember.onFirstCall().rejects(new DirectoryError('unavailable', 503, 'serviceNotAvailable', 'busy', null, 1));
@@ -261,7 +264,10 @@ describe('InviteGuestService', () => {
     assert.equal(outcome.kind, 'done');
     assert.equal(directory.inviteGuest.callCount, 3);
     assert.equal(directory.addGroupMember.callCount, 2);
-    assert.deepEqual(waits, [3000, 500, 1000]);
+    // After the 502 and the 503 the bot first read whether the write had taken effect (a 0 ms settle, then the read).
+    assert.equal(directory.findUserByEmail.callCount, 1);
+    assert.equal(directory.checkMemberGroups.callCount, 1);
+    assert.deepEqual(waits, [3000, 0, 500, 1000]);
   });
 
   it('keeps its lease while a step is slow, so a resume pass does not run the same operation again', async () => {
@@ -283,5 +289,94 @@ describe('InviteGuestService', () => {
     directory.addGroupMember.resolves({ added: false, requestId: 'req-dup' });
     const outcome = await service.invite(command());
     assert.ok(outcome.kind === 'done' && outcome.invited && outcome.added);
+  });
+
+  describe('ambiguous failures are checked before repeating (a guest never gets two invitation emails)', () => {
+    it('a 504 after POST /invitations took effect: the guest is found by address and not invited again', async () => {
+      directory.inviteGuest.rejects(new DirectoryError('unavailable', 504, 'GatewayTimeout', 'gateway timed out', 'req-504'));
+      directory.findUserByEmail.resolves({ id: 'guest-new', displayName: 'Pat', mail: 'pat.partner@adatum.com', userPrincipalName: 'pat#EXT#', userType: 'Guest', externalUserState: 'PendingAcceptance' });
+      const cmd = command();
+      const outcome = await service.invite(cmd);
+      assert.ok(outcome.kind === 'done' && outcome.invited && outcome.added);
+      assert.equal(directory.inviteGuest.callCount, 1);
+      assert.deepEqual(directory.addGroupMember.firstCall.args, ['g1', 'guest-new']);
+      assert.equal((await store.operations.get(cmd.operationId))?.steps.invite?.result?.userId, 'guest-new');
+    });
+
+    it('a dropped connection before the invitation took effect: nobody has the address, so it is sent again', async () => {
+      directory.inviteGuest.onFirstCall().rejects(new DirectoryError('unavailable', 0, 'NetworkError', 'socket hang up'));
+      const outcome = await service.invite(command());
+      assert.ok(outcome.kind === 'done' && outcome.invited);
+      assert.equal(directory.inviteGuest.callCount, 2);
+      assert.equal(directory.findUserByEmail.callCount, 1);
+    });
+
+    it('a 504 after the membership write took effect: membership is read, the add is not repeated', async () => {
+      directory.addGroupMember.rejects(new DirectoryError('unavailable', 504, 'GatewayTimeout', 'gateway timed out'));
+      directory.checkMemberGroups.resolves(new Set(['g1']));
+      const outcome = await service.invite(command());
+      assert.ok(outcome.kind === 'done' && outcome.added);
+      assert.equal(directory.addGroupMember.callCount, 1);
+    });
+  });
+
+  describe('replication lag is waited out (REPLICATION_WAIT), not reported as a refusal', () => {
+    const lagging = (): DirectoryError => new DirectoryError('badRequest', 400, 'Request_BadRequest', 'Not a valid reference update.');
+    let now: Date;
+    beforeEach(() => {
+      now = new Date('2026-12-01T10:00:00Z');
+      service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined, clock: () => now, replicationWaitMs: 15 * 60_000, confirmBackoffMs: [0] });
+    });
+
+    it('says invited and adding shortly, keeps the operation unfinished until its retry time, then adds once the guest shows', async () => {
+      directory.addGroupMember.rejects(lagging());
+      const cmd = command({ operationId: 'invite:lag', replyTo: { activityId: 'card-9' } });
+      const first = await service.invite(cmd);
+      assert.equal(first.kind, 'waiting');
+      assert.equal(directory.inviteGuest.callCount, 1);
+      let record = await store.operations.get('invite:lag');
+      assert.equal(record?.status, 'running');
+      assert.ok(record?.leaseExpiresAt && Date.parse(record.leaseExpiresAt) > now.getTime(), 'held until the retry time');
+      assert.equal(await service.resumeUnfinished(async () => undefined), 0, 'not before its retry time');
+
+      now = new Date(now.getTime() + 60_000);
+      directory.addGroupMember.reset();
+      directory.addGroupMember.resolves({ added: true, requestId: 'req-late' });
+      directory.getInviteContext.resolves(context({ existingUser: { id: 'guest-1', displayName: '', mail: 'pat.partner@adatum.com', userPrincipalName: 'x', userType: 'Guest', externalUserState: 'PendingAcceptance' } }));
+      const reported: string[] = [];
+      assert.equal(await service.resumeUnfinished(async (r, outcome) => void reported.push(`${String(r.replyTo?.activityId)}:${outcome.kind}`)), 1);
+      assert.deepEqual(reported, ['card-9:done']);
+      assert.equal(directory.inviteGuest.callCount, 1, 'never invited twice');
+      record = await store.operations.get('invite:lag');
+      assert.equal(record?.status, 'succeeded');
+    });
+
+    it('a definite refusal (403) ends it as refused at once', async () => {
+      directory.addGroupMember.rejects(new DirectoryError('forbidden', 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', null, null, 'GroupMember.ReadWrite.All'));
+      const outcome = await service.invite(command());
+      assert.ok(outcome.kind === 'refused' && outcome.reason === 'writeRefused');
+      assert.match(outcome.kind === 'refused' ? outcome.message : '', /GroupMember\.ReadWrite\.All/);
+    });
+
+    it('after REPLICATION_WAIT the operation fails (an admin or the automatic retry takes it from there)', async () => {
+      directory.addGroupMember.rejects(lagging());
+      await service.invite(command({ operationId: 'invite:long' }));
+      now = new Date(now.getTime() + 16 * 60_000);
+      await service.resumeUnfinished(async () => undefined);
+      const record = await store.operations.get('invite:long');
+      assert.equal(record?.status, 'failed');
+      assert.equal(directory.inviteGuest.callCount, 1);
+    });
+  });
+
+  it('a missing application permission on the check says "not set up" and tells the admins which permission', async () => {
+    const blocked: Array<{ kind: string; detail?: string }> = [];
+    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined, onBlocked: async (r) => void blocked.push(r) });
+    directory.getInviteContext.rejects(new DirectoryError('forbidden', 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', null, null, 'Application.Read.All'));
+    const outcome = await service.invite(command());
+    assert.ok(outcome.kind === 'refused' && outcome.reason === 'notSetUp');
+    assert.match(outcome.kind === 'refused' ? outcome.message : '', /isn't set up completely yet/);
+    assert.deepEqual(blocked.map((b) => [b.kind, b.detail]), [['missingPermission', 'Application.Read.All']]);
+    assert.equal(directory.inviteGuest.callCount + directory.addGroupMember.callCount, 0);
   });
 });

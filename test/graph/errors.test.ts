@@ -6,7 +6,9 @@ const body = (code: string, message: string) => ({ error: { code, message, inner
 
 describe('Graph error mapping', () => {
   const cases: Array<[number, string, string, string]> = [
-    [400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'members'.", 'alreadyExists'],
+    // A duplicate member add is not told apart by its wording (group-post-members.md promises none): it is a plain
+    // 400, settled by reading membership (GraphDirectory.addGroupMember).
+    [400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'members'.", 'badRequest'],
     [400, 'Request_BadRequest', 'Invalid object identifier', 'badRequest'],
     [401, 'InvalidAuthenticationToken', 'Access token is empty.', 'unauthorized'],
     [403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', 'forbidden'],

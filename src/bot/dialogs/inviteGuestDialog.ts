@@ -204,6 +204,19 @@ export function outcomeToCard(outcome: InviteOutcome): Attachment {
       return outcomeCard({ title: 'Not invited', color: 'Attention', text: outcome.message });
     case 'failed':
       return outcomeCard({ title: 'Invitation not finished', color: 'Attention', text: outcome.message, note: `Reference: ${outcome.reference}. An admin can finish it with “retry operation ${outcome.operationId}”.` });
+    case 'waiting':
+      return outcomeCard({
+        title: 'Invited, adding shortly',
+        color: 'Accent',
+        text:
+          `${outcome.guest.email} was invited to ${outcome.app.displayName}. Microsoft Entra ID is still setting up their guest account, ` +
+          `so they will be added to ${outcome.group.displayName} in a few minutes. This card will show when it is done; you need not do anything.`,
+        facts: [
+          { label: 'App', value: outcome.app.displayName },
+          { label: 'Group', value: outcome.group.displayName },
+          { label: 'Guest', value: outcome.guest.email },
+        ],
+      });
     case 'inProgress':
       return outcomeCard({ title: 'Sending the invitation…', text: outcome.message });
   }

@@ -61,19 +61,22 @@ export class RequestAccessDialog extends CardFlowDialog {
     const state = flow<RequestFlow>(step);
     state.flowId = randomUUID();
     state.offered = apps;
+    const query = ((step.options ?? {}) as RequestAccessOptions).appQuery?.trim();
+    const matches = query ? matchApps(apps, query) : [];
+    // Named an app that exists but cannot take requests: say why (the admins are told too).
+    const unavailable = query && matches.length === 0 ? await this.service.explainUnrequestable(actor, query) : null;
+    if (unavailable) await step.context.sendActivity(unavailable);
     if (apps.length === 0) {
       await step.context.sendActivity('There is no app you can request right now: you already have access to every app that takes requests, or none does yet.');
       return step.endDialog();
     }
-    const query = ((step.options ?? {}) as RequestAccessOptions).appQuery?.trim();
     if (query) {
-      const matches = matchApps(apps, query);
       if (matches.length === 1) {
         const preselected: CardSubmit = { verb: 'request.app', data: { appId: matches[0].id }, cardActivityId: null };
         return step.next(preselected);
       }
       if (matches.length > 1) state.offered = matches;
-      else await step.context.sendActivity(`I found no app called “${query.slice(0, 100)}” that you can request. These are the ones you can:`);
+      else await step.context.sendActivity(unavailable ? 'These are the apps you can request:' : `I found no app called “${query.slice(0, 100)}” that you can request. These are the ones you can:`);
     }
     return this.chooseAppCard(step, 'Which app do you need? These apps let you ask their group owners for access.');
   }
