@@ -243,8 +243,8 @@ class GraphContract {
       return problems;
     }
     let effective: Record<string, unknown> = schema;
-    const isRefList = operation.method === 'GET' && /\/\$ref$/.test(operation.template);
-    if (isRefList && e.status < 300) {
+    const isRefList = operation.method === 'GET' && /\/\$ref$/.test(operation.template) && e.status < 300;
+    if (isRefList) {
       effective = {
         type: 'object',
         required: ['value'],
