@@ -1,4 +1,4 @@
-import { errorBody } from './errors';
+import { GraphError, errorBody, notFound } from './errors';
 import { JSON_CONTENT_TYPE } from './graphApi';
 import { isJsonObject } from './json';
 import type { SimRequest, SimResponse, Stage, Visibility } from './pipeline';
@@ -28,6 +28,13 @@ export interface FaultRule {
   rate502?: number;
   rate503?: number;
   rate504?: number;
+  /**
+   * Probability that a write (any method but GET) is applied and then answered 504 GatewayTimeout, as a gateway
+   * does when the service finished after the gateway gave up.
+   */
+  rate504AfterWrite?: number;
+  /** Probability that a write is applied and the connection then dropped without an answer (inside $batch: 504). */
+  rateDropAfterWrite?: number;
   /** Only $batch sub-requests. */
   inBatchOnly?: boolean;
   /** Only requests outside $batch. */
@@ -42,11 +49,40 @@ export interface FaultPlan {
   rules: FaultRule[];
   /** Users created by POST /invitations stay invisible for this long (membership writes, user reads). */
   replicationLagMs?: number;
+  /**
+   * How writes naming a user hidden by replication lag are refused; each refusal picks one of these with the
+   * plan's PRNG (so the same seed gives the same sequence). Default: ['Request_ResourceNotFound'].
+   */
+  replicationLagForms?: ReplicationLagForm[];
+  /** Advanced-query index lag in milliseconds (overrides the seed's `indexLag`). */
+  indexLag?: number;
 }
 
-export type FaultKind = '429' | '500' | '502' | '503' | '504' | 'lag' | 'latency';
+/**
+ * The three answers seen for writes naming a just-invited user (field notes; msgraph-sdk-dotnet issue 2508,
+ * microsoft-graph-docs issue 15839 / docs-contrib issue 2465):
+ * - `Request_ResourceNotFound`: 404 "Resource '<id>' does not exist or one of its queried reference-property objects are not present."
+ * - `Directory_ObjectNotFound`: 404 "Unable to read the company information from the directory."
+ * - `Request_BadRequest`: 400 "Not a valid reference update."
+ */
+export type ReplicationLagForm = 'Request_ResourceNotFound' | 'Directory_ObjectNotFound' | 'Request_BadRequest';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['429', '500', '502', '503', '504', 'lag', 'latency'];
+export const REPLICATION_LAG_FORMS: readonly ReplicationLagForm[] = ['Request_ResourceNotFound', 'Directory_ObjectNotFound', 'Request_BadRequest'];
+
+function lagError(form: ReplicationLagForm, objectId: string): GraphError {
+  switch (form) {
+    case 'Directory_ObjectNotFound':
+      return new GraphError(404, 'Directory_ObjectNotFound', 'Unable to read the company information from the directory.');
+    case 'Request_BadRequest':
+      return new GraphError(400, 'Request_BadRequest', 'Not a valid reference update.');
+    default:
+      return notFound(objectId);
+  }
+}
+
+export type FaultKind = '429' | '500' | '502' | '503' | '504' | '504-after-write' | 'drop-after-write' | 'lag' | 'latency';
+
+export const FAULT_KINDS: readonly FaultKind[] = ['429', '500', '502', '503', '504', '504-after-write', 'drop-after-write', 'lag', 'latency'];
 
 export interface FaultRuleStats {
   index: number;
@@ -104,12 +140,14 @@ const RULE_KEYS = new Set([
   'rate502',
   'rate503',
   'rate504',
+  'rate504AfterWrite',
+  'rateDropAfterWrite',
   'inBatchOnly',
   'topLevelOnly',
   'limit',
 ]);
-const PLAN_KEYS = new Set(['seed', 'rules', 'replicationLagMs']);
-const RATE_KEYS = ['rate429', 'rate500', 'rate502', 'rate503', 'rate504'] as const;
+const PLAN_KEYS = new Set(['seed', 'rules', 'replicationLagMs', 'replicationLagForms', 'indexLag']);
+const RATE_KEYS = ['rate429', 'rate500', 'rate502', 'rate503', 'rate504', 'rate504AfterWrite', 'rateDropAfterWrite'] as const;
 
 function nonNegativeInteger(value: unknown, where: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
@@ -185,6 +223,14 @@ export function validateFaultPlan(input: unknown): FaultPlan {
     plan.rules = input.rules.map(rule);
   }
   if (input.replicationLagMs !== undefined) plan.replicationLagMs = nonNegativeInteger(input.replicationLagMs, 'replicationLagMs');
+  if (input.replicationLagForms !== undefined) {
+    const forms = input.replicationLagForms;
+    if (!Array.isArray(forms) || forms.length === 0 || forms.some((f) => !REPLICATION_LAG_FORMS.includes(f as ReplicationLagForm))) {
+      throw new Error(`replicationLagForms must be a non-empty array of ${REPLICATION_LAG_FORMS.join(', ')}`);
+    }
+    plan.replicationLagForms = forms as ReplicationLagForm[];
+  }
+  if (input.indexLag !== undefined) plan.indexLag = nonNegativeInteger(input.indexLag, 'indexLag');
   return plan;
 }
 
@@ -282,6 +328,8 @@ interface PlanState {
   plan: FaultPlan;
   seed: number;
   random: () => number;
+  /** A separate stream for picking replication-lag forms, so rules' draws stay as they were. */
+  lagRandom: () => number;
   rules: CompiledRule[];
   /** User id (lower case) -> time until which it stays hidden. */
   hidden: Map<string, number>;
@@ -305,8 +353,14 @@ export class FaultInjector {
   constructor(
     private readonly tenantId: string,
     plan?: FaultPlan | null,
+    private readonly now: () => number = Date.now,
   ) {
     this.setPlan(plan ?? null);
+  }
+
+  /** The plan's advanced-query index lag, if it sets one. */
+  indexLag(): number | undefined {
+    return this.state?.plan.indexLag;
   }
 
   /** Replaces the plan (validated first); null clears it. Counters, windows and hidden users start afresh. */
@@ -321,6 +375,7 @@ export class FaultInjector {
       plan: valid,
       seed,
       random: mulberry32(seed),
+      lagRandom: mulberry32(seed ^ 0x5bd1e995),
       rules: valid.rules.map((r, index) => ({
         rule: r,
         method: r.method ?? '*',
@@ -342,7 +397,7 @@ export class FaultInjector {
     if (!s) {
       return { active: false, seed: DEFAULT_SEED, requests: 0, matched: 0, injected: emptyCounts(), throttled: 0, hiddenUsers: 0, rules: [] };
     }
-    const now = Date.now();
+    const now = this.now();
     return {
       active: true,
       seed: s.seed,
@@ -369,18 +424,21 @@ export class FaultInjector {
 
   private visibility(s: PlanState, onHit: () => void): Visibility | undefined {
     if (s.hidden.size === 0) return undefined;
+    const forms = s.plan.replicationLagForms ?? ['Request_ResourceNotFound'];
     return {
       isHidden: (objectId: string): boolean => {
         const key = objectId.toLowerCase();
         const until = s.hidden.get(key);
         if (until === undefined) return false;
-        if (until <= Date.now()) {
+        if (until <= this.now()) {
           s.hidden.delete(key);
           return false;
         }
         onHit();
         return true;
       },
+      writeRefusal: (objectId: string): GraphError =>
+        lagError(forms[Math.min(forms.length - 1, Math.floor(s.lagRandom() * forms.length))], objectId),
     };
   }
 
@@ -388,9 +446,10 @@ export class FaultInjector {
     const s = this.state;
     if (!s) return next(req);
     s.stats.requests += 1;
-    const now = Date.now();
+    const now = this.now();
     const compiled = this.findRule(s, req);
     let status: number | undefined;
+    let afterWrite: '504-after-write' | 'drop-after-write' | undefined;
     let retryAfter: number | undefined;
     let delay = 0;
     if (compiled) {
@@ -421,11 +480,17 @@ export class FaultInjector {
           ['rate502', 502],
           ['rate503', 503],
           ['rate504', 504],
+          ['rate504AfterWrite', '504-after-write'],
+          ['rateDropAfterWrite', 'drop-after-write'],
         ] as const) {
           edge += r[key] ?? 0;
           if (pick < edge) {
-            status = code;
-            if (code === 429 || code === 503) retryAfter = r.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+            if (typeof code === 'string') {
+              if (req.method.toUpperCase() !== 'GET') afterWrite = code;
+            } else {
+              status = code;
+              if (code === 429 || code === 503) retryAfter = r.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+            }
             break;
           }
         }
@@ -466,9 +531,18 @@ export class FaultInjector {
     const lag = s.plan.replicationLagMs ?? 0;
     if (lag > 0 && res.status < 300) {
       for (const created of res.createdObjects ?? []) {
-        if (created.kind === 'user') s.hidden.set(created.id.toLowerCase(), Date.now() + lag);
+        if (created.kind === 'user') s.hidden.set(created.id.toLowerCase(), this.now() + lag);
       }
     }
-    return res;
+    if (afterWrite === undefined) return res;
+    // The write has been applied (or refused) by the handlers; the client never learns which.
+    req.fault = afterWrite;
+    s.stats.injected[afterWrite] += 1;
+    if (compiled) compiled.stats.injected += 1;
+    const timeout = faultResponse(504, req, this.tenantId);
+    timeout.appliedStatus = res.status;
+    // Only a top-level request has a connection of its own to drop; a $batch item answers 504 instead.
+    if (afterWrite === 'drop-after-write' && req.batchId === undefined) timeout.dropConnection = true;
+    return timeout;
   };
 }

@@ -17,14 +17,17 @@ import {
   resolveSelect,
   sortBy,
 } from './odata';
+import { ROLE_ASSIGNABLE_GROUP_WRITE, permissionRow, type Grant, type PermissionRow } from './permissions';
 import { headerValue, queryValue, type Handler, type SimRequest, type SimResponse } from './pipeline';
-import { GUID_PATTERN, USER_DEFAULT_PROPERTIES, type DirectoryEntry, type ObjectKind, type Tenant } from './tenant';
+import { GUID_PATTERN, USER_DEFAULT_PROPERTIES, type Clock, type DirectoryEntry, type ObjectKind, type Tenant } from './tenant';
 
 export const JSON_CONTENT_TYPE =
   'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 const MAX_EXPAND = 20;
 const MAX_BIND = 20;
+/** directoryobject-checkmembergroups.md: "Up to 20 groups may be specified." */
+const MAX_CHECK_GROUPS = 20;
 
 interface Row {
   kind: string;
@@ -44,6 +47,20 @@ interface ListSpec {
   directory: boolean;
   /** Rows the request may not see yet (replication lag); applied after $filter and $search. */
   hidden?: (row: Row) => boolean;
+  /**
+   * $filter needs ConsistencyLevel: eventual and $count=true whatever the operator (group-list-members.md,
+   * group-list-owners.md: query parameters on these relations are advanced queries).
+   */
+  filterIsAdvanced?: boolean;
+}
+
+/** What the API needs from the simulator besides the tenant. */
+export interface ApiContext {
+  /** The application permissions granted (read per request: tests may change them). */
+  grant: () => Grant;
+  now: Clock;
+  /** How far the advanced-query index trails the directory, in milliseconds. */
+  indexLag: () => number;
 }
 
 interface Call {
@@ -56,7 +73,15 @@ type RouteHandler = (call: Call) => SimResponse;
 interface Route {
   method: string;
   pattern: string[];
+  permissions: PermissionRow;
   handle: RouteHandler;
+}
+
+const INSUFFICIENT_PRIVILEGES = 'Insufficient privileges to complete the operation.';
+
+/** 403 as Graph answers a call the app's permissions do not allow (concepts/json-batching.md example). */
+function insufficientPrivileges(): GraphError {
+  return new GraphError(403, 'Authorization_RequestDenied', INSUFFICIENT_PRIVILEGES);
 }
 
 const APP_ROLE_ASSIGNMENT_PROPERTIES = [
@@ -122,6 +147,23 @@ function isHidden(req: SimRequest, objectId: string): boolean {
   return req.visibility?.isHidden(objectId) ?? false;
 }
 
+/** The error a write naming an object hidden by replication lag gets. */
+function lagRefusal(req: SimRequest, objectId: string): GraphError {
+  return req.visibility?.writeRefusal(objectId) ?? notFound(objectId);
+}
+
+/**
+ * Owners are not listed for groups synchronized from on-premises nor for mail-enabled groups created in Exchange
+ * (distribution and mail-enabled security groups) (api-reference/v1.0/api/group-list-owners.md).
+ */
+function ownersUnlisted(group: JsonObject): boolean {
+  const types = Array.isArray(group.groupTypes) ? group.groupTypes : [];
+  return group.onPremisesSyncEnabled === true || (group.mailEnabled === true && !types.includes('Unified'));
+}
+
+/** `directoryRoles(roleTemplateId='{id}')` (api-reference/v1.0/api/directoryrole-list-members.md). */
+const ROLE_TEMPLATE_SEGMENT = /^directoryRoles\(roleTemplateId='([^']*)'\)$/i;
+
 function matchSegment(patternSeg: string, key: string): boolean {
   return patternSeg === '{id}' ? !key.startsWith('cast:') && key !== '$ref' : patternSeg === key;
 }
@@ -138,41 +180,59 @@ export class GraphApi {
     private readonly tenant: Tenant,
     private readonly pageSize: number,
     private readonly maxPageSize: number,
+    private readonly context: ApiContext,
   ) {
-    const r = (method: string, pattern: string, handle: RouteHandler): Route => ({
-      method,
-      pattern: pattern.split('/').map((s) => (s === '{id}' ? s : s.toLowerCase())),
-      handle,
-    });
+    /** `endpoint` as in the permission table, e.g. 'GET /users/{id}/memberOf/microsoft.graph.group'. */
+    const r = (endpoint: string, handle: RouteHandler): Route => {
+      const permissions = permissionRow(endpoint);
+      if (!permissions) throw new Error(`No permission row for ${endpoint}`);
+      const [method, path] = endpoint.split(' ');
+      const pattern = path
+        .split('/')
+        .filter((seg) => seg.length > 0)
+        .map((seg) => (seg === '{id}' ? seg : segmentKey(seg)));
+      return { method, pattern, permissions, handle };
+    };
     this.routes = [
-      r('GET', 'users', (c) => this.listUsers(c)),
-      r('GET', 'users/{id}', (c) => this.getUser(c)),
-      r('GET', 'users/{id}/ownedObjects', (c) => this.ownedObjects(c, false)),
-      r('GET', 'users/{id}/ownedObjects/cast:group', (c) => this.ownedObjects(c, true)),
-      r('GET', 'users/{id}/appRoleAssignments', (c) => this.userAppRoleAssignments(c)),
-      r('GET', 'users/{id}/memberOf', (c) => this.memberOf(c, undefined)),
-      r('GET', 'users/{id}/memberOf/cast:group', (c) => this.memberOf(c, 'group')),
-      r('GET', 'users/{id}/memberOf/cast:directoryrole', (c) => this.memberOf(c, 'directoryRole')),
-      r('GET', 'groups/{id}', (c) => this.getGroup(c)),
-      r('PATCH', 'groups/{id}', (c) => this.patchGroup(c)),
-      r('GET', 'groups/{id}/appRoleAssignments', (c) => this.groupAppRoleAssignments(c)),
-      r('GET', 'groups/{id}/members', (c) => this.groupRelation(c, 'members')),
-      r('POST', 'groups/{id}/members/$ref', (c) => this.addRef(c, 'members')),
-      r('GET', 'groups/{id}/owners', (c) => this.groupRelation(c, 'owners')),
-      r('GET', 'groups/{id}/owners/$ref', (c) => this.ownerRefs(c)),
-      r('POST', 'groups/{id}/owners/$ref', (c) => this.addRef(c, 'owners')),
-      r('GET', 'groups/{id}/owners/{id}/cast:user', (c) => this.ownerAsUser(c)),
-      r('GET', 'servicePrincipals', (c) => this.listServicePrincipals(c)),
-      r('GET', 'servicePrincipals/{id}', (c) => this.getServicePrincipal(c)),
-      r('GET', 'servicePrincipals/{id}/appRoleAssignedTo', (c) => this.appRoleAssignedTo(c)),
-      r('POST', 'servicePrincipals/{id}/appRoleAssignedTo', (c) => this.assignAppRole(c)),
-      r('GET', 'directoryRoles', (c) => this.listDirectoryRoles(c)),
-      r('GET', 'directoryRoles/{id}/members', (c) => this.directoryRoleMembers(c)),
-      r('GET', 'roleManagement/directory/roleAssignments', (c) => this.roleAssignments(c)),
-      r('GET', 'organization', (c) => this.organization(c)),
-      r('GET', 'policies/authorizationPolicy', (c) => this.authorizationPolicy(c)),
-      r('POST', 'invitations', (c) => this.invite(c)),
+      r('GET /users', (c) => this.listUsers(c)),
+      r('GET /users/{id}', (c) => this.getUser(c)),
+      r('GET /users/{id}/ownedObjects', (c) => this.ownedObjects(c, false)),
+      r('GET /users/{id}/ownedObjects/microsoft.graph.group', (c) => this.ownedObjects(c, true)),
+      r('GET /users/{id}/appRoleAssignments', (c) => this.userAppRoleAssignments(c)),
+      r('GET /users/{id}/memberOf', (c) => this.memberOf(c, undefined, false)),
+      r('GET /users/{id}/memberOf/microsoft.graph.group', (c) => this.memberOf(c, 'group', false)),
+      r('GET /users/{id}/memberOf/microsoft.graph.directoryRole', (c) => this.memberOf(c, 'directoryRole', false)),
+      r('GET /users/{id}/transitiveMemberOf', (c) => this.memberOf(c, undefined, true)),
+      r('GET /users/{id}/transitiveMemberOf/microsoft.graph.group', (c) => this.memberOf(c, 'group', true)),
+      r('GET /users/{id}/transitiveMemberOf/microsoft.graph.directoryRole', (c) => this.memberOf(c, 'directoryRole', true)),
+      r('POST /users/{id}/checkMemberGroups', (c) => this.checkMemberGroups(c, 'user')),
+      r('POST /directoryObjects/{id}/checkMemberGroups', (c) => this.checkMemberGroups(c, 'any')),
+      r('GET /groups/{id}', (c) => this.getGroup(c)),
+      r('PATCH /groups/{id}', (c) => this.patchGroup(c)),
+      r('GET /groups/{id}/appRoleAssignments', (c) => this.groupAppRoleAssignments(c)),
+      r('GET /groups/{id}/members', (c) => this.groupRelation(c, 'members')),
+      r('POST /groups/{id}/members/$ref', (c) => this.addRef(c, 'members')),
+      r('DELETE /groups/{id}/members/{id}/$ref', (c) => this.removeMemberRef(c)),
+      r('GET /groups/{id}/owners', (c) => this.groupRelation(c, 'owners')),
+      r('GET /groups/{id}/owners/$ref', (c) => this.ownerRefs(c)),
+      r('POST /groups/{id}/owners/$ref', (c) => this.addRef(c, 'owners')),
+      r('GET /groups/{id}/owners/{id}/microsoft.graph.user', (c) => this.ownerAsUser(c)),
+      r('GET /servicePrincipals', (c) => this.listServicePrincipals(c)),
+      r('GET /servicePrincipals/{id}', (c) => this.getServicePrincipal(c)),
+      r('GET /servicePrincipals/{id}/appRoleAssignedTo', (c) => this.appRoleAssignedTo(c)),
+      r('POST /servicePrincipals/{id}/appRoleAssignedTo', (c) => this.assignAppRole(c)),
+      r('GET /directoryRoles', (c) => this.listDirectoryRoles(c)),
+      r('GET /directoryRoles/{id}/members', (c) => this.directoryRoleMembers(c)),
+      r('GET /roleManagement/directory/roleAssignments', (c) => this.roleAssignments(c)),
+      r('GET /organization', (c) => this.organization(c)),
+      r('GET /policies/authorizationPolicy', (c) => this.authorizationPolicy(c)),
+      r('POST /invitations', (c) => this.invite(c)),
     ];
+  }
+
+  /** Endpoints served, as named in the permission table. */
+  endpoints(): string[] {
+    return this.routes.map((route) => route.permissions.endpoint);
   }
 
   /** Answers one request whose path starts with /v1.0 (the $batch endpoint is served elsewhere). */
@@ -189,6 +249,8 @@ export class GraphApi {
         }
       });
     if (segments.length === 0) throw segmentNotFound('');
+    const byTemplate = ROLE_TEMPLATE_SEGMENT.exec(segments[0]);
+    if (byTemplate) segments.splice(0, 1, 'directoryRoles', this.roleIdByTemplate(byTemplate[1]));
     const keys = segments.map(segmentKey);
     const matching = this.routes.filter(
       (route) => route.pattern.length === keys.length && route.pattern.every((p, i) => matchSegment(p, keys[i])),
@@ -196,9 +258,24 @@ export class GraphApi {
     if (matching.length === 0) throw segmentNotFound(this.unknownSegment(segments, keys));
     const route = matching.find((m) => m.method === req.method);
     if (!route) throw methodNotAllowed();
+    // Authorization comes first: Graph refuses a call the app may not make before looking anything up.
+    if (!this.context.grant().allows(route.permissions)) throw insufficientPrivileges();
     const params = route.pattern.flatMap((p, i) => (p === '{id}' ? [segments[i]] : []));
     return route.handle({ req, params });
   };
+
+  /** The id of the activated role with this template id; 404 when the role is not activated. */
+  private roleIdByTemplate(templateId: string): string {
+    const role = this.tenant.listDirectoryRoles().find((r) => String(r.roleTemplateId) === templateId.toLowerCase());
+    if (!role) throw notFound(templateId);
+    return String(role.id);
+  }
+
+  /** The time the lagging advanced-query index has reached, for requests that read from it; else undefined. */
+  private indexTime(req: SimRequest): number | undefined {
+    const lag = this.context.indexLag();
+    return isEventual(req) && lag > 0 ? this.context.now() - lag : undefined;
+  }
 
   private unknownSegment(segments: string[], keys: string[]): string {
     for (let i = 0; i < keys.length; i += 1) {
@@ -268,6 +345,10 @@ export class GraphApi {
     const filterText = queryValue(req.query, '$filter');
     if (filterText !== null) {
       const expr = parseFilter(filterText);
+      if (spec.filterIsAdvanced && !(eventual && count)) {
+        // Graph's answer quoted in microsoft-graph-docs issue 3112 and docs-contrib issue 8757.
+        throw new GraphError(400, 'Request_UnsupportedQuery', 'The specified filter to the reference property query is currently not supported.');
+      }
       if (spec.directory && !(eventual && count)) {
         const advanced = advancedOperators(expr);
         if (advanced.length > 0) {
@@ -321,7 +402,8 @@ export class GraphApi {
     const pageRows = rows.slice(offset, offset + size);
 
     const body: JsonObject = { '@odata.context': contextUrl(spec.context, select, false) };
-    if (count && (eventual || !spec.directory)) body['@odata.count'] = rows.length;
+    // @odata.count comes with the first page only (concepts/aad-advanced-queries.md, field notes).
+    if (count && (eventual || !spec.directory) && offset === 0) body['@odata.count'] = rows.length;
     if (offset + size < rows.length) body['@odata.nextLink'] = this.nextLink(req, offset + size);
     body.value = pageRows.map((row) =>
       project(row.props, select, select ? undefined : defaultsFor(row.kind), spec.tagTypes ? odataType(row.kind) : undefined),
@@ -362,6 +444,7 @@ export class GraphApi {
   // ---- users -----------------------------------------------------------------------
 
   private listUsers({ req }: Call): SimResponse {
+    const asOf = this.indexTime(req);
     return this.list(req, {
       rows: this.tenant.listUsers().map((props) => ({ kind: 'user', props })),
       context: 'users',
@@ -369,7 +452,7 @@ export class GraphApi {
       known: this.knownProperties(['user']),
       tagTypes: false,
       directory: true,
-      hidden: (row) => isHidden(req, String(row.props.id)),
+      hidden: (row) => isHidden(req, String(row.props.id)) || !this.tenant.existedAt(String(row.props.id), asOf),
     });
   }
 
@@ -387,9 +470,15 @@ export class GraphApi {
     return this.list(req, this.directorySpec(this.directoryRows(owned), ['group', 'servicePrincipal']));
   }
 
-  private memberOf({ req, params }: Call, cast: 'group' | 'directoryRole' | undefined): SimResponse {
+  /**
+   * memberOf (direct; api-reference/v1.0/api/user-list-memberof.md) or transitiveMemberOf (groups through nested
+   * groups and directory roles held through role-assignable groups; api-reference/v1.0/api/user-list-transitivememberof.md).
+   */
+  private memberOf({ req, params }: Call, cast: 'group' | 'directoryRole' | undefined, transitive: boolean): SimResponse {
     this.requireUser(req, params[0]);
-    const entries = this.tenant.memberOf(params[0]).filter((e) => !cast || e.kind === cast);
+    const asOf = this.indexTime(req);
+    const all = transitive ? this.tenant.transitiveMemberOf(params[0], asOf) : this.tenant.memberOf(params[0], asOf);
+    const entries = all.filter((e) => !cast || e.kind === cast);
     if (cast) {
       return this.list(req, {
         ...this.directorySpec(this.directoryRows(entries), [cast], cast === 'group' ? 'groups' : 'directoryRoles'),
@@ -397,6 +486,32 @@ export class GraphApi {
       });
     }
     return this.list(req, this.directorySpec(this.directoryRows(entries), ['group', 'directoryRole']));
+  }
+
+  /** POST /users|directoryObjects/{id}/checkMemberGroups (api-reference/v1.0/api/directoryobject-checkmembergroups.md). */
+  private checkMemberGroups({ req, params }: Call, kind: 'user' | 'any'): SimResponse {
+    const id = params[0];
+    if (kind === 'user') {
+      this.requireUser(req, id);
+    } else {
+      this.requireGuid(id);
+      const entry = this.tenant.findObject(id);
+      if (!entry || entry.kind === 'directoryRole' || isHidden(req, id)) throw notFound(id);
+    }
+    const body = req.body;
+    if (!isJsonObject(body) || !Array.isArray(body.groupIds) || body.groupIds.some((g) => typeof g !== 'string')) {
+      throw badRequest("The request body must have a 'groupIds' collection of strings.", 'Request_BadRequest');
+    }
+    const groupIds = body.groupIds as string[];
+    if (groupIds.length > MAX_CHECK_GROUPS) {
+      throw badRequest(`At most ${MAX_CHECK_GROUPS} groups can be checked per request.`, 'Request_BadRequest');
+    }
+    for (const g of groupIds) if (!GUID_PATTERN.test(g)) throw invalidObjectId(g);
+    const memberOf = new Set(this.tenant.transitiveGroupIds(id, this.indexTime(req)));
+    return ok({
+      '@odata.context': `${METADATA_URL}#Collection(Edm.String)`,
+      value: groupIds.filter((g) => memberOf.has(g.toLowerCase())),
+    });
   }
 
   private appRoleAssignmentList(req: SimRequest, items: JsonObject[], context: string): SimResponse {
@@ -433,7 +548,7 @@ export class GraphApi {
           `Parsing OData Select and Expand failed: Could not find a property named '${item.property}' on type 'microsoft.graph.group'.`,
         );
       }
-      const entries = relation === 'owners' ? this.tenant.groupOwners(params[0]) : this.tenant.groupMembers(params[0]);
+      const entries = this.relationEntries(req, group, relation);
       const innerKnown = this.knownProperties(['user', 'group', 'servicePrincipal']);
       const innerSelect = item.select ? resolveSelect(item.select, innerKnown, 'directoryObject') : undefined;
       result[relation] = entries
@@ -449,7 +564,7 @@ export class GraphApi {
   /** Resolves a reference URL such as https://graph.microsoft.com/v1.0/directoryObjects/{id} to an object id. */
   private resolveReference(req: SimRequest, value: unknown, badFormat: () => GraphError): string {
     const id = this.referencedId(value, badFormat);
-    if (isHidden(req, id)) throw notFound(id);
+    if (isHidden(req, id)) throw lagRefusal(req, id);
     return id;
   }
 
@@ -472,8 +587,19 @@ export class GraphApi {
     throw invalidObjectId(id);
   }
 
+  /**
+   * Member writes on a role-assignable group also need RoleManagement.ReadWrite.Directory
+   * (api-reference/v1.0/api/group-post-members.md; permissions.md note 10).
+   */
+  private requireRoleAssignableGrant(group: JsonObject): void {
+    if (group.isAssignableToRole === true && !this.context.grant().has(ROLE_ASSIGNABLE_GROUP_WRITE)) throw insufficientPrivileges();
+  }
+
   private patchGroup({ req, params }: Call): SimResponse {
-    this.requireGroup(params[0]);
+    const group = this.requireGroup(params[0]);
+    if (isJsonObject(req.body) && Object.keys(req.body).some((k) => /^members@odata\.bind$/i.test(k))) {
+      this.requireRoleAssignableGrant(group);
+    }
     if (!isJsonObject(req.body)) throw badRequest('The request body must be a JSON object.');
     const body = req.body;
     const binds: Array<{ relation: 'members' | 'owners'; ids: string[] }> = [];
@@ -512,15 +638,24 @@ export class GraphApi {
     return this.appRoleAssignmentList(req, this.tenant.appRoleAssignmentsOf(id), `groups('${id}')/appRoleAssignments`);
   }
 
+  /** A group's members or owners as this request sees them (index lag; owners unlisted for synced/Exchange groups). */
+  private relationEntries(req: SimRequest, group: JsonObject, relation: 'members' | 'owners'): DirectoryEntry[] {
+    const id = String(group.id);
+    const asOf = this.indexTime(req);
+    if (relation === 'members') return this.tenant.groupMembers(id, asOf);
+    return ownersUnlisted(group) ? [] : this.tenant.groupOwners(id, asOf);
+  }
+
   private groupRelation({ req, params }: Call, relation: 'members' | 'owners'): SimResponse {
-    this.requireGroup(params[0]);
-    const entries = relation === 'members' ? this.tenant.groupMembers(params[0]) : this.tenant.groupOwners(params[0]);
-    return this.list(req, this.directorySpec(this.directoryRows(entries), ['user', 'group', 'servicePrincipal']));
+    const group = this.requireGroup(params[0]);
+    const entries = this.relationEntries(req, group, relation);
+    const spec = this.directorySpec(this.directoryRows(entries), ['user', 'group', 'servicePrincipal']);
+    return this.list(req, { ...spec, filterIsAdvanced: true });
   }
 
   private ownerRefs({ req, params }: Call): SimResponse {
-    this.requireGroup(params[0]);
-    const spec = this.directorySpec(this.directoryRows(this.tenant.groupOwners(params[0])), ['user', 'servicePrincipal']);
+    const group = this.requireGroup(params[0]);
+    const spec = this.directorySpec(this.directoryRows(this.relationEntries(req, group, 'owners')), ['user', 'servicePrincipal']);
     const listed = this.list(req, { ...spec, known: new Set(['id']) });
     const body = listed.body as JsonObject;
     const typeNames: Record<string, string> = { user: 'User', group: 'Group', servicePrincipal: 'ServicePrincipal' };
@@ -537,7 +672,8 @@ export class GraphApi {
   }
 
   private addRef({ req, params }: Call, relation: 'members' | 'owners'): SimResponse {
-    this.requireGroup(params[0]);
+    const group = this.requireGroup(params[0]);
+    if (relation === 'members') this.requireRoleAssignableGrant(group);
     if (!isJsonObject(req.body) || typeof req.body['@odata.id'] !== 'string') {
       throw badRequest("The request body must contain an '@odata.id' reference.", 'Request_BadRequest');
     }
@@ -547,9 +683,23 @@ export class GraphApi {
     return noContent();
   }
 
+  /**
+   * DELETE /groups/{id}/members/{id}/$ref (api-reference/v1.0/api/group-delete-members.md): 204; 404 when the
+   * object is not a member; refused like adds for dynamic, Exchange and synced groups.
+   */
+  private removeMemberRef({ req, params }: Call): SimResponse {
+    const group = this.requireGroup(params[0]);
+    this.requireRoleAssignableGrant(group);
+    this.tenant.assertMembersWritable(params[0]);
+    this.requireGuid(params[1]);
+    if (isHidden(req, params[1])) throw lagRefusal(req, params[1]);
+    this.tenant.removeMember(params[0], params[1]);
+    return noContent();
+  }
+
   private ownerAsUser({ req, params }: Call): SimResponse {
-    this.requireGroup(params[0]);
-    const owner = this.tenant.groupOwners(params[0]).find((e) => String(e.props.id) === params[1].toLowerCase());
+    const group = this.requireGroup(params[0]);
+    const owner = this.relationEntries(req, group, 'owners').find((e) => String(e.props.id) === params[1].toLowerCase());
     if (!owner || owner.kind !== 'user') throw notFound(params[1]);
     return this.entity(req, owner.props, 'user', 'users', this.knownProperties(['user']));
   }
@@ -590,7 +740,7 @@ export class GraphApi {
       return v;
     };
     const principalId = field('principalId');
-    if (isHidden(req, principalId)) throw notFound(principalId);
+    if (isHidden(req, principalId)) throw lagRefusal(req, principalId);
     const assignment = this.tenant.addAppRoleAssignment(params[0], {
       principalId,
       resourceId: field('resourceId'),

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     faults,
   });
   if (faults) {
-    process.stdout.write(`Fault injection on: ${faults.rules.length} rule(s), seed ${faults.seed ?? 1}, replication lag ${faults.replicationLagMs ?? 0} ms\n`);
+    process.stdout.write(`Fault injection on: ${faults.rules.length} rule(s), seed ${faults.seed ?? 1}, replication lag ${faults.replicationLagMs ?? 0} ms, index lag ${faults.indexLag ?? seed.indexLag ?? 0} ms\n`);
   }
   // Last: the line that says the simulator is ready.
   process.stdout.write(`Graph tenant simulator listening on ${sim.graphBaseUrl} (tenant: ${seed.tenant.displayName})\n`);

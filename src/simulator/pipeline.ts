@@ -1,3 +1,5 @@
+import type { GraphError } from './errors';
+
 /** A request as the simulator's handlers see it (batch sub-requests have the same shape). */
 export interface SimRequest {
   /** Log entry id of this request. */
@@ -29,6 +31,8 @@ export interface SimRequest {
 /** Which directory objects a request may see (replication lag hides freshly created users). */
 export interface Visibility {
   isHidden(objectId: string): boolean;
+  /** The error a write naming a hidden object gets (one of the forms Graph answers during replication lag). */
+  writeRefusal(objectId: string): GraphError;
 }
 
 export interface SimResponse {
@@ -37,6 +41,10 @@ export interface SimResponse {
   body?: unknown;
   /** Directory objects this request created (never sent to the client; read by stages). */
   createdObjects?: Array<{ kind: 'user'; id: string }>;
+  /** Destroy the connection instead of answering (top-level requests only; a fault stage sets it). */
+  dropConnection?: boolean;
+  /** The status the handlers answered when a fault stage replaced the answer after the write took effect. */
+  appliedStatus?: number;
 }
 
 export type Handler = (req: SimRequest) => Promise<SimResponse>;

@@ -80,6 +80,13 @@ export interface TenantSeed {
   directoryRoles?: SeedDirectoryRole[];
   authorizationPolicy?: { allowInvitesFrom?: AllowInvitesFrom };
   b2bDomains?: { allowedDomains?: string[]; blockedDomains?: string[] };
+  /**
+   * Application permissions granted to the app (names as in Graph's permission tables). When present, each
+   * request needs one of the permissions the docs list for its endpoint (src/simulator/permissions.ts).
+   */
+  applicationPermissions?: string[];
+  /** Advanced-query index lag in milliseconds (reads with ConsistencyLevel: eventual); default 0. */
+  indexLag?: number;
 }
 
 let compiled: ValidateFunction | undefined;
@@ -158,9 +165,17 @@ function semanticProblems(seed: TenantSeed): string[] {
       if (!known) problems.push(`${where}: no ${a.principalType} with id '${a.principalId}'`);
     });
   });
+  // Roles are held by users or by role-assignable groups (a role assigned to a group can only go to a group
+  // created with isAssignableToRole: true; the assignment names the group as principalId).
+  const roleAssignable = new Set(seed.groups.filter((g) => g.isAssignableToRole === true).map((g) => g.id.toLowerCase()));
   (seed.directoryRoles ?? []).forEach((r, i) => {
     r.members.forEach((id, j) => {
-      if (!userIds.has(id.toLowerCase())) problems.push(`/directoryRoles/${i}/members/${j}: no user with id '${id}'`);
+      const key = id.toLowerCase();
+      if (groupIds.has(key) && !roleAssignable.has(key)) {
+        problems.push(`/directoryRoles/${i}/members/${j}: group '${id}' is not role-assignable (isAssignableToRole: true)`);
+      } else if (!userIds.has(key) && !groupIds.has(key)) {
+        problems.push(`/directoryRoles/${i}/members/${j}: no user or role-assignable group with id '${id}'`);
+      }
     });
   });
   const b2b = seed.b2bDomains;

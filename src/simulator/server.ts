@@ -6,6 +6,7 @@ import { FaultInjector, type FaultPlan, type FaultStats } from './faults';
 import { GraphApi, JSON_CONTENT_TYPE } from './graphApi';
 import { isJsonObject } from './json';
 import { MAX_TOP } from './odata';
+import { Grant } from './permissions';
 import { compose, headerValue, type Handler, type SimRequest, type SimResponse, type Stage } from './pipeline';
 import { validateSeed, type TenantSeed } from './seed';
 import { Tenant } from './tenant';
@@ -27,6 +28,8 @@ export interface SimulatorOptions {
   recordBodies?: boolean;
   /** Fault injection plan (latency, 429/5xx, replication lag); none by default. */
   faults?: FaultPlan | null;
+  /** The clock (milliseconds since the epoch) for lags and created times; tests inject a fake one. Default Date.now. */
+  now?: () => number;
 }
 
 export interface RequestLogEntry {
@@ -47,6 +50,11 @@ export interface RequestLogEntry {
   fault?: string;
   /** Latency added by fault injection, in milliseconds. */
   injectedLatencyMs?: number;
+  /**
+   * For '504-after-write' and 'drop-after-write': the status the handlers answered before the gateway fault
+   * replaced it (e.g. 201 for an invitation that took effect). `status` is 0 when the connection was dropped.
+   */
+  appliedStatus?: number;
 }
 
 export interface RunningSimulator {
@@ -62,6 +70,10 @@ export interface RunningSimulator {
   faultPlan(): FaultPlan | null;
   /** Counters of the current fault plan. */
   faultStats(): FaultStats;
+  /** POST /invitations that took effect (also those whose answer was lost), per lower-cased invited address. */
+  invitationCounts(): Record<string, number>;
+  /** Replaces the seed's `applicationPermissions`; null allows everything. */
+  setApplicationPermissions(permissions: readonly string[] | null): void;
   close(): Promise<void>;
 }
 
@@ -233,14 +245,28 @@ class Simulator {
   private readonly topLevel: Handler;
   private readonly subRequest: Handler;
 
+  private grant: Grant;
+
   constructor(private readonly options: SimulatorOptions) {
-    this.tenant = new Tenant(validateSeed(options.seed));
-    this.api = new GraphApi(this.tenant, options.pageSize ?? 100, options.pageSize ?? MAX_TOP);
-    this.faults = new FaultInjector(this.tenant.id, options.faults ?? null);
+    const seed = validateSeed(options.seed);
+    const now = options.now ?? Date.now;
+    const indexLag = (): number => this.faults.indexLag() ?? seed.indexLag ?? 0;
+    this.grant = new Grant(seed.applicationPermissions);
+    this.tenant = new Tenant(seed, now, indexLag);
+    this.api = new GraphApi(this.tenant, options.pageSize ?? 100, options.pageSize ?? MAX_TOP, {
+      grant: () => this.grant,
+      now,
+      indexLag,
+    });
+    this.faults = new FaultInjector(this.tenant.id, options.faults ?? null, now);
     this.frontStages.push(this.faults.stage);
     const dispatch = errorBoundary((req) => this.dispatch(req));
     this.topLevel = errorBoundary(compose([authStage(options.token), ...this.frontStages], dispatch));
     this.subRequest = errorBoundary(compose(this.frontStages, dispatch));
+  }
+
+  setApplicationPermissions(permissions: readonly string[] | null): void {
+    this.grant = new Grant(permissions);
   }
 
   requests(): RequestLogEntry[] {
@@ -264,6 +290,8 @@ class Simulator {
     if (req.batchId) entry.batchId = req.batchId;
     if (req.fault) entry.fault = req.fault;
     if (req.injectedLatencyMs) entry.injectedLatencyMs = req.injectedLatencyMs;
+    if (res.appliedStatus !== undefined) entry.appliedStatus = res.appliedStatus;
+    if (res.dropConnection) entry.status = 0;
     if (this.options.recordBodies) {
       if (req.body !== undefined) entry.requestBody = req.body;
       if (res.body !== undefined) entry.responseBody = JSON.parse(JSON.stringify(res.body)) as unknown;
@@ -377,6 +405,10 @@ class Simulator {
       response = await this.topLevel(simReq);
     }
     this.record(simReq, response, started, startedAt);
+    if (response.dropConnection) {
+      req.socket.destroy();
+      return;
+    }
     const outHeaders: Record<string, string> = {
       ...response.headers,
       'request-id': simReq.requestId,
@@ -462,6 +494,8 @@ export function startSimulator(options: SimulatorOptions): Promise<RunningSimula
         setFaults: (plan) => simulator.faults.setPlan(plan),
         faultPlan: () => simulator.faults.plan(),
         faultStats: () => simulator.faults.stats(),
+        invitationCounts: () => simulator.tenant.invitationCounts(),
+        setApplicationPermissions: (permissions) => simulator.setApplicationPermissions(permissions),
         close: () =>
           new Promise<void>((done, fail) => {
             server.close((err) => (err ? fail(err) : done()));

@@ -79,9 +79,26 @@ function seededTime(index: number): string {
   return new Date(base + index * 60_000).toISOString().replace(/\.000Z$/, 'Z');
 }
 
-function nowIso(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** A clock in milliseconds since the epoch (tests inject a fake one). */
+export type Clock = () => number;
+
+type Relation = 'members' | 'owners';
+
+/** One change of a group's members or owners, kept so that reads from the lagging index can undo it. */
+interface RelationChange {
+  at: number;
+  relation: Relation;
+  groupId: string;
+  objectId: string;
+  op: 'add' | 'remove';
+}
+
+/** Changes older than this (or than the index lag, when longer) are visible to every read and are dropped. */
+const MIN_CHANGE_RETENTION_MS = 60_000;
 
 function securityIdentifier(id: string): string {
   const b = guidBytes(id);
@@ -137,8 +154,22 @@ export class Tenant {
   private readonly authorizationPolicy: JsonObject;
   private readonly allowedDomains?: string[];
   private readonly blockedDomains?: string[];
+  /** Membership and ownership changes, oldest first (for the advanced-query index lag). */
+  private readonly changes: RelationChange[] = [];
+  /** When users were created by this simulator (seeded users have always existed). */
+  private readonly userCreatedAt = new Map<string, number>();
+  /** POST /invitations that took effect, per lower-cased address. */
+  private readonly invitationsByAddress = new Map<string, number>();
 
-  constructor(seed: TenantSeed) {
+  /**
+   * @param now the simulator's clock
+   * @param indexLagMs how far the advanced-query index trails the directory (read on every change, to prune the log)
+   */
+  constructor(
+    seed: TenantSeed,
+    private readonly now: Clock = Date.now,
+    private readonly indexLagMs: () => number = () => 0,
+  ) {
     this.id = seed.tenant.id.toLowerCase();
     this.displayName = seed.tenant.displayName;
     this.domains = seed.tenant.verifiedDomains.map(lower);
@@ -469,31 +500,92 @@ export class Tenant {
     return out;
   }
 
-  groupOwners(groupId: string): DirectoryEntry[] {
-    return this.entries(this.owners.get(lower(groupId)) ?? []);
+  // ---- relations, as the directory has them or as the lagging index saw them at `asOf` ----------
+
+  /** False for users created after `asOf` (the index has not seen them yet). */
+  existedAt(objectId: string, asOf: number | undefined): boolean {
+    if (asOf === undefined) return true;
+    const created = this.userCreatedAt.get(lower(objectId));
+    return created === undefined || created <= asOf;
   }
 
-  groupMembers(groupId: string): DirectoryEntry[] {
-    return this.entries(this.members.get(lower(groupId)) ?? []);
+  /** Object ids of a group's members or owners; with `asOf`, as they were then (later changes undone). */
+  private relationIds(relation: Relation, groupId: string, asOf?: number): string[] {
+    const key = lower(groupId);
+    const ids = [...((relation === 'members' ? this.members : this.owners).get(key) ?? [])];
+    if (asOf === undefined) return ids;
+    for (let i = this.changes.length - 1; i >= 0 && this.changes[i].at > asOf; i -= 1) {
+      const c = this.changes[i];
+      if (c.relation !== relation || c.groupId !== key) continue;
+      const at = ids.indexOf(c.objectId);
+      if (c.op === 'add' && at >= 0) ids.splice(at, 1);
+      else if (c.op === 'remove' && at < 0) ids.push(c.objectId);
+    }
+    return ids.filter((id) => this.existedAt(id, asOf));
+  }
+
+  private recordChange(relation: Relation, groupId: string, objectId: string, op: 'add' | 'remove'): void {
+    const at = this.now();
+    this.changes.push({ at, relation, groupId: lower(groupId), objectId: lower(objectId), op });
+    const horizon = at - Math.max(this.indexLagMs(), MIN_CHANGE_RETENTION_MS);
+    let drop = 0;
+    while (drop < this.changes.length && this.changes[drop].at < horizon) drop += 1;
+    if (drop > 0) this.changes.splice(0, drop);
+  }
+
+  groupOwners(groupId: string, asOf?: number): DirectoryEntry[] {
+    return this.entries(this.relationIds('owners', groupId, asOf));
+  }
+
+  groupMembers(groupId: string, asOf?: number): DirectoryEntry[] {
+    return this.entries(this.relationIds('members', groupId, asOf));
   }
 
   roleMembersOf(roleId: string): DirectoryEntry[] {
     return this.entries(this.roleMembers.get(lower(roleId)) ?? []);
   }
 
-  /** Groups and directory roles the object is a direct member of. */
-  memberOf(objectId: string): DirectoryEntry[] {
+  /** Ids of the groups the object is a direct member of. */
+  private directGroupIds(objectId: string, asOf?: number): string[] {
     const key = lower(objectId);
-    const out: DirectoryEntry[] = [];
-    for (const [gid, ids] of this.members) {
-      const g = this.groups.get(gid);
-      if (g && ids.includes(key)) out.push({ kind: 'group', props: g });
+    return [...this.groups.keys()].filter((gid) => this.relationIds('members', gid, asOf).includes(key));
+  }
+
+  /** Ids of the groups the object is a member of, directly or through nested groups. */
+  transitiveGroupIds(objectId: string, asOf?: number): string[] {
+    const found = new Set<string>();
+    const queue = [lower(objectId)];
+    while (queue.length > 0) {
+      const current = queue.shift() as string;
+      for (const gid of this.directGroupIds(current, asOf)) {
+        if (!found.has(gid)) {
+          found.add(gid);
+          queue.push(gid);
+        }
+      }
     }
+    return [...found];
+  }
+
+  private rolesHeldBy(principalIds: string[]): DirectoryEntry[] {
+    const out: DirectoryEntry[] = [];
     for (const [rid, ids] of this.roleMembers) {
       const r = this.roles.get(rid);
-      if (r && ids.includes(key)) out.push({ kind: 'directoryRole', props: r });
+      if (r && ids.some((id) => principalIds.includes(id))) out.push({ kind: 'directoryRole', props: r });
     }
     return out;
+  }
+
+  /** Groups and directory roles the object is a direct member of. */
+  memberOf(objectId: string, asOf?: number): DirectoryEntry[] {
+    const groups = this.entries(this.directGroupIds(objectId, asOf));
+    return [...groups, ...this.rolesHeldBy([lower(objectId)])];
+  }
+
+  /** Groups and directory roles the object is a member of, also through groups (roles held by role-assignable groups). */
+  transitiveMemberOf(objectId: string, asOf?: number): DirectoryEntry[] {
+    const groupIds = this.transitiveGroupIds(objectId, asOf);
+    return [...this.entries(groupIds), ...this.rolesHeldBy([lower(objectId), ...groupIds])];
   }
 
   ownedObjects(userId: string): DirectoryEntry[] {
@@ -504,6 +596,11 @@ export class Tenant {
       if (g && ids.includes(key)) out.push({ kind: 'group', props: g });
     }
     return out;
+  }
+
+  /** POST /invitations that took effect, per lower-cased invited address. */
+  invitationCounts(): Record<string, number> {
+    return Object.fromEntries(this.invitationsByAddress);
   }
 
   private assignmentObject(a: AssignmentRecord): JsonObject {
@@ -608,7 +705,25 @@ export class Tenant {
       }
       seen.add(key);
     }
-    if (apply) map.set(lower(groupId), [...current, ...seen]);
+    if (!apply) return;
+    map.set(lower(groupId), [...current, ...seen]);
+    for (const id of seen) this.recordChange(relation, groupId, id, 'add');
+  }
+
+  /** Checks that the group's members can be written at all (dynamic, Exchange and synced groups cannot). */
+  assertMembersWritable(groupId: string): void {
+    this.assertMembershipWritable(this.requireGroup(groupId));
+  }
+
+  /** Removes a member (api-reference/v1.0/api/group-delete-members.md): 404 when it is not a member. */
+  removeMember(groupId: string, objectId: string): void {
+    const group = this.requireGroup(groupId);
+    this.assertMembershipWritable(group);
+    const current = this.members.get(lower(groupId)) ?? [];
+    const key = lower(objectId);
+    if (!current.includes(key)) throw notFound(objectId);
+    this.members.set(lower(groupId), current.filter((id) => id !== key));
+    this.recordChange('members', groupId, key, 'remove');
   }
 
   updateGroupProperties(groupId: string, changes: JsonObject): void {
@@ -639,7 +754,7 @@ export class Tenant {
     const record: AssignmentRecord = {
       id: this.newAssignmentId(principalId),
       appRoleId,
-      createdDateTime: new Date().toISOString(),
+      createdDateTime: new Date(this.now()).toISOString(),
       principalId,
       principalType,
       resourceId: lower(resourceId),
@@ -712,7 +827,7 @@ export class Tenant {
     }
     if (!user) {
       const id = randomUUID();
-      const created = nowIso();
+      const created = isoSeconds(this.now());
       const upn = this.guestUpn(address);
       const local = address.split('@')[0];
       const displayName = input.invitedUserDisplayName?.trim() || local;
@@ -733,8 +848,11 @@ export class Tenant {
       user.externalUserState = 'PendingAcceptance';
       user.externalUserStateChangeDateTime = created;
       this.users.set(id, user);
+      this.userCreatedAt.set(id, this.now());
       createdUser = true;
     }
+    const key = lower(address);
+    this.invitationsByAddress.set(key, (this.invitationsByAddress.get(key) ?? 0) + 1);
     const invitationId = randomUUID();
     const accepted = user.externalUserState === 'Accepted';
     const messageInfo = input.invitedUserMessageInfo ?? {};
