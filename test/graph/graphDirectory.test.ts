@@ -28,34 +28,36 @@ describe('GraphDirectory against the tenant simulator (real HTTP, real Graph cli
     assert.deepEqual(problems, []);
   });
 
-  it('lists the groups a user owns with their apps, following paging, in two round trips', async () => {
-    const owned = await directory.listOwnedGroupsWithApps(users.megan.aadObjectId);
-    const byGroup = new Map(owned.map((o) => [o.group.id, o.apps.map((a) => a.displayName)]));
-    assert.deepEqual(byGroup.get(groups.wikiReaders), ['Contoso Wiki']);
-    assert.deepEqual(byGroup.get(groups.expenses), ['Contoso Expenses']);
-    assert.deepEqual(byGroup.get(groups.unassigned), []);
-    assert.equal(byGroup.get(groups.dynamic)?.length, 1);
-    assert.ok(owned.find((o) => o.group.id === groups.dynamic)?.group.groupTypes.includes('DynamicMembership'));
-    assert.equal(owned.find((o) => o.group.id === groups.synced)?.group.onPremisesSyncEnabled, true);
-    assert.equal(byGroup.size, 7);
-    const pages = sim.requests().filter((r) => !r.batchId && r.url.includes('ownedObjects'));
-    assert.ok(pages.length >= 4, 'page size 2 forces nextLink paging');
-    assert.equal(sim.requests().filter((r) => !r.batchId && r.url.includes('$batch')).length, 1);
+  it('walks the catalog from the apps (ownedObjects is not supported app-only), with every group\'s owners, following paging', async () => {
+    const catalog = await directory.listCatalog();
+    const group = (id: string) => catalog.flatMap((a) => a.groups.map((g) => ({ app: a.displayName, ...g }))).find((g) => g.group.id === id);
+    assert.equal(group(groups.wikiReaders)?.app, 'Contoso Wiki');
+    assert.ok(group(groups.wikiReaders)?.ownerIds.includes(users.megan.aadObjectId));
+    assert.ok(group(groups.expenses)?.ownerIds.includes(users.megan.aadObjectId));
+    assert.ok(group(groups.dynamic)?.group.groupTypes.includes('DynamicMembership'));
+    // group-list-owners.md: owners are not returned for groups synced from on-premises.
+    assert.equal(group(groups.synced)?.group.onPremisesSyncEnabled, true);
+    assert.deepEqual(group(groups.synced)?.ownerIds, []);
+    assert.equal(group(groups.unassigned), undefined, 'a group assigned to no app is not in the catalog');
+    assert.ok(sim.requests().some((r) => r.url.includes('skiptoken')), 'page size 2 forces nextLink paging');
+    assert.ok(sim.requests().every((r) => !r.url.includes('ownedObjects') && !r.url.includes('memberOf') && !/groups\/[^/]+\/appRoleAssignments/.test(r.url)));
   });
 
-  it('splits more than 20 independent reads into several batches', async () => {
+  it('reads the owners of a group with more than 20 owners in full ($expand returns at most 20)', async () => {
     await sim.close();
     const seed: TenantSeed = loadDemoSeed();
+    const wiki = seed.groups.find((g) => g.id === groups.wikiReaders)!;
     for (let i = 0; i < 25; i++) {
-      const id = `aaaaaaaa-0000-4000-8000-${String(i).padStart(12, '0')}`;
-      seed.groups.push({ id, displayName: `Extra ${i}`, securityEnabled: true, mailEnabled: false, groupTypes: [], owners: [users.lee.aadObjectId], members: [] });
+      const id = `bbbbbbbb-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      seed.users.push({ id, displayName: `Owner ${i}`, userPrincipalName: `owner${i}@contoso.com`, mail: `owner${i}@contoso.com`, userType: 'Member' } as TenantSeed['users'][number]);
+      wiki.owners = [...(wiki.owners ?? []), id];
     }
     sim = await startSimulator({ seed, port: 0, recordBodies: true });
     directory = directoryFor(sim);
-    const owned = await directory.listOwnedGroupsWithApps(users.lee.aadObjectId);
-    assert.equal(owned.length, 27);
-    const batches = sim.requests().filter((r) => !r.batchId && r.url.includes('$batch'));
-    assert.equal(batches.length, 2);
+    const catalog = await directory.listCatalog();
+    const readers = catalog.flatMap((a) => a.groups).find((g) => g.group.id === groups.wikiReaders);
+    assert.equal(readers?.ownerCount, 25 + 2);
+    assert.ok(readers?.ownerIds.includes('bbbbbbbb-0000-4000-8000-000000000024'));
   });
 
   it('reads the invitation context in one batch: owner, assignment, app, existing user, membership, policy', async () => {
@@ -67,7 +69,9 @@ describe('GraphDirectory against the tenant simulator (real HTTP, real Graph cli
     assert.equal(ctx.actorIsOwner, true);
     assert.equal(ctx.groupAssignedToApp, true);
     assert.equal(ctx.existingUser?.id, '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f11');
-    assert.equal(ctx.existingUserIsMember, true);
+    // No advanced query (ConsistencyLevel: eventual) in an authorization read: group-list-owners.md.
+    assert.ok(!JSON.stringify(sim.requests().map((r) => r.requestBody)).toLowerCase().includes('consistencylevel'));
+    assert.deepEqual(await directory.checkMemberGroups(ctx.existingUser!.id, [groups.expenses, groups.wikiReaders]), new Set([groups.expenses]));
     assert.equal(ctx.allowInvitesFrom, 'everyone');
     assert.deepEqual(ctx.tenant?.verifiedDomains, ['contoso.onmicrosoft.com', 'contoso.com']);
     assert.ok(ctx.requestId);
@@ -76,7 +80,6 @@ describe('GraphDirectory against the tenant simulator (real HTTP, real Graph cli
     assert.equal(other.actorIsOwner, false);
     assert.equal(other.groupAssignedToApp, false);
     assert.equal(other.existingUser, null);
-    assert.equal(other.existingUserIsMember, false);
 
     const gone = await directory.getInviteContext({ actorId: users.megan.aadObjectId, groupId: '00000000-0000-4000-8000-000000000000', appId: apps.wiki, email: 'x@adatum.com' });
     assert.equal(gone.group, null);
@@ -99,6 +102,51 @@ describe('GraphDirectory against the tenant simulator (real HTTP, real Graph cli
     assert.equal(second.added, false);
     const again = await directory.inviteGuest({ email: 'pat.partner@adatum.com', redirectUrl: 'https://wiki.contoso.com/login', message: null });
     assert.equal(again.userId, invitation.userId, 're-inviting returns the same user');
+    // "Already a member" is decided by reading membership after the 400, not by the error's wording.
+    const adds = sim.requests().filter((r) => r.method === 'POST' && r.url.endsWith('/members/$ref'));
+    assert.deepEqual(adds.map((r) => r.status), [204, 400]);
+    assert.ok(sim.requests().some((r) => r.url.endsWith('/checkMemberGroups')));
+  });
+
+  it('follows @odata.nextLink inside $batch responses: an app with more than 999 assigned groups (concepts/json-batching.md)', async () => {
+    await sim.close();
+    const seed: TenantSeed = loadDemoSeed();
+    const app = seed.servicePrincipals.find((sp) => sp.id === apps.wiki)!;
+    for (let i = 0; i < 1005; i++) {
+      const id = `cccccccc-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      seed.groups.push({ id, displayName: `Bulk ${i}`, securityEnabled: true, mailEnabled: false, groupTypes: [], owners: [], members: [] });
+      app.appRoleAssignedTo = [{ principalId: id, principalType: 'Group' }, ...(app.appRoleAssignedTo ?? [])];
+    }
+    sim = await startSimulator({ seed, port: 0, recordBodies: true });
+    directory = directoryFor(sim);
+    // The wiki's own group is listed after the 1,005 generated ones: only on the second page.
+    const ctx = await directory.getInviteContext({ actorId: users.megan.aadObjectId, groupId: groups.wikiReaders, appId: apps.wiki, email: 'x@adatum.com' });
+    assert.equal(ctx.groupAssignedToApp, true);
+    assert.equal(sim.requests().filter((r) => !r.batchId && r.url.includes('$batch')).length, 2, 'one more batch round for the next page');
+  });
+
+  it('lists admins: direct role holders and the members of a role-assignable group that holds a role', async () => {
+    await sim.close();
+    const seed: TenantSeed = loadDemoSeed();
+    const roleGroup = 'dddddddd-0000-4000-8000-000000000001';
+    seed.groups.push({ id: roleGroup, displayName: 'Tier 1 admins', securityEnabled: true, mailEnabled: false, groupTypes: [], isAssignableToRole: true, owners: [], members: [users.lee.aadObjectId] } as TenantSeed['groups'][number]);
+    seed.directoryRoles!.find((r) => r.displayName === 'User Administrator')!.members.push(roleGroup);
+    sim = await startSimulator({ seed, port: 0, recordBodies: true });
+    directory = directoryFor(sim);
+    const holders = await directory.listRoleMembers(['62e90394-69f5-4237-9190-012177145e10', 'fe930be7-5e62-47db-91af-98c3a49a38b1', '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3']);
+    assert.ok(holders.has('3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f05'), 'direct Global Administrator');
+    assert.ok(holders.has(users.lee.aadObjectId), 'through the role-assignable group');
+    assert.ok(!holders.has(roleGroup), 'the group itself is no admin');
+    assert.ok(sim.requests().some((r) => r.url.includes("directoryRoles(roleTemplateId=")));
+  });
+
+  it('names the permission a refused call needs when the tenant did not grant it', async () => {
+    await sim.close();
+    const seed: TenantSeed = loadDemoSeed();
+    seed.applicationPermissions = (seed.applicationPermissions ?? []).filter((p) => p !== 'Application.Read.All');
+    sim = await startSimulator({ seed, port: 0, recordBodies: true });
+    directory = directoryFor(sim);
+    await assert.rejects(directory.listCatalog(), (err: unknown) => err instanceof DirectoryError && err.status === 403 && err.code === 'Authorization_RequestDenied' && err.permission === 'Application.Read.All');
   });
 
   it('maps Graph refusals to DirectoryErrors with code and request id, once', async () => {
