@@ -16,6 +16,7 @@ import {
 } from '../support/botHarness';
 import { validateLog } from '../support/graphContract';
 import { loadDemoSeed } from '../../src/simulator';
+import { isDirectoryWrite } from '../support/graphLog';
 
 interface Member {
   id: string;
@@ -31,7 +32,7 @@ async function members(h: Harness, groupId: string): Promise<Member[]> {
 function writes(h: Harness): string[] {
   return h.sim
     .requests()
-    .filter((r) => r.method !== 'GET' && !r.url.includes('/$batch'))
+    .filter(isDirectoryWrite)
     .map((r) => `${r.method} ${r.url.replace(/\?.*$/, '')}`);
 }
 
@@ -49,18 +50,16 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
     assert.deepEqual(problems, [], 'every Graph exchange matches the OpenAPI description');
   });
 
-  it('offers only apps whose assignable groups the user owns, and says why others are missing', async () => {
+  it('offers only apps whose assignable groups the user owns, and says why others are missing (owners of synced and Exchange groups are not listed by Graph: group-list-owners.md)', async () => {
     const turn = await h.chat(users.megan).send('invite guest');
     const card = lastCard(turn);
     assert.deepEqual(choices(card, 'appId').map((c) => c.title), ['Contoso Expenses', 'Contoso Wiki']);
     const text = cardText(card);
     assert.match(text, /Partner Portal/);
     assert.match(text, /dynamic membership/);
-    assert.match(text, /Legacy HR/);
-    assert.match(text, /synced/);
-    assert.match(text, /Contoso Newsletter/);
-    assert.match(text, /mail-enabled/);
-    assert.doesNotMatch(text, /Sales Insights|Field Service|Megan Project Team/);
+    // Megan co-owns the synced and the mail-enabled group in the seed, but Graph lists no owners for them, so the
+    // bot cannot know: those groups reach the admins through setup check instead.
+    assert.doesNotMatch(text, /Legacy HR|Contoso Newsletter|Sales Insights|Field Service|Megan Project Team/);
   });
 
   it('invites a new guest end to end: card per step, confirmation updated in place, member added once', async () => {

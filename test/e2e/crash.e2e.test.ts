@@ -47,6 +47,7 @@ import {
 } from './support';
 import { killGroup, waitUntil } from './support/crash';
 import { storedInvitations, type StoredOperation } from './support/operationStore';
+import { isDirectoryWrite } from '../support/graphLog';
 
 const EXPENSES_APP = 'Contoso Expenses';
 const EXPENSES_REVIEWERS = '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01';
@@ -202,7 +203,7 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     }
     if (simulator) {
       console.error('  --- simulator writes (by arrival; $batch envelopes left out) ---');
-      const writes = simulator.requests().filter((r) => r.method !== 'GET' && !/\/\$batch/i.test(r.url));
+      const writes = simulator.requests().filter(isDirectoryWrite);
       for (const e of writes.sort((a, b) => a.time.localeCompare(b.time))) {
         console.error(`  ${e.time} ${e.method} ${e.url} -> ${e.status}${e.fault ? ` (${e.fault} ${e.injectedLatencyMs ?? ''})` : ''}`);
       }

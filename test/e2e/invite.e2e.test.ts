@@ -20,6 +20,7 @@ import {
   useStack,
   waitForBotMessage,
 } from './support';
+import { isDirectoryWrite } from '../support/graphLog';
 
 const WIKI_PARTNER_READERS = '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c03';
 const GUEST_EMAIL = 'pat.partner@adatum.com';
@@ -58,7 +59,7 @@ function containsString(value: unknown, text: string): boolean {
  * Requests that can change the directory. A `POST /$batch` is only an envelope: the simulator logs each of
  * its sub-requests as an entry of its own (with `batchId`), so those are what is checked.
  */
-const writes = (entries: RequestLogEntry[]) => entries.filter((e) => e.method !== 'GET' && !/^\/v1\.0\/\$batch\/?(\?|$)/i.test(e.url));
+const writes = (entries: RequestLogEntry[]) => entries.filter(isDirectoryWrite);
 
 describe('Guest Invite in the Agents Playground, as Megan Bowen @e2e', function () {
   this.timeout(90_000);

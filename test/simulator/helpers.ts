@@ -81,7 +81,19 @@ export class Client {
   }
 }
 
-export async function start(options: Partial<SimulatorOptions> = {}, seed: TenantSeed = loadDemoSeed()): Promise<Client> {
+/**
+ * The demo tenant without its permission grant: every endpoint allowed, as the seed format says of an absent
+ * `applicationPermissions`. The simulator's read and write behaviour is tested on it, endpoints the bot never calls
+ * included (ownedObjects is never allowed app-only); permissions themselves are the fidelity suite's
+ * (fidelity.permissions.test.ts), and the bot's tests run with the demo tenant's grant.
+ */
+export function ungrantedDemoSeed(): TenantSeed {
+  const seed = loadDemoSeed();
+  delete seed.applicationPermissions;
+  return seed;
+}
+
+export async function start(options: Partial<SimulatorOptions> = {}, seed: TenantSeed = ungrantedDemoSeed()): Promise<Client> {
   const sim = await startSimulator({ seed, port: 0, recordBodies: true, ...options });
   return new Client(sim);
 }

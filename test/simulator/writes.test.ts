@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { loadDemoSeed, type TenantSeed } from '../../src/simulator';
-import { Client, contractProblems, ids, q, start } from './helpers';
+import type { TenantSeed } from '../../src/simulator';
+import { Client, contractProblems, ids, q, start, ungrantedDemoSeed } from './helpers';
 
 const ref = (id: string) => ({ '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${id}` });
 const DUPLICATE = "One or more added object references already exist for the following modified properties: 'members'.";
 
 function seedWith(change: (seed: TenantSeed) => void): TenantSeed {
-  const seed = loadDemoSeed();
+  const seed = ungrantedDemoSeed();
   change(seed);
   return seed;
 }
