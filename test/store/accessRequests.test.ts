@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { applyMigrations, latestVersion, migrations } from '../../src/store/migrations';
+import { applyMigrations, latestVersion, migrations } from '../../src/store/sqlite/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import {
   AccessRequestRecord,

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { applyMigrations, latestVersion, migrations, SchemaTooNewError } from '../../src/store/migrations';
+import { applyMigrations, latestVersion, migrations, SchemaTooNewError } from '../../src/store/sqlite/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { AuditEntry, ConflictError, JsonObject, NewOperation, Store } from '../../src/store/store';
 import { racePause, rejectsConflict, runStoreWorker, useSqliteFiles } from '../support/sqliteStores';
