@@ -380,3 +380,22 @@ export function auditQuery(query: AuditQuery): { filters: Array<readonly [string
   }
   return { filters, limit };
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Timer jobs
+
+export interface JobClaimParams {
+  name: string;
+  owner: string;
+  now_ms: number;
+  expires_ms: number;
+  min_gap_ms: number;
+}
+
+export function jobClaimParams(name: string, owner: string, minGapMs: number, leaseMs: number, now: Date): JobClaimParams {
+  if (!Number.isFinite(minGapMs) || minGapMs < 0) {
+    throw new TypeError('Job minGapMs must be a non-negative number');
+  }
+  const lease = leaseParams(checkString(name, 'Job name'), owner, leaseMs, now);
+  return { name: lease.id, owner: lease.owner, now_ms: lease.now_ms, expires_ms: lease.expires_ms, min_gap_ms: Math.floor(minGapMs) };
+}

@@ -8,6 +8,7 @@ import type {
   AlertRecord,
   AlertState,
   AuditEntry,
+  JobClaim,
   OperationRecord,
   OperationStatus,
   OwnerCard,
@@ -181,4 +182,14 @@ export function toAuditEntry(row: AuditRow): AuditEntry {
     }
   }
   return entry;
+}
+
+export interface JobRow {
+  name: string;
+  lease_owner: string;
+  lease_expires_ms: BigIntColumn;
+}
+
+export function toJobClaim(row: JobRow): JobClaim {
+  return { name: row.name, owner: row.lease_owner, leaseExpiresAt: new Date(Number(row.lease_expires_ms)).toISOString() };
 }

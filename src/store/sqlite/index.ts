@@ -10,10 +10,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Store } from '../store';
+import type { AccessRequestPatch, OperationPatch, Store, VersionedPatch } from '../store';
 import { SqliteAlertStore } from './alerts';
 import { SqliteAuditLog } from './audit';
 import { SqliteConversationStore } from './conversations';
+import { SqliteJobStore } from './jobs';
 import { applyMigrations } from './migrations';
 import { SqliteOperationStore } from './operations';
 import { SqliteAccessRequestStore } from './requests';
@@ -66,8 +67,15 @@ class SqliteStore implements Store {
   readonly audit: SqliteAuditLog;
   readonly operations: SqliteOperationStore;
   readonly conversations: SqliteConversationStore;
+  readonly jobs: SqliteJobStore;
   private closed = false;
   private readonly pingStmt: Database.Statement<[], unknown>;
+  private readonly bothTx: Database.Transaction<
+    (operation: VersionedPatch<OperationPatch>, request: VersionedPatch<AccessRequestPatch>, now: Date) => {
+      operation: ReturnType<SqliteOperationStore['updateNow']>;
+      request: ReturnType<SqliteAccessRequestStore['updateNow']>;
+    }
+  >;
 
   constructor(
     private readonly db: Database.Database,
@@ -80,7 +88,21 @@ class SqliteStore implements Store {
     this.audit = new SqliteAuditLog(db, guard);
     this.operations = new SqliteOperationStore(db, clock, guard);
     this.conversations = new SqliteConversationStore(db, guard);
+    this.jobs = new SqliteJobStore(db, guard);
     this.pingStmt = db.prepare('SELECT 1');
+    this.bothTx = db.transaction((operation, request, now) => ({
+      operation: this.operations.updateNow(operation.id, operation.expectedVersion, operation.patch, now),
+      request: this.requests.updateNow(request.id, request.expectedVersion, request.patch, now),
+    }));
+  }
+
+  async updateOperationAndRequest(
+    operation: VersionedPatch<OperationPatch>,
+    request: VersionedPatch<AccessRequestPatch>,
+    now: Date,
+  ): ReturnType<Store['updateOperationAndRequest']> {
+    this.ensureOpen();
+    return this.bothTx.immediate(operation, request, now);
   }
 
   async ping(): Promise<void> {

@@ -161,6 +161,21 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX operations_failed ON operations (updated_at) WHERE status = 'failed';
     `,
   },
+  {
+    id: 5,
+    name: 'timer job leases',
+    sql: `
+      -- One row per timer job: who runs it now (lease), when the last run started and whether it finished.
+      CREATE TABLE job_leases (
+        name              TEXT PRIMARY KEY NOT NULL,
+        lease_owner       TEXT,
+        lease_expires_ms  INTEGER,
+        started_ms        INTEGER NOT NULL,
+        finished_ms       INTEGER,
+        version           INTEGER NOT NULL CHECK (version >= 1)
+      );
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {
