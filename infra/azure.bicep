@@ -1,6 +1,9 @@
 // Azure resources for the Guest Invite bot:
 //   - a user-assigned managed identity (Graph access when no client secret is configured),
-//   - a Linux App Service plan and web app on Node 22 that hosts the bot,
+//   - a Linux App Service plan (instanceCount instances) and web app on Node 22 that hosts the bot,
+//   - an Azure Database for PostgreSQL flexible server with private access (a delegated subnet of a virtual
+//     network the web app joins, a private DNS zone, no public access, TLS required), whose database is the
+//     bot's store (DATABASE_URL), so every instance serves the same bot,
 //   - an Azure Bot registration (single tenant) with the Microsoft Teams channel.
 // Deployed by the arm/deploy action of teamsapp.yml with azure.parameters.json.
 
@@ -31,6 +34,29 @@ param webAppSku string = 'B1'
 
 param location string = resourceGroup().location
 
+@minValue(1)
+@maxValue(10)
+@description('Instances of the web app; they share the PostgreSQL store, so any of them may take any activity.')
+param instanceCount int = 2
+
+@description('Administrator login of the PostgreSQL server (the bot connects with it).')
+param postgresAdminLogin string = 'guestinvite'
+
+@secure()
+@minLength(12)
+@description('Administrator password of the PostgreSQL server.')
+param postgresAdminPassword string
+
+@description('PostgreSQL compute size (Burstable B1ms is enough for the bot).')
+param postgresSkuName string = 'Standard_B1ms'
+
+@allowed([
+  'Burstable'
+  'GeneralPurpose'
+  'MemoryOptimized'
+])
+param postgresSkuTier string = 'Burstable'
+
 @allowed([
   'live'
   'simulator'
@@ -55,6 +81,123 @@ var appTenantId = empty(botTenantId) ? tenant().tenantId : botTenantId
 var useClientSecret = !empty(graphClientSecret)
 var port = '8080'
 var redirectUrl = empty(inviteRedirectUrlDefault) ? 'https://myapps.microsoft.com' : inviteRedirectUrlDefault
+var databaseName = 'guestinvite'
+
+// Private access: the server lives in a subnet delegated to it; the web app reaches it through VNet integration.
+resource vnet 'Microsoft.Network/virtualNetworks@2023-05-01' = {
+  name: '${baseName}-vnet'
+  location: location
+  properties: {
+    addressSpace: {
+      addressPrefixes: [
+        '10.40.0.0/16'
+      ]
+    }
+    subnets: [
+      {
+        name: 'app'
+        properties: {
+          addressPrefix: '10.40.1.0/24'
+          delegations: [
+            {
+              name: 'webapp'
+              properties: {
+                serviceName: 'Microsoft.Web/serverFarms'
+              }
+            }
+          ]
+        }
+      }
+      {
+        name: 'postgres'
+        properties: {
+          addressPrefix: '10.40.2.0/24'
+          delegations: [
+            {
+              name: 'postgres'
+              properties: {
+                serviceName: 'Microsoft.DBforPostgreSQL/flexibleServers'
+              }
+            }
+          ]
+        }
+      }
+    ]
+  }
+}
+
+resource postgresDns 'Microsoft.Network/privateDnsZones@2020-06-01' = {
+  name: '${baseName}.private.postgres.database.azure.com'
+  location: 'global'
+}
+
+resource postgresDnsLink 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2020-06-01' = {
+  parent: postgresDns
+  name: '${baseName}-vnet-link'
+  location: 'global'
+  properties: {
+    registrationEnabled: false
+    virtualNetwork: {
+      id: vnet.id
+    }
+  }
+}
+
+resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2022-12-01' = {
+  name: '${baseName}-pg'
+  location: location
+  sku: {
+    name: postgresSkuName
+    tier: postgresSkuTier
+  }
+  properties: {
+    version: '16'
+    administratorLogin: postgresAdminLogin
+    administratorLoginPassword: postgresAdminPassword
+    storage: {
+      storageSizeGB: 32
+    }
+    backup: {
+      backupRetentionDays: 7
+      geoRedundantBackup: 'Disabled'
+    }
+    highAvailability: {
+      mode: 'Disabled'
+    }
+    network: {
+      delegatedSubnetResourceId: '${vnet.id}/subnets/postgres'
+      privateDnsZoneArmResourceId: postgresDns.id
+    }
+  }
+  dependsOn: [
+    postgresDnsLink
+  ]
+}
+
+// Only TLS connections are accepted (the bot connects with sslmode=require).
+resource postgresTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2022-12-01' = {
+  parent: postgres
+  name: 'require_secure_transport'
+  properties: {
+    value: 'on'
+    source: 'user-override'
+  }
+}
+
+resource postgresDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2022-12-01' = {
+  parent: postgres
+  name: databaseName
+  properties: {
+    charset: 'UTF8'
+    collation: 'en_US.utf8'
+  }
+  // One change at a time: the server refuses concurrent ones.
+  dependsOn: [
+    postgresTls
+  ]
+}
+
+var databaseUrl = 'postgres://${uriComponent(postgresAdminLogin)}:${uriComponent(postgresAdminPassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/${databaseName}?sslmode=require'
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: '${baseName}-id'
@@ -67,6 +210,7 @@ resource serverfarm 'Microsoft.Web/serverfarms@2022-09-01' = {
   kind: 'linux'
   sku: {
     name: webAppSku
+    capacity: instanceCount
   }
   properties: {
     reserved: true
@@ -119,6 +263,7 @@ var commonSettings = [
     value: identity.properties.clientId
   }
   {
+    // Not used while DATABASE_URL is set (kept for a single-instance SQLite fallback).
     name: 'STORE_PATH'
     value: '/home/data/bot.sqlite'
   }
@@ -128,12 +273,17 @@ var commonSettings = [
   }
 ]
 
-var secretSettings = useClientSecret ? [
+var secretSettings = concat(useClientSecret ? [
   {
     name: 'GRAPH_CLIENT_SECRET'
     value: graphClientSecret
   }
-] : []
+] : [], [
+  {
+    name: 'DATABASE_URL'
+    value: databaseUrl
+  }
+])
 
 resource webApp 'Microsoft.Web/sites@2022-09-01' = {
   name: baseName
@@ -148,7 +298,11 @@ resource webApp 'Microsoft.Web/sites@2022-09-01' = {
   properties: {
     serverFarmId: serverfarm.id
     httpsOnly: true
+    // Bot Service's requests go to any instance: the store is shared.
+    clientAffinityEnabled: false
+    virtualNetworkSubnetId: '${vnet.id}/subnets/app'
     siteConfig: {
+      vnetRouteAllEnabled: true
       linuxFxVersion: 'NODE|22-lts'
       appCommandLine: 'node dist/src/index.js'
       alwaysOn: true
@@ -158,6 +312,10 @@ resource webApp 'Microsoft.Web/sites@2022-09-01' = {
       appSettings: concat(commonSettings, secretSettings)
     }
   }
+  dependsOn: [
+    postgresDatabase
+    postgresTls
+  ]
 }
 
 resource botService 'Microsoft.BotService/botServices@2022-09-15' = {

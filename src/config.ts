@@ -26,7 +26,10 @@ export interface Settings {
   /** null: no bot credentials, anonymous local use (loopback only). */
   botAuth: BotAuthSettings | null;
   graph: GraphSettings;
+  /** SQLite file (STORE_PATH), used when `databaseUrl` is null. */
   storePath: string;
+  /** PostgreSQL (DATABASE_URL, postgres://…): every durable record goes there and nothing to local files. */
+  databaseUrl: string | null;
   defaultRedirectUrl: string;
   logLevel: LogLevel;
   requests: { remindAfterMs: number; expireAfterMs: number; sweepIntervalMs: number };
@@ -157,6 +160,28 @@ function graph(env: Env): GraphSettings {
   return { mode: 'embedded', tenantFile: tenantFile ? path.resolve(tenantFile) : null, token };
 }
 
+/** DATABASE_URL: a postgres:// (or postgresql://) URL naming a host and a database, or unset. */
+function databaseUrl(env: Env): string | null {
+  const raw = read(env, 'DATABASE_URL');
+  if (raw === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'must be a URL like postgres://user:password@host:5432/database?sslmode=require');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql://, got '${url.protocol}//…'`);
+  }
+  if (!url.hostname) throw new ConfigError('DATABASE_URL', 'must name the database server (postgres://user:password@host:5432/database)');
+  if (url.pathname.length <= 1) throw new ConfigError('DATABASE_URL', 'must name the database after the host (postgres://user:password@host:5432/database)');
+  const sslmode = url.searchParams.get('sslmode');
+  if (sslmode !== null && !['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'].includes(sslmode)) {
+    throw new ConfigError('DATABASE_URL', `has an unknown sslmode '${sslmode}'`);
+  }
+  return raw;
+}
+
 export function loadSettings(env: Env = process.env): Settings {
   const auth = botAuth(env);
   const host = read(env, 'HOST') ?? (auth ? '0.0.0.0' : '127.0.0.1');
@@ -173,6 +198,7 @@ export function loadSettings(env: Env = process.env): Settings {
     botAuth: auth,
     graph: graphSettings,
     storePath: path.resolve(read(env, 'STORE_PATH') ?? './.data/bot.sqlite'),
+    databaseUrl: databaseUrl(env),
     defaultRedirectUrl: httpUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     operations: {

@@ -3,7 +3,8 @@ import { loadSettings, ConfigError, type Settings } from './config';
 import { createLogger, type Logger } from './logging';
 import { createGraphClient, type GraphAuth } from './graph/client';
 import { GraphDirectory, GraphHttp } from './graph/graphDirectory';
-import { openSqliteStore } from './store/sqlite';
+import { describeStore, openStore } from './store/open';
+import { JOBS, TimerJobs } from './domain/timerJobs';
 import { createAdapter } from './bot/adapter';
 import { composeBot } from './bot/compose';
 import { createServer, listen, type HealthReport } from './bot/server';
@@ -42,12 +43,12 @@ async function graphEndpoint(settings: Settings, logger: Logger): Promise<{ base
 }
 
 export async function startBot(settings: Settings, logger: Logger = createLogger({ level: settings.logLevel })): Promise<RunningBot> {
-  const store = openSqliteStore(settings.storePath);
+  const store = await openStore(settings, { onPoolError: (err) => logger.warn('store.connection.failed', { error: err }) });
   const endpoint = await graphEndpoint(settings, logger);
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, logger });
   const directory = new GraphDirectory(new GraphHttp(client));
   const adapter = createAdapter(settings.botAuth);
-  const { bot, requestAccess, adminAlerts, resumeOperations, background } = composeBot({
+  const { bot, requestAccess, adminAlerts, resumeOperations, background, instanceId } = composeBot({
     store,
     directory,
     logger,
@@ -65,34 +66,38 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     operationRetryMax: settings.operations.retryMax,
     allowedTenantIds: settings.allowedTenantIds,
   });
+  // Each timer's work runs once per interval across the instances sharing the store (a lease row per job).
+  const jobs = new TimerJobs(store.jobs, instanceId, settings.operations.leaseMs);
   const sweep = (): void => {
-    requestAccess.sweep().then(
-      (result) => {
-        if (result.reminded + result.expired > 0) logger.info('requests.swept', result);
+    jobs.runOnce(JOBS.requestSweep, settings.requests.sweepIntervalMs, () => requestAccess.sweep()).then(
+      (run) => {
+        if (run.ran && run.result.reminded + run.result.expired > 0) logger.info('requests.swept', run.result);
       },
       (err: unknown) => logger.error('requests.sweep.failed', { error: err }),
     );
   };
   const sweeper = setInterval(sweep, settings.requests.sweepIntervalMs);
   sweeper.unref();
+  const scanInterval = settings.alerts.scanIntervalMs;
   const scan = (): void => {
-    directory
-      .getTenantInfo()
-      .then((tenant) => adminAlerts.scanAndAlert(tenant.id))
+    jobs
+      .runOnce(JOBS.setupScan, scanInterval, () => directory.getTenantInfo().then((tenant) => adminAlerts.scanAndAlert(tenant.id)))
       .then(
-        ({ report, alerted, fixed }) => logger.info('setup.scanned', { problems: report.counts.problems, alerted, fixed }),
+        (run) => {
+          if (run.ran) logger.info('setup.scanned', { problems: run.result.report.counts.problems, alerted: run.result.alerted, fixed: run.result.fixed });
+        },
         (err: unknown) => logger.error('setup.scan.failed', { error: err }),
       )
-      .then(() => adminAlerts.deliverPending())
+      .then(() => jobs.runOnce(JOBS.alertDelivery, scanInterval, () => adminAlerts.deliverPending()))
       .catch((err: unknown) => logger.error('alerts.pending.failed', { error: err }));
   };
   const scanner = setInterval(scan, settings.alerts.scanIntervalMs);
   scanner.unref();
   const firstScan = setTimeout(scan, 2_000).unref();
   const resume = (): void => {
-    resumeOperations().then(
-      (count) => {
-        if (count > 0) logger.info('operations.resumed', { count });
+    jobs.runOnce(JOBS.operationResume, settings.operations.resumeIntervalMs, resumeOperations).then(
+      (run) => {
+        if (run.ran && run.result > 0) logger.info('operations.resumed', { count: run.result });
       },
       (err: unknown) => logger.error('operations.resume.failed', { error: err }),
     );
@@ -124,7 +129,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     graphMode: settings.graph.mode,
     graphBaseUrl: endpoint.baseUrl,
     anonymous: settings.botAuth === null,
-    storePath: settings.storePath,
+    store: describeStore(settings),
   });
 
   let stopping: Promise<void> | null = null;

@@ -12,6 +12,13 @@ describe('settings', () => {
     assert.deepEqual(s.requests, { remindAfterMs: 48 * 3600_000, expireAfterMs: 14 * 86_400_000, sweepIntervalMs: 300_000 });
     assert.deepEqual(s.operations, { leaseMs: 60_000, resumeIntervalMs: 30_000, retryAfterMs: 15 * 60_000, retryMax: 3, replicationWaitMs: 15 * 60_000 });
     assert.equal(s.shutdownTimeoutMs, 10_000);
+    assert.equal(s.databaseUrl, null, 'SQLite at STORE_PATH unless DATABASE_URL is set');
+  });
+
+  it('reads DATABASE_URL (PostgreSQL) as given', () => {
+    const url = 'postgres://bot:p%40ss@db.example.net:5432/guestinvite?sslmode=require';
+    assert.equal(loadSettings({ DATABASE_URL: url }).databaseUrl, url);
+    assert.equal(loadSettings({ DATABASE_URL: 'postgresql://localhost/bot' }).databaseUrl, 'postgresql://localhost/bot');
   });
 
   it('reads automatic retries (0 turns them off) and the shutdown bound', () => {
@@ -56,6 +63,10 @@ describe('settings', () => {
     [{ REPLICATION_WAIT: 'soon' }, 'REPLICATION_WAIT'],
     [{ SHUTDOWN_TIMEOUT: 'never' }, 'SHUTDOWN_TIMEOUT'],
     [{ INVITE_REDIRECT_URL_DEFAULT: 'ftp://x' }, 'INVITE_REDIRECT_URL_DEFAULT'],
+    [{ DATABASE_URL: 'db.example.net' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'mysql://db.example.net/bot' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://db.example.net' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://db.example.net/bot?sslmode=sometimes' }, 'DATABASE_URL'],
   ];
   for (const [env, variable] of bad) {
     it(`refuses ${JSON.stringify(env)} naming ${variable}`, () => {

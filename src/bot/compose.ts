@@ -30,6 +30,8 @@ export interface BotParts {
    * due for an automatic retry; shows their outcome on the owner's card.
    */
   resumeOperations(): Promise<number>;
+  /** This process's id among the instances sharing the store (owner of its leases). */
+  instanceId: string;
   /** Work that went on after its turn answered (shutdown waits for it). */
   background: BackgroundWork;
   inviteGuest: InviteGuestService;
@@ -151,5 +153,5 @@ export function composeBot(options: ComposeOptions): BotParts {
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
   const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
-  return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background };
+  return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId };
 }

@@ -4,7 +4,7 @@
  * Running the same operation id again returns the stored outcome instead of writing twice.
  */
 import { randomUUID } from 'node:crypto';
-import { ConflictError, type JsonObject, type NewOperation, type OperationRecord, type OperationStore } from '../store/store';
+import { ConflictError, type JsonObject, type NewOperation, type OperationPatch, type OperationRecord, type OperationStore } from '../store/store';
 
 const DEFAULT_LEASE_MS = 60_000;
 
@@ -16,6 +16,12 @@ export interface OperationSteps {
 }
 
 export type OperationRun<T> = { kind: 'finished'; outcome: T } | { kind: 'inProgress' };
+
+/**
+ * Writes the record's end (`patch`: status and result) on the record as it is now; by default a plain
+ * compare-and-set update. A use case passes its own to write something else in the same transaction.
+ */
+export type OperationEnd = (record: OperationRecord, patch: OperationPatch, now: Date) => Promise<OperationRecord>;
 
 export class OperationRunner {
   constructor(
@@ -33,7 +39,11 @@ export class OperationRunner {
    * is stored, it stays unfinished, and its lease is held until then, so a resumer (any process) picks it up at that
    * time. Returns inProgress when another runner holds the lease.
    */
-  async run<T>(operation: NewOperation, body: (steps: OperationSteps) => Promise<{ outcome: T; failed: boolean; retryAt?: Date }>): Promise<OperationRun<T>> {
+  async run<T>(
+    operation: NewOperation,
+    body: (steps: OperationSteps) => Promise<{ outcome: T; failed: boolean; retryAt?: Date }>,
+    end: OperationEnd = (record, patch, now) => this.operations.update(record.id, record.version, patch, now),
+  ): Promise<OperationRun<T>> {
     const { created, record } = await this.operations.create(operation, this.clock());
     if (!created && record.result && (record.status === 'succeeded' || record.status === 'failed')) return { kind: 'finished', outcome: record.result as unknown as T };
     const owner = `${this.instanceId}/${randomUUID()}`;
@@ -79,7 +89,7 @@ export class OperationRunner {
       clearInterval(renewal);
       const status = retryAt ? 'running' : failed ? 'failed' : 'succeeded';
       await serial(async () => {
-        current = await this.operations.update(current.id, current.version, { status, result: outcome as unknown as JsonObject }, this.clock());
+        current = await end(current, { status, result: outcome as unknown as JsonObject }, this.clock());
       });
       holdUntil = retryAt;
       return { kind: 'finished', outcome };

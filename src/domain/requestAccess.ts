@@ -14,11 +14,13 @@ import {
   type AuditEntry,
   type JsonObject,
   type NewOperation,
+  type OperationPatch,
+  type OperationRecord,
   type OwnerCard,
   type Store,
 } from '../store/store';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
-import { leaseIsLive, OperationRunner, type OperationSteps } from './operations';
+import { leaseIsLive, OperationRunner, type OperationEnd, type OperationSteps } from './operations';
 import { Catalog } from './catalog';
 import { defaultSleep, retryWrite } from './retry';
 import type { HourlyLimiter } from './rateLimit';
@@ -420,12 +422,19 @@ export class RequestAccessService {
    * request, and, when that changed, updates every owner's card and tells the requester.
    */
   private async finishApproval(request: AccessRequestRecord, knownMember = false): Promise<AccessRequestRecord> {
-    const run = await this.runner.run<JsonObject>(approvalOperation(request, request.decidedBy ?? ''), (steps) => this.addRequester(request.id, steps, knownMember));
+    let stored: AccessRequestRecord | null = null;
+    const end: OperationEnd = async (record, patch, now) => {
+      const ended = await this.endApproval(request.id, record, patch, now);
+      stored = ended.request;
+      return ended.record;
+    };
+    const run = await this.runner.run<JsonObject>(approvalOperation(request, request.decidedBy ?? ''), (steps) => this.addRequester(request.id, steps, knownMember), end);
     if (run.kind === 'inProgress') return request;
     const membership = run.outcome;
     if (membership.membership === 'notApproved') return (await this.options.store.requests.get(request.id)) ?? request;
-    let changed = false;
-    const final = await this.patch(request.id, (current) => {
+    let changed = stored !== null;
+    // A record that had ended before (an earlier run) whose outcome did not reach the request yet.
+    const final = stored ?? await this.patch(request.id, (current) => {
       if (current.outcome?.membership === membership.membership) return null;
       changed = true;
       return { outcome: membership };
@@ -447,6 +456,31 @@ export class RequestAccessService {
     await this.options.messenger.updateApprovalCards(final);
     await this.options.messenger.notifyRequester(final, 'decided');
     return final;
+  }
+
+  /**
+   * Ends an approval's record and stores its outcome on the request in one transaction, so neither is written
+   * without the other. Returns the request when its outcome changed (null when there was nothing to store).
+   * A request changed meanwhile (cards appended) is read again; a conflict on the record is the runner's.
+   */
+  private async endApproval(requestId: string, record: OperationRecord, patch: OperationPatch, now: Date): Promise<{ record: OperationRecord; request: AccessRequestRecord | null }> {
+    const outcome = patch.result ?? null;
+    for (let attempt = 0; ; attempt++) {
+      const request = await this.options.store.requests.get(requestId);
+      if (!request || !outcome || outcome.membership === 'notApproved' || request.outcome?.membership === outcome.membership) {
+        return { record: await this.options.store.operations.update(record.id, record.version, patch, now), request: null };
+      }
+      try {
+        const both = await this.options.store.updateOperationAndRequest(
+          { id: record.id, expectedVersion: record.version, patch },
+          { id: request.id, expectedVersion: request.version, patch: { outcome } },
+          now,
+        );
+        return { record: both.operation, request: both.request };
+      } catch (err) {
+        if (!(err instanceof ConflictError) || err.key !== request.id || attempt >= 10) throw err;
+      }
+    }
   }
 
   /** The body of an approval's operation: adds the requester unless the request is not approved (any more). */

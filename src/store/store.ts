@@ -1,7 +1,8 @@
 /**
  * The durable store port. Everything the bot must not lose across a restart goes through here.
- * Implementations: SQLite (embedded, default). A PostgreSQL implementation for several instances
- * must honour the same contract: every conditional write is atomic (compare-and-set).
+ * Implementations: SQLite (`sqlite/`, embedded, the default) and PostgreSQL (`postgres/`, for several
+ * instances on one database). Both pass the same contract tests: every conditional write is atomic
+ * (compare-and-set), and writes that change two records together are one transaction.
  */
 
 export type JsonPrimitive = string | number | boolean | null;
@@ -288,6 +289,35 @@ export interface AlertStore {
   listPendingDelivery(limit: number): Promise<AlertRecord[]>;
 }
 
+/** A claim on one run of a timer job (a sweep, a scan) across every instance sharing the store. */
+export interface JobClaim {
+  name: string;
+  owner: string;
+  /** Until when the claim holds; after it, another instance may run the job (the holder is presumed dead). */
+  leaseExpiresAt: string;
+}
+
+/**
+ * One lease row per timer job, so that work on a timer runs once per interval across all instances, and an
+ * instance that dies mid-job leaves it to another once the lease expires.
+ */
+export interface JobStore {
+  /**
+   * Claims a run of job `name` (compare-and-set): granted when no live lease is held, and either the last run
+   * started at least `minGapMs` ago or it never finished. Returns undefined when the run is not this owner's.
+   */
+  tryClaim(name: string, owner: string, minGapMs: number, leaseMs: number, now: Date): Promise<JobClaim | undefined>;
+  /** Ends the owner's run (frees the lease and records when it finished); ignored when the lease was lost. */
+  finish(name: string, owner: string, now: Date): Promise<void>;
+}
+
+/** A compare-and-set patch of one record. */
+export interface VersionedPatch<P> {
+  id: string;
+  expectedVersion: number;
+  patch: P;
+}
+
 export interface Store {
   readonly state: StateStore;
   readonly requests: AccessRequestStore;
@@ -295,6 +325,16 @@ export interface Store {
   readonly audit: AuditLog;
   readonly operations: OperationStore;
   readonly conversations: ConversationStore;
+  readonly jobs: JobStore;
+  /**
+   * Updates an operation record and an access request in one transaction (an approval's end and its outcome
+   * on the request): compare-and-set on both; on a ConflictError (its key names the record) neither changed.
+   */
+  updateOperationAndRequest(
+    operation: VersionedPatch<OperationPatch>,
+    request: VersionedPatch<AccessRequestPatch>,
+    now: Date,
+  ): Promise<{ operation: OperationRecord; request: AccessRequestRecord }>;
   /** Cheap round trip for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -643,6 +643,7 @@ describe("Azure infrastructure (infra/)", () => {
       "GRAPH_CLIENT_SECRET",
       "AZURE_CLIENT_ID",
       "STORE_PATH",
+      "DATABASE_URL",
       "INVITE_REDIRECT_URL_DEFAULT",
     ]) {
       assert.ok(settings.has(name), `app setting ${name} is missing`);
@@ -650,6 +651,20 @@ describe("Azure infrastructure (infra/)", () => {
     for (const name of ["BOT_DOMAIN", "BOT_ENDPOINT", "BOT_AZURE_APP_SERVICE_RESOURCE_ID"]) {
       assert.ok(bicepOutputs("infra/azure.bicep").includes(name), `output ${name} is missing`);
     }
+  });
+
+  it("stores everything in a private PostgreSQL flexible server that requires TLS, for instanceCount instances (2)", () => {
+    const text = bicep();
+    assert.match(text, /^param instanceCount int = 2$/m);
+    assert.match(text, /capacity:\s*instanceCount/);
+    assert.match(text, /clientAffinityEnabled:\s*false/);
+    assert.match(text, /'Microsoft\.DBforPostgreSQL\/flexibleServers@[\d-]+'/);
+    assert.match(text, /delegatedSubnetResourceId:/, "private access (a delegated subnet)");
+    assert.match(text, /privateDnsZoneArmResourceId:/);
+    assert.match(text, /virtualNetworkSubnetId:/, "the web app joins the virtual network");
+    assert.match(text, /name:\s*'require_secure_transport'\s*\n\s*properties:\s*\{\s*\n\s*value:\s*'on'/);
+    assert.match(text, /var databaseUrl = 'postgres:\/\/[^']*\?sslmode=require'/);
+    assert.match(text, /name:\s*'DATABASE_URL'\s*\n\s*value:\s*databaseUrl/);
   });
 });
 

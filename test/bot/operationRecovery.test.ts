@@ -82,6 +82,40 @@ describe('operations a crash or a failure left behind are finished once', () => 
     assert.equal(h.messenger.notices.length, 1);
   });
 
+  it('a process dying while it stores an approval\'s outcome leaves the record unfinished, so the resumer stores it (one transaction)', async () => {
+    const request = await pendingRequest(h);
+    await approvedThenCrashed(h, request, new Date(now), true);
+    // The process dies at the moment the outcome is written to the request: that write (and whatever is in
+    // its transaction) does not happen. Before, the record had ended in a write of its own by then.
+    const { requests } = h.store;
+    const update = requests.update.bind(requests);
+    const both = h.store.updateOperationAndRequest.bind(h.store);
+    let died = false;
+    const dieOnce = (patch: { outcome?: unknown }): void => {
+      if (!died && patch.outcome) {
+        died = true;
+        throw new Error('process died');
+      }
+    };
+    requests.update = async (id, version, patch, at) => (dieOnce(patch), update(id, version, patch, at));
+    h.store.updateOperationAndRequest = async (operation, req, at) => (dieOnce(req.patch), both(operation, req, at));
+    try {
+      await assert.rejects(h.resumeOperations(), /process died/);
+    } finally {
+      requests.update = update;
+      h.store.updateOperationAndRequest = both;
+    }
+    assert.equal(memberWrites(h).length, 1);
+    assert.equal((await h.store.requests.get(request.id))?.outcome, null);
+    assert.notEqual((await h.store.operations.get(`approve:${request.id}`))?.status, 'succeeded', 'the record did not end without the outcome');
+
+    assert.equal(await h.resumeOperations(), 1);
+    assert.equal((await h.store.requests.get(request.id))?.outcome?.membership, 'added');
+    assert.equal(memberWrites(h).length, 1, 'the recorded step is not repeated');
+    for (const card of h.messenger.cards.values()) assert.match(cardText(card.card), /Approved by Megan Bowen.*Adele Vance was added/s);
+    assert.deepEqual(h.messenger.notices.map((n) => n.state), ['approved']);
+  });
+
   it('an approval recorded but not decided when the process died waits for a decision, then runs once', async () => {
     const request = await pendingRequest(h);
     await approvedThenCrashed(h, request, new Date(now), false);

@@ -10,7 +10,7 @@ import {
 } from 'botbuilder';
 import { DialogSet, DialogState, DialogTurnStatus, TextPrompt, WaterfallDialog } from 'botbuilder-dialogs';
 import { BotStateStorage } from '../../src/bot/stateStorage';
-import { useSqliteFiles } from '../support/sqliteStores';
+import { describeEachEngine } from '../support/stores';
 
 type Item = Record<string, unknown> & { eTag?: string };
 
@@ -110,13 +110,12 @@ function find(log: unknown[], label: string): unknown[] {
   return entry;
 }
 
-describe('BotStateStorage', () => {
-  const files = useSqliteFiles('guest-invite-state-', 'state.db');
-  const { open } = files;
+describeEachEngine('BotStateStorage', 'guest-invite-state-', (stores) => {
+  const { open, openTwo } = stores;
 
   it('behaves like botbuilder MemoryStorage for the same eTag scenario', async () => {
     const expected = await eTagScenario(new MemoryStorage());
-    const actual = await eTagScenario(new BotStateStorage(open().state));
+    const actual = await eTagScenario(new BotStateStorage((await open()).state));
     assert.deepEqual(actual, expected);
 
     // and the scenario does exercise what it claims
@@ -139,7 +138,7 @@ describe('BotStateStorage', () => {
   });
 
   it('keeps the eTag out of the stored value and uses the store version as eTag', async () => {
-    const store = open();
+    const store = await open();
     const storage = new BotStateStorage(store.state);
     await storage.write({ k: { v: 1, eTag: '*' } });
     const raw = (await store.state.read(['k'])).get('k');
@@ -149,7 +148,7 @@ describe('BotStateStorage', () => {
   });
 
   it('a conditional write loses against a write from another store on the same file', async () => {
-    const [one, two] = files.openTwo().map((store) => new BotStateStorage(store.state));
+    const [one, two] = (await openTwo()).map((store) => new BotStateStorage(store.state));
     await one.write({ k: { n: 0 } });
     const seenByOne = (await one.read(['k'])).k as Item;
     const seenByTwo = (await two.read(['k'])).k as Item;
@@ -215,7 +214,7 @@ describe('BotStateStorage', () => {
     }
 
     it('carries dialog and user state from turn to turn, and across reopening the file', async () => {
-      const first = open('bot.db');
+      const first = await open('bot.db');
       const recording = new RecordingStorage(new BotStateStorage(first.state));
       await new TestAdapter(bot(recording))
         .send('hi')
@@ -235,18 +234,18 @@ describe('BotStateStorage', () => {
       }
       await first.close();
 
-      const second = open('bot.db');
+      const second = await open('bot.db');
       await new TestAdapter(bot(new BotStateStorage(second.state)))
         .send('hello again')
         .assertReply('Welcome back, Ada (turn 4).');
     });
 
     it('resumes a dialog waiting for an answer after reopening the file', async () => {
-      const first = open('bot.db');
+      const first = await open('bot.db');
       await new TestAdapter(bot(new BotStateStorage(first.state))).send('hi').assertReply('What is your name?');
       await first.close();
 
-      const second = open('bot.db');
+      const second = await open('bot.db');
       await new TestAdapter(bot(new BotStateStorage(second.state)))
         .send('Grace')
         .assertReply('Nice to meet you, Grace.')

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { applyMigrations, latestVersion, migrations } from '../../src/store/migrations';
+import { applyMigrations, latestVersion, migrations } from '../../src/store/sqlite/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import {
   AccessRequestRecord,
@@ -14,9 +14,9 @@ import {
   racePause,
   rejectsConflict,
   runStoreWorker,
-  useSqliteFiles,
   withDatabase,
 } from '../support/sqliteStores';
+import { describeEachEngine } from '../support/stores';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -55,14 +55,14 @@ async function rejectsDuplicate(p: Promise<unknown>, existingId: string): Promis
   await assert.rejects(p, (err: unknown) => err instanceof DuplicateRequestError && err.existingId === existingId);
 }
 
-describe('SQLite store: access requests', () => {
-  const files = useSqliteFiles('guest-invite-requests-');
-  const { open } = files;
+describeEachEngine('store: access requests', 'guest-invite-requests-', (stores) => {
+  const { open, openTwo } = stores;
+  const sqliteIt = stores.itOn('SQLite');
 
   describe('create and get', () => {
     let store: Store;
-    beforeEach(() => {
-      store = open();
+    beforeEach(async () => {
+      store = await open();
     });
 
     it('creates a pending request and reads every field back', async () => {
@@ -112,8 +112,8 @@ describe('SQLite store: access requests', () => {
 
   describe('one pending request per requester and group', () => {
     let store: Store;
-    beforeEach(() => {
-      store = open();
+    beforeEach(async () => {
+      store = await open();
     });
 
     it('refuses a second pending request for the same group with the id of the existing one', async () => {
@@ -146,7 +146,8 @@ describe('SQLite store: access requests', () => {
       await assert.rejects(
         store.requests.create(newRequest('r1', { groupId: 'g2' }), T0),
         (err: unknown) =>
-          !(err instanceof DuplicateRequestError) && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+          !(err instanceof DuplicateRequestError) && // SQLite's primary key violation, or PostgreSQL's unique_violation (SQLSTATE 23505)
+          ['SQLITE_CONSTRAINT_PRIMARYKEY', '23505'].includes(String((err as { code?: string }).code)),
       );
       assert.equal((await store.requests.get('r1'))?.groupId, 'g1');
     });
@@ -164,7 +165,7 @@ describe('SQLite store: access requests', () => {
     let store: Store;
     let created: AccessRequestRecord;
     beforeEach(async () => {
-      store = open();
+      store = await open();
       created = await store.requests.create(newRequest('r1'), T0);
     });
 
@@ -263,8 +264,8 @@ describe('SQLite store: access requests', () => {
 
   describe('lists', () => {
     let store: Store;
-    beforeEach(() => {
-      store = open();
+    beforeEach(async () => {
+      store = await open();
     });
 
     async function decide(id: string, state: 'approved' | 'denied' | 'withdrawn' | 'expired'): Promise<void> {
@@ -337,12 +338,12 @@ describe('SQLite store: access requests', () => {
 
   describe('persistence and schema', () => {
     it('keeps requests, versions, owners and the pending rule across close and reopen', async () => {
-      const first = open('p.db');
+      const first = await open('p.db');
       const created = await first.requests.create(newRequest('r1'), T0);
       const updated = await first.requests.update('r1', created.version, { ownerCards: [card('o1')] }, at(1000));
       await first.close();
 
-      const second = open('p.db');
+      const second = await open('p.db');
       assert.deepEqual(await second.requests.get('r1'), updated);
       assert.deepEqual(ids(await second.requests.listPendingForOwner('t1', 'o2', 10)), ['r1']);
       await rejectsDuplicate(second.requests.create(newRequest('r2'), at(2000)), 'r1');
@@ -350,8 +351,8 @@ describe('SQLite store: access requests', () => {
       assert.equal((await second.requests.update('r1', updated.version, { state: 'denied' }, at(3000))).version, 3);
     });
 
-    it('applies each migration once: user_version is the number of migrations, reopening applies nothing', async () => {
-      const file = files.path('m.db');
+    sqliteIt('applies each migration once: user_version is the number of migrations, reopening applies nothing', async () => {
+      const file = stores.files.path('m.db');
       await openSqliteStore(file).close();
       withDatabase(file, (raw) => {
         assert.equal(latestVersion(), migrations.length);
@@ -365,15 +366,15 @@ describe('SQLite store: access requests', () => {
         );
         assert.deepEqual(applyMigrations(raw), { from: migrations.length, to: migrations.length });
       });
-      const again = open('m.db');
+      const again = await open('m.db');
       await again.requests.create(newRequest('r1'), T0);
       await again.close();
       withDatabase(file, (check) => assert.equal(check.pragma('user_version', { simple: true }), migrations.length));
     });
 
-    it('adds the request tables to a file at the previous schema version, keeping its data', async () => {
-      fileBeforeMigration(files.path('old.db'), 'access requests', T0);
-      const store = open('old.db');
+    sqliteIt('adds the request tables to a file at the previous schema version, keeping its data', async () => {
+      fileBeforeMigration(stores.files.path('old.db'), 'access requests', T0);
+      const store = await open('old.db');
       assert.deepEqual((await store.state.read(['k'])).get('k')?.value, { kept: true });
       await store.requests.create(newRequest('r1'), T0);
       assert.deepEqual(ids(await store.requests.listByRequester('t1', 'u1', 10)), ['r1']);
@@ -382,7 +383,7 @@ describe('SQLite store: access requests', () => {
 
   describe('concurrency', () => {
     it('two owners on two stores approve the same version: exactly one wins, the other conflicts', async () => {
-      const [a, b] = files.openTwo('shared.db');
+      const [a, b] = await openTwo('shared.db');
       await a.requests.create(newRequest('r1'), T0);
       for (let round = 0; round < 20; round++) {
         const seenByA = await a.requests.get('r1');
@@ -414,7 +415,7 @@ describe('SQLite store: access requests', () => {
     });
 
     it('two stores create a pending request for the same group at once: exactly one duplicate', async () => {
-      const [a, b] = files.openTwo('shared.db');
+      const [a, b] = await openTwo('shared.db');
       for (let round = 0; round < 20; round++) {
         const group = `g${round}`;
         const create = async (store: Store, id: string): Promise<string> => {
@@ -438,9 +439,9 @@ describe('SQLite store: access requests', () => {
       }
     });
 
-    it('threads on one file, creating in parallel: one pending request per group', async function () {
+    sqliteIt('threads on one file, creating in parallel: one pending request per group', async function () {
       this.timeout(60_000);
-      const file = files.path('threads.db');
+      const file = stores.files.path('threads.db');
       await openSqliteStore(file).close();
 
       const groups = 50;
@@ -467,7 +468,7 @@ describe('SQLite store: access requests', () => {
       assert.equal(outcomes.reduce((n, o) => n + o.created, 0), groups);
       assert.equal(outcomes.reduce((n, o) => n + o.duplicates, 0), 2 * groups);
 
-      const check = open('threads.db');
+      const check = await open('threads.db');
       const all = await check.requests.listPendingForOwner('t1', 'o1', 1000);
       assert.equal(all.length, groups);
       assert.equal(new Set(all.map((r) => r.groupId)).size, groups);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { applyMigrations, latestVersion, migrations } from '../../src/store/migrations';
+import { applyMigrations, latestVersion, migrations } from '../../src/store/sqlite/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { AlertOccurrence, AlertRecord, ConflictError, Store } from '../../src/store/store';
 import {
@@ -7,9 +7,9 @@ import {
   racePause,
   rejectsConflict,
   runStoreWorker,
-  useSqliteFiles,
   withDatabase,
 } from '../support/sqliteStores';
+import { describeEachEngine } from '../support/stores';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -31,14 +31,14 @@ function occurrence(key: string, extra: Partial<AlertOccurrence> = {}): AlertOcc
 
 const keys = (records: AlertRecord[]): string[] => records.map((r) => r.key);
 
-describe('SQLite store: alerts', () => {
-  const files = useSqliteFiles('guest-invite-alerts-');
-  const { open } = files;
+describeEachEngine('store: alerts', 'guest-invite-alerts-', (stores) => {
+  const { open, openTwo } = stores;
+  const sqliteIt = stores.itOn('SQLite');
 
   describe('recordOccurrence', () => {
     let store: Store;
-    beforeEach(() => {
-      store = open();
+    beforeEach(async () => {
+      store = await open();
     });
 
     it('creates an open alert on the first occurrence and reads every field back', async () => {
@@ -216,7 +216,7 @@ describe('SQLite store: alerts', () => {
     let store: Store;
     let created: AlertRecord;
     beforeEach(async () => {
-      store = open();
+      store = await open();
       created = await store.alerts.recordOccurrence(occurrence('k', { lastBlocked: { userId: 'u1' } }), T0);
     });
 
@@ -308,7 +308,7 @@ describe('SQLite store: alerts', () => {
   describe('lists', () => {
     let store: Store;
     beforeEach(async () => {
-      store = open();
+      store = await open();
       // a: open, seen at 3; b: acknowledged, seen at 1; c: resolved, seen at 2; d: open, seen at 4; other tenant: open
       await store.alerts.recordOccurrence(occurrence('a'), at(3));
       const b = await store.alerts.recordOccurrence(occurrence('b'), at(1));
@@ -391,13 +391,13 @@ describe('SQLite store: alerts', () => {
 
   describe('persistence and schema', () => {
     it('keeps alerts and versions across close and reopen', async () => {
-      const first = open('p.db');
+      const first = await open('p.db');
       await first.alerts.recordOccurrence(occurrence('k', { lastBlocked: { userId: 'u1' } }), T0);
       const second1 = await first.alerts.recordOccurrence(occurrence('k'), at(1000));
       const updated = await first.alerts.update('t1', 'k', second1.version, { pendingDelivery: true }, at(2000));
       await first.close();
 
-      const second = open('p.db');
+      const second = await open('p.db');
       assert.deepEqual(await second.alerts.get('t1', 'k'), updated);
       assert.deepEqual(keys(await second.alerts.listPendingDelivery(10)), ['k']);
       await rejectsConflict(second.alerts.update('t1', 'k', second1.version, { state: 'resolved' }, at(3000)));
@@ -407,8 +407,8 @@ describe('SQLite store: alerts', () => {
       assert.deepEqual(next.lastBlocked, { userId: 'u1' });
     });
 
-    it('applies each migration once: user_version is the number of migrations, reopening applies nothing', async () => {
-      const file = files.path('m.db');
+    sqliteIt('applies each migration once: user_version is the number of migrations, reopening applies nothing', async () => {
+      const file = stores.files.path('m.db');
       await openSqliteStore(file).close();
       withDatabase(file, (raw) => {
         assert.equal(latestVersion(), migrations.length);
@@ -425,15 +425,15 @@ describe('SQLite store: alerts', () => {
         );
         assert.deepEqual(applyMigrations(raw), { from: migrations.length, to: migrations.length });
       });
-      const again = open('m.db');
+      const again = await open('m.db');
       await again.alerts.recordOccurrence(occurrence('k'), T0);
       await again.close();
       withDatabase(file, (check) => assert.equal(check.pragma('user_version', { simple: true }), migrations.length));
     });
 
-    it('adds the alerts table to a file at the previous schema version, keeping its data', async () => {
-      fileBeforeMigration(files.path('old.db'), 'alerts', T0);
-      const store = open('old.db');
+    sqliteIt('adds the alerts table to a file at the previous schema version, keeping its data', async () => {
+      fileBeforeMigration(stores.files.path('old.db'), 'alerts', T0);
+      const store = await open('old.db');
       assert.deepEqual((await store.state.read(['k'])).get('k')?.value, { kept: true });
       await store.alerts.recordOccurrence(occurrence('k'), T0);
       assert.deepEqual(keys(await store.alerts.list('t1', ['open'], 10)), ['k']);
@@ -442,7 +442,7 @@ describe('SQLite store: alerts', () => {
 
   describe('concurrency', () => {
     it('two stores on one file recording the same problem, interleaved, lose no occurrence', async () => {
-      const [a, b] = files.openTwo('shared.db');
+      const [a, b] = await openTwo('shared.db');
       const perStore = 50;
       const record = async (store: Store, name: string): Promise<void> => {
         for (let i = 0; i < perStore; i++) {
@@ -459,7 +459,7 @@ describe('SQLite store: alerts', () => {
     });
 
     it('two stores update the same version: exactly one wins, the other conflicts', async () => {
-      const [a, b] = files.openTwo('shared.db');
+      const [a, b] = await openTwo('shared.db');
       await a.alerts.recordOccurrence(occurrence('k'), T0);
       for (let round = 0; round < 20; round++) {
         const seenByA = await a.alerts.get('t1', 'k');
@@ -491,9 +491,9 @@ describe('SQLite store: alerts', () => {
       }
     });
 
-    it('threads on one file, recording in parallel, lose no occurrence', async function () {
+    sqliteIt('threads on one file, recording in parallel, lose no occurrence', async function () {
       this.timeout(60_000);
-      const file = files.path('threads.db');
+      const file = stores.files.path('threads.db');
       await openSqliteStore(file).close();
 
       const perThread = 50;
@@ -507,7 +507,7 @@ describe('SQLite store: alerts', () => {
       `;
       await Promise.all(['w1', 'w2'].map((name) => runStoreWorker<void>(file, body, { perThread, name })));
 
-      const check = open('threads.db');
+      const check = await open('threads.db');
       const final = await check.alerts.get('t1', 'k');
       assert.equal(final?.count, 2 * perThread);
       assert.equal(final?.countSinceAlert, 2 * perThread);

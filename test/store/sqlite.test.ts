@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { applyMigrations, latestVersion, migrations, SchemaTooNewError } from '../../src/store/migrations';
+import { applyMigrations, latestVersion, migrations, SchemaTooNewError } from '../../src/store/sqlite/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { AuditEntry, ConflictError, JsonObject, NewOperation, Store } from '../../src/store/store';
-import { racePause, rejectsConflict, runStoreWorker, useSqliteFiles } from '../support/sqliteStores';
+import { withPgClient } from '../support/postgres';
+import { racePause, rejectsConflict, runStoreWorker } from '../support/sqliteStores';
+import { describeEachEngine } from '../support/stores';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -24,12 +26,13 @@ function audit(extra: Partial<AuditEntry> = {}): AuditEntry {
   };
 }
 
-describe('SQLite store', () => {
-  const files = useSqliteFiles('guest-invite-store-');
-  const { open } = files;
+describeEachEngine('store', 'guest-invite-store-', (stores) => {
+  const { open, openTwo } = stores;
+  const sqliteIt = stores.itOn('SQLite');
 
   describe('open', () => {
-    it('creates the parent folder and a WAL database', async () => {
+    sqliteIt('creates the parent folder and a WAL database', async () => {
+      const { files } = stores;
       const file = files.path('nested/deeper/store.db');
       const store = files.track(openSqliteStore(file));
       await store.ping();
@@ -42,15 +45,15 @@ describe('SQLite store', () => {
       }
     });
 
-    it('works in memory', async () => {
-      const store = files.track(openSqliteStore(':memory:'));
+    sqliteIt('works in memory', async () => {
+      const store = stores.track(openSqliteStore(':memory:'));
       await store.ping();
       await store.state.write('k', { a: 1 });
       assert.deepEqual((await store.state.read(['k'])).get('k')?.value, { a: 1 });
     });
 
     it('refuses calls after close, and close twice is harmless', async () => {
-      const store = open();
+      const store = await open();
       await store.close();
       await store.close();
       await assert.rejects(store.ping(), /closed/);
@@ -60,8 +63,8 @@ describe('SQLite store', () => {
 
   describe('state', () => {
     let store: Store;
-    beforeEach(() => {
-      store = open();
+    beforeEach(async () => {
+      store = await open();
     });
 
     it('reads nothing for missing keys', async () => {
@@ -136,7 +139,7 @@ describe('SQLite store', () => {
 
   describe('persistence', () => {
     it('keeps state, versions, audit, operations and conversations across close and reopen', async () => {
-      const first = open('data/store.db');
+      const first = await open('data/store.db');
       const version = await first.state.write('conv/1', { dialog: { step: 2 } });
       await first.audit.append(audit({ guestEmail: 'g@example.com', operationId: 'op-1' }));
       await first.operations.create(newOp('op-1', { replyTo: { conversationId: 'c1' } }), T0);
@@ -151,7 +154,7 @@ describe('SQLite store', () => {
       await first.conversations.upsert('t1', 'u1', { serviceUrl: 'https://smba.example/' }, T0);
       await first.close();
 
-      const second = open('data/store.db');
+      const second = await open('data/store.db');
       assert.deepEqual((await second.state.read(['conv/1'])).get('conv/1'), {
         key: 'conv/1',
         value: { dialog: { step: 2 } },
@@ -170,7 +173,9 @@ describe('SQLite store', () => {
     });
   });
 
-  describe('migrations', () => {
+  // PostgreSQL's migrations: test/store/postgres.test.ts.
+  if (stores.engine === 'SQLite') describe('migrations', () => {
+    const { files } = stores;
     it('has strictly increasing ids starting at 1', () => {
       assert.ok(migrations.length > 0);
       migrations.forEach((m, i) => assert.equal(m.id, i + 1));
@@ -186,7 +191,7 @@ describe('SQLite store', () => {
       } finally {
         raw.close();
       }
-      const again = open('m.db');
+      const again = await open('m.db');
       await again.state.write('k', { ok: true }, null);
     });
 
@@ -240,9 +245,9 @@ describe('SQLite store', () => {
   describe('operations', () => {
     let store: Store;
     let clockNow: Date;
-    beforeEach(() => {
+    beforeEach(async () => {
       clockNow = at(0);
-      store = open('ops.db', { clock: () => clockNow });
+      store = await open('ops.db', { clock: () => clockNow });
     });
 
     it('creates a pending record once; the same id again returns the stored record', async () => {
@@ -371,8 +376,8 @@ describe('SQLite store', () => {
 
   describe('audit', () => {
     let store: Store;
-    beforeEach(() => {
-      store = open();
+    beforeEach(async () => {
+      store = await open();
     });
 
     it('appends with increasing seq and lists newest first', async () => {
@@ -436,10 +441,10 @@ describe('SQLite store', () => {
       assert.equal(entries[0].detail, '104');
     });
 
-    it('cannot be changed or deleted once written', async () => {
+    sqliteIt('cannot be changed or deleted once written', async () => {
       await store.audit.append(audit());
       await store.close();
-      const raw = new Database(files.path('store.db'));
+      const raw = new Database(stores.files.path('store.db'));
       try {
         assert.throws(() => raw.exec("UPDATE audit_log SET outcome = 'forged'"), /append-only/);
         assert.throws(() => raw.exec('DELETE FROM audit_log'), /append-only/);
@@ -447,11 +452,21 @@ describe('SQLite store', () => {
         raw.close();
       }
     });
+
+    stores.itOn('PostgreSQL')('cannot be changed, deleted or truncated once written', async () => {
+      await store.audit.append(audit());
+      await withPgClient(await stores.location(), async (raw) => {
+        await assert.rejects(raw.query("UPDATE audit_log SET outcome = 'forged'"), /append-only/);
+        await assert.rejects(raw.query('DELETE FROM audit_log'), /append-only/);
+        await assert.rejects(raw.query('TRUNCATE audit_log'), /append-only/);
+      });
+      assert.equal((await store.audit.list()).length, 1);
+    });
   });
 
   describe('conversations', () => {
     it('upserts, reads and deletes per tenant and user', async () => {
-      const store = open();
+      const store = await open();
       assert.equal(await store.conversations.get('t1', 'u1'), undefined);
       await store.conversations.upsert('t1', 'u1', { serviceUrl: 'https://a/', conversation: { id: 'c1' } }, T0);
       await store.conversations.upsert('t2', 'u1', { serviceUrl: 'https://other/' }, T0);
@@ -467,7 +482,7 @@ describe('SQLite store', () => {
 
   describe('concurrency', () => {
     it('two stores on one file: exactly one conditional operation update wins per version', async () => {
-      const [a, b] = files.openTwo('shared.db');
+      const [a, b] = await openTwo('shared.db');
       await a.operations.create(newOp('op-1'), T0);
       const workers = 8;
       const perWorker = 10;
@@ -500,7 +515,7 @@ describe('SQLite store', () => {
     });
 
     it('two stores on one file: state compare-and-set never loses an update', async () => {
-      const [a, b] = files.openTwo('shared.db');
+      const [a, b] = await openTwo('shared.db');
       await a.state.write('counter', { n: 0 }, null);
       const winners: string[] = [];
       const worker = async (store: Store): Promise<void> => {
@@ -522,9 +537,9 @@ describe('SQLite store', () => {
       assert.equal(new Set(winners).size, 60, 'each version was replaced exactly once');
     });
 
-    it('two threads on one file, writing truly in parallel, lose no update', async function () {
+    sqliteIt('two threads on one file, writing truly in parallel, lose no update', async function () {
       this.timeout(60_000);
-      const file = files.path('threads.db');
+      const file = stores.files.path('threads.db');
       const setup = openSqliteStore(file);
       await setup.operations.create(newOp('op-1'), T0);
       await setup.close();
@@ -546,7 +561,7 @@ describe('SQLite store', () => {
       `;
       await Promise.all([1, 2, 3].map(() => runStoreWorker<number>(file, body, { perThread })));
 
-      const check = open('threads.db');
+      const check = await open('threads.db');
       const final = await check.operations.get('op-1');
       assert.equal(final?.attempts, 3 * perThread);
       assert.equal(final?.version, 3 * perThread + 1);

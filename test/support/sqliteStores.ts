@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { applyMigrations, migrations } from '../../src/store/migrations';
+import { applyMigrations, migrations } from '../../src/store/sqlite/migrations';
 import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite';
 import { ConflictError, type Store } from '../../src/store/store';
 

@@ -1,21 +1,11 @@
 /**
- * Schema migrations for the SQLite store.
- *
- * Each migration has a strictly increasing integer id. The id of the last migration applied is kept in
- * `PRAGMA user_version`, so reopening a store applies only what is missing, and a file written by a newer
- * version of the application (a higher user_version than any id known here) is refused instead of being
- * used with a schema this code does not understand.
- *
- * Never edit a migration that has shipped: append a new one.
+ * Schema migrations of the SQLite store (the shape and rules are in ../migrate.ts). The schema version is
+ * kept in `PRAGMA user_version`.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { latestVersion as latestOf, pendingMigrations, type Migration } from '../migrate';
 
-export interface Migration {
-  /** Strictly increasing, starting at 1; stored in `PRAGMA user_version` once applied. */
-  readonly id: number;
-  readonly name: string;
-  readonly sql: string;
-}
+export { SchemaTooNewError, type Migration } from '../migrate';
 
 export const migrations: readonly Migration[] = [
   {
@@ -171,34 +161,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX operations_failed ON operations (updated_at) WHERE status = 'failed';
     `,
   },
+  {
+    id: 5,
+    name: 'timer job leases',
+    sql: `
+      -- One row per timer job: who runs it now (lease), when the last run started and whether it finished.
+      CREATE TABLE job_leases (
+        name              TEXT PRIMARY KEY NOT NULL,
+        lease_owner       TEXT,
+        lease_expires_ms  INTEGER,
+        started_ms        INTEGER NOT NULL,
+        finished_ms       INTEGER,
+        version           INTEGER NOT NULL CHECK (version >= 1)
+      );
+    `,
+  },
 ];
 
-/** Thrown at open when the file was written by a newer version of the application. */
-export class SchemaTooNewError extends Error {
-  constructor(
-    readonly found: number,
-    readonly known: number,
-  ) {
-    super(
-      `Store schema version ${found} is newer than this application supports (${known}); ` +
-        'run a newer version of the application or use another database file',
-    );
-    this.name = 'SchemaTooNewError';
-  }
-}
-
 export function latestVersion(list: readonly Migration[] = migrations): number {
-  return list.length === 0 ? 0 : list[list.length - 1].id;
-}
-
-function checkList(list: readonly Migration[]): void {
-  let previous = 0;
-  for (const m of list) {
-    if (!Number.isInteger(m.id) || m.id <= previous) {
-      throw new Error(`Migration ids must be strictly increasing positive integers (found ${m.id} after ${previous})`);
-    }
-    previous = m.id;
-  }
+  return latestOf(list);
 }
 
 function userVersion(db: BetterSqlite3.Database): number {
@@ -215,19 +196,12 @@ export function applyMigrations(
   db: BetterSqlite3.Database,
   list: readonly Migration[] = migrations,
 ): { from: number; to: number } {
-  checkList(list);
-  const known = latestVersion(list);
   const run = db.transaction(() => {
     const from = userVersion(db);
-    if (from > known) {
-      throw new SchemaTooNewError(from, known);
-    }
-    for (const m of list) {
-      if (m.id > from) {
-        db.exec(m.sql);
-        // PRAGMA does not take bound parameters; the id is a checked integer.
-        db.pragma(`user_version = ${m.id}`);
-      }
+    for (const m of pendingMigrations(list, from)) {
+      db.exec(m.sql);
+      // PRAGMA does not take bound parameters; the id is a checked integer.
+      db.pragma(`user_version = ${m.id}`);
     }
     return { from, to: userVersion(db) };
   });

@@ -1,0 +1,20 @@
+/** Opens the store the settings name: PostgreSQL when DATABASE_URL is set, otherwise the SQLite file at STORE_PATH. */
+import { openPostgresStore } from './postgres';
+import { openSqliteStore } from './sqlite';
+import type { Store } from './store';
+
+export interface StoreLocation {
+  storePath: string;
+  databaseUrl: string | null;
+}
+
+export async function openStore(location: StoreLocation, options: { onPoolError?: (err: Error) => void } = {}): Promise<Store> {
+  return location.databaseUrl ? openPostgresStore(location.databaseUrl, { onPoolError: options.onPoolError }) : openSqliteStore(location.storePath);
+}
+
+/** Where the store is, for logs: the SQLite path, or the PostgreSQL server and database without credentials. */
+export function describeStore(location: StoreLocation): { engine: 'sqlite' | 'postgres'; where: string } {
+  if (!location.databaseUrl) return { engine: 'sqlite', where: location.storePath };
+  const url = new URL(location.databaseUrl);
+  return { engine: 'postgres', where: `${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}` };
+}

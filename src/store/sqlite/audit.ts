@@ -1,0 +1,46 @@
+/** SQLite: the append-only audit log. */
+import type Database from 'better-sqlite3';
+import type { AuditEntry, AuditLog, AuditQuery } from '../store';
+import { AUDIT_COLUMNS, auditParams, auditQuery, type AuditParams } from '../params';
+import { toAuditEntry, type AuditRow } from '../rows';
+import type { Guard } from '../values';
+
+export class SqliteAuditLog implements AuditLog {
+  private readonly insertStmt: Database.Statement<[AuditParams]>;
+  private readonly listStmts = new Map<string, Database.Statement<unknown[], AuditRow>>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly guard: Guard,
+  ) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+    );
+  }
+
+  async append(entry: AuditEntry): Promise<number> {
+    this.guard();
+    return Number(this.insertStmt.run(auditParams(entry)).lastInsertRowid);
+  }
+
+  async list(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    this.guard();
+    const { filters, limit } = auditQuery(query);
+    const stmt = this.listStatement(filters.map(([column]) => column));
+    return stmt.all(...filters.map(([, value]) => value), limit).map(toAuditEntry);
+  }
+
+  /** One prepared statement per filter combination, so each can use its index. */
+  private listStatement(columns: readonly string[]): Database.Statement<unknown[], AuditRow> {
+    const id = columns.join(',');
+    let stmt = this.listStmts.get(id);
+    if (!stmt) {
+      const where = columns.map((column) => `${column} = ?`);
+      stmt = this.db.prepare<unknown[], AuditRow>(
+        `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`,
+      );
+      this.listStmts.set(id, stmt);
+    }
+    return stmt;
+  }
+}

@@ -1,0 +1,79 @@
+/** SQLite: key/value state items with optimistic concurrency (dialog and conversation state, markers, counters). */
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { ConflictError, type ExpectedVersion, type JsonObject, type StateStore, type VersionedItem } from '../store';
+import type { StateRow } from '../rows';
+import { checkDate, checkKey, checkKeys, jsonObjectText, parseObject, type Guard } from '../values';
+
+export class SqliteStateStore implements StateStore {
+  private readonly readStmt: Database.Statement<[string], StateRow>;
+  private readonly upsertStmt: Database.Statement<[string, string, string, string]>;
+  private readonly insertStmt: Database.Statement<[string, string, string, string]>;
+  private readonly updateStmt: Database.Statement<[string, string, string, string, string]>;
+  private readonly deleteStmt: Database.Statement<[string]>;
+
+  constructor(
+    db: Database.Database,
+    private readonly clock: () => Date,
+    private readonly guard: Guard,
+  ) {
+    this.readStmt = db.prepare(
+      'SELECT key, value, version FROM state_items WHERE key IN (SELECT value FROM json_each(?))',
+    );
+    this.upsertStmt = db.prepare(
+      `INSERT INTO state_items (key, value, version, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
+         updated_at = excluded.updated_at`,
+    );
+    this.insertStmt = db.prepare(
+      `INSERT INTO state_items (key, value, version, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO NOTHING`,
+    );
+    this.updateStmt = db.prepare(
+      'UPDATE state_items SET value = ?, version = ?, updated_at = ? WHERE key = ? AND version = ?',
+    );
+    this.deleteStmt = db.prepare('DELETE FROM state_items WHERE key IN (SELECT value FROM json_each(?))');
+  }
+
+  async read(keys: readonly string[]): Promise<Map<string, VersionedItem>> {
+    this.guard();
+    const result = new Map<string, VersionedItem>();
+    if (keys.length === 0) {
+      return result;
+    }
+    for (const row of this.readStmt.all(JSON.stringify(checkKeys(keys)))) {
+      result.set(row.key, { key: row.key, value: parseObject(row.value), version: row.version });
+    }
+    return result;
+  }
+
+  async write(key: string, value: JsonObject, expected?: ExpectedVersion): Promise<string> {
+    this.guard();
+    checkKey(key);
+    const text = jsonObjectText(value, `State item '${key}'`);
+    const version = randomUUID();
+    const now = checkDate(this.clock(), 'clock()').toISOString();
+    if (expected === undefined || expected === '*') {
+      this.upsertStmt.run(key, text, version, now);
+    } else if (expected === null) {
+      if (this.insertStmt.run(key, text, version, now).changes !== 1) {
+        throw new ConflictError(key, `State item '${key}' already exists`);
+      }
+    } else if (typeof expected === 'string') {
+      if (this.updateStmt.run(text, version, now, key, expected).changes !== 1) {
+        throw new ConflictError(key, `State item '${key}' is not at version '${expected}'`);
+      }
+    } else {
+      throw new TypeError('expected version must be a string, null or undefined');
+    }
+    return version;
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    this.guard();
+    if (keys.length === 0) {
+      return;
+    }
+    this.deleteStmt.run(JSON.stringify(checkKeys(keys)));
+  }
+}
