@@ -192,7 +192,7 @@ export class InviteGuestService {
    */
   async resumeUnfinished(report: (record: OperationRecord, outcome: InviteOutcome) => Promise<void>): Promise<number> {
     let resumed = 0;
-    for (const record of await this.options.store.operations.listUnfinished(50)) {
+    for (const record of await this.options.store.operations.listUnfinished(50, this.clock())) {
       if (record.kind !== 'inviteGuest') continue;
       if (leaseIsLive(record, this.clock())) continue;
       const input = record.input;

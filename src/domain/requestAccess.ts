@@ -516,7 +516,7 @@ export class RequestAccessService {
    */
   async resumeUnfinished(): Promise<number> {
     let resumed = 0;
-    for (const record of await this.options.store.operations.listUnfinished(50)) {
+    for (const record of await this.options.store.operations.listUnfinished(50, this.clock())) {
       if (record.kind !== APPROVAL_OPERATION_KIND && record.kind !== LEGACY_APPROVAL_KIND) continue;
       if (leaseIsLive(record, this.clock())) continue;
       const request = await this.options.store.requests.get(record.id.slice(APPROVAL_ID_PREFIX.length));

@@ -363,6 +363,10 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
         (await store.operations.listUnfinished(2)).map((r) => r.id),
         ['early', 'mid'],
       );
+      // A record whose lease is held (e.g. waiting for replication) is left out when asked for runnable ones.
+      await store.operations.acquireLease('early', 'waiting', 60_000, at(6000));
+      assert.deepEqual((await store.operations.listUnfinished(2, at(7000))).map((r) => r.id), ['mid', 'late']);
+      assert.deepEqual((await store.operations.listUnfinished(10, at(70_000))).map((r) => r.id), ['early', 'mid', 'late']);
     });
 
     it('rejects inputs that do not serialize', async () => {

@@ -97,12 +97,14 @@ export class PostgresOperationStore implements OperationStore {
     );
   }
 
-  async listUnfinished(limit: number): Promise<OperationRecord[]> {
+  async listUnfinished(limit: number, leaseFreeAt?: Date): Promise<OperationRecord[]> {
     this.guard();
+    const at = leaseFreeAt ? checkDate(leaseFreeAt).getTime() : null;
     const rows = await queryRows<OperationRow>(
       this.db,
-      `SELECT * FROM operations WHERE status IN ('pending', 'running') ORDER BY created_at, row_seq LIMIT $1`,
-      [checkLimit(limit)],
+      `SELECT * FROM operations WHERE status IN ('pending', 'running')
+         AND ($2::bigint IS NULL OR lease_expires_ms IS NULL OR lease_expires_ms <= $2) ORDER BY created_at, row_seq LIMIT $1`,
+      [checkLimit(limit), at],
     );
     return rows.map(toRecord);
   }

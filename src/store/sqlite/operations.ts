@@ -22,7 +22,7 @@ export class SqliteOperationStore implements OperationStore {
   private readonly updateStmt: Database.Statement<[Record<string, SqliteValue>], OperationRow>;
   private readonly leaseStmt: Database.Statement<[LeaseParams], OperationRow>;
   private readonly releaseStmt: Database.Statement<[string, string, string]>;
-  private readonly unfinishedStmt: Database.Statement<[number], OperationRow>;
+  private readonly unfinishedStmt: Database.Statement<[number | null, number | null, number], OperationRow>;
   private readonly failedStmt: Database.Statement<[string, number, number], OperationRow>;
   private readonly createTx: (params: OperationCreateParams) => { created: boolean; row: OperationRow };
 
@@ -63,7 +63,8 @@ export class SqliteOperationStore implements OperationStore {
        WHERE id = ? AND lease_owner = ?`,
     );
     this.unfinishedStmt = db.prepare(
-      `SELECT * FROM operations WHERE status IN ('pending', 'running') ORDER BY created_at, rowid LIMIT ?`,
+      `SELECT * FROM operations WHERE status IN ('pending', 'running')
+         AND (? IS NULL OR lease_expires_ms IS NULL OR lease_expires_ms <= ?) ORDER BY created_at, rowid LIMIT ?`,
     );
     this.failedStmt = db.prepare(
       `SELECT * FROM operations WHERE status = 'failed' AND updated_at <= ? AND attempts < ? ORDER BY updated_at, rowid LIMIT ?`,
@@ -124,9 +125,10 @@ export class SqliteOperationStore implements OperationStore {
     this.releaseStmt.run(checkDate(this.clock(), 'clock()').toISOString(), id, owner);
   }
 
-  async listUnfinished(limit: number): Promise<OperationRecord[]> {
+  async listUnfinished(limit: number, leaseFreeAt?: Date): Promise<OperationRecord[]> {
     this.guard();
-    return this.unfinishedStmt.all(checkLimit(limit)).map(toRecord);
+    const at = leaseFreeAt ? checkDate(leaseFreeAt).getTime() : null;
+    return this.unfinishedStmt.all(at, at, checkLimit(limit)).map(toRecord);
   }
 
   async listFailed(updatedBefore: Date, maxAttempts: number, limit: number): Promise<OperationRecord[]> {
