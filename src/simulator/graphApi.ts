@@ -217,6 +217,7 @@ export class GraphApi {
       r('GET /groups/{id}/owners/$ref', (c) => this.ownerRefs(c)),
       r('POST /groups/{id}/owners/$ref', (c) => this.addRef(c, 'owners')),
       r('GET /groups/{id}/owners/{id}/microsoft.graph.user', (c) => this.ownerAsUser(c)),
+      r('DELETE /groups/{id}/owners/{id}/$ref', (c) => this.removeOwnerRef(c)),
       r('GET /servicePrincipals', (c) => this.listServicePrincipals(c)),
       r('GET /servicePrincipals/{id}', (c) => this.getServicePrincipal(c)),
       r('GET /servicePrincipals/{id}/appRoleAssignedTo', (c) => this.appRoleAssignedTo(c)),
@@ -694,6 +695,13 @@ export class GraphApi {
     this.requireGuid(params[1]);
     if (isHidden(req, params[1])) throw lagRefusal(req, params[1]);
     this.tenant.removeMember(params[0], params[1]);
+    return noContent();
+  }
+
+  private removeOwnerRef({ params }: Call): SimResponse {
+    this.requireGroup(params[0]);
+    this.requireGuid(params[1]);
+    this.tenant.removeOwner(params[0], params[1]);
     return noContent();
   }
 

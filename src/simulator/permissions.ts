@@ -68,6 +68,7 @@ export const PERMISSION_TABLE: readonly PermissionRow[] = [
   row('GET /groups/{id}/owners/$ref', 'GroupMember.Read.All', OWNERS_READ, 'api-reference/v1.0/includes/permissions/group-list-owners-permissions.md'),
   row('GET /groups/{id}/owners/{id}/microsoft.graph.user', 'GroupMember.Read.All', OWNERS_READ, 'api-reference/v1.0/includes/permissions/group-list-owners-permissions.md'),
   row('POST /groups/{id}/owners/$ref', 'Group.ReadWrite.All', ['Directory.ReadWrite.All'], 'api-reference/v1.0/api/group-post-owners.md'),
+  row('DELETE /groups/{id}/owners/{id}/$ref', 'Group.ReadWrite.All', ['Directory.ReadWrite.All'], 'api-reference/v1.0/api/group-delete-owners.md'),
   row('GET /servicePrincipals', 'Application.Read.All', SP_READ, 'api-reference/v1.0/includes/permissions/serviceprincipal-list-permissions.md'),
   row('GET /servicePrincipals/{id}', 'Application.Read.All', SP_READ, 'api-reference/v1.0/includes/permissions/serviceprincipal-get-permissions.md'),
   row(

@@ -726,6 +726,16 @@ export class Tenant {
     this.recordChange('members', groupId, key, 'remove');
   }
 
+  /** Removes an owner (api-reference/v1.0/api/group-delete-owners.md): 404 when it is not an owner. */
+  removeOwner(groupId: string, objectId: string): void {
+    this.requireGroup(groupId);
+    const current = this.owners.get(lower(groupId)) ?? [];
+    const key = lower(objectId);
+    if (!current.includes(key)) throw notFound(objectId);
+    this.owners.set(lower(groupId), current.filter((id) => id !== key));
+    this.recordChange('owners', groupId, key, 'remove');
+  }
+
   updateGroupProperties(groupId: string, changes: JsonObject): void {
     const group = this.requireGroup(groupId);
     for (const [k, v] of Object.entries(changes)) group[k] = cloneJson(v);
