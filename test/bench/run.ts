@@ -1,74 +1,279 @@
 /**
- * Benchmarks (not tests): figures for the invite path on this machine.
- * The real bot stack (dialogs, domain, Graph client, SQLite on disk) against the in-process tenant simulator.
- * Run: npm run bench
+ * `npm run bench`: what a turn costs, over HTTP, beside a bare botbuilder echo bot (see docs/benchmark.md).
+ *
+ * The bot (node dist/src/index.js), the echo bot (dist/test/bench/echoServer.js) and the Graph simulator (demo tenant
+ * plus 16 bench owners of Contoso Expenses) each run as their own process; this process is the load generator
+ * (16 conversations at once) and the stubbed Bot Connector. CPU and RSS are read from /proc/PID for each process,
+ * so the simulator's CPU is not counted as the bot's.
+ *
+ * Turn counts: flags (--help-turns=N) or environment (BENCH_HELP_TURNS=N); see `settings` below.
+ * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the bot process.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { actionData, apps, cardOf, createHarness, users, type Harness, type Turn } from '../support/botHarness';
+import { demoTenantPath } from '../../src/simulator/seed';
+import { actionData, choiceValues, Conversation, lastCard, percentile, runLoad, StubConnector, type LoadResult, type TurnResult } from './load';
+import { cpuMs, rssMiB, startBotProcess, startEcho, startSimulatorProcess, type Measured } from './processes';
+import { postgresAvailable, storeOps, type StoreOpsResult } from './storeOps';
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+function setting(name: string, fallback: number): number {
+  const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const env = process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+  const raw = flag ? flag.slice(name.length + 3) : env;
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number, got '${raw}'`);
+  return value;
 }
 
-function summary(name: string, values: number[]): string {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  return `${name.padEnd(44)} n=${String(values.length).padStart(4)}  mean ${mean.toFixed(2)} ms  p50 ${percentile(values, 50).toFixed(2)} ms  p95 ${percentile(values, 95).toFixed(2)} ms  max ${Math.max(...values).toFixed(2)} ms`;
+const settings = {
+  concurrency: setting('concurrency', 16),
+  warmup: setting('warmup', 100),
+  echoTurns: setting('echo-turns', 2000),
+  helpTurns: setting('help-turns', 1500),
+  inviteTurns: setting('invite-turns', 600),
+  invitations: setting('invitations', 150),
+  rssTurns: setting('rss-turns', 10_000),
+  rssMark: setting('rss-mark', 1000),
+  instanceTurns: setting('instance-turns', 1500),
+  storeMs: setting('store-ms', 500),
+};
+
+const BENCH_OWNER_PREFIX = 'b0000000-0000-4000-8000-0000000000';
+const EXPENSES_GROUP = '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01';
+
+/** The demo tenant plus `count` users who own Contoso Expenses' group: one app owner per conversation. */
+function benchTenant(dir: string, count: number): { file: string; owners: Array<{ id: string; name: string }> } {
+  const seed = JSON.parse(readFileSync(demoTenantPath, 'utf8')) as { users: Array<Record<string, unknown>>; groups: Array<{ id: string; owners: string[] }> };
+  const owners = Array.from({ length: count }, (_, i) => ({ id: `${BENCH_OWNER_PREFIX}${String(i + 1).padStart(2, '0')}`, name: `Bench Owner ${i + 1}` }));
+  for (const [i, owner] of owners.entries()) {
+    const upn = `bench.owner${i + 1}@contoso.com`;
+    seed.users.push({ id: owner.id, displayName: owner.name, userPrincipalName: upn, mail: upn, userType: 'Member', accountEnabled: true });
+  }
+  const expenses = seed.groups.find((g) => g.id === EXPENSES_GROUP);
+  if (!expenses) throw new Error('the demo tenant has no Contoso Expenses group');
+  expenses.owners.push(...owners.map((o) => o.id));
+  const file = path.join(dir, 'bench-tenant.json');
+  writeFileSync(file, JSON.stringify(seed));
+  return { file, owners };
 }
 
-function lastCardId(turn: Turn): string {
-  const activity = [...turn.replies].reverse().find((a) => cardOf(a));
-  if (!activity?.id) throw new Error('no card');
-  return activity.id;
+/** A process that takes turns, and how many it has taken (RSS is sampled when the count passes the marks). */
+class Target {
+  turns = 0;
+  readonly rssAt = new Map<number, number>();
+  constructor(
+    readonly proc: Measured,
+    private readonly marks: number[] = [],
+  ) {}
+  get endpoint(): string {
+    return `${this.proc.baseUrl}/api/messages`;
+  }
+  count(n = 1): void {
+    const before = this.turns;
+    this.turns += n;
+    for (const mark of this.marks) if (before < mark && this.turns >= mark) this.rssAt.set(mark, rssMiB(this.proc.pid));
+  }
 }
 
-async function flow(h: Harness, i: number, timings: Record<string, number[]>): Promise<void> {
-  const chat = h.chat(users.megan);
-  let t = performance.now();
-  const appTurn = await chat.send('invite guest');
-  timings['turn: invite guest → app card (2 Graph round trips)'].push(performance.now() - t);
-  t = performance.now();
-  const detailsTurn = await chat.submit({ ...actionData(cardOf(appTurn.replies.at(-1)), 'Next'), appId: apps.expenses }, lastCardId(appTurn));
-  const confirmTurn = await chat.submit({ ...actionData(cardOf(detailsTurn.replies.at(-1)), 'Review'), email: `bench.${i}@adatum.com`, message: 'Welcome' }, lastCardId(detailsTurn));
-  timings['turns: app → details → confirmation'].push(performance.now() - t);
-  const before = h.sim.requests().length;
-  t = performance.now();
-  const done = await chat.submit(actionData(cardOf(confirmTurn.replies.at(-1)), 'Send invitation'), lastCardId(confirmTurn));
-  timings['turn: Send invitation → outcome card'].push(performance.now() - t);
-  const after = h.sim.requests().slice(before);
-  timings['Graph round trips after confirmation'].push(after.filter((r) => !r.batchId).length);
-  timings['Graph requests after confirmation (batch items)'].push(after.filter((r) => !r.url.includes('$batch')).length);
-  if (!JSON.stringify(done.updates.at(-1)).includes('Guest invited')) throw new Error(`invitation ${i} did not succeed`);
+interface Row {
+  name: string;
+  turns: number;
+  turnsPerSecond: number;
+  p50: number;
+  p99: number;
+  cpuMsPerTurn: number;
+  note?: string;
 }
+
+/** Runs `load` after `warm`, measuring the CPU of `measured` processes meanwhile. */
+async function scenario(name: string, measured: Measured[], warm: () => Promise<unknown>, load: () => Promise<LoadResult>, note?: string): Promise<Row> {
+  await warm();
+  const cpuBefore = measured.map((m) => cpuMs(m.pid));
+  const result = await load();
+  const cpu = measured.reduce((sum, m, i) => sum + cpuMs(m.pid) - cpuBefore[i], 0);
+  const row: Row = {
+    name,
+    turns: result.turns,
+    turnsPerSecond: (result.turns * 1000) / result.elapsedMs,
+    p50: percentile(result.latencies, 50),
+    p99: percentile(result.latencies, 99),
+    cpuMsPerTurn: cpu / result.turns,
+    note,
+  };
+  process.stderr.write(`  ${name}: ${row.turnsPerSecond.toFixed(0)} turns/s, ${row.cpuMsPerTurn.toFixed(2)} ms CPU/turn\n`);
+  return row;
+}
+
+function textTurns(conversations: Conversation[], targets: Target[], text: (i: number) => string) {
+  let rr = 0;
+  return (turns: number) =>
+    runLoad(conversations, turns, async (conversation, i) => {
+      const target = targets[rr++ % targets.length];
+      const result = await conversation.send(target.endpoint, text(i));
+      target.count();
+      if (!result.sent.length) throw new Error(`${target.proc.name} sent nothing for '${text(i)}'`);
+      return [result.ms];
+    });
+}
+
+/** invite guest → (app) → (group) → details → send: one invitation; returns each turn's result. */
+async function invitation(conversation: Conversation, target: Target, email: string, step?: () => Promise<void>): Promise<TurnResult[]> {
+  const turns: TurnResult[] = [];
+  const take = async (result: Promise<TurnResult>): Promise<TurnResult> => {
+    const r = await result;
+    target.count();
+    turns.push(r);
+    await step?.();
+    return r;
+  };
+  let turn = await take(conversation.send(target.endpoint, 'invite guest'));
+  for (const input of ['appId', 'groupId']) {
+    const { id, card } = lastCard(turn.sent);
+    const values = choiceValues(card, input);
+    if (values.length === 0) continue;
+    turn = await take(conversation.submit(target.endpoint, { ...actionData(card, 'Next'), [input]: values[0] }, id));
+  }
+  let { id, card } = lastCard(turn.sent);
+  turn = await take(conversation.submit(target.endpoint, { ...actionData(card, 'Review'), email, message: 'Welcome' }, id));
+  ({ id, card } = lastCard(turn.sent));
+  turn = await take(conversation.submit(target.endpoint, actionData(card, 'Send invitation'), id));
+  if (!JSON.stringify(turn.sent).includes('Guest invited')) throw new Error(`the invitation of ${email} did not succeed: ${JSON.stringify(turn.sent).slice(0, 600)}`);
+  return turns;
+}
+
+async function graphRoundTrips(simulator: Measured): Promise<number> {
+  const res = await fetch(`${simulator.baseUrl}/_simulator/requests`);
+  const body = (await res.json()) as { requests: Array<{ batchId?: string }> };
+  return body.requests.filter((r) => !r.batchId).length;
+}
+
+const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 async function main(): Promise<void> {
-  const count = Number(process.env.BENCH_INVITES ?? 200);
+  const started = Date.now();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'guest-invite-bench-'));
-  const h = await createHarness({ storePath: path.join(dir, 'bot.sqlite') });
-  const timings: Record<string, number[]> = {
-    'turn: invite guest → app card (2 Graph round trips)': [],
-    'turns: app → details → confirmation': [],
-    'turn: Send invitation → outcome card': [],
-    'Graph round trips after confirmation': [],
-    'Graph requests after confirmation (batch items)': [],
-  };
-  const rssBefore = process.memoryUsage().rss;
-  const started = performance.now();
-  for (let i = 0; i < count; i++) await flow(h, i, timings);
-  const elapsed = performance.now() - started;
-  const memory = process.memoryUsage();
-  console.log(`Guest Invite benchmark: ${count} complete invitations (new guests), one at a time, SQLite on disk, simulator on loopback`);
-  for (const [name, values] of Object.entries(timings)) {
-    if (name.startsWith('Graph')) console.log(`${name.padEnd(44)} min ${Math.min(...values)}  max ${Math.max(...values)}`);
-    else console.log(summary(name, values));
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const stops: Array<() => Promise<void>> = [];
+  const connector = new StubConnector();
+  try {
+    await connector.start();
+    stops.push(() => connector.close());
+    const tenant = benchTenant(dir, settings.concurrency);
+    const simulator = await startSimulatorProcess(tenant.file);
+    stops.push(() => simulator.stop());
+    const graphBaseUrl = `${simulator.baseUrl}/v1.0`;
+    const storePath = path.join(dir, 'bot.sqlite');
+    const databaseEnv: Record<string, string> = postgresAvailable() && process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {};
+    const engine = databaseEnv.DATABASE_URL ? 'PostgreSQL' : 'SQLite';
+    const echoProc = await startEcho();
+    stops.push(() => echoProc.stop());
+    const botProc = await startBotProcess('bot', { graphBaseUrl, storePath, env: databaseEnv, nodeArgs });
+    stops.push(() => botProc.stop());
+    // The first setup scan runs 2 s after start: idle is after it.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const rssIdle = rssMiB(botProc.pid);
+    const echoRssIdle = rssMiB(echoProc.pid);
+    const echo = new Target(echoProc);
+    const bot = new Target(botProc, [settings.rssMark, settings.rssTurns]);
+
+    const synthetic = (tag: string, n: number, from = 0) =>
+      Array.from({ length: n }, (_, i) => new Conversation(connector, { id: `c0000000-0000-4000-8000-${String(from + i).padStart(12, '0')}`, name: `Bench User ${from + i}` }, tag));
+    const owners = tenant.owners.map((o) => new Conversation(connector, o, 'owner'));
+    const rows: Row[] = [];
+
+    const echoLoad = textTurns(synthetic('echo', settings.concurrency), [echo], () => 'hello');
+    rows.push(await scenario('echo (bare botbuilder)', [echoProc], () => echoLoad(settings.warmup), () => echoLoad(settings.echoTurns)));
+    const helpLoad = textTurns(owners, [bot], () => 'help');
+    rows.push(await scenario('help', [botProc], () => helpLoad(settings.warmup), () => helpLoad(settings.helpTurns)));
+    const inviteLoad = textTurns(owners, [bot], () => 'invite guest');
+    rows.push(await scenario('invite guest (first turn)', [botProc], () => inviteLoad(settings.warmup), () => inviteLoad(settings.inviteTurns)));
+    let email = 0;
+    const invitations = (count: number) =>
+      runLoad(owners, count, async (conversation) => (await invitation(conversation, bot, `bench.${process.pid}.${++email}@adatum.com`)).map((t) => t.ms));
+    const full = await scenario('full invitation (per turn)', [botProc], () => invitations(Math.ceil(settings.warmup / 4)), () => invitations(settings.invitations));
+
+    // Graph round trips of one invitation, alone: all four turns, and the last (send) turn.
+    await fetch(`${simulator.baseUrl}/_simulator/requests`, { method: 'DELETE' });
+    const perTurn: number[] = [];
+    let seen = 0;
+    await invitation(owners[0], bot, `bench.${process.pid}.single@adatum.com`, async () => {
+      const total = await graphRoundTrips(simulator);
+      perTurn.push(total - seen);
+      seen = total;
+    });
+    const roundTrips = { invitation: seen, sendTurn: perTurn.at(-1) ?? NaN, perTurn };
+    rows[2].note = `${perTurn[0]} Graph round trips`;
+    rows.push({ ...full, note: `${settings.invitations} invitations of ${full.turns / settings.invitations} turns; Graph round trips ${perTurn.join('+')}` });
+
+    // RSS: top up to rssTurns with fresh conversations (4 turns each), so per-conversation growth would show.
+    let fresh = 0;
+    while (bot.turns < settings.rssTurns) {
+      const left = settings.rssTurns - bot.turns;
+      const batch = synthetic(`rss${fresh}`, Math.min(settings.concurrency, Math.ceil(left / 4)), fresh * settings.concurrency);
+      fresh++;
+      await textTurns(batch, [bot], (i) => (i % 2 ? 'hello' : 'help'))(Math.min(left, batch.length * 4));
+    }
+    const rss = { idle: rssIdle, atMark: bot.rssAt.get(settings.rssMark) ?? NaN, atTurns: bot.rssAt.get(settings.rssTurns) ?? rssMiB(botProc.pid), echoIdle: echoRssIdle };
+
+    // One instance, then two on the same store (round robin), `help` turns.
+    const skipped: Row = { name: 'skipped', turns: 0, turnsPerSecond: NaN, p50: NaN, p99: NaN, cpuMsPerTurn: NaN };
+    let one = skipped;
+    let two = skipped;
+    if (settings.instanceTurns > 0) {
+      one = await scenario(`help, 1 instance (${engine})`, [botProc], () => Promise.resolve(), () => helpLoad(settings.instanceTurns));
+      const botProc2 = await startBotProcess('bot 2', { graphBaseUrl, storePath, env: databaseEnv, nodeArgs });
+      stops.push(() => botProc2.stop());
+      const twoLoad = textTurns(owners, [bot, new Target(botProc2)], () => 'help');
+      two = await scenario(`help, 2 instances (${engine})`, [botProc, botProc2], () => twoLoad(settings.warmup), () => twoLoad(settings.instanceTurns));
+    }
+
+    const stores: StoreOpsResult[] = await storeOps(dir, settings.storeMs);
+
+    // ---- report
+    const base = rows[0];
+    console.log(`\nGuest Invite bench: ${settings.concurrency} conversations at once over HTTP, stub Bot Connector, ${engine} store, Graph simulator in its own process (${os.cpus().length} CPUs)`);
+    console.log(`${'scenario'.padEnd(28)} ${'turns'.padStart(6)} ${'turns/s'.padStart(8)} ${'×echo'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'CPU ms/turn'.padStart(11)} ${'×echo'.padStart(6)}  note`);
+    for (const r of rows) {
+      console.log(
+        `${r.name.padEnd(28)} ${String(r.turns).padStart(6)} ${fmt(r.turnsPerSecond, 0).padStart(8)} ${fmt(r.turnsPerSecond / base.turnsPerSecond).padStart(6)} ${fmt(r.p50, 1).padStart(7)} ${fmt(r.p99, 1).padStart(7)} ${fmt(r.cpuMsPerTurn).padStart(11)} ${fmt(r.cpuMsPerTurn / base.cpuMsPerTurn).padStart(6)}  ${r.note ?? ''}`,
+      );
+    }
+    console.log(`Graph round trips per invitation: ${roundTrips.invitation} (by turn ${perTurn.join(' + ')}; send turn ${roundTrips.sendTurn})`);
+    console.log(`RSS (bot): idle ${fmt(rss.idle, 1)} MiB, after ${settings.rssMark} turns ${fmt(rss.atMark, 1)} MiB, after ${settings.rssTurns} turns ${fmt(rss.atTurns, 1)} MiB (×${fmt(rss.atTurns / rss.atMark)}); echo bot idle ${fmt(rss.echoIdle, 1)} MiB`);
+    console.log(`Instances (${engine}${engine === 'SQLite' ? ', one file; PostgreSQL not available here' : ''}): 1 → ${fmt(one.turnsPerSecond, 0)} turns/s, 2 → ${fmt(two.turnsPerSecond, 0)} turns/s (×${fmt(two.turnsPerSecond / one.turnsPerSecond)}), CPU ${fmt(one.cpuMsPerTurn)} vs ${fmt(two.cpuMsPerTurn)} ms/turn`);
+    for (const s of stores) {
+      const ops = s.opsPerSecond ? Object.entries(s.opsPerSecond).map(([k, v]) => `${k} ${fmt(v, 0)}`).join(', ') : s.note;
+      console.log(`Store ops/s, ${s.engine}: ${ops}`);
+    }
+    const ratio = (r: Row) => ({ turnsPerSecond: r.turnsPerSecond, p50Ms: r.p50, p99Ms: r.p99, cpuMsPerTurn: r.cpuMsPerTurn, throughputVsEcho: r.turnsPerSecond / base.turnsPerSecond, cpuVsEcho: r.cpuMsPerTurn / base.cpuMsPerTurn });
+    const json = {
+      bench: 'guest-invite',
+      concurrency: settings.concurrency,
+      engine,
+      echo: ratio(rows[0]),
+      help: ratio(rows[1]),
+      inviteFirstTurn: ratio(rows[2]),
+      fullInvitation: { ...ratio(rows[3]), turnsPerInvitation: rows[3].turns / settings.invitations },
+      graphRoundTripsPerInvitation: roundTrips,
+      rssMiB: { idle: rss.idle, [`after${settings.rssMark}`]: rss.atMark, [`after${settings.rssTurns}`]: rss.atTurns, growth: rss.atTurns / rss.atMark, echoIdle: rss.echoIdle },
+      storeOpsPerSecond: Object.fromEntries(stores.map((s) => [s.engine, s.opsPerSecond ?? s.note])),
+      instances: { engine, one: one.turnsPerSecond, two: two.turnsPerSecond, cpuMsPerTurnOne: one.cpuMsPerTurn, cpuMsPerTurnTwo: two.cpuMsPerTurn },
+      targets: {
+        helpCpuVsEcho: { target: 1.5, met: rows[1].cpuMsPerTurn / base.cpuMsPerTurn <= 1.5 },
+        inviteFirstTurnCpuVsEcho: { target: 2.5, met: rows[2].cpuMsPerTurn / base.cpuMsPerTurn <= 2.5 },
+        idleRssMiB: { target: 120, met: rss.idle <= 120 },
+        rssGrowth: { target: 1.3, met: rss.atTurns / rss.atMark <= 1.3 },
+        graphRoundTripsSendTurn: { target: 3, met: roundTrips.sendTurn <= 3 },
+      },
+      seconds: (Date.now() - started) / 1000,
+    };
+    console.log(JSON.stringify(json));
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`${'whole flows per second'.padEnd(44)} ${((count * 1000) / elapsed).toFixed(1)}`);
-  console.log(`${'memory'.padEnd(44)} rss ${(memory.rss / 2 ** 20).toFixed(1)} MiB (+${((memory.rss - rssBefore) / 2 ** 20).toFixed(1)} MiB during the run), heap used ${(memory.heapUsed / 2 ** 20).toFixed(1)} MiB`);
-  await h.close();
-  rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((err: unknown) => {
