@@ -112,11 +112,14 @@ export class TeamsBot extends TeamsActivityHandler {
     }
   }
 
-  /** Keeps the latest conversation reference per user, for proactive messages. */
+  /**
+   * Keeps the latest conversation reference per user, for proactive messages. Without the activity id it stays
+   * the same from one activity to the next, so the store has nothing to write on most turns.
+   */
   private async remember(context: TurnContext): Promise<void> {
     const actor = actorFrom(context);
     if (!actor || context.activity.conversation?.conversationType !== 'personal') return;
-    const reference = TurnContext.getConversationReference(context.activity);
+    const { activityId: _perActivity, ...reference } = TurnContext.getConversationReference(context.activity);
     await this.options.store.conversations.upsert(actor.tenantId, actor.userId, JSON.parse(JSON.stringify(reference)) as JsonObject, this.clock());
   }
 }
