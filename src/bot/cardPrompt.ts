@@ -1,6 +1,6 @@
 /** A prompt that sends an Adaptive Card and waits for that card's submit (verb + flow id checked). */
 import type { TurnContext } from 'botbuilder';
-import { Prompt, type PromptOptions, type PromptRecognizerResult, type PromptValidator } from 'botbuilder-dialogs';
+import { Prompt, type PromptOptions, type PromptRecognizerResult, type PromptValidator } from './dialogs/sdk';
 
 export interface CardSubmit {
   verb: string;

@@ -8,7 +8,7 @@ import {
   type ConversationState,
   type StatePropertyAccessor,
 } from 'botbuilder';
-import type { DialogState } from 'botbuilder-dialogs';
+import type { DialogState } from './dialogs/sdk';
 import type { Logger } from '../logging';
 import { ConflictError, type JsonObject, type Store } from '../store/store';
 import { helpCard, type MainDialog } from './dialogs/mainDialog';

@@ -1,6 +1,6 @@
 /** What the card-driven dialogs (invite guest, request access) share: prompting, card replacement, cancel, forged submits. */
 import { MessageFactory, type Attachment, type TurnContext } from 'botbuilder';
-import { ComponentDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { ComponentDialog, type DialogTurnResult, type WaterfallStepContext } from './sdk';
 import type { Logger } from '../../logging';
 import type { AppChoice } from '../../domain/model';
 import { CardPrompt, type CardPromptValidations, type CardSubmit } from '../cardPrompt';

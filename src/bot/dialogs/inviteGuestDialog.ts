@@ -1,7 +1,7 @@
 /** The invite-guest conversation: app → group (when several) → email and message → confirmation → outcome. */
 import { randomUUID } from 'node:crypto';
 import { MessageFactory, type Attachment } from 'botbuilder';
-import { WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from './sdk';
 import type { Logger } from '../../logging';
 import type { InviteGuestService, InviteOutcome } from '../../domain/inviteGuest';
 import { describeBlocker } from '../../domain/model';

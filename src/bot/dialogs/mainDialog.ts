@@ -1,6 +1,6 @@
 /** The root dialog: dispatches commands; a new command or `cancel` ends whatever was going on. */
 import { MessageFactory, type Attachment, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
-import { ComponentDialog, DialogSet, DialogTurnStatus, WaterfallDialog, type DialogState, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { ComponentDialog, DialogSet, DialogTurnStatus, WaterfallDialog, type DialogState, type WaterfallStepContext } from './sdk';
 import type { RequestAccessService } from '../../domain/requestAccess';
 import { commandList, parseCommand, type Command } from '../commands';
 import { renderCard } from '../cards';

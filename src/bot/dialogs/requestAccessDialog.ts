@@ -1,7 +1,7 @@
 /** The request-access conversation: app (or matched by name) → group (when several) → reason → summary → request sent. */
 import { randomUUID } from 'node:crypto';
 import { MessageFactory, type Attachment } from 'botbuilder';
-import { WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from './sdk';
 import type { Logger } from '../../logging';
 import { matchApps, type CreateOutcome, type RequestAccessService } from '../../domain/requestAccess';
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
