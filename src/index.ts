@@ -8,7 +8,7 @@ import { JOBS, TimerJobs } from './domain/timerJobs';
 import { createAdapter } from './bot/adapter';
 import { composeBot } from './bot/compose';
 import { createServer, listen, type HealthReport } from './bot/server';
-import { loadDemoSeed, loadSeed, startSimulator, type RunningSimulator } from './simulator';
+import type { RunningSimulator } from './simulator';
 
 export interface RunningBot {
   url: string;
@@ -24,6 +24,8 @@ async function graphEndpoint(settings: Settings, logger: Logger): Promise<{ base
   const graph = settings.graph;
   switch (graph.mode) {
     case 'embedded': {
+      // Loaded only here: a bot on an external simulator or on Microsoft Graph does not carry it.
+      const { loadDemoSeed, loadSeed, startSimulator } = await import('./simulator/index.js');
       const seed = graph.tenantFile ? loadSeed(graph.tenantFile) : loadDemoSeed();
       const simulator = await startSimulator({ seed, port: 0, host: '127.0.0.1', token: graph.token });
       logger.info('graph.simulator.started', { url: simulator.graphBaseUrl, tenant: seed.tenant.displayName });
