@@ -1,9 +1,9 @@
 /** The root dialog: dispatches commands; a new command or `cancel` ends whatever was going on. */
-import { MessageFactory, type Attachment, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
+import { CardFactory, MessageFactory, type Attachment, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
 import { ComponentDialog, DialogSet, DialogTurnStatus, WaterfallDialog, type DialogState, type WaterfallStepContext } from './sdk';
 import type { RequestAccessService } from '../../domain/requestAccess';
 import { commandList, parseCommand, type Command } from '../commands';
-import { renderCard } from '../cards';
+import { renderCardJson } from '../cards';
 import { isRecord } from '../cardPrompt';
 import { actorFrom } from '../identity';
 import { requestListCard } from '../requestCards';
@@ -17,8 +17,12 @@ const DISPATCH = 'main.dispatch';
 
 type MainOptions = { command: Command | { name: 'unknown' } };
 
+let helpJson: Record<string, unknown> | undefined;
+
+/** The help card. The command list never changes, so it is expanded once and the same JSON is sent each time. */
 export function helpCard(): Attachment {
-  return renderCard('help', { commands: commandList });
+  helpJson ??= renderCardJson('help', { commands: commandList });
+  return CardFactory.adaptiveCard(helpJson);
 }
 
 export class MainDialog extends ComponentDialog {
