@@ -482,6 +482,24 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
       assert.equal(await store.conversations.get('t1', 'u1'), undefined);
       assert.deepEqual(await store.conversations.get('t2', 'u1'), { serviceUrl: 'https://other/' });
     });
+
+    sqliteIt('does not write an unchanged reference again: updated_at stays when it last changed', async () => {
+      const store = await open();
+      const reference = { serviceUrl: 'https://a/', conversation: { id: 'c1' } };
+      await store.conversations.upsert('t1', 'u1', reference, T0);
+      await store.conversations.upsert('t1', 'u1', { ...reference }, at(1_000));
+      const updatedAt = (): string => {
+        const db = new Database(stores.files.path('store.db'), { readonly: true });
+        try {
+          return (db.prepare("SELECT updated_at FROM conversation_refs WHERE tenant_id = 't1' AND user_id = 'u1'").get() as { updated_at: string }).updated_at;
+        } finally {
+          db.close();
+        }
+      };
+      assert.equal(updatedAt(), T0.toISOString());
+      await store.conversations.upsert('t1', 'u1', { ...reference, conversation: { id: 'c2' } }, at(2_000));
+      assert.equal(updatedAt(), at(2_000).toISOString());
+    });
   });
 
   describe('concurrency', () => {

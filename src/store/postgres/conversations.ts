@@ -14,7 +14,8 @@ export class PostgresConversationStore implements ConversationStore {
     const at = checkDate(now).toISOString();
     await this.db.query(
       `INSERT INTO conversation_refs (tenant_id, user_id, reference, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reference = EXCLUDED.reference, updated_at = EXCLUDED.updated_at`,
+       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reference = EXCLUDED.reference, updated_at = EXCLUDED.updated_at
+       WHERE conversation_refs.reference::text IS DISTINCT FROM EXCLUDED.reference::text`,
       [checkString(tenantId, 'tenantId'), checkString(userId, 'userId'), jsonObjectText(reference, 'Conversation reference'), at],
     );
   }

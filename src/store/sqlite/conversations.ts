@@ -15,7 +15,8 @@ export class SqliteConversationStore implements ConversationStore {
     this.upsertStmt = db.prepare(
       `INSERT INTO conversation_refs (tenant_id, user_id, reference, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reference = excluded.reference, updated_at = excluded.updated_at`,
+       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reference = excluded.reference, updated_at = excluded.updated_at
+       WHERE conversation_refs.reference IS NOT excluded.reference`,
     );
     this.getStmt = db.prepare('SELECT reference FROM conversation_refs WHERE tenant_id = ? AND user_id = ?');
     this.deleteStmt = db.prepare('DELETE FROM conversation_refs WHERE tenant_id = ? AND user_id = ?');

@@ -53,11 +53,20 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     applyMigrations(db);
-    return new SqliteStore(db, options.clock ?? (() => new Date()));
   } catch (err) {
     db.close();
     throw err;
   }
+  // Turn state (dialog state, de-duplication markers, rate-limit counters) and conversation references are
+  // written several times a turn and need not survive a power cut: their own connection with synchronous = NORMAL
+  // (WAL: durable across a process crash, no fsync per commit). The next FULL commit syncs their frames too.
+  let turnDb = db;
+  if (!inMemory) {
+    turnDb = new Database(path, { timeout: busyTimeoutMs });
+    turnDb.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    turnDb.pragma('synchronous = NORMAL');
+  }
+  return new SqliteStore(db, turnDb, options.clock ?? (() => new Date()));
 }
 
 class SqliteStore implements Store {
@@ -79,15 +88,16 @@ class SqliteStore implements Store {
 
   constructor(
     private readonly db: Database.Database,
+    private readonly turnDb: Database.Database,
     clock: () => Date,
   ) {
     const guard = (): void => this.ensureOpen();
-    this.state = new SqliteStateStore(db, clock, guard);
+    this.state = new SqliteStateStore(turnDb, clock, guard);
     this.requests = new SqliteAccessRequestStore(db, guard);
     this.alerts = new SqliteAlertStore(db, guard);
     this.audit = new SqliteAuditLog(db, guard);
     this.operations = new SqliteOperationStore(db, clock, guard);
-    this.conversations = new SqliteConversationStore(db, guard);
+    this.conversations = new SqliteConversationStore(turnDb, guard);
     this.jobs = new SqliteJobStore(db, guard);
     this.pingStmt = db.prepare('SELECT 1');
     this.bothTx = db.transaction((operation, request, now) => ({
@@ -113,6 +123,7 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      if (this.turnDb !== this.db) this.turnDb.close();
       this.db.close();
     }
   }
