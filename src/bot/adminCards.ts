@@ -23,7 +23,8 @@ function appSection(app: AppHealth): Section {
       `${g.membership} membership`,
       g.synced ? 'synced from on-premises' : 'cloud',
       g.mailEnabled ? 'mail-enabled' : 'not mail-enabled',
-      `${g.ownerCount >= 20 ? '20+' : g.ownerCount} owner${g.ownerCount === 1 ? '' : 's'}`,
+      ...(g.roleAssignable ? ['role-assignable'] : []),
+      g.synced || g.mailEnabled ? 'owners not listed by Microsoft Graph' : `${g.ownerCount} owner${g.ownerCount === 1 ? '' : 's'}`,
       'assigned to the app',
     ];
     return `Group ${g.displayName}: ${traits.join(', ')}.`;

@@ -37,8 +37,10 @@ export interface GroupHealth {
   securityEnabled: boolean;
   membership: 'assigned' | 'dynamic';
   synced: boolean;
+  /** Role-assignable: its members can only be changed with RoleManagement.ReadWrite.Directory. */
+  roleAssignable: boolean;
   mailEnabled: boolean;
-  /** Counted up to 20. */
+  /** All owners Graph lists (none for synced and Exchange groups: group-list-owners.md). */
   ownerCount: number;
   problems: ProblemKind[];
 }
@@ -154,6 +156,7 @@ export class SetupCheckService {
           securityEnabled: group.securityEnabled,
           membership: group.groupTypes.includes('DynamicMembership') ? 'dynamic' : 'assigned',
           synced: group.onPremisesSyncEnabled === true,
+          roleAssignable: group.isAssignableToRole,
           mailEnabled: group.mailEnabled,
           ownerCount,
           problems: kinds,

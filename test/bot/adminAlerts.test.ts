@@ -64,6 +64,21 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     assert.equal(text.split('membership type Assigned').length - 1, 4, 'the shared fix is shown once per app');
   });
 
+  it('shows a role-assignable group as such, with the fix (its members need RoleManagement.ReadWrite.Directory: learn group-post-members)', async () => {
+    await h.close();
+    await start(seedWith((s) => {
+      const group = s.groups.find((g) => g.displayName === 'Expenses External Reviewers')!;
+      (group as { isAssignableToRole?: boolean }).isAssignableToRole = true;
+    }));
+    const report = await h.setup.scan();
+    const problem = report.problems.find((p) => p.kind === 'groupRoleAssignable');
+    assert.equal(problem?.appName, 'Contoso Expenses');
+    assert.ok(report.problems.some((p) => p.kind === 'appNoUsableGroup' && p.appName === 'Contoso Expenses'));
+    const text = cardText(setupReportCard(report, 1).content);
+    assert.match(text, /role-assignable/);
+    assert.match(text, /RoleManagement\.ReadWrite\.Directory, which the bot does not hold by design/);
+  });
+
   it('reports a tenant whose invite setting blocks the bot, and a healthy tenant', async () => {
     await h.close();
     await start(seedWith((s) => (s.authorizationPolicy = { allowInvitesFrom: 'adminsAndGuestInviters' })));
