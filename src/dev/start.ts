@@ -13,6 +13,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 
 import { projectRoot } from '../projectRoot';
+import { NODE_FLAGS } from '../runtime';
 
 export interface ProcessExit {
   code: number | null;
@@ -314,7 +315,7 @@ async function main(): Promise<number> {
   }
 
   console.log(`[start] starting the bot on port ${botPort}`);
-  const bot = startProcess('bot', process.execPath, [botEntry], {
+  const bot = startProcess('bot', process.execPath, [...NODE_FLAGS, botEntry], {
     cwd: root,
     env: { ...process.env, PORT: String(botPort) },
     onLine: forward('[bot]'),

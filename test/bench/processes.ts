@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, startProcess, waitForHttp, type ManagedProcess } from '../../src/dev/start';
 import { projectRoot } from '../../src/projectRoot';
+import { NODE_FLAGS } from '../../src/runtime';
 
 /** Kernel clock ticks per second (USER_HZ): 100 on Linux. */
 const TICKS_PER_SECOND = 100;
@@ -37,7 +38,8 @@ async function start(name: string, script: string, args: string[], env: Record<s
   const root = projectRoot();
   const port = await freePort();
   const counter = { lines: 0 };
-  const proc = startProcess(name, process.execPath, [...nodeArgs, path.join(root, 'dist', script), ...args.map((a) => a.replace('{port}', String(port)))], {
+  // The bot runs as in production (NODE_FLAGS); the echo bot gets the same flags, so both are measured alike.
+  const proc = startProcess(name, process.execPath, [...NODE_FLAGS, ...nodeArgs, path.join(root, 'dist', script), ...args.map((a) => a.replace('{port}', String(port)))], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port) },
     keepLines: 40,

@@ -8,6 +8,8 @@
  *
  * Turn counts: flags (--help-turns=N) or environment (BENCH_HELP_TURNS=N); see `settings` below.
  * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the bot process.
+ * PostgreSQL: DATABASE_URL, or else a private cluster started like the tests' (Debian's postgresql package), for the
+ * store operations and the one-versus-two-instances run; the main scenarios run on the embedded default, SQLite.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +17,8 @@ import path from 'node:path';
 import { demoTenantPath } from '../../src/simulator/seed';
 import { actionData, choiceValues, Conversation, lastCard, percentile, runLoad, StubConnector, type LoadResult, type TurnResult } from './load';
 import { cpuMs, rssMiB, startBotProcess, startEcho, startSimulatorProcess, type Measured } from './processes';
-import { postgresAvailable, storeOps, type StoreOpsResult } from './storeOps';
+import { storeOps, type StoreOpsResult } from './storeOps';
+import { createDatabase, stopPostgres } from '../support/postgres';
 
 function setting(name: string, fallback: number): number {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -165,8 +168,15 @@ async function main(): Promise<void> {
     stops.push(() => simulator.stop());
     const graphBaseUrl = `${simulator.baseUrl}/v1.0`;
     const storePath = path.join(dir, 'bot.sqlite');
-    const databaseEnv: Record<string, string> = postgresAvailable() && process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {};
-    const engine = databaseEnv.DATABASE_URL ? 'PostgreSQL' : 'SQLite';
+    const engine = 'SQLite';
+    const databaseEnv: Record<string, string> = {};
+    const postgres: { url: string | null; why: string } = { url: null, why: '' };
+    try {
+      postgres.url = process.env.DATABASE_URL?.trim() || (await createDatabase('bench'));
+    } catch (err) {
+      postgres.why = `no PostgreSQL (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+    }
+    stops.push(async () => stopPostgres());
     const echoProc = await startEcho();
     stops.push(() => echoProc.stop());
     const botProc = await startBotProcess('bot', { graphBaseUrl, storePath, env: databaseEnv, nodeArgs });
@@ -227,9 +237,25 @@ async function main(): Promise<void> {
       stops.push(() => botProc2.stop());
       const twoLoad = textTurns(owners, [bot, new Target(botProc2)], () => 'help');
       two = await scenario(`help, 2 instances (${engine})`, [botProc, botProc2], () => twoLoad(settings.warmup), () => twoLoad(settings.instanceTurns));
+      await botProc2.stop();
+    }
+    // The same on PostgreSQL: two instances on one database (what several App Service instances do).
+    let pgOne = skipped;
+    let pgTwo = skipped;
+    if (settings.instanceTurns > 0 && postgres.url) {
+      const pgEnv = { DATABASE_URL: postgres.url };
+      const pg1 = await startBotProcess('bot (PostgreSQL)', { graphBaseUrl, storePath, env: pgEnv, nodeArgs });
+      stops.push(() => pg1.stop());
+      const pgTarget = new Target(pg1);
+      const oneLoad = textTurns(owners, [pgTarget], () => 'help');
+      pgOne = await scenario('help, 1 instance (PostgreSQL)', [pg1], () => oneLoad(settings.warmup), () => oneLoad(settings.instanceTurns));
+      const pg2 = await startBotProcess('bot 2 (PostgreSQL)', { graphBaseUrl, storePath, env: pgEnv, nodeArgs });
+      stops.push(() => pg2.stop());
+      const twoLoad = textTurns(owners, [pgTarget, new Target(pg2)], () => 'help');
+      pgTwo = await scenario('help, 2 instances (PostgreSQL)', [pg1, pg2], () => twoLoad(settings.warmup), () => twoLoad(settings.instanceTurns));
     }
 
-    const stores: StoreOpsResult[] = await storeOps(dir, settings.storeMs);
+    const stores: StoreOpsResult[] = await storeOps(dir, settings.storeMs, postgres);
 
     // ---- report
     const base = rows[0];
@@ -242,7 +268,10 @@ async function main(): Promise<void> {
     }
     console.log(`Graph round trips per invitation: ${roundTrips.invitation} (by turn ${perTurn.join(' + ')}; send turn ${roundTrips.sendTurn})`);
     console.log(`RSS (bot): idle ${fmt(rss.idle, 1)} MiB, after ${settings.rssMark} turns ${fmt(rss.atMark, 1)} MiB, after ${settings.rssTurns} turns ${fmt(rss.atTurns, 1)} MiB (×${fmt(rss.atTurns / rss.atMark)}); echo bot idle ${fmt(rss.echoIdle, 1)} MiB`);
-    console.log(`Instances (${engine}${engine === 'SQLite' ? ', one file; PostgreSQL not available here' : ''}): 1 → ${fmt(one.turnsPerSecond, 0)} turns/s, 2 → ${fmt(two.turnsPerSecond, 0)} turns/s (×${fmt(two.turnsPerSecond / one.turnsPerSecond)}), CPU ${fmt(one.cpuMsPerTurn)} vs ${fmt(two.cpuMsPerTurn)} ms/turn`);
+    const instancesLine = (name: string, a: Row, b: Row): string =>
+      `Instances (${name}): 1 → ${fmt(a.turnsPerSecond, 0)} turns/s, 2 → ${fmt(b.turnsPerSecond, 0)} turns/s (×${fmt(b.turnsPerSecond / a.turnsPerSecond)}), CPU ${fmt(a.cpuMsPerTurn)} vs ${fmt(b.cpuMsPerTurn)} ms/turn`;
+    console.log(instancesLine('SQLite, one file', one, two));
+    console.log(postgres.url ? instancesLine('PostgreSQL, one database', pgOne, pgTwo) : `Instances (PostgreSQL): not measured: ${postgres.why}`);
     for (const s of stores) {
       const ops = s.opsPerSecond ? Object.entries(s.opsPerSecond).map(([k, v]) => `${k} ${fmt(v, 0)}`).join(', ') : s.note;
       console.log(`Store ops/s, ${s.engine}: ${ops}`);
@@ -259,7 +288,10 @@ async function main(): Promise<void> {
       graphRoundTripsPerInvitation: roundTrips,
       rssMiB: { idle: rss.idle, [`after${settings.rssMark}`]: rss.atMark, [`after${settings.rssTurns}`]: rss.atTurns, growth: rss.atTurns / rss.atMark, echoIdle: rss.echoIdle },
       storeOpsPerSecond: Object.fromEntries(stores.map((s) => [s.engine, s.opsPerSecond ?? s.note])),
-      instances: { engine, one: one.turnsPerSecond, two: two.turnsPerSecond, cpuMsPerTurnOne: one.cpuMsPerTurn, cpuMsPerTurnTwo: two.cpuMsPerTurn },
+      instances: {
+        SQLite: { one: one.turnsPerSecond, two: two.turnsPerSecond, cpuMsPerTurnOne: one.cpuMsPerTurn, cpuMsPerTurnTwo: two.cpuMsPerTurn },
+        PostgreSQL: postgres.url ? { one: pgOne.turnsPerSecond, two: pgTwo.turnsPerSecond, cpuMsPerTurnOne: pgOne.cpuMsPerTurn, cpuMsPerTurnTwo: pgTwo.cpuMsPerTurn } : postgres.why,
+      },
       targets: {
         helpCpuVsEcho: { target: 1.5, met: rows[1].cpuMsPerTurn / base.cpuMsPerTurn <= 1.5 },
         inviteFirstTurnCpuVsEcho: { target: 2.5, met: rows[2].cpuMsPerTurn / base.cpuMsPerTurn <= 2.5 },

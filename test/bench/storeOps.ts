@@ -1,12 +1,11 @@
 /**
- * Store operations per second, through the store port, for each engine available: SQLite always; PostgreSQL when
- * DATABASE_URL is set and this build has a PostgreSQL adapter (src/store/postgres*.ts exporting
- * `openPostgresStore(url)`, the hook below).
+ * Store operations per second, through the store port, for each engine: SQLite always; PostgreSQL at the URL the
+ * bench gives (DATABASE_URL, or a private cluster it started), unless none could be had.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openSqliteStore } from '../../src/store/sqlite';
+import { openPostgresStore } from '../../src/store/postgres';
 import type { Store } from '../../src/store/store';
 
 export interface StoreOpsResult {
@@ -14,25 +13,6 @@ export interface StoreOpsResult {
   /** Operations per second, by kind; or why the engine was not measured. */
   opsPerSecond: Record<string, number> | null;
   note?: string;
-}
-
-type Opener = (url: string) => Promise<Store> | Store;
-
-/** The PostgreSQL adapter's opener, when this build has one. */
-function postgresOpener(): Opener | undefined {
-  for (const file of ['postgres.js', 'postgres/index.js']) {
-    const candidate = path.join(__dirname, '..', '..', 'src', 'store', file);
-    if (!existsSync(candidate)) continue;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const module = require(candidate) as { openPostgresStore?: Opener };
-    if (typeof module.openPostgresStore === 'function') return module.openPostgresStore;
-  }
-  return undefined;
-}
-
-/** True when this build has a PostgreSQL store adapter (then DATABASE_URL is also given to the bot processes). */
-export function postgresAvailable(): boolean {
-  return postgresOpener() !== undefined;
 }
 
 async function rate(ms: number, op: (i: number) => Promise<unknown>): Promise<number> {
@@ -55,7 +35,7 @@ async function measure(store: Store, ms: number): Promise<Record<string, number>
   };
 }
 
-export async function storeOps(dir: string, ms: number): Promise<StoreOpsResult[]> {
+export async function storeOps(dir: string, ms: number, postgres: { url: string | null; why: string }): Promise<StoreOpsResult[]> {
   const results: StoreOpsResult[] = [];
   const sqlite = openSqliteStore(path.join(dir, 'store-ops.sqlite'));
   try {
@@ -63,12 +43,9 @@ export async function storeOps(dir: string, ms: number): Promise<StoreOpsResult[
   } finally {
     await sqlite.close();
   }
-  const url = process.env.DATABASE_URL;
-  const openPostgres = postgresOpener();
-  if (!url) results.push({ engine: 'PostgreSQL', opsPerSecond: null, note: 'not measured: DATABASE_URL is not set' });
-  else if (!openPostgres) results.push({ engine: 'PostgreSQL', opsPerSecond: null, note: 'not measured: this build has no PostgreSQL store adapter' });
+  if (!postgres.url) results.push({ engine: 'PostgreSQL', opsPerSecond: null, note: `not measured: ${postgres.why}` });
   else {
-    const pg = await openPostgres(url);
+    const pg = await openPostgresStore(postgres.url);
     try {
       results.push({ engine: 'PostgreSQL', opsPerSecond: await measure(pg, ms) });
     } finally {

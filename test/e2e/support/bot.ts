@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { freePort, startProcess, waitForHttp, type ManagedProcess } from '../../../src/dev/start';
 import { projectRoot } from '../../../src/projectRoot';
+import { NODE_FLAGS } from '../../../src/runtime';
 
 export interface BotLogLine {
   time?: string;
@@ -125,7 +126,7 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
   const root = projectRoot();
   const port = await freePort();
   const log = new BotLog();
-  const proc = startProcess('bot', process.execPath, [path.join(root, 'dist', 'src', 'index.js')], {
+  const proc = startProcess('bot', process.execPath, [...NODE_FLAGS, path.join(root, 'dist', 'src', 'index.js')], {
     cwd: root,
     env: {
       ...process.env,
