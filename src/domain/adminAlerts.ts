@@ -129,16 +129,26 @@ export class AdminAlertService {
     const now = this.clock();
     const quiet = this.options.quietPeriodMs ?? 24 * 3600_000;
     if (record.lastAlertedAt && now.getTime() - Date.parse(record.lastAlertedAt) < quiet) return false;
-    let claimed: AlertRecord;
-    try {
-      claimed = await this.options.store.alerts.update(record.tenantId, record.key, record.version, { lastAlertedAt: now.toISOString(), pendingDelivery: false }, now);
-    } catch (err) {
-      if (err instanceof ConflictError) return false;
-      throw err;
-    }
+    const claimed = await this.claim(record);
+    if (!claimed) return false;
     // Raised now; delivered now, or kept until an admin can be reached.
     await this.deliverClaimed(claimed);
     return true;
+  }
+
+  /**
+   * The right to send an alert (compare-and-set on its version). The claim itself records the alert as told
+   * now, so a scan or a block that reads it while the delivery is still under way sees it as alerted and
+   * stays quiet; a delivery that fails puts it back to pending (deliverClaimed). Null: another process won.
+   */
+  private async claim(record: AlertRecord): Promise<AlertRecord | null> {
+    const now = this.clock();
+    try {
+      return await this.options.store.alerts.update(record.tenantId, record.key, record.version, { lastAlertedAt: now.toISOString(), pendingDelivery: false }, now);
+    } catch (err) {
+      if (err instanceof ConflictError) return null;
+      throw err;
+    }
   }
 
   /** Sends a claimed alert; records it as told (quiet period from now) or as waiting for an admin. */
@@ -181,14 +191,8 @@ export class AdminAlertService {
     let delivered = 0;
     for (const alert of await this.options.store.alerts.listPendingDelivery(100)) {
       if (alert.state !== 'open') continue;
-      let claimed: AlertRecord;
-      try {
-        claimed = await this.options.store.alerts.update(alert.tenantId, alert.key, alert.version, { pendingDelivery: false }, this.clock());
-      } catch (err) {
-        if (err instanceof ConflictError) continue;
-        throw err;
-      }
-      if (await this.deliverClaimed(claimed)) delivered++;
+      const claimed = await this.claim(alert);
+      if (claimed && (await this.deliverClaimed(claimed))) delivered++;
     }
     return delivered;
   }

@@ -203,6 +203,36 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     }
   });
 
+  it('a scan during the delivery of a pending alert does not send it a second time', async () => {
+    const key = 'groupDynamic:6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c04';
+    await h.chat(users.adele).send('invite guest');
+    assert.equal((await h.store.alerts.listPendingDelivery(10)).length, 1);
+    // The first send (the install turn delivering the pending alert) waits until the scan below is done.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const sending = new Promise<void>((resolve) => (entered = resolve));
+    const send = h.messenger.sendToUser.bind(h.messenger);
+    let first = true;
+    h.messenger.sendToUser = async (...args: Parameters<typeof send>) => {
+      if (first) {
+        first = false;
+        entered();
+        await gate;
+      }
+      return send(...args);
+    };
+    const install = h.chat(patti).deliver(h.chat(patti).activity({ type: 'installationUpdate', action: 'add', text: undefined }));
+    await sending;
+    await h.alerts.scanAndAlert(TENANT);
+    release();
+    await install;
+    assert.equal(h.messenger.alerts.filter((a) => a.key === key).length, 1, 'the alert went out once');
+    const stored = await h.store.alerts.get(TENANT, key);
+    assert.equal(stored?.pendingDelivery, false);
+    assert.ok(stored?.lastAlertedAt);
+  });
+
   it('a periodic scan alerts new problems once, and reports problems that got fixed since the last scan', async () => {
     await h.chat(patti).send('help');
     const first = await h.alerts.scanAndAlert(TENANT);
