@@ -59,13 +59,13 @@ export interface AdminAlertOptions {
   roleCacheMs?: number;
   /** Default ALERT_CARD_UPDATE_INTERVAL_MS. */
   cardUpdateIntervalMs?: number;
-  /** Runs a task after `ms` (default: an unref'd timer); returns a function that cancels it. */
-  defer?: (ms: number, task: () => void) => () => void;
+  /** Runs a task after `ms` (default: an unref'd timer); returns a function that cancels it. The task never rejects. */
+  defer?: (ms: number, task: () => Promise<void>) => () => void;
   clock?: () => Date;
 }
 
-const timer = (ms: number, task: () => void): (() => void) => {
-  const handle = setTimeout(task, ms);
+const timer = (ms: number, task: () => Promise<void>): (() => void) => {
+  const handle = setTimeout(() => void task(), ms);
   handle.unref();
   return () => clearTimeout(handle);
 };
@@ -150,9 +150,9 @@ export class AdminAlertService {
     if (claim.kind === 'later') {
       const id = `${tenantId}/${key}`;
       if (this.deferred.has(id)) return;
-      const cancel = (this.options.defer ?? timer)(claim.waitMs, () => {
+      const cancel = (this.options.defer ?? timer)(claim.waitMs, async () => {
         this.deferred.delete(id);
-        this.refreshCards(tenantId, key).catch((err: unknown) => this.options.logger.warn('alert.cards.refresh.failed', { alertKey: key, error: err }));
+        await this.refreshCards(tenantId, key).catch((err: unknown) => this.options.logger.warn('alert.cards.refresh.failed', { alertKey: key, error: err }));
       });
       this.deferred.set(id, cancel);
       return;

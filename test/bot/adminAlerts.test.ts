@@ -136,7 +136,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     assert.equal(await h.alerts.channel(TENANT), null);
   });
 
-  it('an owner blocked by a dynamic group: one alert reaches the admin; a repeat within the quiet period only counts', async () => {
+  it('an owner blocked by a dynamic group: one alert reaches the admin; a repeat within the quiet period updates that card', async () => {
     await h.chat(patti).send('help');
     const adele = h.chat(users.adele);
     const first = await adele.send('invite guest');
@@ -150,6 +150,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     now += 3600_000;
     await adele.send('invite guest');
     assert.equal(h.messenger.alerts.length, 1, 'quiet period');
+    assert.deepEqual(h.messenger.alertUpdates.map((u) => u.activityId), [alert.activityId], 'the card is updated in place');
     const [stored] = (await h.alerts.listOpen(TENANT)).filter((a) => a.key === alert.key);
     assert.equal(stored.count, 2);
     now += 24 * 3600_000;
