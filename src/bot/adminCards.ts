@@ -102,6 +102,7 @@ export function timeAgo(at: string, now: string): string {
 }
 
 const times = (n: number): string => `${n} time${n === 1 ? '' : 's'}`;
+const utc = (iso: string): string => iso.slice(0, 16).replace('T', ' ');
 
 /** The last person blocked and what they were doing: "Adele Vance while sharing Contoso Wiki with a guest". */
 function lastBlocked(alert: AlertRecord): string | null {
@@ -156,7 +157,7 @@ export function alertListCard(alerts: AlertRecord[]): Attachment {
       sections: alerts.slice(0, 30).map((a) => ({
         heading: `${a.state === 'acknowledged' ? '(acknowledged) ' : ''}${a.summary}`,
         color: a.state === 'acknowledged' ? 'Default' : 'Attention',
-        lines: [`Seen ${times(a.count)}, last ${a.lastSeen.slice(0, 16).replace('T', ' ')} UTC.`, ...(lastBlocked(a) ? [`Last blocked: ${lastBlocked(a)!}.`] : [])],
+        lines: [`Seen ${times(a.count)}, last ${utc(a.lastSeen)} UTC.`, ...(lastBlocked(a) ? [`Last blocked: ${lastBlocked(a)!} (${utc(String(a.lastBlocked?.at ?? ''))} UTC).`] : [])],
         ...(a.state === 'open' ? { actionTitle: 'Acknowledge', actionVerb: 'alert.ack', actionKey: a.key } : noAction),
       })),
       note: alerts.length > 30 ? `Showing 30 of ${alerts.length}.` : '',
