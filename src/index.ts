@@ -141,6 +141,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     clearInterval(resumer);
     clearTimeout(firstScan);
     clearTimeout(firstResume);
+    adminAlerts.stop();
     const started = Date.now();
     const turnsEnded = await host.stopTakingTurns(timeoutMs);
     const workEnded = await background.drain(Math.max(0, timeoutMs - (Date.now() - started)));

@@ -1,6 +1,6 @@
 /** Cards for admins: the setup report (paged to stay well under Teams' message size limit), alerts and their list. */
 import { CardFactory, type Attachment } from 'botbuilder';
-import type { AlertEvent } from '../domain/adminAlerts';
+import type { AlertNotice } from '../domain/adminAlerts';
 import type { AppHealth, SetupProblem, SetupReport } from '../domain/setupCheck';
 import type { AlertRecord } from '../store/store';
 import { renderCardJson, type CardData } from './cards';
@@ -84,31 +84,66 @@ export function setupReportCard(report: SetupReport, page: number): Attachment {
   );
 }
 
-function blockedLine(alert: AlertRecord): string | null {
+/*
+ * The wording of alerts about blocked people, in one place (English for now). Relative times use
+ * Intl.RelativeTimeFormat, so another language is a locale and these few strings.
+ */
+const LOCALE = 'en';
+const relative = new Intl.RelativeTimeFormat(LOCALE, { numeric: 'auto' });
+
+/** "just now", "2 minutes ago", "3 hours ago", "yesterday": `at` as seen from `now` (ISO times). */
+export function timeAgo(at: string, now: string): string {
+  const seconds = Math.round((Date.parse(at) - Date.parse(now)) / 1000);
+  if (!Number.isFinite(seconds)) return '';
+  const abs = Math.abs(seconds);
+  if (abs < 60) return 'just now';
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return relative.format(Math.round(seconds / 3600), 'hour');
+  return relative.format(Math.round(seconds / 86_400), 'day');
+}
+
+const times = (n: number): string => `${n} time${n === 1 ? '' : 's'}`;
+const utc = (iso: string): string => iso.slice(0, 16).replace('T', ' ');
+
+/** The last person blocked and what they were doing: "Adele Vance while sharing Contoso Wiki with a guest". */
+function lastBlocked(alert: AlertRecord): string | null {
   const b = alert.lastBlocked;
   if (!b) return null;
-  return `Last blocked: ${String(b.name ?? 'someone')} while ${String(b.doing ?? 'using the bot')} (${String(b.at ?? '').slice(0, 16).replace('T', ' ')} UTC).`;
+  return `${String(b.name || 'someone')} while ${String(b.doing || 'using the bot')}`;
+}
+
+/** "Blocked 3 times; last: Adele Vance while sharing Contoso Wiki with a guest, 2 minutes ago." */
+export function blockedSentence(notice: AlertNotice): string | null {
+  const last = lastBlocked(notice.alert);
+  if (notice.blocks === 0 || !last) return null;
+  const when = typeof notice.alert.lastBlocked?.at === 'string' ? timeAgo(notice.alert.lastBlocked.at, notice.at) : '';
+  return `Blocked ${times(notice.blocks)}; last: ${last}${when ? `, ${when}` : ''}.`;
 }
 
 /** A proactive alert: what is wrong (or fixed), who was blocked, how often, and the steps that fix it. */
-export function alertCard(alert: AlertRecord, event: AlertEvent): Attachment {
-  const fixed = event === 'fixed';
+export function alertCard(notice: AlertNotice): Attachment {
+  const { alert } = notice;
+  const fixed = notice.event === 'fixed';
+  const acknowledged = !fixed && alert.state === 'acknowledged';
   const lines = fixed ? [alert.summary] : [alert.summary, ...alert.fix.map((step, i) => `${i + 1}. ${step}`)];
-  const blocked = blockedLine(alert);
+  const blocked = blockedSentence(notice);
+  const subtitle = fixed
+    ? `A scan no longer finds this problem.${notice.blocks > 0 ? ` It blocked people ${times(notice.blocks)}.` : ''}`
+    : (blocked ?? 'App owners or requesters are blocked until an admin fixes this.');
   return CardFactory.adaptiveCard(
     renderCardJson('report', {
       title: fixed ? 'Setup problem fixed' : 'Setup problem',
       color: fixed ? 'Good' : 'Attention',
-      subtitle: fixed ? 'A scan no longer finds this problem.' : 'App owners or requesters are blocked until an admin fixes this.',
+      subtitle,
       facts: [
         ...(alert.appName ? [{ label: 'App', value: alert.appName }] : []),
         ...(alert.groupName ? [{ label: 'Group', value: alert.groupName }] : []),
-        { label: 'Seen', value: `${alert.count} time${alert.count === 1 ? '' : 's'} since ${alert.firstSeen.slice(0, 10)}${alert.countSinceAlert > 1 && !fixed ? ` (${alert.countSinceAlert} since the last alert)` : ''}` },
-        ...(blocked && !fixed ? [{ label: 'Who', value: blocked }] : []),
+        { label: 'Seen', value: `${times(alert.count)} since ${alert.firstSeen.slice(0, 10)}` },
+        ...(acknowledged ? [{ label: 'Acknowledged by', value: alert.acknowledgedBy ?? 'an admin' }] : []),
       ],
       sections: [{ heading: fixed ? 'Fixed' : 'How to fix it', color: fixed ? 'Good' : 'Attention', lines, ...noAction }],
       note: fixed ? '' : 'Type “alerts” for all open problems, “setup check” for the full report.',
-      actions: fixed ? [] : [{ title: 'Acknowledge', verb: 'alert.ack', key: alert.key }],
+      actions: fixed || acknowledged ? [] : [{ title: 'Acknowledge', verb: 'alert.ack', key: alert.key }],
     }),
   );
 }
@@ -123,7 +158,7 @@ export function alertListCard(alerts: AlertRecord[]): Attachment {
       sections: alerts.slice(0, 30).map((a) => ({
         heading: `${a.state === 'acknowledged' ? '(acknowledged) ' : ''}${a.summary}`,
         color: a.state === 'acknowledged' ? 'Default' : 'Attention',
-        lines: [`Seen ${a.count} time${a.count === 1 ? '' : 's'}, last ${a.lastSeen.slice(0, 16).replace('T', ' ')} UTC.`, ...(blockedLine(a) ? [blockedLine(a)!] : [])],
+        lines: [`Seen ${times(a.count)}, last ${utc(a.lastSeen)} UTC.`, ...(lastBlocked(a) ? [`Last blocked: ${lastBlocked(a)!} (${utc(String(a.lastBlocked?.at ?? ''))} UTC).`] : [])],
         ...(a.state === 'open' ? { actionTitle: 'Acknowledge', actionVerb: 'alert.ack', actionKey: a.key } : noAction),
       })),
       note: alerts.length > 30 ? `Showing 30 of ${alerts.length}.` : '',

@@ -2,9 +2,9 @@
 import { MessageFactory, TurnContext, type Attachment, type CloudAdapter, type ConversationParameters, type ConversationReference } from 'botbuilder';
 import type { Logger } from '../logging';
 import type { ApprovalMessenger } from '../domain/requestAccess';
-import type { AlertEvent, AlertMessenger } from '../domain/adminAlerts';
+import type { AlertMessenger, AlertNotice } from '../domain/adminAlerts';
 import type { GroupOwner } from '../graph/directory';
-import type { AccessRequestRecord, AlertRecord, ConversationStore, JsonObject } from '../store/store';
+import type { AccessRequestRecord, ConversationStore, JsonObject } from '../store/store';
 import { alertCard } from './adminCards';
 import { isRecord } from './cardPrompt';
 import { approvalCard, statusLine } from './requestCards';
@@ -17,10 +17,14 @@ interface CardLocation {
   activityId: string;
 }
 
+function locationJson(reference: Partial<ConversationReference>, activityId: string): JsonObject {
+  const location: CardLocation = { reference, activityId };
+  return JSON.parse(JSON.stringify(location)) as JsonObject;
+}
+
 /** Where a card is, so that a later turn or another process can update it (conversation reference and activity id). */
 export function cardLocation(context: TurnContext, activityId: string): JsonObject {
-  const location: CardLocation = { reference: TurnContext.getConversationReference(context.activity), activityId };
-  return JSON.parse(JSON.stringify(location)) as JsonObject;
+  return locationJson(TurnContext.getConversationReference(context.activity), activityId);
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -107,8 +111,7 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
         activityId = (await context.sendActivity(MessageFactory.attachment(card)))?.id;
       });
       if (!activityId) throw new Error('the channel returned no activity id');
-      const location: CardLocation = { reference, activityId };
-      return { ok: true, location: JSON.parse(JSON.stringify(location)) as JsonObject };
+      return { ok: true, location: locationJson(reference, activityId) };
     } catch (err) {
       const status = statusOf(err);
       if (status === 403 || status === 404) await this.conversations.delete(request.tenantId, owner.id);
@@ -160,32 +163,45 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
     }
   }
 
-  async sendToChannel(channel: JsonObject, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
+  /** Posts an alert card into a conversation; returns where it is. */
+  private async postAlert(reference: Partial<ConversationReference>, notice: AlertNotice): Promise<JsonObject> {
+    let activityId: string | undefined;
+    await this.continue(reference, async (context) => {
+      activityId = (await context.sendActivity(MessageFactory.attachment(alertCard(notice))))?.id;
+    });
+    if (!activityId) throw new Error('the channel returned no activity id');
+    return locationJson(reference, activityId);
+  }
+
+  async sendToChannel(channel: JsonObject, notice: AlertNotice): Promise<JsonObject | null> {
     try {
-      await this.continue(channel as Partial<ConversationReference>, async (context) => {
-        await context.sendActivity(MessageFactory.attachment(alertCard(alert, event)));
-      });
-      return true;
+      return await this.postAlert(channel as Partial<ConversationReference>, notice);
     } catch (err) {
-      this.logger.warn('alert.channel.failed', { alertKey: alert.key, error: err });
-      return false;
+      this.logger.warn('alert.channel.failed', { alertKey: notice.alert.key, error: err });
+      return null;
     }
   }
 
-  async sendToUser(tenantId: string, userId: string, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
+  async sendToUser(tenantId: string, userId: string, notice: AlertNotice): Promise<JsonObject | null> {
     const stored = await this.conversations.get(tenantId, userId);
-    if (!stored) return false;
+    if (!stored) return null;
     try {
-      await this.continue(stored as Partial<ConversationReference>, async (context) => {
-        await context.sendActivity(MessageFactory.attachment(alertCard(alert, event)));
-      });
-      return true;
+      return await this.postAlert(stored as Partial<ConversationReference>, notice);
     } catch (err) {
       const status = statusOf(err);
       if (status === 403 || status === 404) await this.conversations.delete(tenantId, userId);
-      this.logger.warn('alert.user.failed', { alertKey: alert.key, userId, status, error: err });
-      return false;
+      this.logger.warn('alert.user.failed', { alertKey: notice.alert.key, userId, status, error: err });
+      return null;
     }
+  }
+
+  /** Updates alert cards in place, one after the other (each through replaceCard, with its retries). */
+  async updateAlertCards(locations: readonly JsonObject[], notice: AlertNotice): Promise<number> {
+    let updated = 0;
+    for (const location of locations) {
+      if (await this.replaceCard(location, alertCard(notice))) updated++;
+    }
+    return updated;
   }
 
   /** Replaces a card wherever it is (a location from cardLocation), e.g. when a resumed operation finishes. */

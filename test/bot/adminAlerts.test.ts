@@ -151,7 +151,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     assert.equal(await h.alerts.channel(TENANT), null);
   });
 
-  it('an owner blocked by a dynamic group: one alert reaches the admin; a repeat within the quiet period only counts', async () => {
+  it('an owner blocked by a dynamic group: one alert reaches the admin; a repeat within the quiet period updates that card', async () => {
     await h.chat(patti).send('help');
     const adele = h.chat(users.adele);
     const first = await adele.send('invite guest');
@@ -165,6 +165,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     now += 3600_000;
     await adele.send('invite guest');
     assert.equal(h.messenger.alerts.length, 1, 'quiet period');
+    assert.deepEqual(h.messenger.alertUpdates.map((u) => u.activityId), [alert.activityId], 'the card is updated in place');
     const [stored] = (await h.alerts.listOpen(TENANT)).filter((a) => a.key === alert.key);
     assert.equal(stored.count, 2);
     now += 24 * 3600_000;
@@ -216,6 +217,36 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     } finally {
       await other.close();
     }
+  });
+
+  it('a scan during the delivery of a pending alert does not send it a second time', async () => {
+    const key = 'groupDynamic:6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c04';
+    await h.chat(users.adele).send('invite guest');
+    assert.equal((await h.store.alerts.listPendingDelivery(10)).length, 1);
+    // The first send (the install turn delivering the pending alert) waits until the scan below is done.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const sending = new Promise<void>((resolve) => (entered = resolve));
+    const send = h.messenger.sendToUser.bind(h.messenger);
+    let first = true;
+    h.messenger.sendToUser = async (...args: Parameters<typeof send>) => {
+      if (first) {
+        first = false;
+        entered();
+        await gate;
+      }
+      return send(...args);
+    };
+    const install = h.chat(patti).deliver(h.chat(patti).activity({ type: 'installationUpdate', action: 'add', text: undefined }));
+    await sending;
+    await h.alerts.scanAndAlert(TENANT);
+    release();
+    await install;
+    assert.equal(h.messenger.alerts.filter((a) => a.key === key).length, 1, 'the alert went out once');
+    const stored = await h.store.alerts.get(TENANT, key);
+    assert.equal(stored?.pendingDelivery, false);
+    assert.ok(stored?.lastAlertedAt);
   });
 
   it('a periodic scan alerts new problems once, and reports problems that got fixed since the last scan', async () => {

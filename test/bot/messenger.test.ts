@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import type { CloudAdapter, TurnContext } from 'botbuilder';
 import { TeamsMessenger } from '../../src/bot/messenger';
 import { openSqliteStore } from '../../src/store/sqlite';
-import type { AccessRequestRecord, Store } from '../../src/store/store';
+import type { AccessRequestRecord, AlertRecord, Store } from '../../src/store/store';
 import { silentLogger } from '../../src/logging';
 
 const tenant = 't1';
@@ -130,5 +130,29 @@ describe('TeamsMessenger', () => {
     assert.match(JSON.stringify(fake.updated[0].activity), /Approved by Megan Bowen/);
     assert.equal(await messenger.notifyRequester(decided, 'decided'), true);
     assert.match(JSON.stringify(fake.sent[0].activity), /Your access request was approved/);
+  });
+
+  it('reports where an alert card went (chat or channel) and updates those cards in place with the new count', async () => {
+    await store.conversations.upsert(tenant, 'patti', reference('patti'), new Date());
+    const fake = fakeAdapter();
+    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const alert: AlertRecord = {
+      tenantId: tenant, key: 'groupDynamic:g9', kind: 'groupDynamic', appId: 'sp9', appName: 'Contoso Wiki', groupId: 'g9', groupName: 'Wiki Partners',
+      summary: 'Wiki Partners has dynamic membership.', fix: ['Create an assigned group.'], state: 'open', count: 1, countSinceAlert: 1,
+      lastBlocked: { userId: 'adele', name: 'Adele Vance', doing: 'sharing Contoso Wiki with a guest', at: '2026-11-24T09:00:00.000Z' },
+      firstSeen: '2026-11-24T09:00:00.000Z', lastSeen: '2026-11-24T09:00:00.000Z', lastAlertedAt: null, pendingDelivery: false, acknowledgedBy: null, resolvedAt: null, version: 1,
+    };
+    const notice = { alert, event: 'problem' as const, blocks: 1, at: '2026-11-24T09:00:00.000Z' };
+    const inChat = await messenger.sendToUser(tenant, 'patti', notice);
+    const channel = { ...reference('channel'), conversation: { id: '19:admins@thread.tacv2', conversationType: 'channel', tenantId: tenant } };
+    const inChannel = await messenger.sendToChannel(channel, notice);
+    assert.equal(await messenger.sendToUser(tenant, 'lee', notice), null, 'no conversation with Lee');
+    assert.equal(inChat?.activityId, 'act-1');
+    assert.equal(inChannel?.activityId, 'act-2');
+    assert.equal((inChannel?.reference as { conversation: { id: string } }).conversation.id, '19:admins@thread.tacv2');
+    const later = { ...notice, blocks: 3, at: '2026-11-24T09:02:00.000Z' };
+    assert.equal(await messenger.updateAlertCards([inChat!, inChannel!], later), 2);
+    assert.deepEqual(fake.updated.map((u) => `${u.conversation}:${(u.activity as { id: string }).id}`), ['a:patti:act-1', '19:admins@thread.tacv2:act-2']);
+    assert.match(JSON.stringify(fake.updated[0].activity), /Blocked 3 times; last: Adele Vance while sharing Contoso Wiki with a guest, 2 minutes ago\./);
   });
 });

@@ -284,12 +284,19 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     );
   });
 
-  it('Patti still has the one Partner Portal alert; a second block within the quiet period sends nothing either', async function () {
+  it('Patti still has the one Partner Portal alert; a second block within the quiet period updates it in place', async function () {
     const pattiPage = stack.page('patti');
     const pattiStart = pattiApi!.mark();
     await sendMessage(stack.page('adele'), 'invite guest');
     await nextCard(stack.page('adele'), { text: 'Nothing to share yet' }, 20_000);
     assert.equal(storedAlert(stack.storePath, DEMO_TENANT_ID, DYNAMIC_KEY)!.count, 3);
+    // the card Patti got at her install is updated (at most every 5 s per alert), not sent again
+    const sent = pattiApi!.messagesSince(isAlert, { since: 0 }).find((e) => alertKey(e) === DYNAMIC_KEY)!;
+    const blockedTwice = /Blocked 2 times; last: Adele Vance while sharing Partner Portal with a guest, just now\./;
+    await pattiApi!.waitForMessage(
+      (e) => e.action === 'updateMessage' && e.message.messageId === sent.message.messageId && blockedTwice.test(JSON.stringify(cardOf(e.message))),
+      { since: pattiStart, timeoutMs: 15_000 },
+    );
     await new Promise((resolve) => setTimeout(resolve, GRACE_MS));
     assert.equal(pattiApi!.messagesSince(isAlert, { since: pattiStart }).length, 0, "no new alert in Patti's chat");
 
@@ -297,6 +304,7 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     const card = alertCards(pattiPage).filter({ hasText: 'Partner Portal Dynamic Partners' });
     assert.equal(await card.count(), 1);
     await card.scrollIntoViewIfNeeded();
+    await card.getByText(blockedTwice).waitFor({ state: 'visible', timeout: 15_000 });
     const text = await card.innerText();
     assert.ok(text.includes('App: Partner Portal') && text.includes('Group: Partner Portal Dynamic Partners'), text);
     await shot(pattiPage, 'patti-alert');

@@ -12,8 +12,8 @@ import type { Store } from '../../src/store/store';
 import type { InviteGuestService } from '../../src/domain/inviteGuest';
 import type { ApprovalMessenger, RequestAccessService } from '../../src/domain/requestAccess';
 import type { GroupOwner } from '../../src/graph/directory';
-import type { AccessRequestRecord, AlertRecord, ConversationStore, JsonObject } from '../../src/store/store';
-import type { AlertEvent, AlertMessenger, AdminAlertService } from '../../src/domain/adminAlerts';
+import type { AccessRequestRecord, ConversationStore, JsonObject } from '../../src/store/store';
+import type { AlertEvent, AlertMessenger, AlertNotice, AdminAlertService } from '../../src/domain/adminAlerts';
 import type { SetupCheckService } from '../../src/domain/setupCheck';
 import { alertCard } from '../../src/bot/adminCards';
 import { composeBot } from '../../src/bot/compose';
@@ -62,19 +62,43 @@ export class RecordingAdapter extends TestAdapter {
 /** Stands in for Teams delivery: keeps every owner's copy of the approval card, as the owner would see it, and the alerts. */
 export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
   /** Alerts delivered: to a channel, or to a user who has a conversation with the bot. */
-  readonly alerts: Array<{ to: string; key: string; event: AlertEvent; count: number; countSinceAlert: number; text: string }> = [];
+  readonly alerts: Array<{ to: string; activityId: string; key: string; event: AlertEvent; count: number; blocks: number; text: string }> = [];
+  /** In-place updates of alert cards, in order. */
+  readonly alertUpdates: Array<{ activityId: string; key: string; event: AlertEvent; blocks: number; text: string }> = [];
+  /** Every alert card as it reads now, by activity id. */
+  readonly alertCards = new Map<string, { to: string; key: string; text: string }>();
   constructor(private readonly conversations: ConversationStore) {}
 
-  async sendToChannel(channel: JsonObject, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
-    const conversation = channel.conversation as { id?: string } | undefined;
-    this.alerts.push({ to: `channel:${conversation?.id ?? ''}`, key: alert.key, event, count: alert.count, countSinceAlert: alert.countSinceAlert, text: cardText(alertCard(alert, event).content) });
-    return true;
+  private postAlert(to: string, notice: AlertNotice): JsonObject {
+    const activityId = `alert-${++this.next}`;
+    const text = cardText(alertCard(notice).content);
+    this.alerts.push({ to, activityId, key: notice.alert.key, event: notice.event, count: notice.alert.count, blocks: notice.blocks, text });
+    this.alertCards.set(activityId, { to, key: notice.alert.key, text });
+    return { activityId, to };
   }
 
-  async sendToUser(tenantId: string, userId: string, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
-    if (!(await this.conversations.get(tenantId, userId))) return false;
-    this.alerts.push({ to: userId, key: alert.key, event, count: alert.count, countSinceAlert: alert.countSinceAlert, text: cardText(alertCard(alert, event).content) });
-    return true;
+  async sendToChannel(channel: JsonObject, notice: AlertNotice): Promise<JsonObject | null> {
+    const conversation = channel.conversation as { id?: string } | undefined;
+    return this.postAlert(`channel:${conversation?.id ?? ''}`, notice);
+  }
+
+  async sendToUser(tenantId: string, userId: string, notice: AlertNotice): Promise<JsonObject | null> {
+    if (!(await this.conversations.get(tenantId, userId))) return null;
+    return this.postAlert(userId, notice);
+  }
+
+  async updateAlertCards(locations: readonly JsonObject[], notice: AlertNotice): Promise<number> {
+    let updated = 0;
+    for (const location of locations) {
+      const activityId = String(location.activityId);
+      const card = this.alertCards.get(activityId);
+      if (!card) continue;
+      const text = cardText(alertCard(notice).content);
+      this.alertCards.set(activityId, { ...card, text });
+      this.alertUpdates.push({ activityId, key: notice.alert.key, event: notice.event, blocks: notice.blocks, text });
+      updated++;
+    }
+    return updated;
   }
 
   /** Copies of approval cards by activity id. */
@@ -204,6 +228,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
     },
     async close() {
+      adminAlerts.stop();
       await sim.close();
       await store.close();
     },
