@@ -8,6 +8,7 @@ import { JOBS, TimerJobs } from './domain/timerJobs';
 import { createAdapter } from './bot/adapter';
 import { composeBot } from './bot/compose';
 import { createServer, listen, type HealthReport } from './bot/server';
+import { pruneActivityMarkers } from './bot/teamsBot';
 import type { RunningSimulator } from './simulator';
 
 export interface RunningBot {
@@ -78,7 +79,18 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
       (err: unknown) => logger.error('requests.sweep.failed', { error: err }),
     );
   };
-  const sweeper = setInterval(sweep, settings.requests.sweepIntervalMs);
+  const pruneMarkers = (): void => {
+    jobs.runOnce(JOBS.markerPrune, settings.requests.sweepIntervalMs, () => pruneActivityMarkers(store, new Date())).then(
+      (run) => {
+        if (run.ran && run.result > 0) logger.info('activity.markers.pruned', { pruned: run.result });
+      },
+      (err: unknown) => logger.error('activity.markers.prune.failed', { error: err }),
+    );
+  };
+  const sweeper = setInterval(() => {
+    sweep();
+    pruneMarkers();
+  }, settings.requests.sweepIntervalMs);
   sweeper.unref();
   const scanInterval = settings.alerts.scanIntervalMs;
   const scan = (): void => {

@@ -18,6 +18,21 @@ import type { AdminCommands } from './adminCommands';
 import { checkCardPayload, INVALID_CARD_MESSAGE } from './cardPayload';
 import { outcomeCard } from './dialogs/cardFlow';
 
+/** De-duplication markers of handled activities: `activity/{conversation id}/{activity id}`. */
+const ACTIVITY_MARKERS = 'activity/';
+/** Teams re-sends an activity within minutes; a marker older than this can go. */
+export const ACTIVITY_MARKER_TTL_MS = 24 * 3600_000;
+
+/** Deletes markers older than ACTIVITY_MARKER_TTL_MS, a thousand at a time, so the store does not grow per turn. */
+export async function pruneActivityMarkers(store: Store, now: Date): Promise<number> {
+  const before = new Date(now.getTime() - ACTIVITY_MARKER_TTL_MS);
+  let pruned = 0;
+  for (let batch = await store.state.deleteStale(ACTIVITY_MARKERS, before, 1000); batch > 0; batch = await store.state.deleteStale(ACTIVITY_MARKERS, before, 1000)) {
+    pruned += batch;
+  }
+  return pruned;
+}
+
 export interface TeamsBotOptions {
   conversationState: ConversationState;
   mainDialog: MainDialog;
@@ -101,7 +116,7 @@ export class TeamsBot extends TeamsActivityHandler {
   private async isRepeat(context: TurnContext): Promise<boolean> {
     const id = context.activity.id;
     if (!id) return false;
-    const key = `activity/${context.activity.conversation?.id ?? ''}/${id}`;
+    const key = `${ACTIVITY_MARKERS}${context.activity.conversation?.id ?? ''}/${id}`;
     try {
       await this.options.store.state.write(key, { at: this.clock().toISOString() }, null);
       return false;

@@ -13,6 +13,7 @@ export const JOBS = {
   setupScan: 'setup.scan',
   alertDelivery: 'alerts.deliverPending',
   operationResume: 'operations.resume',
+  markerPrune: 'activity-markers.prune',
 } as const;
 
 export type JobRun<T> = { ran: true; result: T } | { ran: false };

@@ -42,6 +42,11 @@ export interface StateStore {
   write(key: string, value: JsonObject, expected?: ExpectedVersion): Promise<string>;
   /** Deletes items; missing keys are ignored. */
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Deletes at most `limit` items whose key starts with `prefix` and that were last written before `updatedBefore`
+   * (e.g. activity de-duplication markers once Teams can no longer re-send); returns how many.
+   */
+  deleteStale(prefix: string, updatedBefore: Date, limit: number): Promise<number>;
 }
 
 export interface AuditEntry {

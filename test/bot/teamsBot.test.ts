@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createHarness, TENANT_ID, users, type Harness } from '../support/botHarness';
+import { ACTIVITY_MARKER_TTL_MS, pruneActivityMarkers } from '../../src/bot/teamsBot';
 
 describe('Teams bot: per-turn writes', () => {
   let h: Harness;
@@ -10,6 +11,14 @@ describe('Teams bot: per-turn writes', () => {
 
   afterEach(async () => {
     await h.close();
+  });
+
+  it('forgets de-duplication markers a day old, so the store does not grow with every turn; a recent re-send is still caught', async () => {
+    const chat = h.chat(users.megan);
+    await chat.send('help');
+    const pruned = await pruneActivityMarkers(h.store, new Date(Date.now() + ACTIVITY_MARKER_TTL_MS + 60_000));
+    assert.ok(pruned >= 1, 'the marker of that turn was removed');
+    assert.equal(await pruneActivityMarkers(h.store, new Date()), 0, 'nothing younger than a day is removed');
   });
 
   it('keeps the same conversation reference from one activity to the next (no activity id in it)', async () => {

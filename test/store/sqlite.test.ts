@@ -67,6 +67,19 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
       store = await open();
     });
 
+    it('deletes stale items under a prefix only, oldest writes only, a limited number at a time', async () => {
+      let now = T0;
+      const clocked = await open('stale', { clock: () => now });
+      for (const key of ['activity/c1/a', 'activity/c1/b', 'activity/c2/a', 'conv/c1', 'activityx']) await clocked.state.write(key, { n: 1 });
+      now = at(60_000);
+      await clocked.state.write('activity/c3/new', { n: 1 });
+      assert.equal(await clocked.state.deleteStale('activity/', at(30_000), 2), 2);
+      assert.equal(await clocked.state.deleteStale('activity/', at(30_000), 10), 1);
+      assert.equal(await clocked.state.deleteStale('activity/', at(30_000), 10), 0);
+      const left = await clocked.state.read(['activity/c1/a', 'activity/c1/b', 'activity/c2/a', 'activity/c3/new', 'conv/c1', 'activityx']);
+      assert.deepEqual([...left.keys()].sort(), ['activity/c3/new', 'activityx', 'conv/c1']);
+    });
+
     it('reads nothing for missing keys', async () => {
       assert.equal((await store.state.read(['nope'])).size, 0);
       assert.equal((await store.state.read([])).size, 0);

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, type ExpectedVersion, type JsonObject, type StateStore, type VersionedItem } from '../store';
 import type { StateRow } from '../rows';
-import { checkDate, checkKey, checkKeys, jsonObjectText, parseObject, type Guard } from '../values';
+import { checkDate, checkKey, checkKeys, checkLimit, jsonObjectText, parseObject, type Guard } from '../values';
 import { queryRows, type Queryable } from './sql';
 
 export class PostgresStateStore implements StateStore {
@@ -67,5 +67,17 @@ export class PostgresStateStore implements StateStore {
       return;
     }
     await this.db.query('DELETE FROM state_items WHERE key = ANY($1::text[])', [[...checkKeys(keys)]]);
+  }
+
+  async deleteStale(prefix: string, updatedBefore: Date, limit: number): Promise<number> {
+    this.guard();
+    checkKey(prefix);
+    // Keys are COLLATE "C": the range is a primary-key range scan.
+    const result = await this.db.query(
+      `DELETE FROM state_items WHERE key IN (
+         SELECT key FROM state_items WHERE key >= $1 AND key < $2 AND updated_at < $3 ORDER BY key LIMIT $4)`,
+      [prefix, `${prefix}\uffff`, checkDate(updatedBefore).toISOString(), checkLimit(limit)],
+    );
+    return result.rowCount ?? 0;
   }
 }

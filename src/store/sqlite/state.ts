@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { ConflictError, type ExpectedVersion, type JsonObject, type StateStore, type VersionedItem } from '../store';
 import type { StateRow } from '../rows';
-import { checkDate, checkKey, checkKeys, jsonObjectText, parseObject, type Guard } from '../values';
+import { checkDate, checkKey, checkKeys, checkLimit, jsonObjectText, parseObject, type Guard } from '../values';
 
 export class SqliteStateStore implements StateStore {
   private readonly readStmt: Database.Statement<[string], StateRow>;
@@ -11,6 +11,7 @@ export class SqliteStateStore implements StateStore {
   private readonly insertStmt: Database.Statement<[string, string, string, string]>;
   private readonly updateStmt: Database.Statement<[string, string, string, string, string]>;
   private readonly deleteStmt: Database.Statement<[string]>;
+  private readonly deleteStaleStmt: Database.Statement<[string, string, string, number]>;
 
   constructor(
     db: Database.Database,
@@ -33,6 +34,11 @@ export class SqliteStateStore implements StateStore {
       'UPDATE state_items SET value = ?, version = ?, updated_at = ? WHERE key = ? AND version = ?',
     );
     this.deleteStmt = db.prepare('DELETE FROM state_items WHERE key IN (SELECT value FROM json_each(?))');
+    // A key range on the primary key (prefix ≤ key < prefix + U+FFFF), so it reads only that prefix's items.
+    this.deleteStaleStmt = db.prepare(
+      `DELETE FROM state_items WHERE key IN (
+         SELECT key FROM state_items WHERE key >= ? AND key < ? AND updated_at < ? ORDER BY key LIMIT ?)`,
+    );
   }
 
   async read(keys: readonly string[]): Promise<Map<string, VersionedItem>> {
@@ -75,5 +81,11 @@ export class SqliteStateStore implements StateStore {
       return;
     }
     this.deleteStmt.run(JSON.stringify(checkKeys(keys)));
+  }
+
+  async deleteStale(prefix: string, updatedBefore: Date, limit: number): Promise<number> {
+    this.guard();
+    checkKey(prefix);
+    return this.deleteStaleStmt.run(prefix, `${prefix}\uffff`, checkDate(updatedBefore).toISOString(), checkLimit(limit)).changes;
   }
 }
