@@ -40,6 +40,7 @@ const SAMPLES: Record<string, Sample> = {
   'GET /groups/{id}/owners/$ref': { method: 'GET', url: `/groups/${f.plain}/owners/$ref` },
   'GET /groups/{id}/owners/{id}/microsoft.graph.user': { method: 'GET', url: `/groups/${f.plain}/owners/${f.owner}/microsoft.graph.user` },
   'POST /groups/{id}/owners/$ref': { method: 'POST', url: `/groups/${f.outer}/owners/$ref`, body: ref(f.spare) },
+  'DELETE /groups/{id}/owners/{id}/$ref': { method: 'DELETE', url: `/groups/${f.plain}/owners/${f.owner}/$ref` },
   'GET /servicePrincipals': { method: 'GET', url: '/servicePrincipals?$select=id' },
   'GET /servicePrincipals/{id}': { method: 'GET', url: `/servicePrincipals/${f.app}?$select=id` },
   'GET /servicePrincipals/{id}/appRoleAssignedTo': { method: 'GET', url: `/servicePrincipals/${f.app}/appRoleAssignedTo` },
