@@ -717,23 +717,23 @@ export class Tenant {
 
   /** Removes a member (api-reference/v1.0/api/group-delete-members.md): 404 when it is not a member. */
   removeMember(groupId: string, objectId: string): void {
-    const group = this.requireGroup(groupId);
-    this.assertMembershipWritable(group);
-    const current = this.members.get(lower(groupId)) ?? [];
-    const key = lower(objectId);
-    if (!current.includes(key)) throw notFound(objectId);
-    this.members.set(lower(groupId), current.filter((id) => id !== key));
-    this.recordChange('members', groupId, key, 'remove');
+    this.assertMembershipWritable(this.requireGroup(groupId));
+    this.removeRelation('members', groupId, objectId);
   }
 
   /** Removes an owner (api-reference/v1.0/api/group-delete-owners.md): 404 when it is not an owner. */
   removeOwner(groupId: string, objectId: string): void {
     this.requireGroup(groupId);
-    const current = this.owners.get(lower(groupId)) ?? [];
+    this.removeRelation('owners', groupId, objectId);
+  }
+
+  private removeRelation(relation: Relation, groupId: string, objectId: string): void {
+    const map = relation === 'members' ? this.members : this.owners;
+    const current = map.get(lower(groupId)) ?? [];
     const key = lower(objectId);
     if (!current.includes(key)) throw notFound(objectId);
-    this.owners.set(lower(groupId), current.filter((id) => id !== key));
-    this.recordChange('owners', groupId, key, 'remove');
+    map.set(lower(groupId), current.filter((id) => id !== key));
+    this.recordChange(relation, groupId, key, 'remove');
   }
 
   updateGroupProperties(groupId: string, changes: JsonObject): void {
