@@ -22,7 +22,8 @@ export async function startRoundRobin(backends: readonly string[]): Promise<Roun
     const target = new URL(req.url ?? '/', backends[index]);
     served.push(index);
     const out = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      res.statusCode = answer.statusCode ?? 502;
+      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined) res.setHeader(name, value);
       answer.pipe(res);
     });
     out.on('error', (error) => {
@@ -30,7 +31,12 @@ export async function startRoundRobin(backends: readonly string[]): Promise<Roun
         served.pop();
         forward(req, body, res, tries + 1);
       }
-      else if (!res.headersSent) res.writeHead(502).end(String(error));
+      else if (!res.headersSent) {
+        // restify (loaded in this test process by the bot's server module) replaces ServerResponse.writeHead with one that does not
+        // return the response, so no chaining here
+        res.statusCode = 502;
+        res.end(String(error));
+      }
       else res.destroy();
     });
     out.end(body);
