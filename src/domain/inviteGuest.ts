@@ -84,6 +84,8 @@ export interface InviteCommand {
   groupId: string;
   email: string;
   message: string | null;
+  /** The inviting owner's language (BCP 47, e.g. nl-NL): the invitation email is sent in it. */
+  language?: string | null;
   /** What the dialog offered this actor (server-side state, not the card's data). */
   offered: readonly Offer[];
   activityId?: string;
@@ -207,6 +209,7 @@ export class InviteGuestService {
         groupId,
         email: String(input.email),
         message: typeof input.message === 'string' ? input.message : null,
+        language: typeof input.language === 'string' ? input.language : null,
         // Authorised when it was confirmed; ownership and the group are checked again by the run itself.
         offered: [{ appId, groupIds: [groupId] }],
       });
@@ -263,7 +266,7 @@ export class InviteGuestService {
         kind: 'inviteGuest',
         tenantId: actor.tenantId,
         actorId: actor.userId,
-        input: { appId: command.appId, groupId: command.groupId, email, message: message.message, actorName: actor.displayName },
+        input: { appId: command.appId, groupId: command.groupId, email, message: message.message, actorName: actor.displayName, language: command.language ?? null },
         replyTo: command.replyTo ?? null,
       },
       (steps) => this.run(steps, command, email, message.message, audit),
@@ -338,7 +341,7 @@ export class InviteGuestService {
     } else {
       try {
         const redirectUrl = app.homepage ?? app.loginUrl ?? this.options.defaultRedirectUrl;
-        const invitation = await retryWrite(() => directory.inviteGuest({ email, redirectUrl, message: welcome }), () => this.invitationTookEffect(email), this.writePolicy());
+        const invitation = await retryWrite(() => directory.inviteGuest({ email, redirectUrl, message: welcome, language: command.language ?? null }), () => this.invitationTookEffect(email), this.writePolicy());
         guestId = invitation.userId;
         redemption = invitation.status ?? 'PendingAcceptance';
         redeemUrl = invitation.redeemUrl;

@@ -163,6 +163,7 @@ export class InviteGuestDialog extends CardFlowDialog {
       groupId: state.groupId!,
       email: state.email!,
       message: state.message ?? null,
+      language: l.locale,
       offered: state.offered.map((a) => ({ appId: a.id, groupIds: a.groups.map((g) => g.id) })),
       activityId: step.context.activity.id,
       replyTo,
