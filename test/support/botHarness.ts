@@ -222,6 +222,9 @@ export interface Turn {
 /** One user's 1:1 chat with the bot. */
 export class UserChat {
   readonly conversationId: string;
+  /** The Teams client language this user's activities carry (e.g. nl-NL), and their time zone. */
+  locale = 'en-US';
+  localTimezone: string | undefined;
   constructor(
     private readonly harness: Harness,
     readonly user: { aadObjectId: string; name: string },
@@ -235,7 +238,8 @@ export class UserChat {
       channelId: 'msteams',
       id: randomUUID(),
       serviceUrl: 'https://smba.test/amer/',
-      locale: 'en-US',
+      locale: this.locale,
+      ...(this.localTimezone ? { localTimezone: this.localTimezone } : {}),
       from: { id: `29:${this.user.aadObjectId}`, name: this.user.name, aadObjectId: this.user.aadObjectId },
       recipient: { id: '28:guest-invite-bot', name: 'Guest Invite' },
       conversation: { id: this.conversationId, conversationType: 'personal', tenantId: TENANT_ID, isGroup: false, name: '' },
