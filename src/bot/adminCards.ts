@@ -5,6 +5,7 @@ import type { AppHealth, SetupProblem, SetupReport } from '../domain/setupCheck'
 import type { AlertRecord } from '../store/store';
 import type { Localizer } from '../i18n';
 import { renderCardJson, type CardData } from './cards';
+import { problemText } from './problemText';
 
 type Section = CardData['report']['sections'][number];
 
@@ -13,8 +14,9 @@ export const APPS_PER_PAGE = 10;
 
 const noAction = { actionTitle: '', actionVerb: '', actionKey: '' };
 
-function problemLines(problem: SetupProblem): string[] {
-  return [problem.summary, ...problem.fix.map((step, i) => `${i + 1}. ${step}`)];
+function problemLines(l: Localizer, problem: SetupProblem, setting: string | null): string[] {
+  const { summary, fix } = problemText(l, problem, setting);
+  return [summary, ...fix.map((step, i) => `${i + 1}. ${step}`)];
 }
 
 function appSection(l: Localizer, app: AppHealth): Section {
@@ -33,9 +35,10 @@ function appSection(l: Localizer, app: AppHealth): Section {
   // Problems of one app often share the same fix: each step is shown once per app.
   const shown = new Set<string>();
   const problems = app.problems.flatMap((problem) => {
-    const steps = problem.fix.filter((step) => !shown.has(step));
+    const { summary, fix } = problemText(l, problem);
+    const steps = fix.filter((step) => !shown.has(step));
     steps.forEach((step) => shown.add(step));
-    return [problem.summary, ...steps.map((step) => `${problem.fix.indexOf(step) + 1}. ${step}`)];
+    return [summary, ...steps.map((step) => `${fix.indexOf(step) + 1}. ${step}`)];
   });
   return {
     heading: l.t('admin:report.appHeading', { app: app.displayName, count: app.problems.length }),
@@ -61,7 +64,7 @@ export function setupReportCard(l: Localizer, report: SetupReport, page: number)
   const sections: Section[] = [];
   if (current === 1) {
     sections.push(
-      ...report.tenant.problems.map((p) => ({ heading: l.t('admin:report.tenant'), color: 'Attention' as const, lines: problemLines(p), ...noAction })),
+      ...report.tenant.problems.map((p) => ({ heading: l.t('admin:report.tenant'), color: 'Attention' as const, lines: problemLines(l, p, report.tenant.allowInvitesFrom), ...noAction })),
     );
   }
   sections.push(...apps.map((app) => appSection(l, app)));
@@ -93,7 +96,8 @@ function blockedLine(l: Localizer, alert: AlertRecord): string | null {
 /** A proactive alert: what is wrong (or fixed), who was blocked, how often, and the steps that fix it. */
 export function alertCard(l: Localizer, alert: AlertRecord, event: AlertEvent): Attachment {
   const fixed = event === 'fixed';
-  const lines = fixed ? [alert.summary] : [alert.summary, ...alert.fix.map((step, i) => `${i + 1}. ${step}`)];
+  const { summary, fix } = problemText(l, alert);
+  const lines = fixed ? [summary] : [summary, ...fix.map((step, i) => `${i + 1}. ${step}`)];
   const blocked = blockedLine(l, alert);
   const seen = l.t('admin:alert.seen', { count: alert.count, since: l.dateTime(alert.firstSeen), sinceAlert: fixed ? 0 : alert.countSinceAlert });
   return CardFactory.adaptiveCard(
@@ -122,7 +126,7 @@ export function alertListCard(l: Localizer, alerts: AlertRecord[], now: Date = n
       subtitle: '',
       facts: [],
       sections: alerts.slice(0, 30).map((a) => ({
-        heading: a.state === 'acknowledged' ? l.t('admin:alerts.acknowledged', { summary: a.summary }) : a.summary,
+        heading: a.state === 'acknowledged' ? l.t('admin:alerts.acknowledged', { summary: problemText(l, a).summary }) : problemText(l, a).summary,
         color: a.state === 'acknowledged' ? 'Default' : 'Attention',
         lines: [l.t('admin:alerts.seen', { count: a.count, last: l.relative(a.lastSeen, now), at: l.dateTime(a.lastSeen) }), ...(blockedLine(l, a) ? [blockedLine(l, a)!] : [])],
         ...(a.state === 'open' ? { actionTitle: l.t('admin:alert.acknowledge'), actionVerb: 'alert.ack', actionKey: a.key } : noAction),

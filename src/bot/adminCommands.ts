@@ -9,6 +9,7 @@ import { isRecord } from './cardPrompt';
 import { actorFrom } from './identity';
 import { alertListCard, setupReportCard } from './adminCards';
 import { loc, referenceWithAudience } from './locale';
+import { problemText } from './problemText';
 
 type AdminCommand = Extract<Command, { name: 'setupCheck' | 'alerts' | 'alertsHere' | 'alertsOff' | 'retryOperation' }>;
 
@@ -95,7 +96,8 @@ export class AdminCommands {
       return true;
     }
     const alert = await this.alerts.acknowledge(actor, value.key);
-    await context.sendActivity(alert ? loc(context).t('admin:acknowledged', { summary: alert.summary }) : loc(context).t('admin:noSuchProblem'));
+    const l = loc(context);
+    await context.sendActivity(alert ? l.t('admin:acknowledged', { summary: problemText(l, alert).summary }) : l.t('admin:noSuchProblem'));
     return true;
   }
 

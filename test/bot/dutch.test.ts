@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 import { CARD_NAMES, renderCardJson, type CardData, type CardName } from '../../src/bot/cards';
 import { localizer, type Localizer } from '../../src/i18n';
 import { parseCommand } from '../../src/bot/commands';
+import { problemText } from '../../src/bot/problemText';
+import { problemFor, type ProblemKind } from '../../src/domain/setupCheck';
 import { actionData, cardId, cardOf, cardText, choices, createHarness, lastCard, textOf, users, type Harness } from '../support/botHarness';
 import { validateLog } from '../support/graphContract';
 
@@ -83,6 +85,25 @@ describe('Dutch cards: every template rendered in Dutch is a valid Adaptive Card
   it('the Adaptive Cards check finds a broken card (so the checks above can fail)', () => {
     assert.ok(cardProblems({ type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'x', size: 'Enormous' }, { type: 'Nonsense' }] }).length >= 2);
   });
+});
+
+describe('setup problems in the reader’s language', () => {
+  const kinds: ProblemKind[] = ['invitesNotAllowed', 'missingPermission', 'groupDynamic', 'groupSynced', 'groupMailEnabled', 'groupRoleAssignable', 'groupNotSecurity', 'groupNoOwners', 'appNoUsableGroup'];
+  const app = { id: 'a1', displayName: 'Partner Portal' };
+  const group = { id: 'g1', displayName: 'Portal Partners' };
+  for (const kind of kinds) {
+    it(`${kind}: English from the catalog is the use case's own text; Dutch is Dutch`, () => {
+      const detail = kind === 'invitesNotAllowed' ? 'adminsAndGuestInviters' : kind === 'missingPermission' ? 'Policy.Read.All' : '';
+      const problem = problemFor(kind, kind.startsWith('group') || kind === 'appNoUsableGroup' ? app : null, kind.startsWith('group') ? group : null, detail);
+      const english = problemText(localizer({ locale: 'en-US' }), problem);
+      assert.deepEqual(english, { summary: problem.summary, fix: problem.fix });
+      const dutch = problemText(localizer({ locale: 'nl-NL' }), problem);
+      assert.equal(dutch.fix.length, problem.fix.length);
+      assert.notEqual(dutch.summary, problem.summary);
+      for (const step of dutch.fix) assert.ok(!problem.fix.includes(step), `not translated: ${step}`);
+      if (detail) assert.ok(dutch.summary.includes(detail), dutch.summary);
+    });
+  }
 });
 
 describe('Dutch commands', () => {
