@@ -6,6 +6,7 @@ import type { AlertRecord } from '../store/store';
 import type { Localizer } from '../i18n';
 import { renderCardJson, type CardData } from './cards';
 import { problemText } from './problemText';
+import { isMsg } from '../domain/message';
 
 type Section = CardData['report']['sections'][number];
 
@@ -90,7 +91,9 @@ function blockedLine(l: Localizer, alert: AlertRecord): string | null {
   const b = alert.lastBlocked;
   if (!b) return null;
   const at = typeof b.at === 'string' && b.at ? l.dateTime(b.at) : '';
-  return l.t('admin:alert.lastBlocked', { name: String(b.name ?? l.t('admin:alert.someone')), doing: String(b.doing ?? l.t('admin:alert.usingTheBot')), at });
+  // `doing` is a message (key and parameters); alerts kept before it was are plain text.
+  const doing = isMsg(b.doing) ? l.msg(b.doing) : typeof b.doing === 'string' ? b.doing : l.t('admin:alert.usingTheBot');
+  return l.t('admin:alert.lastBlocked', { name: String(b.name ?? l.t('admin:alert.someone')), doing, at });
 }
 
 /** A proactive alert: what is wrong (or fixed), who was blocked, how often, and the steps that fix it. */

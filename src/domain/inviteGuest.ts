@@ -167,7 +167,7 @@ export class InviteGuestService {
     const byName = (a: { displayName: string }, b: { displayName: string }): number => a.displayName.localeCompare(b.displayName);
     const list = [...apps.values()].sort(byName);
     for (const b of blocked) {
-      await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: `sharing ${b.appName} with a guest`, kind: blockerProblem[b.blockers[0]], app: { id: b.appId, displayName: b.appName }, group: { id: b.groupId, displayName: b.groupName } });
+      await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.sharing', { app: b.appName }), kind: blockerProblem[b.blockers[0]], app: { id: b.appId, displayName: b.appName }, group: { id: b.groupId, displayName: b.groupName } });
     }
     for (const app of list) app.groups.sort(byName);
     return { apps: list, blocked: blocked.sort((a, b) => a.appName.localeCompare(b.appName)) };
@@ -290,7 +290,7 @@ export class InviteGuestService {
     try {
       context = await this.transient(() => directory.getInviteContext({ actorId: command.actor.userId, groupId: command.groupId, appId: command.appId, email }));
     } catch (err) {
-      if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'checking the group and your ownership', email, audit));
+      if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'check', email, audit));
       return finished(await this.failure(steps.record.id, err, 'check', email, audit));
     }
     const refusal = this.evaluate(context, email);
@@ -313,7 +313,7 @@ export class InviteGuestService {
       try {
         member = (await this.transient(() => directory.checkMemberGroups(existing.id, [group.id]))).has(group.id);
       } catch (err) {
-        if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'checking whether the guest is already a member', email, audit));
+        if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'member', email, audit));
         return finished(await this.failure(steps.record.id, err, 'check', email, audit, names));
       }
       if (member) {
@@ -353,7 +353,7 @@ export class InviteGuestService {
         if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest')) {
           const refusedOutcome = invitationRefused(err, email);
           if (err.kind === 'forbidden') {
-            await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: `inviting ${email} to ${app.displayName}`, kind: 'invitesNotAllowed', app, group, detail: `POST /invitations answered 403 ${err.code}` });
+            await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: msg('admin:doing.inviting', { email, app: app.displayName }), kind: 'invitesNotAllowed', app, group, detail: `POST /invitations answered 403 ${err.code}` });
           }
           await audit({ action: 'invite.refused', outcome: refusedOutcome.reason, guestEmail: email, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
           return finished(refusedOutcome);
@@ -375,7 +375,7 @@ export class InviteGuestService {
       await step('addMember', { added }, result.requestId);
     } catch (err) {
       if (isPermissionDenied(err)) {
-        await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: `adding ${email} to ${group.displayName}`, kind: 'missingPermission', app: appRef, group: groupRef, detail: err.permission ?? 'GroupMember.ReadWrite.All' });
+        await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: msg('admin:doing.adding', { email, group: group.displayName }), kind: 'missingPermission', app: appRef, group: groupRef, detail: err.permission ?? 'GroupMember.ReadWrite.All' });
       }
       const lagging = err instanceof DirectoryError && (err.kind === 'notFound' || err.kind === 'badRequest');
       const waitedMs = this.clock().getTime() - invitedAt.getTime();
@@ -436,9 +436,9 @@ export class InviteGuestService {
   }
 
   /** A permission the check needs was not granted: the user hears it is not set up, the admins what to grant. */
-  private async notSetUp(actor: Actor, err: DirectoryError, doing: string, email: string, audit: (entry: InviteAudit) => Promise<number>): Promise<InviteRefused> {
+  private async notSetUp(actor: Actor, err: DirectoryError, doing: 'check' | 'member', email: string, audit: (entry: InviteAudit) => Promise<number>): Promise<InviteRefused> {
     const permission = err.permission ?? 'a Microsoft Graph permission';
-    await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: `inviting a guest (${doing})`, kind: 'missingPermission', app: null, group: null, detail: permission });
+    await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.invitingStep', { step: doing }), kind: 'missingPermission', app: null, group: null, detail: permission });
     await audit({ action: 'invite.refused', outcome: 'notSetUp', guestEmail: email, detail: `${err.code}: needs ${permission}`, graphRequestId: err.requestId ?? undefined });
     return refused('notSetUp', notSetUpMessage());
   }
@@ -450,7 +450,7 @@ export class InviteGuestService {
   private async reportRefusal(actor: Actor, refusal: InviteRefused, context: InviteContext): Promise<void> {
     const app = context.app ? { id: context.app.id, displayName: context.app.displayName } : null;
     const group = context.group ? { id: context.group.id, displayName: context.group.displayName } : null;
-    const doing = `inviting a guest to ${app?.displayName ?? 'an app'}`;
+    const doing = app ? msg('admin:doing.invitingTo', { app: app.displayName }) : msg('admin:doing.invitingAny');
     if (refusal.reason === 'groupBlocked' && context.group) {
       await this.reportBlocked({ tenantId: actor.tenantId, actor, doing, kind: blockerProblem[groupBlockers(context.group)[0]], app, group });
     } else if (refusal.reason === 'invitesNotAllowed') {

@@ -18,3 +18,10 @@ export function auditText(message: Msg): string {
   const params = Object.entries(message.params ?? {}).map(([k, v]) => `${k}=${typeof v === 'object' ? auditText(v) : String(v)}`);
   return params.length > 0 ? `${message.key} (${params.join(', ')})` : message.key;
 }
+
+/** Whether a stored value (e.g. JSON kept with an alert) is a message. */
+export function isMsg(value: unknown): value is Msg {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { key, params } = value as { key?: unknown; params?: unknown };
+  return typeof key === 'string' && (params === undefined || (typeof params === 'object' && params !== null && !Array.isArray(params)));
+}

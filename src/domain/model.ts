@@ -54,7 +54,8 @@ export const blockerProblem: Record<GroupBlocker, 'groupDynamic' | 'groupSynced'
 export interface BlockedReport {
   tenantId: string;
   actor: Actor;
-  doing: string;
+  /** What they were doing, e.g. msg('admin:doing.requesting', { app }): kept with the alert, shown to admins. */
+  doing: Msg;
   kind: 'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupRoleAssignable' | 'groupNoOwners' | 'invitesNotAllowed' | 'missingPermission' | 'appNoUsableGroup';
   app: { id: string; displayName: string } | null;
   group: { id: string; displayName: string } | null;

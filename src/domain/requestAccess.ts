@@ -187,7 +187,7 @@ export class RequestAccessService {
     const unusable = matchApps((await this.loadCatalog()).filter((app) => usableGroups(app).length === 0), query);
     if (unusable.length === 0) return null;
     for (const app of unusable) {
-      await this.blocked({ tenantId: actor.tenantId, actor, doing: `requesting access to ${app.displayName}`, kind: 'appNoUsableGroup', app: { id: app.id, displayName: app.displayName }, group: null });
+      await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.requesting', { app: app.displayName }), kind: 'appNoUsableGroup', app: { id: app.id, displayName: app.displayName }, group: null });
     }
     return msg('requests:unrequestable', { apps: unusable.map((a) => a.displayName).join(', ') });
   }
@@ -233,13 +233,13 @@ export class RequestAccessService {
     const groupRef = { id: command.groupId, displayName: groupName };
     if (blockers.length > 0) {
       await this.audit(actor.tenantId, { ...base, groupName, action: 'setup.blocked', outcome: blockers[0], detail: 'membership request' });
-      await this.blocked({ tenantId: actor.tenantId, actor, doing: `requesting access to ${appName}`, kind: blockerProblem[blockers[0]], app: appRef, group: groupRef });
+      await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.requesting', { app: appName }), kind: blockerProblem[blockers[0]], app: appRef, group: groupRef });
       return refused('groupBlocked', msg('requests:refused.groupBlocked', { why: describeBlocker(blockers[0], groupName, appName) }));
     }
     const approvers = owners.filter((o) => o.id !== actor.userId);
     if (approvers.length === 0) {
       await this.audit(actor.tenantId, { ...base, groupName, action: 'setup.blocked', outcome: 'noOwners', detail: 'membership request' });
-      await this.blocked({ tenantId: actor.tenantId, actor, doing: `requesting access to ${appName}`, kind: 'groupNoOwners', app: appRef, group: groupRef });
+      await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.requesting', { app: appName }), kind: 'groupNoOwners', app: appRef, group: groupRef });
       return refused('noOwners', msg('requests:refused.noOwners', { group: groupName }));
     }
     let request: AccessRequestRecord;
@@ -388,7 +388,7 @@ export class RequestAccessService {
       const blockers = groupBlockers(context.group);
       if (blockers.length > 0) {
         await this.audit(actor.tenantId, { ...base, action: 'setup.blocked', outcome: blockers[0], detail: 'approval' });
-        await this.blocked({ tenantId: actor.tenantId, actor, doing: `approving ${request.requesterName}'s request for ${request.appName}`, kind: blockerProblem[blockers[0]], app: { id: request.appId, displayName: request.appName }, group: { id: request.groupId, displayName: request.groupName } });
+        await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.approving', { requester: request.requesterName, app: request.appName }), kind: blockerProblem[blockers[0]], app: { id: request.appId, displayName: request.appName }, group: { id: request.groupId, displayName: request.groupName } });
         return refused('groupBlocked', msg('requests:refused.groupBlockedPending', { why: describeBlocker(blockers[0], request.groupName, request.appName) }));
       }
     }

@@ -1,3 +1,4 @@
+import { msg } from '../../src/domain/message';
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -189,7 +190,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
 
   it('several processes reporting the same problem at once send one alert', async () => {
     await h.chat(patti).send('help');
-    const report = { tenantId: TENANT, actor: { tenantId: TENANT, userId: users.adele.aadObjectId, displayName: 'Adele Vance' }, doing: 'inviting', kind: 'groupSynced' as const, app: { id: 'a', displayName: 'Legacy HR' }, group: { id: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c05', displayName: 'HR Legacy Access' } };
+    const report = { tenantId: TENANT, actor: { tenantId: TENANT, userId: users.adele.aadObjectId, displayName: 'Adele Vance' }, doing: msg('admin:doing.invitingAny'), kind: 'groupSynced' as const, app: { id: 'a', displayName: 'Legacy HR' }, group: { id: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c05', displayName: 'HR Legacy Access' } };
     const other = await createHarness({ storePath: path.join(dir, 'bot.sqlite'), clock: () => new Date(now) });
     try {
       await Promise.all([h.alerts.reportBlocked(report), other.alerts.reportBlocked(report), h.alerts.reportBlocked(report)]);

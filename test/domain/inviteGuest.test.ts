@@ -71,7 +71,7 @@ describe('InviteGuestService', () => {
     if (outcome.kind !== 'done') return;
     assert.equal(outcome.invited, true);
     assert.equal(outcome.added, true);
-    assert.deepEqual(directory.inviteGuest.firstCall.args[0], { email: 'pat.partner@adatum.com', redirectUrl: 'https://wiki.contoso.com/login', message: 'Welcome!' });
+    assert.deepEqual(directory.inviteGuest.firstCall.args[0], { email: 'pat.partner@adatum.com', redirectUrl: 'https://wiki.contoso.com/login', message: 'Welcome!', language: null });
     assert.deepEqual(directory.addGroupMember.firstCall.args, ['g1', 'guest-1']);
     const [entry] = await store.audit.list({ action: 'invite.succeeded' });
     assert.equal(entry.outcome, 'invitedAndAdded');
