@@ -102,7 +102,7 @@ export function alertCard(l: Localizer, alert: AlertRecord, event: AlertEvent): 
   const { summary, fix } = problemText(l, alert);
   const lines = fixed ? [summary] : [summary, ...fix.map((step, i) => `${i + 1}. ${step}`)];
   const blocked = blockedLine(l, alert);
-  const seen = l.t('admin:alert.seen', { count: alert.count, since: l.dateTime(alert.firstSeen), sinceAlert: fixed ? 0 : alert.countSinceAlert });
+  const seen = l.t('admin:alert.seen', { count: alert.count, since: l.date(alert.firstSeen), sinceAlert: fixed ? 0 : alert.countSinceAlert });
   return CardFactory.adaptiveCard(
     renderCardJson('report', {
       title: l.t(fixed ? 'admin:alert.fixedTitle' : 'admin:alert.title'),

@@ -114,6 +114,11 @@ export class Localizer {
     return new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: this.timeZone }).format(new Date(value));
   }
 
+  /** The date alone, e.g. "2 dec 2026" / "Dec 2, 2026", in the audience's time zone. */
+  date(value: Date | string): string {
+    return new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeZone: this.timeZone }).format(new Date(value));
+  }
+
   /** "2 hours ago", "over 3 dagen": the largest whole unit between `value` and `now`. */
   relative(value: Date | string, now: Date): string {
     const seconds = Math.round((new Date(value).getTime() - now.getTime()) / 1000);
