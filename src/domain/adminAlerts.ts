@@ -134,7 +134,7 @@ export class AdminAlertService {
    */
   async reportBlocked(event: BlockedReport): Promise<void> {
     const problem = problemFor(event.kind, event.app, event.group, event.detail);
-    const blocked: JsonObject = { userId: event.actor.userId, name: event.actor.displayName, doing: event.doing, at: this.clock().toISOString() };
+    const blocked: JsonObject = { userId: event.actor.userId, name: event.actor.displayName, doing: JSON.parse(JSON.stringify(event.doing)) as JsonObject, at: this.clock().toISOString() };
     const record = await this.options.store.alerts.recordOccurrence({ tenantId: event.tenantId, ...problem, lastBlocked: blocked }, this.clock());
     await this.cards.countBlock(record.tenantId, record.key);
     if (await this.alertIfDue(record)) return;

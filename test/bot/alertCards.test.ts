@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHarness, textOf, users, type Harness } from '../support/botHarness';
 import { loadDemoSeed, type TenantSeed } from '../../src/simulator';
+import { msg } from '../../src/domain/message';
 import type { BlockedReport } from '../../src/domain/model';
 
 const TENANT = '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01';
@@ -14,7 +15,7 @@ const patti = users.patti;
 const meganBlocked: BlockedReport = {
   tenantId: TENANT,
   actor: { tenantId: TENANT, userId: users.megan.aadObjectId, displayName: 'Megan Bowen' },
-  doing: 'sharing Partner Portal with a guest',
+  doing: msg('admin:doing.sharing', { app: 'Partner Portal' }),
   kind: 'groupDynamic',
   app: { id: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f03', displayName: 'Partner Portal' },
   group: { id: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c04', displayName: 'Partner Portal Dynamic Partners' },
@@ -154,7 +155,7 @@ describe('admin alert cards: every block counts and updates the card in place', 
 
   it('an alert about a missing permission names the permission and how to grant admin consent', async () => {
     await h.chat(patti).send('help');
-    await h.alerts.reportBlocked({ tenantId: TENANT, actor: meganBlocked.actor, doing: 'inviting a guest', kind: 'missingPermission', app: null, group: null, detail: 'User.Invite.All' });
+    await h.alerts.reportBlocked({ tenantId: TENANT, actor: meganBlocked.actor, doing: msg('admin:doing.invitingAny'), kind: 'missingPermission', app: null, group: null, detail: 'User.Invite.All' });
     const [sent] = h.messenger.alerts;
     assert.equal(sent.key, 'missingPermission:User.Invite.All');
     assert.match(sent.text, /lacks the application permission User\.Invite\.All/);

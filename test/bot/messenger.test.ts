@@ -155,4 +155,22 @@ describe('TeamsMessenger', () => {
     assert.deepEqual(fake.updated.map((u) => `${u.conversation}:${(u.activity as { id: string }).id}`), ['a:patti:act-1', '19:admins@thread.tacv2:act-2']);
     assert.match(JSON.stringify(fake.updated[0].activity), /Blocked 3 times; last: Adele Vance while sharing Contoso Wiki with a guest, 2 minutes ago\./);
   });
+
+  it('writes an alert card in the admin\'s last known language and time zone, and keeps it in that language when it is updated', async () => {
+    await store.conversations.upsert(tenant, 'lidia', { ...reference('lidia'), locale: 'nl-NL', localTimezone: 'Europe/Amsterdam' }, new Date());
+    const fake = fakeAdapter();
+    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const alert: AlertRecord = {
+      tenantId: tenant, key: 'groupDynamic:g9', kind: 'groupDynamic', appId: 'sp9', appName: 'Contoso Wiki', groupId: 'g9', groupName: 'Wiki Partners',
+      summary: 'Wiki Partners has dynamic membership.', fix: ['Create an assigned group.'], state: 'open', count: 1, countSinceAlert: 1,
+      lastBlocked: { userId: 'adele', name: 'Adele Vance', doing: { key: 'admin:doing.sharing', params: { app: 'Contoso Wiki' } }, at: '2026-11-24T09:00:00.000Z' },
+      firstSeen: '2026-11-24T09:00:00.000Z', lastSeen: '2026-11-24T09:00:00.000Z', lastAlertedAt: null, pendingDelivery: false, acknowledgedBy: null, resolvedAt: null, version: 1,
+    };
+    const notice = { alert, event: 'problem' as const, blocks: 1, at: '2026-11-24T09:00:20.000Z' };
+    const inChat = await messenger.sendToUser(tenant, 'lidia', notice);
+    assert.match(JSON.stringify(fake.sent[0].activity), /Configuratieprobleem/);
+    assert.match(JSON.stringify(fake.sent[0].activity), /1 keer geblokkeerd; laatst: Adele Vance bij het delen van Contoso Wiki met een gast, zojuist\./);
+    assert.equal(await messenger.updateAlertCards([inChat!], { ...notice, blocks: 2, at: '2026-11-24T11:00:00.000Z' }), 1);
+    assert.match(JSON.stringify(fake.updated[0].activity), /2 keer geblokkeerd; laatst: Adele Vance bij het delen van Contoso Wiki met een gast, 2 uur geleden\./);
+  });
 });

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { AdminAlertService, type AlertMessenger, type AlertNotice } from '../../src/domain/adminAlerts';
+import { msg } from '../../src/domain/message';
 import type { BlockedReport } from '../../src/domain/model';
 import type { SetupCheckService } from '../../src/domain/setupCheck';
 import type { Directory } from '../../src/graph/directory';
@@ -13,7 +14,7 @@ const KEY = 'groupDynamic:g1';
 const blockedBy = (name: string): BlockedReport => ({
   tenantId: TENANT,
   actor: { tenantId: TENANT, userId: name.toLowerCase(), displayName: name },
-  doing: 'sharing Partner Portal with a guest',
+  doing: msg('admin:doing.sharing', { app: 'Partner Portal' }),
   kind: 'groupDynamic',
   app: { id: 'a1', displayName: 'Partner Portal' },
   group: { id: 'g1', displayName: 'Dynamic Partners' },

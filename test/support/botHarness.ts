@@ -18,6 +18,8 @@ import type { SetupCheckService } from '../../src/domain/setupCheck';
 import { alertCard } from '../../src/bot/adminCards';
 import { composeBot } from '../../src/bot/compose';
 import { approvalCard } from '../../src/bot/requestCards';
+import { locFor } from '../../src/bot/locale';
+import type { Localizer } from '../../src/i18n';
 import type { TeamsBot } from '../../src/bot/teamsBot';
 import type { BackgroundWork } from '../../src/bot/background';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
@@ -66,25 +68,26 @@ export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
   /** In-place updates of alert cards, in order. */
   readonly alertUpdates: Array<{ activityId: string; key: string; event: AlertEvent; blocks: number; text: string }> = [];
   /** Every alert card as it reads now, by activity id. */
-  readonly alertCards = new Map<string, { to: string; key: string; text: string }>();
+  readonly alertCards = new Map<string, { to: string; key: string; text: string; l: Localizer }>();
   constructor(private readonly conversations: ConversationStore) {}
 
-  private postAlert(to: string, notice: AlertNotice): JsonObject {
+  private postAlert(to: string, notice: AlertNotice, l: Localizer): JsonObject {
     const activityId = `alert-${++this.next}`;
-    const text = cardText(alertCard(notice).content);
+    const text = cardText(alertCard(l, notice).content);
     this.alerts.push({ to, activityId, key: notice.alert.key, event: notice.event, count: notice.alert.count, blocks: notice.blocks, text });
-    this.alertCards.set(activityId, { to, key: notice.alert.key, text });
+    this.alertCards.set(activityId, { to, key: notice.alert.key, text, l });
     return { activityId, to };
   }
 
   async sendToChannel(channel: JsonObject, notice: AlertNotice): Promise<JsonObject | null> {
     const conversation = channel.conversation as { id?: string } | undefined;
-    return this.postAlert(`channel:${conversation?.id ?? ''}`, notice);
+    return this.postAlert(`channel:${conversation?.id ?? ''}`, notice, locFor(channel));
   }
 
   async sendToUser(tenantId: string, userId: string, notice: AlertNotice): Promise<JsonObject | null> {
-    if (!(await this.conversations.get(tenantId, userId))) return null;
-    return this.postAlert(userId, notice);
+    const stored = await this.conversations.get(tenantId, userId);
+    if (!stored) return null;
+    return this.postAlert(userId, notice, locFor(stored));
   }
 
   async updateAlertCards(locations: readonly JsonObject[], notice: AlertNotice): Promise<number> {
@@ -93,7 +96,7 @@ export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
       const activityId = String(location.activityId);
       const card = this.alertCards.get(activityId);
       if (!card) continue;
-      const text = cardText(alertCard(notice).content);
+      const text = cardText(alertCard(card.l, notice).content);
       this.alertCards.set(activityId, { ...card, text });
       this.alertUpdates.push({ activityId, key: notice.alert.key, event: notice.event, blocks: notice.blocks, text });
       updated++;
@@ -111,15 +114,16 @@ export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
   async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
     if (this.unreachable.has(owner.id)) return { ok: false, error: '403 Forbidden: the app is not installed for this user' };
     const activityId = `approval-${++this.next}`;
-    this.cards.set(activityId, { ownerId: owner.id, requestId: request.id, card: approvalCard(request, { reminder: reason === 'reminder' }).content as Record<string, unknown> });
-    return { ok: true, location: { activityId, ownerId: owner.id } };
+    const l = locFor(await this.conversations.get(request.tenantId, owner.id));
+    this.cards.set(activityId, { ownerId: owner.id, requestId: request.id, card: approvalCard(l, request, { reminder: reason === 'reminder' }).content as Record<string, unknown> });
+    return { ok: true, location: { activityId, ownerId: owner.id, locale: l.locale } };
   }
 
   async updateApprovalCards(request: AccessRequestRecord): Promise<void> {
     for (const card of request.ownerCards) {
       const activityId = card.location?.activityId;
       if (card.status === 'sent' && typeof activityId === 'string') {
-        this.cards.set(activityId, { ownerId: card.ownerId, requestId: request.id, card: approvalCard(request).content as Record<string, unknown> });
+        this.cards.set(activityId, { ownerId: card.ownerId, requestId: request.id, card: approvalCard(locFor(card.location), request).content as Record<string, unknown> });
         this.updates++;
       }
     }
@@ -244,6 +248,9 @@ export interface Turn {
 /** One user's 1:1 chat with the bot. */
 export class UserChat {
   readonly conversationId: string;
+  /** The Teams client language this user's activities carry (e.g. nl-NL), and their time zone. */
+  locale = 'en-US';
+  localTimezone: string | undefined;
   constructor(
     private readonly harness: Harness,
     readonly user: { aadObjectId: string; name: string },
@@ -257,7 +264,8 @@ export class UserChat {
       channelId: 'msteams',
       id: randomUUID(),
       serviceUrl: 'https://smba.test/amer/',
-      locale: 'en-US',
+      locale: this.locale,
+      ...(this.localTimezone ? { localTimezone: this.localTimezone } : {}),
       from: { id: `29:${this.user.aadObjectId}`, name: this.user.name, aadObjectId: this.user.aadObjectId },
       recipient: { id: '28:guest-invite-bot', name: 'Guest Invite' },
       conversation: { id: this.conversationId, conversationType: 'personal', tenantId: TENANT_ID, isGroup: false, name: '' },
