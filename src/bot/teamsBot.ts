@@ -3,6 +3,7 @@ import {
   MessageFactory,
   TeamsActivityHandler,
   TurnContext,
+  type Activity,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type ConversationState,
@@ -32,6 +33,11 @@ export async function pruneActivityMarkers(store: Store, now: Date): Promise<num
     pruned += batch;
   }
   return pruned;
+}
+
+/** A card with an action the user can submit: the user's answer may come at once. */
+function canBeAnswered(activity: Partial<Activity>): boolean {
+  return (activity.attachments ?? []).some((a) => /"Action\.(Submit|Execute)"/.test(JSON.stringify(a.content ?? null)));
 }
 
 export interface TeamsBotOptions {
@@ -110,6 +116,12 @@ export class TeamsBot extends TeamsActivityHandler {
         return;
       }
     }
+    // With several instances the user's answer to a card can reach another instance before this turn ends: the
+    // dialog state is saved before a card the user can act on goes out (and again at the end if it changed since).
+    context.onSendActivities(async (_context, activities, next) => {
+      if (activities.some(canBeAnswered)) await this.options.conversationState.saveChanges(context, false);
+      return next();
+    });
     await super.run(context);
     await this.options.conversationState.saveChanges(context, false);
   }
