@@ -536,7 +536,7 @@ export class InviteGuestService {
 }
 
 /** How long a membership write waits for a just-invited guest to show: 30 s, growing with the wait, at most 5 minutes. */
-function replicationRetryDelay(waitedMs: number): number {
+export function replicationRetryDelay(waitedMs: number): number {
   return Math.min(5 * 60_000, Math.max(30_000, Math.round(waitedMs / 2)));
 }
 
