@@ -346,6 +346,8 @@ export class BulkInviteService {
       record(item.i, { ...entries[item.i], state: wasAdded || entries[item.i].invited ? 'added' : 'member' });
     let left = chunk;
     const budget = this.options.transientRetries ?? 6;
+    const backoff = this.options.replicationBackoffMs ?? [500, 1000, 2000];
+    let lagRetries = 0;
     for (let attempt = 0; left.length > 0; attempt++) {
       try {
         await directory.addGroupMembers(groupId, left.map(({ e }) => e.userId!));
@@ -363,10 +365,15 @@ export class BulkInviteService {
           await this.sleep(err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : Math.min(8000, 250 * 2 ** attempt));
           continue;
         }
+        // A chunk of just-invited guests refused as not found: replication lag; the whole chunk is tried again a few times.
+        if (lagging(err) && left.every(({ i }) => entries[i].invited) && lagRetries < backoff.length) {
+          await this.sleep(backoff[lagRetries++]);
+          continue;
+        }
         if (err.kind === 'forbidden' || err.kind === 'notFound' || err.kind === 'badRequest') {
           // All or none: one member already there, or one user not replicated yet, refuses the chunk. Add one by one.
           this.options.logger.info('bulk.chunk.refused', { code: err.code, size: left.length });
-          for (const item of left) await this.addOne(groupId, item, entries, record);
+          await Promise.all(left.map((item) => this.addOne(groupId, item, entries, record)));
           return;
         }
         for (const item of left) await record(item.i, { ...entries[item.i], state: 'failed', detail: bulkText.reason.failed(`${err.code}: ${err.message}`) });
