@@ -11,6 +11,8 @@ import requestList from '../../cards/request-list.json';
 import outcome from '../../cards/outcome.json';
 import help from '../../cards/help.json';
 import report from '../../cards/report.json';
+import bulkInvite from '../../cards/bulk-invite.json';
+import bulkProgress from '../../cards/bulk-progress.json';
 
 export interface Fact {
   label: string;
@@ -32,7 +34,7 @@ export interface CardData {
   };
   'choose-group': FlowCard & { appName: string; groups: Array<{ id: string; displayName: string }> };
   confirm: { flowId: string; title: string; facts: Fact[]; note: string; confirmTitle: string; confirmVerb: string; cancelVerb: string };
-  'invite-details': { flowId: string; appName: string; groupName: string; email: string; message: string; error: string };
+  'invite-details': { flowId: string; appName: string; groupName: string; email: string; message: string; error: string; /** Offers the list of several guests. */ bulk?: boolean; bulkTitle?: string };
   'request-details': { flowId: string; appName: string; groupName: string; justification: string; error: string };
   'request-approval': {
     requestId: string;
@@ -57,6 +59,36 @@ export interface CardData {
     /** Buttons at the bottom of the card. */
     actions: Array<{ title: string; verb: string; key: string }>;
   };
+  'bulk-invite': {
+    flowId: string;
+    title: string;
+    prompt: string;
+    error: string;
+    reviewed: boolean;
+    reviewHeading: string;
+    facts: Fact[];
+    lines: string[];
+    note: string;
+    listLabel: string;
+    listPlaceholder: string;
+    listRequired: string;
+    addresses: string;
+    messageLabel: string;
+    messagePlaceholder: string;
+    message: string;
+    checkTitle: string;
+    /** Empty when nothing can be sent yet. */
+    sendTitle: string;
+    cancelTitle: string;
+  };
+  'bulk-progress': {
+    title: string;
+    color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent';
+    facts: Fact[];
+    /** Pages of the per-address outcome, switched in the client (Action.ToggleVisibility). */
+    pages: Array<{ id: string; visible: boolean; heading: string; lines: string[]; targets: Array<{ title: string; elements: string[] }> }>;
+    note: string;
+  };
 }
 
 export type CardName = keyof CardData;
@@ -72,6 +104,8 @@ const templates: Record<CardName, object> = {
   outcome,
   help,
   report,
+  'bulk-invite': bulkInvite,
+  'bulk-progress': bulkProgress,
 };
 
 const compiled = new Map<CardName, Template>();

@@ -1,7 +1,9 @@
+import { bulkText } from '../domain/bulk/messages';
 /** Text commands, recognised forgivingly (any case, extra spaces, trailing punctuation, after an @mention). */
 
 export type Command =
   | { name: 'invite' }
+  | { name: 'inviteGuests' }
   | { name: 'request'; appQuery?: string }
   | { name: 'myRequests' }
   | { name: 'pendingRequests' }
@@ -16,7 +18,8 @@ export type Command =
 const exact: Record<string, Command> = {
   'invite guest': { name: 'invite' },
   'invite a guest': { name: 'invite' },
-  'invite guests': { name: 'invite' },
+  'invite guests': { name: 'inviteGuests' },
+  'invite several guests': { name: 'inviteGuests' },
   invite: { name: 'invite' },
   'request access': { name: 'request' },
   request: { name: 'request' },
@@ -68,6 +71,7 @@ export function parseCommand(text: string | undefined): Command | null {
 
 export const commandList: Array<{ name: string; description: string }> = [
   { name: 'invite guest', description: 'Invite someone from outside the organization to an app whose access group you own.' },
+  { name: 'invite guests', description: bulkText.commandDescription },
   { name: 'request access', description: 'Ask the owners of an app’s access group to let you in (also: “request access to” followed by the app’s name).' },
   { name: 'my requests', description: 'See your access requests; withdraw one that is still waiting.' },
   { name: 'pending requests', description: 'See the requests waiting for your decision as an owner.' },

@@ -526,7 +526,8 @@ export class InviteGuestService {
     return { kind: 'failed', message: `${what} while ${stepText[step] ?? step}. Please try again in a few minutes.`, reference, operationId };
   }
 
-  private async tenantDomains(): Promise<{ domains: string[]; name: string }> {
+  /** The organization's verified domains and name, cached (tenantInfoTtlMs). */
+  async tenantDomains(): Promise<{ domains: string[]; name: string }> {
     const now = this.clock().getTime();
     if (this.tenantCache && this.tenantCache.until > now) return this.tenantCache;
     const tenant = await this.options.directory.getTenantInfo();

@@ -17,6 +17,7 @@ export function bulkService(sim: RunningSimulator, store: Store, logger: Logger,
     replicationBackoffMs: [250, 500, 1000, 1000],
     confirmBackoffMs: [300, 1000, 2000],
     transientRetries: 8,
+    tenantDomains: async () => ({ domains: ['contoso.com', 'contoso.onmicrosoft.com'], name: 'Contoso' }),
     ...overrides,
   });
 }

@@ -11,6 +11,8 @@ import { cardLocation } from '../messenger';
 import { renderCard, type CardData, type Fact } from '../cards';
 import { actorFrom } from '../identity';
 import { CardFlowDialog, flow, isTurnResult, outcomeCard, text, type FlowState } from './cardFlow';
+import { BULK_PROMPT, BULK_VERBS, type BulkFlow } from '../bulk/bulkFlow';
+import { bulkText } from '../../domain/bulk/messages';
 
 export const INVITE_GUEST_DIALOG = 'inviteGuest';
 const DETAILS_PROMPT = 'inviteGuest.details';
@@ -21,7 +23,12 @@ interface InviteFlow extends FlowState {
   message?: string | null;
 }
 
-type DetailsForm = Pick<CardData['invite-details'], 'flowId' | 'appName' | 'groupName'>;
+type DetailsForm = Pick<CardData['invite-details'], 'flowId' | 'appName' | 'groupName' | 'bulk' | 'bulkTitle'>;
+
+/** Options of the dialog: `bulk` starts with the list of several guests (`invite guests`). */
+export interface InviteGuestOptions {
+  bulk?: boolean;
+}
 
 function shortBlocker(blocker: string): string {
   return blocker === 'dynamic' ? 'dynamic membership' : blocker === 'synced' ? 'synced from on-premises AD' : 'mail-enabled';
@@ -32,9 +39,11 @@ export class InviteGuestDialog extends CardFlowDialog {
     private readonly service: InviteGuestService,
     logger: Logger,
     private readonly slow: SlowWork,
+    private readonly bulk?: BulkFlow,
   ) {
     super(INVITE_GUEST_DIALOG, logger, { prefix: 'invite', title: TITLE });
     this.addDialog(new CardPrompt(DETAILS_PROMPT, (pc) => this.validateDetails(pc)));
+    if (bulk) this.addDialog(new CardPrompt(BULK_PROMPT, (pc) => bulk.validate(pc)));
     this.addDialog(
       new WaterfallDialog(`${INVITE_GUEST_DIALOG}.flow`, [
         (step) => this.chooseApp(step),
@@ -86,15 +95,17 @@ export class InviteGuestDialog extends CardFlowDialog {
   private async askDetails(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const chosen = await this.takeGroup(step, this.forgedChoice(step));
     if (isTurnResult(chosen)) return chosen;
-    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName };
-    return this.prompt(step, DETAILS_PROMPT, ['invite.details'], renderCard('invite-details', { ...form, email: '', message: '', error: '' }), { form });
+    if (this.bulk && (step.options as InviteGuestOptions | undefined)?.bulk) return this.bulk.prompt(step, this.cancelVerb);
+    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName, bulk: this.bulk !== undefined, bulkTitle: bulkText.severalButton };
+    const verbs = this.bulk ? ['invite.details', BULK_VERBS.start] : ['invite.details'];
+    return this.prompt(step, DETAILS_PROMPT, verbs, renderCard('invite-details', { ...form, email: '', message: '', error: '' }), { form });
   }
 
   /** Checks the address and message on the server; on a problem the card comes back with the reason and the typed values. */
   private async validateDetails(pc: PromptValidatorContext<CardSubmit>): Promise<boolean> {
     const submit = pc.recognized.value;
     if (!pc.recognized.succeeded || !submit) return false;
-    if (submit.verb === this.cancelVerb) return true;
+    if (submit.verb === this.cancelVerb || submit.verb === BULK_VERBS.start) return true;
     const rawEmail = text(submit.data.email, 1000);
     const rawMessage = text(submit.data.message, 5000);
     const problems: string[] = [];
@@ -123,6 +134,11 @@ export class InviteGuestDialog extends CardFlowDialog {
   private async confirm(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const submit = step.result as CardSubmit;
     if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
+    if (this.bulk && submit.verb === BULK_VERBS.start) {
+      await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: TITLE, facts: this.facts(flow(step)).slice(0, 2) }));
+      return this.bulk.prompt(step, this.cancelVerb);
+    }
+    if (this.bulk && submit.verb === BULK_VERBS.send) return this.bulk.start(step, submit, (id, card, orSend) => this.replaceCard(step.context, id, card, orSend));
     const state = flow<InviteFlow>(step);
     state.email = String(submit.data.email);
     state.message = typeof submit.data.message === 'string' ? submit.data.message : null;
@@ -144,6 +160,7 @@ export class InviteGuestDialog extends CardFlowDialog {
   private async act(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const submit = step.result as CardSubmit;
     if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
+    if (this.bulk && submit.verb === BULK_VERBS.send) return this.bulk.start(step, submit, (id, card, orSend) => this.replaceCard(step.context, id, card, orSend));
     const state = flow<InviteFlow>(step);
     const actor = actorFrom(step.context)!;
     await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Sending the invitation…', facts: this.facts(state) }));

@@ -13,6 +13,7 @@ import { leaseIsLive, OperationRunner, type OperationSteps } from '../operations
 import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from '../retry';
 import type { Actor } from '../model';
 import { bulkText } from './messages';
+import { parseAddressList, type ListEntry } from './addresses';
 import { replicationRetryDelay } from '../inviteGuest';
 
 export const BULK_CHUNK = 20;
@@ -69,6 +70,24 @@ export interface BulkInviteOptions {
   replicationWaitMs?: number;
   confirmBackoffMs?: readonly number[];
   transientRetries?: number;
+  /** The organization's verified domains (cached; InviteGuestService.tenantDomains). */
+  tenantDomains: () => Promise<{ domains: string[]; name: string }>;
+  /** BULK_INVITE_MAX. */
+  maxAddresses?: number;
+}
+
+/** What the review card shows before anything is sent. */
+export interface BulkReview {
+  valid: ListEntry[];
+  invalid: ListEntry[];
+  /** Valid addresses with no user yet: they will be invited. */
+  toInvite: string[];
+  /** Existing users, not members: they are only added. */
+  existing: string[];
+  /** Existing users already in the group: skipped. */
+  members: string[];
+  /** False when the look-up failed: the counts of existing guests are then unknown. */
+  lookedUp: boolean;
 }
 
 export function counts(entries: readonly AddressResult[]): { done: number; waiting: number; failed: number; skipped: number; pending: number } {
@@ -101,6 +120,38 @@ export class BulkInviteService {
     this.clock = options.clock ?? (() => new Date());
     this.sleep = options.sleep ?? defaultSleep;
     this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID(), options.leaseMs);
+  }
+
+  get maxAddresses(): number {
+    return this.options.maxAddresses ?? 100;
+  }
+
+  /** Parses the list and reads which addresses are existing users and members already (plain reads, `$batch`). */
+  async review(groupId: string, text: string): Promise<BulkReview> {
+    const tenant = await this.options.tenantDomains();
+    const list = parseAddressList(text, { max: this.maxAddresses, ownDomains: tenant.domains });
+    const addresses = list.valid.map((e) => e.address!);
+    const result: BulkReview = { valid: list.valid, invalid: list.invalid, toInvite: addresses, existing: [], members: [], lookedUp: false };
+    if (addresses.length === 0) return { ...result, lookedUp: true };
+    try {
+      const users = await retryTransient(() => this.options.directory.findUsersByEmails(addresses), this.policy());
+      const ids = new Map<string, string>();
+      for (const address of addresses) {
+        const user = users.get(address);
+        if (user) ids.set(address, user.id);
+      }
+      const members = await retryTransient(() => this.options.directory.membersAmong(groupId, [...ids.values()]), this.policy());
+      return {
+        ...result,
+        toInvite: addresses.filter((a) => !ids.has(a)),
+        existing: addresses.filter((a) => ids.has(a) && !members.has(ids.get(a)!)),
+        members: addresses.filter((a) => ids.has(a) && members.has(ids.get(a)!)),
+        lookedUp: true,
+      };
+    } catch (err) {
+      this.options.logger.warn('bulk.review.lookupFailed', { error: err });
+      return result;
+    }
   }
 
   /** Runs (or resumes, or returns the stored outcome of) a confirmed bulk job. */

@@ -6,6 +6,7 @@ import type { LineProblem } from './addresses';
 
 export const bulkText = {
   title: 'Invite guests',
+  severalButton: 'Several guests…',
   commandDescription: 'Invite several people from outside the organization at once (up to the configured maximum) to an app whose access group you own.',
   listPrompt: (appName: string, groupName: string): string => `The guests will join ${groupName} and get access to ${appName}.`,
   listLabel: 'Guest email addresses',
