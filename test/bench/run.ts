@@ -16,6 +16,7 @@ import { demoTenantPath } from '../../src/simulator/seed';
 import { actionData, choiceValues, Conversation, lastCard, percentile, runLoad, StubConnector, type LoadResult, type TurnResult } from './load';
 import { cpuMs, rssMiB, startBotProcess, startEcho, startSimulatorProcess, type Measured } from './processes';
 import { postgresAvailable, storeOps, type StoreOpsResult } from './storeOps';
+import { bulkBench, printBulkBench } from './bulk';
 
 function setting(name: string, fallback: number): number {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -38,6 +39,8 @@ const settings = {
   rssMark: setting('rss-mark', 1000),
   instanceTurns: setting('instance-turns', 1500),
   storeMs: setting('store-ms', 500),
+  /** 0 skips the bulk invitation runs (test/bench/bulk.ts). */
+  bulk: setting('bulk', 1),
 };
 
 const BENCH_OWNER_PREFIX = 'b0000000-0000-4000-8000-0000000000';
@@ -230,6 +233,7 @@ async function main(): Promise<void> {
     }
 
     const stores: StoreOpsResult[] = await storeOps(dir, settings.storeMs);
+    const bulk = settings.bulk > 0 ? await bulkBench() : null;
 
     // ---- report
     const base = rows[0];
@@ -247,6 +251,7 @@ async function main(): Promise<void> {
       const ops = s.opsPerSecond ? Object.entries(s.opsPerSecond).map(([k, v]) => `${k} ${fmt(v, 0)}`).join(', ') : s.note;
       console.log(`Store ops/s, ${s.engine}: ${ops}`);
     }
+    if (bulk) printBulkBench(bulk);
     const ratio = (r: Row) => ({ turnsPerSecond: r.turnsPerSecond, p50Ms: r.p50, p99Ms: r.p99, cpuMsPerTurn: r.cpuMsPerTurn, throughputVsEcho: r.turnsPerSecond / base.turnsPerSecond, cpuVsEcho: r.cpuMsPerTurn / base.cpuMsPerTurn });
     const json = {
       bench: 'guest-invite',
@@ -259,6 +264,7 @@ async function main(): Promise<void> {
       graphRoundTripsPerInvitation: roundTrips,
       rssMiB: { idle: rss.idle, [`after${settings.rssMark}`]: rss.atMark, [`after${settings.rssTurns}`]: rss.atTurns, growth: rss.atTurns / rss.atMark, echoIdle: rss.echoIdle },
       storeOpsPerSecond: Object.fromEntries(stores.map((s) => [s.engine, s.opsPerSecond ?? s.note])),
+      bulkInvite: bulk,
       instances: { engine, one: one.turnsPerSecond, two: two.turnsPerSecond, cpuMsPerTurnOne: one.cpuMsPerTurn, cpuMsPerTurnTwo: two.cpuMsPerTurn },
       targets: {
         helpCpuVsEcho: { target: 1.5, met: rows[1].cpuMsPerTurn / base.cpuMsPerTurn <= 1.5 },

@@ -215,9 +215,19 @@ export class BulkInviteService {
       if (result.invited !== undefined) stored.invited = result.invited;
       if (result.detail) stored.detail = result.detail.slice(0, 300);
       if (result.since) stored.since = result.since;
-      await steps.done(`a${i}`, stored, null);
+      unsaved.set(i, stored);
     };
-    const progress = (): void => command.onProgress?.(summary('running'));
+    // Step results are written together: before a write goes out (its intent) and after each chunk.
+    const unsaved = new Map<number, JsonObject>();
+    const flush = async (): Promise<void> => {
+      const results = [...unsaved].map(([i, result]) => ({ name: `a${i}`, result }));
+      unsaved.clear();
+      await steps.doneAll(results);
+    };
+    const progress = async (): Promise<void> => {
+      await flush();
+      command.onProgress?.(summary('running'));
+    };
     const stopAll = async (states: AddressState[], detail: string): Promise<void> => {
       for (const [i, e] of entries.entries()) if (states.includes(e.state)) await record(i, { ...e, state: 'refused', detail });
     };
@@ -229,6 +239,7 @@ export class BulkInviteService {
     const open: AddressState[] = ['pending', 'inviting', 'invited', 'existing', 'waiting'];
     if (!context.group || !context.app || !context.actorIsOwner || !context.groupAssignedToApp) {
       await stopAll(open, bulkText.reason.notOwner(group.displayName || command.groupId));
+      await flush();
       return { outcome: summary('stopped'), failed: false };
     }
     const checkedAt = this.clock().getTime();
@@ -252,7 +263,7 @@ export class BulkInviteService {
         if (members.has(e.userId!)) await record(i, { ...e, state: e.invited ? 'added' : 'member' });
       }
     }
-    progress();
+    await progress();
 
     // 4. Invitations, 20 a $batch.
     const newOnes = entries.map((e, i) => ({ e, i })).filter(({ e }) => e.state === 'pending' || e.state === 'inviting');
@@ -269,8 +280,9 @@ export class BulkInviteService {
             await record(i, { address: e.address, state: 'invited', userId, invited: true, since: this.clock().toISOString() });
           } else if (e.state !== 'inviting') await record(i, { ...e, state: 'inviting' });
         }
+        await flush();
         await this.inviteChunk(chunk.filter(({ i }) => entries[i].state === 'inviting'), entries, record, redirectUrl, command.message);
-        progress();
+        await progress();
       }
     }
 
@@ -279,6 +291,7 @@ export class BulkInviteService {
       const owners = await retryTransient(() => directory.listGroupOwners(command.groupId), this.policy());
       if (!owners.some((o) => o.id === command.actor.userId)) {
         await stopAll(['invited', 'existing', 'waiting'], bulkText.reason.notOwner(group.displayName));
+        await flush();
         return { outcome: summary('stopped'), failed: false };
       }
     }
@@ -287,7 +300,7 @@ export class BulkInviteService {
     toAdd.sort((a, b) => Number(a.e.state !== 'existing') - Number(b.e.state !== 'existing'));
     for (const chunk of chunks(toAdd)) {
       await this.addChunk(command.groupId, chunk, entries, record);
-      progress();
+      await progress();
     }
 
     const waiting = entries.filter((e) => e.state === 'waiting');
@@ -301,6 +314,7 @@ export class BulkInviteService {
       }
       for (const [i, e] of entries.entries()) if (e.state === 'waiting') await record(i, { ...e, state: 'failed', detail: bulkText.reason.replicationTimeout });
     }
+    await flush();
     return { outcome: summary('finished'), failed: failed || entries.some((e) => e.state === 'failed') };
   }
 
