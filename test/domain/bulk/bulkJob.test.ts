@@ -8,17 +8,9 @@ import { createLogger } from '../../../src/logging';
 import { loadDemoSeed, startSimulator } from '../../../src/simulator';
 import { validateLog } from '../../support/graphContract';
 import { apps, groups, users, TENANT_ID } from '../../support/botHarness';
-import { bulkService, memberWritesPerUser } from '../../support/bulkJob';
+import { bulkService, hundredAddresses, jordan, memberWritesPerUser, sam } from '../../support/bulkJob';
 
 const actor = { tenantId: TENANT_ID, userId: users.megan.aadObjectId, displayName: 'Megan Bowen' };
-const jordan = { email: 'jordan.rivera@fabrikam.com', id: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f10' };
-const sam = { email: 'sam@northwindtraders.com', id: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f11' };
-
-/** 97 new addresses, an existing guest who is not a member, one who is, and a domain the tenant blocks. */
-export function hundredAddresses(prefix = 'bulk'): string[] {
-  return [...Array.from({ length: 97 }, (_, i) => `${prefix}.${i}@adatum.com`), jordan.email, sam.email, 'someone@tailspintoys.com'];
-}
-
 describe('bulk invitation job', function () {
   this.timeout(180_000);
 
