@@ -104,3 +104,35 @@ describe('bulk invitation job', function () {
     }
   });
 });
+
+describe('bulk invitation job: the owner check again before adding', function () {
+  this.timeout(30_000);
+
+  for (const [recheckAfterMs, expectAdded] of [[5 * 60_000, true], [0, false]] as const) {
+    it(`${expectAdded ? 'does not read' : 'reads'} the owners again before the membership writes when the job ${expectAdded ? 'is younger than' : 'outlived'} BULK_RECHECK_AFTER (group-list-owners.md, plain read)`, async () => {
+      const sim = await startSimulator({ seed: loadDemoSeed(), port: 0, recordBodies: true });
+      const store = openSqliteStore(':memory:');
+      try {
+        const service = bulkService(sim, store, createLogger({ level: 'error', write: () => undefined }), { recheckAfterMs });
+        // Megan stops being an owner while the invitations go out (as the owners read after them would show).
+        const directory = (service as unknown as { options: { directory: { listGroupOwners: (id: string) => Promise<unknown[]> } } }).options.directory;
+        let ownerReads = 0;
+        directory.listGroupOwners = async () => {
+          ownerReads++;
+          return [];
+        };
+        const addresses = ['recheck.1@adatum.com', 'recheck.2@adatum.com'];
+        const outcome = await service.run({ operationId: `bulk:recheck:${recheckAfterMs}`, actor, appId: apps.expenses, groupId: groups.expenses, addresses, message: null });
+        assert.equal(outcome.kind, 'bulk');
+        if (outcome.kind !== 'bulk') return;
+        assert.equal(ownerReads, expectAdded ? 0 : 1);
+        assert.deepEqual(outcome.entries.map((e) => e.state), expectAdded ? ['added', 'added'] : ['refused', 'refused']);
+        assert.equal(outcome.status, expectAdded ? 'finished' : 'stopped');
+        assert.equal(memberWritesPerUser(sim.requests()).size, expectAdded ? 2 : 0);
+      } finally {
+        await sim.close();
+        await store.close();
+      }
+    });
+  }
+});
