@@ -13,7 +13,11 @@ import { leaseIsLive, OperationRunner, type OperationSteps } from '../operations
 import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from '../retry';
 import type { Actor } from '../model';
 import { bulkText } from './messages';
-import { parseAddressList, type ListEntry } from './addresses';
+import { parseAddressList } from './addresses';
+import type { AddressResult, AddressState, BulkOutcome, BulkReview, BulkSummary } from './model';
+import { counts } from './model';
+
+export { counts, type AddressResult, type AddressState, type BulkOutcome, type BulkReview, type BulkSummary } from './model';
 import { replicationRetryDelay } from '../inviteGuest';
 
 export const BULK_CHUNK = 20;
@@ -21,28 +25,6 @@ export const BULK_CHUNK = 20;
 const INVITES_PER_WINDOW = 100;
 const INVITE_WINDOW_MS = 5_000;
 
-export type AddressState = 'pending' | 'inviting' | 'invited' | 'existing' | 'member' | 'added' | 'waiting' | 'refused' | 'failed';
-
-export interface AddressResult {
-  address: string;
-  state: AddressState;
-  userId?: string;
-  invited?: boolean;
-  detail?: string;
-  since?: string;
-}
-
-export interface BulkSummary {
-  kind: 'bulk';
-  operationId: string;
-  status: 'running' | 'finished' | 'stopped';
-  app: { id: string; displayName: string };
-  group: { id: string; displayName: string };
-  message: string | null;
-  entries: AddressResult[];
-}
-
-export type BulkOutcome = BulkSummary | { kind: 'inProgress'; message: string };
 
 export interface BulkCommand {
   operationId: string;
@@ -76,31 +58,6 @@ export interface BulkInviteOptions {
   maxAddresses?: number;
 }
 
-/** What the review card shows before anything is sent. */
-export interface BulkReview {
-  valid: ListEntry[];
-  invalid: ListEntry[];
-  /** Valid addresses with no user yet: they will be invited. */
-  toInvite: string[];
-  /** Existing users, not members: they are only added. */
-  existing: string[];
-  /** Existing users already in the group: skipped. */
-  members: string[];
-  /** False when the look-up failed: the counts of existing guests are then unknown. */
-  lookedUp: boolean;
-}
-
-export function counts(entries: readonly AddressResult[]): { done: number; waiting: number; failed: number; skipped: number; pending: number } {
-  const c = { done: 0, waiting: 0, failed: 0, skipped: 0, pending: 0 };
-  for (const e of entries) {
-    if (e.state === 'added') c.done++;
-    else if (e.state === 'member') c.skipped++;
-    else if (e.state === 'waiting') c.waiting++;
-    else if (e.state === 'refused' || e.state === 'failed') c.failed++;
-    else c.pending++;
-  }
-  return c;
-}
 
 const chunks = <T>(items: readonly T[], size = BULK_CHUNK): T[][] => {
   const out: T[][] = [];
