@@ -13,9 +13,10 @@ import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
 import { SetupCheckService } from '../domain/setupCheck';
 import { Catalog } from '../domain/catalog';
 import { HourlyLimiter } from '../domain/rateLimit';
-import { AdminCommands } from './adminCommands';
+import { AdminCommands, type RetryOperation } from './adminCommands';
 import { BotStateStorage } from './stateStorage';
 import { InviteGuestDialog, outcomeToCard } from './dialogs/inviteGuestDialog';
+import { locFor } from './locale';
 import { RequestAccessDialog } from './dialogs/requestAccessDialog';
 import { MainDialog } from './dialogs/mainDialog';
 import { TeamsBot } from './teamsBot';
@@ -134,6 +135,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     tenantDomains: () => inviteGuest.tenantDomains(),
     maxAddresses: options.bulk?.maxAddresses,
     recheckAfterMs: options.bulk?.recheckAfterMs,
+    limiter,
   });
   const messenger = options.messenger ?? teams;
   const requestAccess = new RequestAccessService({
@@ -161,19 +163,19 @@ export function composeBot(options: ComposeOptions): BotParts {
   const resumeOperations = async (): Promise<number> => {
     await reopenFailedOperations(store.operations, { retryAfterMs: options.operationRetryAfterMs ?? 15 * 60_000, maxAttempts: options.operationRetryMax ?? 3, now: now() });
     const invitations = await inviteGuest.resumeUnfinished(async (record, outcome) => {
-      if (record.replyTo) await updateCard(record.replyTo, outcomeToCard(outcome));
+      if (record.replyTo) await updateCard(record.replyTo, outcomeToCard(outcome, locFor(record.replyTo)));
     });
     const bulkJobs = await bulkInvite.resumeUnfinished(bulkCards.final, bulkCards.progress);
     return invitations + bulkJobs + (await requestAccess.resumeUnfinished());
   };
-  const retryOperation = async (operationId: string): Promise<string> => {
-    if (!(await reopenOperation(store.operations, operationId, now()))) return `There is no failed operation ${operationId}.`;
+  const retryOperation: RetryOperation = async (operationId) => {
+    if (!(await reopenOperation(store.operations, operationId, now()))) return { kind: 'notFound' };
     await resumeOperations();
     const record = await store.operations.get(operationId);
-    return record?.status === 'succeeded' ? `Operation ${operationId} is done now.` : `Operation ${operationId} is still not finished (${record?.status ?? 'unknown'}); see the logs.`;
+    return record?.status === 'succeeded' ? { kind: 'done' } : { kind: 'unfinished', status: record?.status ?? 'unknown' };
   };
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation);
-  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger, limiter)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
+  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
   const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId };

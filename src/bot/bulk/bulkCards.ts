@@ -6,7 +6,8 @@ import { CardProgress } from './progress';
 import { renderCard, type CardData, type Fact } from '../cards';
 import { counts, type BulkSummary, type AddressResult } from '../../domain/bulk/bulkInvite';
 import type { BulkReview } from '../../domain/bulk/bulkInvite';
-import { bulkText } from '../../domain/bulk/messages';
+import type { Localizer } from '../../i18n';
+import { locFor } from '../locale';
 
 /** Lines a page of the outcome shows (about 6 KB of card for 50 addresses). */
 export const OUTCOME_PAGE_SIZE = 50;
@@ -20,82 +21,81 @@ export interface ListCardInput {
   message: string;
   error?: string;
   review?: BulkReview | null;
-  max: number;
 }
 
-export function listCard(input: ListCardInput): Attachment {
+/** The list card; after a check, its review: the counts, then each line that will not be sent and why. */
+export function listCard(l: Localizer, input: ListCardInput): Attachment {
   const review = input.review ?? null;
   const facts: Fact[] = [];
   const lines: string[] = [];
+  const notes: string[] = [l.t('bulk:note.blocked')];
   if (review) {
-    facts.push({ label: bulkText.willInvite, value: String(review.toInvite.length) });
-    facts.push({ label: bulkText.existingGuests, value: review.lookedUp ? String(review.existing.length) : '?' });
-    facts.push({ label: bulkText.alreadyMembers, value: review.lookedUp ? String(review.members.length) : '?' });
-    facts.push({ label: bulkText.notUsable, value: String(review.invalid.length) });
-    for (const entry of review.invalid.slice(0, REVIEW_LINES_MAX)) lines.push(`${entry.position}. ${entry.raw} — ${bulkText.problem(entry.problem!, entry.detail, input.max)}`);
-    if (review.invalid.length > REVIEW_LINES_MAX) lines.push(`… +${review.invalid.length - REVIEW_LINES_MAX}`);
+    facts.push({ label: l.t('bulk:review.willInvite'), value: String(review.toInvite.length) });
+    facts.push({ label: l.t('bulk:review.existingGuests'), value: review.lookedUp ? String(review.existing.length) : '?' });
+    facts.push({ label: l.t('bulk:review.alreadyMembers'), value: review.lookedUp ? String(review.members.length) : '?' });
+    facts.push({ label: l.t('bulk:review.notUsable'), value: String(review.invalid.length) });
+    if (review.overAllowance.length > 0) facts.push({ label: l.t('bulk:review.overHourlyLimit'), value: String(review.overAllowance.length) });
+    for (const line of review.refused.slice(0, REVIEW_LINES_MAX)) lines.push(l.t('bulk:review.line', { position: line.position, entry: line.raw, reason: line.reason }));
+    if (review.refused.length > REVIEW_LINES_MAX) lines.push(l.t('bulk:review.more', { count: review.refused.length - REVIEW_LINES_MAX }));
+    if (!review.lookedUp) notes.push(l.t('bulk:note.lookupUnavailable'));
+    if (review.allowance && review.overAllowance.length > 0) {
+      notes.push(l.t('bulk:note.hourlyLimit', { left: review.allowance.left, limit: review.allowance.limit, minutes: review.allowance.freeInMinutes }));
+    }
   }
   const sendable = review ? review.toInvite.length + review.existing.length : 0;
   const data: CardData['bulk-invite'] = {
     flowId: input.flowId,
-    title: bulkText.title,
-    prompt: bulkText.listPrompt(input.appName, input.groupName),
+    prompt: l.t('bulk:listPrompt', { app: input.appName, group: input.groupName }),
     error: input.error ?? '',
     reviewed: review !== null,
-    reviewHeading: bulkText.reviewHeading,
     facts,
     lines,
-    note: [bulkText.blockedNote, review && !review.lookedUp ? bulkText.lookupUnavailable : ''].filter(Boolean).join(' '),
-    listLabel: bulkText.listLabel,
-    listPlaceholder: bulkText.listPlaceholder,
-    listRequired: bulkText.listRequired,
+    note: notes.join(' '),
     addresses: input.addresses.slice(0, 30000),
-    messageLabel: bulkText.messageLabel,
-    messagePlaceholder: bulkText.messagePlaceholder,
     message: input.message.slice(0, 1000),
-    checkTitle: bulkText.checkButton,
-    sendTitle: sendable > 0 ? bulkText.sendButton(sendable) : '',
-    cancelTitle: bulkText.cancelButton,
+    sendTitle: sendable > 0 ? l.t('bulk:sendButton', { count: sendable }) : '',
   };
-  return renderCard('bulk-invite', data);
+  return renderCard('bulk-invite', data, l);
 }
 
-function stateText(entry: AddressResult): string {
+function stateText(l: Localizer, entry: AddressResult): string {
   const name = entry.state === 'added' && entry.invited ? 'invitedAdded' : entry.state;
-  const state = bulkText.state[name] ?? entry.state;
-  return entry.detail && (entry.state === 'refused' || entry.state === 'failed') ? `${state}: ${entry.detail}` : state;
+  const state = l.t(`bulk:state.${name}`);
+  return entry.detail && (entry.state === 'refused' || entry.state === 'failed')
+    ? l.t('bulk:outcomeLineDetail', { address: entry.address, state, detail: entry.detail })
+    : l.t('bulk:outcomeLine', { address: entry.address, state });
 }
 
 /** Counts while the job runs; at the end, the outcome per address, problems first, in client-side pages. */
-export function progressCard(summary: BulkSummary): Attachment {
+export function progressCard(l: Localizer, summary: BulkSummary): Attachment {
   const c = counts(summary.entries);
   const facts: Fact[] = [
-    { label: bulkText.counts.done, value: String(c.done) },
-    { label: bulkText.counts.waiting, value: String(c.waiting) },
-    { label: bulkText.counts.failed, value: String(c.failed) },
-    { label: bulkText.counts.skipped, value: String(c.skipped) },
+    { label: l.t('bulk:counts.done'), value: String(c.done) },
+    { label: l.t('bulk:counts.waiting'), value: String(c.waiting) },
+    { label: l.t('bulk:counts.failed'), value: String(c.failed) },
+    { label: l.t('bulk:counts.skipped'), value: String(c.skipped) },
   ];
-  if (c.pending > 0) facts.push({ label: bulkText.counts.pending, value: String(c.pending) });
+  if (c.pending > 0) facts.push({ label: l.t('bulk:counts.pending'), value: String(c.pending) });
   const finished = summary.status !== 'running';
-  const title = summary.status === 'stopped' ? bulkText.stoppedTitle : !finished ? bulkText.progressTitle : c.failed > 0 ? bulkText.finishedWithProblemsTitle : bulkText.finishedTitle;
+  const title = l.t(summary.status === 'stopped' ? 'bulk:progress.stopped' : !finished ? 'bulk:progress.running' : c.failed > 0 ? 'bulk:progress.finishedWithProblems' : 'bulk:progress.finished');
   const color: CardData['bulk-progress']['color'] = summary.status === 'stopped' ? 'Attention' : !finished ? 'Default' : c.failed > 0 ? 'Warning' : 'Good';
   const pages: CardData['bulk-progress']['pages'] = [];
   if (finished || c.waiting > 0) {
     const rank = (e: AddressResult): number => (e.state === 'failed' || e.state === 'refused' ? 0 : e.state === 'waiting' ? 1 : 2);
-    const lines = [...summary.entries].sort((a, b) => rank(a) - rank(b)).map((e) => `${e.address} — ${stateText(e)}`);
+    const lines = [...summary.entries].sort((a, b) => rank(a) - rank(b)).map((e) => stateText(l, e));
     const count = Math.ceil(lines.length / OUTCOME_PAGE_SIZE);
     const id = (n: number): string => `bulk-page-${n}`;
     for (let n = 0; n < count; n++) {
       const targets: Array<{ title: string; elements: string[] }> = [];
-      if (n > 0) targets.push({ title: bulkText.previous, elements: [id(n), id(n - 1)] });
-      if (n < count - 1) targets.push({ title: bulkText.next, elements: [id(n), id(n + 1)] });
-      pages.push({ id: id(n), visible: n === 0, heading: count > 1 ? bulkText.page(n + 1, count) : '', lines: lines.slice(n * OUTCOME_PAGE_SIZE, (n + 1) * OUTCOME_PAGE_SIZE), targets });
+      if (n > 0) targets.push({ title: l.t('bulk:previous'), elements: [id(n), id(n - 1)] });
+      if (n < count - 1) targets.push({ title: l.t('bulk:next'), elements: [id(n), id(n + 1)] });
+      pages.push({ id: id(n), visible: n === 0, heading: count > 1 ? l.t('bulk:page', { page: n + 1, pages: count }) : '', lines: lines.slice(n * OUTCOME_PAGE_SIZE, (n + 1) * OUTCOME_PAGE_SIZE), targets });
     }
   }
   const notes: string[] = [];
-  if (c.waiting > 0) notes.push(bulkText.waitingNote);
-  if (finished && summary.entries.some((e) => e.state === 'failed')) notes.push(bulkText.retryHint(summary.operationId));
-  return renderCard('bulk-progress', { title, color, facts, pages, note: notes.join(' ') });
+  if (c.waiting > 0) notes.push(l.t('bulk:waitingNote'));
+  if (finished && summary.entries.some((e) => e.state === 'failed')) notes.push(l.t('bulk:retryHint', { operationId: summary.operationId }));
+  return renderCard('bulk-progress', { title, color, facts, pages, note: notes.join(' ') }, l);
 }
 
 /**
@@ -112,7 +112,7 @@ export function resumedCards(updateCard: CardUpdater): {
     if (!location) return null;
     let cards = byJob.get(record.id);
     if (!cards) {
-      cards = new CardProgress<BulkSummary>((s) => updateCard(location, progressCard(s)));
+      cards = new CardProgress<BulkSummary>((s) => updateCard(location, progressCard(locFor(location), s)));
       byJob.set(record.id, cards);
     }
     return cards;

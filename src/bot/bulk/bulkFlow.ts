@@ -7,8 +7,7 @@ import type { DialogTurnResult, PromptValidatorContext, WaterfallStepContext } f
 import type { Logger } from '../../logging';
 import type { BulkInviteService, BulkSummary } from '../../domain/bulk/bulkInvite';
 import type { InviteGuestService } from '../../domain/inviteGuest';
-import type { HourlyLimiter } from '../../domain/rateLimit';
-import { bulkText } from '../../domain/bulk/messages';
+import { loc, locFor } from '../locale';
 import type { CardSubmit, CardPromptValidations } from '../cardPrompt';
 import type { SlowWork } from '../background';
 import { cardLocation } from '../messenger';
@@ -22,6 +21,8 @@ export const BULK_VERBS = { start: 'invite.bulk', check: 'invite.bulkCheck', sen
 
 interface Reviewed {
   addresses: string[];
+  /** How many of them are new invitations: counted against the owner's hourly allowance when sent. */
+  newInvitations: number;
   message: string | null;
 }
 
@@ -33,7 +34,6 @@ export class BulkFlow {
     private readonly invite: InviteGuestService,
     private readonly slow: SlowWork,
     private readonly logger: Logger,
-    private readonly limiter?: HourlyLimiter,
   ) {}
 
   /** Sends the list card (empty) and waits for its check, send or cancel. */
@@ -42,7 +42,7 @@ export class BulkFlow {
     const app = state.offered.find((a) => a.id === state.appId)!;
     const group = app.groups.find((g) => g.id === state.groupId)!;
     const form = { appName: app.displayName, groupName: group.displayName };
-    const card = listCard({ flowId: state.flowId, ...form, addresses: '', message: '', max: this.service.maxAddresses });
+    const card = listCard(loc(step.context), { flowId: state.flowId, ...form, addresses: '', message: '' });
     const validations: ListValidations = { flowId: state.flowId, verbs: [BULK_VERBS.check, BULK_VERBS.send, cancelVerb], form, groupId: group.id };
     return step.prompt(BULK_PROMPT, { prompt: MessageFactory.attachment(card), validations });
   }
@@ -59,17 +59,19 @@ export class BulkFlow {
     if (submit.verb !== BULK_VERBS.check) return submit.verb !== BULK_VERBS.send;
     const rawList = text(submit.data.addresses, 30000);
     const rawMessage = text(submit.data.message, 5000);
-    const base = { flowId: validations.flowId, ...validations.form, addresses: rawList, message: rawMessage, max: this.service.maxAddresses };
+    const base = { flowId: validations.flowId, ...validations.form, addresses: rawList, message: rawMessage };
+    const l = loc(pc.context);
+    const actor = actorFrom(pc.context) ?? undefined;
     const message = this.invite.checkWelcomeMessage(rawMessage);
     let card: Attachment;
     if (!message.ok) {
-      card = listCard({ ...base, error: message.message });
+      card = listCard(l, { ...base, error: l.msg(message.message) });
     } else {
-      const review = await this.service.review(validations.groupId, rawList);
+      const review = await this.service.review(validations.groupId, rawList, actor);
       const sendable = [...review.toInvite, ...review.existing];
-      validations.reviewed = sendable.length > 0 ? { addresses: sendable, message: message.message } : undefined;
-      const error = review.valid.length + review.invalid.length === 0 ? bulkText.emptyList : sendable.length === 0 && review.members.length === 0 ? bulkText.noneValid : '';
-      card = listCard({ ...base, review, error });
+      validations.reviewed = sendable.length > 0 ? { addresses: sendable, newInvitations: review.toInvite.length, message: message.message } : undefined;
+      const error = review.valid.length + review.invalid.length === 0 ? l.t('bulk:emptyList') : sendable.length === 0 && review.members.length === 0 && review.overAllowance.length === 0 ? l.t('bulk:noneValid') : '';
+      card = listCard(l, { ...base, review, error });
     }
     // The card is replaced in place when the channel can; otherwise the retry prompt sends it again.
     pc.options.retryPrompt = MessageFactory.attachment(card);
@@ -81,8 +83,10 @@ export class BulkFlow {
     const state = flow<FlowState>(step);
     const actor = actorFrom(step.context)!;
     const reviewed = submit.data.reviewed as Reviewed;
-    if (this.limiter && !(await this.limiter.take('invite', actor.tenantId, actor.userId, reviewed.addresses.length))) {
-      await replaceCard(submit.cardActivityId, outcomeCard({ title: bulkText.title, color: 'Attention', text: bulkText.rateLimited(reviewed.addresses.length) }), true);
+    const l = loc(step.context);
+    const refused = await this.service.reserve(actor, reviewed.newInvitations);
+    if (refused) {
+      await replaceCard(submit.cardActivityId, outcomeCard(l, { title: l.t('bulk:title'), color: 'Attention', text: l.msg(refused) }), true);
       return step.endDialog('refused');
     }
     const operationId = `bulk:${state.flowId}`;
@@ -97,10 +101,11 @@ export class BulkFlow {
       message: reviewed.message,
       entries: reviewed.addresses.map((address) => ({ address, state: 'pending' })),
     };
-    await replaceCard(submit.cardActivityId, progressCard(initial));
+    await replaceCard(submit.cardActivityId, progressCard(l, initial));
     const replyTo = submit.cardActivityId ? cardLocation(step.context, submit.cardActivityId) : null;
+    // Updates made after this turn (in the background, or by a resumed job) are in the owner's stored locale.
     const updates = new CardProgress<BulkSummary>(async (summary) => {
-      if (replyTo) await this.slow.updateCard(replyTo, progressCard(summary));
+      if (replyTo) await this.slow.updateCard(replyTo, progressCard(locFor(replyTo), summary));
     });
     const work = this.service.run({
       operationId,
@@ -121,9 +126,9 @@ export class BulkFlow {
     const outcome = result.value;
     if (outcome.kind === 'bulk') {
       await updates.final(outcome);
-      if (!replyTo) await replaceCard(null, progressCard(outcome), true);
+      if (!replyTo) await replaceCard(null, progressCard(l, outcome), true);
     } else {
-      await replaceCard(submit.cardActivityId, outcomeCard({ title: bulkText.progressTitle, text: outcome.message }), true);
+      await replaceCard(submit.cardActivityId, outcomeCard(l, { title: l.t('bulk:progress.running'), text: l.msg(outcome.message) }), true);
     }
     this.logger.info('bulk.turn.finished', { operationId, status: outcome.kind === 'bulk' ? outcome.status : outcome.kind });
     return step.endDialog(outcome.kind === 'bulk' ? outcome.status : outcome.kind);

@@ -6,6 +6,7 @@
  */
 import { isOwnDomain, parseEmail } from '../email';
 import { cleanText } from '../text';
+import type { Msg } from '../message';
 
 export type LineProblem = 'syntax' | 'ownDomain' | 'duplicate' | 'overLimit';
 
@@ -19,7 +20,7 @@ export interface ListEntry {
   displayName: string | null;
   problem: LineProblem | null;
   /** The strict parser's explanation, for a syntax problem. */
-  detail: string | null;
+  detail: Msg | null;
 }
 
 export interface ParsedList {

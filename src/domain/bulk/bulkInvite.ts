@@ -12,12 +12,13 @@ import type { JsonObject, OperationRecord, Store } from '../../store/store';
 import { leaseIsLive, OperationRunner, type OperationSteps } from '../operations';
 import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from '../retry';
 import type { Actor } from '../model';
-import { bulkText } from './messages';
-import { parseAddressList } from './addresses';
+import { msg, type Msg } from '../message';
+import type { HourlyLimiter } from '../rateLimit';
+import { parseAddressList, type ListEntry } from './addresses';
 import type { AddressResult, AddressState, BulkOutcome, BulkReview, BulkSummary } from './model';
 import { counts } from './model';
 
-export { counts, type AddressResult, type AddressState, type BulkOutcome, type BulkReview, type BulkSummary } from './model';
+export { counts, type AddressResult, type AddressState, type BulkOutcome, type BulkReview, type BulkSummary, type HourlyAllowance } from './model';
 import { replicationRetryDelay } from '../inviteGuest';
 
 export const BULK_CHUNK = 20;
@@ -56,7 +57,26 @@ export interface BulkInviteOptions {
   tenantDomains: () => Promise<{ domains: string[]; name: string }>;
   /** BULK_INVITE_MAX. */
   maxAddresses?: number;
+  /** The owner's allowance of new invitations (INVITES_PER_USER_PER_HOUR): each new address counts. */
+  limiter?: HourlyLimiter;
 }
+
+/** The reason a line of the list is not used. */
+export function lineReason(entry: ListEntry, max: number): Msg {
+  switch (entry.problem) {
+    case 'ownDomain':
+      return msg('bulk:problem.ownDomain');
+    case 'duplicate':
+      return msg('bulk:problem.duplicate');
+    case 'overLimit':
+      return msg('bulk:problem.overLimit', { max });
+    default:
+      return entry.detail ?? msg('bulk:problem.syntax');
+  }
+}
+
+/** A Graph error's code and text as the detail of a refusal (kept short: it is stored with the job). */
+const graphDetail = (code: string, message: string): string => `${code}: ${message}`.slice(0, 300);
 
 
 const chunks = <T>(items: readonly T[], size = BULK_CHUNK): T[][] => {
@@ -83,12 +103,40 @@ export class BulkInviteService {
     return this.options.maxAddresses ?? 100;
   }
 
-  /** Parses the list and reads which addresses are existing users and members already (plain reads, `$batch`). */
-  async review(groupId: string, text: string): Promise<BulkReview> {
+  /**
+   * Parses the list and reads which addresses are existing users and members already (plain reads, `$batch`).
+   * With `actor`, new addresses beyond the owner's remaining hourly allowance are set apart (not sent).
+   */
+  async review(groupId: string, text: string, actor?: Actor): Promise<BulkReview> {
+    const found = await this.lookUp(groupId, text);
+    const allowance = actor && this.options.limiter ? await this.options.limiter.allowance('invite', actor.tenantId, actor.userId) : null;
+    const fits = allowance ? Math.min(allowance.left, found.toInvite.length) : found.toInvite.length;
+    const over = new Set(found.toInvite.slice(fits));
+    const overAllowance = found.valid.filter((e) => over.has(e.address!));
+    const refused = [
+      ...found.invalid.map((e) => ({ position: e.position, raw: e.raw, reason: lineReason(e, this.maxAddresses) })),
+      ...overAllowance.map((e) => ({ position: e.position, raw: e.raw, reason: msg('bulk:problem.hourlyLimit', { limit: allowance!.limit, minutes: allowance!.freeInMinutes }) })),
+    ];
+    return { ...found, toInvite: found.toInvite.slice(0, fits), overAllowance, allowance, refused };
+  }
+
+  /**
+   * Counts `newInvitations` against the owner's hourly allowance when the reviewed list is sent; a message (and
+   * nothing counted) when the allowance no longer covers them.
+   */
+  async reserve(actor: Actor, newInvitations: number): Promise<Msg | null> {
+    const limiter = this.options.limiter;
+    if (!limiter || newInvitations === 0) return null;
+    if (await limiter.take('invite', actor.tenantId, actor.userId, newInvitations)) return null;
+    const { left } = await limiter.allowance('invite', actor.tenantId, actor.userId);
+    return msg('bulk:rateLimited', { left });
+  }
+
+  private async lookUp(groupId: string, text: string): Promise<Omit<BulkReview, 'overAllowance' | 'allowance' | 'refused'>> {
     const tenant = await this.options.tenantDomains();
     const list = parseAddressList(text, { max: this.maxAddresses, ownDomains: tenant.domains });
     const addresses = list.valid.map((e) => e.address!);
-    const result: BulkReview = { valid: list.valid, invalid: list.invalid, toInvite: addresses, existing: [], members: [], lookedUp: false };
+    const result = { valid: list.valid, invalid: list.invalid, toInvite: addresses, existing: [] as string[], members: [] as string[], lookedUp: false };
     if (addresses.length === 0) return { ...result, lookedUp: true };
     try {
       const users = await retryTransient(() => this.options.directory.findUsersByEmails(addresses), this.policy());
@@ -124,7 +172,7 @@ export class BulkInviteService {
       },
       (steps) => this.body(steps, command),
     );
-    return run.kind === 'finished' ? run.outcome : { kind: 'inProgress', message: bulkText.inProgress };
+    return run.kind === 'finished' ? run.outcome : { kind: 'inProgress', message: msg('bulk:inProgress') };
   }
 
   /** Carries on with bulk jobs left unfinished (a crash, a restart, replication lag); `report` gets each outcome. */
@@ -170,7 +218,7 @@ export class BulkInviteService {
       const stored: JsonObject = { state: result.state };
       if (result.userId) stored.userId = result.userId;
       if (result.invited !== undefined) stored.invited = result.invited;
-      if (result.detail) stored.detail = result.detail.slice(0, 300);
+      if (result.detail) stored.detail = typeof result.detail === 'string' ? result.detail.slice(0, 300) : (result.detail as unknown as JsonObject);
       if (result.since) stored.since = result.since;
       unsaved.set(i, stored);
     };
@@ -185,7 +233,7 @@ export class BulkInviteService {
       await flush();
       command.onProgress?.(summary('running'));
     };
-    const stopAll = async (states: AddressState[], detail: string): Promise<void> => {
+    const stopAll = async (states: AddressState[], detail: Msg): Promise<void> => {
       for (const [i, e] of entries.entries()) if (states.includes(e.state)) await record(i, { ...e, state: 'refused', detail });
     };
 
@@ -195,7 +243,7 @@ export class BulkInviteService {
     if (context.group) group = { id: context.group.id, displayName: context.group.displayName };
     const open: AddressState[] = ['pending', 'inviting', 'invited', 'existing', 'waiting'];
     if (!context.group || !context.app || !context.actorIsOwner || !context.groupAssignedToApp) {
-      await stopAll(open, bulkText.reason.notOwner(group.displayName || command.groupId));
+      await stopAll(open, msg('bulk:reason.notOwner', { group: group.displayName || command.groupId }));
       await flush();
       return { outcome: summary('stopped'), failed: false };
     }
@@ -225,7 +273,7 @@ export class BulkInviteService {
     // 4. Invitations, 20 a $batch.
     const newOnes = entries.map((e, i) => ({ e, i })).filter(({ e }) => e.state === 'pending' || e.state === 'inviting');
     if (!invitesAllowed) {
-      for (const { e, i } of newOnes) await record(i, { ...e, state: 'refused', detail: bulkText.reason.invitesNotAllowed });
+      for (const { e, i } of newOnes) await record(i, { ...e, state: 'refused', detail: msg('bulk:reason.invitesNotAllowed') });
     } else {
       for (const chunk of chunks(newOnes)) {
         // Resumed `inviting` addresses not found by the look-up may still be replicating: confirm before sending again.
@@ -247,7 +295,7 @@ export class BulkInviteService {
     if (this.clock().getTime() - checkedAt > (this.options.recheckAfterMs ?? 5 * 60_000)) {
       const owners = await retryTransient(() => directory.listGroupOwners(command.groupId), this.policy());
       if (!owners.some((o) => o.id === command.actor.userId)) {
-        await stopAll(['invited', 'existing', 'waiting'], bulkText.reason.notOwner(group.displayName));
+        await stopAll(['invited', 'existing', 'waiting'], msg('bulk:reason.notOwner', { group: group.displayName }));
         await flush();
         return { outcome: summary('stopped'), failed: false };
       }
@@ -269,7 +317,7 @@ export class BulkInviteService {
       if (waited < (this.options.replicationWaitMs ?? 15 * 60_000)) {
         return { outcome: summary('running'), failed: false, retryAt: new Date(this.clock().getTime() + replicationRetryDelay(waited)) };
       }
-      for (const [i, e] of entries.entries()) if (e.state === 'waiting') await record(i, { ...e, state: 'failed', detail: bulkText.reason.replicationTimeout });
+      for (const [i, e] of entries.entries()) if (e.state === 'waiting') await record(i, { ...e, state: 'failed', detail: msg('bulk:reason.replicationTimeout') });
     }
     await flush();
     return { outcome: summary('finished'), failed: failed || entries.some((e) => e.state === 'failed') };
@@ -337,9 +385,9 @@ export class BulkInviteService {
           unsure.push(item);
           waitMs = Math.max(waitMs, answer?.retryAfterSeconds ? answer.retryAfterSeconds * 1000 : 0);
         } else if (answer.kind === 'forbidden') {
-          await record(item.i, { ...entries[item.i], state: 'refused', detail: isPermissionDenied(answer) ? bulkText.reason.writeRefused(answer.permission ?? answer.code) : bulkText.reason.invitesNotAllowed });
+          await record(item.i, { ...entries[item.i], state: 'refused', detail: isPermissionDenied(answer) ? msg('bulk:reason.writeRefused', { detail: answer.permission ?? answer.code }) : msg('bulk:reason.invitesNotAllowed') });
         } else {
-          await record(item.i, { ...entries[item.i], state: 'refused', detail: bulkText.reason.invitationRefused(`${answer.code}: ${answer.message}`) });
+          await record(item.i, { ...entries[item.i], state: 'refused', detail: msg('bulk:reason.invitationRefused', { detail: graphDetail(answer.code, answer.message) }) });
         }
       }
       // An item answered 5xx/504 (or missing) may have been carried out: look it up before sending it again.
@@ -354,7 +402,7 @@ export class BulkInviteService {
         }
       }
       if (again.length > 0 && attempt >= budget) {
-        for (const item of again) await record(item.i, { ...entries[item.i], state: 'failed', detail: bulkText.reason.failed('Microsoft Entra ID kept refusing or did not answer') });
+        for (const item of again) await record(item.i, { ...entries[item.i], state: 'failed', detail: msg('bulk:reason.failed', { detail: msg('bulk:reason.noAnswer') }) });
         return;
       }
       if (again.length > 0 && waitMs > 0) await this.sleep(waitMs);
@@ -398,7 +446,7 @@ export class BulkInviteService {
           await Promise.all(left.map((item) => this.addOne(groupId, item, entries, record)));
           return;
         }
-        for (const item of left) await record(item.i, { ...entries[item.i], state: 'failed', detail: bulkText.reason.failed(`${err.code}: ${err.message}`) });
+        for (const item of left) await record(item.i, { ...entries[item.i], state: 'failed', detail: msg('bulk:reason.failed', { detail: graphDetail(err.code, err.message) }) });
         return;
       }
     }
@@ -428,10 +476,10 @@ export class BulkInviteService {
       if (lagging(err) && item.e.invited) {
         await record(item.i, { ...entries[item.i], state: 'waiting', since: entries[item.i].since ?? this.clock().toISOString() });
       } else if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest' || err.kind === 'notFound')) {
-        await record(item.i, { ...entries[item.i], state: 'refused', detail: bulkText.reason.writeRefused(`${err.code}: ${err.message}`) });
+        await record(item.i, { ...entries[item.i], state: 'refused', detail: msg('bulk:reason.writeRefused', { detail: graphDetail(err.code, err.message) }) });
       } else {
-        const detail = err instanceof DirectoryError ? `${err.code}: ${err.message}` : String(err);
-        await record(item.i, { ...entries[item.i], state: 'failed', detail: bulkText.reason.failed(detail) });
+        const detail = err instanceof DirectoryError ? graphDetail(err.code, err.message) : String(err).slice(0, 300);
+        await record(item.i, { ...entries[item.i], state: 'failed', detail: msg('bulk:reason.failed', { detail }) });
       }
     }
   }

@@ -1,5 +1,6 @@
 /** What a bulk invitation job is made of: the state of each address, the job's summary, the review. */
 import type { ListEntry } from './addresses';
+import type { Msg } from '../message';
 
 export type AddressState = 'pending' | 'inviting' | 'invited' | 'existing' | 'member' | 'added' | 'waiting' | 'refused' | 'failed';
 
@@ -8,7 +9,8 @@ export interface AddressResult {
   state: AddressState;
   userId?: string;
   invited?: boolean;
-  detail?: string;
+  /** Why an address was refused or failed (a plain string in records kept before messages had keys). */
+  detail?: Msg | string;
   since?: string;
 }
 
@@ -22,7 +24,7 @@ export interface BulkSummary {
   entries: AddressResult[];
 }
 
-export type BulkOutcome = BulkSummary | { kind: 'inProgress'; message: string };
+export type BulkOutcome = BulkSummary | { kind: 'inProgress'; message: Msg };
 
 /** What the review card shows before anything is sent. */
 export interface BulkReview {
@@ -36,6 +38,19 @@ export interface BulkReview {
   members: string[];
   /** False when the look-up failed: the counts of existing guests are then unknown. */
   lookedUp: boolean;
+  /** New addresses beyond the owner's remaining hourly allowance (INVITES_PER_USER_PER_HOUR): not sent. */
+  overAllowance: ListEntry[];
+  /** The owner's hourly allowance of new invitations at review time; null without a limit. */
+  allowance: HourlyAllowance | null;
+  /** Each line that will not be sent, with its reason: unusable lines, then those over the hourly allowance. */
+  refused: Array<{ position: number; raw: string; reason: Msg }>;
+}
+
+export interface HourlyAllowance {
+  limit: number;
+  left: number;
+  /** Whole minutes (at least 1) until the allowance starts again. */
+  freeInMinutes: number;
 }
 
 export function counts(entries: readonly AddressResult[]): { done: number; waiting: number; failed: number; skipped: number; pending: number } {
