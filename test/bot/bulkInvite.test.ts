@@ -104,7 +104,7 @@ describe('invite guests (bulk): dialog, review and progress card', () => {
     assert.deepEqual(h.sim.requests().filter(isDirectoryWrite), []);
   });
 
-  it('renders the review card in Dutch for an nl-NL activity', async () => {
+  it('renders the review card in Dutch for an nl-NL activity, and the progress card updated after it', async () => {
     h = await createHarness();
     const chat = h.chat(users.megan);
     chat.locale = 'nl-NL';
@@ -120,6 +120,14 @@ describe('invite guests (bulk): dialog, review and progress card', () => {
       assert.ok(shown.includes(expected), `${expected} in ${shown}`);
     }
     assert.doesNotMatch(shown, /Will be invited|Check the list|duplicate/);
+
+    // The progress card, updated in place after the send, follows the owner's stored locale.
+    const sent = await chat.submit(actionData(lastCard(reviewed), 'Versturen naar 1 geldig adres'), cardId(reviewed));
+    await h.background.drain(10_000);
+    const updates = [...sent.updates.map((u) => cardOf(u)), ...h.cardUpdates.map((u) => u.card)];
+    const finalText = cardText(updates[updates.length - 1]!).replace(/\s+\|/g, ' |');
+    assert.match(finalText, /^Gasten uitgenodigd \| Klaar: \| 1/);
+    assert.match(finalText, /ana@adatum\.com — uitgenodigd en toegevoegd/);
   });
 
 });

@@ -14,7 +14,8 @@ import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from '../r
 import type { Actor } from '../model';
 import { msg, type Msg } from '../message';
 import type { HourlyLimiter } from '../rateLimit';
-import { parseAddressList, type ListEntry } from './addresses';
+import { parseAddressList } from './addresses';
+import { reserveAllowance, withAllowance, type LookedUp } from './review';
 import type { AddressResult, AddressState, BulkOutcome, BulkReview, BulkSummary } from './model';
 import { counts } from './model';
 
@@ -61,20 +62,6 @@ export interface BulkInviteOptions {
   limiter?: HourlyLimiter;
 }
 
-/** The reason a line of the list is not used. */
-export function lineReason(entry: ListEntry, max: number): Msg {
-  switch (entry.problem) {
-    case 'ownDomain':
-      return msg('bulk:problem.ownDomain');
-    case 'duplicate':
-      return msg('bulk:problem.duplicate');
-    case 'overLimit':
-      return msg('bulk:problem.overLimit', { max });
-    default:
-      return entry.detail ?? msg('bulk:problem.syntax');
-  }
-}
-
 /** A Graph error's code and text as the detail of a refusal (kept short: it is stored with the job). */
 const graphDetail = (code: string, message: string): string => `${code}: ${message}`.slice(0, 300);
 
@@ -110,29 +97,15 @@ export class BulkInviteService {
   async review(groupId: string, text: string, actor?: Actor): Promise<BulkReview> {
     const found = await this.lookUp(groupId, text);
     const allowance = actor && this.options.limiter ? await this.options.limiter.allowance('invite', actor.tenantId, actor.userId) : null;
-    const fits = allowance ? Math.min(allowance.left, found.toInvite.length) : found.toInvite.length;
-    const over = new Set(found.toInvite.slice(fits));
-    const overAllowance = found.valid.filter((e) => over.has(e.address!));
-    const refused = [
-      ...found.invalid.map((e) => ({ position: e.position, raw: e.raw, reason: lineReason(e, this.maxAddresses) })),
-      ...overAllowance.map((e) => ({ position: e.position, raw: e.raw, reason: msg('bulk:problem.hourlyLimit', { limit: allowance!.limit, minutes: allowance!.freeInMinutes }) })),
-    ];
-    return { ...found, toInvite: found.toInvite.slice(0, fits), overAllowance, allowance, refused };
+    return withAllowance(found, allowance, this.maxAddresses);
   }
 
-  /**
-   * Counts `newInvitations` against the owner's hourly allowance when the reviewed list is sent; a message (and
-   * nothing counted) when the allowance no longer covers them.
-   */
-  async reserve(actor: Actor, newInvitations: number): Promise<Msg | null> {
-    const limiter = this.options.limiter;
-    if (!limiter || newInvitations === 0) return null;
-    if (await limiter.take('invite', actor.tenantId, actor.userId, newInvitations)) return null;
-    const { left } = await limiter.allowance('invite', actor.tenantId, actor.userId);
-    return msg('bulk:rateLimited', { left });
+  /** Counts the new invitations of a reviewed list when it is sent (see `reserveAllowance`). */
+  reserve(actor: Actor, newInvitations: number): Promise<Msg | null> {
+    return reserveAllowance(this.options.limiter, actor, newInvitations);
   }
 
-  private async lookUp(groupId: string, text: string): Promise<Omit<BulkReview, 'overAllowance' | 'allowance' | 'refused'>> {
+  private async lookUp(groupId: string, text: string): Promise<LookedUp> {
     const tenant = await this.options.tenantDomains();
     const list = parseAddressList(text, { max: this.maxAddresses, ownDomains: tenant.domains });
     const addresses = list.valid.map((e) => e.address!);
