@@ -36,6 +36,8 @@ export interface Settings {
   alerts: { adminUserIds: string[]; quietPeriodMs: number; scanIntervalMs: number };
   /** New invitations (and new requests) per user and hour. */
   actionsPerUserPerHour: number;
+  /** Bulk invitations: most addresses in one list (BULK_INVITE_MAX); owners re-read before adding after BULK_RECHECK_AFTER. */
+  bulk: { maxAddresses: number; recheckAfterMs: number };
   /** Empty: any tenant. */
   allowedTenantIds: string[];
   /** How long a process holds a directory operation before another may resume it; resume check interval. */
@@ -108,6 +110,13 @@ function integer(env: Env, name: string, fallback: number, min: number): number 
 
 function positiveInteger(env: Env, name: string, fallback: number): number {
   return integer(env, name, fallback, 1);
+}
+
+/** BULK_INVITE_MAX: 1 to 1000 (a 1000-address job stays well inside a card and an hour of Graph's invitation limits). */
+function bulkMax(env: Env): number {
+  const value = positiveInteger(env, 'BULK_INVITE_MAX', 100);
+  if (value > 1000) throw new ConfigError('BULK_INVITE_MAX', `must be at most 1000, got '${value}'`);
+  return value;
 }
 
 function guidList(env: Env, name: string): string[] {
@@ -210,6 +219,7 @@ export function loadSettings(env: Env = process.env): Settings {
     },
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
     actionsPerUserPerHour: positiveInteger(env, 'INVITES_PER_USER_PER_HOUR', 20),
+    bulk: { maxAddresses: bulkMax(env), recheckAfterMs: duration(env, 'BULK_RECHECK_AFTER', '5m') },
     allowedTenantIds: guidList(env, 'ALLOWED_TENANT_IDS'),
     alerts: {
       adminUserIds: guidList(env, 'ADMIN_USER_IDS'),

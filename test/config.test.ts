@@ -29,6 +29,11 @@ describe('settings', () => {
     assert.equal(s.shutdownTimeoutMs, 30_000);
   });
 
+  it('reads the bulk invitation settings, 100 addresses and 5 minutes by default', () => {
+    assert.deepEqual(loadSettings({}).bulk, { maxAddresses: 100, recheckAfterMs: 5 * 60_000 });
+    assert.deepEqual(loadSettings({ BULK_INVITE_MAX: '250', BULK_RECHECK_AFTER: '90s' }).bulk, { maxAddresses: 250, recheckAfterMs: 90_000 });
+  });
+
   it('reads an external simulator, live Graph and bot credentials', () => {
     assert.deepEqual(loadSettings({ GRAPH_BASE_URL: 'http://127.0.0.1:5980/v1.0/' }).graph, { mode: 'simulator', baseUrl: 'http://127.0.0.1:5980/v1.0', token: 'simulator-token' });
     const live = loadSettings({
@@ -62,6 +67,9 @@ describe('settings', () => {
     [{ OPERATION_RETRY_AFTER: '0' }, 'OPERATION_RETRY_AFTER'],
     [{ REPLICATION_WAIT: 'soon' }, 'REPLICATION_WAIT'],
     [{ SHUTDOWN_TIMEOUT: 'never' }, 'SHUTDOWN_TIMEOUT'],
+    [{ BULK_INVITE_MAX: '0' }, 'BULK_INVITE_MAX'],
+    [{ BULK_INVITE_MAX: '1001' }, 'BULK_INVITE_MAX'],
+    [{ BULK_RECHECK_AFTER: 'later' }, 'BULK_RECHECK_AFTER'],
     [{ INVITE_REDIRECT_URL_DEFAULT: 'ftp://x' }, 'INVITE_REDIRECT_URL_DEFAULT'],
     [{ DATABASE_URL: 'db.example.net' }, 'DATABASE_URL'],
     [{ DATABASE_URL: 'mysql://db.example.net/bot' }, 'DATABASE_URL'],

@@ -12,6 +12,8 @@ import requestList from '../../cards/request-list.json';
 import outcome from '../../cards/outcome.json';
 import help from '../../cards/help.json';
 import report from '../../cards/report.json';
+import bulkInvite from '../../cards/bulk-invite.json';
+import bulkProgress from '../../cards/bulk-progress.json';
 
 export interface Fact {
   label: string;
@@ -33,7 +35,7 @@ export interface CardData {
   };
   'choose-group': FlowCard & { appName: string; groups: Array<{ id: string; displayName: string }> };
   confirm: { flowId: string; title: string; facts: Fact[]; note: string; confirmTitle: string; confirmVerb: string; cancelVerb: string };
-  'invite-details': { flowId: string; appName: string; groupName: string; intro: string; email: string; message: string; error: string };
+  'invite-details': { flowId: string; appName: string; groupName: string; intro: string; email: string; message: string; error: string; /** Offers the list of several guests. */ bulk?: boolean };
   'request-details': { flowId: string; appName: string; groupName: string; intro: string; justification: string; error: string };
   'request-approval': {
     requestId: string;
@@ -58,6 +60,27 @@ export interface CardData {
     /** Buttons at the bottom of the card. */
     actions: Array<{ title: string; verb: string; key: string }>;
   };
+  'bulk-invite': {
+    flowId: string;
+    prompt: string;
+    error: string;
+    reviewed: boolean;
+    facts: Fact[];
+    lines: string[];
+    note: string;
+    addresses: string;
+    message: string;
+    /** Empty when nothing can be sent yet. */
+    sendTitle: string;
+  };
+  'bulk-progress': {
+    title: string;
+    color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent';
+    facts: Fact[];
+    /** Pages of the per-address outcome, switched in the client (Action.ToggleVisibility). */
+    pages: Array<{ id: string; visible: boolean; heading: string; lines: string[]; targets: Array<{ title: string; elements: string[] }> }>;
+    note: string;
+  };
 }
 
 export type CardName = keyof CardData;
@@ -73,6 +96,8 @@ const templates: Record<CardName, object> = {
   outcome,
   help,
   report,
+  'bulk-invite': bulkInvite,
+  'bulk-progress': bulkProgress,
 };
 
 const compiled = new Map<CardName, Template>();

@@ -6,6 +6,7 @@ import type { Localizer } from '../i18n';
 
 export type Command =
   | { name: 'invite' }
+  | { name: 'inviteGuests' }
   | { name: 'request'; appQuery?: string }
   | { name: 'myRequests' }
   | { name: 'pendingRequests' }
@@ -20,7 +21,8 @@ export type Command =
 const exact: Record<string, Command> = {
   'invite guest': { name: 'invite' },
   'invite a guest': { name: 'invite' },
-  'invite guests': { name: 'invite' },
+  'invite guests': { name: 'inviteGuests' },
+  'invite several guests': { name: 'inviteGuests' },
   invite: { name: 'invite' },
   'request access': { name: 'request' },
   request: { name: 'request' },
@@ -41,7 +43,8 @@ const exact: Record<string, Command> = {
   // Dutch
   'gast uitnodigen': { name: 'invite' },
   'een gast uitnodigen': { name: 'invite' },
-  'gasten uitnodigen': { name: 'invite' },
+  'gasten uitnodigen': { name: 'inviteGuests' },
+  'meerdere gasten uitnodigen': { name: 'inviteGuests' },
   uitnodigen: { name: 'invite' },
   'toegang aanvragen': { name: 'request' },
   aanvragen: { name: 'request' },
@@ -88,7 +91,7 @@ export function parseCommand(text: string | undefined): Command | null {
 }
 
 /** The commands the help card lists, in the order shown. */
-const listed = ['invite', 'request', 'myRequests', 'pendingRequests', 'setupCheck', 'alerts', 'retryOperation', 'cancel', 'help'] as const;
+const listed = ['invite', 'inviteGuests', 'request', 'myRequests', 'pendingRequests', 'setupCheck', 'alerts', 'retryOperation', 'cancel', 'help'] as const;
 
 /** The help card's command list in the reader's language (`common:commands.*`). */
 export function commandList(l: Localizer): Array<{ name: string; description: string }> {

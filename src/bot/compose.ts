@@ -5,6 +5,9 @@ import type { Logger } from '../logging';
 import type { Store } from '../store/store';
 import type { Directory } from '../graph/directory';
 import { InviteGuestService } from '../domain/inviteGuest';
+import { BulkInviteService } from '../domain/bulk/bulkInvite';
+import { BulkFlow } from './bulk/bulkFlow';
+import { resumedCards } from './bulk/bulkCards';
 import { RequestAccessService, type ApprovalMessenger } from '../domain/requestAccess';
 import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
 import { SetupCheckService } from '../domain/setupCheck';
@@ -77,6 +80,8 @@ export interface ComposeOptions {
   turnDeadlineMs?: number;
   /** How long an Action.Execute invoke waits before answering "working on it". */
   invokeDeadlineMs?: number;
+  /** BULK_INVITE_MAX and BULK_RECHECK_AFTER. */
+  bulk?: { maxAddresses: number; recheckAfterMs: number };
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -115,6 +120,23 @@ export function composeBot(options: ComposeOptions): BotParts {
     limiter,
     leaseMs: options.operationLeaseMs,
   });
+  const bulkInvite = new BulkInviteService({
+    directory,
+    store,
+    logger,
+    defaultRedirectUrl: options.defaultRedirectUrl,
+    instanceId,
+    clock,
+    sleep,
+    leaseMs: options.operationLeaseMs,
+    replicationBackoffMs: options.replicationBackoffMs,
+    replicationWaitMs: options.replicationWaitMs,
+    confirmBackoffMs: options.confirmBackoffMs,
+    tenantDomains: () => inviteGuest.tenantDomains(),
+    maxAddresses: options.bulk?.maxAddresses,
+    recheckAfterMs: options.bulk?.recheckAfterMs,
+    limiter,
+  });
   const messenger = options.messenger ?? teams;
   const requestAccess = new RequestAccessService({
     directory,
@@ -137,12 +159,14 @@ export function composeBot(options: ComposeOptions): BotParts {
   const slow: SlowWork = { background, updateCard, turnDeadlineMs: options.turnDeadlineMs ?? 5_000, invokeDeadlineMs: options.invokeDeadlineMs ?? 2_000 };
   const requestActions = new RequestActions(requestAccess, logger, slow);
   const now = (): Date => (clock ? clock() : new Date());
+  const bulkCards = resumedCards(updateCard);
   const resumeOperations = async (): Promise<number> => {
     await reopenFailedOperations(store.operations, { retryAfterMs: options.operationRetryAfterMs ?? 15 * 60_000, maxAttempts: options.operationRetryMax ?? 3, now: now() });
     const invitations = await inviteGuest.resumeUnfinished(async (record, outcome) => {
       if (record.replyTo) await updateCard(record.replyTo, outcomeToCard(outcome, locFor(record.replyTo)));
     });
-    return invitations + (await requestAccess.resumeUnfinished());
+    const bulkJobs = await bulkInvite.resumeUnfinished(bulkCards.final, bulkCards.progress);
+    return invitations + bulkJobs + (await requestAccess.resumeUnfinished());
   };
   const retryOperation: RetryOperation = async (operationId) => {
     if (!(await reopenOperation(store.operations, operationId, now()))) return { kind: 'notFound' };
@@ -151,7 +175,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     return record?.status === 'succeeded' ? { kind: 'done' } : { kind: 'unfinished', status: record?.status ?? 'unknown' };
   };
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation);
-  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
+  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
   const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId };

@@ -530,7 +530,8 @@ export class InviteGuestService {
     return { kind: 'failed', message: msg('invite:failed', { what, step: stepText[step] ?? 'check' }), reference, operationId };
   }
 
-  private async tenantDomains(): Promise<{ domains: string[]; name: string }> {
+  /** The organization's verified domains and name, cached (tenantInfoTtlMs). */
+  async tenantDomains(): Promise<{ domains: string[]; name: string }> {
     const now = this.clock().getTime();
     if (this.tenantCache && this.tenantCache.until > now) return this.tenantCache;
     const tenant = await this.options.directory.getTenantInfo();
@@ -540,7 +541,7 @@ export class InviteGuestService {
 }
 
 /** How long a membership write waits for a just-invited guest to show: 30 s, growing with the wait, at most 5 minutes. */
-function replicationRetryDelay(waitedMs: number): number {
+export function replicationRetryDelay(waitedMs: number): number {
   return Math.min(5 * 60_000, Math.max(30_000, Math.round(waitedMs / 2)));
 }
 

@@ -13,6 +13,8 @@ export interface OperationSteps {
   readonly record: OperationRecord;
   /** Records a finished step and its result before the next one starts. */
   done(name: string, result: JsonObject, graphRequestId: string | null): Promise<void>;
+  /** Records several finished steps in one write (e.g. one per address of a batch). */
+  doneAll(results: ReadonlyArray<{ name: string; result: JsonObject }>): Promise<void>;
 }
 
 export type OperationRun<T> = { kind: 'finished'; outcome: T } | { kind: 'inProgress' };
@@ -68,20 +70,16 @@ export class OperationRunner {
       }).catch(() => undefined);
     }, Math.max(50, Math.floor(this.leaseMs / 3)));
     renewal.unref?.();
+    const writeSteps = (results: ReadonlyArray<{ name: string; result: JsonObject; graphRequestId?: string | null }>): Promise<void> =>
+      serial(async () => {
+        const at = this.clock().toISOString();
+        const added = Object.fromEntries(results.map(({ name, result, graphRequestId }) => [name, { status: 'done' as const, at, result, ...(graphRequestId ? { graphRequestId } : {}) }]));
+        current = await this.operations.update(current.id, current.version, { status: 'running', steps: { ...current.steps, ...added } }, this.clock());
+      });
     const steps: OperationSteps = {
       record: leased,
-      done: (name, result, graphRequestId) =>
-        serial(async () => {
-          current = await this.operations.update(
-            current.id,
-            current.version,
-            {
-              status: 'running',
-              steps: { ...current.steps, [name]: { status: 'done', at: this.clock().toISOString(), result, ...(graphRequestId ? { graphRequestId } : {}) } },
-            },
-            this.clock(),
-          );
-        }),
+      done: (name, result, graphRequestId) => writeSteps([{ name, result, graphRequestId }]),
+      doneAll: (results) => (results.length === 0 ? Promise.resolve() : writeSteps(results)),
     };
     let holdUntil: Date | undefined;
     try {

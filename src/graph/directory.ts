@@ -119,6 +119,17 @@ export interface Directory {
    * in the group then gives `added: false`; otherwise the error stands.
    */
   addGroupMember(groupId: string, userId: string): Promise<AddMemberResult>;
+  /** Users by address (mail or otherMails), plain reads in `$batch` of 20; an address without a user maps to null. */
+  findUsersByEmails(emails: readonly string[]): Promise<Map<string, DirectoryUser | null>>;
+  /** Of these users, the ones that are members of the group (checkMemberGroups per user, in `$batch`). */
+  membersAmong(groupId: string, userIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Up to 20 invitations in one `$batch`, nothing retried: each key maps to its result or its error (an item
+   * answered 5xx/504, or missing, may have taken effect). The batch's own failure is thrown.
+   */
+  inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null }>): Promise<Map<string, InvitationResult | DirectoryError>>;
+  /** Adds up to 20 users in one `PATCH /groups/{id}` with `members@odata.bind`: all or none (a refusal is thrown). */
+  addGroupMembers(groupId: string, userIds: readonly string[]): Promise<{ requestId: string | null }>;
 }
 
 export type DirectoryErrorKind =

@@ -18,7 +18,8 @@ import {
   type InviteContext,
   type TenantInfo,
 } from './directory';
-import { asRecord, ok, okOrNull, str, values, type BatchStep, type GraphHttp } from './graphHttp';
+import { asRecord, batchOnce, ok, okOrNull, str, values, type BatchStep, type GraphHttp } from './graphHttp';
+import { fromODataResponse } from './errors';
 import { NEEDS } from './permissions';
 
 export { GraphHttp } from './graphHttp';
@@ -314,6 +315,60 @@ export class GraphDirectory implements Directory {
       }
       throw err;
     }
+  }
+
+  /** `GET /users?$filter=mail eq … or otherMails/any(…)` per address, in `$batch` (user-list.md; concepts/json-batching.md). */
+  async findUsersByEmails(emails: readonly string[]): Promise<Map<string, DirectoryUser | null>> {
+    const found = new Map<string, DirectoryUser | null>();
+    if (emails.length === 0) return found;
+    const { responses } = await this.http.batch(emails.map((email, i) => ({ id: `u${i}`, method: 'GET' as const, url: `/users?$filter=${byAddress(email)}&$select=${USER_SELECT}` })));
+    emails.forEach((email, i) => found.set(email, values(ok(responses, `u${i}`, NEEDS.users)).map(toUser)[0] ?? null));
+    return found;
+  }
+
+  /** `POST /users/{id}/checkMemberGroups` per user, in `$batch` (directoryobject-checkmembergroups.md). */
+  async membersAmong(groupId: string, userIds: readonly string[]): Promise<Set<string>> {
+    const members = new Set<string>();
+    if (userIds.length === 0) return members;
+    const { responses } = await this.http.batch(userIds.map((userId, i) => checkMembersStep(`m${i}`, userId, [groupId])));
+    userIds.forEach((userId, i) => {
+      if (values(okOrNull(responses, `m${i}`, NEEDS.checkMembers)).includes(groupId)) members.add(userId);
+    });
+    return members;
+  }
+
+  /** `POST /invitations` (invitation-post.md) as items of one `$batch`, each answered on its own. */
+  async inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null }>): Promise<Map<string, InvitationResult | DirectoryError>> {
+    const steps: BatchStep[] = inputs.map((input, i) => {
+      const body: Record<string, unknown> = { invitedUserEmailAddress: input.email, inviteRedirectUrl: input.redirectUrl, sendInvitationMessage: true };
+      if (input.message) body.invitedUserMessageInfo = { customizedMessageBody: input.message };
+      return { id: `i${i}`, method: 'POST', url: '/invitations', body };
+    });
+    const responses = await needing(NEEDS.invite, () => batchOnce(this.http, steps));
+    const out = new Map<string, InvitationResult | DirectoryError>();
+    inputs.forEach((input, i) => {
+      const response = responses.get(`i${i}`);
+      if (!response) {
+        out.set(input.key, new DirectoryError('unavailable', 504, 'MissingBatchResponse', `No response for batch item i${i}`));
+      } else if (response.status >= 300) {
+        const error = fromODataResponse(response.status, response.body, response.headers);
+        out.set(input.key, error.kind === 'forbidden' ? error.needing(NEEDS.invite) : error);
+      } else {
+        const invitation = asRecord(response.body);
+        out.set(input.key, { userId: String(asRecord(invitation.invitedUser).id), redeemUrl: str(invitation.inviteRedeemUrl), status: str(invitation.status), requestId: response.requestId });
+      }
+    });
+    return out;
+  }
+
+  /**
+   * `PATCH /groups/{id}` with `members@odata.bind`, up to 20 (group-post-members.md, "add multiple members in a single
+   * request"; all or none). Its permission is not settled by the docs (permissions.md note 11); a refusal is thrown.
+   */
+  async addGroupMembers(groupId: string, userIds: readonly string[]): Promise<{ requestId: string | null }> {
+    const binds = userIds.map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`);
+    const response = await needing(NEEDS.memberWrite, () => this.http.send('PATCH', `/groups/${q(groupId)}`, { 'members@odata.bind': binds }));
+    return { requestId: response.requestId };
   }
 }
 

@@ -160,6 +160,24 @@ export class GraphHttp {
   }
 }
 
+/**
+ * Sends at most 20 requests as one JSON batch and answers each item as it came, retrying nothing: for writes,
+ * where an item answered 504 (or missing) may have taken effect and only the caller can confirm it
+ * (concepts/json-batching.md). The envelope's own failure is thrown as a DirectoryError.
+ */
+export async function batchOnce(http: GraphHttp, steps: readonly BatchStep[]): Promise<Map<string, GraphResponse>> {
+  if (steps.length > MAX_BATCH) throw new Error(`batchOnce takes at most ${MAX_BATCH} requests`);
+  const answer = await http.send('POST', '/$batch', { requests: steps.map(toBatchItem) });
+  const responses = new Map<string, GraphResponse>();
+  for (const raw of (asRecord(answer.body).responses as unknown[]) ?? []) {
+    const item = asRecord(raw);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(asRecord(item.headers))) headers[k.toLowerCase()] = String(v);
+    responses.set(String(item.id), { status: Number(item.status), body: item.body, requestId: headers['request-id'] ?? answer.requestId, headers });
+  }
+  return responses;
+}
+
 function toBatchItem(step: BatchStep): Record<string, unknown> {
   const item: Record<string, unknown> = { id: step.id, method: step.method, url: step.url };
   if (step.body !== undefined) {

@@ -15,6 +15,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from "ajv-draft-04";
 import addFormats from "ajv-formats";
 import { PNG } from "pngjs";
 import { projectRoot } from "../../src/projectRoot";
+import { parseCommand } from "../../src/bot/commands";
 
 // ---------------------------------------------------------------------------------------
 // Locations
@@ -477,7 +478,7 @@ describe("Teams app package", () => {
     const errors = validateManifest(translated);
     assert.deepEqual(errors, [], describe_(errors));
     const titles = manifest.bots[0]!.commandLists![0]!.commands.map((c, i) => strings[`bots[0].commandLists[0].commands[${i}].title`]);
-    assert.deepEqual(titles, ["gast uitnodigen", "toegang aanvragen", "mijn aanvragen", "openstaande aanvragen", "help"]);
+    assert.deepEqual(titles, ["gast uitnodigen", "gasten uitnodigen", "toegang aanvragen", "mijn aanvragen", "openstaande aanvragen", "help"]);
   });
 
   it("catches a broken manifest (the validator really validates)", () => {
@@ -509,13 +510,15 @@ describe("Teams app package", () => {
     assert.ok(readText("appPackage", "manifest.json").includes('"${{BOT_DOMAIN}}"'), "validDomains should list ${{BOT_DOMAIN}}");
   });
 
-  it("lists `invite guest` and `help` for every bot scope", () => {
+  it("lists `invite guest`, `invite guests` and `help` for every bot scope", () => {
     const bot = loadManifest().bots[0]!;
     const lists = bot.commandLists ?? [];
     for (const scope of ["personal", "team", "groupChat"]) {
       const commands = lists.filter((l) => l.scopes.includes(scope)).flatMap((l) => l.commands);
       const byTitle = new Map(commands.map((c) => [c.title, c.description]));
       assert.equal(byTitle.get("invite guest"), "Invite an outside guest to an app you own", `scope ${scope}`);
+      assert.equal(byTitle.get("invite guests"), "Invite several outside guests at once to an app you own", `scope ${scope}`);
+      assert.ok(parseCommand("invite guests")?.name === "inviteGuests", "the listed command is one the bot knows");
       assert.equal(byTitle.get("help"), "List what I can do", `scope ${scope}`);
       assert.equal(commands.length, byTitle.size, `duplicate command titles in scope ${scope}`);
     }

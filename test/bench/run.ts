@@ -19,6 +19,7 @@ import { actionData, choiceValues, Conversation, lastCard, percentile, runLoad, 
 import { cpuMs, rssMiB, startBotProcess, startEcho, startSimulatorProcess, type Measured } from './processes';
 import { storeOps, type StoreOpsResult } from './storeOps';
 import { createDatabase, stopPostgres } from '../support/postgres';
+import { bulkBench, printBulkBench } from './bulk';
 
 function setting(name: string, fallback: number): number {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -41,6 +42,8 @@ const settings = {
   rssMark: setting('rss-mark', 1000),
   instanceTurns: setting('instance-turns', 1500),
   storeMs: setting('store-ms', 500),
+  /** 0 skips the bulk invitation runs (test/bench/bulk.ts). */
+  bulk: setting('bulk', 1),
 };
 
 const BENCH_OWNER_PREFIX = 'b0000000-0000-4000-8000-0000000000';
@@ -256,6 +259,7 @@ async function main(): Promise<void> {
     }
 
     const stores: StoreOpsResult[] = await storeOps(dir, settings.storeMs, postgres);
+    const bulk = settings.bulk > 0 ? await bulkBench() : null;
 
     // ---- report
     const base = rows[0];
@@ -276,6 +280,7 @@ async function main(): Promise<void> {
       const ops = s.opsPerSecond ? Object.entries(s.opsPerSecond).map(([k, v]) => `${k} ${fmt(v, 0)}`).join(', ') : s.note;
       console.log(`Store ops/s, ${s.engine}: ${ops}`);
     }
+    if (bulk) printBulkBench(bulk);
     const ratio = (r: Row) => ({ turnsPerSecond: r.turnsPerSecond, p50Ms: r.p50, p99Ms: r.p99, cpuMsPerTurn: r.cpuMsPerTurn, throughputVsEcho: r.turnsPerSecond / base.turnsPerSecond, cpuVsEcho: r.cpuMsPerTurn / base.cpuMsPerTurn });
     const json = {
       bench: 'guest-invite',
@@ -288,6 +293,7 @@ async function main(): Promise<void> {
       graphRoundTripsPerInvitation: roundTrips,
       rssMiB: { idle: rss.idle, [`after${settings.rssMark}`]: rss.atMark, [`after${settings.rssTurns}`]: rss.atTurns, growth: rss.atTurns / rss.atMark, echoIdle: rss.echoIdle },
       storeOpsPerSecond: Object.fromEntries(stores.map((s) => [s.engine, s.opsPerSecond ?? s.note])),
+      bulkInvite: bulk,
       instances: {
         SQLite: { one: one.turnsPerSecond, two: two.turnsPerSecond, cpuMsPerTurnOne: one.cpuMsPerTurn, cpuMsPerTurnTwo: two.cpuMsPerTurn },
         PostgreSQL: postgres.url ? { one: pgOne.turnsPerSecond, two: pgTwo.turnsPerSecond, cpuMsPerTurnOne: pgOne.cpuMsPerTurn, cpuMsPerTurnTwo: pgTwo.cpuMsPerTurn } : postgres.why,

@@ -38,6 +38,10 @@ function fakeDirectory() {
     findUserByEmail: sinon.stub<Parameters<Directory['findUserByEmail']>, ReturnType<Directory['findUserByEmail']>>().resolves(null),
     listGroupOwners: sinon.stub<[string], ReturnType<Directory['listGroupOwners']>>().rejects(new Error('not used by invitations')),
     getDecisionContext: sinon.stub<Parameters<Directory['getDecisionContext']>, ReturnType<Directory['getDecisionContext']>>().rejects(new Error('not used by invitations')),
+    findUsersByEmails: sinon.stub<Parameters<Directory['findUsersByEmails']>, ReturnType<Directory['findUsersByEmails']>>().rejects(new Error('not used by single invitations')),
+    membersAmong: sinon.stub<Parameters<Directory['membersAmong']>, ReturnType<Directory['membersAmong']>>().rejects(new Error('not used by single invitations')),
+    inviteGuests: sinon.stub<Parameters<Directory['inviteGuests']>, ReturnType<Directory['inviteGuests']>>().rejects(new Error('not used by single invitations')),
+    addGroupMembers: sinon.stub<Parameters<Directory['addGroupMembers']>, ReturnType<Directory['addGroupMembers']>>().rejects(new Error('not used by single invitations')),
   };
 }
 

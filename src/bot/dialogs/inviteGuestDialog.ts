@@ -13,6 +13,7 @@ import { actorFrom } from '../identity';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';
 import { CardFlowDialog, flow, isTurnResult, outcomeCard, text, type FlowState } from './cardFlow';
+import { BULK_PROMPT, BULK_VERBS, type BulkFlow } from '../bulk/bulkFlow';
 
 export const INVITE_GUEST_DIALOG = 'inviteGuest';
 const DETAILS_PROMPT = 'inviteGuest.details';
@@ -23,7 +24,12 @@ interface InviteFlow extends FlowState {
   message?: string | null;
 }
 
-type DetailsForm = Pick<CardData['invite-details'], 'flowId' | 'appName' | 'groupName' | 'intro'>;
+type DetailsForm = Pick<CardData['invite-details'], 'flowId' | 'appName' | 'groupName' | 'intro' | 'bulk'>;
+
+/** Options of the dialog: `bulk` starts with the list of several guests (`invite guests`). */
+export interface InviteGuestOptions {
+  bulk?: boolean;
+}
 
 function shortBlocker(l: Localizer, blocker: GroupBlocker): string {
   return l.t(`invite:shortBlocker.${blocker}`);
@@ -34,9 +40,11 @@ export class InviteGuestDialog extends CardFlowDialog {
     private readonly service: InviteGuestService,
     logger: Logger,
     private readonly slow: SlowWork,
+    private readonly bulk?: BulkFlow,
   ) {
     super(INVITE_GUEST_DIALOG, logger, { prefix: 'invite', title: TITLE });
     this.addDialog(new CardPrompt(DETAILS_PROMPT, (pc) => this.validateDetails(pc)));
+    if (bulk) this.addDialog(new CardPrompt(BULK_PROMPT, (pc) => bulk.validate(pc)));
     this.addDialog(
       new WaterfallDialog(`${INVITE_GUEST_DIALOG}.flow`, [
         (step) => this.chooseApp(step),
@@ -89,17 +97,19 @@ export class InviteGuestDialog extends CardFlowDialog {
   private async askDetails(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const chosen = await this.takeGroup(step, this.forgedChoice(step));
     if (isTurnResult(chosen)) return chosen;
+    if (this.bulk && (step.options as InviteGuestOptions | undefined)?.bulk) return this.bulk.prompt(step, this.cancelVerb);
     const l = loc(step.context);
     const intro = l.t('invite:detailsIntro', { group: chosen.group.displayName, app: chosen.app.displayName });
-    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName, intro };
-    return this.prompt(step, DETAILS_PROMPT, ['invite.details'], renderCard('invite-details', { ...form, email: '', message: '', error: '' }, l), { form });
+    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName, intro, bulk: this.bulk !== undefined };
+    const verbs = this.bulk ? ['invite.details', BULK_VERBS.start] : ['invite.details'];
+    return this.prompt(step, DETAILS_PROMPT, verbs, renderCard('invite-details', { ...form, email: '', message: '', error: '' }, l), { form });
   }
 
   /** Checks the address and message on the server; on a problem the card comes back with the reason and the typed values. */
   private async validateDetails(pc: PromptValidatorContext<CardSubmit>): Promise<boolean> {
     const submit = pc.recognized.value;
     if (!pc.recognized.succeeded || !submit) return false;
-    if (submit.verb === this.cancelVerb) return true;
+    if (submit.verb === this.cancelVerb || submit.verb === BULK_VERBS.start) return true;
     const rawEmail = text(submit.data.email, 1000);
     const rawMessage = text(submit.data.message, 5000);
     const l = loc(pc.context);
@@ -129,6 +139,12 @@ export class InviteGuestDialog extends CardFlowDialog {
   private async confirm(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const submit = step.result as CardSubmit;
     if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
+    if (this.bulk && submit.verb === BULK_VERBS.start) {
+      const l = loc(step.context);
+      await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: l.t('bulk:title'), facts: this.facts(l, flow(step)).slice(0, 2) }));
+      return this.bulk.prompt(step, this.cancelVerb);
+    }
+    if (this.bulk && submit.verb === BULK_VERBS.send) return this.bulk.start(step, submit, (id, card, orSend) => this.replaceCard(step.context, id, card, orSend));
     const state = flow<InviteFlow>(step);
     state.email = String(submit.data.email);
     state.message = typeof submit.data.message === 'string' ? submit.data.message : null;
@@ -151,6 +167,7 @@ export class InviteGuestDialog extends CardFlowDialog {
   private async act(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const submit = step.result as CardSubmit;
     if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
+    if (this.bulk && submit.verb === BULK_VERBS.send) return this.bulk.start(step, submit, (id, card, orSend) => this.replaceCard(step.context, id, card, orSend));
     const state = flow<InviteFlow>(step);
     const actor = actorFrom(step.context)!;
     const l = loc(step.context);

@@ -11,7 +11,7 @@ import { loc } from '../locale';
 import { requestListCard } from '../requestCards';
 import type { RequestActions } from '../requestActions';
 import { isAdminCommand, type AdminCommands } from '../adminCommands';
-import { INVITE_GUEST_DIALOG, type InviteGuestDialog } from './inviteGuestDialog';
+import { INVITE_GUEST_DIALOG, type InviteGuestDialog, type InviteGuestOptions } from './inviteGuestDialog';
 import { REQUEST_ACCESS_DIALOG, type RequestAccessDialog, type RequestAccessOptions } from './requestAccessDialog';
 
 export const MAIN_DIALOG = 'main';
@@ -57,6 +57,8 @@ export class MainDialog extends ComponentDialog {
     switch (command.name) {
       case 'invite':
         return step.replaceDialog(INVITE_GUEST_DIALOG);
+      case 'inviteGuests':
+        return step.replaceDialog(INVITE_GUEST_DIALOG, { bulk: true } satisfies InviteGuestOptions);
       case 'request':
         return step.replaceDialog(REQUEST_ACCESS_DIALOG, { appQuery: command.appQuery } satisfies RequestAccessOptions);
       case 'myRequests':
