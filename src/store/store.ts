@@ -315,6 +315,86 @@ export interface JobStore {
   finish(name: string, owner: string, now: Date): Promise<void>;
 }
 
+/** How a guest came into a group through the bot. */
+export type GuestAddedHow = 'invite' | 'request';
+/** 'none': no review running; 'open': a review card went out and waits for an owner's decision. */
+export type GuestReviewState = 'none' | 'open';
+
+export interface GuestKey {
+  tenantId: string;
+  groupId: string;
+  guestId: string;
+}
+
+/**
+ * What the bot knows of one guest in one group it added them to: who vouched for them, when, and where the
+ * periodic review stands. The directory stays the truth for membership; this is the bot's own account.
+ */
+export interface GuestRecord extends GuestKey {
+  guestEmail: string;
+  guestName: string;
+  appId: string;
+  appName: string;
+  groupName: string;
+  invitedBy: string;
+  invitedByName: string;
+  invitedAt: string;
+  how: GuestAddedHow;
+  operationId: string;
+  /** Sponsors as the bot recorded them (user ids); `sponsorInEntra` says whether Entra holds them too. */
+  sponsorIds: string[];
+  sponsorInEntra: boolean;
+  /** Last known externalUserState (PendingAcceptance, Accepted) and since when. */
+  redemption: string | null;
+  redemptionSince: string | null;
+  /** Added or last kept: the next review is due GUEST_REVIEW_INTERVAL after it. */
+  lastKeptAt: string;
+  keptBy: string | null;
+  lastResentAt: string | null;
+  reviewState: GuestReviewState;
+  reviewId: string | null;
+  reviewOpenedAt: string | null;
+  remindedAt: string | null;
+  removedAt: string | null;
+  removedBy: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewGuestRecord = Pick<
+  GuestRecord,
+  | 'tenantId' | 'groupId' | 'guestId' | 'guestEmail' | 'guestName' | 'appId' | 'appName' | 'groupName'
+  | 'invitedBy' | 'invitedByName' | 'how' | 'operationId' | 'sponsorIds' | 'sponsorInEntra' | 'redemption'
+>;
+
+export type GuestRecordPatch = Partial<
+  Pick<
+    GuestRecord,
+    | 'sponsorIds' | 'sponsorInEntra' | 'redemption' | 'redemptionSince' | 'lastKeptAt' | 'keptBy' | 'lastResentAt'
+    | 'reviewState' | 'reviewId' | 'reviewOpenedAt' | 'remindedAt' | 'removedAt' | 'removedBy'
+  >
+>;
+
+export interface GuestRecordStore {
+  /**
+   * Records a guest the bot added to a group: creates the record, or for a guest added again (another
+   * operation) takes the new facts and starts the review period again. The same operation twice changes nothing.
+   */
+  recordAdded(record: NewGuestRecord, now: Date): Promise<GuestRecord>;
+  get(key: GuestKey): Promise<GuestRecord | undefined>;
+  /** Compare-and-set on `version`; ConflictError on a mismatch or a missing record. */
+  update(key: GuestKey, expectedVersion: number, patch: GuestRecordPatch, now: Date): Promise<GuestRecord>;
+  /** Guests still in these groups (not removed by the bot), newest first. */
+  listForGroups(tenantId: string, groupIds: readonly string[], limit: number): Promise<GuestRecord[]>;
+  /** Guests with no review running whose last keep is at or before `keptBefore`, any tenant, oldest first. */
+  listDueForReview(keptBefore: Date, limit: number): Promise<GuestRecord[]>;
+  /** Open reviews opened at or before `openedBefore`, any tenant, oldest first (reminders, default after grace). */
+  listOpenReviews(openedBefore: Date, limit: number): Promise<GuestRecord[]>;
+  /** Every record of a tenant, removed ones included, newest first (reports). */
+  listForTenant(tenantId: string, limit: number): Promise<GuestRecord[]>;
+}
+
 /** A compare-and-set patch of one record. */
 export interface VersionedPatch<P> {
   id: string;
@@ -330,6 +410,7 @@ export interface Store {
   readonly operations: OperationStore;
   readonly conversations: ConversationStore;
   readonly jobs: JobStore;
+  readonly guests: GuestRecordStore;
   /**
    * Updates an operation record and an access request in one transaction (an approval's end and its outcome
    * on the request): compare-and-set on both; on a ConflictError (its key names the record) neither changed.
