@@ -10,6 +10,7 @@ import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
 import { SetupCheckService } from '../domain/setupCheck';
 import { Catalog } from '../domain/catalog';
 import { HourlyLimiter } from '../domain/rateLimit';
+import { GuestRecorder } from '../domain/guestRecords';
 import { AdminCommands } from './adminCommands';
 import { BotStateStorage } from './stateStorage';
 import { InviteGuestDialog, outcomeToCard } from './dialogs/inviteGuestDialog';
@@ -78,6 +79,8 @@ export interface ComposeOptions {
   invokeDeadlineMs?: number;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  /** GUEST_SPONSORS_IN_ENTRA: also write each guest's sponsor to Entra (needs User.ReadWrite.All). */
+  guestSponsorsInEntra?: boolean;
 }
 
 export function composeBot(options: ComposeOptions): BotParts {
@@ -98,6 +101,7 @@ export function composeBot(options: ComposeOptions): BotParts {
   const limiter = new HourlyLimiter(store.state, options.actionsPerUserPerHour ?? 20, clock);
   const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> => adminAlerts.reportBlocked(report);
   const catalog = new Catalog(directory, clock);
+  const guestRecorder = new GuestRecorder({ directory, store, logger, clock, sponsorsInEntra: options.guestSponsorsInEntra, onBlocked });
   const inviteGuest = new InviteGuestService({
     directory,
     store,
@@ -113,6 +117,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     onBlocked,
     limiter,
     leaseMs: options.operationLeaseMs,
+    guestRecorder,
   });
   const messenger = options.messenger ?? teams;
   const requestAccess = new RequestAccessService({
@@ -129,6 +134,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     limiter,
     leaseMs: options.operationLeaseMs,
     sleep,
+    guestRecorder,
   });
   const conversationState = new ConversationState(new BotStateStorage(store.state));
   const background = new BackgroundWork(logger);

@@ -14,6 +14,7 @@ import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from './re
 import { isOwnDomain, parseEmail } from './email';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
+import type { GuestRecorder } from './guestRecords';
 
 export interface ShareableApps {
   apps: AppChoice[];
@@ -118,6 +119,8 @@ export interface InviteGuestOptions {
   transientRetries?: number;
   /** How long a runner holds an operation before another process may resume it. */
   leaseMs?: number;
+  /** Keeps the bot's record (and sponsor) of each guest it adds. */
+  guestRecorder?: GuestRecorder;
 }
 
 const inviteSettingNames: Record<string, string> = {
@@ -410,6 +413,9 @@ export class InviteGuestService {
       graphRequestId: lastRequestId ?? undefined,
       ...names,
     });
+    if (added) {
+      await this.options.guestRecorder?.recordAdded({ actor: command.actor, how: 'invite', operationId: steps.record.id, guest: outcome.guest, app: appRef, group: groupRef });
+    }
     logger.info('invite.succeeded', { guestId, groupId: group.id, appId: app.id, invited, added });
     return finished(outcome);
   }

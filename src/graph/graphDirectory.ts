@@ -12,6 +12,7 @@ import {
   type DecisionContext,
   type Directory,
   type GroupOwner,
+  type GuestMember,
   type DirectoryUser,
   type GroupInfo,
   type InvitationResult,
@@ -19,6 +20,7 @@ import {
   type TenantInfo,
 } from './directory';
 import { asRecord, ok, okOrNull, str, values, type BatchStep, type GraphHttp } from './graphHttp';
+import { addSponsor, listGuestMembers, listSponsors, needing, removeGroupMember } from './guestCalls';
 import { NEEDS } from './permissions';
 
 export { GraphHttp } from './graphHttp';
@@ -76,15 +78,6 @@ function toUser(raw: unknown): DirectoryUser {
   };
 }
 
-/** Rethrows a 403 naming the application permission the refused call needs. */
-async function needing<T>(permission: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof DirectoryError && err.kind === 'forbidden') throw err.needing(permission);
-    throw err;
-  }
-}
 
 const ids = (items: unknown[]): string[] => items.map((o) => asRecord(o).id).filter((id): id is string => typeof id === 'string');
 
@@ -309,6 +302,32 @@ export class GraphDirectory implements Directory {
       }
       throw err;
     }
+  }
+
+  removeGroupMember(groupId: string, userId: string): Promise<{ removed: boolean; requestId: string | null }> {
+    return removeGroupMember(this.http, groupId, userId);
+  }
+
+  listGuestMembers(groupId: string): Promise<GuestMember[]> {
+    return listGuestMembers(this.http, groupId);
+  }
+
+  async getUser(userId: string): Promise<DirectoryUser | null> {
+    try {
+      const response = await needing(NEEDS.users, () => this.http.get(`/users/${q(userId)}?$select=${USER_SELECT}`));
+      return toUser(response.body);
+    } catch (err) {
+      if (err instanceof DirectoryError && err.kind === 'notFound') return null;
+      throw err;
+    }
+  }
+
+  listSponsors(userId: string): Promise<GroupOwner[]> {
+    return listSponsors(this.http, userId);
+  }
+
+  addSponsor(userId: string, sponsorId: string): Promise<AddMemberResult> {
+    return addSponsor(this.http, userId, sponsorId);
   }
 }
 

@@ -37,6 +37,11 @@ function fakeDirectory() {
     findUserByEmail: sinon.stub<Parameters<Directory['findUserByEmail']>, ReturnType<Directory['findUserByEmail']>>().resolves(null),
     listGroupOwners: sinon.stub<[string], ReturnType<Directory['listGroupOwners']>>().rejects(new Error('not used by invitations')),
     getDecisionContext: sinon.stub<Parameters<Directory['getDecisionContext']>, ReturnType<Directory['getDecisionContext']>>().rejects(new Error('not used by invitations')),
+    removeGroupMember: sinon.stub<Parameters<Directory['removeGroupMember']>, ReturnType<Directory['removeGroupMember']>>().rejects(new Error('not used by invitations')),
+    listGuestMembers: sinon.stub<Parameters<Directory['listGuestMembers']>, ReturnType<Directory['listGuestMembers']>>().resolves([]),
+    getUser: sinon.stub<Parameters<Directory['getUser']>, ReturnType<Directory['getUser']>>().resolves(null),
+    listSponsors: sinon.stub<Parameters<Directory['listSponsors']>, ReturnType<Directory['listSponsors']>>().resolves([]),
+    addSponsor: sinon.stub<Parameters<Directory['addSponsor']>, ReturnType<Directory['addSponsor']>>().resolves({ added: true, requestId: null }),
   };
 }
 
