@@ -391,6 +391,13 @@ export interface GuestRecordStore {
   listDueForReview(keptBefore: Date, limit: number): Promise<GuestRecord[]>;
   /** Open reviews opened at or before `openedBefore`, any tenant, oldest first (reminders, default after grace). */
   listOpenReviews(openedBefore: Date, limit: number): Promise<GuestRecord[]>;
+  /**
+   * Opens a review for these guests of one group, in one statement: only records still in the group with no review
+   * running are opened (so two sweeps never open the same guest twice). Returns the records it opened.
+   */
+  openReview(tenantId: string, groupId: string, guestIds: readonly string[], reviewId: string, now: Date): Promise<GuestRecord[]>;
+  /** Marks the open records of a review as reminded, once: returns the records this call marked (none the second time). */
+  markReminded(reviewId: string, now: Date): Promise<GuestRecord[]>;
   /** Every record of a tenant, removed ones included, newest first (reports). */
   listForTenant(tenantId: string, limit: number): Promise<GuestRecord[]>;
 }

@@ -93,6 +93,16 @@ describeEachEngine('store: guest records', 'guest-invite-guests-', (stores) => {
     assert.deepEqual(await store.guests.listOpenReviews(at(3 * DAY - 1), 10), []);
   });
 
+  it('opens a review once per guest and marks its reminder once', async () => {
+    for (let n = 0; n < 6; n++) await store.guests.recordAdded(guest(n), T0);
+    const opened = await store.guests.openReview('t1', 'g1', ['u1', 'u4', 'u0'], 'r1', at(DAY));
+    assert.deepEqual(opened.map((g) => g.guestId).sort(), ['u1', 'u4'], 'u0 is in another group');
+    assert.ok(opened.every((g) => g.reviewState === 'open' && g.reviewId === 'r1' && g.reviewOpenedAt === at(DAY).toISOString()));
+    assert.deepEqual(await store.guests.openReview('t1', 'g1', ['u1', 'u4'], 'r2', at(DAY)), [], 'already under review');
+    assert.equal((await store.guests.markReminded('r1', at(2 * DAY))).length, 2);
+    assert.deepEqual(await store.guests.markReminded('r1', at(3 * DAY)), [], 'reminded once');
+  });
+
   it('rejects bad records', async () => {
     await assert.rejects(store.guests.recordAdded(guest(1, { how: 'magic' as 'invite' }), T0), TypeError);
     await assert.rejects(store.guests.recordAdded(guest(1, { sponsorIds: [''] }), T0), TypeError);

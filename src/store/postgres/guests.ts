@@ -84,6 +84,35 @@ export class PostgresGuestRecordStore implements GuestRecordStore {
     return rows.map(toGuestRecord);
   }
 
+  async openReview(tenantId: string, groupId: string, guestIds: readonly string[], reviewId: string, now: Date): Promise<GuestRecord[]> {
+    this.guard();
+    const ids = guestIds.map((id) => checkString(id, 'guestId'));
+    if (ids.length === 0) return [];
+    const at = checkDate(now).toISOString();
+    const rows = await queryRows<GuestRow>(
+      this.pool,
+      `UPDATE guest_records SET review_state = 'open', review_id = $1, review_opened_at = $2, reminded_at = NULL,
+         version = version + 1, updated_at = $2
+       WHERE tenant_id = $3 AND group_id = $4 AND review_state = 'none' AND removed_at IS NULL AND guest_id = ANY($5::text[])
+       RETURNING *`,
+      [checkString(reviewId, 'reviewId'), at, checkString(tenantId, 'tenantId'), checkString(groupId, 'groupId'), ids],
+    );
+    return rows.map(toGuestRecord);
+  }
+
+  async markReminded(reviewId: string, now: Date): Promise<GuestRecord[]> {
+    this.guard();
+    const at = checkDate(now).toISOString();
+    const rows = await queryRows<GuestRow>(
+      this.pool,
+      `UPDATE guest_records SET reminded_at = $1, version = version + 1, updated_at = $1
+       WHERE review_id = $2 AND review_state = 'open' AND reminded_at IS NULL AND removed_at IS NULL
+       RETURNING *`,
+      [at, checkString(reviewId, 'reviewId')],
+    );
+    return rows.map(toGuestRecord);
+  }
+
   async listForTenant(tenantId: string, limit: number): Promise<GuestRecord[]> {
     this.guard();
     const rows = await queryRows<GuestRow>(

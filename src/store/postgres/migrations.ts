@@ -207,6 +207,7 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX guest_records_due ON guest_records (last_kept_at) WHERE removed_at IS NULL AND review_state = 'none';
       CREATE INDEX guest_records_open ON guest_records (review_opened_at) WHERE removed_at IS NULL AND review_state = 'open';
       CREATE INDEX guest_records_by_tenant ON guest_records (tenant_id, invited_at);
+      CREATE INDEX guest_records_by_review ON guest_records (review_id) WHERE review_id IS NOT NULL;
     `,
   },
 ];

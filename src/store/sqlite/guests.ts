@@ -96,6 +96,36 @@ export class SqliteGuestRecordStore implements GuestRecordStore {
     return this.openStmt.all(checkDate(openedBefore, 'openedBefore').toISOString(), checkLimit(limit)).map(toGuestRecord);
   }
 
+  async openReview(tenantId: string, groupId: string, guestIds: readonly string[], reviewId: string, now: Date): Promise<GuestRecord[]> {
+    this.guard();
+    const ids = guestIds.map((id) => checkString(id, 'guestId'));
+    if (ids.length === 0) return [];
+    const at = checkDate(now).toISOString();
+    return this.db
+      .prepare<[string, string, string, string, string, string], GuestRow>(
+        `UPDATE guest_records SET review_state = 'open', review_id = ?, review_opened_at = ?, reminded_at = NULL,
+           version = version + 1, updated_at = ?
+         WHERE tenant_id = ? AND group_id = ? AND review_state = 'none' AND removed_at IS NULL
+           AND guest_id IN (SELECT value FROM json_each(?))
+         RETURNING *`,
+      )
+      .all(checkString(reviewId, 'reviewId'), at, at, checkString(tenantId, 'tenantId'), checkString(groupId, 'groupId'), JSON.stringify(ids))
+      .map(toGuestRecord);
+  }
+
+  async markReminded(reviewId: string, now: Date): Promise<GuestRecord[]> {
+    this.guard();
+    const at = checkDate(now).toISOString();
+    return this.db
+      .prepare<[string, string, string], GuestRow>(
+        `UPDATE guest_records SET reminded_at = ?, version = version + 1, updated_at = ?
+         WHERE review_id = ? AND review_state = 'open' AND reminded_at IS NULL AND removed_at IS NULL
+         RETURNING *`,
+      )
+      .all(at, at, checkString(reviewId, 'reviewId'))
+      .map(toGuestRecord);
+  }
+
   async listForTenant(tenantId: string, limit: number): Promise<GuestRecord[]> {
     this.guard();
     return this.tenantStmt.all(checkString(tenantId, 'tenantId'), checkLimit(limit)).map(toGuestRecord);
