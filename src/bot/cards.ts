@@ -11,6 +11,7 @@ import requestList from '../../cards/request-list.json';
 import outcome from '../../cards/outcome.json';
 import help from '../../cards/help.json';
 import report from '../../cards/report.json';
+import guestList from '../../cards/guest-list.json';
 
 export interface Fact {
   label: string;
@@ -57,6 +58,29 @@ export interface CardData {
     /** Buttons at the bottom of the card. */
     actions: Array<{ title: string; verb: string; key: string }>;
   };
+  'guest-list': GuestListCard;
+}
+
+/** A button of the guest cards: Action.Execute data, and the same with the verb for the Action.Submit fallback. */
+export interface GuestCardAction {
+  title: string;
+  verb: string;
+  style: 'default' | 'positive' | 'destructive';
+  data: Record<string, string>;
+  submitData: Record<string, string>;
+  /** 'auto' sends the card's inputs (filters) with the action; 'none' sends only `data`. */
+  inputs?: 'auto' | 'none';
+}
+
+export interface GuestListCard {
+  title: string;
+  subtitle: string;
+  notice: string;
+  noticeStyle: 'default' | 'good' | 'attention' | 'warning' | 'accent';
+  empty: string;
+  filters: { show: boolean; pendingLabel: string; pending: string; appId: string; apps: Array<{ title: string; value: string }> };
+  items: Array<{ heading: string; lines: string[]; actions: GuestCardAction[] }>;
+  footer: GuestCardAction[];
 }
 
 export type CardName = keyof CardData;
@@ -72,6 +96,7 @@ const templates: Record<CardName, object> = {
   outcome,
   help,
   report,
+  'guest-list': guestList,
 };
 
 const compiled = new Map<CardName, Template>();

@@ -10,6 +10,8 @@ export type Command =
   | { name: 'alertsHere' }
   | { name: 'alertsOff' }
   | { name: 'retryOperation'; id: string }
+  | { name: 'myGuests' }
+  | { name: 'guestReport' }
   | { name: 'help' }
   | { name: 'cancel' };
 
@@ -28,6 +30,9 @@ const exact: Record<string, Command> = {
   alerts: { name: 'alerts' },
   'alerts here': { name: 'alertsHere' },
   'alerts off': { name: 'alertsOff' },
+  'my guests': { name: 'myGuests' },
+  'my guest': { name: 'myGuests' },
+  'guest report': { name: 'guestReport' },
   help: { name: 'help' },
   '?': { name: 'help' },
   cancel: { name: 'cancel' },
@@ -71,8 +76,10 @@ export const commandList: Array<{ name: string; description: string }> = [
   { name: 'request access', description: 'Ask the owners of an app’s access group to let you in (also: “request access to” followed by the app’s name).' },
   { name: 'my requests', description: 'See your access requests; withdraw one that is still waiting.' },
   { name: 'pending requests', description: 'See the requests waiting for your decision as an owner.' },
+  { name: 'my guests', description: 'See the guests in the groups you own: accepted or pending, sponsors; resend an invitation or remove a guest.' },
   { name: 'setup check', description: 'Admins: what is missing for self-service app sharing, and how to fix it (setup check page 2, …).' },
   { name: 'alerts', description: 'Admins: open setup problems; acknowledge one. “alerts here” in a channel sends alerts there, “alerts off” stops it.' },
+  { name: 'guest report', description: 'Admins: per app, guests, pending invitations, overdue reviews, guests without a sponsor, recent removals.' },
   { name: 'retry operation', description: 'Admins: run a failed invitation or approval again from where it stopped (retry operation <id> from the failure notice).' },
   { name: 'cancel', description: 'Stop what we are doing; nothing is changed.' },
   { name: 'help', description: 'Show this list.' },

@@ -188,6 +188,24 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
     }
   }
 
+  /** Sends a card or a text to a user's 1:1 chat with the bot; returns where it is, for later updates. */
+  async sendToUserChat(tenantId: string, userId: string, content: Attachment | string): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
+    try {
+      const reference = await this.referenceFor(tenantId, userId, userId);
+      let activityId: string | undefined;
+      await this.continue(reference, async (context) => {
+        activityId = (await context.sendActivity(typeof content === 'string' ? content : MessageFactory.attachment(content)))?.id;
+      });
+      if (!activityId) throw new Error('the channel returned no activity id');
+      const location: CardLocation = { reference, activityId };
+      return { ok: true, location: JSON.parse(JSON.stringify(location)) as JsonObject };
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 403 || status === 404) await this.conversations.delete(tenantId, userId);
+      return { ok: false, error: `${status ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim() };
+    }
+  }
+
   /** Replaces a card wherever it is (a location from cardLocation), e.g. when a resumed operation finishes. */
   async replaceCard(location: JsonObject, card: Attachment): Promise<boolean> {
     const { reference, activityId } = location as unknown as CardLocation;

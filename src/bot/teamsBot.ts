@@ -15,6 +15,7 @@ import { helpCard, type MainDialog } from './dialogs/mainDialog';
 import { actorFrom } from './identity';
 import type { RequestActions } from './requestActions';
 import type { AdminCommands } from './adminCommands';
+import { isGuestVerb, type GuestActions } from './guests/actions';
 import { checkCardPayload, INVALID_CARD_MESSAGE } from './cardPayload';
 import { outcomeCard } from './dialogs/cardFlow';
 
@@ -23,6 +24,7 @@ export interface TeamsBotOptions {
   mainDialog: MainDialog;
   requestActions: RequestActions;
   adminCommands: AdminCommands;
+  guestActions?: GuestActions;
   store: Store;
   logger: Logger;
   clock?: () => Date;
@@ -79,6 +81,7 @@ export class TeamsBot extends TeamsActivityHandler {
       const card = outcomeCard({ title: 'Not done', color: 'Attention', text: INVALID_CARD_MESSAGE });
       return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
     }
+    if (isGuestVerb(verb) && this.options.guestActions) return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
     return this.options.requestActions.invoke(context, verb, invokeValue?.action?.data);
   }
 

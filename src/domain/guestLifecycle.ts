@@ -151,12 +151,23 @@ export class GuestLifecycleService {
     return null;
   }
 
+  /** A guest's address (or name) for a confirmation, read from the directory. */
+  async describeGuest(guestId: string): Promise<string> {
+    const user = await retryTransient(() => this.options.directory.getUser(guestId), this.policy());
+    return user?.mail ?? user?.displayName ?? guestId;
+  }
+
+  /** The group's owners now (plain read, not the catalog). */
+  ownersNow(groupId: string): Promise<Array<{ id: string; displayName: string }>> {
+    return retryTransient(() => this.options.directory.listGroupOwners(groupId), this.policy());
+  }
+
   /**
    * Is the actor an owner of the group now (plain owners read) and the guest still a member of it
    * (checkMemberGroups)? A refusal is audited as a forged or stale card action.
    */
   private async authorize(actor: Actor, groupId: string, guestId: string, action: string, activityId?: string): Promise<{ ok: true } | { ok: false; message: string }> {
-    const owners = await retryTransient(() => this.options.directory.listGroupOwners(groupId), this.policy());
+    const owners = await this.ownersNow(groupId);
     const base = { actorId: actor.userId, actorName: actor.displayName, groupId, guestId, activityId };
     const record = await this.options.store.guests.get({ tenantId: actor.tenantId, groupId, guestId });
     const groupName = record?.groupName ?? 'that group';

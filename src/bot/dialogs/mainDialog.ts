@@ -9,6 +9,7 @@ import { actorFrom } from '../identity';
 import { requestListCard } from '../requestCards';
 import type { RequestActions } from '../requestActions';
 import { isAdminCommand, type AdminCommands } from '../adminCommands';
+import type { GuestActions } from '../guests/actions';
 import { INVITE_GUEST_DIALOG, type InviteGuestDialog } from './inviteGuestDialog';
 import { REQUEST_ACCESS_DIALOG, type RequestAccessDialog, type RequestAccessOptions } from './requestAccessDialog';
 
@@ -32,6 +33,7 @@ export class MainDialog extends ComponentDialog {
     private readonly requests: RequestAccessService,
     private readonly requestActions: RequestActions,
     private readonly adminCommands: AdminCommands,
+    private readonly guestActions?: GuestActions,
   ) {
     super(MAIN_DIALOG);
     this.addDialog(inviteGuest);
@@ -64,6 +66,12 @@ export class MainDialog extends ComponentDialog {
           await step.context.sendActivity(count === 0 ? 'No request is waiting for your decision.' : `${count} request${count === 1 ? ' is' : 's are'} waiting for your decision: the cards are above.`);
         }
         return step.endDialog();
+      case 'myGuests':
+        await this.guestActions?.myGuests(step.context);
+        return step.endDialog();
+      case 'guestReport':
+        await this.guestActions?.report(step.context);
+        return step.endDialog();
       case 'help':
         await step.context.sendActivity(MessageFactory.attachment(helpCard()));
         return step.endDialog();
@@ -81,6 +89,7 @@ export class MainDialog extends ComponentDialog {
   async run(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
     if (await this.requestActions.submit(context)) return;
     if (await this.adminCommands.submit(context)) return;
+    if (await this.guestActions?.submit(context)) return;
     const dialogs = new DialogSet(accessor);
     dialogs.add(this);
     const dc = await dialogs.createContext(context);
