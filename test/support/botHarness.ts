@@ -19,6 +19,9 @@ import { alertCard } from '../../src/bot/adminCards';
 import { composeBot } from '../../src/bot/compose';
 import { approvalCard } from '../../src/bot/requestCards';
 import type { TeamsBot } from '../../src/bot/teamsBot';
+import type { GuestSettings } from '../../src/bot/compose';
+import type { GuestLifecycleService } from '../../src/domain/guestLifecycle';
+import type { GuestReviewService, ReviewMessenger } from '../../src/domain/guestReview';
 import type { BackgroundWork } from '../../src/bot/background';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
 
@@ -125,6 +128,8 @@ export interface Harness {
   cardUpdates: Array<{ activityId: string; card: Record<string, unknown> }>;
   background: BackgroundWork;
   resumeOperations(): Promise<number>;
+  guestLifecycle: GuestLifecycleService;
+  guestReview: GuestReviewService;
   logs: string[];
   chat(user: { aadObjectId: string; name: string }): UserChat;
   graph<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
@@ -143,6 +148,8 @@ export interface HarnessOptions {
   turnDeadlineMs?: number;
   operationRetryAfterMs?: number;
   operationRetryMax?: number;
+  guests?: GuestSettings;
+  reviewMessenger?: ReviewMessenger;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -155,7 +162,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const messenger = new RecordingMessenger(store.conversations);
   const adapter = new RecordingAdapter();
   const cardUpdates: Harness['cardUpdates'] = [];
-  const { bot, inviteGuest, requestAccess, adminAlerts, setupCheck, background, resumeOperations } = composeBot({
+  const { bot, inviteGuest, requestAccess, adminAlerts, setupCheck, background, resumeOperations, guestLifecycle, guestReview } = composeBot({
     store,
     directory,
     logger,
@@ -174,6 +181,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     turnDeadlineMs: options.turnDeadlineMs,
     operationRetryAfterMs: options.operationRetryAfterMs,
     operationRetryMax: options.operationRetryMax,
+    guests: options.guests,
+    reviewMessenger: options.reviewMessenger,
     cardUpdater: async (location, card) => {
       cardUpdates.push({ activityId: String(location.activityId), card: card.content as Record<string, unknown> });
       return true;
@@ -192,6 +201,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     cardUpdates,
     background,
     resumeOperations,
+    guestLifecycle,
+    guestReview,
     logs,
     chat: (user) => new UserChat(harness, user),
     async graph<T>(path: string, init: { method?: string; body?: unknown } = {}) {

@@ -1,0 +1,222 @@
+import { strict as assert } from 'node:assert';
+import { TENANT_ID, actionData, cardId, cardText, createHarness, groups, lastCard, textOf, toConfirmation, users, type Harness, type UserChat } from '../support/botHarness';
+import { validateLog } from '../support/graphContract';
+import { isDirectoryWrite } from '../support/graphLog';
+import { reviewCard } from '../../src/bot/guests/cards';
+import type { ReviewMessenger, ReviewView } from '../../src/domain/guestReview';
+import type { GroupOwner } from '../../src/graph/directory';
+import type { JsonObject } from '../../src/store/store';
+
+const DAY = 86_400_000;
+
+/** Review cards as the owners would see them: each owner's copy, replaced in place on every update. */
+class RecordingReviews implements ReviewMessenger {
+  readonly cards = new Map<string, Record<string, unknown>>();
+  readonly notices: Array<{ userId: string; text: string }> = [];
+  private next = 0;
+  async sendReviewCard(review: ReviewView, owner: GroupOwner, reason: 'new' | 'reminder'): Promise<{ ok: true; location: JsonObject }> {
+    const id = `review-card-${++this.next}`;
+    this.cards.set(`${owner.id}/${id}`, reviewCard(review, 'remove', { reminder: reason === 'reminder' }).content as Record<string, unknown>);
+    return { ok: true, location: { ownerId: owner.id, activityId: id } };
+  }
+  async updateReviewCards(review: ReviewView): Promise<void> {
+    for (const c of review.cards) this.cards.set(`${c.ownerId}/${String(c.location.activityId)}`, reviewCard(review, 'remove').content as Record<string, unknown>);
+  }
+  async notifyUser(_tenantId: string, userId: string, text: string): Promise<boolean> {
+    this.notices.push({ userId, text });
+    return true;
+  }
+  latestFor(ownerId: string): Record<string, unknown> {
+    const mine = [...this.cards.entries()].filter(([k]) => k.startsWith(`${ownerId}/`));
+    assert.ok(mine.length > 0, `no review card for ${ownerId}`);
+    return mine[mine.length - 1][1];
+  }
+}
+
+/** The data of a per-guest button ("Resend invitation", "Keep", …) for the guest with this address. */
+function guestAction(card: Record<string, unknown>, title: string, guestText: string): { verb: string; data: Record<string, string> } {
+  const containers = (card.body as Array<Record<string, unknown>>).filter((b) => b.type === 'Container' && cardText(b).includes(guestText));
+  for (const c of containers) {
+    const set = (c.items as Array<Record<string, unknown>>).find((i) => i.type === 'ActionSet');
+    const action = ((set?.actions ?? []) as Array<{ title: string; verb: string; data: Record<string, string> }>).find((a) => a.title === title);
+    if (action) return { verb: action.verb, data: { ...action.data } };
+  }
+  throw new Error(`No '${title}' for ${guestText} on: ${cardText(card)}`);
+}
+
+async function invite(chat: UserChat, email: string): Promise<void> {
+  const confirm = await toConfirmation(chat, 'Contoso Expenses', null, email);
+  const done = await chat.submit(actionData(lastCard(confirm), 'Send invitation'), cardId(confirm));
+  assert.match(textOf(done), /invit/i);
+}
+
+async function memberIds(h: Harness, groupId: string): Promise<string[]> {
+  return (await h.graph<{ value: Array<{ id: string }> }>(`/groups/${groupId}/members?$select=id`)).body.value.map((m) => m.id);
+}
+
+async function guestId(h: Harness, email: string): Promise<string> {
+  const res = await h.graph<{ value: Array<{ id: string }> }>(`/users?$filter=mail eq '${email}'&$select=id`);
+  return res.body.value[0].id;
+}
+
+describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Graph client + simulator)', () => {
+  let h: Harness;
+  let now: number;
+  let reviews: RecordingReviews;
+
+  beforeEach(async () => {
+    now = Date.parse('2026-11-24T09:00:00Z');
+    reviews = new RecordingReviews();
+    h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews, adminUserIds: [users.patti.aadObjectId] });
+  });
+  afterEach(async () => {
+    const problems = validateLog(h.sim.requests());
+    await h.close();
+    assert.deepEqual(problems, []);
+  });
+
+  it('invite → my guests shows pending with the owner as sponsor → resend once per cooldown → accepted → remove', async () => {
+    const megan = h.chat(users.megan);
+    await invite(megan, 'sam.partner@adatum.com');
+    const id = await guestId(h, 'sam.partner@adatum.com');
+    const [record] = (await h.store.guests.listForGroups(TENANT_ID, [groups.expenses], 10)).filter((r) => r.guestId === id);
+    assert.equal(record.invitedBy, users.megan.aadObjectId);
+    assert.equal(record.how, 'invite');
+    assert.deepEqual(record.sponsorIds, [users.megan.aadObjectId]);
+    assert.equal(record.sponsorInEntra, false, 'User.ReadWrite.All is not granted by default: the sponsor is kept by the bot');
+
+    const list = await megan.send('my guests');
+    const card = lastCard(list);
+    const text = cardText(card);
+    assert.match(text, /sam\.partner@adatum\.com/);
+    assert.match(text, /Pending acceptance since/);
+    assert.match(text, /Invited by Megan Bowen/);
+    assert.match(text, /Sponsor: Megan Bowen/);
+
+    h.sim.clearRequests();
+    const resend = guestAction(card, 'Resend invitation', 'sam.partner@adatum.com');
+    const first = await megan.invoke(resend.verb, resend.data, cardId(list));
+    assert.match(cardText(first), /I sent the invitation to sam\.partner@adatum\.com again/);
+    const posts = h.sim.requests().filter((r) => r.method === 'POST' && r.url.endsWith('/invitations'));
+    assert.equal(posts.length, 1);
+    assert.equal((posts[0].requestBody as Record<string, unknown>).sendInvitationMessage, true);
+
+    now += 3_600_000;
+    const second = await megan.invoke(resend.verb, resend.data, cardId(list));
+    assert.match(cardText(second), /less than a day ago/);
+    assert.equal(h.sim.requests().filter((r) => r.url.endsWith('/invitations')).length, 1, 'the second resend within the cooldown sends nothing');
+    assert.equal((await h.store.audit.list({ action: 'guest.resend.refused' }))[0].outcome, 'cooldown');
+
+    const redeemed = await fetch(`${h.sim.url}/_simulator/users/${id}/redeem`, { method: 'POST' });
+    assert.equal(redeemed.status, 200);
+    assert.ok(h.sim.requests().some((r) => r.url.includes('/_simulator/users/') && r.url.endsWith('/redeem')), 'the redeem is in the request log');
+    const accepted = lastCard(await megan.send('my guests'));
+    assert.match(cardText(accepted), /Accepted \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    assert.throws(() => guestAction(accepted, 'Resend invitation', 'sam.partner@adatum.com'), /No 'Resend invitation'/);
+
+    const remove = guestAction(accepted, 'Remove from group', 'sam.partner@adatum.com');
+    const confirm = await megan.invoke(remove.verb, remove.data);
+    assert.match(cardText(confirm), /Remove sam\.partner@adatum\.com from Expenses External Reviewers\? They lose access to Contoso Expenses\./);
+    assert.ok((await memberIds(h, groups.expenses)).includes(id), 'nothing removed before the confirmation');
+    const yes = actionData(confirm, 'Remove') as Record<string, string>;
+    const removed = await megan.invoke('guests.removeConfirm', yes);
+    assert.match(cardText(removed), /was removed from Expenses External Reviewers/);
+    assert.ok(!(await memberIds(h, groups.expenses)).includes(id));
+    const again = await megan.invoke('guests.removeConfirm', yes);
+    assert.match(cardText(again), /was removed/);
+    assert.equal(h.sim.requests().filter((r) => r.method === 'DELETE' && r.url.includes('/members/')).length, 1, 'the same confirmation removes once');
+    const [audit] = await h.store.audit.list({ action: 'guest.removed' });
+    assert.equal(audit.actorId, users.megan.aadObjectId);
+    assert.equal((await h.store.guests.get(record))?.removedBy, 'Megan Bowen');
+  });
+
+  it('refuses and audits card actions of someone who does not own the group (forged or stale), writing nothing', async () => {
+    await invite(h.chat(users.megan), 'kim.partner@adatum.com');
+    const id = await guestId(h, 'kim.partner@adatum.com');
+    h.sim.clearRequests();
+    const adele = h.chat(users.adele);
+    assert.match(cardText(await adele.invoke('guests.resend', { groupId: groups.expenses, guestId: id })), /not an owner of Expenses External Reviewers/);
+    assert.match(cardText(await adele.invoke('guests.removeConfirm', { groupId: groups.expenses, guestId: id, nonce: 'f0f0f0f0-0000-4000-8000-000000000001' })), /not an owner/);
+    const submitted = await adele.submit({ verb: 'guests.removeConfirm', groupId: groups.expenses, guestId: id, nonce: 'f0f0f0f0-0000-4000-8000-000000000002' });
+    assert.match(textOf(submitted), /not an owner/);
+    assert.match(textOf(await adele.submit({ verb: 'guests.removeConfirm', groupId: groups.expenses, guestId: id, nonce: 'x', extra: 'field' })), /cannot accept/);
+    assert.deepEqual(h.sim.requests().filter(isDirectoryWrite).map((r) => r.url), []);
+    assert.equal((await h.store.audit.list({ action: 'guest.resend.forged' })).length, 1);
+    assert.equal((await h.store.audit.list({ action: 'guest.remove.forged' })).length, 2);
+    assert.ok((await memberIds(h, groups.expenses)).includes(id));
+  });
+
+  it('a review comes due: one owner keeps a guest, the other removes another, and every owner card shows both', async () => {
+    const megan = h.chat(users.megan);
+    const alex = h.chat(users.alex);
+    await megan.send('help');
+    await alex.send('help');
+    await invite(megan, 'keep.me@adatum.com');
+    await invite(megan, 'drop.me@adatum.com');
+    const keepId = await guestId(h, 'keep.me@adatum.com');
+    const dropId = await guestId(h, 'drop.me@adatum.com');
+
+    assert.deepEqual(await h.guestReview.sweep(), { opened: 0, reminded: 0, defaulted: 0 }, 'nothing due yet');
+    now += 90 * DAY;
+    h.sim.clearRequests();
+    const swept = await h.guestReview.sweep();
+    assert.equal(swept.opened, 2);
+    assert.ok(h.sim.requests().length <= 20, `the sweep reads the catalog, not the guests (${h.sim.requests().length} requests)`);
+    const meganCard = reviews.latestFor(users.megan.aadObjectId);
+    assert.match(cardText(meganCard), /Review: do these guests still need Expenses External Reviewers\?/);
+    assert.match(cardText(reviews.latestFor(users.alex.aadObjectId)), /drop\.me@adatum\.com/);
+
+    const keep = guestAction(meganCard, 'Keep', 'keep.me@adatum.com');
+    const afterKeep = await megan.invoke(keep.verb, keep.data);
+    assert.match(cardText(afterKeep), /keep\.me@adatum\.com kept by Megan Bowen/);
+    assert.match(cardText(reviews.latestFor(users.alex.aadObjectId)), /keep\.me@adatum\.com kept by Megan Bowen/, "Alex's card shows Megan's decision");
+
+    const drop = guestAction(reviews.latestFor(users.alex.aadObjectId), 'Remove from group', 'drop.me@adatum.com');
+    const afterDrop = await alex.invoke(drop.verb, drop.data);
+    assert.match(cardText(afterDrop), /drop\.me@adatum\.com removed by Alex Wilber/);
+    assert.match(cardText(reviews.latestFor(users.megan.aadObjectId)), /drop\.me@adatum\.com removed by Alex Wilber/);
+    const members = await memberIds(h, groups.expenses);
+    assert.ok(members.includes(keepId) && !members.includes(dropId));
+
+    const late = await alex.invoke('review.keep', keep.data);
+    assert.match(cardText(late), /already decided by Megan Bowen/);
+    assert.equal((await h.store.audit.list({ action: 'review.stale' })).length, 1);
+    const kept = await h.store.guests.get({ tenantId: TENANT_ID, groupId: groups.expenses, guestId: keepId });
+    assert.equal(kept?.reviewState, 'none');
+    assert.equal(kept?.lastKeptAt, new Date(now).toISOString(), 'the next review is due an interval after the keep');
+    assert.deepEqual((await h.store.audit.list({ action: 'review.decided' })).map((e) => `${e.outcome}:${e.actorName}`).sort(), ['keep:Megan Bowen', 'remove:Alex Wilber']);
+  });
+
+  it('an unanswered review reminds halfway and removes by default after the grace period; owners and admins are told', async () => {
+    const megan = h.chat(users.megan);
+    await megan.send('help');
+    await invite(megan, 'quiet.one@adatum.com');
+    const id = await guestId(h, 'quiet.one@adatum.com');
+    now += 90 * DAY;
+    assert.equal((await h.guestReview.sweep()).opened, 1);
+    now += 7 * DAY;
+    assert.deepEqual(await h.guestReview.sweep(), { opened: 0, reminded: 2, defaulted: 0 });
+    assert.match(cardText(reviews.latestFor(users.megan.aadObjectId)), /Reminder: review the guests of Expenses External Reviewers/);
+    assert.equal((await h.guestReview.sweep()).reminded, 0, 'one reminder only');
+    now += 7 * DAY;
+    assert.equal((await h.guestReview.sweep()).defaulted, 1);
+    assert.ok(!(await memberIds(h, groups.expenses)).includes(id));
+    assert.match(cardText(reviews.latestFor(users.megan.aadObjectId)), /quiet\.one@adatum\.com removed by default after grace/);
+    const told = reviews.notices.map((n) => n.userId).sort();
+    assert.deepEqual(told, [users.alex.aadObjectId, users.megan.aadObjectId, users.patti.aadObjectId].sort());
+    const [removed] = await h.store.audit.list({ action: 'guest.removed' });
+    assert.equal(removed.outcome, 'defaultAfterGrace');
+    assert.equal(removed.actorId, 'system');
+    assert.equal((await h.guestReview.sweep()).defaulted, 0, 'applied once');
+  });
+
+  it('guest report is for admins: per app counts from the bot records', async () => {
+    await invite(h.chat(users.megan), 'count.me@adatum.com');
+    assert.match(textOf(await h.chat(users.adele).send('guest report')), /for admins/);
+    const report = cardText(lastCard(await h.chat(users.patti).send('guest report')));
+    assert.match(report, /Contoso Expenses/);
+    assert.match(report, /Guests: 1/);
+    assert.match(report, /Pending invitations: 1/);
+    assert.match(report, /Without a sponsor in Entra: 1/);
+  });
+});
