@@ -50,7 +50,8 @@ export interface ReviewMessenger {
 export interface GuestReviewOptions {
   store: Store;
   logger: Logger;
-  catalog: Catalog;
+  /** Who owns each group (the shared, cached catalog): the sweep reads no guest from Graph. */
+  catalog: Pick<Catalog, 'apps'>;
   lifecycle: GuestLifecycleService;
   messenger: ReviewMessenger;
   clock?: () => Date;
@@ -69,6 +70,7 @@ export interface SweepResult {
 }
 
 const DAY = 86_400_000;
+const DUE_BATCH = 500;
 const reviewKey = (id: string): string => `guestReview/${id}`;
 
 export class GuestReviewService {
@@ -121,42 +123,47 @@ export class GuestReviewService {
     return result;
   }
 
+  /** Opens the due reviews: one per group, all of its due guests at once (an opened group leaves the due list). */
   private async openDue(now: Date): Promise<number> {
-    const due = await this.options.store.guests.listDueForReview(new Date(now.getTime() - this.intervalMs), 5000);
-    const groups = new Map<string, GuestRecord[]>();
-    for (const r of due) groups.set(`${r.tenantId}/${r.groupId}`, [...(groups.get(`${r.tenantId}/${r.groupId}`) ?? []), r]);
+    const keptBefore = new Date(now.getTime() - this.intervalMs);
     let opened = 0;
-    for (const records of groups.values()) {
-      const first = records[0];
-      const reviewId = randomUUID();
-      const openedRecords = await this.options.store.guests.openReview(first.tenantId, first.groupId, records.map((r) => r.guestId), reviewId, now);
-      if (openedRecords.length === 0) continue;
-      const stale = this.options.staleAfterMs ?? 30 * DAY;
-      const view: ReviewView = {
-        reviewId,
-        tenantId: first.tenantId,
-        appId: first.appId,
-        appName: first.appName,
-        groupId: first.groupId,
-        groupName: first.groupName,
-        openedAt: now.toISOString(),
-        deadline: new Date(now.getTime() + this.graceMs).toISOString(),
-        entries: openedRecords.map((r) => ({
-          guestId: r.guestId,
-          email: r.guestEmail,
-          name: r.guestName,
-          neverAccepted: r.redemption === 'PendingAcceptance' && Date.parse(r.invitedAt) <= now.getTime() - stale,
-          invitedAt: r.invitedAt,
-          decision: null,
-        })),
-        cards: [],
-      };
-      await this.options.store.state.write(reviewKey(reviewId), view as unknown as JsonObject, null);
-      await this.options.store.audit.append({ time: now.toISOString(), tenantId: view.tenantId, actorId: 'system', action: 'review.opened', outcome: `${openedRecords.length} guest(s)`, groupId: view.groupId, groupName: view.groupName, appId: view.appId, appName: view.appName, operationId: reviewId });
-      await this.sendCards(reviewId, 'new');
-      opened += openedRecords.length;
+    for (let batch = 0; batch < 100; batch++) {
+      const groups = await this.options.store.guests.listDueGroups(keptBefore, DUE_BATCH);
+      for (const { tenantId, groupId } of groups) opened += await this.openGroup(tenantId, groupId, keptBefore, now);
+      if (groups.length < DUE_BATCH) break;
     }
     return opened;
+  }
+
+  private async openGroup(tenantId: string, groupId: string, keptBefore: Date, now: Date): Promise<number> {
+    const reviewId = randomUUID();
+    const openedRecords = await this.options.store.guests.openReview(tenantId, groupId, keptBefore, reviewId, now);
+    if (openedRecords.length === 0) return 0;
+    const first = openedRecords[0];
+    const stale = this.options.staleAfterMs ?? 30 * DAY;
+    const view: ReviewView = {
+      reviewId,
+      tenantId: first.tenantId,
+      appId: first.appId,
+      appName: first.appName,
+      groupId: first.groupId,
+      groupName: first.groupName,
+      openedAt: now.toISOString(),
+      deadline: new Date(now.getTime() + this.graceMs).toISOString(),
+      entries: openedRecords.map((r) => ({
+        guestId: r.guestId,
+        email: r.guestEmail,
+        name: r.guestName,
+        neverAccepted: r.redemption === 'PendingAcceptance' && Date.parse(r.invitedAt) <= now.getTime() - stale,
+        invitedAt: r.invitedAt,
+        decision: null,
+      })),
+      cards: [],
+    };
+    await this.options.store.state.write(reviewKey(reviewId), view as unknown as JsonObject, null);
+    await this.options.store.audit.append({ time: now.toISOString(), tenantId: view.tenantId, actorId: 'system', action: 'review.opened', outcome: `${openedRecords.length} guest(s)`, groupId: view.groupId, groupName: view.groupName, appId: view.appId, appName: view.appName, operationId: reviewId });
+    await this.sendCards(reviewId, 'new');
+    return openedRecords.length;
   }
 
   /** The group's owners now, from the catalog (the decision itself reads the owners again). */

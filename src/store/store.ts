@@ -387,15 +387,16 @@ export interface GuestRecordStore {
   update(key: GuestKey, expectedVersion: number, patch: GuestRecordPatch, now: Date): Promise<GuestRecord>;
   /** Guests still in these groups (not removed by the bot), newest first. */
   listForGroups(tenantId: string, groupIds: readonly string[], limit: number): Promise<GuestRecord[]>;
-  /** Guests with no review running whose last keep is at or before `keptBefore`, any tenant, oldest first. */
-  listDueForReview(keptBefore: Date, limit: number): Promise<GuestRecord[]>;
+  /** Groups (any tenant) holding guests with no review running whose last keep is at or before `keptBefore`. */
+  listDueGroups(keptBefore: Date, limit: number): Promise<Array<{ tenantId: string; groupId: string }>>;
   /** Open reviews opened at or before `openedBefore`, any tenant, oldest first (reminders, default after grace). */
   listOpenReviews(openedBefore: Date, limit: number): Promise<GuestRecord[]>;
   /**
-   * Opens a review for these guests of one group, in one statement: only records still in the group with no review
-   * running are opened (so two sweeps never open the same guest twice). Returns the records it opened.
+   * Opens a review of one group's due guests (last kept at or before `keptBefore`), in one statement: only records
+   * still in the group with no review running are opened, so two sweeps never open the same guest twice.
+   * Returns the records it opened.
    */
-  openReview(tenantId: string, groupId: string, guestIds: readonly string[], reviewId: string, now: Date): Promise<GuestRecord[]>;
+  openReview(tenantId: string, groupId: string, keptBefore: Date, reviewId: string, now: Date): Promise<GuestRecord[]>;
   /** Marks the open records of a review as reminded, once: returns the records this call marked (none the second time). */
   markReminded(reviewId: string, now: Date): Promise<GuestRecord[]>;
   /** Every record of a tenant, removed ones included, newest first (reports). */

@@ -83,22 +83,24 @@ describeEachEngine('store: guest records', 'guest-invite-guests-', (stores) => {
     assert.equal((await store.guests.listForTenant('t1', 100)).length, 6, 'the tenant list keeps removed guests');
   });
 
-  it('finds the reviews due and the open ones by date', async () => {
+  it('finds the groups with reviews due and the open reviews by date', async () => {
     for (let n = 0; n < 4; n++) await store.guests.recordAdded(guest(n), at(n * DAY));
-    const due = await store.guests.listDueForReview(at(1 * DAY), 10);
-    assert.deepEqual(due.map((g) => g.guestId), ['u0', 'u1']);
-    await store.guests.update(due[0], due[0].version, { reviewState: 'open', reviewId: 'r1', reviewOpenedAt: at(3 * DAY).toISOString() }, at(3 * DAY));
-    assert.deepEqual((await store.guests.listDueForReview(at(1 * DAY), 10)).map((g) => g.guestId), ['u1']);
+    const due = await store.guests.listDueGroups(at(1 * DAY), 10);
+    assert.deepEqual(due.map((g) => g.groupId).sort(), ['g0', 'g1']);
+    const u0 = (await store.guests.get({ tenantId: 't1', groupId: 'g0', guestId: 'u0' }))!;
+    await store.guests.update(u0, u0.version, { reviewState: 'open', reviewId: 'r1', reviewOpenedAt: at(3 * DAY).toISOString() }, at(3 * DAY));
+    assert.deepEqual((await store.guests.listDueGroups(at(1 * DAY), 10)).map((g) => g.groupId), ['g1']);
     assert.deepEqual((await store.guests.listOpenReviews(at(3 * DAY), 10)).map((g) => g.guestId), ['u0']);
     assert.deepEqual(await store.guests.listOpenReviews(at(3 * DAY - 1), 10), []);
   });
 
   it('opens a review once per guest and marks its reminder once', async () => {
     for (let n = 0; n < 6; n++) await store.guests.recordAdded(guest(n), T0);
-    const opened = await store.guests.openReview('t1', 'g1', ['u1', 'u4', 'u0'], 'r1', at(DAY));
-    assert.deepEqual(opened.map((g) => g.guestId).sort(), ['u1', 'u4'], 'u0 is in another group');
+    await store.guests.recordAdded(guest(7), at(DAY));
+    const opened = await store.guests.openReview('t1', 'g1', T0, 'r1', at(DAY));
+    assert.deepEqual(opened.map((g) => g.guestId).sort(), ['u1', 'u4'], 'u7 is not due yet, the others are in other groups');
     assert.ok(opened.every((g) => g.reviewState === 'open' && g.reviewId === 'r1' && g.reviewOpenedAt === at(DAY).toISOString()));
-    assert.deepEqual(await store.guests.openReview('t1', 'g1', ['u1', 'u4'], 'r2', at(DAY)), [], 'already under review');
+    assert.deepEqual(await store.guests.openReview('t1', 'g1', T0, 'r2', at(DAY)), [], 'already under review');
     assert.equal((await store.guests.markReminded('r1', at(2 * DAY))).length, 2);
     assert.deepEqual(await store.guests.markReminded('r1', at(3 * DAY)), [], 'reminded once');
   });

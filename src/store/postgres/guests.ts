@@ -62,15 +62,15 @@ export class PostgresGuestRecordStore implements GuestRecordStore {
     return rows.map(toGuestRecord);
   }
 
-  async listDueForReview(keptBefore: Date, limit: number): Promise<GuestRecord[]> {
+  async listDueGroups(keptBefore: Date, limit: number): Promise<Array<{ tenantId: string; groupId: string }>> {
     this.guard();
-    const rows = await queryRows<GuestRow>(
+    const rows = await queryRows<{ tenant_id: string; group_id: string }>(
       this.pool,
-      `SELECT * FROM guest_records WHERE removed_at IS NULL AND review_state = 'none' AND last_kept_at <= $1
-       ORDER BY last_kept_at, row_seq LIMIT $2`,
+      `SELECT DISTINCT tenant_id, group_id FROM guest_records
+       WHERE removed_at IS NULL AND review_state = 'none' AND last_kept_at <= $1 LIMIT $2`,
       [checkDate(keptBefore, 'keptBefore').toISOString(), checkLimit(limit)],
     );
-    return rows.map(toGuestRecord);
+    return rows.map((r) => ({ tenantId: r.tenant_id, groupId: r.group_id }));
   }
 
   async listOpenReviews(openedBefore: Date, limit: number): Promise<GuestRecord[]> {
@@ -84,18 +84,17 @@ export class PostgresGuestRecordStore implements GuestRecordStore {
     return rows.map(toGuestRecord);
   }
 
-  async openReview(tenantId: string, groupId: string, guestIds: readonly string[], reviewId: string, now: Date): Promise<GuestRecord[]> {
+  async openReview(tenantId: string, groupId: string, keptBefore: Date, reviewId: string, now: Date): Promise<GuestRecord[]> {
     this.guard();
-    const ids = guestIds.map((id) => checkString(id, 'guestId'));
-    if (ids.length === 0) return [];
+    const before = checkDate(keptBefore, 'keptBefore').toISOString();
     const at = checkDate(now).toISOString();
     const rows = await queryRows<GuestRow>(
       this.pool,
       `UPDATE guest_records SET review_state = 'open', review_id = $1, review_opened_at = $2, reminded_at = NULL,
          version = version + 1, updated_at = $2
-       WHERE tenant_id = $3 AND group_id = $4 AND review_state = 'none' AND removed_at IS NULL AND guest_id = ANY($5::text[])
+       WHERE tenant_id = $3 AND group_id = $4 AND review_state = 'none' AND removed_at IS NULL AND last_kept_at <= $5
        RETURNING *`,
-      [checkString(reviewId, 'reviewId'), at, checkString(tenantId, 'tenantId'), checkString(groupId, 'groupId'), ids],
+      [checkString(reviewId, 'reviewId'), at, checkString(tenantId, 'tenantId'), checkString(groupId, 'groupId'), before],
     );
     return rows.map(toGuestRecord);
   }

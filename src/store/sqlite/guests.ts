@@ -12,7 +12,7 @@ export class SqliteGuestRecordStore implements GuestRecordStore {
   private readonly insertStmt: Database.Statement<[Params], GuestRow>;
   private readonly getStmt: Database.Statement<[Params], GuestRow>;
   private readonly updateStmt: Database.Statement<[Params], GuestRow>;
-  private readonly dueStmt: Database.Statement<[string, number], GuestRow>;
+  private readonly dueStmt: Database.Statement<[string, number], { tenant_id: string; group_id: string }>;
   private readonly openStmt: Database.Statement<[string, number], GuestRow>;
   private readonly tenantStmt: Database.Statement<[string, number], GuestRow>;
 
@@ -31,8 +31,8 @@ export class SqliteGuestRecordStore implements GuestRecordStore {
        RETURNING *`,
     );
     this.dueStmt = db.prepare(
-      `SELECT * FROM guest_records WHERE removed_at IS NULL AND review_state = 'none' AND last_kept_at <= ?
-       ORDER BY last_kept_at LIMIT ?`,
+      `SELECT DISTINCT tenant_id, group_id FROM guest_records
+       WHERE removed_at IS NULL AND review_state = 'none' AND last_kept_at <= ? LIMIT ?`,
     );
     this.openStmt = db.prepare(
       `SELECT * FROM guest_records WHERE removed_at IS NULL AND review_state = 'open' AND review_opened_at <= ?
@@ -86,9 +86,9 @@ export class SqliteGuestRecordStore implements GuestRecordStore {
     return rows.map(toGuestRecord);
   }
 
-  async listDueForReview(keptBefore: Date, limit: number): Promise<GuestRecord[]> {
+  async listDueGroups(keptBefore: Date, limit: number): Promise<Array<{ tenantId: string; groupId: string }>> {
     this.guard();
-    return this.dueStmt.all(checkDate(keptBefore, 'keptBefore').toISOString(), checkLimit(limit)).map(toGuestRecord);
+    return this.dueStmt.all(checkDate(keptBefore, 'keptBefore').toISOString(), checkLimit(limit)).map((r) => ({ tenantId: r.tenant_id, groupId: r.group_id }));
   }
 
   async listOpenReviews(openedBefore: Date, limit: number): Promise<GuestRecord[]> {
@@ -96,20 +96,18 @@ export class SqliteGuestRecordStore implements GuestRecordStore {
     return this.openStmt.all(checkDate(openedBefore, 'openedBefore').toISOString(), checkLimit(limit)).map(toGuestRecord);
   }
 
-  async openReview(tenantId: string, groupId: string, guestIds: readonly string[], reviewId: string, now: Date): Promise<GuestRecord[]> {
+  async openReview(tenantId: string, groupId: string, keptBefore: Date, reviewId: string, now: Date): Promise<GuestRecord[]> {
     this.guard();
-    const ids = guestIds.map((id) => checkString(id, 'guestId'));
-    if (ids.length === 0) return [];
+    const before = checkDate(keptBefore, 'keptBefore').toISOString();
     const at = checkDate(now).toISOString();
     return this.db
       .prepare<[string, string, string, string, string, string], GuestRow>(
         `UPDATE guest_records SET review_state = 'open', review_id = ?, review_opened_at = ?, reminded_at = NULL,
            version = version + 1, updated_at = ?
-         WHERE tenant_id = ? AND group_id = ? AND review_state = 'none' AND removed_at IS NULL
-           AND guest_id IN (SELECT value FROM json_each(?))
+         WHERE tenant_id = ? AND group_id = ? AND review_state = 'none' AND removed_at IS NULL AND last_kept_at <= ?
          RETURNING *`,
       )
-      .all(checkString(reviewId, 'reviewId'), at, at, checkString(tenantId, 'tenantId'), checkString(groupId, 'groupId'), JSON.stringify(ids))
+      .all(checkString(reviewId, 'reviewId'), at, at, checkString(tenantId, 'tenantId'), checkString(groupId, 'groupId'), before)
       .map(toGuestRecord);
   }
 
