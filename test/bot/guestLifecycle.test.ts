@@ -6,6 +6,8 @@ import { reviewCard } from '../../src/bot/guests/cards';
 import type { ReviewMessenger, ReviewView } from '../../src/domain/guestReview';
 import type { GroupOwner } from '../../src/graph/directory';
 import type { JsonObject } from '../../src/store/store';
+import { DEFAULT_GUEST_SETTINGS } from '../../src/bot/compose';
+import { loadDemoSeed } from '../../src/simulator';
 
 const DAY = 86_400_000;
 
@@ -218,5 +220,33 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
     assert.match(report, /Guests: 1/);
     assert.match(report, /Pending invitations: 1/);
     assert.match(report, /Without a sponsor in Entra: 1/);
+  });
+
+  describe('with GUEST_SPONSORS_IN_ENTRA=true', () => {
+    beforeEach(async () => {
+      await h.close();
+      h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews, guests: { ...DEFAULT_GUEST_SETTINGS, sponsorsInEntra: true } });
+    });
+
+    it('without User.ReadWrite.All the invitation still happens, the sponsor stays in the records and the admins are told what to grant', async () => {
+      await invite(h.chat(users.megan), 'no.grant@adatum.com');
+      const id = await guestId(h, 'no.grant@adatum.com');
+      const record = await h.store.guests.get({ tenantId: TENANT_ID, groupId: groups.expenses, guestId: id });
+      assert.equal(record?.sponsorInEntra, false);
+      assert.ok((await memberIds(h, groups.expenses)).includes(id));
+      const alerts = await h.store.alerts.list(TENANT_ID, ['open'], 20);
+      assert.ok(alerts.some((a) => a.key === 'missingPermission:User.ReadWrite.All'), alerts.map((a) => a.key).join(', '));
+    });
+
+    it('with User.ReadWrite.All granted the owner becomes the sponsor in Entra, shown once in my guests', async () => {
+      h.sim.setApplicationPermissions([...(loadDemoSeed().applicationPermissions ?? []), 'User.ReadWrite.All']);
+      await invite(h.chat(users.megan), 'with.grant@adatum.com');
+      const id = await guestId(h, 'with.grant@adatum.com');
+      assert.equal((await h.store.guests.get({ tenantId: TENANT_ID, groupId: groups.expenses, guestId: id }))?.sponsorInEntra, true);
+      const sponsors = await h.graph<{ value: Array<{ id: string }> }>(`/users/${id}/sponsors`);
+      assert.deepEqual(sponsors.body.value.map((s) => s.id), [users.megan.aadObjectId]);
+      const text = cardText(lastCard(await h.chat(users.megan).send('my guests')));
+      assert.match(text, /with\.grant@adatum\.com[^|]*\|[^]*?Sponsor: Megan Bowen \|/);
+    });
   });
 });
