@@ -76,6 +76,7 @@ export function setupReportCard(report: SetupReport, page: number): Attachment {
         { label: 'Ready for self-service', value: String(report.counts.healthyApps) },
         { label: 'With problems', value: String(report.counts.appsWithProblems) },
         { label: 'Guest invitations', value: invites },
+        { label: 'Guest sponsors', value: report.sponsors },
       ],
       sections,
       note: current < pages ? `More: type “setup check page ${current + 1}”.` : '',

@@ -114,7 +114,7 @@ export function composeBot(options: ComposeOptions): BotParts {
   const guests = options.guests ?? DEFAULT_GUEST_SETTINGS;
   const instanceId = randomUUID();
   const teams = new TeamsMessenger(options.adapter as CloudAdapter, store.conversations, options.appId, logger, clock);
-  const setupCheck = new SetupCheckService(directory, clock);
+  const setupCheck = new SetupCheckService(directory, clock, guests.sponsorsInEntra);
   const adminAlerts = new AdminAlertService({
     store,
     directory,

@@ -29,5 +29,8 @@ export const guestText = {
   noSponsor: 'no sponsor',
   pendingSince: (since: string) => `Pending acceptance since ${since}`,
   acceptedSince: (since: string) => `Accepted ${since}`,
+  sponsorsInBotOnly: (permission: string) =>
+    `Kept in the bot's records only (the inviting or approving owner). To have them in Entra too, grant the application permission ${permission} and set GUEST_SPONSORS_IN_ENTRA=true.`,
+  sponsorsInEntra: (permission: string) => `Written to Entra (needs ${permission}; if it is not granted, guests are still invited, the sponsor stays in the bot's records and an alert names the permission).`,
   neverAccepted: (since: string) => `Never accepted (invited ${since})`,
 } as const;

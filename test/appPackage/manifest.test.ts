@@ -487,6 +487,7 @@ describe("Teams app package", () => {
       const byTitle = new Map(commands.map((c) => [c.title, c.description]));
       assert.equal(byTitle.get("invite guest"), "Invite an outside guest to an app you own", `scope ${scope}`);
       assert.equal(byTitle.get("help"), "List what I can do", `scope ${scope}`);
+      assert.ok(byTitle.has("my guests") && byTitle.has("guest report"), `guest lifecycle commands in scope ${scope}`);
       assert.equal(commands.length, byTitle.size, `duplicate command titles in scope ${scope}`);
     }
   });

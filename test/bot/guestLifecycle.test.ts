@@ -220,6 +220,9 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
     assert.match(report, /Guests: 1/);
     assert.match(report, /Pending invitations: 1/);
     assert.match(report, /Without a sponsor in Entra: 1/);
+    const setup = textOf(await h.chat(users.patti).send('setup check'));
+    assert.match(setup, /Guest sponsors/);
+    assert.match(setup, /grant the application permission User\.ReadWrite\.All and set GUEST_SPONSORS_IN_ENTRA=true/);
   });
 
   describe('with GUEST_SPONSORS_IN_ENTRA=true', () => {
