@@ -225,6 +225,58 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
     assert.match(setup, /grant the application permission User\.ReadWrite\.All and set GUEST_SPONSORS_IN_ENTRA=true/);
   });
 
+  it('a removal answered 504 after it took effect is read back, not repeated; a refused one is explained; an interrupted one is resumed', async () => {
+    const megan = h.chat(users.megan);
+    await invite(megan, 'one@adatum.com');
+    await invite(megan, 'two@adatum.com');
+    await invite(megan, 'three@adatum.com');
+    const [one, two, three] = [await guestId(h, 'one@adatum.com'), await guestId(h, 'two@adatum.com'), await guestId(h, 'three@adatum.com')];
+
+    h.sim.setFaults({ rules: [{ method: 'DELETE', path: '/groups/*/members/*/$ref', rate504AfterWrite: 1 }] });
+    const removed = await megan.invoke('guests.removeConfirm', { groupId: groups.expenses, guestId: one, nonce: 'a0a0a0a0-0000-4000-8000-000000000001' });
+    assert.match(cardText(removed), /one@adatum\.com was removed/);
+    assert.equal(h.sim.requests().filter((r) => r.method === 'DELETE' && r.url.includes(one)).length, 1, 'membership was read back instead of deleting again');
+    h.sim.setFaults(null);
+
+    h.sim.setApplicationPermissions((loadDemoSeed().applicationPermissions ?? []).filter((p) => p !== 'GroupMember.ReadWrite.All'));
+    const refused = await megan.invoke('guests.removeConfirm', { groupId: groups.expenses, guestId: two, nonce: 'a0a0a0a0-0000-4000-8000-000000000002' });
+    assert.match(cardText(refused), /refused to remove two@adatum\.com from Expenses External Reviewers \(Authorization_RequestDenied\)/);
+    assert.match(cardText(refused), /GroupMember\.ReadWrite\.All/);
+    assert.ok((await memberIds(h, groups.expenses)).includes(two));
+    assert.equal((await h.store.audit.list({ action: 'guest.remove.refused' })).length, 1);
+    h.sim.setApplicationPermissions(loadDemoSeed().applicationPermissions ?? null);
+
+    // A removal confirmed just before a crash: its record is there, nothing was written yet.
+    await h.store.operations.create({ id: 'remove-crashed', kind: 'removeGuest', tenantId: TENANT_ID, actorId: users.megan.aadObjectId, input: { groupId: groups.expenses, guestId: three, actorName: 'Megan Bowen', reviewId: null, byDefault: false } }, new Date(now));
+    assert.ok((await h.resumeOperations()) >= 1);
+    assert.ok(!(await memberIds(h, groups.expenses)).includes(three));
+    assert.equal((await h.store.operations.get('remove-crashed'))?.status, 'succeeded');
+    assert.equal((await h.store.guests.get({ tenantId: TENANT_ID, groupId: groups.expenses, guestId: three }))?.removedBy, 'Megan Bowen');
+  });
+
+  it('pages 50 guests at a time, newest first, and filters pending only and by app', async () => {
+    for (let n = 0; n < 55; n++) {
+      const sent = await h.graph<{ invitedUser: { id: string } }>('/invitations', { method: 'POST', body: { invitedUserEmailAddress: `bulk${n}@adatum.com`, inviteRedirectUrl: 'https://myapps.microsoft.com' } });
+      await h.graph(`/groups/${groups.wikiReaders}/members/$ref`, { method: 'POST', body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${sent.body.invitedUser.id}` } });
+    }
+    const megan = h.chat(users.megan);
+    const first = lastCard(await megan.send('my guests'));
+    const items = (first.body as Array<Record<string, unknown>>).filter((b) => b.type === 'Container' && b.separator === true);
+    assert.equal(items.length, 50);
+    const total = Number(/(\d+) guests in the groups you own · page 1 of 2/.exec(cardText(first))?.[1]);
+    assert.ok(total > 55, cardText(first).slice(0, 200));
+    const next = await megan.invoke('guests.list', actionData(first, 'Next page'));
+    assert.match(cardText(next), /page 2 of 2/);
+    assert.equal((next!.body as Array<Record<string, unknown>>).filter((b) => b.type === 'Container' && b.separator === true).length, total - 50);
+
+    const pendingWiki = await megan.invoke('guests.list', { page: '0', pending: 'true', appId: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f02' });
+    const text = cardText(pendingWiki);
+    assert.doesNotMatch(text, /Contoso Expenses · /, 'only Contoso Wiki');
+    assert.doesNotMatch(text, /Accepted /, 'only pending guests');
+    assert.match(text, /bulk\d+@adatum\.com/);
+    assert.ok(Number(/(\d+) guests in the groups you own/.exec(text)?.[1]) >= 55, 'every bulk guest is pending in Contoso Wiki');
+  });
+
   describe('with GUEST_SPONSORS_IN_ENTRA=true', () => {
     beforeEach(async () => {
       await h.close();
