@@ -277,6 +277,40 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
     assert.ok(Number(/(\d+) guests in the groups you own/.exec(text)?.[1]) >= 55, 'every bulk guest is pending in Contoso Wiki');
   });
 
+  it('a guest added by an approved request is recorded with the approver as sponsor; Keep all keeps every guest of the review', async () => {
+    const sam = { aadObjectId: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f11', name: 'Sam Lee' };
+    const chat = h.chat(sam);
+    const first = await chat.send('request access to Contoso Wiki');
+    let turn = first;
+    for (let step = 0; step < 4 && !/Send request/.test(cardText(lastCard(turn))); step++) {
+      const card = lastCard(turn);
+      const text = cardText(card);
+      if (/Wiki Partner Readers/.test(text) && /Next/.test(text)) turn = await chat.submit({ ...actionData(card, 'Next'), groupId: groups.wikiReaders }, cardId(turn));
+      else if (/Why do you need access/.test(text)) turn = await chat.submit({ ...actionData(card, 'Review'), justification: 'Partner documentation' }, cardId(turn));
+      else throw new Error(`unexpected card: ${text}`);
+    }
+    await chat.submit(actionData(lastCard(turn), 'Send request'), cardId(turn));
+    const [request] = await h.store.requests.listByRequester(TENANT_ID, sam.aadObjectId, 5);
+    await h.chat(users.megan).invoke('request.approve', { requestId: request.id });
+    const record = await h.store.guests.get({ tenantId: TENANT_ID, groupId: request.groupId, guestId: sam.aadObjectId });
+    assert.equal(record?.how, 'request');
+    assert.equal(record?.invitedByName, 'Megan Bowen');
+    assert.deepEqual(record?.sponsorIds, [users.megan.aadObjectId]);
+
+    await h.chat(users.megan).send('help');
+    const confirm = await toConfirmation(h.chat(users.megan), 'Contoso Wiki', 'Wiki Partner Readers', 'also.kept@adatum.com');
+    await h.chat(users.megan).submit(actionData(lastCard(confirm), 'Send invitation'), cardId(confirm));
+    now += 90 * DAY;
+    await h.guestReview.sweep();
+    const card = reviews.latestFor(users.megan.aadObjectId);
+    const all = await h.chat(users.megan).invoke('review.keepAll', actionData(card, 'Keep all'));
+    assert.match(cardText(card), /Never accepted \(invited/, 'Sam has been pending longer than INVITATION_STALE_AFTER');
+    assert.doesNotMatch(cardText(all), /Waiting for an owner/);
+    assert.match(cardText(all), /sam@northwindtraders\.com kept by Megan Bowen/);
+    assert.match(cardText(all), /also\.kept@adatum\.com kept by Megan Bowen/);
+    assert.equal((await h.store.audit.list({ action: 'review.decided' })).filter((e) => e.outcome === 'keep').length, 2);
+  });
+
   describe('with GUEST_SPONSORS_IN_ENTRA=true', () => {
     beforeEach(async () => {
       await h.close();
