@@ -305,6 +305,9 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
     const card = reviews.latestFor(users.megan.aadObjectId);
     const all = await h.chat(users.megan).invoke('review.keepAll', actionData(card, 'Keep all'));
     assert.match(cardText(card), /Never accepted \(invited/, 'Sam has been pending longer than INVITATION_STALE_AFTER');
+    const resend = guestAction(card, 'Resend invitation', 'sam@northwindtraders.com');
+    assert.equal(resend.data.reviewId, actionData(card, 'Keep all').reviewId);
+    assert.match(cardText(await h.chat(users.megan).invoke(resend.verb, resend.data)), /Review: do these guests still need Wiki Partner Readers\?[^]*I sent the invitation to sam@northwindtraders\.com again/);
     assert.doesNotMatch(cardText(all), /Waiting for an owner/);
     assert.match(cardText(all), /sam@northwindtraders\.com kept by Megan Bowen/);
     assert.match(cardText(all), /also\.kept@adatum\.com kept by Megan Bowen/);

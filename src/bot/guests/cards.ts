@@ -97,7 +97,7 @@ export function reviewCard(review: ReviewView, defaultDecision: ReviewDecision, 
       else lines.push(t.undecided);
       const actions = e.decision
         ? []
-        : [action(t.keep, 'review.keep', ids, 'positive'), action(t.remove, 'review.remove', ids, 'destructive'), ...(e.neverAccepted ? [action(t.resend, 'guests.resend', { groupId: review.groupId, guestId: e.guestId })] : [])];
+        : [action(t.keep, 'review.keep', ids, 'positive'), action(t.remove, 'review.remove', ids, 'destructive'), ...(e.neverAccepted ? [action(t.resend, 'guests.resend', ids)] : [])];
       return { heading: e.name && e.name !== e.email ? `${e.name} (${e.email})` : e.email, lines, actions };
     }),
     footer: undecided.length > 1 ? [action(t.keepAll, 'review.keepAll', { reviewId: review.reviewId, groupId: review.groupId }, 'positive')] : [],
