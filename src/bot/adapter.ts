@@ -6,6 +6,8 @@ import type { Logger } from '../logging';
 import { isPermissionDenied } from '../graph/directory';
 import type { BlockedReporter } from '../domain/model';
 import { actorFrom } from './identity';
+import { loc } from './locale';
+import { msg } from '../domain/message';
 
 export function createAdapter(auth: BotAuthSettings | null): CloudAdapter {
   const authentication = new ConfigurationBotFrameworkAuthentication({
@@ -32,13 +34,13 @@ export function installTurnErrorHandler(adapter: BotAdapter, logger: Logger, con
       const actor = actorFrom(context);
       if (denied && actor && onBlocked) {
         const permission = error.permission ?? 'a Microsoft Graph application permission';
-        await onBlocked({ tenantId: actor.tenantId, actor, doing: `using “${(context.activity.text ?? 'a card').trim().slice(0, 60)}”`, kind: 'missingPermission', app: null, group: null, detail: permission }).catch((err) =>
+        await onBlocked({ tenantId: actor.tenantId, actor, doing: context.activity.text ? msg('admin:doing.using', { text: context.activity.text.trim().slice(0, 60) }) : msg('admin:doing.usingCard'), kind: 'missingPermission', app: null, group: null, detail: permission }).catch((err) =>
           logger.error('alert.report.failed', { kind: 'missingPermission', error: err }),
         );
-        await context.sendActivity("This isn't set up yet: the bot is missing a permission in Microsoft Entra ID. Your admins were told what to grant. Nothing was changed.");
+        await context.sendActivity(loc(context).t('common:turnError.notSetUp'));
         return;
       }
-      await context.sendActivity(`Sorry, something went wrong on my side and I stopped. Nothing more was changed. Error reference: ${reference}`);
+      await context.sendActivity(loc(context).t('common:turnError.failed', { reference }));
     } catch (sendError) {
       logger.error('turn.error.reply.failed', { errorRef: reference, error: sendError });
     }

@@ -3,7 +3,10 @@ import { CardFactory, type Attachment } from 'botbuilder';
 import type { AlertEvent } from '../domain/adminAlerts';
 import type { AppHealth, SetupProblem, SetupReport } from '../domain/setupCheck';
 import type { AlertRecord } from '../store/store';
+import type { Localizer } from '../i18n';
 import { renderCardJson, type CardData } from './cards';
+import { problemText } from './problemText';
+import { isMsg } from '../domain/message';
 
 type Section = CardData['report']['sections'][number];
 
@@ -12,32 +15,34 @@ export const APPS_PER_PAGE = 10;
 
 const noAction = { actionTitle: '', actionVerb: '', actionKey: '' };
 
-function problemLines(problem: SetupProblem): string[] {
-  return [problem.summary, ...problem.fix.map((step, i) => `${i + 1}. ${step}`)];
+function problemLines(l: Localizer, problem: SetupProblem, setting: string | null): string[] {
+  const { summary, fix } = problemText(l, problem, setting);
+  return [summary, ...fix.map((step, i) => `${i + 1}. ${step}`)];
 }
 
-function appSection(app: AppHealth): Section {
+function appSection(l: Localizer, app: AppHealth): Section {
   const groups = app.groups.map((g) => {
     const traits = [
-      g.securityEnabled ? 'security group' : 'not a security group',
-      `${g.membership} membership`,
-      g.synced ? 'synced from on-premises' : 'cloud',
-      g.mailEnabled ? 'mail-enabled' : 'not mail-enabled',
-      ...(g.roleAssignable ? ['role-assignable'] : []),
-      g.synced || g.mailEnabled ? 'owners not listed by Microsoft Graph' : `${g.ownerCount} owner${g.ownerCount === 1 ? '' : 's'}`,
-      'assigned to the app',
+      l.t(g.securityEnabled ? 'admin:trait.security' : 'admin:trait.notSecurity'),
+      l.t('admin:trait.membership', { membership: g.membership }),
+      l.t(g.synced ? 'admin:trait.synced' : 'admin:trait.cloud'),
+      l.t(g.mailEnabled ? 'admin:trait.mailEnabled' : 'admin:trait.notMailEnabled'),
+      ...(g.roleAssignable ? [l.t('admin:trait.roleAssignable')] : []),
+      g.synced || g.mailEnabled ? l.t('admin:trait.ownersUnlisted') : l.t('admin:trait.owners', { count: g.ownerCount }),
+      l.t('admin:trait.assigned'),
     ];
-    return `Group ${g.displayName}: ${traits.join(', ')}.`;
+    return l.t('admin:report.groupLine', { group: g.displayName, traits: traits.join(', ') });
   });
   // Problems of one app often share the same fix: each step is shown once per app.
   const shown = new Set<string>();
   const problems = app.problems.flatMap((problem) => {
-    const steps = problem.fix.filter((step) => !shown.has(step));
+    const { summary, fix } = problemText(l, problem);
+    const steps = fix.filter((step) => !shown.has(step));
     steps.forEach((step) => shown.add(step));
-    return [problem.summary, ...steps.map((step) => `${problem.fix.indexOf(step) + 1}. ${step}`)];
+    return [summary, ...steps.map((step) => `${fix.indexOf(step) + 1}. ${step}`)];
   });
   return {
-    heading: app.problems.length > 0 ? `${app.displayName}: ${app.problems.length} problem${app.problems.length === 1 ? '' : 's'}` : `${app.displayName}: ready`,
+    heading: l.t('admin:report.appHeading', { app: app.displayName, count: app.problems.length }),
     color: app.problems.length > 0 ? 'Attention' : 'Good',
     lines: [...groups, ...problems],
     ...noAction,
@@ -49,86 +54,89 @@ export function reportPages(report: SetupReport): number {
 }
 
 /** One page of the setup report: summary counts and the tenant first, problems before healthy apps. */
-export function setupReportCard(report: SetupReport, page: number): Attachment {
+export function setupReportCard(l: Localizer, report: SetupReport, page: number): Attachment {
   const pages = reportPages(report);
   const current = Math.min(Math.max(1, page), pages);
   const apps = report.apps.slice((current - 1) * APPS_PER_PAGE, current * APPS_PER_PAGE);
-  const invites =
-    report.tenant.invitesAllowed === null
-      ? 'unknown (the policy could not be read)'
-      : report.tenant.invitesAllowed
-        ? `allowed for the bot (allowInvitesFrom = ${report.tenant.allowInvitesFrom})`
-        : `NOT allowed for the bot (allowInvitesFrom = ${report.tenant.allowInvitesFrom})`;
+  const invites = l.t('admin:report.invites', {
+    state: report.tenant.invitesAllowed === null ? 'unknown' : report.tenant.invitesAllowed ? 'allowed' : 'refused',
+    setting: String(report.tenant.allowInvitesFrom ?? ''),
+  });
   const sections: Section[] = [];
   if (current === 1) {
     sections.push(
-      ...report.tenant.problems.map((p) => ({ heading: 'Tenant', color: 'Attention' as const, lines: problemLines(p), ...noAction })),
+      ...report.tenant.problems.map((p) => ({ heading: l.t('admin:report.tenant'), color: 'Attention' as const, lines: problemLines(l, p, report.tenant.allowInvitesFrom), ...noAction })),
     );
   }
-  sections.push(...apps.map(appSection));
+  sections.push(...apps.map((app) => appSection(l, app)));
   return CardFactory.adaptiveCard(
     renderCardJson('report', {
-      title: report.counts.problems === 0 ? 'Setup check: everything is ready' : `Setup check: ${report.counts.problems} problem${report.counts.problems === 1 ? '' : 's'} to fix`,
+      title: l.t('admin:report.title', { count: report.counts.problems }),
       color: report.counts.problems === 0 ? 'Good' : 'Attention',
-      subtitle: `Checked ${report.generatedAt.slice(0, 16).replace('T', ' ')} UTC · page ${current} of ${pages}`,
+      subtitle: l.t('admin:report.subtitle', { at: l.dateTime(report.generatedAt), page: current, pages }),
       facts: [
-        { label: 'Apps with groups assigned', value: String(report.counts.apps) },
-        { label: 'Ready for self-service', value: String(report.counts.healthyApps) },
-        { label: 'With problems', value: String(report.counts.appsWithProblems) },
-        { label: 'Guest invitations', value: invites },
-        { label: 'Guest sponsors', value: report.sponsors },
+        { label: l.t('admin:report.apps'), value: String(report.counts.apps) },
+        { label: l.t('admin:report.healthy'), value: String(report.counts.healthyApps) },
+        { label: l.t('admin:report.withProblems'), value: String(report.counts.appsWithProblems) },
+        { label: l.t('admin:report.invitations'), value: invites },
+        { label: l.t('guests:sponsors.label'), value: l.msg(report.sponsors) },
       ],
       sections,
-      note: current < pages ? `More: type “setup check page ${current + 1}”.` : '',
+      note: current < pages ? l.t('admin:report.more', { page: current + 1 }) : '',
       actions: [],
-    }),
+    }, l),
   );
 }
 
-function blockedLine(alert: AlertRecord): string | null {
+function blockedLine(l: Localizer, alert: AlertRecord): string | null {
   const b = alert.lastBlocked;
   if (!b) return null;
-  return `Last blocked: ${String(b.name ?? 'someone')} while ${String(b.doing ?? 'using the bot')} (${String(b.at ?? '').slice(0, 16).replace('T', ' ')} UTC).`;
+  const at = typeof b.at === 'string' && b.at ? l.dateTime(b.at) : '';
+  // `doing` is a message (key and parameters); alerts kept before it was are plain text.
+  const doing = isMsg(b.doing) ? l.msg(b.doing) : typeof b.doing === 'string' ? b.doing : l.t('admin:alert.usingTheBot');
+  return l.t('admin:alert.lastBlocked', { name: String(b.name ?? l.t('admin:alert.someone')), doing, at });
 }
 
 /** A proactive alert: what is wrong (or fixed), who was blocked, how often, and the steps that fix it. */
-export function alertCard(alert: AlertRecord, event: AlertEvent): Attachment {
+export function alertCard(l: Localizer, alert: AlertRecord, event: AlertEvent): Attachment {
   const fixed = event === 'fixed';
-  const lines = fixed ? [alert.summary] : [alert.summary, ...alert.fix.map((step, i) => `${i + 1}. ${step}`)];
-  const blocked = blockedLine(alert);
+  const { summary, fix } = problemText(l, alert);
+  const lines = fixed ? [summary] : [summary, ...fix.map((step, i) => `${i + 1}. ${step}`)];
+  const blocked = blockedLine(l, alert);
+  const seen = l.t('admin:alert.seen', { count: alert.count, since: l.date(alert.firstSeen), sinceAlert: fixed ? 0 : alert.countSinceAlert });
   return CardFactory.adaptiveCard(
     renderCardJson('report', {
-      title: fixed ? 'Setup problem fixed' : 'Setup problem',
+      title: l.t(fixed ? 'admin:alert.fixedTitle' : 'admin:alert.title'),
       color: fixed ? 'Good' : 'Attention',
-      subtitle: fixed ? 'A scan no longer finds this problem.' : 'App owners or requesters are blocked until an admin fixes this.',
+      subtitle: l.t(fixed ? 'admin:alert.fixedSubtitle' : 'admin:alert.subtitle'),
       facts: [
-        ...(alert.appName ? [{ label: 'App', value: alert.appName }] : []),
-        ...(alert.groupName ? [{ label: 'Group', value: alert.groupName }] : []),
-        { label: 'Seen', value: `${alert.count} time${alert.count === 1 ? '' : 's'} since ${alert.firstSeen.slice(0, 10)}${alert.countSinceAlert > 1 && !fixed ? ` (${alert.countSinceAlert} since the last alert)` : ''}` },
-        ...(blocked && !fixed ? [{ label: 'Who', value: blocked }] : []),
+        ...(alert.appName ? [{ label: l.t('common:fact.app'), value: alert.appName }] : []),
+        ...(alert.groupName ? [{ label: l.t('common:fact.group'), value: alert.groupName }] : []),
+        { label: l.t('admin:alert.seenLabel'), value: seen },
+        ...(blocked && !fixed ? [{ label: l.t('admin:alert.who'), value: blocked }] : []),
       ],
-      sections: [{ heading: fixed ? 'Fixed' : 'How to fix it', color: fixed ? 'Good' : 'Attention', lines, ...noAction }],
-      note: fixed ? '' : 'Type “alerts” for all open problems, “setup check” for the full report.',
-      actions: fixed ? [] : [{ title: 'Acknowledge', verb: 'alert.ack', key: alert.key }],
-    }),
+      sections: [{ heading: l.t(fixed ? 'admin:alert.fixed' : 'admin:alert.howToFix'), color: fixed ? 'Good' : 'Attention', lines, ...noAction }],
+      note: fixed ? '' : l.t('admin:alert.note'),
+      actions: fixed ? [] : [{ title: l.t('admin:alert.acknowledge'), verb: 'alert.ack', key: alert.key }],
+    }, l),
   );
 }
 
-export function alertListCard(alerts: AlertRecord[]): Attachment {
+export function alertListCard(l: Localizer, alerts: AlertRecord[], now: Date = new Date()): Attachment {
   return CardFactory.adaptiveCard(
     renderCardJson('report', {
-      title: alerts.length === 0 ? 'No open setup problems' : `${alerts.length} open setup problem${alerts.length === 1 ? '' : 's'}`,
+      title: l.t('admin:alerts.title', { count: alerts.length }),
       color: alerts.length === 0 ? 'Good' : 'Attention',
       subtitle: '',
       facts: [],
       sections: alerts.slice(0, 30).map((a) => ({
-        heading: `${a.state === 'acknowledged' ? '(acknowledged) ' : ''}${a.summary}`,
+        heading: a.state === 'acknowledged' ? l.t('admin:alerts.acknowledged', { summary: problemText(l, a).summary }) : problemText(l, a).summary,
         color: a.state === 'acknowledged' ? 'Default' : 'Attention',
-        lines: [`Seen ${a.count} time${a.count === 1 ? '' : 's'}, last ${a.lastSeen.slice(0, 16).replace('T', ' ')} UTC.`, ...(blockedLine(a) ? [blockedLine(a)!] : [])],
-        ...(a.state === 'open' ? { actionTitle: 'Acknowledge', actionVerb: 'alert.ack', actionKey: a.key } : noAction),
+        lines: [l.t('admin:alerts.seen', { count: a.count, last: l.relative(a.lastSeen, now), at: l.dateTime(a.lastSeen) }), ...(blockedLine(l, a) ? [blockedLine(l, a)!] : [])],
+        ...(a.state === 'open' ? { actionTitle: l.t('admin:alert.acknowledge'), actionVerb: 'alert.ack', actionKey: a.key } : noAction),
       })),
-      note: alerts.length > 30 ? `Showing 30 of ${alerts.length}.` : '',
+      note: alerts.length > 30 ? l.t('admin:alerts.showing', { shown: 30, total: alerts.length }) : '',
       actions: [],
-    }),
+    }, l),
   );
 }

@@ -1,5 +1,5 @@
 /** Admin commands (setup check, alerts, alert channel), the acknowledge action, and the welcome for admins. */
-import { MessageFactory, TurnContext } from 'botbuilder';
+import { MessageFactory, type TurnContext } from 'botbuilder';
 import type { Logger } from '../logging';
 import { ADMIN_ROLES, type AdminAlertService } from '../domain/adminAlerts';
 import type { SetupCheckService } from '../domain/setupCheck';
@@ -8,6 +8,8 @@ import type { Command } from './commands';
 import { isRecord } from './cardPrompt';
 import { actorFrom } from './identity';
 import { alertListCard, setupReportCard } from './adminCards';
+import { loc, referenceWithAudience } from './locale';
+import { problemText } from './problemText';
 
 type AdminCommand = Extract<Command, { name: 'setupCheck' | 'alerts' | 'alertsHere' | 'alertsOff' | 'retryOperation' }>;
 
@@ -15,10 +17,15 @@ export function isAdminCommand(command: Command): command is AdminCommand {
   return ['setupCheck', 'alerts', 'alertsHere', 'alertsOff', 'retryOperation'].includes(command.name);
 }
 
-/** Reopens a failed operation and runs what is unfinished; returns what to tell the admin. */
-export type RetryOperation = (operationId: string) => Promise<string>;
+/** What a retried operation came to: no such failed operation, done, or still not finished (with its status). */
+export type RetryResult = { kind: 'notFound' } | { kind: 'done' } | { kind: 'unfinished'; status: string };
 
-const forAdmins = `That is for admins: people with one of the roles ${Object.values(ADMIN_ROLES).join(', ')}, or listed by the bot's operator. Nothing was changed.`;
+/** Reopens a failed operation and runs what is unfinished. */
+export type RetryOperation = (operationId: string) => Promise<RetryResult>;
+
+function forAdmins(context: TurnContext): string {
+  return loc(context).t('admin:forAdmins', { roles: Object.values(ADMIN_ROLES).join(', ') });
+}
 
 export class AdminCommands {
   constructor(
@@ -30,42 +37,44 @@ export class AdminCommands {
 
   async run(context: TurnContext, command: AdminCommand): Promise<void> {
     const actor = actorFrom(context);
+    const l = loc(context);
     if (!actor || !(await this.alerts.isAdmin(actor))) {
       if (actor) this.logger.warn('admin.refused', { actorId: actor.userId, command: command.name });
-      await context.sendActivity(forAdmins);
+      await context.sendActivity(forAdmins(context));
       return;
     }
     switch (command.name) {
       case 'setupCheck': {
         await context.sendActivity({ type: 'typing' });
         const report = await this.setup.scan();
-        await context.sendActivity(MessageFactory.attachment(setupReportCard(report, command.page)));
+        await context.sendActivity(MessageFactory.attachment(setupReportCard(l, report, command.page)));
         return;
       }
       case 'alerts':
-        await context.sendActivity(MessageFactory.attachment(alertListCard(await this.alerts.listOpen(actor.tenantId))));
+        await context.sendActivity(MessageFactory.attachment(alertListCard(l, await this.alerts.listOpen(actor.tenantId))));
         return;
       case 'retryOperation':
         this.logger.info('operation.retry.requested', { actorId: actor.userId, operationId: command.id });
-        await context.sendActivity(await this.retryOperation(command.id));
+        const result = await this.retryOperation(command.id);
+        await context.sendActivity(l.t(`admin:retry.${result.kind}`, { id: command.id, status: result.kind === 'unfinished' ? result.status : '' }));
         return;
       case 'alertsHere':
       case 'alertsOff': {
         const channelData = context.activity.channelData as { channel?: { id?: string } } | undefined;
         if (context.activity.conversation?.conversationType !== 'channel' || !channelData?.channel?.id) {
-          await context.sendActivity('Type that in the team channel where alerts should go (mention me there).');
+          await context.sendActivity(l.t('admin:channel.notChannel'));
           return;
         }
         if (command.name === 'alertsOff') {
           await this.alerts.setChannel(actor.tenantId, null);
-          await context.sendActivity('Alerts no longer go to this channel; they go to admins in their chat with me.');
+          await context.sendActivity(l.t('admin:channel.off'));
           return;
         }
-        const reference = TurnContext.getConversationReference(context.activity);
-        const channel = { ...reference, conversation: { ...reference.conversation, id: channelData.channel.id } };
-        delete (channel as { activityId?: string }).activityId;
+        // The channel's alerts are written in the language of the admin who chose the channel.
+        const reference = referenceWithAudience(context.activity);
+        const channel = { ...reference, conversation: { ...(reference.conversation as object), id: channelData.channel.id } };
         await this.alerts.setChannel(actor.tenantId, JSON.parse(JSON.stringify(channel)) as JsonObject);
-        await context.sendActivity('Setup alerts will be posted in this channel. Type “alerts off” here to stop.');
+        await context.sendActivity(l.t('admin:channel.here'));
         await this.alerts.deliverPending();
         return;
       }
@@ -79,15 +88,16 @@ export class AdminCommands {
     const actor = actorFrom(context);
     if (!actor || !(await this.alerts.isAdmin(actor))) {
       if (actor) this.logger.warn('admin.refused', { actorId: actor.userId, command: 'alert.ack' });
-      await context.sendActivity(forAdmins);
+      await context.sendActivity(forAdmins(context));
       return true;
     }
     if (typeof value.key !== 'string' || !/^[A-Za-z]+:[\w.-]{1,100}$/.test(value.key)) {
-      await context.sendActivity('That card action is not one I know, so I did nothing.');
+      await context.sendActivity(loc(context).t('requests:action.unknown'));
       return true;
     }
     const alert = await this.alerts.acknowledge(actor, value.key);
-    await context.sendActivity(alert ? `Acknowledged: ${alert.summary}` : 'I found no such problem.');
+    const l = loc(context);
+    await context.sendActivity(alert ? l.t('admin:acknowledged', { summary: problemText(l, alert).summary }) : l.t('admin:noSuchProblem'));
     return true;
   }
 
@@ -96,7 +106,7 @@ export class AdminCommands {
     const actor = actorFrom(context);
     if (!actor || !(await this.alerts.isAdmin(actor).catch(() => false))) return;
     const report = await this.setup.scan();
-    await context.sendActivity(MessageFactory.attachment(setupReportCard(report, 1)));
+    await context.sendActivity(MessageFactory.attachment(setupReportCard(loc(context), report, 1)));
     const delivered = await this.alerts.deliverPending();
     if (delivered > 0) this.logger.info('alerts.pending.delivered', { delivered });
   }

@@ -71,5 +71,3 @@ export function checkCardPayload(payload: unknown, verbOverride?: unknown): Payl
   }
   return { ok: true, value };
 }
-
-export const INVALID_CARD_MESSAGE = 'That card sent data I cannot accept (it may be from an old or altered card), so I did nothing.';

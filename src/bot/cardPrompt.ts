@@ -1,5 +1,6 @@
 /** A prompt that sends an Adaptive Card and waits for that card's submit (verb + flow id checked). */
 import type { TurnContext } from 'botbuilder';
+import { loc } from './locale';
 import { Prompt, type PromptOptions, type PromptRecognizerResult, type PromptValidator } from './dialogs/sdk';
 
 export interface CardSubmit {
@@ -45,11 +46,7 @@ export class CardPrompt extends Prompt<CardSubmit> {
       return { succeeded: true, value: { verb: value.verb, data: value, cardActivityId } };
     }
     // Not an answer to this card: say why here, so the card itself is not sent again.
-    await context.sendActivity(
-      isRecord(value)
-        ? 'That card is no longer active. Use the latest card above, or type **cancel** to stop.'
-        : 'Please answer with the card above, or type **cancel** to stop.',
-    );
+    await context.sendActivity(loc(context).t(isRecord(value) ? 'common:promptInactive' : 'common:promptAnswer'));
     return { succeeded: false };
   }
 }

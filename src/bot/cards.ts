@@ -1,6 +1,7 @@
 /** The one card renderer: cards/*.json templates expanded with adaptivecards-templating. */
 import { Template } from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
+import type { Localizer } from '../i18n';
 import chooseApp from '../../cards/choose-app.json';
 import chooseGroup from '../../cards/choose-group.json';
 import confirm from '../../cards/confirm.json';
@@ -33,8 +34,8 @@ export interface CardData {
   };
   'choose-group': FlowCard & { appName: string; groups: Array<{ id: string; displayName: string }> };
   confirm: { flowId: string; title: string; facts: Fact[]; note: string; confirmTitle: string; confirmVerb: string; cancelVerb: string };
-  'invite-details': { flowId: string; appName: string; groupName: string; email: string; message: string; error: string };
-  'request-details': { flowId: string; appName: string; groupName: string; justification: string; error: string };
+  'invite-details': { flowId: string; appName: string; groupName: string; intro: string; email: string; message: string; error: string };
+  'request-details': { flowId: string; appName: string; groupName: string; intro: string; justification: string; error: string };
   'request-approval': {
     requestId: string;
     title: string;
@@ -78,7 +79,7 @@ export interface GuestListCard {
   notice: string;
   noticeStyle: 'default' | 'good' | 'attention' | 'warning' | 'accent';
   empty: string;
-  filters: { show: boolean; pendingLabel: string; pending: string; appId: string; apps: Array<{ title: string; value: string }> };
+  filters: { show: boolean; pending: string; appId: string; apps: Array<{ title: string; value: string }> };
   items: Array<{ heading: string; lines: string[]; actions: GuestCardAction[] }>;
   footer: GuestCardAction[];
 }
@@ -118,16 +119,22 @@ function clean(value: unknown): unknown {
   return value;
 }
 
-/** The expanded card JSON (user text is only ever bound to TextRun, Input values and choice titles: never markdown). */
-export function renderCardJson<K extends CardName>(name: K, data: CardData[K]): Record<string, unknown> {
+/**
+ * The expanded card JSON (user text is only ever bound to TextRun, Input values and choice titles: never markdown).
+ * The template's fixed texts come from the catalog (`cards:<name>.*`, bound as `${l.…}`) in the reader's language.
+ */
+export function renderCardJson<K extends CardName>(name: K, data: CardData[K], loc: Localizer): Record<string, unknown> {
   let template = compiled.get(name);
   if (!template) {
     template = new Template(templates[name]);
     compiled.set(name, template);
   }
-  return template.expand({ $root: clean(data) }) as Record<string, unknown>;
+  return template.expand({ $root: { ...(clean(data) as object), l: loc.labels(name) } }) as Record<string, unknown>;
 }
 
-export function renderCard<K extends CardName>(name: K, data: CardData[K]): Attachment {
-  return CardFactory.adaptiveCard(renderCardJson(name, data));
+export function renderCard<K extends CardName>(name: K, data: CardData[K], loc: Localizer): Attachment {
+  return CardFactory.adaptiveCard(renderCardJson(name, data, loc));
 }
+
+/** The template names, for tests that render every card. */
+export const CARD_NAMES = Object.keys(templates) as CardName[];

@@ -1,4 +1,8 @@
-/** Text commands, recognised forgivingly (any case, extra spaces, trailing punctuation, after an @mention). */
+/**
+ * Text commands, recognised forgivingly (any case, extra spaces, trailing punctuation, after an @mention), in
+ * English and in Dutch; the English ones work whatever the user's language.
+ */
+import type { Localizer } from '../i18n';
 
 export type Command =
   | { name: 'invite' }
@@ -39,6 +43,23 @@ const exact: Record<string, Command> = {
   stop: { name: 'cancel' },
   quit: { name: 'cancel' },
   exit: { name: 'cancel' },
+  // Dutch
+  'gast uitnodigen': { name: 'invite' },
+  'een gast uitnodigen': { name: 'invite' },
+  'gasten uitnodigen': { name: 'invite' },
+  uitnodigen: { name: 'invite' },
+  'toegang aanvragen': { name: 'request' },
+  aanvragen: { name: 'request' },
+  'mijn aanvragen': { name: 'myRequests' },
+  'mijn aanvraag': { name: 'myRequests' },
+  'openstaande aanvragen': { name: 'pendingRequests' },
+  'openstaande aanvraag': { name: 'pendingRequests' },
+  'configuratie controleren': { name: 'setupCheck', page: 1 },
+  meldingen: { name: 'alerts' },
+  'meldingen hier': { name: 'alertsHere' },
+  'meldingen uit': { name: 'alertsOff' },
+  annuleren: { name: 'cancel' },
+  stoppen: { name: 'cancel' },
 };
 
 export function normalizeText(text: string | undefined): string {
@@ -54,14 +75,14 @@ export function parseCommand(text: string | undefined): Command | null {
   const normalized = normalizeText(text);
   const known = exact[normalized];
   if (known) return known;
-  const retry = /^retry operation (\S{1,120})$/.exec(normalized);
+  const retry = /^(?:retry operation|bewerking herhalen) (\S{1,120})$/.exec(normalized);
   if (retry) {
     const original = (text ?? '').trim().split(/\s+/).pop() ?? retry[1];
     return { name: 'retryOperation', id: original.slice(0, 120) };
   }
-  const page = /^setup check page (\d{1,4})$/.exec(normalized);
+  const page = /^(?:setup check page|configuratie controleren pagina) (\d{1,4})$/.exec(normalized);
   if (page) return { name: 'setupCheck', page: Number(page[1]) };
-  const request = /^request access (?:to|for) (.+)$/.exec(normalized);
+  const request = /^(?:request access (?:to|for)|toegang aanvragen (?:voor|tot)) (.+)$/.exec(normalized);
   if (request) {
     // Keep the app name as typed (case included) for the reply; matching ignores case anyway.
     const original = (text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ').replace(/\s+/g, ' ').trim();
@@ -71,16 +92,10 @@ export function parseCommand(text: string | undefined): Command | null {
   return null;
 }
 
-export const commandList: Array<{ name: string; description: string }> = [
-  { name: 'invite guest', description: 'Invite someone from outside the organization to an app whose access group you own.' },
-  { name: 'request access', description: 'Ask the owners of an app’s access group to let you in (also: “request access to” followed by the app’s name).' },
-  { name: 'my requests', description: 'See your access requests; withdraw one that is still waiting.' },
-  { name: 'pending requests', description: 'See the requests waiting for your decision as an owner.' },
-  { name: 'my guests', description: 'See the guests in the groups you own: accepted or pending, sponsors; resend an invitation or remove a guest.' },
-  { name: 'setup check', description: 'Admins: what is missing for self-service app sharing, and how to fix it (setup check page 2, …).' },
-  { name: 'alerts', description: 'Admins: open setup problems; acknowledge one. “alerts here” in a channel sends alerts there, “alerts off” stops it.' },
-  { name: 'guest report', description: 'Admins: per app, guests, pending invitations, overdue reviews, guests without a sponsor, recent removals.' },
-  { name: 'retry operation', description: 'Admins: run a failed invitation or approval again from where it stopped (retry operation <id> from the failure notice).' },
-  { name: 'cancel', description: 'Stop what we are doing; nothing is changed.' },
-  { name: 'help', description: 'Show this list.' },
-];
+/** The commands the help card lists, in the order shown. */
+const listed = ['invite', 'request', 'myRequests', 'pendingRequests', 'myGuests', 'setupCheck', 'alerts', 'guestReport', 'retryOperation', 'cancel', 'help'] as const;
+
+/** The help card's command list in the reader's language (`common:commands.*`). */
+export function commandList(l: Localizer): Array<{ name: string; description: string }> {
+  return listed.map((c) => ({ name: l.t(`common:commands.${c}.name`), description: l.t(`common:commands.${c}.description`) }));
+}

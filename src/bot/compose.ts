@@ -15,9 +15,10 @@ import { GuestLifecycleService } from '../domain/guestLifecycle';
 import { GuestReviewService, type ReviewMessenger } from '../domain/guestReview';
 import { GuestActions } from './guests/actions';
 import { TeamsReviewMessenger } from './guests/reviewMessenger';
-import { AdminCommands } from './adminCommands';
+import { AdminCommands, type RetryOperation } from './adminCommands';
 import { BotStateStorage } from './stateStorage';
 import { InviteGuestDialog, outcomeToCard } from './dialogs/inviteGuestDialog';
+import { locFor } from './locale';
 import { RequestAccessDialog } from './dialogs/requestAccessDialog';
 import { MainDialog } from './dialogs/mainDialog';
 import { TeamsBot } from './teamsBot';
@@ -198,15 +199,15 @@ export function composeBot(options: ComposeOptions): BotParts {
   const resumeOperations = async (): Promise<number> => {
     await reopenFailedOperations(store.operations, { retryAfterMs: options.operationRetryAfterMs ?? 15 * 60_000, maxAttempts: options.operationRetryMax ?? 3, now: now() });
     const invitations = await inviteGuest.resumeUnfinished(async (record, outcome) => {
-      if (record.replyTo) await updateCard(record.replyTo, outcomeToCard(outcome));
+      if (record.replyTo) await updateCard(record.replyTo, outcomeToCard(outcome, locFor(record.replyTo)));
     });
     return invitations + (await requestAccess.resumeUnfinished()) + (await guestLifecycle.resumeUnfinished());
   };
-  const retryOperation = async (operationId: string): Promise<string> => {
-    if (!(await reopenOperation(store.operations, operationId, now()))) return `There is no failed operation ${operationId}.`;
+  const retryOperation: RetryOperation = async (operationId) => {
+    if (!(await reopenOperation(store.operations, operationId, now()))) return { kind: 'notFound' };
     await resumeOperations();
     const record = await store.operations.get(operationId);
-    return record?.status === 'succeeded' ? `Operation ${operationId} is done now.` : `Operation ${operationId} is still not finished (${record?.status ?? 'unknown'}); see the logs.`;
+    return record?.status === 'succeeded' ? { kind: 'done' } : { kind: 'unfinished', status: record?.status ?? 'unknown' };
   };
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation);
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions);

@@ -9,6 +9,8 @@ import { alertCard } from './adminCards';
 import { isRecord } from './cardPrompt';
 import { approvalCard, statusLine } from './requestCards';
 import { outcomeCard } from './dialogs/cardFlow';
+import { locFor, referenceWithAudience } from './locale';
+import type { Localizer } from '../i18n';
 
 const RETRYABLE = new Set([429, 412, 502, 504]);
 
@@ -19,7 +21,7 @@ interface CardLocation {
 
 /** Where a card is, so that a later turn or another process can update it (conversation reference and activity id). */
 export function cardLocation(context: TurnContext, activityId: string): JsonObject {
-  const location: CardLocation = { reference: TurnContext.getConversationReference(context.activity), activityId };
+  const location: CardLocation = { reference: referenceWithAudience(context.activity) as Partial<ConversationReference>, activityId };
   return JSON.parse(JSON.stringify(location)) as JsonObject;
 }
 
@@ -103,7 +105,7 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
       const userMri = reference.user?.id;
       let activityId: string | undefined;
       await this.continue(reference, async (context) => {
-        const card = approvalCard(request, { reminder: reason === 'reminder', refreshUserIds: userMri ? [userMri] : [] });
+        const card = approvalCard(locFor(reference), request, { reminder: reason === 'reminder', refreshUserIds: userMri ? [userMri] : [] });
         activityId = (await context.sendActivity(MessageFactory.attachment(card)))?.id;
       });
       if (!activityId) throw new Error('the channel returned no activity id');
@@ -124,7 +126,7 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
       seen.add(location.activityId);
       try {
         await this.continue(location.reference, async (context) => {
-          await context.updateActivity({ type: 'message', id: location.activityId, attachments: [approvalCard(request)] });
+          await context.updateActivity({ type: 'message', id: location.activityId, attachments: [approvalCard(locFor(location), request)] });
         });
       } catch (err) {
         this.logger.warn('request.card.update.failed', { requestId: request.id, ownerId: card.ownerId, error: err });
@@ -139,19 +141,17 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
       return false;
     }
     const approved = request.state === 'approved';
-    const title = event === 'expired' ? 'Your access request expired' : approved ? 'Your access request was approved' : 'Your access request was denied';
-    const text =
-      event === 'expired'
-        ? `Nobody decided on your request for ${request.appName} (${request.groupName}) in time, so it expired. You can ask again with **request access**.`
-        : statusLine(request);
+    const l = locFor(stored);
+    const title = l.t(event === 'expired' ? 'requests:notice.expiredTitle' : approved ? 'requests:notice.approvedTitle' : 'requests:notice.deniedTitle');
+    const text = event === 'expired' ? l.t('requests:notice.expired', { app: request.appName, group: request.groupName }) : statusLine(l, request);
     const facts = [
-      { label: 'App', value: request.appName },
-      { label: 'Group', value: request.groupName },
-      ...(request.comment ? [{ label: 'Comment', value: request.comment }] : []),
+      { label: l.t('common:fact.app'), value: request.appName },
+      { label: l.t('common:fact.group'), value: request.groupName },
+      ...(request.comment ? [{ label: l.t('requests:fact.comment'), value: request.comment }] : []),
     ];
     try {
       await this.continue(stored as Partial<ConversationReference>, async (context) => {
-        await context.sendActivity(MessageFactory.attachment(outcomeCard({ title, color: approved ? 'Good' : 'Attention', text, facts })));
+        await context.sendActivity(MessageFactory.attachment(outcomeCard(l, { title, color: approved ? 'Good' : 'Attention', text, facts })));
       });
       return true;
     } catch (err) {
@@ -163,7 +163,7 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
   async sendToChannel(channel: JsonObject, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
     try {
       await this.continue(channel as Partial<ConversationReference>, async (context) => {
-        await context.sendActivity(MessageFactory.attachment(alertCard(alert, event)));
+        await context.sendActivity(MessageFactory.attachment(alertCard(locFor(channel), alert, event)));
       });
       return true;
     } catch (err) {
@@ -177,7 +177,7 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
     if (!stored) return false;
     try {
       await this.continue(stored as Partial<ConversationReference>, async (context) => {
-        await context.sendActivity(MessageFactory.attachment(alertCard(alert, event)));
+        await context.sendActivity(MessageFactory.attachment(alertCard(locFor(stored), alert, event)));
       });
       return true;
     } catch (err) {
@@ -188,12 +188,13 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
     }
   }
 
-  /** Sends a card or a text to a user's 1:1 chat with the bot; returns where it is, for later updates. */
-  async sendToUserChat(tenantId: string, userId: string, content: Attachment | string): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
+  /** Sends a card or a text, in the user's language, to their 1:1 chat with the bot; returns where it is, for later updates. */
+  async sendToUserChat(tenantId: string, userId: string, render: (l: Localizer) => Attachment | string): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
     try {
       const reference = await this.referenceFor(tenantId, userId, userId);
       let activityId: string | undefined;
       await this.continue(reference, async (context) => {
+        const content = render(locFor(reference));
         activityId = (await context.sendActivity(typeof content === 'string' ? content : MessageFactory.attachment(content)))?.id;
       });
       if (!activityId) throw new Error('the channel returned no activity id');

@@ -11,6 +11,7 @@ import { approvalCard, requestListCard } from './requestCards';
 import { outcomeCard } from './dialogs/cardFlow';
 import type { SlowWork } from './background';
 import { cardLocation } from './messenger';
+import { loc } from './locale';
 
 const VERBS = ['request.approve', 'request.deny', 'request.refresh', 'request.withdraw'] as const;
 type Verb = (typeof VERBS)[number];
@@ -44,23 +45,25 @@ export class RequestActions {
   /** The card to show after an action (for the invoke response, or to update the submitted card). */
   private async perform(context: TurnContext, action: RequestAction): Promise<Attachment> {
     const actor = actorFrom(context);
-    if (!actor) return outcomeCard({ title: 'Not done', color: 'Attention', text: 'Only a signed-in Microsoft Entra user can act on requests.' });
+    const l = loc(context);
+    const notDone = (text: string): Attachment => outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text });
+    if (!actor) return notDone(l.t('requests:action.notSignedIn'));
     if (action.verb === 'request.withdraw') {
       const result = await this.service.withdraw(actor, action.requestId);
-      if (result.kind === 'refused') return outcomeCard({ title: 'Not done', color: 'Attention', text: result.message });
-      return requestListCard('Your access requests', 'You have not asked for access yet. Type **request access** to ask.', await this.service.listMine(actor), true);
+      if (result.kind === 'refused') return notDone(l.msg(result.message));
+      return requestListCard(l, await this.service.listMine(actor), true);
     }
     if (action.verb === 'request.refresh') {
       const current = await this.service.viewForOwner(actor, action.requestId);
-      return current ? approvalCard(current) : outcomeCard({ title: 'Access request', text: 'This request is for the owners of the group.' });
+      return current ? approvalCard(l, current) : outcomeCard(l, { title: l.t('requests:approval.title'), text: l.t('requests:action.ownersOnly') });
     }
     const outcome: DecideOutcome = await this.service.decide(actor, action.requestId, action.verb === 'request.approve', action.comment);
     if (outcome.kind === 'refused') {
       const current = await this.service.viewForOwner(actor, action.requestId);
-      if (current && (outcome.reason === 'groupBlocked' || outcome.reason === 'comment')) return approvalCard(current, { notice: outcome.message });
-      return outcomeCard({ title: 'Not done', color: 'Attention', text: outcome.message });
+      if (current && (outcome.reason === 'groupBlocked' || outcome.reason === 'comment')) return approvalCard(l, current, { notice: l.msg(outcome.message) });
+      return notDone(l.msg(outcome.message));
     }
-    return approvalCard(outcome.request);
+    return approvalCard(l, outcome.request);
   }
 
   /** Universal Actions (adaptiveCard/action invoke): the response replaces the card for the person who clicked. */
@@ -68,7 +71,8 @@ export class RequestActions {
     const action = parseRequestAction(verb, data);
     if (!action) {
       this.logger.warn('card.action.rejected', { verb: typeof verb === 'string' ? verb.slice(0, 50) : typeof verb });
-      return cardResponse(outcomeCard({ title: 'Not done', color: 'Attention', text: 'That card action is not one I know, so I did nothing.' }));
+      const l = loc(context);
+      return cardResponse(outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('requests:action.unknown') }));
     }
     const replyToId = context.activity.replyToId;
     if ((action.verb === 'request.approve' || action.verb === 'request.deny') && replyToId) {
@@ -77,7 +81,8 @@ export class RequestActions {
       const result = await this.slow.background.within(action.verb, this.perform(context, action), this.slow.invokeDeadlineMs, async (card) => {
         await this.slow.updateCard(location, card);
       });
-      if (!result.done) return cardResponse(outcomeCard({ title: 'Working on it…', text: 'Your decision is being recorded. This card shows the outcome in a moment.' }));
+      const l = loc(context);
+      if (!result.done) return cardResponse(outcomeCard(l, { title: l.t('requests:action.workingTitle'), text: l.t('requests:action.working') }));
       return cardResponse(result.value);
     }
     return cardResponse(await this.perform(context, action));
@@ -89,7 +94,7 @@ export class RequestActions {
     if (!isRecord(value) || typeof value.verb !== 'string' || !value.verb.startsWith('request.') || 'flowId' in value) return false;
     const action = parseRequestAction(value.verb, value);
     if (!action) {
-      await context.sendActivity('That card action is not one I know, so I did nothing.');
+      await context.sendActivity(loc(context).t('requests:action.unknown'));
       return true;
     }
     const card = await this.perform(context, action);

@@ -16,8 +16,9 @@ import { actorFrom } from './identity';
 import type { RequestActions } from './requestActions';
 import type { AdminCommands } from './adminCommands';
 import { isGuestVerb, type GuestActions } from './guests/actions';
-import { checkCardPayload, INVALID_CARD_MESSAGE } from './cardPayload';
+import { checkCardPayload } from './cardPayload';
 import { outcomeCard } from './dialogs/cardFlow';
+import { loc, referenceWithAudience } from './locale';
 
 export interface TeamsBotOptions {
   conversationState: ConversationState;
@@ -48,7 +49,7 @@ export class TeamsBot extends TeamsActivityHandler {
         const check = checkCardPayload(context.activity.value);
         if (!check.ok) {
           options.logger.warn('card.rejected', { reason: check.reason, actorId: context.activity.from?.aadObjectId });
-          await context.sendActivity(INVALID_CARD_MESSAGE);
+          await context.sendActivity(loc(context).t('common:invalidCard'));
           return;
         }
       }
@@ -59,7 +60,7 @@ export class TeamsBot extends TeamsActivityHandler {
 
     this.onInstallationUpdateAdd(async (context, next) => {
       await this.remember(context);
-      await context.sendActivity(MessageFactory.attachment(helpCard()));
+      await context.sendActivity(MessageFactory.attachment(helpCard(loc(context))));
       await options.adminCommands.welcome(context);
       await next();
     });
@@ -78,7 +79,8 @@ export class TeamsBot extends TeamsActivityHandler {
     const check = checkCardPayload(invokeValue?.action?.data ?? {}, verb);
     if (!check.ok) {
       this.options.logger.warn('card.rejected', { reason: check.reason, actorId: context.activity.from?.aadObjectId });
-      const card = outcomeCard({ title: 'Not done', color: 'Attention', text: INVALID_CARD_MESSAGE });
+      const l = loc(context);
+      const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('common:invalidCard') });
       return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
     }
     if (isGuestVerb(verb) && this.options.guestActions) return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
@@ -92,7 +94,7 @@ export class TeamsBot extends TeamsActivityHandler {
       const tenantId = (context.activity.conversation?.tenantId ?? channelData?.tenant?.id ?? '').toLowerCase();
       if (!allowed.includes(tenantId)) {
         this.options.logger.warn('tenant.refused', { tenantId: tenantId || undefined, activityType: context.activity.type });
-        if (context.activity.type === 'message') await context.sendActivity('Guest Invite is not available for your organization.');
+        if (context.activity.type === 'message') await context.sendActivity(loc(context).t('common:tenantRefused'));
         return;
       }
     }
@@ -122,7 +124,7 @@ export class TeamsBot extends TeamsActivityHandler {
   private async remember(context: TurnContext): Promise<void> {
     const actor = actorFrom(context);
     if (!actor || context.activity.conversation?.conversationType !== 'personal') return;
-    const { activityId: _perActivity, ...reference } = TurnContext.getConversationReference(context.activity);
-    await this.options.store.conversations.upsert(actor.tenantId, actor.userId, JSON.parse(JSON.stringify(reference)) as JsonObject, this.clock());
+    const reference = referenceWithAudience(context.activity) as JsonObject;
+    await this.options.store.conversations.upsert(actor.tenantId, actor.userId, reference, this.clock());
   }
 }

@@ -93,7 +93,7 @@ export class AdminAlertService {
   /** A user was blocked by a setup problem: count it, and alert the admins unless they were told within the quiet period. */
   async reportBlocked(event: BlockedReport): Promise<void> {
     const problem = problemFor(event.kind, event.app, event.group, event.detail);
-    const blocked: JsonObject = { userId: event.actor.userId, name: event.actor.displayName, doing: event.doing, at: this.clock().toISOString() };
+    const blocked: JsonObject = { userId: event.actor.userId, name: event.actor.displayName, doing: JSON.parse(JSON.stringify(event.doing)) as JsonObject, at: this.clock().toISOString() };
     const record = await this.options.store.alerts.recordOccurrence({ tenantId: event.tenantId, ...problem, lastBlocked: blocked }, this.clock());
     await this.alertIfDue(record);
   }

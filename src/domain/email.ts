@@ -4,43 +4,44 @@
  * internationalized domains normalized to their ASCII (punycode) form.
  */
 import { domainToASCII } from 'node:url';
+import { msg, type Msg } from './message';
 
 export type EmailProblem = 'empty' | 'tooLong' | 'format' | 'localPart' | 'domain';
 
 export type ParsedEmail =
   | { ok: true; address: string; localPart: string; domain: string }
-  | { ok: false; problem: EmailProblem; message: string };
+  | { ok: false; problem: EmailProblem; message: Msg };
 
 const atext = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+$/;
 const label = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
-function fail(problem: EmailProblem, message: string): ParsedEmail {
+function fail(problem: EmailProblem, message: Msg): ParsedEmail {
   return { ok: false, problem, message };
 }
 
 export function parseEmail(input: string): ParsedEmail {
   const value = input.trim();
-  if (!value) return fail('empty', 'Enter the guest’s email address.');
-  if (value.length > 254) return fail('tooLong', 'That email address is too long (254 characters at most).');
+  if (!value) return fail('empty', msg('invite:email.empty'));
+  if (value.length > 254) return fail('tooLong', msg('invite:email.tooLong', { max: 254 }));
   const at = value.lastIndexOf('@');
   if (at <= 0 || at === value.length - 1 || value.indexOf('@') !== at) {
-    return fail('format', 'That is not an email address. Use the form name@example.com.');
+    return fail('format', msg('invite:email.format'));
   }
   const localPart = value.slice(0, at);
   const rawDomain = value.slice(at + 1);
-  if (localPart.length > 64) return fail('localPart', 'The part before @ is too long (64 characters at most).');
+  if (localPart.length > 64) return fail('localPart', msg('invite:email.localPartTooLong', { max: 64 }));
   if (localPart.split('.').some((atom) => !atext.test(atom))) {
-    return fail('localPart', 'The part before @ has characters an invitation cannot use (no spaces, quotes, brackets or repeated dots).');
+    return fail('localPart', msg('invite:email.localPartCharacters'));
   }
-  if (rawDomain.startsWith('[')) return fail('domain', 'Addresses with an IP address instead of a domain cannot be invited.');
+  if (rawDomain.startsWith('[')) return fail('domain', msg('invite:email.ipLiteral'));
   const domain = domainToASCII(rawDomain.toLowerCase());
-  if (!domain || domain.length > 253) return fail('domain', `'${rawDomain}' is not a valid domain.`);
+  if (!domain || domain.length > 253) return fail('domain', msg('invite:email.domain', { domain: rawDomain }));
   const labels = domain.split('.');
-  if (labels.length < 2 || labels.some((l) => !label.test(l))) return fail('domain', `'${rawDomain}' is not a valid domain.`);
+  if (labels.length < 2 || labels.some((l) => !label.test(l))) return fail('domain', msg('invite:email.domain', { domain: rawDomain }));
   const tld = labels[labels.length - 1];
-  if (!/^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(tld)) return fail('domain', `'${rawDomain}' is not a valid domain.`);
+  if (!/^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(tld)) return fail('domain', msg('invite:email.domain', { domain: rawDomain }));
   const address = `${localPart}@${domain}`;
-  if (address.length > 254) return fail('tooLong', 'That email address is too long (254 characters at most).');
+  if (address.length > 254) return fail('tooLong', msg('invite:email.tooLong', { max: 254 }));
   return { ok: true, address, localPart, domain };
 }
 

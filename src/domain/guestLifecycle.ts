@@ -9,7 +9,7 @@ import { DirectoryError, isPermissionDenied, type Directory, type GuestMember } 
 import type { Logger } from '../logging';
 import { ConflictError, type AuditEntry, type GuestKey, type GuestRecord, type GuestRecordPatch, type OperationRecord, type Store } from '../store/store';
 import type { Catalog } from './catalog';
-import { guestText } from './guestText';
+import { msg, type Msg } from './message';
 import type { Actor } from './model';
 import { leaseIsLive, OperationRunner } from './operations';
 import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from './retry';
@@ -48,7 +48,10 @@ export interface GuestPage {
   apps: Array<{ id: string; displayName: string }>;
 }
 
-export type GuestActionOutcome = { kind: 'done'; message: string } | { kind: 'refused'; message: string } | { kind: 'failed'; message: string } | { kind: 'inProgress'; message: string };
+export type GuestActionOutcome = { kind: 'done' | 'refused' | 'failed' | 'inProgress'; message: Msg };
+
+/** The name the audit log gives the review's default after the grace period (users read `guests:review.byDefault`). */
+export const DEFAULT_AFTER_GRACE = 'default after grace';
 
 /** Who removes: an owner from `my guests` or a review, or the review's default after the grace period. */
 export type RemovalBy = { kind: 'owner'; actor: Actor; reviewId?: string } | { kind: 'default'; tenantId: string; reviewId: string };
@@ -166,20 +169,20 @@ export class GuestLifecycleService {
    * Is the actor an owner of the group now (plain owners read) and the guest still a member of it
    * (checkMemberGroups)? A refusal is audited as a forged or stale card action.
    */
-  private async authorize(actor: Actor, groupId: string, guestId: string, action: string, activityId?: string): Promise<{ ok: true } | { ok: false; message: string }> {
+  private async authorize(actor: Actor, groupId: string, guestId: string, action: string, activityId?: string): Promise<{ ok: true } | { ok: false; message: Msg }> {
     const owners = await this.ownersNow(groupId);
     const base = { actorId: actor.userId, actorName: actor.displayName, groupId, guestId, activityId };
     const record = await this.options.store.guests.get({ tenantId: actor.tenantId, groupId, guestId });
-    const groupName = record?.groupName ?? 'that group';
+    const groupName = record?.groupName ?? msg('guests:someGroup');
     if (!owners.some((o) => o.id === actor.userId)) {
       await this.audit(actor.tenantId, { ...base, action: `${action}.forged`, outcome: 'notOwner', detail: 'card action by someone who does not own the group (forged or stale card)' });
       this.options.logger.warn(`${action}.forged`, { actorId: actor.userId, groupId });
-      return { ok: false, message: guestText.notOwner(groupName) };
+      return { ok: false, message: msg('guests:refused.notOwner', { group: groupName }) };
     }
     const member = (await retryTransient(() => this.options.directory.checkMemberGroups(guestId, [groupId]), this.policy())).has(groupId);
     if (!member) {
       await this.audit(actor.tenantId, { ...base, action: `${action}.refused`, outcome: 'notMember' });
-      return { ok: false, message: guestText.notMember(record?.guestEmail ?? 'The guest', groupName) };
+      return { ok: false, message: msg('guests:refused.notMember', { guest: record?.guestEmail ?? msg('guests:someGuest'), group: groupName }) };
     }
     return { ok: true };
   }
@@ -192,35 +195,39 @@ export class GuestLifecycleService {
     const record = await this.options.store.guests.get({ tenantId: actor.tenantId, groupId, guestId });
     const address = user?.mail ?? record?.guestEmail ?? null;
     const base = { actorId: actor.userId, actorName: actor.displayName, groupId, groupName: record?.groupName, appId: record?.appId, appName: record?.appName, guestId, guestEmail: address ?? undefined, activityId };
-    if (!user || user.userType !== 'Guest' || !address) return { kind: 'refused', message: guestText.notGuest(address ?? guestId) };
+    if (!user || user.userType !== 'Guest' || !address) return { kind: 'refused', message: msg('guests:refused.notGuest', { guest: address ?? guestId }) };
     if (user.externalUserState !== 'PendingAcceptance') {
       await this.audit(actor.tenantId, { ...base, action: 'guest.resend.refused', outcome: 'notPending' });
-      return { kind: 'refused', message: guestText.notPending(address) };
+      return { kind: 'refused', message: msg('guests:resend.notPending', { guest: address }) };
     }
     const claim = await this.claimResend(actor.tenantId, guestId);
     if (!claim.ok) {
       await this.audit(actor.tenantId, { ...base, action: 'guest.resend.refused', outcome: 'cooldown', detail: `next allowed after ${claim.next}` });
-      return { kind: 'refused', message: guestText.cooldown(address, `${claim.next.slice(0, 16).replace('T', ' ')} UTC`) };
+      return { kind: 'refused', message: msg('guests:resend.cooldown', { guest: address, cooldownHours: hoursUntil(this.cooldownMs(), 0), hours: hoursUntil(Date.parse(claim.next), this.clock().getTime()) }) };
     }
     try {
       // invitation-post.md: a new invitation for the same address sends the invitation email again (sendInvitationMessage: true).
       const sent = await this.options.directory.inviteGuest({ email: address, redirectUrl: this.options.defaultRedirectUrl, message: null });
       if (record) await this.patchRecord(record, { lastResentAt: this.clock().toISOString() });
       await this.audit(actor.tenantId, { ...base, action: 'guest.resent', outcome: 'resent', graphRequestId: sent.requestId ?? undefined });
-      return { kind: 'done', message: guestText.resent(address) };
+      return { kind: 'done', message: msg('guests:resend.done', { guest: address }) };
     } catch (err) {
       const error = err instanceof DirectoryError ? err : null;
       // A definite refusal sent nothing: the cooldown is given back. After a timeout the email may have gone: it is kept.
       if (error && (error.kind === 'forbidden' || error.kind === 'badRequest' || error.kind === 'throttled')) await this.options.store.state.delete([claim.key]);
       await this.audit(actor.tenantId, { ...base, action: 'guest.resend.failed', outcome: error?.code ?? 'Unexpected', graphRequestId: error?.requestId ?? undefined });
-      return { kind: 'failed', message: guestText.resendFailed(address, error?.code ?? 'error') };
+      return { kind: 'failed', message: msg('guests:resend.failed', { guest: address, code: error?.code ?? 'error' }) };
     }
+  }
+
+  private cooldownMs(): number {
+    return this.options.resendCooldownMs ?? 24 * 3_600_000;
   }
 
   /** Takes this guest's resend slot (compare-and-set in the store, so two instances cannot both resend). */
   private async claimResend(tenantId: string, guestId: string): Promise<{ ok: true; key: string } | { ok: false; next: string }> {
     const key = `guestResend/${tenantId}/${guestId}`;
-    const cooldown = this.options.resendCooldownMs ?? 24 * 3_600_000;
+    const cooldown = this.cooldownMs();
     const now = this.clock();
     const existing = (await this.options.store.state.read([key])).get(key);
     const last = typeof existing?.value.at === 'string' ? Date.parse(existing.value.at) : NaN;
@@ -241,7 +248,7 @@ export class GuestLifecycleService {
   async remove(by: RemovalBy, groupId: string, guestId: string, operationId: string, activityId?: string): Promise<GuestActionOutcome> {
     const tenantId = by.kind === 'owner' ? by.actor.tenantId : by.tenantId;
     const actorId = by.kind === 'owner' ? by.actor.userId : 'system';
-    const actorName = by.kind === 'owner' ? by.actor.displayName : guestText.defaultAfterGrace;
+    const actorName = by.kind === 'owner' ? by.actor.displayName : DEFAULT_AFTER_GRACE;
     const run = await this.runner.run<GuestActionOutcome>(
       { id: operationId, kind: REMOVE_OPERATION_KIND, tenantId, actorId, input: { groupId, guestId, actorName, reviewId: by.reviewId ?? null, byDefault: by.kind === 'default' } },
       async (steps) => {
@@ -267,14 +274,14 @@ export class GuestLifecycleService {
           const base = { actorId, actorName, groupId, groupName, guestId, guestEmail: record?.guestEmail, appId: record?.appId, appName: record?.appName, operationId, graphRequestId: error.requestId ?? undefined };
           if (error.kind === 'forbidden' || error.kind === 'badRequest') {
             await this.audit(tenantId, { ...base, action: 'guest.remove.refused', outcome: error.code, detail: `${error.code}: ${error.message}`.slice(0, 500) });
-            return { outcome: { kind: 'refused', message: guestText.removeRefused(who, groupName, error.code) }, failed: false };
+            return { outcome: { kind: 'refused', message: msg('guests:remove.refused', { guest: who, group: groupName, code: error.code }) }, failed: false };
           }
           await this.audit(tenantId, { ...base, action: 'guest.remove.failed', outcome: error.code });
-          return { outcome: { kind: 'failed', message: guestText.removeFailed(who, groupName, operationId) }, failed: true };
+          return { outcome: { kind: 'failed', message: msg('guests:remove.failed', { guest: who, group: groupName, reference: operationId }) }, failed: true };
         }
       },
     );
-    return run.kind === 'finished' ? run.outcome : { kind: 'inProgress', message: guestText.removeInProgress };
+    return run.kind === 'finished' ? run.outcome : { kind: 'inProgress', message: msg('guests:remove.inProgress') };
   }
 
   private async afterRemoval(tenantId: string, groupId: string, guestId: string, actorId: string, actorName: string, by: RemovalBy, operationId: string, graphRequestId?: string | null): Promise<GuestActionOutcome> {
@@ -294,9 +301,9 @@ export class GuestLifecycleService {
       guestEmail: current?.guestEmail,
       operationId,
       graphRequestId: graphRequestId ?? undefined,
-      detail: by.kind === 'default' ? guestText.defaultAfterGrace : `decided by ${actorName}`,
+      detail: by.kind === 'default' ? DEFAULT_AFTER_GRACE : `decided by ${actorName}`,
     });
-    return { kind: 'done', message: guestText.removed(current?.guestEmail ?? guestId, current?.groupName ?? groupId, current?.appName ?? 'the app') };
+    return { kind: 'done', message: msg('guests:remove.done', { guest: current?.guestEmail ?? guestId, group: current?.groupName ?? groupId, app: current?.appName ?? msg('guests:someApp') }) };
   }
 
   /** Carries on with removals a crash or restart left unfinished (their recorded steps are not repeated). */
@@ -309,6 +316,11 @@ export class GuestLifecycleService {
     }
     return resumed;
   }
+}
+
+/** Whole hours from `from` to `to` (ms), rounded up, at least 1. */
+function hoursUntil(to: number, from: number): number {
+  return Math.max(1, Math.ceil((to - from) / 3_600_000));
 }
 
 function removalOf(record: OperationRecord): RemovalBy {

@@ -16,6 +16,7 @@ import { NEEDS } from '../graph/permissions';
 import type { Logger } from '../logging';
 import type { GuestAddedHow, GuestRecord, Store } from '../store/store';
 import { reportBlocked, type Actor, type BlockedReporter } from './model';
+import { msg } from './message';
 
 export interface GuestAdded {
   actor: Actor;
@@ -87,7 +88,7 @@ export class GuestRecorder {
         await reportBlocked(this.options.onBlocked, this.options.logger, {
           tenantId: added.actor.tenantId,
           actor: added.actor,
-          doing: `recording ${added.actor.displayName || 'the owner'} as the sponsor of ${added.guest.email}`,
+          doing: msg('guests:sponsors.doing', { owner: added.actor.displayName || msg('guests:sponsors.theOwner'), guest: added.guest.email }),
           kind: 'missingPermission',
           app: added.app,
           group: added.group,

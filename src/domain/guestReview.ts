@@ -10,8 +10,8 @@ import type { GroupOwner } from '../graph/directory';
 import type { Logger } from '../logging';
 import { ConflictError, type GuestRecord, type JsonObject, type Store } from '../store/store';
 import type { Catalog } from './catalog';
-import type { GuestLifecycleService } from './guestLifecycle';
-import { guestText } from './guestText';
+import { DEFAULT_AFTER_GRACE, type GuestLifecycleService } from './guestLifecycle';
+import { msg, type Msg } from './message';
 import type { Actor } from './model';
 
 export type ReviewDecision = 'keep' | 'remove';
@@ -23,7 +23,8 @@ export interface ReviewEntry {
   /** Invited more than INVITATION_STALE_AFTER ago and still pending acceptance (as last seen). */
   neverAccepted: boolean;
   invitedAt: string;
-  decision: { decision: ReviewDecision; by: string; at: string; outcome: string } | null;
+  /** `byDefault`: GUEST_REVIEW_DEFAULT applied after the grace period (`by` is then the audit log's name for it). */
+  decision: { decision: ReviewDecision; by: string; byDefault?: boolean; at: string; outcome: string } | null;
 }
 
 /** One group's review, as the cards show it (kept in the state store under `guestReview/{id}`). */
@@ -44,7 +45,7 @@ export interface ReviewMessenger {
   sendReviewCard(review: ReviewView, owner: GroupOwner, reason: 'new' | 'reminder'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }>;
   updateReviewCards(review: ReviewView): Promise<void>;
   /** A plain notice to a user (the default applied); false when they cannot be reached. */
-  notifyUser(tenantId: string, userId: string, text: string): Promise<boolean>;
+  notifyUser(tenantId: string, userId: string, message: Msg): Promise<boolean>;
 }
 
 export interface GuestReviewOptions {
@@ -72,6 +73,18 @@ export interface SweepResult {
 const DAY = 86_400_000;
 const DUE_BATCH = 500;
 const reviewKey = (id: string): string => `guestReview/${id}`;
+
+/** What a decision tells the owner who made it; `refused`: nothing was done. */
+interface Notice {
+  refused: boolean;
+  message: Msg;
+}
+const refused = (message: Msg): Notice => ({ refused: true, message });
+
+/** Who decided, as users read it: an owner's name, or the default after the grace period. */
+export function decidedBy(decision: NonNullable<ReviewEntry['decision']>): string | Msg {
+  return decision.byDefault ? msg('guests:review.byDefault') : decision.by;
+}
 
 export class GuestReviewService {
   private readonly clock: () => Date;
@@ -192,36 +205,36 @@ export class GuestReviewService {
    * An owner's decision on one guest (or on every undecided guest: `guestId` null). Ownership is read again now; the
    * first decision on a guest wins; every owner's card is updated. Returns the review as it stands, or a refusal.
    */
-  async decide(actor: Actor, reviewId: string, groupId: string, guestId: string | null, decision: ReviewDecision, activityId?: string): Promise<{ kind: 'done'; review: ReviewView; notice: string | null } | { kind: 'refused'; message: string }> {
+  async decide(actor: Actor, reviewId: string, groupId: string, guestId: string | null, decision: ReviewDecision, activityId?: string): Promise<{ kind: 'done'; review: ReviewView; notice: Msg | null } | { kind: 'refused'; message: Msg }> {
     const review = await this.getReview(reviewId);
     if (!review || review.view.groupId !== groupId || review.view.tenantId !== actor.tenantId) {
       await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.forged', outcome: 'unknownReview', groupId, guestId: guestId ?? undefined, activityId, detail: 'card action names a review that does not exist for this group' });
-      return { kind: 'refused', message: guestText.reviewNotOpen };
+      return { kind: 'refused', message: msg('guests:review.notOpen') };
     }
     const targets = review.view.entries.filter((e) => (guestId ? e.guestId === guestId : e.decision === null));
-    if (guestId && targets.length === 0) return { kind: 'refused', message: guestText.reviewNotOpen };
-    const notices: string[] = [];
+    if (guestId && targets.length === 0) return { kind: 'refused', message: msg('guests:review.notOpen') };
+    const notices: Notice[] = [];
     for (const entry of targets) {
       const notice = await this.decideOne(actor, review.view, entry, decision, activityId);
       if (notice) notices.push(notice);
     }
     const current = (await this.getReview(reviewId))?.view ?? review.view;
     await this.options.messenger.updateReviewCards(current);
-    if (notices.length > 0 && notices.every((n) => n.startsWith('!'))) return { kind: 'refused', message: notices[0].slice(1) };
-    return { kind: 'done', review: current, notice: notices.filter((n) => !n.startsWith('!'))[0] ?? null };
+    if (notices.length > 0 && notices.every((n) => n.refused)) return { kind: 'refused', message: notices[0].message };
+    return { kind: 'done', review: current, notice: notices.find((n) => !n.refused)?.message ?? null };
   }
 
-  /** Returns a notice for the actor ('!' first: nothing was done), or null. */
-  private async decideOne(actor: Actor, view: ReviewView, entry: ReviewEntry, decision: ReviewDecision, activityId?: string): Promise<string | null> {
+  /** Returns a notice for the actor (`refused`: nothing was done), or null. */
+  private async decideOne(actor: Actor, view: ReviewView, entry: ReviewEntry, decision: ReviewDecision, activityId?: string): Promise<Notice | null> {
     const key = { tenantId: view.tenantId, groupId: view.groupId, guestId: entry.guestId };
     const record = await this.options.store.guests.get(key);
     if (!record || record.reviewState !== 'open' || record.reviewId !== view.reviewId) {
       await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.stale', outcome: 'alreadyDecided', groupId: view.groupId, guestId: entry.guestId, activityId, operationId: view.reviewId });
-      return `!${entry.decision ? guestText.reviewAlreadyDecided(entry.email, entry.decision.by) : guestText.reviewNotOpen}`;
+      return refused(entry.decision ? msg('guests:review.alreadyDecided', { guest: entry.email, by: decidedBy(entry.decision) }) : msg('guests:review.notOpen'));
     }
     if (decision === 'remove') {
       const outcome = await this.options.lifecycle.remove({ kind: 'owner', actor, reviewId: view.reviewId }, view.groupId, entry.guestId, `review-remove:${view.reviewId}:${entry.guestId}`, activityId);
-      if (outcome.kind !== 'done') return `!${outcome.message}`;
+      if (outcome.kind !== 'done') return refused(outcome.message);
       await this.recordDecision(view.reviewId, entry.guestId, { decision, by: actor.displayName || actor.userId, at: this.clock().toISOString(), outcome: 'removed' });
       await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.decided', outcome: 'remove', groupId: view.groupId, groupName: view.groupName, guestId: entry.guestId, guestEmail: entry.email, activityId, operationId: view.reviewId, detail: `decided by ${actor.displayName}` });
       return null;
@@ -229,20 +242,20 @@ export class GuestReviewService {
     const owners = await this.options.lifecycle.ownersNow(view.groupId);
     if (!owners.some((o) => o.id === actor.userId)) {
       await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.forged', outcome: 'notOwner', groupId: view.groupId, guestId: entry.guestId, activityId, operationId: view.reviewId });
-      return `!${guestText.notOwner(view.groupName)}`;
+      return refused(msg('guests:refused.notOwner', { group: view.groupName }));
     }
     const kept = await this.keep(record, view.reviewId, actor.displayName || actor.userId);
-    if (!kept) return `!${guestText.reviewNotOpen}`;
+    if (!kept) return refused(msg('guests:review.notOpen'));
     await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.decided', outcome: 'keep', groupId: view.groupId, groupName: view.groupName, guestId: entry.guestId, guestEmail: entry.email, activityId, operationId: view.reviewId, detail: `decided by ${actor.displayName}` });
     return null;
   }
 
   /** Keeps a guest under review: closes its review (only if still open in this review) and starts a new period. */
-  private async keep(record: GuestRecord, reviewId: string, by: string): Promise<boolean> {
+  private async keep(record: GuestRecord, reviewId: string, by: string, byDefault = false): Promise<boolean> {
     const now = this.clock().toISOString();
     const kept = await this.options.lifecycle.patchRecord(record, { reviewState: 'none', lastKeptAt: now, keptBy: by, reviewId: null }, (r) => r.reviewState === 'open' && r.reviewId === reviewId);
     if (!kept) return false;
-    await this.recordDecision(reviewId, record.guestId, { decision: 'keep', by, at: now, outcome: 'kept' });
+    await this.recordDecision(reviewId, record.guestId, { decision: 'keep', by, ...(byDefault ? { byDefault } : {}), at: now, outcome: 'kept' });
     return true;
   }
 
@@ -256,7 +269,7 @@ export class GuestReviewService {
   /** No decision in time: GUEST_REVIEW_DEFAULT for each guest still open; the owners and admins are told. */
   private async applyDefault(reviewId: string, records: GuestRecord[]): Promise<number> {
     const decision = this.options.defaultDecision ?? 'remove';
-    const by = guestText.defaultAfterGrace;
+    const by = DEFAULT_AFTER_GRACE;
     let applied = 0;
     for (const record of records) {
       if (decision === 'remove') {
@@ -265,8 +278,8 @@ export class GuestReviewService {
           this.options.logger.warn('review.default.notApplied', { reviewId, guestId: record.guestId, outcome: outcome.kind });
           continue;
         }
-        await this.recordDecision(reviewId, record.guestId, { decision, by, at: this.clock().toISOString(), outcome: 'removed' });
-      } else if (!(await this.keep(record, reviewId, by))) continue;
+        await this.recordDecision(reviewId, record.guestId, { decision, by, byDefault: true, at: this.clock().toISOString(), outcome: 'removed' });
+      } else if (!(await this.keep(record, reviewId, by, true))) continue;
       await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: record.tenantId, actorId: 'system', actorName: by, action: 'review.default', outcome: decision, groupId: record.groupId, groupName: record.groupName, guestId: record.guestId, guestEmail: record.guestEmail, operationId: reviewId, detail: by });
       applied++;
     }
@@ -274,7 +287,7 @@ export class GuestReviewService {
     const review = await this.getReview(reviewId);
     if (review) {
       await this.options.messenger.updateReviewCards(review.view);
-      const text = guestText.defaultApplied(review.view.groupName, decision, applied);
+      const text = msg('guests:review.defaultApplied', { group: review.view.groupName, decision, count: applied });
       const told = new Set<string>();
       for (const userId of [...review.view.cards.map((c) => c.ownerId), ...(this.options.adminUserIds ?? [])]) {
         if (told.has(userId)) continue;

@@ -15,6 +15,7 @@ import { isOwnDomain, parseEmail } from './email';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
 import type { GuestRecorder } from './guestRecords';
+import { auditText, msg, type Msg } from './message';
 
 export interface ShareableApps {
   apps: AppChoice[];
@@ -51,15 +52,15 @@ export interface InviteDone {
 export interface InviteRefused {
   kind: 'refused';
   reason: RefusalReason;
-  message: string;
+  message: Msg;
 }
 
 export type InviteOutcome =
   | InviteDone
   | InviteRefused
   | InviteWaiting
-  | { kind: 'failed'; message: string; reference: string; operationId: string }
-  | { kind: 'inProgress'; message: string };
+  | { kind: 'failed'; message: Msg; reference: string; operationId: string }
+  | { kind: 'inProgress'; message: Msg };
 
 /**
  * The invitation went out, but Microsoft Entra ID does not show the new guest to membership writes yet
@@ -84,6 +85,8 @@ export interface InviteCommand {
   groupId: string;
   email: string;
   message: string | null;
+  /** The inviting owner's language (BCP 47, e.g. nl-NL): the invitation email is sent in it. */
+  language?: string | null;
   /** What the dialog offered this actor (server-side state, not the card's data). */
   offered: readonly Offer[];
   activityId?: string;
@@ -91,7 +94,7 @@ export interface InviteCommand {
   replyTo?: JsonObject | null;
 }
 
-export type EmailCheck = { ok: true; address: string } | { ok: false; reason: 'invalidEmail' | 'ownDomain'; message: string };
+export type EmailCheck = { ok: true; address: string } | { ok: false; reason: 'invalidEmail' | 'ownDomain'; message: Msg };
 
 export interface InviteGuestOptions {
   directory: Directory;
@@ -123,9 +126,10 @@ export interface InviteGuestOptions {
   guestRecorder?: GuestRecorder;
 }
 
+/** allowInvitesFrom values that stop a member from inviting (message keys say what they mean). */
 const inviteSettingNames: Record<string, string> = {
-  none: 'no one in the organization, admins included, can invite guests',
-  adminsAndGuestInviters: 'only admins and users in the Guest Inviter role can invite guests',
+  none: 'invite:inviteSetting.none',
+  adminsAndGuestInviters: 'invite:inviteSetting.adminsAndGuestInviters',
 };
 
 export class InviteGuestService {
@@ -166,7 +170,7 @@ export class InviteGuestService {
     const byName = (a: { displayName: string }, b: { displayName: string }): number => a.displayName.localeCompare(b.displayName);
     const list = [...apps.values()].sort(byName);
     for (const b of blocked) {
-      await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: `sharing ${b.appName} with a guest`, kind: blockerProblem[b.blockers[0]], app: { id: b.appId, displayName: b.appName }, group: { id: b.groupId, displayName: b.groupName } });
+      await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.sharing', { app: b.appName }), kind: blockerProblem[b.blockers[0]], app: { id: b.appId, displayName: b.appName }, group: { id: b.groupId, displayName: b.groupName } });
     }
     for (const app of list) app.groups.sort(byName);
     return { apps: list, blocked: blocked.sort((a, b) => a.appName.localeCompare(b.appName)) };
@@ -181,10 +185,10 @@ export class InviteGuestService {
     return { ok: true, address: parsed.address };
   }
 
-  checkWelcomeMessage(raw: string | null | undefined): { ok: true; message: string | null } | { ok: false; message: string } {
+  checkWelcomeMessage(raw: string | null | undefined): { ok: true; message: string | null } | { ok: false; message: Msg } {
     const cleaned = cleanText(raw ?? '', { multiline: true });
     if (cleaned.length > WELCOME_MESSAGE_MAX) {
-      return { ok: false, message: `The welcome message is ${cleaned.length} characters long; ${WELCOME_MESSAGE_MAX} is the most an invitation can carry.` };
+      return { ok: false, message: msg('invite:welcomeTooLong', { length: cleaned.length, max: WELCOME_MESSAGE_MAX }) };
     }
     return { ok: true, message: cleaned || null };
   }
@@ -208,6 +212,7 @@ export class InviteGuestService {
         groupId,
         email: String(input.email),
         message: typeof input.message === 'string' ? input.message : null,
+        language: typeof input.language === 'string' ? input.language : null,
         // Authorised when it was confirmed; ownership and the group are checked again by the run itself.
         offered: [{ appId, groupIds: [groupId] }],
       });
@@ -245,7 +250,7 @@ export class InviteGuestService {
     const offer = command.offered.find((o) => o.appId === command.appId);
     if (!offer || !offer.groupIds.includes(command.groupId)) {
       await this.recordForgedChoice(actor, { appId: command.appId, groupId: command.groupId, activityId: command.activityId });
-      return refused('notOffered', 'That app or group was not offered to you, so I did nothing. Start again with **invite guest**.');
+      return refused('notOffered', msg('invite:refused.notOffered'));
     }
     const message = this.checkWelcomeMessage(command.message);
     if (!message.ok) return refused('messageTooLong', message.message);
@@ -256,7 +261,7 @@ export class InviteGuestService {
     const known = await this.options.store.operations.get(command.operationId);
     if (!known && this.options.limiter && !(await this.options.limiter.take('invite', actor.tenantId, actor.userId))) {
       await audit({ action: 'invite.refused', outcome: 'rateLimited', guestEmail: email });
-      return refused('rateLimited', 'You have sent as many invitations as allowed in one hour. Please try again later. I did nothing.');
+      return refused('rateLimited', msg('invite:refused.rateLimited'));
     }
     const run = await this.runner.run<InviteOutcome>(
       {
@@ -264,13 +269,13 @@ export class InviteGuestService {
         kind: 'inviteGuest',
         tenantId: actor.tenantId,
         actorId: actor.userId,
-        input: { appId: command.appId, groupId: command.groupId, email, message: message.message, actorName: actor.displayName },
+        input: { appId: command.appId, groupId: command.groupId, email, message: message.message, actorName: actor.displayName, language: command.language ?? null },
         replyTo: command.replyTo ?? null,
       },
       (steps) => this.run(steps, command, email, message.message, audit),
     );
     if (run.kind === 'finished') return run.outcome;
-    return { kind: 'inProgress', message: 'This invitation is already being sent. I will show the outcome here when it is done.' };
+    return { kind: 'inProgress', message: msg('invite:inProgress') };
   }
 
   private async run(
@@ -288,14 +293,14 @@ export class InviteGuestService {
     try {
       context = await this.transient(() => directory.getInviteContext({ actorId: command.actor.userId, groupId: command.groupId, appId: command.appId, email }));
     } catch (err) {
-      if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'checking the group and your ownership', email, audit));
+      if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'check', email, audit));
       return finished(await this.failure(steps.record.id, err, 'check', email, audit));
     }
     const refusal = this.evaluate(context, email);
     const names = { appName: context.app?.displayName, groupName: context.group?.displayName };
     if (refusal) {
       await this.reportRefusal(command.actor, refusal, context);
-      await audit({ action: 'invite.refused', outcome: refusal.reason, guestEmail: email, detail: refusal.message.slice(0, 500), graphRequestId: context.requestId ?? undefined, ...names });
+      await audit({ action: 'invite.refused', outcome: refusal.reason, guestEmail: email, detail: auditText(refusal.message).slice(0, 500), graphRequestId: context.requestId ?? undefined, ...names });
       return finished(refusal);
     }
     const app = context.app!;
@@ -311,7 +316,7 @@ export class InviteGuestService {
       try {
         member = (await this.transient(() => directory.checkMemberGroups(existing.id, [group.id]))).has(group.id);
       } catch (err) {
-        if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'checking whether the guest is already a member', email, audit));
+        if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'member', email, audit));
         return finished(await this.failure(steps.record.id, err, 'check', email, audit, names));
       }
       if (member) {
@@ -339,7 +344,7 @@ export class InviteGuestService {
     } else {
       try {
         const redirectUrl = app.homepage ?? app.loginUrl ?? this.options.defaultRedirectUrl;
-        const invitation = await retryWrite(() => directory.inviteGuest({ email, redirectUrl, message: welcome }), () => this.invitationTookEffect(email), this.writePolicy());
+        const invitation = await retryWrite(() => directory.inviteGuest({ email, redirectUrl, message: welcome, language: command.language ?? null }), () => this.invitationTookEffect(email), this.writePolicy());
         guestId = invitation.userId;
         redemption = invitation.status ?? 'PendingAcceptance';
         redeemUrl = invitation.redeemUrl;
@@ -351,7 +356,7 @@ export class InviteGuestService {
         if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest')) {
           const refusedOutcome = invitationRefused(err, email);
           if (err.kind === 'forbidden') {
-            await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: `inviting ${email} to ${app.displayName}`, kind: 'invitesNotAllowed', app, group, detail: `POST /invitations answered 403 ${err.code}` });
+            await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: msg('admin:doing.inviting', { email, app: app.displayName }), kind: 'invitesNotAllowed', app, group, detail: `POST /invitations answered 403 ${err.code}` });
           }
           await audit({ action: 'invite.refused', outcome: refusedOutcome.reason, guestEmail: email, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
           return finished(refusedOutcome);
@@ -373,7 +378,7 @@ export class InviteGuestService {
       await step('addMember', { added }, result.requestId);
     } catch (err) {
       if (isPermissionDenied(err)) {
-        await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: `adding ${email} to ${group.displayName}`, kind: 'missingPermission', app: appRef, group: groupRef, detail: err.permission ?? 'GroupMember.ReadWrite.All' });
+        await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: msg('admin:doing.adding', { email, group: group.displayName }), kind: 'missingPermission', app: appRef, group: groupRef, detail: err.permission ?? 'GroupMember.ReadWrite.All' });
       }
       const lagging = err instanceof DirectoryError && (err.kind === 'notFound' || err.kind === 'badRequest');
       const waitedMs = this.clock().getTime() - invitedAt.getTime();
@@ -386,10 +391,13 @@ export class InviteGuestService {
       // Still not visible after REPLICATION_WAIT: no refusal either, so it fails and can be retried (automatically or by an admin).
       if (lagging && invited) return finished(await this.failure(steps.record.id, err, 'addMember', email, audit, names));
       if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest')) {
-        const text =
-          `Microsoft Entra ID refused to add ${email} to ${group.displayName} (${err.code}). ` +
-          (invited ? 'The invitation itself was sent. ' : '') +
-          (isPermissionDenied(err) ? `The bot lacks the ${err.permission ?? 'GroupMember.ReadWrite.All'} permission; your admins were told. ` : 'An admin should check that the group has assigned membership. ');
+        const text = msg(isPermissionDenied(err) ? 'invite:refused.addMissingPermission' : 'invite:refused.addRefused', {
+          email,
+          group: group.displayName,
+          code: err.code,
+          invited: invited ? 'yes' : 'no',
+          permission: err.permission ?? 'GroupMember.ReadWrite.All',
+        });
         await audit({ action: 'invite.refused', outcome: 'writeRefused', guestEmail: email, guestId, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
         return finished(refused('writeRefused', text));
       }
@@ -434,9 +442,9 @@ export class InviteGuestService {
   }
 
   /** A permission the check needs was not granted: the user hears it is not set up, the admins what to grant. */
-  private async notSetUp(actor: Actor, err: DirectoryError, doing: string, email: string, audit: (entry: InviteAudit) => Promise<number>): Promise<InviteRefused> {
+  private async notSetUp(actor: Actor, err: DirectoryError, doing: 'check' | 'member', email: string, audit: (entry: InviteAudit) => Promise<number>): Promise<InviteRefused> {
     const permission = err.permission ?? 'a Microsoft Graph permission';
-    await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: `inviting a guest (${doing})`, kind: 'missingPermission', app: null, group: null, detail: permission });
+    await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.invitingStep', { step: doing }), kind: 'missingPermission', app: null, group: null, detail: permission });
     await audit({ action: 'invite.refused', outcome: 'notSetUp', guestEmail: email, detail: `${err.code}: needs ${permission}`, graphRequestId: err.requestId ?? undefined });
     return refused('notSetUp', notSetUpMessage());
   }
@@ -448,7 +456,7 @@ export class InviteGuestService {
   private async reportRefusal(actor: Actor, refusal: InviteRefused, context: InviteContext): Promise<void> {
     const app = context.app ? { id: context.app.id, displayName: context.app.displayName } : null;
     const group = context.group ? { id: context.group.id, displayName: context.group.displayName } : null;
-    const doing = `inviting a guest to ${app?.displayName ?? 'an app'}`;
+    const doing = app ? msg('admin:doing.invitingTo', { app: app.displayName }) : msg('admin:doing.invitingAny');
     if (refusal.reason === 'groupBlocked' && context.group) {
       await this.reportBlocked({ tenantId: actor.tenantId, actor, doing, kind: blockerProblem[groupBlockers(context.group)[0]], app, group });
     } else if (refusal.reason === 'invitesNotAllowed') {
@@ -459,23 +467,19 @@ export class InviteGuestService {
   /** The server-side checks, in the order an owner would want to hear about them. */
   private evaluate(context: InviteContext, email: string): InviteRefused | null {
     const { group, app } = context;
-    if (!group) return refused('groupNotFound', 'That group no longer exists, so I did nothing. Start again with **invite guest**.');
-    if (!app) return refused('appNotFound', 'That app no longer exists in your organization, so I did nothing.');
+    if (!group) return refused('groupNotFound', msg('invite:refused.groupNotFound'));
+    if (!app) return refused('appNotFound', msg('invite:refused.appNotFound'));
     // Graph lists no owners for a group synced from on-premises (group-list-owners.md): say what it is, not "not an owner".
-    if (group.onPremisesSyncEnabled === true) return refused('groupBlocked', `${describeBlocker('synced', group.displayName, app.displayName)} I did nothing.`);
+    if (group.onPremisesSyncEnabled === true) return refused('groupBlocked', msg('invite:refused.groupBlocked', { why: describeBlocker('synced', group.displayName, app.displayName) }));
     if (!context.actorIsOwner) {
-      return refused('notOwner', `You are not an owner of ${group.displayName} (any more), so you cannot add guests to it. Ask one of its owners or an admin. I did nothing.`);
+      return refused('notOwner', msg('invite:refused.notOwner', { group: group.displayName }));
     }
     if (!context.groupAssignedToApp) {
-      return refused(
-        'notAssigned',
-        `${group.displayName} is no longer assigned to ${app.displayName}, so adding a guest to it would not give access to the app. ` +
-          `An admin can assign it again in Enterprise applications › ${app.displayName} › Users and groups. I did nothing.`,
-      );
+      return refused('notAssigned', msg('invite:refused.notAssigned', { group: group.displayName, app: app.displayName }));
     }
     const blockers = groupBlockers(group);
     if (blockers.length > 0) {
-      return refused('groupBlocked', `${describeBlocker(blockers[0], group.displayName, app.displayName)} I did nothing.`);
+      return refused('groupBlocked', msg('invite:refused.groupBlocked', { why: describeBlocker(blockers[0], group.displayName, app.displayName) }));
     }
     const domain = email.slice(email.lastIndexOf('@') + 1);
     if (context.tenant && isOwnDomain(domain, context.tenant.verifiedDomains)) {
@@ -528,8 +532,8 @@ export class InviteGuestService {
     const reference = (error.requestId ?? this.clock().getTime().toString(36)).slice(0, 36);
     this.options.logger.error('invite.failed', { step, code: error.code, status: error.status, graphRequestId: error.requestId ?? undefined, error: err });
     await audit({ action: 'invite.failed', outcome: `failed:${step}`, guestEmail: email, detail: `${error.code}: ${error.message}`.slice(0, 500), graphRequestId: error.requestId ?? undefined, ...names });
-    const what = error.kind === 'throttled' ? 'Microsoft Entra ID is busy right now (throttled)' : error.kind === 'unavailable' ? 'Microsoft Entra ID did not answer' : 'Something went wrong talking to Microsoft Entra ID';
-    return { kind: 'failed', message: `${what} while ${stepText[step] ?? step}. Please try again in a few minutes.`, reference, operationId };
+    const what = error.kind === 'throttled' || error.kind === 'unavailable' ? error.kind : 'other';
+    return { kind: 'failed', message: msg('invite:failed', { what, step: stepText[step] ?? 'check' }), reference, operationId };
   }
 
   private async tenantDomains(): Promise<{ domains: string[]; name: string }> {
@@ -550,45 +554,29 @@ function redemptionOf(user: { externalUserState: string | null; userType: string
   return user.externalUserState ?? (user.userType === 'Member' ? 'Member' : 'Unknown');
 }
 
-function notSetUpMessage(): string {
-  return "Inviting guests isn't set up completely yet: the bot is missing a permission in Microsoft Entra ID. Your admins were told what to grant. I did nothing.";
+function notSetUpMessage(): Msg {
+  return msg('invite:refused.notSetUp');
 }
 
-const stepText: Record<string, string> = {
-  check: 'checking the group and your ownership',
-  invite: 'sending the invitation',
-  addMember: 'adding the guest to the group',
-};
+/** The step names the failure message knows (a select argument in the catalog). */
+const stepText: Record<string, string> = { check: 'check', invite: 'invite', addMember: 'addMember' };
 
-function refused(reason: RefusalReason, message: string): InviteRefused {
+function refused(reason: RefusalReason, message: Msg): InviteRefused {
   return { kind: 'refused', reason, message };
 }
 
-function ownDomainMessage(address: string, domain: string, tenantName: string): string {
-  return `${address} is an address of ${tenantName || 'your organization'}'s own domain ${domain}: people with it are members of your organization, not guests. Use the guest's external email address.`;
+function ownDomainMessage(address: string, domain: string, tenantName: string): Msg {
+  return tenantName ? msg('invite:ownDomain.named', { address, domain, tenant: tenantName }) : msg('invite:ownDomain.unnamed', { address, domain });
 }
 
-function invitesNotAllowedMessage(setting: string): string {
-  return (
-    `Your organization's external collaboration settings say that ${inviteSettingNames[setting] ?? `guests can be invited by: ${setting}`} ` +
-    `(Guest invite settings: allowInvitesFrom = ${setting}), so I cannot send the invitation. ` +
-    'An admin must change it in the Microsoft Entra admin center › External Identities › External collaboration settings › Guest invite settings ' +
-    '(“Member users and users assigned to specific admin roles can invite guest users” or more open). I did nothing.'
-  );
+function invitesNotAllowedMessage(setting: string): Msg {
+  const who = inviteSettingNames[setting] ? msg(inviteSettingNames[setting]) : msg('invite:inviteSetting.other', { setting });
+  return msg('invite:refused.invitesNotAllowed', { who, setting });
 }
 
 function invitationRefused(err: DirectoryError, email: string): InviteRefused {
   if (err.kind === 'forbidden') {
-    return refused(
-      'invitesNotAllowed',
-      `Microsoft Entra ID refused to invite ${email} (${err.code}). This happens when the organization's Guest invite settings ` +
-        'only let admins (or no one) invite guests, or when the bot lacks the User.Invite.All permission. ' +
-        'An admin must check External Identities › External collaboration settings in the Microsoft Entra admin center. I did nothing.',
-    );
+    return refused('invitesNotAllowed', msg('invite:refused.invitationForbidden', { email, code: err.code }));
   }
-  return refused(
-    'invitationRefused',
-    `Microsoft Entra ID refused to invite ${email} (${err.code}): ${err.message} ` +
-      'If the guest’s domain is blocked by your organization’s collaboration restrictions, an admin must allow it. I did nothing.',
-  );
+  return refused('invitationRefused', msg('invite:refused.invitationRefused', { email, code: err.code, detail: err.message }));
 }

@@ -2,6 +2,7 @@
 import type { GroupInfo } from '../graph/directory';
 import type { Logger } from '../logging';
 import type { AuditLog } from '../store/store';
+import { msg, type Msg } from './message';
 
 /** The person acting, as the channel identified them (Microsoft Entra object id and tenant). */
 export interface Actor {
@@ -24,33 +25,9 @@ export function groupBlockers(group: GroupInfo): GroupBlocker[] {
   return blockers;
 }
 
-export function describeBlocker(blocker: GroupBlocker, groupName: string, appName: string): string {
-  switch (blocker) {
-    case 'dynamic':
-      return (
-        `${groupName} has dynamic membership: a rule decides its members, so nobody can add a guest to it by hand. ` +
-        `An admin can fix this: create a security group with assigned membership, assign it to ${appName} ` +
-        `(Enterprise applications › ${appName} › Users and groups), and make you an owner of it.`
-      );
-    case 'synced':
-      return (
-        `${groupName} is synchronized from on-premises Active Directory, so its members can only be changed there, ` +
-        `not in Microsoft Entra ID. An admin can fix this: create a cloud security group with assigned membership, ` +
-        `assign it to ${appName} and make you an owner of it.`
-      );
-    case 'mailEnabled':
-      return (
-        `${groupName} is mail-enabled (a distribution list or mail-enabled security group); its members are managed in Exchange ` +
-        `and cannot be changed through Microsoft Graph. An admin can fix this: create a security group with assigned membership ` +
-        `(not mail-enabled), assign it to ${appName} and make you an owner of it.`
-      );
-    case 'roleAssignable':
-      return (
-        `${groupName} can be assigned Microsoft Entra roles, so only a Privileged Role Administrator can change its members; ` +
-        `this bot does not hold that right on purpose. An admin can fix this: create a security group with assigned membership ` +
-        `that is not role-assignable, assign it to ${appName} and make you an owner of it.`
-      );
-  }
+/** Why a group cannot take members, and what an admin can do about it (`common:blocker.<kind>`). */
+export function describeBlocker(blocker: GroupBlocker, groupName: string, appName: string): Msg {
+  return msg(`common:blocker.${blocker}`, { group: groupName, app: appName });
 }
 
 export interface AppChoice {
@@ -77,7 +54,8 @@ export const blockerProblem: Record<GroupBlocker, 'groupDynamic' | 'groupSynced'
 export interface BlockedReport {
   tenantId: string;
   actor: Actor;
-  doing: string;
+  /** What they were doing, e.g. msg('admin:doing.requesting', { app }): kept with the alert, shown to admins. */
+  doing: Msg;
   kind: 'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupRoleAssignable' | 'groupNoOwners' | 'invitesNotAllowed' | 'missingPermission' | 'appNoUsableGroup';
   app: { id: string; displayName: string } | null;
   group: { id: string; displayName: string } | null;

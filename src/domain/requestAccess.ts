@@ -20,6 +20,7 @@ import {
   type OwnerCard,
   type Store,
 } from '../store/store';
+import { msg, type Msg } from './message';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
 import { leaseIsLive, OperationRunner, type OperationEnd, type OperationSteps } from './operations';
 import { Catalog } from './catalog';
@@ -58,7 +59,7 @@ export type RequestRefusal =
 export interface Refused {
   kind: 'refused';
   reason: RequestRefusal;
-  message: string;
+  message: Msg;
 }
 
 export type CreateOutcome = { kind: 'created'; request: AccessRequestRecord; reached: string[]; unreachable: string[] } | Refused;
@@ -109,7 +110,7 @@ function approvalOperation(request: AccessRequestRecord, approverId: string): Ne
 
 type AuditFields = Omit<AuditEntry, 'time' | 'tenantId'>;
 
-function refused(reason: RequestRefusal, message: string): Refused {
+function refused(reason: RequestRefusal, message: Msg): Refused {
   return { kind: 'refused', reason, message };
 }
 
@@ -185,20 +186,19 @@ export class RequestAccessService {
    * The user asked for an app by name and it is not requestable: when the app exists but has no group that can take
    * members, that is a setup problem: the admins hear of it (a block) and the user is told why. Null otherwise.
    */
-  async explainUnrequestable(actor: Actor, query: string): Promise<string | null> {
+  async explainUnrequestable(actor: Actor, query: string): Promise<Msg | null> {
     const unusable = matchApps((await this.loadCatalog()).filter((app) => usableGroups(app).length === 0), query);
     if (unusable.length === 0) return null;
     for (const app of unusable) {
-      await this.blocked({ tenantId: actor.tenantId, actor, doing: `requesting access to ${app.displayName}`, kind: 'appNoUsableGroup', app: { id: app.id, displayName: app.displayName }, group: null });
+      await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.requesting', { app: app.displayName }), kind: 'appNoUsableGroup', app: { id: app.id, displayName: app.displayName }, group: null });
     }
-    const names = unusable.map((a) => a.displayName).join(', ');
-    return `${names} cannot take access requests yet: none of its groups can take members or has an owner to approve. Your admins were told.`;
+    return msg('requests:unrequestable', { apps: unusable.map((a) => a.displayName).join(', ') });
   }
 
-  checkJustification(raw: string | null | undefined): { ok: true; text: string } | { ok: false; message: string } {
+  checkJustification(raw: string | null | undefined): { ok: true; text: string } | { ok: false; message: Msg } {
     const text = cleanText(raw ?? '', { multiline: true });
-    if (!text) return { ok: false, message: 'Say briefly why you need access: the owners decide on it.' };
-    if (text.length > JUSTIFICATION_MAX) return { ok: false, message: `The reason is ${text.length} characters long; ${JUSTIFICATION_MAX} is the most.` };
+    if (!text) return { ok: false, message: msg('requests:justification.empty') };
+    if (text.length > JUSTIFICATION_MAX) return { ok: false, message: msg('requests:justification.tooLong', { length: text.length, max: JUSTIFICATION_MAX }) };
     return { ok: true, text };
   }
 
@@ -212,12 +212,12 @@ export class RequestAccessService {
     const offer = command.offered.find((o) => o.appId === command.appId);
     if (!offer || !offer.groupIds.includes(command.groupId)) {
       await this.recordForgedChoice(actor, { appId: command.appId, groupId: command.groupId, verb: 'request.send' });
-      return refused('notOffered', 'That app or group was not offered to you, so I did nothing. Start again with **request access**.');
+      return refused('notOffered', msg('requests:refused.notOffered'));
     }
     const justification = this.checkJustification(command.justification);
     if (!justification.ok) return refused('justification', justification.message);
     if (this.options.limiter && !(await this.options.limiter.take('request', actor.tenantId, actor.userId))) {
-      return refused('rateLimited', 'You have sent as many requests as allowed in one hour. Please try again later.');
+      return refused('rateLimited', msg('requests:refused.rateLimited'));
     }
     const app = (await this.loadCatalog()).find((a) => a.id === command.appId);
     const [context, owners] = await Promise.all([
@@ -226,24 +226,24 @@ export class RequestAccessService {
     ]);
     const appName = app?.displayName ?? command.appId;
     const base = { actorId: actor.userId, actorName: actor.displayName, appId: command.appId, appName, groupId: command.groupId };
-    if (!context.group) return refused('notFound', 'That group no longer exists, so I did nothing.');
+    if (!context.group) return refused('notFound', msg('requests:refused.groupNotFound'));
     const groupName = context.group.displayName;
     if (context.requesterIsMember) {
-      return refused('alreadyMember', `You are already a member of ${groupName}, so you already have access to ${appName}.`);
+      return refused('alreadyMember', msg('requests:refused.alreadyMember', { group: groupName, app: appName }));
     }
     const blockers = groupBlockers(context.group);
     const appRef = { id: command.appId, displayName: appName };
     const groupRef = { id: command.groupId, displayName: groupName };
     if (blockers.length > 0) {
       await this.audit(actor.tenantId, { ...base, groupName, action: 'setup.blocked', outcome: blockers[0], detail: 'membership request' });
-      await this.blocked({ tenantId: actor.tenantId, actor, doing: `requesting access to ${appName}`, kind: blockerProblem[blockers[0]], app: appRef, group: groupRef });
-      return refused('groupBlocked', `${describeBlocker(blockers[0], groupName, appName)} I did nothing.`);
+      await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.requesting', { app: appName }), kind: blockerProblem[blockers[0]], app: appRef, group: groupRef });
+      return refused('groupBlocked', msg('requests:refused.groupBlocked', { why: describeBlocker(blockers[0], groupName, appName) }));
     }
     const approvers = owners.filter((o) => o.id !== actor.userId);
     if (approvers.length === 0) {
       await this.audit(actor.tenantId, { ...base, groupName, action: 'setup.blocked', outcome: 'noOwners', detail: 'membership request' });
-      await this.blocked({ tenantId: actor.tenantId, actor, doing: `requesting access to ${appName}`, kind: 'groupNoOwners', app: appRef, group: groupRef });
-      return refused('noOwners', `${groupName} has no owner who could approve your request. Ask an admin to add an owner to the group.`);
+      await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.requesting', { app: appName }), kind: 'groupNoOwners', app: appRef, group: groupRef });
+      return refused('noOwners', msg('requests:refused.noOwners', { group: groupName }));
     }
     let request: AccessRequestRecord;
     try {
@@ -264,7 +264,7 @@ export class RequestAccessService {
       );
     } catch (err) {
       if (err instanceof DuplicateRequestError) {
-        return refused('duplicate', `You already asked for ${groupName}; that request is still waiting for an owner. Type **my requests** to see it.`);
+        return refused('duplicate', msg('requests:refused.duplicate', { group: groupName }));
       }
       throw err;
     }
@@ -347,7 +347,7 @@ export class RequestAccessService {
     const request = await this.options.store.requests.get(requestId);
     if (!request || request.tenantId !== actor.tenantId || request.requesterId !== actor.userId) {
       await this.recordForgedChoice(actor, { requestId, verb: 'request.withdraw' });
-      return refused('notFound', 'I found no request of yours with that id, so I did nothing.');
+      return refused('notFound', msg('requests:refused.noSuchRequest'));
     }
     if (request.state !== 'pending') return { kind: 'alreadyDecided', request };
     let updated: AccessRequestRecord;
@@ -369,30 +369,30 @@ export class RequestAccessService {
     const request = await this.options.store.requests.get(requestId);
     if (!request || request.tenantId !== actor.tenantId) {
       await this.recordForgedChoice(actor, { requestId, verb: approve ? 'request.approve' : 'request.deny' });
-      return refused('notFound', 'That request does not exist (any more).');
+      return refused('notFound', msg('requests:refused.requestGone'));
     }
     const base = { actorId: actor.userId, actorName: actor.displayName, appId: request.appId, appName: request.appName, groupId: request.groupId, groupName: request.groupName, operationId: request.id };
     if (request.requesterId === actor.userId) {
       await this.audit(actor.tenantId, { ...base, action: 'request.decision.refused', outcome: 'selfDecision' });
-      return refused('selfDecision', 'You cannot decide on your own request; another owner of the group has to.');
+      return refused('selfDecision', msg('requests:refused.selfDecision'));
     }
     if (request.state !== 'pending') {
       if (request.ownerIds.includes(actor.userId) || request.decidedBy === actor.userId) return { kind: 'alreadyDecided', request: await this.settled(request) };
     }
     const comment = cleanText(rawComment ?? '', { multiline: true });
-    if (comment.length > COMMENT_MAX) return refused('comment', `The comment is ${comment.length} characters long; ${COMMENT_MAX} is the most.`);
+    if (comment.length > COMMENT_MAX) return refused('comment', msg('requests:refused.commentTooLong', { length: comment.length, max: COMMENT_MAX }));
     const context = await this.options.directory.getDecisionContext({ deciderId: actor.userId, requesterId: request.requesterId, groupId: request.groupId });
     if (!context.deciderIsOwner) {
       await this.audit(actor.tenantId, { ...base, action: 'request.decision.refused', outcome: 'notOwner', graphRequestId: context.requestId ?? undefined });
-      return refused('notOwner', `You are not an owner of ${request.groupName} (any more), so you cannot decide on this request.`);
+      return refused('notOwner', msg('requests:refused.notOwner', { group: request.groupName }));
     }
     if (request.state !== 'pending') return { kind: 'alreadyDecided', request: await this.settled(request) };
     if (approve && context.group) {
       const blockers = groupBlockers(context.group);
       if (blockers.length > 0) {
         await this.audit(actor.tenantId, { ...base, action: 'setup.blocked', outcome: blockers[0], detail: 'approval' });
-        await this.blocked({ tenantId: actor.tenantId, actor, doing: `approving ${request.requesterName}'s request for ${request.appName}`, kind: blockerProblem[blockers[0]], app: { id: request.appId, displayName: request.appName }, group: { id: request.groupId, displayName: request.groupName } });
-        return refused('groupBlocked', `${describeBlocker(blockers[0], request.groupName, request.appName)} The request stays pending.`);
+        await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.approving', { requester: request.requesterName, app: request.appName }), kind: blockerProblem[blockers[0]], app: { id: request.appId, displayName: request.appName }, group: { id: request.groupId, displayName: request.groupName } });
+        return refused('groupBlocked', msg('requests:refused.groupBlockedPending', { why: describeBlocker(blockers[0], request.groupName, request.appName) }));
       }
     }
     if (approve) {

@@ -6,7 +6,7 @@
  */
 import { DirectoryError, type CatalogApp, type Directory, type GroupInfo } from '../graph/directory';
 import { NEEDS, REQUIRED_PERMISSION_NAMES } from '../graph/permissions';
-import { guestText } from './guestText';
+import { msg, type Msg } from './message';
 import { blockerProblem, groupBlockers } from './model';
 
 export type ProblemKind =
@@ -57,7 +57,7 @@ export interface SetupReport {
   generatedAt: string;
   tenant: { allowInvitesFrom: string | null; invitesAllowed: boolean | null; problems: SetupProblem[] };
   /** Where guests' sponsors are kept, and what to grant to have them in Entra. */
-  sponsors: string;
+  sponsors: Msg;
   /** Apps with problems first, then healthy ones, each by name. */
   apps: AppHealth[];
   counts: { apps: number; healthyApps: number; appsWithProblems: number; problems: number };
@@ -176,7 +176,7 @@ export class SetupCheckService {
     return {
       generatedAt: this.clock().toISOString(),
       tenant: { allowInvitesFrom, invitesAllowed, problems: tenantProblems },
-      sponsors: this.sponsorsInEntra ? guestText.sponsorsInEntra(NEEDS.sponsorWrite) : guestText.sponsorsInBotOnly(NEEDS.sponsorWrite),
+      sponsors: msg(this.sponsorsInEntra ? 'guests:sponsors.inEntra' : 'guests:sponsors.inBotOnly', { permission: NEEDS.sponsorWrite }),
       apps: [...withProblems, ...healthy],
       counts: { apps: apps.length, healthyApps: healthy.length, appsWithProblems: withProblems.length, problems: problems.length },
       problems,

@@ -121,7 +121,8 @@ export interface Directory {
   getInviteContext(query: { actorId: string; groupId: string; appId: string; email: string }): Promise<InviteContext>;
   /** A user with this address (mail or otherMails), read plainly (not from the advanced-query index). */
   findUserByEmail(email: string): Promise<DirectoryUser | null>;
-  inviteGuest(input: { email: string; redirectUrl: string; message: string | null }): Promise<InvitationResult>;
+  /** `language`: the invitation email's language (BCP 47, e.g. nl-NL), sent as invitedUserMessageInfo.messageLanguage. */
+  inviteGuest(input: { email: string; redirectUrl: string; message: string | null; language?: string | null }): Promise<InvitationResult>;
   /**
    * Adds a user to a group. When Graph refuses with 400, membership is read (checkMemberGroups): a user who is
    * in the group then gives `added: false`; otherwise the error stands.

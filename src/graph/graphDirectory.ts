@@ -269,13 +269,18 @@ export class GraphDirectory implements Directory {
     return values(response.body).map(toUser)[0] ?? null;
   }
 
-  async inviteGuest(input: { email: string; redirectUrl: string; message: string | null }): Promise<InvitationResult> {
+  async inviteGuest(input: { email: string; redirectUrl: string; message: string | null; language?: string | null }): Promise<InvitationResult> {
     const body: Record<string, unknown> = {
       invitedUserEmailAddress: input.email,
       inviteRedirectUrl: input.redirectUrl,
       sendInvitationMessage: true,
     };
-    if (input.message) body.invitedUserMessageInfo = { customizedMessageBody: input.message };
+    // invitedusermessageinfo.md: messageLanguage is the language of Microsoft's invitation email (default en-US); a
+    // customizedMessageBody is sent as written, whatever the language.
+    const messageInfo: Record<string, unknown> = {};
+    if (input.language) messageInfo.messageLanguage = input.language;
+    if (input.message) messageInfo.customizedMessageBody = input.message;
+    if (Object.keys(messageInfo).length > 0) body.invitedUserMessageInfo = messageInfo;
     const response = await needing(NEEDS.invite, () => this.http.send('POST', '/invitations', body));
     const invitation = asRecord(response.body);
     return {

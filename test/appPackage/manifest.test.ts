@@ -450,6 +450,36 @@ describe("Teams app package", () => {
     );
   });
 
+  it("has a Dutch localization file: every key names a string of the manifest, the name, descriptions and every command are translated, and the translated manifest is still valid against the v1.24 schema", () => {
+    const manifest = loadManifest();
+    const info = manifest["localizationInfo"] as { defaultLanguageTag: string; additionalLanguages: Array<{ languageTag: string; file: string }> };
+    assert.equal(info.defaultLanguageTag, "en-us");
+    const nl = info.additionalLanguages.find((l) => l.languageTag === "nl");
+    assert.ok(nl, "localizationInfo lists nl");
+    const strings = JSON.parse(readText("appPackage", nl.file)) as Record<string, string>;
+    assert.equal(strings["$schema"], "https://developer.microsoft.com/en-us/json-schemas/teams/v1.24/MicrosoftTeams.Localization.schema.json");
+    // Localization keys are paths into the manifest (localization-schema: "name.short", "bots[0].commandLists[0].commands[0].title").
+    const translated = JSON.parse(JSON.stringify(manifest)) as Record<string, unknown>;
+    const expected = ["name.short", "name.full", "description.short", "description.full"];
+    manifest.bots.forEach((bot, b) =>
+      bot.commandLists?.forEach((list, l) => list.commands.forEach((_, c) => expected.push(`bots[${b}].commandLists[${l}].commands[${c}].title`, `bots[${b}].commandLists[${l}].commands[${c}].description`))),
+    );
+    assert.deepEqual(Object.keys(strings).filter((k) => k !== "$schema").sort(), [...expected].sort());
+    for (const [key, value] of Object.entries(strings)) {
+      if (key === "$schema") continue;
+      const parts = key.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== "");
+      let node: Record<string, unknown> = translated;
+      for (const part of parts.slice(0, -1)) node = node[part] as Record<string, unknown>;
+      const last = parts[parts.length - 1] as string;
+      assert.equal(typeof node?.[last], "string", `${key} names a string of the manifest`);
+      node[last] = value;
+    }
+    const errors = validateManifest(translated);
+    assert.deepEqual(errors, [], describe_(errors));
+    const titles = manifest.bots[0]!.commandLists![0]!.commands.map((c, i) => strings[`bots[0].commandLists[0].commands[${i}].title`]);
+    assert.deepEqual(titles, ["gast uitnodigen", "toegang aanvragen", "mijn aanvragen", "openstaande aanvragen", "help"]);
+  });
+
   it("catches a broken manifest (the validator really validates)", () => {
     const missingDeveloper = loadManifest();
     delete missingDeveloper["developer"];

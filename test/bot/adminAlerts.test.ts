@@ -1,3 +1,4 @@
+import { msg } from '../../src/domain/message';
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -7,6 +8,7 @@ import { validateLog } from '../support/graphContract';
 import { loadDemoSeed, type TenantSeed } from '../../src/simulator';
 import { ADMIN_ROLES } from '../../src/domain/adminAlerts';
 import { setupReportCard, reportPages } from '../../src/bot/adminCards';
+import { localizer } from '../../src/i18n';
 
 const TENANT = '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01';
 const patti = users.patti;
@@ -53,7 +55,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     ]);
     assert.deepEqual(report.counts, { apps: 7, healthyApps: 3, appsWithProblems: 4, problems: 8 });
     assert.deepEqual(report.apps.slice(4).map((a) => a.displayName), ['Contoso Expenses', 'Contoso Wiki', 'Sales Insights'], 'problems before healthy apps');
-    const text = cardText(setupReportCard(report, 1).content);
+    const text = cardText(setupReportCard(localizer(), report, 1).content);
     assert.match(text, /Partner Portal Dynamic Partners \(assigned to Partner Portal\) has dynamic membership/);
     assert.match(text, /membership type Assigned/);
     assert.match(text, /synchronized from on-premises Active Directory/);
@@ -74,7 +76,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     const problem = report.problems.find((p) => p.kind === 'groupRoleAssignable');
     assert.equal(problem?.appName, 'Contoso Expenses');
     assert.ok(report.problems.some((p) => p.kind === 'appNoUsableGroup' && p.appName === 'Contoso Expenses'));
-    const text = cardText(setupReportCard(report, 1).content);
+    const text = cardText(setupReportCard(localizer(), report, 1).content);
     assert.match(text, /role-assignable/);
     assert.match(text, /RoleManagement\.ReadWrite\.Directory, which the bot does not hold by design/);
   });
@@ -92,7 +94,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     );
     const healthy = await h.setup.scan();
     assert.equal(healthy.counts.problems, 0);
-    assert.match(cardText(setupReportCard(healthy, 1).content), /everything is ready/);
+    assert.match(cardText(setupReportCard(localizer(), healthy, 1).content), /everything is ready/);
   });
 
   it('keeps a 200-app report readable and within Teams\' message size: summary first, problems first, paged', async () => {
@@ -114,7 +116,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     assert.equal(pages, 21);
     let sawHealthy = false;
     for (let page = 1; page <= pages; page++) {
-      const json = JSON.stringify(setupReportCard(report, page).content);
+      const json = JSON.stringify(setupReportCard(localizer(), report, page).content);
       assert.ok(Buffer.byteLength(json) < 28 * 1024, `page ${page} is ${Buffer.byteLength(json)} bytes`);
       const apps = report.apps.slice((page - 1) * 10, page * 10);
       for (const app of apps) {
@@ -188,7 +190,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
 
   it('several processes reporting the same problem at once send one alert', async () => {
     await h.chat(patti).send('help');
-    const report = { tenantId: TENANT, actor: { tenantId: TENANT, userId: users.adele.aadObjectId, displayName: 'Adele Vance' }, doing: 'inviting', kind: 'groupSynced' as const, app: { id: 'a', displayName: 'Legacy HR' }, group: { id: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c05', displayName: 'HR Legacy Access' } };
+    const report = { tenantId: TENANT, actor: { tenantId: TENANT, userId: users.adele.aadObjectId, displayName: 'Adele Vance' }, doing: msg('admin:doing.invitingAny'), kind: 'groupSynced' as const, app: { id: 'a', displayName: 'Legacy HR' }, group: { id: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c05', displayName: 'HR Legacy Access' } };
     const other = await createHarness({ storePath: path.join(dir, 'bot.sqlite'), clock: () => new Date(now) });
     try {
       await Promise.all([h.alerts.reportBlocked(report), other.alerts.reportBlocked(report), h.alerts.reportBlocked(report)]);

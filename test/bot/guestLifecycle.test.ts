@@ -1,31 +1,39 @@
 import { strict as assert } from 'node:assert';
-import { TENANT_ID, actionData, cardId, cardText, createHarness, groups, lastCard, textOf, toConfirmation, users, type Harness, type UserChat } from '../support/botHarness';
+import type { Attachment } from 'botbuilder';
+import { TENANT_ID, actionData, cardId, cardText, createHarness, groups, lastCard, textOf, toConfirmation, users, type Harness, type UserChat as Chat } from '../support/botHarness';
 import { validateLog } from '../support/graphContract';
 import { isDirectoryWrite } from '../support/graphLog';
-import { reviewCard } from '../../src/bot/guests/cards';
-import type { ReviewMessenger, ReviewView } from '../../src/domain/guestReview';
-import type { GroupOwner } from '../../src/graph/directory';
-import type { JsonObject } from '../../src/store/store';
+import { TeamsReviewMessenger, type UserChat } from '../../src/bot/guests/reviewMessenger';
+import { locFor } from '../../src/bot/locale';
+import type { Localizer } from '../../src/i18n';
+import { silentLogger } from '../../src/logging';
+import type { ConversationStore, JsonObject } from '../../src/store/store';
 import { DEFAULT_GUEST_SETTINGS } from '../../src/bot/compose';
 import { loadDemoSeed } from '../../src/simulator';
 
 const DAY = 86_400_000;
 
-/** Review cards as the owners would see them: each owner's copy, replaced in place on every update. */
-class RecordingReviews implements ReviewMessenger {
+/**
+ * Review cards as the owners would see them, through the real TeamsReviewMessenger: each owner's copy rendered in
+ * their last known language (the conversation reference the bot keeps), replaced in place on every update.
+ */
+class RecordingReviews implements UserChat {
   readonly cards = new Map<string, Record<string, unknown>>();
   readonly notices: Array<{ userId: string; text: string }> = [];
+  /** The harness's conversation store (set once the harness exists). */
+  conversations: ConversationStore | undefined;
+  readonly messenger = new TeamsReviewMessenger(this, 'remove', silentLogger);
   private next = 0;
-  async sendReviewCard(review: ReviewView, owner: GroupOwner, reason: 'new' | 'reminder'): Promise<{ ok: true; location: JsonObject }> {
-    const id = `review-card-${++this.next}`;
-    this.cards.set(`${owner.id}/${id}`, reviewCard(review, 'remove', { reminder: reason === 'reminder' }).content as Record<string, unknown>);
-    return { ok: true, location: { ownerId: owner.id, activityId: id } };
+  async sendToUserChat(tenantId: string, userId: string, render: (l: Localizer) => Attachment | string): Promise<{ ok: true; location: JsonObject }> {
+    const reference = (await this.conversations?.get(tenantId, userId)) ?? {};
+    const content = render(locFor(reference));
+    const activityId = `review-card-${++this.next}`;
+    if (typeof content === 'string') this.notices.push({ userId, text: content });
+    else this.cards.set(`${userId}/${activityId}`, content.content as Record<string, unknown>);
+    return { ok: true, location: { reference, activityId, ownerId: userId } };
   }
-  async updateReviewCards(review: ReviewView): Promise<void> {
-    for (const c of review.cards) this.cards.set(`${c.ownerId}/${String(c.location.activityId)}`, reviewCard(review, 'remove').content as Record<string, unknown>);
-  }
-  async notifyUser(_tenantId: string, userId: string, text: string): Promise<boolean> {
-    this.notices.push({ userId, text });
+  async replaceCard(location: JsonObject, card: Attachment): Promise<boolean> {
+    this.cards.set(`${String(location.ownerId)}/${String(location.activityId)}`, card.content as Record<string, unknown>);
     return true;
   }
   latestFor(ownerId: string): Record<string, unknown> {
@@ -46,7 +54,7 @@ function guestAction(card: Record<string, unknown>, title: string, guestText: st
   throw new Error(`No '${title}' for ${guestText} on: ${cardText(card)}`);
 }
 
-async function invite(chat: UserChat, email: string): Promise<void> {
+async function invite(chat: Chat, email: string): Promise<void> {
   const confirm = await toConfirmation(chat, 'Contoso Expenses', null, email);
   const done = await chat.submit(actionData(lastCard(confirm), 'Send invitation'), cardId(confirm));
   assert.match(textOf(done), /invit/i);
@@ -69,7 +77,8 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
   beforeEach(async () => {
     now = Date.parse('2026-11-24T09:00:00Z');
     reviews = new RecordingReviews();
-    h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews, adminUserIds: [users.patti.aadObjectId] });
+    h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews.messenger, adminUserIds: [users.patti.aadObjectId] });
+    reviews.conversations = h.store.conversations;
   });
   afterEach(async () => {
     const problems = validateLog(h.sim.requests());
@@ -105,7 +114,7 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
 
     now += 3_600_000;
     const second = await megan.invoke(resend.verb, resend.data, cardId(list));
-    assert.match(cardText(second), /less than a day ago/);
+    assert.match(cardText(second), /resent less than 24 hours ago\. You can resend it again in 23 hours\./);
     assert.equal(h.sim.requests().filter((r) => r.url.endsWith('/invitations')).length, 1, 'the second resend within the cooldown sends nothing');
     assert.equal((await h.store.audit.list({ action: 'guest.resend.refused' }))[0].outcome, 'cooldown');
 
@@ -113,7 +122,7 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
     assert.equal(redeemed.status, 200);
     assert.ok(h.sim.requests().some((r) => r.url.includes('/_simulator/users/') && r.url.endsWith('/redeem')), 'the redeem is in the request log');
     const accepted = lastCard(await megan.send('my guests'));
-    assert.match(cardText(accepted), /Accepted \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    assert.match(cardText(accepted), /Accepted [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d\s[AP]M/, 'a date in the reader’s locale');
     assert.throws(() => guestAction(accepted, 'Resend invitation', 'sam.partner@adatum.com'), /No 'Resend invitation'/);
 
     const remove = guestAction(accepted, 'Remove from group', 'sam.partner@adatum.com');
@@ -317,7 +326,8 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
   describe('with GUEST_SPONSORS_IN_ENTRA=true', () => {
     beforeEach(async () => {
       await h.close();
-      h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews, guests: { ...DEFAULT_GUEST_SETTINGS, sponsorsInEntra: true } });
+      h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews.messenger, guests: { ...DEFAULT_GUEST_SETTINGS, sponsorsInEntra: true } });
+      reviews.conversations = h.store.conversations;
     });
 
     it('without User.ReadWrite.All the invitation still happens, the sponsor stays in the records and the admins are told what to grant', async () => {

@@ -91,7 +91,7 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
       invitedUserEmailAddress: 'pat.partner@adatum.com',
       inviteRedirectUrl: 'https://wiki.contoso.com/login',
       sendInvitationMessage: true,
-      invitedUserMessageInfo: { customizedMessageBody: 'Welcome to the wiki!\nSee you there.' },
+      invitedUserMessageInfo: { messageLanguage: 'en-US', customizedMessageBody: 'Welcome to the wiki!\nSee you there.' },
     });
     const added = (await members(h, groups.wikiReaders)).filter((m) => m.mail === 'pat.partner@adatum.com');
     assert.equal(added.length, 1);
@@ -109,7 +109,7 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
     await chat.submit(actionData(lastCard(confirm), 'Send invitation'), cardId(confirm));
     const post = h.sim.requests().find((r) => r.url.endsWith('/invitations'));
     assert.equal((post?.requestBody as { inviteRedirectUrl: string }).inviteRedirectUrl, 'https://expenses.contoso.com/');
-    assert.equal((post?.requestBody as Record<string, unknown>).invitedUserMessageInfo, undefined);
+    assert.deepEqual((post?.requestBody as Record<string, unknown>).invitedUserMessageInfo, { messageLanguage: 'en-US' }, 'no welcome message: the language of Microsoft’s own invitation email only');
   });
 
   it('adds a guest who already exists without inviting them again', async () => {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { localizer } from '../../src/i18n';
 import { isOwnDomain, parseEmail } from '../../src/domain/email';
 
 describe('parseEmail', () => {
@@ -44,7 +45,7 @@ describe('parseEmail', () => {
       assert.equal(parsed.ok, false);
       if (!parsed.ok) {
         assert.equal(parsed.problem, problem);
-        assert.ok(parsed.message.length > 10);
+        assert.ok(localizer().msg(parsed.message).length > 10 && !localizer().msg(parsed.message).startsWith('invite:'));
       }
     });
   }

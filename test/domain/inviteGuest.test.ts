@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { localizer } from '../../src/i18n';
 import sinon from 'sinon';
 import { InviteGuestService, type InviteCommand } from '../../src/domain/inviteGuest';
 import { DirectoryError, type Directory, type GroupInfo, type InviteContext } from '../../src/graph/directory';
@@ -75,7 +76,7 @@ describe('InviteGuestService', () => {
     if (outcome.kind !== 'done') return;
     assert.equal(outcome.invited, true);
     assert.equal(outcome.added, true);
-    assert.deepEqual(directory.inviteGuest.firstCall.args[0], { email: 'pat.partner@adatum.com', redirectUrl: 'https://wiki.contoso.com/login', message: 'Welcome!' });
+    assert.deepEqual(directory.inviteGuest.firstCall.args[0], { email: 'pat.partner@adatum.com', redirectUrl: 'https://wiki.contoso.com/login', message: 'Welcome!', language: null });
     assert.deepEqual(directory.addGroupMember.firstCall.args, ['g1', 'guest-1']);
     const [entry] = await store.audit.list({ action: 'invite.succeeded' });
     assert.equal(entry.outcome, 'invitedAndAdded');
@@ -127,7 +128,7 @@ describe('InviteGuestService', () => {
       assert.equal(outcome.kind, 'refused');
       if (outcome.kind !== 'refused') return;
       assert.equal(outcome.reason, reason);
-      assert.match(outcome.message, text);
+      assert.match(localizer().msg(outcome.message), text);
       assert.equal(directory.inviteGuest.callCount + directory.addGroupMember.callCount, 0);
       const [entry] = await store.audit.list({ action: 'invite.refused' });
       assert.equal(entry.outcome, reason);
@@ -168,7 +169,7 @@ describe('InviteGuestService', () => {
     directory.inviteGuest.rejects(new DirectoryError('forbidden', 403, 'Authorization_RequestDenied', 'Insufficient privileges', 'req-403'));
     const outcome = await service.invite(command());
     assert.ok(outcome.kind === 'refused' && outcome.reason === 'invitesNotAllowed');
-    assert.match(outcome.kind === 'refused' ? outcome.message : '', /External collaboration settings/);
+    assert.match(outcome.kind === 'refused' ? localizer().msg(outcome.message) : '', /External collaboration settings/);
     assert.equal(directory.addGroupMember.callCount, 0);
     const [entry] = await store.audit.list({ action: 'invite.refused' });
     assert.equal(entry.graphRequestId, 'req-403');
@@ -360,7 +361,7 @@ describe('InviteGuestService', () => {
       directory.addGroupMember.rejects(new DirectoryError('forbidden', 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', null, null, 'GroupMember.ReadWrite.All'));
       const outcome = await service.invite(command());
       assert.ok(outcome.kind === 'refused' && outcome.reason === 'writeRefused');
-      assert.match(outcome.kind === 'refused' ? outcome.message : '', /GroupMember\.ReadWrite\.All/);
+      assert.match(outcome.kind === 'refused' ? localizer().msg(outcome.message) : '', /GroupMember\.ReadWrite\.All/);
     });
 
     it('after REPLICATION_WAIT the operation fails (an admin or the automatic retry takes it from there)', async () => {
@@ -380,7 +381,7 @@ describe('InviteGuestService', () => {
     directory.getInviteContext.rejects(new DirectoryError('forbidden', 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', null, null, 'Application.Read.All'));
     const outcome = await service.invite(command());
     assert.ok(outcome.kind === 'refused' && outcome.reason === 'notSetUp');
-    assert.match(outcome.kind === 'refused' ? outcome.message : '', /isn't set up completely yet/);
+    assert.match(outcome.kind === 'refused' ? localizer().msg(outcome.message) : '', /isn't set up completely yet/);
     assert.deepEqual(blocked.map((b) => [b.kind, b.detail]), [['missingPermission', 'Application.Read.All']]);
     assert.equal(directory.inviteGuest.callCount + directory.addGroupMember.callCount, 0);
   });

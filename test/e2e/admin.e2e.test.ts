@@ -183,7 +183,7 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     const alert = reportOf(dynamicEvent);
     assert.equal(alert.facts.App, 'Partner Portal');
     assert.equal(alert.facts.Group, 'Partner Portal Dynamic Partners');
-    assert.match(alert.facts.Seen ?? '', /^1 time since \d{4}-\d{2}-\d{2}$/);
+    assert.match(alert.facts.Seen ?? '', /^1 time since [A-Z][a-z]{2} \d{1,2}, \d{4}$/, 'the date in the reader’s locale (en-US)');
     assert.equal(alert.facts.Who, undefined, 'no "Who" before anybody was blocked');
     assert.equal(alert.sections.length, 1);
     assert.equal(alert.sections[0]!.heading, 'How to fix it');
@@ -272,7 +272,7 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     assert.equal(blocked.countSinceAlert, 1, JSON.stringify(blocked));
     assert.equal(blocked.lastBlocked?.name, adele.name);
     assert.equal(blocked.lastBlocked?.userId, adele.aadObjectId);
-    assert.equal(blocked.lastBlocked?.doing, 'sharing Partner Portal with a guest');
+    assert.deepEqual(blocked.lastBlocked?.doing, { key: 'admin:doing.sharing', params: { app: 'Partner Portal' } }, 'kept as a message, shown in each admin’s language');
     assert.equal(blocked.state, 'open');
     // Patti was alerted about this problem at her install, within the quiet period: no new alert
     assert.equal(blocked.lastAlertedAt, delivered!.lastAlertedAt, 'not alerted again');
@@ -339,7 +339,7 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     assert.ok(acknowledged[0]!.heading.startsWith(`(acknowledged) ${DYNAMIC_SUMMARY}`));
     assert.deepEqual(acknowledged[0]!.actions, [], 'no Acknowledge button on it any more');
     assert.match(acknowledged[0]!.lines[0]!, /^Seen 3 times, last /);
-    assert.match(acknowledged[0]!.lines[1]!, /^Last blocked: Adele Vance while sharing Partner Portal with a guest \(\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\)\.$/);
+    assert.match(acknowledged[0]!.lines[1]!, /^Last blocked: Adele Vance while sharing Partner Portal with a guest \([A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M\)\.$/);
     const open = list.sections.filter((s) => !s.heading.startsWith('(acknowledged) '));
     assert.ok(open.every((s) => s.actions.length === 1 && s.actions[0]!.title === 'Acknowledge'), 'the others can still be acknowledged');
   });

@@ -18,6 +18,7 @@ import type { SetupCheckService } from '../../src/domain/setupCheck';
 import { alertCard } from '../../src/bot/adminCards';
 import { composeBot } from '../../src/bot/compose';
 import { approvalCard } from '../../src/bot/requestCards';
+import { locFor } from '../../src/bot/locale';
 import type { TeamsBot } from '../../src/bot/teamsBot';
 import type { GuestSettings } from '../../src/bot/compose';
 import type { GuestLifecycleService } from '../../src/domain/guestLifecycle';
@@ -70,13 +71,14 @@ export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
 
   async sendToChannel(channel: JsonObject, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
     const conversation = channel.conversation as { id?: string } | undefined;
-    this.alerts.push({ to: `channel:${conversation?.id ?? ''}`, key: alert.key, event, count: alert.count, countSinceAlert: alert.countSinceAlert, text: cardText(alertCard(alert, event).content) });
+    this.alerts.push({ to: `channel:${conversation?.id ?? ''}`, key: alert.key, event, count: alert.count, countSinceAlert: alert.countSinceAlert, text: cardText(alertCard(locFor(channel), alert, event).content) });
     return true;
   }
 
   async sendToUser(tenantId: string, userId: string, alert: AlertRecord, event: AlertEvent): Promise<boolean> {
-    if (!(await this.conversations.get(tenantId, userId))) return false;
-    this.alerts.push({ to: userId, key: alert.key, event, count: alert.count, countSinceAlert: alert.countSinceAlert, text: cardText(alertCard(alert, event).content) });
+    const stored = await this.conversations.get(tenantId, userId);
+    if (!stored) return false;
+    this.alerts.push({ to: userId, key: alert.key, event, count: alert.count, countSinceAlert: alert.countSinceAlert, text: cardText(alertCard(locFor(stored), alert, event).content) });
     return true;
   }
 
@@ -90,15 +92,16 @@ export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
   async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
     if (this.unreachable.has(owner.id)) return { ok: false, error: '403 Forbidden: the app is not installed for this user' };
     const activityId = `approval-${++this.next}`;
-    this.cards.set(activityId, { ownerId: owner.id, requestId: request.id, card: approvalCard(request, { reminder: reason === 'reminder' }).content as Record<string, unknown> });
-    return { ok: true, location: { activityId, ownerId: owner.id } };
+    const l = locFor(await this.conversations.get(request.tenantId, owner.id));
+    this.cards.set(activityId, { ownerId: owner.id, requestId: request.id, card: approvalCard(l, request, { reminder: reason === 'reminder' }).content as Record<string, unknown> });
+    return { ok: true, location: { activityId, ownerId: owner.id, locale: l.locale } };
   }
 
   async updateApprovalCards(request: AccessRequestRecord): Promise<void> {
     for (const card of request.ownerCards) {
       const activityId = card.location?.activityId;
       if (card.status === 'sent' && typeof activityId === 'string') {
-        this.cards.set(activityId, { ownerId: card.ownerId, requestId: request.id, card: approvalCard(request).content as Record<string, unknown> });
+        this.cards.set(activityId, { ownerId: card.ownerId, requestId: request.id, card: approvalCard(locFor(card.location), request).content as Record<string, unknown> });
         this.updates++;
       }
     }
@@ -230,6 +233,9 @@ export interface Turn {
 /** One user's 1:1 chat with the bot. */
 export class UserChat {
   readonly conversationId: string;
+  /** The Teams client language this user's activities carry (e.g. nl-NL), and their time zone. */
+  locale = 'en-US';
+  localTimezone: string | undefined;
   constructor(
     private readonly harness: Harness,
     readonly user: { aadObjectId: string; name: string },
@@ -243,7 +249,8 @@ export class UserChat {
       channelId: 'msteams',
       id: randomUUID(),
       serviceUrl: 'https://smba.test/amer/',
-      locale: 'en-US',
+      locale: this.locale,
+      ...(this.localTimezone ? { localTimezone: this.localTimezone } : {}),
       from: { id: `29:${this.user.aadObjectId}`, name: this.user.name, aadObjectId: this.user.aadObjectId },
       recipient: { id: '28:guest-invite-bot', name: 'Guest Invite' },
       conversation: { id: this.conversationId, conversationType: 'personal', tenantId: TENANT_ID, isGroup: false, name: '' },

@@ -5,6 +5,8 @@ import type { Logger } from '../../logging';
 import type { AppChoice } from '../../domain/model';
 import { CardPrompt, type CardPromptValidations, type CardSubmit } from '../cardPrompt';
 import { renderCard, type CardData, type Fact } from '../cards';
+import type { Localizer } from '../../i18n';
+import { loc } from '../locale';
 
 export const CHOICE_PROMPT = 'cardFlow.choice';
 
@@ -24,14 +26,15 @@ export function text(value: unknown, max: number): string {
   return typeof value === 'string' ? value.slice(0, max) : '';
 }
 
-export function outcomeCard(data: Partial<CardData['outcome']> & { title: string }): Attachment {
-  return renderCard('outcome', { color: 'Default', text: '', facts: [], note: '', ...data });
+export function outcomeCard(l: Localizer, data: Partial<CardData['outcome']> & { title: string }): Attachment {
+  return renderCard('outcome', { color: 'Default', text: '', facts: [], note: '', ...data }, l);
 }
 
 export abstract class CardFlowDialog extends ComponentDialog {
   protected constructor(
     id: string,
     protected readonly logger: Logger,
+    /** `title` is a catalog key. */
     protected readonly verbs: { prefix: string; title: string },
   ) {
     super(id);
@@ -47,17 +50,21 @@ export abstract class CardFlowDialog extends ComponentDialog {
     return step.prompt(id, { prompt: MessageFactory.attachment(card), validations });
   }
 
+  protected title(step: WaterfallStepContext): string {
+    return loc(step.context).t(this.verbs.title);
+  }
+
   protected chooseAppCard(step: WaterfallStepContext, prompt: string, blocked: CardData['choose-app']['blocked'] = []): Promise<DialogTurnResult> {
     const state = flow(step);
     const card = renderCard('choose-app', {
       flowId: state.flowId,
-      title: this.verbs.title,
+      title: this.title(step),
       prompt,
       nextVerb: `${this.verbs.prefix}.app`,
       cancelVerb: this.cancelVerb,
       apps: state.offered.map((a) => ({ id: a.id, displayName: a.displayName })),
       blocked,
-    });
+    }, loc(step.context));
     return this.prompt(step, CHOICE_PROMPT, [`${this.verbs.prefix}.app`], card);
   }
 
@@ -68,20 +75,21 @@ export abstract class CardFlowDialog extends ComponentDialog {
     const app = state.offered.find((a) => a.id === submit.data.appId);
     if (!app) return this.forged(step, () => onForged({ appId: text(submit.data.appId, 100) }));
     state.appId = app.id;
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: this.verbs.title, facts: [{ label: 'App', value: app.displayName }] }));
+    const l = loc(step.context);
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: this.title(step), facts: [{ label: l.t('common:fact.app'), value: app.displayName }] }));
     return app;
   }
 
   protected chooseGroupCard(step: WaterfallStepContext, app: AppChoice, prompt: string): Promise<DialogTurnResult> {
     const card = renderCard('choose-group', {
       flowId: flow(step).flowId,
-      title: this.verbs.title,
+      title: this.title(step),
       prompt,
       nextVerb: `${this.verbs.prefix}.group`,
       cancelVerb: this.cancelVerb,
       appName: app.displayName,
       groups: app.groups,
-    });
+    }, loc(step.context));
     return this.prompt(step, CHOICE_PROMPT, [`${this.verbs.prefix}.group`], card);
   }
 
@@ -96,7 +104,9 @@ export abstract class CardFlowDialog extends ComponentDialog {
       groupId = submit.data.groupId;
       const chosen = app.groups.find((g) => g.id === groupId);
       if (chosen) {
-        await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: this.verbs.title, facts: [{ label: 'App', value: app.displayName }, { label: 'Group', value: chosen.displayName }] }));
+        const l = loc(step.context);
+        const facts = [{ label: l.t('common:fact.app'), value: app.displayName }, { label: l.t('common:fact.group'), value: chosen.displayName }];
+        await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: this.title(step), facts }));
       }
     }
     const group = app.groups.find((g) => g.id === groupId);
@@ -107,18 +117,19 @@ export abstract class CardFlowDialog extends ComponentDialog {
 
   protected confirmCard(step: WaterfallStepContext, title: string, facts: Fact[], note: string, confirmTitle: string): Promise<DialogTurnResult> {
     const confirmVerb = `${this.verbs.prefix}.confirm`;
-    const card = renderCard('confirm', { flowId: flow(step).flowId, title, facts, note, confirmTitle, confirmVerb, cancelVerb: this.cancelVerb });
+    const card = renderCard('confirm', { flowId: flow(step).flowId, title, facts, note, confirmTitle, confirmVerb, cancelVerb: this.cancelVerb }, loc(step.context));
     return this.prompt(step, CHOICE_PROMPT, [confirmVerb], card);
   }
 
   protected async cancelled(step: WaterfallStepContext, submit: CardSubmit): Promise<DialogTurnResult> {
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: `${this.verbs.title}: cancelled`, text: 'Cancelled. Nothing was changed.' }), true);
+    const l = loc(step.context);
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: l.t('common:cancelledTitle', { title: this.title(step) }), text: l.t('common:cancelled') }), true);
     return step.endDialog('cancelled');
   }
 
   protected async forged(step: WaterfallStepContext, record: () => Promise<void>): Promise<DialogTurnResult> {
     await record();
-    await step.context.sendActivity('That choice was not offered to you, so I stopped and changed nothing. Start again from the beginning.');
+    await step.context.sendActivity(loc(step.context).t('common:forged'));
     return step.endDialog('refused');
   }
 

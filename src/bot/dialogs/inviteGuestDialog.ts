@@ -4,27 +4,29 @@ import { MessageFactory, type Attachment } from 'botbuilder';
 import { WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from './sdk';
 import type { Logger } from '../../logging';
 import type { InviteGuestService, InviteOutcome } from '../../domain/inviteGuest';
-import { describeBlocker } from '../../domain/model';
+import { describeBlocker, type GroupBlocker } from '../../domain/model';
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
 import type { SlowWork } from '../background';
 import { cardLocation } from '../messenger';
 import { renderCard, type CardData, type Fact } from '../cards';
 import { actorFrom } from '../identity';
+import type { Localizer } from '../../i18n';
+import { loc } from '../locale';
 import { CardFlowDialog, flow, isTurnResult, outcomeCard, text, type FlowState } from './cardFlow';
 
 export const INVITE_GUEST_DIALOG = 'inviteGuest';
 const DETAILS_PROMPT = 'inviteGuest.details';
-const TITLE = 'Invite a guest';
+const TITLE = 'invite:title';
 
 interface InviteFlow extends FlowState {
   email?: string;
   message?: string | null;
 }
 
-type DetailsForm = Pick<CardData['invite-details'], 'flowId' | 'appName' | 'groupName'>;
+type DetailsForm = Pick<CardData['invite-details'], 'flowId' | 'appName' | 'groupName' | 'intro'>;
 
-function shortBlocker(blocker: string): string {
-  return blocker === 'dynamic' ? 'dynamic membership' : blocker === 'synced' ? 'synced from on-premises AD' : 'mail-enabled';
+function shortBlocker(l: Localizer, blocker: GroupBlocker): string {
+  return l.t(`invite:shortBlocker.${blocker}`);
 }
 
 export class InviteGuestDialog extends CardFlowDialog {
@@ -56,8 +58,9 @@ export class InviteGuestDialog extends CardFlowDialog {
 
   private async chooseApp(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const actor = actorFrom(step.context);
+    const l = loc(step.context);
     if (!actor) {
-      await step.context.sendActivity('I can only invite guests for a signed-in Microsoft Entra user in Microsoft Teams.');
+      await step.context.sendActivity(l.t('invite:notSignedIn'));
       return step.endDialog();
     }
     await step.context.sendActivity({ type: 'typing' });
@@ -66,28 +69,30 @@ export class InviteGuestDialog extends CardFlowDialog {
     state.flowId = randomUUID();
     state.offered = shareable.apps;
     if (shareable.apps.length === 0) {
-      const lines = ['You do not own a group that gives guests access to an app, so there is nothing you can share yet.'];
-      for (const b of shareable.blocked) lines.push(`• ${describeBlocker(b.blockers[0], b.groupName, b.appName)}`);
-      lines.push('To get access for a guest, ask an owner of the app’s access group, or an admin to make you an owner of one.');
-      await step.context.sendActivity(MessageFactory.attachment(outcomeCard({ title: 'Nothing to share yet', color: 'Warning', text: lines.join('\n\n') })));
+      const lines = [l.t('invite:nothingToShare.intro')];
+      for (const b of shareable.blocked) lines.push(l.t('invite:nothingToShare.blocked', { why: describeBlocker(b.blockers[0], b.groupName, b.appName) }));
+      lines.push(l.t('invite:nothingToShare.advice'));
+      await step.context.sendActivity(MessageFactory.attachment(outcomeCard(l, { title: l.t('invite:nothingToShare.title'), color: 'Warning', text: lines.join('\n\n') })));
       return step.endDialog();
     }
-    const blocked = shareable.blocked.map((b) => ({ appName: b.appName, groupName: b.groupName, reason: b.blockers.map(shortBlocker).join(', ') }));
-    return this.chooseAppCard(step, 'Which app do you want to share with an outside guest? These are the apps whose access groups you own.', blocked);
+    const blocked = shareable.blocked.map((b) => ({ appName: b.appName, groupName: b.groupName, reason: l.list(b.blockers.map((x) => shortBlocker(l, x))) }));
+    return this.chooseAppCard(step, l.t('invite:chooseApp'), blocked);
   }
 
   private async chooseGroup(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const app = await this.takeApp(step, step.result as CardSubmit, this.forgedChoice(step));
     if (isTurnResult(app)) return app;
     if (app.groups.length === 1) return step.next(app.groups[0].id);
-    return this.chooseGroupCard(step, app, ' gives access through several groups you own. Which one should the guest join?');
+    return this.chooseGroupCard(step, app, loc(step.context).t('invite:chooseGroup', { app: app.displayName }));
   }
 
   private async askDetails(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const chosen = await this.takeGroup(step, this.forgedChoice(step));
     if (isTurnResult(chosen)) return chosen;
-    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName };
-    return this.prompt(step, DETAILS_PROMPT, ['invite.details'], renderCard('invite-details', { ...form, email: '', message: '', error: '' }), { form });
+    const l = loc(step.context);
+    const intro = l.t('invite:detailsIntro', { group: chosen.group.displayName, app: chosen.app.displayName });
+    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName, intro };
+    return this.prompt(step, DETAILS_PROMPT, ['invite.details'], renderCard('invite-details', { ...form, email: '', message: '', error: '' }, l), { form });
   }
 
   /** Checks the address and message on the server; on a problem the card comes back with the reason and the typed values. */
@@ -97,21 +102,22 @@ export class InviteGuestDialog extends CardFlowDialog {
     if (submit.verb === this.cancelVerb) return true;
     const rawEmail = text(submit.data.email, 1000);
     const rawMessage = text(submit.data.message, 5000);
+    const l = loc(pc.context);
     const problems: string[] = [];
     const message = this.service.checkWelcomeMessage(rawMessage);
-    if (!message.ok) problems.push(message.message);
+    if (!message.ok) problems.push(l.msg(message.message));
     let email = rawEmail.trim();
     try {
       const check = await this.service.checkGuestEmail(rawEmail);
       if (check.ok) email = check.address;
-      else problems.push(check.message);
+      else problems.push(l.msg(check.message));
     } catch (err) {
       // The confirmation re-checks the address against the directory; do not block the form on a lookup failure.
       this.logger.warn('invite.emailCheck.unavailable', { error: err });
     }
     if (problems.length > 0) {
       const { form } = pc.options.validations as { form: DetailsForm };
-      const card = renderCard('invite-details', { ...form, email: rawEmail.slice(0, 254), message: rawMessage.slice(0, 1000), error: problems.join(' ') });
+      const card = renderCard('invite-details', { ...form, email: rawEmail.slice(0, 254), message: rawMessage.slice(0, 1000), error: problems.join(' ') }, l);
       pc.options.retryPrompt = MessageFactory.attachment(card);
       return false;
     }
@@ -126,18 +132,19 @@ export class InviteGuestDialog extends CardFlowDialog {
     const state = flow<InviteFlow>(step);
     state.email = String(submit.data.email);
     state.message = typeof submit.data.message === 'string' ? submit.data.message : null;
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: TITLE, facts: this.facts(state).slice(0, 3) }));
-    return this.confirmCard(step, 'Send this invitation?', this.facts(state), 'The guest gets an invitation email from Microsoft and is added to the group at once.', 'Send invitation');
+    const l = loc(step.context);
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: this.title(step), facts: this.facts(l, state).slice(0, 3) }));
+    return this.confirmCard(step, l.t('invite:confirm.title'), this.facts(l, state), l.t('invite:confirm.note'), l.t('invite:confirm.button'));
   }
 
-  private facts(state: InviteFlow): Fact[] {
+  private facts(l: Localizer, state: InviteFlow): Fact[] {
     const app = state.offered.find((a) => a.id === state.appId)!;
     const group = app.groups.find((g) => g.id === state.groupId)!;
     return [
-      { label: 'App', value: app.displayName },
-      { label: 'Group', value: group.displayName },
-      { label: 'Guest email', value: state.email ?? '' },
-      { label: 'Welcome message', value: state.message ?? '(none)' },
+      { label: l.t('common:fact.app'), value: app.displayName },
+      { label: l.t('common:fact.group'), value: group.displayName },
+      { label: l.t('invite:fact.email'), value: state.email ?? '' },
+      { label: l.t('invite:fact.message'), value: state.message ?? l.t('invite:fact.noMessage') },
     ];
   }
 
@@ -146,7 +153,8 @@ export class InviteGuestDialog extends CardFlowDialog {
     if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
     const state = flow<InviteFlow>(step);
     const actor = actorFrom(step.context)!;
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Sending the invitation…', facts: this.facts(state) }));
+    const l = loc(step.context);
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: l.t('invite:sending'), facts: this.facts(l, state) }));
     const replyTo = submit.cardActivityId ? cardLocation(step.context, submit.cardActivityId) : null;
     const work = this.service.invite({
       operationId: `invite:${state.flowId}`,
@@ -155,6 +163,7 @@ export class InviteGuestDialog extends CardFlowDialog {
       groupId: state.groupId!,
       email: state.email!,
       message: state.message ?? null,
+      language: l.locale,
       offered: state.offered.map((a) => ({ appId: a.id, groupIds: a.groups.map((g) => g.id) })),
       activityId: step.context.activity.id,
       replyTo,
@@ -162,62 +171,60 @@ export class InviteGuestDialog extends CardFlowDialog {
     // Without a card to update later, the turn waits for the outcome whatever it takes.
     const result = replyTo
       ? await this.slow.background.within('invite', work, this.slow.turnDeadlineMs, async (outcome) => {
-          await this.slow.updateCard(replyTo, outcomeToCard(outcome));
+          await this.slow.updateCard(replyTo, outcomeToCard(outcome, l));
         })
       : { done: true as const, value: await work };
     if (!result.done) {
-      const note = 'Microsoft Entra ID is slow to answer right now. The invitation goes on, and this card shows the outcome when it is done.';
-      await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: 'Sending the invitation…', text: note, facts: this.facts(state) }));
+      await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: l.t('invite:sending'), text: l.t('invite:slow'), facts: this.facts(l, state) }));
       return step.endDialog('inProgress');
     }
     const outcome = result.value;
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeToCard(outcome), true);
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeToCard(outcome, l), true);
     return step.endDialog(outcome.kind);
   }
 }
 
-function redemptionText(state: string): string {
-  if (state === 'Accepted') return 'accepted (the guest has signed in before)';
-  if (state === 'PendingAcceptance') return 'pending: the guest has not accepted the invitation yet';
-  if (state === 'Member') return 'a member of your organization';
-  return state;
+function redemptionText(l: Localizer, state: string): string {
+  return state === 'Accepted' || state === 'PendingAcceptance' || state === 'Member' ? l.t(`invite:redemption.${state}`) : state;
 }
 
-export function outcomeToCard(outcome: InviteOutcome): Attachment {
+export function outcomeToCard(outcome: InviteOutcome, l: Localizer): Attachment {
   switch (outcome.kind) {
     case 'done': {
+      const names = { email: outcome.guest.email, group: outcome.group.displayName, app: outcome.app.displayName };
       const facts: Fact[] = [
-        { label: 'App', value: outcome.app.displayName },
-        { label: 'Group', value: outcome.group.displayName },
-        { label: 'Guest', value: outcome.guest.email },
-        { label: 'Invitation', value: redemptionText(outcome.guest.redemption) },
+        { label: l.t('common:fact.app'), value: outcome.app.displayName },
+        { label: l.t('common:fact.group'), value: outcome.group.displayName },
+        { label: l.t('invite:fact.guest'), value: outcome.guest.email },
+        { label: l.t('invite:fact.invitation'), value: redemptionText(l, outcome.guest.redemption) },
       ];
       if (!outcome.added) {
-        return outcomeCard({ title: 'Already a member', color: 'Accent', text: `${outcome.guest.email} is already a member of ${outcome.group.displayName}, so nothing needed to change.`, facts });
+        return outcomeCard(l, { title: l.t('invite:outcome.alreadyMemberTitle'), color: 'Accent', text: l.t('invite:outcome.alreadyMember', names), facts });
       }
-      const summary = outcome.invited
-        ? `${outcome.guest.email} was invited and added to ${outcome.group.displayName}. Microsoft sends them an invitation email; once they accept it they can open ${outcome.app.displayName}.`
-        : `${outcome.guest.email} was already a guest of your organization, so no new invitation was needed: they were added to ${outcome.group.displayName} and can open ${outcome.app.displayName}.`;
-      return outcomeCard({ title: 'Guest invited', color: 'Good', text: summary, facts });
+      const summary = l.t(outcome.invited ? 'invite:outcome.invited' : 'invite:outcome.existingGuest', names);
+      return outcomeCard(l, { title: l.t('invite:outcome.invitedTitle'), color: 'Good', text: summary, facts });
     }
     case 'refused':
-      return outcomeCard({ title: 'Not invited', color: 'Attention', text: outcome.message });
+      return outcomeCard(l, { title: l.t('invite:outcome.refusedTitle'), color: 'Attention', text: l.msg(outcome.message) });
     case 'failed':
-      return outcomeCard({ title: 'Invitation not finished', color: 'Attention', text: outcome.message, note: `Reference: ${outcome.reference}. An admin can finish it with “retry operation ${outcome.operationId}”.` });
+      return outcomeCard(l, {
+        title: l.t('invite:outcome.failedTitle'),
+        color: 'Attention',
+        text: l.msg(outcome.message),
+        note: l.t('invite:outcome.failedNote', { reference: outcome.reference, operationId: outcome.operationId }),
+      });
     case 'waiting':
-      return outcomeCard({
-        title: 'Invited, adding shortly',
+      return outcomeCard(l, {
+        title: l.t('invite:outcome.waitingTitle'),
         color: 'Accent',
-        text:
-          `${outcome.guest.email} was invited to ${outcome.app.displayName}. Microsoft Entra ID is still setting up their guest account, ` +
-          `so they will be added to ${outcome.group.displayName} in a few minutes. This card will show when it is done; you need not do anything.`,
+        text: l.t('invite:outcome.waiting', { email: outcome.guest.email, group: outcome.group.displayName, app: outcome.app.displayName }),
         facts: [
-          { label: 'App', value: outcome.app.displayName },
-          { label: 'Group', value: outcome.group.displayName },
-          { label: 'Guest', value: outcome.guest.email },
+          { label: l.t('common:fact.app'), value: outcome.app.displayName },
+          { label: l.t('common:fact.group'), value: outcome.group.displayName },
+          { label: l.t('invite:fact.guest'), value: outcome.guest.email },
         ],
       });
     case 'inProgress':
-      return outcomeCard({ title: 'Sending the invitation…', text: outcome.message });
+      return outcomeCard(l, { title: l.t('invite:sending'), text: l.msg(outcome.message) });
   }
 }

@@ -6,6 +6,8 @@ import { commandList, parseCommand, type Command } from '../commands';
 import { renderCardJson } from '../cards';
 import { isRecord } from '../cardPrompt';
 import { actorFrom } from '../identity';
+import type { Localizer } from '../../i18n';
+import { loc } from '../locale';
 import { requestListCard } from '../requestCards';
 import type { RequestActions } from '../requestActions';
 import { isAdminCommand, type AdminCommands } from '../adminCommands';
@@ -18,12 +20,16 @@ const DISPATCH = 'main.dispatch';
 
 type MainOptions = { command: Command | { name: 'unknown' } };
 
-let helpJson: Record<string, unknown> | undefined;
+const helpJson = new Map<string, Record<string, unknown>>();
 
-/** The help card. The command list never changes, so it is expanded once and the same JSON is sent each time. */
-export function helpCard(): Attachment {
-  helpJson ??= renderCardJson('help', { commands: commandList });
-  return CardFactory.adaptiveCard(helpJson);
+/** The help card. The command list never changes, so it is expanded once per language and the same JSON is sent each time. */
+export function helpCard(l: Localizer): Attachment {
+  let json = helpJson.get(l.language);
+  if (!json) {
+    json = renderCardJson('help', { commands: commandList(l) }, l);
+    helpJson.set(l.language, json);
+  }
+  return CardFactory.adaptiveCard(json);
 }
 
 export class MainDialog extends ComponentDialog {
@@ -45,6 +51,7 @@ export class MainDialog extends ComponentDialog {
   private async dispatch(step: WaterfallStepContext) {
     const { command } = (step.options ?? { command: { name: 'unknown' } }) as MainOptions;
     const actor = actorFrom(step.context);
+    const l = loc(step.context);
     if (command.name !== 'unknown' && isAdminCommand(command)) {
       await this.adminCommands.run(step.context, command);
       return step.endDialog();
@@ -57,13 +64,13 @@ export class MainDialog extends ComponentDialog {
       case 'myRequests':
         if (actor) {
           const mine = await this.requests.listMine(actor);
-          await step.context.sendActivity(MessageFactory.attachment(requestListCard('Your access requests', 'You have not asked for access yet. Type **request access** to ask.', mine, true)));
+          await step.context.sendActivity(MessageFactory.attachment(requestListCard(l, mine, true)));
         }
         return step.endDialog();
       case 'pendingRequests':
         if (actor) {
           const count = await this.requests.resendPendingCards(actor);
-          await step.context.sendActivity(count === 0 ? 'No request is waiting for your decision.' : `${count} request${count === 1 ? ' is' : 's are'} waiting for your decision: the cards are above.`);
+          await step.context.sendActivity(l.t('requests:pendingResent', { count }));
         }
         return step.endDialog();
       case 'myGuests':
@@ -73,14 +80,10 @@ export class MainDialog extends ComponentDialog {
         await this.guestActions?.report(step.context);
         return step.endDialog();
       case 'help':
-        await step.context.sendActivity(MessageFactory.attachment(helpCard()));
+        await step.context.sendActivity(MessageFactory.attachment(helpCard(l)));
         return step.endDialog();
       default:
-        await step.context.sendActivity(
-          isRecord(step.context.activity.value)
-            ? 'That card is no longer active. Type **invite guest** or **request access** to start again.'
-            : 'Sorry, I did not get that. Type **invite guest**, **request access**, or **help** for what I can do.',
-        );
+        await step.context.sendActivity(l.t(isRecord(step.context.activity.value) ? 'common:cardInactive' : 'common:unknown'));
         return step.endDialog();
     }
   }
@@ -97,7 +100,7 @@ export class MainDialog extends ComponentDialog {
     if (command?.name === 'cancel') {
       const active = dc.activeDialog !== undefined;
       await dc.cancelAllDialogs();
-      await context.sendActivity(active ? 'Cancelled. Nothing was changed.' : 'There is nothing to cancel.');
+      await context.sendActivity(loc(context).t(active ? 'common:cancelled' : 'common:nothingToCancel'));
       return;
     }
     if (command) {

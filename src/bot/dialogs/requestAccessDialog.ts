@@ -7,11 +7,13 @@ import { matchApps, type CreateOutcome, type RequestAccessService } from '../../
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
 import { renderCard, type CardData, type Fact } from '../cards';
 import { actorFrom } from '../identity';
+import type { Localizer } from '../../i18n';
+import { loc } from '../locale';
 import { CardFlowDialog, flow, isTurnResult, outcomeCard, text, type FlowState } from './cardFlow';
 
 export const REQUEST_ACCESS_DIALOG = 'requestAccess';
 const DETAILS_PROMPT = 'requestAccess.details';
-const TITLE = 'Request access';
+const TITLE = 'requests:title';
 
 export interface RequestAccessOptions {
   /** What followed "request access to", if anything. */
@@ -22,7 +24,7 @@ interface RequestFlow extends FlowState {
   justification?: string;
 }
 
-type DetailsForm = Pick<CardData['request-details'], 'flowId' | 'appName' | 'groupName'>;
+type DetailsForm = Pick<CardData['request-details'], 'flowId' | 'appName' | 'groupName' | 'intro'>;
 
 export class RequestAccessDialog extends CardFlowDialog {
   constructor(
@@ -52,8 +54,9 @@ export class RequestAccessDialog extends CardFlowDialog {
 
   private async chooseApp(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const actor = actorFrom(step.context);
+    const l = loc(step.context);
     if (!actor) {
-      await step.context.sendActivity('I can only take requests from a signed-in Microsoft Entra user in Microsoft Teams.');
+      await step.context.sendActivity(l.t('requests:notSignedIn'));
       return step.endDialog();
     }
     await step.context.sendActivity({ type: 'typing' });
@@ -65,9 +68,9 @@ export class RequestAccessDialog extends CardFlowDialog {
     const matches = query ? matchApps(apps, query) : [];
     // Named an app that exists but cannot take requests: say why (the admins are told too).
     const unavailable = query && matches.length === 0 ? await this.service.explainUnrequestable(actor, query) : null;
-    if (unavailable) await step.context.sendActivity(unavailable);
+    if (unavailable) await step.context.sendActivity(l.msg(unavailable));
     if (apps.length === 0) {
-      await step.context.sendActivity('There is no app you can request right now: you already have access to every app that takes requests, or none does yet.');
+      await step.context.sendActivity(l.t('requests:noApps'));
       return step.endDialog();
     }
     if (query) {
@@ -76,23 +79,25 @@ export class RequestAccessDialog extends CardFlowDialog {
         return step.next(preselected);
       }
       if (matches.length > 1) state.offered = matches;
-      else await step.context.sendActivity(unavailable ? 'These are the apps you can request:' : `I found no app called “${query.slice(0, 100)}” that you can request. These are the ones you can:`);
+      else await step.context.sendActivity(unavailable ? l.t('requests:theseApps') : l.t('requests:noMatch', { query: query.slice(0, 100) }));
     }
-    return this.chooseAppCard(step, 'Which app do you need? These apps let you ask their group owners for access.');
+    return this.chooseAppCard(step, l.t('requests:chooseApp'));
   }
 
   private async chooseGroup(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const app = await this.takeApp(step, step.result as CardSubmit, this.forgedChoice(step));
     if (isTurnResult(app)) return app;
     if (app.groups.length === 1) return step.next(app.groups[0].id);
-    return this.chooseGroupCard(step, app, ' gives access through several groups. Which one do you want to join?');
+    return this.chooseGroupCard(step, app, loc(step.context).t('requests:chooseGroup', { app: app.displayName }));
   }
 
   private async askReason(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const chosen = await this.takeGroup(step, this.forgedChoice(step));
     if (isTurnResult(chosen)) return chosen;
-    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName };
-    return this.prompt(step, DETAILS_PROMPT, ['request.details'], renderCard('request-details', { ...form, justification: '', error: '' }), { form });
+    const l = loc(step.context);
+    const intro = l.t('requests:detailsIntro', { group: chosen.group.displayName, app: chosen.app.displayName });
+    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName, intro };
+    return this.prompt(step, DETAILS_PROMPT, ['request.details'], renderCard('request-details', { ...form, justification: '', error: '' }, l), { form });
   }
 
   private async validateDetails(pc: PromptValidatorContext<CardSubmit>): Promise<boolean> {
@@ -103,20 +108,21 @@ export class RequestAccessDialog extends CardFlowDialog {
     const check = this.service.checkJustification(raw);
     if (!check.ok) {
       const { form } = pc.options.validations as { form: DetailsForm };
-      pc.options.retryPrompt = MessageFactory.attachment(renderCard('request-details', { ...form, justification: raw.slice(0, 500), error: check.message }));
+      const l = loc(pc.context);
+      pc.options.retryPrompt = MessageFactory.attachment(renderCard('request-details', { ...form, justification: raw.slice(0, 500), error: l.msg(check.message) }, l));
       return false;
     }
     submit.data.justification = check.text;
     return true;
   }
 
-  private facts(state: RequestFlow): Fact[] {
+  private facts(l: Localizer, state: RequestFlow): Fact[] {
     const app = state.offered.find((a) => a.id === state.appId)!;
     const group = app.groups.find((g) => g.id === state.groupId)!;
     return [
-      { label: 'App', value: app.displayName },
-      { label: 'Group', value: group.displayName },
-      { label: 'Reason', value: state.justification ?? '' },
+      { label: l.t('common:fact.app'), value: app.displayName },
+      { label: l.t('common:fact.group'), value: group.displayName },
+      { label: l.t('requests:fact.reason'), value: state.justification ?? '' },
     ];
   }
 
@@ -125,8 +131,9 @@ export class RequestAccessDialog extends CardFlowDialog {
     if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
     const state = flow<RequestFlow>(step);
     state.justification = String(submit.data.justification);
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard({ title: TITLE, facts: this.facts(state) }));
-    return this.confirmCard(step, 'Send this request?', this.facts(state), 'The group’s owners get your request in Teams; the first to decide settles it.', 'Send request');
+    const l = loc(step.context);
+    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: this.title(step), facts: this.facts(l, state) }));
+    return this.confirmCard(step, l.t('requests:confirm.title'), this.facts(l, state), l.t('requests:confirm.note'), l.t('requests:confirm.button'));
   }
 
   private async act(step: WaterfallStepContext): Promise<DialogTurnResult> {
@@ -140,25 +147,20 @@ export class RequestAccessDialog extends CardFlowDialog {
       justification: state.justification ?? '',
       offered: state.offered.map((a) => ({ appId: a.id, groupIds: a.groups.map((g) => g.id) })),
     });
-    await this.replaceCard(step.context, submit.cardActivityId, createdCard(outcome), true);
+    await this.replaceCard(step.context, submit.cardActivityId, createdCard(loc(step.context), outcome), true);
     return step.endDialog(outcome.kind);
   }
 }
 
-function list(names: string[]): string {
-  if (names.length <= 1) return names.join('');
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
-
-export function createdCard(outcome: CreateOutcome): Attachment {
-  if (outcome.kind === 'refused') return outcomeCard({ title: 'Request not sent', color: 'Attention', text: outcome.message });
+export function createdCard(l: Localizer, outcome: CreateOutcome): Attachment {
+  if (outcome.kind === 'refused') return outcomeCard(l, { title: l.t('requests:created.refusedTitle'), color: 'Attention', text: l.msg(outcome.message) });
   const { request, reached, unreachable } = outcome;
   const facts: Fact[] = [
-    { label: 'App', value: request.appName },
-    { label: 'Group', value: request.groupName },
-    { label: 'Reason', value: request.justification },
+    { label: l.t('common:fact.app'), value: request.appName },
+    { label: l.t('common:fact.group'), value: request.groupName },
+    { label: l.t('requests:fact.reason'), value: request.justification },
   ];
-  const who = reached.length > 0 ? `${list(reached)} ${reached.length === 1 ? 'decides' : 'decide'}: the first answer counts. I will tell you here.` : 'None of the group’s owners could be reached in Teams yet; the request waits until one of them opens Guest Invite.';
-  const note = unreachable.length > 0 ? `Could not reach ${list(unreachable)} in Teams (they have not installed Guest Invite); the other owners can still decide.` : '';
-  return outcomeCard({ title: 'Request sent', color: 'Good', text: who, facts, note });
+  const who = reached.length > 0 ? l.t('requests:created.decide', { owners: l.list(reached), count: reached.length }) : l.t('requests:created.noneReached');
+  const note = unreachable.length > 0 ? l.t('requests:created.unreachable', { owners: l.list(unreachable) }) : '';
+  return outcomeCard(l, { title: l.t('requests:created.title'), color: 'Good', text: who, facts, note });
 }

@@ -14,8 +14,10 @@ import type { SlowWork } from '../background';
 import { isRecord } from '../cardPrompt';
 import { actorFrom } from '../identity';
 import { cardLocation } from '../messenger';
+import { msg, type Msg } from '../../domain/message';
+import type { Localizer } from '../../i18n';
+import { loc } from '../locale';
 import { confirmRemoveCard, guestReportCard, myGuestsCard, noticeCard, reviewCard } from './cards';
-import { guestCardText as t } from './text';
 
 export const GUEST_VERBS = ['guests.list', 'guests.resend', 'guests.remove', 'guests.removeConfirm', 'guests.removeCancel', 'review.keep', 'review.remove', 'review.keepAll'] as const;
 type Verb = (typeof GUEST_VERBS)[number];
@@ -48,74 +50,77 @@ export class GuestActions {
     return { page: Number.isInteger(page) && page >= 0 ? page : 0, pendingOnly: data.pending === 'true', appId: data.appId && data.appId !== 'all' ? data.appId : null };
   }
 
-  private async list(actor: Actor, filter: GuestFilter, notice = '', style: 'default' | 'good' | 'attention' | 'warning' = 'default'): Promise<Attachment> {
-    return myGuestsCard(await this.options.lifecycle.listMyGuests(actor, filter), filter, notice, style);
+  private async list(l: Localizer, actor: Actor, filter: GuestFilter, notice: Msg | null = null, style: 'default' | 'good' | 'attention' | 'warning' = 'default'): Promise<Attachment> {
+    return myGuestsCard(l, await this.options.lifecycle.listMyGuests(actor, filter), filter, notice ? l.msg(notice) : '', style);
   }
 
   /** `my guests` */
   async myGuests(context: TurnContext): Promise<void> {
     const actor = actorFrom(context);
     if (!actor) return;
-    await context.sendActivity(MessageFactory.attachment(await this.list(actor, { page: 0, pendingOnly: false, appId: null })));
+    await context.sendActivity(MessageFactory.attachment(await this.list(loc(context), actor, { page: 0, pendingOnly: false, appId: null })));
   }
 
   /** `guest report` (admins) */
   async report(context: TurnContext): Promise<void> {
     const actor = actorFrom(context);
+    const l = loc(context);
     if (!actor || !(await this.options.isAdmin(actor))) {
-      await context.sendActivity(t.forAdmins);
+      await context.sendActivity(l.t('guests:report.forAdmins'));
       return;
     }
     const now = this.options.clock?.() ?? new Date();
     const apps = await guestReport(this.options.store, actor.tenantId, now, { intervalMs: this.options.reviewIntervalMs, graceMs: this.options.reviewGraceMs });
-    await context.sendActivity(MessageFactory.attachment(guestReportCard(apps)));
+    await context.sendActivity(MessageFactory.attachment(guestReportCard(l, apps)));
   }
 
   private async perform(context: TurnContext, verb: Verb, data: Data): Promise<Attachment> {
     const actor = actorFrom(context);
-    if (!actor) return noticeCard(t.notDone, t.notSignedIn, 'attention');
+    const l = loc(context);
+    if (!actor) return noticeCard(l, l.t('common:notDone'), l.t('guests:refused.notSignedIn'), 'attention');
     const activityId = context.activity.id;
     const { lifecycle, review } = this.options;
     switch (verb) {
       case 'guests.list':
-        return this.list(actor, this.filterOf(data));
+        return this.list(l, actor, this.filterOf(data));
       case 'guests.removeCancel':
-        return this.list(actor, this.filterOf({}), t.cancelled);
+        return this.list(l, actor, this.filterOf({}), msg('common:cancelled'));
       case 'guests.resend': {
         const outcome = await lifecycle.resend(actor, data.groupId, data.guestId, activityId);
-        if (data.reviewId) return this.reviewAfter(data.reviewId, outcome.message);
-        return this.list(actor, this.filterOf({}), outcome.message, styleOf(outcome));
+        if (data.reviewId) return this.reviewAfter(l, data.reviewId, outcome.message);
+        return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
       }
       case 'guests.remove': {
         const owned = (await lifecycle.ownedGroups(actor)).find((g) => g.groupId === data.groupId);
         const record = await this.options.store.guests.get({ tenantId: actor.tenantId, groupId: data.groupId, guestId: data.guestId });
         const who = record?.guestEmail ?? (await lifecycle.describeGuest(data.guestId));
-        return confirmRemoveCard(who, owned?.groupName ?? record?.groupName ?? data.groupId, owned?.appName ?? record?.appName ?? '', { groupId: data.groupId, guestId: data.guestId, nonce: randomUUID() });
+        return confirmRemoveCard(l, who, owned?.groupName ?? record?.groupName ?? data.groupId, owned?.appName ?? record?.appName ?? l.t('guests:someApp'), { groupId: data.groupId, guestId: data.guestId, nonce: randomUUID() });
       }
       case 'guests.removeConfirm': {
         const outcome = await lifecycle.remove({ kind: 'owner', actor }, data.groupId, data.guestId, `remove-${data.nonce}`, activityId);
-        return this.list(actor, this.filterOf({}), outcome.message, styleOf(outcome));
+        return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
       }
       case 'review.keep':
       case 'review.remove':
       case 'review.keepAll': {
         const decision: ReviewDecision = verb === 'review.remove' ? 'remove' : 'keep';
         const result = await review.decide(actor, data.reviewId, data.groupId, verb === 'review.keepAll' ? null : data.guestId, decision, activityId);
-        if (result.kind === 'refused') return this.reviewAfter(data.reviewId, result.message);
-        return reviewCard(result.review, this.options.reviewDefault, { notice: result.notice ?? undefined });
+        if (result.kind === 'refused') return this.reviewAfter(l, data.reviewId, result.message);
+        return reviewCard(l, result.review, this.options.reviewDefault, { notice: result.notice ? l.msg(result.notice) : undefined });
       }
     }
   }
 
-  private async reviewAfter(reviewId: string, notice: string): Promise<Attachment> {
+  private async reviewAfter(l: Localizer, reviewId: string, notice: Msg): Promise<Attachment> {
     const current = await this.options.review.getReview(reviewId);
-    return current ? reviewCard(current.view, this.options.reviewDefault, { notice }) : noticeCard(t.notDone, notice, 'attention');
+    return current ? reviewCard(l, current.view, this.options.reviewDefault, { notice: l.msg(notice) }) : noticeCard(l, l.t('common:notDone'), l.msg(notice), 'attention');
   }
 
   /** Universal Actions: the response replaces the card for the person who clicked; slow ones update it later. */
   async invoke(context: TurnContext, verb: unknown, data: unknown): Promise<AdaptiveCardInvokeResponse> {
     const respond = (card: Attachment): AdaptiveCardInvokeResponse => ({ statusCode: 200, type: CardFactory.contentTypes.adaptiveCard, value: card.content as Record<string, unknown> });
-    if (!isGuestVerb(verb) || !isRecord(data)) return respond(noticeCard(t.notDone, t.unknownAction, 'attention'));
+    const l = loc(context);
+    if (!isGuestVerb(verb) || !isRecord(data)) return respond(noticeCard(l, l.t('common:notDone'), l.t('guests:refused.unknownAction'), 'attention'));
     const fields = data as Data;
     const replyToId = context.activity.replyToId;
     if (replyToId && verb !== 'guests.list' && verb !== 'guests.remove' && verb !== 'guests.removeCancel') {
@@ -123,7 +128,7 @@ export class GuestActions {
       const result = await this.options.slow.background.within(verb, this.perform(context, verb, fields), this.options.slow.invokeDeadlineMs, async (card) => {
         await this.options.slow.updateCard(location, card);
       });
-      return respond(result.done ? result.value : noticeCard(t.working, t.workingText, 'default'));
+      return respond(result.done ? result.value : noticeCard(l, l.t('guests:working.title'), l.t('guests:working.text'), 'default'));
     }
     return respond(await this.perform(context, verb, fields));
   }

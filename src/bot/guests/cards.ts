@@ -2,112 +2,127 @@
 import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import type { GuestFilter, GuestPage, GuestView } from '../../domain/guestLifecycle';
-import type { ReviewDecision, ReviewView } from '../../domain/guestReview';
+import { decidedBy, type ReviewDecision, type ReviewView } from '../../domain/guestReview';
 import type { AppGuestSummary } from '../../domain/guestReport';
-import { guestText } from '../../domain/guestText';
+import type { Localizer } from '../../i18n';
 import { renderCardJson, type GuestCardAction, type GuestListCard } from '../cards';
-import { guestCardText as t, when } from './text';
 
 export function action(title: string, verb: string, data: Record<string, string>, style: GuestCardAction['style'] = 'default', inputs: 'auto' | 'none' = 'none'): GuestCardAction {
   return { title, verb, style, data, submitData: { verb, ...data }, inputs };
 }
 
-function card(data: Partial<GuestListCard> & Pick<GuestListCard, 'title'>): Attachment {
+function card(l: Localizer, data: Partial<GuestListCard> & Pick<GuestListCard, 'title'>): Attachment {
   const full: GuestListCard = {
     subtitle: '',
     notice: '',
     noticeStyle: 'default',
     empty: '',
-    filters: { show: false, pendingLabel: '', pending: 'false', appId: 'all', apps: [] },
+    filters: { show: false, pending: 'false', appId: 'all', apps: [] },
     items: [],
     footer: [],
     ...data,
   };
-  return CardFactory.adaptiveCard(renderCardJson('guest-list', full));
+  return CardFactory.adaptiveCard(renderCardJson('guest-list', full, l));
 }
 
-export function stateLine(view: { state: string | null; stateSince: string | null }): string {
-  if (view.state === 'PendingAcceptance') return guestText.pendingSince(when(view.stateSince));
-  if (view.state === 'Accepted') return guestText.acceptedSince(when(view.stateSince));
+/** A date of the guest's record or of Entra, in the reader's language and time zone ('' when unknown). */
+const when = (l: Localizer, iso: string | null | undefined): string => (iso ? l.dateTime(iso) : '');
+
+export function stateLine(l: Localizer, view: { state: string | null; stateSince: string | null }): string {
+  if (view.state === 'PendingAcceptance') return l.t('guests:list.pendingSince', { since: when(l, view.stateSince) });
+  if (view.state === 'Accepted') return l.t('guests:list.acceptedSince', { since: when(l, view.stateSince) });
   return view.state ?? '';
 }
 
-function guestLines(g: GuestView): string[] {
+function guestLines(l: Localizer, g: GuestView): string[] {
   return [
-    t.appGroup(g.appName, g.groupName),
-    g.invitedByName ? t.invitedBy(g.invitedByName, when(g.invitedAt)) : guestText.addedOutsideBot,
-    stateLine(g),
-    g.sponsors.length > 0 ? t.sponsors(g.sponsors) : guestText.noSponsor,
+    l.t('guests:list.appGroup', { app: g.appName, group: g.groupName }),
+    g.invitedByName ? l.t('guests:list.invitedBy', { name: g.invitedByName, at: when(l, g.invitedAt) }) : l.t('guests:list.addedOutsideBot'),
+    stateLine(l, g),
+    g.sponsors.length > 0 ? l.t('guests:list.sponsors', { count: g.sponsors.length, names: l.list(g.sponsors) }) : l.t('guests:list.noSponsor'),
   ].filter((line) => line !== '');
 }
 
-export function myGuestsCard(page: GuestPage, filter: GuestFilter, notice = '', noticeStyle: GuestListCard['noticeStyle'] = 'default'): Attachment {
+export function myGuestsCard(l: Localizer, page: GuestPage, filter: GuestFilter, notice = '', noticeStyle: GuestListCard['noticeStyle'] = 'default'): Attachment {
   const listData = (p: number): Record<string, string> => ({ page: String(p), pending: filter.pendingOnly ? 'true' : 'false', appId: filter.appId ?? 'all' });
-  const footer: GuestCardAction[] = [action(t.apply, 'guests.list', { page: '0' }, 'positive', 'auto')];
-  if (page.page > 0) footer.push(action(t.previous, 'guests.list', listData(page.page - 1)));
-  if (page.page < page.pages - 1) footer.push(action(t.next, 'guests.list', listData(page.page + 1)));
-  return card({
-    title: t.myGuestsTitle,
-    subtitle: t.myGuestsSubtitle(page.total, page.page, page.pages),
+  const footer: GuestCardAction[] = [action(l.t('guests:list.apply'), 'guests.list', { page: '0' }, 'positive', 'auto')];
+  if (page.page > 0) footer.push(action(l.t('guests:list.previous'), 'guests.list', listData(page.page - 1)));
+  if (page.page < page.pages - 1) footer.push(action(l.t('guests:list.next'), 'guests.list', listData(page.page + 1)));
+  return card(l, {
+    title: l.t('guests:list.title'),
+    subtitle: l.t('guests:list.subtitle', { total: page.total, page: page.page + 1, pages: page.pages }),
     notice,
     noticeStyle,
-    empty: t.myGuestsEmpty,
+    empty: l.t('guests:list.empty'),
     filters: {
       show: true,
-      pendingLabel: t.pendingOnly,
       pending: filter.pendingOnly ? 'true' : 'false',
       appId: filter.appId ?? 'all',
-      apps: [{ title: t.allApps, value: 'all' }, ...page.apps.map((a) => ({ title: a.displayName, value: a.id }))],
+      apps: [{ title: l.t('guests:list.allApps'), value: 'all' }, ...page.apps.map((a) => ({ title: a.displayName, value: a.id }))],
     },
     items: page.items.map((g) => {
       const ids = { groupId: g.groupId, guestId: g.guestId };
-      const actions = [action(t.remove, 'guests.remove', ids, 'destructive')];
-      if (g.state === 'PendingAcceptance') actions.unshift(action(t.resend, 'guests.resend', ids));
-      return { heading: g.email ? `${g.displayName} (${g.email})` : g.displayName, lines: guestLines(g), actions };
+      const actions = [action(l.t('guests:remove.button'), 'guests.remove', ids, 'destructive')];
+      if (g.state === 'PendingAcceptance') actions.unshift(action(l.t('guests:resend.button'), 'guests.resend', ids));
+      return { heading: g.email ? `${g.displayName} (${g.email})` : g.displayName, lines: guestLines(l, g), actions };
     }),
     footer,
   });
 }
 
-export function confirmRemoveCard(guest: string, group: string, app: string, ids: { groupId: string; guestId: string; nonce: string }): Attachment {
-  return card({
-    title: t.confirmTitle,
-    notice: guestText.confirmRemove(guest, group, app),
+export function confirmRemoveCard(l: Localizer, guest: string, group: string, app: string, ids: { groupId: string; guestId: string; nonce: string }): Attachment {
+  return card(l, {
+    title: l.t('guests:remove.confirmTitle'),
+    notice: l.t('guests:remove.confirm', { guest, group, app }),
     noticeStyle: 'warning',
-    subtitle: guestText.confirmRemoveNote,
-    footer: [action(t.confirmButton, 'guests.removeConfirm', ids, 'destructive'), action(t.cancel, 'guests.removeCancel', {})],
+    subtitle: l.t('guests:remove.confirmNote'),
+    footer: [action(l.t('guests:remove.confirmButton'), 'guests.removeConfirm', ids, 'destructive'), action(l.t('guests:remove.cancel'), 'guests.removeCancel', {})],
   });
 }
 
-export function noticeCard(title: string, text: string, style: GuestListCard['noticeStyle']): Attachment {
-  return card({ title, notice: text, noticeStyle: style });
+export function noticeCard(l: Localizer, title: string, text: string, style: GuestListCard['noticeStyle']): Attachment {
+  return card(l, { title, notice: text, noticeStyle: style });
 }
 
-export function reviewCard(review: ReviewView, defaultDecision: ReviewDecision, options: { reminder?: boolean; notice?: string } = {}): Attachment {
+export function reviewCard(l: Localizer, review: ReviewView, defaultDecision: ReviewDecision, options: { reminder?: boolean; notice?: string } = {}): Attachment {
   const undecided = review.entries.filter((e) => e.decision === null);
-  return card({
-    title: options.reminder ? t.reviewReminderTitle(review.groupName) : t.reviewTitle(review.groupName),
-    subtitle: t.reviewSubtitle(review.appName, when(review.deadline), t.defaultWords[defaultDecision]),
+  return card(l, {
+    title: l.t(options.reminder ? 'guests:review.reminderTitle' : 'guests:review.title', { group: review.groupName }),
+    subtitle: l.t('guests:review.subtitle', { app: review.appName, deadline: when(l, review.deadline), decision: defaultDecision }),
     notice: options.notice ?? '',
     noticeStyle: options.notice ? 'warning' : 'default',
     items: review.entries.map((e) => {
       const ids = { reviewId: review.reviewId, groupId: review.groupId, guestId: e.guestId };
-      const lines = [e.neverAccepted ? guestText.neverAccepted(when(e.invitedAt)) : t.added(when(e.invitedAt))];
-      if (e.decision) lines.push(e.decision.decision === 'keep' ? guestText.kept(e.email, e.decision.by) : guestText.removedBy(e.email, e.decision.by));
-      else lines.push(t.undecided);
+      const lines = [l.t(e.neverAccepted ? 'guests:review.neverAccepted' : 'guests:review.added', { at: when(l, e.invitedAt) })];
+      if (e.decision) lines.push(l.t(e.decision.decision === 'keep' ? 'guests:review.kept' : 'guests:review.removed', { guest: e.email, by: decidedBy(e.decision) }));
+      else lines.push(l.t('guests:review.undecided'));
       const actions = e.decision
         ? []
-        : [action(t.keep, 'review.keep', ids, 'positive'), action(t.remove, 'review.remove', ids, 'destructive'), ...(e.neverAccepted ? [action(t.resend, 'guests.resend', ids)] : [])];
+        : [
+            action(l.t('guests:review.keep'), 'review.keep', ids, 'positive'),
+            action(l.t('guests:remove.button'), 'review.remove', ids, 'destructive'),
+            ...(e.neverAccepted ? [action(l.t('guests:resend.button'), 'guests.resend', ids)] : []),
+          ];
       return { heading: e.name && e.name !== e.email ? `${e.name} (${e.email})` : e.email, lines, actions };
     }),
-    footer: undecided.length > 1 ? [action(t.keepAll, 'review.keepAll', { reviewId: review.reviewId, groupId: review.groupId }, 'positive')] : [],
+    footer: undecided.length > 1 ? [action(l.t('guests:review.keepAll'), 'review.keepAll', { reviewId: review.reviewId, groupId: review.groupId }, 'positive')] : [],
   });
 }
 
-export function guestReportCard(apps: AppGuestSummary[]): Attachment {
-  return card({
-    title: t.reportTitle,
-    empty: t.reportEmpty,
-    items: apps.map((a) => ({ heading: a.appName, lines: [...t.reportLine(a)], actions: [] })),
+export function guestReportCard(l: Localizer, apps: AppGuestSummary[]): Attachment {
+  return card(l, {
+    title: l.t('guests:report.title'),
+    empty: l.t('guests:report.empty'),
+    items: apps.map((a) => ({
+      heading: a.appName,
+      lines: [
+        l.t('guests:report.guests', { count: a.guests }),
+        l.t('guests:report.pending', { count: a.pending }),
+        l.t('guests:report.overdue', { count: a.overdue }),
+        l.t('guests:report.noSponsor', { count: a.noSponsor }),
+        l.t('guests:report.removed', { count: a.removed }),
+      ],
+      actions: [],
+    })),
   });
 }

@@ -332,9 +332,9 @@ export class PlaygroundApi {
 
   /**
    * A Teams-like message activity from `user` (any user of the config) in `conversationId` (the group chat
-   * by default), built on the Playground's own template; pass it to sendCustomActivity().
+   * by default), built on the Playground's own template, with `extra` fields on top; pass it to sendCustomActivity().
    */
-  async messageFrom(user: PlaygroundUser, text: string, conversationId = this.config.groupChats[0]!.id): Promise<Record<string, unknown>> {
+  async messageFrom(user: PlaygroundUser, text: string, conversationId = this.config.groupChats[0]!.id, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const res = await fetch(`${this.baseUrl}/_internal/v1/customActivities/template?conversationId=${encodeURIComponent(conversationId)}`);
     if (!res.ok) throw new Error(`GET customActivities/template: HTTP ${res.status}`);
     const template = (await res.json()) as Record<string, unknown>;
@@ -346,6 +346,8 @@ export class PlaygroundApi {
       locale: 'en-US',
       from: { id: user.id, name: user.name, aadObjectId: user.aadObjectId },
       channelData: { tenant: { id: this.config.tenantId } },
+      // e.g. another client language: the Playground itself always sends locale en-US (0.2.28)
+      ...extra,
     };
   }
 }
