@@ -58,6 +58,10 @@ const exact: Record<string, Command> = {
   meldingen: { name: 'alerts' },
   'meldingen hier': { name: 'alertsHere' },
   'meldingen uit': { name: 'alertsOff' },
+  'mijn gasten': { name: 'myGuests' },
+  'mijn gast': { name: 'myGuests' },
+  gastenrapport: { name: 'guestReport' },
+  'gasten rapport': { name: 'guestReport' },
   annuleren: { name: 'cancel' },
   stoppen: { name: 'cancel' },
 };

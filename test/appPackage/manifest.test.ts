@@ -477,7 +477,7 @@ describe("Teams app package", () => {
     const errors = validateManifest(translated);
     assert.deepEqual(errors, [], describe_(errors));
     const titles = manifest.bots[0]!.commandLists![0]!.commands.map((c, i) => strings[`bots[0].commandLists[0].commands[${i}].title`]);
-    assert.deepEqual(titles, ["gast uitnodigen", "toegang aanvragen", "mijn aanvragen", "openstaande aanvragen", "help"]);
+    assert.deepEqual(titles, ["gast uitnodigen", "toegang aanvragen", "mijn aanvragen", "openstaande aanvragen", "mijn gasten", "gastenrapport", "help"]);
   });
 
   it("catches a broken manifest (the validator really validates)", () => {

@@ -323,6 +323,33 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
     assert.equal((await h.store.audit.list({ action: 'review.decided' })).filter((e) => e.outcome === 'keep').length, 2);
   });
 
+  it('speaks Dutch to a Dutch owner (nl-NL): my guests and the review card, while an English co-owner keeps English', async () => {
+    const megan = h.chat(users.megan);
+    await invite(megan, 'lotte@adatum.com');
+    const alex = h.chat(users.alex);
+    await alex.send('help');
+    megan.locale = 'nl-NL';
+    megan.localTimezone = 'Europe/Amsterdam';
+    const text = cardText(lastCard(await megan.send('mijn gasten')));
+    assert.match(text, /^Uw gasten \| 2 gasten in de groepen waarvan u eigenaar bent · pagina 1 van 1/);
+    assert.match(text, /Contoso Expenses · Expenses External Reviewers/);
+    assert.match(text, /Uitgenodigd door Megan Bowen op 24 nov\.? 2026, 10:\d\d/, 'a Dutch date in Amsterdam time');
+    assert.match(text, /Wacht op acceptatie sinds/);
+    assert.match(text, /Sponsor: Megan Bowen/);
+    assert.match(text, /Alleen openstaande uitnodigingen \|.*Alle apps/);
+    for (const button of ['Uitnodiging opnieuw versturen', 'Uit groep verwijderen', 'Filters toepassen']) assert.ok(text.includes(button), `${button} on: ${text}`);
+    assert.doesNotMatch(text, /Your guests|Pending acceptance|Invited by|Resend|Remove/);
+
+    now += 90 * DAY;
+    assert.equal((await h.guestReview.sweep()).opened, 1);
+    const dutchCard = reviews.latestFor(users.megan.aadObjectId);
+    assert.match(cardText(dutchCard), /Controle: hebben deze gasten Expenses External Reviewers nog nodig\? \| Contoso Expenses · beslis vóór 8 mrt\.? 2027, 10:00; daarna geldt de standaardkeuze: verwijderen\./);
+    assert.match(cardText(reviews.latestFor(users.alex.aadObjectId)), /Review: do these guests still need Expenses External Reviewers\?/);
+    const keep = guestAction(dutchCard, 'Behouden', 'lotte@adatum.com');
+    assert.match(cardText(await megan.invoke(keep.verb, keep.data)), /lotte@adatum\.com behouden door Megan Bowen/);
+    assert.match(cardText(reviews.latestFor(users.alex.aadObjectId)), /lotte@adatum\.com kept by Megan Bowen/, "Alex's copy is updated in English");
+  });
+
   describe('with GUEST_SPONSORS_IN_ENTRA=true', () => {
     beforeEach(async () => {
       await h.close();
