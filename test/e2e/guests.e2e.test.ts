@@ -60,7 +60,7 @@ describe('Guest lifecycle in the Agents Playground, as Megan Bowen @e2e', functi
     await screenshot(page, 'guests-03-resent');
     // The card was replaced in place by the invoke's answer: its new buttons are in the same message.
     await clickGuestButton(resent, 'Resend invitation');
-    await waitForBotMessage(page, 'less than a day ago', 20_000);
+    await waitForBotMessage(page, 'resent less than 24 hours ago', 20_000);
     await screenshot(page, 'guests-04-resend-refused');
     const invitations = stack.simulator.requests().filter((r) => r.method === 'POST' && r.url.endsWith('/invitations') && JSON.stringify(r.requestBody ?? '').includes(GUEST));
     assert.equal(invitations.length, 2, 'the invitation and one resend');
@@ -70,7 +70,7 @@ describe('Guest lifecycle in the Agents Playground, as Megan Bowen @e2e', functi
     assert.equal((await fetch(`${stack.simulator.url}/_simulator/users/${guestId}/redeem`, { method: 'POST' })).status, 200);
 
     await sendMessage(page, 'my guests');
-    const accepted = await nextCard(page, { text: /Accepted \d{4}-/, button: 'Remove from group' }, 20_000);
+    const accepted = await nextCard(page, { text: /Accepted [A-Z][a-z]{2} \d{1,2}, \d{4}/, button: 'Remove from group' }, 20_000);
     assert.ok((await accepted.innerText()).includes(GUEST));
     await screenshot(page, 'guests-05-accepted');
 
