@@ -44,6 +44,15 @@ export interface Settings {
   operations: { leaseMs: number; resumeIntervalMs: number; retryAfterMs: number; retryMax: number; replicationWaitMs: number };
   /** How long a stopping process waits for turns and operations in flight (SHUTDOWN_TIMEOUT). */
   shutdownTimeoutMs: number;
+  /** The guest lifecycle: resends, periodic reviews, sponsors in Entra. */
+  guests: {
+    resendCooldownMs: number;
+    reviewIntervalMs: number;
+    reviewGraceMs: number;
+    reviewDefault: 'remove' | 'keep';
+    invitationStaleAfterMs: number;
+    sponsorsInEntra: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -230,6 +239,14 @@ export function loadSettings(env: Env = process.env): Settings {
       remindAfterMs: duration(env, 'REQUEST_REMIND_AFTER', '48h'),
       expireAfterMs: duration(env, 'REQUEST_EXPIRE_AFTER', '14d'),
       sweepIntervalMs: duration(env, 'REQUEST_SWEEP_INTERVAL', '5m'),
+    },
+    guests: {
+      resendCooldownMs: duration(env, 'RESEND_COOLDOWN', '24h'),
+      reviewIntervalMs: duration(env, 'GUEST_REVIEW_INTERVAL', '90d'),
+      reviewGraceMs: duration(env, 'GUEST_REVIEW_GRACE', '14d'),
+      reviewDefault: oneOf(env, 'GUEST_REVIEW_DEFAULT', ['remove', 'keep'] as const, 'remove'),
+      invitationStaleAfterMs: duration(env, 'INVITATION_STALE_AFTER', '30d'),
+      sponsorsInEntra: oneOf(env, 'GUEST_SPONSORS_IN_ENTRA', ['false', 'true'] as const, 'false') === 'true',
     },
   };
 }

@@ -51,7 +51,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, logger });
   const directory = new GraphDirectory(new GraphHttp(client));
   const adapter = createAdapter(settings.botAuth);
-  const { bot, requestAccess, adminAlerts, resumeOperations, background, instanceId } = composeBot({
+  const { bot, requestAccess, adminAlerts, resumeOperations, background, instanceId, guestReview } = composeBot({
     store,
     directory,
     logger,
@@ -69,13 +69,17 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     replicationWaitMs: settings.operations.replicationWaitMs,
     operationRetryMax: settings.operations.retryMax,
     allowedTenantIds: settings.allowedTenantIds,
+    guests: settings.guests,
   });
   // Each timer's work runs once per interval across the instances sharing the store (a lease row per job).
   const jobs = new TimerJobs(store.jobs, instanceId, settings.operations.leaseMs);
   const sweep = (): void => {
-    jobs.runOnce(JOBS.requestSweep, settings.requests.sweepIntervalMs, () => requestAccess.sweep()).then(
+    // The same sweep finds due guest reviews (from the bot's records, not from Graph).
+    const both = async (): Promise<{ requests: Awaited<ReturnType<typeof requestAccess.sweep>>; reviews: Awaited<ReturnType<typeof guestReview.sweep>> }> => ({ requests: await requestAccess.sweep(), reviews: await guestReview.sweep() });
+    jobs.runOnce(JOBS.requestSweep, settings.requests.sweepIntervalMs, both).then(
       (run) => {
-        if (run.ran && run.result.reminded + run.result.expired > 0) logger.info('requests.swept', run.result);
+        if (run.ran && run.result.requests.reminded + run.result.requests.expired > 0) logger.info('requests.swept', run.result.requests);
+        if (run.ran && run.result.reviews.opened + run.result.reviews.reminded + run.result.reviews.defaulted > 0) logger.info('reviews.swept', { ...run.result.reviews });
       },
       (err: unknown) => logger.error('requests.sweep.failed', { error: err }),
     );

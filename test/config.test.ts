@@ -15,6 +15,22 @@ describe('settings', () => {
     assert.equal(s.databaseUrl, null, 'SQLite at STORE_PATH unless DATABASE_URL is set');
   });
 
+  it('reads the guest lifecycle settings, with their defaults', () => {
+    assert.deepEqual(loadSettings({}).guests, {
+      resendCooldownMs: 24 * 3600_000,
+      reviewIntervalMs: 90 * 86_400_000,
+      reviewGraceMs: 14 * 86_400_000,
+      reviewDefault: 'remove',
+      invitationStaleAfterMs: 30 * 86_400_000,
+      sponsorsInEntra: false,
+    });
+    const s = loadSettings({ RESEND_COOLDOWN: '1h', GUEST_REVIEW_INTERVAL: '30d', GUEST_REVIEW_GRACE: '7d', GUEST_REVIEW_DEFAULT: 'keep', INVITATION_STALE_AFTER: '10d', GUEST_SPONSORS_IN_ENTRA: 'true' });
+    assert.deepEqual(s.guests, { resendCooldownMs: 3600_000, reviewIntervalMs: 30 * 86_400_000, reviewGraceMs: 7 * 86_400_000, reviewDefault: 'keep', invitationStaleAfterMs: 10 * 86_400_000, sponsorsInEntra: true });
+    assert.throws(() => loadSettings({ GUEST_REVIEW_DEFAULT: 'delete' }), /GUEST_REVIEW_DEFAULT/);
+    assert.throws(() => loadSettings({ GUEST_SPONSORS_IN_ENTRA: 'yes' }), /GUEST_SPONSORS_IN_ENTRA/);
+    assert.throws(() => loadSettings({ RESEND_COOLDOWN: '0' }), /RESEND_COOLDOWN/);
+  });
+
   it('reads DATABASE_URL (PostgreSQL) as given', () => {
     const url = 'postgres://bot:p%40ss@db.example.net:5432/guestinvite?sslmode=require';
     assert.equal(loadSettings({ DATABASE_URL: url }).databaseUrl, url);

@@ -79,6 +79,7 @@ export function setupReportCard(l: Localizer, report: SetupReport, page: number)
         { label: l.t('admin:report.healthy'), value: String(report.counts.healthyApps) },
         { label: l.t('admin:report.withProblems'), value: String(report.counts.appsWithProblems) },
         { label: l.t('admin:report.invitations'), value: invites },
+        { label: l.t('guests:sponsors.label'), value: l.msg(report.sponsors) },
       ],
       sections,
       note: current < pages ? l.t('admin:report.more', { page: current + 1 }) : '',

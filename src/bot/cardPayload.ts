@@ -29,6 +29,14 @@ const schemas: Record<string, Record<string, FieldRule>> = {
   'request.approve': { verb: { type: 'string', max: 40 }, requestId: id(), comment: { type: 'string', max: 2000, optional: true } },
   'request.deny': { verb: { type: 'string', max: 40 }, requestId: id(), comment: { type: 'string', max: 2000, optional: true } },
   'request.refresh': { verb: { type: 'string', max: 40 }, requestId: id(), comment: { type: 'string', max: 2000, optional: true } },
+  'guests.list': { verb: { type: 'string', max: 40 }, page: { type: 'string', max: 4, pattern: /^\d{1,4}$/, optional: true }, pending: { type: 'string', max: 5, pattern: /^(true|false)$/, optional: true }, appId: id(true) },
+  'guests.resend': { verb: { type: 'string', max: 40 }, groupId: id(), guestId: id(), reviewId: id(true) },
+  'guests.remove': { verb: { type: 'string', max: 40 }, groupId: id(), guestId: id() },
+  'guests.removeConfirm': { verb: { type: 'string', max: 40 }, groupId: id(), guestId: id(), nonce: id() },
+  'guests.removeCancel': { verb: { type: 'string', max: 40 } },
+  'review.keep': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id(), guestId: id() },
+  'review.remove': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id(), guestId: id() },
+  'review.keepAll': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id() },
   'alert.ack': { verb: { type: 'string', max: 40 }, key: { type: 'string', max: 120, pattern: /^[A-Za-z]+:[\w.-]{1,100}$/ } },
 };
 

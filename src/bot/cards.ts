@@ -14,6 +14,7 @@ import help from '../../cards/help.json';
 import report from '../../cards/report.json';
 import bulkInvite from '../../cards/bulk-invite.json';
 import bulkProgress from '../../cards/bulk-progress.json';
+import guestList from '../../cards/guest-list.json';
 
 export interface Fact {
   label: string;
@@ -81,6 +82,29 @@ export interface CardData {
     pages: Array<{ id: string; visible: boolean; heading: string; lines: string[]; targets: Array<{ title: string; elements: string[] }> }>;
     note: string;
   };
+  'guest-list': GuestListCard;
+}
+
+/** A button of the guest cards: Action.Execute data, and the same with the verb for the Action.Submit fallback. */
+export interface GuestCardAction {
+  title: string;
+  verb: string;
+  style: 'default' | 'positive' | 'destructive';
+  data: Record<string, string>;
+  submitData: Record<string, string>;
+  /** 'auto' sends the card's inputs (filters) with the action; 'none' sends only `data`. */
+  inputs?: 'auto' | 'none';
+}
+
+export interface GuestListCard {
+  title: string;
+  subtitle: string;
+  notice: string;
+  noticeStyle: 'default' | 'good' | 'attention' | 'warning' | 'accent';
+  empty: string;
+  filters: { show: boolean; pending: string; appId: string; apps: Array<{ title: string; value: string }> };
+  items: Array<{ heading: string; lines: string[]; actions: GuestCardAction[] }>;
+  footer: GuestCardAction[];
 }
 
 export type CardName = keyof CardData;
@@ -98,6 +122,7 @@ const templates: Record<CardName, object> = {
   report,
   'bulk-invite': bulkInvite,
   'bulk-progress': bulkProgress,
+  'guest-list': guestList,
 };
 
 const compiled = new Map<CardName, Template>();

@@ -15,6 +15,8 @@ export type Command =
   | { name: 'alertsHere' }
   | { name: 'alertsOff' }
   | { name: 'retryOperation'; id: string }
+  | { name: 'myGuests' }
+  | { name: 'guestReport' }
   | { name: 'help' }
   | { name: 'cancel' };
 
@@ -34,6 +36,9 @@ const exact: Record<string, Command> = {
   alerts: { name: 'alerts' },
   'alerts here': { name: 'alertsHere' },
   'alerts off': { name: 'alertsOff' },
+  'my guests': { name: 'myGuests' },
+  'my guest': { name: 'myGuests' },
+  'guest report': { name: 'guestReport' },
   help: { name: 'help' },
   '?': { name: 'help' },
   cancel: { name: 'cancel' },
@@ -56,6 +61,10 @@ const exact: Record<string, Command> = {
   meldingen: { name: 'alerts' },
   'meldingen hier': { name: 'alertsHere' },
   'meldingen uit': { name: 'alertsOff' },
+  'mijn gasten': { name: 'myGuests' },
+  'mijn gast': { name: 'myGuests' },
+  gastenrapport: { name: 'guestReport' },
+  'gasten rapport': { name: 'guestReport' },
   annuleren: { name: 'cancel' },
   stoppen: { name: 'cancel' },
 };
@@ -91,7 +100,7 @@ export function parseCommand(text: string | undefined): Command | null {
 }
 
 /** The commands the help card lists, in the order shown. */
-const listed = ['invite', 'inviteGuests', 'request', 'myRequests', 'pendingRequests', 'setupCheck', 'alerts', 'retryOperation', 'cancel', 'help'] as const;
+const listed = ['invite', 'inviteGuests', 'request', 'myRequests', 'pendingRequests', 'myGuests', 'setupCheck', 'alerts', 'guestReport', 'retryOperation', 'cancel', 'help'] as const;
 
 /** The help card's command list in the reader's language (`common:commands.*`). */
 export function commandList(l: Localizer): Array<{ name: string; description: string }> {

@@ -13,6 +13,11 @@ import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
 import { SetupCheckService } from '../domain/setupCheck';
 import { Catalog } from '../domain/catalog';
 import { HourlyLimiter } from '../domain/rateLimit';
+import { GuestRecorder } from '../domain/guestRecords';
+import { GuestLifecycleService } from '../domain/guestLifecycle';
+import { GuestReviewService, type ReviewMessenger } from '../domain/guestReview';
+import { GuestActions } from './guests/actions';
+import { TeamsReviewMessenger } from './guests/reviewMessenger';
 import { AdminCommands, type RetryOperation } from './adminCommands';
 import { BotStateStorage } from './stateStorage';
 import { InviteGuestDialog, outcomeToCard } from './dialogs/inviteGuestDialog';
@@ -42,7 +47,28 @@ export interface BotParts {
   requestAccess: RequestAccessService;
   adminAlerts: AdminAlertService;
   setupCheck: SetupCheckService;
+  guestLifecycle: GuestLifecycleService;
+  guestReview: GuestReviewService;
 }
+
+/** The guest lifecycle settings (src/config.ts `guests`). */
+export interface GuestSettings {
+  resendCooldownMs: number;
+  reviewIntervalMs: number;
+  reviewGraceMs: number;
+  reviewDefault: 'remove' | 'keep';
+  invitationStaleAfterMs: number;
+  sponsorsInEntra: boolean;
+}
+
+export const DEFAULT_GUEST_SETTINGS: GuestSettings = {
+  resendCooldownMs: 24 * 3_600_000,
+  reviewIntervalMs: 90 * 86_400_000,
+  reviewGraceMs: 14 * 86_400_000,
+  reviewDefault: 'remove',
+  invitationStaleAfterMs: 30 * 86_400_000,
+  sponsorsInEntra: false,
+};
 
 export interface ComposeOptions {
   store: Store;
@@ -84,13 +110,17 @@ export interface ComposeOptions {
   bulk?: { maxAddresses: number; recheckAfterMs: number };
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  guests?: GuestSettings;
+  /** Replace Teams delivery of review cards (tests). */
+  reviewMessenger?: ReviewMessenger;
 }
 
 export function composeBot(options: ComposeOptions): BotParts {
   const { store, directory, logger, clock, sleep } = options;
+  const guests = options.guests ?? DEFAULT_GUEST_SETTINGS;
   const instanceId = randomUUID();
   const teams = new TeamsMessenger(options.adapter as CloudAdapter, store.conversations, options.appId, logger, clock);
-  const setupCheck = new SetupCheckService(directory, clock);
+  const setupCheck = new SetupCheckService(directory, clock, guests.sponsorsInEntra);
   const adminAlerts = new AdminAlertService({
     store,
     directory,
@@ -104,6 +134,7 @@ export function composeBot(options: ComposeOptions): BotParts {
   const limiter = new HourlyLimiter(store.state, options.actionsPerUserPerHour ?? 20, clock);
   const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> => adminAlerts.reportBlocked(report);
   const catalog = new Catalog(directory, clock);
+  const guestRecorder = new GuestRecorder({ directory, store, logger, clock, sponsorsInEntra: guests.sponsorsInEntra, onBlocked });
   const inviteGuest = new InviteGuestService({
     directory,
     store,
@@ -119,6 +150,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     onBlocked,
     limiter,
     leaseMs: options.operationLeaseMs,
+    guestRecorder,
   });
   const bulkInvite = new BulkInviteService({
     directory,
@@ -152,12 +184,39 @@ export function composeBot(options: ComposeOptions): BotParts {
     limiter,
     leaseMs: options.operationLeaseMs,
     sleep,
+    guestRecorder,
   });
   const conversationState = new ConversationState(new BotStateStorage(store.state));
   const background = new BackgroundWork(logger);
   const updateCard: CardUpdater = options.cardUpdater ?? ((location, card) => teams.replaceCard(location, card));
   const slow: SlowWork = { background, updateCard, turnDeadlineMs: options.turnDeadlineMs ?? 5_000, invokeDeadlineMs: options.invokeDeadlineMs ?? 2_000 };
   const requestActions = new RequestActions(requestAccess, logger, slow);
+  const guestLifecycle = new GuestLifecycleService({ directory, store, logger, catalog, defaultRedirectUrl: options.defaultRedirectUrl, resendCooldownMs: guests.resendCooldownMs, clock, sleep, instanceId, leaseMs: options.operationLeaseMs });
+  const guestReview = new GuestReviewService({
+    store,
+    logger,
+    catalog,
+    lifecycle: guestLifecycle,
+    messenger: options.reviewMessenger ?? new TeamsReviewMessenger(teams, guests.reviewDefault, logger),
+    clock,
+    intervalMs: guests.reviewIntervalMs,
+    graceMs: guests.reviewGraceMs,
+    defaultDecision: guests.reviewDefault,
+    staleAfterMs: guests.invitationStaleAfterMs,
+    adminUserIds: options.adminUserIds,
+  });
+  const guestActions = new GuestActions({
+    lifecycle: guestLifecycle,
+    review: guestReview,
+    store,
+    logger,
+    slow,
+    isAdmin: (actor) => adminAlerts.isAdmin(actor),
+    reviewDefault: guests.reviewDefault,
+    reviewIntervalMs: guests.reviewIntervalMs,
+    reviewGraceMs: guests.reviewGraceMs,
+    clock,
+  });
   const now = (): Date => (clock ? clock() : new Date());
   const bulkCards = resumedCards(updateCard);
   const resumeOperations = async (): Promise<number> => {
@@ -166,7 +225,7 @@ export function composeBot(options: ComposeOptions): BotParts {
       if (record.replyTo) await updateCard(record.replyTo, outcomeToCard(outcome, locFor(record.replyTo)));
     });
     const bulkJobs = await bulkInvite.resumeUnfinished(bulkCards.final, bulkCards.progress);
-    return invitations + bulkJobs + (await requestAccess.resumeUnfinished());
+    return invitations + bulkJobs + (await requestAccess.resumeUnfinished()) + (await guestLifecycle.resumeUnfinished());
   };
   const retryOperation: RetryOperation = async (operationId) => {
     if (!(await reopenOperation(store.operations, operationId, now()))) return { kind: 'notFound' };
@@ -175,8 +234,8 @@ export function composeBot(options: ComposeOptions): BotParts {
     return record?.status === 'succeeded' ? { kind: 'done' } : { kind: 'unfinished', status: record?.status ?? 'unknown' };
   };
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation);
-  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
+  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions);
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
-  return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId };
+  return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
 }

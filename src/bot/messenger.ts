@@ -10,6 +10,7 @@ import { isRecord } from './cardPrompt';
 import { approvalCard, statusLine } from './requestCards';
 import { outcomeCard } from './dialogs/cardFlow';
 import { locFor, referenceWithAudience } from './locale';
+import type { Localizer } from '../i18n';
 
 const RETRYABLE = new Set([429, 412, 502, 504]);
 
@@ -201,6 +202,25 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
       if (await this.replaceCard(location, alertCard(locFor(location), notice))) updated++;
     }
     return updated;
+  }
+
+  /** Sends a card or a text, in the user's language, to their 1:1 chat with the bot; returns where it is, for later updates. */
+  async sendToUserChat(tenantId: string, userId: string, render: (l: Localizer) => Attachment | string): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
+    try {
+      const reference = await this.referenceFor(tenantId, userId, userId);
+      let activityId: string | undefined;
+      await this.continue(reference, async (context) => {
+        const content = render(locFor(reference));
+        activityId = (await context.sendActivity(typeof content === 'string' ? content : MessageFactory.attachment(content)))?.id;
+      });
+      if (!activityId) throw new Error('the channel returned no activity id');
+      const location: CardLocation = { reference, activityId };
+      return { ok: true, location: JSON.parse(JSON.stringify(location)) as JsonObject };
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 403 || status === 404) await this.conversations.delete(tenantId, userId);
+      return { ok: false, error: `${status ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim() };
+    }
   }
 
   /** Replaces a card wherever it is (a location from cardLocation), e.g. when a resumed operation finishes. */

@@ -16,6 +16,7 @@ import { helpCard, type MainDialog } from './dialogs/mainDialog';
 import { actorFrom } from './identity';
 import type { RequestActions } from './requestActions';
 import type { AdminCommands } from './adminCommands';
+import { isGuestVerb, type GuestActions } from './guests/actions';
 import { checkCardPayload } from './cardPayload';
 import { outcomeCard } from './dialogs/cardFlow';
 import { loc, referenceWithAudience } from './locale';
@@ -45,6 +46,7 @@ export interface TeamsBotOptions {
   mainDialog: MainDialog;
   requestActions: RequestActions;
   adminCommands: AdminCommands;
+  guestActions?: GuestActions;
   store: Store;
   logger: Logger;
   clock?: () => Date;
@@ -102,6 +104,7 @@ export class TeamsBot extends TeamsActivityHandler {
       const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('common:invalidCard') });
       return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
     }
+    if (isGuestVerb(verb) && this.options.guestActions) return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
     return this.options.requestActions.invoke(context, verb, invokeValue?.action?.data);
   }
 

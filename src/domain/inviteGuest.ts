@@ -14,6 +14,7 @@ import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from './re
 import { isOwnDomain, parseEmail } from './email';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
+import type { GuestRecorder } from './guestRecords';
 import { auditText, msg, type Msg } from './message';
 
 export interface ShareableApps {
@@ -121,6 +122,8 @@ export interface InviteGuestOptions {
   transientRetries?: number;
   /** How long a runner holds an operation before another process may resume it. */
   leaseMs?: number;
+  /** Keeps the bot's record (and sponsor) of each guest it adds. */
+  guestRecorder?: GuestRecorder;
 }
 
 /** allowInvitesFrom values that stop a member from inviting (message keys say what they mean). */
@@ -418,6 +421,9 @@ export class InviteGuestService {
       graphRequestId: lastRequestId ?? undefined,
       ...names,
     });
+    if (added) {
+      await this.options.guestRecorder?.recordAdded({ actor: command.actor, how: 'invite', operationId: steps.record.id, guest: outcome.guest, app: appRef, group: groupRef });
+    }
     logger.info('invite.succeeded', { guestId, groupId: group.id, appId: app.id, invited, added });
     return finished(outcome);
   }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
+import type { GuestRecorder } from './guestRecords';
 import { DirectoryError, type CatalogApp, type Directory, type GroupOwner } from '../graph/directory';
 import {
   ConflictError,
@@ -86,6 +87,8 @@ export interface RequestAccessOptions {
   /** Retries of the membership write after throttling or a 5xx (beyond the Graph client's own). */
   transientRetries?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Keeps the bot's record (and sponsor) of each guest an approval adds. */
+  guestRecorder?: GuestRecorder;
 }
 
 /** Operation records of approvals: the membership write of request {id} is `approve:{id}`. */
@@ -500,6 +503,7 @@ export class RequestAccessService {
         { budget: this.options.transientRetries ?? 6, sleep: this.sleep, logger: this.options.logger },
       );
       await steps.done('addMember', { added: result.added }, result.requestId);
+      if (result.added) await this.recordGuest(request, steps.record.id);
       return { outcome: { membership: result.added ? 'added' : 'alreadyMember', graphRequestId: result.requestId }, failed: false };
     } catch (err) {
       const error = err instanceof DirectoryError ? err : null;
@@ -507,6 +511,26 @@ export class RequestAccessService {
       // Refused by the directory (the group changed, a permission is missing): retrying as it is will not help.
       const refusedWrite = error !== null && (error.kind === 'forbidden' || error.kind === 'badRequest');
       return { outcome: { membership: refusedWrite ? 'refused' : 'failed', code: error?.code ?? 'Unexpected', graphRequestId: error?.requestId ?? null }, failed: !refusedWrite };
+    }
+  }
+
+  /** A guest the approval added is kept in the bot's records with the approver as sponsor (members are not). */
+  private async recordGuest(request: AccessRequestRecord, operationId: string): Promise<void> {
+    const recorder = this.options.guestRecorder;
+    if (!recorder || !request.decidedBy) return;
+    try {
+      const user = await this.options.directory.getUser(request.requesterId);
+      if (user?.userType !== 'Guest') return;
+      await recorder.recordAdded({
+        actor: { tenantId: request.tenantId, userId: request.decidedBy, displayName: request.decidedByName ?? '' },
+        how: 'request',
+        operationId,
+        guest: { id: user.id, email: user.mail ?? user.userPrincipalName, displayName: user.displayName, redemption: user.externalUserState },
+        app: { id: request.appId, displayName: request.appName },
+        group: { id: request.groupId, displayName: request.groupName },
+      });
+    } catch (err) {
+      this.options.logger.error('guest.record.failed', { operationId, error: err });
     }
   }
 

@@ -5,7 +5,8 @@
  * collaboration settings must let the bot invite guests.
  */
 import { DirectoryError, type CatalogApp, type Directory, type GroupInfo } from '../graph/directory';
-import { REQUIRED_PERMISSION_NAMES } from '../graph/permissions';
+import { NEEDS, REQUIRED_PERMISSION_NAMES } from '../graph/permissions';
+import { msg, type Msg } from './message';
 import { blockerProblem, groupBlockers } from './model';
 
 export type ProblemKind =
@@ -55,6 +56,8 @@ export interface AppHealth {
 export interface SetupReport {
   generatedAt: string;
   tenant: { allowInvitesFrom: string | null; invitesAllowed: boolean | null; problems: SetupProblem[] };
+  /** Where guests' sponsors are kept, and what to grant to have them in Entra. */
+  sponsors: Msg;
   /** Apps with problems first, then healthy ones, each by name. */
   apps: AppHealth[];
   counts: { apps: number; healthyApps: number; appsWithProblems: number; problems: number };
@@ -124,6 +127,8 @@ export class SetupCheckService {
   constructor(
     private readonly directory: Directory,
     private readonly clock: () => Date = () => new Date(),
+    /** GUEST_SPONSORS_IN_ENTRA */
+    private readonly sponsorsInEntra = false,
   ) {}
 
   async scan(): Promise<SetupReport> {
@@ -171,6 +176,7 @@ export class SetupCheckService {
     return {
       generatedAt: this.clock().toISOString(),
       tenant: { allowInvitesFrom, invitesAllowed, problems: tenantProblems },
+      sponsors: msg(this.sponsorsInEntra ? 'guests:sponsors.inEntra' : 'guests:sponsors.inBotOnly', { permission: NEEDS.sponsorWrite }),
       apps: [...withProblems, ...healthy],
       counts: { apps: apps.length, healthyApps: healthy.length, appsWithProblems: withProblems.length, problems: problems.length },
       problems,

@@ -94,6 +94,15 @@ export interface DecisionContext {
   requestId: string | null;
 }
 
+/** A guest member of a group, with the redemption state Graph keeps on the user (user resource, externalUserState). */
+export interface GuestMember {
+  id: string;
+  displayName: string;
+  mail: string | null;
+  externalUserState: string | null;
+  externalUserStateChangeDateTime: string | null;
+}
+
 export interface Directory {
   /** authorizationPolicy.allowInvitesFrom (needs Policy.Read.All). */
   getAllowInvitesFrom(): Promise<string | null>;
@@ -127,9 +136,19 @@ export interface Directory {
    * Up to 20 invitations in one `$batch`, nothing retried: each key maps to its result or its error (an item
    * answered 5xx/504, or missing, may have taken effect). The batch's own failure is thrown.
    */
-  inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null }>): Promise<Map<string, InvitationResult | DirectoryError>>;
+  inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null; language?: string | null }>): Promise<Map<string, InvitationResult | DirectoryError>>;
   /** Adds up to 20 users in one `PATCH /groups/{id}` with `members@odata.bind`: all or none (a refusal is thrown). */
   addGroupMembers(groupId: string, userIds: readonly string[]): Promise<{ requestId: string | null }>;
+  /** `DELETE /groups/{id}/members/{id}/$ref`; a 404 for a user who is not a member (any more) gives `removed: false`. */
+  removeGroupMember(groupId: string, userId: string): Promise<{ removed: boolean; requestId: string | null }>;
+  /** The group's direct members that are guests (plain read, filtered here: no advanced query). */
+  listGuestMembers(groupId: string): Promise<GuestMember[]>;
+  /** A user by id (`GET /users/{id}`, user-get.md), or null when there is none. */
+  getUser(userId: string): Promise<DirectoryUser | null>;
+  /** A user's sponsors (users and groups), `GET /users/{id}/sponsors` (User.Read.All). */
+  listSponsors(userId: string): Promise<GroupOwner[]>;
+  /** `POST /users/{id}/sponsors/$ref` (User.ReadWrite.All); a sponsor already there gives `added: false`. */
+  addSponsor(userId: string, sponsorId: string): Promise<AddMemberResult>;
 }
 
 export type DirectoryErrorKind =

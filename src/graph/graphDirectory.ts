@@ -12,6 +12,7 @@ import {
   type DecisionContext,
   type Directory,
   type GroupOwner,
+  type GuestMember,
   type DirectoryUser,
   type GroupInfo,
   type InvitationResult,
@@ -20,6 +21,7 @@ import {
 } from './directory';
 import { asRecord, batchOnce, ok, okOrNull, str, values, type BatchStep, type GraphHttp } from './graphHttp';
 import { fromODataResponse } from './errors';
+import { addSponsor, listGuestMembers, listSponsors, needing, removeGroupMember } from './guestCalls';
 import { NEEDS } from './permissions';
 
 export { GraphHttp } from './graphHttp';
@@ -77,15 +79,6 @@ function toUser(raw: unknown): DirectoryUser {
   };
 }
 
-/** Rethrows a 403 naming the application permission the refused call needs. */
-async function needing<T>(permission: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof DirectoryError && err.kind === 'forbidden') throw err.needing(permission);
-    throw err;
-  }
-}
 
 const ids = (items: unknown[]): string[] => items.map((o) => asRecord(o).id).filter((id): id is string => typeof id === 'string');
 
@@ -114,6 +107,18 @@ const checkMembersStep = (id: string, userId: string, groupIds: readonly string[
   url: `/users/${q(userId)}/checkMemberGroups`,
   body: { groupIds },
 });
+
+/** The body of `POST /invitations` (invitation-post.md). */
+function invitationBody(input: { email: string; redirectUrl: string; message: string | null; language?: string | null }): Record<string, unknown> {
+  const body: Record<string, unknown> = { invitedUserEmailAddress: input.email, inviteRedirectUrl: input.redirectUrl, sendInvitationMessage: true };
+  // invitedusermessageinfo.md: messageLanguage is the language of Microsoft's invitation email (default en-US); a
+  // customizedMessageBody is sent as written, whatever the language.
+  const messageInfo: Record<string, unknown> = {};
+  if (input.language) messageInfo.messageLanguage = input.language;
+  if (input.message) messageInfo.customizedMessageBody = input.message;
+  if (Object.keys(messageInfo).length > 0) body.invitedUserMessageInfo = messageInfo;
+  return body;
+}
 
 export class GraphDirectory implements Directory {
   constructor(private readonly http: GraphHttp) {}
@@ -278,18 +283,7 @@ export class GraphDirectory implements Directory {
   }
 
   async inviteGuest(input: { email: string; redirectUrl: string; message: string | null; language?: string | null }): Promise<InvitationResult> {
-    const body: Record<string, unknown> = {
-      invitedUserEmailAddress: input.email,
-      inviteRedirectUrl: input.redirectUrl,
-      sendInvitationMessage: true,
-    };
-    // invitedusermessageinfo.md: messageLanguage is the language of Microsoft's invitation email (default en-US); a
-    // customizedMessageBody is sent as written, whatever the language.
-    const messageInfo: Record<string, unknown> = {};
-    if (input.language) messageInfo.messageLanguage = input.language;
-    if (input.message) messageInfo.customizedMessageBody = input.message;
-    if (Object.keys(messageInfo).length > 0) body.invitedUserMessageInfo = messageInfo;
-    const response = await needing(NEEDS.invite, () => this.http.send('POST', '/invitations', body));
+    const response = await needing(NEEDS.invite, () => this.http.send('POST', '/invitations', invitationBody(input)));
     const invitation = asRecord(response.body);
     return {
       userId: String(asRecord(invitation.invitedUser).id),
@@ -338,12 +332,8 @@ export class GraphDirectory implements Directory {
   }
 
   /** `POST /invitations` (invitation-post.md) as items of one `$batch`, each answered on its own. */
-  async inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null }>): Promise<Map<string, InvitationResult | DirectoryError>> {
-    const steps: BatchStep[] = inputs.map((input, i) => {
-      const body: Record<string, unknown> = { invitedUserEmailAddress: input.email, inviteRedirectUrl: input.redirectUrl, sendInvitationMessage: true };
-      if (input.message) body.invitedUserMessageInfo = { customizedMessageBody: input.message };
-      return { id: `i${i}`, method: 'POST', url: '/invitations', body };
-    });
+  async inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null; language?: string | null }>): Promise<Map<string, InvitationResult | DirectoryError>> {
+    const steps: BatchStep[] = inputs.map((input, i) => ({ id: `i${i}`, method: 'POST', url: '/invitations', body: invitationBody(input) }));
     const responses = await needing(NEEDS.invite, () => batchOnce(this.http, steps));
     const out = new Map<string, InvitationResult | DirectoryError>();
     inputs.forEach((input, i) => {
@@ -369,6 +359,32 @@ export class GraphDirectory implements Directory {
     const binds = userIds.map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`);
     const response = await needing(NEEDS.memberWrite, () => this.http.send('PATCH', `/groups/${q(groupId)}`, { 'members@odata.bind': binds }));
     return { requestId: response.requestId };
+  }
+
+  removeGroupMember(groupId: string, userId: string): Promise<{ removed: boolean; requestId: string | null }> {
+    return removeGroupMember(this.http, groupId, userId);
+  }
+
+  listGuestMembers(groupId: string): Promise<GuestMember[]> {
+    return listGuestMembers(this.http, groupId);
+  }
+
+  async getUser(userId: string): Promise<DirectoryUser | null> {
+    try {
+      const response = await needing(NEEDS.users, () => this.http.get(`/users/${q(userId)}?$select=${USER_SELECT}`));
+      return toUser(response.body);
+    } catch (err) {
+      if (err instanceof DirectoryError && err.kind === 'notFound') return null;
+      throw err;
+    }
+  }
+
+  listSponsors(userId: string): Promise<GroupOwner[]> {
+    return listSponsors(this.http, userId);
+  }
+
+  addSponsor(userId: string, sponsorId: string): Promise<AddMemberResult> {
+    return addSponsor(this.http, userId, sponsorId);
   }
 }
 

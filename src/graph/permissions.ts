@@ -65,4 +65,6 @@ export const NEEDS = {
   policy: 'Policy.Read.All',
   organization: 'Organization.Read.All',
   roles: 'RoleManagement.Read.Directory',
+  /** Optional: without it the bot keeps sponsors in its own records (user-post-sponsors-permissions.md). */
+  sponsorWrite: 'User.ReadWrite.All',
 } as const;

@@ -205,6 +205,9 @@ export class GraphApi {
       r('GET /users/{id}/transitiveMemberOf', (c) => this.memberOf(c, undefined, true)),
       r('GET /users/{id}/transitiveMemberOf/microsoft.graph.group', (c) => this.memberOf(c, 'group', true)),
       r('GET /users/{id}/transitiveMemberOf/microsoft.graph.directoryRole', (c) => this.memberOf(c, 'directoryRole', true)),
+      r('GET /users/{id}/sponsors', (c) => this.sponsors(c)),
+      r('POST /users/{id}/sponsors/$ref', (c) => this.sponsorRef(c, 'add')),
+      r('DELETE /users/{id}/sponsors/{id}/$ref', (c) => this.sponsorRef(c, 'remove')),
       r('POST /users/{id}/checkMemberGroups', (c) => this.checkMemberGroups(c, 'user')),
       r('POST /directoryObjects/{id}/checkMemberGroups', (c) => this.checkMemberGroups(c, 'any')),
       r('GET /groups/{id}', (c) => this.getGroup(c)),
@@ -698,6 +701,27 @@ export class GraphApi {
     return noContent();
   }
 
+  /** GET /users/{id}/sponsors (api-reference/v1.0/api/user-list-sponsors.md). */
+  private sponsors({ req, params }: Call): SimResponse {
+    if (!this.tenant.findUser(params[0])) throw notFound(params[0]);
+    return this.list(req, this.directorySpec(this.directoryRows(this.tenant.sponsorsOf(params[0])), ['user', 'group']));
+  }
+
+  /** POST /users/{id}/sponsors/$ref, DELETE /users/{id}/sponsors/{id}/$ref (user-post-sponsors.md, user-delete-sponsors.md): 204. */
+  private sponsorRef({ req, params }: Call, op: 'add' | 'remove'): SimResponse {
+    if (!this.tenant.findUser(params[0])) throw notFound(params[0]);
+    if (op === 'remove') {
+      this.tenant.removeSponsor(params[0], params[1]);
+      return noContent();
+    }
+    if (!isJsonObject(req.body) || typeof req.body['@odata.id'] !== 'string') {
+      throw badRequest("The request body must contain an '@odata.id' reference.", 'Request_BadRequest');
+    }
+    const reference = req.body['@odata.id'];
+    this.tenant.addSponsor(params[0], this.resolveReference(req, reference, () => invalidObjectId(reference)));
+    return noContent();
+  }
+
   private removeOwnerRef({ params }: Call): SimResponse {
     this.requireGroup(params[0]);
     this.requireGuid(params[1]);
@@ -841,6 +865,9 @@ export class GraphApi {
       sendInvitationMessage: typeof body.sendInvitationMessage === 'boolean' ? body.sendInvitationMessage : false,
       invitedUserMessageInfo: isJsonObject(messageInfo) ? messageInfo : null,
       invitedUserType: typeof invitedUserType === 'string' ? invitedUserType : 'Guest',
+      invitedUserSponsors: Array.isArray(body.invitedUserSponsors)
+        ? body.invitedUserSponsors.map((s) => (isJsonObject(s) && typeof s.id === 'string' ? s.id : '')).filter((id) => id !== '')
+        : [],
     });
     const response = ok({ '@odata.context': `${METADATA_URL}#invitations/$entity`, ...sent.invitation }, 201);
     if (sent.createdUser) response.createdObjects = [{ kind: 'user', id: sent.userId }];

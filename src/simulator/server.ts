@@ -365,6 +365,22 @@ class Simulator {
     const { path, query } = splitUrl(url);
     const text = await readBody(req);
 
+    const redeem = /^\/_simulator\/users\/([^/]+)\/redeem\/?$/.exec(path);
+    if (redeem && method === 'POST') {
+      // Test-only: the guest accepted the invitation. Kept in the request log like the Graph calls.
+      const logged: SimRequest = { logId: randomUUID(), method, url, path, query, headers: {}, body: undefined, baseUrl, requestId: randomUUID(), clientRequestId: randomUUID() };
+      let response: SimResponse;
+      try {
+        const user = this.tenant.redeem(decodeURIComponent(redeem[1]));
+        response = { status: 200, headers: {}, body: { id: user.id, externalUserState: user.externalUserState, externalUserStateChangeDateTime: user.externalUserStateChangeDateTime } };
+      } catch (err) {
+        response = errorResponse(err instanceof GraphError ? err : new GraphError(500, 'generalException', String(err)), logged);
+      }
+      this.record(logged, response, started, startedAt);
+      res.writeHead(response.status, { 'Content-Type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(response.body));
+      return;
+    }
     if (/^\/_simulator(\/|$)/.test(path)) {
       this.admin(method, path, text, res);
       return;

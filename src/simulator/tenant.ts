@@ -26,6 +26,8 @@ export interface InvitationInput {
   sendInvitationMessage?: boolean | null;
   invitedUserMessageInfo?: JsonObject | null;
   invitedUserType?: string | null;
+  /** Sponsor ids set on the invited user (beta invitation page; v1.0 metadata). */
+  invitedUserSponsors?: string[];
 }
 
 export interface SentInvitation {
@@ -160,6 +162,8 @@ export class Tenant {
   private readonly userCreatedAt = new Map<string, number>();
   /** POST /invitations that took effect, per lower-cased address. */
   private readonly invitationsByAddress = new Map<string, number>();
+  /** A user's sponsors (user or group ids), api-reference/v1.0/api/user-list-sponsors.md. */
+  private readonly sponsors = new Map<string, string[]>();
 
   /**
    * @param now the simulator's clock
@@ -773,6 +777,43 @@ export class Tenant {
     return this.assignmentObject(record);
   }
 
+  // ---- sponsors and redemption ---------------------------------------------
+
+  /** GET /users/{id}/sponsors (api-reference/v1.0/api/user-list-sponsors.md): users and groups. */
+  sponsorsOf(userId: string): DirectoryEntry[] {
+    return this.entries(this.sponsors.get(lower(userId)) ?? []);
+  }
+
+  /**
+   * POST /users/{id}/sponsors/$ref (api-reference/v1.0/api/user-post-sponsors.md): a user or a group; the same
+   * sponsor twice is refused like a duplicate member reference.
+   */
+  addSponsor(userId: string, sponsorId: string): void {
+    const current = this.sponsors.get(lower(userId)) ?? [];
+    const sponsor = this.findObject(sponsorId);
+    if (!sponsor || (sponsor.kind !== 'user' && sponsor.kind !== 'group')) throw notFound(sponsorId);
+    if (current.includes(lower(sponsorId))) {
+      throw new GraphError(400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'sponsors'.");
+    }
+    this.sponsors.set(lower(userId), [...current, lower(sponsorId)]);
+  }
+
+  /** DELETE /users/{id}/sponsors/{id}/$ref (api-reference/v1.0/api/user-delete-sponsors.md): 404 when not a sponsor. */
+  removeSponsor(userId: string, sponsorId: string): void {
+    const current = this.sponsors.get(lower(userId)) ?? [];
+    if (!current.includes(lower(sponsorId))) throw notFound(sponsorId);
+    this.sponsors.set(lower(userId), current.filter((id) => id !== lower(sponsorId)));
+  }
+
+  /** Test-only: the guest redeemed their invitation (externalUserState Accepted, since now). */
+  redeem(userId: string): JsonObject {
+    const user = this.findUser(userId);
+    if (!user || user.userType !== 'Guest') throw notFound(userId);
+    user.externalUserState = 'Accepted';
+    user.externalUserStateChangeDateTime = isoSeconds(this.now());
+    return user;
+  }
+
   // ---- invitations --------------------------------------------------------
 
   private findUserByAddress(address: string): JsonObject | undefined {
@@ -860,6 +901,9 @@ export class Tenant {
       this.users.set(id, user);
       this.userCreatedAt.set(id, this.now());
       createdUser = true;
+    }
+    for (const sponsorId of input.invitedUserSponsors ?? []) {
+      if (!(this.sponsors.get(lower(String(user.id))) ?? []).includes(lower(sponsorId))) this.addSponsor(String(user.id), sponsorId);
     }
     const key = lower(address);
     this.invitationsByAddress.set(key, (this.invitationsByAddress.get(key) ?? 0) + 1);

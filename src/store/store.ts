@@ -5,6 +5,10 @@
  * (compare-and-set), and writes that change two records together are one transaction.
  */
 
+import type { GuestRecordStore } from './guestPort';
+
+export * from './guestPort';
+
 export type JsonPrimitive = string | number | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -335,6 +339,7 @@ export interface Store {
   readonly operations: OperationStore;
   readonly conversations: ConversationStore;
   readonly jobs: JobStore;
+  readonly guests: GuestRecordStore;
   /**
    * Updates an operation record and an access request in one transaction (an approval's end and its outcome
    * on the request): compare-and-set on both; on a ConflictError (its key names the record) neither changed.

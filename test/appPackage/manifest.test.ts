@@ -478,7 +478,7 @@ describe("Teams app package", () => {
     const errors = validateManifest(translated);
     assert.deepEqual(errors, [], describe_(errors));
     const titles = manifest.bots[0]!.commandLists![0]!.commands.map((c, i) => strings[`bots[0].commandLists[0].commands[${i}].title`]);
-    assert.deepEqual(titles, ["gast uitnodigen", "gasten uitnodigen", "toegang aanvragen", "mijn aanvragen", "openstaande aanvragen", "help"]);
+    assert.deepEqual(titles, ["gast uitnodigen", "gasten uitnodigen", "toegang aanvragen", "mijn aanvragen", "openstaande aanvragen", "mijn gasten", "gastenrapport", "help"]);
   });
 
   it("catches a broken manifest (the validator really validates)", () => {
@@ -520,6 +520,7 @@ describe("Teams app package", () => {
       assert.equal(byTitle.get("invite guests"), "Invite several outside guests at once to an app you own", `scope ${scope}`);
       assert.ok(parseCommand("invite guests")?.name === "inviteGuests", "the listed command is one the bot knows");
       assert.equal(byTitle.get("help"), "List what I can do", `scope ${scope}`);
+      assert.ok(byTitle.has("my guests") && byTitle.has("guest report"), `guest lifecycle commands in scope ${scope}`);
       assert.equal(commands.length, byTitle.size, `duplicate command titles in scope ${scope}`);
     }
   });

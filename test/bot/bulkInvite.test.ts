@@ -128,6 +128,9 @@ describe('invite guests (bulk): dialog, review and progress card', () => {
     const finalText = cardText(updates[updates.length - 1]!).replace(/\s+\|/g, ' |');
     assert.match(finalText, /^Gasten uitgenodigd \| Klaar: \| 1/);
     assert.match(finalText, /ana@adatum\.com — uitgenodigd en toegevoegd/);
+    // invitedusermessageinfo.md: Microsoft's invitation email in the inviting owner's language
+    const invitation = h.sim.requests().find((r) => r.method === 'POST' && r.url.includes('/invitations') && r.batchId);
+    assert.deepEqual((invitation?.requestBody as { invitedUserMessageInfo?: unknown }).invitedUserMessageInfo, { messageLanguage: 'nl-NL' });
   });
 
 });

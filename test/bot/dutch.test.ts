@@ -40,7 +40,7 @@ function cardProblems(json: unknown): string[] {
 function leftovers(json: unknown): string[] {
   return cardText(json)
     .split(' | ')
-    .filter((t) => /\$\{|^(?:common|cards|invite|requests|admin|bulk):/.test(t));
+    .filter((t) => /\$\{|^(?:common|cards|invite|requests|admin|bulk|guests):/.test(t));
 }
 
 function sample(l: Localizer): { [K in CardName]: CardData[K] } {
@@ -83,6 +83,22 @@ function sample(l: Localizer): { [K in CardName]: CardData[K] } {
       pages: [{ id: 'bulk-page-0', visible: true, heading: l.t('bulk:page', { page: 1, pages: 2 }), lines: [l.t('bulk:outcomeLine', { address: 'pat@adatum.com', state: l.t('bulk:state.invitedAdded') })], targets: [{ title: l.t('bulk:next'), elements: ['bulk-page-0', 'bulk-page-1'] }] }],
       note: l.t('bulk:retryHint', { operationId: 'bulk:f-1' }),
     },
+    'guest-list': {
+      title: l.t('guests:list.title'),
+      subtitle: l.t('guests:list.subtitle', { total: 1, page: 1, pages: 1 }),
+      notice: l.t('guests:resend.done', { guest: 'pat@adatum.com' }),
+      noticeStyle: 'good',
+      empty: l.t('guests:list.empty'),
+      filters: { show: true, pending: 'false', appId: 'all', apps: [{ title: l.t('guests:list.allApps'), value: 'all' }, { title: 'Contoso Wiki', value: 'a1' }] },
+      items: [
+        {
+          heading: 'Pat (pat@adatum.com)',
+          lines: [l.t('guests:list.appGroup', { app: 'Contoso Wiki', group: 'Wiki Readers' }), l.t('guests:list.pendingSince', { since: l.dateTime('2026-12-02T10:00:00Z') }), l.t('guests:list.noSponsor')],
+          actions: [{ title: l.t('guests:resend.button'), verb: 'guests.resend', style: 'default', data: { groupId: 'g1', guestId: 'u1' }, submitData: { verb: 'guests.resend', groupId: 'g1', guestId: 'u1' }, inputs: 'none' }],
+        },
+      ],
+      footer: [{ title: l.t('guests:list.apply'), verb: 'guests.list', style: 'positive', data: { page: '0' }, submitData: { verb: 'guests.list', page: '0' }, inputs: 'auto' }],
+    },
   };
 }
 
@@ -97,7 +113,7 @@ describe('Dutch cards: every template rendered in Dutch is a valid Adaptive Card
       // The template's own texts come from the catalog: none of the English ones is left on the Dutch card.
       const english = renderCardJson(name, sample(en)[name], en);
       const dutchTexts = new Set(cardText(dutch).split(' | '));
-      const stillEnglish = cardText(english).split(' | ').filter((t) => dutchTexts.has(t) && /[a-z]{4,}/.test(t) && !/Contoso|Wiki|Partner Portal|Guest Invite|adatum|Audit|App$|^Tenant$/.test(t));
+      const stillEnglish = cardText(english).split(' | ').filter((t) => dutchTexts.has(t) && /[a-z]{4,}/.test(t) && !/Contoso|Wiki|Partner Portal|Guest Invite|adatum|Audit|App$|^Tenant$|^(?:true|false)$/.test(t));
       assert.deepEqual(stillEnglish, []);
     });
   }
@@ -139,6 +155,9 @@ describe('Dutch commands', () => {
       ['meldingen hier', 'alertsHere'],
       ['meldingen uit', 'alertsOff'],
       ['annuleren', 'cancel'],
+      ['mijn gasten', 'myGuests'],
+      ['Gastenrapport', 'guestReport'],
+      ['my guests', 'myGuests'],
       ['help', 'help'],
       ['invite guest', 'invite'],
       ['setup check', 'setupCheck'],

@@ -42,6 +42,11 @@ function fakeDirectory() {
     membersAmong: sinon.stub<Parameters<Directory['membersAmong']>, ReturnType<Directory['membersAmong']>>().rejects(new Error('not used by single invitations')),
     inviteGuests: sinon.stub<Parameters<Directory['inviteGuests']>, ReturnType<Directory['inviteGuests']>>().rejects(new Error('not used by single invitations')),
     addGroupMembers: sinon.stub<Parameters<Directory['addGroupMembers']>, ReturnType<Directory['addGroupMembers']>>().rejects(new Error('not used by single invitations')),
+    removeGroupMember: sinon.stub<Parameters<Directory['removeGroupMember']>, ReturnType<Directory['removeGroupMember']>>().rejects(new Error('not used by invitations')),
+    listGuestMembers: sinon.stub<Parameters<Directory['listGuestMembers']>, ReturnType<Directory['listGuestMembers']>>().resolves([]),
+    getUser: sinon.stub<Parameters<Directory['getUser']>, ReturnType<Directory['getUser']>>().resolves(null),
+    listSponsors: sinon.stub<Parameters<Directory['listSponsors']>, ReturnType<Directory['listSponsors']>>().resolves([]),
+    addSponsor: sinon.stub<Parameters<Directory['addSponsor']>, ReturnType<Directory['addSponsor']>>().resolves({ added: true, requestId: null }),
   };
 }
 

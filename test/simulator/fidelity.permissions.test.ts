@@ -40,7 +40,6 @@ const SAMPLES: Record<string, Sample> = {
   'GET /groups/{id}/owners/$ref': { method: 'GET', url: `/groups/${f.plain}/owners/$ref` },
   'GET /groups/{id}/owners/{id}/microsoft.graph.user': { method: 'GET', url: `/groups/${f.plain}/owners/${f.owner}/microsoft.graph.user` },
   'POST /groups/{id}/owners/$ref': { method: 'POST', url: `/groups/${f.outer}/owners/$ref`, body: ref(f.spare) },
-  'DELETE /groups/{id}/owners/{id}/$ref': { method: 'DELETE', url: `/groups/${f.plain}/owners/${f.owner}/$ref` },
   'GET /servicePrincipals': { method: 'GET', url: '/servicePrincipals?$select=id' },
   'GET /servicePrincipals/{id}': { method: 'GET', url: `/servicePrincipals/${f.app}?$select=id` },
   'GET /servicePrincipals/{id}/appRoleAssignedTo': { method: 'GET', url: `/servicePrincipals/${f.app}/appRoleAssignedTo` },
@@ -49,6 +48,10 @@ const SAMPLES: Record<string, Sample> = {
     url: `/servicePrincipals/${f.app}/appRoleAssignedTo`,
     body: { principalId: f.spare, resourceId: f.app, appRoleId: '00000000-0000-0000-0000-000000000000' },
   },
+  'DELETE /groups/{id}/owners/{id}/$ref': { method: 'DELETE', url: `/groups/${f.outer}/owners/${f.spare}/$ref` },
+  'GET /users/{id}/sponsors': { method: 'GET', url: `/users/${f.member}/sponsors` },
+  'POST /users/{id}/sponsors/$ref': { method: 'POST', url: `/users/${f.member}/sponsors/$ref`, body: ref(f.owner) },
+  'DELETE /users/{id}/sponsors/{id}/$ref': { method: 'DELETE', url: `/users/${f.member}/sponsors/${f.owner}/$ref` },
   'GET /directoryRoles': { method: 'GET', url: '/directoryRoles' },
   'GET /directoryRoles/{id}/members': { method: 'GET', url: `/directoryRoles/${f.globalAdminRole}/members` },
   'GET /roleManagement/directory/roleAssignments': {

@@ -21,6 +21,9 @@ import { approvalCard } from '../../src/bot/requestCards';
 import { locFor } from '../../src/bot/locale';
 import type { Localizer } from '../../src/i18n';
 import type { TeamsBot } from '../../src/bot/teamsBot';
+import type { GuestSettings } from '../../src/bot/compose';
+import type { GuestLifecycleService } from '../../src/domain/guestLifecycle';
+import type { GuestReviewService, ReviewMessenger } from '../../src/domain/guestReview';
 import type { BackgroundWork } from '../../src/bot/background';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
 
@@ -153,6 +156,8 @@ export interface Harness {
   cardUpdates: Array<{ activityId: string; card: Record<string, unknown> }>;
   background: BackgroundWork;
   resumeOperations(): Promise<number>;
+  guestLifecycle: GuestLifecycleService;
+  guestReview: GuestReviewService;
   logs: string[];
   chat(user: { aadObjectId: string; name: string }): UserChat;
   graph<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
@@ -171,6 +176,8 @@ export interface HarnessOptions {
   turnDeadlineMs?: number;
   operationRetryAfterMs?: number;
   operationRetryMax?: number;
+  guests?: GuestSettings;
+  reviewMessenger?: ReviewMessenger;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -183,7 +190,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const messenger = new RecordingMessenger(store.conversations);
   const adapter = new RecordingAdapter();
   const cardUpdates: Harness['cardUpdates'] = [];
-  const { bot, inviteGuest, requestAccess, adminAlerts, setupCheck, background, resumeOperations } = composeBot({
+  const { bot, inviteGuest, requestAccess, adminAlerts, setupCheck, background, resumeOperations, guestLifecycle, guestReview } = composeBot({
     store,
     directory,
     logger,
@@ -202,6 +209,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     turnDeadlineMs: options.turnDeadlineMs,
     operationRetryAfterMs: options.operationRetryAfterMs,
     operationRetryMax: options.operationRetryMax,
+    guests: options.guests,
+    reviewMessenger: options.reviewMessenger,
     cardUpdater: async (location, card) => {
       cardUpdates.push({ activityId: String(location.activityId), card: card.content as Record<string, unknown> });
       return true;
@@ -220,6 +229,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     cardUpdates,
     background,
     resumeOperations,
+    guestLifecycle,
+    guestReview,
     logs,
     chat: (user) => new UserChat(harness, user),
     async graph<T>(path: string, init: { method?: string; body?: unknown } = {}) {

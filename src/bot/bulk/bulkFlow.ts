@@ -114,6 +114,7 @@ export class BulkFlow {
       groupId: group.id,
       addresses: reviewed.addresses,
       message: reviewed.message,
+      language: l.locale,
       replyTo,
       onProgress: (summary) => updates.progress(summary),
     });

@@ -11,6 +11,7 @@ import { loc } from '../locale';
 import { requestListCard } from '../requestCards';
 import type { RequestActions } from '../requestActions';
 import { isAdminCommand, type AdminCommands } from '../adminCommands';
+import type { GuestActions } from '../guests/actions';
 import { INVITE_GUEST_DIALOG, type InviteGuestDialog, type InviteGuestOptions } from './inviteGuestDialog';
 import { REQUEST_ACCESS_DIALOG, type RequestAccessDialog, type RequestAccessOptions } from './requestAccessDialog';
 
@@ -38,6 +39,7 @@ export class MainDialog extends ComponentDialog {
     private readonly requests: RequestAccessService,
     private readonly requestActions: RequestActions,
     private readonly adminCommands: AdminCommands,
+    private readonly guestActions?: GuestActions,
   ) {
     super(MAIN_DIALOG);
     this.addDialog(inviteGuest);
@@ -73,6 +75,12 @@ export class MainDialog extends ComponentDialog {
           await step.context.sendActivity(l.t('requests:pendingResent', { count }));
         }
         return step.endDialog();
+      case 'myGuests':
+        await this.guestActions?.myGuests(step.context);
+        return step.endDialog();
+      case 'guestReport':
+        await this.guestActions?.report(step.context);
+        return step.endDialog();
       case 'help':
         await step.context.sendActivity(MessageFactory.attachment(helpCard(l)));
         return step.endDialog();
@@ -86,6 +94,7 @@ export class MainDialog extends ComponentDialog {
   async run(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
     if (await this.requestActions.submit(context)) return;
     if (await this.adminCommands.submit(context)) return;
+    if (await this.guestActions?.submit(context)) return;
     const dialogs = new DialogSet(accessor);
     dialogs.add(this);
     const dc = await dialogs.createContext(context);

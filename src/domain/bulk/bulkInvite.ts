@@ -35,6 +35,8 @@ export interface BulkCommand {
   groupId: string;
   addresses: string[];
   message: string | null;
+  /** The inviting owner's language (BCP 47, e.g. nl-NL): the invitation emails are sent in it. */
+  language?: string | null;
   replyTo?: JsonObject | null;
   onProgress?: (summary: BulkSummary) => void;
 }
@@ -140,7 +142,7 @@ export class BulkInviteService {
         kind: 'bulkInvite',
         tenantId: command.actor.tenantId,
         actorId: command.actor.userId,
-        input: { appId: command.appId, groupId: command.groupId, addresses: command.addresses, message: command.message, actorName: command.actor.displayName },
+        input: { appId: command.appId, groupId: command.groupId, addresses: command.addresses, message: command.message, language: command.language ?? null, actorName: command.actor.displayName },
         replyTo: command.replyTo ?? null,
       },
       (steps) => this.body(steps, command),
@@ -161,6 +163,7 @@ export class BulkInviteService {
         groupId: String(input.groupId),
         addresses: Array.isArray(input.addresses) ? input.addresses.map(String) : [],
         message: typeof input.message === 'string' ? input.message : null,
+        language: typeof input.language === 'string' ? input.language : null,
         onProgress: onProgress ? (summary) => onProgress(record, summary) : undefined,
       });
       if (outcome.kind === 'inProgress') continue;
@@ -259,7 +262,7 @@ export class BulkInviteService {
           } else if (e.state !== 'inviting') await record(i, { ...e, state: 'inviting' });
         }
         await flush();
-        await this.inviteChunk(chunk.filter(({ i }) => entries[i].state === 'inviting'), entries, record, redirectUrl, command.message);
+        await this.inviteChunk(chunk.filter(({ i }) => entries[i].state === 'inviting'), entries, record, redirectUrl, { message: command.message, language: command.language ?? null });
         await progress();
       }
     }
@@ -331,7 +334,7 @@ export class BulkInviteService {
     entries: AddressResult[],
     record: (i: number, result: AddressResult) => Promise<void>,
     redirectUrl: string,
-    message: string | null,
+    email: { message: string | null; language: string | null },
   ): Promise<void> {
     let left = chunk;
     const budget = this.options.transientRetries ?? 6;
@@ -339,7 +342,7 @@ export class BulkInviteService {
       await this.pace(left.length);
       let answers: Map<string, InvitationResult | DirectoryError>;
       try {
-        answers = await this.options.directory.inviteGuests(left.map(({ e, i }) => ({ key: String(i), email: e.address, redirectUrl, message })));
+        answers = await this.options.directory.inviteGuests(left.map(({ e, i }) => ({ key: String(i), email: e.address, redirectUrl, ...email })));
       } catch (err) {
         if (!(err instanceof DirectoryError)) throw err;
         answers = new Map(left.map(({ i }) => [String(i), err]));

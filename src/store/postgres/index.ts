@@ -11,6 +11,7 @@ import type { AccessRequestPatch, OperationPatch, Store, VersionedPatch } from '
 import { PostgresAlertStore } from './alerts';
 import { PostgresAuditLog } from './audit';
 import { PostgresConversationStore } from './conversations';
+import { PostgresGuestRecordStore } from './guests';
 import { PostgresJobStore } from './jobs';
 import { applyMigrations } from './migrations';
 import { PostgresOperationStore } from './operations';
@@ -64,6 +65,7 @@ class PostgresStore implements Store {
   readonly operations: PostgresOperationStore;
   readonly conversations: PostgresConversationStore;
   readonly jobs: PostgresJobStore;
+  readonly guests: PostgresGuestRecordStore;
   private closed = false;
 
   constructor(
@@ -78,6 +80,7 @@ class PostgresStore implements Store {
     this.operations = new PostgresOperationStore(pool, clock, guard);
     this.conversations = new PostgresConversationStore(pool, guard);
     this.jobs = new PostgresJobStore(pool, guard);
+    this.guests = new PostgresGuestRecordStore(pool, guard);
   }
 
   async updateOperationAndRequest(

@@ -14,6 +14,7 @@ import type { AccessRequestPatch, OperationPatch, Store, VersionedPatch } from '
 import { SqliteAlertStore } from './alerts';
 import { SqliteAuditLog } from './audit';
 import { SqliteConversationStore } from './conversations';
+import { SqliteGuestRecordStore } from './guests';
 import { SqliteJobStore } from './jobs';
 import { applyMigrations } from './migrations';
 import { SqliteOperationStore } from './operations';
@@ -77,6 +78,7 @@ class SqliteStore implements Store {
   readonly operations: SqliteOperationStore;
   readonly conversations: SqliteConversationStore;
   readonly jobs: SqliteJobStore;
+  readonly guests: SqliteGuestRecordStore;
   private closed = false;
   private readonly pingStmt: Database.Statement<[], unknown>;
   private readonly bothTx: Database.Transaction<
@@ -99,6 +101,7 @@ class SqliteStore implements Store {
     this.operations = new SqliteOperationStore(db, clock, guard);
     this.conversations = new SqliteConversationStore(turnDb, guard);
     this.jobs = new SqliteJobStore(db, guard);
+    this.guests = new SqliteGuestRecordStore(db, guard);
     this.pingStmt = db.prepare('SELECT 1');
     this.bothTx = db.transaction((operation, request, now) => ({
       operation: this.operations.updateNow(operation.id, operation.expectedVersion, operation.patch, now),

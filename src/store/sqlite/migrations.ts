@@ -176,6 +176,51 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 6,
+    name: 'guest records',
+    sql: `
+      -- What the bot knows of each guest it added to a group: who vouched, when, and the periodic review.
+      CREATE TABLE guest_records (
+        tenant_id         TEXT NOT NULL,
+        group_id          TEXT NOT NULL,
+        guest_id          TEXT NOT NULL,
+        guest_email       TEXT NOT NULL,
+        guest_name        TEXT NOT NULL,
+        app_id            TEXT NOT NULL,
+        app_name          TEXT NOT NULL,
+        group_name        TEXT NOT NULL,
+        invited_by        TEXT NOT NULL,
+        invited_by_name   TEXT NOT NULL,
+        invited_at        TEXT NOT NULL,
+        how               TEXT NOT NULL CHECK (how IN ('invite', 'request')),
+        operation_id      TEXT NOT NULL,
+        sponsor_ids       TEXT NOT NULL CHECK (json_valid(sponsor_ids)),
+        sponsor_in_entra  INTEGER NOT NULL CHECK (sponsor_in_entra IN (0, 1)),
+        redemption        TEXT,
+        redemption_since  TEXT,
+        last_kept_at      TEXT NOT NULL,
+        kept_by           TEXT,
+        last_resent_at    TEXT,
+        review_state      TEXT NOT NULL CHECK (review_state IN ('none', 'open')),
+        review_id         TEXT,
+        review_opened_at  TEXT,
+        reminded_at       TEXT,
+        removed_at        TEXT,
+        removed_by        TEXT,
+        version           INTEGER NOT NULL CHECK (version >= 1),
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, group_id, guest_id)
+      );
+      CREATE INDEX guest_records_by_group ON guest_records (tenant_id, group_id, invited_at) WHERE removed_at IS NULL;
+      -- The review sweep reads only the due ones, by index.
+      CREATE INDEX guest_records_due ON guest_records (last_kept_at) WHERE removed_at IS NULL AND review_state = 'none';
+      CREATE INDEX guest_records_open ON guest_records (review_opened_at) WHERE removed_at IS NULL AND review_state = 'open';
+      CREATE INDEX guest_records_by_tenant ON guest_records (tenant_id, invited_at);
+      CREATE INDEX guest_records_by_review ON guest_records (review_id) WHERE review_id IS NOT NULL;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

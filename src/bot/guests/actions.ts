@@ -1,0 +1,154 @@
+/**
+ * `my guests`, `guest report` and the card actions on guests and reviews (Action.Execute invokes, or the
+ * Action.Submit fallback). Card data only names what to act on; the domain checks everything again on the server.
+ */
+import { randomUUID } from 'node:crypto';
+import { CardFactory, MessageFactory, type AdaptiveCardInvokeResponse, type Attachment, type TurnContext } from 'botbuilder';
+import type { Logger } from '../../logging';
+import type { Actor } from '../../domain/model';
+import type { GuestActionOutcome, GuestFilter, GuestLifecycleService } from '../../domain/guestLifecycle';
+import type { GuestReviewService, ReviewDecision } from '../../domain/guestReview';
+import { guestReport } from '../../domain/guestReport';
+import type { Store } from '../../store/store';
+import type { SlowWork } from '../background';
+import { isRecord } from '../cardPrompt';
+import { actorFrom } from '../identity';
+import { cardLocation } from '../messenger';
+import { msg, type Msg } from '../../domain/message';
+import type { Localizer } from '../../i18n';
+import { loc } from '../locale';
+import { confirmRemoveCard, guestReportCard, myGuestsCard, noticeCard, reviewCard } from './cards';
+
+export const GUEST_VERBS = ['guests.list', 'guests.resend', 'guests.remove', 'guests.removeConfirm', 'guests.removeCancel', 'review.keep', 'review.remove', 'review.keepAll'] as const;
+type Verb = (typeof GUEST_VERBS)[number];
+type Data = Record<string, string>;
+
+export function isGuestVerb(verb: unknown): verb is Verb {
+  return typeof verb === 'string' && (GUEST_VERBS as readonly string[]).includes(verb);
+}
+
+export interface GuestActionsOptions {
+  lifecycle: GuestLifecycleService;
+  review: GuestReviewService;
+  store: Store;
+  logger: Logger;
+  slow: SlowWork;
+  isAdmin: (actor: Actor) => Promise<boolean>;
+  reviewDefault: ReviewDecision;
+  reviewIntervalMs: number;
+  reviewGraceMs: number;
+  clock?: () => Date;
+}
+
+const styleOf = (outcome: GuestActionOutcome): 'good' | 'attention' | 'warning' => (outcome.kind === 'done' ? 'good' : outcome.kind === 'refused' ? 'attention' : 'warning');
+
+export class GuestActions {
+  constructor(private readonly options: GuestActionsOptions) {}
+
+  private filterOf(data: Data): GuestFilter {
+    const page = Number(data.page ?? '0');
+    return { page: Number.isInteger(page) && page >= 0 ? page : 0, pendingOnly: data.pending === 'true', appId: data.appId && data.appId !== 'all' ? data.appId : null };
+  }
+
+  private async list(l: Localizer, actor: Actor, filter: GuestFilter, notice: Msg | null = null, style: 'default' | 'good' | 'attention' | 'warning' = 'default'): Promise<Attachment> {
+    return myGuestsCard(l, await this.options.lifecycle.listMyGuests(actor, filter), filter, notice ? l.msg(notice) : '', style);
+  }
+
+  /** `my guests` */
+  async myGuests(context: TurnContext): Promise<void> {
+    const actor = actorFrom(context);
+    if (!actor) return;
+    await context.sendActivity(MessageFactory.attachment(await this.list(loc(context), actor, { page: 0, pendingOnly: false, appId: null })));
+  }
+
+  /** `guest report` (admins) */
+  async report(context: TurnContext): Promise<void> {
+    const actor = actorFrom(context);
+    const l = loc(context);
+    if (!actor || !(await this.options.isAdmin(actor))) {
+      await context.sendActivity(l.t('guests:report.forAdmins'));
+      return;
+    }
+    const now = this.options.clock?.() ?? new Date();
+    const apps = await guestReport(this.options.store, actor.tenantId, now, { intervalMs: this.options.reviewIntervalMs, graceMs: this.options.reviewGraceMs });
+    await context.sendActivity(MessageFactory.attachment(guestReportCard(l, apps)));
+  }
+
+  private async perform(context: TurnContext, verb: Verb, data: Data): Promise<Attachment> {
+    const actor = actorFrom(context);
+    const l = loc(context);
+    if (!actor) return noticeCard(l, l.t('common:notDone'), l.t('guests:refused.notSignedIn'), 'attention');
+    const activityId = context.activity.id;
+    const { lifecycle, review } = this.options;
+    switch (verb) {
+      case 'guests.list':
+        return this.list(l, actor, this.filterOf(data));
+      case 'guests.removeCancel':
+        return this.list(l, actor, this.filterOf({}), msg('common:cancelled'));
+      case 'guests.resend': {
+        const outcome = await lifecycle.resend(actor, data.groupId, data.guestId, activityId, l.locale);
+        if (data.reviewId) return this.reviewAfter(l, data.reviewId, outcome.message);
+        return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
+      }
+      case 'guests.remove': {
+        const owned = (await lifecycle.ownedGroups(actor)).find((g) => g.groupId === data.groupId);
+        const record = await this.options.store.guests.get({ tenantId: actor.tenantId, groupId: data.groupId, guestId: data.guestId });
+        const who = record?.guestEmail ?? (await lifecycle.describeGuest(data.guestId));
+        return confirmRemoveCard(l, who, owned?.groupName ?? record?.groupName ?? data.groupId, owned?.appName ?? record?.appName ?? l.t('guests:someApp'), { groupId: data.groupId, guestId: data.guestId, nonce: randomUUID() });
+      }
+      case 'guests.removeConfirm': {
+        const outcome = await lifecycle.remove({ kind: 'owner', actor }, data.groupId, data.guestId, `remove-${data.nonce}`, activityId);
+        return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
+      }
+      case 'review.keep':
+      case 'review.remove':
+      case 'review.keepAll': {
+        const decision: ReviewDecision = verb === 'review.remove' ? 'remove' : 'keep';
+        const result = await review.decide(actor, data.reviewId, data.groupId, verb === 'review.keepAll' ? null : data.guestId, decision, activityId);
+        if (result.kind === 'refused') return this.reviewAfter(l, data.reviewId, result.message);
+        return reviewCard(l, result.review, this.options.reviewDefault, { notice: result.notice ? l.msg(result.notice) : undefined });
+      }
+    }
+  }
+
+  private async reviewAfter(l: Localizer, reviewId: string, notice: Msg): Promise<Attachment> {
+    const current = await this.options.review.getReview(reviewId);
+    return current ? reviewCard(l, current.view, this.options.reviewDefault, { notice: l.msg(notice) }) : noticeCard(l, l.t('common:notDone'), l.msg(notice), 'attention');
+  }
+
+  /** Universal Actions: the response replaces the card for the person who clicked; slow ones update it later. */
+  async invoke(context: TurnContext, verb: unknown, data: unknown): Promise<AdaptiveCardInvokeResponse> {
+    const respond = (card: Attachment): AdaptiveCardInvokeResponse => ({ statusCode: 200, type: CardFactory.contentTypes.adaptiveCard, value: card.content as Record<string, unknown> });
+    const l = loc(context);
+    if (!isGuestVerb(verb) || !isRecord(data)) return respond(noticeCard(l, l.t('common:notDone'), l.t('guests:refused.unknownAction'), 'attention'));
+    const fields = data as Data;
+    const replyToId = context.activity.replyToId;
+    if (replyToId && verb !== 'guests.list' && verb !== 'guests.remove' && verb !== 'guests.removeCancel') {
+      const location = cardLocation(context, replyToId);
+      const result = await this.options.slow.background.within(verb, this.perform(context, verb, fields), this.options.slow.invokeDeadlineMs, async (card) => {
+        await this.options.slow.updateCard(location, card);
+      });
+      return respond(result.done ? result.value : noticeCard(l, l.t('guests:working.title'), l.t('guests:working.text'), 'default'));
+    }
+    return respond(await this.perform(context, verb, fields));
+  }
+
+  /** Action.Submit fallback: returns false when the activity is not a guest action. */
+  async submit(context: TurnContext): Promise<boolean> {
+    const value: unknown = context.activity.value;
+    if (!isRecord(value) || !isGuestVerb(value.verb)) return false;
+    const { verb, ...fields } = value as Data;
+    const card = await this.perform(context, verb as Verb, fields);
+    const replyToId = context.activity.replyToId;
+    if (replyToId) {
+      try {
+        await context.updateActivity({ type: 'message', id: replyToId, attachments: [card] });
+        return true;
+      } catch (err) {
+        this.options.logger.warn('card.update.failed', { cardActivityId: replyToId, error: err });
+      }
+    }
+    await context.sendActivity(MessageFactory.attachment(card));
+    return true;
+  }
+}

@@ -1,0 +1,128 @@
+/** Cards of the guest lifecycle: `my guests`, the removal confirmation, the review card and the guest report. */
+import type { Attachment } from 'botbuilder';
+import { CardFactory } from 'botbuilder';
+import type { GuestFilter, GuestPage, GuestView } from '../../domain/guestLifecycle';
+import { decidedBy, type ReviewDecision, type ReviewView } from '../../domain/guestReview';
+import type { AppGuestSummary } from '../../domain/guestReport';
+import type { Localizer } from '../../i18n';
+import { renderCardJson, type GuestCardAction, type GuestListCard } from '../cards';
+
+export function action(title: string, verb: string, data: Record<string, string>, style: GuestCardAction['style'] = 'default', inputs: 'auto' | 'none' = 'none'): GuestCardAction {
+  return { title, verb, style, data, submitData: { verb, ...data }, inputs };
+}
+
+function card(l: Localizer, data: Partial<GuestListCard> & Pick<GuestListCard, 'title'>): Attachment {
+  const full: GuestListCard = {
+    subtitle: '',
+    notice: '',
+    noticeStyle: 'default',
+    empty: '',
+    filters: { show: false, pending: 'false', appId: 'all', apps: [] },
+    items: [],
+    footer: [],
+    ...data,
+  };
+  return CardFactory.adaptiveCard(renderCardJson('guest-list', full, l));
+}
+
+/** A date of the guest's record or of Entra, in the reader's language and time zone ('' when unknown). */
+const when = (l: Localizer, iso: string | null | undefined): string => (iso ? l.dateTime(iso) : '');
+
+export function stateLine(l: Localizer, view: { state: string | null; stateSince: string | null }): string {
+  if (view.state === 'PendingAcceptance') return l.t('guests:list.pendingSince', { since: when(l, view.stateSince) });
+  if (view.state === 'Accepted') return l.t('guests:list.acceptedSince', { since: when(l, view.stateSince) });
+  return view.state ?? '';
+}
+
+function guestLines(l: Localizer, g: GuestView): string[] {
+  return [
+    l.t('guests:list.appGroup', { app: g.appName, group: g.groupName }),
+    g.invitedByName ? l.t('guests:list.invitedBy', { name: g.invitedByName, at: when(l, g.invitedAt) }) : l.t('guests:list.addedOutsideBot'),
+    stateLine(l, g),
+    g.sponsors.length > 0 ? l.t('guests:list.sponsors', { count: g.sponsors.length, names: l.list(g.sponsors) }) : l.t('guests:list.noSponsor'),
+  ].filter((line) => line !== '');
+}
+
+export function myGuestsCard(l: Localizer, page: GuestPage, filter: GuestFilter, notice = '', noticeStyle: GuestListCard['noticeStyle'] = 'default'): Attachment {
+  const listData = (p: number): Record<string, string> => ({ page: String(p), pending: filter.pendingOnly ? 'true' : 'false', appId: filter.appId ?? 'all' });
+  const footer: GuestCardAction[] = [action(l.t('guests:list.apply'), 'guests.list', { page: '0' }, 'positive', 'auto')];
+  if (page.page > 0) footer.push(action(l.t('guests:list.previous'), 'guests.list', listData(page.page - 1)));
+  if (page.page < page.pages - 1) footer.push(action(l.t('guests:list.next'), 'guests.list', listData(page.page + 1)));
+  return card(l, {
+    title: l.t('guests:list.title'),
+    subtitle: l.t('guests:list.subtitle', { total: page.total, page: page.page + 1, pages: page.pages }),
+    notice,
+    noticeStyle,
+    empty: l.t('guests:list.empty'),
+    filters: {
+      show: true,
+      pending: filter.pendingOnly ? 'true' : 'false',
+      appId: filter.appId ?? 'all',
+      apps: [{ title: l.t('guests:list.allApps'), value: 'all' }, ...page.apps.map((a) => ({ title: a.displayName, value: a.id }))],
+    },
+    items: page.items.map((g) => {
+      const ids = { groupId: g.groupId, guestId: g.guestId };
+      const actions = [action(l.t('guests:remove.button'), 'guests.remove', ids, 'destructive')];
+      if (g.state === 'PendingAcceptance') actions.unshift(action(l.t('guests:resend.button'), 'guests.resend', ids));
+      return { heading: g.email ? `${g.displayName} (${g.email})` : g.displayName, lines: guestLines(l, g), actions };
+    }),
+    footer,
+  });
+}
+
+export function confirmRemoveCard(l: Localizer, guest: string, group: string, app: string, ids: { groupId: string; guestId: string; nonce: string }): Attachment {
+  return card(l, {
+    title: l.t('guests:remove.confirmTitle'),
+    notice: l.t('guests:remove.confirm', { guest, group, app }),
+    noticeStyle: 'warning',
+    subtitle: l.t('guests:remove.confirmNote'),
+    footer: [action(l.t('guests:remove.confirmButton'), 'guests.removeConfirm', ids, 'destructive'), action(l.t('guests:remove.cancel'), 'guests.removeCancel', {})],
+  });
+}
+
+export function noticeCard(l: Localizer, title: string, text: string, style: GuestListCard['noticeStyle']): Attachment {
+  return card(l, { title, notice: text, noticeStyle: style });
+}
+
+export function reviewCard(l: Localizer, review: ReviewView, defaultDecision: ReviewDecision, options: { reminder?: boolean; notice?: string } = {}): Attachment {
+  const undecided = review.entries.filter((e) => e.decision === null);
+  return card(l, {
+    title: l.t(options.reminder ? 'guests:review.reminderTitle' : 'guests:review.title', { group: review.groupName }),
+    subtitle: l.t('guests:review.subtitle', { app: review.appName, deadline: when(l, review.deadline), decision: defaultDecision }),
+    notice: options.notice ?? '',
+    noticeStyle: options.notice ? 'warning' : 'default',
+    items: review.entries.map((e) => {
+      const ids = { reviewId: review.reviewId, groupId: review.groupId, guestId: e.guestId };
+      const lines = [l.t(e.neverAccepted ? 'guests:review.neverAccepted' : 'guests:review.added', { at: when(l, e.invitedAt) })];
+      if (e.decision) lines.push(l.t(e.decision.decision === 'keep' ? 'guests:review.kept' : 'guests:review.removed', { guest: e.email, by: decidedBy(e.decision) }));
+      else lines.push(l.t('guests:review.undecided'));
+      const actions = e.decision
+        ? []
+        : [
+            action(l.t('guests:review.keep'), 'review.keep', ids, 'positive'),
+            action(l.t('guests:remove.button'), 'review.remove', ids, 'destructive'),
+            ...(e.neverAccepted ? [action(l.t('guests:resend.button'), 'guests.resend', ids)] : []),
+          ];
+      return { heading: e.name && e.name !== e.email ? `${e.name} (${e.email})` : e.email, lines, actions };
+    }),
+    footer: undecided.length > 1 ? [action(l.t('guests:review.keepAll'), 'review.keepAll', { reviewId: review.reviewId, groupId: review.groupId }, 'positive')] : [],
+  });
+}
+
+export function guestReportCard(l: Localizer, apps: AppGuestSummary[]): Attachment {
+  return card(l, {
+    title: l.t('guests:report.title'),
+    empty: l.t('guests:report.empty'),
+    items: apps.map((a) => ({
+      heading: a.appName,
+      lines: [
+        l.t('guests:report.guests', { count: a.guests }),
+        l.t('guests:report.pending', { count: a.pending }),
+        l.t('guests:report.overdue', { count: a.overdue }),
+        l.t('guests:report.noSponsor', { count: a.noSponsor }),
+        l.t('guests:report.removed', { count: a.removed }),
+      ],
+      actions: [],
+    })),
+  });
+}
