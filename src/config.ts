@@ -45,14 +45,17 @@ export interface Settings {
   /** How long a stopping process waits for turns and operations in flight (SHUTDOWN_TIMEOUT). */
   shutdownTimeoutMs: number;
   /** The guest lifecycle: resends, periodic reviews, sponsors in Entra. */
-  guests: {
-    resendCooldownMs: number;
-    reviewIntervalMs: number;
-    reviewGraceMs: number;
-    reviewDefault: 'remove' | 'keep';
-    invitationStaleAfterMs: number;
-    sponsorsInEntra: boolean;
-  };
+  guests: GuestSettings;
+}
+
+/** The guest lifecycle settings. */
+export interface GuestSettings {
+  resendCooldownMs: number;
+  reviewIntervalMs: number;
+  reviewGraceMs: number;
+  reviewDefault: 'remove' | 'keep';
+  invitationStaleAfterMs: number;
+  sponsorsInEntra: boolean;
 }
 
 export class ConfigError extends Error {

@@ -1,4 +1,5 @@
 /** Wires the Teams side (state, dialogs, handler, proactive messenger) onto the domain services. */
+import type { GuestSettings } from '../config';
 import { randomUUID } from 'node:crypto';
 import { ConversationState, type BotAdapter, type CloudAdapter } from 'botbuilder';
 import type { Logger } from '../logging';
@@ -51,15 +52,6 @@ export interface BotParts {
   guestReview: GuestReviewService;
 }
 
-/** The guest lifecycle settings (src/config.ts `guests`). */
-export interface GuestSettings {
-  resendCooldownMs: number;
-  reviewIntervalMs: number;
-  reviewGraceMs: number;
-  reviewDefault: 'remove' | 'keep';
-  invitationStaleAfterMs: number;
-  sponsorsInEntra: boolean;
-}
 
 export const DEFAULT_GUEST_SETTINGS: GuestSettings = {
   resendCooldownMs: 24 * 3_600_000,

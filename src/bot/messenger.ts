@@ -24,6 +24,20 @@ function locationJson(reference: Partial<ConversationReference>, activityId: str
   return JSON.parse(JSON.stringify(location)) as JsonObject;
 }
 
+/** Answers a card's Action.Submit: replaces the card it came from in place, or sends the answer when that fails. */
+export async function replaceOrSend(context: TurnContext, card: Attachment, logger: Logger): Promise<void> {
+  const replyToId = context.activity.replyToId;
+  if (replyToId) {
+    try {
+      await context.updateActivity({ type: 'message', id: replyToId, attachments: [card] });
+      return;
+    } catch (err) {
+      logger.warn('card.update.failed', { cardActivityId: replyToId, error: err });
+    }
+  }
+  await context.sendActivity(MessageFactory.attachment(card));
+}
+
 /** Where a card is, so that a later turn or another process can update it (conversation reference and activity id). */
 export function cardLocation(context: TurnContext, activityId: string): JsonObject {
   return locationJson(referenceWithAudience(context.activity) as Partial<ConversationReference>, activityId);

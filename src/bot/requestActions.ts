@@ -2,7 +2,7 @@
  * Card actions on membership requests that live outside a dialog: approve/deny (Action.Execute invokes, or the
  * Action.Submit fallback), refresh, and withdraw. Every id in the card data is checked again on the server.
  */
-import { CardFactory, MessageFactory, type AdaptiveCardInvokeResponse, type Attachment, type TurnContext } from 'botbuilder';
+import { CardFactory, type AdaptiveCardInvokeResponse, type Attachment, type TurnContext } from 'botbuilder';
 import type { Logger } from '../logging';
 import type { DecideOutcome, RequestAccessService } from '../domain/requestAccess';
 import { isRecord } from './cardPrompt';
@@ -10,7 +10,7 @@ import { actorFrom } from './identity';
 import { approvalCard, requestListCard } from './requestCards';
 import { outcomeCard } from './dialogs/cardFlow';
 import type { SlowWork } from './background';
-import { cardLocation } from './messenger';
+import { cardLocation, replaceOrSend } from './messenger';
 import { loc } from './locale';
 
 const VERBS = ['request.approve', 'request.deny', 'request.refresh', 'request.withdraw'] as const;
@@ -98,16 +98,7 @@ export class RequestActions {
       return true;
     }
     const card = await this.perform(context, action);
-    const replyToId = context.activity.replyToId;
-    if (replyToId) {
-      try {
-        await context.updateActivity({ type: 'message', id: replyToId, attachments: [card] });
-        return true;
-      } catch (err) {
-        this.logger.warn('card.update.failed', { cardActivityId: replyToId, error: err });
-      }
-    }
-    await context.sendActivity(MessageFactory.attachment(card));
+    await replaceOrSend(context, card, this.logger);
     return true;
   }
 }

@@ -96,7 +96,8 @@ export interface InviteCommand {
 
 export type EmailCheck = { ok: true; address: string } | { ok: false; reason: 'invalidEmail' | 'ownDomain'; message: Msg };
 
-export interface InviteGuestOptions {
+/** What the services that invite guests and add them to groups share (single and bulk invitations). */
+export interface GuestWriteOptions {
   directory: Directory;
   store: Store;
   logger: Logger;
@@ -109,19 +110,22 @@ export interface InviteGuestOptions {
   replicationWaitMs?: number;
   /** Waits before reading whether an ambiguous write (5xx, timeout) took effect, the first read included. */
   confirmBackoffMs?: readonly number[];
-  /** The self-service catalog (shared with the request flow); one is made from `directory` when absent. */
-  catalog?: Catalog;
   /** Identifies this process as a lease owner of operation records. */
   instanceId?: string;
+  /** Retries of a step after throttling or a 5xx (beyond the Graph client's own). */
+  transientRetries?: number;
+  /** How long a runner holds an operation before another process may resume it. */
+  leaseMs?: number;
+}
+
+export interface InviteGuestOptions extends GuestWriteOptions {
+  /** The self-service catalog (shared with the request flow); one is made from `directory` when absent. */
+  catalog?: Catalog;
   tenantInfoTtlMs?: number;
   /** Told when a setup problem stops an owner (admin alerts). */
   onBlocked?: BlockedReporter;
   /** Per-user allowance of new invitations (INVITES_PER_USER_PER_HOUR). */
   limiter?: HourlyLimiter;
-  /** Retries of a step after throttling or a 5xx (beyond the Graph client's own). */
-  transientRetries?: number;
-  /** How long a runner holds an operation before another process may resume it. */
-  leaseMs?: number;
   /** Keeps the bot's record (and sponsor) of each guest it adds. */
   guestRecorder?: GuestRecorder;
 }

@@ -21,7 +21,7 @@ import { approvalCard } from '../../src/bot/requestCards';
 import { locFor } from '../../src/bot/locale';
 import type { Localizer } from '../../src/i18n';
 import type { TeamsBot } from '../../src/bot/teamsBot';
-import type { GuestSettings } from '../../src/bot/compose';
+import type { GuestSettings } from '../../src/config';
 import type { GuestLifecycleService } from '../../src/domain/guestLifecycle';
 import type { GuestReviewService, ReviewMessenger } from '../../src/domain/guestReview';
 import type { BackgroundWork } from '../../src/bot/background';

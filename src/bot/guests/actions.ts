@@ -13,7 +13,7 @@ import type { Store } from '../../store/store';
 import type { SlowWork } from '../background';
 import { isRecord } from '../cardPrompt';
 import { actorFrom } from '../identity';
-import { cardLocation } from '../messenger';
+import { cardLocation, replaceOrSend } from '../messenger';
 import { msg, type Msg } from '../../domain/message';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';
@@ -139,16 +139,7 @@ export class GuestActions {
     if (!isRecord(value) || !isGuestVerb(value.verb)) return false;
     const { verb, ...fields } = value as Data;
     const card = await this.perform(context, verb as Verb, fields);
-    const replyToId = context.activity.replyToId;
-    if (replyToId) {
-      try {
-        await context.updateActivity({ type: 'message', id: replyToId, attachments: [card] });
-        return true;
-      } catch (err) {
-        this.options.logger.warn('card.update.failed', { cardActivityId: replyToId, error: err });
-      }
-    }
-    await context.sendActivity(MessageFactory.attachment(card));
+    await replaceOrSend(context, card, this.options.logger);
     return true;
   }
 }

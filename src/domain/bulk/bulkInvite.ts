@@ -6,9 +6,8 @@
  * memberships 20 a `PATCH /groups/{id}` (members@odata.bind, all or none) with single adds for a refused chunk.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../../logging';
-import { DirectoryError, isPermissionDenied, type Directory, type InvitationResult } from '../../graph/directory';
-import type { JsonObject, OperationRecord, Store } from '../../store/store';
+import { DirectoryError, isPermissionDenied, type InvitationResult } from '../../graph/directory';
+import type { JsonObject, OperationRecord } from '../../store/store';
 import { leaseIsLive, OperationRunner, type OperationSteps } from '../operations';
 import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from '../retry';
 import type { Actor } from '../model';
@@ -20,7 +19,7 @@ import type { AddressResult, AddressState, BulkOutcome, BulkReview, BulkSummary 
 import { counts } from './model';
 
 export { counts, type AddressResult, type AddressState, type BulkOutcome, type BulkReview, type BulkSummary, type HourlyAllowance } from './model';
-import { replicationRetryDelay } from '../inviteGuest';
+import { replicationRetryDelay, type GuestWriteOptions } from '../inviteGuest';
 
 export const BULK_CHUNK = 20;
 /** `/invitations`: 150 requests per 5 s per tenant (field notes); a job keeps to 100 so other work still fits. */
@@ -41,21 +40,9 @@ export interface BulkCommand {
   onProgress?: (summary: BulkSummary) => void;
 }
 
-export interface BulkInviteOptions {
-  directory: Directory;
-  store: Store;
-  logger: Logger;
-  defaultRedirectUrl: string;
-  clock?: () => Date;
-  sleep?: (ms: number) => Promise<void>;
-  instanceId?: string;
-  leaseMs?: number;
+export interface BulkInviteOptions extends GuestWriteOptions {
   /** Owners are read again before the membership writes when the job is older than this (BULK_RECHECK_AFTER). */
   recheckAfterMs?: number;
-  replicationBackoffMs?: readonly number[];
-  replicationWaitMs?: number;
-  confirmBackoffMs?: readonly number[];
-  transientRetries?: number;
   /** The organization's verified domains (cached; InviteGuestService.tenantDomains). */
   tenantDomains: () => Promise<{ domains: string[]; name: string }>;
   /** BULK_INVITE_MAX. */
