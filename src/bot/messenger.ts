@@ -136,11 +136,15 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
   }
 
   async updateApprovalCards(request: AccessRequestRecord): Promise<void> {
+    // A card listed twice (e.g. sent again to the same chat) is updated once. Activity ids are unique within a
+    // conversation only (Teams message ids are times in ms): two owners' cards sent at once can share one.
     const seen = new Set<string>();
     for (const card of request.ownerCards) {
       const location = card.location as unknown as CardLocation | null;
-      if (card.status !== 'sent' || !location?.activityId || seen.has(location.activityId)) continue;
-      seen.add(location.activityId);
+      if (card.status !== 'sent' || !location?.activityId) continue;
+      const key = JSON.stringify([location.reference.conversation?.id ?? '', location.activityId]);
+      if (seen.has(key)) continue;
+      seen.add(key);
       try {
         await this.continue(location.reference, async (context) => {
           await context.updateActivity({ type: 'message', id: location.activityId, attachments: [approvalCard(locFor(location), request)] });

@@ -132,6 +132,26 @@ describe('TeamsMessenger', () => {
     assert.match(JSON.stringify(fake.sent[0].activity), /Your access request was approved/);
   });
 
+  it('updates two owners\' cards that have the same activity id in different chats (Teams message ids are per chat, e.g. times in ms)', async () => {
+    const fake = fakeAdapter();
+    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const decided: AccessRequestRecord = {
+      ...request,
+      state: 'approved',
+      decidedBy: 'megan',
+      decidedByName: 'Megan Bowen',
+      decidedAt: '2026-11-24T10:00:00.000Z',
+      outcome: { membership: 'added' },
+      ownerIds: ['megan', 'alex'],
+      ownerCards: [
+        { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: '1796273055152' }, error: null, at: '' },
+        { ownerId: 'alex', ownerName: 'Alex Wilber', status: 'sent', location: { reference: reference('alex'), activityId: '1796273055152' }, error: null, at: '' },
+      ],
+    };
+    await messenger.updateApprovalCards(decided);
+    assert.deepEqual(fake.updated.map((u) => u.conversation).sort(), ['a:alex', 'a:megan']);
+  });
+
   it('reports where an alert card went (chat or channel) and updates those cards in place with the new count', async () => {
     await store.conversations.upsert(tenant, 'patti', reference('patti'), new Date());
     const fake = fakeAdapter();

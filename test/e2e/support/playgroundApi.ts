@@ -325,6 +325,31 @@ export class PlaygroundApi {
     await this.submit(message.messageId, { ...(action.data ?? {}), ...inputs }, conversationId);
   }
 
+  /**
+   * Clicks the Action.Execute titled `actionTitle` of the card in `message`, as the chat UI does: the Playground
+   * sends the bot an `adaptiveCard/action` invoke (value `{ action: { type, title, verb, data } }`, data with the
+   * inputs added), replaces the card with the answer, and returns the answer (`{ type, value }`).
+   */
+  async executeCard(
+    message: StreamMessage,
+    actionTitle: string,
+    inputs: Record<string, string> = {},
+    conversationId = this.config.personalChat.id,
+  ): Promise<{ type: string; value: unknown }> {
+    const card = cardOf(message);
+    if (!card) throw new Error(`message ${message.messageId} has no Adaptive Card`);
+    const action = cardActions(card).find((a) => a.type === 'Action.Execute' && a.title === actionTitle) as (AdaptiveCardAction & { verb?: string }) | undefined;
+    if (!action) throw new Error(`the card of message ${message.messageId} has no Action.Execute titled '${actionTitle}'`);
+    const body = {
+      name: 'adaptiveCard/action',
+      value: { action: { type: action.type, title: action.title, verb: action.verb, data: { ...(action.data ?? {}), ...inputs } } },
+      from: { id: this.config.currentUser.id },
+      conversation: { id: conversationId },
+      replyToId: message.messageId,
+    };
+    return JSON.parse(await this.post('/_conversation/v1/invoke', body)) as { type: string; value: unknown };
+  }
+
   /** Sends `activity` to the bot exactly as given (any `from`, any type). */
   async sendCustomActivity(activity: Record<string, unknown>): Promise<void> {
     await this.post('/_internal/v1/customActivities', activity);
