@@ -36,9 +36,20 @@ export async function pruneActivityMarkers(store: Store, now: Date): Promise<num
   return pruned;
 }
 
-/** A card with an action the user can submit: the user's answer may come at once. */
+const answerable = new WeakMap<object, boolean>();
+
+/** A card with an action the user can submit: the user's answer may come at once. Cards sent again (help) are looked at once. */
 function canBeAnswered(activity: Partial<Activity>): boolean {
-  return (activity.attachments ?? []).some((a) => /"Action\.(Submit|Execute)"/.test(JSON.stringify(a.content ?? null)));
+  return (activity.attachments ?? []).some((a) => {
+    const content: unknown = a.content;
+    if (typeof content !== 'object' || content === null) return false;
+    let found = answerable.get(content);
+    if (found === undefined) {
+      found = /"Action\.(Submit|Execute)"/.test(JSON.stringify(content));
+      answerable.set(content, found);
+    }
+    return found;
+  });
 }
 
 export interface TeamsBotOptions {

@@ -33,9 +33,9 @@ function setting(name: string, fallback: number): number {
 
 const settings = {
   concurrency: setting('concurrency', 16),
-  warmup: setting('warmup', 100),
-  echoTurns: setting('echo-turns', 2000),
-  helpTurns: setting('help-turns', 1500),
+  warmup: setting('warmup', 300),
+  echoTurns: setting('echo-turns', 3000),
+  helpTurns: setting('help-turns', 3000),
   inviteTurns: setting('invite-turns', 600),
   invitations: setting('invitations', 150),
   rssTurns: setting('rss-turns', 10_000),
