@@ -137,9 +137,17 @@ export class Localizer {
 
   /** The fixed texts of a card template (`cards:<name>.*`), bound to `${l.…}` in the template. */
   labels(card: string): Record<string, string> {
-    const texts = instance().getResource('en', 'cards', card) as Record<string, unknown> | undefined;
-    return Object.fromEntries(Object.keys(texts ?? {}).map((k) => [k, this.t(`cards:${card}.${k}`)]));
+    let found = this.cardLabels.get(card);
+    if (!found) {
+      const texts = instance().getResource('en', 'cards', card) as Record<string, unknown> | undefined;
+      found = Object.fromEntries(Object.keys(texts ?? {}).map((k) => [k, this.t(`cards:${card}.${k}`)]));
+      this.cardLabels.set(card, found);
+    }
+    return found;
   }
+
+  /** Fixed card texts never change for a language: each card's are looked up once. */
+  private readonly cardLabels = new Map<string, Record<string, string>>();
 }
 
 const byAudience = new Map<string, Localizer>();

@@ -36,7 +36,7 @@ const settings = {
   warmup: setting('warmup', 300),
   echoTurns: setting('echo-turns', 3000),
   helpTurns: setting('help-turns', 3000),
-  inviteTurns: setting('invite-turns', 600),
+  inviteTurns: setting('invite-turns', 2000),
   invitations: setting('invitations', 150),
   rssTurns: setting('rss-turns', 10_000),
   rssMark: setting('rss-mark', 1000),
