@@ -1,5 +1,5 @@
 /** The one card renderer: cards/*.json templates expanded with adaptivecards-templating. */
-import { Template } from 'adaptivecards-templating';
+import type { Template } from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
 import type { Localizer } from '../i18n';
 import chooseApp from '../../cards/choose-app.json';
@@ -127,6 +127,17 @@ const templates: Record<CardName, object> = {
 
 const compiled = new Map<CardName, Template>();
 
+let templatingModule: typeof import('adaptivecards-templating') | undefined;
+
+/**
+ * adaptivecards-templating (with adaptive-expressions and its parser, about 12 MiB resident) is loaded when the
+ * first card is rendered, not at start-up: an idle instance does not hold it.
+ */
+function templating(): typeof import('adaptivecards-templating') {
+  templatingModule ??= require('adaptivecards-templating') as typeof import('adaptivecards-templating');
+  return templatingModule;
+}
+
 /** Removes control characters and characters that reorder or hide text from strings shown in a card. */
 export function displayText(value: string, maxLength = 1000): string {
   const cleaned = value
@@ -151,7 +162,7 @@ function clean(value: unknown): unknown {
 export function renderCardJson<K extends CardName>(name: K, data: CardData[K], loc: Localizer): Record<string, unknown> {
   let template = compiled.get(name);
   if (!template) {
-    template = new Template(templates[name]);
+    template = new (templating().Template)(templates[name]);
     compiled.set(name, template);
   }
   return template.expand({ $root: { ...(clean(data) as object), l: loc.labels(name) } }) as Record<string, unknown>;

@@ -1,6 +1,4 @@
 /** Opens the store the settings name: PostgreSQL when DATABASE_URL is set, otherwise the SQLite file at STORE_PATH. */
-import { openPostgresStore } from './postgres';
-import { openSqliteStore } from './sqlite';
 import type { Store } from './store';
 
 export interface StoreLocation {
@@ -9,7 +7,13 @@ export interface StoreLocation {
 }
 
 export async function openStore(location: StoreLocation, options: { onPoolError?: (err: Error) => void } = {}): Promise<Store> {
-  return location.databaseUrl ? openPostgresStore(location.databaseUrl, { onPoolError: options.onPoolError }) : openSqliteStore(location.storePath);
+  // Only the engine in use is loaded (pg, or better-sqlite3).
+  if (location.databaseUrl) {
+    const { openPostgresStore } = await import('./postgres/index.js');
+    return openPostgresStore(location.databaseUrl, { onPoolError: options.onPoolError });
+  }
+  const { openSqliteStore } = await import('./sqlite/index.js');
+  return openSqliteStore(location.storePath);
 }
 
 /** Where the store is, for logs: the SQLite path, or the PostgreSQL server and database without credentials. */
