@@ -43,6 +43,9 @@ export function cardLocation(context: TurnContext, activityId: string): JsonObje
   return locationJson(referenceWithAudience(context.activity) as Partial<ConversationReference>, activityId);
 }
 
+/** Where a message went, or why it could not go. */
+type Delivery = { ok: true; location: JsonObject } | { ok: false; error: string };
+
 function statusOf(err: unknown): number | undefined {
   if (!isRecord(err)) return undefined;
   const status = err.statusCode ?? err.status;
@@ -117,22 +120,42 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
     return created;
   }
 
-  async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
+  async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<Delivery> {
+    return this.deliver(request.tenantId, owner.id, request.requesterId, (l, reference) =>
+      approvalCard(l, request, { reminder: reason === 'reminder', refreshUserIds: reference.user?.id ? [reference.user.id] : [] }),
+    );
+  }
+
+  /**
+   * Sends what `render` makes, in the person's language, to their 1:1 chat (created through `via`'s service URL when
+   * there is none yet); a 403 or 404 forgets the stored reference.
+   */
+  private async deliver(tenantId: string, userId: string, via: string, render: (l: Localizer, reference: Partial<ConversationReference>) => Attachment | string): Promise<Delivery> {
     try {
-      const reference = await this.referenceFor(request.tenantId, owner.id, request.requesterId);
-      const userMri = reference.user?.id;
-      let activityId: string | undefined;
-      await this.continue(reference, async (context) => {
-        const card = approvalCard(locFor(reference), request, { reminder: reason === 'reminder', refreshUserIds: userMri ? [userMri] : [] });
-        activityId = (await context.sendActivity(MessageFactory.attachment(card)))?.id;
-      });
-      if (!activityId) throw new Error('the channel returned no activity id');
-      return { ok: true, location: locationJson(reference, activityId) };
+      const reference = await this.referenceFor(tenantId, userId, via);
+      return { ok: true, location: await this.post(reference, (l) => render(l, reference)) };
     } catch (err) {
-      const status = statusOf(err);
-      if (status === 403 || status === 404) await this.conversations.delete(request.tenantId, owner.id);
+      const status = await this.forgetIfGone(tenantId, userId, err);
       return { ok: false, error: `${status ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim() };
     }
+  }
+
+  /** Posts a card or a text into a conversation, in the language of whoever it leads to; returns where it is. */
+  private async post(reference: Partial<ConversationReference>, render: (l: Localizer) => Attachment | string): Promise<JsonObject> {
+    let activityId: string | undefined;
+    await this.continue(reference, async (context) => {
+      const content = render(locFor(reference));
+      activityId = (await context.sendActivity(typeof content === 'string' ? content : MessageFactory.attachment(content)))?.id;
+    });
+    if (!activityId) throw new Error('the channel returned no activity id');
+    return locationJson(reference, activityId);
+  }
+
+  /** Teams answers 403 or 404 when the bot can no longer reach the person there: the stored reference goes. */
+  private async forgetIfGone(tenantId: string, userId: string, err: unknown): Promise<number | undefined> {
+    const status = statusOf(err);
+    if (status === 403 || status === 404) await this.conversations.delete(tenantId, userId);
+    return status;
   }
 
   async updateApprovalCards(request: AccessRequestRecord): Promise<void> {
@@ -181,19 +204,9 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
     }
   }
 
-  /** Posts an alert card into a conversation; returns where it is. */
-  private async postAlert(reference: Partial<ConversationReference>, notice: AlertNotice): Promise<JsonObject> {
-    let activityId: string | undefined;
-    await this.continue(reference, async (context) => {
-      activityId = (await context.sendActivity(MessageFactory.attachment(alertCard(locFor(reference), notice))))?.id;
-    });
-    if (!activityId) throw new Error('the channel returned no activity id');
-    return locationJson(reference, activityId);
-  }
-
   async sendToChannel(channel: JsonObject, notice: AlertNotice): Promise<JsonObject | null> {
     try {
-      return await this.postAlert(channel as Partial<ConversationReference>, notice);
+      return await this.post(channel as Partial<ConversationReference>, (l) => alertCard(l, notice));
     } catch (err) {
       this.logger.warn('alert.channel.failed', { alertKey: notice.alert.key, error: err });
       return null;
@@ -204,10 +217,9 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
     const stored = await this.conversations.get(tenantId, userId);
     if (!stored) return null;
     try {
-      return await this.postAlert(stored as Partial<ConversationReference>, notice);
+      return await this.post(stored as Partial<ConversationReference>, (l) => alertCard(l, notice));
     } catch (err) {
-      const status = statusOf(err);
-      if (status === 403 || status === 404) await this.conversations.delete(tenantId, userId);
+      const status = await this.forgetIfGone(tenantId, userId, err);
       this.logger.warn('alert.user.failed', { alertKey: notice.alert.key, userId, status, error: err });
       return null;
     }
@@ -223,22 +235,8 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
   }
 
   /** Sends a card or a text, in the user's language, to their 1:1 chat with the bot; returns where it is, for later updates. */
-  async sendToUserChat(tenantId: string, userId: string, render: (l: Localizer) => Attachment | string): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
-    try {
-      const reference = await this.referenceFor(tenantId, userId, userId);
-      let activityId: string | undefined;
-      await this.continue(reference, async (context) => {
-        const content = render(locFor(reference));
-        activityId = (await context.sendActivity(typeof content === 'string' ? content : MessageFactory.attachment(content)))?.id;
-      });
-      if (!activityId) throw new Error('the channel returned no activity id');
-      const location: CardLocation = { reference, activityId };
-      return { ok: true, location: JSON.parse(JSON.stringify(location)) as JsonObject };
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === 403 || status === 404) await this.conversations.delete(tenantId, userId);
-      return { ok: false, error: `${status ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim() };
-    }
+  sendToUserChat(tenantId: string, userId: string, render: (l: Localizer) => Attachment | string): Promise<Delivery> {
+    return this.deliver(tenantId, userId, userId, (l) => render(l));
   }
 
   /** Replaces a card wherever it is (a location from cardLocation), e.g. when a resumed operation finishes. */
