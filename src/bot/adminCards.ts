@@ -1,11 +1,11 @@
 /** Cards for admins: the setup report (paged to stay well under Teams' message size limit), alerts and their list. */
 import { CardFactory, type Attachment } from 'botbuilder';
 import type { AlertNotice } from '../domain/adminAlerts';
-import type { AppHealth, SetupProblem, SetupReport } from '../domain/setupCheck';
+import type { AppHealth, SetupReport } from '../domain/setupCheck';
 import type { AlertRecord } from '../store/store';
 import type { Localizer } from '../i18n';
 import { renderCardJson, type CardData } from './cards';
-import { problemText } from './problemText';
+import { problemText, type ProblemLike } from './problemText';
 import { isMsg } from '../domain/message';
 
 type Section = CardData['report']['sections'][number];
@@ -15,7 +15,7 @@ export const APPS_PER_PAGE = 10;
 
 const noAction = { actionTitle: '', actionVerb: '', actionKey: '' };
 
-function problemLines(l: Localizer, problem: SetupProblem, setting: string | null): string[] {
+function problemLines(l: Localizer, problem: ProblemLike, setting?: string | null): string[] {
   const { summary, fix } = problemText(l, problem, setting);
   return [summary, ...fix.map((step, i) => `${i + 1}. ${step}`)];
 }
@@ -88,22 +88,21 @@ export function setupReportCard(l: Localizer, report: SetupReport, page: number)
   );
 }
 
-/** The last person blocked and what they were doing: "Adele Vance while sharing Contoso Wiki with a guest". */
-function lastBlocked(l: Localizer, alert: AlertRecord): { name: string; doing: string } | null {
+/** The last person blocked, what they were doing ("sharing Contoso Wiki with a guest") and when (ISO time, or null). */
+function lastBlocked(l: Localizer, alert: AlertRecord): { name: string; doing: string; at: string | null } | null {
   const b = alert.lastBlocked;
   if (!b) return null;
   // `doing` is a message (key and parameters); alerts kept before it was are plain text.
   const doing = isMsg(b.doing) ? l.msg(b.doing) : typeof b.doing === 'string' && b.doing ? b.doing : l.t('admin:alert.usingTheBot');
-  return { name: typeof b.name === 'string' && b.name ? b.name : l.t('admin:alert.someone'), doing };
+  return { name: typeof b.name === 'string' && b.name ? b.name : l.t('admin:alert.someone'), doing, at: typeof b.at === 'string' && b.at ? b.at : null };
 }
 
 /** "Blocked 3 times; last: Adele Vance while sharing Contoso Wiki with a guest, 2 minutes ago." */
 export function blockedSentence(l: Localizer, notice: AlertNotice): string | null {
   const last = lastBlocked(l, notice.alert);
   if (notice.blocks === 0 || !last) return null;
-  const at = notice.alert.lastBlocked?.at;
-  const when = typeof at === 'string' && at ? l.relative(at, new Date(notice.at)) : '';
-  return l.t(when ? 'admin:alert.blocked' : 'admin:alert.blockedUndated', { count: notice.blocks, ...last, when });
+  const params = { count: notice.blocks, name: last.name, doing: last.doing };
+  return last.at ? l.t('admin:alert.blocked', { ...params, when: l.relative(last.at, new Date(notice.at)) }) : l.t('admin:alert.blockedUndated', params);
 }
 
 /** A proactive alert: what is wrong (or fixed), who was blocked, how often, and the steps that fix it. */
@@ -111,8 +110,7 @@ export function alertCard(l: Localizer, notice: AlertNotice): Attachment {
   const { alert } = notice;
   const fixed = notice.event === 'fixed';
   const acknowledged = !fixed && alert.state === 'acknowledged';
-  const { summary, fix } = problemText(l, alert);
-  const lines = fixed ? [summary] : [summary, ...fix.map((step, i) => `${i + 1}. ${step}`)];
+  const lines = fixed ? [problemText(l, alert).summary] : problemLines(l, alert);
   const subtitle = fixed
     ? l.t('admin:alert.fixedSubtitle', { blocks: notice.blocks })
     : (blockedSentence(l, notice) ?? l.t('admin:alert.subtitle'));
@@ -137,8 +135,7 @@ export function alertCard(l: Localizer, notice: AlertNotice): Attachment {
 /** "Last blocked: Adele Vance while sharing Contoso Wiki with a guest (2 Dec 2026, 14:05)." */
 function lastBlockedLine(l: Localizer, alert: AlertRecord): string[] {
   const last = lastBlocked(l, alert);
-  const at = alert.lastBlocked?.at;
-  return last ? [l.t('admin:alert.lastBlocked', { ...last, at: typeof at === 'string' && at ? l.dateTime(at) : '' })] : [];
+  return last ? [l.t('admin:alert.lastBlocked', { name: last.name, doing: last.doing, at: last.at ? l.dateTime(last.at) : '' })] : [];
 }
 
 export function alertListCard(l: Localizer, alerts: AlertRecord[], now: Date = new Date()): Attachment {
@@ -148,12 +145,15 @@ export function alertListCard(l: Localizer, alerts: AlertRecord[], now: Date = n
       color: alerts.length === 0 ? 'Good' : 'Attention',
       subtitle: '',
       facts: [],
-      sections: alerts.slice(0, 30).map((a) => ({
-        heading: a.state === 'acknowledged' ? l.t('admin:alerts.acknowledged', { summary: problemText(l, a).summary }) : problemText(l, a).summary,
-        color: a.state === 'acknowledged' ? 'Default' : 'Attention',
-        lines: [l.t('admin:alerts.seen', { count: a.count, last: l.relative(a.lastSeen, now), at: l.dateTime(a.lastSeen) }), ...lastBlockedLine(l, a)],
-        ...(a.state === 'open' ? { actionTitle: l.t('admin:alert.acknowledge'), actionVerb: 'alert.ack', actionKey: a.key } : noAction),
-      })),
+      sections: alerts.slice(0, 30).map((a) => {
+        const { summary } = problemText(l, a);
+        return {
+          heading: a.state === 'acknowledged' ? l.t('admin:alerts.acknowledged', { summary }) : summary,
+          color: a.state === 'acknowledged' ? 'Default' : 'Attention',
+          lines: [l.t('admin:alerts.seen', { count: a.count, last: l.relative(a.lastSeen, now), at: l.dateTime(a.lastSeen) }), ...lastBlockedLine(l, a)],
+          ...(a.state === 'open' ? { actionTitle: l.t('admin:alert.acknowledge'), actionVerb: 'alert.ack', actionKey: a.key } : noAction),
+        };
+      }),
       note: alerts.length > 30 ? l.t('admin:alerts.showing', { shown: 30, total: alerts.length }) : '',
       actions: [],
     }, l),
