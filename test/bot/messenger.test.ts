@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import type { CloudAdapter, TurnContext } from 'botbuilder';
 import { TeamsMessenger } from '../../src/bot/messenger';
 import { openSqliteStore } from '../../src/store/sqlite';
-import type { AccessRequestRecord, AlertRecord, Store } from '../../src/store/store';
+import type { AccessRequestRecord, AlertRecord, JsonValue, Store } from '../../src/store/store';
 import { silentLogger } from '../../src/logging';
 
 const tenant = 't1';
@@ -14,6 +14,26 @@ const request: AccessRequestRecord = {
   createdAt: '2026-11-24T09:00:00.000Z', updatedAt: '2026-11-24T09:00:00.000Z',
 };
 const reference = (user: string) => ({ serviceUrl: 'http://127.0.0.1:1/_connector', channelId: 'msteams', user: { id: `29:${user}`, name: user }, bot: { id: '28:bot', name: 'Guest Invite' }, conversation: { id: `a:${user}`, conversationType: 'personal', tenantId: tenant } });
+
+/** The request, approved by Megan, with these owners' cards. */
+const approvedByMegan = (ownerCards: AccessRequestRecord['ownerCards'], more: Partial<AccessRequestRecord> = {}): AccessRequestRecord => ({
+  ...request,
+  state: 'approved',
+  decidedBy: 'megan',
+  decidedByName: 'Megan Bowen',
+  decidedAt: '2026-11-24T10:00:00.000Z',
+  outcome: { membership: 'added' },
+  ownerCards,
+  ...more,
+});
+
+/** An open alert for Wiki Partners' dynamic membership, last blocking Adele while she was `doing` something. */
+const blockedByAdele = (doing: JsonValue): AlertRecord => ({
+  tenantId: tenant, key: 'groupDynamic:g9', kind: 'groupDynamic', appId: 'sp9', appName: 'Contoso Wiki', groupId: 'g9', groupName: 'Wiki Partners',
+  summary: 'Wiki Partners has dynamic membership.', fix: ['Create an assigned group.'], state: 'open', count: 1, countSinceAlert: 1,
+  lastBlocked: { userId: 'adele', name: 'Adele Vance', doing, at: '2026-11-24T09:00:00.000Z' },
+  firstSeen: '2026-11-24T09:00:00.000Z', lastSeen: '2026-11-24T09:00:00.000Z', lastAlertedAt: null, pendingDelivery: false, acknowledgedBy: null, resolvedAt: null, version: 1,
+});
 
 function fakeAdapter() {
   const sent: Array<{ conversation: string; activity: unknown }> = [];
@@ -112,19 +132,11 @@ describe('TeamsMessenger', () => {
     await store.conversations.upsert(tenant, 'adele', reference('adele'), new Date());
     const fake = fakeAdapter();
     const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
-    const decided: AccessRequestRecord = {
-      ...request,
-      state: 'approved',
-      decidedBy: 'megan',
-      decidedByName: 'Megan Bowen',
-      decidedAt: '2026-11-24T10:00:00.000Z',
-      outcome: { membership: 'added' },
-      ownerCards: [
+    const decided = approvedByMegan([
         { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: 'm1' }, error: null, at: '' },
         { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: 'm1' }, error: null, at: '' },
         { ownerId: 'alex', ownerName: 'Alex Wilber', status: 'unreachable', location: null, error: '403', at: '' },
-      ],
-    };
+    ]);
     await messenger.updateApprovalCards(decided);
     assert.equal(fake.updated.length, 1);
     assert.match(JSON.stringify(fake.updated[0].activity), /Approved by Megan Bowen/);
@@ -135,19 +147,10 @@ describe('TeamsMessenger', () => {
   it('updates two owners\' cards that have the same activity id in different chats (Teams message ids are per chat, e.g. times in ms)', async () => {
     const fake = fakeAdapter();
     const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
-    const decided: AccessRequestRecord = {
-      ...request,
-      state: 'approved',
-      decidedBy: 'megan',
-      decidedByName: 'Megan Bowen',
-      decidedAt: '2026-11-24T10:00:00.000Z',
-      outcome: { membership: 'added' },
-      ownerIds: ['megan', 'alex'],
-      ownerCards: [
+    const decided = approvedByMegan([
         { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: '1796273055152' }, error: null, at: '' },
         { ownerId: 'alex', ownerName: 'Alex Wilber', status: 'sent', location: { reference: reference('alex'), activityId: '1796273055152' }, error: null, at: '' },
-      ],
-    };
+    ], { ownerIds: ['megan', 'alex'] });
     await messenger.updateApprovalCards(decided);
     assert.deepEqual(fake.updated.map((u) => u.conversation).sort(), ['a:alex', 'a:megan']);
   });
@@ -156,12 +159,7 @@ describe('TeamsMessenger', () => {
     await store.conversations.upsert(tenant, 'patti', reference('patti'), new Date());
     const fake = fakeAdapter();
     const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
-    const alert: AlertRecord = {
-      tenantId: tenant, key: 'groupDynamic:g9', kind: 'groupDynamic', appId: 'sp9', appName: 'Contoso Wiki', groupId: 'g9', groupName: 'Wiki Partners',
-      summary: 'Wiki Partners has dynamic membership.', fix: ['Create an assigned group.'], state: 'open', count: 1, countSinceAlert: 1,
-      lastBlocked: { userId: 'adele', name: 'Adele Vance', doing: 'sharing Contoso Wiki with a guest', at: '2026-11-24T09:00:00.000Z' },
-      firstSeen: '2026-11-24T09:00:00.000Z', lastSeen: '2026-11-24T09:00:00.000Z', lastAlertedAt: null, pendingDelivery: false, acknowledgedBy: null, resolvedAt: null, version: 1,
-    };
+    const alert = blockedByAdele('sharing Contoso Wiki with a guest');
     const notice = { alert, event: 'problem' as const, blocks: 1, at: '2026-11-24T09:00:00.000Z' };
     const inChat = await messenger.sendToUser(tenant, 'patti', notice);
     const channel = { ...reference('channel'), conversation: { id: '19:admins@thread.tacv2', conversationType: 'channel', tenantId: tenant } };
@@ -180,12 +178,7 @@ describe('TeamsMessenger', () => {
     await store.conversations.upsert(tenant, 'lidia', { ...reference('lidia'), locale: 'nl-NL', localTimezone: 'Europe/Amsterdam' }, new Date());
     const fake = fakeAdapter();
     const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
-    const alert: AlertRecord = {
-      tenantId: tenant, key: 'groupDynamic:g9', kind: 'groupDynamic', appId: 'sp9', appName: 'Contoso Wiki', groupId: 'g9', groupName: 'Wiki Partners',
-      summary: 'Wiki Partners has dynamic membership.', fix: ['Create an assigned group.'], state: 'open', count: 1, countSinceAlert: 1,
-      lastBlocked: { userId: 'adele', name: 'Adele Vance', doing: { key: 'admin:doing.sharing', params: { app: 'Contoso Wiki' } }, at: '2026-11-24T09:00:00.000Z' },
-      firstSeen: '2026-11-24T09:00:00.000Z', lastSeen: '2026-11-24T09:00:00.000Z', lastAlertedAt: null, pendingDelivery: false, acknowledgedBy: null, resolvedAt: null, version: 1,
-    };
+    const alert = blockedByAdele({ key: 'admin:doing.sharing', params: { app: 'Contoso Wiki' } });
     const notice = { alert, event: 'problem' as const, blocks: 1, at: '2026-11-24T09:00:20.000Z' };
     const inChat = await messenger.sendToUser(tenant, 'lidia', notice);
     assert.match(JSON.stringify(fake.sent[0].activity), /Configuratieprobleem/);
