@@ -1,6 +1,6 @@
 /** Typed settings, read and validated in one place at start-up. */
 import path from 'node:path';
-import type { LogLevel } from './logging';
+import type { LogFormat, LogLevel } from './logging';
 
 export type GraphSettings =
   | { mode: 'embedded'; tenantFile: string | null; token: string }
@@ -32,6 +32,8 @@ export interface Settings {
   databaseUrl: string | null;
   defaultRedirectUrl: string;
   logLevel: LogLevel;
+  /** `json` (one JSON object per line, for production) or `pretty` (one readable line, for a terminal). */
+  logFormat: LogFormat;
   requests: { remindAfterMs: number; expireAfterMs: number; sweepIntervalMs: number };
   alerts: { adminUserIds: string[]; quietPeriodMs: number; scanIntervalMs: number };
   /** New invitations (and new requests) per user and hour. */
@@ -222,6 +224,7 @@ export function loadSettings(env: Env = process.env): Settings {
     databaseUrl: databaseUrl(env),
     defaultRedirectUrl: httpUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
     operations: {
       leaseMs: duration(env, 'OPERATION_LEASE', '60s'),
       resumeIntervalMs: duration(env, 'OPERATION_RESUME_INTERVAL', '30s'),

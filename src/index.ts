@@ -45,7 +45,7 @@ async function graphEndpoint(settings: Settings, logger: Logger): Promise<{ base
   }
 }
 
-export async function startBot(settings: Settings, logger: Logger = createLogger({ level: settings.logLevel })): Promise<RunningBot> {
+export async function startBot(settings: Settings, logger: Logger = createLogger({ level: settings.logLevel, format: settings.logFormat })): Promise<RunningBot> {
   const store = await openStore(settings, { onPoolError: (err) => logger.warn('store.connection.failed', { error: err }) });
   const endpoint = await graphEndpoint(settings, logger);
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, logger });
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ level: settings.logLevel });
+  const logger = createLogger({ level: settings.logLevel, format: settings.logFormat });
   const running = await startBot(settings, logger);
   const shutdown = (signal: string): void => {
     logger.info('bot.stopping', { signal });

@@ -1,4 +1,7 @@
-/** Structured logs: one line of JSON per event. Never pass secrets or tokens as fields. */
+/**
+ * Structured logs: one line of JSON per event (production, `LOG_FORMAT=json`), or one short readable line per event
+ * for a person at a terminal (`LOG_FORMAT=pretty`, what `npm start` uses). Never pass secrets or tokens as fields.
+ */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -22,8 +25,14 @@ export function withLogContext<T>(fields: LogFields, fn: () => T): T {
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+export type LogFormat = 'json' | 'pretty';
+
+/** Events written for every Graph request: shown in the readable format only with `LOG_LEVEL=debug`. */
+const CHATTY = new Set(['graph.request']);
+
 export interface LoggerOptions {
   level?: LogLevel;
+  format?: LogFormat;
   write?: (line: string) => void;
   clock?: () => Date;
 }
@@ -42,17 +51,32 @@ function errorFields(value: unknown): unknown {
   return value;
 }
 
+function prettyValue(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** `21:04:05 warn  invite.refused  reason=notOwner activityId=…`: time, level, event, then the fields. */
+function prettyLine(record: LogFields): string {
+  const { time, level, event, ...fields } = record;
+  const clock = typeof time === 'string' ? time.slice(11, 19) : '';
+  const rest = Object.entries(fields).map(([key, value]) => `${key}=${prettyValue(value)}`);
+  return [clock, String(level).padEnd(5), String(event), ...rest].join(' ');
+}
+
 export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
   const min = order[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const clock = options.clock ?? (() => new Date());
+  const pretty = options.format === 'pretty';
   const emit = (level: LogLevel, event: string, fields?: LogFields): void => {
     if (order[level] < min) return;
+    if (pretty && CHATTY.has(event) && min > order.debug) return;
     const record: LogFields = { time: clock().toISOString(), level, event, ...context.getStore(), ...bound };
     for (const [key, value] of Object.entries(fields ?? {})) {
       if (value !== undefined) record[key] = errorFields(value);
     }
-    write(JSON.stringify(record));
+    write(pretty ? prettyLine(record) : JSON.stringify(record));
   };
   return {
     debug: (event, fields) => emit('debug', event, fields),

@@ -78,6 +78,7 @@ describe('settings', () => {
     [{ MicrosoftAppId: 'bot', MicrosoftAppPassword: 'x', MicrosoftAppType: 'SingleTenant' }, 'MicrosoftAppTenantId'],
     [{ REQUEST_EXPIRE_AFTER: 'soon' }, 'REQUEST_EXPIRE_AFTER'],
     [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
     [{ OPERATION_RETRY_MAX: '-1' }, 'OPERATION_RETRY_MAX'],
     [{ OPERATION_RETRY_MAX: 'many' }, 'OPERATION_RETRY_MAX'],
     [{ OPERATION_RETRY_AFTER: '0' }, 'OPERATION_RETRY_AFTER'],

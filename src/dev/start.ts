@@ -317,7 +317,7 @@ async function main(): Promise<number> {
   console.log(`[start] starting the bot on port ${botPort}`);
   const bot = startProcess('bot', process.execPath, [...NODE_FLAGS, botEntry], {
     cwd: root,
-    env: { ...process.env, PORT: String(botPort) },
+    env: { LOG_FORMAT: 'pretty', ...process.env, PORT: String(botPort) },
     onLine: forward('[bot]'),
   });
   let playground: RunningPlayground | undefined;
