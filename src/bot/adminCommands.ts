@@ -9,6 +9,7 @@ import { isRecord } from './cardPrompt';
 import { actorFrom } from './identity';
 import { alertListCard, setupReportCard } from './adminCards';
 import { loc, referenceWithAudience } from './locale';
+import type { Localizer } from '../i18n';
 import { problemText } from './problemText';
 
 type AdminCommand = Extract<Command, { name: 'setupCheck' | 'alerts' | 'alertsHere' | 'alertsOff' | 'retryOperation' }>;
@@ -23,8 +24,14 @@ export type RetryResult = { kind: 'notFound' } | { kind: 'done' } | { kind: 'unf
 /** Reopens a failed operation and runs what is unfinished. */
 export type RetryOperation = (operationId: string) => Promise<RetryResult>;
 
+/** The names of the admin roles in the reader's language (Microsoft's names for them), as "A, B or C". */
+export function adminRoleNames(l: Localizer): string {
+  return l.list(Object.values(ADMIN_ROLES).map((role) => l.t(`admin:role.${role}`)), 'disjunction');
+}
+
 function forAdmins(context: TurnContext): string {
-  return loc(context).t('admin:forAdmins', { roles: Object.values(ADMIN_ROLES).join(', ') });
+  const l = loc(context);
+  return l.t('admin:forAdmins', { roles: adminRoleNames(l) });
 }
 
 export class AdminCommands {

@@ -102,10 +102,18 @@ describe('Dutch commands', () => {
       ['help', 'help'],
       ['invite guest', 'invite'],
       ['setup check', 'setupCheck'],
+      // The words the cards teach: the title “Configuratiecontrole”, Microsoft's “Opnieuw proberen”, “hulp”.
+      ['Configuratiecontrole', 'setupCheck'],
+      ['hulp', 'help'],
+      ['Uw gasten', 'myGuests'],
+      ['mijn toegangsaanvragen', 'myRequests'],
+      ['openstaande configuratieproblemen', 'alerts'],
     ];
     assert.deepEqual(cases.map(([text]) => parseCommand(text)?.name), cases.map(([, name]) => name));
     assert.deepEqual(parseCommand('configuratie controleren pagina 3'), { name: 'setupCheck', page: 3 });
     assert.deepEqual(parseCommand('bewerking herhalen invite:abc-1'), { name: 'retryOperation', id: 'invite:abc-1' });
+    assert.deepEqual(parseCommand('Bewerking opnieuw proberen invite:abc-1'), { name: 'retryOperation', id: 'invite:abc-1' });
+    assert.deepEqual(parseCommand('configuratiecontrole pagina 2'), { name: 'setupCheck', page: 2 });
     assert.deepEqual(parseCommand('toegang aanvragen voor Contoso Wiki'), { name: 'request', appQuery: 'Contoso Wiki' });
   });
 });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { CARD_NAMES, renderCardJson } from '../../src/bot/cards';
-import { ADMIN_ROLES } from '../../src/domain/adminAlerts';
+import { adminRoleNames } from '../../src/bot/adminCommands';
 import { localizer, readCatalogs, type Localizer } from '../../src/i18n';
 import { projectRoot } from '../../src/projectRoot';
 import { loadDemoSeed } from '../../src/simulator';
@@ -62,8 +62,8 @@ const ALLOWED: Record<string, string> = {
   sponsors: 'Microsoft Dutch term (Entra ID sponsors)',
   directory: 'Microsoft Dutch term',
   help: 'Microsoft Dutch UI names Help "Help"; the command is also accepted as "hulp"',
-  on: 'part of on-premises, the Microsoft Dutch term',
-  premises: 'part of on-premises, the Microsoft Dutch term',
+  'on-premises': 'Microsoft Dutch term',
+  hand: 'Dutch word (aan de hand van)',
   ad: 'AD, short for Active Directory',
   id: 'abbreviation (id)',
   api: 'abbreviation (API-machtigingen in the portal)',
@@ -90,9 +90,9 @@ function directoryNames(): string[] {
   return [...names].sort((a, b) => b.length - a.length);
 }
 
-/** Words of a text, lower case; "komma’s" is one word. */
+/** Words of a text, lower case; "komma’s", "e-mail" and "mail-enabled" are one word each. */
 function words(text: string): string[] {
-  return text.toLowerCase().match(/\p{L}+(?:[’']\p{L}+)*/gu) ?? [];
+  return text.toLowerCase().match(/\p{L}+(?:[-’']\p{L}+)*/gu) ?? [];
 }
 
 /** A rendered text without product names, sample data and identifiers (User.Invite.All, allowInvitesFrom, x=true). */
@@ -198,7 +198,7 @@ function sampleArguments(l: Localizer): Record<string, Array<string | number>> {
     membership: [l.t('requests:membership.added', { requester: name, group: 'Wiki Readers' })],
     summary: [l.t('admin:problem.groupDynamic', { group: 'Wiki Readers', app: 'Contoso Wiki' })],
     title: [l.t('invite:title')],
-    roles: [Object.values(ADMIN_ROLES).join(', ')],
+    roles: [adminRoleNames(l)],
   };
 }
 
