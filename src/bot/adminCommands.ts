@@ -3,7 +3,7 @@ import { MessageFactory, type TurnContext } from 'botbuilder';
 import type { Logger } from '../logging';
 import { ADMIN_ROLES, type AdminAlertService } from '../domain/adminAlerts';
 import type { SetupCheckService } from '../domain/setupCheck';
-import type { JsonObject } from '../store/store';
+import type { JsonObject, OperationStatus } from '../store/store';
 import type { Command } from './commands';
 import { isRecord } from './cardPrompt';
 import { actorFrom } from './identity';
@@ -18,8 +18,8 @@ export function isAdminCommand(command: Command): command is AdminCommand {
   return ['setupCheck', 'alerts', 'alertsHere', 'alertsOff', 'retryOperation'].includes(command.name);
 }
 
-/** What a retried operation came to: no such failed operation, done, or still not finished (with its status). */
-export type RetryResult = { kind: 'notFound' } | { kind: 'done' } | { kind: 'unfinished'; status: string };
+/** What a retried operation came to: no such failed operation, done, or still not finished (with its status, a key). */
+export type RetryResult = { kind: 'notFound' } | { kind: 'done' } | { kind: 'unfinished'; status: OperationStatus | 'unknown' };
 
 /** Reopens a failed operation and runs what is unfinished. */
 export type RetryOperation = (operationId: string) => Promise<RetryResult>;
