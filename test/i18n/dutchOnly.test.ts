@@ -294,6 +294,7 @@ describe('Dutch only: no English word in what a Dutch reader sees', () => {
         texts.push(...said(await chat.send(text)));
       }
       assert.ok(texts.length >= 12);
+      assert.ok(texts.some((t) => t.includes('Globale beheerder, Beheerder met bevoorrechte rol, ') && t.includes(' of Groepsbeheerder.')), 'the roles, in Dutch');
       const data = directoryNames();
       assert.deepEqual(texts.flatMap((t) => englishIn(t, vocabulary, data).map((w) => `${w} in “${t}”`)), []);
     });
