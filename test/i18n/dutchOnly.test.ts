@@ -95,11 +95,12 @@ function words(text: string): string[] {
   return text.toLowerCase().match(/\p{L}+(?:[-’']\p{L}+)*/gu) ?? [];
 }
 
-/** A rendered text without product names, sample data and identifiers (User.Invite.All, allowInvitesFrom, x=true). */
+/** A rendered text without product names, sample data and identifiers (User.Invite.All, allowInvitesFrom = none). */
 function checkable(text: string, data: readonly string[] = DATA): string {
   let out = text;
   for (const name of [...data, ...PRODUCT_NAMES]) out = out.split(name).join(' ');
   return out
+    .replace(/=\s*[\p{L}\d]+/gu, ' ')
     .split(/\s+/)
     .filter((token) => !/\p{L}[._=@/]\p{L}|\p{Ll}\p{Lu}|\d|_/u.test(token))
     .join(' ');
@@ -174,32 +175,47 @@ function englishIn(text: string, vocabulary: Set<string>, data?: readonly string
 
 const AT = '2026-12-02T10:00:00Z';
 
+/** Arguments that are counts, in messages that print them without a plural: 0, 1 and 5 as well. */
+const COUNTS = ['count', 'total', 'shown', 'left', 'length', 'max', 'limit', 'page', 'pages', 'position', 'blocks', 'minutes', 'hours', 'cooldownHours'];
+
+/** Every message under a catalog path (e.g. `admin:doing`), rendered with simple values: what code nests in a sentence. */
+function messagesUnder(l: Localizer, path: string, args: Record<string, string>): string[] {
+  const [area, rest] = path.split(':');
+  const node = rest.split('.').reduce<unknown>((n, k) => (n as Record<string, unknown>)[k], readCatalogs().nl[area]);
+  // A message that nests others itself (e.g. requests:status.withMembership) is not one of them.
+  return Object.keys(node as object).map((k) => l.t(`${path}.${k}`, args)).filter((text) => !text.includes('{'));
+}
+
 /** Realistic values per argument name (what the code passes), in Dutch; other names get a name from the directory. */
 function sampleArguments(l: Localizer): Record<string, Array<string | number>> {
-  const name = 'Adele Vance';
-  return {
-    address: ['pat@adatum.com'], email: ['pat@adatum.com'], entry: ['Pat Partner <pat@adatum.com>'], domain: ['adatum.com'],
-    all: ['User.Invite.All, GroupMember.ReadWrite.All'], permission: ['User.Invite.All'],
-    app: ['Contoso Wiki'], apps: [l.list(['Contoso Wiki', 'Partner Portal'])], group: ['Wiki Readers'], tenant: ['Contoso'],
-    at: [l.dateTime(AT)], since: [l.dateTime(AT)], deadline: [l.dateTime(AT)], when: [l.relative(AT, new Date('2026-12-02T12:00:00Z'))],
-    last: [l.dateTime(AT)],
+  const names = { app: 'Contoso Wiki', group: 'Wiki Readers', email: 'pat@adatum.com', requester: 'Adele Vance', text: 'mijn gasten' };
+  const at = l.dateTime(AT);
+  const samples: Record<string, Array<string | number>> = {
+    address: [names.email], email: [names.email], entry: ['Pat Partner <pat@adatum.com>'], domain: ['adatum.com'],
+    all: ['User.Invite.All, GroupMember.ReadWrite.All'], permission: ['User.Invite.All'], setting: ['adminsAndGuestInviters'],
+    app: [names.app], apps: [l.list(['Contoso Wiki', 'Partner Portal'])], group: [names.group], tenant: ['Contoso'],
+    at: [at], since: [at], deadline: [at], last: [at], when: [l.relative(AT, new Date('2026-12-02T12:00:00Z'))],
     by: ['Megan Bowen', l.t('guests:review.byDefault')],
-    name: [name, l.t('admin:alert.someone')], requester: [name], owner: [name, l.t('guests:sponsors.theOwner')],
-    guest: ['Pat Partner', l.t('guests:someGuest')], names: [l.list(['Megan Bowen', 'Alex Wilber'])], owners: [l.list(['Megan Bowen', 'Alex Wilber'])],
-    code: ['Authorization_RequestDenied'], detail: ['Request_BadRequest'], reference: ['a1b2c3d4'], id: ['invite:abc-1'], operationId: ['invite:abc-1'],
-    comment: ['Welkom'], query: ['Wiki'], text: ['mijn gasten'], setting: ['adminsAndGuestInviters'],
-    who: ['none', 'adminsAndGuestInviters', 'other'].map((k) => l.t(`invite:inviteSetting.${k}`, { setting: 'adminsAndGuestInviters' })),
-    why: ['dynamic', 'synced', 'mailEnabled', 'roleAssignable'].map((k) => l.t(`common:blocker.${k}`, { group: 'Wiki Readers', app: 'Contoso Wiki' })),
-    doing: [l.t('admin:doing.inviting', { email: 'pat@adatum.com', app: 'Contoso Wiki' }), l.t('admin:alert.usingTheBot')],
-    traits: [[l.t('admin:trait.security'), l.t('admin:trait.mailEnabled'), l.t('admin:trait.roleAssignable'), l.t('admin:trait.synced')].join(', ')],
-    reason: [l.t('bulk:problem.duplicate'), l.t('bulk:problem.ownDomain')],
-    state: [l.t('bulk:state.invitedAdded')], status: [l.t('requests:status.pending')],
-    decided: [l.t('requests:status.approved', { by: 'Megan Bowen', at: l.dateTime(AT) })],
-    membership: [l.t('requests:membership.added', { requester: name, group: 'Wiki Readers' })],
-    summary: [l.t('admin:problem.groupDynamic', { group: 'Wiki Readers', app: 'Contoso Wiki' })],
-    title: [l.t('invite:title')],
+    name: [names.requester, l.t('admin:alert.someone')], requester: [names.requester],
+    owner: [names.requester, l.t('guests:sponsors.theOwner')], guest: ['Pat Partner', l.t('guests:someGuest')],
+    names: [l.list(['Megan Bowen', 'Alex Wilber'])], owners: [l.list(['Megan Bowen', 'Alex Wilber'])],
+    code: ['Authorization_RequestDenied'], detail: ['Request_BadRequest'], reference: ['a1b2c3d4'],
+    id: ['invite:abc-1'], operationId: ['invite:abc-1'], comment: ['Welkom'], query: ['Wiki'], text: [names.text],
+    who: messagesUnder(l, 'invite:inviteSetting', { setting: 'adminsAndGuestInviters' }),
+    why: messagesUnder(l, 'common:blocker', names),
+    doing: [...messagesUnder(l, 'admin:doing', { ...names, step: 'member' }), l.t('admin:alert.usingTheBot')],
+    traits: [messagesUnder(l, 'admin:trait', { membership: 'assigned', count: '2' }).join(', ')],
+    reason: messagesUnder(l, 'bulk:problem', { max: '50', limit: '20', minutes: '5' }),
+    state: messagesUnder(l, 'bulk:state', {}),
+    status: messagesUnder(l, 'requests:status', { by: 'Megan Bowen', at }),
+    decided: [l.t('requests:status.approved', { by: 'Megan Bowen', at })],
+    membership: messagesUnder(l, 'requests:membership', { ...names, code: 'Request_BadRequest', operationId: 'invite:abc-1' }),
+    summary: messagesUnder(l, 'admin:problem', { ...names, setting: 'none', permission: 'User.Invite.All' }),
+    title: [l.t('invite:title'), l.t('requests:title')],
     roles: [adminRoleNames(l)],
   };
+  for (const count of COUNTS) samples[count] = [0, 1, 5];
+  return samples;
 }
 
 /** Every combination of select branches and plural counts (0, 1, 5) of a message, with the other arguments filled in. */
@@ -210,7 +226,7 @@ function argumentSets(message: string, samples: Record<string, Array<string | nu
       const arg = String(el.value);
       if (el.type === 6) choices.set(arg, [0, 1, 5]);
       else if (el.type === 5) choices.set(arg, Object.keys(el.options ?? {}).map((k) => (k === 'other' ? 'x' : k)));
-      else if ((el.type === 1 || el.type === 2) && !choices.has(arg)) choices.set(arg, samples[arg] ?? (el.type === 2 ? [5] : ['Contoso']));
+      else if ((el.type === 1 || el.type === 2) && !choices.has(arg)) choices.set(arg, samples[arg] ?? (el.type === 2 ? [0, 1, 5] : ['Contoso']));
       for (const option of Object.values(el.options ?? {})) walk(option.value);
     }
   };
