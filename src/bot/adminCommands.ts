@@ -3,12 +3,13 @@ import { MessageFactory, type TurnContext } from 'botbuilder';
 import type { Logger } from '../logging';
 import { ADMIN_ROLES, type AdminAlertService } from '../domain/adminAlerts';
 import type { SetupCheckService } from '../domain/setupCheck';
-import type { JsonObject } from '../store/store';
+import type { JsonObject, OperationStatus } from '../store/store';
 import type { Command } from './commands';
 import { isRecord } from './cardPrompt';
 import { actorFrom } from './identity';
 import { alertListCard, setupReportCard } from './adminCards';
 import { loc, referenceWithAudience } from './locale';
+import type { Localizer } from '../i18n';
 import { problemText } from './problemText';
 
 type AdminCommand = Extract<Command, { name: 'setupCheck' | 'alerts' | 'alertsHere' | 'alertsOff' | 'retryOperation' }>;
@@ -17,14 +18,20 @@ export function isAdminCommand(command: Command): command is AdminCommand {
   return ['setupCheck', 'alerts', 'alertsHere', 'alertsOff', 'retryOperation'].includes(command.name);
 }
 
-/** What a retried operation came to: no such failed operation, done, or still not finished (with its status). */
-export type RetryResult = { kind: 'notFound' } | { kind: 'done' } | { kind: 'unfinished'; status: string };
+/** What a retried operation came to: no such failed operation, done, or still not finished (with its status, a key). */
+export type RetryResult = { kind: 'notFound' } | { kind: 'done' } | { kind: 'unfinished'; status: OperationStatus | 'unknown' };
 
 /** Reopens a failed operation and runs what is unfinished. */
 export type RetryOperation = (operationId: string) => Promise<RetryResult>;
 
+/** The names of the admin roles in the reader's language (Microsoft's names for them), as "A, B or C". */
+export function adminRoleNames(l: Localizer): string {
+  return l.list(Object.values(ADMIN_ROLES).map((role) => l.t(`admin:role.${role}`)), 'disjunction');
+}
+
 function forAdmins(context: TurnContext): string {
-  return loc(context).t('admin:forAdmins', { roles: Object.values(ADMIN_ROLES).join(', ') });
+  const l = loc(context);
+  return l.t('admin:forAdmins', { roles: adminRoleNames(l) });
 }
 
 export class AdminCommands {

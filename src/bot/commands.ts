@@ -1,6 +1,7 @@
 /**
  * Text commands, recognised forgivingly (any case, extra spaces, trailing punctuation, after an @mention), in
- * English and in Dutch; the English ones work whatever the user's language.
+ * English and in Dutch; the English ones work whatever the user's language. The Dutch ones include the words the
+ * cards teach (card titles such as “Configuratiecontrole”, Microsoft's “Opnieuw proberen”) and “hulp”.
  */
 import type { Localizer } from '../i18n';
 
@@ -55,16 +56,23 @@ const exact: Record<string, Command> = {
   aanvragen: { name: 'request' },
   'mijn aanvragen': { name: 'myRequests' },
   'mijn aanvraag': { name: 'myRequests' },
+  'mijn toegangsaanvragen': { name: 'myRequests' },
+  'uw toegangsaanvragen': { name: 'myRequests' },
   'openstaande aanvragen': { name: 'pendingRequests' },
   'openstaande aanvraag': { name: 'pendingRequests' },
   'configuratie controleren': { name: 'setupCheck', page: 1 },
+  configuratiecontrole: { name: 'setupCheck', page: 1 },
   meldingen: { name: 'alerts' },
+  configuratieproblemen: { name: 'alerts' },
+  'openstaande configuratieproblemen': { name: 'alerts' },
   'meldingen hier': { name: 'alertsHere' },
   'meldingen uit': { name: 'alertsOff' },
   'mijn gasten': { name: 'myGuests' },
   'mijn gast': { name: 'myGuests' },
+  'uw gasten': { name: 'myGuests' },
   gastenrapport: { name: 'guestReport' },
   'gasten rapport': { name: 'guestReport' },
+  hulp: { name: 'help' },
   annuleren: { name: 'cancel' },
   stoppen: { name: 'cancel' },
 };
@@ -82,12 +90,12 @@ export function parseCommand(text: string | undefined): Command | null {
   const normalized = normalizeText(text);
   const known = exact[normalized];
   if (known) return known;
-  const retry = /^(?:retry operation|bewerking herhalen) (\S{1,120})$/.exec(normalized);
+  const retry = /^(?:retry operation|bewerking herhalen|bewerking opnieuw proberen) (\S{1,120})$/.exec(normalized);
   if (retry) {
     const original = (text ?? '').trim().split(/\s+/).pop() ?? retry[1];
     return { name: 'retryOperation', id: original.slice(0, 120) };
   }
-  const page = /^(?:setup check page|configuratie controleren pagina) (\d{1,4})$/.exec(normalized);
+  const page = /^(?:setup check page|configuratie controleren pagina|configuratiecontrole pagina) (\d{1,4})$/.exec(normalized);
   if (page) return { name: 'setupCheck', page: Number(page[1]) };
   const request = /^(?:request access (?:to|for)|toegang aanvragen (?:voor|tot)) (.+)$/.exec(normalized);
   if (request) {

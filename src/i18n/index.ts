@@ -130,9 +130,9 @@ export class Localizer {
     return this.t('common:justNow');
   }
 
-  /** "A, B and C" / "A, B en C". */
-  list(items: readonly string[]): string {
-    return new Intl.ListFormat(this.locale, { style: 'long', type: 'conjunction' }).format(items);
+  /** "A, B and C" / "A, B en C"; with `disjunction` "A, B or C" / "A, B of C". */
+  list(items: readonly string[], type: 'conjunction' | 'disjunction' = 'conjunction'): string {
+    return new Intl.ListFormat(this.locale, { style: 'long', type }).format(items);
   }
 
   /** The fixed texts of a card template (`cards:<name>.*`), bound to `${l.…}` in the template. */

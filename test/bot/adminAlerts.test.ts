@@ -135,7 +135,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     await start(
       seedWith((s) => {
         for (const { userId } of holders) s.users.push({ id: userId, displayName: `Admin ${userId.slice(-2)}`, userPrincipalName: `admin${userId.slice(-2)}@contoso.com`, userType: 'Member' });
-        s.directoryRoles = Object.entries(ADMIN_ROLES).map(([roleTemplateId, displayName], i) => ({ roleTemplateId, displayName, members: [holders[i].userId] }));
+        s.directoryRoles = Object.entries(ADMIN_ROLES).map(([roleTemplateId, role], i) => ({ roleTemplateId, displayName: localizer({ locale: 'en-US' }).t(`admin:role.${role}`), members: [holders[i].userId] }));
       }),
       [users.lee.aadObjectId],
     );
@@ -145,7 +145,7 @@ describe('setup checks and admin alerts (bot + domain + Graph client + simulator
     assert.equal(await h.alerts.isAdmin({ tenantId: TENANT, userId: users.lee.aadObjectId, displayName: 'Lee' }), true, 'ADMIN_USER_IDS');
     assert.equal(await h.alerts.isAdmin({ tenantId: TENANT, userId: users.megan.aadObjectId, displayName: 'Megan' }), false);
     const megan = h.chat(users.megan);
-    assert.match(textOf(await megan.send('setup check')), /That is for admins/);
+    assert.match(textOf(await megan.send('setup check')), /That is for admins: people with one of the roles Global Administrator, Privileged Role Administrator, .*, or Groups Administrator, or listed/);
     assert.match(textOf(await megan.send('alerts')), /That is for admins/);
     assert.match(textOf(await megan.submit({ verb: 'alert.ack', key: 'groupDynamic:6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c04' })), /That is for admins/);
     const channel = megan.activity({ text: 'alerts here', conversation: { id: '19:channel@thread.tacv2', conversationType: 'channel', tenantId: TENANT, isGroup: true, name: '' }, channelData: { tenant: { id: TENANT }, channel: { id: '19:channel@thread.tacv2' } } });

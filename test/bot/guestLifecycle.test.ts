@@ -229,7 +229,7 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
     assert.match(report, /Contoso Expenses/);
     assert.match(report, /Guests: 1/);
     assert.match(report, /Pending invitations: 1/);
-    assert.match(report, /Without a sponsor in Entra: 1/);
+    assert.match(report, /Without a sponsor in Microsoft Entra ID: 1/);
     const setup = textOf(await h.chat(users.patti).send('setup check'));
     assert.match(setup, /Guest sponsors/);
     assert.match(setup, /grant the application permission User\.ReadWrite\.All and set GUEST_SPONSORS_IN_ENTRA=true/);
@@ -344,7 +344,7 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
     now += 90 * DAY;
     assert.equal((await h.guestReview.sweep()).opened, 1);
     const dutchCard = reviews.latestFor(users.megan.aadObjectId);
-    assert.match(cardText(dutchCard), /Controle: hebben deze gasten Expenses External Reviewers nog nodig\? \| Contoso Expenses · beslis vóór 8 mrt\.? 2027, 10:00; daarna geldt de standaardkeuze: verwijderen\./);
+    assert.match(cardText(dutchCard), /Beoordeling: hebben deze gasten Expenses External Reviewers nog nodig\? \| Contoso Expenses · beslis vóór 8 mrt\.? 2027, 10:00; daarna geldt de standaardkeuze: verwijderen\./);
     assert.match(cardText(reviews.latestFor(users.alex.aadObjectId)), /Review: do these guests still need Expenses External Reviewers\?/);
     const keep = guestAction(dutchCard, 'Behouden', 'lotte@adatum.com');
     assert.match(cardText(await megan.invoke(keep.verb, keep.data)), /lotte@adatum\.com behouden door Megan Bowen/);

@@ -240,7 +240,7 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
       'Ready for self-service': '3',
       'With problems': '4',
       'Guest invitations': 'allowed for the bot (allowInvitesFrom = everyone)',
-      'Guest sponsors': "Kept in the bot's records only (the inviting or approving owner). To have them in Entra too, grant the application permission User.ReadWrite.All and set GUEST_SPONSORS_IN_ENTRA=true.",
+      'Guest sponsors': "Kept in the bot's records only (the inviting or approving owner). To have them in Microsoft Entra ID too, grant the application permission User.ReadWrite.All and set GUEST_SPONSORS_IN_ENTRA=true.",
     });
     const portal = report.sections.find((s) => s.heading === 'Partner Portal: 2 problems');
     assert.ok(portal, `a Partner Portal section: ${JSON.stringify(report.sections.map((s) => s.heading))}`);

@@ -64,7 +64,7 @@ describe('Guest Invite in Dutch in the Agents Playground, as Megan Bowen (nl-NL)
 
     let mark = api!.mark();
     await say('gast uitnodigen');
-    const appCard = await card(mark, 'Welke app wilt u delen met een externe gast? Dit zijn de apps waarvan u eigenaar bent van de toegangsgroep.');
+    const appCard = await card(mark, 'Welke app wilt u delen met een externe gast? Dit zijn de apps met een toegangsgroep waarvan u eigenaar bent.');
     assert.ok(messageContains(appCard.message, 'Volgende') && messageContains(appCard.message, 'Annuleren'));
     await waitForBotMessage(page, 'Welke app wilt u delen');
     await screenshot(page, 'dutch-01-app-card');

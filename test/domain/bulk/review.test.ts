@@ -32,7 +32,7 @@ describe('bulk review: hourly allowance', () => {
     assert.deepEqual(review.overAllowance.map((e) => e.address), ['c@adatum.com']);
     const nl = localizer({ locale: 'nl-NL' });
     assert.deepEqual(review.refused.map((r) => `${r.position} ${nl.msg(r.reason)}`), [
-      '5 Dat is geen e-mailadres. Gebruik de vorm naam@voorbeeld.nl.',
+      '5 Dat is geen e-mailadres. Gebruik de vorm naam@voorbeeld.com.',
       '4 boven uw limiet van 20 nieuwe uitnodigingen per uur; over 1 minuut is er weer ruimte',
     ]);
     assert.deepEqual(withAllowance(found, null, 100).toInvite.length, 3, 'no limiter: nothing set apart');
