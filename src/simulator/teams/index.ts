@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Connector, type ConnectorAttempt, type ConnectorSettings, type Operation } from './connector';
 import { DEFAULT_EVENT_SWITCHES, EventPoster, type BotReply, type EventDelivery, type EventSwitches } from './events';
 import { TeamsState, type InstallScope, type JsonObject } from './state';
+import type { TeamsApps } from '../teamsApps';
 
 export type { ConnectorAttempt, ConnectorSettings, Operation } from './connector';
 export type { BotReply, EventDelivery, EventSwitches } from './events';
@@ -22,6 +23,12 @@ export interface TeamsDoubleOptions {
   clock?: () => number;
   port?: number;
   host?: string;
+  /**
+   * The Graph simulator's Teams apps (`sim.teamsApps`): installs made through Graph reach the double (the person
+   * becomes reachable and the install events are posted), and the double's installs show in Graph. The catalog app
+   * whose `botId` is `botAppId` is this bot.
+   */
+  graph?: TeamsApps;
 }
 
 /** A message the person sees in their chat with the bot (after updates and deletes). */
@@ -178,8 +185,25 @@ export async function startTeamsDouble(options: TeamsDoubleOptions): Promise<Tea
     p.uninstalled = false;
     // The chat exists from the install on: the install events already carry its id (§1).
     state.personalConversation(p);
+    link?.mirror(p.aadObjectId, true);
     await events.installed(p, first);
   };
+
+  const uninstall = async (aad: string): Promise<void> => {
+    const p = state.person(aad);
+    if (p.scope !== 'personal') return;
+    p.scope = 'none';
+    p.uninstalled = true;
+    link?.mirror(p.aadObjectId, false);
+    await events.uninstalled(p);
+    if (events.switches.addAfterRemove) {
+      p.scope = 'personal';
+      p.uninstalled = false;
+      link?.mirror(p.aadObjectId, true);
+    }
+  };
+
+  const link = options.graph ? linkGraph(options.graph, options.botAppId, state, { install, uninstall }) : undefined;
 
   return {
     get serviceUrl() {
@@ -188,17 +212,7 @@ export async function startTeamsDouble(options: TeamsDoubleOptions): Promise<Tea
     tenant: options.tenant,
     botAppId: options.botAppId,
     install,
-    async uninstall(aad) {
-      const p = state.person(aad);
-      if (p.scope !== 'personal') return;
-      p.scope = 'none';
-      p.uninstalled = true;
-      await events.uninstalled(p);
-      if (events.switches.addAfterRemove) {
-        p.scope = 'personal';
-        p.uninstalled = false;
-      }
-    },
+    uninstall,
     isInstalled: (aad) => state.knownPerson(aad)?.scope === 'personal',
     block(aad, blocked = true) {
       state.person(aad).blocked = blocked;
@@ -217,7 +231,10 @@ export async function startTeamsDouble(options: TeamsDoubleOptions): Promise<Tea
     attempts: () => connector.attempts.map((a) => ({ ...a })),
     events: events.switches,
     releaseEvents: () => events.release(),
-    settleEvents: () => events.settle(),
+    settleEvents: async () => {
+      await link?.settle();
+      await events.settle();
+    },
     deliveries: () => events.deliveries.map((d) => ({ ...d })),
     async sendFromUser(aad, activity) {
       const p = state.knownPerson(aad);
@@ -236,11 +253,62 @@ export async function startTeamsDouble(options: TeamsDoubleOptions): Promise<Tea
       return serviceUrl();
     },
     async close() {
+      link?.unlink();
       await events.settle();
+      await link?.settle();
       await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       });
     },
+  };
+}
+
+interface GraphLink {
+  /** Tells Graph about an install or uninstall made on the double. */
+  mirror(aadObjectId: string, installed: boolean): void;
+  /** Waits for installs that came from Graph to be applied and their events posted. */
+  settle(): Promise<void>;
+  unlink(): void;
+}
+
+/** Keeps the double's personal installs and the Graph simulator's in step, both ways (§7.6, §7.14). */
+function linkGraph(
+  apps: TeamsApps,
+  botAppId: string,
+  state: TeamsState,
+  actions: { install: (aad: string) => Promise<void>; uninstall: (aad: string) => Promise<void> },
+): GraphLink {
+  const app = apps.appByBotId(botAppId);
+  if (!app) throw new Error(`No app in the Graph simulator's Teams catalog has botId ${botAppId}`);
+  const pending = new Set<Promise<void>>();
+  let mirroring = false;
+  // Installations present in the seed: reachable from the start, without events.
+  for (const p of apps.installedUsers(app.id)) {
+    const person = state.person(p);
+    person.scope = 'personal';
+    person.everInstalled = true;
+    state.personalConversation(person);
+  }
+  const unlink = apps.onChange((change) => {
+    if (mirroring || change.app.id !== app.id) return;
+    const done: Promise<void> = (change.action === 'add' ? actions.install(change.userId) : actions.uninstall(change.userId)).finally(() =>
+      pending.delete(done),
+    );
+    pending.add(done);
+  });
+  return {
+    mirror(aad, installed) {
+      mirroring = true;
+      try {
+        apps.setInstalled(aad, app.id, installed);
+      } finally {
+        mirroring = false;
+      }
+    },
+    async settle() {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+    unlink,
   };
 }
