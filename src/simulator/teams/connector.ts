@@ -39,6 +39,8 @@ export interface ConnectorSettings {
   uninstalledForm: 'BotNotInConversationRoster' | 'MessageWritesBlocked';
   /** After an uninstall, sends still succeed and are delivered (OfficeDev/BotBuilder-MicrosoftTeams#286). */
   leaky: boolean;
+  /** The tenant is a GCC tenant and the bot calls the public host: every call 403 `InvalidBotApiHost` ([STATUS]). */
+  gccTenant: boolean;
 }
 
 interface Failure {
@@ -80,6 +82,8 @@ const refusals = {
   activityNotFound: (): ConnectorResponse => connectorError(404, 'ActivityNotFoundInConversation', 'Message does not exist in the thread.'),
   deletedActivity: (): ConnectorResponse => connectorError(403, 'ServiceError', 'Unknown'),
   tooLarge: (): ConnectorResponse => connectorError(413, 'MessageSizeTooBig', 'Message size too big.'),
+  /** The code is documented; the message wording is an assumption. */
+  invalidHost: (): ConnectorResponse => connectorError(403, 'InvalidBotApiHost', 'Invalid bot API host for this tenant.'),
   /** [PROACT]: blocked or uninstalled, `errorCode` 209 with the subCode inside the message string. */
   writesBlocked: (): ConnectorResponse => ({
     status: 403,
@@ -162,6 +166,7 @@ export class Connector {
       const headers: Record<string, string> = failure.retryAfterSeconds !== undefined ? { 'Retry-After': String(failure.retryAfterSeconds) } : {};
       return connectorError(failure.status, failure.code, `Injected ${failure.status}.`, headers);
     }
+    if (this.settings.gccTenant) return refusals.invalidHost();
     let body: unknown;
     if (rawBody.trim() !== '') {
       try {

@@ -71,7 +71,7 @@ export interface TeamsDouble {
   /** The next `count` requests answer `status` (412, 500, 502, 503, 504, ...), counted against the limits. */
   failNext(status: number, count?: number, code?: string, retryAfterSeconds?: number): void;
   limits(settings: { rate?: boolean; maxBytes?: number }): void;
-  /** Refusal forms: `notInstalledCode`, `uninstalledForm`, `leaky`. */
+  /** Refusal forms: `notInstalledCode`, `uninstalledForm`, `leaky`, `gccTenant`. */
   configure(settings: Partial<ConnectorSettings>): void;
   messagesFor(aadObjectId: string): VisibleMessage[];
   stats(): TeamsDoubleStats;
@@ -142,13 +142,14 @@ export async function startTeamsDouble(options: TeamsDoubleOptions): Promise<Tea
     notInstalledCode: 'ForbiddenOperationException',
     uninstalledForm: 'BotNotInConversationRoster',
     leaky: false,
+    gccTenant: false,
   };
   const connector = new Connector(state, settings, clock);
   let base = '';
   let region = 0;
   const retired = new Set<string>();
   const serviceUrl = (): string => `${base}/${REGIONS[region % REGIONS.length]}${region >= REGIONS.length ? region : ''}/`;
-  const events = new EventPoster(state, options.botEndpoint, serviceUrl, { ...DEFAULT_EVENT_SWITCHES });
+  const events = new EventPoster(state, options.botEndpoint, serviceUrl, { ...DEFAULT_EVENT_SWITCHES }, clock);
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
