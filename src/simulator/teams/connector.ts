@@ -60,7 +60,12 @@ const FAILURE_CODES: Record<number, string> = {
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
 
-export function connectorError(status: number, code: string, message: string, headers: Record<string, string> = {}): ConnectorResponse {
+export function connectorError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): ConnectorResponse {
   return { status, headers: { ...JSON_HEADERS, ...headers }, body: { error: { code, message } } };
 }
 
@@ -73,13 +78,18 @@ const refusals = {
     connectorError(
       403,
       code,
-      code === 'BadArgument' ? 'Bot is not installed in user\'s personal scope' : 'Bot isn\'t installed in user\'s personal scope',
+      code === 'BadArgument'
+        ? 'Bot is not installed in user\'s personal scope'
+        : 'Bot isn\'t installed in user\'s personal scope',
     ),
-  notInRoster: (): ConnectorResponse => connectorError(403, 'BotNotInConversationRoster', 'The bot is not part of the conversation roster.'),
-  blocked: (): ConnectorResponse => connectorError(403, 'ConversationBlockedByUser', 'User blocked the conversation with the bot.'),
+  notInRoster: (): ConnectorResponse =>
+    connectorError(403, 'BotNotInConversationRoster', 'The bot is not part of the conversation roster.'),
+  blocked: (): ConnectorResponse =>
+    connectorError(403, 'ConversationBlockedByUser', 'User blocked the conversation with the bot.'),
   disabled: (): ConnectorResponse => connectorError(403, 'BotDisabledByAdmin', 'The tenant admin disabled this bot'),
   conversationNotFound: (): ConnectorResponse => connectorError(404, 'ConversationNotFound', 'Conversation not found.'),
-  activityNotFound: (): ConnectorResponse => connectorError(404, 'ActivityNotFoundInConversation', 'Message does not exist in the thread.'),
+  activityNotFound: (): ConnectorResponse =>
+    connectorError(404, 'ActivityNotFoundInConversation', 'Message does not exist in the thread.'),
   deletedActivity: (): ConnectorResponse => connectorError(403, 'ServiceError', 'Unknown'),
   tooLarge: (): ConnectorResponse => connectorError(413, 'MessageSizeTooBig', 'Message size too big.'),
   /** The code is documented; the message wording is an assumption. */
@@ -90,7 +100,12 @@ const refusals = {
     headers: JSON_HEADERS,
     body: {
       errorCode: 209,
-      message: JSON.stringify({ subCode: 'MessageWritesBlocked', details: 'Thread is blocked from message writes.', errorCode: null, errorSubCode: null }),
+      message: JSON.stringify({
+        subCode: 'MessageWritesBlocked',
+        details: 'Thread is blocked from message writes.',
+        errorCode: null,
+        errorSubCode: null,
+      }),
     },
   }),
 };
@@ -114,7 +129,9 @@ function route(method: string, path: string): Route {
       if (method === 'DELETE') return { operation: 'delete', conversationId, activityId: parts[4] };
     }
   }
-  if (parts[3] === 'members' && method === 'GET' && parts.length <= 5) return { operation: 'members', conversationId, activityId: parts[4] };
+  if (parts[3] === 'members' && method === 'GET' && parts.length <= 5) {
+    return { operation: 'members', conversationId, activityId: parts[4] };
+  }
   return { operation: 'unknown', conversationId };
 }
 
@@ -149,7 +166,14 @@ export class Connector {
     const createTarget = r.operation === 'createConversation' ? this.createTarget(rawBody) : undefined;
     const conversationId = conversation?.id ?? createTarget ?? r.conversationId ?? '';
     const response = this.answer(r, conversation, conversationId, method, rawBody);
-    const attempt: ConnectorAttempt = { time: this.clock(), method, operation: r.operation, conversationId, status: response.status, serviceUrl };
+    const attempt: ConnectorAttempt = {
+      time: this.clock(),
+      method,
+      operation: r.operation,
+      conversationId,
+      status: response.status,
+      serviceUrl,
+    };
     const body = response.body as { error?: { code?: string }; errorCode?: number } | undefined;
     if (body?.error?.code) attempt.code = body.error.code;
     else if (body?.errorCode === 209) attempt.code = 'MessageWritesBlocked';
@@ -157,13 +181,20 @@ export class Connector {
     return response;
   }
 
-  private answer(r: Route, conversation: Conversation | undefined, conversationId: string, method: string, rawBody: string): ConnectorResponse {
+  private answer(
+    r: Route,
+    conversation: Conversation | undefined,
+    conversationId: string,
+    method: string,
+    rawBody: string,
+  ): ConnectorResponse {
     if (r.operation === 'unknown') return connectorError(404, 'NotFound', `No Bot Connector route ${method} ${conversationId}.`);
     const throttled = this.throttle(r.operation, conversationId);
     if (throttled) return throttled;
     const failure = this.failures.shift();
     if (failure) {
-      const headers: Record<string, string> = failure.retryAfterSeconds !== undefined ? { 'Retry-After': String(failure.retryAfterSeconds) } : {};
+      const headers: Record<string, string> =
+        failure.retryAfterSeconds !== undefined ? { 'Retry-After': String(failure.retryAfterSeconds) } : {};
       return connectorError(failure.status, failure.code, `Injected ${failure.status}.`, headers);
     }
     if (this.settings.gccTenant) return refusals.invalidHost();
@@ -195,7 +226,8 @@ export class Connector {
     const checks: LimitCheck[] = [{ key: 'app', limits: APP_TENANT_LIMITS }];
     if (conversationId !== '') {
       const roster = operation === 'members';
-      checks.push({ key: `${roster ? 'roster' : 'send'}:${conversationId}`, limits: roster ? THREAD_ROSTER_LIMITS : THREAD_SEND_LIMITS });
+      const limits = roster ? THREAD_ROSTER_LIMITS : THREAD_SEND_LIMITS;
+      checks.push({ key: `${roster ? 'roster' : 'send'}:${conversationId}`, limits });
     }
     const waitMs = this.limiter.take(checks);
     if (waitMs === 0) return undefined;
@@ -324,7 +356,8 @@ export class Connector {
     const list = person ? [this.account(person)] : [];
     if (memberId === undefined) return ok(200, list);
     const found = list.find((m) => m.id === memberId || m.aadObjectId === memberId.toLowerCase());
-    return found ? ok(200, found) : connectorError(404, 'MemberNotFoundInConversation', 'The member is not part of the conversation.');
+    if (found) return ok(200, found);
+    return connectorError(404, 'MemberNotFoundInConversation', 'The member is not part of the conversation.');
   }
 
   private account(p: Person): { id: string; aadObjectId: string; name: string; tenantId: string } {
