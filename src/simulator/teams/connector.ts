@@ -31,6 +31,8 @@ export type Operation = 'createConversation' | 'send' | 'update' | 'delete' | 'm
 /** How the connector refuses things; tests switch these. */
 export interface ConnectorSettings {
   rateLimits: boolean;
+  /** Throttled attempts also fill the windows (off: honouring Retry-After always succeeds). */
+  countThrottled: boolean;
   /** Largest accepted activity, in bytes of its UTF-16 JSON (§5: ~100 KB; 80/40/28 KB in older sources). */
   maxBytes: number;
   /** Code of the not-installed 403: the documented `ForbiddenOperationException` or `BadArgument` seen in the field. */
@@ -229,7 +231,7 @@ export class Connector {
       const limits = roster ? THREAD_ROSTER_LIMITS : THREAD_SEND_LIMITS;
       checks.push({ key: `${roster ? 'roster' : 'send'}:${conversationId}`, limits });
     }
-    const waitMs = this.limiter.take(checks);
+    const waitMs = this.limiter.take(checks, this.settings.countThrottled);
     if (waitMs === 0) return undefined;
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
     return connectorError(429, 'Throttled', 'Too many requests', { 'Retry-After': String(seconds) });

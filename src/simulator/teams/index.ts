@@ -71,7 +71,8 @@ export interface TeamsDouble {
   disableBot(disabled?: boolean): void;
   /** The next `count` requests answer `status` (412, 500, 502, 503, 504, ...), counted against the limits. */
   failNext(status: number, count?: number, code?: string, retryAfterSeconds?: number): void;
-  limits(settings: { rate?: boolean; maxBytes?: number }): void;
+  /** `rate`: enforce the rate limits; `countThrottled`: 429s fill the windows too; `maxBytes`: the size limit. */
+  limits(settings: { rate?: boolean; countThrottled?: boolean; maxBytes?: number }): void;
   /** Refusal forms: `notInstalledCode`, `uninstalledForm`, `leaky`, `gccTenant`. */
   configure(settings: Partial<ConnectorSettings>): void;
   messagesFor(aadObjectId: string): VisibleMessage[];
@@ -142,6 +143,7 @@ class RunningTeamsDouble implements TeamsDouble {
   private readonly state: TeamsState;
   private readonly settings: ConnectorSettings = {
     rateLimits: true,
+    countThrottled: false,
     maxBytes: DEFAULT_MAX_BYTES,
     notInstalledCode: 'ForbiddenOperationException',
     uninstalledForm: 'BotNotInConversationRoster',
@@ -257,8 +259,9 @@ class RunningTeamsDouble implements TeamsDouble {
     this.connector.failNext(status, n, code, retryAfterSeconds);
   }
 
-  limits(l: { rate?: boolean; maxBytes?: number }): void {
+  limits(l: { rate?: boolean; countThrottled?: boolean; maxBytes?: number }): void {
     if (l.rate !== undefined) this.settings.rateLimits = l.rate;
+    if (l.countThrottled !== undefined) this.settings.countThrottled = l.countThrottled;
     if (l.maxBytes !== undefined) this.settings.maxBytes = l.maxBytes;
   }
 
