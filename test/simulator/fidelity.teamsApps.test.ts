@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { validateSeed } from '../../src/simulator';
 import { Client, contractProblems, start } from './helpers';
 import { assertGraphError, f, fakeClock, fidelitySeed } from './fidelitySeed';
 
@@ -141,5 +142,16 @@ describe('simulator fidelity: Teams app installations for users (real HTTP)', ()
     } finally {
       await limited.sim.close();
     }
+  });
+
+  it('refuses a seed whose installations or policy blocks name an unknown user or an app not in the catalog', () => {
+    const seed = fidelitySeed();
+    const apps = seed.teamsApps;
+    assert.ok(apps);
+    const broken = { ...seed, teamsApps: { ...apps, installations: [{ userId: '1b2c3d4e-0000-4000-8000-0000000000aa', teamsAppId: f.teamsApp }] } };
+    assert.throws(() => validateSeed(broken), /teamsApps\/installations\/0\/userId: no user/);
+    const unknownApp = { ...seed, teamsApps: { ...apps, blockedByPolicy: [{ userId: f.owner, teamsAppId: '1b2c3d4e-0000-4000-8000-0000000000ff' }] } };
+    assert.throws(() => validateSeed(unknownApp), /teamsApps\/blockedByPolicy\/0\/teamsAppId: no app/);
+    assert.throws(() => validateSeed({ ...seed, teamsApps: { catalog: [{ id: 'not-a-guid', externalId: 'x', displayName: 'X' }] } }), /teamsApps/);
   });
 });

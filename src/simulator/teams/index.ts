@@ -203,7 +203,8 @@ class RunningTeamsDouble implements TeamsDouble {
       const prefix = /^\/([^/]+)\//.exec(path);
       const used = prefix ? `${this.base}/${prefix[1]}/` : this.base;
       if (!prefix || this.retired.has(used)) {
-        res.writeHead(404).end();
+        res.writeHead(404);
+        res.end();
         return;
       }
       const method = (req.method ?? 'GET').toUpperCase();
