@@ -161,6 +161,9 @@ describe('Teams double: rate limits, transients and sizes', () => {
     assert.equal((await call(fx().double, 'POST', activities(adele), message('hi'))).status, 201);
     assert.equal(fx().double.stats().perConversation[megan].accepted, 8, 'the create and 7 sends');
     assert.equal(fx().double.stats().perConversation[adele].accepted, 2);
+    fx().double.resetStats();
+    assert.equal(fx().double.stats().attempts, 0);
+    assert.equal((await call(fx().double, 'POST', activities(megan), message('x'))).status, 429, 'the windows keep running');
   });
 
   it('can count throttled attempts too, so retrying before Retry-After prolongs the throttling (§4 [RATE], §7.7 option)', async () => {

@@ -78,6 +78,8 @@ export interface TeamsDouble {
   messagesFor(aadObjectId: string): VisibleMessage[];
   stats(): TeamsDoubleStats;
   attempts(): ConnectorAttempt[];
+  /** Forgets the attempts counted so far (the rate windows keep running). */
+  resetStats(): void;
   /** Switches for install events; change its fields at any time. */
   readonly events: EventSwitches;
   releaseEvents(): Promise<void>;
@@ -280,6 +282,10 @@ class RunningTeamsDouble implements TeamsDouble {
 
   attempts(): ConnectorAttempt[] {
     return this.connector.attempts.map((a) => ({ ...a }));
+  }
+
+  resetStats(): void {
+    this.connector.attempts.length = 0;
   }
 
   releaseEvents(): Promise<void> {
