@@ -119,7 +119,12 @@ interface Route {
 }
 
 function route(method: string, path: string): Route {
-  const parts = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  let parts: string[];
+  try {
+    parts = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  } catch {
+    return { operation: 'unknown' };
+  }
   if (parts[0] !== 'v3' || parts[1] !== 'conversations') return { operation: 'unknown' };
   if (parts.length === 2 && method === 'POST') return { operation: 'createConversation' };
   const conversationId = parts[2];
@@ -210,7 +215,7 @@ export class Connector {
     }
     switch (r.operation) {
       case 'createConversation':
-        return this.create(body, rawBody);
+        return this.create(body);
       case 'send':
         return this.send(conversation, body, rawBody);
       case 'update':
@@ -256,7 +261,7 @@ export class Connector {
   }
 
   /** POST /v3/conversations (§1, §7.1, §7.2). */
-  private create(body: unknown, rawBody: string): ConnectorResponse {
+  private create(body: unknown): ConnectorResponse {
     const params = (body ?? {}) as JsonObject;
     const members = Array.isArray(params.members) ? (params.members as JsonObject[]) : [];
     if (params.isGroup === true) return connectorError(400, 'BadArgument', 'The Teams double opens 1:1 conversations only.');
@@ -282,7 +287,6 @@ export class Connector {
       const posted = this.deliver(conversation, activity);
       return ok(201, posted ? { id: conversation.id, activityId: posted } : { id: conversation.id });
     }
-    void rawBody;
     return ok(201, { id: conversation.id });
   }
 
