@@ -43,6 +43,12 @@ export interface ConnectorSettings {
   leaky: boolean;
   /** The tenant is a GCC tenant and the bot calls the public host: every call 403 `InvalidBotApiHost` ([STATUS]). */
   gccTenant: boolean;
+  /**
+   * Sends into the Graph chat id `19:…@unq.gbl.spaces` of an installed person: accepted, or refused as reported in
+   * the field: 400 (microsoftgraph/msgraph-sdk-javascript#343) or BotNotInConversationRoster
+   * (microsoft/BotFramework-Services#344).
+   */
+  graphChatIds: 'accepted' | 'BadSyntax' | 'BotNotInConversationRoster';
 }
 
 interface Failure {
@@ -205,6 +211,8 @@ export class Connector {
       return connectorError(failure.status, failure.code, `Injected ${failure.status}.`, headers);
     }
     if (this.settings.gccTenant) return refusals.invalidHost();
+    const graphIdRefusal = this.graphChatIdRefusal(r, conversation);
+    if (graphIdRefusal) return graphIdRefusal;
     let body: unknown;
     if (rawBody.trim() !== '') {
       try {
@@ -225,6 +233,15 @@ export class Connector {
       default:
         return this.members(conversation, r.activityId);
     }
+  }
+
+  /** The field-reported refusal of a Graph chat id used as the conversation, when switched on. */
+  private graphChatIdRefusal(r: Route, conversation: Conversation | undefined): ConnectorResponse | undefined {
+    const aliased = conversation !== undefined && r.conversationId !== undefined && r.conversationId !== conversation.id;
+    if (!aliased || this.settings.graphChatIds === 'accepted') return undefined;
+    if (this.settings.graphChatIds === 'BotNotInConversationRoster') return refusals.notInRoster();
+    // The wording is Bot Framework's for a malformed conversation id (MicrosoftDocs/bot-docs#1514).
+    return connectorError(400, 'BadSyntax', 'Bad format of conversation ID');
   }
 
   /** 429 `Throttled` with Retry-After when a limit is reached (§4, §7.7); every operation counts, updates included. */
@@ -264,13 +281,13 @@ export class Connector {
   private create(body: unknown): ConnectorResponse {
     const params = (body ?? {}) as JsonObject;
     const members = Array.isArray(params.members) ? (params.members as JsonObject[]) : [];
-    if (params.isGroup === true) return connectorError(400, 'BadArgument', 'The Teams double opens 1:1 conversations only.');
-    if (members.length !== 1 || typeof members[0]?.id !== 'string') {
-      return connectorError(400, 'BadArgument', 'A 1:1 conversation needs exactly one member with an id.');
-    }
     const channelData = (params.channelData ?? {}) as { tenant?: { id?: unknown } };
     const tenantId = typeof params.tenantId === 'string' ? params.tenantId : channelData.tenant?.id;
-    if (typeof tenantId !== 'string' || tenantId === '') return connectorError(400, 'BadArgument', 'The tenant id is missing.');
+    // The double opens 1:1 chats only; Bot Framework's answer to unusable parameters (MicrosoftDocs/bot-docs#1155).
+    const oneMember = members.length === 1 && typeof members[0]?.id === 'string';
+    if (params.isGroup === true || !oneMember || typeof tenantId !== 'string' || tenantId === '') {
+      return connectorError(400, 'BadSyntax', 'Incorrect conversation creation parameters');
+    }
     if (this.state.botDisabled) return refusals.disabled();
     const { person, form } = this.state.resolveMember(members[0].id as string);
     const notInstalled = refusals.notInstalled(this.settings.notInstalledCode);

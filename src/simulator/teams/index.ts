@@ -73,7 +73,7 @@ export interface TeamsDouble {
   failNext(status: number, count?: number, code?: string, retryAfterSeconds?: number): void;
   /** `rate`: enforce the rate limits; `countThrottled`: 429s fill the windows too; `maxBytes`: the size limit. */
   limits(settings: { rate?: boolean; countThrottled?: boolean; maxBytes?: number }): void;
-  /** Refusal forms: `notInstalledCode`, `uninstalledForm`, `leaky`, `gccTenant`. */
+  /** Refusal forms: `notInstalledCode`, `uninstalledForm`, `leaky`, `gccTenant`, `graphChatIds`. */
   configure(settings: Partial<ConnectorSettings>): void;
   messagesFor(aadObjectId: string): VisibleMessage[];
   stats(): TeamsDoubleStats;
@@ -151,6 +151,7 @@ class RunningTeamsDouble implements TeamsDouble {
     uninstalledForm: 'BotNotInConversationRoster',
     leaky: false,
     gccTenant: false,
+    graphChatIds: 'accepted',
   };
   private readonly connector: Connector;
   private readonly poster: EventPoster;
