@@ -1,6 +1,7 @@
 /** Typed settings, read and validated in one place at start-up. */
 import path from 'node:path';
 import type { LogLevel } from './logging';
+import type { TelemetrySettings } from './telemetry/start';
 
 export type GraphSettings =
   | { mode: 'embedded'; tenantFile: string | null; token: string }
@@ -46,6 +47,8 @@ export interface Settings {
   shutdownTimeoutMs: number;
   /** The guest lifecycle: resends, periodic reviews, sponsors in Entra. */
   guests: GuestSettings;
+  /** Where traces and metrics go (docs/operations.md): Azure Monitor, OTLP, or nowhere. */
+  telemetry: TelemetrySettings;
 }
 
 /** The guest lifecycle settings. */
@@ -251,5 +254,29 @@ export function loadSettings(env: Env = process.env): Settings {
       invitationStaleAfterMs: duration(env, 'INVITATION_STALE_AFTER', '30d'),
       sponsorsInEntra: oneOf(env, 'GUEST_SPONSORS_IN_ENTRA', ['false', 'true'] as const, 'false') === 'true',
     },
+    telemetry: telemetry(env),
   };
+}
+
+/**
+ * APPLICATIONINSIGHTS_CONNECTION_STRING → Azure Monitor; else any OTEL_EXPORTER_OTLP_*ENDPOINT → OTLP; else none.
+ * OTEL_SDK_DISABLED=true turns both off (the OpenTelemetry convention).
+ */
+function telemetry(env: Env): TelemetrySettings {
+  if (read(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return { exporter: 'none' };
+  const connectionString = read(env, 'APPLICATIONINSIGHTS_CONNECTION_STRING');
+  if (connectionString !== undefined) {
+    if (!/(^|;)\s*(InstrumentationKey|IngestionEndpoint)=/i.test(connectionString)) {
+      throw new ConfigError('APPLICATIONINSIGHTS_CONNECTION_STRING', 'must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)');
+    }
+    return { exporter: 'azureMonitor', connectionString };
+  }
+  const otlp = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'];
+  for (const name of otlp) {
+    const value = read(env, name);
+    if (value === undefined) continue;
+    if (!/^https?:\/\/[^/]/.test(value)) throw new ConfigError(name, `must be an http(s) URL, got '${value}'`);
+    return { exporter: 'otlp' };
+  }
+  return { exporter: 'none' };
 }

@@ -4,6 +4,7 @@ import type { CloudAdapter } from 'botbuilder';
 import type { ActivityHandler } from 'botbuilder';
 import { withLogContext, type Logger } from '../logging';
 import { settleWithin } from './background';
+import { metrics, span } from '../telemetry/telemetry';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -42,7 +43,12 @@ export function createServer(options: ServerOptions): BotServer {
       return;
     }
     const body = (req.body ?? {}) as { id?: string; type?: string; conversation?: { id?: string } };
-    const turn = withLogContext({ activityId: body.id, activityType: body.type }, () => options.adapter.process(req, res, (context) => options.bot.run(context)));
+    const started = performance.now();
+    // The activity's type, never its text: a command or card verb is added to this span once it is known.
+    const type = typeof body.type === 'string' && /^[A-Za-z]{1,40}$/.test(body.type) ? body.type : 'invalid';
+    const turn = withLogContext({ activityId: body.id, activityType: body.type }, () =>
+      span(`turn ${type}`, { 'guestinvite.activity.type': type }, () => options.adapter.process(req, res, (context) => options.bot.run(context)), { root: true, kind: 'server' }),
+    ).finally(() => metrics.turn(performance.now() - started, { 'guestinvite.activity.type': type, 'http.response.status_code': res.statusCode }));
     const tracked = turn.catch(() => undefined).finally(() => turns.delete(tracked));
     turns.add(tracked);
     await turn;

@@ -13,6 +13,8 @@ import {
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { Logger } from '../logging';
+import { event, metrics, setAttributes, span } from '../telemetry/telemetry';
+import { routeTemplate } from '../telemetry/route';
 
 export type GraphAuth =
   | { kind: 'static'; token: string }
@@ -85,6 +87,15 @@ class RequestLogHandler implements Middleware {
       throw err;
     }
     const response = context.response;
+    const status = response?.status ?? 0;
+    const retryAfter = response?.headers.get('retry-after') ?? undefined;
+    const route = routeTemplate(url.pathname);
+    metrics.graphAnswer(fields.method, route, status, retryAfter === undefined ? undefined : Number(retryAfter));
+    event(status === 429 ? 'graph.throttled' : 'graph.attempt', {
+      'http.response.status_code': status,
+      ...(retryAfter !== undefined ? { 'http.response.header.retry-after': retryAfter } : {}),
+      ...(response?.headers.get('request-id') ? { 'graph.request_id': response.headers.get('request-id') ?? '' } : {}),
+    });
     this.logger.info('graph.request', {
       ...fields,
       status: response?.status,
@@ -92,6 +103,30 @@ class RequestLogHandler implements Middleware {
       retryAfter: response?.headers.get('retry-after') ?? undefined,
       ms: Date.now() - started,
     });
+  }
+}
+
+/**
+ * One client span per Graph request (retries and throttling are events inside it, from RequestLogHandler):
+ * method, route template (ids replaced), final status and Graph's `request-id`.
+ */
+class SpanHandler implements Middleware {
+  private next?: Middleware;
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+  async execute(context: Context): Promise<void> {
+    const method = requestMethod(context);
+    const url = new URL(requestUrl(context));
+    const route = routeTemplate(url.pathname);
+    await span(`${method} ${route}`, { 'http.request.method': method, 'url.template': route, 'server.address': url.hostname }, async () => {
+      await this.next?.execute(context);
+      const response = context.response;
+      setAttributes({
+        'http.response.status_code': response?.status ?? 0,
+        ...(response?.headers.get('request-id') ? { 'graph.request_id': response.headers.get('request-id') ?? '' } : {}),
+      });
+    }, { kind: 'client' });
   }
 }
 
@@ -128,6 +163,7 @@ export function createGraphClient(options: GraphClientOptions): Client {
   const base = new URL(options.baseUrl.replace(/\/+$/, ''));
   const version = base.pathname.replace(/^\/+/, '') || 'v1.0';
   const chain: Middleware[] = [
+    new SpanHandler(),
     new BearerTokenHandler(authProvider(options.auth), base.origin),
     new RetryHandler(
       new RetryHandlerOptions(options.retryDelaySeconds ?? 3, options.maxRetries ?? 3, (_delay, _attempt, request, fetchOptions, response) =>
