@@ -26,6 +26,8 @@ export interface GraphClientOptions {
   baseUrl: string;
   auth: GraphAuth;
   logger: Logger;
+  /** The token source to use (default: one made from `auth`), e.g. shared with the readiness check. */
+  authProvider?: AuthenticationProvider;
   /** Retries of 429/503/504 by the SDK's RetryHandler (honours Retry-After). */
   maxRetries?: number;
   retryDelaySeconds?: number;
@@ -137,7 +139,8 @@ class StaticTokenProvider implements AuthenticationProvider {
   }
 }
 
-function authProvider(auth: GraphAuth): AuthenticationProvider {
+/** The token source for Graph (readiness asks it for a token without calling Graph). */
+export function createAuthProvider(auth: GraphAuth): AuthenticationProvider {
   if (auth.kind === 'static') return new StaticTokenProvider(auth.token);
   const credential: TokenCredential =
     auth.kind === 'clientSecret'
@@ -164,7 +167,7 @@ export function createGraphClient(options: GraphClientOptions): Client {
   const version = base.pathname.replace(/^\/+/, '') || 'v1.0';
   const chain: Middleware[] = [
     new SpanHandler(),
-    new BearerTokenHandler(authProvider(options.auth), base.origin),
+    new BearerTokenHandler(options.authProvider ?? createAuthProvider(options.auth), base.origin),
     new RetryHandler(
       new RetryHandlerOptions(options.retryDelaySeconds ?? 3, options.maxRetries ?? 3, (_delay, _attempt, request, fetchOptions, response) =>
         sdkMayRetry((fetchOptions?.method ?? (typeof request === 'string' ? 'GET' : request.method)).toUpperCase(), typeof request === 'string' ? request : request.url, response.status),
