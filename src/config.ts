@@ -31,6 +31,11 @@ export interface Settings {
   storePath: string;
   /** PostgreSQL (DATABASE_URL, postgres://…): every durable record goes there and nothing to local files. */
   databaseUrl: string | null;
+  /**
+   * Most PostgreSQL connections per instance (DATABASE_POOL_MAX, default 10): instances × this, plus the overlap of
+   * a restart, must stay under the server's limit (Burstable B1ms: 35 user connections).
+   */
+  databasePoolMax: number;
   defaultRedirectUrl: string;
   logLevel: LogLevel;
   requests: { remindAfterMs: number; expireAfterMs: number; sweepIntervalMs: number };
@@ -223,6 +228,7 @@ export function loadSettings(env: Env = process.env): Settings {
     graph: graphSettings,
     storePath: path.resolve(read(env, 'STORE_PATH') ?? './.data/bot.sqlite'),
     databaseUrl: databaseUrl(env),
+    databasePoolMax: positiveInteger(env, 'DATABASE_POOL_MAX', 10),
     defaultRedirectUrl: httpUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     operations: {

@@ -3,8 +3,17 @@
  * for every engine and every method, present and future. Audit entries are also counted as outcome metrics
  * (invitations, approvals, removals, reviews): the audit log is where every outcome lands.
  */
-import type { AuditEntry, Store } from '../store/store';
-import { recordAudited, span } from './telemetry';
+import type { AccessRequestPatch, AccessRequestRecord, AuditEntry, Store } from '../store/store';
+import { metrics, recordAudited, span } from './telemetry';
+
+const DECIDED = new Set(['approved', 'denied', 'expired', 'withdrawn']);
+
+/** The wait from request to decision, measured where the decision is written. */
+function observeDecision(patch: AccessRequestPatch | undefined, record: AccessRequestRecord | undefined): void {
+  if (!patch?.state || !DECIDED.has(patch.state) || !patch.decidedAt || !record) return;
+  const seconds = (Date.parse(patch.decidedAt) - Date.parse(record.createdAt)) / 1000;
+  if (Number.isFinite(seconds) && seconds >= 0) metrics.requestDecided(patch.state, seconds);
+}
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -20,6 +29,8 @@ function wrapMethods<T extends object>(target: T, area: string): T {
           if (area === 'audit' && property === 'append') {
             const entry = args[0] as AuditEntry;
             recordAudited(entry.action, entry.outcome);
+          } else if (area === 'requests' && property === 'update') {
+            observeDecision(args[2] as AccessRequestPatch, result as AccessRequestRecord);
           }
           return result;
         });

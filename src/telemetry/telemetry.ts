@@ -41,6 +41,7 @@ interface Instruments {
   replicationWaitLength: Histogram;
   turnDuration: Histogram;
   teamsSends: Counter;
+  decisionWait: Histogram;
 }
 
 interface Installed {
@@ -80,6 +81,7 @@ function createInstruments(meter: Meter): Instruments {
     replicationWaitLength: meter.createHistogram('guestinvite.replication.wait', { description: 'How long a guest took to become addable after its invitation', unit: 's' }),
     turnDuration: meter.createHistogram('guestinvite.turn.duration', { description: 'Time to answer an incoming activity', unit: 'ms' }),
     teamsSends: meter.createCounter('guestinvite.teams.sends', { description: 'Proactive messages and updates sent to Teams, by outcome' }),
+    decisionWait: meter.createHistogram('guestinvite.request.decision_wait', { description: 'From an access request to its decision (approved, denied, expired, withdrawn)', unit: 's' }),
   };
 }
 
@@ -210,6 +212,10 @@ export const metrics = {
   /** A guest became addable `seconds` after its invitation. */
   replicationWaited(seconds: number): void {
     installed?.instruments.replicationWaitLength.record(seconds);
+  },
+  /** An access request was decided `seconds` after it was made. */
+  requestDecided(state: string, seconds: number): void {
+    installed?.instruments.decisionWait.record(seconds, { outcome: state });
   },
   turn(ms: number, attributes: Attributes): void {
     installed?.instruments.turnDuration.record(ms, attributes);

@@ -114,6 +114,9 @@ describe('telemetry (in-memory exporters)', () => {
     assert.equal(sum(all, 'guestinvite.invitations', { outcome: 'failed' }), 1);
     assert.equal(sum(all, 'guestinvite.approvals', { outcome: 'approved' }), 1);
     assert.equal(sum(all, 'guestinvite.approvals', { outcome: 'added' }), 1);
+    const waits = all.filter((p) => p.name === 'guestinvite.request.decision_wait' && p.attributes.outcome === 'approved');
+    assert.equal(waits.length, 1);
+    assert.equal((waits[0].value as { count: number }).count, 1, 'one decision wait recorded');
     const invitationPosts = h.sim.requests().filter((r) => r.method === 'POST' && r.url.startsWith('/v1.0/invitations')).length;
     assert.equal(sum(all, 'guestinvite.graph.requests', { 'url.template': '/invitations' }), invitationPosts, 'each attempt counted');
     assert.equal(sum(all, 'guestinvite.graph.throttled', { 'url.template': '/invitations' }), invitationPosts - 1);
