@@ -6,6 +6,22 @@
 import type { AccessRequestPatch, AccessRequestRecord, AuditEntry, Store } from '../store/store';
 import { metrics, recordAudited, span } from './telemetry';
 
+/** Invitations waiting for replication on this instance: operation id → time of the first wait. */
+const waiting = new Map<string, number>();
+
+/** Replication waits: from an invitation's first `invite.waiting` to its `invite.succeeded` (same instance). */
+function observeReplication(entry: AuditEntry): void {
+  if (!entry.operationId) return;
+  if (entry.action === 'invite.waiting' && !waiting.has(entry.operationId)) {
+    if (waiting.size >= 10_000) waiting.delete(waiting.keys().next().value as string);
+    waiting.set(entry.operationId, Date.parse(entry.time));
+  } else if (entry.action === 'invite.succeeded' || entry.action === 'invite.failed') {
+    const since = waiting.get(entry.operationId);
+    waiting.delete(entry.operationId);
+    if (since !== undefined && entry.action === 'invite.succeeded') metrics.replicationWaited(Math.max(0, (Date.parse(entry.time) - since) / 1000));
+  }
+}
+
 const DECIDED = new Set(['approved', 'denied', 'expired', 'withdrawn']);
 
 /** The wait from request to decision, measured where the decision is written. */
@@ -29,6 +45,7 @@ function wrapMethods<T extends object>(target: T, area: string): T {
           if (area === 'audit' && property === 'append') {
             const entry = args[0] as AuditEntry;
             recordAudited(entry.action, entry.outcome);
+            observeReplication(entry);
           } else if (area === 'requests' && property === 'update') {
             observeDecision(args[2] as AccessRequestPatch, result as AccessRequestRecord);
           }

@@ -140,6 +140,19 @@ describe('telemetry (in-memory exporters)', () => {
     for (const value of personal) assert.ok(!exported.includes(value.toLowerCase()), `exported telemetry contains '${value}'`);
   });
 
+  it('a replication wait is measured from the first invite.waiting to invite.succeeded of the same operation', async () => {
+    const entry = (action: string, time: string) => ({ time, tenantId: TENANT_ID, actorId: users.megan.aadObjectId, action, outcome: 'x', operationId: 'op-replication-1' });
+    await h.store.audit.append(entry('invite.waiting', '2026-01-01T10:00:00.000Z'));
+    await h.store.audit.append(entry('invite.waiting', '2026-01-01T10:00:30.000Z'));
+    await h.store.audit.append(entry('invite.succeeded', '2026-01-01T10:01:30.000Z'));
+    await reader.forceFlush();
+    const all = points(metricExporter.getMetrics());
+    const wait = all.find((p) => p.name === 'guestinvite.replication.wait');
+    assert.deepEqual([(wait?.value as { count: number }).count, (wait?.value as { sum: number }).sum], [1, 90]);
+    assert.equal(sum(all, 'guestinvite.replication.waits'), 2);
+    assert.equal(sum(all, 'guestinvite.invitations', { outcome: 'waiting' }), 2);
+  });
+
   it('route templates keep names and drop ids, addresses, keys and queries', () => {
     assert.equal(routeTemplate('/v1.0/users/3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f01/memberOf?$filter=x'), '/users/{id}/memberOf');
     assert.equal(routeTemplate('/v1.0/users/pat.partner@adatum.com'), '/users/{id}');
