@@ -14,7 +14,11 @@ import {
   PeriodicExportingMetricReader,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { installProviders, uninstallProviders, span } from '../../src/telemetry/telemetry';
+import { installProviders, uninstallProviders, setAttributes, span } from '../../src/telemetry/telemetry';
+import { SpanKind } from '@opentelemetry/api';
+import type { ActivityHandler, CloudAdapter } from 'botbuilder';
+import { createServer, listen } from '../../src/bot/server';
+import { silentLogger } from '../../src/logging';
 import { instrumentStore } from '../../src/telemetry/store';
 import { routeTemplate } from '../../src/telemetry/route';
 import { loadDemoSeed } from '../../src/simulator';
@@ -151,6 +155,34 @@ describe('telemetry (in-memory exporters)', () => {
     assert.deepEqual([(wait?.value as { count: number }).count, (wait?.value as { sum: number }).sum], [1, 90]);
     assert.equal(sum(all, 'guestinvite.replication.waits'), 2);
     assert.equal(sum(all, 'guestinvite.invitations', { outcome: 'waiting' }), 2);
+  });
+
+  it('each incoming activity is a root server span with its type and the command, never the text', async () => {
+    const adapter = {
+      process: async (_req: unknown, res: { send(status: number): void }, logic: (context: unknown) => Promise<void>) => {
+        await logic({});
+        res.send(200);
+      },
+    } as unknown as CloudAdapter;
+    const bot = { run: async () => setAttributes({ 'guestinvite.command': 'invite' }) } as unknown as ActivityHandler;
+    const host = createServer({ adapter, bot, logger: silentLogger, health: async () => ({ status: 'ok', checks: {} }) });
+    const url = await listen(host.server, 0, '127.0.0.1');
+    try {
+      const body = { type: 'message', id: 'a1', text: 'invite pat.partner@adatum.com', conversation: { id: 'c1' } };
+      const response = await fetch(`${url}/api/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(response.status, 200);
+    } finally {
+      await new Promise<void>((resolve) => host.server.close(() => resolve()));
+    }
+    const [turn] = spans.getFinishedSpans().filter((s) => s.name === 'turn message');
+    assert.ok(turn, 'a turn span');
+    assert.equal(turn.kind, SpanKind.SERVER);
+    assert.equal(turn.parentSpanContext, undefined, 'a root span');
+    assert.equal(turn.attributes['guestinvite.command'], 'invite');
+    assert.ok(!JSON.stringify(turn.attributes).includes('adatum'), 'no text');
+    await reader.forceFlush();
+    const turns = points(metricExporter.getMetrics()).filter((p) => p.name === 'guestinvite.turn.duration');
+    assert.equal((turns[0]?.value as { count: number }).count, 1);
   });
 
   it('route templates keep names and drop ids, addresses, keys and queries', () => {
