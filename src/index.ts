@@ -56,22 +56,26 @@ function traced<T>(name: string, work: () => Promise<T>): () => Promise<T> {
 }
 
 /** Operations not yet finished and the age of the oldest, read at each metric export. */
-function observeOperations(store: Store): void {
+function observeOperations(store: Store): () => void {
   const LIMIT = 1000;
-  observeGauge('guestinvite.operations.unfinished', `Directory operations pending or running (counted up to ${LIMIT})`, '{operation}', async () => [
+  const unfinished = observeGauge('guestinvite.operations.unfinished', `Directory operations pending or running (counted up to ${LIMIT})`, '{operation}', async () => [
     { value: (await store.operations.listUnfinished(LIMIT)).length },
   ]);
-  observeGauge('guestinvite.operations.oldest_age', 'Age of the oldest unfinished directory operation', 's', async () => {
-    const [oldest] = await store.operations.listUnfinished(1);
-    return [{ value: oldest ? Math.max(0, (Date.now() - Date.parse(oldest.createdAt)) / 1000) : 0 }];
+  const oldest = observeGauge('guestinvite.operations.oldest_age', 'Age of the oldest unfinished directory operation', 's', async () => {
+    const [first] = await store.operations.listUnfinished(1);
+    return [{ value: first ? Math.max(0, (Date.now() - Date.parse(first.createdAt)) / 1000) : 0 }];
   });
+  return () => {
+    unfinished();
+    oldest();
+  };
 }
 
 export async function startBot(settings: Settings, logger: Logger = createLogger({ level: settings.logLevel })): Promise<RunningBot> {
   const telemetry = await startTelemetry(settings.telemetry, logger);
   const opened = await openStore(settings, { onPoolError: (err) => logger.warn('store.connection.failed', { error: err }) });
   const store = telemetryEnabled() ? instrumentStore(opened) : opened;
-  if (telemetryEnabled()) observeOperations(opened);
+  const stopObserving = telemetryEnabled() ? observeOperations(opened) : () => undefined;
   const endpoint = await graphEndpoint(settings, logger);
   const graphAuth = createAuthProvider(endpoint.auth);
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, authProvider: graphAuth, logger });
@@ -186,6 +190,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
       server.server.closeAllConnections();
     });
     await endpoint.simulator?.close();
+    stopObserving();
     await store.close();
     await telemetry.shutdown();
     logger.info('bot.stopped');

@@ -21,6 +21,7 @@ import {
   type Histogram,
   type Meter,
   type MeterProvider,
+  type ObservableResult,
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
@@ -85,11 +86,15 @@ function createInstruments(meter: Meter): Instruments {
   };
 }
 
+const registered = new Map<GaugeRegistration, () => void>();
+
 function registerGauge(meter: Meter, gauge: GaugeRegistration): void {
   const observable = meter.createObservableGauge(gauge.name, { description: gauge.description, unit: gauge.unit });
-  observable.addCallback(async (result) => {
+  const callback = async (result: ObservableResult): Promise<void> => {
     for (const reading of await gauge.read()) result.observe(reading.value, reading.attributes);
-  });
+  };
+  observable.addCallback(callback);
+  registered.set(gauge, () => observable.removeCallback(callback));
 }
 
 /** Turns telemetry on with these providers (start.ts, or a test with in-memory exporters). */
@@ -102,6 +107,7 @@ export function installProviders(tracerProvider: TracerProvider, meterProvider: 
 /** Turns telemetry off again (tests; shutdown). */
 export function uninstallProviders(): void {
   installed = null;
+  registered.clear();
 }
 
 export function telemetryEnabled(): boolean {
@@ -112,15 +118,17 @@ export function telemetryEnabled(): boolean {
  * Registers an observable gauge, read at each metric export (now, or once telemetry is installed). Keep `read`
  * cheap: it runs once per export interval (60 s by default) on every instance.
  */
-export function observeGauge(name: string, description: string, unit: string, read: GaugeRegistration['read']): void {
+export function observeGauge(name: string, description: string, unit: string, read: GaugeRegistration['read']): () => void {
   const gauge = { name, description, unit, read };
   gauges.push(gauge);
   if (installed) registerGauge(installed.meter, gauge);
-}
-
-/** Forgets registered gauges (tests). */
-export function clearGauges(): void {
-  gauges.length = 0;
+  /** Stops reading it (e.g. when what it reads is closed). */
+  return () => {
+    const at = gauges.indexOf(gauge);
+    if (at >= 0) gauges.splice(at, 1);
+    registered.get(gauge)?.();
+    registered.delete(gauge);
+  };
 }
 
 export interface SpanOptions {

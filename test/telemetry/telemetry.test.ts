@@ -14,7 +14,7 @@ import {
   PeriodicExportingMetricReader,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { installProviders, uninstallProviders, setAttributes, span } from '../../src/telemetry/telemetry';
+import { installProviders, observeGauge, uninstallProviders, setAttributes, span } from '../../src/telemetry/telemetry';
 import { SpanKind } from '@opentelemetry/api';
 import type { ActivityHandler, CloudAdapter } from 'botbuilder';
 import { createServer, listen } from '../../src/bot/server';
@@ -183,6 +183,24 @@ describe('telemetry (in-memory exporters)', () => {
     await reader.forceFlush();
     const turns = points(metricExporter.getMetrics()).filter((p) => p.name === 'guestinvite.turn.duration');
     assert.equal((turns[0]?.value as { count: number }).count, 1);
+  });
+
+  it('observeGauge: read at each export until it is unregistered (the API an outbox uses for waiting and oldest age)', async () => {
+    let waiting = 3;
+    let reads = 0;
+    const stop = observeGauge('guestinvite.outbox.waiting', 'Proactive messages waiting', '{message}', async () => {
+      reads++;
+      return [{ value: waiting }];
+    });
+    await reader.forceFlush();
+    assert.equal(points(metricExporter.getMetrics()).find((p) => p.name === 'guestinvite.outbox.waiting')?.value, 3);
+    waiting = 5;
+    await reader.forceFlush();
+    assert.equal(points(metricExporter.getMetrics()).find((p) => p.name === 'guestinvite.outbox.waiting')?.value, 5);
+    assert.equal(reads, 2);
+    stop();
+    await reader.forceFlush();
+    assert.equal(reads, 2, 'not read once unregistered');
   });
 
   it('route templates keep names and drop ids, addresses, keys and queries', () => {
