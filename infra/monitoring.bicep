@@ -41,7 +41,7 @@ var queries = [
     name: 'operations-failing'
     severity: 2
     description: 'Invitations, approvals or removals ended failed (guestinvite.* outcome=failed) in the last 15 minutes.'
-    query: 'customMetrics | where name in ("guestinvite.invitations", "guestinvite.approvals", "guestinvite.removals") | where tostring(customDimensions.outcome) == "failed" | summarize failed = sum(valueSum) | where failed > 0'
+    query: 'customMetrics | where name in ("guestinvite.invitations", "guestinvite.approvals", "guestinvite.removals") | where tostring(customDimensions.outcome) endswith "failed" | summarize failed = sum(valueSum) | where failed > 0'
   }
   {
     name: 'operation-stuck'

@@ -199,7 +199,10 @@ export function recordAudited(action: string, reason?: string): void {
     instruments.invitations.add(1, attributes);
     if (action === 'invite.waiting') instruments.replicationWaits.add(1);
   } else if (area === 'request' || action === 'membership.added') {
-    if (action !== 'request.created' && action !== 'request.reminded') instruments.approvals.add(1, action === 'membership.added' ? { outcome: 'added' } : attributes);
+    // The membership write after an approval is audited as `membership.added` with what happened as its outcome
+    // (added, alreadyMember, refused, failed).
+    const membership = { outcome: `membership.${code ?? 'unknown'}` };
+    if (action !== 'request.created' && action !== 'request.reminded') instruments.approvals.add(1, action === 'membership.added' ? membership : attributes);
   } else if (area === 'guest' && (rest[0] === 'removed' || rest[0] === 'remove')) {
     instruments.removals.add(1, attributes);
   } else if (area === 'review') {

@@ -117,7 +117,7 @@ describe('telemetry (in-memory exporters)', () => {
     assert.equal(sum(all, 'guestinvite.invitations', { outcome: 'succeeded' }), 1);
     assert.equal(sum(all, 'guestinvite.invitations', { outcome: 'failed' }), 1);
     assert.equal(sum(all, 'guestinvite.approvals', { outcome: 'approved' }), 1);
-    assert.equal(sum(all, 'guestinvite.approvals', { outcome: 'added' }), 1);
+    assert.equal(sum(all, 'guestinvite.approvals', { outcome: 'membership.added' }), 1);
     const waits = all.filter((p) => p.name === 'guestinvite.request.decision_wait' && p.attributes.outcome === 'approved');
     assert.equal(waits.length, 1);
     assert.equal((waits[0].value as { count: number }).count, 1, 'one decision wait recorded');
