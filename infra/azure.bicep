@@ -67,7 +67,7 @@ param postgresSkuName string = 'Standard_B1ms'
 @description('Password of the bot\'s own PostgreSQL role (not the administrator); \'none\' (or empty) until that role exists.')
 param postgresAppPassword string = 'none'
 
-@description('Login of the bot\'s own PostgreSQL role, created once as in docs/several-instances.md.')
+@description('Login of the bot\'s own PostgreSQL role, created once by `npm run store:role` (docs/several-instances.md).')
 param postgresAppLogin string = 'guestinvite_app'
 
 @allowed([
@@ -225,8 +225,8 @@ resource postgresDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2
   ]
 }
 
-// The bot connects as its own role once it exists (postgresAppPassword set); the administrator login is kept for
-// the first provision, which creates that role (docs/several-instances.md).
+// The bot connects as its own role once it exists (postgresAppPassword set); before that, on the first provision,
+// as the administrator, which is then used once more to create that role (npm run store:role).
 var databaseLogin = useAppRole ? postgresAppLogin : postgresAdminLogin
 var databasePassword = useAppRole ? postgresAppPassword : postgresAdminPassword
 var databaseUrl = 'postgres://${uriComponent(databaseLogin)}:${uriComponent(databasePassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/${databaseName}?sslmode=verify-full'
