@@ -4,6 +4,11 @@
  * data (none of the seed's addresses or names, nor the typed address, reason or welcome message).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { projectRoot } from '../../src/projectRoot';
 import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -47,6 +52,31 @@ function sum(all: Point[], name: string, attributes: Record<string, unknown> = {
     .filter((p) => p.name === name && Object.entries(attributes).every(([k, v]) => p.attributes[k] === v))
     .reduce((n, p) => n + (typeof p.value === 'number' ? p.value : 0), 0);
 }
+
+describe('telemetry off', () => {
+  it('a bot started with no exporter configured loads no OpenTelemetry SDK, exporter or Azure Monitor distro', async function () {
+    this.timeout(60_000);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'telemetry-off-'));
+    const script = `
+      const { startBot } = require(${JSON.stringify(path.join(projectRoot(), 'dist/src/index.js'))});
+      const { loadSettings } = require(${JSON.stringify(path.join(projectRoot(), 'dist/src/config.js'))});
+      const { silentLogger } = require(${JSON.stringify(path.join(projectRoot(), 'dist/src/logging.js'))});
+      (async () => {
+        const bot = await startBot(loadSettings({ PORT: '0', STORE_PATH: ${JSON.stringify(path.join(dir, 'bot.sqlite'))} }), silentLogger);
+        await fetch(bot.url + '/health/ready');
+        const loaded = Object.keys(require.cache).filter((k) => /@opentelemetry[\\/](sdk-|exporter-|resources)|@azure[\\/]monitor-opentelemetry/.test(k));
+        await bot.stop(1000);
+        process.stdout.write(JSON.stringify(loaded.length));
+        process.exit(0);
+      })();`;
+    try {
+      const out = execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+      assert.equal(out.trim().split('\n').pop(), '0');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('telemetry (in-memory exporters)', () => {
   let spans: InMemorySpanExporter;
