@@ -4,8 +4,16 @@
 //   - an Azure Database for PostgreSQL flexible server with private access (a delegated subnet of a virtual
 //     network the web app joins, a private DNS zone, no public access, TLS required), whose database is the
 //     bot's store (DATABASE_URL), so every instance serves the same bot,
-//   - an Azure Bot registration (single tenant) with the Microsoft Teams channel.
+//   - an Azure Bot registration (single tenant) with the Microsoft Teams channel,
+//   - a Key Vault holding the secrets the web app reads through Key Vault references,
+//   - a Log Analytics workspace, workspace-based Application Insights (the bot's OpenTelemetry goes there),
+//     alert rules and a workbook (docs/operations.md),
+//   - the managed identity's Microsoft Graph application permissions (infra/graph-permissions.json, the list of
+//     src/graph/permissions.ts), granted through the Microsoft Graph Bicep extension.
 // Deployed by the arm/deploy action of teamsapp.yml with azure.parameters.json.
+
+// Microsoft Graph resources (bicepconfig.json names the extension's registry version).
+extension microsoftGraphV1
 
 @maxLength(14)
 @minLength(3)
@@ -35,9 +43,14 @@ param webAppSku string = 'B1'
 param location string = resourceGroup().location
 
 @minValue(1)
-@maxValue(10)
-@description('Instances of the web app; they share the PostgreSQL store, so any of them may take any activity.')
+@maxValue(3)
+@description('Instances of the web app; they share the PostgreSQL store, so any of them may take any activity. Basic plans allow at most 3.')
 param instanceCount int = 2
+
+@minValue(2)
+@maxValue(30)
+@description('PostgreSQL connections per instance: instances x this, doubled while a restart overlaps, stays under B1ms\'s 35.')
+param databasePoolMax int = 5
 
 @description('Administrator login of the PostgreSQL server (the bot connects with it).')
 param postgresAdminLogin string = 'guestinvite'
@@ -47,15 +60,15 @@ param postgresAdminLogin string = 'guestinvite'
 @description('Administrator password of the PostgreSQL server.')
 param postgresAdminPassword string
 
-@description('PostgreSQL compute size (Burstable B1ms is enough for the bot).')
+@description('PostgreSQL compute size (Burstable B1ms is enough for the bot); the tier follows from the name.')
 param postgresSkuName string = 'Standard_B1ms'
 
-@allowed([
-  'Burstable'
-  'GeneralPurpose'
-  'MemoryOptimized'
-])
-param postgresSkuTier string = 'Burstable'
+@secure()
+@description('Password of the bot\'s own PostgreSQL role (not the administrator); \'none\' (or empty) until that role exists.')
+param postgresAppPassword string = 'none'
+
+@description('Login of the bot\'s own PostgreSQL role, created once by `npm run store:role` (docs/several-instances.md).')
+param postgresAppLogin string = 'guestinvite_app'
 
 @allowed([
   'live'
@@ -63,23 +76,38 @@ param postgresSkuTier string = 'Burstable'
 ])
 param graphMode string = 'live'
 
-@description('Tenant the bot manages through Microsoft Graph; the bot\'s tenant when empty.')
-param graphTenantId string = ''
+// The toolkit stops on an empty ${{VAR}} in azure.parameters.json, so the env files carry sentinels instead of
+// empty values: 'default', 'managed-identity' and 'none' mean "not set" here.
+@description('Tenant the bot manages through Microsoft Graph; \'default\' (or empty): the bot\'s tenant.')
+param graphTenantId string = 'default'
 
-@description('App registration used for Graph with graphClientSecret; the managed identity is used when the secret is empty.')
-param graphClientId string = ''
+@description('App registration used for Graph with graphClientSecret; \'managed-identity\' (or empty): the managed identity.')
+param graphClientId string = 'managed-identity'
 
 @secure()
-param graphClientSecret string = ''
+@description('Client secret for graphClientId; \'none\' (or empty): the managed identity is used.')
+param graphClientSecret string = 'none'
 
 @description('Where guests land after redeeming an invitation.')
 param inviteRedirectUrlDefault string = ''
 
+@description('Grant the managed identity its Graph application permissions here (needs Privileged Role Administrator, docs/teams-app.md).')
+param grantGraphPermissions bool = true
+
+@description('Minutes a new guest may take to replicate (REPLICATION_WAIT); the stuck-operation alert fires 15 minutes later.')
+param replicationWaitMinutes int = 15
+
+@description('Address that receives the alerts; empty: alerts show in the portal only.')
+param alertEmail string = ''
+
 var suffix = empty(resourceSuffix) ? take(uniqueString(resourceGroup().id), 6) : resourceSuffix
 var baseName = toLower('${resourceBaseName}${suffix}')
 var appTenantId = empty(botTenantId) ? tenant().tenantId : botTenantId
-var useClientSecret = !empty(graphClientSecret)
-var port = '8080'
+var useClientSecret = !empty(graphClientSecret) && graphClientSecret != 'none'
+var graphTenant = empty(graphTenantId) || graphTenantId == 'default' ? appTenantId : graphTenantId
+var graphClient = useClientSecret && !empty(graphClientId) && graphClientId != 'managed-identity' ? graphClientId : ''
+var useAppRole = !empty(postgresAppPassword) && postgresAppPassword != 'none'
+var postgresSkuTier = startsWith(postgresSkuName, 'Standard_B') ? 'Burstable' : (contains(postgresSkuName, '_E') ? 'MemoryOptimized' : 'GeneralPurpose')
 var redirectUrl = empty(inviteRedirectUrlDefault) ? 'https://myapps.microsoft.com' : inviteRedirectUrlDefault
 var databaseName = 'guestinvite'
 
@@ -143,7 +171,7 @@ resource postgresDnsLink 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@
   }
 }
 
-resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2022-12-01' = {
+resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   name: '${baseName}-pg'
   location: location
   sku: {
@@ -165,7 +193,7 @@ resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2022-12-01' = {
       mode: 'Disabled'
     }
     network: {
-      delegatedSubnetResourceId: '${vnet.id}/subnets/postgres'
+      delegatedSubnetResourceId: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'postgres')
       privateDnsZoneArmResourceId: postgresDns.id
     }
   }
@@ -174,8 +202,8 @@ resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2022-12-01' = {
   ]
 }
 
-// Only TLS connections are accepted (the bot connects with sslmode=require).
-resource postgresTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2022-12-01' = {
+// Only TLS connections are accepted (the bot connects with sslmode=verify-full).
+resource postgresTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
   parent: postgres
   name: 'require_secure_transport'
   properties: {
@@ -184,7 +212,7 @@ resource postgresTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2
   }
 }
 
-resource postgresDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2022-12-01' = {
+resource postgresDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
   parent: postgres
   name: databaseName
   properties: {
@@ -197,7 +225,11 @@ resource postgresDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2
   ]
 }
 
-var databaseUrl = 'postgres://${uriComponent(postgresAdminLogin)}:${uriComponent(postgresAdminPassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/${databaseName}?sslmode=require'
+// The bot connects as its own role once it exists (postgresAppPassword set); before that, on the first provision,
+// as the administrator, which is then used once more to create that role (npm run store:role).
+var databaseLogin = useAppRole ? postgresAppLogin : postgresAdminLogin
+var databasePassword = useAppRole ? postgresAppPassword : postgresAdminPassword
+var databaseUrl = 'postgres://${uriComponent(databaseLogin)}:${uriComponent(databasePassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/${databaseName}?sslmode=verify-full'
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: '${baseName}-id'
@@ -217,18 +249,84 @@ resource serverfarm 'Microsoft.Web/serverfarms@2022-09-01' = {
   }
 }
 
+// Secrets live in Key Vault; the web app reads them through Key Vault references with its managed identity.
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: '${baseName}-kv'
+  location: location
+  properties: {
+    tenantId: tenant().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 7
+  }
+}
+
+resource botPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'bot-password'
+  properties: {
+    value: botAadAppClientSecret
+  }
+}
+
+resource databaseUrlSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'database-url'
+  properties: {
+    value: databaseUrl
+  }
+}
+
+resource graphSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (useClientSecret) {
+  parent: vault
+  name: 'graph-client-secret'
+  properties: {
+    value: graphClientSecret
+  }
+}
+
+// Key Vault Secrets User (built-in role 4633458b-17de-408a-b874-0445c86b69e6) for the web app's identity.
+resource vaultReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault
+  name: guid(vault.id, identity.id, 'kv-secrets-user')
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '4633458b-17de-408a-b874-0445c86b69e6')
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Telemetry: Log Analytics, and Application Insights on it; the bot exports OpenTelemetry there.
+resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: '${baseName}-logs'
+  location: location
+  properties: {
+    sku: {
+      name: 'PerGB2018'
+    }
+    retentionInDays: 30
+  }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: '${baseName}-ai'
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+    IngestionMode: 'LogAnalytics'
+  }
+}
+
 var commonSettings = [
   {
     name: 'SCM_DO_BUILD_DURING_DEPLOYMENT'
     value: 'true'
-  }
-  {
-    name: 'PORT'
-    value: port
-  }
-  {
-    name: 'WEBSITES_PORT'
-    value: port
   }
   {
     name: 'MicrosoftAppId'
@@ -236,7 +334,7 @@ var commonSettings = [
   }
   {
     name: 'MicrosoftAppPassword'
-    value: botAadAppClientSecret
+    value: '@Microsoft.KeyVault(SecretUri=${botPasswordSecret.properties.secretUri})'
   }
   {
     name: 'MicrosoftAppType'
@@ -247,43 +345,53 @@ var commonSettings = [
     value: appTenantId
   }
   {
+    name: 'ALLOWED_TENANT_IDS'
+    value: appTenantId
+  }
+  {
     name: 'GRAPH_MODE'
     value: graphMode
   }
   {
     name: 'GRAPH_TENANT_ID'
-    value: empty(graphTenantId) ? appTenantId : graphTenantId
+    value: graphTenant
   }
   {
     name: 'GRAPH_CLIENT_ID'
-    value: useClientSecret ? graphClientId : identity.properties.clientId
+    value: useClientSecret ? graphClient : identity.properties.clientId
   }
   {
     name: 'AZURE_CLIENT_ID'
     value: identity.properties.clientId
   }
   {
-    // Not used while DATABASE_URL is set (kept for a single-instance SQLite fallback).
-    name: 'STORE_PATH'
-    value: '/home/data/bot.sqlite'
+    name: 'DATABASE_URL'
+    value: '@Microsoft.KeyVault(SecretUri=${databaseUrlSecret.properties.secretUri})'
+  }
+  {
+    name: 'DATABASE_POOL_MAX'
+    value: string(databasePoolMax)
+  }
+  {
+    name: 'REPLICATION_WAIT'
+    value: '${replicationWaitMinutes}m'
   }
   {
     name: 'INVITE_REDIRECT_URL_DEFAULT'
     value: redirectUrl
   }
+  {
+    name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+    value: insights.properties.ConnectionString
+  }
 ]
 
-var secretSettings = concat(useClientSecret ? [
+var secretSettings = useClientSecret ? [
   {
     name: 'GRAPH_CLIENT_SECRET'
-    value: graphClientSecret
+    value: '@Microsoft.KeyVault(SecretUri=${graphSecret.properties.secretUri})'
   }
-] : [], [
-  {
-    name: 'DATABASE_URL'
-    value: databaseUrl
-  }
-])
+] : []
 
 resource webApp 'Microsoft.Web/sites@2022-09-01' = {
   name: baseName
@@ -297,12 +405,17 @@ resource webApp 'Microsoft.Web/sites@2022-09-01' = {
   }
   properties: {
     serverFarmId: serverfarm.id
+    // Key Vault references are resolved with the user-assigned identity.
+    keyVaultReferenceIdentity: identity.id
     httpsOnly: true
     // Bot Service's requests go to any instance: the store is shared.
     clientAffinityEnabled: false
-    virtualNetworkSubnetId: '${vnet.id}/subnets/app'
+    virtualNetworkSubnetId: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'app')
     siteConfig: {
-      vnetRouteAllEnabled: true
+      // Only private addresses (the database) go through the virtual network; Bot Framework, Entra and Graph do not.
+      vnetRouteAllEnabled: false
+      // Readiness (store reachable, Graph token obtainable): an instance that fails it leaves the rotation.
+      healthCheckPath: '/health/ready'
       linuxFxVersion: 'NODE|22-lts'
       appCommandLine: 'node --max-semi-space-size=2 dist/src/index.js'
       alwaysOn: true
@@ -315,6 +428,7 @@ resource webApp 'Microsoft.Web/sites@2022-09-01' = {
   dependsOn: [
     postgresDatabase
     postgresTls
+    vaultReader
   ]
 }
 
@@ -343,9 +457,38 @@ resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = {
   }
 }
 
+// The managed identity's Graph application permissions: exactly the list in graph-permissions.json, which a test
+// compares with src/graph/permissions.ts. Only for the managed-identity path (a client secret's app registration
+// gets its permissions by admin consent, docs/teams-app.md). The deploying user needs Privileged Role Administrator.
+var graphPermissions = loadJsonContent('graph-permissions.json')
+var grantToIdentity = grantGraphPermissions && !useClientSecret && graphMode == 'live'
+
+resource graphApi 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
+  appId: '00000003-0000-0000-c000-000000000000'
+}
+
+resource graphGrants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [for permission in graphPermissions: if (grantToIdentity) {
+  appRoleId: filter(graphApi.appRoles, role => role.value == permission)[0].id
+  principalId: identity.properties.principalId
+  resourceId: graphApi.id
+}]
+
+module monitoring 'monitoring.bicep' = {
+  name: 'guest-invite-monitoring'
+  params: {
+    baseName: baseName
+    location: location
+    insightsId: insights.id
+    webAppId: webApp.id
+    replicationWaitMinutes: replicationWaitMinutes
+    alertEmail: alertEmail
+  }
+}
+
 // Outputs are written to env/.env.<environment> by the arm/deploy action.
 output BOT_AZURE_APP_SERVICE_RESOURCE_ID string = webApp.id
 output BOT_DOMAIN string = webApp.properties.defaultHostName
 output BOT_ENDPOINT string = 'https://${webApp.properties.defaultHostName}'
 output BOT_MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId
 output BOT_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
+output APPLICATIONINSIGHTS_RESOURCE_ID string = insights.id

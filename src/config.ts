@@ -1,6 +1,7 @@
 /** Typed settings, read and validated in one place at start-up. */
 import path from 'node:path';
 import type { LogFormat, LogLevel } from './logging';
+import type { TelemetrySettings } from './telemetry/start';
 
 export type GraphSettings =
   | { mode: 'embedded'; tenantFile: string | null; token: string }
@@ -30,6 +31,11 @@ export interface Settings {
   storePath: string;
   /** PostgreSQL (DATABASE_URL, postgres://…): every durable record goes there and nothing to local files. */
   databaseUrl: string | null;
+  /**
+   * Most PostgreSQL connections per instance (DATABASE_POOL_MAX, default 10): instances × this, plus the overlap of
+   * a restart, must stay under the server's limit (Burstable B1ms: 35 user connections).
+   */
+  databasePoolMax: number;
   defaultRedirectUrl: string;
   logLevel: LogLevel;
   /** `json` (one JSON object per line, for production) or `pretty` (one readable line, for a terminal). */
@@ -48,6 +54,8 @@ export interface Settings {
   shutdownTimeoutMs: number;
   /** The guest lifecycle: resends, periodic reviews, sponsors in Entra. */
   guests: GuestSettings;
+  /** Where traces and metrics go (docs/operations.md): Azure Monitor, OTLP, or nowhere. */
+  telemetry: TelemetrySettings;
 }
 
 /** The guest lifecycle settings. */
@@ -222,6 +230,7 @@ export function loadSettings(env: Env = process.env): Settings {
     graph: graphSettings,
     storePath: path.resolve(read(env, 'STORE_PATH') ?? './.data/bot.sqlite'),
     databaseUrl: databaseUrl(env),
+    databasePoolMax: positiveInteger(env, 'DATABASE_POOL_MAX', 10),
     defaultRedirectUrl: httpUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
@@ -254,5 +263,29 @@ export function loadSettings(env: Env = process.env): Settings {
       invitationStaleAfterMs: duration(env, 'INVITATION_STALE_AFTER', '30d'),
       sponsorsInEntra: oneOf(env, 'GUEST_SPONSORS_IN_ENTRA', ['false', 'true'] as const, 'false') === 'true',
     },
+    telemetry: telemetry(env),
   };
+}
+
+/**
+ * APPLICATIONINSIGHTS_CONNECTION_STRING → Azure Monitor; else any OTEL_EXPORTER_OTLP_*ENDPOINT → OTLP; else none.
+ * OTEL_SDK_DISABLED=true turns both off (the OpenTelemetry convention).
+ */
+function telemetry(env: Env): TelemetrySettings {
+  if (read(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return { exporter: 'none' };
+  const connectionString = read(env, 'APPLICATIONINSIGHTS_CONNECTION_STRING');
+  if (connectionString !== undefined) {
+    if (!/(^|;)\s*(InstrumentationKey|IngestionEndpoint)=/i.test(connectionString)) {
+      throw new ConfigError('APPLICATIONINSIGHTS_CONNECTION_STRING', 'must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)');
+    }
+    return { exporter: 'azureMonitor', connectionString };
+  }
+  const otlp = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'];
+  for (const name of otlp) {
+    const value = read(env, name);
+    if (value === undefined) continue;
+    if (!/^https?:\/\/[^/]/.test(value)) throw new ConfigError(name, `must be an http(s) URL, got '${value}'`);
+    return { exporter: 'otlp' };
+  }
+  return { exporter: 'none' };
 }

@@ -1,13 +1,18 @@
 /** Composition root: settings → store → Graph (embedded simulator, external simulator or live) → domain → bot → HTTP. */
 import { loadSettings, ConfigError, type Settings } from './config';
 import { createLogger, type Logger } from './logging';
-import { createGraphClient, type GraphAuth } from './graph/client';
+import { createAuthProvider, createGraphClient, type GraphAuth } from './graph/client';
 import { GraphDirectory, GraphHttp } from './graph/graphDirectory';
 import { describeStore, openStore } from './store/open';
 import { JOBS, TimerJobs } from './domain/timerJobs';
 import { createAdapter } from './bot/adapter';
 import { composeBot } from './bot/compose';
-import { createServer, listen, type HealthReport } from './bot/server';
+import { createServer, listen } from './bot/server';
+import { createReadiness } from './bot/health';
+import { startTelemetry } from './telemetry/start';
+import { instrumentStore } from './telemetry/store';
+import { observeGauge, span, telemetryEnabled } from './telemetry/telemetry';
+import type { Store } from './store/store';
 import { pruneActivityMarkers } from './bot/teamsBot';
 import type { RunningSimulator } from './simulator';
 
@@ -45,10 +50,35 @@ async function graphEndpoint(settings: Settings, logger: Logger): Promise<{ base
   }
 }
 
+/** Background work (sweeps, scans, resumed operations) in a trace of its own, not under whatever ran before. */
+function traced<T>(name: string, work: () => Promise<T>): () => Promise<T> {
+  return () => span(name, {}, work, { root: true });
+}
+
+/** Operations not yet finished and the age of the oldest, read at each metric export. */
+function observeOperations(store: Store): () => void {
+  const LIMIT = 1000;
+  const unfinished = observeGauge('guestinvite.operations.unfinished', `Directory operations pending or running (counted up to ${LIMIT})`, '{operation}', async () => [
+    { value: (await store.operations.listUnfinished(LIMIT)).length },
+  ]);
+  const oldest = observeGauge('guestinvite.operations.oldest_age', 'Age of the oldest unfinished directory operation', 's', async () => {
+    const [first] = await store.operations.listUnfinished(1);
+    return [{ value: first ? Math.max(0, (Date.now() - Date.parse(first.createdAt)) / 1000) : 0 }];
+  });
+  return () => {
+    unfinished();
+    oldest();
+  };
+}
+
 export async function startBot(settings: Settings, logger: Logger = createLogger({ level: settings.logLevel, format: settings.logFormat })): Promise<RunningBot> {
-  const store = await openStore(settings, { onPoolError: (err) => logger.warn('store.connection.failed', { error: err }) });
+  const telemetry = await startTelemetry(settings.telemetry, logger);
+  const opened = await openStore(settings, { onPoolError: (err) => logger.warn('store.connection.failed', { error: err }) });
+  const store = telemetryEnabled() ? instrumentStore(opened) : opened;
+  const stopObserving = telemetryEnabled() ? observeOperations(opened) : () => undefined;
   const endpoint = await graphEndpoint(settings, logger);
-  const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, logger });
+  const graphAuth = createAuthProvider(endpoint.auth);
+  const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, authProvider: graphAuth, logger });
   const directory = new GraphDirectory(new GraphHttp(client));
   const adapter = createAdapter(settings.botAuth);
   const { bot, requestAccess, adminAlerts, resumeOperations, background, instanceId, guestReview } = composeBot({
@@ -76,7 +106,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const sweep = (): void => {
     // The same sweep finds due guest reviews (from the bot's records, not from Graph).
     const both = async (): Promise<{ requests: Awaited<ReturnType<typeof requestAccess.sweep>>; reviews: Awaited<ReturnType<typeof guestReview.sweep>> }> => ({ requests: await requestAccess.sweep(), reviews: await guestReview.sweep() });
-    jobs.runOnce(JOBS.requestSweep, settings.requests.sweepIntervalMs, both).then(
+    jobs.runOnce(JOBS.requestSweep, settings.requests.sweepIntervalMs, traced('job.requestSweep', both)).then(
       (run) => {
         if (run.ran && run.result.requests.reminded + run.result.requests.expired > 0) logger.info('requests.swept', run.result.requests);
         if (run.ran && run.result.reviews.opened + run.result.reviews.reminded + run.result.reviews.defaulted > 0) logger.info('reviews.swept', { ...run.result.reviews });
@@ -85,7 +115,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     );
   };
   const pruneMarkers = (): void => {
-    jobs.runOnce(JOBS.markerPrune, settings.requests.sweepIntervalMs, () => pruneActivityMarkers(store, new Date())).then(
+    jobs.runOnce(JOBS.markerPrune, settings.requests.sweepIntervalMs, traced('job.markerPrune', () => pruneActivityMarkers(store, new Date()))).then(
       (run) => {
         if (run.ran && run.result > 0) logger.info('activity.markers.pruned', { pruned: run.result });
       },
@@ -100,21 +130,21 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const scanInterval = settings.alerts.scanIntervalMs;
   const scan = (): void => {
     jobs
-      .runOnce(JOBS.setupScan, scanInterval, () => directory.getTenantInfo().then((tenant) => adminAlerts.scanAndAlert(tenant.id)))
+      .runOnce(JOBS.setupScan, scanInterval, traced('job.setupScan', () => directory.getTenantInfo().then((tenant) => adminAlerts.scanAndAlert(tenant.id))))
       .then(
         (run) => {
           if (run.ran) logger.info('setup.scanned', { problems: run.result.report.counts.problems, alerted: run.result.alerted, fixed: run.result.fixed });
         },
         (err: unknown) => logger.error('setup.scan.failed', { error: err }),
       )
-      .then(() => jobs.runOnce(JOBS.alertDelivery, scanInterval, () => adminAlerts.deliverPending()))
+      .then(() => jobs.runOnce(JOBS.alertDelivery, scanInterval, traced('job.alertDelivery', () => adminAlerts.deliverPending())))
       .catch((err: unknown) => logger.error('alerts.pending.failed', { error: err }));
   };
   const scanner = setInterval(scan, settings.alerts.scanIntervalMs);
   scanner.unref();
   const firstScan = setTimeout(scan, 2_000).unref();
   const resume = (): void => {
-    jobs.runOnce(JOBS.operationResume, settings.operations.resumeIntervalMs, resumeOperations).then(
+    jobs.runOnce(JOBS.operationResume, settings.operations.resumeIntervalMs, traced('job.operationResume', resumeOperations)).then(
       (run) => {
         if (run.ran && run.result > 0) logger.info('operations.resumed', { count: run.result });
       },
@@ -125,19 +155,10 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   resumer.unref();
   const firstResume = setTimeout(resume, 500).unref();
 
-  const health = async (): Promise<HealthReport> => {
-    const checks: HealthReport['checks'] = {};
-    const check = async (name: string, probe: () => Promise<unknown>): Promise<void> => {
-      try {
-        await probe();
-        checks[name] = { ok: true };
-      } catch (err) {
-        checks[name] = { ok: false, error: err instanceof Error ? err.message : String(err) };
-      }
-    };
-    await Promise.all([check('store', () => store.ping()), check('graph', () => directory.getTenantInfo())]);
-    return { status: Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded', checks };
-  };
+  const health = createReadiness({
+    logger,
+    probes: { store: () => store.ping(), graph: () => graphAuth.getAccessToken() },
+  });
 
   const host = createServer({ adapter, bot, logger, health });
   const server = host.server;
@@ -169,7 +190,9 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
       server.server.closeAllConnections();
     });
     await endpoint.simulator?.close();
+    stopObserving();
     await store.close();
+    await telemetry.shutdown();
     logger.info('bot.stopped');
   };
   return {

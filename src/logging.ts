@@ -3,6 +3,7 @@
  * for a person at a terminal (`LOG_FORMAT=pretty`, what `npm start` uses). Never pass secrets or tokens as fields.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { traceIds } from './telemetry/telemetry';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -72,7 +73,9 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
   const emit = (level: LogLevel, event: string, fields?: LogFields): void => {
     if (order[level] < min) return;
     if (pretty && CHATTY.has(event) && min > order.debug) return;
-    const record: LogFields = { time: clock().toISOString(), level, event, ...context.getStore(), ...bound };
+    // With telemetry on, a line written inside a span names it, so logs and traces join up.
+    const ids = traceIds();
+    const record: LogFields = { time: clock().toISOString(), level, event, ...ids, ...context.getStore(), ...bound };
     for (const [key, value] of Object.entries(fields ?? {})) {
       if (value !== undefined) record[key] = errorFields(value);
     }

@@ -31,6 +31,20 @@ describe('settings', () => {
     assert.throws(() => loadSettings({ RESEND_COOLDOWN: '0' }), /RESEND_COOLDOWN/);
   });
 
+  it('exports telemetry only when configured: Application Insights first, then OTLP; OTEL_SDK_DISABLED turns it off', () => {
+    const ai = 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/';
+    assert.deepEqual(loadSettings({}).telemetry, { exporter: 'none' });
+    assert.deepEqual(loadSettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: ai }).telemetry, { exporter: 'azureMonitor', connectionString: ai });
+    assert.deepEqual(loadSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).telemetry, { exporter: 'otlp' });
+    assert.deepEqual(loadSettings({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }).telemetry, { exporter: 'otlp' });
+    assert.equal(loadSettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: ai, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).telemetry.exporter, 'azureMonitor');
+    assert.deepEqual(loadSettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: ai, OTEL_SDK_DISABLED: 'true' }).telemetry, { exporter: 'none' });
+    assert.throws(() => loadSettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'not-a-connection-string' }), (err: unknown) => err instanceof ConfigError && err.variable === 'APPLICATIONINSIGHTS_CONNECTION_STRING');
+    assert.throws(() => loadSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), (err: unknown) => err instanceof ConfigError && err.variable === 'OTEL_EXPORTER_OTLP_ENDPOINT');
+    assert.equal(loadSettings({}).databasePoolMax, 10);
+    assert.equal(loadSettings({ DATABASE_POOL_MAX: '5' }).databasePoolMax, 5);
+  });
+
   it('reads DATABASE_URL (PostgreSQL) as given', () => {
     const url = 'postgres://bot:p%40ss@db.example.net:5432/guestinvite?sslmode=require';
     assert.equal(loadSettings({ DATABASE_URL: url }).databaseUrl, url);

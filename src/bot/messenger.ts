@@ -11,6 +11,7 @@ import { approvalCard, statusLine } from './requestCards';
 import { outcomeCard } from './dialogs/cardFlow';
 import { locFor, referenceWithAudience } from './locale';
 import type { Localizer } from '../i18n';
+import { event, metrics, span } from '../telemetry/telemetry';
 
 const RETRYABLE = new Set([429, 412, 502, 504]);
 
@@ -63,18 +64,27 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
   ) {}
 
   /** Teams' rate limits: 429/412/502/504 are retried with exponential backoff and jitter. */
+  /** Each call to the Teams connector is a `teams.send` span; retries are its events (src/telemetry). */
   private async withRetry<T>(what: string, action: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await action();
-      } catch (err) {
-        const status = statusOf(err);
-        if (status === undefined || !RETRYABLE.has(status) || attempt >= 4) throw err;
-        const wait = 500 * 2 ** attempt + Math.floor(Math.random() * 250);
-        this.logger.info('teams.retry', { what, status, attempt: attempt + 1, ms: wait });
-        await this.sleep(wait);
+    return span('teams.send', { 'guestinvite.teams.call': what }, async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const result = await action();
+          metrics.teamsSend(what, 'sent');
+          return result;
+        } catch (err) {
+          const status = statusOf(err);
+          if (status === undefined || !RETRYABLE.has(status) || attempt >= 4) {
+            metrics.teamsSend(what, status === undefined ? 'error' : String(status));
+            throw err;
+          }
+          const wait = 500 * 2 ** attempt + Math.floor(Math.random() * 250);
+          this.logger.info('teams.retry', { what, status, attempt: attempt + 1, ms: wait });
+          event('teams.retry', { 'http.response.status_code': status, attempt: attempt + 1, 'retry.wait_ms': wait });
+          await this.sleep(wait);
+        }
       }
-    }
+    }, { kind: 'client' });
   }
 
   /**

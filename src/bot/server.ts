@@ -4,16 +4,15 @@ import type { CloudAdapter } from 'botbuilder';
 import type { ActivityHandler } from 'botbuilder';
 import { withLogContext, type Logger } from '../logging';
 import { settleWithin } from './background';
+import { metrics, span } from '../telemetry/telemetry';
 
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  checks: Record<string, { ok: boolean; error?: string }>;
-}
+import type { HealthReport } from './health';
 
 export interface ServerOptions {
   adapter: CloudAdapter;
   bot: ActivityHandler;
   logger: Logger;
+  /** Readiness (src/bot/health.ts): cached, without error text. */
   health: () => Promise<HealthReport>;
   maxBodyBytes?: number;
 }
@@ -42,7 +41,12 @@ export function createServer(options: ServerOptions): BotServer {
       return;
     }
     const body = (req.body ?? {}) as { id?: string; type?: string; conversation?: { id?: string } };
-    const turn = withLogContext({ activityId: body.id, activityType: body.type }, () => options.adapter.process(req, res, (context) => options.bot.run(context)));
+    const started = performance.now();
+    // The activity's type, never its text: a command or card verb is added to this span once it is known.
+    const type = typeof body.type === 'string' && /^[A-Za-z]{1,40}$/.test(body.type) ? body.type : 'invalid';
+    const turn = withLogContext({ activityId: body.id, activityType: body.type }, () =>
+      span(`turn ${type}`, { 'guestinvite.activity.type': type }, () => options.adapter.process(req, res, (context) => options.bot.run(context)), { root: true, kind: 'server' }),
+    ).finally(() => metrics.turn(performance.now() - started, { 'guestinvite.activity.type': type, 'http.response.status_code': res.statusCode }));
     const tracked = turn.catch(() => undefined).finally(() => turns.delete(tracked));
     turns.add(tracked);
     await turn;
@@ -53,10 +57,20 @@ export function createServer(options: ServerOptions): BotServer {
     res.send(accepting ? 200 : 503);
   });
 
-  server.get('/healthz', async (_req, res) => {
-    const report = await options.health();
-    res.send(report.status === 'ok' && accepting ? 200 : 503, accepting ? report : { ...report, status: 'stopping' });
+  // Liveness: the process answers; nothing is probed.
+  server.get('/health/live', async (_req, res) => {
+    res.send(200, { status: 'ok' });
   });
+
+  // Readiness: 200 when this instance can serve (store reachable, Graph token obtainable), else 503, so App
+  // Service's health check (healthCheckPath) takes it out of rotation. /healthz is the same answer.
+  const ready = async (_req: restify.Request, res: restify.Response): Promise<void> => {
+    const report = await options.health();
+    res.header('Cache-Control', 'no-store');
+    res.send(report.status === 'ok' && accepting ? 200 : 503, accepting ? report : { ...report, status: 'stopping' });
+  };
+  server.get('/health/ready', ready);
+  server.get('/healthz', ready);
 
   server.on('restifyError', (req, _res, err, callback) => {
     options.logger.warn('http.error', { method: req.method, path: req.path(), error: err });

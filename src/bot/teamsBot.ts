@@ -20,6 +20,7 @@ import { isGuestVerb, type GuestActions } from './guests/actions';
 import { checkCardPayload } from './cardPayload';
 import { outcomeCard } from './dialogs/cardFlow';
 import { loc, referenceWithAudience } from './locale';
+import { setAttributes } from '../telemetry/telemetry';
 
 /** De-duplication markers of handled activities: `activity/{conversation id}/{activity id}`. */
 const ACTIVITY_MARKERS = 'activity/';
@@ -108,6 +109,7 @@ export class TeamsBot extends TeamsActivityHandler {
   protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
     await this.remember(context);
     const verb: unknown = invokeValue?.action?.verb;
+    setAttributes({ 'guestinvite.verb': typeof verb === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(verb) ? verb : 'invalid' });
     const check = checkCardPayload(invokeValue?.action?.data ?? {}, verb);
     if (!check.ok) {
       this.options.logger.warn('card.rejected', { reason: check.reason, actorId: context.activity.from?.aadObjectId });

@@ -13,6 +13,8 @@ import {
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { Logger } from '../logging';
+import { event, metrics, setAttributes, span } from '../telemetry/telemetry';
+import { routeTemplate } from '../telemetry/route';
 
 export type GraphAuth =
   | { kind: 'static'; token: string }
@@ -24,6 +26,8 @@ export interface GraphClientOptions {
   baseUrl: string;
   auth: GraphAuth;
   logger: Logger;
+  /** The token source to use (default: one made from `auth`), e.g. shared with the readiness check. */
+  authProvider?: AuthenticationProvider;
   /** Retries of 429/503/504 by the SDK's RetryHandler (honours Retry-After). */
   maxRetries?: number;
   retryDelaySeconds?: number;
@@ -85,6 +89,15 @@ class RequestLogHandler implements Middleware {
       throw err;
     }
     const response = context.response;
+    const status = response?.status ?? 0;
+    const retryAfter = response?.headers.get('retry-after') ?? undefined;
+    const route = routeTemplate(url.pathname);
+    metrics.graphAnswer(fields.method, route, status, retryAfter === undefined ? undefined : Number(retryAfter));
+    event(status === 429 ? 'graph.throttled' : 'graph.attempt', {
+      'http.response.status_code': status,
+      ...(retryAfter !== undefined ? { 'http.response.header.retry-after': retryAfter } : {}),
+      ...(response?.headers.get('request-id') ? { 'graph.request_id': response.headers.get('request-id') ?? '' } : {}),
+    });
     this.logger.info('graph.request', {
       ...fields,
       status: response?.status,
@@ -95,6 +108,30 @@ class RequestLogHandler implements Middleware {
   }
 }
 
+/**
+ * One client span per Graph request (retries and throttling are events inside it, from RequestLogHandler):
+ * method, route template (ids replaced), final status and Graph's `request-id`.
+ */
+class SpanHandler implements Middleware {
+  private next?: Middleware;
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+  async execute(context: Context): Promise<void> {
+    const method = requestMethod(context);
+    const url = new URL(requestUrl(context));
+    const route = routeTemplate(url.pathname);
+    await span(`${method} ${route}`, { 'http.request.method': method, 'url.template': route, 'server.address': url.hostname }, async () => {
+      await this.next?.execute(context);
+      const response = context.response;
+      setAttributes({
+        'http.response.status_code': response?.status ?? 0,
+        ...(response?.headers.get('request-id') ? { 'graph.request_id': response.headers.get('request-id') ?? '' } : {}),
+      });
+    }, { kind: 'client' });
+  }
+}
+
 class StaticTokenProvider implements AuthenticationProvider {
   constructor(private readonly token: string) {}
   async getAccessToken(): Promise<string> {
@@ -102,7 +139,8 @@ class StaticTokenProvider implements AuthenticationProvider {
   }
 }
 
-function authProvider(auth: GraphAuth): AuthenticationProvider {
+/** The token source for Graph (readiness asks it for a token without calling Graph). */
+export function createAuthProvider(auth: GraphAuth): AuthenticationProvider {
   if (auth.kind === 'static') return new StaticTokenProvider(auth.token);
   const credential: TokenCredential =
     auth.kind === 'clientSecret'
@@ -128,7 +166,8 @@ export function createGraphClient(options: GraphClientOptions): Client {
   const base = new URL(options.baseUrl.replace(/\/+$/, ''));
   const version = base.pathname.replace(/^\/+/, '') || 'v1.0';
   const chain: Middleware[] = [
-    new BearerTokenHandler(authProvider(options.auth), base.origin),
+    new SpanHandler(),
+    new BearerTokenHandler(options.authProvider ?? createAuthProvider(options.auth), base.origin),
     new RetryHandler(
       new RetryHandlerOptions(options.retryDelaySeconds ?? 3, options.maxRetries ?? 3, (_delay, _attempt, request, fetchOptions, response) =>
         sdkMayRetry((fetchOptions?.method ?? (typeof request === 'string' ? 'GET' : request.method)).toUpperCase(), typeof request === 'string' ? request : request.url, response.status),

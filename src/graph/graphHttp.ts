@@ -2,6 +2,8 @@
 import { ResponseType, type Client } from '@microsoft/microsoft-graph-client';
 import { DirectoryError } from './directory';
 import { fromODataResponse, toDirectoryError } from './errors';
+import { event, metrics } from '../telemetry/telemetry';
+import { routeTemplate } from '../telemetry/route';
 
 const MAX_BATCH = 20;
 
@@ -137,8 +139,10 @@ export class GraphHttp {
           for (const [k, v] of Object.entries(asRecord(item.headers))) headers[k.toLowerCase()] = String(v);
           const step = pending.find((s) => s.id === id);
           const attempt = attempts.get(id) ?? 0;
+          if (step) countBatchItem(step, status, headers);
           if (step && (status === 429 || status === 503 || status === 504) && attempt < retries) {
             attempts.set(id, attempt + 1);
+            event('graph.batch.retry', { 'url.template': routeTemplate(step.url), 'http.response.status_code': status, attempt: attempt + 1 });
             again.push(step);
             waitSeconds = Math.max(waitSeconds, Number(headers['retry-after']) || 2 ** attempt);
             continue;
@@ -173,9 +177,17 @@ export async function batchOnce(http: GraphHttp, steps: readonly BatchStep[]): P
     const item = asRecord(raw);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(asRecord(item.headers))) headers[k.toLowerCase()] = String(v);
+    const step = steps.find((s) => s.id === String(item.id));
+    if (step) countBatchItem(step, Number(item.status), headers);
     responses.set(String(item.id), { status: Number(item.status), body: item.body, requestId: headers['request-id'] ?? answer.requestId, headers });
   }
   return responses;
+}
+
+/** Batch items count as Graph requests in the metrics, with their own status and Retry-After. */
+function countBatchItem(step: BatchStep, status: number, headers: Record<string, string>): void {
+  const retryAfter = headers['retry-after'];
+  metrics.graphAnswer(step.method, routeTemplate(step.url), status, retryAfter === undefined ? undefined : Number(retryAfter), true);
 }
 
 function toBatchItem(step: BatchStep): Record<string, unknown> {

@@ -4,13 +4,15 @@ import type { Store } from './store';
 export interface StoreLocation {
   storePath: string;
   databaseUrl: string | null;
+  /** Most PostgreSQL connections this process opens (DATABASE_POOL_MAX). */
+  databasePoolMax?: number;
 }
 
 export async function openStore(location: StoreLocation, options: { onPoolError?: (err: Error) => void } = {}): Promise<Store> {
   // Only the engine in use is loaded (pg, or better-sqlite3).
   if (location.databaseUrl) {
     const { openPostgresStore } = await import('./postgres/index.js');
-    return openPostgresStore(location.databaseUrl, { onPoolError: options.onPoolError });
+    return openPostgresStore(location.databaseUrl, { onPoolError: options.onPoolError, poolSize: location.databasePoolMax });
   }
   const { openSqliteStore } = await import('./sqlite/index.js');
   return openSqliteStore(location.storePath);

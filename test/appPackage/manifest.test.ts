@@ -16,6 +16,7 @@ import addFormats from "ajv-formats";
 import { PNG } from "pngjs";
 import { projectRoot } from "../../src/projectRoot";
 import { parseCommand } from "../../src/bot/commands";
+import { REQUIRED_PERMISSION_NAMES } from "../../src/graph/permissions";
 
 // ---------------------------------------------------------------------------------------
 // Locations
@@ -348,12 +349,22 @@ function bicepOutputs(file: string): string[] {
 }
 
 /**
+ * Empty in the committed env files but never empty when an action runs: the toolkit asks for the subscription and
+ * resource group when they are empty, generates RESOURCE_SUFFIX before arm/deploy (its coordinator), and the tunnel
+ * (the editor's debug task) writes BOT_ENDPOINT and BOT_DOMAIN for the local environment.
+ */
+const TOOLKIT_SUPPLIED = ["AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP_NAME", "RESOURCE_SUFFIX", "BOT_ENDPOINT", "BOT_DOMAIN"];
+/** Secrets the person deploying must put in env/.env.<env>.user (docs/teams-app.md says so). */
+const USER_SECRETS = ["SECRET_POSTGRES_ADMIN_PASSWORD"];
+
+/**
  * Walks the lifecycles in order and checks that every placeholder an action uses (in the
  * project file, or in the manifest / ARM parameters it reads) is already known: defined in
  * the environment file or written by an earlier action. Returns the unknown uses.
  */
-function undefinedVariables(project: Project, envFile: string): string[] {
-  const known = new Set(readEnvFile(envFile).keys());
+function undefinedVariables(project: Project, envFile: string, nonEmpty = false): string[] {
+  const env = readEnvFile(envFile);
+  const known = new Set(nonEmpty ? [...env].filter(([, v]) => v !== "").map(([k]) => k).concat(TOOLKIT_SUPPLIED, USER_SECRETS) : env.keys());
   const problems: string[] = [];
   for (const [lifecycle, steps] of Object.entries(project.lifecycles)) {
     steps.forEach((step, i) => {
@@ -607,9 +618,11 @@ describe("Toolkit project files", () => {
     assert.equal(envs["MicrosoftAppPassword"], "${{SECRET_BOT_PASSWORD}}");
     assert.equal(envs["MicrosoftAppTenantId"], "${{BOT_TENANT_ID}}");
     assert.equal(envs["MicrosoftAppType"], "SingleTenant");
-    for (const name of ["PORT", "GRAPH_MODE", "GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "STORE_PATH", "INVITE_REDIRECT_URL_DEFAULT"]) {
+    for (const name of ["PORT", "GRAPH_MODE", "STORE_PATH", "INVITE_REDIRECT_URL_DEFAULT"]) {
       assert.ok(name in envs, `missing ${name}`);
     }
+    // Empty in env/.env.local, so the toolkit would stop on them ("Unresolved placeholders"); added by hand for live.
+    for (const name of ["GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET"]) assert.ok(!(name in envs), `${name} in the yml`);
   });
 
   it("every ${{VAR}} of teamsapp.yml, the manifest and the ARM parameters is defined in env/.env.dev or written earlier", () => {
@@ -618,6 +631,25 @@ describe("Toolkit project files", () => {
 
   it("every ${{VAR}} of teamsapp.local.yml and the manifest is defined in env/.env.local or written earlier", () => {
     assert.deepEqual(undefinedVariables(loadProject("teamsapp.local.yml"), "env/.env.local"), []);
+  });
+
+  // The toolkit replaces a placeholder only when its value is not empty, then stops on what is left
+  // (expandEnvironmentVariable and checkPlaceholderInTemplate; resolveString for `with:` blocks).
+  it("every ${{VAR}} teamsapp.yml passes (with: blocks and the ARM parameters) is non-empty in env/.env.dev, written earlier, or supplied", () => {
+    assert.deepEqual(undefinedVariables(loadProject("teamsapp.yml"), "env/.env.dev", true), []);
+  });
+
+  it("every ${{VAR}} teamsapp.local.yml passes is non-empty in env/.env.local, written earlier, or supplied", () => {
+    assert.deepEqual(undefinedVariables(loadProject("teamsapp.local.yml"), "env/.env.local", true), []);
+  });
+
+  it("the non-empty check notices an empty placeholder, and the docs name each secret the user must supply", () => {
+    const project = loadProject("teamsapp.yml");
+    project.lifecycles["provision"]![0]!.raw["with"] = { name: "guest-invite${{AZURE_RESOURCE_GROUP_NAME}}${{BOT_ID}}${{TEAMS_APP_ID}}" };
+    // TEAMS_APP_ID is written by this very step, so only later steps may rely on it.
+    assert.deepEqual(undefinedVariables(project, "env/.env.dev", true).map((p) => p.split(" ")[0]), ["BOT_ID", "TEAMS_APP_ID"]);
+    const doc = readText("docs", "teams-app.md");
+    for (const secret of USER_SECRETS) assert.ok(doc.includes(secret), `docs/teams-app.md names ${secret}`);
   });
 
   it("the variable check notices a variable that nothing defines", () => {
@@ -633,7 +665,7 @@ describe("Toolkit project files", () => {
   it("keeps secrets out of the committed environment files", () => {
     for (const file of ["env/.env.dev", "env/.env.local"]) {
       for (const [key, value] of readEnvFile(file)) {
-        if (key.startsWith("SECRET_")) assert.equal(value, "", `${file}: ${key} must be empty here`);
+        if (key.startsWith("SECRET_")) assert.ok(value === "" || value === "none", `${file}: ${key} must be empty (or the sentinel none) here`);
       }
     }
     const gitignore = readText(".gitignore");
@@ -666,7 +698,6 @@ describe("Azure infrastructure (infra/)", () => {
     assert.match(text, /endpoint:\s*'https:\/\/\$\{webApp\.properties\.defaultHostName\}\/api\/messages'/);
     const settings = new Set(Array.from(text.matchAll(/name:\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\n\s*value:/g), (m) => m[1]));
     for (const name of [
-      "PORT",
       "MicrosoftAppId",
       "MicrosoftAppPassword",
       "MicrosoftAppType",
@@ -676,9 +707,11 @@ describe("Azure infrastructure (infra/)", () => {
       "GRAPH_CLIENT_ID",
       "GRAPH_CLIENT_SECRET",
       "AZURE_CLIENT_ID",
-      "STORE_PATH",
       "DATABASE_URL",
+      "DATABASE_POOL_MAX",
       "INVITE_REDIRECT_URL_DEFAULT",
+      "APPLICATIONINSIGHTS_CONNECTION_STRING",
+      "ALLOWED_TENANT_IDS",
     ]) {
       assert.ok(settings.has(name), `app setting ${name} is missing`);
     }
@@ -697,8 +730,117 @@ describe("Azure infrastructure (infra/)", () => {
     assert.match(text, /privateDnsZoneArmResourceId:/);
     assert.match(text, /virtualNetworkSubnetId:/, "the web app joins the virtual network");
     assert.match(text, /name:\s*'require_secure_transport'\s*\n\s*properties:\s*\{\s*\n\s*value:\s*'on'/);
-    assert.match(text, /var databaseUrl = 'postgres:\/\/[^']*\?sslmode=require'/);
-    assert.match(text, /name:\s*'DATABASE_URL'\s*\n\s*value:\s*databaseUrl/);
+    assert.match(text, /var databaseUrl = 'postgres:\/\/[^']*\?sslmode=verify-full'/, "pg 9 reads sslmode=require as no certificate check");
+    assert.match(text, /name:\s*'database-url'\s*\n\s*properties:\s*\{\s*\n\s*value:\s*databaseUrl/);
+  });
+
+  it("keeps secrets in Key Vault: every secret app setting is a Key Vault reference read with the managed identity", () => {
+    const text = bicep();
+    for (const name of ["MicrosoftAppPassword", "DATABASE_URL", "GRAPH_CLIENT_SECRET"]) {
+      const m = new RegExp(`name:\\s*'${name}'\\s*\\n\\s*value:\\s*'([^\\n]*)'`).exec(text);
+      assert.ok(m, `app setting ${name}`);
+      assert.match(m[1] as string, /^@Microsoft\.KeyVault\(SecretUri=\$\{\w+\.properties\.secretUri\}\)$/, `${name} is a Key Vault reference`);
+    }
+    assert.match(text, /keyVaultReferenceIdentity:\s*identity\.id/);
+    assert.match(text, /enableRbacAuthorization:\s*true/);
+    assert.match(text, /4633458b-17de-408a-b874-0445c86b69e6/, "Key Vault Secrets User for the identity");
+    for (const secret of ["botAadAppClientSecret", "graphClientSecret", "postgresAdminPassword"]) {
+      const settingsBlock = text.slice(text.indexOf("var commonSettings"), text.indexOf("resource webApp"));
+      assert.doesNotMatch(settingsBlock, new RegExp(`value:\\s*${secret}\\b`), `${secret} is not a plain app setting`);
+    }
+  });
+
+  it("limits instances and connections to what a Basic plan and a B1ms server allow", () => {
+    const text = bicep();
+    const maxInstances = Number(/@maxValue\((\d+)\)\s*\n@description\([^\n]*\)\s*\nparam instanceCount/.exec(text)?.[1]);
+    assert.ok(maxInstances <= 3, "Basic (B1) plans allow at most 3 instances");
+    const pool = Number(/^param databasePoolMax int = (\d+)$/m.exec(text)?.[1]);
+    // Each instance at its pool limit, twice over while a restart overlaps, under B1ms's 35 user connections.
+    assert.ok(maxInstances * pool * 2 <= 35, `${maxInstances} instances x ${pool} connections x 2`);
+    assert.match(text, /name:\s*'DATABASE_POOL_MAX'\s*\n\s*value:\s*string\(databasePoolMax\)/);
+  });
+
+  it("checks readiness from App Service, sends telemetry to workspace-based Application Insights, and alerts", () => {
+    const text = bicep();
+    const monitoring = readText("infra", "monitoring.bicep");
+    assert.match(text, /healthCheckPath:\s*'\/health\/ready'/);
+    assert.match(text, /'Microsoft\.OperationalInsights\/workspaces@/);
+    assert.match(text, /WorkspaceResourceId:\s*logs\.id/);
+    assert.match(text, /name:\s*'APPLICATIONINSIGHTS_CONNECTION_STRING'\s*\n\s*value:\s*insights\.properties\.ConnectionString/);
+    for (const alert of ["operations-failing", "operation-stuck", "graph-5xx", "graph-throttled"]) assert.ok(monitoring.includes(`name: '${alert}'`), alert);
+    assert.match(monitoring, /metricName:\s*'HealthCheckStatus'/, "app down");
+    assert.match(monitoring, /var stuckSeconds = \(replicationWaitMinutes \+ 15\) \* 60/);
+    assert.match(monitoring, /serializedData:\s*loadTextContent\('workbook\.json'\)/);
+    // Every metric the alerts and the workbook read is one the bot records (src/telemetry/telemetry.ts or index.ts).
+    const recorded = readText("src", "telemetry", "telemetry.ts") + readText("src", "index.ts");
+    const workbook = readText("infra", "workbook.json");
+    for (const name of new Set([...monitoring.matchAll(/guestinvite\.[a-z_.]+[a-z]/g), ...workbook.matchAll(/guestinvite\.[a-z_.]+[a-z]/g)].map((m) => m[0]))) {
+      if (name.startsWith("guestinvite.activity")) continue;
+      assert.ok(recorded.includes(`'${name}'`), `${name} is read by an alert or the workbook but never recorded`);
+    }
+    const parsed = JSON.parse(workbook) as { version: string; items: Array<{ type: number }> };
+    assert.equal(parsed.version, "Notebook/1.0");
+    assert.ok(parsed.items.filter((i) => i.type === 3).length >= 8, "the workbook's query panels");
+  });
+
+  it("grants the managed identity exactly the Graph application permissions of src/graph/permissions.ts (Microsoft Graph Bicep extension)", () => {
+    const listed = JSON.parse(readText("infra", "graph-permissions.json")) as string[];
+    assert.deepEqual([...listed].sort(), [...REQUIRED_PERMISSION_NAMES].sort());
+    const doc = readText("docs", "permissions.md");
+    for (const name of listed) assert.ok(doc.includes(name), `docs/permissions.md names ${name}`);
+    const text = bicep();
+    assert.match(text, /^extension microsoftGraphV1$/m);
+    const config = JSON.parse(readText("infra", "bicepconfig.json")) as { extensions: Record<string, string> };
+    assert.match(config.extensions["microsoftGraphV1"] ?? "", /^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:\d+\.\d+\.\d+/);
+    assert.match(text, /var graphPermissions = loadJsonContent\('graph-permissions\.json'\)/);
+    assert.match(text, /resource graphGrants 'Microsoft\.Graph\/appRoleAssignedTo@v1\.0' = \[for permission in graphPermissions: if \(grantToIdentity\) \{/);
+    assert.match(text, /principalId:\s*identity\.properties\.principalId/);
+    assert.match(text, /appId:\s*'00000003-0000-0000-c000-000000000000'/, "Microsoft Graph's own service principal");
+  });
+
+  // Each resource type at the API version whose published types (Azure/bicep-types-az generated/<rp>/<version>/types.md,
+  // or the Microsoft Graph Bicep reference) list the properties this template sets.
+  const API_VERSIONS: Record<string, string> = {
+    "Microsoft.Network/virtualNetworks": "2023-05-01",
+    "Microsoft.Network/privateDnsZones": "2020-06-01",
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "2020-06-01",
+    // 2024-08-01 lists ServerVersion '16' (2022-12-01 stops at '14'), and makes network.publicNetworkAccess writable.
+    "Microsoft.DBforPostgreSQL/flexibleServers": "2024-08-01",
+    "Microsoft.DBforPostgreSQL/flexibleServers/configurations": "2024-08-01",
+    "Microsoft.DBforPostgreSQL/flexibleServers/databases": "2024-08-01",
+    "Microsoft.ManagedIdentity/userAssignedIdentities": "2023-01-31",
+    "Microsoft.Web/serverfarms": "2022-09-01",
+    // SiteConfig.healthCheckPath, vnetRouteAllEnabled; SiteProperties.keyVaultReferenceIdentity, virtualNetworkSubnetId.
+    "Microsoft.Web/sites": "2022-09-01",
+    "Microsoft.BotService/botServices": "2022-09-15",
+    "Microsoft.BotService/botServices/channels": "2022-09-15",
+    "Microsoft.KeyVault/vaults": "2023-07-01",
+    "Microsoft.KeyVault/vaults/secrets": "2023-07-01",
+    "Microsoft.Authorization/roleAssignments": "2022-04-01",
+    "Microsoft.OperationalInsights/workspaces": "2023-09-01",
+    // Properties.WorkspaceResourceId and IngestionMode (workspace-based) exist from 2020-02-02.
+    "Microsoft.Insights/components": "2020-02-02",
+    "Microsoft.Insights/actionGroups": "2023-01-01",
+    "Microsoft.Insights/scheduledQueryRules": "2023-12-01",
+    "Microsoft.Insights/metricAlerts": "2018-03-01",
+    "Microsoft.Insights/workbooks": "2023-06-01",
+    "Microsoft.Graph/servicePrincipals": "v1.0",
+    "Microsoft.Graph/appRoleAssignedTo": "v1.0",
+  };
+
+  it("uses each resource type at the API version its properties were checked against", () => {
+    const used = new Map<string, string>();
+    for (const file of ["azure.bicep", "monitoring.bicep"]) {
+      for (const m of readText("infra", file).matchAll(/^resource\s+\w+\s+'([^'@]+)@([^']+)'/gm)) used.set(m[1] as string, m[2] as string);
+    }
+    for (const [type, version] of used) assert.equal(version, API_VERSIONS[type], `${type}@${version} is not the checked version`);
+    for (const type of Object.keys(API_VERSIONS)) assert.ok(used.has(type), `${type} is listed but not used`);
+  });
+
+  it("pins a current Bicep CLI (the 2022 v0.9.1 has no types for these API versions and no extensions)", () => {
+    const version = /bicepCliVersion:\s*v(\d+)\.(\d+)\.(\d+)/.exec(readText("teamsapp.yml"));
+    assert.ok(version, "bicepCliVersion");
+    assert.ok(Number(version[1]) > 0 || Number(version[2]) >= 30, `v${version.slice(1).join(".")}`);
   });
 });
 

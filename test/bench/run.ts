@@ -20,6 +20,7 @@ import { cpuMs, rssMiB, startBotProcess, startEcho, startSimulatorProcess, type 
 import { storeOps, type StoreOpsResult } from './storeOps';
 import { createDatabase, stopPostgres } from '../support/postgres';
 import { bulkBench, printBulkBench } from './bulk';
+import { telemetryBench, type TelemetryBench } from './telemetry';
 
 function setting(name: string, fallback: number): number {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -44,7 +45,45 @@ const settings = {
   storeMs: setting('store-ms', 500),
   /** 0 skips the bulk invitation runs (test/bench/bulk.ts). */
   bulk: setting('bulk', 1),
+  /** `help` turns with telemetry off and on (test/bench/telemetry.ts); 0 skips them. */
+  telemetryTurns: setting('telemetry-turns', 1500),
 };
+
+/** `--only=telemetry`: only the telemetry comparison (a short run). */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? process.env.BENCH_ONLY ?? '';
+
+function printTelemetry(t: TelemetryBench): void {
+  console.log(
+    `Telemetry (help, ${t.turns} turns each): off ${fmt(t.offCpuMsPerTurn)} ms CPU/turn, on (OTLP) ${fmt(t.onCpuMsPerTurn)} ms CPU/turn (×${fmt(t.ratio)}, target ≤ ${t.target.ratio}); ` +
+      `received ${t.exported.traceRequests} trace and ${t.exported.metricRequests} metric exports, ${(t.exported.bytes / 1024).toFixed(0)} KiB`,
+  );
+}
+
+async function onlyTelemetry(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'guest-invite-bench-'));
+  const connector = new StubConnector();
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    await connector.start();
+    stops.push(() => connector.close());
+    const tenant = benchTenant(dir, settings.concurrency);
+    const simulator = await startSimulatorProcess(tenant.file);
+    stops.push(() => simulator.stop());
+    const result = await telemetryBench({
+      connector,
+      graphBaseUrl: `${simulator.baseUrl}/v1.0`,
+      storePath: (name) => path.join(dir, `bot-${name}.sqlite`),
+      owners: tenant.owners,
+      turns: settings.telemetryTurns,
+      warmup: settings.warmup,
+    });
+    printTelemetry(result);
+    console.log(JSON.stringify({ bench: 'guest-invite', telemetry: result }));
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const BENCH_OWNER_PREFIX = 'b0000000-0000-4000-8000-0000000000';
 const EXPENSES_GROUP = '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01';
@@ -258,6 +297,11 @@ async function main(): Promise<void> {
       pgTwo = await scenario('help, 2 instances (PostgreSQL)', [pg1, pg2], () => twoLoad(settings.warmup), () => twoLoad(settings.instanceTurns));
     }
 
+    const telemetry =
+      settings.telemetryTurns > 0
+        ? await telemetryBench({ connector, graphBaseUrl, storePath: (name) => path.join(dir, `bot-${name}.sqlite`), owners: tenant.owners, turns: settings.telemetryTurns, warmup: settings.warmup })
+        : null;
+
     const stores: StoreOpsResult[] = await storeOps(dir, settings.storeMs, postgres);
     const bulk = settings.bulk > 0 ? await bulkBench() : null;
 
@@ -281,6 +325,7 @@ async function main(): Promise<void> {
       console.log(`Store ops/s, ${s.engine}: ${ops}`);
     }
     if (bulk) printBulkBench(bulk);
+    if (telemetry) printTelemetry(telemetry);
     const ratio = (r: Row) => ({ turnsPerSecond: r.turnsPerSecond, p50Ms: r.p50, p99Ms: r.p99, cpuMsPerTurn: r.cpuMsPerTurn, throughputVsEcho: r.turnsPerSecond / base.turnsPerSecond, cpuVsEcho: r.cpuMsPerTurn / base.cpuMsPerTurn });
     const json = {
       bench: 'guest-invite',
@@ -294,6 +339,7 @@ async function main(): Promise<void> {
       rssMiB: { idle: rss.idle, [`after${settings.rssMark}`]: rss.atMark, [`after${settings.rssTurns}`]: rss.atTurns, growth: rss.atTurns / rss.atMark, echoIdle: rss.echoIdle },
       storeOpsPerSecond: Object.fromEntries(stores.map((s) => [s.engine, s.opsPerSecond ?? s.note])),
       bulkInvite: bulk,
+      telemetry,
       instances: {
         SQLite: { one: one.turnsPerSecond, two: two.turnsPerSecond, cpuMsPerTurnOne: one.cpuMsPerTurn, cpuMsPerTurnTwo: two.cpuMsPerTurn },
         PostgreSQL: postgres.url ? { one: pgOne.turnsPerSecond, two: pgTwo.turnsPerSecond, cpuMsPerTurnOne: pgOne.cpuMsPerTurn, cpuMsPerTurnTwo: pgTwo.cpuMsPerTurn } : postgres.why,
@@ -304,6 +350,7 @@ async function main(): Promise<void> {
         idleRssMiB: { target: 120, met: rss.idle <= 120 },
         rssGrowth: { target: 1.3, met: rss.atTurns / rss.atMark <= 1.3 },
         graphRoundTripsSendTurn: { target: 3, met: roundTrips.sendTurn <= 3 },
+        ...(telemetry ? { telemetryCpuOnVsOff: telemetry.target } : {}),
       },
       seconds: (Date.now() - started) / 1000,
     };
@@ -314,7 +361,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+(only === 'telemetry' ? onlyTelemetry() : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

@@ -178,13 +178,16 @@ export interface HarnessOptions {
   operationRetryMax?: number;
   guests?: GuestSettings;
   reviewMessenger?: ReviewMessenger;
+  /** Wraps the store once before the bot gets it (e.g. src/telemetry/store.ts's instrumentStore). */
+  wrapStore?: (store: Store) => Store;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const logs: string[] = [];
   const logger = options.logger ?? createLogger({ level: 'debug', write: (line) => logs.push(line) });
   const sim = await startSimulator({ seed: options.seed ?? loadDemoSeed(), port: 0, recordBodies: true });
-  const store = openSqliteStore(options.storePath ?? ':memory:', { clock: options.clock });
+  const opened = openSqliteStore(options.storePath ?? ':memory:', { clock: options.clock });
+  const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test-token' }, logger, retryDelaySeconds: 0 });
   const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
   const messenger = new RecordingMessenger(store.conversations);

@@ -14,6 +14,7 @@ import { isAdminCommand, type AdminCommands } from '../adminCommands';
 import type { GuestActions } from '../guests/actions';
 import { INVITE_GUEST_DIALOG, type InviteGuestDialog, type InviteGuestOptions } from './inviteGuestDialog';
 import { REQUEST_ACCESS_DIALOG, type RequestAccessDialog, type RequestAccessOptions } from './requestAccessDialog';
+import { setAttributes } from '../../telemetry/telemetry';
 
 export const MAIN_DIALOG = 'main';
 const DISPATCH = 'main.dispatch';
@@ -99,6 +100,8 @@ export class MainDialog extends ComponentDialog {
     dialogs.add(this);
     const dc = await dialogs.createContext(context);
     const command = isRecord(context.activity.value) ? null : parseCommand(context.activity.text);
+    // The command's name only, never the text typed.
+    setAttributes({ 'guestinvite.command': command?.name ?? (isRecord(context.activity.value) ? 'cardSubmit' : 'none') });
     if (command?.name === 'cancel') {
       const active = dc.activeDialog !== undefined;
       await dc.cancelAllDialogs();
