@@ -15,6 +15,7 @@ export type Command =
   | { name: 'alertsHere' }
   | { name: 'alertsOff' }
   | { name: 'retryOperation'; id: string }
+  | { name: 'erasePerson'; target: string }
   | { name: 'myGuests' }
   | { name: 'guestReport' }
   | { name: 'help' }
@@ -86,6 +87,12 @@ export function parseCommand(text: string | undefined): Command | null {
   if (retry) {
     const original = (text ?? '').trim().split(/\s+/).pop() ?? retry[1];
     return { name: 'retryOperation', id: original.slice(0, 120) };
+  }
+  const erase = /^(?:erase person|persoon wissen)(?: (.{1,320}))?$/.exec(normalized);
+  if (erase) {
+    // The address or id as typed (an @mention removed); the domain checks its form.
+    const original = (text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ').replace(/\s+/g, ' ').trim();
+    return { name: 'erasePerson', target: erase[1] ? original.split(' ').slice(2).join(' ').replace(/[.!]+$/, '') : '' };
   }
   const page = /^(?:setup check page|configuratie controleren pagina) (\d{1,4})$/.exec(normalized);
   if (page) return { name: 'setupCheck', page: Number(page[1]) };

@@ -19,6 +19,7 @@ import type { AdminCommands } from './adminCommands';
 import { isGuestVerb, type GuestActions } from './guests/actions';
 import { checkCardPayload } from './cardPayload';
 import { outcomeCard } from './dialogs/cardFlow';
+import { isPrivacyVerb, type PrivacyActions } from './privacyActions';
 import { loc, referenceWithAudience } from './locale';
 
 /** De-duplication markers of handled activities: `activity/{conversation id}/{activity id}`. */
@@ -58,6 +59,7 @@ export interface TeamsBotOptions {
   requestActions: RequestActions;
   adminCommands: AdminCommands;
   guestActions?: GuestActions;
+  privacyActions?: PrivacyActions;
   store: Store;
   logger: Logger;
   clock?: () => Date;
@@ -115,6 +117,7 @@ export class TeamsBot extends TeamsActivityHandler {
       const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('common:invalidCard') });
       return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
     }
+    if (isPrivacyVerb(verb) && this.options.privacyActions) return this.options.privacyActions.invoke(context, verb, invokeValue?.action?.data);
     if (isGuestVerb(verb) && this.options.guestActions) return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
     return this.options.requestActions.invoke(context, verb, invokeValue?.action?.data);
   }
