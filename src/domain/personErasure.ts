@@ -40,7 +40,7 @@ export class PersonErasure {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  /** Every identifier of the person the bot may have stored, in the actor's tenant. */
+  /** Every identifier of the person the bot may have stored, in the actor's tenant (their 1:1 chat's id included). */
   async subject(tenantId: string, target: Extract<ErasureTarget, { ok: true }>): Promise<ErasureSubject> {
     const ids = new Set<string>();
     const addresses = new Set<string>();
@@ -61,8 +61,12 @@ export class PersonErasure {
         names.add(record.guestName);
       }
     }
-    for (const id of ids) {
+    for (const id of [...ids]) {
       for (const request of await this.options.store.requests.listByRequester(tenantId, id, 1)) names.add(request.requesterName);
+      // Their 1:1 chat with the bot: its dialog state and markers are keyed by the conversation id.
+      const reference = await this.options.store.conversations.get(tenantId, id);
+      const conversation = reference?.conversation;
+      if (conversation && typeof conversation === 'object' && !Array.isArray(conversation) && typeof conversation.id === 'string') ids.add(conversation.id);
     }
     return { tenantId, ids: [...ids], addresses: [...addresses], names: [...names].filter((n) => n.trim().length > 0) };
   }

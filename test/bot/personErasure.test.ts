@@ -82,6 +82,21 @@ describe('erase person (admin command, confirmation card, every table)', () => {
     assert.deepEqual(await h.store.audit.list({ action: 'person.erased' }), []);
   });
 
+  it('erasing someone who chatted with the bot removes their conversation reference and the dialog state of their chat', async () => {
+    const adele = h.chat(users.adele);
+    // Teams' personal conversation ids do not contain the user's object id.
+    Object.assign(adele, { conversationId: 'a:1Hk7pQopaqueChatId' });
+    await adele.send('invite guest');
+    const chatId = adele.conversationId.toLowerCase();
+    assert.ok(dump(file).includes(chatId), 'the chat left dialog state behind');
+    const patti = h.chat(users.patti);
+    await patti.send(`erase person ${users.adele.aadObjectId}`);
+    assert.match(cardText(await patti.invoke('privacy.erase', { target: users.adele.aadObjectId })), /Erased/);
+    const after = dump(file);
+    assert.ok(!after.includes(users.adele.aadObjectId.toLowerCase()) && !after.includes(chatId), after);
+    assert.equal(await h.store.conversations.get(TENANT, users.adele.aadObjectId), undefined);
+  });
+
   it('answers in Dutch', async () => {
     const patti = h.chat(users.patti);
     patti.locale = 'nl-NL';
