@@ -6,7 +6,7 @@
  * The person is named by an address or an object id; the other identifiers (object id, mail, user principal
  * name, display name) come from the directory when it still knows them, and from the bot's own records of them.
  */
-import type { Directory, DirectoryUser } from '../graph/directory';
+import { DirectoryError, type Directory, type DirectoryUser } from '../graph/directory';
 import type { Logger } from '../logging';
 import type { ErasureSubject, Store, TableCounts } from '../store/store';
 import { parseEmail } from './email';
@@ -94,7 +94,8 @@ export class PersonErasure {
     try {
       return target.kind === 'id' ? await this.options.directory.getUser(target.value) : await this.options.directory.findUserByEmail(target.value);
     } catch (err) {
-      this.options.logger.warn('person.erase.lookupFailed', { error: err });
+      // The error's text may quote the address: only its code is logged.
+      this.options.logger.warn('person.erase.lookupFailed', { code: err instanceof DirectoryError ? err.code : 'unexpected' });
       return null;
     }
   }
