@@ -103,9 +103,9 @@ export const REQUEST_SPEC: TableSpec = {
   table: 'access_requests',
   key: ['id'],
   tenantColumn: 'tenant_id',
-  text: ['justification', 'comment', 'decided_by', 'decided_by_name', 'app_name', 'group_name'],
+  text: ['requester_name', 'justification', 'comment', 'decided_by', 'decided_by_name', 'app_name', 'group_name'],
   json: ['owner_ids', 'owner_cards', 'outcome'],
-  subject: ['requester_id', 'requester_name'],
+  subject: ['requester_id'],
   names: [['decided_by', 'decided_by_name']],
 };
 
@@ -131,9 +131,9 @@ export const GUEST_SPEC: TableSpec = {
   table: 'guest_records',
   key: ['tenant_id', 'group_id', 'guest_id'],
   tenantColumn: 'tenant_id',
-  text: ['invited_by', 'invited_by_name', 'kept_by', 'removed_by', 'app_name', 'group_name'],
+  text: ['guest_name', 'invited_by', 'invited_by_name', 'kept_by', 'removed_by', 'app_name', 'group_name'],
   json: ['sponsor_ids'],
-  subject: ['guest_email', 'guest_name'],
+  subject: ['guest_email'],
   names: [['invited_by', 'invited_by_name']],
 };
 
@@ -153,10 +153,14 @@ export function searchedColumns(spec: TableSpec): string[] {
   return [...new Set([...spec.key, ...spec.subject, ...spec.text, ...spec.json])].filter((c) => c !== spec.tenantColumn);
 }
 
+/**
+ * One pattern for all needles, matched whole: not inside a longer address, id or word ('ann@fabrikam.com' does not
+ * match in 'joann@fabrikam.com', nor 'ann@fabrikam.co' in 'ann@fabrikam.com').
+ */
 function matcher(list: readonly string[]): RegExp | null {
   if (list.length === 0) return null;
   const escaped = [...list].sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(escaped.join('|'), 'gi');
+  return new RegExp(`(?<![\\p{L}\\p{N}._%+'\\-])(?:${escaped.join('|')})(?![\\p{L}\\p{N}_\\-]|\\.[\\p{L}\\p{N}])`, 'giu');
 }
 
 function scrubValue(value: JsonValue, re: RegExp): JsonValue {
@@ -175,15 +179,19 @@ export type RowValue = string | number | boolean | null | JsonValue;
 /** What to do with one row found by the search: delete it, set some columns, or nothing. */
 export type RowPlan = { kind: 'delete' } | { kind: 'update'; set: Array<readonly [string, string | null]> } | { kind: 'none' };
 
-/** Decides a row's fate: deleted when its key or a subject column names the person, else scrubbed. */
+/**
+ * Decides a row's fate: deleted when its key or a subject column holds one of the person's ids or addresses (a name
+ * alone never deletes a row: names are not unique), else every id, address and name in it is replaced.
+ */
 export function planRow(spec: TableSpec, row: Record<string, RowValue>, subject: ErasureSubject): RowPlan {
-  const re = matcher(needles(subject));
-  if (!re) return { kind: 'none' };
+  const all = matcher(needles(subject));
+  const strong = matcher([...subject.ids, ...subject.addresses].map((n) => n.trim()).filter((n) => n.length > 0));
+  if (!all || !strong) return { kind: 'none' };
   const hits = (column: string): boolean => {
     const v = row[column];
     if (v === null || v === undefined) return false;
-    re.lastIndex = 0;
-    return re.test(typeof v === 'string' ? v : JSON.stringify(v));
+    strong.lastIndex = 0;
+    return strong.test(typeof v === 'string' ? v : JSON.stringify(v));
   };
   if ([...spec.key, ...spec.subject].some(hits)) return { kind: 'delete' };
   const set: Array<readonly [string, string | null]> = [];
@@ -192,14 +200,14 @@ export function planRow(spec: TableSpec, row: Record<string, RowValue>, subject:
   for (const column of spec.text) {
     const v = row[column];
     if (typeof v !== 'string') continue;
-    const next = namedBy.has(column) ? ERASED : v.replace(re, ERASED);
+    const next = namedBy.has(column) ? ERASED : v.replace(all, ERASED);
     if (next !== v) set.push([column, next]);
   }
   for (const column of spec.json) {
     const v = row[column];
     if (v === null || v === undefined) continue;
     const parsed = parseJson<JsonValue>(v as JsonColumn);
-    const after = JSON.stringify(scrubValue(parsed, re));
+    const after = JSON.stringify(scrubValue(parsed, all));
     if (after !== JSON.stringify(parsed)) set.push([column, after]);
   }
   return set.length ? { kind: 'update', set } : { kind: 'none' };

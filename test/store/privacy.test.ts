@@ -141,6 +141,20 @@ describeEachEngine('privacy', 'guest-invite-privacy-', (stores) => {
     await assert.rejects(store.privacy.erase({ tenantId: 't1', ids: [], addresses: [], names: [GUEST.name] }), /needs an object id or an address/);
   });
 
+  it('matches whole addresses, ids and names only, and never deletes a row for a name alone', async () => {
+    const store = await stores.open('whole');
+    const base = { tenantId: 't1', groupId: 'g1', appId: 'app1', appName: 'Payroll', groupName: 'Payroll users', how: 'invite' as const, sponsorIds: [OWNER], sponsorInEntra: false, redemption: null, invitedBy: OWNER, invitedByName: 'Owen Owner', operationId: 'op' };
+    await store.guests.recordAdded({ ...base, guestId: 'id-joann', guestEmail: 'joann@fabrikam.example', guestName: 'Olga Otherguestina' }, T0);
+    await store.guests.recordAdded({ ...base, guestId: 'id-ann', guestEmail: 'ann@fabrikam.example', guestName: 'Ann Anders' }, T0);
+    await store.audit.append({ time: T0.toISOString(), tenantId: 't1', actorId: OWNER, action: 'x', outcome: 'ok', detail: 'joann@fabrikam.example and ann@fabrikam.example.' });
+    await store.privacy.erase({ tenantId: 't1', ids: [], addresses: ['ann@fabrikam.example'], names: ['Olga Otherguest'] });
+    const joann = await store.guests.get({ tenantId: 't1', groupId: 'g1', guestId: 'id-joann' });
+    assert.equal(joann?.guestEmail, 'joann@fabrikam.example');
+    assert.equal(joann?.guestName, 'Olga Otherguestina');
+    assert.equal(await store.guests.get({ tenantId: 't1', groupId: 'g1', guestId: 'id-ann' }), undefined);
+    assert.equal((await store.audit.list({}))[0].detail, `joann@fabrikam.example and ${ERASED}.`);
+  });
+
   it('the audit log still refuses updates and deletes outside retention and erasure', async () => {
     const store = await stores.open('append');
     await store.audit.append({ time: T0.toISOString(), tenantId: 't1', actorId: OWNER, action: 'x', outcome: 'ok' });
