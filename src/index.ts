@@ -94,7 +94,8 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     );
   };
   const retentionSweep = (): void => {
-    jobs.runOnce(JOBS.retention, settings.retention.sweepIntervalMs, () => sweepRetention(store, settings.retention, new Date())).then(
+    const sweepNow = (): ReturnType<typeof sweepRetention> => sweepRetention(store, settings.retention, new Date());
+    jobs.runOnce(JOBS.retention, settings.retention.sweepIntervalMs, sweepNow).then(
       (run) => {
         if (run.ran && Object.keys(run.result).length > 0) logger.info('retention.swept', { deleted: run.result });
       },

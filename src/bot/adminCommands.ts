@@ -12,7 +12,8 @@ import { loc, referenceWithAudience } from './locale';
 import type { PrivacyActions } from './privacyActions';
 import { problemText } from './problemText';
 
-type AdminCommand = Extract<Command, { name: 'setupCheck' | 'alerts' | 'alertsHere' | 'alertsOff' | 'retryOperation' | 'erasePerson' }>;
+type AdminCommandName = 'setupCheck' | 'alerts' | 'alertsHere' | 'alertsOff' | 'retryOperation' | 'erasePerson';
+type AdminCommand = Extract<Command, { name: AdminCommandName }>;
 
 export function isAdminCommand(command: Command): command is AdminCommand {
   return ['setupCheck', 'alerts', 'alertsHere', 'alertsOff', 'retryOperation', 'erasePerson'].includes(command.name);

@@ -92,7 +92,8 @@ export function parseCommand(text: string | undefined): Command | null {
   if (erase) {
     // The address or id as typed (an @mention removed); the domain checks its form.
     const original = (text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ').replace(/\s+/g, ' ').trim();
-    return { name: 'erasePerson', target: erase[1] ? original.split(' ').slice(2).join(' ').replace(/[.!]+$/, '') : '' };
+    const target = erase[1] ? original.split(' ').slice(2).join(' ').replace(/[.!]+$/, '') : '';
+    return { name: 'erasePerson', target };
   }
   const page = /^(?:setup check page|configuratie controleren pagina) (\d{1,4})$/.exec(normalized);
   if (page) return { name: 'setupCheck', page: Number(page[1]) };

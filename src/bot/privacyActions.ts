@@ -3,7 +3,8 @@
  * card. The card's button is re-checked on the server (admin, personal chat, the target's form) before anything
  * is erased, and the answer replaces the card, so the address leaves the card once the person is erased.
  */
-import { CardFactory, MessageFactory, type AdaptiveCardInvokeResponse, type Attachment, type TurnContext } from 'botbuilder';
+import { CardFactory, MessageFactory } from 'botbuilder';
+import type { AdaptiveCardInvokeResponse, Attachment, TurnContext } from 'botbuilder';
 import type { Actor } from '../domain/model';
 import { parseErasureTarget, type PersonErasure } from '../domain/personErasure';
 import type { Localizer } from '../i18n';
@@ -29,7 +30,16 @@ export interface PrivacyActionsOptions {
 }
 
 function card(l: Localizer, data: Partial<GuestListCard> & Pick<GuestListCard, 'title'>): Attachment {
-  const full: GuestListCard = { subtitle: '', notice: '', noticeStyle: 'default', empty: '', filters: { show: false, pending: 'false', appId: 'all', apps: [] }, items: [], footer: [], ...data };
+  const full: GuestListCard = {
+    subtitle: '',
+    notice: '',
+    noticeStyle: 'default',
+    empty: '',
+    filters: { show: false, pending: 'false', appId: 'all', apps: [] },
+    items: [],
+    footer: [],
+    ...data,
+  };
   return CardFactory.adaptiveCard(renderCardJson('guest-list', full, l));
 }
 
@@ -39,7 +49,10 @@ export function confirmEraseCard(l: Localizer, target: string): Attachment {
     notice: l.t('privacy:erase.confirm', { target: displayText(target, 320) }),
     noticeStyle: 'warning',
     subtitle: l.t('privacy:erase.confirmNote'),
-    footer: [action(l.t('privacy:erase.confirmButton'), 'privacy.erase', { target }, 'destructive'), action(l.t('privacy:erase.cancel'), 'privacy.eraseCancel', {})],
+    footer: [
+      action(l.t('privacy:erase.confirmButton'), 'privacy.erase', { target }, 'destructive'),
+      action(l.t('privacy:erase.cancel'), 'privacy.eraseCancel', {}),
+    ],
   });
 }
 
@@ -66,7 +79,8 @@ export class PrivacyActions {
   /** The card's buttons: checked again here, whoever sent them. */
   async perform(context: TurnContext, verb: Verb, data: Record<string, unknown>): Promise<Attachment> {
     const l = loc(context);
-    const notice = (text: string, style: GuestListCard['noticeStyle']): Attachment => card(l, { title: l.t('privacy:erase.title'), notice: text, noticeStyle: style });
+    const notice = (text: string, style: GuestListCard['noticeStyle']): Attachment =>
+      card(l, { title: l.t('privacy:erase.title'), notice: text, noticeStyle: style });
     if (verb === 'privacy.eraseCancel') return notice(l.t('privacy:erase.cancelled'), 'default');
     const actor = actorFrom(context);
     if (!actor || !(await this.options.isAdmin(actor))) {
@@ -84,7 +98,8 @@ export class PrivacyActions {
   /** Universal Actions: the answer replaces the card for the admin who clicked. */
   async invoke(context: TurnContext, verb: Verb, data: unknown): Promise<AdaptiveCardInvokeResponse> {
     const result = await this.perform(context, verb, isRecord(data) ? data : {});
-    return { statusCode: 200, type: CardFactory.contentTypes.adaptiveCard, value: result.content as Record<string, unknown> };
+    const value = result.content as Record<string, unknown>;
+    return { statusCode: 200, type: CardFactory.contentTypes.adaptiveCard, value };
   }
 
   /** Action.Submit fallback: false when the activity is not one of these buttons. */

@@ -117,7 +117,8 @@ export class TeamsBot extends TeamsActivityHandler {
       const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('common:invalidCard') });
       return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
     }
-    if (isPrivacyVerb(verb) && this.options.privacyActions) return this.options.privacyActions.invoke(context, verb, invokeValue?.action?.data);
+    const privacy = this.options.privacyActions;
+    if (isPrivacyVerb(verb) && privacy) return privacy.invoke(context, verb, invokeValue?.action?.data);
     if (isGuestVerb(verb) && this.options.guestActions) return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
     return this.options.requestActions.invoke(context, verb, invokeValue?.action?.data);
   }

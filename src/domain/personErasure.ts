@@ -62,11 +62,13 @@ export class PersonErasure {
       }
     }
     for (const id of [...ids]) {
-      for (const request of await this.options.store.requests.listByRequester(tenantId, id, 1)) names.add(request.requesterName);
+      const requests = await this.options.store.requests.listByRequester(tenantId, id, 1);
+      for (const request of requests) names.add(request.requesterName);
       // Their 1:1 chat with the bot: its dialog state and markers are keyed by the conversation id.
       const reference = await this.options.store.conversations.get(tenantId, id);
       const conversation = reference?.conversation;
-      if (conversation && typeof conversation === 'object' && !Array.isArray(conversation) && typeof conversation.id === 'string') ids.add(conversation.id);
+      const isObject = conversation && typeof conversation === 'object' && !Array.isArray(conversation);
+      if (isObject && typeof conversation.id === 'string') ids.add(conversation.id);
     }
     return { tenantId, ids: [...ids], addresses: [...addresses], names: [...names].filter((n) => n.trim().length > 0) };
   }
@@ -92,10 +94,13 @@ export class PersonErasure {
   /** The directory's user for an id or an address; null when it does not know them (or cannot be asked). */
   private async lookUp(target: Extract<ErasureTarget, { ok: true }>): Promise<DirectoryUser | null> {
     try {
-      return target.kind === 'id' ? await this.options.directory.getUser(target.value) : await this.options.directory.findUserByEmail(target.value);
+      const { directory } = this.options;
+      if (target.kind === 'id') return await directory.getUser(target.value);
+      return await directory.findUserByEmail(target.value);
     } catch (err) {
       // The error's text may quote the address: only its code is logged.
-      this.options.logger.warn('person.erase.lookupFailed', { code: err instanceof DirectoryError ? err.code : 'unexpected' });
+      const code = err instanceof DirectoryError ? err.code : 'unexpected';
+      this.options.logger.warn('person.erase.lookupFailed', { code });
       return null;
     }
   }

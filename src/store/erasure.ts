@@ -139,7 +139,8 @@ export const GUEST_SPEC: TableSpec = {
 
 /** The needles of a subject, for text search (names only when long enough). */
 export function needles(subject: ErasureSubject): string[] {
-  const all = [...subject.ids, ...subject.addresses, ...subject.names.filter((n) => n.trim().length >= MIN_NAME_LENGTH)];
+  const names = subject.names.filter((n) => n.trim().length >= MIN_NAME_LENGTH);
+  const all = [...subject.ids, ...subject.addresses, ...names];
   return [...new Set(all.map((n) => n.trim()).filter((n) => n.length > 0))];
 }
 
@@ -150,7 +151,8 @@ export function likePattern(needle: string): string {
 
 /** Every column a spec searches (key, subject, text and JSON), each once. */
 export function searchedColumns(spec: TableSpec): string[] {
-  return [...new Set([...spec.key, ...spec.subject, ...spec.text, ...spec.json])].filter((c) => c !== spec.tenantColumn);
+  const columns = new Set([...spec.key, ...spec.subject, ...spec.text, ...spec.json]);
+  return [...columns].filter((c) => c !== spec.tenantColumn);
 }
 
 /**
@@ -160,7 +162,9 @@ export function searchedColumns(spec: TableSpec): string[] {
 function matcher(list: readonly string[]): RegExp | null {
   if (list.length === 0) return null;
   const escaped = [...list].sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`(?<![\\p{L}\\p{N}._%+'\\-])(?:${escaped.join('|')})(?![\\p{L}\\p{N}_\\-]|\\.[\\p{L}\\p{N}])`, 'giu');
+  const before = "(?<![\\p{L}\\p{N}._%+'\\-])";
+  const after = '(?![\\p{L}\\p{N}_\\-]|\\.[\\p{L}\\p{N}])';
+  return new RegExp(`${before}(?:${escaped.join('|')})${after}`, 'giu');
 }
 
 function scrubValue(value: JsonValue, re: RegExp): JsonValue {
@@ -177,7 +181,10 @@ function scrubValue(value: JsonValue, re: RegExp): JsonValue {
 export type RowValue = string | number | boolean | null | JsonValue;
 
 /** What to do with one row found by the search: delete it, set some columns, or nothing. */
-export type RowPlan = { kind: 'delete' } | { kind: 'update'; set: Array<readonly [string, string | null]> } | { kind: 'none' };
+export type RowPlan =
+  | { kind: 'delete' }
+  | { kind: 'update'; set: Array<readonly [string, string | null]> }
+  | { kind: 'none' };
 
 /**
  * Decides a row's fate: deleted when its key or a subject column holds one of the person's ids or addresses (a name
@@ -196,7 +203,8 @@ export function planRow(spec: TableSpec, row: Record<string, RowValue>, subject:
   if ([...spec.key, ...spec.subject].some(hits)) return { kind: 'delete' };
   const set: Array<readonly [string, string | null]> = [];
   const ids = new Set(subject.ids.map((i) => i.toLowerCase()));
-  const namedBy = new Set((spec.names ?? []).filter(([id]) => ids.has(String(row[id] ?? '').toLowerCase())).map(([, name]) => name));
+  const named = (spec.names ?? []).filter(([id]) => ids.has(String(row[id] ?? '').toLowerCase()));
+  const namedBy = new Set(named.map(([, name]) => name));
   for (const column of spec.text) {
     const v = row[column];
     if (typeof v !== 'string') continue;
@@ -232,7 +240,7 @@ export const STATE_RETENTION: ReadonlyArray<readonly [string, keyof RetentionCut
 export interface PrivacyStore {
   /** Tables the record modules erase and prune, and tables that hold no personal data (checked against the catalog). */
   readonly tables: { readonly covered: readonly string[]; readonly noPersonalData: readonly string[] };
-  /** Deletes or pseudonymises every row that mentions the subject, table by table; returns the rows changed per table. */
+  /** Deletes or pseudonymises every row that mentions the subject, table by table; returns rows changed per table. */
   erase(subject: ErasureSubject): Promise<TableCounts>;
   /** One retention batch: at most `limit` rows per table past their cut-off; returns the rows deleted per table. */
   prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts>;
@@ -245,9 +253,18 @@ function checkSubject(subject: ErasureSubject): ErasureSubject {
     }
     return values.map((v: string) => v.trim());
   };
-  if (typeof subject.tenantId !== 'string' || subject.tenantId.length === 0) throw new TypeError('Erasure tenantId must be a non-empty string');
-  const checked = { tenantId: subject.tenantId, ids: list(subject.ids, 'ids'), addresses: list(subject.addresses, 'addresses'), names: list(subject.names, 'names') };
-  if (checked.ids.length + checked.addresses.length === 0) throw new TypeError('Erasure needs an object id or an address');
+  if (typeof subject.tenantId !== 'string' || subject.tenantId.length === 0) {
+    throw new TypeError('Erasure tenantId must be a non-empty string');
+  }
+  const checked = {
+    tenantId: subject.tenantId,
+    ids: list(subject.ids, 'ids'),
+    addresses: list(subject.addresses, 'addresses'),
+    names: list(subject.names, 'names'),
+  };
+  if (checked.ids.length + checked.addresses.length === 0) {
+    throw new TypeError('Erasure needs an object id or an address');
+  }
   return checked;
 }
 

@@ -4,7 +4,8 @@ import { alertPatchColumns, checkAlertStates, occurrenceParams } from '../params
 import { toAlert, type AlertRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { named, patchUpdate, queryRow, queryRows, type Queryable } from './sql';
-import { ALERT_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { ALERT_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 // One statement, so two instances recording the same problem at once cannot lose a count. In DO UPDATE,
@@ -117,6 +118,7 @@ export class PostgresAlertStore implements AlertStore, RecordModule {
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.alerts).toISOString();
-    return { alerts: await pruneRows(this.db, 'alerts', "state IN ('resolved', 'acknowledged') AND last_seen < $1", [before], checkLimit(limit)) };
+    const condition = "state IN ('resolved', 'acknowledged') AND last_seen < $1";
+    return { alerts: await pruneRows(this.db, 'alerts', condition, [before], checkLimit(limit)) };
   }
 }

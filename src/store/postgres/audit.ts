@@ -4,7 +4,8 @@ import { AUDIT_COLUMNS, auditParams, auditQuery } from '../params';
 import { toAuditEntry, type AuditRow } from '../rows';
 import { checkDate, type Guard } from '../values';
 import { queryRow, queryRows, withTransaction } from './sql';
-import { AUDIT_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { AUDIT_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 import type { Pool, PoolClient } from 'pg';
 
@@ -47,7 +48,9 @@ export class PostgresAuditLog implements AuditLog, RecordModule {
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.audit).toISOString();
-    return { audit_log: await this.maintenance((client) => pruneRows(client, 'audit_log', 'time COLLATE "C" < $1', [before], limit)) };
+    const prune = (client: PoolClient): Promise<number> =>
+      pruneRows(client, 'audit_log', 'time COLLATE "C" < $1', [before], limit);
+    return { audit_log: await this.maintenance(prune) };
   }
 
   /** The log refuses changes (trigger) except in a transaction that sets guest_invite.audit_maintenance. */

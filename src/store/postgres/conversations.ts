@@ -2,7 +2,8 @@
 import type { ConversationStore, JsonObject } from '../store';
 import { checkDate, checkString, jsonObjectText, parseObject, type Guard, type JsonColumn } from '../values';
 import { queryRow, type Queryable } from './sql';
-import { CONVERSATION_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { CONVERSATION_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable } from './erase';
 
 export class PostgresConversationStore implements ConversationStore, RecordModule {

@@ -1,5 +1,6 @@
 /** PostgreSQL: erasure of one table by its spec, and bounded retention deletes (see ../erasure.ts). */
-import { likePattern, needles, planRow, searchedColumns, type ErasureSubject, type RowValue, type TableSpec } from '../erasure';
+import { likePattern, needles, planRow, searchedColumns } from '../erasure';
+import type { ErasureSubject, RowValue, TableSpec } from '../erasure';
 import type { Queryable, Values } from './sql';
 
 /** Deletes or pseudonymises every row of `spec.table` that mentions the subject; returns how many rows changed. */
@@ -11,7 +12,8 @@ export async function eraseTable(db: Queryable, spec: TableSpec, subject: Erasur
   const tenant = spec.tenantColumn ? `${spec.tenantColumn} = ${param(subject.tenantId)} AND ` : '';
   const patterns = list.map((n) => param(likePattern(n)));
   const conditions = searchedColumns(spec).flatMap((c) => patterns.map((p) => `${c}::text ILIKE ${p} ESCAPE '\\'`));
-  const { rows } = await db.query<Record<string, RowValue>>(`SELECT * FROM ${spec.table} WHERE ${tenant}(${conditions.join(' OR ')})`, values);
+  const search = `SELECT * FROM ${spec.table} WHERE ${tenant}(${conditions.join(' OR ')})`;
+  const { rows } = await db.query<Record<string, RowValue>>(search, values);
   let changed = 0;
   for (const row of rows) {
     const keyValues = spec.key.map((k) => row[k]);
@@ -29,8 +31,14 @@ export async function eraseTable(db: Queryable, spec: TableSpec, subject: Erasur
   return changed;
 }
 
-/** Deletes at most `limit` rows of `table` matching `condition` ($1… in `params`, the limit last); returns how many. */
-export async function pruneRows(db: Queryable, table: string, condition: string, params: Values, limit: number): Promise<number> {
+/** Deletes at most `limit` rows of `table` matching `condition` ($1… are `params`); returns how many. */
+export async function pruneRows(
+  db: Queryable,
+  table: string,
+  condition: string,
+  params: Values,
+  limit: number,
+): Promise<number> {
   const result = await db.query(
     `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${condition} LIMIT $${params.length + 1})`,
     [...params, limit],

@@ -4,7 +4,8 @@ import { ConflictError, type GuestKey, type GuestRecord, type GuestRecordPatch, 
 import { GUEST_GET, GUEST_INSERT, guestCreateParams, guestKeyParams, guestPatchColumns, toGuestRecord, type GuestRow } from '../guestRows';
 import { checkDate, checkExpectedVersion, checkLimit, checkString, type Guard } from '../values';
 import { named, queryRow, queryRows, type Values } from './sql';
-import { GUEST_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { GUEST_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const insert = named(GUEST_INSERT);
@@ -136,6 +137,7 @@ export class PostgresGuestRecordStore implements GuestRecordStore, RecordModule 
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.removedGuests).toISOString();
-    return { guest_records: await pruneRows(this.pool, 'guest_records', 'removed_at IS NOT NULL AND removed_at COLLATE "C" < $1', [before], checkLimit(limit)) };
+    const condition = 'removed_at IS NOT NULL AND removed_at COLLATE "C" < $1';
+    return { guest_records: await pruneRows(this.pool, 'guest_records', condition, [before], checkLimit(limit)) };
   }
 }

@@ -84,7 +84,10 @@ class PostgresStore implements Store {
     this.jobs = new PostgresJobStore(pool, guard);
     this.guests = new PostgresGuestRecordStore(pool, guard);
     // Every table: erased and pruned by its record module, or listed here as holding no personal data.
-    this.privacy = new RecordPrivacy([this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit], ['job_leases', 'schema_migrations']);
+    const modules = [
+      this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit,
+    ];
+    this.privacy = new RecordPrivacy(modules, ['job_leases', 'schema_migrations']);
   }
 
   async updateOperationAndRequest(

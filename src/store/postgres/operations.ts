@@ -4,7 +4,8 @@ import { checkMaxAttempts, leaseParams, operationCreateParams, operationPatchCol
 import { toRecord, type OperationRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { named, patchUpdate, queryRow, queryRows, type Queryable } from './sql';
-import { OPERATION_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { OPERATION_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const insert = named(
@@ -135,6 +136,7 @@ export class PostgresOperationStore implements OperationStore, RecordModule {
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.finishedOperations).toISOString();
-    return { operations: await pruneRows(this.db, 'operations', "status IN ('succeeded', 'failed') AND updated_at < $1", [before], checkLimit(limit)) };
+    const condition = "status IN ('succeeded', 'failed') AND updated_at < $1";
+    return { operations: await pruneRows(this.db, 'operations', condition, [before], checkLimit(limit)) };
   }
 }

@@ -12,7 +12,8 @@ import { requestCreateParams, requestPatchColumns, slotOf, type SlotParams } fro
 import { toAccessRequest, type AccessRequestRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { isUniqueViolation, named, patchUpdate, queryRow, queryRows, withTransaction, type Queryable } from './sql';
-import { REQUEST_OWNER_SPEC, REQUEST_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { REQUEST_OWNER_SPEC, REQUEST_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const insert = named(
@@ -166,6 +167,7 @@ export class PostgresAccessRequestStore implements AccessRequestStore, RecordMod
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.closedRequests).toISOString();
-    return { access_requests: await pruneRows(this.pool, 'access_requests', "state <> 'pending' AND updated_at < $1", [before], checkLimit(limit)) };
+    const condition = "state <> 'pending' AND updated_at < $1";
+    return { access_requests: await pruneRows(this.pool, 'access_requests', condition, [before], checkLimit(limit)) };
   }
 }

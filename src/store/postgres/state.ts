@@ -4,7 +4,8 @@ import { ConflictError, type ExpectedVersion, type JsonObject, type StateStore, 
 import type { StateRow } from '../rows';
 import { checkDate, checkKey, checkKeys, checkLimit, jsonObjectText, parseObject, type Guard } from '../values';
 import { queryRows, type Queryable } from './sql';
-import { STATE_RETENTION, STATE_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { STATE_RETENTION, STATE_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable } from './erase';
 
 export class PostgresStateStore implements StateStore, RecordModule {

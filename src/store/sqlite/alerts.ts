@@ -5,7 +5,8 @@ import { ALERT_PATCH, alertPatchColumns, checkAlertStates, occurrenceParams, typ
 import { toAlert, type AlertRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { patchAssignments, patchParams, type SqliteValue } from './sql';
-import { ALERT_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { ALERT_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = ALERT_PATCH.map(([, c]) => c);
@@ -128,6 +129,7 @@ export class SqliteAlertStore implements AlertStore, RecordModule {
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.alerts).toISOString();
-    return { alerts: pruneRows(this.db, 'alerts', "state IN ('resolved', 'acknowledged') AND last_seen < ?", [before], checkLimit(limit)) };
+    const condition = "state IN ('resolved', 'acknowledged') AND last_seen < ?";
+    return { alerts: pruneRows(this.db, 'alerts', condition, [before], checkLimit(limit)) };
   }
 }

@@ -4,7 +4,8 @@ import type { AuditEntry, AuditLog, AuditQuery } from '../store';
 import { AUDIT_COLUMNS, auditParams, auditQuery, type AuditParams } from '../params';
 import { toAuditEntry, type AuditRow } from '../rows';
 import type { Guard } from '../values';
-import { AUDIT_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { AUDIT_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 import { checkDate } from '../values';
 

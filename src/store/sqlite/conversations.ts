@@ -2,7 +2,8 @@
 import type Database from 'better-sqlite3';
 import type { ConversationStore, JsonObject } from '../store';
 import { checkDate, checkString, jsonObjectText, parseObject, type Guard } from '../values';
-import { CONVERSATION_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { CONVERSATION_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable } from './erase';
 
 export class SqliteConversationStore implements ConversationStore, RecordModule {
@@ -52,7 +53,8 @@ export class SqliteConversationStore implements ConversationStore, RecordModule 
   /** Deletes the person's conversation reference. */
   async erase(subject: ErasureSubject): Promise<TableCounts> {
     this.guard();
-    return { conversation_refs: this.db.transaction(() => eraseTable(this.db, CONVERSATION_SPEC, subject)).immediate() };
+    const erase = this.db.transaction(() => eraseTable(this.db, CONVERSATION_SPEC, subject));
+    return { conversation_refs: erase.immediate() };
   }
 
   /** References are kept while the person can be messaged (deleted when Teams refuses them, or by erasure). */

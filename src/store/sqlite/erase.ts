@@ -1,6 +1,7 @@
 /** SQLite: erasure of one table by its spec, and bounded retention deletes (see ../erasure.ts). */
 import type Database from 'better-sqlite3';
-import { likePattern, needles, planRow, searchedColumns, type ErasureSubject, type RowValue, type TableSpec } from '../erasure';
+import { likePattern, needles, planRow, searchedColumns } from '../erasure';
+import type { ErasureSubject, RowValue, TableSpec } from '../erasure';
 import type { SqliteValue } from './sql';
 
 /**
@@ -15,7 +16,8 @@ export function eraseTable(db: Database.Database, spec: TableSpec, subject: Eras
   const params: SqliteValue[] = columns.flatMap(() => list.map(likePattern));
   const tenant = spec.tenantColumn ? `${spec.tenantColumn} = ? AND ` : '';
   if (spec.tenantColumn) params.unshift(subject.tenantId);
-  const rows = db.prepare<SqliteValue[], Record<string, RowValue>>(`SELECT * FROM ${spec.table} WHERE ${tenant}(${conditions.join(' OR ')})`).all(...params);
+  const search = `SELECT * FROM ${spec.table} WHERE ${tenant}(${conditions.join(' OR ')})`;
+  const rows = db.prepare<SqliteValue[], Record<string, RowValue>>(search).all(...params);
   const where = spec.key.map((k) => `${k} = ?`).join(' AND ');
   let changed = 0;
   for (const row of rows) {
@@ -25,15 +27,21 @@ export function eraseTable(db: Database.Database, spec: TableSpec, subject: Eras
       changed += db.prepare(`DELETE FROM ${spec.table} WHERE ${where}`).run(...keyValues).changes;
     } else if (plan.kind === 'update') {
       const set = plan.set.map(([c]) => `${c} = ?`).join(', ');
-      changed += db.prepare(`UPDATE ${spec.table} SET ${set} WHERE ${where}`).run(...plan.set.map(([, v]) => v), ...keyValues).changes;
+      const values = [...plan.set.map(([, v]) => v), ...keyValues];
+      changed += db.prepare(`UPDATE ${spec.table} SET ${set} WHERE ${where}`).run(...values).changes;
     }
   }
   return changed;
 }
 
 /** Deletes at most `limit` rows of `table` matching `condition` (oldest rowids first); returns how many. */
-export function pruneRows(db: Database.Database, table: string, condition: string, params: SqliteValue[], limit: number): number {
-  return db
-    .prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${condition} ORDER BY rowid LIMIT ?)`)
-    .run(...params, limit).changes;
+export function pruneRows(
+  db: Database.Database,
+  table: string,
+  condition: string,
+  params: SqliteValue[],
+  limit: number,
+): number {
+  const oldest = `SELECT rowid FROM ${table} WHERE ${condition} ORDER BY rowid LIMIT ?`;
+  return db.prepare(`DELETE FROM ${table} WHERE rowid IN (${oldest})`).run(...params, limit).changes;
 }

@@ -4,7 +4,8 @@ import { ConflictError, type GuestKey, type GuestRecord, type GuestRecordPatch, 
 import { GUEST_GET, GUEST_INSERT, GUEST_PATCH, guestCreateParams, guestKeyParams, guestPatchColumns, toGuestRecord, type GuestRow } from '../guestRows';
 import { checkDate, checkExpectedVersion, checkLimit, checkString, type Guard } from '../values';
 import { patchAssignments, patchParams, sqliteValue, type SqliteValue } from './sql';
-import { GUEST_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { GUEST_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = GUEST_PATCH.map(([, c]) => c);
@@ -143,6 +144,7 @@ export class SqliteGuestRecordStore implements GuestRecordStore, RecordModule {
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.removedGuests).toISOString();
-    return { guest_records: pruneRows(this.db, 'guest_records', 'removed_at IS NOT NULL AND removed_at < ?', [before], checkLimit(limit)) };
+    const condition = 'removed_at IS NOT NULL AND removed_at < ?';
+    return { guest_records: pruneRows(this.db, 'guest_records', condition, [before], checkLimit(limit)) };
   }
 }

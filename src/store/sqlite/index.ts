@@ -105,7 +105,10 @@ class SqliteStore implements Store {
     this.jobs = new SqliteJobStore(db, guard);
     this.guests = new SqliteGuestRecordStore(db, guard);
     // Every table: erased and pruned by its record module, or listed here as holding no personal data.
-    this.privacy = new RecordPrivacy([this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit], ['job_leases', 'audit_maintenance']);
+    const modules = [
+      this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit,
+    ];
+    this.privacy = new RecordPrivacy(modules, ['job_leases', 'audit_maintenance']);
     this.pingStmt = db.prepare('SELECT 1');
     this.bothTx = db.transaction((operation, request, now) => ({
       operation: this.operations.updateNow(operation.id, operation.expectedVersion, operation.patch, now),

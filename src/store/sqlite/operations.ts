@@ -13,7 +13,8 @@ import {
 import { toRecord, type OperationRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { patchAssignments, patchParams, type SqliteValue } from './sql';
-import { OPERATION_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { OPERATION_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = OPERATION_PATCH.map(([, c]) => c);
@@ -151,6 +152,7 @@ export class SqliteOperationStore implements OperationStore, RecordModule {
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.finishedOperations).toISOString();
-    return { operations: pruneRows(this.db, 'operations', "status IN ('succeeded', 'failed') AND updated_at < ?", [before], checkLimit(limit)) };
+    const condition = "status IN ('succeeded', 'failed') AND updated_at < ?";
+    return { operations: pruneRows(this.db, 'operations', condition, [before], checkLimit(limit)) };
   }
 }

@@ -12,7 +12,8 @@ import { REQUEST_PATCH, requestCreateParams, requestPatchColumns, slotOf, type R
 import { toAccessRequest, type AccessRequestRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { isUniqueViolation, patchAssignments, patchParams, type SqliteValue } from './sql';
-import { REQUEST_OWNER_SPEC, REQUEST_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { REQUEST_OWNER_SPEC, REQUEST_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = REQUEST_PATCH.map(([, c]) => c);
@@ -171,6 +172,7 @@ export class SqliteAccessRequestStore implements AccessRequestStore, RecordModul
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.closedRequests).toISOString();
-    return { access_requests: pruneRows(this.db, 'access_requests', "state <> 'pending' AND updated_at < ?", [before], checkLimit(limit)) };
+    const condition = "state <> 'pending' AND updated_at < ?";
+    return { access_requests: pruneRows(this.db, 'access_requests', condition, [before], checkLimit(limit)) };
   }
 }

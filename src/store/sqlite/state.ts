@@ -4,7 +4,8 @@ import type Database from 'better-sqlite3';
 import { ConflictError, type ExpectedVersion, type JsonObject, type StateStore, type VersionedItem } from '../store';
 import type { StateRow } from '../rows';
 import { checkDate, checkKey, checkKeys, checkLimit, jsonObjectText, parseObject, type Guard } from '../values';
-import { STATE_RETENTION, STATE_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { STATE_RETENTION, STATE_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable } from './erase';
 
 export class SqliteStateStore implements StateStore, RecordModule {
