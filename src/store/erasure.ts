@@ -58,6 +58,11 @@ export interface TableSpec {
   subject: readonly string[];
   /** [id column, name column]: where the id is the person's, the name goes too. */
   names?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * The compare-and-set version a pseudonymised row gets anew, so that a writer holding the row from before the
+   * erasure conflicts instead of writing the person back: an integer counter, or a text token.
+   */
+  version?: 'counter' | 'token';
 }
 
 export const MIN_NAME_LENGTH = 5;
@@ -69,6 +74,7 @@ export const STATE_SPEC: TableSpec = {
   text: [],
   json: ['value'],
   subject: ['key'],
+  version: 'token',
 };
 
 export const OPERATION_SPEC: TableSpec = {
@@ -78,6 +84,7 @@ export const OPERATION_SPEC: TableSpec = {
   text: ['actor_id'],
   json: ['input', 'steps', 'result', 'reply_to'],
   subject: [],
+  version: 'counter',
 };
 
 export const AUDIT_SPEC: TableSpec = {
@@ -107,6 +114,7 @@ export const REQUEST_SPEC: TableSpec = {
   json: ['owner_ids', 'owner_cards', 'outcome'],
   subject: ['requester_id'],
   names: [['decided_by', 'decided_by_name']],
+  version: 'counter',
 };
 
 export const REQUEST_OWNER_SPEC: TableSpec = {
@@ -125,6 +133,7 @@ export const ALERT_SPEC: TableSpec = {
   text: ['summary', 'acknowledged_by', 'app_name', 'group_name'],
   json: ['fix', 'last_blocked'],
   subject: [],
+  version: 'counter',
 };
 
 export const GUEST_SPEC: TableSpec = {
@@ -135,6 +144,7 @@ export const GUEST_SPEC: TableSpec = {
   json: ['sponsor_ids'],
   subject: ['guest_email'],
   names: [['invited_by', 'invited_by_name']],
+  version: 'counter',
 };
 
 /** The needles of a subject, for text search (names only when long enough). */

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import Database from 'better-sqlite3';
 import { ERASED, type ErasureSubject, type RetentionCutoffs } from '../../src/store/erasure';
-import type { Store } from '../../src/store/store';
+import { ConflictError, type Store } from '../../src/store/store';
 import { withPgClient } from '../support/postgres';
 import { describeEachEngine, type TestStores } from '../support/stores';
 
@@ -103,6 +103,8 @@ describeEachEngine('privacy', 'guest-invite-privacy-', (stores) => {
     for (const needle of [GUEST.id, GUEST.email, GUEST.name, REQUESTER.id, REQUESTER.email, REQUESTER.name]) {
       assert.ok(before.includes(needle.toLowerCase()), `the setup stores ${needle}`);
     }
+    const opBefore = await store.operations.get('op-invite');
+    const reviewBefore = (await store.state.read(['guestReview/rev1'])).get('guestReview/rev1');
     const guestCounts = await store.privacy.erase(subject(GUEST));
     const requesterCounts = await store.privacy.erase(subject(REQUESTER));
     const dump = await dumpAll(stores, 'erase');
@@ -122,6 +124,10 @@ describeEachEngine('privacy', 'guest-invite-privacy-', (stores) => {
     const op = await store.operations.get('op-invite');
     assert.deepEqual(op?.input.addresses, [ERASED, OTHER.email]);
     assert.equal(op?.status, 'succeeded');
+    // A writer holding a record from before the erasure conflicts instead of writing the person back.
+    assert.ok(op!.version > opBefore!.version);
+    await assert.rejects(store.operations.update('op-invite', opBefore!.version, { result: opBefore!.result }, T0), ConflictError);
+    await assert.rejects(store.state.write('guestReview/rev1', reviewBefore!.value, reviewBefore!.version), ConflictError);
     assert.equal(await store.requests.get('req-r'), undefined);
     const asked = await store.requests.get('req-o');
     assert.deepEqual(asked?.ownerIds, [ERASED, OWNER]);

@@ -21,14 +21,19 @@ export async function eraseTable(db: Queryable, spec: TableSpec, subject: Erasur
     if (plan.kind === 'none') continue;
     const set = plan.kind === 'update' ? plan.set : [];
     const where = spec.key.map((k, i) => `${k} = $${set.length + i + 1}`).join(' AND ');
+    const assignments = [...set.map(([c], i) => `${c} = $${i + 1}`), ...newVersion(spec)].join(', ');
     const text =
-      plan.kind === 'delete'
-        ? `DELETE FROM ${spec.table} WHERE ${where}`
-        : `UPDATE ${spec.table} SET ${set.map(([c], i) => `${c} = $${i + 1}`).join(', ')} WHERE ${where}`;
+      plan.kind === 'delete' ? `DELETE FROM ${spec.table} WHERE ${where}` : `UPDATE ${spec.table} SET ${assignments} WHERE ${where}`;
     const result = await db.query(text, [...set.map(([, v]) => v), ...keyValues]);
     changed += result.rowCount ?? 0;
   }
   return changed;
+}
+
+function newVersion(spec: TableSpec): string[] {
+  if (spec.version === 'counter') return ['version = version + 1'];
+  if (spec.version === 'token') return ['version = md5(random()::text || clock_timestamp()::text)'];
+  return [];
 }
 
 /** Deletes at most `limit` rows of `table` matching `condition` ($1… are `params`); returns how many. */

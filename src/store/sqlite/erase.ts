@@ -26,12 +26,18 @@ export function eraseTable(db: Database.Database, spec: TableSpec, subject: Eras
     if (plan.kind === 'delete') {
       changed += db.prepare(`DELETE FROM ${spec.table} WHERE ${where}`).run(...keyValues).changes;
     } else if (plan.kind === 'update') {
-      const set = plan.set.map(([c]) => `${c} = ?`).join(', ');
+      const set = [...plan.set.map(([c]) => `${c} = ?`), ...newVersion(spec)].join(', ');
       const values = [...plan.set.map(([, v]) => v), ...keyValues];
       changed += db.prepare(`UPDATE ${spec.table} SET ${set} WHERE ${where}`).run(...values).changes;
     }
   }
   return changed;
+}
+
+function newVersion(spec: TableSpec): string[] {
+  if (spec.version === 'counter') return ['version = version + 1'];
+  if (spec.version === 'token') return ['version = lower(hex(randomblob(16)))'];
+  return [];
 }
 
 /** Deletes at most `limit` rows of `table` matching `condition` (oldest rowids first); returns how many. */
