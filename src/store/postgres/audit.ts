@@ -2,7 +2,7 @@
 import type { AuditEntry, AuditLog, AuditQuery } from '../store';
 import { AUDIT_COLUMNS, auditParams, auditQuery } from '../params';
 import { toAuditEntry, type AuditRow } from '../rows';
-import { checkDate, type Guard } from '../values';
+import { checkDate, checkLimit, type Guard } from '../values';
 import { queryRow, queryRows, withTransaction } from './sql';
 import { AUDIT_SPEC } from '../erasure';
 import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
@@ -49,7 +49,7 @@ export class PostgresAuditLog implements AuditLog, RecordModule {
     this.guard();
     const before = checkDate(cutoffs.audit).toISOString();
     const prune = (client: PoolClient): Promise<number> =>
-      pruneRows(client, 'audit_log', 'time COLLATE "C" < $1', [before], limit);
+      pruneRows(client, 'audit_log', 'time COLLATE "C" < $1', [before], checkLimit(limit));
     return { audit_log: await this.maintenance(prune) };
   }
 

@@ -3,11 +3,10 @@ import type Database from 'better-sqlite3';
 import type { AuditEntry, AuditLog, AuditQuery } from '../store';
 import { AUDIT_COLUMNS, auditParams, auditQuery, type AuditParams } from '../params';
 import { toAuditEntry, type AuditRow } from '../rows';
-import type { Guard } from '../values';
+import { checkDate, checkLimit, type Guard } from '../values';
 import { AUDIT_SPEC } from '../erasure';
 import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
-import { checkDate } from '../values';
 
 export class SqliteAuditLog implements AuditLog, RecordModule {
   private readonly insertStmt: Database.Statement<[AuditParams]>;
@@ -59,7 +58,7 @@ export class SqliteAuditLog implements AuditLog, RecordModule {
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.audit).toISOString();
-    return { audit_log: this.maintenance(() => pruneRows(this.db, 'audit_log', 'time < ?', [before], limit)) };
+    return { audit_log: this.maintenance(() => pruneRows(this.db, 'audit_log', 'time < ?', [before], checkLimit(limit))) };
   }
 
   /** The log refuses changes (triggers) except inside a transaction that holds the audit_maintenance row. */
