@@ -108,7 +108,10 @@ export function parseCommand(text: string | undefined): Command | null {
 }
 
 /** The commands the help card lists, in the order shown. */
-const listed = ['invite', 'inviteGuests', 'request', 'myRequests', 'pendingRequests', 'myGuests', 'setupCheck', 'alerts', 'guestReport', 'retryOperation', 'erasePerson', 'cancel', 'help'] as const;
+const listed = [
+  'invite', 'inviteGuests', 'request', 'myRequests', 'pendingRequests', 'myGuests', 'setupCheck', 'alerts', 'guestReport',
+  'retryOperation', 'erasePerson', 'cancel', 'help',
+] as const;
 
 /** The help card's command list in the reader's language (`common:commands.*`). */
 export function commandList(l: Localizer): Array<{ name: string; description: string }> {
