@@ -4,6 +4,7 @@ import { createLogger, type Logger } from './logging';
 import { createAuthProvider, createGraphClient, type GraphAuth } from './graph/client';
 import { GraphDirectory, GraphHttp } from './graph/graphDirectory';
 import { describeStore, openStore } from './store/open';
+import { sweepRetention } from './domain/retention';
 import { JOBS, TimerJobs } from './domain/timerJobs';
 import { createAdapter } from './bot/adapter';
 import { composeBot } from './bot/compose';
@@ -122,6 +123,17 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
       (err: unknown) => logger.error('activity.markers.prune.failed', { error: err }),
     );
   };
+  const retentionSweep = (): void => {
+    const sweepNow = (): ReturnType<typeof sweepRetention> => sweepRetention(store, settings.retention, new Date());
+    jobs.runOnce(JOBS.retention, settings.retention.sweepIntervalMs, sweepNow).then(
+      (run) => {
+        if (run.ran && Object.keys(run.result).length > 0) logger.info('retention.swept', { deleted: run.result });
+      },
+      (err: unknown) => logger.error('retention.sweep.failed', { error: err }),
+    );
+  };
+  const retainer = setInterval(retentionSweep, settings.retention.sweepIntervalMs);
+  retainer.unref();
   const sweeper = setInterval(() => {
     sweep();
     pruneMarkers();
@@ -177,6 +189,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     clearInterval(sweeper);
     clearInterval(scanner);
     clearInterval(resumer);
+    clearInterval(retainer);
     clearTimeout(firstScan);
     clearTimeout(firstResume);
     adminAlerts.stop();

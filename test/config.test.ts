@@ -45,6 +45,30 @@ describe('settings', () => {
     assert.equal(loadSettings({ DATABASE_POOL_MAX: '5' }).databasePoolMax, 5);
   });
 
+  it('reads a retention per kind of data, with defaults, and refuses one shorter than what needs the data', () => {
+    assert.deepEqual(loadSettings({}).retention, {
+      sweepIntervalMs: 3600_000,
+      auditMs: 365 * 86_400_000,
+      removedGuestsMs: 90 * 86_400_000,
+      finishedOperationsMs: 30 * 86_400_000,
+      closedRequestsMs: 90 * 86_400_000,
+      dialogStateMs: 7 * 86_400_000,
+      reviewStateMs: 60 * 86_400_000,
+      rateKeysMs: 7 * 86_400_000,
+      alertsMs: 90 * 86_400_000,
+    });
+    const s = loadSettings({ AUDIT_RETENTION: '730d', REQUEST_RETENTION: '30d', DIALOG_STATE_RETENTION: '2d', RETENTION_SWEEP_INTERVAL: '15m' });
+    assert.equal(s.retention.auditMs, 730 * 86_400_000);
+    assert.equal(s.retention.closedRequestsMs, 30 * 86_400_000);
+    assert.equal(s.retention.dialogStateMs, 2 * 86_400_000);
+    assert.equal(s.retention.sweepIntervalMs, 15 * 60_000);
+    assert.throws(() => loadSettings({ AUDIT_RETENTION: 'forever' }), /AUDIT_RETENTION/);
+    assert.throws(() => loadSettings({ REVIEW_STATE_RETENTION: '7d' }), /REVIEW_STATE_RETENTION must be at least GUEST_REVIEW_GRACE/);
+    assert.throws(() => loadSettings({ RATE_KEY_RETENTION: '12h' }), /RATE_KEY_RETENTION must be at least RESEND_COOLDOWN/);
+    assert.throws(() => loadSettings({ OPERATION_RETENTION: '1d' }), /OPERATION_RETENTION must be at least the automatic retries/);
+    assert.throws(() => loadSettings({ ALERT_RETENTION: '1h' }), /ALERT_RETENTION/);
+  });
+
   it('reads DATABASE_URL (PostgreSQL) as given', () => {
     const url = 'postgres://bot:p%40ss@db.example.net:5432/guestinvite?sslmode=require';
     assert.equal(loadSettings({ DATABASE_URL: url }).databaseUrl, url);

@@ -10,12 +10,14 @@ import { actorFrom } from './identity';
 import { alertListCard, setupReportCard } from './adminCards';
 import { loc, referenceWithAudience } from './locale';
 import type { Localizer } from '../i18n';
+import type { PrivacyActions } from './privacyActions';
 import { problemText } from './problemText';
 
-type AdminCommand = Extract<Command, { name: 'setupCheck' | 'alerts' | 'alertsHere' | 'alertsOff' | 'retryOperation' }>;
+type AdminCommandName = 'setupCheck' | 'alerts' | 'alertsHere' | 'alertsOff' | 'retryOperation' | 'erasePerson';
+type AdminCommand = Extract<Command, { name: AdminCommandName }>;
 
 export function isAdminCommand(command: Command): command is AdminCommand {
-  return ['setupCheck', 'alerts', 'alertsHere', 'alertsOff', 'retryOperation'].includes(command.name);
+  return ['setupCheck', 'alerts', 'alertsHere', 'alertsOff', 'retryOperation', 'erasePerson'].includes(command.name);
 }
 
 /** What a retried operation came to: no such failed operation, done, or still not finished (with its status, a key). */
@@ -40,6 +42,7 @@ export class AdminCommands {
     private readonly setup: SetupCheckService,
     private readonly logger: Logger,
     private readonly retryOperation: RetryOperation,
+    private readonly privacy?: PrivacyActions,
   ) {}
 
   async run(context: TurnContext, command: AdminCommand): Promise<void> {
@@ -57,6 +60,9 @@ export class AdminCommands {
         await context.sendActivity(MessageFactory.attachment(setupReportCard(l, report, command.page)));
         return;
       }
+      case 'erasePerson':
+        if (this.privacy) await this.privacy.command(context, command.target);
+        return;
       case 'alerts':
         await context.sendActivity(MessageFactory.attachment(alertListCard(l, await this.alerts.listOpen(actor.tenantId))));
         return;
@@ -90,6 +96,7 @@ export class AdminCommands {
 
   /** Action.Submit { verb: 'alert.ack', key }: false when the activity is not that. */
   async submit(context: TurnContext): Promise<boolean> {
+    if (this.privacy && (await this.privacy.submit(context))) return true;
     const value: unknown = context.activity.value;
     if (!isRecord(value) || value.verb !== 'alert.ack') return false;
     const actor = actorFrom(context);

@@ -37,6 +37,8 @@ const schemas: Record<string, Record<string, FieldRule>> = {
   'review.keep': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id(), guestId: id() },
   'review.remove': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id(), guestId: id() },
   'review.keepAll': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id() },
+  'privacy.erase': { verb: { type: 'string', max: 40 }, target: { type: 'string', max: 320 } },
+  'privacy.eraseCancel': { verb: { type: 'string', max: 40 } },
   'alert.ack': { verb: { type: 'string', max: 40 }, key: { type: 'string', max: 120, pattern: /^[A-Za-z]+:[\w.-]{1,100}$/ } },
 };
 

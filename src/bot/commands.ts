@@ -16,6 +16,7 @@ export type Command =
   | { name: 'alertsHere' }
   | { name: 'alertsOff' }
   | { name: 'retryOperation'; id: string }
+  | { name: 'erasePerson'; target: string }
   | { name: 'myGuests' }
   | { name: 'guestReport' }
   | { name: 'help' }
@@ -95,6 +96,13 @@ export function parseCommand(text: string | undefined): Command | null {
     const original = (text ?? '').trim().split(/\s+/).pop() ?? retry[1];
     return { name: 'retryOperation', id: original.slice(0, 120) };
   }
+  const erase = /^(?:erase person|persoon wissen)(?: (.{1,320}))?$/.exec(normalized);
+  if (erase) {
+    // The address or id as typed (an @mention removed); the domain checks its form.
+    const original = (text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ').replace(/\s+/g, ' ').trim();
+    const target = erase[1] ? original.split(' ').slice(2).join(' ').replace(/[.!]+$/, '') : '';
+    return { name: 'erasePerson', target };
+  }
   const page = /^(?:setup check page|configuratie controleren pagina|configuratiecontrole pagina) (\d{1,4})$/.exec(normalized);
   if (page) return { name: 'setupCheck', page: Number(page[1]) };
   const request = /^(?:request access (?:to|for)|toegang aanvragen (?:voor|tot)) (.+)$/.exec(normalized);
@@ -108,7 +116,10 @@ export function parseCommand(text: string | undefined): Command | null {
 }
 
 /** The commands the help card lists, in the order shown. */
-const listed = ['invite', 'inviteGuests', 'request', 'myRequests', 'pendingRequests', 'myGuests', 'setupCheck', 'alerts', 'guestReport', 'retryOperation', 'cancel', 'help'] as const;
+const listed = [
+  'invite', 'inviteGuests', 'request', 'myRequests', 'pendingRequests', 'myGuests', 'setupCheck', 'alerts', 'guestReport',
+  'retryOperation', 'erasePerson', 'cancel', 'help',
+] as const;
 
 /** The help card's command list in the reader's language (`common:commands.*`). */
 export function commandList(l: Localizer): Array<{ name: string; description: string }> {

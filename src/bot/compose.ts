@@ -31,6 +31,8 @@ import { RequestActions } from './requestActions';
 import { installTurnErrorHandler } from './adapter';
 import { BackgroundWork, type CardUpdater, type SlowWork } from './background';
 import { reopenFailedOperations, reopenOperation } from '../domain/operations';
+import { PersonErasure } from '../domain/personErasure';
+import { PrivacyActions } from './privacyActions';
 
 export interface BotParts {
   bot: TeamsBot;
@@ -225,9 +227,11 @@ export function composeBot(options: ComposeOptions): BotParts {
     const record = await store.operations.get(operationId);
     return record?.status === 'succeeded' ? { kind: 'done' } : { kind: 'unfinished', status: record?.status ?? 'unknown' };
   };
-  const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation);
+  const erasure = new PersonErasure({ store, directory, logger, clock });
+  const privacyActions = new PrivacyActions({ erasure, isAdmin: (actor) => adminAlerts.isAdmin(actor), logger });
+  const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation, privacyActions);
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
 }

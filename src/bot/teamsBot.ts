@@ -19,6 +19,7 @@ import type { AdminCommands } from './adminCommands';
 import { isGuestVerb, type GuestActions } from './guests/actions';
 import { checkCardPayload } from './cardPayload';
 import { outcomeCard } from './dialogs/cardFlow';
+import { isPrivacyVerb, type PrivacyActions } from './privacyActions';
 import { loc, referenceWithAudience } from './locale';
 import { setAttributes } from '../telemetry/telemetry';
 
@@ -59,6 +60,7 @@ export interface TeamsBotOptions {
   requestActions: RequestActions;
   adminCommands: AdminCommands;
   guestActions?: GuestActions;
+  privacyActions?: PrivacyActions;
   store: Store;
   logger: Logger;
   clock?: () => Date;
@@ -117,6 +119,8 @@ export class TeamsBot extends TeamsActivityHandler {
       const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('common:invalidCard') });
       return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
     }
+    const privacy = this.options.privacyActions;
+    if (isPrivacyVerb(verb) && privacy) return privacy.invoke(context, verb, invokeValue?.action?.data);
     if (isGuestVerb(verb) && this.options.guestActions) return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
     return this.options.requestActions.invoke(context, verb, invokeValue?.action?.data);
   }

@@ -1,5 +1,6 @@
 /**
- * Work on a timer (request reminders and expiry, setup scans, pending alert delivery, the operation resumer)
+ * Work on a timer (request reminders and expiry, setup scans, pending alert delivery, the operation resumer,
+ * the retention sweep)
  * runs once per interval across every instance sharing the store: each run is claimed first (a lease row per
  * job, compare-and-set). An instance that dies mid-run leaves the job to another once the lease expires.
  * The work itself stays safe to run twice (each change it makes is a compare-and-set); the claim only keeps
@@ -14,6 +15,7 @@ export const JOBS = {
   alertDelivery: 'alerts.deliverPending',
   operationResume: 'operations.resume',
   markerPrune: 'activity-markers.prune',
+  retention: 'retention.sweep',
 } as const;
 
 export type JobRun<T> = { ran: true; result: T } | { ran: false };

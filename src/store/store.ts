@@ -5,9 +5,11 @@
  * (compare-and-set), and writes that change two records together are one transaction.
  */
 
+import type { PrivacyStore } from './erasure';
 import type { GuestRecordStore } from './guestPort';
 
 export * from './guestPort';
+export type { ErasureSubject, PrivacyStore, RetentionCutoffs, TableCounts } from './erasure';
 
 export type JsonPrimitive = string | number | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
@@ -340,6 +342,8 @@ export interface Store {
   readonly conversations: ConversationStore;
   readonly jobs: JobStore;
   readonly guests: GuestRecordStore;
+  /** Retention and erasure across every table (each record module erases and prunes its own). */
+  readonly privacy: PrivacyStore;
   /**
    * Updates an operation record and an access request in one transaction (an approval's end and its outcome
    * on the request): compare-and-set on both; on a ConflictError (its key names the record) neither changed.

@@ -4,6 +4,9 @@ import { alertPatchColumns, checkAlertStates, occurrenceParams } from '../params
 import { toAlert, type AlertRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { named, patchUpdate, queryRow, queryRows, type Queryable } from './sql';
+import { ALERT_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 
 // One statement, so two instances recording the same problem at once cannot lose a count. In DO UPDATE,
 // `alerts.x` is the row as it was before this statement, so `alerts.state` is the previous state.
@@ -34,7 +37,7 @@ const occurrence = named(
    RETURNING *`,
 );
 
-export class PostgresAlertStore implements AlertStore {
+export class PostgresAlertStore implements AlertStore, RecordModule {
   constructor(
     private readonly db: Queryable,
     private readonly guard: Guard,
@@ -101,5 +104,21 @@ export class PostgresAlertStore implements AlertStore {
       [checkLimit(limit)],
     );
     return rows.map(toAlert);
+  }
+
+  readonly tables = ['alerts'];
+
+  /** Scrubs the person from the alerts (the last person blocked, who acknowledged). */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { alerts: await eraseTable(this.db, ALERT_SPEC, subject) };
+  }
+
+  /** Resolved or acknowledged alerts not seen since the cut-off. */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.alerts).toISOString();
+    const condition = "state IN ('resolved', 'acknowledged') AND last_seen < $1";
+    return { alerts: await pruneRows(this.db, 'alerts', condition, [before], checkLimit(limit)) };
   }
 }

@@ -2,15 +2,19 @@
 import type { AuditEntry, AuditLog, AuditQuery } from '../store';
 import { AUDIT_COLUMNS, auditParams, auditQuery } from '../params';
 import { toAuditEntry, type AuditRow } from '../rows';
-import type { Guard } from '../values';
-import { queryRow, queryRows, type Queryable } from './sql';
+import { checkDate, checkLimit, type Guard } from '../values';
+import { queryRow, queryRows, withTransaction } from './sql';
+import { AUDIT_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
+import type { Pool, PoolClient } from 'pg';
 
 const INSERT = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')})
   VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING seq`;
 
-export class PostgresAuditLog implements AuditLog {
+export class PostgresAuditLog implements AuditLog, RecordModule {
   constructor(
-    private readonly db: Queryable,
+    private readonly db: Pool,
     private readonly guard: Guard,
   ) {}
 
@@ -31,5 +35,29 @@ export class PostgresAuditLog implements AuditLog {
       [...filters.map(([, value]) => value), limit],
     );
     return rows.map(toAuditEntry);
+  }
+
+  readonly tables = ['audit_log'];
+
+  /** Pseudonymises the entries that name the person (the log keeps what happened, not to whom). */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { audit_log: await this.maintenance((client) => eraseTable(client, AUDIT_SPEC, subject)) };
+  }
+
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.audit).toISOString();
+    const prune = (client: PoolClient): Promise<number> =>
+      pruneRows(client, 'audit_log', 'time COLLATE "C" < $1', [before], checkLimit(limit));
+    return { audit_log: await this.maintenance(prune) };
+  }
+
+  /** The log refuses changes (trigger) except in a transaction that sets guest_invite.audit_maintenance. */
+  private maintenance(body: (client: PoolClient) => Promise<number>): Promise<number> {
+    return withTransaction(this.db, async (client) => {
+      await client.query("SELECT set_config('guest_invite.audit_maintenance', 'on', true)");
+      return body(client);
+    });
   }
 }

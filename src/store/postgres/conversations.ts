@@ -2,8 +2,11 @@
 import type { ConversationStore, JsonObject } from '../store';
 import { checkDate, checkString, jsonObjectText, parseObject, type Guard, type JsonColumn } from '../values';
 import { queryRow, type Queryable } from './sql';
+import { CONVERSATION_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable } from './erase';
 
-export class PostgresConversationStore implements ConversationStore {
+export class PostgresConversationStore implements ConversationStore, RecordModule {
   constructor(
     private readonly db: Queryable,
     private readonly guard: Guard,
@@ -33,5 +36,19 @@ export class PostgresConversationStore implements ConversationStore {
   async delete(tenantId: string, userId: string): Promise<void> {
     this.guard();
     await this.db.query('DELETE FROM conversation_refs WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+  }
+
+  readonly tables = ['conversation_refs'];
+
+  /** Deletes the person's conversation reference. */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { conversation_refs: await eraseTable(this.db, CONVERSATION_SPEC, subject) };
+  }
+
+  /** References are kept while the person can be messaged (deleted when Teams refuses them, or by erasure). */
+  async prune(_cutoffs: RetentionCutoffs, _limit: number): Promise<TableCounts> {
+    this.guard();
+    return { conversation_refs: 0 };
   }
 }

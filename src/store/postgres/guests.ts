@@ -4,11 +4,14 @@ import { ConflictError, type GuestKey, type GuestRecord, type GuestRecordPatch, 
 import { GUEST_GET, GUEST_INSERT, guestCreateParams, guestKeyParams, guestPatchColumns, toGuestRecord, type GuestRow } from '../guestRows';
 import { checkDate, checkExpectedVersion, checkLimit, checkString, type Guard } from '../values';
 import { named, queryRow, queryRows, type Values } from './sql';
+import { GUEST_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 
 const insert = named(GUEST_INSERT);
 const get = named(GUEST_GET);
 
-export class PostgresGuestRecordStore implements GuestRecordStore {
+export class PostgresGuestRecordStore implements GuestRecordStore, RecordModule {
   constructor(
     private readonly pool: Pool,
     private readonly guard: Guard,
@@ -120,5 +123,21 @@ export class PostgresGuestRecordStore implements GuestRecordStore {
       [checkString(tenantId, 'tenantId'), checkLimit(limit)],
     );
     return rows.map(toGuestRecord);
+  }
+
+  readonly tables = ['guest_records'];
+
+  /** Deletes the person's guest records; scrubs them where they invited, kept or removed someone. */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { guest_records: await eraseTable(this.pool, GUEST_SPEC, subject) };
+  }
+
+  /** Records of guests removed before the cut-off. */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.removedGuests).toISOString();
+    const condition = 'removed_at IS NOT NULL AND removed_at COLLATE "C" < $1';
+    return { guest_records: await pruneRows(this.pool, 'guest_records', condition, [before], checkLimit(limit)) };
   }
 }

@@ -7,6 +7,7 @@
  * the pending migrations under an advisory lock.
  */
 import { Pool, type PoolConfig } from 'pg';
+import { RecordPrivacy } from '../erasure';
 import type { AccessRequestPatch, OperationPatch, Store, VersionedPatch } from '../store';
 import { PostgresAlertStore } from './alerts';
 import { PostgresAuditLog } from './audit';
@@ -65,6 +66,7 @@ class PostgresStore implements Store {
   readonly operations: PostgresOperationStore;
   readonly conversations: PostgresConversationStore;
   readonly jobs: PostgresJobStore;
+  readonly privacy: RecordPrivacy;
   readonly guests: PostgresGuestRecordStore;
   private closed = false;
 
@@ -81,6 +83,11 @@ class PostgresStore implements Store {
     this.conversations = new PostgresConversationStore(pool, guard);
     this.jobs = new PostgresJobStore(pool, guard);
     this.guests = new PostgresGuestRecordStore(pool, guard);
+    // Every table: erased and pruned by its record module, or listed here as holding no personal data.
+    const modules = [
+      this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit,
+    ];
+    this.privacy = new RecordPrivacy(modules, ['job_leases', 'schema_migrations']);
   }
 
   async updateOperationAndRequest(

@@ -210,6 +210,24 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX guest_records_by_review ON guest_records (review_id) WHERE review_id IS NOT NULL;
     `,
   },
+  {
+    id: 3,
+    name: 'retention and erasure of the audit log',
+    sql: `
+      -- The audit log stays append-only for the bot's writes. Retention and erasure change rows only inside a
+      -- transaction that has set guest_invite.audit_maintenance (set_config(…, true): that transaction only).
+      CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_LEVEL = 'ROW' AND current_setting('guest_invite.audit_maintenance', true) = 'on' THEN
+            IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+            RETURN NEW;
+          END IF;
+          RAISE EXCEPTION 'audit_log is append-only';
+        END;
+      $$;
+      CREATE INDEX audit_log_time ON audit_log (time COLLATE "C");
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

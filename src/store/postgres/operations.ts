@@ -4,6 +4,9 @@ import { checkMaxAttempts, leaseParams, operationCreateParams, operationPatchCol
 import { toRecord, type OperationRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { named, patchUpdate, queryRow, queryRows, type Queryable } from './sql';
+import { OPERATION_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 
 const insert = named(
   `INSERT INTO operations (id, kind, tenant_id, actor_id, status, input, steps, result, reply_to, attempts,
@@ -26,7 +29,7 @@ const lease = named(
    RETURNING *`,
 );
 
-export class PostgresOperationStore implements OperationStore {
+export class PostgresOperationStore implements OperationStore, RecordModule {
   constructor(
     private readonly db: Queryable,
     private readonly clock: () => Date,
@@ -119,5 +122,21 @@ export class PostgresOperationStore implements OperationStore {
       [checkDate(updatedBefore).toISOString(), checkMaxAttempts(maxAttempts), limit],
     );
     return rows.map(toRecord);
+  }
+
+  readonly tables = ['operations'];
+
+  /** Scrubs the person from inputs, steps and results (the operation stays, for the others it concerns). */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { operations: await eraseTable(this.db, OPERATION_SPEC, subject) };
+  }
+
+  /** Finished operations (succeeded or failed) last changed before the cut-off. */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.finishedOperations).toISOString();
+    const condition = "status IN ('succeeded', 'failed') AND updated_at < $1";
+    return { operations: await pruneRows(this.db, 'operations', condition, [before], checkLimit(limit)) };
   }
 }

@@ -12,6 +12,9 @@ import { requestCreateParams, requestPatchColumns, slotOf, type SlotParams } fro
 import { toAccessRequest, type AccessRequestRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { isUniqueViolation, named, patchUpdate, queryRow, queryRows, withTransaction, type Queryable } from './sql';
+import { REQUEST_OWNER_SPEC, REQUEST_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 
 const insert = named(
   `INSERT INTO access_requests (id, tenant_id, requester_id, requester_name, app_id, app_name, group_id,
@@ -32,7 +35,7 @@ const pendingInSlot = named(
 /** The pending request of that slot went away between the insert and the look-up: insert again. */
 class SlotFreed extends Error {}
 
-export class PostgresAccessRequestStore implements AccessRequestStore {
+export class PostgresAccessRequestStore implements AccessRequestStore, RecordModule {
   constructor(
     private readonly pool: Pool,
     private readonly guard: Guard,
@@ -147,5 +150,24 @@ export class PostgresAccessRequestStore implements AccessRequestStore {
       [before, checkLimit(limit)],
     );
     return rows.map(toAccessRequest);
+  }
+
+  readonly tables = ['access_requests', 'access_request_owners'];
+
+  /** Deletes the person's own requests and their place among the owners asked; scrubs them from the others. */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return withTransaction(this.pool, async (client) => ({
+      access_requests: await eraseTable(client, REQUEST_SPEC, subject),
+      access_request_owners: await eraseTable(client, REQUEST_OWNER_SPEC, subject),
+    }));
+  }
+
+  /** Decided, expired and withdrawn requests last changed before the cut-off (their owner rows go with them). */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.closedRequests).toISOString();
+    const condition = "state <> 'pending' AND updated_at < $1";
+    return { access_requests: await pruneRows(this.pool, 'access_requests', condition, [before], checkLimit(limit)) };
   }
 }

@@ -4,8 +4,11 @@ import { ConflictError, type ExpectedVersion, type JsonObject, type StateStore, 
 import type { StateRow } from '../rows';
 import { checkDate, checkKey, checkKeys, checkLimit, jsonObjectText, parseObject, type Guard } from '../values';
 import { queryRows, type Queryable } from './sql';
+import { STATE_RETENTION, STATE_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable } from './erase';
 
-export class PostgresStateStore implements StateStore {
+export class PostgresStateStore implements StateStore, RecordModule {
   constructor(
     private readonly db: Queryable,
     private readonly clock: () => Date,
@@ -79,5 +82,20 @@ export class PostgresStateStore implements StateStore {
       [prefix, `${prefix}\uffff`, checkDate(updatedBefore).toISOString(), checkLimit(limit)],
     );
     return result.rowCount ?? 0;
+  }
+
+  readonly tables = ['state_items'];
+
+  /** Deletes the items whose key names the person (their dialog state, limits) and scrubs the others. */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { state_items: await eraseTable(this.db, STATE_SPEC, subject) };
+  }
+
+  /** Dialog state of abandoned flows, rate and resend keys, review views and alert cards past their retention. */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    let pruned = 0;
+    for (const [prefix, kind] of STATE_RETENTION) pruned += await this.deleteStale(prefix, cutoffs[kind], limit);
+    return { state_items: pruned };
   }
 }

@@ -5,10 +5,13 @@ import { ALERT_PATCH, alertPatchColumns, checkAlertStates, occurrenceParams, typ
 import { toAlert, type AlertRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { patchAssignments, patchParams, type SqliteValue } from './sql';
+import { ALERT_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = ALERT_PATCH.map(([, c]) => c);
 
-export class SqliteAlertStore implements AlertStore {
+export class SqliteAlertStore implements AlertStore, RecordModule {
   private readonly occurrenceStmt: Database.Statement<[OccurrenceParams], AlertRow>;
   private readonly getStmt: Database.Statement<[string, string], AlertRow>;
   private readonly updateStmt: Database.Statement<[Record<string, SqliteValue>], AlertRow>;
@@ -16,7 +19,7 @@ export class SqliteAlertStore implements AlertStore {
   private readonly pendingDeliveryStmt: Database.Statement<[number], AlertRow>;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly guard: Guard,
   ) {
     // One statement, so two processes recording the same problem at once cannot lose a count. In the
@@ -112,5 +115,21 @@ export class SqliteAlertStore implements AlertStore {
   async listPendingDelivery(limit: number): Promise<AlertRecord[]> {
     this.guard();
     return this.pendingDeliveryStmt.all(checkLimit(limit)).map(toAlert);
+  }
+
+  readonly tables = ['alerts'];
+
+  /** Scrubs the person from the alerts (the last person blocked, who acknowledged). */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { alerts: this.db.transaction(() => eraseTable(this.db, ALERT_SPEC, subject)).immediate() };
+  }
+
+  /** Resolved or acknowledged alerts not seen since the cut-off. */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.alerts).toISOString();
+    const condition = "state IN ('resolved', 'acknowledged') AND last_seen < ?";
+    return { alerts: pruneRows(this.db, 'alerts', condition, [before], checkLimit(limit)) };
   }
 }

@@ -3,9 +3,12 @@ import type Database from 'better-sqlite3';
 import type { AuditEntry, AuditLog, AuditQuery } from '../store';
 import { AUDIT_COLUMNS, auditParams, auditQuery, type AuditParams } from '../params';
 import { toAuditEntry, type AuditRow } from '../rows';
-import type { Guard } from '../values';
+import { checkDate, checkLimit, type Guard } from '../values';
+import { AUDIT_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 
-export class SqliteAuditLog implements AuditLog {
+export class SqliteAuditLog implements AuditLog, RecordModule {
   private readonly insertStmt: Database.Statement<[AuditParams]>;
   private readonly listStmts = new Map<string, Database.Statement<unknown[], AuditRow>>();
 
@@ -42,5 +45,31 @@ export class SqliteAuditLog implements AuditLog {
       this.listStmts.set(id, stmt);
     }
     return stmt;
+  }
+
+  readonly tables = ['audit_log'];
+
+  /** Pseudonymises the entries that name the person (the log keeps what happened, not to whom). */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { audit_log: this.maintenance(() => eraseTable(this.db, AUDIT_SPEC, subject)) };
+  }
+
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.audit).toISOString();
+    return { audit_log: this.maintenance(() => pruneRows(this.db, 'audit_log', 'time < ?', [before], checkLimit(limit))) };
+  }
+
+  /** The log refuses changes (triggers) except inside a transaction that holds the audit_maintenance row. */
+  private maintenance(body: () => number): number {
+    return this.db
+      .transaction(() => {
+        this.db.prepare('INSERT INTO audit_maintenance (id) VALUES (1)').run();
+        const changed = body();
+        this.db.prepare('DELETE FROM audit_maintenance').run();
+        return changed;
+      })
+      .immediate();
   }
 }

@@ -2,14 +2,17 @@
 import type Database from 'better-sqlite3';
 import type { ConversationStore, JsonObject } from '../store';
 import { checkDate, checkString, jsonObjectText, parseObject, type Guard } from '../values';
+import { CONVERSATION_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable } from './erase';
 
-export class SqliteConversationStore implements ConversationStore {
+export class SqliteConversationStore implements ConversationStore, RecordModule {
   private readonly upsertStmt: Database.Statement<[string, string, string, string, string]>;
   private readonly getStmt: Database.Statement<[string, string], { reference: string }>;
   private readonly deleteStmt: Database.Statement<[string, string]>;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly guard: Guard,
   ) {
     this.upsertStmt = db.prepare(
@@ -43,5 +46,20 @@ export class SqliteConversationStore implements ConversationStore {
   async delete(tenantId: string, userId: string): Promise<void> {
     this.guard();
     this.deleteStmt.run(tenantId, userId);
+  }
+
+  readonly tables = ['conversation_refs'];
+
+  /** Deletes the person's conversation reference. */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    const erase = this.db.transaction(() => eraseTable(this.db, CONVERSATION_SPEC, subject));
+    return { conversation_refs: erase.immediate() };
+  }
+
+  /** References are kept while the person can be messaged (deleted when Teams refuses them, or by erasure). */
+  async prune(_cutoffs: RetentionCutoffs, _limit: number): Promise<TableCounts> {
+    this.guard();
+    return { conversation_refs: 0 };
   }
 }

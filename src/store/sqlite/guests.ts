@@ -4,11 +4,14 @@ import { ConflictError, type GuestKey, type GuestRecord, type GuestRecordPatch, 
 import { GUEST_GET, GUEST_INSERT, GUEST_PATCH, guestCreateParams, guestKeyParams, guestPatchColumns, toGuestRecord, type GuestRow } from '../guestRows';
 import { checkDate, checkExpectedVersion, checkLimit, checkString, type Guard } from '../values';
 import { patchAssignments, patchParams, sqliteValue, type SqliteValue } from './sql';
+import { GUEST_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = GUEST_PATCH.map(([, c]) => c);
 type Params = Record<string, SqliteValue>;
 
-export class SqliteGuestRecordStore implements GuestRecordStore {
+export class SqliteGuestRecordStore implements GuestRecordStore, RecordModule {
   private readonly insertStmt: Database.Statement<[Params], GuestRow>;
   private readonly getStmt: Database.Statement<[Params], GuestRow>;
   private readonly updateStmt: Database.Statement<[Params], GuestRow>;
@@ -127,5 +130,21 @@ export class SqliteGuestRecordStore implements GuestRecordStore {
   async listForTenant(tenantId: string, limit: number): Promise<GuestRecord[]> {
     this.guard();
     return this.tenantStmt.all(checkString(tenantId, 'tenantId'), checkLimit(limit)).map(toGuestRecord);
+  }
+
+  readonly tables = ['guest_records'];
+
+  /** Deletes the person's guest records; scrubs them where they invited, kept or removed someone. */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { guest_records: this.db.transaction(() => eraseTable(this.db, GUEST_SPEC, subject)).immediate() };
+  }
+
+  /** Records of guests removed before the cut-off. */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.removedGuests).toISOString();
+    const condition = 'removed_at IS NOT NULL AND removed_at < ?';
+    return { guest_records: pruneRows(this.db, 'guest_records', condition, [before], checkLimit(limit)) };
   }
 }

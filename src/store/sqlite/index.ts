@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { RecordPrivacy } from '../erasure';
 import type { AccessRequestPatch, OperationPatch, Store, VersionedPatch } from '../store';
 import { SqliteAlertStore } from './alerts';
 import { SqliteAuditLog } from './audit';
@@ -78,6 +79,7 @@ class SqliteStore implements Store {
   readonly operations: SqliteOperationStore;
   readonly conversations: SqliteConversationStore;
   readonly jobs: SqliteJobStore;
+  readonly privacy: RecordPrivacy;
   readonly guests: SqliteGuestRecordStore;
   private closed = false;
   private readonly pingStmt: Database.Statement<[], unknown>;
@@ -102,6 +104,11 @@ class SqliteStore implements Store {
     this.conversations = new SqliteConversationStore(turnDb, guard);
     this.jobs = new SqliteJobStore(db, guard);
     this.guests = new SqliteGuestRecordStore(db, guard);
+    // Every table: erased and pruned by its record module, or listed here as holding no personal data.
+    const modules = [
+      this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit,
+    ];
+    this.privacy = new RecordPrivacy(modules, ['job_leases', 'audit_maintenance']);
     this.pingStmt = db.prepare('SELECT 1');
     this.bothTx = db.transaction((operation, request, now) => ({
       operation: this.operations.updateNow(operation.id, operation.expectedVersion, operation.patch, now),

@@ -221,6 +221,24 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX guest_records_by_review ON guest_records (review_id) WHERE review_id IS NOT NULL;
     `,
   },
+  {
+    id: 7,
+    name: 'retention and erasure of the audit log',
+    sql: `
+      -- The audit log stays append-only for the bot's writes. Retention and erasure change it only inside a
+      -- transaction that holds this table's one row (and removes it again before committing).
+      CREATE TABLE audit_maintenance (id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1));
+      DROP TRIGGER audit_log_no_update;
+      DROP TRIGGER audit_log_no_delete;
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        WHEN NOT EXISTS (SELECT 1 FROM audit_maintenance)
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        WHEN NOT EXISTS (SELECT 1 FROM audit_maintenance)
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE INDEX audit_log_time ON audit_log (time);
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

@@ -13,10 +13,13 @@ import {
 import { toRecord, type OperationRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { patchAssignments, patchParams, type SqliteValue } from './sql';
+import { OPERATION_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = OPERATION_PATCH.map(([, c]) => c);
 
-export class SqliteOperationStore implements OperationStore {
+export class SqliteOperationStore implements OperationStore, RecordModule {
   private readonly insertStmt: Database.Statement<[OperationCreateParams]>;
   private readonly getStmt: Database.Statement<[string], OperationRow>;
   private readonly updateStmt: Database.Statement<[Record<string, SqliteValue>], OperationRow>;
@@ -27,7 +30,7 @@ export class SqliteOperationStore implements OperationStore {
   private readonly createTx: (params: OperationCreateParams) => { created: boolean; row: OperationRow };
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly clock: () => Date,
     private readonly guard: Guard,
   ) {
@@ -135,5 +138,21 @@ export class SqliteOperationStore implements OperationStore {
     this.guard();
     checkLimit(limit);
     return this.failedStmt.all(checkDate(updatedBefore).toISOString(), checkMaxAttempts(maxAttempts), limit).map(toRecord);
+  }
+
+  readonly tables = ['operations'];
+
+  /** Scrubs the person from inputs, steps and results (the operation stays, for the others it concerns). */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { operations: this.db.transaction(() => eraseTable(this.db, OPERATION_SPEC, subject)).immediate() };
+  }
+
+  /** Finished operations (succeeded or failed) last changed before the cut-off. */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.finishedOperations).toISOString();
+    const condition = "status IN ('succeeded', 'failed') AND updated_at < ?";
+    return { operations: pruneRows(this.db, 'operations', condition, [before], checkLimit(limit)) };
   }
 }

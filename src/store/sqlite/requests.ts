@@ -12,10 +12,13 @@ import { REQUEST_PATCH, requestCreateParams, requestPatchColumns, slotOf, type R
 import { toAccessRequest, type AccessRequestRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { isUniqueViolation, patchAssignments, patchParams, type SqliteValue } from './sql';
+import { REQUEST_OWNER_SPEC, REQUEST_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = REQUEST_PATCH.map(([, c]) => c);
 
-export class SqliteAccessRequestStore implements AccessRequestStore {
+export class SqliteAccessRequestStore implements AccessRequestStore, RecordModule {
   private readonly insertStmt: Database.Statement<[RequestCreateParams], AccessRequestRow>;
   private readonly insertOwnersStmt: Database.Statement<[string, string]>;
   private readonly pendingInSlotStmt: Database.Statement<[SlotParams], { id: string }>;
@@ -27,7 +30,7 @@ export class SqliteAccessRequestStore implements AccessRequestStore {
   private readonly createTx: (params: RequestCreateParams) => AccessRequestRow;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly guard: Guard,
   ) {
     this.insertStmt = db.prepare(
@@ -150,5 +153,26 @@ export class SqliteAccessRequestStore implements AccessRequestStore {
     this.guard();
     const before = checkDate(createdBefore, 'createdBefore').toISOString();
     return this.pendingBeforeStmt.all(before, checkLimit(limit)).map(toAccessRequest);
+  }
+
+  readonly tables = ['access_requests', 'access_request_owners'];
+
+  /** Deletes the person's own requests and their place among the owners asked; scrubs them from the others. */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return this.db
+      .transaction(() => ({
+        access_requests: eraseTable(this.db, REQUEST_SPEC, subject),
+        access_request_owners: eraseTable(this.db, REQUEST_OWNER_SPEC, subject),
+      }))
+      .immediate();
+  }
+
+  /** Decided, expired and withdrawn requests last changed before the cut-off (their owner rows go with them). */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.closedRequests).toISOString();
+    const condition = "state <> 'pending' AND updated_at < ?";
+    return { access_requests: pruneRows(this.db, 'access_requests', condition, [before], checkLimit(limit)) };
   }
 }

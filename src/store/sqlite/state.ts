@@ -4,8 +4,11 @@ import type Database from 'better-sqlite3';
 import { ConflictError, type ExpectedVersion, type JsonObject, type StateStore, type VersionedItem } from '../store';
 import type { StateRow } from '../rows';
 import { checkDate, checkKey, checkKeys, checkLimit, jsonObjectText, parseObject, type Guard } from '../values';
+import { STATE_RETENTION, STATE_SPEC } from '../erasure';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import { eraseTable } from './erase';
 
-export class SqliteStateStore implements StateStore {
+export class SqliteStateStore implements StateStore, RecordModule {
   private readonly readStmt: Database.Statement<[string], StateRow>;
   private readonly upsertStmt: Database.Statement<[string, string, string, string]>;
   private readonly insertStmt: Database.Statement<[string, string, string, string]>;
@@ -14,7 +17,7 @@ export class SqliteStateStore implements StateStore {
   private readonly deleteStaleStmt: Database.Statement<[string, string, string, number]>;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly clock: () => Date,
     private readonly guard: Guard,
   ) {
@@ -87,5 +90,20 @@ export class SqliteStateStore implements StateStore {
     this.guard();
     checkKey(prefix);
     return this.deleteStaleStmt.run(prefix, `${prefix}\uffff`, checkDate(updatedBefore).toISOString(), checkLimit(limit)).changes;
+  }
+
+  readonly tables = ['state_items'];
+
+  /** Deletes the items whose key names the person (their dialog state, limits) and scrubs the others. */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { state_items: this.db.transaction(() => eraseTable(this.db, STATE_SPEC, subject)).immediate() };
+  }
+
+  /** Dialog state of abandoned flows, rate and resend keys, review views and alert cards past their retention. */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    let pruned = 0;
+    for (const [prefix, kind] of STATE_RETENTION) pruned += await this.deleteStale(prefix, cutoffs[kind], limit);
+    return { state_items: pruned };
   }
 }
