@@ -417,7 +417,7 @@ resource webApp 'Microsoft.Web/sites@2022-09-01' = {
       // Readiness (store reachable, Graph token obtainable): an instance that fails it leaves the rotation.
       healthCheckPath: '/health/ready'
       linuxFxVersion: 'NODE|22-lts'
-      appCommandLine: 'node --max-semi-space-size=2 dist/src/index.js'
+      appCommandLine: 'node --max-semi-space-size=2 --disable-warning=DEP0111 dist/src/index.js'
       alwaysOn: true
       ftpsState: 'Disabled'
       minTlsVersion: '1.2'
