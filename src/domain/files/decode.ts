@@ -124,7 +124,8 @@ async function checkZip(bytes: Buffer, maxBytes: number): Promise<Msg | null> {
             read += chunk.length;
             if (read > maxBytes) stream.destroy(new Error('too large'));
           });
-          stream.on('error', () => done(msg(read > maxBytes ? 'files:problem.tooBigInside' : 'files:problem.notCsvOrExcel')));
+          // An entry longer than its declared size (a zip bomb that lies) is stopped by yauzl: "too many bytes".
+          stream.on('error', (e: Error) => done(msg(read > maxBytes || /too many bytes/i.test(e.message) ? 'files:problem.tooBigInside' : 'files:problem.notCsvOrExcel')));
           stream.on('end', () => zip.readEntry());
         });
       });
