@@ -48,7 +48,7 @@ export function myGuestsCard(l: Localizer, page: GuestPage, filter: GuestFilter,
   const footer: GuestCardAction[] = [action(l.t('guests:list.apply'), 'guests.list', { page: '0' }, 'positive', 'auto')];
   if (page.page > 0) footer.push(action(l.t('guests:list.previous'), 'guests.list', listData(page.page - 1)));
   if (page.page < page.pages - 1) footer.push(action(l.t('guests:list.next'), 'guests.list', listData(page.page + 1)));
-  if (canExport && page.total > 0) footer.push(action(l.t('files:export.button'), 'guests.export', {}));
+  if (canExport) footer.push(action(l.t('files:export.button'), 'guests.export', {}));
   return card(l, {
     title: l.t('guests:list.title'),
     subtitle: l.t('guests:list.subtitle', { total: page.total, page: page.page + 1, pages: page.pages }),
