@@ -52,12 +52,16 @@ export class FileExport {
     return { bytes, rows: records.length };
   }
 
-  /** Sends the file consent card; false when the actor may not have this list. */
+  /** Sends the file consent card (in personal chat only, as Teams requires); false when the actor may not have this list. */
   async offer(context: TurnContext, kind: ExportKind): Promise<boolean> {
     const actor = actorFrom(context);
     const scope = actor ? await this.scope(actor, kind) : null;
     if (!scope) return false;
     const l = loc(context);
+    if (context.activity.conversation?.conversationType !== 'personal') {
+      await context.sendActivity(l.t('files:export.personalOnly'));
+      return true;
+    }
     const { bytes, rows } = await this.csv(l, scope);
     const date = (this.options.clock?.() ?? new Date()).toISOString().slice(0, 10);
     await context.sendActivity({

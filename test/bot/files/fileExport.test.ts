@@ -135,6 +135,14 @@ describe('export the guest list as a CSV file (file consent card → fileConsent
     assert.equal(files.uploads, before);
   });
 
+  it('in a group chat no consent card goes out (bot files are personal scope only)', async () => {
+    const patti = h.chat(users.patti);
+    const base = patti.activity({ text: undefined, value: { verb: 'report.export' } });
+    const turn = await patti.deliver({ ...base, conversation: { ...base.conversation!, conversationType: 'groupChat', isGroup: true, id: '19:team-chat@thread.v2' } });
+    assert.match(turn.replies.map((r) => r.text ?? '').join(' '), /only in our 1:1 chat/);
+    assert.ok(!turn.replies.some((r) => (r.attachments ?? []).some((a) => a.contentType === CONSENT)));
+  });
+
   it('an upload URL on another host is not used', async () => {
     const patti = h.chat(users.patti);
     const consent = consentOf(await patti.submit({ verb: 'report.export' }));
