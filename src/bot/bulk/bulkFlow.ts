@@ -76,10 +76,14 @@ export class BulkFlow {
     if (!message.ok) return listCard(l, { ...base, error: l.msg(message.message) });
     const review = await this.service.review(validations.groupId, rawList, actor);
     const sendable = [...review.toInvite, ...review.existing];
-    const personal = validations.personal ? Object.fromEntries(sendable.map((a) => [a.toLowerCase(), validations.personal?.[a.toLowerCase()]]).filter((e) => e[1])) : undefined;
+    // Each sendable address's own settings from the file (the list may have been edited and checked again).
+    const own = validations.personal;
+    const pick = (a: string): Array<[string, PersonalInvitation]> => (own?.[a.toLowerCase()] ? [[a.toLowerCase(), own[a.toLowerCase()]]] : []);
+    const personal: Record<string, PersonalInvitation> | undefined = own ? Object.fromEntries(sendable.flatMap(pick)) : undefined;
     validations.reviewed = sendable.length > 0 ? { addresses: sendable, newInvitations: review.toInvite.length, message: message.message, personal } : undefined;
     const error = review.valid.length + review.invalid.length === 0 ? l.t('bulk:emptyList') : sendable.length === 0 && review.members.length === 0 && review.overAllowance.length === 0 ? l.t('bulk:noneValid') : '';
-    return listCard(l, { ...base, review, error });
+    const counted = personal ? { own: Object.values(personal).filter((p) => p.message).length, silent: Object.values(personal).filter((p) => !p.send).length } : null;
+    return listCard(l, { ...base, review, error, personal: counted });
   }
 
   /** `check` re-renders the card with its review; `send` passes once a review with something to send exists. */

@@ -41,6 +41,7 @@ describe('invite guests from a file sent in the 1:1 chat (Teams file download.in
     const shown = cardText(review).replace(/\s+\|/g, ' |');
     assert.ok(shown.includes('Will be invited: | 25'), shown);
     assert.ok(shown.includes('Lines that cannot be used: | 0'), shown);
+    assert.match(shown, /5 guests have their own welcome message.*4 guests get no invitation email/);
     assert.deepEqual(h.sim.requests().filter(isDirectoryWrite), [], 'nothing is written before the review is confirmed');
 
     await chat.submit(actionData(review, 'Send to 25 valid addresses'), cardId(reviewed));
