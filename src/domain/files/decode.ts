@@ -3,11 +3,14 @@
  * iconv-lite, chardet), or the first sheet of an Excel workbook (exceljs), after its zip has been checked
  * entry by entry (yauzl) so a zip bomb is stopped before the workbook is parsed.
  */
-import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
-import { detect } from 'chardet';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { msg, type Msg } from '../message';
+
+// The parsers are loaded with the first file, so an instance that never sees one does not hold them.
+let parsers: Promise<{ parse: typeof import('csv-parse/sync').parse; detect: typeof import('chardet').detect; yauzl: typeof yauzl }> | null = null;
+const loadParsers = (): NonNullable<typeof parsers> =>
+  (parsers ??= Promise.all([import('csv-parse/sync'), import('chardet'), import('yauzl')]).then(([csv, chardet, zip]) => ({ parse: csv.parse, detect: chardet.detect, yauzl: zip.default })));
 
 export type Table = { ok: true; kind: 'csv' | 'xlsx'; rows: string[][] } | { ok: false; problem: Msg };
 
@@ -25,15 +28,16 @@ const OLE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 export async function readTable(name: string, bytes: Buffer, options: DecodeOptions): Promise<Table> {
   const lower = name.toLowerCase();
   if (bytes.subarray(0, 8).equals(OLE)) return { ok: false, problem: msg(lower.endsWith('.xls') ? 'files:problem.oldExcel' : 'files:problem.protected') };
-  if (bytes.subarray(0, 4).equals(ZIP)) return readWorkbook(bytes, options);
+  const { parse, detect, yauzl: zip } = await loadParsers();
+  if (bytes.subarray(0, 4).equals(ZIP)) return readWorkbook(zip, bytes, options);
   if (/\.(xlsx|xlsm|xls|ods|numbers|docx|pdf|zip)$/.test(lower)) return { ok: false, problem: msg('files:problem.notCsvOrExcel') };
-  const text = decodeText(bytes);
+  const text = decodeText(bytes, detect);
   if (text === null) return { ok: false, problem: msg('files:problem.notCsvOrExcel') };
-  return readCsv(text, options);
+  return readCsv(parse, text, options);
 }
 
 /** UTF-8 (with or without BOM), UTF-16 (BOM, or NULs every other byte), else the detected legacy encoding. */
-export function decodeText(bytes: Buffer): string | null {
+export function decodeText(bytes: Buffer, detect: (sample: Uint8Array) => string | null): string | null {
   let text: string;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) text = bytes.subarray(3).toString('utf8');
   else if (bytes[0] === 0xff && bytes[1] === 0xfe) text = iconv.decode(bytes.subarray(2), 'utf-16le');
@@ -79,7 +83,7 @@ export function guessDelimiter(text: string): string {
   return best;
 }
 
-function readCsv(text: string, options: DecodeOptions): Table {
+function readCsv(parse: typeof import('csv-parse/sync').parse, text: string, options: DecodeOptions): Table {
   try {
     const rows = parse(text, {
       delimiter: guessDelimiter(text),
@@ -97,9 +101,9 @@ function readCsv(text: string, options: DecodeOptions): Table {
 }
 
 /** Each entry inflated with its declared size enforced (yauzl stops a stream longer than declared), totals capped. */
-async function checkZip(bytes: Buffer, maxBytes: number): Promise<Msg | null> {
+async function checkZip(zipLib: typeof yauzl, bytes: Buffer, maxBytes: number): Promise<Msg | null> {
   return new Promise((resolve) => {
-    yauzl.fromBuffer(bytes, { lazyEntries: true, validateEntrySizes: true }, (err, zip) => {
+    zipLib.fromBuffer(bytes, { lazyEntries: true, validateEntrySizes: true }, (err, zip) => {
       if (err || !zip) return resolve(msg('files:problem.notCsvOrExcel'));
       let total = 0;
       let entries = 0;
@@ -150,8 +154,8 @@ function cellText(value: unknown): string | { formula: true } {
   return '';
 }
 
-async function readWorkbook(bytes: Buffer, options: DecodeOptions): Promise<Table> {
-  const zipProblem = await checkZip(bytes, options.maxUncompressedBytes);
+async function readWorkbook(zipLib: typeof yauzl, bytes: Buffer, options: DecodeOptions): Promise<Table> {
+  const zipProblem = await checkZip(zipLib, bytes, options.maxUncompressedBytes);
   if (zipProblem) return { ok: false, problem: zipProblem };
   // Loaded on the first workbook only: exceljs is large.
   const { default: ExcelJS } = await import('exceljs');
