@@ -39,6 +39,17 @@ export interface FileRequest {
   contentRange: string | null;
 }
 
+/**
+ * Writes a whole response without chaining on writeHead: a library that patches node's http classes (restify does,
+ * once loaded in the same process) may not return the response from it.
+ */
+function reply(res: http.ServerResponse, status: number, headersOrBody?: Record<string, string> | string, body?: string): void {
+  const headers = typeof headersOrBody === 'object' ? headersOrBody : {};
+  const text = typeof headersOrBody === 'string' ? headersOrBody : body;
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
 export class FileServer {
   private server!: http.Server;
   private port = 0;
@@ -49,7 +60,10 @@ export class FileServer {
   now = Date.now();
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = http.createServer((req, res) => {
+      // A fault in the double answers 500 at once rather than leaving the bot's request hanging.
+      this.handle(req, res).catch(() => (res.headersSent ? res.destroy() : reply(res, 500)));
+    });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
@@ -107,19 +121,19 @@ export class FileServer {
     for await (const chunk of req) body.push(chunk as Buffer);
     if (req.method === 'GET' && url.pathname.endsWith('/download.aspx')) return this.download(url, host, req, res);
     if (req.method === 'PUT' && url.pathname.includes('/upload/')) return this.upload(url, contentRange, Buffer.concat(body), res);
-    res.writeHead(404).end();
+    reply(res, 404);
   }
 
   private download(url: URL, host: string, req: http.IncomingMessage, res: http.ServerResponse): void {
     const file = this.files.get(url.searchParams.get('tempauth') ?? '');
-    if (host !== TENANT_FILE_HOST && host !== 'contoso.sharepoint.com') return void res.writeHead(404).end();
+    if (host !== TENANT_FILE_HOST && host !== 'contoso.sharepoint.com') return void reply(res, 404);
     // The URL is pre-authorised: a bearer token on it is not expected (and a bot token would be refused).
-    if (req.headers.authorization) return void res.writeHead(401).end();
+    if (req.headers.authorization) return void reply(res, 401);
     if (!file || file.expiresAt <= this.now) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"InvalidAuthenticationToken","message":"Token expired"}}');
+      reply(res, 401, { 'content-type': 'application/json' }, '{"error":{"code":"InvalidAuthenticationToken","message":"Token expired"}}');
       return;
     }
-    if (file.redirectTo) return void res.writeHead(302, { location: file.redirectTo }).end();
+    if (file.redirectTo) return void reply(res, 302, { location: file.redirectTo });
     const headers: Record<string, string> = { 'content-type': file.contentType };
     if (!file.chunked) headers['content-length'] = String(file.bytes.length);
     res.writeHead(200, headers);
@@ -129,18 +143,18 @@ export class FileServer {
   private upload(url: URL, contentRange: string | null, body: Buffer, res: http.ServerResponse): void {
     const session = this.sessions.get(url.pathname.split('/').pop() ?? '');
     const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange ?? '');
-    if (!session || url.searchParams.get('tempauth') !== url.pathname.split('/').pop()) return void res.writeHead(404).end();
+    if (!session || url.searchParams.get('tempauth') !== url.pathname.split('/').pop()) return void reply(res, 404);
     if (!range || Number(range[1]) !== session.received || Number(range[2]) - Number(range[1]) + 1 !== body.length) {
-      res.writeHead(416, { 'content-type': 'application/json' }).end('{"error":{"code":"invalidRange"}}');
+      reply(res, 416, { 'content-type': 'application/json' }, '{"error":{"code":"invalidRange"}}');
       return;
     }
     session.parts.push(body);
     session.received += body.length;
     if (session.received < Number(range[3])) {
-      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ nextExpectedRanges: [`${session.received}-`] }));
+      reply(res, 202, { 'content-type': 'application/json' }, JSON.stringify({ nextExpectedRanges: [`${session.received}-`] }));
       return;
     }
     session.done = Buffer.concat(session.parts);
-    res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: randomUUID(), name: session.name, size: session.received }));
+    reply(res, 201, { 'content-type': 'application/json' }, JSON.stringify({ id: randomUUID(), name: session.name, size: session.received }));
   }
 }

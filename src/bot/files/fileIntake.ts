@@ -9,6 +9,7 @@
 import type { Activity, TurnContext } from 'botbuilder';
 import type { Logger } from '../../logging';
 import { parseEmail } from '../../domain/email';
+import { cleanText } from '../../domain/text';
 import type { Msg } from '../../domain/message';
 import type { PersonalInvitation } from '../../domain/bulk/bulkInvite';
 import { downloadFile, type FileFetch } from '../../domain/files/download';
@@ -81,7 +82,9 @@ export class FileIntake {
       if (!guest.send) silent++;
     }
     this.options.logger.info('files.read', { kind: read.kind, rows: read.guests.length, bytes: download.bytes.length });
-    await context.sendActivity(l.t('files:read', { count: read.guests.length, name: file.name || read.kind.toUpperCase(), own, silent }));
+    // The file name is the user's text: sent as plain text, never as markdown.
+    const name = cleanText(file.name, { multiline: false }) || read.kind.toUpperCase();
+    await context.sendActivity({ type: 'message', text: l.t('files:read', { count: read.guests.length, name, own, silent }), textFormat: 'plain' });
     return { name: file.name, list: asListText(read.guests), personal };
   }
 }
