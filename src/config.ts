@@ -46,6 +46,8 @@ export interface Settings {
   actionsPerUserPerHour: number;
   /** Bulk invitations: most addresses in one list (BULK_INVITE_MAX); owners re-read before adding after BULK_RECHECK_AFTER. */
   bulk: { maxAddresses: number; recheckAfterMs: number };
+  /** Guest lists sent as files and the guest list exported as one. */
+  files: FileSettings;
   /** Empty: any tenant. */
   allowedTenantIds: string[];
   /** How long a process holds a directory operation before another may resume it; resume check interval. */
@@ -71,6 +73,16 @@ export interface RetentionSettings {
   reviewStateMs: number;
   rateKeysMs: number;
   alertsMs: number;
+}
+
+/** Files in the 1:1 chat (docs/files.md). */
+export interface FileSettings {
+  /** FILE_MAX_BYTES: the largest file read (2 MB). */
+  maxBytes: number;
+  /** The most an Excel workbook may hold once uncompressed (ten times FILE_MAX_BYTES). */
+  maxUncompressedBytes: number;
+  /** FILE_HOSTS: SharePoint/OneDrive host names files are fetched from; empty: derived from the initial domain. */
+  hosts: string[];
 }
 
 /** The guest lifecycle settings. */
@@ -154,6 +166,17 @@ function bulkMax(env: Env): number {
   const value = positiveInteger(env, 'BULK_INVITE_MAX', 100);
   if (value > 1000) throw new ConfigError('BULK_INVITE_MAX', `must be at most 1000, got '${value}'`);
   return value;
+}
+
+/** FILE_MAX_BYTES (1 KB to 20 MB) and FILE_HOSTS (host names, e.g. contoso.sharepoint.com, contoso-my.sharepoint.com). */
+function files(env: Env): FileSettings {
+  const maxBytes = integer(env, 'FILE_MAX_BYTES', 2 * 1024 * 1024, 1024);
+  if (maxBytes > 20 * 1024 * 1024) throw new ConfigError('FILE_MAX_BYTES', `must be at most 20971520 (20 MB), got '${maxBytes}'`);
+  const raw = read(env, 'FILE_HOSTS');
+  const hosts = raw ? raw.split(/[\s,;]+/).filter(Boolean).map((h) => h.toLowerCase()) : [];
+  const bad = hosts.find((h) => !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(h));
+  if (bad) throw new ConfigError('FILE_HOSTS', `must be host names separated by commas (no scheme or path), got '${bad}'`);
+  return { maxBytes, maxUncompressedBytes: maxBytes * 10, hosts };
 }
 
 function guidList(env: Env, name: string): string[] {
@@ -291,6 +314,7 @@ export function loadSettings(env: Env = process.env): Settings {
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
     actionsPerUserPerHour: positiveInteger(env, 'INVITES_PER_USER_PER_HOUR', 20),
     bulk: { maxAddresses: bulkMax(env), recheckAfterMs: duration(env, 'BULK_RECHECK_AFTER', '5m') },
+    files: files(env),
     allowedTenantIds: guidList(env, 'ALLOWED_TENANT_IDS'),
     alerts: {
       adminUserIds: guidList(env, 'ADMIN_USER_IDS'),

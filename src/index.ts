@@ -95,6 +95,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     alertQuietPeriodMs: settings.alerts.quietPeriodMs,
     actionsPerUserPerHour: settings.actionsPerUserPerHour,
     bulk: settings.bulk,
+    files: settings.files,
     operationLeaseMs: settings.operations.leaseMs,
     operationRetryAfterMs: settings.operations.retryAfterMs,
     replicationWaitMs: settings.operations.replicationWaitMs,

@@ -88,6 +88,15 @@ describe('settings', () => {
     assert.deepEqual(loadSettings({ BULK_INVITE_MAX: '250', BULK_RECHECK_AFTER: '90s' }).bulk, { maxAddresses: 250, recheckAfterMs: 90_000 });
   });
 
+  it('reads the file settings: 2 MB, hosts derived from the initial domain by default', () => {
+    assert.deepEqual(loadSettings({}).files, { maxBytes: 2 * 1024 * 1024, maxUncompressedBytes: 20 * 1024 * 1024, hosts: [] });
+    assert.deepEqual(loadSettings({ FILE_MAX_BYTES: '1048576', FILE_HOSTS: 'Contoso.SharePoint.com, contoso-my.sharepoint.com' }).files, {
+      maxBytes: 1048576,
+      maxUncompressedBytes: 10 * 1048576,
+      hosts: ['contoso.sharepoint.com', 'contoso-my.sharepoint.com'],
+    });
+  });
+
   it('reads an external simulator, live Graph and bot credentials', () => {
     assert.deepEqual(loadSettings({ GRAPH_BASE_URL: 'http://127.0.0.1:5980/v1.0/' }).graph, { mode: 'simulator', baseUrl: 'http://127.0.0.1:5980/v1.0', token: 'simulator-token' });
     const live = loadSettings({
@@ -125,6 +134,8 @@ describe('settings', () => {
     [{ BULK_INVITE_MAX: '0' }, 'BULK_INVITE_MAX'],
     [{ BULK_INVITE_MAX: '1001' }, 'BULK_INVITE_MAX'],
     [{ BULK_RECHECK_AFTER: 'later' }, 'BULK_RECHECK_AFTER'],
+    [{ FILE_MAX_BYTES: '30000000' }, 'FILE_MAX_BYTES'],
+    [{ FILE_HOSTS: 'https://contoso.sharepoint.com/' }, 'FILE_HOSTS'],
     [{ INVITE_REDIRECT_URL_DEFAULT: 'ftp://x' }, 'INVITE_REDIRECT_URL_DEFAULT'],
     [{ DATABASE_URL: 'db.example.net' }, 'DATABASE_URL'],
     [{ DATABASE_URL: 'mysql://db.example.net/bot' }, 'DATABASE_URL'],

@@ -34,6 +34,8 @@ const schemas: Record<string, Record<string, FieldRule>> = {
   'guests.remove': { verb: { type: 'string', max: 40 }, groupId: id(), guestId: id() },
   'guests.removeConfirm': { verb: { type: 'string', max: 40 }, groupId: id(), guestId: id(), nonce: id() },
   'guests.removeCancel': { verb: { type: 'string', max: 40 } },
+  'guests.export': { verb: { type: 'string', max: 40 } },
+  'report.export': { verb: { type: 'string', max: 40 } },
   'review.keep': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id(), guestId: id() },
   'review.remove': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id(), guestId: id() },
   'review.keepAll': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id() },

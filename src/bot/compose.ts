@@ -30,6 +30,10 @@ import { TeamsMessenger } from './messenger';
 import { RequestActions } from './requestActions';
 import { installTurnErrorHandler } from './adapter';
 import { BackgroundWork, type CardUpdater, type SlowWork } from './background';
+import { FileIntake } from './files/fileIntake';
+import { FileExport } from './files/fileExport';
+import { fileHosts, type FileFetch } from '../domain/files/download';
+import type { FileSettings } from '../config';
 import { reopenFailedOperations, reopenOperation } from '../domain/operations';
 import { PersonErasure } from '../domain/personErasure';
 import { PrivacyActions } from './privacyActions';
@@ -102,12 +106,17 @@ export interface ComposeOptions {
   invokeDeadlineMs?: number;
   /** BULK_INVITE_MAX and BULK_RECHECK_AFTER. */
   bulk?: { maxAddresses: number; recheckAfterMs: number };
+  /** Guest lists as files (FILE_MAX_BYTES, FILE_HOSTS); `fetch` stands in for the network in tests. */
+  files?: Partial<FileSettings> & { fetch?: FileFetch };
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   guests?: GuestSettings;
   /** Replace Teams delivery of review cards (tests). */
   reviewMessenger?: ReviewMessenger;
 }
+
+/** Files: 2 MB a file, a workbook at most 20 MB once uncompressed, hosts derived from the tenant's initial domain. */
+export const DEFAULT_FILE_SETTINGS: FileSettings = { maxBytes: 2 * 1024 * 1024, maxUncompressedBytes: 20 * 1024 * 1024, hosts: [] };
 
 export function composeBot(options: ComposeOptions): BotParts {
   const { store, directory, logger, clock, sleep } = options;
@@ -199,7 +208,30 @@ export function composeBot(options: ComposeOptions): BotParts {
     staleAfterMs: guests.invitationStaleAfterMs,
     adminUserIds: options.adminUserIds,
   });
+  const fileSettings: FileSettings = { ...DEFAULT_FILE_SETTINGS, ...options.files };
+  const hosts = async (): Promise<string[]> => fileHosts((await inviteGuest.tenantDomains()).domains, fileSettings.hosts);
+  const fileIntake = new FileIntake({
+    hosts,
+    maxBytes: fileSettings.maxBytes,
+    maxRows: options.bulk?.maxAddresses ?? 100,
+    maxUncompressedBytes: fileSettings.maxUncompressedBytes,
+    checkMessage: (raw) => inviteGuest.checkWelcomeMessage(raw),
+    logger,
+    fetch: options.files?.fetch,
+  });
+  const fileExport = new FileExport({
+    store,
+    logger,
+    isAdmin: (actor) => adminAlerts.isAdmin(actor),
+    ownedGroupIds: async (actor) => (await guestLifecycle.ownedGroups(actor)).map((g) => g.groupId),
+    hosts,
+    reviewIntervalMs: guests.reviewIntervalMs,
+    reviewGraceMs: guests.reviewGraceMs,
+    clock,
+    fetch: options.files?.fetch,
+  });
   const guestActions = new GuestActions({
+    files: fileExport,
     lifecycle: guestLifecycle,
     review: guestReview,
     store,
@@ -230,8 +262,8 @@ export function composeBot(options: ComposeOptions): BotParts {
   const erasure = new PersonErasure({ store, directory, logger, clock });
   const privacyActions = new PrivacyActions({ erasure, isAdmin: (actor) => adminAlerts.isAdmin(actor), logger });
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation, privacyActions);
-  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
+  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions, fileIntake);
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
 }

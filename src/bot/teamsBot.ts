@@ -7,6 +7,7 @@ import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type ConversationState,
+  type FileConsentCardResponse,
   type StatePropertyAccessor,
 } from 'botbuilder';
 import type { DialogState } from './dialogs/sdk';
@@ -18,6 +19,7 @@ import type { RequestActions } from './requestActions';
 import type { AdminCommands } from './adminCommands';
 import { isGuestVerb, type GuestActions } from './guests/actions';
 import { checkCardPayload } from './cardPayload';
+import type { FileExport } from './files/fileExport';
 import { outcomeCard } from './dialogs/cardFlow';
 import { isPrivacyVerb, type PrivacyActions } from './privacyActions';
 import { loc, referenceWithAudience } from './locale';
@@ -61,6 +63,8 @@ export interface TeamsBotOptions {
   adminCommands: AdminCommands;
   guestActions?: GuestActions;
   privacyActions?: PrivacyActions;
+  /** The guest list as a file: answers to the file consent card. */
+  fileExport?: FileExport;
   store: Store;
   logger: Logger;
   clock?: () => Date;
@@ -123,6 +127,16 @@ export class TeamsBot extends TeamsActivityHandler {
     if (isPrivacyVerb(verb) && privacy) return privacy.invoke(context, verb, invokeValue?.action?.data);
     if (isGuestVerb(verb) && this.options.guestActions) return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
     return this.options.requestActions.invoke(context, verb, invokeValue?.action?.data);
+  }
+
+  /** `fileConsent/invoke`, "accept": the export is made again for whoever accepted, uploaded, then shown. */
+  protected override async handleTeamsFileConsentAccept(context: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    if (this.options.fileExport) await this.options.fileExport.accept(context, response);
+  }
+
+  /** `fileConsent/invoke`, "decline": nothing is uploaded. */
+  protected override async handleTeamsFileConsentDecline(context: TurnContext): Promise<void> {
+    if (this.options.fileExport) await this.options.fileExport.decline(context);
   }
 
   override async run(context: TurnContext): Promise<void> {

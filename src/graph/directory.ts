@@ -134,9 +134,10 @@ export interface Directory {
   membersAmong(groupId: string, userIds: readonly string[]): Promise<Set<string>>;
   /**
    * Up to 20 invitations in one `$batch`, nothing retried: each key maps to its result or its error (an item
-   * answered 5xx/504, or missing, may have taken effect). The batch's own failure is thrown.
+   * answered 5xx/504, or missing, may have taken effect). The batch's own failure is thrown. `send: false` sends
+   * no invitation email (sendInvitationMessage; default true).
    */
-  inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null; language?: string | null }>): Promise<Map<string, InvitationResult | DirectoryError>>;
+  inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null; language?: string | null; send?: boolean }>): Promise<Map<string, InvitationResult | DirectoryError>>;
   /** Adds up to 20 users in one `PATCH /groups/{id}` with `members@odata.bind`: all or none (a refusal is thrown). */
   addGroupMembers(groupId: string, userIds: readonly string[]): Promise<{ requestId: string | null }>;
   /** `DELETE /groups/{id}/members/{id}/$ref`; a 404 for a user who is not a member (any more) gives `removed: false`. */

@@ -108,9 +108,12 @@ const checkMembersStep = (id: string, userId: string, groupIds: readonly string[
   body: { groupIds },
 });
 
-/** The body of `POST /invitations` (invitation-post.md). */
-function invitationBody(input: { email: string; redirectUrl: string; message: string | null; language?: string | null }): Record<string, unknown> {
-  const body: Record<string, unknown> = { invitedUserEmailAddress: input.email, inviteRedirectUrl: input.redirectUrl, sendInvitationMessage: true };
+/**
+ * The body of `POST /invitations` (invitation-post.md). `send: false` (a row of Entra's bulk template saying so)
+ * sends no invitation email: the guest is created and can still redeem through the app or My Apps.
+ */
+function invitationBody(input: { email: string; redirectUrl: string; message: string | null; language?: string | null; send?: boolean }): Record<string, unknown> {
+  const body: Record<string, unknown> = { invitedUserEmailAddress: input.email, inviteRedirectUrl: input.redirectUrl, sendInvitationMessage: input.send ?? true };
   // invitedusermessageinfo.md: messageLanguage is the language of Microsoft's invitation email (default en-US); a
   // customizedMessageBody is sent as written, whatever the language.
   const messageInfo: Record<string, unknown> = {};
@@ -332,7 +335,7 @@ export class GraphDirectory implements Directory {
   }
 
   /** `POST /invitations` (invitation-post.md) as items of one `$batch`, each answered on its own. */
-  async inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null; language?: string | null }>): Promise<Map<string, InvitationResult | DirectoryError>> {
+  async inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null; language?: string | null; send?: boolean }>): Promise<Map<string, InvitationResult | DirectoryError>> {
     const steps: BatchStep[] = inputs.map((input, i) => ({ id: `i${i}`, method: 'POST', url: '/invitations', body: invitationBody(input) }));
     const responses = await needing(NEEDS.invite, () => batchOnce(this.http, steps));
     const out = new Map<string, InvitationResult | DirectoryError>();

@@ -516,7 +516,8 @@ describe("Teams app package", () => {
     const bot = manifest.bots[0]!;
     assert.equal(readText("appPackage", "manifest.json").includes('"botId": "${{BOT_ID}}"'), true);
     assert.deepEqual([...bot.scopes].sort(), ["groupChat", "personal", "team"]);
-    assert.equal(bot.supportsFiles, false);
+    // Files are taken and sent in personal chat only (bots-filesv4); the bot refuses them elsewhere.
+    assert.equal(bot.supportsFiles, true);
     assert.equal(bot.isNotificationOnly, false);
     assert.ok(readText("appPackage", "manifest.json").includes('"${{BOT_DOMAIN}}"'), "validDomains should list ${{BOT_DOMAIN}}");
   });

@@ -22,6 +22,8 @@ const ROOT = projectRoot(__dirname);
 /** Names that stay as they are in Dutch (Microsoft's own naming rules): removed before the words are checked. */
 const PRODUCT_NAMES = [
   'Guest Invite',
+  // The column of Entra's bulk-invite template, quoted as the file has it.
+  'Send invitation message',
   'Microsoft Entra ID',
   'Microsoft Entra',
   'Microsoft Graph',
@@ -68,6 +70,16 @@ const ALLOWED: Record<string, string> = {
   id: 'abbreviation (id)',
   api: 'abbreviation (API-machtigingen in the portal)',
   ip: 'abbreviation (IP-adres)',
+  'e-mailadres': 'Dutch word; the English file messages name it as a column header a Dutch list may have',
+  computer: 'Dutch word (computer)',
+  info: 'Excel\'s Dutch menu: Bestand > Info',
+  email: 'a column header the file reader accepts, named as a list may have it',
+  mb: 'unit (MB)',
+  csv: 'file format (CSV)',
+  xlsx: 'file name extension',
+  xls: 'file name extension',
+  true: 'a value the file\'s column holds, as Entra\'s template writes it',
+  false: 'a value the file\'s column holds, as Entra\'s template writes it',
 };
 
 /** Directory and user data the samples put in messages: not ours to translate, removed before the check. */

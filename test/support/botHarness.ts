@@ -16,7 +16,7 @@ import type { AccessRequestRecord, ConversationStore, JsonObject } from '../../s
 import type { AlertEvent, AlertMessenger, AlertNotice, AdminAlertService } from '../../src/domain/adminAlerts';
 import type { SetupCheckService } from '../../src/domain/setupCheck';
 import { alertCard } from '../../src/bot/adminCards';
-import { composeBot } from '../../src/bot/compose';
+import { composeBot, type ComposeOptions } from '../../src/bot/compose';
 import { approvalCard } from '../../src/bot/requestCards';
 import { locFor } from '../../src/bot/locale';
 import type { Localizer } from '../../src/i18n';
@@ -180,6 +180,9 @@ export interface HarnessOptions {
   reviewMessenger?: ReviewMessenger;
   /** Wraps the store once before the bot gets it (e.g. src/telemetry/store.ts's instrumentStore). */
   wrapStore?: (store: Store) => Store;
+  /** Files in the chat: settings and the fetch that reaches the test file server (test/support/fileServer.ts). */
+  files?: ComposeOptions['files'];
+  bulkMax?: number;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -214,6 +217,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     operationRetryMax: options.operationRetryMax,
     guests: options.guests,
     reviewMessenger: options.reviewMessenger,
+    files: options.files,
+    bulk: options.bulkMax ? { maxAddresses: options.bulkMax, recheckAfterMs: 5 * 60_000 } : undefined,
     cardUpdater: async (location, card) => {
       cardUpdates.push({ activityId: String(location.activityId), card: card.content as Record<string, unknown> });
       return true;
@@ -306,6 +311,23 @@ export class UserChat {
     const response = turn.replies.find((a) => a.type === 'invokeResponse');
     const body = (response?.value as { body?: { value?: Record<string, unknown> } } | undefined)?.body;
     return body?.value;
+  }
+
+  /** A file sent in the chat, as Teams delivers it (bots-filesv4): a file.download.info attachment. */
+  sendFile(name: string, downloadUrl: string, text?: string, conversationType = 'personal'): Promise<Turn> {
+    const attachment = {
+      contentType: 'application/vnd.microsoft.teams.file.download.info',
+      contentUrl: `https://contoso-my.sharepoint.com/personal/megan_contoso_onmicrosoft_com/Documents/Microsoft Teams Chat Files/${encodeURIComponent(name)}`,
+      name,
+      content: { downloadUrl, uniqueId: randomUUID(), fileType: name.split('.').pop() ?? '', etag: randomUUID() },
+    };
+    const base = this.activity({ text, attachments: [attachment] });
+    return this.deliver(conversationType === 'personal' ? base : { ...base, conversation: { ...base.conversation!, conversationType, isGroup: true, id: `19:group-${this.user.aadObjectId}@thread.v2` } });
+  }
+
+  /** The answer to a file consent card (`fileConsent/invoke`), accept with the upload session or decline. */
+  fileConsent(action: 'accept' | 'decline', context: unknown, uploadInfo?: Record<string, unknown>, replyToId?: string): Promise<Turn> {
+    return this.deliver(this.activity({ type: 'invoke', name: 'fileConsent/invoke', text: undefined, replyToId, value: { type: 'fileUpload', action, context, ...(uploadInfo ? { uploadInfo } : {}) } }));
   }
 
   /** Submits a card (Action.Submit): `value` is the card's data merged with its inputs, as Teams sends it. */

@@ -21,6 +21,8 @@ export interface ListCardInput {
   message: string;
   error?: string;
   review?: BulkReview | null;
+  /** From a file: how many of the addresses to send have their own welcome message, and how many get no email. */
+  personal?: { own: number; silent: number } | null;
 }
 
 /** The list card; after a check, its review: the counts, then each line that will not be sent and why. */
@@ -38,6 +40,7 @@ export function listCard(l: Localizer, input: ListCardInput): Attachment {
     for (const line of review.refused.slice(0, REVIEW_LINES_MAX)) lines.push(l.t('bulk:review.line', { position: line.position, entry: line.raw, reason: line.reason }));
     if (review.refused.length > REVIEW_LINES_MAX) lines.push(l.t('bulk:review.more', { count: review.refused.length - REVIEW_LINES_MAX }));
     if (!review.lookedUp) notes.push(l.t('bulk:note.lookupUnavailable'));
+    if (input.personal && input.personal.own + input.personal.silent > 0) notes.push(l.t('files:reviewNote', input.personal));
     if (review.allowance && review.overAllowance.length > 0) {
       notes.push(l.t('bulk:note.hourlyLimit', { left: review.allowance.left, limit: review.allowance.limit, minutes: review.allowance.freeInMinutes }));
     }

@@ -5,9 +5,11 @@
 import { MessageFactory, type Attachment } from 'botbuilder';
 import type { DialogTurnResult, PromptValidatorContext, WaterfallStepContext } from '../dialogs/sdk';
 import type { Logger } from '../../logging';
-import type { BulkInviteService, BulkSummary } from '../../domain/bulk/bulkInvite';
+import type { BulkInviteService, BulkSummary, PersonalInvitation } from '../../domain/bulk/bulkInvite';
 import type { InviteGuestService } from '../../domain/inviteGuest';
 import { loc, locFor } from '../locale';
+import type { Localizer } from '../../i18n';
+import type { Actor } from '../../domain/model';
 import type { CardSubmit, CardPromptValidations } from '../cardPrompt';
 import type { SlowWork } from '../background';
 import { cardLocation } from '../messenger';
@@ -24,9 +26,23 @@ interface Reviewed {
   /** How many of them are new invitations: counted against the owner's hourly allowance when sent. */
   newInvitations: number;
   message: string | null;
+  /** From a file: each address's own welcome message and whether its invitation email is sent (lower-case keys). */
+  personal?: Record<string, PersonalInvitation>;
 }
 
-type ListValidations = CardPromptValidations & { form: { appName: string; groupName: string }; groupId: string; reviewed?: Reviewed };
+/** A guest list read from a file (../files/fileIntake.ts): the list card's text and each address's own settings. */
+export interface ImportedList {
+  name: string;
+  list: string;
+  personal: Record<string, PersonalInvitation>;
+}
+
+type ListValidations = CardPromptValidations & {
+  form: { appName: string; groupName: string };
+  groupId: string;
+  reviewed?: Reviewed;
+  personal?: Record<string, PersonalInvitation>;
+};
 
 export class BulkFlow {
   constructor(
@@ -36,15 +52,38 @@ export class BulkFlow {
     private readonly logger: Logger,
   ) {}
 
-  /** Sends the list card (empty) and waits for its check, send or cancel. */
-  prompt(step: WaterfallStepContext, cancelVerb: string): Promise<DialogTurnResult> {
+  /**
+   * Sends the list card and waits for its check, send or cancel: empty, or for a list read from a file, filled in
+   * and reviewed already (the same review as a pasted list that was checked).
+   */
+  async prompt(step: WaterfallStepContext, cancelVerb: string, imported?: ImportedList): Promise<DialogTurnResult> {
     const state = flow<FlowState>(step);
     const app = state.offered.find((a) => a.id === state.appId)!;
     const group = app.groups.find((g) => g.id === state.groupId)!;
     const form = { appName: app.displayName, groupName: group.displayName };
-    const card = listCard(loc(step.context), { flowId: state.flowId, ...form, addresses: '', message: '' });
-    const validations: ListValidations = { flowId: state.flowId, verbs: [BULK_VERBS.check, BULK_VERBS.send, cancelVerb], form, groupId: group.id };
+    const validations: ListValidations = { flowId: state.flowId, verbs: [BULK_VERBS.check, BULK_VERBS.send, cancelVerb], form, groupId: group.id, personal: imported?.personal };
+    const l = loc(step.context);
+    const card = imported
+      ? await this.reviewCard(l, validations, imported.list, '', actorFrom(step.context) ?? undefined)
+      : listCard(l, { flowId: state.flowId, ...form, addresses: '', message: '' });
     return step.prompt(BULK_PROMPT, { prompt: MessageFactory.attachment(card), validations });
+  }
+
+  /** The list card with its review; `validations.reviewed` holds what the send button sends. */
+  private async reviewCard(l: Localizer, validations: ListValidations, rawList: string, rawMessage: string, actor: Actor | undefined): Promise<Attachment> {
+    const base = { flowId: validations.flowId, ...validations.form, addresses: rawList, message: rawMessage };
+    const message = this.invite.checkWelcomeMessage(rawMessage);
+    if (!message.ok) return listCard(l, { ...base, error: l.msg(message.message) });
+    const review = await this.service.review(validations.groupId, rawList, actor);
+    const sendable = [...review.toInvite, ...review.existing];
+    // Each sendable address's own settings from the file (the list may have been edited and checked again).
+    const own = validations.personal;
+    const pick = (a: string): Array<[string, PersonalInvitation]> => (own?.[a.toLowerCase()] ? [[a.toLowerCase(), own[a.toLowerCase()]]] : []);
+    const personal: Record<string, PersonalInvitation> | undefined = own ? Object.fromEntries(sendable.flatMap(pick)) : undefined;
+    validations.reviewed = sendable.length > 0 ? { addresses: sendable, newInvitations: review.toInvite.length, message: message.message, personal } : undefined;
+    const error = review.valid.length + review.invalid.length === 0 ? l.t('bulk:emptyList') : sendable.length === 0 && review.members.length === 0 && review.overAllowance.length === 0 ? l.t('bulk:noneValid') : '';
+    const counted = personal ? { own: Object.values(personal).filter((p) => p.message).length, silent: Object.values(personal).filter((p) => !p.send).length } : null;
+    return listCard(l, { ...base, review, error, personal: counted });
   }
 
   /** `check` re-renders the card with its review; `send` passes once a review with something to send exists. */
@@ -59,20 +98,7 @@ export class BulkFlow {
     if (submit.verb !== BULK_VERBS.check) return submit.verb !== BULK_VERBS.send;
     const rawList = text(submit.data.addresses, 30000);
     const rawMessage = text(submit.data.message, 5000);
-    const base = { flowId: validations.flowId, ...validations.form, addresses: rawList, message: rawMessage };
-    const l = loc(pc.context);
-    const actor = actorFrom(pc.context) ?? undefined;
-    const message = this.invite.checkWelcomeMessage(rawMessage);
-    let card: Attachment;
-    if (!message.ok) {
-      card = listCard(l, { ...base, error: l.msg(message.message) });
-    } else {
-      const review = await this.service.review(validations.groupId, rawList, actor);
-      const sendable = [...review.toInvite, ...review.existing];
-      validations.reviewed = sendable.length > 0 ? { addresses: sendable, newInvitations: review.toInvite.length, message: message.message } : undefined;
-      const error = review.valid.length + review.invalid.length === 0 ? l.t('bulk:emptyList') : sendable.length === 0 && review.members.length === 0 && review.overAllowance.length === 0 ? l.t('bulk:noneValid') : '';
-      card = listCard(l, { ...base, review, error });
-    }
+    const card = await this.reviewCard(loc(pc.context), validations, rawList, rawMessage, actorFrom(pc.context) ?? undefined);
     // The card is replaced in place when the channel can; otherwise the retry prompt sends it again.
     pc.options.retryPrompt = MessageFactory.attachment(card);
     return false;
@@ -114,6 +140,7 @@ export class BulkFlow {
       groupId: group.id,
       addresses: reviewed.addresses,
       message: reviewed.message,
+      personal: reviewed.personal ? reviewed.addresses.map((a) => reviewed.personal?.[a.toLowerCase()] ?? null) : null,
       language: l.locale,
       replyTo,
       onProgress: (summary) => updates.progress(summary),

@@ -13,7 +13,7 @@ import { actorFrom } from '../identity';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';
 import { CardFlowDialog, flow, isTurnResult, outcomeCard, text, type FlowState } from './cardFlow';
-import { BULK_PROMPT, BULK_VERBS, type BulkFlow } from '../bulk/bulkFlow';
+import { BULK_PROMPT, BULK_VERBS, type BulkFlow, type ImportedList } from '../bulk/bulkFlow';
 
 export const INVITE_GUEST_DIALOG = 'inviteGuest';
 const DETAILS_PROMPT = 'inviteGuest.details';
@@ -29,6 +29,8 @@ type DetailsForm = Pick<CardData['invite-details'], 'flowId' | 'appName' | 'grou
 /** Options of the dialog: `bulk` starts with the list of several guests (`invite guests`). */
 export interface InviteGuestOptions {
   bulk?: boolean;
+  /** A list read from a file the owner sent: the list card comes filled in and reviewed. */
+  imported?: ImportedList;
 }
 
 function shortBlocker(l: Localizer, blocker: GroupBlocker): string {
@@ -97,7 +99,8 @@ export class InviteGuestDialog extends CardFlowDialog {
   private async askDetails(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const chosen = await this.takeGroup(step, this.forgedChoice(step));
     if (isTurnResult(chosen)) return chosen;
-    if (this.bulk && (step.options as InviteGuestOptions | undefined)?.bulk) return this.bulk.prompt(step, this.cancelVerb);
+    const options = step.options as InviteGuestOptions | undefined;
+    if (this.bulk && options?.bulk) return this.bulk.prompt(step, this.cancelVerb, options.imported);
     const l = loc(step.context);
     const intro = l.t('invite:detailsIntro', { group: chosen.group.displayName, app: chosen.app.displayName });
     const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName, intro, bulk: this.bulk !== undefined };

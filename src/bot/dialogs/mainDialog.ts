@@ -13,13 +13,15 @@ import type { RequestActions } from '../requestActions';
 import { isAdminCommand, type AdminCommands } from '../adminCommands';
 import type { GuestActions } from '../guests/actions';
 import { INVITE_GUEST_DIALOG, type InviteGuestDialog, type InviteGuestOptions } from './inviteGuestDialog';
+import type { ImportedList } from '../bulk/bulkFlow';
+import type { FileIntake } from '../files/fileIntake';
 import { REQUEST_ACCESS_DIALOG, type RequestAccessDialog, type RequestAccessOptions } from './requestAccessDialog';
 import { setAttributes } from '../../telemetry/telemetry';
 
 export const MAIN_DIALOG = 'main';
 const DISPATCH = 'main.dispatch';
 
-type MainOptions = { command: Command | { name: 'unknown' } };
+type MainOptions = { command: Command | { name: 'unknown' }; imported?: ImportedList };
 
 const helpJson = new Map<string, Record<string, unknown>>();
 
@@ -41,6 +43,7 @@ export class MainDialog extends ComponentDialog {
     private readonly requestActions: RequestActions,
     private readonly adminCommands: AdminCommands,
     private readonly guestActions?: GuestActions,
+    private readonly fileIntake?: FileIntake,
   ) {
     super(MAIN_DIALOG);
     this.addDialog(inviteGuest);
@@ -60,8 +63,10 @@ export class MainDialog extends ComponentDialog {
     switch (command.name) {
       case 'invite':
         return step.replaceDialog(INVITE_GUEST_DIALOG);
-      case 'inviteGuests':
-        return step.replaceDialog(INVITE_GUEST_DIALOG, { bulk: true } satisfies InviteGuestOptions);
+      case 'inviteGuests': {
+        const { imported } = step.options as MainOptions;
+        return step.replaceDialog(INVITE_GUEST_DIALOG, { bulk: true, imported } satisfies InviteGuestOptions);
+      }
       case 'request':
         return step.replaceDialog(REQUEST_ACCESS_DIALOG, { appQuery: command.appQuery } satisfies RequestAccessOptions);
       case 'myRequests':
@@ -99,6 +104,15 @@ export class MainDialog extends ComponentDialog {
     const dialogs = new DialogSet(accessor);
     dialogs.add(this);
     const dc = await dialogs.createContext(context);
+    // A file sent in the chat (with or without `invite guests` typed): read now, its download link is short-lived.
+    const file = this.fileIntake?.fileOf(context.activity);
+    if (file && this.fileIntake) {
+      const imported = await this.fileIntake.read(context, file);
+      if (!imported) return;
+      await dc.cancelAllDialogs();
+      await dc.beginDialog(MAIN_DIALOG, { command: { name: 'inviteGuests' }, imported } satisfies MainOptions);
+      return;
+    }
     const command = isRecord(context.activity.value) ? null : parseCommand(context.activity.text);
     // The command's name only, never the text typed.
     setAttributes({ 'guestinvite.command': command?.name ?? (isRecord(context.activity.value) ? 'cardSubmit' : 'none') });

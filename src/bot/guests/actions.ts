@@ -17,9 +17,10 @@ import { cardLocation, replaceOrSend } from '../messenger';
 import { msg, type Msg } from '../../domain/message';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';
+import type { ExportKind, FileExport } from '../files/fileExport';
 import { confirmRemoveCard, guestReportCard, myGuestsCard, noticeCard, reviewCard } from './cards';
 
-export const GUEST_VERBS = ['guests.list', 'guests.resend', 'guests.remove', 'guests.removeConfirm', 'guests.removeCancel', 'review.keep', 'review.remove', 'review.keepAll'] as const;
+export const GUEST_VERBS = ['guests.list', 'guests.resend', 'guests.remove', 'guests.removeConfirm', 'guests.removeCancel', 'review.keep', 'review.remove', 'review.keepAll', 'guests.export', 'report.export'] as const;
 type Verb = (typeof GUEST_VERBS)[number];
 type Data = Record<string, string>;
 
@@ -38,6 +39,8 @@ export interface GuestActionsOptions {
   reviewIntervalMs: number;
   reviewGraceMs: number;
   clock?: () => Date;
+  /** Export as a CSV file (file consent card); without it the Export buttons are not shown. */
+  files?: FileExport;
 }
 
 const styleOf = (outcome: GuestActionOutcome): 'good' | 'attention' | 'warning' => (outcome.kind === 'done' ? 'good' : outcome.kind === 'refused' ? 'attention' : 'warning');
@@ -51,7 +54,7 @@ export class GuestActions {
   }
 
   private async list(l: Localizer, actor: Actor, filter: GuestFilter, notice: Msg | null = null, style: 'default' | 'good' | 'attention' | 'warning' = 'default'): Promise<Attachment> {
-    return myGuestsCard(l, await this.options.lifecycle.listMyGuests(actor, filter), filter, notice ? l.msg(notice) : '', style);
+    return myGuestsCard(l, await this.options.lifecycle.listMyGuests(actor, filter), filter, notice ? l.msg(notice) : '', style, this.options.files !== undefined);
   }
 
   /** `my guests` */
@@ -69,9 +72,20 @@ export class GuestActions {
       await context.sendActivity(l.t('guests:report.forAdmins'));
       return;
     }
+    await context.sendActivity(MessageFactory.attachment(await this.reportCard(l, actor)));
+  }
+
+  private async reportCard(l: Localizer, actor: Actor): Promise<Attachment> {
     const now = this.options.clock?.() ?? new Date();
     const apps = await guestReport(this.options.store, actor.tenantId, now, { intervalMs: this.options.reviewIntervalMs, graceMs: this.options.reviewGraceMs });
-    await context.sendActivity(MessageFactory.attachment(guestReportCard(l, apps)));
+    return guestReportCard(l, apps, this.options.files !== undefined);
+  }
+
+  /** Export: the file consent card goes out as a new message; the card clicked stays (shown again as it is now). */
+  private async exportList(context: TurnContext, l: Localizer, actor: Actor, kind: ExportKind): Promise<Attachment> {
+    const offered = (await this.options.files?.offer(context, kind)) ?? false;
+    if (kind === 'owner') return this.list(l, actor, this.filterOf({}));
+    return offered ? this.reportCard(l, actor) : noticeCard(l, l.t('common:notDone'), l.t('guests:report.forAdmins'), 'attention');
   }
 
   private async perform(context: TurnContext, verb: Verb, data: Data): Promise<Attachment> {
@@ -85,6 +99,9 @@ export class GuestActions {
         return this.list(l, actor, this.filterOf(data));
       case 'guests.removeCancel':
         return this.list(l, actor, this.filterOf({}), msg('common:cancelled'));
+      case 'guests.export':
+      case 'report.export':
+        return this.exportList(context, l, actor, verb === 'report.export' ? 'admin' : 'owner');
       case 'guests.resend': {
         const outcome = await lifecycle.resend(actor, data.groupId, data.guestId, activityId, l.locale);
         if (data.reviewId) return this.reviewAfter(l, data.reviewId, outcome.message);
@@ -123,7 +140,8 @@ export class GuestActions {
     if (!isGuestVerb(verb) || !isRecord(data)) return respond(noticeCard(l, l.t('common:notDone'), l.t('guests:refused.unknownAction'), 'attention'));
     const fields = data as Data;
     const replyToId = context.activity.replyToId;
-    if (replyToId && verb !== 'guests.list' && verb !== 'guests.remove' && verb !== 'guests.removeCancel') {
+    const quick: readonly Verb[] = ['guests.list', 'guests.remove', 'guests.removeCancel', 'guests.export', 'report.export'];
+    if (replyToId && !quick.includes(verb)) {
       const location = cardLocation(context, replyToId);
       const result = await this.options.slow.background.within(verb, this.perform(context, verb, fields), this.options.slow.invokeDeadlineMs, async (card) => {
         await this.options.slow.updateCard(location, card);

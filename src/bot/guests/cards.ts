@@ -43,11 +43,12 @@ function guestLines(l: Localizer, g: GuestView): string[] {
   ].filter((line) => line !== '');
 }
 
-export function myGuestsCard(l: Localizer, page: GuestPage, filter: GuestFilter, notice = '', noticeStyle: GuestListCard['noticeStyle'] = 'default'): Attachment {
+export function myGuestsCard(l: Localizer, page: GuestPage, filter: GuestFilter, notice = '', noticeStyle: GuestListCard['noticeStyle'] = 'default', canExport = false): Attachment {
   const listData = (p: number): Record<string, string> => ({ page: String(p), pending: filter.pendingOnly ? 'true' : 'false', appId: filter.appId ?? 'all' });
   const footer: GuestCardAction[] = [action(l.t('guests:list.apply'), 'guests.list', { page: '0' }, 'positive', 'auto')];
   if (page.page > 0) footer.push(action(l.t('guests:list.previous'), 'guests.list', listData(page.page - 1)));
   if (page.page < page.pages - 1) footer.push(action(l.t('guests:list.next'), 'guests.list', listData(page.page + 1)));
+  if (canExport) footer.push(action(l.t('files:export.button'), 'guests.export', {}));
   return card(l, {
     title: l.t('guests:list.title'),
     subtitle: l.t('guests:list.subtitle', { total: page.total, page: page.page + 1, pages: page.pages }),
@@ -109,7 +110,7 @@ export function reviewCard(l: Localizer, review: ReviewView, defaultDecision: Re
   });
 }
 
-export function guestReportCard(l: Localizer, apps: AppGuestSummary[]): Attachment {
+export function guestReportCard(l: Localizer, apps: AppGuestSummary[], canExport = false): Attachment {
   return card(l, {
     title: l.t('guests:report.title'),
     empty: l.t('guests:report.empty'),
@@ -124,5 +125,6 @@ export function guestReportCard(l: Localizer, apps: AppGuestSummary[]): Attachme
       ],
       actions: [],
     })),
+    footer: canExport && apps.length > 0 ? [action(l.t('files:export.button'), 'report.export', {})] : [],
   });
 }

@@ -34,10 +34,30 @@ export interface BulkCommand {
   groupId: string;
   addresses: string[];
   message: string | null;
+  /**
+   * Per address (same order), from a file: its own welcome message (instead of `message`) and whether an
+   * invitation email is sent at all (Entra's bulk template columns). Null or missing: `message`, email sent.
+   */
+  personal?: ReadonlyArray<PersonalInvitation | null> | null;
   /** The inviting owner's language (BCP 47, e.g. nl-NL): the invitation emails are sent in it. */
   language?: string | null;
   replyTo?: JsonObject | null;
   onProgress?: (summary: BulkSummary) => void;
+}
+
+export interface PersonalInvitation {
+  message: string | null;
+  send: boolean;
+}
+
+/** The stored form of `personal` read back (a record kept before files has none). */
+function personalFrom(value: unknown): Array<PersonalInvitation | null> | null {
+  if (!Array.isArray(value)) return null;
+  return value.map((v) => {
+    if (typeof v !== 'object' || v === null) return null;
+    const o = v as { message?: unknown; send?: unknown };
+    return { message: typeof o.message === 'string' ? o.message : null, send: o.send !== false };
+  });
 }
 
 export interface BulkInviteOptions extends GuestWriteOptions {
@@ -52,6 +72,9 @@ export interface BulkInviteOptions extends GuestWriteOptions {
 }
 
 /** A Graph error's code and text as the detail of a refusal (kept short: it is stored with the job). */
+/** The invitation email of one address: its message, its language and whether it is sent. */
+type InvitationEmail = { message: string | null; language: string | null; send: boolean };
+
 const graphDetail = (code: string, message: string): string => `${code}: ${message}`.slice(0, 300);
 
 
@@ -129,7 +152,15 @@ export class BulkInviteService {
         kind: 'bulkInvite',
         tenantId: command.actor.tenantId,
         actorId: command.actor.userId,
-        input: { appId: command.appId, groupId: command.groupId, addresses: command.addresses, message: command.message, language: command.language ?? null, actorName: command.actor.displayName },
+        input: {
+          appId: command.appId,
+          groupId: command.groupId,
+          addresses: command.addresses,
+          message: command.message,
+          language: command.language ?? null,
+          actorName: command.actor.displayName,
+          ...(command.personal ? { personal: command.personal.map((p) => (p ? { message: p.message, send: p.send } : null)) } : {}),
+        },
         replyTo: command.replyTo ?? null,
       },
       (steps) => this.body(steps, command),
@@ -150,6 +181,7 @@ export class BulkInviteService {
         groupId: String(input.groupId),
         addresses: Array.isArray(input.addresses) ? input.addresses.map(String) : [],
         message: typeof input.message === 'string' ? input.message : null,
+        personal: personalFrom(input.personal),
         language: typeof input.language === 'string' ? input.language : null,
         onProgress: onProgress ? (summary) => onProgress(record, summary) : undefined,
       });
@@ -249,7 +281,11 @@ export class BulkInviteService {
           } else if (e.state !== 'inviting') await record(i, { ...e, state: 'inviting' });
         }
         await flush();
-        await this.inviteChunk(chunk.filter(({ i }) => entries[i].state === 'inviting'), entries, record, redirectUrl, { message: command.message, language: command.language ?? null });
+        const email = (i: number): InvitationEmail => {
+          const own = command.personal?.[i];
+          return { message: own?.message ?? command.message, language: command.language ?? null, send: own ? own.send : true };
+        };
+        await this.inviteChunk(chunk.filter(({ i }) => entries[i].state === 'inviting'), entries, record, redirectUrl, email);
         await progress();
       }
     }
@@ -321,7 +357,7 @@ export class BulkInviteService {
     entries: AddressResult[],
     record: (i: number, result: AddressResult) => Promise<void>,
     redirectUrl: string,
-    email: { message: string | null; language: string | null },
+    email: (i: number) => InvitationEmail,
   ): Promise<void> {
     let left = chunk;
     const budget = this.options.transientRetries ?? 6;
@@ -329,7 +365,7 @@ export class BulkInviteService {
       await this.pace(left.length);
       let answers: Map<string, InvitationResult | DirectoryError>;
       try {
-        answers = await this.options.directory.inviteGuests(left.map(({ e, i }) => ({ key: String(i), email: e.address, redirectUrl, ...email })));
+        answers = await this.options.directory.inviteGuests(left.map(({ e, i }) => ({ key: String(i), email: e.address, redirectUrl, ...email(i) })));
       } catch (err) {
         if (!(err instanceof DirectoryError)) throw err;
         answers = new Map(left.map(({ i }) => [String(i), err]));
