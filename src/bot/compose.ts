@@ -81,6 +81,8 @@ export interface ComposeOptions {
   actionsPerUserPerHour?: number;
   /** ALLOWED_TENANT_IDS: when set, activities from other tenants are refused. */
   allowedTenantIds?: readonly string[];
+  /** Which serviceUrls a user's conversation reference may be kept with (live: https only). */
+  trustServiceUrl?: (serviceUrl: string) => boolean;
   remindAfterMs?: number;
   expireAfterMs?: number;
   replicationBackoffMs?: readonly number[];
@@ -225,9 +227,9 @@ export function composeBot(options: ComposeOptions): BotParts {
     const record = await store.operations.get(operationId);
     return record?.status === 'succeeded' ? { kind: 'done' } : { kind: 'unfinished', status: record?.status ?? 'unknown' };
   };
-  const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation);
+  const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation, async (groupId) => (await directory.listGuestMembers(groupId)).length > 0);
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, store, logger, clock, allowedTenantIds: options.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
 }

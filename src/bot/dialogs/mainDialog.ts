@@ -8,6 +8,7 @@ import { isRecord } from '../cardPrompt';
 import { actorFrom } from '../identity';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';
+import { actorKind, guestMay } from '../gate';
 import { requestListCard } from '../requestCards';
 import type { RequestActions } from '../requestActions';
 import { isAdminCommand, type AdminCommands } from '../adminCommands';
@@ -16,6 +17,33 @@ import { INVITE_GUEST_DIALOG, type InviteGuestDialog, type InviteGuestOptions } 
 import { REQUEST_ACCESS_DIALOG, type RequestAccessDialog, type RequestAccessOptions } from './requestAccessDialog';
 
 export const MAIN_DIALOG = 'main';
+
+/**
+ * The commands answered in a team channel or group chat; every other one shows guests, requests, addresses or
+ * the app inventory, and is answered only in the user's 1:1 chat with the bot.
+ */
+const SHARED_COMMANDS: ReadonlySet<Command['name']> = new Set(['help', 'cancel', 'alertsHere', 'alertsOff']);
+
+export function isPersonal(context: TurnContext): boolean {
+  return context.activity.conversation?.conversationType === 'personal';
+}
+
+/**
+ * A deep link that opens the user's 1:1 chat with the bot (learn.microsoft.com, "Deep link to a chat":
+ * https://teams.microsoft.com/l/chat/0/0?users=<id>, a bot's id being 28:<app id>). Null when the bot's id does
+ * not look like one.
+ */
+export function personalChatLink(context: TurnContext): string | null {
+  const id = context.activity.recipient?.id;
+  if (typeof id !== 'string' || !/^28:[\w-]{1,100}$/.test(id)) return null;
+  return `https://teams.microsoft.com/l/chat/0/0?users=${encodeURIComponent(id)}`;
+}
+
+/** A catalog message asking the user to message the bot 1:1, the deep link after it (built here, not from data). */
+export function messageMeText(context: TurnContext, key: string): string {
+  const link = personalChatLink(context);
+  return `${loc(context).t(key)}${link ? ` ${link}` : ''}`;
+}
 const DISPATCH = 'main.dispatch';
 
 type MainOptions = { command: Command | { name: 'unknown' } };
@@ -92,13 +120,25 @@ export class MainDialog extends ComponentDialog {
 
   /** Runs one turn of the conversation through the dialog stack. */
   async run(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
-    if (await this.requestActions.submit(context)) return;
+    const shared = !isPersonal(context);
+    // In a team or group chat only the alert cards' acknowledge is answered: the other cards show personal data.
+    if (!shared && (await this.requestActions.submit(context))) return;
     if (await this.adminCommands.submit(context)) return;
-    if (await this.guestActions?.submit(context)) return;
+    if (!shared && (await this.guestActions?.submit(context))) return;
+    const command = isRecord(context.activity.value) ? null : parseCommand(context.activity.text);
+    if (command && command.name !== 'cancel') {
+      if (shared && !SHARED_COMMANDS.has(command.name)) {
+        await context.sendActivity(messageMeText(context, 'security:personalOnly'));
+        return;
+      }
+      if (actorKind(context) === 'guest' && !guestMay(command.name)) {
+        await context.sendActivity(loc(context).t('security:guestNotAllowed'));
+        return;
+      }
+    }
     const dialogs = new DialogSet(accessor);
     dialogs.add(this);
     const dc = await dialogs.createContext(context);
-    const command = isRecord(context.activity.value) ? null : parseCommand(context.activity.text);
     if (command?.name === 'cancel') {
       const active = dc.activeDialog !== undefined;
       await dc.cancelAllDialogs();
