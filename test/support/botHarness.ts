@@ -317,6 +317,11 @@ export function cardOf(activity: Partial<Activity> | undefined): Record<string, 
   return attachment?.content as Record<string, unknown> | undefined;
 }
 
+/** Text as a person reads it: markdown escapes (names and typed text are escaped, src/i18n/markdown.ts) not shown. */
+export function readable(text: string): string {
+  return text.replace(/\\([!-/:-@[-`{-~])/g, '$1');
+}
+
 /** All text a person would read on a card (TextBlocks, TextRuns, facts, choice titles, action titles). */
 export function cardText(card: unknown): string {
   const parts: string[] = [];
@@ -324,7 +329,7 @@ export function cardText(card: unknown): string {
     if (Array.isArray(node)) return node.forEach(walk);
     if (!node || typeof node !== 'object') return;
     const n = node as Record<string, unknown>;
-    for (const key of ['text', 'title', 'value', 'label']) if (typeof n[key] === 'string') parts.push(n[key] as string);
+    for (const key of ['text', 'title', 'value', 'label']) if (typeof n[key] === 'string') parts.push(readable(n[key] as string));
     for (const v of Object.values(n)) if (typeof v === 'object') walk(v);
   };
   walk(card);
@@ -353,7 +358,7 @@ export function choices(card: Record<string, unknown> | undefined, inputId: stri
 }
 
 export function textOf(turn: Turn): string {
-  return [...turn.replies, ...turn.updates].map((a) => [a.text ?? '', cardText(cardOf(a))].join(' ')).join('\n');
+  return [...turn.replies, ...turn.updates].map((a) => [readable(a.text ?? ''), cardText(cardOf(a))].join(' ')).join('\n');
 }
 
 /** The last card the bot sent in a turn. */
