@@ -172,6 +172,7 @@ export interface HarnessOptions {
   adminUserIds?: string[];
   actionsPerUserPerHour?: number;
   allowedTenantIds?: string[];
+  trustServiceUrl?: (serviceUrl: string) => boolean;
   invokeDeadlineMs?: number;
   turnDeadlineMs?: number;
   operationRetryAfterMs?: number;
@@ -201,6 +202,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     adminUserIds: options.adminUserIds,
     actionsPerUserPerHour: options.actionsPerUserPerHour ?? 1000,
     allowedTenantIds: options.allowedTenantIds,
+    trustServiceUrl: options.trustServiceUrl,
     defaultRedirectUrl: 'https://myapps.microsoft.com',
     replicationBackoffMs: [10, 20, 40],
     clock: options.clock,
