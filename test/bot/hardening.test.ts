@@ -1,0 +1,70 @@
+/** Issue 17, item 7: the smaller gaps (malformed activities, invitation redirects, rate windows, ...). */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startBot, type RunningBot } from '../../src/index';
+import { loadSettings } from '../../src/config';
+import { createLogger } from '../../src/logging';
+import { invitationRedirect } from '../../src/domain/redirect';
+import { TENANT_ID, users } from '../support/botHarness';
+
+describe('malformed activities get 400 and one warning line, not 500 and a stack', () => {
+  let bot: RunningBot | undefined;
+  let dir: string;
+  const lines: string[] = [];
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'guest-invite-malformed-'));
+    const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
+    bot = await startBot(loadSettings({ PORT: '0', STORE_PATH: path.join(dir, 'bot.sqlite') }), logger);
+  });
+  after(async () => {
+    await bot?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const good = {
+    type: 'message',
+    id: 'a1',
+    channelId: 'msteams',
+    serviceUrl: 'http://127.0.0.1:9/',
+    from: { id: '29:1', aadObjectId: users.megan.aadObjectId, name: 'Megan' },
+    recipient: { id: '28:bot' },
+    conversation: { id: 'a:1', conversationType: 'personal', tenantId: TENANT_ID },
+    text: 'help',
+  };
+  let deep = '1';
+  for (let i = 0; i < 20_000; i++) deep = `{"a":${deep}}`;
+  const cases: Array<[string, string]> = [
+    ['type is not a string', JSON.stringify({ ...good, type: { x: 1 } })],
+    ['type is missing', JSON.stringify({ ...good, type: undefined })],
+    ['no conversation.id', JSON.stringify({ ...good, conversation: { conversationType: 'personal' } })],
+    ['no conversation', JSON.stringify({ ...good, conversation: undefined })],
+    ['no from.id', JSON.stringify({ ...good, from: { aadObjectId: users.megan.aadObjectId } })],
+    ['an array', '[1,2,3]'],
+    ['JSON nested 20,000 deep', `{"type":"message","conversation":{"id":"a:1"},"from":{"id":"29:1"},"value":${deep}}`],
+  ];
+  for (const [name, body] of cases) {
+    it(`${name}: 400, one warning, no error line`, async () => {
+      lines.length = 0;
+      const response = await fetch(`${bot!.url}/api/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      assert.equal(response.status, 400);
+      const text = await response.text();
+      assert.ok(!/at .*\.js|Error:/.test(text), text);
+      const parsed = lines.map((l) => JSON.parse(l) as { level: string; event?: string; msg?: string });
+      assert.equal(parsed.filter((l) => l.level === 'error').length, 0, lines.join('\n'));
+      assert.equal(parsed.filter((l) => l.level === 'warn').length, 1, lines.join('\n'));
+    });
+  }
+});
+
+describe('the invitation redirect URL from the app is checked', () => {
+  it('takes only an https homepage or login URL with a host and no credentials; else the default', () => {
+    const fallback = 'https://myapps.microsoft.com';
+    assert.equal(invitationRedirect({ homepage: 'https://wiki.contoso.com/start', loginUrl: null }, fallback), 'https://wiki.contoso.com/start');
+    assert.equal(invitationRedirect({ homepage: 'http://wiki.contoso.com', loginUrl: 'https://login.contoso.com' }, fallback), 'https://login.contoso.com');
+    for (const bad of ['http://wiki.contoso.com', 'javascript:alert(1)', 'https://user:pw@evil.example', 'not a url', 'data:text/html,x']) {
+      assert.equal(invitationRedirect({ homepage: bad, loginUrl: null }, fallback), fallback, bad);
+    }
+  });
+});
