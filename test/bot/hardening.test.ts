@@ -8,6 +8,7 @@ import { loadSettings } from '../../src/config';
 import { createLogger } from '../../src/logging';
 import { invitationRedirect } from '../../src/domain/redirect';
 import { TENANT_ID, users } from '../support/botHarness';
+import { loadDemoSeed, startSimulator } from '../../src/simulator';
 
 describe('malformed activities get 400 and one warning line, not 500 and a stack', () => {
   let bot: RunningBot | undefined;
@@ -65,6 +66,22 @@ describe('the invitation redirect URL from the app is checked', () => {
     assert.equal(invitationRedirect({ homepage: 'http://wiki.contoso.com', loginUrl: 'https://login.contoso.com' }, fallback), 'https://login.contoso.com');
     for (const bad of ['http://wiki.contoso.com', 'javascript:alert(1)', 'https://user:pw@evil.example', 'not a url', 'data:text/html,x']) {
       assert.equal(invitationRedirect({ homepage: bad, loginUrl: null }, fallback), fallback, bad);
+    }
+  });
+});
+
+describe('the simulator routes take a token', () => {
+  it('with a token set, /_simulator routes (but the health probe) refuse requests without it', async () => {
+    const sim = await startSimulator({ seed: loadDemoSeed(), port: 0, token: 'sim-secret' });
+    try {
+      assert.equal((await fetch(`${sim.url}/_simulator/requests`)).status, 401);
+      assert.equal((await fetch(`${sim.url}/_simulator/requests`, { headers: { Authorization: 'Bearer wrong' } })).status, 401);
+      assert.equal((await fetch(`${sim.url}/_simulator/faults`, { method: 'POST', body: '{}' })).status, 401);
+      assert.equal((await fetch(`${sim.url}/_simulator/users/x/redeem`, { method: 'POST' })).status, 401);
+      assert.equal((await fetch(`${sim.url}/_simulator/requests`, { headers: { Authorization: 'Bearer sim-secret' } })).status, 200);
+      assert.equal((await fetch(`${sim.url}/_simulator/health`)).status, 200);
+    } finally {
+      await sim.close();
     }
   });
 });
