@@ -34,8 +34,10 @@ export interface Settings {
   logLevel: LogLevel;
   requests: { remindAfterMs: number; expireAfterMs: number; sweepIntervalMs: number };
   alerts: { adminUserIds: string[]; quietPeriodMs: number; scanIntervalMs: number };
-  /** New invitations (and new requests) per user and hour. */
+  /** New invitations (and new requests) per user over a sliding hour. */
   actionsPerUserPerHour: number;
+  /** Commands that read much of the directory (request access, my guests, guest report, bulk check) per user over a sliding hour. */
+  readsPerUserPerHour: number;
   /** Bulk invitations: most addresses in one list (BULK_INVITE_MAX); owners re-read before adding after BULK_RECHECK_AFTER. */
   bulk: { maxAddresses: number; recheckAfterMs: number };
   /** Empty: any tenant (simulator modes only; live mode defaults to the Graph tenant). */
@@ -245,6 +247,7 @@ export function loadSettings(env: Env = process.env): Settings {
     },
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
     actionsPerUserPerHour: positiveInteger(env, 'INVITES_PER_USER_PER_HOUR', 20),
+    readsPerUserPerHour: positiveInteger(env, 'READS_PER_USER_PER_HOUR', 60),
     bulk: { maxAddresses: bulkMax(env), recheckAfterMs: duration(env, 'BULK_RECHECK_AFTER', '5m') },
     allowedTenantIds,
     alerts: {

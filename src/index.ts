@@ -63,6 +63,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     adminUserIds: settings.alerts.adminUserIds,
     alertQuietPeriodMs: settings.alerts.quietPeriodMs,
     actionsPerUserPerHour: settings.actionsPerUserPerHour,
+    readsPerUserPerHour: settings.readsPerUserPerHour,
     bulk: settings.bulk,
     operationLeaseMs: settings.operations.leaseMs,
     operationRetryAfterMs: settings.operations.retryAfterMs,

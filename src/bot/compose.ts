@@ -14,6 +14,7 @@ import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
 import { SetupCheckService } from '../domain/setupCheck';
 import { Catalog } from '../domain/catalog';
 import { HourlyLimiter } from '../domain/rateLimit';
+import { readLimit } from './readLimit';
 import { GuestRecorder } from '../domain/guestRecords';
 import { GuestLifecycleService } from '../domain/guestLifecycle';
 import { GuestReviewService, type ReviewMessenger } from '../domain/guestReview';
@@ -79,6 +80,8 @@ export interface ComposeOptions {
   operationLeaseMs?: number;
   /** INVITES_PER_USER_PER_HOUR: new invitations, and new requests, per user and hour. */
   actionsPerUserPerHour?: number;
+  /** READS_PER_USER_PER_HOUR: commands that read much of the directory, per user over a sliding hour. */
+  readsPerUserPerHour?: number;
   /** ALLOWED_TENANT_IDS: when set, activities from other tenants are refused. */
   allowedTenantIds?: readonly string[];
   /** Which serviceUrls a user's conversation reference may be kept with (live: https only). */
@@ -126,6 +129,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     clock,
   });
   const limiter = new HourlyLimiter(store.state, options.actionsPerUserPerHour ?? 20, clock);
+  const reads = readLimit(new HourlyLimiter(store.state, options.readsPerUserPerHour ?? 60, clock));
   const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> => adminAlerts.reportBlocked(report);
   const catalog = new Catalog(directory, clock);
   const guestRecorder = new GuestRecorder({ directory, store, logger, clock, sponsorsInEntra: guests.sponsorsInEntra, onBlocked });
@@ -228,7 +232,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     return record?.status === 'succeeded' ? { kind: 'done' } : { kind: 'unfinished', status: record?.status ?? 'unknown' };
   };
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation, async (groupId) => (await directory.listGuestMembers(groupId)).length > 0);
-  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions);
+  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger, reads)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions, reads);
   const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, store, logger, clock, allowedTenantIds: options.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };

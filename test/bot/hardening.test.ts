@@ -7,7 +7,7 @@ import { startBot, type RunningBot } from '../../src/index';
 import { loadSettings } from '../../src/config';
 import { createLogger } from '../../src/logging';
 import { invitationRedirect } from '../../src/domain/redirect';
-import { TENANT_ID, users } from '../support/botHarness';
+import { createHarness, textOf, TENANT_ID, users } from '../support/botHarness';
 import { loadDemoSeed, startSimulator } from '../../src/simulator';
 
 describe('malformed activities get 400 and one warning line, not 500 and a stack', () => {
@@ -82,6 +82,30 @@ describe('the simulator routes take a token', () => {
       assert.equal((await fetch(`${sim.url}/_simulator/health`)).status, 200);
     } finally {
       await sim.close();
+    }
+  });
+});
+
+describe('limits on commands that read much of the directory (READS_PER_USER_PER_HOUR, sliding hour)', () => {
+  it('request access, my guests and guest report count against one allowance; then the user hears when to try again', async () => {
+    let now = new Date('2026-12-03T10:59:00Z');
+    const h = await createHarness({ readsPerUserPerHour: 3, clock: () => now });
+    try {
+      const megan = h.chat(users.megan);
+      assert.doesNotMatch(textOf(await megan.send('my guests')), /try again in/);
+      assert.doesNotMatch(textOf(await megan.send('request access')), /try again in/);
+      assert.doesNotMatch(textOf(await megan.send('my guests')), /try again in/);
+      const graphCalls = h.sim.requests().length;
+      assert.match(textOf(await megan.send('request access')), /many times in the last hour.*try again in 60 minutes/);
+      assert.equal(h.sim.requests().length, graphCalls, 'nothing read once the limit is reached');
+      // A new clock hour does not reset it: the window slides.
+      now = new Date('2026-12-03T11:01:00Z');
+      assert.match(textOf(await megan.send('my guests')), /try again in 58 minutes/);
+      assert.doesNotMatch(textOf(await h.chat(users.alex).send('my guests')), /try again in/, 'per user');
+      now = new Date('2026-12-03T12:00:00Z');
+      assert.doesNotMatch(textOf(await megan.send('my guests')), /try again in/);
+    } finally {
+      await h.close();
     }
   });
 });

@@ -171,6 +171,7 @@ export interface HarnessOptions {
   clock?: () => Date;
   adminUserIds?: string[];
   actionsPerUserPerHour?: number;
+  readsPerUserPerHour?: number;
   allowedTenantIds?: string[];
   trustServiceUrl?: (serviceUrl: string) => boolean;
   invokeDeadlineMs?: number;
@@ -201,6 +202,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     alertMessenger: messenger,
     adminUserIds: options.adminUserIds,
     actionsPerUserPerHour: options.actionsPerUserPerHour ?? 1000,
+    readsPerUserPerHour: options.readsPerUserPerHour ?? 10_000,
     allowedTenantIds: options.allowedTenantIds,
     trustServiceUrl: options.trustServiceUrl,
     defaultRedirectUrl: 'https://myapps.microsoft.com',

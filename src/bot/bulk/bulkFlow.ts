@@ -15,6 +15,7 @@ import { actorFrom } from '../identity';
 import { flow, outcomeCard, text, type FlowState } from '../dialogs/cardFlow';
 import { listCard, progressCard } from './bulkCards';
 import { CardProgress } from './progress';
+import type { ReadLimit } from '../readLimit';
 
 export const BULK_PROMPT = 'inviteGuest.bulkList';
 export const BULK_VERBS = { start: 'invite.bulk', check: 'invite.bulkCheck', send: 'invite.bulkSend' } as const;
@@ -34,6 +35,7 @@ export class BulkFlow {
     private readonly invite: InviteGuestService,
     private readonly slow: SlowWork,
     private readonly logger: Logger,
+    private readonly readLimit?: ReadLimit,
   ) {}
 
   /** Sends the list card (empty) and waits for its check, send or cancel. */
@@ -66,6 +68,8 @@ export class BulkFlow {
     let card: Attachment;
     if (!message.ok) {
       card = listCard(l, { ...base, error: l.msg(message.message) });
+    } else if (this.readLimit && !(await this.readLimit(pc.context))) {
+      return false;
     } else {
       const review = await this.service.review(validations.groupId, rawList, actor);
       const sendable = [...review.toInvite, ...review.existing];

@@ -9,6 +9,7 @@ import { actorFrom } from '../identity';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';
 import { actorKind, guestMay } from '../gate';
+import type { ReadLimit } from '../readLimit';
 import { requestListCard } from '../requestCards';
 import type { RequestActions } from '../requestActions';
 import { isAdminCommand, type AdminCommands } from '../adminCommands';
@@ -23,6 +24,9 @@ export const MAIN_DIALOG = 'main';
  * the app inventory, and is answered only in the user's 1:1 chat with the bot.
  */
 const SHARED_COMMANDS: ReadonlySet<Command['name']> = new Set(['help', 'cancel', 'alertsHere', 'alertsOff']);
+
+/** Commands that read much of the directory: counted by READS_PER_USER_PER_HOUR. */
+const READ_HEAVY: ReadonlySet<Command['name']> = new Set(['request', 'myGuests', 'guestReport']);
 
 export function isPersonal(context: TurnContext): boolean {
   return context.activity.conversation?.conversationType === 'personal';
@@ -68,6 +72,7 @@ export class MainDialog extends ComponentDialog {
     private readonly requestActions: RequestActions,
     private readonly adminCommands: AdminCommands,
     private readonly guestActions?: GuestActions,
+    private readonly readLimit?: ReadLimit,
   ) {
     super(MAIN_DIALOG);
     this.addDialog(inviteGuest);
@@ -136,6 +141,7 @@ export class MainDialog extends ComponentDialog {
         return;
       }
     }
+    if (command && READ_HEAVY.has(command.name) && this.readLimit && !(await this.readLimit(context))) return;
     const dialogs = new DialogSet(accessor);
     dialogs.add(this);
     const dc = await dialogs.createContext(context);
