@@ -7,7 +7,8 @@ import { startBot, type RunningBot } from '../../src/index';
 import { loadSettings } from '../../src/config';
 import { createLogger } from '../../src/logging';
 import { invitationRedirect } from '../../src/domain/redirect';
-import { createHarness, textOf, TENANT_ID, users } from '../support/botHarness';
+import { cardText, createHarness, groups, requestExpenses, textOf, TENANT_ID, users } from '../support/botHarness';
+import { APPROVAL_OPERATION_KIND } from '../../src/domain/requestAccess';
 import { loadDemoSeed, startSimulator } from '../../src/simulator';
 
 describe('malformed activities get 400 and one warning line, not 500 and a stack', () => {
@@ -104,6 +105,32 @@ describe('limits on commands that read much of the directory (READS_PER_USER_PER
       assert.doesNotMatch(textOf(await h.chat(users.alex).send('my guests')), /try again in/, 'per user');
       now = new Date('2026-12-03T12:00:00Z');
       assert.doesNotMatch(textOf(await megan.send('my guests')), /try again in/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('an approval finished later checks that the approver still owns the group', () => {
+  it('resumed after the approver lost ownership: nobody is added, the cards say why', async () => {
+    const at = new Date('2026-11-24T09:00:00Z');
+    const h = await createHarness({ clock: () => at });
+    try {
+      await requestExpenses(h.chat(users.adele));
+      const [request] = await h.store.requests.listByRequester(TENANT_ID, users.adele.aadObjectId, 1);
+      // Megan approved; the process stopped before the membership write.
+      await h.store.operations.create({ id: `approve:${request.id}`, kind: APPROVAL_OPERATION_KIND, tenantId: TENANT_ID, actorId: users.megan.aadObjectId, input: { requestId: request.id, groupId: request.groupId, userId: request.requesterId } }, at);
+      await h.store.requests.update(request.id, request.version, { state: 'approved', decidedBy: users.megan.aadObjectId, decidedByName: users.megan.name, decidedAt: at.toISOString() }, at);
+      // Meanwhile Megan is no longer an owner of the group.
+      h.sim.setApplicationPermissions(null);
+      assert.equal((await h.graph(`/groups/${groups.expenses}/owners/${users.megan.aadObjectId}/$ref`, { method: 'DELETE' })).status, 204);
+      h.sim.setApplicationPermissions(loadDemoSeed().applicationPermissions ?? null);
+      assert.equal(await h.resumeOperations(), 1);
+      assert.deepEqual(h.sim.requests().filter((r) => r.method === 'POST' && r.url.includes('/members/$ref')), []);
+      const final = await h.store.requests.get(request.id);
+      assert.equal(final?.outcome?.membership, 'approverNotOwner');
+      for (const card of h.messenger.cards.values()) assert.match(cardText(card.card), /no longer owns the group/);
+      assert.ok((await h.store.audit.list({ action: 'request.approval.refused' })).length === 1);
     } finally {
       await h.close();
     }
