@@ -426,7 +426,9 @@ export class InviteGuestService {
       graphRequestId: lastRequestId ?? undefined,
       ...names,
     });
-    if (added) {
+    // Only guests are kept in the guest records (and reviewed, and removed by the review default): an existing
+    // member added to the group is not one.
+    if (added && (invited || existing?.userType === 'Guest')) {
       await this.options.guestRecorder?.recordAdded({ actor: command.actor, how: 'invite', operationId: steps.record.id, guest: outcome.guest, app: appRef, group: groupRef });
     }
     logger.info('invite.succeeded', { guestId, groupId: group.id, appId: app.id, invited, added });

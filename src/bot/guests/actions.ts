@@ -91,6 +91,8 @@ export class GuestActions {
         return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
       }
       case 'guests.remove': {
+        // The confirmation names the guest: only for an owner of the group now (the card data may be forged).
+        if (!(await this.ownsNow(actor.userId, data.groupId))) return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
         const owned = (await lifecycle.ownedGroups(actor)).find((g) => g.groupId === data.groupId);
         const record = await this.options.store.guests.get({ tenantId: actor.tenantId, groupId: data.groupId, guestId: data.guestId });
         const who = record?.guestEmail ?? (await lifecycle.describeGuest(data.guestId));
@@ -104,11 +106,22 @@ export class GuestActions {
       case 'review.remove':
       case 'review.keepAll': {
         const decision: ReviewDecision = verb === 'review.remove' ? 'remove' : 'keep';
+        // The review card lists guest addresses: whoever is not an owner of the review's group now sees none.
+        const open = await review.getReview(data.reviewId);
+        if (!open || open.view.groupId !== data.groupId || !(await this.ownsNow(actor.userId, data.groupId))) {
+          await review.decide(actor, data.reviewId, data.groupId, verb === 'review.keepAll' ? null : data.guestId, decision, activityId);
+          return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
+        }
         const result = await review.decide(actor, data.reviewId, data.groupId, verb === 'review.keepAll' ? null : data.guestId, decision, activityId);
         if (result.kind === 'refused') return this.reviewAfter(l, data.reviewId, result.message);
         return reviewCard(l, result.review, this.options.reviewDefault, { notice: result.notice ? l.msg(result.notice) : undefined });
       }
     }
+  }
+
+  private async ownsNow(userId: string, groupId: string): Promise<boolean> {
+    if (typeof groupId !== 'string' || groupId === '') return false;
+    return (await this.options.lifecycle.ownersNow(groupId)).some((o) => o.id === userId);
   }
 
   private async reviewAfter(l: Localizer, reviewId: string, notice: Msg): Promise<Attachment> {
