@@ -33,14 +33,14 @@ export function isPersonal(context: TurnContext): boolean {
 }
 
 /**
- * A deep link that opens the user's 1:1 chat with the bot (learn.microsoft.com, "Deep link to a chat":
- * https://teams.microsoft.com/l/chat/0/0?users=<id>, a bot's id being 28:<app id>). Null when the bot's id does
- * not look like one.
+ * A deep link that opens the user's 1:1 chat with the bot: `https://teams.microsoft.com/l/chat/0/0?users=28:<BotId>`
+ * (learn.microsoft.com/microsoftteams/platform/concepts/build-and-test/deep-link-application, "navigate to a chat
+ * with the application"). The bot's id is the activity's recipient (`28:<app id>`); null when it does not look like one.
  */
 export function personalChatLink(context: TurnContext): string | null {
   const id = context.activity.recipient?.id;
   if (typeof id !== 'string' || !/^28:[\w-]{1,100}$/.test(id)) return null;
-  return `https://teams.microsoft.com/l/chat/0/0?users=${encodeURIComponent(id)}`;
+  return `https://teams.microsoft.com/l/chat/0/0?users=${id}`;
 }
 
 /** A catalog message asking the user to message the bot 1:1, the deep link after it (built here, not from data). */
