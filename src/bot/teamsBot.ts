@@ -131,6 +131,13 @@ export class TeamsBot extends TeamsActivityHandler {
       const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('common:invalidCard') });
       return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
     }
+    // Every card with Action.Execute (approvals, guests, reviews) lives in a 1:1 chat: a click from a shared chat
+    // would put personal data where everyone reads it.
+    if (!isPersonal(context)) {
+      const l = loc(context);
+      const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: messageMeText(context, 'security:personalOnly') });
+      return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
+    }
     if (isGuestVerb(verb) && this.options.guestActions) return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
     return this.options.requestActions.invoke(context, verb, invokeValue?.action?.data);
   }

@@ -166,3 +166,27 @@ async function findGroupWithGuests(h: Harness): Promise<string> {
   }
   throw new Error('the seed has no group with guests');
 }
+
+describe('card actions from a shared chat', () => {
+  it('an Action.Execute from a channel gets no personal data, only the link to the 1:1 chat', async () => {
+    const h = await createHarness();
+    try {
+      const megan = h.chat(users.megan);
+      const turn = await megan.deliver(
+        megan.activity({
+          type: 'invoke',
+          name: 'adaptiveCard/action',
+          text: undefined,
+          recipient: { id: '28:a2b5d1f0-1111-4222-8333-944445555666', name: 'Guest Invite' },
+          conversation: { id: '19:general@thread.tacv2;messageid=1', conversationType: 'channel', tenantId: TENANT_ID, isGroup: true, name: '' },
+          value: { action: { type: 'Action.Execute', verb: 'guests.list', data: { page: '0' } } },
+        }),
+      );
+      const body = JSON.stringify(turn.replies);
+      assert.match(body, /1:1 chat/);
+      assert.ok(!h.sim.requests().some((r) => r.url.includes('/members')), 'no guests read');
+    } finally {
+      await h.close();
+    }
+  });
+});
