@@ -14,7 +14,7 @@ import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
 import { SetupCheckService } from '../domain/setupCheck';
 import { Catalog } from '../domain/catalog';
 import { HourlyLimiter } from '../domain/rateLimit';
-import { readLimit } from './readLimit';
+import { readCheck, readLimit } from './readLimit';
 import { GuestRecorder } from '../domain/guestRecords';
 import { GuestLifecycleService } from '../domain/guestLifecycle';
 import { GuestReviewService, type ReviewMessenger } from '../domain/guestReview';
@@ -129,7 +129,8 @@ export function composeBot(options: ComposeOptions): BotParts {
     clock,
   });
   const limiter = new HourlyLimiter(store.state, options.actionsPerUserPerHour ?? 20, clock);
-  const reads = readLimit(new HourlyLimiter(store.state, options.readsPerUserPerHour ?? 60, clock));
+  const readsChecked = readCheck(new HourlyLimiter(store.state, options.readsPerUserPerHour ?? 60, clock));
+  const reads = readLimit(readsChecked);
   const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> => adminAlerts.reportBlocked(report);
   const catalog = new Catalog(directory, clock);
   const guestRecorder = new GuestRecorder({ directory, store, logger, clock, sponsorsInEntra: guests.sponsorsInEntra, onBlocked });
@@ -214,6 +215,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     reviewIntervalMs: guests.reviewIntervalMs,
     reviewGraceMs: guests.reviewGraceMs,
     clock,
+    readCheck: readsChecked,
   });
   const now = (): Date => (clock ? clock() : new Date());
   const bulkCards = resumedCards(updateCard);

@@ -10,14 +10,25 @@ import { loc } from './locale';
 
 export type ReadLimit = (context: TurnContext) => Promise<boolean>;
 
-/** True when the read may go on; otherwise the user was told when to try again. */
-export function readLimit(limiter: HourlyLimiter): ReadLimit {
+/** Null when the read may go on (and it is counted); otherwise the text telling the user when to try again. */
+export type ReadCheck = (context: TurnContext) => Promise<string | null>;
+
+export function readCheck(limiter: HourlyLimiter): ReadCheck {
   return async (context) => {
     const actor = actorFrom(context);
-    if (!actor) return true;
-    if (await limiter.take('read', actor.tenantId, actor.userId)) return true;
+    if (!actor) return null;
+    if (await limiter.take('read', actor.tenantId, actor.userId)) return null;
     const { freeInMinutes } = await limiter.allowance('read', actor.tenantId, actor.userId);
-    await context.sendActivity(loc(context).t('security:readLimited', { minutes: freeInMinutes }));
+    return loc(context).t('security:readLimited', { minutes: freeInMinutes });
+  };
+}
+
+/** True when the read may go on; otherwise the user was told when to try again. */
+export function readLimit(check: ReadCheck): ReadLimit {
+  return async (context) => {
+    const refusal = await check(context);
+    if (refusal === null) return true;
+    await context.sendActivity(refusal);
     return false;
   };
 }

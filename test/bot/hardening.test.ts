@@ -88,7 +88,7 @@ describe('the simulator routes take a token', () => {
 });
 
 describe('limits on commands that read much of the directory (READS_PER_USER_PER_HOUR, sliding hour)', () => {
-  it('request access, my guests and guest report count against one allowance; then the user hears when to try again', async () => {
+  it('request access, my guests (and its pages) and guest report count against one allowance; then the user hears when to try again', async () => {
     let now = new Date('2026-12-03T10:59:00Z');
     const h = await createHarness({ readsPerUserPerHour: 3, clock: () => now });
     try {
@@ -103,6 +103,8 @@ describe('limits on commands that read much of the directory (READS_PER_USER_PER
       now = new Date('2026-12-03T11:01:00Z');
       assert.match(textOf(await megan.send('my guests')), /try again in 58 minutes/);
       assert.doesNotMatch(textOf(await h.chat(users.alex).send('my guests')), /try again in/, 'per user');
+      // Paging or filtering the guest list reads the guests again: it counts too.
+      assert.match(JSON.stringify(await megan.invoke('guests.list', { page: '0', pending: 'true', appId: 'all' })), /many times in the last hour/);
       now = new Date('2026-12-03T12:00:00Z');
       assert.doesNotMatch(textOf(await megan.send('my guests')), /try again in/);
     } finally {

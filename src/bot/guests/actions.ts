@@ -7,6 +7,7 @@ import { CardFactory, MessageFactory, type AdaptiveCardInvokeResponse, type Atta
 import type { Logger } from '../../logging';
 import type { Actor } from '../../domain/model';
 import type { GuestActionOutcome, GuestFilter, GuestLifecycleService } from '../../domain/guestLifecycle';
+import type { ReadCheck } from '../readLimit';
 import type { GuestReviewService, ReviewDecision } from '../../domain/guestReview';
 import { guestReport } from '../../domain/guestReport';
 import type { Store } from '../../store/store';
@@ -28,6 +29,8 @@ export function isGuestVerb(verb: unknown): verb is Verb {
 }
 
 export interface GuestActionsOptions {
+  /** READS_PER_USER_PER_HOUR: paging and filtering the guest list reads the groups' guests again. */
+  readCheck?: ReadCheck;
   lifecycle: GuestLifecycleService;
   review: GuestReviewService;
   store: Store;
@@ -81,8 +84,11 @@ export class GuestActions {
     const activityId = context.activity.id;
     const { lifecycle, review } = this.options;
     switch (verb) {
-      case 'guests.list':
+      case 'guests.list': {
+        const refusal = await this.options.readCheck?.(context);
+        if (refusal) return noticeCard(l, l.t('common:notDone'), refusal, 'attention');
         return this.list(l, actor, this.filterOf(data));
+      }
       case 'guests.removeCancel':
         return this.list(l, actor, this.filterOf({}), msg('common:cancelled'));
       case 'guests.resend': {
