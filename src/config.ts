@@ -42,13 +42,15 @@ export interface Settings {
   logFormat: LogFormat;
   requests: { remindAfterMs: number; expireAfterMs: number; sweepIntervalMs: number };
   alerts: { adminUserIds: string[]; quietPeriodMs: number; scanIntervalMs: number };
-  /** New invitations (and new requests) per user and hour. */
+  /** New invitations (and new requests) per user over a sliding hour. */
   actionsPerUserPerHour: number;
+  /** Commands that read much of the directory (request access, my guests, guest report, bulk check) per user over a sliding hour. */
+  readsPerUserPerHour: number;
   /** Bulk invitations: most addresses in one list (BULK_INVITE_MAX); owners re-read before adding after BULK_RECHECK_AFTER. */
   bulk: { maxAddresses: number; recheckAfterMs: number };
   /** Guest lists sent as files and the guest list exported as one. */
   files: FileSettings;
-  /** Empty: any tenant. */
+  /** Empty: any tenant (simulator modes only; live mode defaults to the Graph tenant). */
   allowedTenantIds: string[];
   /** How long a process holds a directory operation before another may resume it; resume check interval. */
   operations: { leaseMs: number; resumeIntervalMs: number; retryAfterMs: number; retryMax: number; replicationWaitMs: number };
@@ -135,6 +137,13 @@ function httpUrl(env: Env, name: string, fallback?: string): string {
     throw new ConfigError(name, `must be an http(s) URL, got '${raw}'`);
   }
   return raw.replace(/\/+$/, '');
+}
+
+/** An https URL (where invited guests land: never plain http). */
+function httpsUrl(env: Env, name: string, fallback: string): string {
+  const value = httpUrl(env, name, fallback);
+  if (!value.toLowerCase().startsWith('https://')) throw new ConfigError(name, `must be an https:// URL, got '${value}'`);
+  return value;
 }
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -293,6 +302,13 @@ export function loadSettings(env: Env = process.env): Settings {
   if (graphSettings.mode === 'live' && graphSettings.clientSecret && !graphSettings.clientId) {
     throw new ConfigError('GRAPH_CLIENT_ID', 'is required when GRAPH_CLIENT_SECRET is set');
   }
+  // Without bot credentials the adapter takes any request without a token: never with a real tenant's directory.
+  if (graphSettings.mode === 'live' && !auth) {
+    throw new ConfigError('MicrosoftAppId', 'is required when GRAPH_MODE=live (without bot credentials anyone who reaches the endpoint could act as any user)');
+  }
+  const allowedTenantIds = guidList(env, 'ALLOWED_TENANT_IDS');
+  // Live: only the Graph tenant unless ALLOWED_TENANT_IDS says otherwise (the directory the bot reads is that one).
+  if (graphSettings.mode === 'live' && allowedTenantIds.length === 0) allowedTenantIds.push(graphSettings.tenantId.toLowerCase());
   const settings: Omit<Settings, 'retention'> = {
     port: port(env, 'PORT', 3978),
     host,
@@ -301,7 +317,7 @@ export function loadSettings(env: Env = process.env): Settings {
     storePath: path.resolve(read(env, 'STORE_PATH') ?? './.data/bot.sqlite'),
     databaseUrl: databaseUrl(env),
     databasePoolMax: positiveInteger(env, 'DATABASE_POOL_MAX', 10),
-    defaultRedirectUrl: httpUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
+    defaultRedirectUrl: httpsUrl(env, 'INVITE_REDIRECT_URL_DEFAULT', 'https://myapps.microsoft.com'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
     operations: {
@@ -313,9 +329,10 @@ export function loadSettings(env: Env = process.env): Settings {
     },
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '10s'),
     actionsPerUserPerHour: positiveInteger(env, 'INVITES_PER_USER_PER_HOUR', 20),
+    readsPerUserPerHour: positiveInteger(env, 'READS_PER_USER_PER_HOUR', 60),
     bulk: { maxAddresses: bulkMax(env), recheckAfterMs: duration(env, 'BULK_RECHECK_AFTER', '5m') },
     files: files(env),
-    allowedTenantIds: guidList(env, 'ALLOWED_TENANT_IDS'),
+    allowedTenantIds,
     alerts: {
       adminUserIds: guidList(env, 'ADMIN_USER_IDS'),
       quietPeriodMs: duration(env, 'ALERT_QUIET_PERIOD', '24h'),

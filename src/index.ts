@@ -94,6 +94,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     adminUserIds: settings.alerts.adminUserIds,
     alertQuietPeriodMs: settings.alerts.quietPeriodMs,
     actionsPerUserPerHour: settings.actionsPerUserPerHour,
+    readsPerUserPerHour: settings.readsPerUserPerHour,
     bulk: settings.bulk,
     files: settings.files,
     operationLeaseMs: settings.operations.leaseMs,
@@ -101,6 +102,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     replicationWaitMs: settings.operations.replicationWaitMs,
     operationRetryMax: settings.operations.retryMax,
     allowedTenantIds: settings.allowedTenantIds,
+    trustServiceUrl: settings.graph.mode === 'live' ? (url) => url.toLowerCase().startsWith('https://') : undefined,
     guests: settings.guests,
   });
   // Each timer's work runs once per interval across the instances sharing the store (a lease row per job).

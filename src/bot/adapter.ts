@@ -9,6 +9,11 @@ import { actorFrom } from './identity';
 import { loc } from './locale';
 import { msg } from '../domain/message';
 
+/** Alert cards name no guest: an address typed in the command is left out of what the user was doing. */
+function withoutAddresses(text: string): string {
+  return text.replace(/\S+@\S+/g, '…');
+}
+
 export function createAdapter(auth: BotAuthSettings | null): CloudAdapter {
   const authentication = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: auth?.appId ?? '',
@@ -34,7 +39,7 @@ export function installTurnErrorHandler(adapter: BotAdapter, logger: Logger, con
       const actor = actorFrom(context);
       if (denied && actor && onBlocked) {
         const permission = error.permission ?? 'a Microsoft Graph application permission';
-        await onBlocked({ tenantId: actor.tenantId, actor, doing: context.activity.text ? msg('admin:doing.using', { text: context.activity.text.trim().slice(0, 60) }) : msg('admin:doing.usingCard'), kind: 'missingPermission', app: null, group: null, detail: permission }).catch((err) =>
+        await onBlocked({ tenantId: actor.tenantId, actor, doing: context.activity.text ? msg('admin:doing.using', { text: withoutAddresses(context.activity.text.trim().slice(0, 60)) }) : msg('admin:doing.usingCard'), kind: 'missingPermission', app: null, group: null, detail: permission }).catch((err) =>
           logger.error('alert.report.failed', { kind: 'missingPermission', error: err }),
         );
         await context.sendActivity(loc(context).t('common:turnError.notSetUp'));

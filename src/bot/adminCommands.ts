@@ -43,7 +43,27 @@ export class AdminCommands {
     private readonly logger: Logger,
     private readonly retryOperation: RetryOperation,
     private readonly privacy?: PrivacyActions,
+    /** Whether the Microsoft 365 group behind a team has guest members (GroupMember.Read.All, already granted). */
+    private readonly groupHasGuests?: (groupId: string) => Promise<boolean>,
   ) {}
+
+  /**
+   * A team's members are its Microsoft 365 group's members: Teams names that group in `channelData.team.aadGroupId`.
+   * Reading the group's guests needs no permission beyond GroupMember.Read.All; when it cannot be read (no group
+   * id, a private or shared channel with its own members, or a failed read), the warning is given anyway.
+   */
+  private async guestsWarning(context: TurnContext): Promise<'security:alertsHereGuests' | 'security:alertsHereUnknown' | null> {
+    const channelData = context.activity.channelData as { team?: { aadGroupId?: unknown }; channel?: { membershipType?: unknown } } | undefined;
+    const groupId = channelData?.team?.aadGroupId;
+    const standard = channelData?.channel?.membershipType === undefined || channelData.channel.membershipType === 'standard';
+    if (!this.groupHasGuests || typeof groupId !== 'string' || !/^[0-9a-f-]{36}$/i.test(groupId) || !standard) return 'security:alertsHereUnknown';
+    try {
+      return (await this.groupHasGuests(groupId)) ? 'security:alertsHereGuests' : null;
+    } catch (err) {
+      this.logger.warn('alerts.channel.guests.unreadable', { error: err });
+      return 'security:alertsHereUnknown';
+    }
+  }
 
   async run(context: TurnContext, command: AdminCommand): Promise<void> {
     const actor = actorFrom(context);
@@ -88,6 +108,8 @@ export class AdminCommands {
         const channel = { ...reference, conversation: { ...(reference.conversation as object), id: channelData.channel.id } };
         await this.alerts.setChannel(actor.tenantId, JSON.parse(JSON.stringify(channel)) as JsonObject);
         await context.sendActivity(l.t('admin:channel.here'));
+        const warning = await this.guestsWarning(context);
+        if (warning) await context.sendActivity(l.t(warning));
         await this.alerts.deliverPending();
         return;
       }

@@ -2,6 +2,7 @@
 import type { Template } from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
 import type { Localizer } from '../i18n';
+import { escapeMarkdown, hasMarkdownCharacters, isCatalogText } from '../i18n/markdown';
 import chooseApp from '../../cards/choose-app.json';
 import chooseGroup from '../../cards/choose-group.json';
 import confirm from '../../cards/confirm.json';
@@ -146,8 +147,48 @@ export function displayText(value: string, maxLength = 1000): string {
   return cleaned.length > maxLength ? `${cleaned.slice(0, maxLength - 1)}…` : cleaned;
 }
 
+/** Private-use characters that mark data in the expanded card until it is known where each value went. */
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+const MARKED = /\uE000([^\uE000\uE001]*)\uE001/g;
+
+/**
+ * A value from data is marked (when it has any markdown character and is not a catalog message, whose
+ * placeholders are escaped already); after expansion a marked value becomes escaped text where a card renders
+ * markdown (TextBlock, FactSet) and stays as it is everywhere else (inputs, choices, button titles, action data).
+ */
+function markData(value: string): string {
+  const text = displayText(value).replace(/[\uE000\uE001]/g, '');
+  return hasMarkdownCharacters(text) && !isCatalogText(text) ? `${OPEN}${text}${CLOSE}` : text;
+}
+
+function unmark(text: string, markdown: boolean): string {
+  return text.includes(OPEN) ? text.replace(MARKED, (_m, data: string) => (markdown ? escapeMarkdown(data) : data)).replace(/[\uE000\uE001]/g, '') : text;
+}
+
+function settleFact(fact: unknown): unknown {
+  if (!fact || typeof fact !== 'object' || Array.isArray(fact)) return settle(fact);
+  return Object.fromEntries(Object.entries(fact as Record<string, unknown>).map(([k, v]) => [k, settle(v, k === 'title' || k === 'value')]));
+}
+
+/** Where the expanded card renders markdown: TextBlock text and FactSet titles and values. */
+function settle(node: unknown, markdown = false): unknown {
+  if (typeof node === 'string') return unmark(node, markdown);
+  if (Array.isArray(node)) return node.map((n) => settle(n, markdown));
+  if (!node || typeof node !== 'object') return node;
+  const record = node as Record<string, unknown>;
+  const type = record.type;
+  return Object.fromEntries(
+    Object.entries(record).map(([k, v]) => {
+      if (type === 'TextBlock' && k === 'text') return [k, settle(v, true)];
+      if (type === 'FactSet' && k === 'facts') return [k, Array.isArray(v) ? v.map(settleFact) : settle(v)];
+      return [k, settle(v)];
+    }),
+  );
+}
+
 function clean(value: unknown): unknown {
-  if (typeof value === 'string') return displayText(value);
+  if (typeof value === 'string') return markData(value);
   if (Array.isArray(value)) return value.map(clean);
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, clean(v)]));
@@ -156,7 +197,7 @@ function clean(value: unknown): unknown {
 }
 
 /**
- * The expanded card JSON (user text is only ever bound to TextRun, Input values and choice titles: never markdown).
+ * The expanded card JSON; data shows as text wherever the card renders markdown (see `markData`).
  * The template's fixed texts come from the catalog (`cards:<name>.*`, bound as `${l.…}`) in the reader's language.
  */
 export function renderCardJson<K extends CardName>(name: K, data: CardData[K], loc: Localizer): Record<string, unknown> {
@@ -165,7 +206,7 @@ export function renderCardJson<K extends CardName>(name: K, data: CardData[K], l
     template = new (templating().Template)(templates[name]);
     compiled.set(name, template);
   }
-  return template.expand({ $root: { ...(clean(data) as object), l: loc.labels(name) } }) as Record<string, unknown>;
+  return settle(template.expand({ $root: { ...(clean(data) as object), l: loc.labels(name) } })) as Record<string, unknown>;
 }
 
 export function renderCard<K extends CardName>(name: K, data: CardData[K], loc: Localizer): Attachment {

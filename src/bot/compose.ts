@@ -14,6 +14,7 @@ import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
 import { SetupCheckService } from '../domain/setupCheck';
 import { Catalog } from '../domain/catalog';
 import { HourlyLimiter } from '../domain/rateLimit';
+import { readCheck, readLimit } from './readLimit';
 import { GuestRecorder } from '../domain/guestRecords';
 import { GuestLifecycleService } from '../domain/guestLifecycle';
 import { GuestReviewService, type ReviewMessenger } from '../domain/guestReview';
@@ -85,8 +86,12 @@ export interface ComposeOptions {
   operationLeaseMs?: number;
   /** INVITES_PER_USER_PER_HOUR: new invitations, and new requests, per user and hour. */
   actionsPerUserPerHour?: number;
+  /** READS_PER_USER_PER_HOUR: commands that read much of the directory, per user over a sliding hour. */
+  readsPerUserPerHour?: number;
   /** ALLOWED_TENANT_IDS: when set, activities from other tenants are refused. */
   allowedTenantIds?: readonly string[];
+  /** Which serviceUrls a user's conversation reference may be kept with (live: https only). */
+  trustServiceUrl?: (serviceUrl: string) => boolean;
   remindAfterMs?: number;
   expireAfterMs?: number;
   replicationBackoffMs?: readonly number[];
@@ -135,6 +140,8 @@ export function composeBot(options: ComposeOptions): BotParts {
     clock,
   });
   const limiter = new HourlyLimiter(store.state, options.actionsPerUserPerHour ?? 20, clock);
+  const readsChecked = readCheck(new HourlyLimiter(store.state, options.readsPerUserPerHour ?? 60, clock));
+  const reads = readLimit(readsChecked);
   const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> => adminAlerts.reportBlocked(report);
   const catalog = new Catalog(directory, clock);
   const guestRecorder = new GuestRecorder({ directory, store, logger, clock, sponsorsInEntra: guests.sponsorsInEntra, onBlocked });
@@ -242,6 +249,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     reviewIntervalMs: guests.reviewIntervalMs,
     reviewGraceMs: guests.reviewGraceMs,
     clock,
+    readCheck: readsChecked,
   });
   const now = (): Date => (clock ? clock() : new Date());
   const bulkCards = resumedCards(updateCard);
@@ -261,9 +269,11 @@ export function composeBot(options: ComposeOptions): BotParts {
   };
   const erasure = new PersonErasure({ store, directory, logger, clock });
   const privacyActions = new PrivacyActions({ erasure, isAdmin: (actor) => adminAlerts.isAdmin(actor), logger });
-  const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation, privacyActions);
-  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, new BulkFlow(bulkInvite, inviteGuest, slow, logger)), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions, fileIntake);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: options.allowedTenantIds });
+  const groupHasGuests = async (groupId: string): Promise<boolean> => (await directory.listGuestMembers(groupId)).length > 0;
+  const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation, privacyActions, groupHasGuests);
+  const bulkFlow = new BulkFlow(bulkInvite, inviteGuest, slow, logger, reads);
+  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, bulkFlow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions, fileIntake, reads);
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: options.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
 }

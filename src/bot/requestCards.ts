@@ -14,6 +14,7 @@ function membershipText(l: Localizer, request: AccessRequestRecord): string {
   const membership = request.outcome?.membership;
   const names = { requester: request.requesterName, group: request.groupName, code: String(request.outcome?.code ?? 'error'), operationId: approvalOperationId(request.id) };
   if (membership === 'added' || membership === 'alreadyMember' || membership === 'refused' || membership === 'failed') return l.t(`requests:membership.${membership}`, names);
+  if (membership === 'approverNotOwner') return l.t('security:approverNotOwner', names);
   if (request.state === 'approved') return l.t('requests:membership.adding', names);
   return '';
 }

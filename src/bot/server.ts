@@ -28,6 +28,34 @@ export interface BotServer {
   stopTakingTurns(timeoutMs: number): Promise<boolean>;
 }
 
+/** Deeper than any activity Teams sends; a body nested deeper is refused before anything walks it. */
+const MAX_DEPTH = 64;
+
+/** How deep a parsed JSON value is nested, counted without recursion (a crafted body may be 20,000 deep). */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: value, depth: 1 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (depth > max) return true;
+    if (node && typeof node === 'object') for (const child of Object.values(node as Record<string, unknown>)) if (child && typeof child === 'object') stack.push({ node: child, depth: depth + 1 });
+  }
+  return false;
+}
+
+/**
+ * Why a request body cannot be a Bot Framework activity (null when it can): an object with a string `type`, a
+ * `conversation.id` and a `from.id`, nested no deeper than MAX_DEPTH. Such bodies get 400, not a turn.
+ */
+export function malformedActivity(body: unknown): string | null {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'not an object';
+  const activity = body as { type?: unknown; conversation?: { id?: unknown }; from?: { id?: unknown } };
+  if (typeof activity.type !== 'string' || activity.type === '') return 'type';
+  if (depthExceeds(body, MAX_DEPTH)) return 'too deep';
+  if (typeof activity.conversation !== 'object' || activity.conversation === null || typeof activity.conversation.id !== 'string') return 'conversation.id';
+  if (typeof activity.from !== 'object' || activity.from === null || typeof activity.from.id !== 'string') return 'from.id';
+  return null;
+}
+
 export function createServer(options: ServerOptions): BotServer {
   const server = restify.createServer({ name: 'guest-invite', handleUncaughtExceptions: false });
   server.use(restify.plugins.bodyParser({ maxBodySize: options.maxBodyBytes ?? 256 * 1024, mapParams: false }));
@@ -40,10 +68,16 @@ export function createServer(options: ServerOptions): BotServer {
       res.send(503, { error: 'shutting down' });
       return;
     }
-    const body = (req.body ?? {}) as { id?: string; type?: string; conversation?: { id?: string } };
+    const problem = malformedActivity(req.body);
+    if (problem) {
+      options.logger.warn('activity.malformed', { problem });
+      res.send(400, { error: 'malformed activity' });
+      return;
+    }
+    const body = req.body as { id?: string; type?: string; conversation?: { id?: string } };
     const started = performance.now();
     // The activity's type, never its text: a command or card verb is added to this span once it is known.
-    const type = typeof body.type === 'string' && /^[A-Za-z]{1,40}$/.test(body.type) ? body.type : 'invalid';
+    const type = /^[A-Za-z]{1,40}$/.test(body.type ?? '') ? (body.type as string) : 'invalid';
     const turn = withLogContext({ activityId: body.id, activityType: body.type }, () =>
       span(`turn ${type}`, { 'guestinvite.activity.type': type }, () => options.adapter.process(req, res, (context) => options.bot.run(context)), { root: true, kind: 'server' }),
     ).finally(() => metrics.turn(performance.now() - started, { 'guestinvite.activity.type': type, 'http.response.status_code': res.statusCode }));

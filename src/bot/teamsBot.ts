@@ -13,7 +13,7 @@ import {
 import type { DialogState } from './dialogs/sdk';
 import type { Logger } from '../logging';
 import { ConflictError, type JsonObject, type Store } from '../store/store';
-import { helpCard, type MainDialog } from './dialogs/mainDialog';
+import { helpCard, isPersonal, messageMeText, type MainDialog } from './dialogs/mainDialog';
 import { actorFrom } from './identity';
 import type { RequestActions } from './requestActions';
 import type { AdminCommands } from './adminCommands';
@@ -24,6 +24,8 @@ import { outcomeCard } from './dialogs/cardFlow';
 import { isPrivacyVerb, type PrivacyActions } from './privacyActions';
 import { loc, referenceWithAudience } from './locale';
 import { setAttributes } from '../telemetry/telemetry';
+import { ActivityGate } from './gate';
+import type { Directory } from '../graph/directory';
 
 /** De-duplication markers of handled activities: `activity/{conversation id}/{activity id}`. */
 const ACTIVITY_MARKERS = 'activity/';
@@ -70,15 +72,24 @@ export interface TeamsBotOptions {
   clock?: () => Date;
   /** When non-empty, only these tenants may use the bot. */
   allowedTenantIds?: readonly string[];
+  /** Looks up the sender of each message and invoke: unknown users are refused, guests get fewer commands. */
+  directory?: Pick<Directory, 'getUser'>;
+  /**
+   * Whether a conversation reference may be kept with this serviceUrl (default: any). With bot credentials the
+   * Bot Framework token's `serviceurl` claim must match the activity's, so the URL is the channel's own.
+   */
+  trustServiceUrl?: (serviceUrl: string) => boolean;
 }
 
 export class TeamsBot extends TeamsActivityHandler {
   private readonly dialogState: StatePropertyAccessor<DialogState>;
   private readonly clock: () => Date;
+  private readonly gate: ActivityGate;
 
   constructor(private readonly options: TeamsBotOptions) {
     super();
     this.clock = options.clock ?? (() => new Date());
+    this.gate = new ActivityGate({ store: options.store, logger: options.logger, directory: options.directory, allowedTenantIds: options.allowedTenantIds ?? [], clock: this.clock });
     this.dialogState = options.conversationState.createProperty<DialogState>('dialogState');
 
     this.onMessage(async (context, next) => {
@@ -99,6 +110,11 @@ export class TeamsBot extends TeamsActivityHandler {
 
     this.onInstallationUpdateAdd(async (context, next) => {
       await this.remember(context);
+      // The setup report names apps, groups and people: it goes only to a 1:1 chat, never into a team or group chat.
+      if (!isPersonal(context)) {
+        await context.sendActivity(messageMeText(context, 'security:welcomeShared'));
+        return next();
+      }
       await context.sendActivity(MessageFactory.attachment(helpCard(loc(context))));
       await options.adminCommands.welcome(context);
       await next();
@@ -123,6 +139,13 @@ export class TeamsBot extends TeamsActivityHandler {
       const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('common:invalidCard') });
       return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
     }
+    // Every card with Action.Execute (approvals, guests, reviews) lives in a 1:1 chat: a click from a shared chat
+    // would put personal data where everyone reads it.
+    if (!isPersonal(context)) {
+      const l = loc(context);
+      const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: messageMeText(context, 'security:personalOnly') });
+      return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
+    }
     const privacy = this.options.privacyActions;
     if (isPrivacyVerb(verb) && privacy) return privacy.invoke(context, verb, invokeValue?.action?.data);
     if (isGuestVerb(verb) && this.options.guestActions) return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
@@ -140,15 +163,12 @@ export class TeamsBot extends TeamsActivityHandler {
   }
 
   override async run(context: TurnContext): Promise<void> {
-    const allowed = this.options.allowedTenantIds ?? [];
-    if (allowed.length > 0) {
-      const channelData = context.activity.channelData as { tenant?: { id?: string } } | undefined;
-      const tenantId = (context.activity.conversation?.tenantId ?? channelData?.tenant?.id ?? '').toLowerCase();
-      if (!allowed.includes(tenantId)) {
-        this.options.logger.warn('tenant.refused', { tenantId: tenantId || undefined, activityType: context.activity.type });
-        if (context.activity.type === 'message') await context.sendActivity(loc(context).t('common:tenantRefused'));
-        return;
-      }
+    const refused = await this.gate.check(context);
+    if (refused) {
+      const key = { channel: null, tenant: 'common:tenantRefused', unknownUser: 'security:unknownUser' }[refused];
+      if (key && context.activity.type === 'message') await context.sendActivity(loc(context).t(key));
+      if (context.activity.type === 'invoke') await context.sendActivity({ type: 'invokeResponse', value: { status: 403 } });
+      return;
     }
     // With several instances the user's answer to a card can reach another instance before this turn ends: the
     // dialog state is saved before a card the user can act on goes out (and again at the end if it changed since).
@@ -182,6 +202,11 @@ export class TeamsBot extends TeamsActivityHandler {
   private async remember(context: TurnContext): Promise<void> {
     const actor = actorFrom(context);
     if (!actor || context.activity.conversation?.conversationType !== 'personal') return;
+    const serviceUrl = context.activity.serviceUrl;
+    if (typeof serviceUrl !== 'string' || !(this.options.trustServiceUrl?.(serviceUrl) ?? true)) {
+      this.options.logger.warn('conversation.serviceUrl.refused', { actorId: actor.userId });
+      return;
+    }
     const reference = referenceWithAudience(context.activity) as JsonObject;
     await this.options.store.conversations.upsert(actor.tenantId, actor.userId, reference, this.clock());
   }

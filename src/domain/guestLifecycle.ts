@@ -261,6 +261,12 @@ export class GuestLifecycleService {
         const record = await this.options.store.guests.get({ tenantId, groupId, guestId });
         const who = record?.guestEmail ?? guestId;
         const groupName = record?.groupName ?? groupId;
+        // Guests only: a forged card naming an internal member (userType Member) removes nobody.
+        const user = await retryTransient(() => this.options.directory.getUser(guestId), this.policy());
+        if (user?.userType !== 'Guest') {
+          await this.audit(tenantId, { actorId, actorName, groupId, guestId, operationId, activityId, action: 'guest.remove.refused', outcome: 'notGuest' });
+          return { outcome: { kind: 'refused', message: msg('guests:refused.notGuest', { guest: record?.guestEmail ?? msg('guests:someGuest') }) }, failed: false };
+        }
         try {
           const result = await retryWrite(
             () => this.options.directory.removeGroupMember(groupId, guestId),

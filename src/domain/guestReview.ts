@@ -232,17 +232,19 @@ export class GuestReviewService {
       await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.stale', outcome: 'alreadyDecided', groupId: view.groupId, guestId: entry.guestId, activityId, operationId: view.reviewId });
       return refused(entry.decision ? msg('guests:review.alreadyDecided', { guest: entry.email, by: decidedBy(entry.decision) }) : msg('guests:review.notOpen'));
     }
+    // Ownership is read before anything is run under the review's operation id: a refused click by someone who is
+    // not (or no longer) an owner must not leave a record that the real owners' Remove would find and repeat.
+    const owners = await this.options.lifecycle.ownersNow(view.groupId);
+    if (!owners.some((o) => o.id === actor.userId)) {
+      await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.forged', outcome: 'notOwner', groupId: view.groupId, guestId: entry.guestId, activityId, operationId: view.reviewId });
+      return refused(msg('guests:refused.notOwner', { group: view.groupName }));
+    }
     if (decision === 'remove') {
       const outcome = await this.options.lifecycle.remove({ kind: 'owner', actor, reviewId: view.reviewId }, view.groupId, entry.guestId, `review-remove:${view.reviewId}:${entry.guestId}`, activityId);
       if (outcome.kind !== 'done') return refused(outcome.message);
       await this.recordDecision(view.reviewId, entry.guestId, { decision, by: actor.displayName || actor.userId, at: this.clock().toISOString(), outcome: 'removed' });
       await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.decided', outcome: 'remove', groupId: view.groupId, groupName: view.groupName, guestId: entry.guestId, guestEmail: entry.email, activityId, operationId: view.reviewId, detail: `decided by ${actor.displayName}` });
       return null;
-    }
-    const owners = await this.options.lifecycle.ownersNow(view.groupId);
-    if (!owners.some((o) => o.id === actor.userId)) {
-      await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.forged', outcome: 'notOwner', groupId: view.groupId, guestId: entry.guestId, activityId, operationId: view.reviewId });
-      return refused(msg('guests:refused.notOwner', { group: view.groupName }));
     }
     const kept = await this.keep(record, view.reviewId, actor.displayName || actor.userId);
     if (!kept) return refused(msg('guests:review.notOpen'));

@@ -3,6 +3,7 @@
  * Everything is checked again on the server when the owner confirms; the directory writes are recorded
  * as an operation, step by step, so that a retried or resumed confirmation never writes twice.
  */
+import { invitationRedirect } from './redirect';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
 import { DirectoryError, isPermissionDenied, type Directory, type InvitationResult, type InviteContext } from '../graph/directory';
@@ -347,7 +348,7 @@ export class InviteGuestService {
       redemption = redemptionOf(existing);
     } else {
       try {
-        const redirectUrl = app.homepage ?? app.loginUrl ?? this.options.defaultRedirectUrl;
+        const redirectUrl = invitationRedirect(app, this.options.defaultRedirectUrl);
         const invitation = await retryWrite(() => directory.inviteGuest({ email, redirectUrl, message: welcome, language: command.language ?? null }), () => this.invitationTookEffect(email), this.writePolicy());
         guestId = invitation.userId;
         redemption = invitation.status ?? 'PendingAcceptance';
@@ -425,7 +426,9 @@ export class InviteGuestService {
       graphRequestId: lastRequestId ?? undefined,
       ...names,
     });
-    if (added) {
+    // Only guests are kept in the guest records (and reviewed, and removed by the review default): an existing
+    // member added to the group is not one.
+    if (added && (invited || existing?.userType === 'Guest')) {
       await this.options.guestRecorder?.recordAdded({ actor: command.actor, how: 'invite', operationId: steps.record.id, guest: outcome.guest, app: appRef, group: groupRef });
     }
     logger.info('invite.succeeded', { guestId, groupId: group.id, appId: app.id, invited, added });

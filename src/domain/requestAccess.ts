@@ -414,7 +414,7 @@ export class RequestAccessService {
       return this.decide(actor, requestId, approve, rawComment);
     }
     await this.audit(actor.tenantId, { ...base, action: approve ? 'request.approved' : 'request.denied', outcome: approve ? 'approved' : 'denied', detail: comment || undefined, graphRequestId: context.requestId ?? undefined });
-    if (approve) return { kind: 'decided', request: await this.finishApproval(decided, context.requesterIsMember) };
+    if (approve) return { kind: 'decided', request: await this.finishApproval(decided, context.requesterIsMember, true) };
     await this.options.messenger.updateApprovalCards(decided);
     await this.options.messenger.notifyRequester(decided, 'decided');
     return { kind: 'decided', request: decided };
@@ -424,14 +424,14 @@ export class RequestAccessService {
    * Carries out an approval's membership write once (operation record `approve:{id}`), stores what happened on the
    * request, and, when that changed, updates every owner's card and tells the requester.
    */
-  private async finishApproval(request: AccessRequestRecord, knownMember = false): Promise<AccessRequestRecord> {
+  private async finishApproval(request: AccessRequestRecord, knownMember = false, ownershipChecked = false): Promise<AccessRequestRecord> {
     let stored: AccessRequestRecord | null = null;
     const end: OperationEnd = async (record, patch, now) => {
       const ended = await this.endApproval(request.id, record, patch, now);
       stored = ended.request;
       return ended.record;
     };
-    const run = await this.runner.run<JsonObject>(approvalOperation(request, request.decidedBy ?? ''), (steps) => this.addRequester(request.id, steps, knownMember), end);
+    const run = await this.runner.run<JsonObject>(approvalOperation(request, request.decidedBy ?? ''), (steps) => this.addRequester(request.id, steps, knownMember, ownershipChecked && steps.record.attempts === 0), end);
     if (run.kind === 'inProgress') return request;
     const membership = run.outcome;
     if (membership.membership === 'notApproved') return (await this.options.store.requests.get(request.id)) ?? request;
@@ -487,7 +487,7 @@ export class RequestAccessService {
   }
 
   /** The body of an approval's operation: adds the requester unless the request is not approved (any more). */
-  private async addRequester(requestId: string, steps: OperationSteps, knownMember: boolean): Promise<{ outcome: JsonObject; failed: boolean }> {
+  private async addRequester(requestId: string, steps: OperationSteps, knownMember: boolean, ownershipChecked: boolean): Promise<{ outcome: JsonObject; failed: boolean }> {
     const request = await this.options.store.requests.get(requestId);
     if (!request || request.state !== 'approved') return { outcome: { membership: 'notApproved' }, failed: false };
     const previous = steps.record.steps.addMember;
@@ -495,6 +495,15 @@ export class RequestAccessService {
       return { outcome: { membership: previous.result.added === true ? 'added' : 'alreadyMember', graphRequestId: previous.graphRequestId ?? null }, failed: false };
     }
     if (knownMember) return { outcome: { membership: 'alreadyMember' }, failed: false };
+    // Finished later (a retry or a resume): the approver must still own the group at the moment of the write.
+    if (!ownershipChecked) {
+      const context = await this.options.directory.getDecisionContext({ deciderId: request.decidedBy ?? '', requesterId: request.requesterId, groupId: request.groupId });
+      if (!request.decidedBy || !context.deciderIsOwner) {
+        await this.audit(request.tenantId, { actorId: request.decidedBy ?? 'system', actorName: request.decidedByName ?? undefined, action: 'request.approval.refused', outcome: 'approverNotOwner', appId: request.appId, appName: request.appName, groupId: request.groupId, groupName: request.groupName, operationId: steps.record.id, graphRequestId: context.requestId ?? undefined });
+        return { outcome: { membership: 'approverNotOwner' }, failed: false };
+      }
+      if (context.requesterIsMember) return { outcome: { membership: 'alreadyMember' }, failed: false };
+    }
     try {
       const result = await retryWrite(
         () => this.options.directory.addGroupMember(request.groupId, request.requesterId),

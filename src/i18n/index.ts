@@ -8,6 +8,7 @@ import path from 'node:path';
 import i18next, { type i18n as I18n } from 'i18next';
 import ICU from 'i18next-icu';
 import type { Msg, MsgParam } from '../domain/message';
+import { escapeMarkdown, isCatalogText, rememberCatalogText } from './markdown';
 
 export const LANGUAGES = ['en', 'nl'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -65,6 +66,14 @@ function instance(): I18n {
   return created;
 }
 
+/**
+ * A placeholder's value as text: names, addresses and typed text have no markdown effect (escaped); a message
+ * rendered from the catalog before (e.g. a title passed on) keeps its own formatting.
+ */
+function asText(value: string): string {
+  return isCatalogText(value) ? value : escapeMarkdown(value);
+}
+
 const validZones = new Map<string, boolean>();
 
 function validTimeZone(zone: string | null | undefined): string | undefined {
@@ -100,13 +109,15 @@ export class Localizer {
   /** The message under `key`, its placeholders filled in (a parameter may be a message itself). */
   t(key: string, params: Record<string, MsgParam> = {}): string {
     const values: Record<string, string | number> = {};
-    for (const [name, value] of Object.entries(params)) values[name] = typeof value === 'object' ? this.msg(value) : value;
-    return instance().t(key, { ...values, lng: this.language });
+    for (const [name, value] of Object.entries(params)) values[name] = typeof value === 'object' ? this.msg(value) : typeof value === 'string' ? asText(value) : value;
+    const text = instance().t(key, { ...values, lng: this.language });
+    rememberCatalogText(text);
+    return text;
   }
 
-  /** A domain message; plain strings (kept by older records) are shown as they are. */
+  /** A domain message; plain strings (kept by older records) are shown as text. */
   msg(message: Msg | string): string {
-    return typeof message === 'string' ? message : this.t(message.key, message.params);
+    return typeof message === 'string' ? asText(message) : this.t(message.key, message.params);
   }
 
   /** Date and time, e.g. "2 dec. 2026, 14:05" in the audience's time zone. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphError, badRequest, errorBody, methodNotAllowed } from './errors';
@@ -18,8 +18,10 @@ export interface SimulatorOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** When set, only this bearer token is accepted. */
+  /** When set, only this bearer token is accepted (and the /_simulator routes need it, unless adminToken is set). */
   token?: string;
+  /** The bearer token for the /_simulator routes (default: `token`); none when neither is set. */
+  adminToken?: string;
   /**
    * Server page size for collections (default 100, Graph's default). When set, it is also the largest page
    * returned whatever $top asks, so small values force @odata.nextLink paging; when unset, $top is honoured up to 999.
@@ -371,6 +373,13 @@ class Simulator {
     const { path, query } = splitUrl(url);
     const text = await readBody(req);
 
+    // The simulator's own routes change the tenant and show every request: with a token set, they need it too
+    // (only the health probe stays open).
+    if (/^\/_simulator(\/|$)/.test(path) && path !== '/_simulator/health' && !this.adminAllowed(req)) {
+      res.writeHead(401, { 'Content-Type': 'application/json; charset=utf-8', 'WWW-Authenticate': 'Bearer' });
+      res.end(JSON.stringify({ error: 'The simulator routes need the Authorization: Bearer token the simulator was started with.' }));
+      return;
+    }
     const redeem = /^\/_simulator\/users\/([^/]+)\/redeem\/?$/.exec(path);
     if (redeem && method === 'POST') {
       // Test-only: the guest accepted the invitation. Kept in the request log like the Graph calls.
@@ -444,6 +453,16 @@ class Simulator {
     const payload = JSON.stringify(response.body);
     res.writeHead(response.status, { ...outHeaders, 'Content-Length': Buffer.byteLength(payload).toString() });
     res.end(payload);
+  }
+
+  /** Whether a request may use /_simulator routes: any when no token is set (tests), else the token. */
+  private adminAllowed(req: http.IncomingMessage): boolean {
+    const token = this.options.adminToken ?? this.options.token;
+    if (token === undefined) return true;
+    const presented = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '';
+    const a = Buffer.from(presented);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
   }
 
   private admin(method: string, path: string, text: string, res: http.ServerResponse): void {

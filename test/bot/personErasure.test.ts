@@ -74,7 +74,7 @@ describe('erase person (admin command, confirmation card, every table)', () => {
     assert.match(cardText(await h.chat(users.megan).invoke('privacy.erase', { target: ADDRESS })), /Only admins can erase a person/);
     const patti = h.chat(users.patti);
     const inChannel = await patti.deliver(patti.activity({ text: `erase person ${ADDRESS}`, conversation: { id: '19:team@thread.tacv2', conversationType: 'channel', tenantId: TENANT, isGroup: true, name: '' } }));
-    assert.match(textOf(inChannel), /only in your 1:1 chat/);
+    assert.match(textOf(inChannel), /only answer it in our 1:1 chat/);
     assert.match(textOf(await patti.send('erase person somebody')), /followed by an email address or a Microsoft Entra object id/);
     assert.match(cardText(await patti.invoke('privacy.erase', { target: 'nobody' })), /followed by an email address/);
     assert.match(cardText(await patti.invoke('privacy.eraseCancel', {})), /Nothing was erased/);

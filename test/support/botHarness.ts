@@ -171,7 +171,9 @@ export interface HarnessOptions {
   clock?: () => Date;
   adminUserIds?: string[];
   actionsPerUserPerHour?: number;
+  readsPerUserPerHour?: number;
   allowedTenantIds?: string[];
+  trustServiceUrl?: (serviceUrl: string) => boolean;
   invokeDeadlineMs?: number;
   turnDeadlineMs?: number;
   operationRetryAfterMs?: number;
@@ -206,7 +208,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     alertMessenger: messenger,
     adminUserIds: options.adminUserIds,
     actionsPerUserPerHour: options.actionsPerUserPerHour ?? 1000,
+    readsPerUserPerHour: options.readsPerUserPerHour ?? 10_000,
     allowedTenantIds: options.allowedTenantIds,
+    trustServiceUrl: options.trustServiceUrl,
     defaultRedirectUrl: 'https://myapps.microsoft.com',
     replicationBackoffMs: [10, 20, 40],
     clock: options.clock,
@@ -342,6 +346,11 @@ export function cardOf(activity: Partial<Activity> | undefined): Record<string, 
   return attachment?.content as Record<string, unknown> | undefined;
 }
 
+/** Text as a person reads it: markdown escapes (names and typed text are escaped, src/i18n/markdown.ts) not shown. */
+export function readable(text: string): string {
+  return text.replace(/\\([!-/:-@[-`{-~])/g, '$1');
+}
+
 /** All text a person would read on a card (TextBlocks, TextRuns, facts, choice titles, action titles). */
 export function cardText(card: unknown): string {
   const parts: string[] = [];
@@ -349,7 +358,7 @@ export function cardText(card: unknown): string {
     if (Array.isArray(node)) return node.forEach(walk);
     if (!node || typeof node !== 'object') return;
     const n = node as Record<string, unknown>;
-    for (const key of ['text', 'title', 'value', 'label']) if (typeof n[key] === 'string') parts.push(n[key] as string);
+    for (const key of ['text', 'title', 'value', 'label']) if (typeof n[key] === 'string') parts.push(readable(n[key] as string));
     for (const v of Object.values(n)) if (typeof v === 'object') walk(v);
   };
   walk(card);
@@ -378,7 +387,7 @@ export function choices(card: Record<string, unknown> | undefined, inputId: stri
 }
 
 export function textOf(turn: Turn): string {
-  return [...turn.replies, ...turn.updates].map((a) => [a.text ?? '', cardText(cardOf(a))].join(' ')).join('\n');
+  return [...turn.replies, ...turn.updates].map((a) => [readable(a.text ?? ''), cardText(cardOf(a))].join(' ')).join('\n');
 }
 
 /** The last card the bot sent in a turn. */

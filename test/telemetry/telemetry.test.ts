@@ -198,7 +198,7 @@ describe('telemetry (in-memory exporters)', () => {
     const host = createServer({ adapter, bot, logger: silentLogger, health: async () => ({ status: 'ok', checks: {} }) });
     const url = await listen(host.server, 0, '127.0.0.1');
     try {
-      const body = { type: 'message', id: 'a1', text: 'invite pat.partner@adatum.com', conversation: { id: 'c1' } };
+      const body = { type: 'message', id: 'a1', text: 'invite pat.partner@adatum.com', conversation: { id: 'c1' }, from: { id: 'u1' } };
       const response = await fetch(`${url}/api/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
       assert.equal(response.status, 200);
     } finally {

@@ -17,6 +17,7 @@ import { actorFrom } from '../identity';
 import { flow, outcomeCard, text, type FlowState } from '../dialogs/cardFlow';
 import { listCard, progressCard } from './bulkCards';
 import { CardProgress } from './progress';
+import type { ReadLimit } from '../readLimit';
 
 export const BULK_PROMPT = 'inviteGuest.bulkList';
 export const BULK_VERBS = { start: 'invite.bulk', check: 'invite.bulkCheck', send: 'invite.bulkSend' } as const;
@@ -50,6 +51,7 @@ export class BulkFlow {
     private readonly invite: InviteGuestService,
     private readonly slow: SlowWork,
     private readonly logger: Logger,
+    private readonly readLimit?: ReadLimit,
   ) {}
 
   /**
@@ -98,6 +100,7 @@ export class BulkFlow {
     if (submit.verb !== BULK_VERBS.check) return submit.verb !== BULK_VERBS.send;
     const rawList = text(submit.data.addresses, 30000);
     const rawMessage = text(submit.data.message, 5000);
+    if (this.readLimit && !(await this.readLimit(pc.context))) return false;
     const card = await this.reviewCard(loc(pc.context), validations, rawList, rawMessage, actorFrom(pc.context) ?? undefined);
     // The card is replaced in place when the channel can; otherwise the retry prompt sends it again.
     pc.options.retryPrompt = MessageFactory.attachment(card);

@@ -8,6 +8,8 @@ import { isRecord } from '../cardPrompt';
 import { actorFrom } from '../identity';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';
+import { actorKind, guestMay } from '../gate';
+import type { ReadLimit } from '../readLimit';
 import { requestListCard } from '../requestCards';
 import type { RequestActions } from '../requestActions';
 import { isAdminCommand, type AdminCommands } from '../adminCommands';
@@ -19,6 +21,36 @@ import { REQUEST_ACCESS_DIALOG, type RequestAccessDialog, type RequestAccessOpti
 import { setAttributes } from '../../telemetry/telemetry';
 
 export const MAIN_DIALOG = 'main';
+
+/**
+ * The commands answered in a team channel or group chat; every other one shows guests, requests, addresses or
+ * the app inventory, and is answered only in the user's 1:1 chat with the bot.
+ */
+const SHARED_COMMANDS: ReadonlySet<Command['name']> = new Set(['help', 'cancel', 'alertsHere', 'alertsOff']);
+
+/** Commands that read much of the directory: counted by READS_PER_USER_PER_HOUR. */
+const READ_HEAVY: ReadonlySet<Command['name']> = new Set(['request', 'myGuests', 'guestReport']);
+
+export function isPersonal(context: TurnContext): boolean {
+  return context.activity.conversation?.conversationType === 'personal';
+}
+
+/**
+ * A deep link that opens the user's 1:1 chat with the bot: `https://teams.microsoft.com/l/chat/0/0?users=28:<BotId>`
+ * (learn.microsoft.com/microsoftteams/platform/concepts/build-and-test/deep-link-application, "navigate to a chat
+ * with the application"). The bot's id is the activity's recipient (`28:<app id>`); null when it does not look like one.
+ */
+export function personalChatLink(context: TurnContext): string | null {
+  const id = context.activity.recipient?.id;
+  if (typeof id !== 'string' || !/^28:[\w-]{1,100}$/.test(id)) return null;
+  return `https://teams.microsoft.com/l/chat/0/0?users=${id}`;
+}
+
+/** A catalog message asking the user to message the bot 1:1, the deep link after it (built here, not from data). */
+export function messageMeText(context: TurnContext, key: string): string {
+  const link = personalChatLink(context);
+  return `${loc(context).t(key)}${link ? ` ${link}` : ''}`;
+}
 const DISPATCH = 'main.dispatch';
 
 type MainOptions = { command: Command | { name: 'unknown' }; imported?: ImportedList };
@@ -44,6 +76,7 @@ export class MainDialog extends ComponentDialog {
     private readonly adminCommands: AdminCommands,
     private readonly guestActions?: GuestActions,
     private readonly fileIntake?: FileIntake,
+    private readonly readLimit?: ReadLimit,
   ) {
     super(MAIN_DIALOG);
     this.addDialog(inviteGuest);
@@ -98,22 +131,44 @@ export class MainDialog extends ComponentDialog {
 
   /** Runs one turn of the conversation through the dialog stack. */
   async run(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
-    if (await this.requestActions.submit(context)) return;
+    const shared = !isPersonal(context);
+    // In a team or group chat only the alert cards' acknowledge is answered: the other cards show personal data.
+    if (!shared && (await this.requestActions.submit(context))) return;
     if (await this.adminCommands.submit(context)) return;
-    if (await this.guestActions?.submit(context)) return;
+    if (!shared && (await this.guestActions?.submit(context))) return;
+    if (shared && isRecord(context.activity.value)) {
+      // A card of a 1:1 chat (guests, requests, invitations) submitted from a shared chat: said where to go.
+      await context.sendActivity(messageMeText(context, 'security:personalOnly'));
+      return;
+    }
+    const command = isRecord(context.activity.value) ? null : parseCommand(context.activity.text);
+    if (command && command.name !== 'cancel') {
+      if (shared && !SHARED_COMMANDS.has(command.name)) {
+        await context.sendActivity(messageMeText(context, 'security:personalOnly'));
+        return;
+      }
+      if (actorKind(context) === 'guest' && !guestMay(command.name)) {
+        await context.sendActivity(loc(context).t('security:guestNotAllowed'));
+        return;
+      }
+    }
+    if (command && READ_HEAVY.has(command.name) && this.readLimit && !(await this.readLimit(context))) return;
     const dialogs = new DialogSet(accessor);
     dialogs.add(this);
     const dc = await dialogs.createContext(context);
     // A file sent in the chat (with or without `invite guests` typed): read now, its download link is short-lived.
     const file = this.fileIntake?.fileOf(context.activity);
     if (file && this.fileIntake) {
+      if (actorKind(context) === 'guest' && !guestMay('inviteGuests')) {
+        await context.sendActivity(loc(context).t('security:guestNotAllowed'));
+        return;
+      }
       const imported = await this.fileIntake.read(context, file);
       if (!imported) return;
       await dc.cancelAllDialogs();
       await dc.beginDialog(MAIN_DIALOG, { command: { name: 'inviteGuests' }, imported } satisfies MainOptions);
       return;
     }
-    const command = isRecord(context.activity.value) ? null : parseCommand(context.activity.text);
     // The command's name only, never the text typed.
     setAttributes({ 'guestinvite.command': command?.name ?? (isRecord(context.activity.value) ? 'cardSubmit' : 'none') });
     if (command?.name === 'cancel') {

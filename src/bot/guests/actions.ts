@@ -7,6 +7,7 @@ import { CardFactory, MessageFactory, type AdaptiveCardInvokeResponse, type Atta
 import type { Logger } from '../../logging';
 import type { Actor } from '../../domain/model';
 import type { GuestActionOutcome, GuestFilter, GuestLifecycleService } from '../../domain/guestLifecycle';
+import type { ReadCheck } from '../readLimit';
 import type { GuestReviewService, ReviewDecision } from '../../domain/guestReview';
 import { guestReport } from '../../domain/guestReport';
 import type { Store } from '../../store/store';
@@ -29,6 +30,8 @@ export function isGuestVerb(verb: unknown): verb is Verb {
 }
 
 export interface GuestActionsOptions {
+  /** READS_PER_USER_PER_HOUR: paging and filtering the guest list reads the groups' guests again. */
+  readCheck?: ReadCheck;
   lifecycle: GuestLifecycleService;
   review: GuestReviewService;
   store: Store;
@@ -95,8 +98,11 @@ export class GuestActions {
     const activityId = context.activity.id;
     const { lifecycle, review } = this.options;
     switch (verb) {
-      case 'guests.list':
+      case 'guests.list': {
+        const refusal = await this.options.readCheck?.(context);
+        if (refusal) return noticeCard(l, l.t('common:notDone'), refusal, 'attention');
         return this.list(l, actor, this.filterOf(data));
+      }
       case 'guests.removeCancel':
         return this.list(l, actor, this.filterOf({}), msg('common:cancelled'));
       case 'guests.export':
@@ -108,6 +114,8 @@ export class GuestActions {
         return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
       }
       case 'guests.remove': {
+        // The confirmation names the guest: only for an owner of the group now (the card data may be forged).
+        if (!(await this.ownsNow(actor.userId, data.groupId))) return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
         const owned = (await lifecycle.ownedGroups(actor)).find((g) => g.groupId === data.groupId);
         const record = await this.options.store.guests.get({ tenantId: actor.tenantId, groupId: data.groupId, guestId: data.guestId });
         const who = record?.guestEmail ?? (await lifecycle.describeGuest(data.guestId));
@@ -121,11 +129,22 @@ export class GuestActions {
       case 'review.remove':
       case 'review.keepAll': {
         const decision: ReviewDecision = verb === 'review.remove' ? 'remove' : 'keep';
+        // The review card lists guest addresses: whoever is not an owner of the review's group now sees none.
+        const open = await review.getReview(data.reviewId);
+        if (!open || open.view.groupId !== data.groupId || !(await this.ownsNow(actor.userId, data.groupId))) {
+          await review.decide(actor, data.reviewId, data.groupId, verb === 'review.keepAll' ? null : data.guestId, decision, activityId);
+          return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
+        }
         const result = await review.decide(actor, data.reviewId, data.groupId, verb === 'review.keepAll' ? null : data.guestId, decision, activityId);
         if (result.kind === 'refused') return this.reviewAfter(l, data.reviewId, result.message);
         return reviewCard(l, result.review, this.options.reviewDefault, { notice: result.notice ? l.msg(result.notice) : undefined });
       }
     }
+  }
+
+  private async ownsNow(userId: string, groupId: string): Promise<boolean> {
+    if (typeof groupId !== 'string' || groupId === '') return false;
+    return (await this.options.lifecycle.ownersNow(groupId)).some((o) => o.id === userId);
   }
 
   private async reviewAfter(l: Localizer, reviewId: string, notice: Msg): Promise<Attachment> {

@@ -5,6 +5,7 @@
  * before it is sent again. Graph: look-ups and membership reads in `$batch`, invitations 20 a `$batch`,
  * memberships 20 a `PATCH /groups/{id}` (members@odata.bind, all or none) with single adds for a refused chunk.
  */
+import { invitationRedirect } from '../redirect';
 import { randomUUID } from 'node:crypto';
 import { DirectoryError, isPermissionDenied, type InvitationResult } from '../../graph/directory';
 import type { JsonObject, OperationRecord } from '../../store/store';
@@ -243,7 +244,7 @@ export class BulkInviteService {
       return { outcome: summary('stopped'), failed: false };
     }
     const checkedAt = this.clock().getTime();
-    const redirectUrl = context.app.homepage ?? context.app.loginUrl ?? this.options.defaultRedirectUrl;
+    const redirectUrl = invitationRedirect(context.app, this.options.defaultRedirectUrl);
     const invitesAllowed = !(context.allowInvitesFrom === 'none' || context.allowInvitesFrom === 'adminsAndGuestInviters');
 
     // 2. Look up the addresses not settled yet (an address marked `inviting` may have been invited before a crash).

@@ -139,7 +139,7 @@ describe('export the guest list as a CSV file (file consent card → fileConsent
     const patti = h.chat(users.patti);
     const base = patti.activity({ text: undefined, value: { verb: 'report.export' } });
     const turn = await patti.deliver({ ...base, conversation: { ...base.conversation!, conversationType: 'groupChat', isGroup: true, id: '19:team-chat@thread.v2' } });
-    assert.match(turn.replies.map((r) => r.text ?? '').join(' '), /only in our 1:1 chat/);
+    assert.match(turn.replies.map((r) => r.text ?? '').join(' '), /only answer it in our 1:1 chat/);
     assert.ok(!turn.replies.some((r) => (r.attachments ?? []).some((a) => a.contentType === CONSENT)));
   });
 

@@ -6,19 +6,24 @@ import { reserveAllowance, withAllowance } from '../../../src/domain/bulk/review
 import { parseAddressList } from '../../../src/domain/bulk/addresses';
 import { localizer } from '../../../src/i18n';
 
-describe('bulk review: hourly allowance', () => {
-  it('reads what is left of the clock hour and in how many minutes it starts again; counts a reserved list at once', async () => {
+describe('bulk review: hourly allowance (sliding window)', () => {
+  it('reads what is left of the last hour (a sliding window) and in how many minutes the oldest use leaves it; counts a reserved list at once', async () => {
     const store = openSqliteStore(':memory:');
     let now = new Date('2026-12-03T10:47:30Z');
     const limiter = new HourlyLimiter(store.state, 20, () => now);
     const actor = { tenantId: 't', userId: 'u', displayName: 'Owner' };
-    assert.deepEqual(await limiter.allowance('invite', 't', 'u'), { limit: 20, left: 20, freeInMinutes: 13 });
+    assert.deepEqual(await limiter.allowance('invite', 't', 'u'), { limit: 20, left: 20, freeInMinutes: 60 });
     assert.equal(await reserveAllowance(limiter, actor, 15), null);
-    assert.deepEqual(await limiter.allowance('invite', 't', 'u'), { limit: 20, left: 5, freeInMinutes: 13 });
+    now = new Date('2026-12-03T10:50:00Z');
+    assert.deepEqual(await limiter.allowance('invite', 't', 'u'), { limit: 20, left: 5, freeInMinutes: 58 });
     const refused = await reserveAllowance(limiter, actor, 6);
     assert.equal(localizer({ locale: 'en-US' }).msg(refused!), 'Your allowance of new invitations for this hour changed since the list was checked (5 left). Nothing was sent: type **invite guests** to check the list again.');
-    assert.deepEqual(await limiter.allowance('invite', 't', 'u'), { limit: 20, left: 5, freeInMinutes: 13 }, 'a refused reservation counts nothing');
+    assert.deepEqual(await limiter.allowance('invite', 't', 'u'), { limit: 20, left: 5, freeInMinutes: 58 }, 'a refused reservation counts nothing');
+    // A new clock hour gives nothing back: 15 used 13 minutes ago still count (no 35 invitations in 13 minutes).
     now = new Date('2026-12-03T11:00:00Z');
+    assert.equal((await limiter.allowance('invite', 't', 'u')).left, 5);
+    assert.equal(await reserveAllowance(limiter, actor, 6) === null, false);
+    now = new Date('2026-12-03T11:47:31Z');
     assert.equal((await limiter.allowance('invite', 't', 'u')).left, 20);
     await store.close();
   });

@@ -1,0 +1,142 @@
+/**
+ * Issue 17, item 7, on the guest cards: a refused click does not block the real owners, the cards that name guests
+ * check who asks first, and removals and guest records are for guest accounts (userType Guest) only.
+ */
+import { strict as assert } from 'node:assert';
+import type { Attachment } from 'botbuilder';
+import { TENANT_ID, actionData, cardId, cardText, createHarness, groups, lastCard, textOf, toConfirmation, users, type Harness, type UserChat as Chat } from '../support/botHarness';
+import { TeamsReviewMessenger, type UserChat } from '../../src/bot/guests/reviewMessenger';
+import { locFor } from '../../src/bot/locale';
+import { silentLogger } from '../../src/logging';
+import type { ConversationStore, JsonObject } from '../../src/store/store';
+import { loadDemoSeed } from '../../src/simulator';
+
+const DAY = 86_400_000;
+
+class Reviews implements UserChat {
+  readonly cards = new Map<string, Record<string, unknown>>();
+  conversations: ConversationStore | undefined;
+  readonly messenger = new TeamsReviewMessenger(this, 'remove', silentLogger);
+  private next = 0;
+  async sendToUserChat(tenantId: string, userId: string, render: (l: ReturnType<typeof locFor>) => Attachment | string): Promise<{ ok: true; location: JsonObject }> {
+    const reference = (await this.conversations?.get(tenantId, userId)) ?? {};
+    const content = render(locFor(reference));
+    const activityId = `review-card-${++this.next}`;
+    if (typeof content !== 'string') this.cards.set(`${userId}/${activityId}`, content.content as Record<string, unknown>);
+    return { ok: true, location: { reference, activityId, ownerId: userId } };
+  }
+  async replaceCard(location: JsonObject, card: Attachment): Promise<boolean> {
+    this.cards.set(`${String(location.ownerId)}/${String(location.activityId)}`, card.content as Record<string, unknown>);
+    return true;
+  }
+  latestFor(ownerId: string): Record<string, unknown> {
+    const mine = [...this.cards.entries()].filter(([k]) => k.startsWith(`${ownerId}/`));
+    assert.ok(mine.length > 0, `no review card for ${ownerId}`);
+    return mine[mine.length - 1][1];
+  }
+}
+
+function guestAction(card: Record<string, unknown>, title: string, guestText: string): { verb: string; data: Record<string, string> } {
+  const containers = (card.body as Array<Record<string, unknown>>).filter((b) => b.type === 'Container' && cardText(b).includes(guestText));
+  for (const c of containers) {
+    const set = (c.items as Array<Record<string, unknown>>).find((i) => i.type === 'ActionSet');
+    const action = ((set?.actions ?? []) as Array<{ title: string; verb: string; data: Record<string, string> }>).find((a) => a.title === title);
+    if (action) return { verb: action.verb, data: { ...action.data } };
+  }
+  throw new Error(`No '${title}' for ${guestText} on: ${cardText(card)}`);
+}
+
+async function invite(chat: Chat, email: string): Promise<void> {
+  const confirm = await toConfirmation(chat, 'Contoso Expenses', null, email);
+  const done = await chat.submit(actionData(lastCard(confirm), 'Send invitation'), cardId(confirm));
+  assert.match(textOf(done), /invit/i);
+}
+
+async function memberIds(h: Harness, groupId: string): Promise<string[]> {
+  return (await h.graph<{ value: Array<{ id: string }> }>(`/groups/${groupId}/members?$select=id`)).body.value.map((m) => m.id);
+}
+
+async function userId(h: Harness, email: string): Promise<string> {
+  return (await h.graph<{ value: Array<{ id: string }> }>(`/users?$filter=mail eq '${email}'&$select=id`)).body.value[0].id;
+}
+
+/** Writes the bot may not make itself (the test plays an admin in the portal). */
+async function asAdmin<T>(h: Harness, write: () => Promise<T>): Promise<T> {
+  h.sim.setApplicationPermissions(null);
+  try {
+    return await write();
+  } finally {
+    h.sim.setApplicationPermissions(loadDemoSeed().applicationPermissions ?? null);
+  }
+}
+
+describe('guest cards: who asks, and guests only (bot + domain + simulator)', () => {
+  let h: Harness;
+  let now: number;
+  let reviews: Reviews;
+  beforeEach(async () => {
+    now = Date.parse('2026-11-24T09:00:00Z');
+    reviews = new Reviews();
+    h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews.messenger });
+    reviews.conversations = h.store.conversations;
+  });
+  afterEach(async () => h.close());
+
+  it("a former owner's refused Remove on a review card neither shows the guests nor blocks the real owners' Remove", async () => {
+    const megan = h.chat(users.megan);
+    const alex = h.chat(users.alex);
+    await megan.send('help');
+    await alex.send('help');
+    await invite(megan, 'drop.me@adatum.com');
+    const dropId = await userId(h, 'drop.me@adatum.com');
+    now += 90 * DAY;
+    assert.equal((await h.guestReview.sweep()).opened, 1);
+    const drop = guestAction(reviews.latestFor(users.megan.aadObjectId), 'Remove from group', 'drop.me@adatum.com');
+    // Megan is no longer an owner; her old card still has the buttons.
+    await asAdmin(h, () => h.graph(`/groups/${groups.expenses}/owners/${users.megan.aadObjectId}/$ref`, { method: 'DELETE' }));
+    const refused = await megan.invoke(drop.verb, drop.data);
+    assert.doesNotMatch(JSON.stringify(refused), /drop\.me@adatum\.com/, 'no guest address for a non-owner');
+    assert.match(cardText(refused), /not for you/);
+    assert.ok((await memberIds(h, groups.expenses)).includes(dropId));
+    // Alex, an owner, removes the guest from his card.
+    const alexDrop = guestAction(reviews.latestFor(users.alex.aadObjectId), 'Remove from group', 'drop.me@adatum.com');
+    const removed = await alex.invoke(alexDrop.verb, alexDrop.data);
+    assert.match(cardText(removed), /drop\.me@adatum\.com removed by Alex Wilber/);
+    assert.ok(!(await memberIds(h, groups.expenses)).includes(dropId));
+  });
+
+  it('the remove confirmation is shown only to an owner of the group: a forged one names no guest', async () => {
+    const megan = h.chat(users.megan);
+    await invite(megan, 'pat@adatum.com');
+    const patId = await userId(h, 'pat@adatum.com');
+    const forged = await h.chat(users.adele).invoke('guests.remove', { groupId: groups.expenses, guestId: patId });
+    assert.doesNotMatch(JSON.stringify(forged), /pat@adatum\.com/);
+    assert.match(cardText(forged), /not for you/);
+    assert.match(cardText(await megan.invoke('guests.remove', { groupId: groups.expenses, guestId: patId })), /pat@adatum\.com/);
+  });
+
+  it('a forged removal naming an internal member of a group the caller owns removes nobody', async () => {
+    await asAdmin(h, () => h.graph(`/groups/${groups.expenses}/members/$ref`, { method: 'POST', body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${users.lee.aadObjectId}` } }));
+    assert.ok((await memberIds(h, groups.expenses)).includes(users.lee.aadObjectId));
+    const turn = await h.chat(users.megan).invoke('guests.removeConfirm', { groupId: groups.expenses, guestId: users.lee.aadObjectId, nonce: 'b0b0b0b0-0000-4000-8000-000000000001' });
+    assert.match(cardText(turn), /not a guest account/);
+    assert.ok((await memberIds(h, groups.expenses)).includes(users.lee.aadObjectId));
+    assert.deepEqual(h.sim.requests().filter((r) => r.method === 'DELETE'), []);
+  });
+});
+
+describe('an existing member added to a group is not recorded as a guest', () => {
+  it('invited by an address the member has among otherMails: added, but no guest record (so no review removes them)', async () => {
+    const seed = loadDemoSeed();
+    const lee = seed.users.find((u) => u.id === users.lee.aadObjectId)!;
+    lee.otherMails = [...(lee.otherMails ?? []), 'lee.gu@adatum.com'];
+    const h = await createHarness({ seed });
+    try {
+      await invite(h.chat(users.megan), 'lee.gu@adatum.com');
+      assert.ok((await memberIds(h, groups.expenses)).includes(users.lee.aadObjectId));
+      assert.equal((await h.store.guests.get({ tenantId: TENANT_ID, groupId: groups.expenses, guestId: users.lee.aadObjectId })) ?? null, null);
+    } finally {
+      await h.close();
+    }
+  });
+});
