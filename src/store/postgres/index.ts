@@ -13,6 +13,7 @@ import { PostgresAuditLog } from './audit';
 import { PostgresConversationStore } from './conversations';
 import { PostgresGuestRecordStore } from './guests';
 import { PostgresJobStore } from './jobs';
+import { PostgresOutboxStore } from './outbox';
 import { applyMigrations } from './migrations';
 import { PostgresOperationStore } from './operations';
 import { PostgresAccessRequestStore } from './requests';
@@ -65,6 +66,7 @@ class PostgresStore implements Store {
   readonly operations: PostgresOperationStore;
   readonly conversations: PostgresConversationStore;
   readonly jobs: PostgresJobStore;
+  readonly outbox: PostgresOutboxStore;
   readonly guests: PostgresGuestRecordStore;
   private closed = false;
 
@@ -80,6 +82,7 @@ class PostgresStore implements Store {
     this.operations = new PostgresOperationStore(pool, clock, guard);
     this.conversations = new PostgresConversationStore(pool, guard);
     this.jobs = new PostgresJobStore(pool, guard);
+    this.outbox = new PostgresOutboxStore(pool, guard);
     this.guests = new PostgresGuestRecordStore(pool, guard);
   }
 

@@ -210,6 +210,31 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX guest_records_by_review ON guest_records (review_id) WHERE review_id IS NOT NULL;
     `,
   },
+  {
+    id: 3,
+    name: 'outbox of proactive messages',
+    sql: `
+      -- Every message the bot starts (cards, notices, card updates), recorded before it is sent.
+      CREATE TABLE outbox (
+        id                text PRIMARY KEY,
+        tenant_id         text NOT NULL,
+        recipient         text NOT NULL,
+        kind              text NOT NULL,
+        payload           json NOT NULL,
+        status            text NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts          integer NOT NULL CHECK (attempts >= 0),
+        not_before_ms     bigint NOT NULL,
+        result            json,
+        error             text,
+        lease_owner       text,
+        lease_expires_ms  bigint,
+        version           integer NOT NULL CHECK (version >= 1),
+        created_at        text NOT NULL,
+        updated_at        text NOT NULL
+      );
+      CREATE INDEX outbox_due ON outbox (not_before_ms, created_at) WHERE status = 'pending';
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

@@ -16,6 +16,7 @@ import { SqliteAuditLog } from './audit';
 import { SqliteConversationStore } from './conversations';
 import { SqliteGuestRecordStore } from './guests';
 import { SqliteJobStore } from './jobs';
+import { SqliteOutboxStore } from './outbox';
 import { applyMigrations } from './migrations';
 import { SqliteOperationStore } from './operations';
 import { SqliteAccessRequestStore } from './requests';
@@ -78,6 +79,7 @@ class SqliteStore implements Store {
   readonly operations: SqliteOperationStore;
   readonly conversations: SqliteConversationStore;
   readonly jobs: SqliteJobStore;
+  readonly outbox: SqliteOutboxStore;
   readonly guests: SqliteGuestRecordStore;
   private closed = false;
   private readonly pingStmt: Database.Statement<[], unknown>;
@@ -101,6 +103,7 @@ class SqliteStore implements Store {
     this.operations = new SqliteOperationStore(db, clock, guard);
     this.conversations = new SqliteConversationStore(turnDb, guard);
     this.jobs = new SqliteJobStore(db, guard);
+    this.outbox = new SqliteOutboxStore(db, guard);
     this.guests = new SqliteGuestRecordStore(db, guard);
     this.pingStmt = db.prepare('SELECT 1');
     this.bothTx = db.transaction((operation, request, now) => ({
