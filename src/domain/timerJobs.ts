@@ -14,6 +14,8 @@ export const JOBS = {
   alertDelivery: 'alerts.deliverPending',
   operationResume: 'operations.resume',
   markerPrune: 'activity-markers.prune',
+  /** Not a timer: the one instance that sends the outbox's messages (so that one pacer sees every request). */
+  outboxSend: 'outbox.send',
 } as const;
 
 export type JobRun<T> = { ran: true; result: T } | { ran: false };
