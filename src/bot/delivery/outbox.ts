@@ -60,6 +60,9 @@ export interface OutboxOptions {
   retryBaseMs?: number;
 }
 
+/** How long an attempt may wait for its slot in the pace; a later slot puts the record back until then. */
+const MAX_HOLD_MS = 250;
+
 /** Statuses worth another attempt [STATUS in docs/outbox.md]; any other 4xx is final. */
 const RETRYABLE = new Set([412, 429, 502, 503, 504]);
 
@@ -81,6 +84,7 @@ export class Outbox {
   /** Pacing key per person or card (a person's 1:1 chat is one conversation). */
   private readonly keys = new Map<string, string>();
   private heldUntil = 0;
+  private claiming: Promise<boolean> | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -103,7 +107,7 @@ export class Outbox {
       this.clock(),
     );
     const queued: Sending = { state: 'queued', location: { outboxId: record.id } };
-    if (!(await this.holdSender()) || !this.reserve(record)) {
+    if (!(await this.holdSender()) || this.pacer.wait(record.tenantId, this.keyOf(record), this.clock().getTime()) > 0) {
       this.kick();
       return queued;
     }
@@ -190,7 +194,6 @@ export class Outbox {
         continue;
       }
       while (inFlight.size >= this.concurrency) await Promise.race(inFlight);
-      this.reserve(record);
       dispatched++;
       const sending = this.attempt(record).finally(() => inFlight.delete(sending));
       inFlight.add(sending);
@@ -199,23 +202,39 @@ export class Outbox {
     return dispatched > 0 ? 0 : earliest === Number.POSITIVE_INFINITY ? 1 : earliest;
   }
 
-  /** The sender role: one instance at a time (a timer-job lease), renewed at half its time. */
-  private async holdSender(): Promise<boolean> {
-    const now = this.clock().getTime();
-    if (this.heldUntil - now > this.leaseMs / 2) return true;
-    if (this.heldUntil > now) await this.options.store.jobs.finish(JOBS.outboxSend, this.options.instanceId, this.clock());
-    const claim = await this.options.store.jobs.tryClaim(JOBS.outboxSend, this.options.instanceId, 0, this.leaseMs, this.clock());
+  /** The sender role: one instance at a time (a timer-job lease), renewed at half its time; one claim in flight. */
+  private holdSender(): Promise<boolean> {
+    if (this.heldUntil - this.clock().getTime() > this.leaseMs / 2) return Promise.resolve(true);
+    this.claiming ??= this.claimSender().finally(() => {
+      this.claiming = undefined;
+    });
+    return this.claiming;
+  }
+
+  private async claimSender(): Promise<boolean> {
+    const { store, instanceId } = this.options;
+    if (this.heldUntil > this.clock().getTime()) await store.jobs.finish(JOBS.outboxSend, instanceId, this.clock());
+    const claim = await store.jobs.tryClaim(JOBS.outboxSend, instanceId, 0, this.leaseMs, this.clock());
     this.heldUntil = claim ? Date.parse(claim.leaseExpiresAt) : 0;
     return claim !== undefined;
   }
 
-  /** Counts the request against the pace when it may go now; false (nothing counted) when it must wait. */
-  private reserve(record: OutboxRecord): boolean {
+  /**
+   * Counts the request against the pace right before it goes (Teams counts requests as they arrive): waits for a
+   * slot that comes within `MAX_HOLD_MS`; false (nothing counted) when the slot is later, so the record waits instead.
+   */
+  private async slot(record: OutboxRecord): Promise<{ waitMs: number } | true> {
     const key = this.keyOf(record);
-    const now = this.clock().getTime();
-    if (this.pacer.wait(record.tenantId, key, now) > 0) return false;
-    this.pacer.take(record.tenantId, key, now);
-    return true;
+    for (;;) {
+      const now = this.clock().getTime();
+      const waitMs = this.pacer.wait(record.tenantId, key, now);
+      if (waitMs <= 0) {
+        this.pacer.take(record.tenantId, key, now);
+        return true;
+      }
+      if (waitMs > MAX_HOLD_MS) return { waitMs };
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
   }
 
   private keyOf(record: OutboxRecord): string {
@@ -258,6 +277,8 @@ export class Outbox {
     const { reference, activityId } = target;
     const content = await this.options.renderer.render(payload.content, locFor(reference), reference);
     if (content === null) return this.ended(record, 'failed', null, 'nothing to send any more');
+    const slot = await this.slot(record);
+    if (slot !== true) return { status: 'pending', attempts: record.attempts, notBefore: new Date(this.clock().getTime() + slot.waitMs), result: null, error: record.error };
     if (activityId !== undefined) {
       await this.options.calls.update(reference, activityId, content as Attachment);
       return this.ended(record, 'sent', locationOf(reference, activityId), null);
