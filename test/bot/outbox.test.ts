@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { openSqliteStore } from '../../src/store/sqlite';
-import type { Store } from '../../src/store/store';
+import type { OutboxStore, Store } from '../../src/store/store';
 import type { AlertNotice } from '../../src/domain/adminAlerts';
 import { msg } from '../../src/domain/message';
 import { TENANT, installFor, messengerOn, person, startConnector, type Connector } from '../support/teamsConnector';
@@ -96,5 +96,40 @@ describe('outbox through the Teams connector double (limits on)', () => {
     assert.equal(stats.throttled, 0);
     assert.equal(stats.attempts, 80);
     for (const admin of admins) assert.equal(connector.double.messagesFor(admin).length, 8, admin);
+  });
+
+  /** The store as a process that dies right after Teams accepted a message, before the outbox records it. */
+  function diesAfterSending(real: Store): Store {
+    const outbox = new Proxy(real.outbox, {
+      get: (target, name: keyof OutboxStore) =>
+        name === 'update' ? async () => Promise.reject(new Error('the process died')) : (target[name] as (...a: unknown[]) => unknown).bind(target),
+    });
+    return new Proxy(real, { get: (target, name: keyof Store) => (name === 'outbox' ? outbox : target[name]) });
+  }
+
+  it('a message Teams accepted just before the process died is sent once more after the restart: at most one extra copy', async () => {
+    const megan = person(1);
+    await installFor(connector, store, [megan]);
+    const dying = messengerOn(connector, diesAfterSending(store), { instanceId: 'A', leaseMs: 300 });
+    await assert.rejects(dying.sendToUser(TENANT, megan, notice(1)), /the process died/);
+    assert.equal(connector.double.messagesFor(megan).length, 1, 'Teams has it');
+    const restarted = messengerOn(connector, store, { instanceId: 'B', leaseMs: 300 });
+    assert.equal(await restarted.outbox.drain(10_000), true);
+    assert.equal(connector.double.messagesFor(megan).length, 2, 'sent again: its record never said it was sent');
+    assert.equal(await restarted.outbox.drain(10_000), true);
+    assert.equal(connector.double.messagesFor(megan).length, 2, 'one extra copy at most');
+  });
+
+  it('nothing is lost in a restart: a message still queued is sent by the next instance, once', async () => {
+    const megan = person(1);
+    await installFor(connector, store, [megan]);
+    const first = messengerOn(connector, store, { instanceId: 'A', leaseMs: 300, retryBaseMs: 10 });
+    connector.double.failNext(503, 1);
+    const location = await first.sendToUserChat(TENANT, megan, { type: 'msg', msg: msg('common:cancelled') });
+    assert.ok(location.ok && location.location.outboxId, 'queued for a retry when the process stops');
+    const next = messengerOn(connector, store, { instanceId: 'B', leaseMs: 300 });
+    assert.equal(await next.outbox.drain(10_000), true);
+    assert.equal(connector.double.messagesFor(megan).length, 1);
+    assert.equal((await store.outbox.get(String(location.ok && location.location.outboxId)))?.status, 'sent');
   });
 });
