@@ -89,7 +89,7 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
     private readonly logger: Logger,
     options: TeamsMessengerOptions = {},
   ) {
-    this.stored = new StoredChats(adapter, store.conversations, appId, options.clock);
+    this.stored = new StoredChats(adapter, store.conversations, appId, options.clock, (tenantId, userId) => this.outbox.paceFor(tenantId, userId));
     this.outbox = new Outbox({
       store,
       chats: options.chats ?? this.stored,

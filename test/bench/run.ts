@@ -20,6 +20,7 @@ import { cpuMs, rssMiB, startBotProcess, startEcho, startSimulatorProcess, type 
 import { storeOps, type StoreOpsResult } from './storeOps';
 import { createDatabase, stopPostgres } from '../support/postgres';
 import { bulkBench, printBulkBench } from './bulk';
+import { outboxBench, printOutboxBench } from './outbox';
 
 function setting(name: string, fallback: number): number {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -44,6 +45,8 @@ const settings = {
   storeMs: setting('store-ms', 500),
   /** 0 skips the bulk invitation runs (test/bench/bulk.ts). */
   bulk: setting('bulk', 1),
+  /** 0 skips the proactive delivery run (test/bench/outbox.ts); --outbox-only runs it alone. */
+  outbox: setting('outbox', 1),
 };
 
 const BENCH_OWNER_PREFIX = 'b0000000-0000-4000-8000-0000000000';
@@ -260,6 +263,7 @@ async function main(): Promise<void> {
 
     const stores: StoreOpsResult[] = await storeOps(dir, settings.storeMs, postgres);
     const bulk = settings.bulk > 0 ? await bulkBench() : null;
+    const outbox = settings.outbox > 0 ? await outboxBench() : null;
 
     // ---- report
     const base = rows[0];
@@ -281,6 +285,7 @@ async function main(): Promise<void> {
       console.log(`Store ops/s, ${s.engine}: ${ops}`);
     }
     if (bulk) printBulkBench(bulk);
+    if (outbox) printOutboxBench(outbox);
     const ratio = (r: Row) => ({ turnsPerSecond: r.turnsPerSecond, p50Ms: r.p50, p99Ms: r.p99, cpuMsPerTurn: r.cpuMsPerTurn, throughputVsEcho: r.turnsPerSecond / base.turnsPerSecond, cpuVsEcho: r.cpuMsPerTurn / base.cpuMsPerTurn });
     const json = {
       bench: 'guest-invite',
@@ -294,6 +299,7 @@ async function main(): Promise<void> {
       rssMiB: { idle: rss.idle, [`after${settings.rssMark}`]: rss.atMark, [`after${settings.rssTurns}`]: rss.atTurns, growth: rss.atTurns / rss.atMark, echoIdle: rss.echoIdle },
       storeOpsPerSecond: Object.fromEntries(stores.map((s) => [s.engine, s.opsPerSecond ?? s.note])),
       bulkInvite: bulk,
+      outbox,
       instances: {
         SQLite: { one: one.turnsPerSecond, two: two.turnsPerSecond, cpuMsPerTurnOne: one.cpuMsPerTurn, cpuMsPerTurnTwo: two.cpuMsPerTurn },
         PostgreSQL: postgres.url ? { one: pgOne.turnsPerSecond, two: pgTwo.turnsPerSecond, cpuMsPerTurnOne: pgOne.cpuMsPerTurn, cpuMsPerTurnTwo: pgTwo.cpuMsPerTurn } : postgres.why,
@@ -304,6 +310,7 @@ async function main(): Promise<void> {
         idleRssMiB: { target: 120, met: rss.idle <= 120 },
         rssGrowth: { target: 1.3, met: rss.atTurns / rss.atMark <= 1.3 },
         graphRoundTripsSendTurn: { target: 3, met: roundTrips.sendTurn <= 3 },
+        ...(outbox ? outboxTargets(outbox) : {}),
       },
       seconds: (Date.now() - started) / 1000,
     };
@@ -314,7 +321,22 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+function outboxTargets(r: Awaited<ReturnType<typeof outboxBench>>): Record<string, { target: number; met: boolean }> {
+  return {
+    outboxLost: { target: 0, met: r.lost === 0 },
+    outboxDuplicated: { target: 0, met: r.duplicated === 0 },
+    outboxWallVsFloor: { target: 1.2, met: r.wallVsFloor <= 1.2 },
+    outboxAttemptsPerMessage: { target: 1.1, met: r.attemptsPerMessage <= 1.1 },
+  };
+}
+
+async function outboxOnly(): Promise<void> {
+  const r = await outboxBench();
+  printOutboxBench(r);
+  console.log(JSON.stringify({ bench: 'guest-invite-outbox', outbox: r, targets: outboxTargets(r) }));
+}
+
+(process.argv.includes('--outbox-only') ? outboxOnly() : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

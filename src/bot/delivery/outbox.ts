@@ -219,6 +219,17 @@ export class Outbox {
     return claim !== undefined;
   }
 
+  /** Waits for a slot in the pace of a person's chat (for a request the outbox does not make itself, e.g. createConversation). */
+  async paceFor(tenantId: string, userId: string): Promise<void> {
+    const key = `u:${tenantId}:${userId}`;
+    for (;;) {
+      const now = this.clock().getTime();
+      const waitMs = this.pacer.wait(tenantId, key, now);
+      if (waitMs <= 0) return this.pacer.take(tenantId, key, now);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+
   /**
    * Counts the request against the pace right before it goes (Teams counts requests as they arrive): waits for a
    * slot that comes within `MAX_HOLD_MS`; false (nothing counted) when the slot is later, so the record waits instead.
