@@ -14,7 +14,7 @@ export const OUTBOX_INSERT_SQL = `
   INSERT INTO outbox (id, tenant_id, recipient, kind, payload, status, attempts, not_before_ms, result, error,
     lease_owner, lease_expires_ms, version, created_at, updated_at)
   VALUES (@id, @tenant_id, @recipient, @kind, @payload, 'pending', 0, @not_before_ms, NULL, NULL,
-    NULL, NULL, 1, @now, @now)
+    @lease_owner, @lease_expires_ms, 1, @now, @now)
   ON CONFLICT (id) DO NOTHING`;
 
 export const OUTBOX_GET_SQL = 'SELECT * FROM outbox WHERE id = @id';
@@ -64,6 +64,8 @@ export interface OutboxInsertParams {
   kind: string;
   payload: string;
   not_before_ms: number;
+  lease_owner: string | null;
+  lease_expires_ms: number | null;
   now: string;
 }
 
@@ -76,6 +78,8 @@ export function outboxInsertParams(message: NewOutboxMessage, now: Date): Outbox
     kind: checkString(message.kind, 'Outbox kind'),
     payload: jsonObjectText(message.payload, 'Outbox payload'),
     not_before_ms: checkDate(message.notBefore ?? now, 'notBefore').getTime(),
+    lease_owner: message.lease ? leaseParams(message.id, message.lease.owner, message.lease.ttlMs, now).owner : null,
+    lease_expires_ms: message.lease ? leaseParams(message.id, message.lease.owner, message.lease.ttlMs, now).expires_ms : null,
     now: now.toISOString(),
   };
 }

@@ -385,7 +385,11 @@ export interface OutboxRecord {
   updatedAt: string;
 }
 
-export type NewOutboxMessage = Pick<OutboxRecord, 'id' | 'tenantId' | 'recipient' | 'kind' | 'payload'> & { notBefore?: Date };
+export type NewOutboxMessage = Pick<OutboxRecord, 'id' | 'tenantId' | 'recipient' | 'kind' | 'payload'> & {
+  notBefore?: Date;
+  /** Recorded already leased to this owner (the sender about to send it), saving a write. */
+  lease?: { owner: string; ttlMs: number };
+};
 
 /** The outcome of one attempt: every field is set (the caller passes the values it keeps). */
 export interface OutboxAttempt {

@@ -63,6 +63,16 @@ describeEachEngine('store: outbox of proactive messages', 'guest-invite-outbox-'
     assert.deepEqual(await store.outbox.get('m1'), sent);
   });
 
+  it('records a message already leased to the sender about to send it: no one else lists or leases it until then', async () => {
+    const { record } = await store.outbox.enqueue({ ...message('m1'), lease: { owner: 'A', ttlMs: 1_000 } }, T0);
+    assert.equal(record.leaseOwner, 'A');
+    assert.equal(record.leaseExpiresAt, at(1_000).toISOString());
+    assert.deepEqual(await store.outbox.listDue(at(999), 10), []);
+    assert.equal(await store.outbox.acquireLease('m1', 'B', 1_000, at(999)), undefined);
+    const sent = await store.outbox.update('m1', record.version, { status: 'sent', attempts: 1, notBefore: T0, result: { activityId: '1' }, error: null }, at(5));
+    assert.equal(sent.status, 'sent');
+  });
+
   it('rejects bad arguments', async () => {
     await assert.rejects(store.outbox.enqueue(message(''), T0), TypeError);
     await assert.rejects(store.outbox.enqueue({ ...message('m'), payload: [] as never }, T0), TypeError);

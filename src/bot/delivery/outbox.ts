@@ -102,16 +102,28 @@ export class Outbox {
   /** Records the message, then sends it at once when this instance is the sender and the pace allows; else queues it. */
   async send(message: OutboxMessage): Promise<Sending> {
     const payload: Payload = { to: message.to, content: message.content, ...(message.followUp ? { followUp: message.followUp } : {}) };
+    const id = randomUUID();
+    const recipient = recipientOf(message.to);
+    const key = this.keyOf({ id, tenantId: message.tenantId, payload: json(payload) } as OutboxRecord);
+    // Sent at once when this instance is the sender and the pace allows: then recorded already leased to it.
+    const now = (await this.holdSender()) && this.pacer.wait(message.tenantId, key, this.clock().getTime()) <= 0;
     const { record } = await this.options.store.outbox.enqueue(
-      { id: randomUUID(), tenantId: message.tenantId, recipient: recipientOf(message.to), kind: 'update' in message.to ? 'update' : 'send', payload: json(payload) },
+      {
+        id,
+        tenantId: message.tenantId,
+        recipient,
+        kind: 'update' in message.to ? 'update' : 'send',
+        payload: json(payload),
+        ...(now ? { lease: { owner: this.options.instanceId, ttlMs: this.leaseMs } } : {}),
+      },
       this.clock(),
     );
     const queued: Sending = { state: 'queued', location: { outboxId: record.id } };
-    if (!(await this.holdSender()) || this.pacer.wait(record.tenantId, this.keyOf(record), this.clock().getTime()) > 0) {
+    if (!now) {
       this.kick();
       return queued;
     }
-    const done = await this.attempt(record);
+    const done = await this.attempt(record, true);
     if (done?.status === 'sent') return { state: 'sent', location: done.result ?? { outboxId: record.id } };
     if (done?.status === 'failed') return { state: 'failed', error: done.error ?? 'failed', ...reasonField(done) };
     this.kick();
@@ -225,7 +237,10 @@ export class Outbox {
     for (;;) {
       const now = this.clock().getTime();
       const waitMs = this.pacer.wait(tenantId, key, now);
-      if (waitMs <= 0) return this.pacer.take(tenantId, key, now);
+      if (waitMs <= 0) {
+        this.pacer.take(tenantId, key, now);
+        return;
+      }
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
@@ -234,15 +249,12 @@ export class Outbox {
    * Counts the request against the pace right before it goes (Teams counts requests as they arrive): waits for a
    * slot that comes within `MAX_HOLD_MS`; false (nothing counted) when the slot is later, so the record waits instead.
    */
-  private async slot(record: OutboxRecord): Promise<{ waitMs: number } | true> {
+  private async slot(record: OutboxRecord): Promise<{ waitMs: number } | { answered: (at: number) => void }> {
     const key = this.keyOf(record);
     for (;;) {
       const now = this.clock().getTime();
       const waitMs = this.pacer.wait(record.tenantId, key, now);
-      if (waitMs <= 0) {
-        this.pacer.take(record.tenantId, key, now);
-        return true;
-      }
+      if (waitMs <= 0) return { answered: this.pacer.take(record.tenantId, key, now) };
       if (waitMs > MAX_HOLD_MS) return { waitMs };
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
@@ -259,9 +271,9 @@ export class Outbox {
   }
 
   /** Leases the record and makes one attempt; returns the record as it ended (undefined when another has it). */
-  private async attempt(record: OutboxRecord): Promise<OutboxRecord | undefined> {
+  private async attempt(record: OutboxRecord, alreadyLeased = false): Promise<OutboxRecord | undefined> {
     const { store, instanceId, logger } = this.options;
-    const leased = await store.outbox.acquireLease(record.id, instanceId, this.leaseMs, this.clock());
+    const leased = alreadyLeased && record.leaseOwner === instanceId ? record : await store.outbox.acquireLease(record.id, instanceId, this.leaseMs, this.clock());
     if (!leased) return undefined;
     let outcome: OutboxAttempt;
     try {
@@ -289,12 +301,13 @@ export class Outbox {
     const content = await this.options.renderer.render(payload.content, locFor(reference), reference);
     if (content === null) return this.ended(record, 'failed', null, 'nothing to send any more');
     const slot = await this.slot(record);
-    if (slot !== true) return { status: 'pending', attempts: record.attempts, notBefore: new Date(this.clock().getTime() + slot.waitMs), result: null, error: record.error };
+    if ('waitMs' in slot) return { status: 'pending', attempts: record.attempts, notBefore: new Date(this.clock().getTime() + slot.waitMs), result: null, error: record.error };
+    const answered = (): void => slot.answered(this.clock().getTime());
     if (activityId !== undefined) {
-      await this.options.calls.update(reference, activityId, content as Attachment);
+      await this.options.calls.update(reference, activityId, content as Attachment).finally(answered);
       return this.ended(record, 'sent', locationOf(reference, activityId), null);
     }
-    const id = await this.options.calls.send(reference, content);
+    const id = await this.options.calls.send(reference, content).finally(answered);
     if (!id) this.options.logger.warn('outbox.sent.noActivityId', { outboxId: record.id });
     return this.ended(record, 'sent', locationOf(reference, id), null);
   }

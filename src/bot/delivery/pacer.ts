@@ -25,7 +25,7 @@ export const TEAMS_LIMITS: PacerLimits = {
     { ms: 3_600_000, max: 1_800 },
   ],
   tenant: [{ ms: 1_000, max: 50 }],
-  marginMs: 100,
+  marginMs: 30,
 };
 
 /** Request times per key, newest last, and a pause (Retry-After) per key. */
@@ -53,8 +53,13 @@ export class Pacer {
     return at - now;
   }
 
-  /** Counts a request (every HTTP attempt counts, a retried one included). */
-  take(tenant: string, conversation: string, now: number): void {
+  /**
+   * Counts a request (every HTTP attempt counts, a retried one included) as sent at `now`. Teams counts it when it
+   * arrives, somewhere before the answer: call the returned function when the answer comes, and the request is
+   * counted at that time instead (later, so the next ones keep their distance however long this one took).
+   */
+  take(tenant: string, conversation: string, now: number): (answeredAt: number) => void {
+    const entries: Array<[number[], number]> = [];
     for (const [key, windows] of [[`t:${tenant}`, this.limits.tenant], [`c:${conversation}`, this.limits.conversation]] as const) {
       const times = this.sent.get(key) ?? [];
       times.push(now);
@@ -63,7 +68,18 @@ export class Pacer {
       while (drop < times.length && times[drop] <= now - longest) drop++;
       if (drop > 0) times.splice(0, drop);
       this.sent.set(key, times);
+      entries.push([times, now]);
     }
+    return (answeredAt) => {
+      for (const [times, at] of entries) {
+        const index = times.lastIndexOf(at);
+        if (index < 0 || answeredAt <= at) continue;
+        times.splice(index, 1);
+        let insert = times.length;
+        while (insert > 0 && times[insert - 1] > answeredAt) insert--;
+        times.splice(insert, 0, answeredAt);
+      }
+    };
   }
 
   /** Teams answered 429 with Retry-After: nothing goes to that conversation before `until`. */
