@@ -231,16 +231,20 @@ export class Outbox {
     return claim !== undefined;
   }
 
-  /** Waits for a slot in the pace of a person's chat (for a request the outbox does not make itself, e.g. createConversation). */
-  async paceFor(tenantId: string, userId: string): Promise<void> {
+  /**
+   * Waits for a slot in the pace of a person's chat, for a request the outbox does not make itself (createConversation);
+   * call the returned function when the answer comes.
+   */
+  async paceFor(tenantId: string, userId: string): Promise<() => void> {
     const key = `u:${tenantId}:${userId}`;
     for (;;) {
       const now = this.clock().getTime();
       const waitMs = this.pacer.wait(tenantId, key, now);
       if (waitMs <= 0) {
-        this.pacer.take(tenantId, key, now);
-        return;
+        const answered = this.pacer.take(tenantId, key, now);
+        return () => answered(this.clock().getTime());
       }
+      if (waitMs > MAX_HOLD_MS) throw new PacedError(waitMs);
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
@@ -279,7 +283,9 @@ export class Outbox {
     try {
       outcome = await this.perform(leased);
     } catch (err) {
-      outcome = await this.afterFailure(leased, failureOf(err));
+      outcome = err instanceof PacedError
+        ? { status: 'pending', attempts: leased.attempts, notBefore: new Date(this.clock().getTime() + err.waitMs), result: null, error: leased.error }
+        : await this.afterFailure(leased, failureOf(err));
     }
     try {
       const ended = await store.outbox.update(leased.id, leased.version, outcome, this.clock());
@@ -372,6 +378,14 @@ export class Outbox {
     } catch (err) {
       this.options.logger.warn('outbox.followUp.failed', { outboxId: record.id, error: err });
     }
+  }
+}
+
+/** A request's slot in the pace is further off than an attempt may wait: the record waits until then instead. */
+class PacedError extends Error {
+  constructor(readonly waitMs: number) {
+    super(`paced: the next slot is in ${Math.round(waitMs)} ms`);
+    this.name = 'PacedError';
   }
 }
 

@@ -18,7 +18,7 @@ export class StoredChats implements PersonalChats {
     private readonly appId: string,
     private readonly clock: () => Date = () => new Date(),
     /** Waits for a slot in Teams' pace before createConversation (it counts as a request like a send). */
-    private readonly pace: (tenantId: string, userId: string) => Promise<void> = async () => undefined,
+    private readonly pace: (tenantId: string, userId: string) => Promise<() => void> = async () => () => undefined,
   ) {}
 
   /** A reference in the tenant (e.g. the requester's) whose service URL can create a conversation with someone else. */
@@ -37,7 +37,7 @@ export class StoredChats implements PersonalChats {
     if (!known?.serviceUrl) return { ok: false, reason: 'notInstalled', detail: 'no conversation with this person yet, and no service URL to create one' };
     const parameters = { isGroup: false, bot: known.bot, members: [{ id: userId, name: '' }], tenantId, channelData: { tenant: { id: tenantId } } } as ConversationParameters;
     let created: Partial<ConversationReference> | undefined;
-    await this.pace(tenantId, userId);
+    const answered = await this.pace(tenantId, userId);
     try {
       await this.adapter.createConversationAsync(this.appId, 'msteams', known.serviceUrl, '', parameters, async (context) => {
         created = context.activity ? { ...known, conversation: context.activity.conversation, user: { id: userId, name: '' } } : undefined;
@@ -46,6 +46,8 @@ export class StoredChats implements PersonalChats {
       const failure = failureOf(err);
       if (failure.status === 403 || failure.status === 404) return { ok: false, reason: reasonOf(failure.code), detail: `${failure.status} ${failure.code ?? ''}`.trim() };
       throw err;
+    } finally {
+      answered();
     }
     if (!created?.conversation?.id) throw new Error('the new conversation has no id');
     await this.conversations.upsert(tenantId, userId, JSON.parse(JSON.stringify(created)) as JsonObject, this.clock());
