@@ -132,4 +132,32 @@ describe('outbox through the Teams connector double (limits on)', () => {
     assert.equal(connector.double.messagesFor(megan).length, 1);
     assert.equal((await store.outbox.get(String(location.ok && location.location.outboxId)))?.status, 'sent');
   });
+
+  it('two owners: a card still queued gets its update once sent, every copy shows the decision, and the request learns where the card is', async () => {
+    const [megan, alex, adele] = [person(1), person(2), person(3)];
+    await installFor(connector, store, [megan, alex, adele]);
+    const messenger = messengerOn(connector, store, { retryBaseMs: 10 });
+    const created = await store.requests.create(
+      { id: 'r1', tenantId: TENANT, requesterId: adele, requesterName: 'Adele Vance', appId: 'sp1', appName: 'Contoso Expenses', groupId: 'g1', groupName: 'Expenses Reviewers', justification: 'Audit', ownerIds: [megan, alex] },
+      new Date(),
+    );
+    const owners = [{ id: megan, displayName: 'Megan Bowen' }, { id: alex, displayName: 'Alex Wilber' }];
+    connector.double.failNext(503, 1);
+    const sent = [await messenger.sendApprovalCard(created, owners[0], 'new'), await messenger.sendApprovalCard(created, owners[1], 'new')];
+    assert.ok(sent[0].ok && sent[0].location.outboxId, "Megan's card is queued after a 503");
+    assert.ok(sent[1].ok && sent[1].location.activityId, "Alex's card went at once");
+    const at = new Date().toISOString();
+    const ownerCards = sent.map((s, i) => ({ ownerId: owners[i].id, ownerName: owners[i].displayName, status: 'sent' as const, location: s.ok ? s.location : null, error: null, at }));
+    const withCards = await store.requests.update('r1', created.version, { ownerCards }, new Date());
+    const approved = await store.requests.update('r1', withCards.version, { state: 'approved', decidedBy: alex, decidedByName: 'Alex Wilber', decidedAt: at, outcome: { membership: 'added' } }, new Date());
+    await messenger.updateApprovalCards(approved);
+    assert.equal(await messenger.outbox.drain(10_000), true);
+    for (const owner of [megan, alex]) {
+      const cards = connector.double.messagesFor(owner);
+      assert.equal(cards.length, 1, owner);
+      assert.match(JSON.stringify(cards[0].attachments), /Approved by Alex Wilber/, owner);
+    }
+    const located = (await store.requests.get('r1'))!.ownerCards.find((c) => c.ownerId === megan);
+    assert.equal(typeof located?.location?.activityId, 'string', 'the queued card\'s place is recorded on the request');
+  });
 });
