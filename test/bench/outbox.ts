@@ -31,6 +31,8 @@ export interface OutboxBenchResult {
   wallMs: number;
   floorMs: number;
   wallVsFloor: number;
+  /** CPU time of this process (bot side and connector double together) during the run: near wallMs means CPU-bound. */
+  cpuMs: number;
 }
 
 const GROUPS = 200;
@@ -75,6 +77,7 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     const reviews = new TeamsReviewMessenger(messenger, 'remove', silentLogger);
     messenger.outbox.start();
     const started = Date.now();
+    const cpuBefore = process.cpuUsage();
     const queued: string[] = [];
     const sweep = async (): Promise<number> => {
       let unreachable = 0;
@@ -94,6 +97,7 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     if (process.env.BENCH_OUTBOX_DEBUG) console.log('recorded all in', Date.now() - started, 'ms; sent by then', connector.double.stats().accepted);
     while ((await store.outbox.nextDue()) !== undefined) await new Promise((resolve) => setTimeout(resolve, 20));
     const wallMs = Date.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
     let unreachable = unreachableAtOnce;
     for (const id of queued) if ((await store.outbox.get(id))?.status === 'failed') unreachable++;
     await messenger.outbox.stop();
@@ -118,7 +122,7 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     const floor = floorMs(delivered + (stats.byOperation.createConversation?.accepted ?? 0) + (stats.byOperation.createConversation?.attempts ?? 0) - (stats.byOperation.createConversation?.throttled ?? 0) - (stats.byOperation.createConversation?.accepted ?? 0), PROBLEMS);
     return {
       messages, delivered, unreachable, lost, duplicated, httpAttempts: stats.attempts, throttled: stats.throttled,
-      attemptsPerMessage: stats.attempts / messages, wallMs, floorMs: floor, wallVsFloor: wallMs / floor,
+      attemptsPerMessage: stats.attempts / messages, wallMs, floorMs: floor, wallVsFloor: wallMs / floor, cpuMs: (cpu.user + cpu.system) / 1000,
     };
   } finally {
     await store.close();
@@ -133,6 +137,6 @@ export function printOutboxBench(r: OutboxBenchResult): void {
     `Outbox (review sweep ${GROUPS} groups × 2 owners + setup scan ${ADMINS} admins × ${PROBLEMS} alerts, Teams double with limits): ` +
       `${r.messages} messages, ${r.delivered} delivered, ${r.unreachable} unreachable (never installed), ${r.lost} lost, ${r.duplicated} duplicated; ` +
       `${r.httpAttempts} HTTP attempts (×${fmt(r.attemptsPerMessage)} the messages, ${r.throttled} answered 429); ` +
-      `${fmt(r.wallMs / 1000, 1)} s vs a floor of ${fmt(r.floorMs / 1000, 1)} s (×${fmt(r.wallVsFloor)})`,
+      `${fmt(r.wallMs / 1000, 1)} s vs a floor of ${fmt(r.floorMs / 1000, 1)} s (×${fmt(r.wallVsFloor)}); CPU ${fmt(r.cpuMs / 1000, 1)} s (bot and double in one process)`,
   );
 }

@@ -25,7 +25,7 @@ export const TEAMS_LIMITS: PacerLimits = {
     { ms: 3_600_000, max: 1_800 },
   ],
   tenant: [{ ms: 1_000, max: 50 }],
-  marginMs: 30,
+  marginMs: 10,
 };
 
 /** Request times per key, newest last, and a pause (Retry-After) per key. */
