@@ -50,6 +50,16 @@ export const REQUIRED_PERMISSIONS: readonly RequiredPermission[] = [
     purpose: "recognise admins (GET /directoryRoles(roleTemplateId='…')/members)",
     docs: ['api/directoryrole-list-members.md'],
   },
+  {
+    name: 'TeamsAppInstallation.ReadWriteSelfForUser.All',
+    purpose:
+      "install the bot for a person who never opened it and find their 1:1 chat (POST /users/{id}/teamwork/installedApps, GET …/installedApps?$filter=teamsApp/externalId eq …, GET …/installedApps/{id}/chat); only this app, whose manifest webApplicationInfo.id is the bot's app",
+    docs: [
+      'includes/permissions/userteamwork-post-installedapps-permissions.md',
+      'includes/permissions/userteamwork-list-installedapps-permissions.md',
+      'includes/permissions/userscopeteamsappinstallation-get-chat-permissions.md',
+    ],
+  },
 ];
 
 export const REQUIRED_PERMISSION_NAMES: readonly string[] = REQUIRED_PERMISSIONS.map((p) => p.name);
@@ -65,6 +75,8 @@ export const NEEDS = {
   policy: 'Policy.Read.All',
   organization: 'Organization.Read.All',
   roles: 'RoleManagement.Read.Directory',
+  /** Install the bot for a person, list its own installation, read the 1:1 chat (the "Self" permission). */
+  teamsAppInstall: 'TeamsAppInstallation.ReadWriteSelfForUser.All',
   /** Optional: without it the bot keeps sponsors in its own records (user-post-sponsors-permissions.md). */
   sponsorWrite: 'User.ReadWrite.All',
 } as const;

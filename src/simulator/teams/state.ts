@@ -3,6 +3,7 @@
  * it, the 1:1 conversations and the messages in them. Sources are cited per rule in proactive-delivery.md (§1-§5, §7).
  */
 import { createHash } from 'node:crypto';
+import { personalChatId } from '../teamsApps';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -110,7 +111,7 @@ export class TeamsState {
 
   /** The id Graph's `installedApps/{id}/chat` returns for the same chat ([GINST]). */
   graphChatId(p: Person): string {
-    return `19:${p.aadObjectId}_${this.botAppId}@unq.gbl.spaces`;
+    return personalChatId(p.aadObjectId, this.botAppId);
   }
 
   /** Opens (or returns) the person's 1:1 conversation. */
@@ -128,9 +129,10 @@ export class TeamsState {
   conversation(id: string): Conversation | undefined {
     const direct = this.conversations.get(id);
     if (direct) return direct;
-    const graph = /^19:([0-9a-f-]{36})_([^@]+)@unq\.gbl\.spaces$/i.exec(id);
-    if (graph && graph[2].toLowerCase() === this.botAppId.toLowerCase()) {
-      const p = this.knownPerson(graph[1]);
+    const graph = /^19:([0-9a-f-]{36})_([0-9a-f-]{36})@unq\.gbl\.spaces$/i.exec(id);
+    const bot = this.botAppId.toLowerCase();
+    if (graph && (graph[1].toLowerCase() === bot || graph[2].toLowerCase() === bot)) {
+      const p = this.knownPerson(graph[1].toLowerCase() === bot ? graph[2] : graph[1]);
       // Accepted once the app is installed for the person (§7, issue text); unknown before.
       if (p && p.scope === 'personal') return this.personalConversation(p);
       if (p && this.conversations.has(this.personalConversationId(p))) return this.personalConversation(p);
