@@ -82,7 +82,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, authProvider: graphAuth, logger });
   const directory = new GraphDirectory(new GraphHttp(client));
   const adapter = createAdapter(settings.botAuth);
-  const { bot, requestAccess, adminAlerts, resumeOperations, background, instanceId, guestReview } = composeBot({
+  const { bot, requestAccess, adminAlerts, resumeOperations, background, instanceId, guestReview, outbox } = composeBot({
     store,
     directory,
     logger,
@@ -105,6 +105,8 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     trustServiceUrl: settings.graph.mode === 'live' ? (url) => url.toLowerCase().startsWith('https://') : undefined,
     guests: settings.guests,
   });
+  // Proactive messages recorded by any instance are sent by the one holding the outbox's sender lease.
+  outbox.start();
   // Each timer's work runs once per interval across the instances sharing the store (a lease row per job).
   const jobs = new TimerJobs(store.jobs, instanceId, settings.operations.leaseMs);
   const sweep = (): void => {
@@ -200,6 +202,8 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     const turnsEnded = await host.stopTakingTurns(timeoutMs);
     const workEnded = await background.drain(Math.max(0, timeoutMs - (Date.now() - started)));
     logger.info('bot.drained', { turnsEnded, workEnded, turnsLeft: host.turnsInFlight, workLeft: background.size, ms: Date.now() - started });
+    // Messages still queued stay recorded: the next instance to hold the sender lease sends them.
+    await outbox.stop().catch((err: unknown) => logger.warn('outbox.stop.failed', { error: err }));
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       // Keep-alive connections and turns past the deadline are cut: their operations are resumed later.

@@ -1,6 +1,7 @@
 /** The Bot Framework adapter (CloudAdapter) and its turn error handler. */
 import { randomUUID } from 'node:crypto';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type BotAdapter, type ConversationState, type TurnContext } from 'botbuilder';
+import type { ClaimsIdentity, ConnectorClient, ConnectorFactory } from 'botframework-connector';
 import type { BotAuthSettings } from '../config';
 import type { Logger } from '../logging';
 import { isPermissionDenied } from '../graph/directory';
@@ -14,13 +15,43 @@ function withoutAddresses(text: string): string {
   return text.replace(/\S+@\S+/g, '…');
 }
 
+/** The name core-rest-pipeline gives its retry policy (429/503 with Retry-After, 5xx, 408, socket errors; 3 retries). */
+const SDK_RETRY_POLICY = 'defaultRetryPolicy';
+
+/**
+ * Removes the HTTP pipeline's own retries from a connector client, so that the outbox is the one layer that retries
+ * Teams (otherwise each of its attempts becomes up to four requests, and a 429 is retried before the outbox sees it).
+ * botframework-connector 4.23 takes `noRetryPolicy` in its options but does not apply it (its ServiceClientContext
+ * builds a default @azure/core-client pipeline), so the policy is removed from the built client's pipeline.
+ */
+export function withoutSdkRetries(client: ConnectorClient): ConnectorClient {
+  const pipeline = (client as unknown as { client?: { pipeline?: { removePolicy(options: { name: string }): unknown } } }).client?.pipeline;
+  if (!pipeline) throw new Error('the connector client has no HTTP pipeline to take the retry policy out of');
+  pipeline.removePolicy({ name: SDK_RETRY_POLICY });
+  return client;
+}
+
+/** The Bot Framework authentication whose connector clients (sends, updates, new conversations) do not retry. */
+class SingleAttemptAuthentication extends ConfigurationBotFrameworkAuthentication {
+  override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
+    const inner = super.createConnectorFactory(claimsIdentity);
+    return { create: async (serviceUrl: string, audience?: string) => withoutSdkRetries(await inner.create(serviceUrl, audience)) };
+  }
+}
+
 export function createAdapter(auth: BotAuthSettings | null): CloudAdapter {
-  const authentication = new ConfigurationBotFrameworkAuthentication({
-    MicrosoftAppId: auth?.appId ?? '',
-    MicrosoftAppPassword: auth?.appPassword ?? '',
-    MicrosoftAppType: auth?.appType ?? '',
-    MicrosoftAppTenantId: auth?.appTenantId ?? '',
-  });
+  const authentication = new SingleAttemptAuthentication(
+    {
+      MicrosoftAppId: auth?.appId ?? '',
+      MicrosoftAppPassword: auth?.appPassword ?? '',
+      MicrosoftAppType: auth?.appType ?? '',
+      MicrosoftAppTenantId: auth?.appTenantId ?? '',
+    },
+    undefined,
+    undefined,
+    undefined,
+    { noRetryPolicy: true },
+  );
   return new CloudAdapter(authentication);
 }
 

@@ -28,6 +28,7 @@ import { RequestAccessDialog } from './dialogs/requestAccessDialog';
 import { MainDialog } from './dialogs/mainDialog';
 import { TeamsBot } from './teamsBot';
 import { TeamsMessenger } from './messenger';
+import type { Outbox } from './delivery/outbox';
 import { RequestActions } from './requestActions';
 import { installTurnErrorHandler } from './adapter';
 import { BackgroundWork, type CardUpdater, type SlowWork } from './background';
@@ -51,6 +52,8 @@ export interface BotParts {
   instanceId: string;
   /** Work that went on after its turn answered (shutdown waits for it). */
   background: BackgroundWork;
+  /** Every proactive message, recorded before it is sent (start it to send in the background; stop it at shutdown). */
+  outbox: Outbox;
   inviteGuest: InviteGuestService;
   requestAccess: RequestAccessService;
   adminAlerts: AdminAlertService;
@@ -127,7 +130,7 @@ export function composeBot(options: ComposeOptions): BotParts {
   const { store, directory, logger, clock, sleep } = options;
   const guests = options.guests ?? DEFAULT_GUEST_SETTINGS;
   const instanceId = randomUUID();
-  const teams = new TeamsMessenger(options.adapter as CloudAdapter, store.conversations, options.appId, logger, clock);
+  const teams = new TeamsMessenger(options.adapter as CloudAdapter, store, options.appId, logger, { clock, instanceId, leaseMs: options.operationLeaseMs });
   const setupCheck = new SetupCheckService(directory, clock, guests.sponsorsInEntra);
   const adminAlerts = new AdminAlertService({
     store,
@@ -275,5 +278,5 @@ export function composeBot(options: ComposeOptions): BotParts {
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, bulkFlow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions, fileIntake, reads);
   const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: options.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
-  return { bot, conversationState, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
+  return { bot, conversationState, outbox: teams.outbox, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
 }

@@ -1,29 +1,28 @@
-/** Proactive delivery in Teams: approval cards to owners, their updates, and notices to requesters. */
-import { MessageFactory, TurnContext, type Attachment, type CloudAdapter, type ConversationParameters, type ConversationReference } from 'botbuilder';
+/**
+ * Proactive delivery in Teams: approval cards to owners, their updates, alerts, review cards and notices. Every
+ * message goes through the outbox (./delivery/outbox.ts): recorded first, rendered at send time in the recipient's
+ * language, paced and retried there. A card that is still queued is located by `{ outboxId }` until it is sent.
+ */
+import { MessageFactory, type Attachment, type CloudAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
 import type { ApprovalMessenger } from '../domain/requestAccess';
 import type { AlertMessenger, AlertNotice } from '../domain/adminAlerts';
+import type { ReviewDecision, ReviewView } from '../domain/guestReview';
+import type { Msg } from '../domain/message';
 import type { GroupOwner } from '../graph/directory';
-import type { AccessRequestRecord, ConversationStore, JsonObject } from '../store/store';
+import type { AccessRequestRecord, JsonObject, OutboxRecord, Store } from '../store/store';
 import { alertCard } from './adminCards';
-import { isRecord } from './cardPrompt';
 import { approvalCard, statusLine } from './requestCards';
 import { outcomeCard } from './dialogs/cardFlow';
-import { locFor, referenceWithAudience } from './locale';
+import { reviewCard } from './guests/cards';
+import { referenceWithAudience } from './locale';
 import type { Localizer } from '../i18n';
-import { event, metrics, span } from '../telemetry/telemetry';
-
-const RETRYABLE = new Set([429, 412, 502, 504]);
-
-interface CardLocation {
-  reference: Partial<ConversationReference>;
-  activityId: string;
-}
-
-function locationJson(reference: Partial<ConversationReference>, activityId: string): JsonObject {
-  const location: CardLocation = { reference, activityId };
-  return JSON.parse(JSON.stringify(location)) as JsonObject;
-}
+import { AdapterCalls, type ConnectorCalls, type Content } from './delivery/connector';
+import { Outbox, locationOf, type OutboxMessage, type OutboxRenderer, type Sending } from './delivery/outbox';
+import type { Pacer } from './delivery/pacer';
+import { StoredChats } from './delivery/storedChats';
+import type { PersonalChats } from './delivery/personalChat';
 
 /** Answers a card's Action.Submit: replaces the card it came from in place, or sends the answer when that fails. */
 export async function replaceOrSend(context: TurnContext, card: Attachment, logger: Logger): Promise<void> {
@@ -41,161 +40,139 @@ export async function replaceOrSend(context: TurnContext, card: Attachment, logg
 
 /** Where a card is, so that a later turn or another process can update it (conversation reference and activity id). */
 export function cardLocation(context: TurnContext, activityId: string): JsonObject {
-  return locationJson(referenceWithAudience(context.activity) as Partial<ConversationReference>, activityId);
+  return locationOf(referenceWithAudience(context.activity) as Partial<ConversationReference>, activityId);
 }
 
-/** Where a message went, or why it could not go. */
-type Delivery = { ok: true; location: JsonObject } | { ok: false; error: string };
+/** Where a message went (or is queued), or why it could not go. */
+export type Delivery = { ok: true; location: JsonObject } | { ok: false; error: string };
 
-function statusOf(err: unknown): number | undefined {
-  if (!isRecord(err)) return undefined;
-  const status = err.statusCode ?? err.status;
-  return typeof status === 'number' ? status : undefined;
+/** What the outbox renders at send time (JSON, kept in the record). */
+type Rendered =
+  | { type: 'approval'; request: AccessRequestRecord; reminder?: boolean; refresh?: boolean }
+  | { type: 'requesterNotice'; request: AccessRequestRecord; event: 'decided' | 'expired' }
+  | { type: 'alert'; notice: AlertNotice }
+  | { type: 'review'; view: ReviewView; defaultDecision: ReviewDecision; reminder?: boolean }
+  | { type: 'msg'; msg: Msg }
+  | { type: 'card'; card: Attachment };
+
+function json(value: unknown): JsonObject {
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
 
-export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
+function delivery(sending: Sending): Delivery {
+  return sending.state === 'failed' ? { ok: false, error: sending.error } : { ok: true, location: sending.location };
+}
+
+export interface TeamsMessengerOptions {
+  clock?: () => Date;
+  /** This process among the instances sharing the store (owner of outbox leases). */
+  instanceId?: string;
+  /** The Bot Connector calls (default: through the adapter). */
+  calls?: ConnectorCalls;
+  /** Finding a person's chat (default: the stored reference, or a new conversation; see StoredChats). */
+  chats?: PersonalChats;
+  pacer?: Pacer;
+  /** How long an outbox record is this instance's before another may send it. */
+  leaseMs?: number;
+  /** The outbox's first backoff when Teams gives no Retry-After. */
+  retryBaseMs?: number;
+}
+
+export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, OutboxRenderer {
+  readonly outbox: Outbox;
+  private readonly stored: StoredChats;
+
   constructor(
-    private readonly adapter: CloudAdapter,
-    private readonly conversations: ConversationStore,
-    private readonly appId: string,
+    adapter: CloudAdapter,
+    private readonly store: Store,
+    appId: string,
     private readonly logger: Logger,
-    private readonly clock: () => Date = () => new Date(),
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  ) {}
-
-  /** Teams' rate limits: 429/412/502/504 are retried with exponential backoff and jitter. */
-  /** Each call to the Teams connector is a `teams.send` span; retries are its events (src/telemetry). */
-  private async withRetry<T>(what: string, action: () => Promise<T>): Promise<T> {
-    return span('teams.send', { 'guestinvite.teams.call': what }, async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const result = await action();
-          metrics.teamsSend(what, 'sent');
-          return result;
-        } catch (err) {
-          const status = statusOf(err);
-          if (status === undefined || !RETRYABLE.has(status) || attempt >= 4) {
-            metrics.teamsSend(what, status === undefined ? 'error' : String(status));
-            throw err;
-          }
-          const wait = 500 * 2 ** attempt + Math.floor(Math.random() * 250);
-          this.logger.info('teams.retry', { what, status, attempt: attempt + 1, ms: wait });
-          event('teams.retry', { 'http.response.status_code': status, attempt: attempt + 1, 'retry.wait_ms': wait });
-          await this.sleep(wait);
-        }
-      }
-    }, { kind: 'client' });
-  }
-
-  /**
-   * Runs `logic` in the stored conversation. The adapter hands an error thrown inside a proactive turn to its
-   * turn error handler (which logs a turn error, apologises into that chat and drops its dialog state) and then
-   * resolves; so the error is caught here and rethrown outside, where retries and 403/404 handling see it.
-   */
-  private async continue(reference: Partial<ConversationReference>, logic: (context: TurnContext) => Promise<void>): Promise<void> {
-    await this.withRetry('continueConversation', async () => {
-      let failure: { error: unknown } | undefined;
-      await this.adapter.continueConversationAsync(this.appId, reference, async (context) => {
-        try {
-          await logic(context);
-        } catch (error) {
-          failure = { error };
-        }
-      });
-      if (failure) throw failure.error;
+    options: TeamsMessengerOptions = {},
+  ) {
+    this.stored = new StoredChats(adapter, store.conversations, appId, options.clock, (tenantId, userId) => this.outbox.paceFor(tenantId, userId));
+    this.outbox = new Outbox({
+      store,
+      chats: options.chats ?? this.stored,
+      calls: options.calls ?? new AdapterCalls(adapter, appId),
+      renderer: this,
+      instanceId: options.instanceId ?? randomUUID(),
+      logger,
+      clock: options.clock,
+      pacer: options.pacer,
+      leaseMs: options.leaseMs,
+      retryBaseMs: options.retryBaseMs,
     });
   }
 
-  /** The user's stored 1:1 reference, or a new 1:1 conversation created in the tenant (needs the app installed for them). */
-  private async referenceFor(tenantId: string, userId: string, via: string): Promise<Partial<ConversationReference>> {
-    const stored = await this.conversations.get(tenantId, userId);
-    if (stored) return stored as Partial<ConversationReference>;
-    const known = (await this.conversations.get(tenantId, via)) as Partial<ConversationReference> | undefined;
-    if (!known?.serviceUrl) throw new Error('no conversation with this person yet, and no service URL to create one');
-    const parameters = {
-      isGroup: false,
-      bot: known.bot,
-      members: [{ id: userId, name: '' }],
-      tenantId,
-      channelData: { tenant: { id: tenantId } },
-    } as ConversationParameters;
-    let created: Partial<ConversationReference> | undefined;
-    await this.withRetry('createConversation', () =>
-      this.adapter.createConversationAsync(this.appId, 'msteams', known.serviceUrl!, '', parameters, async (context) => {
-        created = context.activity ? { ...known, conversation: context.activity.conversation, user: { id: userId, name: '' } } : undefined;
-      }),
-    );
-    if (!created?.conversation?.id) throw new Error('the new conversation has no id');
-    await this.conversations.upsert(tenantId, userId, JSON.parse(JSON.stringify(created)) as JsonObject, this.clock());
-    return created;
-  }
-
-  async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<Delivery> {
-    return this.deliver(request.tenantId, owner.id, request.requesterId, (l, reference) =>
-      approvalCard(l, request, { reminder: reason === 'reminder', refreshUserIds: reference.user?.id ? [reference.user.id] : [] }),
-    );
-  }
-
-  /**
-   * Sends what `render` makes, in the person's language, to their 1:1 chat (created through `via`'s service URL when
-   * there is none yet); a 403 or 404 forgets the stored reference.
-   */
-  private async deliver(tenantId: string, userId: string, via: string, render: (l: Localizer, reference: Partial<ConversationReference>) => Attachment | string): Promise<Delivery> {
-    try {
-      const reference = await this.referenceFor(tenantId, userId, via);
-      return { ok: true, location: await this.post(reference, (l) => render(l, reference)) };
-    } catch (err) {
-      const status = await this.forgetIfGone(tenantId, userId, err);
-      return { ok: false, error: `${status ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim() };
+  async render(content: JsonObject, l: Localizer, reference: Partial<ConversationReference>): Promise<Content | null> {
+    const what = content as unknown as Rendered;
+    switch (what.type) {
+      case 'approval': {
+        // The request as it is now (a late update must not show an older state), else as it was when queued.
+        const current = (await this.store.requests.get(what.request.id)) ?? what.request;
+        const refreshUserIds = what.refresh && reference.user?.id ? [reference.user.id] : [];
+        return approvalCard(l, current, what.refresh ? { reminder: what.reminder === true, refreshUserIds } : undefined);
+      }
+      case 'requesterNotice':
+        return this.requesterNotice(l, what.request, what.event);
+      case 'alert':
+        return alertCard(l, what.notice);
+      case 'review':
+      case 'msg':
+        return renderUserChat(l, what);
+      case 'card':
+        return what.card;
+      default:
+        return null;
     }
   }
 
-  /** Posts a card or a text into a conversation, in the language of whoever it leads to; returns where it is. */
-  private async post(reference: Partial<ConversationReference>, render: (l: Localizer) => Attachment | string): Promise<JsonObject> {
-    let activityId: string | undefined;
-    await this.continue(reference, async (context) => {
-      const content = render(locFor(reference));
-      activityId = (await context.sendActivity(typeof content === 'string' ? content : MessageFactory.attachment(content)))?.id;
-    });
-    if (!activityId) throw new Error('the channel returned no activity id');
-    return locationJson(reference, activityId);
+  /** Approval cards queued at first: their entry on the request gets the card's place, or says it was not delivered. */
+  async settled(record: OutboxRecord): Promise<void> {
+    const follow = (record.payload as { followUp?: { requestId?: string } }).followUp;
+    if (!follow?.requestId) return;
+    const request = await this.store.requests.get(follow.requestId);
+    const index = request?.ownerCards.findIndex((c) => c.location?.outboxId === record.id) ?? -1;
+    if (!request || index < 0) return;
+    const cards = [...request.ownerCards];
+    cards[index] = record.status === 'sent'
+      ? { ...cards[index], location: record.result }
+      : { ...cards[index], status: 'unreachable', location: null, error: (record.error ?? 'not delivered').slice(0, 300) };
+    // One compare-and-set: a conflict leaves the `{ outboxId }` entry, which resolves through the outbox anyway.
+    await this.store.requests.update(request.id, request.version, { ownerCards: cards }, new Date()).catch((err: unknown) =>
+      this.logger.info('request.card.location.later', { requestId: request.id, error: err }),
+    );
   }
 
-  /** Teams answers 403 or 404 when the bot can no longer reach the person there: the stored reference goes. */
-  private async forgetIfGone(tenantId: string, userId: string, err: unknown): Promise<number | undefined> {
-    const status = statusOf(err);
-    if (status === 403 || status === 404) await this.conversations.delete(tenantId, userId);
-    return status;
+  private send(message: OutboxMessage): Promise<Sending> {
+    return this.outbox.send(message);
+  }
+
+  async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<Delivery> {
+    // A person with no chat yet is reached through the requester's service URL.
+    this.stored.hint(request.tenantId, await this.store.conversations.get(request.tenantId, request.requesterId));
+    const content: Rendered = { type: 'approval', request, reminder: reason === 'reminder', refresh: true };
+    return delivery(await this.send({ tenantId: request.tenantId, to: { user: owner.id }, content: json(content), followUp: { requestId: request.id } }));
   }
 
   async updateApprovalCards(request: AccessRequestRecord): Promise<void> {
     // A card listed twice (e.g. sent again to the same chat) is updated once. Activity ids are unique within a
     // conversation only (Teams message ids are times in ms): two owners' cards sent at once can share one.
     const seen = new Set<string>();
+    const content = json({ type: 'approval', request } satisfies Rendered);
     for (const card of request.ownerCards) {
-      const location = card.location as unknown as CardLocation | null;
-      if (card.status !== 'sent' || !location?.activityId) continue;
-      const key = JSON.stringify([location.reference.conversation?.id ?? '', location.activityId]);
+      const location = card.location as { reference?: Partial<ConversationReference>; activityId?: string; outboxId?: string } | null;
+      if (card.status !== 'sent' || !location || !(location.activityId || location.outboxId)) continue;
+      const key = JSON.stringify([location.reference?.conversation?.id ?? '', location.activityId ?? location.outboxId]);
       if (seen.has(key)) continue;
       seen.add(key);
-      try {
-        await this.continue(location.reference, async (context) => {
-          await context.updateActivity({ type: 'message', id: location.activityId, attachments: [approvalCard(locFor(location), request)] });
-        });
-      } catch (err) {
-        this.logger.warn('request.card.update.failed', { requestId: request.id, ownerId: card.ownerId, error: err });
-      }
+      const sending = await this.send({ tenantId: request.tenantId, to: { location: card.location! }, content });
+      if (sending.state === 'failed') this.logger.warn('request.card.update.failed', { requestId: request.id, ownerId: card.ownerId, error: sending.error });
     }
   }
 
-  async notifyRequester(request: AccessRequestRecord, event: 'decided' | 'expired'): Promise<boolean> {
-    const stored = await this.conversations.get(request.tenantId, request.requesterId);
-    if (!stored) {
-      this.logger.warn('request.requester.unreachable', { requestId: request.id });
-      return false;
-    }
+  private requesterNotice(l: Localizer, request: AccessRequestRecord, event: 'decided' | 'expired'): Attachment {
     const approved = request.state === 'approved';
-    const l = locFor(stored);
     const title = l.t(event === 'expired' ? 'requests:notice.expiredTitle' : approved ? 'requests:notice.approvedTitle' : 'requests:notice.deniedTitle');
     const text = event === 'expired' ? l.t('requests:notice.expired', { app: request.appName, group: request.groupName }) : statusLine(l, request);
     const facts = [
@@ -203,64 +180,72 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
       { label: l.t('common:fact.group'), value: request.groupName },
       ...(request.comment ? [{ label: l.t('requests:fact.comment'), value: request.comment }] : []),
     ];
-    try {
-      await this.continue(stored as Partial<ConversationReference>, async (context) => {
-        await context.sendActivity(MessageFactory.attachment(outcomeCard(l, { title, color: approved ? 'Good' : 'Attention', text, facts })));
-      });
-      return true;
-    } catch (err) {
-      this.logger.warn('request.requester.notify.failed', { requestId: request.id, error: err });
+    return outcomeCard(l, { title, color: approved ? 'Good' : 'Attention', text, facts });
+  }
+
+  async notifyRequester(request: AccessRequestRecord, event: 'decided' | 'expired'): Promise<boolean> {
+    if (!(await this.store.conversations.get(request.tenantId, request.requesterId))) {
+      this.logger.warn('request.requester.unreachable', { requestId: request.id });
       return false;
     }
+    const sending = await this.send({ tenantId: request.tenantId, to: { user: request.requesterId }, content: json({ type: 'requesterNotice', request, event } satisfies Rendered) });
+    if (sending.state === 'failed') this.logger.warn('request.requester.notify.failed', { requestId: request.id, error: sending.error });
+    return sending.state !== 'failed';
   }
 
   async sendToChannel(channel: JsonObject, notice: AlertNotice): Promise<JsonObject | null> {
-    try {
-      return await this.post(channel as Partial<ConversationReference>, (l) => alertCard(l, notice));
-    } catch (err) {
-      this.logger.warn('alert.channel.failed', { alertKey: notice.alert.key, error: err });
-      return null;
-    }
+    const tenantId = (channel as Partial<ConversationReference>).conversation?.tenantId ?? notice.alert.tenantId;
+    const sending = await this.send({ tenantId, to: { reference: channel }, content: json({ type: 'alert', notice } satisfies Rendered) });
+    if (sending.state === 'failed') this.logger.warn('alert.channel.failed', { alertKey: notice.alert.key, error: sending.error });
+    return sending.state === 'failed' ? null : sending.location;
   }
 
   async sendToUser(tenantId: string, userId: string, notice: AlertNotice): Promise<JsonObject | null> {
-    const stored = await this.conversations.get(tenantId, userId);
-    if (!stored) return null;
-    try {
-      return await this.post(stored as Partial<ConversationReference>, (l) => alertCard(l, notice));
-    } catch (err) {
-      const status = await this.forgetIfGone(tenantId, userId, err);
-      this.logger.warn('alert.user.failed', { alertKey: notice.alert.key, userId, status, error: err });
-      return null;
-    }
+    if (!(await this.store.conversations.get(tenantId, userId))) return null;
+    const sending = await this.send({ tenantId, to: { user: userId }, content: json({ type: 'alert', notice } satisfies Rendered) });
+    if (sending.state === 'failed') this.logger.warn('alert.user.failed', { alertKey: notice.alert.key, userId, error: sending.error });
+    return sending.state === 'failed' ? null : sending.location;
   }
 
-  /** Updates alert cards in place, one after the other (each through replaceCard, with its retries). */
+  /** Updates alert cards in place (each an outbox record); returns how many were updated or queued. */
   async updateAlertCards(locations: readonly JsonObject[], notice: AlertNotice): Promise<number> {
     let updated = 0;
     for (const location of locations) {
-      if (await this.replaceCard(location, alertCard(locFor(location), notice))) updated++;
+      if (await this.update(location, json({ type: 'alert', notice } satisfies Rendered), notice.alert.tenantId)) updated++;
     }
     return updated;
   }
 
-  /** Sends a card or a text, in the user's language, to their 1:1 chat with the bot; returns where it is, for later updates. */
-  sendToUserChat(tenantId: string, userId: string, render: (l: Localizer) => Attachment | string): Promise<Delivery> {
-    return this.deliver(tenantId, userId, userId, (l) => render(l));
+  /** Sends a review card or a notice, in the user's language, to their 1:1 chat; returns where it is, for later updates. */
+  async sendToUserChat(tenantId: string, userId: string, content: UserChatContent): Promise<Delivery> {
+    return delivery(await this.send({ tenantId, to: { user: userId }, content: json(content) }));
   }
 
-  /** Replaces a card wherever it is (a location from cardLocation), e.g. when a resumed operation finishes. */
-  async replaceCard(location: JsonObject, card: Attachment): Promise<boolean> {
-    const { reference, activityId } = location as unknown as CardLocation;
-    if (!reference || typeof activityId !== 'string') return false;
-    try {
-      await this.continue(reference, async (context) => {
-        await context.updateActivity({ type: 'message', id: activityId, attachments: [card] });
-      });
-      return true;
-    } catch (err) {
-      this.logger.warn('card.update.failed', { cardActivityId: activityId, error: err });
-      return false;
-    }
+  /** Replaces a card wherever it is (a location from cardLocation, or a queued card's), e.g. when a resumed operation finishes. */
+  replaceCard(location: JsonObject, card: Attachment | UserChatContent): Promise<boolean> {
+    const content = 'type' in card && (card.type === 'review' || card.type === 'msg') ? card : { type: 'card', card };
+    return this.update(location, json(content), tenantOf(location));
   }
+
+  private async update(location: JsonObject, content: JsonObject, tenantId: string): Promise<boolean> {
+    if (!location.outboxId && (!location.reference || typeof location.activityId !== 'string')) return false;
+    const sending = await this.send({ tenantId, to: { location }, content });
+    if (sending.state === 'failed') this.logger.warn('card.update.failed', { cardActivityId: location.activityId, error: sending.error });
+    return sending.state !== 'failed';
+  }
+}
+
+/** Review cards and notices a person gets in their 1:1 chat, rendered at send time. */
+export type UserChatContent =
+  | { type: 'review'; view: ReviewView; defaultDecision: ReviewDecision; reminder?: boolean }
+  | { type: 'msg'; msg: Msg };
+
+/** A review card or a notice in `l`'s language. */
+export function renderUserChat(l: Localizer, content: UserChatContent): Attachment | string {
+  return content.type === 'msg' ? l.msg(content.msg) : reviewCard(l, content.view, content.defaultDecision, content.reminder ? { reminder: true } : undefined);
+}
+
+function tenantOf(location: JsonObject): string {
+  const reference = location.reference as Partial<ConversationReference> | undefined;
+  return reference?.conversation?.tenantId ?? (reference as { channelData?: { tenant?: { id?: string } } } | undefined)?.channelData?.tenant?.id ?? 'unknown';
 }

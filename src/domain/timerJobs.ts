@@ -16,6 +16,8 @@ export const JOBS = {
   operationResume: 'operations.resume',
   markerPrune: 'activity-markers.prune',
   retention: 'retention.sweep',
+  /** Not a timer: the one instance that sends the outbox's messages (so that one pacer sees every request). */
+  outboxSend: 'outbox.send',
 } as const;
 
 export type JobRun<T> = { ran: true; result: T } | { ran: false };

@@ -344,6 +344,7 @@ export interface Store {
   readonly guests: GuestRecordStore;
   /** Retention and erasure across every table (each record module erases and prunes its own). */
   readonly privacy: PrivacyStore;
+  readonly outbox: OutboxStore;
   /**
    * Updates an operation record and an access request in one transaction (an approval's end and its outcome
    * on the request): compare-and-set on both; on a ConflictError (its key names the record) neither changed.
@@ -356,4 +357,63 @@ export interface Store {
   /** Cheap round trip for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * - pending: to be sent (from `notBefore` on) by whichever instance holds its lease;
+ * - sent: Teams accepted it (`result` says where it is);
+ * - failed: given up (the person cannot be reached, or Teams refused it for good; `error` says why).
+ */
+export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+/** One proactive message (a card, a notice, a card update), recorded before it is sent. */
+export interface OutboxRecord {
+  id: string;
+  tenantId: string;
+  /** Who or where it goes (a user id, or a conversation id for a channel or a card update). */
+  recipient: string;
+  kind: string;
+  /** What to render at send time (opaque to the store). */
+  payload: JsonObject;
+  status: OutboxStatus;
+  attempts: number;
+  /** Not sent before this time (a Retry-After, a backoff). */
+  notBefore: string;
+  /** After a send: where the message is (opaque to the store). */
+  result: JsonObject | null;
+  error: string | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewOutboxMessage = Pick<OutboxRecord, 'id' | 'tenantId' | 'recipient' | 'kind' | 'payload'> & {
+  notBefore?: Date;
+  /** Recorded already leased to this owner (the sender about to send it), saving a write. */
+  lease?: { owner: string; ttlMs: number };
+};
+
+/** The outcome of one attempt: every field is set (the caller passes the values it keeps). */
+export interface OutboxAttempt {
+  status: OutboxStatus;
+  attempts: number;
+  notBefore: Date;
+  result: JsonObject | null;
+  error: string | null;
+}
+
+export interface OutboxStore {
+  /** Records the message unless one with this id exists (the id makes enqueueing idempotent); returns the stored record. */
+  enqueue(message: NewOutboxMessage, now: Date): Promise<{ created: boolean; record: OutboxRecord }>;
+  get(id: string): Promise<OutboxRecord | undefined>;
+  /** Takes a pending record's lease when it is free, expired or already the owner's; undefined otherwise. */
+  acquireLease(id: string, owner: string, ttlMs: number, now: Date): Promise<OutboxRecord | undefined>;
+  /** Records an attempt's outcome and frees the lease: compare-and-set on `version` (ConflictError on a mismatch). */
+  update(id: string, expectedVersion: number, attempt: OutboxAttempt, now: Date): Promise<OutboxRecord>;
+  /** Pending records due at `now` whose lease is free or expired, by due time then age. */
+  listDue(now: Date, limit: number): Promise<OutboxRecord[]>;
+  /** When the earliest pending record is due (undefined when none is pending). */
+  nextDue(): Promise<Date | undefined>;
 }

@@ -21,6 +21,7 @@ import { storeOps, type StoreOpsResult } from './storeOps';
 import { createDatabase, stopPostgres } from '../support/postgres';
 import { bulkBench, printBulkBench } from './bulk';
 import { telemetryBench, type TelemetryBench } from './telemetry';
+import { outboxBench, printOutboxBench } from './outbox';
 
 function setting(name: string, fallback: number): number {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -47,6 +48,8 @@ const settings = {
   bulk: setting('bulk', 1),
   /** `help` turns with telemetry off and on (test/bench/telemetry.ts); 0 skips them. */
   telemetryTurns: setting('telemetry-turns', 1500),
+  /** 0 skips the proactive delivery run (test/bench/outbox.ts); --outbox-only runs it alone. */
+  outbox: setting('outbox', 1),
 };
 
 /** `--only=telemetry`: only the telemetry comparison (a short run). */
@@ -304,6 +307,7 @@ async function main(): Promise<void> {
 
     const stores: StoreOpsResult[] = await storeOps(dir, settings.storeMs, postgres);
     const bulk = settings.bulk > 0 ? await bulkBench() : null;
+    const outbox = settings.outbox > 0 ? await outboxBench() : null;
 
     // ---- report
     const base = rows[0];
@@ -326,6 +330,7 @@ async function main(): Promise<void> {
     }
     if (bulk) printBulkBench(bulk);
     if (telemetry) printTelemetry(telemetry);
+    if (outbox) printOutboxBench(outbox);
     const ratio = (r: Row) => ({ turnsPerSecond: r.turnsPerSecond, p50Ms: r.p50, p99Ms: r.p99, cpuMsPerTurn: r.cpuMsPerTurn, throughputVsEcho: r.turnsPerSecond / base.turnsPerSecond, cpuVsEcho: r.cpuMsPerTurn / base.cpuMsPerTurn });
     const json = {
       bench: 'guest-invite',
@@ -340,6 +345,7 @@ async function main(): Promise<void> {
       storeOpsPerSecond: Object.fromEntries(stores.map((s) => [s.engine, s.opsPerSecond ?? s.note])),
       bulkInvite: bulk,
       telemetry,
+      outbox,
       instances: {
         SQLite: { one: one.turnsPerSecond, two: two.turnsPerSecond, cpuMsPerTurnOne: one.cpuMsPerTurn, cpuMsPerTurnTwo: two.cpuMsPerTurn },
         PostgreSQL: postgres.url ? { one: pgOne.turnsPerSecond, two: pgTwo.turnsPerSecond, cpuMsPerTurnOne: pgOne.cpuMsPerTurn, cpuMsPerTurnTwo: pgTwo.cpuMsPerTurn } : postgres.why,
@@ -351,6 +357,7 @@ async function main(): Promise<void> {
         rssGrowth: { target: 1.3, met: rss.atTurns / rss.atMark <= 1.3 },
         graphRoundTripsSendTurn: { target: 3, met: roundTrips.sendTurn <= 3 },
         ...(telemetry ? { telemetryCpuOnVsOff: telemetry.target } : {}),
+        ...(outbox ? outboxTargets(outbox) : {}),
       },
       seconds: (Date.now() - started) / 1000,
     };
@@ -361,7 +368,22 @@ async function main(): Promise<void> {
   }
 }
 
-(only === 'telemetry' ? onlyTelemetry() : main()).catch((err: unknown) => {
+function outboxTargets(r: Awaited<ReturnType<typeof outboxBench>>): Record<string, { target: number; met: boolean }> {
+  return {
+    outboxLost: { target: 0, met: r.lost === 0 },
+    outboxDuplicated: { target: 0, met: r.duplicated === 0 },
+    outboxWallVsFloor: { target: 1.2, met: r.wallVsFloor <= 1.2 },
+    outboxAttemptsPerMessage: { target: 1.1, met: r.attemptsPerMessage <= 1.1 },
+  };
+}
+
+async function outboxOnly(): Promise<void> {
+  const r = await outboxBench();
+  printOutboxBench(r);
+  console.log(JSON.stringify({ bench: 'guest-invite-outbox', outbox: r, targets: outboxTargets(r) }));
+}
+
+(only === 'telemetry' ? onlyTelemetry() : process.argv.includes('--outbox-only') ? outboxOnly() : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

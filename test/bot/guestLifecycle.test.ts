@@ -5,7 +5,7 @@ import { validateLog } from '../support/graphContract';
 import { isDirectoryWrite } from '../support/graphLog';
 import { TeamsReviewMessenger, type UserChat } from '../../src/bot/guests/reviewMessenger';
 import { locFor } from '../../src/bot/locale';
-import type { Localizer } from '../../src/i18n';
+import { renderUserChat, type UserChatContent } from '../../src/bot/messenger';
 import { silentLogger } from '../../src/logging';
 import type { ConversationStore, JsonObject } from '../../src/store/store';
 import { DEFAULT_GUEST_SETTINGS } from '../../src/bot/compose';
@@ -24,15 +24,16 @@ class RecordingReviews implements UserChat {
   conversations: ConversationStore | undefined;
   readonly messenger = new TeamsReviewMessenger(this, 'remove', silentLogger);
   private next = 0;
-  async sendToUserChat(tenantId: string, userId: string, render: (l: Localizer) => Attachment | string): Promise<{ ok: true; location: JsonObject }> {
+  async sendToUserChat(tenantId: string, userId: string, what: UserChatContent): Promise<{ ok: true; location: JsonObject }> {
     const reference = (await this.conversations?.get(tenantId, userId)) ?? {};
-    const content = render(locFor(reference));
+    const content = renderUserChat(locFor(reference), what);
     const activityId = `review-card-${++this.next}`;
     if (typeof content === 'string') this.notices.push({ userId, text: content });
     else this.cards.set(`${userId}/${activityId}`, content.content as Record<string, unknown>);
     return { ok: true, location: { reference, activityId, ownerId: userId } };
   }
-  async replaceCard(location: JsonObject, card: Attachment): Promise<boolean> {
+  async replaceCard(location: JsonObject, what: UserChatContent): Promise<boolean> {
+    const card = renderUserChat(locFor(location), what) as Attachment;
     this.cards.set(`${String(location.ownerId)}/${String(location.activityId)}`, card.content as Record<string, unknown>);
     return true;
   }

@@ -64,7 +64,7 @@ describe('TeamsMessenger', () => {
   it('sends the approval card to the owner\'s stored 1:1 conversation and reports where it is', async () => {
     await store.conversations.upsert(tenant, 'megan', reference('megan'), new Date());
     const fake = fakeAdapter();
-    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const messenger = new TeamsMessenger(fake.adapter, store, '', silentLogger);
     const result = await messenger.sendApprovalCard(request, { id: 'megan', displayName: 'Megan Bowen' }, 'new');
     assert.equal(result.ok, true);
     assert.equal(fake.sent[0].conversation, 'a:megan');
@@ -76,7 +76,7 @@ describe('TeamsMessenger', () => {
   it('tries to create the conversation when there is none, and records a 403 as unreachable', async () => {
     await store.conversations.upsert(tenant, 'adele', reference('adele'), new Date());
     const fake = fakeAdapter();
-    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const messenger = new TeamsMessenger(fake.adapter, store, '', silentLogger);
     const result = await messenger.sendApprovalCard(request, { id: 'alex', displayName: 'Alex Wilber' }, 'new');
     assert.equal(result.ok, false);
     if (!result.ok) assert.match(result.error, /403/);
@@ -84,26 +84,32 @@ describe('TeamsMessenger', () => {
     assert.equal(fake.createConversationAsync.firstCall.args[2], 'http://127.0.0.1:1/_connector');
   });
 
-  it('retries 429 and 502 from the channel with backoff, then delivers', async () => {
+  it('retries 429 (after its Retry-After) and 502 (with backoff) from the channel through the outbox, then delivers', async () => {
     await store.conversations.upsert(tenant, 'megan', reference('megan'), new Date());
     const fake = fakeAdapter();
     let calls = 0;
     const inner = fake.adapter.continueConversationAsync.bind(fake.adapter);
+    const retryAfter = { headers: { get: (name: string) => (name === 'retry-after' ? '1' : undefined) } };
     const flaky = sinon.stub().callsFake(async (...args: Parameters<CloudAdapter['continueConversationAsync']>) => {
       calls++;
-      if (calls === 1) throw Object.assign(new Error('Too Many Requests'), { statusCode: 429 });
+      if (calls === 1) throw Object.assign(new Error('Too Many Requests'), { statusCode: 429, response: retryAfter });
       if (calls === 2) throw Object.assign(new Error('Bad Gateway'), { statusCode: 502 });
       return inner(...args);
     });
-    const waits: number[] = [];
-    const messenger = new TeamsMessenger({ ...fake.adapter, continueConversationAsync: flaky } as unknown as CloudAdapter, store.conversations, '', silentLogger, () => new Date(), async (ms) => {
-      waits.push(ms);
-    });
+    const messenger = new TeamsMessenger({ ...fake.adapter, continueConversationAsync: flaky } as unknown as CloudAdapter, store, '', silentLogger, { retryBaseMs: 20 });
+    const before = Date.now();
     const result = await messenger.sendApprovalCard(request, { id: 'megan', displayName: 'Megan Bowen' }, 'new');
-    assert.equal(result.ok, true);
+    assert.equal(result.ok, true, 'queued');
+    const outboxId = result.ok ? String(result.location.outboxId) : '';
+    const queued = await store.outbox.get(outboxId);
+    assert.equal(queued?.status, 'pending');
+    assert.ok(Date.parse(queued!.notBefore) - before >= 1_000, 'not before Retry-After');
+    assert.equal(await messenger.outbox.drain(10_000), true);
     assert.equal(calls, 3);
-    assert.equal(waits.length, 2);
-    assert.ok(waits[1] > waits[0]);
+    const sent = await store.outbox.get(outboxId);
+    assert.equal(sent?.status, 'sent');
+    assert.equal(sent?.attempts, 3);
+    assert.equal(sent?.result?.activityId, 'act-1');
   });
 
   it('sees errors thrown inside a proactive turn, although CloudAdapter hands them to onTurnError', async () => {
@@ -120,7 +126,7 @@ describe('TeamsMessenger', () => {
         }
       },
     } as unknown as CloudAdapter;
-    const messenger = new TeamsMessenger(swallowing, store.conversations, '', silentLogger);
+    const messenger = new TeamsMessenger(swallowing, store, '', silentLogger);
     const result = await messenger.sendApprovalCard(request, { id: 'megan', displayName: 'Megan Bowen' }, 'new');
     assert.equal(result.ok, false);
     if (!result.ok) assert.match(result.error, /403/);
@@ -131,7 +137,7 @@ describe('TeamsMessenger', () => {
   it('updates every delivered copy once and tells the requester', async () => {
     await store.conversations.upsert(tenant, 'adele', reference('adele'), new Date());
     const fake = fakeAdapter();
-    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const messenger = new TeamsMessenger(fake.adapter, store, '', silentLogger);
     const decided = approvedByMegan([
         { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: 'm1' }, error: null, at: '' },
         { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: 'm1' }, error: null, at: '' },
@@ -146,7 +152,7 @@ describe('TeamsMessenger', () => {
 
   it('updates two owners\' cards that have the same activity id in different chats (Teams message ids are per chat, e.g. times in ms)', async () => {
     const fake = fakeAdapter();
-    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const messenger = new TeamsMessenger(fake.adapter, store, '', silentLogger);
     const decided = approvedByMegan([
         { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: '1796273055152' }, error: null, at: '' },
         { ownerId: 'alex', ownerName: 'Alex Wilber', status: 'sent', location: { reference: reference('alex'), activityId: '1796273055152' }, error: null, at: '' },
@@ -158,7 +164,7 @@ describe('TeamsMessenger', () => {
   it('reports where an alert card went (chat or channel) and updates those cards in place with the new count', async () => {
     await store.conversations.upsert(tenant, 'patti', reference('patti'), new Date());
     const fake = fakeAdapter();
-    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const messenger = new TeamsMessenger(fake.adapter, store, '', silentLogger);
     const alert = blockedByAdele('sharing Contoso Wiki with a guest');
     const notice = { alert, event: 'problem' as const, blocks: 1, at: '2026-11-24T09:00:00.000Z' };
     const inChat = await messenger.sendToUser(tenant, 'patti', notice);
@@ -177,7 +183,7 @@ describe('TeamsMessenger', () => {
   it('writes an alert card in the admin\'s last known language and time zone, and keeps it in that language when it is updated', async () => {
     await store.conversations.upsert(tenant, 'lidia', { ...reference('lidia'), locale: 'nl-NL', localTimezone: 'Europe/Amsterdam' }, new Date());
     const fake = fakeAdapter();
-    const messenger = new TeamsMessenger(fake.adapter, store.conversations, '', silentLogger);
+    const messenger = new TeamsMessenger(fake.adapter, store, '', silentLogger);
     const alert = blockedByAdele({ key: 'admin:doing.sharing', params: { app: 'Contoso Wiki' } });
     const notice = { alert, event: 'problem' as const, blocks: 1, at: '2026-11-24T09:00:20.000Z' };
     const inChat = await messenger.sendToUser(tenant, 'lidia', notice);

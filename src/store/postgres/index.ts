@@ -14,6 +14,7 @@ import { PostgresAuditLog } from './audit';
 import { PostgresConversationStore } from './conversations';
 import { PostgresGuestRecordStore } from './guests';
 import { PostgresJobStore } from './jobs';
+import { PostgresOutboxStore } from './outbox';
 import { applyMigrations } from './migrations';
 import { PostgresOperationStore } from './operations';
 import { PostgresAccessRequestStore } from './requests';
@@ -67,6 +68,7 @@ class PostgresStore implements Store {
   readonly conversations: PostgresConversationStore;
   readonly jobs: PostgresJobStore;
   readonly privacy: RecordPrivacy;
+  readonly outbox: PostgresOutboxStore;
   readonly guests: PostgresGuestRecordStore;
   private closed = false;
 
@@ -82,6 +84,7 @@ class PostgresStore implements Store {
     this.operations = new PostgresOperationStore(pool, clock, guard);
     this.conversations = new PostgresConversationStore(pool, guard);
     this.jobs = new PostgresJobStore(pool, guard);
+    this.outbox = new PostgresOutboxStore(pool, guard);
     this.guests = new PostgresGuestRecordStore(pool, guard);
     // Every table: erased and pruned by its record module, or listed here as holding no personal data.
     const modules = [

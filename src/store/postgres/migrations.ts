@@ -228,6 +228,31 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_log_time ON audit_log (time COLLATE "C");
     `,
   },
+  {
+    id: 4,
+    name: 'outbox of proactive messages',
+    sql: `
+      -- Every message the bot starts (cards, notices, card updates), recorded before it is sent.
+      CREATE TABLE outbox (
+        id                text PRIMARY KEY,
+        tenant_id         text NOT NULL,
+        recipient         text NOT NULL,
+        kind              text NOT NULL,
+        payload           json NOT NULL,
+        status            text NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts          integer NOT NULL CHECK (attempts >= 0),
+        not_before_ms     bigint NOT NULL,
+        result            json,
+        error             text,
+        lease_owner       text,
+        lease_expires_ms  bigint,
+        version           integer NOT NULL CHECK (version >= 1),
+        created_at        text NOT NULL,
+        updated_at        text NOT NULL
+      );
+      CREATE INDEX outbox_due ON outbox (not_before_ms, created_at) WHERE status = 'pending';
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

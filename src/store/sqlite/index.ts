@@ -17,6 +17,7 @@ import { SqliteAuditLog } from './audit';
 import { SqliteConversationStore } from './conversations';
 import { SqliteGuestRecordStore } from './guests';
 import { SqliteJobStore } from './jobs';
+import { SqliteOutboxStore } from './outbox';
 import { applyMigrations } from './migrations';
 import { SqliteOperationStore } from './operations';
 import { SqliteAccessRequestStore } from './requests';
@@ -80,6 +81,7 @@ class SqliteStore implements Store {
   readonly conversations: SqliteConversationStore;
   readonly jobs: SqliteJobStore;
   readonly privacy: RecordPrivacy;
+  readonly outbox: SqliteOutboxStore;
   readonly guests: SqliteGuestRecordStore;
   private closed = false;
   private readonly pingStmt: Database.Statement<[], unknown>;
@@ -103,6 +105,7 @@ class SqliteStore implements Store {
     this.operations = new SqliteOperationStore(db, clock, guard);
     this.conversations = new SqliteConversationStore(turnDb, guard);
     this.jobs = new SqliteJobStore(db, guard);
+    this.outbox = new SqliteOutboxStore(db, guard);
     this.guests = new SqliteGuestRecordStore(db, guard);
     // Every table: erased and pruned by its record module, or listed here as holding no personal data.
     const modules = [

@@ -239,6 +239,31 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_log_time ON audit_log (time);
     `,
   },
+  {
+    id: 8,
+    name: 'outbox of proactive messages',
+    sql: `
+      -- Every message the bot starts (cards, notices, card updates), recorded before it is sent.
+      CREATE TABLE outbox (
+        id                TEXT PRIMARY KEY NOT NULL,
+        tenant_id         TEXT NOT NULL,
+        recipient         TEXT NOT NULL,
+        kind              TEXT NOT NULL,
+        payload           TEXT NOT NULL CHECK (json_valid(payload)),
+        status            TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts          INTEGER NOT NULL CHECK (attempts >= 0),
+        not_before_ms     INTEGER NOT NULL,
+        result            TEXT CHECK (result IS NULL OR json_valid(result)),
+        error             TEXT,
+        lease_owner       TEXT,
+        lease_expires_ms  INTEGER,
+        version           INTEGER NOT NULL CHECK (version >= 1),
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL
+      );
+      CREATE INDEX outbox_due ON outbox (not_before_ms, created_at) WHERE status = 'pending';
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

@@ -1,0 +1,80 @@
+/** PostgreSQL: the outbox of proactive messages and their leases. */
+import { ConflictError, type NewOutboxMessage, type OutboxAttempt, type OutboxRecord, type OutboxStore } from '../store';
+import {
+  OUTBOX_DUE_SQL,
+  OUTBOX_GET_SQL,
+  OUTBOX_INSERT_SQL,
+  OUTBOX_LEASE_SQL,
+  OUTBOX_NEXT_SQL,
+  OUTBOX_UPDATE_SQL,
+  outboxDueParams,
+  outboxInsertParams,
+  outboxLeaseParams,
+  outboxUpdateParams,
+  toOutboxRecord,
+  type OutboxRow,
+} from '../outboxSql';
+import type { BigIntColumn } from '../rows';
+import { checkString, type Guard } from '../values';
+import { named, queryRow, queryRows, type Queryable } from './sql';
+
+const insert = named(`${OUTBOX_INSERT_SQL} RETURNING *`);
+const get = named(OUTBOX_GET_SQL);
+const lease = named(OUTBOX_LEASE_SQL);
+const update = named(OUTBOX_UPDATE_SQL);
+const due = named(OUTBOX_DUE_SQL);
+
+export class PostgresOutboxStore implements OutboxStore {
+  constructor(
+    private readonly db: Queryable,
+    private readonly guard: Guard,
+  ) {}
+
+  async enqueue(message: NewOutboxMessage, now: Date): Promise<{ created: boolean; record: OutboxRecord }> {
+    this.guard();
+    const params = outboxInsertParams(message, now);
+    const query = insert(params);
+    const inserted = await queryRow<OutboxRow>(this.db, query.text, query.values);
+    if (inserted) return { created: true, record: toOutboxRecord(inserted) };
+    const existing = await this.get(params.id);
+    if (!existing) throw new Error(`Outbox record '${params.id}' vanished while being created`);
+    return { created: false, record: existing };
+  }
+
+  async get(id: string): Promise<OutboxRecord | undefined> {
+    this.guard();
+    const query = get({ id: checkString(id, 'Outbox id') });
+    const row = await queryRow<OutboxRow>(this.db, query.text, query.values);
+    return row ? toOutboxRecord(row) : undefined;
+  }
+
+  async acquireLease(id: string, owner: string, ttlMs: number, now: Date): Promise<OutboxRecord | undefined> {
+    this.guard();
+    const query = lease(outboxLeaseParams(id, owner, ttlMs, now));
+    const row = await queryRow<OutboxRow>(this.db, query.text, query.values);
+    return row ? toOutboxRecord(row) : undefined;
+  }
+
+  async update(id: string, expectedVersion: number, attempt: OutboxAttempt, now: Date): Promise<OutboxRecord> {
+    this.guard();
+    const query = update(outboxUpdateParams(id, expectedVersion, attempt, now));
+    const row = await queryRow<OutboxRow>(this.db, query.text, query.values);
+    if (!row) {
+      const current = await this.get(id);
+      throw new ConflictError(id, current ? `Outbox record '${id}' is at version ${current.version}, not ${expectedVersion}` : `Outbox record '${id}' does not exist`);
+    }
+    return toOutboxRecord(row);
+  }
+
+  async listDue(now: Date, limit: number): Promise<OutboxRecord[]> {
+    this.guard();
+    const query = due(outboxDueParams(now, limit));
+    return (await queryRows<OutboxRow>(this.db, query.text, query.values)).map(toOutboxRecord);
+  }
+
+  async nextDue(): Promise<Date | undefined> {
+    this.guard();
+    const row = await queryRow<{ next_ms: BigIntColumn | null }>(this.db, OUTBOX_NEXT_SQL);
+    return row?.next_ms === null || row?.next_ms === undefined ? undefined : new Date(Number(row.next_ms));
+  }
+}

@@ -1,0 +1,85 @@
+/** SQLite: the outbox of proactive messages and their leases. */
+import type Database from 'better-sqlite3';
+import { ConflictError, type NewOutboxMessage, type OutboxAttempt, type OutboxRecord, type OutboxStore } from '../store';
+import {
+  OUTBOX_DUE_SQL,
+  OUTBOX_GET_SQL,
+  OUTBOX_INSERT_SQL,
+  OUTBOX_LEASE_SQL,
+  OUTBOX_NEXT_SQL,
+  OUTBOX_UPDATE_SQL,
+  outboxDueParams,
+  outboxInsertParams,
+  outboxLeaseParams,
+  outboxUpdateParams,
+  toOutboxRecord,
+  type OutboxInsertParams,
+  type OutboxLeaseParams,
+  type OutboxRow,
+  type OutboxUpdateParams,
+} from '../outboxSql';
+import type { BigIntColumn } from '../rows';
+import { checkString, type Guard } from '../values';
+
+export class SqliteOutboxStore implements OutboxStore {
+  private readonly insertStmt: Database.Statement<[OutboxInsertParams]>;
+  private readonly getStmt: Database.Statement<[{ id: string }], OutboxRow>;
+  private readonly leaseStmt: Database.Statement<[OutboxLeaseParams], OutboxRow>;
+  private readonly updateStmt: Database.Statement<[OutboxUpdateParams], OutboxRow>;
+  private readonly dueStmt: Database.Statement<[{ now_ms: number; limit: number }], OutboxRow>;
+  private readonly nextStmt: Database.Statement<[], { next_ms: BigIntColumn | null }>;
+
+  constructor(
+    db: Database.Database,
+    private readonly guard: Guard,
+  ) {
+    this.insertStmt = db.prepare(OUTBOX_INSERT_SQL);
+    this.getStmt = db.prepare(OUTBOX_GET_SQL);
+    this.leaseStmt = db.prepare(OUTBOX_LEASE_SQL);
+    this.updateStmt = db.prepare(OUTBOX_UPDATE_SQL);
+    this.dueStmt = db.prepare(OUTBOX_DUE_SQL);
+    this.nextStmt = db.prepare(OUTBOX_NEXT_SQL);
+  }
+
+  async enqueue(message: NewOutboxMessage, now: Date): Promise<{ created: boolean; record: OutboxRecord }> {
+    this.guard();
+    const params = outboxInsertParams(message, now);
+    const created = this.insertStmt.run(params).changes === 1;
+    const row = this.getStmt.get({ id: params.id });
+    if (!row) throw new Error(`Outbox record '${params.id}' vanished while being created`);
+    return { created, record: toOutboxRecord(row) };
+  }
+
+  async get(id: string): Promise<OutboxRecord | undefined> {
+    this.guard();
+    const row = this.getStmt.get({ id: checkString(id, 'Outbox id') });
+    return row ? toOutboxRecord(row) : undefined;
+  }
+
+  async acquireLease(id: string, owner: string, ttlMs: number, now: Date): Promise<OutboxRecord | undefined> {
+    this.guard();
+    const row = this.leaseStmt.get(outboxLeaseParams(id, owner, ttlMs, now));
+    return row ? toOutboxRecord(row) : undefined;
+  }
+
+  async update(id: string, expectedVersion: number, attempt: OutboxAttempt, now: Date): Promise<OutboxRecord> {
+    this.guard();
+    const row = this.updateStmt.get(outboxUpdateParams(id, expectedVersion, attempt, now));
+    if (!row) {
+      const current = this.getStmt.get({ id });
+      throw new ConflictError(id, current ? `Outbox record '${id}' is at version ${current.version}, not ${expectedVersion}` : `Outbox record '${id}' does not exist`);
+    }
+    return toOutboxRecord(row);
+  }
+
+  async listDue(now: Date, limit: number): Promise<OutboxRecord[]> {
+    this.guard();
+    return this.dueStmt.all(outboxDueParams(now, limit)).map(toOutboxRecord);
+  }
+
+  async nextDue(): Promise<Date | undefined> {
+    this.guard();
+    const next = this.nextStmt.get()?.next_ms;
+    return next === null || next === undefined ? undefined : new Date(Number(next));
+  }
+}
