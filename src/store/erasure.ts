@@ -147,6 +147,17 @@ export const GUEST_SPEC: TableSpec = {
   version: 'counter',
 };
 
+/** Proactive messages: a message to the person goes; one that mentions them (a card naming them) is scrubbed. */
+export const OUTBOX_SPEC: TableSpec = {
+  table: 'outbox',
+  key: ['id'],
+  tenantColumn: 'tenant_id',
+  text: ['error'],
+  json: ['payload', 'result'],
+  subject: ['recipient'],
+  version: 'counter',
+};
+
 /** The needles of a subject, for text search (names only when long enough). */
 export function needles(subject: ErasureSubject): string[] {
   const names = subject.names.filter((n) => n.trim().length >= MIN_NAME_LENGTH);

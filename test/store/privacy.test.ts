@@ -80,6 +80,12 @@ async function populate(store: Store): Promise<void> {
   await store.audit.append({ ...audit, actorId: OWNER, actorName: 'Owen Owner', action: 'invite.succeeded', guestEmail: GUEST.email, guestId: GUEST.id, detail: `invited ${GUEST.name}` });
   await store.audit.append({ ...audit, actorId: REQUESTER.id, actorName: REQUESTER.name, action: 'request.created', detail: `by ${REQUESTER.email}` });
   await store.audit.append({ ...audit, actorId: OWNER, actorName: 'Owen Owner', action: 'invite.succeeded', guestEmail: OTHER.email, guestId: OTHER.id });
+  // Proactive messages: a notice to the guest, and an approval card to the owner that names the requester.
+  await store.outbox.enqueue({ id: 'out-guest', tenantId: 't1', recipient: GUEST.id, kind: 'notice', payload: { type: 'msg', to: GUEST.email } }, T0);
+  await store.outbox.enqueue(
+    { id: 'out-owner', tenantId: 't1', recipient: OWNER, kind: 'approval', payload: { request: { requesterId: REQUESTER.id, requesterName: REQUESTER.name, requesterEmail: REQUESTER.email } } },
+    T0,
+  );
 }
 
 function cutoffs(at: Date): RetentionCutoffs {
@@ -134,6 +140,8 @@ describeEachEngine('privacy', 'guest-invite-privacy-', (stores) => {
     assert.deepEqual(await store.requests.listPendingForOwner('t1', REQUESTER.id, 10), []);
     assert.equal((await store.requests.listPendingForOwner('t1', OWNER, 10)).length, 1);
     assert.ok(await store.conversations.get('t1', OWNER));
+    assert.equal(await store.outbox.get('out-guest'), undefined, 'a message to the person goes');
+    assert.equal((await store.outbox.get('out-owner'))?.payload.request instanceof Object, true, 'a message naming them stays, scrubbed');
     assert.equal((await store.audit.list({ tenantId: 't1' })).length, 3, 'audit entries are pseudonymised, not deleted');
     assert.equal((await store.state.read(['guestReview/rev1'])).get('guestReview/rev1')?.value.guests instanceof Array, true);
     assert.equal((await store.state.read([`guestResend/t1/${GUEST.id}`])).size, 0);

@@ -88,7 +88,7 @@ class PostgresStore implements Store {
     this.guests = new PostgresGuestRecordStore(pool, guard);
     // Every table: erased and pruned by its record module, or listed here as holding no personal data.
     const modules = [
-      this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit,
+      this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit, this.outbox,
     ];
     this.privacy = new RecordPrivacy(modules, ['job_leases', 'schema_migrations']);
   }

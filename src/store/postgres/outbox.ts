@@ -15,7 +15,9 @@ import {
   type OutboxRow,
 } from '../outboxSql';
 import type { BigIntColumn } from '../rows';
-import { checkString, type Guard } from '../values';
+import { checkDate, checkLimit, checkString, type Guard } from '../values';
+import { OUTBOX_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 import { named, queryRow, queryRows, type Queryable } from './sql';
 
 const insert = named(`${OUTBOX_INSERT_SQL} RETURNING *`);
@@ -24,7 +26,7 @@ const lease = named(OUTBOX_LEASE_SQL);
 const update = named(OUTBOX_UPDATE_SQL);
 const due = named(OUTBOX_DUE_SQL);
 
-export class PostgresOutboxStore implements OutboxStore {
+export class PostgresOutboxStore implements OutboxStore, RecordModule {
   constructor(
     private readonly db: Queryable,
     private readonly guard: Guard,
@@ -76,5 +78,21 @@ export class PostgresOutboxStore implements OutboxStore {
     this.guard();
     const row = await queryRow<{ next_ms: BigIntColumn | null }>(this.db, OUTBOX_NEXT_SQL);
     return row?.next_ms === null || row?.next_ms === undefined ? undefined : new Date(Number(row.next_ms));
+  }
+
+  readonly tables = ['outbox'];
+
+  /** Deletes the messages to the person and scrubs them from the others (cards that name them). */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return { outbox: await eraseTable(this.db, OUTBOX_SPEC, subject) };
+  }
+
+  /** Sent and given-up messages go with closed requests (a late card update may still look one up until then). */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.closedRequests).toISOString();
+    const condition = "status IN ('sent', 'failed') AND updated_at < $1";
+    return { outbox: await pruneRows(this.db, 'outbox', condition, [before], checkLimit(limit)) };
   }
 }

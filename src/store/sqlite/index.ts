@@ -109,7 +109,7 @@ class SqliteStore implements Store {
     this.guests = new SqliteGuestRecordStore(db, guard);
     // Every table: erased and pruned by its record module, or listed here as holding no personal data.
     const modules = [
-      this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit,
+      this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit, this.outbox,
     ];
     this.privacy = new RecordPrivacy(modules, ['job_leases', 'audit_maintenance']);
     this.pingStmt = db.prepare('SELECT 1');

@@ -19,9 +19,11 @@ import {
   type OutboxUpdateParams,
 } from '../outboxSql';
 import type { BigIntColumn } from '../rows';
-import { checkString, type Guard } from '../values';
+import { checkDate, checkLimit, checkString, type Guard } from '../values';
+import { OUTBOX_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import { eraseTable, pruneRows } from './erase';
 
-export class SqliteOutboxStore implements OutboxStore {
+export class SqliteOutboxStore implements OutboxStore, RecordModule {
   private readonly insertStmt: Database.Statement<[OutboxInsertParams]>;
   private readonly getStmt: Database.Statement<[{ id: string }], OutboxRow>;
   private readonly leaseStmt: Database.Statement<[OutboxLeaseParams], OutboxRow>;
@@ -30,7 +32,7 @@ export class SqliteOutboxStore implements OutboxStore {
   private readonly nextStmt: Database.Statement<[], { next_ms: BigIntColumn | null }>;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly guard: Guard,
   ) {
     this.insertStmt = db.prepare(OUTBOX_INSERT_SQL);
@@ -81,5 +83,22 @@ export class SqliteOutboxStore implements OutboxStore {
     this.guard();
     const next = this.nextStmt.get()?.next_ms;
     return next === null || next === undefined ? undefined : new Date(Number(next));
+  }
+
+  readonly tables = ['outbox'];
+
+  /** Deletes the messages to the person and scrubs them from the others (cards that name them). */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    const erase = this.db.transaction(() => eraseTable(this.db, OUTBOX_SPEC, subject));
+    return { outbox: erase.immediate() };
+  }
+
+  /** Sent and given-up messages go with closed requests (a late card update may still look one up until then). */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.closedRequests).toISOString();
+    const condition = "status IN ('sent', 'failed') AND updated_at < ?";
+    return { outbox: pruneRows(this.db, 'outbox', condition, [before], checkLimit(limit)) };
   }
 }
