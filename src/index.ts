@@ -66,9 +66,20 @@ function observeOperations(store: Store): () => void {
     const [first] = await store.operations.listUnfinished(1);
     return [{ value: first ? Math.max(0, (Date.now() - Date.parse(first.createdAt)) / 1000) : 0 }];
   });
+  // Proactive messages waiting in the outbox (docs/outbox.md), and the age of the oldest.
+  const waitingMessages = async () => store.outbox.listDue(new Date(8.64e15), LIMIT);
+  const waiting = observeGauge('guestinvite.outbox.waiting', `Proactive messages waiting to be sent (counted up to ${LIMIT})`, '{message}', async () => [
+    { value: (await waitingMessages()).length },
+  ]);
+  const oldestMessage = observeGauge('guestinvite.outbox.oldest_age', 'Age of the oldest proactive message waiting', 's', async () => {
+    const created = (await waitingMessages()).map((m) => Date.parse(m.createdAt));
+    return [{ value: created.length > 0 ? Math.max(0, (Date.now() - Math.min(...created)) / 1000) : 0 }];
+  });
   return () => {
     unfinished();
     oldest();
+    waiting();
+    oldestMessage();
   };
 }
 

@@ -13,6 +13,7 @@ import { JOBS } from '../../domain/timerJobs';
 import { locFor } from '../locale';
 import { failureOf, type CallFailure, type ConnectorCalls, type Content } from './connector';
 import { Pacer } from './pacer';
+import { event, metrics, span } from '../../telemetry/telemetry';
 import type { PersonalChats, UnreachableReason } from './personalChat';
 
 /** Where a message goes: a person's 1:1 chat, a known conversation (a channel), or a card to update. */
@@ -275,7 +276,13 @@ export class Outbox {
   }
 
   /** Leases the record and makes one attempt; returns the record as it ended (undefined when another has it). */
-  private async attempt(record: OutboxRecord, alreadyLeased = false): Promise<OutboxRecord | undefined> {
+  /** One send or update of a record: a `teams.send` span of its own (the kind and attempt, never the content). */
+  private attempt(record: OutboxRecord, alreadyLeased = false): Promise<OutboxRecord | undefined> {
+    const attributes = { 'guestinvite.outbox.kind': record.kind, 'guestinvite.outbox.attempt': record.attempts + 1 };
+    return span('teams.send', attributes, () => this.attemptOnce(record, alreadyLeased), { root: true, kind: 'client' });
+  }
+
+  private async attemptOnce(record: OutboxRecord, alreadyLeased: boolean): Promise<OutboxRecord | undefined> {
     const { store, instanceId, logger } = this.options;
     const leased = alreadyLeased && record.leaseOwner === instanceId ? record : await store.outbox.acquireLease(record.id, instanceId, this.leaseMs, this.clock());
     if (!leased) return undefined;
@@ -287,6 +294,9 @@ export class Outbox {
         ? { status: 'pending', attempts: leased.attempts, notBefore: new Date(this.clock().getTime() + err.waitMs), result: null, error: leased.error }
         : await this.afterFailure(leased, failureOf(err));
     }
+    const answer = outcome.status === 'pending' && outcome.error ? 'retry' : outcome.status;
+    if (answer !== 'pending') metrics.teamsSend(record.kind, answer);
+    if (answer === 'retry') event('teams.retry', { 'retry.not_before': outcome.notBefore?.toISOString() ?? '' });
     try {
       const ended = await store.outbox.update(leased.id, leased.version, outcome, this.clock());
       if (ended.status !== 'pending') await this.followUp(ended);
