@@ -1,6 +1,6 @@
 /** PostgreSQL: the latest conversation reference per user, for proactive messages. */
-import type { ConversationStore, JsonObject } from '../store';
-import { checkDate, checkString, jsonObjectText, parseObject, type Guard, type JsonColumn } from '../values';
+import type { ConversationStore, JsonObject, UnreachableMark } from '../store';
+import { checkDate, checkNullableText, checkString, jsonObjectText, parseObject, type Guard, type JsonColumn } from '../values';
 import { queryRow, type Queryable } from './sql';
 
 export class PostgresConversationStore implements ConversationStore {
@@ -33,5 +33,30 @@ export class PostgresConversationStore implements ConversationStore {
   async delete(tenantId: string, userId: string): Promise<void> {
     this.guard();
     await this.db.query('DELETE FROM conversation_refs WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+  }
+
+  async markUnreachable(tenantId: string, userId: string, reason: string, detail: string | null, now: Date): Promise<void> {
+    this.guard();
+    await this.db.query(
+      `INSERT INTO unreachable_people (tenant_id, user_id, reason, detail, since) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = EXCLUDED.reason, detail = EXCLUDED.detail, since = EXCLUDED.since`,
+      [checkString(tenantId, 'tenantId'), checkString(userId, 'userId'), checkString(reason, 'reason'), checkNullableText(detail, 'detail'), checkDate(now).toISOString()],
+    );
+  }
+
+  async unreachable(tenantId: string, userId: string): Promise<UnreachableMark | undefined> {
+    this.guard();
+    const row = await queryRow<{ reason: string; detail: string | null; since: string }>(
+      this.db,
+      'SELECT reason, detail, since FROM unreachable_people WHERE tenant_id = $1 AND user_id = $2',
+      [tenantId, userId],
+    );
+    return row ? { reason: row.reason, detail: row.detail, since: row.since } : undefined;
+  }
+
+  async clearUnreachable(tenantId: string, userId: string): Promise<boolean> {
+    this.guard();
+    const result = await this.db.query('DELETE FROM unreachable_people WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+    return (result.rowCount ?? 0) > 0;
   }
 }

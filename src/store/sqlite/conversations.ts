@@ -1,12 +1,15 @@
 /** SQLite: the latest conversation reference per user, for proactive messages. */
 import type Database from 'better-sqlite3';
-import type { ConversationStore, JsonObject } from '../store';
-import { checkDate, checkString, jsonObjectText, parseObject, type Guard } from '../values';
+import type { ConversationStore, JsonObject, UnreachableMark } from '../store';
+import { checkDate, checkNullableText, checkString, jsonObjectText, parseObject, type Guard } from '../values';
 
 export class SqliteConversationStore implements ConversationStore {
   private readonly upsertStmt: Database.Statement<[string, string, string, string, string]>;
   private readonly getStmt: Database.Statement<[string, string], { reference: string }>;
   private readonly deleteStmt: Database.Statement<[string, string]>;
+  private readonly markStmt: Database.Statement<[string, string, string, string | null, string]>;
+  private readonly markGetStmt: Database.Statement<[string, string], { reason: string; detail: string | null; since: string }>;
+  private readonly markDeleteStmt: Database.Statement<[string, string]>;
 
   constructor(
     db: Database.Database,
@@ -20,6 +23,12 @@ export class SqliteConversationStore implements ConversationStore {
     );
     this.getStmt = db.prepare('SELECT reference FROM conversation_refs WHERE tenant_id = ? AND user_id = ?');
     this.deleteStmt = db.prepare('DELETE FROM conversation_refs WHERE tenant_id = ? AND user_id = ?');
+    this.markStmt = db.prepare(
+      `INSERT INTO unreachable_people (tenant_id, user_id, reason, detail, since) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = excluded.reason, detail = excluded.detail, since = excluded.since`,
+    );
+    this.markGetStmt = db.prepare('SELECT reason, detail, since FROM unreachable_people WHERE tenant_id = ? AND user_id = ?');
+    this.markDeleteStmt = db.prepare('DELETE FROM unreachable_people WHERE tenant_id = ? AND user_id = ?');
   }
 
   async upsert(tenantId: string, userId: string, reference: JsonObject, now: Date): Promise<void> {
@@ -43,5 +52,21 @@ export class SqliteConversationStore implements ConversationStore {
   async delete(tenantId: string, userId: string): Promise<void> {
     this.guard();
     this.deleteStmt.run(tenantId, userId);
+  }
+
+  async markUnreachable(tenantId: string, userId: string, reason: string, detail: string | null, now: Date): Promise<void> {
+    this.guard();
+    this.markStmt.run(checkString(tenantId, 'tenantId'), checkString(userId, 'userId'), checkString(reason, 'reason'), checkNullableText(detail, 'detail'), checkDate(now).toISOString());
+  }
+
+  async unreachable(tenantId: string, userId: string): Promise<UnreachableMark | undefined> {
+    this.guard();
+    const row = this.markGetStmt.get(tenantId, userId);
+    return row ? { reason: row.reason, detail: row.detail, since: row.since } : undefined;
+  }
+
+  async clearUnreachable(tenantId: string, userId: string): Promise<boolean> {
+    this.guard();
+    return this.markDeleteStmt.run(tenantId, userId).changes > 0;
   }
 }
