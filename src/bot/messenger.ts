@@ -1,5 +1,5 @@
 /** Proactive delivery in Teams: approval cards to owners, their updates, and notices to requesters. */
-import { MessageFactory, TurnContext, type Attachment, type CloudAdapter, type ConversationParameters, type ConversationReference } from 'botbuilder';
+import { MessageFactory, TurnContext, type Attachment, type CloudAdapter, type ConversationReference } from 'botbuilder';
 import type { Logger } from '../logging';
 import type { ApprovalMessenger } from '../domain/requestAccess';
 import type { AlertMessenger, AlertNotice } from '../domain/adminAlerts';
@@ -11,6 +11,8 @@ import { approvalCard, statusLine } from './requestCards';
 import { outcomeCard } from './dialogs/cardFlow';
 import { locFor, referenceWithAudience } from './locale';
 import type { Localizer } from '../i18n';
+import { channelErrorCode, PersonalChatService } from './delivery/reachability';
+import type { UnreachableReason } from './delivery/personalChat';
 
 const RETRYABLE = new Set([429, 412, 502, 504]);
 
@@ -43,8 +45,8 @@ export function cardLocation(context: TurnContext, activityId: string): JsonObje
   return locationJson(referenceWithAudience(context.activity) as Partial<ConversationReference>, activityId);
 }
 
-/** Where a message went, or why it could not go. */
-type Delivery = { ok: true; location: JsonObject } | { ok: false; error: string };
+/** Where a message went, or why it could not go (`unreachable`: the person cannot be reached in Teams now). */
+type Delivery = { ok: true; location: JsonObject } | { ok: false; error: string; unreachable?: UnreachableReason };
 
 function statusOf(err: unknown): number | undefined {
   if (!isRecord(err)) return undefined;
@@ -53,6 +55,9 @@ function statusOf(err: unknown): number | undefined {
 }
 
 export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
+  /** Opens people's 1:1 chats (installing the app where allowed) and records who cannot be reached. */
+  readonly chats: PersonalChatService;
+
   constructor(
     private readonly adapter: CloudAdapter,
     private readonly conversations: ConversationStore,
@@ -60,7 +65,10 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
     private readonly logger: Logger,
     private readonly clock: () => Date = () => new Date(),
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  ) {}
+    chats?: PersonalChatService,
+  ) {
+    this.chats = chats ?? new PersonalChatService({ adapter, appId, conversations, logger, clock: this.clock });
+  }
 
   /** Teams' rate limits: 429/412/502/504 are retried with exponential backoff and jitter. */
   private async withRetry<T>(what: string, action: () => Promise<T>): Promise<T> {
@@ -96,30 +104,6 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
     });
   }
 
-  /** The user's stored 1:1 reference, or a new 1:1 conversation created in the tenant (needs the app installed for them). */
-  private async referenceFor(tenantId: string, userId: string, via: string): Promise<Partial<ConversationReference>> {
-    const stored = await this.conversations.get(tenantId, userId);
-    if (stored) return stored as Partial<ConversationReference>;
-    const known = (await this.conversations.get(tenantId, via)) as Partial<ConversationReference> | undefined;
-    if (!known?.serviceUrl) throw new Error('no conversation with this person yet, and no service URL to create one');
-    const parameters = {
-      isGroup: false,
-      bot: known.bot,
-      members: [{ id: userId, name: '' }],
-      tenantId,
-      channelData: { tenant: { id: tenantId } },
-    } as ConversationParameters;
-    let created: Partial<ConversationReference> | undefined;
-    await this.withRetry('createConversation', () =>
-      this.adapter.createConversationAsync(this.appId, 'msteams', known.serviceUrl!, '', parameters, async (context) => {
-        created = context.activity ? { ...known, conversation: context.activity.conversation, user: { id: userId, name: '' } } : undefined;
-      }),
-    );
-    if (!created?.conversation?.id) throw new Error('the new conversation has no id');
-    await this.conversations.upsert(tenantId, userId, JSON.parse(JSON.stringify(created)) as JsonObject, this.clock());
-    return created;
-  }
-
   async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<Delivery> {
     return this.deliver(request.tenantId, owner.id, request.requesterId, (l, reference) =>
       approvalCard(l, request, { reminder: reason === 'reminder', refreshUserIds: reference.user?.id ? [reference.user.id] : [] }),
@@ -127,16 +111,36 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
   }
 
   /**
-   * Sends what `render` makes, in the person's language, to their 1:1 chat (created through `via`'s service URL when
-   * there is none yet); a 403 or 404 forgets the stored reference.
+   * Sends what `render` makes, in the person's language, to their 1:1 chat: the stored one, or one opened now
+   * (through `via`'s service URL, installing the app for them where allowed). A chat Teams refuses is forgotten and
+   * opened once more (e.g. after an uninstall); a person who cannot be reached is reported with the reason.
    */
   private async deliver(tenantId: string, userId: string, via: string, render: (l: Localizer, reference: Partial<ConversationReference>) => Attachment | string): Promise<Delivery> {
+    let first: string | null = null;
     try {
-      const reference = await this.referenceFor(tenantId, userId, via);
-      return { ok: true, location: await this.post(reference, (l) => render(l, reference)) };
+      if (via !== userId) {
+        const known = (await this.conversations.get(tenantId, via)) as Partial<ConversationReference> | undefined;
+        if (known) await this.chats.note(tenantId, known, via);
+      }
+      for (let attempt = 0; ; attempt++) {
+        const opening = await this.chats.open(tenantId, userId);
+        if (!opening.ok) return { ok: false, error: [first, `unreachable: ${opening.reason}`, opening.detail].filter(Boolean).join('; '), unreachable: opening.reason };
+        const reference = opening.reference;
+        try {
+          return { ok: true, location: await this.post(reference, (l) => render(l, reference)) };
+        } catch (err) {
+          const status = statusOf(err);
+          const described = `${status ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim();
+          if (status === undefined) return { ok: false, error: described };
+          const reason = await this.chats.refused(tenantId, userId, status, channelErrorCode(err));
+          if (reason) return { ok: false, error: `${described}; unreachable: ${reason}`, unreachable: reason };
+          if ((status !== 403 && status !== 404) || attempt > 0) return { ok: false, error: described };
+          first = described;
+        }
+      }
     } catch (err) {
-      const status = await this.forgetIfGone(tenantId, userId, err);
-      return { ok: false, error: `${status ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim() };
+      const status = statusOf(err);
+      return { ok: false, error: [first, `${status ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim()].filter(Boolean).join('; ') };
     }
   }
 
@@ -149,13 +153,6 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
     });
     if (!activityId) throw new Error('the channel returned no activity id');
     return locationJson(reference, activityId);
-  }
-
-  /** Teams answers 403 or 404 when the bot can no longer reach the person there: the stored reference goes. */
-  private async forgetIfGone(tenantId: string, userId: string, err: unknown): Promise<number | undefined> {
-    const status = statusOf(err);
-    if (status === 403 || status === 404) await this.conversations.delete(tenantId, userId);
-    return status;
   }
 
   async updateApprovalCards(request: AccessRequestRecord): Promise<void> {
@@ -214,15 +211,10 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger {
   }
 
   async sendToUser(tenantId: string, userId: string, notice: AlertNotice): Promise<JsonObject | null> {
-    const stored = await this.conversations.get(tenantId, userId);
-    if (!stored) return null;
-    try {
-      return await this.post(stored as Partial<ConversationReference>, (l) => alertCard(l, notice));
-    } catch (err) {
-      const status = await this.forgetIfGone(tenantId, userId, err);
-      this.logger.warn('alert.user.failed', { alertKey: notice.alert.key, userId, status, error: err });
-      return null;
-    }
+    const delivery = await this.deliver(tenantId, userId, userId, (l) => alertCard(l, notice));
+    if (delivery.ok) return delivery.location;
+    this.logger.warn('alert.user.failed', { alertKey: notice.alert.key, userId, error: delivery.error });
+    return null;
   }
 
   /** Updates alert cards in place, one after the other (each through replaceCard, with its retries). */

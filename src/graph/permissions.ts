@@ -50,6 +50,16 @@ export const REQUIRED_PERMISSIONS: readonly RequiredPermission[] = [
     purpose: "recognise admins (GET /directoryRoles(roleTemplateId='…')/members)",
     docs: ['api/directoryrole-list-members.md'],
   },
+  {
+    name: 'TeamsAppInstallation.ReadWriteSelfForUser.All',
+    purpose:
+      "reach people who never opened the bot: install this app (only this one) for them and find the 1:1 chat (GET/POST /users/{id}/teamwork/installedApps, GET …/installedApps/{id}/chat); the catalog id comes from an existing installation or TEAMS_APP_CATALOG_ID, so AppCatalog.Read.All is not needed",
+    docs: [
+      'includes/permissions/userteamwork-list-installedapps-permissions.md',
+      'includes/permissions/userteamwork-post-installedapps-permissions.md',
+      'includes/permissions/userscopeteamsappinstallation-get-chat-permissions.md',
+    ],
+  },
 ];
 
 export const REQUIRED_PERMISSION_NAMES: readonly string[] = REQUIRED_PERMISSIONS.map((p) => p.name);
@@ -65,6 +75,8 @@ export const NEEDS = {
   policy: 'Policy.Read.All',
   organization: 'Organization.Read.All',
   roles: 'RoleManagement.Read.Directory',
+  /** Install the bot for a person and find their chat with it (the "Self" permission: this app only). */
+  teamsAppInstall: 'TeamsAppInstallation.ReadWriteSelfForUser.All',
   /** Optional: without it the bot keeps sponsors in its own records (user-post-sponsors-permissions.md). */
   sponsorWrite: 'User.ReadWrite.All',
 } as const;
