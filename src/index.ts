@@ -2,6 +2,7 @@
 import { loadSettings, ConfigError, type Settings } from './config';
 import { createLogger, type Logger } from './logging';
 import { createGraphClient, type GraphAuth } from './graph/client';
+import { GraphTeamsAppInstaller } from './graph/teamsApps';
 import { GraphDirectory, GraphHttp } from './graph/graphDirectory';
 import { describeStore, openStore } from './store/open';
 import { JOBS, TimerJobs } from './domain/timerJobs';
@@ -49,7 +50,8 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const store = await openStore(settings, { onPoolError: (err) => logger.warn('store.connection.failed', { error: err }) });
   const endpoint = await graphEndpoint(settings, logger);
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, logger });
-  const directory = new GraphDirectory(new GraphHttp(client));
+  const http = new GraphHttp(client);
+  const directory = new GraphDirectory(http);
   const adapter = createAdapter(settings.botAuth);
   const { bot, requestAccess, adminAlerts, resumeOperations, background, instanceId, guestReview } = composeBot({
     store,
@@ -70,6 +72,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     operationRetryMax: settings.operations.retryMax,
     allowedTenantIds: settings.allowedTenantIds,
     guests: settings.guests,
+    teamsApp: { installer: new GraphTeamsAppInstaller(http), ...settings.teamsApp },
   });
   // Each timer's work runs once per interval across the instances sharing the store (a lease row per job).
   const jobs = new TimerJobs(store.jobs, instanceId, settings.operations.leaseMs);

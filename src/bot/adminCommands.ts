@@ -46,7 +46,7 @@ export class AdminCommands {
     switch (command.name) {
       case 'setupCheck': {
         await context.sendActivity({ type: 'typing' });
-        const report = await this.setup.scan();
+        const report = await this.setup.scan(actor.tenantId);
         await context.sendActivity(MessageFactory.attachment(setupReportCard(l, report, command.page)));
         return;
       }
@@ -105,7 +105,7 @@ export class AdminCommands {
   async welcome(context: TurnContext): Promise<void> {
     const actor = actorFrom(context);
     if (!actor || !(await this.alerts.isAdmin(actor).catch(() => false))) return;
-    const report = await this.setup.scan();
+    const report = await this.setup.scan(actor.tenantId);
     await context.sendActivity(MessageFactory.attachment(setupReportCard(loc(context), report, 1)));
     const delivered = await this.alerts.deliverPending();
     if (delivered > 0) this.logger.info('alerts.pending.delivered', { delivered });

@@ -6,6 +6,7 @@ import {
   type Activity,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
+  type ConversationReference,
   type ConversationState,
   type StatePropertyAccessor,
 } from 'botbuilder';
@@ -20,6 +21,7 @@ import { isGuestVerb, type GuestActions } from './guests/actions';
 import { checkCardPayload } from './cardPayload';
 import { outcomeCard } from './dialogs/cardFlow';
 import { loc, referenceWithAudience } from './locale';
+import type { PersonalChatService } from './delivery/reachability';
 
 /** De-duplication markers of handled activities: `activity/{conversation id}/{activity id}`. */
 const ACTIVITY_MARKERS = 'activity/';
@@ -63,6 +65,8 @@ export interface TeamsBotOptions {
   clock?: () => Date;
   /** When non-empty, only these tenants may use the bot. */
   allowedTenantIds?: readonly string[];
+  /** Who can be reached: anyone who writes is reachable again; an uninstall forgets the chat. */
+  chats?: Pick<PersonalChatService, 'seen' | 'forget'>;
 }
 
 export class TeamsBot extends TeamsActivityHandler {
@@ -94,6 +98,14 @@ export class TeamsBot extends TeamsActivityHandler {
       await this.remember(context);
       await context.sendActivity(MessageFactory.attachment(helpCard(loc(context))));
       await options.adminCommands.welcome(context);
+      await next();
+    });
+
+    // Uninstalled in personal scope (subscribe-to-conversation-events: installationUpdate "remove", no membersRemoved):
+    // the chat is forgotten; the next message opens it again, installing the app where allowed.
+    this.onInstallationUpdateRemove(async (context, next) => {
+      const actor = actorFrom(context);
+      if (actor && context.activity.conversation?.conversationType === 'personal') await options.chats?.forget(actor.tenantId, actor.userId);
       await next();
     });
 
@@ -161,8 +173,11 @@ export class TeamsBot extends TeamsActivityHandler {
    */
   private async remember(context: TurnContext): Promise<void> {
     const actor = actorFrom(context);
-    if (!actor || context.activity.conversation?.conversationType !== 'personal') return;
+    if (!actor) return;
+    const personal = context.activity.conversation?.conversationType === 'personal';
     const reference = referenceWithAudience(context.activity) as JsonObject;
-    await this.options.store.conversations.upsert(actor.tenantId, actor.userId, reference, this.clock());
+    if (personal) await this.options.store.conversations.upsert(actor.tenantId, actor.userId, reference, this.clock());
+    // Anyone who writes to the bot (in any chat) is reachable again; a personal chat also shows the app is installed.
+    await this.options.chats?.seen(actor.tenantId, actor.userId, reference as Partial<ConversationReference>, personal);
   }
 }

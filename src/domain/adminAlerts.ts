@@ -170,7 +170,7 @@ export class AdminAlertService {
 
   /** Scan the tenant: new problems are alerted (quiet period applies), problems no longer found are resolved and reported fixed. */
   async scanAndAlert(tenantId: string): Promise<{ report: SetupReport; alerted: number; fixed: number }> {
-    const report = await this.options.setup.scan();
+    const report = await this.options.setup.scan(tenantId);
     let alerted = 0;
     let fixed = 0;
     const found = new Set(report.problems.map((p) => p.key));
@@ -181,7 +181,10 @@ export class AdminAlertService {
       if (await this.alertIfDue(record)) alerted++;
     }
     for (const open of await this.options.store.alerts.list(tenantId, ['open', 'acknowledged'], 1000)) {
+      // Refusals seen while working (a missing permission; a person the bot could not install itself for) are fixed
+      // when a scan says so: for the latter, only when the scan found that the bot can install itself now.
       if (found.has(open.key) || open.kind === 'missingPermission') continue;
+      if (open.kind === 'botCannotReach' && report.teamsInstall.key !== 'reach:report.ok') continue;
       try {
         // Told as fixed: should it come back, it is a new alert (not hidden by the quiet period).
         const resolved = await this.options.store.alerts.update(tenantId, open.key, open.version, { state: 'resolved', resolvedAt: this.clock().toISOString(), pendingDelivery: false, lastAlertedAt: null }, this.clock());

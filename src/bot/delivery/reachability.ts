@@ -95,12 +95,12 @@ export class PersonalChatService implements PersonalChats {
   }
 
   /** Someone wrote to the bot (any activity): they are reachable again, and the tenant's service URL is known. */
-  async seen(tenantId: string, userId: string, reference: Partial<ConversationReference>): Promise<void> {
+  async seen(tenantId: string, userId: string, reference: Partial<ConversationReference>, personal = true): Promise<void> {
     // A read on most turns; the delete only when there is a mark.
     if ((await this.options.conversations.unreachable(tenantId, userId)) && (await this.options.conversations.clearUnreachable(tenantId, userId))) {
       this.options.logger.info('reach.cleared', { userId });
     }
-    await this.note(tenantId, reference, userId);
+    await this.note(tenantId, reference, personal ? userId : null);
   }
 
   /** installationUpdate remove: the chat is forgotten; the next message opens (and installs) again where allowed. */
