@@ -9,7 +9,7 @@ import type { Logger } from '../logging';
 import type { Directory } from '../graph/directory';
 import { ConflictError, type AlertPatch, type AlertRecord, type JsonObject, type Store } from '../store/store';
 import type { Actor, BlockedReport } from './model';
-import { problemFor, type SetupCheckService, type SetupReport } from './setupCheck';
+import { problemFor, type SetupCheckService, type SetupProblem, type SetupReport } from './setupCheck';
 import { AlertCards } from './alertCards';
 
 /** Directory roles whose holders are admins for this bot (role template ids). */
@@ -272,6 +272,23 @@ export class AdminAlertService {
     }
     this.options.logger.info(locations.length > 0 ? 'alert.delivered' : 'alert.deferred', { alertKey: alert.key, alertEvent: event, cards: locations.length });
     return locations;
+  }
+
+  /**
+   * An admin was just shown these problems in a setup report (the welcome when they install the bot): each counts as
+   * alerted now, so it is not sent again as its own card. It stays open; later blocks and scans go on as for any
+   * alert told (quiet period, fixed). Problems not alerted before are recorded first.
+   */
+  async toldByReport(tenantId: string, problems: readonly SetupProblem[]): Promise<number> {
+    let told = 0;
+    for (const problem of problems) {
+      const existing = await this.options.store.alerts.get(tenantId, problem.key);
+      const open = existing && existing.state !== 'resolved' ? existing : null;
+      if (open && open.lastAlertedAt && !open.pendingDelivery) continue;
+      const record = open ?? (await this.options.store.alerts.recordOccurrence({ tenantId, ...problem }, this.clock()));
+      if (record.state === 'open' && (await this.claim(record))) told++;
+    }
+    return told;
   }
 
   /** Alerts that could not be delivered earlier (e.g. once an admin installs the bot); each is claimed first, so it goes out once. */
