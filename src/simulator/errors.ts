@@ -5,6 +5,8 @@ export class GraphError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** `innerError.code`, when Graph sends one (e.g. AccessDenied under a 403 Forbidden). */
+    readonly innerCode?: string,
   ) {
     super(message);
     this.name = 'GraphError';
@@ -48,16 +50,11 @@ export interface ODataErrorBody {
   error: {
     code: string;
     message: string;
-    innerError: { date: string; 'request-id': string; 'client-request-id': string };
+    innerError: { code?: string; date: string; 'request-id': string; 'client-request-id': string };
   };
 }
 
-export function errorBody(code: string, message: string, requestId: string, clientRequestId: string): ODataErrorBody {
-  return {
-    error: {
-      code,
-      message,
-      innerError: { date: graphErrorDate(), 'request-id': requestId, 'client-request-id': clientRequestId },
-    },
-  };
+export function errorBody(code: string, message: string, requestId: string, clientRequestId: string, innerCode?: string): ODataErrorBody {
+  const innerError = { date: graphErrorDate(), 'request-id': requestId, 'client-request-id': clientRequestId };
+  return { error: { code, message, innerError: innerCode ? { code: innerCode, ...innerError } : innerError } };
 }

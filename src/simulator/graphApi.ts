@@ -19,6 +19,7 @@ import {
 } from './odata';
 import { ROLE_ASSIGNABLE_GROUP_WRITE, permissionRow, type Grant, type PermissionRow } from './permissions';
 import { headerValue, queryValue, type Handler, type SimRequest, type SimResponse } from './pipeline';
+import { callerAppId, type TeamsApps } from './teamsApps';
 import { GUID_PATTERN, USER_DEFAULT_PROPERTIES, type Clock, type DirectoryEntry, type ObjectKind, type Tenant } from './tenant';
 
 export const JSON_CONTENT_TYPE =
@@ -61,6 +62,8 @@ export interface ApiContext {
   now: Clock;
   /** How far the advanced-query index trails the directory, in milliseconds. */
   indexLag: () => number;
+  /** The org app catalog and personal installations. */
+  teamsApps: TeamsApps;
 }
 
 interface Call {
@@ -231,6 +234,9 @@ export class GraphApi {
       r('GET /organization', (c) => this.organization(c)),
       r('GET /policies/authorizationPolicy', (c) => this.authorizationPolicy(c)),
       r('POST /invitations', (c) => this.invite(c)),
+      r('GET /users/{id}/teamwork/installedApps', (c) => this.installedApps(c)),
+      r('POST /users/{id}/teamwork/installedApps', (c) => this.installApp(c)),
+      r('GET /users/{id}/teamwork/installedApps/{id}/chat', (c) => this.installationChat(c)),
     ];
   }
 
@@ -872,5 +878,28 @@ export class GraphApi {
     const response = ok({ '@odata.context': `${METADATA_URL}#invitations/$entity`, ...sent.invitation }, 201);
     if (sent.createdUser) response.createdObjects = [{ kind: 'user', id: sent.userId }];
     return response;
+  }
+
+  // ---- Teams apps (teamsApps.ts) ---------------------------------------------------------
+
+  private caller(req: SimRequest): string | undefined {
+    return callerAppId(headerValue(req.headers, 'authorization'), this.context.teamsApps.callingAppId);
+  }
+
+  private installedApps({ req, params }: Call): SimResponse {
+    const user = this.requireUser(req, params[0]);
+    return ok(this.context.teamsApps.list(String(user.id), req.query, this.context.grant(), this.caller(req)));
+  }
+
+  private installApp({ req, params }: Call): SimResponse {
+    const user = this.requireUser(req, params[0]);
+    this.context.teamsApps.install(String(user.id), req.body, this.context.grant(), this.caller(req));
+    // userteamwork-post-installedapps.md: 201 Created, nothing in the body.
+    return { status: 201, headers: {} };
+  }
+
+  private installationChat({ req, params }: Call): SimResponse {
+    const user = this.requireUser(req, params[0]);
+    return ok(this.context.teamsApps.chat(String(user.id), params[1], req.query, this.context.grant(), this.caller(req), this.tenant.id));
   }
 }

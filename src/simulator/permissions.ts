@@ -26,6 +26,11 @@ const ROLES_READ = ['RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 
 const MEMBER_OF = ['Directory.ReadWrite.All'];
 const TRANSITIVE_MEMBER_OF = ['Directory.Read.All', 'Directory.ReadWrite.All', 'Group.Read.All', 'GroupMember.Read.All'];
 const CHECK_MEMBER_GROUPS_HIGHER: Requirement[] = [['User.Read.All', 'Group.Read.All'], 'Directory.Read.All'];
+const TAI_SELF = 'TeamsAppInstallation.ReadWriteSelfForUser.All';
+const TAI_CONSENT = 'TeamsAppInstallation.ReadWriteAndConsentForUser.All';
+const TAI_CONSENT_SELF = 'TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All';
+const TAI_ALL = 'TeamsAppInstallation.ReadWriteForUser.All';
+const TAI_SELECTED = 'TeamsAppInstallation.ReadWriteSelectedForUser.All';
 const SP_READ = ['Application.ReadWrite.OwnedBy', 'Application.ReadWrite.All', 'Directory.Read.All'];
 
 const row = (endpoint: string, least: Requirement | null, higher: readonly Requirement[], doc: string): PermissionRow => ({
@@ -95,6 +100,11 @@ export const PERMISSION_TABLE: readonly PermissionRow[] = [
     'api-reference/v1.0/api/rbacapplication-list-roleassignments.md',
   ),
   row('GET /organization', 'Organization.Read.All', ['Directory.Read.All', 'Organization.ReadWrite.All', 'Directory.ReadWrite.All'], 'api-reference/v1.0/api/organization-list.md'),
+  // ../shared/graph/permissions.md rows 27-29. With only the "Self" permissions the app sees and installs only the
+  // Teams app whose manifest webApplicationInfo.id is the caller (teamsApps.ts).
+  row('GET /users/{id}/teamwork/installedApps', 'TeamsAppInstallation.ReadForUser.All', [TAI_SELF, TAI_CONSENT, TAI_CONSENT_SELF, TAI_ALL, TAI_SELECTED], 'api-reference/v1.0/includes/permissions/userteamwork-list-installedapps-permissions.md'),
+  row('POST /users/{id}/teamwork/installedApps', TAI_SELF, [TAI_CONSENT, TAI_CONSENT_SELF, TAI_ALL, TAI_SELECTED], 'api-reference/v1.0/includes/permissions/userteamwork-post-installedapps-permissions.md'),
+  row('GET /users/{id}/teamwork/installedApps/{id}/chat', 'TeamsAppInstallation.ReadForUser.All', [TAI_ALL, TAI_SELECTED, TAI_SELF], 'api-reference/v1.0/includes/permissions/userscopeteamsappinstallation-get-chat-permissions.md'),
   row('GET /policies/authorizationPolicy', 'Policy.Read.All', ['Policy.ReadWrite.Authorization'], 'api-reference/v1.0/api/authorizationpolicy-get.md'),
 ];
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import seedSchema from './tenant-seed.schema.json';
 import { projectRoot } from '../projectRoot';
+import type { SeedTeamsApps } from './teamsApps';
 
 export type AllowInvitesFrom = 'none' | 'adminsAndGuestInviters' | 'adminsGuestInvitersAndAllMembers' | 'everyone';
 export type PrincipalType = 'User' | 'Group' | 'ServicePrincipal';
@@ -87,6 +88,8 @@ export interface TenantSeed {
   applicationPermissions?: string[];
   /** Advanced-query index lag in milliseconds (reads with ConsistencyLevel: eventual); default 0. */
   indexLag?: number;
+  /** The org app catalog, personal-scope installations and app permission policy blocks. */
+  teamsApps?: SeedTeamsApps;
 }
 
 let compiled: ValidateFunction | undefined;
@@ -178,6 +181,15 @@ function semanticProblems(seed: TenantSeed): string[] {
       }
     });
   });
+  const catalogIds = new Set((seed.teamsApps?.catalog ?? []).map((a) => a.id.toLowerCase()));
+  const teamsRefs = [
+    ...(seed.teamsApps?.installations ?? []).map((r, i) => ({ r, where: `/teamsApps/installations/${i}` })),
+    ...(seed.teamsApps?.blockedByPolicy ?? []).map((r, i) => ({ r, where: `/teamsApps/blockedByPolicy/${i}` })),
+  ];
+  for (const { r, where } of teamsRefs) {
+    if (!userIds.has(r.userId.toLowerCase())) problems.push(`${where}/userId: no user with id '${r.userId}'`);
+    if (!catalogIds.has(r.teamsAppId.toLowerCase())) problems.push(`${where}/teamsAppId: no app with id '${r.teamsAppId}' in teamsApps.catalog`);
+  }
   const b2b = seed.b2bDomains;
   if (b2b?.allowedDomains && b2b.blockedDomains) {
     problems.push('/b2bDomains: give either allowedDomains or blockedDomains, not both');

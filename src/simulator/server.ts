@@ -10,6 +10,7 @@ import { Grant } from './permissions';
 import { compose, headerValue, type Handler, type SimRequest, type SimResponse, type Stage } from './pipeline';
 import { validateSeed, type TenantSeed } from './seed';
 import { Tenant } from './tenant';
+import { TeamsApps } from './teamsApps';
 
 export interface SimulatorOptions {
   seed: TenantSeed;
@@ -74,6 +75,8 @@ export interface RunningSimulator {
   invitationCounts(): Record<string, number>;
   /** Replaces the seed's `applicationPermissions`; null allows everything. */
   setApplicationPermissions(permissions: readonly string[] | null): void;
+  /** The org app catalog and personal-scope installations (`teamsApps` in the seed); the Teams double links here. */
+  teamsApps: TeamsApps;
   close(): Promise<void>;
 }
 
@@ -100,7 +103,7 @@ function errorResponse(err: GraphError, req: SimRequest): SimResponse {
   return {
     status: err.status,
     headers: { 'Content-Type': JSON_CONTENT_TYPE, ...err.headers },
-    body: errorBody(err.code, err.message, req.requestId, req.clientRequestId),
+    body: errorBody(err.code, err.message, req.requestId, req.clientRequestId, err.innerCode),
   };
 }
 
@@ -237,6 +240,7 @@ function executionOrder(items: BatchItem[]): BatchItem[] {
 
 class Simulator {
   readonly tenant: Tenant;
+  readonly teamsApps: TeamsApps;
   private readonly api: GraphApi;
   private readonly log: RequestLogEntry[] = [];
   readonly faults: FaultInjector;
@@ -253,10 +257,12 @@ class Simulator {
     const indexLag = (): number => this.faults.indexLag() ?? seed.indexLag ?? 0;
     this.grant = new Grant(seed.applicationPermissions);
     this.tenant = new Tenant(seed, now, indexLag);
+    this.teamsApps = new TeamsApps(seed.teamsApps);
     this.api = new GraphApi(this.tenant, options.pageSize ?? 100, options.pageSize ?? MAX_TOP, {
       grant: () => this.grant,
       now,
       indexLag,
+      teamsApps: this.teamsApps,
     });
     this.faults = new FaultInjector(this.tenant.id, options.faults ?? null, now);
     this.frontStages.push(this.faults.stage);
@@ -512,6 +518,7 @@ export function startSimulator(options: SimulatorOptions): Promise<RunningSimula
         faultStats: () => simulator.faults.stats(),
         invitationCounts: () => simulator.tenant.invitationCounts(),
         setApplicationPermissions: (permissions) => simulator.setApplicationPermissions(permissions),
+        teamsApps: simulator.teamsApps,
         close: () =>
           new Promise<void>((done, fail) => {
             server.close((err) => (err ? fail(err) : done()));

@@ -58,6 +58,16 @@ const SAMPLES: Record<string, Sample> = {
     method: 'GET',
     url: `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${f.directAdmin}'`)}`,
   },
+  'GET /users/{id}/teamwork/installedApps': { method: 'GET', url: `/users/${f.owner}/teamwork/installedApps?$expand=teamsApp` },
+  'POST /users/{id}/teamwork/installedApps': {
+    method: 'POST',
+    url: `/users/${f.directAdmin}/teamwork/installedApps`,
+    body: { 'teamsApp@odata.bind': `https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/${f.teamsApp}` },
+  },
+  'GET /users/{id}/teamwork/installedApps/{id}/chat': {
+    method: 'GET',
+    url: `/users/${f.owner}/teamwork/installedApps/${encodeURIComponent(Buffer.from(`${f.owner}##${f.teamsApp}`).toString('base64'))}/chat`,
+  },
   'GET /organization': { method: 'GET', url: '/organization' },
   'GET /policies/authorizationPolicy': { method: 'GET', url: '/policies/authorizationPolicy' },
 };

@@ -22,6 +22,12 @@ export const f = {
   globalAdminTemplate: '62e90394-69f5-4237-9190-012177145e10',
   userAdminRole: '1b2c3d4e-0000-4000-8000-0000000000d2',
   userAdminTemplate: 'fe930be7-5e62-47db-91af-98c3a49a38b1',
+  /** The calling app (the bot's Entra app): its Teams app names it in webApplicationInfo. */
+  botAppId: '1b2c3d4e-0000-4000-8000-0000000000e1',
+  /** Catalog ids: the bot's Teams app, another org app, and the bot's manifest id. */
+  teamsApp: '1b2c3d4e-0000-4000-8000-0000000000f1',
+  otherTeamsApp: '1b2c3d4e-0000-4000-8000-0000000000f2',
+  manifestId: '1b2c3d4e-0000-4000-8000-0000000000f3',
 };
 
 const user = (id: string, name: string) => ({
@@ -70,6 +76,19 @@ export function fidelitySeed(extra: Partial<TenantSeed> = {}): TenantSeed {
         appRoleAssignedTo: [f.plain, f.outer, f.roleGroup, f.synced, f.exchange].map((principalId) => ({ principalId, principalType: 'Group' as const })),
       },
     ],
+    teamsApps: {
+      callingAppId: f.botAppId,
+      catalog: [
+        { id: f.teamsApp, externalId: f.manifestId, displayName: 'Fabrikam Bot', distributionMethod: 'organization', webApplicationInfoId: f.botAppId, botId: f.botAppId },
+        { id: f.otherTeamsApp, externalId: 'other-manifest', displayName: 'Other App', webApplicationInfoId: null, botId: null },
+      ],
+      // Olga has the bot; Mario has only the other app; Sven's app permission policy blocks the bot.
+      installations: [
+        { userId: f.owner, teamsAppId: f.teamsApp },
+        { userId: f.member, teamsAppId: f.otherTeamsApp },
+      ],
+      blockedByPolicy: [{ userId: f.spare, teamsAppId: f.teamsApp }],
+    },
     directoryRoles: [
       { id: f.globalAdminRole, roleTemplateId: f.globalAdminTemplate, displayName: 'Global Administrator', members: [f.directAdmin, f.roleGroup] },
       { id: f.userAdminRole, roleTemplateId: f.userAdminTemplate, displayName: 'User Administrator', members: [] },
