@@ -15,6 +15,7 @@ import path from 'node:path';
 import { startBot, type RunningBot } from '../../src/index';
 import { loadSettings } from '../../src/config';
 import { silentLogger } from '../../src/logging';
+import { openSqliteStore } from '../../src/store/sqlite';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
 import { startTeamsDouble, type TeamsDouble, type VisibleMessage } from '../../src/simulator/teams';
 import { actionData, cardText, choices, users } from '../support/botHarness';
@@ -122,6 +123,23 @@ describe('reaching an owner who never installed the bot, end to end (bot + Graph
     } as never);
     const notice = await waitFor('the notice to Adele', () => cardIn(teams, ADELE, /was added to Expenses External Reviewers|approved/i));
     assert.match(cardText(cardOf(notice)), /Adele Vance was added to Expenses External Reviewers/);
+
+    // setup check says the bot can install itself
+    await teams.sendFromUser(PATTI, { text: 'setup check', from: { id: teams.teamsIdFor(PATTI), aadObjectId: PATTI, name: users.patti.name } });
+    const report = await waitFor('the setup report', () => cardIn(teams, PATTI, /Setup check/));
+    assert.match(cardText(cardOf(report)), /Reaching people in Teams: +\| the bot installs itself for people who never opened it/);
+
+    // Alex removes the app (installationUpdate remove): the bot forgets the chat
+    const store = openSqliteStore(path.join(stack.dir, 'bot.sqlite'));
+    try {
+      assert.ok(await store.conversations.get(TENANT, ALEX), 'the chat opened for the card is kept');
+      await teams.uninstall(ALEX);
+      await teams.settleEvents();
+      for (let i = 0; i < 100 && (await store.conversations.get(TENANT, ALEX)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await store.conversations.get(TENANT, ALEX), undefined);
+    } finally {
+      await store.close();
+    }
   });
 
   it(`without ${PERMISSION}: Adele is told who could not be reached, and the admins get one alert naming the fix`, async () => {
@@ -142,5 +160,11 @@ describe('reaching an owner who never installed the bot, end to end (bot + Graph
     assert.match(cardText(cardOf(alert)), /setup polic/i);
     await teams.settleEvents();
     assert.equal(alerts().length, 1, 'one alert');
+
+    // setup check says why the bot cannot install itself
+    await teams.sendFromUser(PATTI, { text: 'setup check', from: { id: teams.teamsIdFor(PATTI), aadObjectId: PATTI, name: users.patti.name } });
+    const report = await waitFor('the setup report', () => cardIn(teams, PATTI, /Setup check/));
+    assert.match(cardText(cardOf(report)), /people who never opened the bot cannot be reached: the bot is not allowed to install Guest Invite/);
+    assert.equal(alerts().length, 1, 'still one alert');
   });
 });
