@@ -25,3 +25,13 @@ export {
   type FaultRuleStats,
   type FaultStats,
 } from './faults';
+export { TeamsApps, personalChatId, type InstallationChange, type SeedTeamsApp, type SeedTeamsApps } from './teamsApps';
+export {
+  startTeamsDouble,
+  type TeamsDouble,
+  type TeamsDoubleOptions,
+  type TeamsDoubleStats,
+  type VisibleMessage,
+  type ConnectorAttempt,
+  type EventSwitches,
+} from './teams';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { validateFaultPlan, type FaultPlan } from './faults';
 import { demoTenantPath, loadSeed } from './seed';
 import { startSimulator } from './server';
+import { startTeamsDouble, type TeamsDouble } from './teams';
 
 interface CliOptions {
   tenant: string;
@@ -10,9 +11,14 @@ interface CliOptions {
   token?: string;
   pageSize?: number;
   faults?: string;
+  /** The bot's messaging endpoint: starts the Teams double linked to the tenant's Teams apps. */
+  teamsBot?: string;
+  teamsBotAppId?: string;
+  teamsPort?: number;
 }
 
-const USAGE = 'Usage: node dist/src/simulator/main.js [--tenant FILE] [--port N] [--host H] [--token T] [--page-size N] [--faults FILE]';
+const USAGE = 'Usage: node dist/src/simulator/main.js [--tenant FILE] [--port N] [--host H] [--token T] [--page-size N] [--faults FILE]\n' +
+  '       [--teams-bot URL [--teams-bot-app-id ID] [--teams-port N]]  (Teams connector double posting to the bot at URL)';
 
 function parseArgs(argv: string[]): CliOptions {
   const options: CliOptions = { tenant: demoTenantPath, port: 5980, host: '127.0.0.1' };
@@ -50,6 +56,15 @@ function parseArgs(argv: string[]): CliOptions {
         break;
       case '--faults':
         options.faults = takeValue();
+        break;
+      case '--teams-bot':
+        options.teamsBot = takeValue();
+        break;
+      case '--teams-bot-app-id':
+        options.teamsBotAppId = takeValue();
+        break;
+      case '--teams-port':
+        options.teamsPort = number(takeValue());
         break;
       case '--help':
       case '-h':
@@ -92,13 +107,31 @@ async function main(): Promise<void> {
   if (faults) {
     process.stdout.write(`Fault injection on: ${faults.rules.length} rule(s), seed ${faults.seed ?? 1}, replication lag ${faults.replicationLagMs ?? 0} ms, index lag ${faults.indexLag ?? seed.indexLag ?? 0} ms\n`);
   }
+  let teams: TeamsDouble | undefined;
+  if (options.teamsBot !== undefined) {
+    const botAppId = options.teamsBotAppId ?? seed.teamsApps?.catalog.find((a) => a.botId)?.botId ?? undefined;
+    if (!botAppId) {
+      process.stderr.write('--teams-bot needs --teams-bot-app-id, or an app with a botId in the seed\'s teamsApps.catalog\n');
+      process.exit(2);
+    }
+    const linked = seed.teamsApps?.catalog.some((a) => a.botId?.toLowerCase() === botAppId.toLowerCase()) ?? false;
+    teams = await startTeamsDouble({
+      tenant: seed.tenant.id,
+      botAppId,
+      botEndpoint: options.teamsBot,
+      port: options.teamsPort,
+      host: options.host,
+      graph: linked ? sim.teamsApps : undefined,
+    });
+    process.stdout.write(`Teams connector double: serviceUrl ${teams.serviceUrl} (bot ${botAppId} at ${options.teamsBot})\n`);
+  }
   // Last: the line that says the simulator is ready.
   process.stdout.write(`Graph tenant simulator listening on ${sim.graphBaseUrl} (tenant: ${seed.tenant.displayName})\n`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    sim.close().then(
+    Promise.all([sim.close(), teams?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

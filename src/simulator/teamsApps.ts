@@ -4,7 +4,7 @@
  * userteamwork-post-installedapps.md, userscopeteamsappinstallation-get-chat.md; ../shared/graph/permissions.md
  * rows 27-29; ../shared/teams/proactive-delivery.md §1 and §7.14).
  */
-import { GraphError, badRequest } from './errors';
+import { GraphError, badRequest, propertyNotFound } from './errors';
 import { isJsonObject, type JsonObject } from './json';
 import { METADATA_URL, filterProperties, matchesFilter, parseExpand, parseFilter, parseSelect } from './odata';
 import type { Grant } from './permissions';
@@ -47,8 +47,20 @@ export function personalChatId(userId: string, botId: string): string {
   return `19:${[userId.toLowerCase(), botId.toLowerCase()].sort().join('_')}@unq.gbl.spaces`;
 }
 
-const READ_ALL = ['TeamsAppInstallation.ReadForUser.All', 'TeamsAppInstallation.ReadWriteForUser.All', 'TeamsAppInstallation.ReadWriteAndConsentForUser.All', 'TeamsAppInstallation.ReadWriteSelectedForUser.All'];
-const WRITE_ALL = ['TeamsAppInstallation.ReadWriteForUser.All', 'TeamsAppInstallation.ReadWriteAndConsentForUser.All', 'TeamsAppInstallation.ReadWriteSelectedForUser.All'];
+/** Permissions that reach every app's installations; the others (`…SelfForUser.All`) reach only the caller's own app. */
+const WRITE_ALL = [
+  'TeamsAppInstallation.ReadWriteForUser.All',
+  'TeamsAppInstallation.ReadWriteAndConsentForUser.All',
+  'TeamsAppInstallation.ReadWriteSelectedForUser.All',
+];
+const READ_ALL = ['TeamsAppInstallation.ReadForUser.All', ...WRITE_ALL];
+
+const EXPAND_ALL = new Set(['teamsapp', 'teamsappdefinition']);
+
+/** The `$select`ed properties of an object (`id` always). */
+function selected(obj: JsonObject, select: string[] | undefined): JsonObject {
+  return select ? Object.fromEntries(Object.entries(obj).filter(([k]) => k === 'id' || select.includes(k))) : obj;
+}
 
 /** Installation id as Graph shows it: base64 of `<userId>##<teamsAppId>` (list example). */
 function installationId(userId: string, teamsAppId: string): string {
@@ -125,7 +137,8 @@ export class TeamsApps {
   private installation(userId: string, app: SeedTeamsApp, expand: Set<string>): JsonObject {
     const out: JsonObject = { id: installationId(userId, app.id) };
     if (expand.has('teamsapp')) {
-      out.teamsApp = { id: app.id, externalId: app.externalId, displayName: app.displayName, distributionMethod: app.distributionMethod ?? 'organization' };
+      const distributionMethod = app.distributionMethod ?? 'organization';
+      out.teamsApp = { id: app.id, externalId: app.externalId, displayName: app.displayName, distributionMethod };
     }
     if (expand.has('teamsappdefinition')) {
       out.teamsAppDefinition = {
@@ -148,25 +161,25 @@ export class TeamsApps {
     const get = (name: string): string | null => [...query].find(([k]) => k.toLowerCase() === name)?.[1] ?? null;
     const expand = new Set(parseExpand(get('$expand')).map((e) => e.property.toLowerCase()));
     for (const e of expand) {
-      if (e !== 'teamsapp' && e !== 'teamsappdefinition') throw badRequest(`Could not find a property named '${e}' on type 'microsoft.graph.userScopeTeamsAppInstallation'.`);
+      if (e !== 'teamsapp' && e !== 'teamsappdefinition') throw propertyNotFound(e, 'userScopeTeamsAppInstallation');
     }
     const user = userId.toLowerCase();
     let rows = [...(this.installed.get(user) ?? [])]
       .map((id) => this.app(id))
       .filter((app): app is SeedTeamsApp => !!app && this.visible(app, grant, READ_ALL, callerAppId))
-      .map((app) => ({ full: this.installation(user, app, new Set(['teamsapp', 'teamsappdefinition'])), shown: this.installation(user, app, expand) }));
+      .map((app) => ({ full: this.installation(user, app, EXPAND_ALL), shown: this.installation(user, app, expand) }));
     const filterText = get('$filter');
     if (filterText !== null) {
       const expr = parseFilter(filterText);
       for (const p of filterProperties(expr)) {
         if (!['id', 'teamsapp', 'teamsappdefinition'].includes(p.toLowerCase())) {
-          throw badRequest(`Could not find a property named '${p}' on type 'microsoft.graph.userScopeTeamsAppInstallation'.`);
+          throw propertyNotFound(p, 'userScopeTeamsAppInstallation');
         }
       }
       rows = rows.filter((r) => matchesFilter(expr, r.full));
     }
     const select = parseSelect(get('$select'));
-    const value = rows.map((r) => (select ? Object.fromEntries(Object.entries(r.shown).filter(([k]) => k === 'id' || select.includes(k))) : r.shown));
+    const value = rows.map((r) => selected(r.shown, select));
     return { '@odata.context': `${METADATA_URL}#users('${userId}')/teamwork/installedApps`, value };
   }
 
@@ -182,7 +195,8 @@ export class TeamsApps {
     if (!app) throw new GraphError(404, 'NotFound', `The Teams app '${teamsAppId}' was not found in the app catalog.`);
     if (!this.visible(app, grant, WRITE_ALL, callerAppId)) {
       // msteams-docs#6820, microsoft-graph-docs#16666: Self permissions need webApplicationInfo.id = the caller.
-      throw new GraphError(403, 'Forbidden', `AAD App Id '${callerAppId ?? ''}' is not allowed to manage the Teams App '${app.id}'`);
+      const message = `AAD App Id '${callerAppId ?? ''}' is not allowed to manage the Teams App '${app.id}'`;
+      throw new GraphError(403, 'Forbidden', message);
     }
     if (this.blocked.has(`${userId.toLowerCase()}|${app.id.toLowerCase()}`)) {
       // Company Communicator issues 1537, 889.
@@ -194,7 +208,14 @@ export class TeamsApps {
   }
 
   /** GET /users/{id}/teamwork/installedApps/{installationId}/chat. */
-  chat(userId: string, installation: string, query: URLSearchParams, grant: Grant, callerAppId: string | undefined, tenantId: string): JsonObject {
+  chat(
+    userId: string,
+    installation: string,
+    query: URLSearchParams,
+    grant: Grant,
+    callerAppId: string | undefined,
+    tenantId: string,
+  ): JsonObject {
     let decoded = '';
     try {
       decoded = Buffer.from(installation, 'base64').toString('utf8');
@@ -215,8 +236,7 @@ export class TeamsApps {
       webUrl: null,
     };
     const select = parseSelect([...query].find(([k]) => k.toLowerCase() === '$select')?.[1] ?? null);
-    const shown = select ? Object.fromEntries(Object.entries(chat).filter(([k]) => k === 'id' || select.includes(k))) : chat;
-    return { '@odata.context': `${METADATA_URL}#chats/$entity`, ...shown };
+    return { '@odata.context': `${METADATA_URL}#chats/$entity`, ...selected(chat, select) };
   }
 }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { validateSeed } from '../../src/simulator';
 import { Client, contractProblems, start } from './helpers';
-import { assertGraphError, f, fidelitySeed } from './fidelitySeed';
+import { assertGraphError, f, fakeClock, fidelitySeed } from './fidelitySeed';
 
 /**
  * Teams app installation for users, as Graph v1.0 documents it: api-reference/v1.0/api/userteamwork-list-installedapps.md,
@@ -126,5 +127,31 @@ describe('simulator fidelity: Teams app installations for users (real HTTP)', ()
   it('answers 404 for an unknown user and 400 for an unknown $filter property', async () => {
     assertGraphError(await c.get(installed('1b2c3d4e-0000-4000-8000-0000000000aa')), 404, 'Request_ResourceNotFound');
     assertGraphError(await c.get(`${installed(f.owner)}?$filter=${q("color eq 'red'")}`), 400, 'BadRequest');
+  });
+
+  it('can throttle POST installedApps at 30 a second per app and tenant with a fault plan limit ([GTHR]; §7.14)', async () => {
+    const clock = fakeClock();
+    const limited = await start({ now: clock.now }, fidelitySeed({ applicationPermissions: [SELF] }));
+    try {
+      limited.sim.setFaults({ rules: [{ method: 'POST', path: '/users/*/teamwork/installedApps', limit: { requests: 30, perMs: 1000 } }] });
+      const statuses: number[] = [];
+      for (let i = 0; i < 31; i += 1) statuses.push((await limited.call('POST', installed(f.directAdmin), { body: bind(f.teamsApp) })).status);
+      assert.deepEqual([statuses[0], statuses[1], statuses[29], statuses[30]], [201, 409, 409, 429]);
+      clock.advance(1000);
+      assert.equal((await limited.call('POST', installed(f.directAdmin), { body: bind(f.teamsApp) })).status, 409);
+    } finally {
+      await limited.sim.close();
+    }
+  });
+
+  it('refuses a seed whose installations or policy blocks name an unknown user or an app not in the catalog', () => {
+    const seed = fidelitySeed();
+    const apps = seed.teamsApps;
+    assert.ok(apps);
+    const broken = { ...seed, teamsApps: { ...apps, installations: [{ userId: '1b2c3d4e-0000-4000-8000-0000000000aa', teamsAppId: f.teamsApp }] } };
+    assert.throws(() => validateSeed(broken), /teamsApps\/installations\/0\/userId: no user/);
+    const unknownApp = { ...seed, teamsApps: { ...apps, blockedByPolicy: [{ userId: f.owner, teamsAppId: '1b2c3d4e-0000-4000-8000-0000000000ff' }] } };
+    assert.throws(() => validateSeed(unknownApp), /teamsApps\/blockedByPolicy\/0\/teamsAppId: no app/);
+    assert.throws(() => validateSeed({ ...seed, teamsApps: { catalog: [{ id: 'not-a-guid', externalId: 'x', displayName: 'X' }] } }), /teamsApps/);
   });
 });

@@ -139,4 +139,28 @@ describe('Teams double: installs and createConversation', () => {
     assert.deepEqual(written.channelData, { tenant: { id: fx().double.tenant } });
     assert.equal(written.serviceUrl, fx().double.serviceUrl);
   });
+
+  it('can refuse the Graph chat id as reported in the field: 400 or BotNotInConversationRoster (§1 caveats, msgraph-sdk-javascript#343, BotFramework-Services#344)', async () => {
+    await fx().double.install(MEGAN);
+    const graphId = encodeURIComponent(fx().double.graphChatIdFor(MEGAN));
+    fx().double.configure({ graphChatIds: 'BadSyntax' });
+    const bad = await call(fx().double, 'POST', `/v3/conversations/${graphId}/activities`, message('hello'));
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error?.code, 'BadSyntax');
+    fx().double.configure({ graphChatIds: 'BotNotInConversationRoster' });
+    const roster = await call(fx().double, 'POST', `/v3/conversations/${graphId}/activities`, message('hello'));
+    assert.equal(roster.body.error?.code, 'BotNotInConversationRoster');
+    const direct = await call(fx().double, 'POST', `/v3/conversations/${encodeURIComponent(fx().double.conversationIdFor(MEGAN))}/activities`, message('hi'));
+    assert.equal(direct.status, 201, 'the a: id still works');
+  });
+
+  it('answers 400 BadSyntax "Incorrect conversation creation parameters" to a create without member or tenant (bot-docs#1155)', async () => {
+    await fx().double.install(MEGAN);
+    const noTenant = await call(fx().double, 'POST', '/v3/conversations', { members: [{ id: MEGAN }] });
+    const noMember = await call(fx().double, 'POST', '/v3/conversations', { members: [], tenantId: fx().double.tenant });
+    for (const reply of [noTenant, noMember]) {
+      assert.equal(reply.status, 400);
+      assert.deepEqual(reply.body, { error: { code: 'BadSyntax', message: 'Incorrect conversation creation parameters' } });
+    }
+  });
 });

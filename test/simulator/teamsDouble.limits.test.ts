@@ -161,5 +161,22 @@ describe('Teams double: rate limits, transients and sizes', () => {
     assert.equal((await call(fx().double, 'POST', activities(adele), message('hi'))).status, 201);
     assert.equal(fx().double.stats().perConversation[megan].accepted, 8, 'the create and 7 sends');
     assert.equal(fx().double.stats().perConversation[adele].accepted, 2);
+    fx().double.resetStats();
+    assert.equal(fx().double.stats().attempts, 0);
+    assert.equal((await call(fx().double, 'POST', activities(megan), message('x'))).status, 429, 'the windows keep running');
+  });
+
+  it('can count throttled attempts too, so retrying before Retry-After prolongs the throttling (§4 [RATE], §7.7 option)', async () => {
+    const chat = await openChat(fx());
+    fx().double.limits({ countThrottled: true });
+    fx().clock.advance(2000);
+    await sendMany(chat, 7);
+    fx().clock.advance(500);
+    assert.deepEqual(await sendMany(chat, 3), [429, 429, 429]);
+    fx().clock.advance(500);
+    const early = await call(fx().double, 'POST', activities(chat), message('x'));
+    assert.equal(early.status, 429, 'the refused attempts at +500 ms still fill the 1 s window');
+    fx().clock.advance(1000);
+    assert.equal((await call(fx().double, 'POST', activities(chat), message('x'))).status, 201);
   });
 });

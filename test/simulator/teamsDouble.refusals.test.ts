@@ -97,4 +97,13 @@ describe('Teams double: refusals on a conversation', () => {
     assert.deepEqual(fx().bot.ofType('installationUpdate').map((a) => a.action), ['add', 'remove', 'add']);
     assert.equal((await call(fx().double, 'POST', activities(chat), message('hi'))).status, 201);
   });
+
+  it('answers 403 InvalidBotApiHost to every call for a GCC tenant reached on the public host (§3 [STATUS], §7.4)', async () => {
+    const chat = await openChat(fx());
+    fx().double.configure({ gccTenant: true });
+    for (const reply of [await call(fx().double, 'POST', activities(chat), message('hi')), await call(fx().double, 'POST', '/v3/conversations', createParams(MEGAN))]) {
+      assert.equal(reply.status, 403);
+      assert.equal(reply.body.error?.code, 'InvalidBotApiHost');
+    }
+  });
 });

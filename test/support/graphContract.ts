@@ -15,7 +15,8 @@ import { projectRoot } from '../../src/projectRoot';
  * - `GET .../$ref` is declared as a collection of strings; Graph answers objects with an `@odata.id`.
  * - A 204 answer has no body even where the description declares 2XX content (PATCH /groups/{id}).
  * - Operations the bot needs beyond the subset (casts of memberOf and transitiveMemberOf, transitiveMemberOf,
- *   checkMemberGroups, DELETE members/{id}/$ref, directoryRoles(roleTemplateId='…')/members) are described in
+ *   checkMemberGroups, DELETE members/{id}/$ref, directoryRoles(roleTemplateId='…')/members, the users' Teams app
+ *   installations and their chat) are described in
  *   `graph-supplement.openapi.json` beside this file, written from their doc pages (named in each `x-doc`), and
  *   merged into the subset's paths and components.
  */

@@ -31,6 +31,8 @@ export type Operation = 'createConversation' | 'send' | 'update' | 'delete' | 'm
 /** How the connector refuses things; tests switch these. */
 export interface ConnectorSettings {
   rateLimits: boolean;
+  /** Throttled attempts also fill the windows (off: honouring Retry-After always succeeds). */
+  countThrottled: boolean;
   /** Largest accepted activity, in bytes of its UTF-16 JSON (§5: ~100 KB; 80/40/28 KB in older sources). */
   maxBytes: number;
   /** Code of the not-installed 403: the documented `ForbiddenOperationException` or `BadArgument` seen in the field. */
@@ -39,6 +41,14 @@ export interface ConnectorSettings {
   uninstalledForm: 'BotNotInConversationRoster' | 'MessageWritesBlocked';
   /** After an uninstall, sends still succeed and are delivered (OfficeDev/BotBuilder-MicrosoftTeams#286). */
   leaky: boolean;
+  /** The tenant is a GCC tenant and the bot calls the public host: every call 403 `InvalidBotApiHost` ([STATUS]). */
+  gccTenant: boolean;
+  /**
+   * Sends into the Graph chat id `19:…@unq.gbl.spaces` of an installed person: accepted, or refused as reported in
+   * the field: 400 (microsoftgraph/msgraph-sdk-javascript#343) or BotNotInConversationRoster
+   * (microsoft/BotFramework-Services#344).
+   */
+  graphChatIds: 'accepted' | 'BadSyntax' | 'BotNotInConversationRoster';
 }
 
 interface Failure {
@@ -58,7 +68,12 @@ const FAILURE_CODES: Record<number, string> = {
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
 
-export function connectorError(status: number, code: string, message: string, headers: Record<string, string> = {}): ConnectorResponse {
+export function connectorError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): ConnectorResponse {
   return { status, headers: { ...JSON_HEADERS, ...headers }, body: { error: { code, message } } };
 }
 
@@ -71,22 +86,34 @@ const refusals = {
     connectorError(
       403,
       code,
-      code === 'BadArgument' ? 'Bot is not installed in user\'s personal scope' : 'Bot isn\'t installed in user\'s personal scope',
+      code === 'BadArgument'
+        ? 'Bot is not installed in user\'s personal scope'
+        : 'Bot isn\'t installed in user\'s personal scope',
     ),
-  notInRoster: (): ConnectorResponse => connectorError(403, 'BotNotInConversationRoster', 'The bot is not part of the conversation roster.'),
-  blocked: (): ConnectorResponse => connectorError(403, 'ConversationBlockedByUser', 'User blocked the conversation with the bot.'),
+  notInRoster: (): ConnectorResponse =>
+    connectorError(403, 'BotNotInConversationRoster', 'The bot is not part of the conversation roster.'),
+  blocked: (): ConnectorResponse =>
+    connectorError(403, 'ConversationBlockedByUser', 'User blocked the conversation with the bot.'),
   disabled: (): ConnectorResponse => connectorError(403, 'BotDisabledByAdmin', 'The tenant admin disabled this bot'),
   conversationNotFound: (): ConnectorResponse => connectorError(404, 'ConversationNotFound', 'Conversation not found.'),
-  activityNotFound: (): ConnectorResponse => connectorError(404, 'ActivityNotFoundInConversation', 'Message does not exist in the thread.'),
+  activityNotFound: (): ConnectorResponse =>
+    connectorError(404, 'ActivityNotFoundInConversation', 'Message does not exist in the thread.'),
   deletedActivity: (): ConnectorResponse => connectorError(403, 'ServiceError', 'Unknown'),
   tooLarge: (): ConnectorResponse => connectorError(413, 'MessageSizeTooBig', 'Message size too big.'),
+  /** The code is documented; the message wording is an assumption. */
+  invalidHost: (): ConnectorResponse => connectorError(403, 'InvalidBotApiHost', 'Invalid bot API host for this tenant.'),
   /** [PROACT]: blocked or uninstalled, `errorCode` 209 with the subCode inside the message string. */
   writesBlocked: (): ConnectorResponse => ({
     status: 403,
     headers: JSON_HEADERS,
     body: {
       errorCode: 209,
-      message: JSON.stringify({ subCode: 'MessageWritesBlocked', details: 'Thread is blocked from message writes.', errorCode: null, errorSubCode: null }),
+      message: JSON.stringify({
+        subCode: 'MessageWritesBlocked',
+        details: 'Thread is blocked from message writes.',
+        errorCode: null,
+        errorSubCode: null,
+      }),
     },
   }),
 };
@@ -98,7 +125,12 @@ interface Route {
 }
 
 function route(method: string, path: string): Route {
-  const parts = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  let parts: string[];
+  try {
+    parts = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  } catch {
+    return { operation: 'unknown' };
+  }
   if (parts[0] !== 'v3' || parts[1] !== 'conversations') return { operation: 'unknown' };
   if (parts.length === 2 && method === 'POST') return { operation: 'createConversation' };
   const conversationId = parts[2];
@@ -110,7 +142,9 @@ function route(method: string, path: string): Route {
       if (method === 'DELETE') return { operation: 'delete', conversationId, activityId: parts[4] };
     }
   }
-  if (parts[3] === 'members' && method === 'GET' && parts.length <= 5) return { operation: 'members', conversationId, activityId: parts[4] };
+  if (parts[3] === 'members' && method === 'GET' && parts.length <= 5) {
+    return { operation: 'members', conversationId, activityId: parts[4] };
+  }
   return { operation: 'unknown', conversationId };
 }
 
@@ -145,7 +179,14 @@ export class Connector {
     const createTarget = r.operation === 'createConversation' ? this.createTarget(rawBody) : undefined;
     const conversationId = conversation?.id ?? createTarget ?? r.conversationId ?? '';
     const response = this.answer(r, conversation, conversationId, method, rawBody);
-    const attempt: ConnectorAttempt = { time: this.clock(), method, operation: r.operation, conversationId, status: response.status, serviceUrl };
+    const attempt: ConnectorAttempt = {
+      time: this.clock(),
+      method,
+      operation: r.operation,
+      conversationId,
+      status: response.status,
+      serviceUrl,
+    };
     const body = response.body as { error?: { code?: string }; errorCode?: number } | undefined;
     if (body?.error?.code) attempt.code = body.error.code;
     else if (body?.errorCode === 209) attempt.code = 'MessageWritesBlocked';
@@ -153,15 +194,25 @@ export class Connector {
     return response;
   }
 
-  private answer(r: Route, conversation: Conversation | undefined, conversationId: string, method: string, rawBody: string): ConnectorResponse {
+  private answer(
+    r: Route,
+    conversation: Conversation | undefined,
+    conversationId: string,
+    method: string,
+    rawBody: string,
+  ): ConnectorResponse {
     if (r.operation === 'unknown') return connectorError(404, 'NotFound', `No Bot Connector route ${method} ${conversationId}.`);
     const throttled = this.throttle(r.operation, conversationId);
     if (throttled) return throttled;
     const failure = this.failures.shift();
     if (failure) {
-      const headers: Record<string, string> = failure.retryAfterSeconds !== undefined ? { 'Retry-After': String(failure.retryAfterSeconds) } : {};
+      const headers: Record<string, string> =
+        failure.retryAfterSeconds !== undefined ? { 'Retry-After': String(failure.retryAfterSeconds) } : {};
       return connectorError(failure.status, failure.code, `Injected ${failure.status}.`, headers);
     }
+    if (this.settings.gccTenant) return refusals.invalidHost();
+    const graphIdRefusal = this.graphChatIdRefusal(r, conversation);
+    if (graphIdRefusal) return graphIdRefusal;
     let body: unknown;
     if (rawBody.trim() !== '') {
       try {
@@ -172,7 +223,7 @@ export class Connector {
     }
     switch (r.operation) {
       case 'createConversation':
-        return this.create(body, rawBody);
+        return this.create(body);
       case 'send':
         return this.send(conversation, body, rawBody);
       case 'update':
@@ -184,15 +235,25 @@ export class Connector {
     }
   }
 
+  /** The field-reported refusal of a Graph chat id used as the conversation, when switched on. */
+  private graphChatIdRefusal(r: Route, conversation: Conversation | undefined): ConnectorResponse | undefined {
+    const aliased = conversation !== undefined && r.conversationId !== undefined && r.conversationId !== conversation.id;
+    if (!aliased || this.settings.graphChatIds === 'accepted') return undefined;
+    if (this.settings.graphChatIds === 'BotNotInConversationRoster') return refusals.notInRoster();
+    // The wording is Bot Framework's for a malformed conversation id (MicrosoftDocs/bot-docs#1514).
+    return connectorError(400, 'BadSyntax', 'Bad format of conversation ID');
+  }
+
   /** 429 `Throttled` with Retry-After when a limit is reached (§4, §7.7); every operation counts, updates included. */
   private throttle(operation: Operation, conversationId: string): ConnectorResponse | undefined {
     if (!this.settings.rateLimits) return undefined;
     const checks: LimitCheck[] = [{ key: 'app', limits: APP_TENANT_LIMITS }];
     if (conversationId !== '') {
       const roster = operation === 'members';
-      checks.push({ key: `${roster ? 'roster' : 'send'}:${conversationId}`, limits: roster ? THREAD_ROSTER_LIMITS : THREAD_SEND_LIMITS });
+      const limits = roster ? THREAD_ROSTER_LIMITS : THREAD_SEND_LIMITS;
+      checks.push({ key: `${roster ? 'roster' : 'send'}:${conversationId}`, limits });
     }
-    const waitMs = this.limiter.take(checks);
+    const waitMs = this.limiter.take(checks, this.settings.countThrottled);
     if (waitMs === 0) return undefined;
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
     return connectorError(429, 'Throttled', 'Too many requests', { 'Retry-After': String(seconds) });
@@ -217,16 +278,16 @@ export class Connector {
   }
 
   /** POST /v3/conversations (§1, §7.1, §7.2). */
-  private create(body: unknown, rawBody: string): ConnectorResponse {
+  private create(body: unknown): ConnectorResponse {
     const params = (body ?? {}) as JsonObject;
     const members = Array.isArray(params.members) ? (params.members as JsonObject[]) : [];
-    if (params.isGroup === true) return connectorError(400, 'BadArgument', 'The Teams double opens 1:1 conversations only.');
-    if (members.length !== 1 || typeof members[0]?.id !== 'string') {
-      return connectorError(400, 'BadArgument', 'A 1:1 conversation needs exactly one member with an id.');
-    }
     const channelData = (params.channelData ?? {}) as { tenant?: { id?: unknown } };
     const tenantId = typeof params.tenantId === 'string' ? params.tenantId : channelData.tenant?.id;
-    if (typeof tenantId !== 'string' || tenantId === '') return connectorError(400, 'BadArgument', 'The tenant id is missing.');
+    // The double opens 1:1 chats only; Bot Framework's answer to unusable parameters (MicrosoftDocs/bot-docs#1155).
+    const oneMember = members.length === 1 && typeof members[0]?.id === 'string';
+    if (params.isGroup === true || !oneMember || typeof tenantId !== 'string' || tenantId === '') {
+      return connectorError(400, 'BadSyntax', 'Incorrect conversation creation parameters');
+    }
     if (this.state.botDisabled) return refusals.disabled();
     const { person, form } = this.state.resolveMember(members[0].id as string);
     const notInstalled = refusals.notInstalled(this.settings.notInstalledCode);
@@ -243,7 +304,6 @@ export class Connector {
       const posted = this.deliver(conversation, activity);
       return ok(201, posted ? { id: conversation.id, activityId: posted } : { id: conversation.id });
     }
-    void rawBody;
     return ok(201, { id: conversation.id });
   }
 
@@ -319,7 +379,8 @@ export class Connector {
     const list = person ? [this.account(person)] : [];
     if (memberId === undefined) return ok(200, list);
     const found = list.find((m) => m.id === memberId || m.aadObjectId === memberId.toLowerCase());
-    return found ? ok(200, found) : connectorError(404, 'MemberNotFoundInConversation', 'The member is not part of the conversation.');
+    if (found) return ok(200, found);
+    return connectorError(404, 'MemberNotFoundInConversation', 'The member is not part of the conversation.');
   }
 
   private account(p: Person): { id: string; aadObjectId: string; name: string; tenantId: string } {

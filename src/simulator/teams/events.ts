@@ -56,6 +56,7 @@ export class EventPoster {
     private readonly botEndpoint: string,
     private readonly serviceUrl: () => string,
     readonly switches: EventSwitches,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The fields every activity from Teams in a person's 1:1 chat carries. */
@@ -63,7 +64,7 @@ export class EventPoster {
     return {
       type,
       id: `f:${randomUUID()}`,
-      timestamp: new Date().toISOString(),
+      timestamp: new Date(this.clock()).toISOString(),
       channelId: 'msteams',
       serviceUrl: this.serviceUrl(),
       from: { id: p.teamsId, name: p.name, aadObjectId: p.aadObjectId },
@@ -93,7 +94,7 @@ export class EventPoster {
 
   /** Posts what a person writes (or an invoke) at once, whatever the switches; answers the bot's reply. */
   async fromUser(p: Person, activity: JsonObject): Promise<BotReply> {
-    const full = { ...this.envelope(p, 'message'), id: String(Date.now()), locale: 'en-US', textFormat: 'plain', ...activity };
+    const full = { ...this.envelope(p, 'message'), id: String(this.clock()), locale: 'en-US', textFormat: 'plain', ...activity };
     return this.post(p, full);
   }
 

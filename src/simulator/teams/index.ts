@@ -8,6 +8,7 @@ import { Connector, type ConnectorAttempt, type ConnectorSettings, type Operatio
 import { DEFAULT_EVENT_SWITCHES, EventPoster, type BotReply, type EventDelivery, type EventSwitches } from './events';
 import { TeamsState, type InstallScope, type JsonObject } from './state';
 import type { TeamsApps } from '../teamsApps';
+import { linkGraph, type GraphLink } from './graphLink';
 
 export type { ConnectorAttempt, ConnectorSettings, Operation } from './connector';
 export type { BotReply, EventDelivery, EventSwitches } from './events';
@@ -70,12 +71,15 @@ export interface TeamsDouble {
   disableBot(disabled?: boolean): void;
   /** The next `count` requests answer `status` (412, 500, 502, 503, 504, ...), counted against the limits. */
   failNext(status: number, count?: number, code?: string, retryAfterSeconds?: number): void;
-  limits(settings: { rate?: boolean; maxBytes?: number }): void;
-  /** Refusal forms: `notInstalledCode`, `uninstalledForm`, `leaky`. */
+  /** `rate`: enforce the rate limits; `countThrottled`: 429s fill the windows too; `maxBytes`: the size limit. */
+  limits(settings: { rate?: boolean; countThrottled?: boolean; maxBytes?: number }): void;
+  /** Refusal forms: `notInstalledCode`, `uninstalledForm`, `leaky`, `gccTenant`, `graphChatIds`. */
   configure(settings: Partial<ConnectorSettings>): void;
   messagesFor(aadObjectId: string): VisibleMessage[];
   stats(): TeamsDoubleStats;
   attempts(): ConnectorAttempt[];
+  /** Forgets the attempts counted so far (the rate windows keep running). */
+  resetStats(): void;
   /** Switches for install events; change its fields at any time. */
   readonly events: EventSwitches;
   releaseEvents(): Promise<void>;
@@ -133,49 +137,89 @@ function visible(state: TeamsState, aadObjectId: string): VisibleMessage[] {
     });
 }
 
-export async function startTeamsDouble(options: TeamsDoubleOptions): Promise<TeamsDouble> {
-  const clock = options.clock ?? Date.now;
-  const state = new TeamsState(options.tenant, options.botAppId, clock);
-  const settings: ConnectorSettings = {
+/** The running double: an HTTP server over the Teams state, and the control API. */
+class RunningTeamsDouble implements TeamsDouble {
+  readonly tenant: string;
+  readonly botAppId: string;
+  readonly events: EventSwitches;
+  private readonly state: TeamsState;
+  private readonly settings: ConnectorSettings = {
     rateLimits: true,
+    countThrottled: false,
     maxBytes: DEFAULT_MAX_BYTES,
     notInstalledCode: 'ForbiddenOperationException',
     uninstalledForm: 'BotNotInConversationRoster',
     leaky: false,
+    gccTenant: false,
+    graphChatIds: 'accepted',
   };
-  const connector = new Connector(state, settings, clock);
-  let base = '';
-  let region = 0;
-  const retired = new Set<string>();
-  const serviceUrl = (): string => `${base}/${REGIONS[region % REGIONS.length]}${region >= REGIONS.length ? region : ''}/`;
-  const events = new EventPoster(state, options.botEndpoint, serviceUrl, { ...DEFAULT_EVENT_SWITCHES });
+  private readonly connector: Connector;
+  private readonly poster: EventPoster;
+  private readonly server: http.Server;
+  private readonly retired = new Set<string>();
+  private link: GraphLink | undefined;
+  private base = '';
+  private region = 0;
 
-  const server = http.createServer((req, res) => {
+  constructor(private readonly options: TeamsDoubleOptions) {
+    const clock = options.clock ?? Date.now;
+    this.tenant = options.tenant;
+    this.botAppId = options.botAppId;
+    this.state = new TeamsState(options.tenant, options.botAppId, clock);
+    this.connector = new Connector(this.state, this.settings, clock);
+    this.poster = new EventPoster(this.state, options.botEndpoint, () => this.serviceUrl, { ...DEFAULT_EVENT_SWITCHES }, clock);
+    this.events = this.poster.switches;
+    this.server = http.createServer((req, res) => this.serve(req, res));
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    if (this.options.graph) {
+      try {
+        this.link = linkGraph(this.options.graph, this.botAppId, this.state, {
+          install: (aad) => this.install(aad),
+          uninstall: (aad) => this.uninstall(aad),
+        });
+      } catch (err) {
+        this.server.close();
+        throw err;
+      }
+    }
+    return this;
+  }
+
+  get serviceUrl(): string {
+    const suffix = this.region >= REGIONS.length ? String(this.region) : '';
+    return `${this.base}/${REGIONS[this.region % REGIONS.length]}${suffix}/`;
+  }
+
+  /** Routes `{serviceUrl}v3/...` to the connector; a retired or unknown prefix answers 404. */
+  private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const url = req.url ?? '/';
-      const path = url.split('?')[0];
+      const path = (req.url ?? '/').split('?')[0];
       const prefix = /^\/([^/]+)\//.exec(path);
-      const used = prefix ? `${base}/${prefix[1]}/` : base;
-      if (!prefix || retired.has(used)) {
-        res.writeHead(404).end();
+      const used = prefix ? `${this.base}/${prefix[1]}/` : this.base;
+      if (!prefix || this.retired.has(used)) {
+        res.writeHead(404);
+        res.end();
         return;
       }
-      const answer = connector.handle((req.method ?? 'GET').toUpperCase(), path.slice(prefix[0].length - 1), Buffer.concat(chunks).toString('utf8'), used);
-      const payload = answer.body === undefined ? '' : JSON.stringify(answer.body);
+      const method = (req.method ?? 'GET').toUpperCase();
+      const rest = path.slice(prefix[0].length - 1);
+      const answer = this.connector.handle(method, rest, Buffer.concat(chunks).toString('utf8'), used);
       res.writeHead(answer.status, answer.headers);
-      res.end(payload);
+      res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
 
-  const install = async (aad: string, opts: { name?: string; scope?: 'personal' | 'team' } = {}): Promise<void> => {
-    const p = state.person(aad, opts.name);
+  async install(aad: string, opts: { name?: string; scope?: 'personal' | 'team' } = {}): Promise<void> {
+    const p = this.state.person(aad, opts.name);
     const scope = opts.scope ?? 'personal';
     if (p.scope === 'personal' || p.scope === scope) return;
     p.scope = scope;
@@ -184,131 +228,120 @@ export async function startTeamsDouble(options: TeamsDoubleOptions): Promise<Tea
     p.everInstalled = true;
     p.uninstalled = false;
     // The chat exists from the install on: the install events already carry its id (§1).
-    state.personalConversation(p);
-    link?.mirror(p.aadObjectId, true);
-    await events.installed(p, first);
-  };
+    this.state.personalConversation(p);
+    this.link?.mirror(p.aadObjectId, true);
+    await this.poster.installed(p, first);
+  }
 
-  const uninstall = async (aad: string): Promise<void> => {
-    const p = state.person(aad);
+  async uninstall(aad: string): Promise<void> {
+    const p = this.state.person(aad);
     if (p.scope !== 'personal') return;
     p.scope = 'none';
     p.uninstalled = true;
-    link?.mirror(p.aadObjectId, false);
-    await events.uninstalled(p);
-    if (events.switches.addAfterRemove) {
+    this.link?.mirror(p.aadObjectId, false);
+    await this.poster.uninstalled(p);
+    if (this.events.addAfterRemove) {
       p.scope = 'personal';
       p.uninstalled = false;
-      link?.mirror(p.aadObjectId, true);
+      this.link?.mirror(p.aadObjectId, true);
     }
-  };
-
-  const link = options.graph ? linkGraph(options.graph, options.botAppId, state, { install, uninstall }) : undefined;
-
-  return {
-    get serviceUrl() {
-      return serviceUrl();
-    },
-    tenant: options.tenant,
-    botAppId: options.botAppId,
-    install,
-    uninstall,
-    isInstalled: (aad) => state.knownPerson(aad)?.scope === 'personal',
-    block(aad, blocked = true) {
-      state.person(aad).blocked = blocked;
-    },
-    disableBot(disabled = true) {
-      state.botDisabled = disabled;
-    },
-    failNext: (status, n = 1, code, retryAfterSeconds) => connector.failNext(status, n, code, retryAfterSeconds),
-    limits(l) {
-      if (l.rate !== undefined) settings.rateLimits = l.rate;
-      if (l.maxBytes !== undefined) settings.maxBytes = l.maxBytes;
-    },
-    configure: (s) => Object.assign(settings, s),
-    messagesFor: (aad) => visible(state, aad),
-    stats: () => summarize(connector.attempts),
-    attempts: () => connector.attempts.map((a) => ({ ...a })),
-    events: events.switches,
-    releaseEvents: () => events.release(),
-    settleEvents: async () => {
-      await link?.settle();
-      await events.settle();
-    },
-    deliveries: () => events.deliveries.map((d) => ({ ...d })),
-    async sendFromUser(aad, activity) {
-      const p = state.knownPerson(aad);
-      if (!p || p.scope !== 'personal') throw new Error(`The app is not installed for ${aad}: call install() first.`);
-      // Writing to the bot again lifts a block (§3: drop the conversation "until the user writes again").
-      p.blocked = false;
-      return events.fromUser(p, activity);
-    },
-    conversationIdFor: (aad) => state.personalConversationId(state.person(aad)),
-    teamsIdFor: (aad) => state.person(aad).teamsId,
-    graphChatIdFor: (aad) => state.graphChatId(state.person(aad)),
-    addGroupChat: (id, o) => void state.addGroupChat(id, o.botInRoster),
-    rotateServiceUrl(o = {}) {
-      if (o.retireOld) retired.add(serviceUrl());
-      region += 1;
-      return serviceUrl();
-    },
-    async close() {
-      link?.unlink();
-      await events.settle();
-      await link?.settle();
-      await new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-    },
-  };
-}
-
-interface GraphLink {
-  /** Tells Graph about an install or uninstall made on the double. */
-  mirror(aadObjectId: string, installed: boolean): void;
-  /** Waits for installs that came from Graph to be applied and their events posted. */
-  settle(): Promise<void>;
-  unlink(): void;
-}
-
-/** Keeps the double's personal installs and the Graph simulator's in step, both ways (§7.6, §7.14). */
-function linkGraph(
-  apps: TeamsApps,
-  botAppId: string,
-  state: TeamsState,
-  actions: { install: (aad: string) => Promise<void>; uninstall: (aad: string) => Promise<void> },
-): GraphLink {
-  const app = apps.appByBotId(botAppId);
-  if (!app) throw new Error(`No app in the Graph simulator's Teams catalog has botId ${botAppId}`);
-  const pending = new Set<Promise<void>>();
-  let mirroring = false;
-  // Installations present in the seed: reachable from the start, without events.
-  for (const p of apps.installedUsers(app.id)) {
-    const person = state.person(p);
-    person.scope = 'personal';
-    person.everInstalled = true;
-    state.personalConversation(person);
   }
-  const unlink = apps.onChange((change) => {
-    if (mirroring || change.app.id !== app.id) return;
-    const done: Promise<void> = (change.action === 'add' ? actions.install(change.userId) : actions.uninstall(change.userId)).finally(() =>
-      pending.delete(done),
-    );
-    pending.add(done);
-  });
-  return {
-    mirror(aad, installed) {
-      mirroring = true;
-      try {
-        apps.setInstalled(aad, app.id, installed);
-      } finally {
-        mirroring = false;
-      }
-    },
-    async settle() {
-      while (pending.size > 0) await Promise.all([...pending]);
-    },
-    unlink,
-  };
+
+  isInstalled(aad: string): boolean {
+    return this.state.knownPerson(aad)?.scope === 'personal';
+  }
+
+  block(aad: string, blocked = true): void {
+    this.state.person(aad).blocked = blocked;
+  }
+
+  disableBot(disabled = true): void {
+    this.state.botDisabled = disabled;
+  }
+
+  failNext(status: number, n = 1, code?: string, retryAfterSeconds?: number): void {
+    this.connector.failNext(status, n, code, retryAfterSeconds);
+  }
+
+  limits(l: { rate?: boolean; countThrottled?: boolean; maxBytes?: number }): void {
+    if (l.rate !== undefined) this.settings.rateLimits = l.rate;
+    if (l.countThrottled !== undefined) this.settings.countThrottled = l.countThrottled;
+    if (l.maxBytes !== undefined) this.settings.maxBytes = l.maxBytes;
+  }
+
+  configure(s: Partial<ConnectorSettings>): void {
+    Object.assign(this.settings, s);
+  }
+
+  messagesFor(aad: string): VisibleMessage[] {
+    return visible(this.state, aad);
+  }
+
+  stats(): TeamsDoubleStats {
+    return summarize(this.connector.attempts);
+  }
+
+  attempts(): ConnectorAttempt[] {
+    return this.connector.attempts.map((a) => ({ ...a }));
+  }
+
+  resetStats(): void {
+    this.connector.attempts.length = 0;
+  }
+
+  releaseEvents(): Promise<void> {
+    return this.poster.release();
+  }
+
+  async settleEvents(): Promise<void> {
+    await this.link?.settle();
+    await this.poster.settle();
+  }
+
+  deliveries(): EventDelivery[] {
+    return this.poster.deliveries.map((d) => ({ ...d }));
+  }
+
+  async sendFromUser(aad: string, activity: JsonObject): Promise<BotReply> {
+    const p = this.state.knownPerson(aad);
+    if (!p || p.scope !== 'personal') throw new Error(`The app is not installed for ${aad}: call install() first.`);
+    // Writing to the bot again lifts a block (§3: drop the conversation "until the user writes again").
+    p.blocked = false;
+    return this.poster.fromUser(p, activity);
+  }
+
+  conversationIdFor(aad: string): string {
+    return this.state.personalConversationId(this.state.person(aad));
+  }
+
+  teamsIdFor(aad: string): string {
+    return this.state.person(aad).teamsId;
+  }
+
+  graphChatIdFor(aad: string): string {
+    return this.state.graphChatId(this.state.person(aad));
+  }
+
+  addGroupChat(id: string, o: { botInRoster: boolean }): void {
+    this.state.addGroupChat(id, o.botInRoster);
+  }
+
+  rotateServiceUrl(o: { retireOld?: boolean } = {}): string {
+    if (o.retireOld) this.retired.add(this.serviceUrl);
+    this.region += 1;
+    return this.serviceUrl;
+  }
+
+  async close(): Promise<void> {
+    this.link?.unlink();
+    await this.settleEvents();
+    await new Promise<void>((resolve, reject) => {
+      this.server.close((err) => (err ? reject(err) : resolve()));
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+export function startTeamsDouble(options: TeamsDoubleOptions): Promise<TeamsDouble> {
+  return new RunningTeamsDouble(options).start();
 }

@@ -69,16 +69,16 @@ export class RateLimiter {
   constructor(private readonly now: () => number) {}
 
   /**
-   * Checks every key; when all fit, records the request under each and answers 0. Otherwise records nothing and
-   * answers the wait in milliseconds before a retry fits.
+   * Checks every key; when all fit, records the request under each and answers 0. Otherwise answers the wait in
+   * milliseconds before a retry fits, and records the refused request only when `countRefused` (then a client that
+   * retries early throttles itself longer).
    */
-  take(checks: readonly LimitCheck[]): number {
+  take(checks: readonly LimitCheck[], countRefused = false): number {
     const now = this.now();
     let wait = 0;
     for (const check of checks) wait = Math.max(wait, this.timeline(check).waitFor(now, check.limits));
-    if (wait > 0) return wait;
-    for (const check of checks) this.timeline(check).add(now);
-    return 0;
+    if (wait === 0 || countRefused) for (const check of checks) this.timeline(check).add(now);
+    return wait;
   }
 
   reset(): void {
