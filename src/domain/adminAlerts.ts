@@ -286,7 +286,15 @@ export class AdminAlertService {
       const open = existing && existing.state !== 'resolved' ? existing : null;
       if (open && open.lastAlertedAt && !open.pendingDelivery) continue;
       const record = open ?? (await this.options.store.alerts.recordOccurrence({ tenantId, ...problem }, this.clock()));
-      if (record.state === 'open' && (await this.claim(record))) told++;
+      if (record.state !== 'open') continue;
+      const now = this.clock();
+      try {
+        // As a delivered alert: told now (quiet period from now), nothing waiting, no blocks since.
+        await this.options.store.alerts.update(tenantId, record.key, record.version, { lastAlertedAt: now.toISOString(), pendingDelivery: false, countSinceAlert: 0 }, now);
+        told++;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
     }
     return told;
   }
