@@ -56,14 +56,24 @@ function statusOf(err: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-const KNOWN_CODES = ['ConversationBlockedByUser', 'BotDisabledByAdmin', 'MessageWritesBlocked', 'BotNotInConversationRoster', 'ForbiddenOperationException', 'BadArgument', 'ConversationNotFound'];
+const KNOWN_CODES = [
+  'ConversationBlockedByUser',
+  'BotDisabledByAdmin',
+  'MessageWritesBlocked',
+  'BotNotInConversationRoster',
+  'ForbiddenOperationException',
+  'BadArgument',
+  'ConversationNotFound',
+];
 
 /** The Bot Framework error code of a channel error: its `code`, else a known code named in its message or body. */
 export function channelErrorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const record = err as { code?: unknown; message?: unknown; body?: unknown; response?: { bodyAsText?: unknown } };
   // MessageWritesBlocked comes as a subCode inside the message of a 403 ({"errorCode":209,…}): send-proactive-messages.
-  const text = [record.message, record.body, record.response?.bodyAsText].map((v) => (typeof v === 'string' ? v : v ? JSON.stringify(v) : '')).join(' ');
+  const text = [record.message, record.body, record.response?.bodyAsText]
+    .map((v) => (typeof v === 'string' ? v : v ? JSON.stringify(v) : ''))
+    .join(' ');
   const named = KNOWN_CODES.find((c) => text.includes(c));
   if (typeof record.code === 'string' && record.code && record.code !== 'RestError') return named === 'MessageWritesBlocked' ? named : record.code;
   return named;
@@ -114,7 +124,9 @@ export class PersonalChatService implements PersonalChats {
     if (!reference.serviceUrl) return;
     const current = await this.channel(tenantId);
     const bot = reference.bot ? { id: reference.bot.id, name: reference.bot.name } : (current?.bot ?? null);
-    const next: TenantChannel = { serviceUrl: reference.serviceUrl, bot, knownUserId: userId ?? current?.knownUserId ?? null, catalogId: current?.catalogId ?? null };
+    // Someone who has the app is needed only until the catalog id is known: then the one kept stays (no write per person).
+    const knownUserId = current?.knownUserId && (current.catalogId || !userId) ? current.knownUserId : (userId ?? current?.knownUserId ?? null);
+    const next: TenantChannel = { serviceUrl: reference.serviceUrl, bot, knownUserId, catalogId: current?.catalogId ?? null };
     if (current && JSON.stringify(current) === JSON.stringify(next)) return;
     await this.saveChannel(tenantId, next);
   }
@@ -146,7 +158,8 @@ export class PersonalChatService implements PersonalChats {
       return await this.opened(tenantId, userId, await this.createConversation(tenantId, userId, channel));
     } catch (err) {
       if (!isNotInstalled(err)) throw err;
-      if (!this.options.installer) return this.unreachable(tenantId, userId, 'notInstalled', `createConversation answered 403 ${channelErrorCode(err) ?? ''}`.trim());
+      const detail = `createConversation answered 403 ${channelErrorCode(err) ?? ''}`.trim();
+      if (!this.options.installer) return this.unreachable(tenantId, userId, 'notInstalled', detail);
     }
     return this.install(tenantId, userId, channel);
   }
@@ -167,14 +180,17 @@ export class PersonalChatService implements PersonalChats {
         if (!installation || !isNotInstalled(err)) throw err;
         // Teams may take a moment to see the install: the installation's own chat (Graph) is used meanwhile.
         const chatId = await installer.chatId(userId, installation.installationId);
-        const reference = { serviceUrl: channel.serviceUrl, channelId: 'msteams', bot: channel.bot ?? undefined, user: { id: userId, name: '' }, conversation: { id: chatId, conversationType: 'personal', tenantId, isGroup: false, name: '' } };
-        return this.opened(tenantId, userId, reference as Partial<ConversationReference>);
+        const conversation = { id: chatId, conversationType: 'personal', tenantId, isGroup: false, name: '' };
+        return this.opened(tenantId, userId, this.referenceTo(channel, userId, conversation));
       }
     } catch (err) {
       if (!(err instanceof DirectoryError)) throw err;
       const refusal = installRefusal(err);
       if (!refusal) throw err;
-      if (refusal.reason === 'appNotInCatalog' && catalogId && channel.catalogId === catalogId) await this.saveChannel(tenantId, { ...channel, catalogId: null });
+      // A re-uploaded app has a new catalog id: the one kept is forgotten.
+      if (refusal.reason === 'appNotInCatalog' && catalogId && channel.catalogId === catalogId) {
+        await this.saveChannel(tenantId, { ...channel, catalogId: null });
+      }
       return this.unreachable(tenantId, userId, refusal.reason, refusal.detail);
     }
   }
@@ -218,10 +234,15 @@ export class PersonalChatService implements PersonalChats {
     let created: Partial<ConversationReference> | undefined;
     await this.options.adapter.createConversationAsync(this.options.appId, 'msteams', channel.serviceUrl, '', parameters, async (context) => {
       const conversation = context.activity?.conversation;
-      created = conversation ? { serviceUrl: channel.serviceUrl, channelId: 'msteams', bot: channel.bot ?? undefined, conversation, user: { id: userId, name: '' } } as Partial<ConversationReference> : undefined;
+      created = conversation ? this.referenceTo(channel, userId, conversation) : undefined;
     });
     if (!created?.conversation?.id) throw new Error('the new conversation has no id');
     return created;
+  }
+
+  private referenceTo(channel: TenantChannel, userId: string, conversation: object): Partial<ConversationReference> {
+    const reference = { serviceUrl: channel.serviceUrl, channelId: 'msteams', bot: channel.bot ?? undefined, conversation, user: { id: userId, name: '' } };
+    return reference as Partial<ConversationReference>;
   }
 
   private async opened(tenantId: string, userId: string, reference: Partial<ConversationReference>): Promise<ChatOpening> {
