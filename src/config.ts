@@ -60,6 +60,11 @@ export interface Settings {
   guests: GuestSettings;
   /** Where traces and metrics go (docs/operations.md): Azure Monitor, OTLP, or nowhere. */
   telemetry: TelemetrySettings;
+  /**
+   * The Teams app, for installing it for people who never opened it: the manifest's id (TEAMS_APP_ID, to find the
+   * catalog id from an existing installation) and its id in the org catalog (TEAMS_APP_CATALOG_ID, set by an admin).
+   */
+  teamsApp: { manifestId: string | null; catalogId: string | null };
   /** How long each kind of stored data is kept (docs/privacy.md), and how often the retention sweep runs. */
   retention: RetentionSettings;
 }
@@ -195,6 +200,14 @@ function guidList(env: Env, name: string): string[] {
   const bad = ids.find((id) => !guid.test(id));
   if (bad) throw new ConfigError(name, `must be Microsoft Entra object ids (GUIDs) separated by commas, got '${bad}'`);
   return ids.map((id) => id.toLowerCase());
+}
+
+/** An optional GUID (an app id). */
+function optionalGuid(env: Env, name: string): string | null {
+  const raw = read(env, name);
+  if (!raw) return null;
+  if (!guid.test(raw)) throw new ConfigError(name, `must be a GUID, got '${raw}'`);
+  return raw.toLowerCase();
 }
 
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
@@ -352,6 +365,7 @@ export function loadSettings(env: Env = process.env): Settings {
       sponsorsInEntra: oneOf(env, 'GUEST_SPONSORS_IN_ENTRA', ['false', 'true'] as const, 'false') === 'true',
     },
     telemetry: telemetry(env),
+    teamsApp: { manifestId: optionalGuid(env, 'TEAMS_APP_ID'), catalogId: optionalGuid(env, 'TEAMS_APP_CATALOG_ID') },
   };
   return { ...settings, retention: retention(env, settings) };
 }

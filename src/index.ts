@@ -2,6 +2,7 @@
 import { loadSettings, ConfigError, type Settings } from './config';
 import { createLogger, type Logger } from './logging';
 import { createAuthProvider, createGraphClient, type GraphAuth } from './graph/client';
+import { GraphTeamsAppInstaller } from './graph/teamsApps';
 import { GraphDirectory, GraphHttp } from './graph/graphDirectory';
 import { describeStore, openStore } from './store/open';
 import { sweepRetention } from './domain/retention';
@@ -91,7 +92,8 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const endpoint = await graphEndpoint(settings, logger);
   const graphAuth = createAuthProvider(endpoint.auth);
   const client = createGraphClient({ baseUrl: endpoint.baseUrl, auth: endpoint.auth, authProvider: graphAuth, logger });
-  const directory = new GraphDirectory(new GraphHttp(client));
+  const http = new GraphHttp(client);
+  const directory = new GraphDirectory(http);
   const adapter = createAdapter(settings.botAuth);
   const { bot, requestAccess, adminAlerts, resumeOperations, background, instanceId, guestReview, outbox } = composeBot({
     store,
@@ -115,6 +117,7 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     allowedTenantIds: settings.allowedTenantIds,
     trustServiceUrl: settings.graph.mode === 'live' ? (url) => url.toLowerCase().startsWith('https://') : undefined,
     guests: settings.guests,
+    teamsApp: { installer: new GraphTeamsAppInstaller(http), ...settings.teamsApp },
   });
   // Proactive messages recorded by any instance are sent by the one holding the outbox's sender lease.
   outbox.start();

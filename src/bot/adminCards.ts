@@ -80,6 +80,7 @@ export function setupReportCard(l: Localizer, report: SetupReport, page: number)
         { label: l.t('admin:report.withProblems'), value: String(report.counts.appsWithProblems) },
         { label: l.t('admin:report.invitations'), value: invites },
         { label: l.t('guests:sponsors.label'), value: l.msg(report.sponsors) },
+        { label: l.t('reach:report.label'), value: l.msg(report.teamsInstall) },
       ],
       sections,
       note: current < pages ? l.t('admin:report.more', { page: current + 1 }) : '',

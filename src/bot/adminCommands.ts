@@ -76,7 +76,7 @@ export class AdminCommands {
     switch (command.name) {
       case 'setupCheck': {
         await context.sendActivity({ type: 'typing' });
-        const report = await this.setup.scan();
+        const report = await this.setup.scan(actor.tenantId);
         await context.sendActivity(MessageFactory.attachment(setupReportCard(l, report, command.page)));
         return;
       }
@@ -137,12 +137,17 @@ export class AdminCommands {
     return true;
   }
 
-  /** When an admin installs the bot: the current setup summary, and any alert that was waiting for an admin. */
+  /**
+   * When an admin installs the bot: the current setup report, and any waiting alert the report does not show (the
+   * problems it lists count as told, so they do not follow as separate cards).
+   */
   async welcome(context: TurnContext): Promise<void> {
     const actor = actorFrom(context);
     if (!actor || !(await this.alerts.isAdmin(actor).catch(() => false))) return;
-    const report = await this.setup.scan();
+    const report = await this.setup.scan(actor.tenantId);
     await context.sendActivity(MessageFactory.attachment(setupReportCard(loc(context), report, 1)));
+    const told = await this.alerts.toldByReport(actor.tenantId, report.problems);
+    if (told > 0) this.logger.info('alerts.told.byReport', { told });
     const delivered = await this.alerts.deliverPending();
     if (delivered > 0) this.logger.info('alerts.pending.delivered', { delivered });
   }

@@ -157,8 +157,8 @@ const MARKED = /\uE000([^\uE000\uE001]*)\uE001/g;
  * placeholders are escaped already); after expansion a marked value becomes escaped text where a card renders
  * markdown (TextBlock, FactSet) and stays as it is everywhere else (inputs, choices, button titles, action data).
  */
-function markData(value: string): string {
-  const text = displayText(value).replace(/[\uE000\uE001]/g, '');
+function markData(value: string, maxLength: number): string {
+  const text = displayText(value, maxLength).replace(/[\uE000\uE001]/g, '');
   return hasMarkdownCharacters(text) && !isCatalogText(text) ? `${OPEN}${text}${CLOSE}` : text;
 }
 
@@ -187,13 +187,26 @@ function settle(node: unknown, markdown = false): unknown {
   );
 }
 
-function clean(value: unknown): unknown {
-  if (typeof value === 'string') return markData(value);
-  if (Array.isArray(value)) return value.map(clean);
+function clean(value: unknown, maxLength = 1000): unknown {
+  if (typeof value === 'string') return markData(value, maxLength);
+  if (Array.isArray(value)) return value.map((v) => clean(v, maxLength));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, clean(v)]));
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, clean(v, maxLength)]));
   }
   return value;
+}
+
+/**
+ * Teams refuses a message over about 100 KB, counted in UTF-16, and advises at most 80 KB (413 MessageSizeTooBig:
+ * learn bots/how-to/format-your-bot-messages). The card itself stays below this, leaving room for the activity.
+ */
+export const CARD_BYTES_MAX = 78 * 1024;
+/** The longest text a card shows per field, tried in turn until the card fits (long names and lists shrink, ids do not). */
+const TEXT_LIMITS = [1000, 500, 250, 160];
+
+/** The size Teams counts: UTF-16. */
+export function cardBytes(card: unknown): number {
+  return JSON.stringify(card).length * 2;
 }
 
 /**
@@ -206,7 +219,12 @@ export function renderCardJson<K extends CardName>(name: K, data: CardData[K], l
     template = new (templating().Template)(templates[name]);
     compiled.set(name, template);
   }
-  return settle(template.expand({ $root: { ...(clean(data) as object), l: loc.labels(name) } })) as Record<string, unknown>;
+  let card: Record<string, unknown> = {};
+  for (const limit of TEXT_LIMITS) {
+    card = settle(template.expand({ $root: { ...(clean(data, limit) as object), l: loc.labels(name) } })) as Record<string, unknown>;
+    if (cardBytes(card) <= CARD_BYTES_MAX) return card;
+  }
+  return card;
 }
 
 export function renderCard<K extends CardName>(name: K, data: CardData[K], loc: Localizer): Attachment {

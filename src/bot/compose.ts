@@ -11,7 +11,11 @@ import { BulkFlow } from './bulk/bulkFlow';
 import { resumedCards } from './bulk/bulkCards';
 import { RequestAccessService, type ApprovalMessenger } from '../domain/requestAccess';
 import { AdminAlertService, type AlertMessenger } from '../domain/adminAlerts';
-import { SetupCheckService } from '../domain/setupCheck';
+import { SetupCheckService, type InstallProbe } from '../domain/setupCheck';
+import { reportBlocked } from '../domain/model';
+import { msg } from '../domain/message';
+import type { TeamsAppInstaller } from '../graph/teamsApps';
+import { PersonalChatService } from './delivery/reachability';
 import { Catalog } from '../domain/catalog';
 import { HourlyLimiter } from '../domain/rateLimit';
 import { readCheck, readLimit } from './readLimit';
@@ -121,6 +125,8 @@ export interface ComposeOptions {
   guests?: GuestSettings;
   /** Replace Teams delivery of review cards (tests). */
   reviewMessenger?: ReviewMessenger;
+  /** Installing the bot for people who never opened it (Graph); without it such people are unreachable. */
+  teamsApp?: { installer: TeamsAppInstaller | null; manifestId: string | null; catalogId: string | null };
 }
 
 /** Files: 2 MB a file, a workbook at most 20 MB once uncompressed, hosts derived from the tenant's initial domain. */
@@ -130,8 +136,28 @@ export function composeBot(options: ComposeOptions): BotParts {
   const { store, directory, logger, clock, sleep } = options;
   const guests = options.guests ?? DEFAULT_GUEST_SETTINGS;
   const instanceId = randomUUID();
-  const teams = new TeamsMessenger(options.adapter as CloudAdapter, store, options.appId, logger, { clock, instanceId, leaseMs: options.operationLeaseMs });
-  const setupCheck = new SetupCheckService(directory, clock, guests.sponsorsInEntra);
+  // The admins are told once per fix when someone cannot be reached (adminAlerts is made below; it needs `teams`).
+  let reportUnreachable: (tenantId: string, userId: string, reason: string) => Promise<void> = async () => undefined;
+  const chats: PersonalChatService = new PersonalChatService({
+    adapter: options.adapter as CloudAdapter,
+    appId: options.appId,
+    conversations: store.conversations,
+    state: store.state,
+    logger,
+    installer: options.teamsApp?.installer ?? null,
+    manifestId: options.teamsApp?.manifestId ?? null,
+    catalogId: options.teamsApp?.catalogId ?? null,
+    onUnreachable: (tenantId, userId, reason) => reportUnreachable(tenantId, userId, reason),
+    // createConversation counts against Teams' limits like a send: paced by the outbox's pacer (made below).
+    pace: (tenantId: string, userId: string): Promise<() => void> => teams.outbox.paceFor(tenantId, userId),
+    clock,
+  });
+  const teams: TeamsMessenger = new TeamsMessenger(options.adapter as CloudAdapter, store, options.appId, logger, { clock, instanceId, leaseMs: options.operationLeaseMs, chats });
+  const installProbe: InstallProbe = async (tenantId) => {
+    const probe = await chats.canInstall(tenantId);
+    return probe && (probe.ok ? probe : { ok: false, reason: probe.reason });
+  };
+  const setupCheck = new SetupCheckService(directory, clock, guests.sponsorsInEntra, installProbe);
   const adminAlerts = new AdminAlertService({
     store,
     directory,
@@ -142,6 +168,16 @@ export function composeBot(options: ComposeOptions): BotParts {
     quietPeriodMs: options.alertQuietPeriodMs,
     clock,
   });
+  reportUnreachable = (tenantId, userId, reason) =>
+    reportBlocked(adminAlerts.reportBlocked.bind(adminAlerts), logger, {
+      tenantId,
+      actor: { tenantId, userId, displayName: '' },
+      doing: msg('reach:doing'),
+      kind: 'botCannotReach',
+      app: null,
+      group: null,
+      detail: reason,
+    });
   const limiter = new HourlyLimiter(store.state, options.actionsPerUserPerHour ?? 20, clock);
   const readsChecked = readCheck(new HourlyLimiter(store.state, options.readsPerUserPerHour ?? 60, clock));
   const reads = readLimit(readsChecked);
@@ -276,7 +312,7 @@ export function composeBot(options: ComposeOptions): BotParts {
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation, privacyActions, groupHasGuests);
   const bulkFlow = new BulkFlow(bulkInvite, inviteGuest, slow, logger, reads);
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, bulkFlow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions, fileIntake, reads);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: options.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl });
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: options.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl, chats });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, outbox: teams.outbox, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
 }

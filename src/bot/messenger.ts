@@ -22,7 +22,7 @@ import { AdapterCalls, type ConnectorCalls, type Content } from './delivery/conn
 import { Outbox, locationOf, type OutboxMessage, type OutboxRenderer, type Sending } from './delivery/outbox';
 import type { Pacer } from './delivery/pacer';
 import { StoredChats } from './delivery/storedChats';
-import type { PersonalChats } from './delivery/personalChat';
+import type { PersonalChats, UnreachableReason } from './delivery/personalChat';
 
 /** Answers a card's Action.Submit: replaces the card it came from in place, or sends the answer when that fails. */
 export async function replaceOrSend(context: TurnContext, card: Attachment, logger: Logger): Promise<void> {
@@ -43,8 +43,8 @@ export function cardLocation(context: TurnContext, activityId: string): JsonObje
   return locationOf(referenceWithAudience(context.activity) as Partial<ConversationReference>, activityId);
 }
 
-/** Where a message went (or is queued), or why it could not go. */
-export type Delivery = { ok: true; location: JsonObject } | { ok: false; error: string };
+/** Where a message went (or is queued), or why it could not go (`unreachable`: the person cannot be reached now). */
+export type Delivery = { ok: true; location: JsonObject } | { ok: false; error: string; unreachable?: UnreachableReason };
 
 /** What the outbox renders at send time (JSON, kept in the record). */
 type Rendered =
@@ -60,7 +60,8 @@ function json(value: unknown): JsonObject {
 }
 
 function delivery(sending: Sending): Delivery {
-  return sending.state === 'failed' ? { ok: false, error: sending.error } : { ok: true, location: sending.location };
+  if (sending.state !== 'failed') return { ok: true, location: sending.location };
+  return { ok: false, error: sending.error, ...(sending.reason ? { unreachable: sending.reason } : {}) };
 }
 
 export interface TeamsMessengerOptions {
@@ -201,7 +202,7 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
   }
 
   async sendToUser(tenantId: string, userId: string, notice: AlertNotice): Promise<JsonObject | null> {
-    if (!(await this.store.conversations.get(tenantId, userId))) return null;
+    // An admin who never opened the bot is reached too: the chat is opened (installing the app where allowed).
     const sending = await this.send({ tenantId, to: { user: userId }, content: json({ type: 'alert', notice } satisfies Rendered) });
     if (sending.state === 'failed') this.logger.warn('alert.user.failed', { alertKey: notice.alert.key, userId, error: sending.error });
     return sending.state === 'failed' ? null : sending.location;

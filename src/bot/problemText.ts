@@ -48,6 +48,11 @@ export function problemText(l: Localizer, problem: ProblemLike, setting?: string
     case 'groupNotSecurity':
     case 'appNoUsableGroup':
       return { summary: l.t(`admin:problem.${problem.kind}`, params), fix: steps(l, 'createGroup', 4, params) };
+    case 'botCannotReach': {
+      const reason = ['permissionMissing', 'appNotInCatalog', 'blockedByPolicy'].includes(detail) ? detail : 'permissionMissing';
+      const count = reason === 'blockedByPolicy' ? 2 : 3;
+      return { summary: l.t(`reach:problem.${reason}`), fix: Array.from({ length: count }, (_, i) => l.t(`reach:fix.${reason}.s${i + 1}`)) };
+    }
     default:
       return { summary: problem.summary, fix: problem.fix };
   }

@@ -12,6 +12,8 @@ import { outcomeCard } from './dialogs/cardFlow';
 import type { SlowWork } from './background';
 import { cardLocation, replaceOrSend } from './messenger';
 import { loc } from './locale';
+import type { Actor } from '../domain/model';
+import type { Localizer } from '../i18n';
 
 const VERBS = ['request.approve', 'request.deny', 'request.refresh', 'request.withdraw'] as const;
 type Verb = (typeof VERBS)[number];
@@ -66,6 +68,15 @@ export class RequestActions {
     return approvalCard(l, outcome.request);
   }
 
+  /**
+   * The card for a late update, from the request as it is now: another owner's decision may have ended (and updated
+   * every card) since this turn read it, and an older view ("Adding…") must not overwrite that. A refusal keeps its card.
+   */
+  private async latest(actor: Actor | null, l: Localizer, action: RequestAction, card: Attachment): Promise<Attachment> {
+    const current = actor ? await this.service.viewForOwner(actor, action.requestId) : undefined;
+    return current && current.state !== 'pending' ? approvalCard(l, current) : card;
+  }
+
   /** Universal Actions (adaptiveCard/action invoke): the response replaces the card for the person who clicked. */
   async invoke(context: TurnContext, verb: unknown, data: unknown): Promise<AdaptiveCardInvokeResponse> {
     const action = parseRequestAction(verb, data);
@@ -78,10 +89,12 @@ export class RequestActions {
     if ((action.verb === 'request.approve' || action.verb === 'request.deny') && replyToId) {
       // A decision may take several Graph round trips: answer within the invoke deadline, update the card when it ends.
       const location = cardLocation(context, replyToId);
-      const result = await this.slow.background.within(action.verb, this.perform(context, action), this.slow.invokeDeadlineMs, async (card) => {
-        await this.slow.updateCard(location, card);
-      });
+      // The turn's context is revoked once it ends: who clicked and their language are read now.
+      const actor = actorFrom(context);
       const l = loc(context);
+      const result = await this.slow.background.within(action.verb, this.perform(context, action), this.slow.invokeDeadlineMs, async (card) => {
+        await this.slow.updateCard(location, await this.latest(actor, l, action, card));
+      });
       if (!result.done) return cardResponse(outcomeCard(l, { title: l.t('requests:action.workingTitle'), text: l.t('requests:action.working') }));
       return cardResponse(result.value);
     }

@@ -6,6 +6,7 @@ import {
   type Activity,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
+  type ConversationReference,
   type ConversationState,
   type FileConsentCardResponse,
   type StatePropertyAccessor,
@@ -26,6 +27,7 @@ import { loc, referenceWithAudience } from './locale';
 import { setAttributes } from '../telemetry/telemetry';
 import { ActivityGate } from './gate';
 import type { Directory } from '../graph/directory';
+import type { PersonalChatService } from './delivery/reachability';
 
 /** De-duplication markers of handled activities: `activity/{conversation id}/{activity id}`. */
 const ACTIVITY_MARKERS = 'activity/';
@@ -79,6 +81,8 @@ export interface TeamsBotOptions {
    * Bot Framework token's `serviceurl` claim must match the activity's, so the URL is the channel's own.
    */
   trustServiceUrl?: (serviceUrl: string) => boolean;
+  /** Who can be reached: anyone who writes is reachable again; an uninstall forgets the chat. */
+  chats?: Pick<PersonalChatService, 'seen' | 'forget'>;
 }
 
 export class TeamsBot extends TeamsActivityHandler {
@@ -117,6 +121,14 @@ export class TeamsBot extends TeamsActivityHandler {
       }
       await context.sendActivity(MessageFactory.attachment(helpCard(loc(context))));
       await options.adminCommands.welcome(context);
+      await next();
+    });
+
+    // Uninstalled in personal scope (subscribe-to-conversation-events: installationUpdate "remove", no membersRemoved):
+    // the chat is forgotten; the next message opens it again, installing the app where allowed.
+    this.onInstallationUpdateRemove(async (context, next) => {
+      const actor = actorFrom(context);
+      if (actor && context.activity.conversation?.conversationType === 'personal') await options.chats?.forget(actor.tenantId, actor.userId);
       await next();
     });
 
@@ -201,13 +213,16 @@ export class TeamsBot extends TeamsActivityHandler {
    */
   private async remember(context: TurnContext): Promise<void> {
     const actor = actorFrom(context);
-    if (!actor || context.activity.conversation?.conversationType !== 'personal') return;
+    if (!actor) return;
+    const personal = context.activity.conversation?.conversationType === 'personal';
     const serviceUrl = context.activity.serviceUrl;
     if (typeof serviceUrl !== 'string' || !(this.options.trustServiceUrl?.(serviceUrl) ?? true)) {
       this.options.logger.warn('conversation.serviceUrl.refused', { actorId: actor.userId });
       return;
     }
     const reference = referenceWithAudience(context.activity) as JsonObject;
-    await this.options.store.conversations.upsert(actor.tenantId, actor.userId, reference, this.clock());
+    if (personal) await this.options.store.conversations.upsert(actor.tenantId, actor.userId, reference, this.clock());
+    // Anyone who writes to the bot (in any chat) is reachable again; a personal chat also shows the app is installed.
+    await this.options.chats?.seen(actor.tenantId, actor.userId, reference as Partial<ConversationReference>, personal);
   }
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../logging';
 import type { Directory } from '../graph/directory';
 import { ConflictError, type AlertPatch, type AlertRecord, type JsonObject, type Store } from '../store/store';
 import type { Actor, BlockedReport } from './model';
-import { problemFor, type SetupCheckService, type SetupReport } from './setupCheck';
+import { problemFor, type SetupCheckService, type SetupProblem, type SetupReport } from './setupCheck';
 import { AlertCards } from './alertCards';
 
 /** The directory roles that make their holders admins for this bot; their names are in the catalog (`admin:role.*`). */
@@ -179,7 +179,7 @@ export class AdminAlertService {
 
   /** Scan the tenant: new problems are alerted (quiet period applies), problems no longer found are resolved and reported fixed. */
   async scanAndAlert(tenantId: string): Promise<{ report: SetupReport; alerted: number; fixed: number }> {
-    const report = await this.options.setup.scan();
+    const report = await this.options.setup.scan(tenantId);
     let alerted = 0;
     let fixed = 0;
     const found = new Set(report.problems.map((p) => p.key));
@@ -190,7 +190,10 @@ export class AdminAlertService {
       if (await this.alertIfDue(record)) alerted++;
     }
     for (const open of await this.options.store.alerts.list(tenantId, ['open', 'acknowledged'], 1000)) {
+      // Refusals seen while working (a missing permission; a person the bot could not install itself for) are fixed
+      // when a scan says so: for the latter, only when the scan found that the bot can install itself now.
       if (found.has(open.key) || open.kind === 'missingPermission') continue;
+      if (open.kind === 'botCannotReach' && report.teamsInstall.key !== 'reach:report.ok') continue;
       try {
         // Told as fixed: should it come back, it is a new alert (not hidden by the quiet period).
         const resolved = await this.options.store.alerts.update(tenantId, open.key, open.version, { state: 'resolved', resolvedAt: this.clock().toISOString(), pendingDelivery: false, lastAlertedAt: null }, this.clock());
@@ -278,6 +281,31 @@ export class AdminAlertService {
     }
     this.options.logger.info(locations.length > 0 ? 'alert.delivered' : 'alert.deferred', { alertKey: alert.key, alertEvent: event, cards: locations.length });
     return locations;
+  }
+
+  /**
+   * An admin was just shown these problems in a setup report (the welcome when they install the bot): each counts as
+   * alerted now, so it is not sent again as its own card. It stays open; later blocks and scans go on as for any
+   * alert told (quiet period, fixed). Problems not alerted before are recorded first.
+   */
+  async toldByReport(tenantId: string, problems: readonly SetupProblem[]): Promise<number> {
+    let told = 0;
+    for (const problem of problems) {
+      const existing = await this.options.store.alerts.get(tenantId, problem.key);
+      const open = existing && existing.state !== 'resolved' ? existing : null;
+      if (open && open.lastAlertedAt && !open.pendingDelivery) continue;
+      const record = open ?? (await this.options.store.alerts.recordOccurrence({ tenantId, ...problem }, this.clock()));
+      if (record.state !== 'open') continue;
+      const now = this.clock();
+      try {
+        // As a delivered alert: told now (quiet period from now), nothing waiting, no blocks since.
+        await this.options.store.alerts.update(tenantId, record.key, record.version, { lastAlertedAt: now.toISOString(), pendingDelivery: false, countSinceAlert: 0 }, now);
+        told++;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    return told;
   }
 
   /** Alerts that could not be delivered earlier (e.g. once an admin installs the bot); each is claimed first, so it goes out once. */

@@ -56,7 +56,7 @@ export interface BlockedReport {
   actor: Actor;
   /** What they were doing, e.g. msg('admin:doing.requesting', { app }): kept with the alert, shown to admins. */
   doing: Msg;
-  kind: 'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupRoleAssignable' | 'groupNoOwners' | 'invitesNotAllowed' | 'missingPermission' | 'appNoUsableGroup';
+  kind: 'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupRoleAssignable' | 'groupNoOwners' | 'invitesNotAllowed' | 'missingPermission' | 'appNoUsableGroup' | 'botCannotReach';
   app: { id: string; displayName: string } | null;
   group: { id: string; displayName: string } | null;
   detail?: string;

@@ -36,7 +36,8 @@ const DELIVERY_CONCURRENCY = 4;
 /** Delivers request cards and notices to people (Teams in production); the domain never sees channel types. */
 export interface ApprovalMessenger {
   /** Puts an approval card in an owner's 1:1 chat; returns where it is, or why it could not. */
-  sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }>;
+  /** `unreachable`: why the owner cannot be reached in Teams now (e.g. permissionMissing), when that is why. */
+  sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string; unreachable?: string }>;
   /** Brings every delivered copy of the approval card up to the request's current state. */
   updateApprovalCards(request: AccessRequestRecord): Promise<void>;
   /** Tells the requester what happened to their request. */
@@ -62,7 +63,13 @@ export interface Refused {
   message: Msg;
 }
 
-export type CreateOutcome = { kind: 'created'; request: AccessRequestRecord; reached: string[]; unreachable: string[] } | Refused;
+/** An owner the approval card did not reach, and why when Teams said (an UnreachableReason of the bot), else null. */
+export interface UnreachableOwner {
+  name: string;
+  reason: string | null;
+}
+
+export type CreateOutcome = { kind: 'created'; request: AccessRequestRecord; reached: string[]; unreachable: string[]; unreachableOwners: UnreachableOwner[] } | Refused;
 export type DecideOutcome = { kind: 'decided'; request: AccessRequestRecord } | { kind: 'alreadyDecided'; request: AccessRequestRecord } | Refused;
 export type WithdrawOutcome = { kind: 'withdrawn'; request: AccessRequestRecord } | { kind: 'alreadyDecided'; request: AccessRequestRecord } | Refused;
 
@@ -269,22 +276,28 @@ export class RequestAccessService {
       throw err;
     }
     await this.audit(actor.tenantId, { ...base, groupName, action: 'request.created', outcome: 'pending', operationId: request.id });
-    const cards = await this.deliver(request, approvers, 'new');
+    const reasons = new Map<string, string>();
+    const cards = await this.deliver(request, approvers, 'new', reasons);
     request = await this.appendOwnerCards(request.id, cards);
+    const missed = cards.filter((c) => c.status === 'unreachable');
     return {
       kind: 'created',
       request,
       reached: cards.filter((c) => c.status === 'sent').map((c) => c.ownerName),
-      unreachable: cards.filter((c) => c.status === 'unreachable').map((c) => c.ownerName),
+      unreachable: missed.map((c) => c.ownerName),
+      unreachableOwners: missed.map((c) => ({ name: c.ownerName, reason: reasons.get(c.ownerId) ?? null })),
     };
   }
 
   /** Delivers to several owners at once (a few at a time), so one slow or unreachable owner does not hold up the rest. */
-  private async deliver(request: AccessRequestRecord, owners: readonly GroupOwner[], reason: 'new' | 'reminder' | 'resend'): Promise<OwnerCard[]> {
+  private async deliver(request: AccessRequestRecord, owners: readonly GroupOwner[], reason: 'new' | 'reminder' | 'resend', unreachable?: Map<string, string>): Promise<OwnerCard[]> {
     const cards: OwnerCard[] = new Array(owners.length);
     const sendTo = async (owner: GroupOwner, index: number): Promise<void> => {
       const at = this.clock().toISOString();
-      const sent = await this.options.messenger.sendApprovalCard(request, owner, reason).catch((err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }));
+      const sent: Awaited<ReturnType<ApprovalMessenger['sendApprovalCard']>> = await this.options.messenger
+        .sendApprovalCard(request, owner, reason)
+        .catch((err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }));
+      if (!sent.ok && sent.unreachable) unreachable?.set(owner.id, sent.unreachable);
       if (sent.ok) cards[index] = { ownerId: owner.id, ownerName: owner.displayName, status: 'sent', location: sent.location, error: null, at };
       else {
         cards[index] = { ownerId: owner.id, ownerName: owner.displayName, status: 'unreachable', location: null, error: sent.error.slice(0, 300), at };

@@ -18,7 +18,9 @@ export type ProblemKind =
   | 'groupRoleAssignable'
   | 'groupNotSecurity'
   | 'groupNoOwners'
-  | 'appNoUsableGroup';
+  | 'appNoUsableGroup'
+  /** The bot cannot reach people who never opened it (detail: permissionMissing, appNotInCatalog or blockedByPolicy). */
+  | 'botCannotReach';
 
 export interface SetupProblem {
   /** Stable identity for de-duplication, e.g. "groupDynamic:<groupId>". */
@@ -58,6 +60,8 @@ export interface SetupReport {
   tenant: { allowInvitesFrom: string | null; invitesAllowed: boolean | null; problems: SetupProblem[] };
   /** Where guests' sponsors are kept, and what to grant to have them in Entra. */
   sponsors: Msg;
+  /** Whether the bot can install itself for people who never opened it (reach:report.*). */
+  teamsInstall: Msg;
   /** Apps with problems first, then healthy ones, each by name. */
   apps: AppHealth[];
   counts: { apps: number; healthyApps: number; appsWithProblems: number; problems: number };
@@ -76,6 +80,22 @@ const INVITE_SETTING_FIX = [
   'Choose “Member users and users assigned to specific admin roles can invite guest users including guests with member permissions” (or a more open setting), then Save.',
   'Check that the domains of the guests are not blocked under Collaboration restrictions on the same page.',
 ];
+
+/** English texts kept with the alert (admins read the catalog's reach:problem.* and reach:fix.*). */
+const BOT_CANNOT_REACH: Record<string, string> = {
+  permissionMissing: 'The bot cannot reach people who never opened it: it may not install itself for them (TeamsAppInstallation.ReadWriteSelfForUser.All is missing, or webApplicationInfo.id is not the app that calls Graph).',
+  appNotInCatalog: "The bot cannot reach people who never opened it: the app is not in the organization's catalog, or its catalog id is unknown.",
+  blockedByPolicy: 'The bot cannot reach some people who never opened it: a Teams app permission policy blocks the app for them.',
+};
+const SETUP_POLICY = 'Or install the app for the owners and admins with a Teams app setup policy (Teams admin center › Teams apps › Setup policies › Installed apps).';
+const BOT_CANNOT_REACH_FIX: Record<string, string[]> = {
+  permissionMissing: ['Grant the identity that calls Microsoft Graph the application permission TeamsAppInstallation.ReadWriteSelfForUser.All (admin consent).', "Check that the manifest's webApplicationInfo.id is that identity's client id.", SETUP_POLICY],
+  appNotInCatalog: ["Upload the app to the organization's app catalog (Teams admin center › Teams apps › Manage apps) and allow it.", "Or set TEAMS_APP_CATALOG_ID to the app's catalog id.", SETUP_POLICY],
+  blockedByPolicy: ['Allow the app for the owners and admins in Teams admin center › Teams apps › Permission policies.', SETUP_POLICY],
+};
+
+/** What the setup check learns about the bot installing itself for people: able, not (why), or not known yet (null). */
+export type InstallProbe = (tenantId: string) => Promise<{ ok: true } | { ok: false; reason: string } | null>;
 
 export function problemFor(kind: ProblemKind, app: { id: string; displayName: string } | null, group: { id: string; displayName: string } | null, detail = ''): SetupProblem {
   const appName = app?.displayName ?? 'the app';
@@ -109,6 +129,8 @@ export function problemFor(kind: ProblemKind, app: { id: string; displayName: st
       return { ...base, key: `groupNoOwners:${group?.id}`, summary: `${groupName} (assigned to ${appName}) has no owners: nobody can invite guests to it or approve requests.`, fix: [`Add the app owner as an owner of ${groupName} (Groups › ${groupName} › Owners › Add owners).`] };
     case 'appNoUsableGroup':
       return { ...base, key: `appNoUsableGroup:${app?.id}`, summary: `${appName} has no group that its owners can use to share it with guests.`, fix: CREATE_GROUP(appName) };
+    case 'botCannotReach':
+      return { ...base, key: `botCannotReach:${detail || 'permissionMissing'}`, summary: BOT_CANNOT_REACH[detail] ?? BOT_CANNOT_REACH.permissionMissing, fix: BOT_CANNOT_REACH_FIX[detail] ?? BOT_CANNOT_REACH_FIX.permissionMissing };
   }
 }
 
@@ -129,9 +151,21 @@ export class SetupCheckService {
     private readonly clock: () => Date = () => new Date(),
     /** GUEST_SPONSORS_IN_ENTRA */
     private readonly sponsorsInEntra = false,
+    /** Whether the bot can install itself for people in a tenant (Teams side); none: not checked. */
+    private readonly installProbe?: InstallProbe,
   ) {}
 
-  async scan(): Promise<SetupReport> {
+  /** Whether the bot can install itself in the tenant: a report line, and a problem when it cannot. */
+  private async probeInstall(tenantId: string | undefined): Promise<{ line: Msg; problem: SetupProblem | null }> {
+    const probe = tenantId && this.installProbe ? await this.installProbe(tenantId) : null;
+    if (!probe) return { line: msg('reach:report.unknown'), problem: null };
+    if (probe.ok) return { line: msg('reach:report.ok'), problem: null };
+    const fixable = ['permissionMissing', 'appNotInCatalog', 'blockedByPolicy'].includes(probe.reason);
+    return { line: msg('reach:report.cannot', { why: msg(`reach:why.${probe.reason}`) }), problem: fixable ? problemFor('botCannotReach', null, null, probe.reason) : null };
+  }
+
+  /** `tenantId`: the tenant whose Teams side is checked too (whether the bot can install itself there). */
+  async scan(tenantId?: string): Promise<SetupReport> {
     const tenantProblems: SetupProblem[] = [];
     let allowInvitesFrom: string | null = null;
     let invitesAllowed: boolean | null = null;
@@ -170,6 +204,8 @@ export class SetupCheckService {
       if (groups.every((g) => g.problems.length > 0)) problems.unshift(problemFor('appNoUsableGroup', app, null));
       return { id: app.id, displayName: app.displayName, groups: groups.sort(byName), problems };
     });
+    const install = await this.probeInstall(tenantId);
+    if (install.problem) tenantProblems.push(install.problem);
     const withProblems = apps.filter((a) => a.problems.length > 0).sort(byName);
     const healthy = apps.filter((a) => a.problems.length === 0).sort(byName);
     const problems = [...tenantProblems, ...withProblems.flatMap((a) => a.problems)];
@@ -177,6 +213,7 @@ export class SetupCheckService {
       generatedAt: this.clock().toISOString(),
       tenant: { allowInvitesFrom, invitesAllowed, problems: tenantProblems },
       sponsors: msg(this.sponsorsInEntra ? 'guests:sponsors.inEntra' : 'guests:sponsors.inBotOnly', { permission: NEEDS.sponsorWrite }),
+      teamsInstall: install.line,
       apps: [...withProblems, ...healthy],
       counts: { apps: apps.length, healthyApps: healthy.length, appsWithProblems: withProblems.length, problems: problems.length },
       problems,

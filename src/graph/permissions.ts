@@ -53,10 +53,10 @@ export const REQUIRED_PERMISSIONS: readonly RequiredPermission[] = [
   {
     name: 'TeamsAppInstallation.ReadWriteSelfForUser.All',
     purpose:
-      "install the bot for a person who never opened it and find their 1:1 chat (POST /users/{id}/teamwork/installedApps, GET …/installedApps?$filter=teamsApp/externalId eq …, GET …/installedApps/{id}/chat); only this app, whose manifest webApplicationInfo.id is the bot's app",
+      "reach people who never opened the bot: install this app (only this one) for them and find the 1:1 chat (GET/POST /users/{id}/teamwork/installedApps, GET …/installedApps/{id}/chat); the catalog id comes from an existing installation or TEAMS_APP_CATALOG_ID, so AppCatalog.Read.All is not needed",
     docs: [
-      'includes/permissions/userteamwork-post-installedapps-permissions.md',
       'includes/permissions/userteamwork-list-installedapps-permissions.md',
+      'includes/permissions/userteamwork-post-installedapps-permissions.md',
       'includes/permissions/userscopeteamsappinstallation-get-chat-permissions.md',
     ],
   },
@@ -75,7 +75,7 @@ export const NEEDS = {
   policy: 'Policy.Read.All',
   organization: 'Organization.Read.All',
   roles: 'RoleManagement.Read.Directory',
-  /** Install the bot for a person, list its own installation, read the 1:1 chat (the "Self" permission). */
+  /** Install the bot for a person and find their chat with it (the "Self" permission: this app only). */
   teamsAppInstall: 'TeamsAppInstallation.ReadWriteSelfForUser.All',
   /** Optional: without it the bot keeps sponsors in its own records (user-post-sponsors-permissions.md). */
   sponsorWrite: 'User.ReadWrite.All',

@@ -147,6 +147,16 @@ export const GUEST_SPEC: TableSpec = {
   version: 'counter',
 };
 
+/** Who the bot could not reach in Teams, and why (the detail may name a chat): about the person. */
+export const UNREACHABLE_SPEC: TableSpec = {
+  table: 'unreachable_people',
+  key: ['tenant_id', 'user_id'],
+  tenantColumn: 'tenant_id',
+  text: ['detail'],
+  json: [],
+  subject: ['user_id'],
+};
+
 /** Proactive messages: a message to the person goes; one that mentions them (a card naming them) is scrubbed. */
 export const OUTBOX_SPEC: TableSpec = {
   table: 'outbox',

@@ -165,10 +165,22 @@ export interface OperationStore {
 }
 
 /** Latest conversation reference per user, for proactive messages (opaque JSON to the store). */
+/** Why and since when the bot cannot reach a person in Teams (reason: a word the Teams side defines). */
+export interface UnreachableMark {
+  reason: string;
+  detail: string | null;
+  since: string;
+}
+
 export interface ConversationStore {
   upsert(tenantId: string, userId: string, reference: JsonObject, now: Date): Promise<void>;
   get(tenantId: string, userId: string): Promise<JsonObject | undefined>;
   delete(tenantId: string, userId: string): Promise<void>;
+  /** Records that the person cannot be reached now, and why (replaces an earlier mark). */
+  markUnreachable(tenantId: string, userId: string, reason: string, detail: string | null, now: Date): Promise<void>;
+  unreachable(tenantId: string, userId: string): Promise<UnreachableMark | undefined>;
+  /** Clears the mark; true when there was one. */
+  clearUnreachable(tenantId: string, userId: string): Promise<boolean>;
 }
 
 export type AccessRequestState = 'pending' | 'approved' | 'denied' | 'withdrawn' | 'expired';

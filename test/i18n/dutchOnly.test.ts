@@ -73,6 +73,7 @@ const ALLOWED: Record<string, string> = {
   'e-mailadres': 'Dutch word; the English file messages name it as a column header a Dutch list may have',
   computer: 'Dutch word (computer)',
   me: 'Dutch word (stuur me een bericht)',
+  manifest: 'Microsoft Dutch term (het manifest van een Teams-app)',
   let: 'Dutch word (let op)',
   team: 'Microsoft Dutch term (team, kanaal)',
   info: 'Excel\'s Dutch menu: Bestand > Info',

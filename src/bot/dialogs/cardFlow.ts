@@ -63,7 +63,7 @@ export abstract class CardFlowDialog extends ComponentDialog {
       nextVerb: `${this.verbs.prefix}.app`,
       cancelVerb: this.cancelVerb,
       apps: state.offered.map((a) => ({ id: a.id, displayName: a.displayName })),
-      blocked,
+      blocked: shownBlocked(loc(step.context), blocked),
     }, loc(step.context));
     return this.prompt(step, CHOICE_PROMPT, [`${this.verbs.prefix}.app`], card);
   }
@@ -149,4 +149,12 @@ export abstract class CardFlowDialog extends ComponentDialog {
 
 export function isTurnResult(value: unknown): value is DialogTurnResult {
   return typeof value === 'object' && value !== null && 'status' in value;
+}
+
+/** The most blocked apps the app card lists (Teams' message size); the rest are counted in one line. */
+export const BLOCKED_SHOWN = 20;
+
+export function shownBlocked(l: Localizer, blocked: CardData['choose-app']['blocked']): CardData['choose-app']['blocked'] {
+  if (blocked.length <= BLOCKED_SHOWN) return blocked;
+  return [...blocked.slice(0, BLOCKED_SHOWN), { appName: '', groupName: '', reason: l.t('limits:moreBlocked', { count: blocked.length - BLOCKED_SHOWN }) }];
 }

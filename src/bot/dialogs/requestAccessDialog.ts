@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { MessageFactory, type Attachment } from 'botbuilder';
 import { WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from './sdk';
 import type { Logger } from '../../logging';
-import { matchApps, type CreateOutcome, type RequestAccessService } from '../../domain/requestAccess';
+import { matchApps, type CreateOutcome, type RequestAccessService, type UnreachableOwner } from '../../domain/requestAccess';
+import { ADMIN_FIXABLE } from '../delivery/reachability';
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
 import { renderCard, type CardData, type Fact } from '../cards';
 import { actorFrom } from '../identity';
@@ -154,13 +155,31 @@ export class RequestAccessDialog extends CardFlowDialog {
 
 export function createdCard(l: Localizer, outcome: CreateOutcome): Attachment {
   if (outcome.kind === 'refused') return outcomeCard(l, { title: l.t('requests:created.refusedTitle'), color: 'Attention', text: l.msg(outcome.message) });
-  const { request, reached, unreachable } = outcome;
+  const { request, reached, unreachableOwners } = outcome;
   const facts: Fact[] = [
     { label: l.t('common:fact.app'), value: request.appName },
     { label: l.t('common:fact.group'), value: request.groupName },
     { label: l.t('requests:fact.reason'), value: request.justification },
   ];
   const who = reached.length > 0 ? l.t('requests:created.decide', { owners: l.list(reached), count: reached.length }) : l.t('requests:created.noneReached');
-  const note = unreachable.length > 0 ? l.t('requests:created.unreachable', { owners: l.list(unreachable) }) : '';
+  const note = unreachableNote(l, unreachableOwners, reached.length > 0);
   return outcomeCard(l, { title: l.t('requests:created.title'), color: 'Good', text: who, facts, note });
+}
+
+/**
+ * Who could not be reached, in plain words, grouped by why (reach:why.*); whether the admins were told what to
+ * fix; and that the other owners can still decide. Owners missed for another reason keep the general sentence.
+ */
+export function unreachableNote(l: Localizer, owners: readonly UnreachableOwner[], othersReached: boolean): string {
+  if (owners.length === 0) return '';
+  const byReason = new Map<string, string[]>();
+  for (const owner of owners) byReason.set(owner.reason ?? '', [...(byReason.get(owner.reason ?? '') ?? []), owner.name]);
+  const lines: string[] = [];
+  for (const [reason, names] of byReason) {
+    if (!reason) lines.push(l.t('requests:created.unreachable', { owners: l.list(names) }));
+    else lines.push(l.t('reach:created', { owners: l.list(names), why: l.t(`reach:why.${reason}`) }));
+  }
+  if (owners.some((o) => o.reason !== null && (ADMIN_FIXABLE as readonly string[]).includes(o.reason))) lines.push(l.t('reach:adminsTold'));
+  if (othersReached && !byReason.has('')) lines.push(l.t('reach:othersDecide'));
+  return lines.join(' ');
 }

@@ -1,10 +1,10 @@
 /** PostgreSQL: the latest conversation reference per user, for proactive messages. */
-import type { ConversationStore, JsonObject } from '../store';
-import { checkDate, checkString, jsonObjectText, parseObject, type Guard, type JsonColumn } from '../values';
+import type { ConversationStore, JsonObject, UnreachableMark } from '../store';
+import { checkDate, checkLimit, checkNullableText, checkString, jsonObjectText, parseObject, type Guard, type JsonColumn } from '../values';
 import { queryRow, type Queryable } from './sql';
-import { CONVERSATION_SPEC } from '../erasure';
+import { CONVERSATION_SPEC, UNREACHABLE_SPEC } from '../erasure';
 import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
-import { eraseTable } from './erase';
+import { eraseTable, pruneRows } from './erase';
 
 export class PostgresConversationStore implements ConversationStore, RecordModule {
   constructor(
@@ -38,17 +38,47 @@ export class PostgresConversationStore implements ConversationStore, RecordModul
     await this.db.query('DELETE FROM conversation_refs WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
   }
 
-  readonly tables = ['conversation_refs'];
-
-  /** Deletes the person's conversation reference. */
-  async erase(subject: ErasureSubject): Promise<TableCounts> {
+  async markUnreachable(tenantId: string, userId: string, reason: string, detail: string | null, now: Date): Promise<void> {
     this.guard();
-    return { conversation_refs: await eraseTable(this.db, CONVERSATION_SPEC, subject) };
+    await this.db.query(
+      `INSERT INTO unreachable_people (tenant_id, user_id, reason, detail, since) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = EXCLUDED.reason, detail = EXCLUDED.detail, since = EXCLUDED.since`,
+      [checkString(tenantId, 'tenantId'), checkString(userId, 'userId'), checkString(reason, 'reason'), checkNullableText(detail, 'detail'), checkDate(now).toISOString()],
+    );
   }
 
-  /** References are kept while the person can be messaged (deleted when Teams refuses them, or by erasure). */
-  async prune(_cutoffs: RetentionCutoffs, _limit: number): Promise<TableCounts> {
+  async unreachable(tenantId: string, userId: string): Promise<UnreachableMark | undefined> {
     this.guard();
-    return { conversation_refs: 0 };
+    const row = await queryRow<{ reason: string; detail: string | null; since: string }>(
+      this.db,
+      'SELECT reason, detail, since FROM unreachable_people WHERE tenant_id = $1 AND user_id = $2',
+      [tenantId, userId],
+    );
+    return row ? { reason: row.reason, detail: row.detail, since: row.since } : undefined;
+  }
+
+  async clearUnreachable(tenantId: string, userId: string): Promise<boolean> {
+    this.guard();
+    const result = await this.db.query('DELETE FROM unreachable_people WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  readonly tables = ['conversation_refs', 'unreachable_people'];
+
+  /** Deletes the person's conversation reference and unreachable mark. */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    return {
+      conversation_refs: await eraseTable(this.db, CONVERSATION_SPEC, subject),
+      unreachable_people: await eraseTable(this.db, UNREACHABLE_SPEC, subject),
+    };
+  }
+
+  /** References are kept while the person can be messaged (deleted when Teams refuses them, or by erasure). Marks of
+   * people the bot could not reach go with alerts (the next message tries again). */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.alerts).toISOString();
+    return { conversation_refs: 0, unreachable_people: await pruneRows(this.db, 'unreachable_people', 'since < $1', [before], checkLimit(limit)) };
   }
 }

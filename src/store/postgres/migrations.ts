@@ -253,6 +253,21 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX outbox_due ON outbox (not_before_ms, created_at) WHERE status = 'pending';
     `,
   },
+  {
+    id: 5,
+    name: 'people the bot cannot reach in Teams',
+    sql: `
+      -- Who the bot could not reach in Teams, why and since when (blocked, disabled, not installable).
+      CREATE TABLE unreachable_people (
+        tenant_id   text NOT NULL,
+        user_id     text NOT NULL,
+        reason      text NOT NULL,
+        detail      text,
+        since       text NOT NULL,
+        PRIMARY KEY (tenant_id, user_id)
+      );
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

@@ -1,15 +1,18 @@
 /** SQLite: the latest conversation reference per user, for proactive messages. */
 import type Database from 'better-sqlite3';
-import type { ConversationStore, JsonObject } from '../store';
-import { checkDate, checkString, jsonObjectText, parseObject, type Guard } from '../values';
-import { CONVERSATION_SPEC } from '../erasure';
+import type { ConversationStore, JsonObject, UnreachableMark } from '../store';
+import { checkDate, checkLimit, checkNullableText, checkString, jsonObjectText, parseObject, type Guard } from '../values';
+import { CONVERSATION_SPEC, UNREACHABLE_SPEC } from '../erasure';
 import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
-import { eraseTable } from './erase';
+import { eraseTable, pruneRows } from './erase';
 
 export class SqliteConversationStore implements ConversationStore, RecordModule {
   private readonly upsertStmt: Database.Statement<[string, string, string, string, string]>;
   private readonly getStmt: Database.Statement<[string, string], { reference: string }>;
   private readonly deleteStmt: Database.Statement<[string, string]>;
+  private readonly markStmt: Database.Statement<[string, string, string, string | null, string]>;
+  private readonly markGetStmt: Database.Statement<[string, string], { reason: string; detail: string | null; since: string }>;
+  private readonly markDeleteStmt: Database.Statement<[string, string]>;
 
   constructor(
     private readonly db: Database.Database,
@@ -23,6 +26,12 @@ export class SqliteConversationStore implements ConversationStore, RecordModule 
     );
     this.getStmt = db.prepare('SELECT reference FROM conversation_refs WHERE tenant_id = ? AND user_id = ?');
     this.deleteStmt = db.prepare('DELETE FROM conversation_refs WHERE tenant_id = ? AND user_id = ?');
+    this.markStmt = db.prepare(
+      `INSERT INTO unreachable_people (tenant_id, user_id, reason, detail, since) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = excluded.reason, detail = excluded.detail, since = excluded.since`,
+    );
+    this.markGetStmt = db.prepare('SELECT reason, detail, since FROM unreachable_people WHERE tenant_id = ? AND user_id = ?');
+    this.markDeleteStmt = db.prepare('DELETE FROM unreachable_people WHERE tenant_id = ? AND user_id = ?');
   }
 
   async upsert(tenantId: string, userId: string, reference: JsonObject, now: Date): Promise<void> {
@@ -48,18 +57,39 @@ export class SqliteConversationStore implements ConversationStore, RecordModule 
     this.deleteStmt.run(tenantId, userId);
   }
 
-  readonly tables = ['conversation_refs'];
-
-  /** Deletes the person's conversation reference. */
-  async erase(subject: ErasureSubject): Promise<TableCounts> {
+  async markUnreachable(tenantId: string, userId: string, reason: string, detail: string | null, now: Date): Promise<void> {
     this.guard();
-    const erase = this.db.transaction(() => eraseTable(this.db, CONVERSATION_SPEC, subject));
-    return { conversation_refs: erase.immediate() };
+    this.markStmt.run(checkString(tenantId, 'tenantId'), checkString(userId, 'userId'), checkString(reason, 'reason'), checkNullableText(detail, 'detail'), checkDate(now).toISOString());
   }
 
-  /** References are kept while the person can be messaged (deleted when Teams refuses them, or by erasure). */
-  async prune(_cutoffs: RetentionCutoffs, _limit: number): Promise<TableCounts> {
+  async unreachable(tenantId: string, userId: string): Promise<UnreachableMark | undefined> {
     this.guard();
-    return { conversation_refs: 0 };
+    const row = this.markGetStmt.get(tenantId, userId);
+    return row ? { reason: row.reason, detail: row.detail, since: row.since } : undefined;
+  }
+
+  async clearUnreachable(tenantId: string, userId: string): Promise<boolean> {
+    this.guard();
+    return this.markDeleteStmt.run(tenantId, userId).changes > 0;
+  }
+
+  readonly tables = ['conversation_refs', 'unreachable_people'];
+
+  /** Deletes the person's conversation reference and unreachable mark. */
+  async erase(subject: ErasureSubject): Promise<TableCounts> {
+    this.guard();
+    const erase = this.db.transaction(() => ({
+      conversation_refs: eraseTable(this.db, CONVERSATION_SPEC, subject),
+      unreachable_people: eraseTable(this.db, UNREACHABLE_SPEC, subject),
+    }));
+    return erase.immediate();
+  }
+
+  /** References are kept while the person can be messaged (deleted when Teams refuses them, or by erasure). Marks of
+   * people the bot could not reach go with alerts (the next message tries again). */
+  async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
+    this.guard();
+    const before = checkDate(cutoffs.alerts).toISOString();
+    return { conversation_refs: 0, unreachable_people: pruneRows(this.db, 'unreachable_people', 'since < ?', [before], checkLimit(limit)) };
   }
 }
