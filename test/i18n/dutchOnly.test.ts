@@ -74,6 +74,8 @@ const ALLOWED: Record<string, string> = {
   computer: 'Dutch word (computer)',
   me: 'Dutch word (stuur me een bericht)',
   manifest: 'Microsoft Dutch term (het manifest van een Teams-app)',
+  upload: 'Dutch verb (uploaden; Teams-beheercentrum: Nieuwe app uploaden)',
+  start: 'Dutch word (starten: start de bot opnieuw)',
   let: 'Dutch word (let op)',
   team: 'Microsoft Dutch term (team, kanaal)',
   info: 'Excel\'s Dutch menu: Bestand > Info',
