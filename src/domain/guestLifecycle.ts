@@ -13,6 +13,7 @@ import { msg, type Msg } from './message';
 import type { Actor } from './model';
 import { leaseIsLive, OperationRunner } from './operations';
 import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from './retry';
+import { retryOnConflict } from './retryOnConflict';
 
 export const GUEST_PAGE_SIZE = 50;
 export const REMOVE_OPERATION_KIND = 'removeGuest';
@@ -140,18 +141,16 @@ export class GuestLifecycleService {
     }
   }
 
-  /** Compare-and-set on a record, read again on a conflict; gives up quietly after a few tries. */
+  /** Compare-and-set on a record, read again on a conflict; gives up quietly (null) after the helper's limit. */
   async patchRecord(key: GuestKey, patch: GuestRecordPatch, when?: (r: GuestRecord) => boolean): Promise<GuestRecord | null> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.options.store.guests.get(key);
-      if (!current || (when && !when(current))) return null;
-      try {
-        return await this.options.store.guests.update(current, current.version, patch, this.clock());
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-    }
-    return null;
+    return retryOnConflict(
+      async () => {
+        const current = await this.options.store.guests.get(key);
+        if (!current || (when && !when(current))) return null;
+        return this.options.store.guests.update(current, current.version, patch, this.clock());
+      },
+      { onGiveUp: () => null },
+    );
   }
 
   /** A guest's address (or name) for a confirmation, read from the directory. */

@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupOwner } from '../graph/directory';
 import type { Logger } from '../logging';
-import { ConflictError, type GuestRecord, type JsonObject, type Store } from '../store/store';
+import type { GuestRecord, JsonObject, Store } from '../store/store';
 import type { Catalog } from './catalog';
 import { DEFAULT_AFTER_GRACE, type GuestLifecycleService } from './guestLifecycle';
 import { msg, type Msg } from './message';
+import { retryOnConflict } from './retryOnConflict';
 import type { Actor } from './model';
 
 export type ReviewDecision = 'keep' | 'remove';
@@ -104,18 +105,20 @@ export class GuestReviewService {
 
   /** Changes the stored review (compare-and-set, read again on a conflict). */
   private async changeReview(reviewId: string, change: (view: ReviewView) => void): Promise<ReviewView | undefined> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const current = await this.getReview(reviewId);
-      if (!current) return undefined;
-      change(current.view);
-      try {
+    return retryOnConflict(
+      async () => {
+        const current = await this.getReview(reviewId);
+        if (!current) return undefined;
+        change(current.view);
         await this.options.store.state.write(reviewKey(reviewId), current.view as unknown as JsonObject, current.version);
         return current.view;
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-    }
-    throw new Error(`Review ${reviewId} kept changing`);
+      },
+      {
+        onGiveUp: () => {
+          throw new Error(`Review ${reviewId} kept changing`);
+        },
+      },
+    );
   }
 
   /** One pass: open due reviews, remind halfway, apply the default after the grace period. */
