@@ -65,7 +65,7 @@ export interface AdminAlertOptions {
   messenger: AlertMessenger;
   logger: Logger;
   adminUserIds?: readonly string[];
-  quietPeriodMs?: number;
+  quietPeriodMs: number;
   roleCacheMs?: number;
   /** Default ALERT_CARD_UPDATE_INTERVAL_MS. */
   cardUpdateIntervalMs?: number;
@@ -214,7 +214,7 @@ export class AdminAlertService {
   private async alertIfDue(record: AlertRecord): Promise<boolean> {
     if (record.state !== 'open') return false;
     const now = this.clock();
-    const quiet = this.options.quietPeriodMs ?? 24 * 3600_000;
+    const quiet = this.options.quietPeriodMs;
     if (record.lastAlertedAt && now.getTime() - Date.parse(record.lastAlertedAt) < quiet) return false;
     const claimed = await this.claim(record);
     if (!claimed) return false;

@@ -12,7 +12,7 @@ import type { Catalog } from './catalog';
 import { msg, type Msg } from './message';
 import type { Actor } from './model';
 import { leaseIsLive, OperationRunner } from './operations';
-import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from './retry';
+import { defaultSleep, retryTransient, retryWrite, transientPolicy, type RetryPolicy } from './retry';
 import { retryOnConflict } from './retryOnConflict';
 
 export const GUEST_PAGE_SIZE = 50;
@@ -64,7 +64,7 @@ export interface GuestLifecycleOptions {
   catalog: Catalog;
   defaultRedirectUrl: string;
   /** RESEND_COOLDOWN: at most one resend per guest in this time, counted from the last resend. */
-  resendCooldownMs?: number;
+  resendCooldownMs: number;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   instanceId?: string;
@@ -84,7 +84,7 @@ export class GuestLifecycleService {
   }
 
   private policy(): RetryPolicy {
-    return { budget: this.options.transientRetries ?? 6, sleep: this.options.sleep ?? defaultSleep, logger: this.options.logger };
+    return transientPolicy(this.options, this.options.sleep ?? defaultSleep);
   }
 
   private audit(tenantId: string, entry: Audit): Promise<number> {
@@ -221,7 +221,7 @@ export class GuestLifecycleService {
   }
 
   private cooldownMs(): number {
-    return this.options.resendCooldownMs ?? 24 * 3_600_000;
+    return this.options.resendCooldownMs;
   }
 
   /** Takes this guest's resend slot (compare-and-set in the store, so two instances cannot both resend). */

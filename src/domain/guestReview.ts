@@ -57,10 +57,10 @@ export interface GuestReviewOptions {
   lifecycle: GuestLifecycleService;
   messenger: ReviewMessenger;
   clock?: () => Date;
-  intervalMs?: number;
-  graceMs?: number;
+  intervalMs: number;
+  graceMs: number;
   defaultDecision?: ReviewDecision;
-  staleAfterMs?: number;
+  staleAfterMs: number;
   /** Admins to tell when a default is applied (ADMIN_USER_IDS). */
   adminUserIds?: readonly string[];
 }
@@ -71,7 +71,6 @@ export interface SweepResult {
   defaulted: number;
 }
 
-const DAY = 86_400_000;
 const DUE_BATCH = 500;
 const reviewKey = (id: string): string => `guestReview/${id}`;
 
@@ -94,8 +93,8 @@ export class GuestReviewService {
 
   constructor(private readonly options: GuestReviewOptions) {
     this.clock = options.clock ?? (() => new Date());
-    this.intervalMs = options.intervalMs ?? 90 * DAY;
-    this.graceMs = options.graceMs ?? 14 * DAY;
+    this.intervalMs = options.intervalMs;
+    this.graceMs = options.graceMs;
   }
 
   async getReview(reviewId: string): Promise<{ view: ReviewView; version: string } | undefined> {
@@ -156,7 +155,7 @@ export class GuestReviewService {
     const openedRecords = await this.options.store.guests.openReview(tenantId, groupId, keptBefore, reviewId, now);
     if (openedRecords.length === 0) return 0;
     const first = openedRecords[0];
-    const stale = this.options.staleAfterMs ?? 30 * DAY;
+    const stale = this.options.staleAfterMs;
     const view: ReviewView = {
       reviewId,
       tenantId: first.tenantId,

@@ -24,7 +24,7 @@ import { msg, type Msg } from './message';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
 import { leaseIsLive, OperationRunner, type OperationEnd, type OperationSteps } from './operations';
 import { Catalog } from './catalog';
-import { defaultSleep, retryWrite } from './retry';
+import { defaultSleep, retryWrite, transientPolicy } from './retry';
 import { retryOnConflict } from './retryOnConflict';
 import type { HourlyLimiter } from './rateLimit';
 import { cleanText } from './text';
@@ -80,8 +80,8 @@ export interface RequestAccessOptions {
   messenger: ApprovalMessenger;
   logger: Logger;
   clock?: () => Date;
-  remindAfterMs?: number;
-  expireAfterMs?: number;
+  remindAfterMs: number;
+  expireAfterMs: number;
   catalogTtlMs?: number;
   /** The self-service catalog (shared with the invite flow); one is made from `directory` when absent. */
   catalog?: Catalog;
@@ -533,7 +533,7 @@ export class RequestAccessService {
         () => this.options.directory.addGroupMember(request.groupId, request.requesterId),
         // After a 5xx or timeout the add may have happened: read before writing again.
         async () => ((await this.options.directory.checkMemberGroups(request.requesterId, [request.groupId])).has(request.groupId) ? { added: true, requestId: null } : null),
-        { budget: this.options.transientRetries ?? 6, sleep: this.sleep, logger: this.options.logger },
+        transientPolicy(this.options, this.sleep),
       );
       await steps.done('addMember', { added: result.added }, result.requestId);
       if (result.added) await this.recordGuest(request, steps.record.id);
@@ -607,8 +607,7 @@ export class RequestAccessService {
   /** Reminders and expiry; safe when several processes run it at once (each change is a compare-and-set). */
   async sweep(): Promise<{ reminded: number; expired: number }> {
     const now = this.clock();
-    const remindAfter = this.options.remindAfterMs ?? 48 * 3600_000;
-    const expireAfter = this.options.expireAfterMs ?? 14 * 24 * 3600_000;
+    const { remindAfterMs: remindAfter, expireAfterMs: expireAfter } = this.options;
     let reminded = 0;
     let expired = 0;
     for (const request of await this.options.store.requests.listPendingCreatedBefore(new Date(now.getTime() - expireAfter), 100)) {
