@@ -1,5 +1,5 @@
 /** Wires the Teams side (state, dialogs, handler, proactive messenger) onto the domain services. */
-import type { GuestSettings } from '../config';
+import type { Settings } from '../config';
 import { randomUUID } from 'node:crypto';
 import { ConversationState, type BotAdapter, type CloudAdapter } from 'botbuilder';
 import type { Logger } from '../logging';
@@ -39,7 +39,6 @@ import { BackgroundWork, type CardUpdater, type SlowWork } from './background';
 import { FileIntake } from './files/fileIntake';
 import { FileExport } from './files/fileExport';
 import { fileHosts, type FileFetch } from '../domain/files/download';
-import type { FileSettings } from '../config';
 import { reopenFailedOperations, reopenOperation } from '../domain/operations';
 import { PersonErasure } from '../domain/personErasure';
 import { PrivacyActions } from './privacyActions';
@@ -67,14 +66,14 @@ export interface BotParts {
 }
 
 
-export const DEFAULT_GUEST_SETTINGS: GuestSettings = {
-  resendCooldownMs: 24 * 3_600_000,
-  reviewIntervalMs: 90 * 86_400_000,
-  reviewGraceMs: 14 * 86_400_000,
-  reviewDefault: 'remove',
-  invitationStaleAfterMs: 30 * 86_400_000,
-  sponsorsInEntra: false,
-};
+/**
+ * The slices of the settings the bot's services are built from (src/config.ts, the only place with defaults;
+ * tests start from loadSettings({})).
+ */
+export type ComposeSettings = Pick<
+  Settings,
+  'defaultRedirectUrl' | 'requests' | 'alerts' | 'actionsPerUserPerHour' | 'readsPerUserPerHour' | 'bulk' | 'files' | 'operations' | 'allowedTenantIds' | 'guests' | 'teamsApp'
+>;
 
 export interface ComposeOptions {
   store: Store;
@@ -83,58 +82,34 @@ export interface ComposeOptions {
   adapter: BotAdapter;
   /** The bot's Microsoft App ID ('' when anonymous), for proactive messages. */
   appId: string;
-  defaultRedirectUrl: string;
+  settings: ComposeSettings;
   /** Replace Teams delivery (tests). */
   messenger?: ApprovalMessenger;
   alertMessenger?: AlertMessenger;
-  adminUserIds?: readonly string[];
-  alertQuietPeriodMs?: number;
-  /** How long one process holds an operation before another may resume it. */
-  operationLeaseMs?: number;
-  /** INVITES_PER_USER_PER_HOUR: new invitations, and new requests, per user and hour. */
-  actionsPerUserPerHour?: number;
-  /** READS_PER_USER_PER_HOUR: commands that read much of the directory, per user over a sliding hour. */
-  readsPerUserPerHour?: number;
-  /** ALLOWED_TENANT_IDS: when set, activities from other tenants are refused. */
-  allowedTenantIds?: readonly string[];
   /** Which serviceUrls a user's conversation reference may be kept with (live: https only). */
   trustServiceUrl?: (serviceUrl: string) => boolean;
-  remindAfterMs?: number;
-  expireAfterMs?: number;
   replicationBackoffMs?: readonly number[];
-  /** REPLICATION_WAIT: how long a membership write waits for a just-invited guest to show in the directory. */
-  replicationWaitMs?: number;
   /** Waits before reading whether an ambiguous write took effect (tests shorten them). */
   confirmBackoffMs?: readonly number[];
-  /** A failed operation is retried automatically this long after it failed (OPERATION_RETRY_AFTER)... */
-  operationRetryAfterMs?: number;
-  /** ...at most this many times (OPERATION_RETRY_MAX); then an admin can still run `retry operation <id>`. */
-  operationRetryMax?: number;
   /** Replaces a card proactively (default: the Teams messenger). */
   cardUpdater?: CardUpdater;
   /** How long a card submit's turn waits for a directory write before answering "still working". */
   turnDeadlineMs?: number;
   /** How long an Action.Execute invoke waits before answering "working on it". */
   invokeDeadlineMs?: number;
-  /** BULK_INVITE_MAX and BULK_RECHECK_AFTER. */
-  bulk?: { maxAddresses: number; recheckAfterMs: number };
-  /** Guest lists as files (FILE_MAX_BYTES, FILE_HOSTS); `fetch` stands in for the network in tests. */
-  files?: Partial<FileSettings> & { fetch?: FileFetch };
+  /** Stands in for the network when guest lists are fetched as files (tests). */
+  fetchFile?: FileFetch;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
-  guests?: GuestSettings;
   /** Replace Teams delivery of review cards (tests). */
   reviewMessenger?: ReviewMessenger;
   /** Installing the bot for people who never opened it (Graph); without it such people are unreachable. */
-  teamsApp?: { installer: TeamsAppInstaller | null; manifestId: string | null; catalogId: string | null };
+  teamsAppInstaller?: TeamsAppInstaller | null;
 }
 
-/** Files: 2 MB a file, a workbook at most 20 MB once uncompressed, hosts derived from the tenant's initial domain. */
-export const DEFAULT_FILE_SETTINGS: FileSettings = { maxBytes: 2 * 1024 * 1024, maxUncompressedBytes: 20 * 1024 * 1024, hosts: [] };
-
 export function composeBot(options: ComposeOptions): BotParts {
-  const { store, directory, logger, clock, sleep } = options;
-  const guests = options.guests ?? DEFAULT_GUEST_SETTINGS;
+  const { store, directory, logger, clock, sleep, settings } = options;
+  const { guests, operations } = settings;
   const instanceId = randomUUID();
   // The admins are told once per fix when someone cannot be reached (adminAlerts is made below; it needs `teams`).
   let reportUnreachable: (tenantId: string, userId: string, reason: string) => Promise<void> = async () => undefined;
@@ -144,15 +119,15 @@ export function composeBot(options: ComposeOptions): BotParts {
     conversations: store.conversations,
     state: store.state,
     logger,
-    installer: options.teamsApp?.installer ?? null,
-    manifestId: options.teamsApp?.manifestId ?? null,
-    catalogId: options.teamsApp?.catalogId ?? null,
+    installer: options.teamsAppInstaller ?? null,
+    manifestId: settings.teamsApp.manifestId,
+    catalogId: settings.teamsApp.catalogId,
     onUnreachable: (tenantId, userId, reason) => reportUnreachable(tenantId, userId, reason),
     // createConversation counts against Teams' limits like a send: paced by the outbox's pacer (made below).
     pace: (tenantId: string, userId: string): Promise<() => void> => teams.outbox.paceFor(tenantId, userId),
     clock,
   });
-  const teams: TeamsMessenger = new TeamsMessenger(options.adapter as CloudAdapter, store, options.appId, logger, { clock, instanceId, leaseMs: options.operationLeaseMs, chats });
+  const teams: TeamsMessenger = new TeamsMessenger(options.adapter as CloudAdapter, store, options.appId, logger, { clock, instanceId, leaseMs: operations.leaseMs, chats });
   const installProbe: InstallProbe = async (tenantId) => {
     const probe = await chats.canInstall(tenantId);
     return probe && (probe.ok ? probe : { ok: false, reason: probe.reason });
@@ -164,8 +139,8 @@ export function composeBot(options: ComposeOptions): BotParts {
     setup: setupCheck,
     messenger: options.alertMessenger ?? teams,
     logger,
-    adminUserIds: options.adminUserIds,
-    quietPeriodMs: options.alertQuietPeriodMs,
+    adminUserIds: settings.alerts.adminUserIds,
+    quietPeriodMs: settings.alerts.quietPeriodMs,
     clock,
   });
   reportUnreachable = (tenantId, userId, reason) =>
@@ -178,8 +153,8 @@ export function composeBot(options: ComposeOptions): BotParts {
       group: null,
       detail: reason,
     });
-  const limiter = new HourlyLimiter(store.state, options.actionsPerUserPerHour ?? 20, clock);
-  const readsChecked = readCheck(new HourlyLimiter(store.state, options.readsPerUserPerHour ?? 60, clock));
+  const limiter = new HourlyLimiter(store.state, settings.actionsPerUserPerHour, clock);
+  const readsChecked = readCheck(new HourlyLimiter(store.state, settings.readsPerUserPerHour, clock));
   const reads = readLimit(readsChecked);
   const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> => adminAlerts.reportBlocked(report);
   const catalog = new Catalog(directory, clock);
@@ -188,34 +163,34 @@ export function composeBot(options: ComposeOptions): BotParts {
     directory,
     store,
     logger,
-    defaultRedirectUrl: options.defaultRedirectUrl,
+    defaultRedirectUrl: settings.defaultRedirectUrl,
     instanceId,
     clock,
     sleep,
     replicationBackoffMs: options.replicationBackoffMs,
-    replicationWaitMs: options.replicationWaitMs,
+    replicationWaitMs: operations.replicationWaitMs,
     confirmBackoffMs: options.confirmBackoffMs,
     catalog,
     onBlocked,
     limiter,
-    leaseMs: options.operationLeaseMs,
+    leaseMs: operations.leaseMs,
     guestRecorder,
   });
   const bulkInvite = new BulkInviteService({
     directory,
     store,
     logger,
-    defaultRedirectUrl: options.defaultRedirectUrl,
+    defaultRedirectUrl: settings.defaultRedirectUrl,
     instanceId,
     clock,
     sleep,
-    leaseMs: options.operationLeaseMs,
+    leaseMs: operations.leaseMs,
     replicationBackoffMs: options.replicationBackoffMs,
-    replicationWaitMs: options.replicationWaitMs,
+    replicationWaitMs: operations.replicationWaitMs,
     confirmBackoffMs: options.confirmBackoffMs,
     tenantDomains: () => inviteGuest.tenantDomains(),
-    maxAddresses: options.bulk?.maxAddresses,
-    recheckAfterMs: options.bulk?.recheckAfterMs,
+    maxAddresses: settings.bulk.maxAddresses,
+    recheckAfterMs: settings.bulk.recheckAfterMs,
     limiter,
   });
   const messenger = options.messenger ?? teams;
@@ -226,12 +201,12 @@ export function composeBot(options: ComposeOptions): BotParts {
     logger,
     clock,
     instanceId,
-    remindAfterMs: options.remindAfterMs,
-    expireAfterMs: options.expireAfterMs,
+    remindAfterMs: settings.requests.remindAfterMs,
+    expireAfterMs: settings.requests.expireAfterMs,
     catalog,
     onBlocked,
     limiter,
-    leaseMs: options.operationLeaseMs,
+    leaseMs: operations.leaseMs,
     sleep,
     guestRecorder,
   });
@@ -240,7 +215,7 @@ export function composeBot(options: ComposeOptions): BotParts {
   const updateCard: CardUpdater = options.cardUpdater ?? ((location, card) => teams.replaceCard(location, card));
   const slow: SlowWork = { background, updateCard, turnDeadlineMs: options.turnDeadlineMs ?? 5_000, invokeDeadlineMs: options.invokeDeadlineMs ?? 2_000 };
   const requestActions = new RequestActions(requestAccess, logger, slow);
-  const guestLifecycle = new GuestLifecycleService({ directory, store, logger, catalog, defaultRedirectUrl: options.defaultRedirectUrl, resendCooldownMs: guests.resendCooldownMs, clock, sleep, instanceId, leaseMs: options.operationLeaseMs });
+  const guestLifecycle = new GuestLifecycleService({ directory, store, logger, catalog, defaultRedirectUrl: settings.defaultRedirectUrl, resendCooldownMs: guests.resendCooldownMs, clock, sleep, instanceId, leaseMs: operations.leaseMs });
   const guestReview = new GuestReviewService({
     store,
     logger,
@@ -252,18 +227,18 @@ export function composeBot(options: ComposeOptions): BotParts {
     graceMs: guests.reviewGraceMs,
     defaultDecision: guests.reviewDefault,
     staleAfterMs: guests.invitationStaleAfterMs,
-    adminUserIds: options.adminUserIds,
+    adminUserIds: settings.alerts.adminUserIds,
   });
-  const fileSettings: FileSettings = { ...DEFAULT_FILE_SETTINGS, ...options.files };
+  const fileSettings = settings.files;
   const hosts = async (): Promise<string[]> => fileHosts((await inviteGuest.tenantDomains()).domains, fileSettings.hosts);
   const fileIntake = new FileIntake({
     hosts,
     maxBytes: fileSettings.maxBytes,
-    maxRows: options.bulk?.maxAddresses ?? 100,
+    maxRows: settings.bulk.maxAddresses,
     maxUncompressedBytes: fileSettings.maxUncompressedBytes,
     checkMessage: (raw) => inviteGuest.checkWelcomeMessage(raw),
     logger,
-    fetch: options.files?.fetch,
+    fetch: options.fetchFile,
   });
   const fileExport = new FileExport({
     store,
@@ -274,7 +249,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     reviewIntervalMs: guests.reviewIntervalMs,
     reviewGraceMs: guests.reviewGraceMs,
     clock,
-    fetch: options.files?.fetch,
+    fetch: options.fetchFile,
   });
   const guestActions = new GuestActions({
     files: fileExport,
@@ -293,7 +268,7 @@ export function composeBot(options: ComposeOptions): BotParts {
   const now = (): Date => (clock ? clock() : new Date());
   const bulkCards = resumedCards(updateCard);
   const resumeOperations = async (): Promise<number> => {
-    await reopenFailedOperations(store.operations, { retryAfterMs: options.operationRetryAfterMs ?? 15 * 60_000, maxAttempts: options.operationRetryMax ?? 3, now: now() });
+    await reopenFailedOperations(store.operations, { retryAfterMs: operations.retryAfterMs, maxAttempts: operations.retryMax, now: now() });
     const invitations = await inviteGuest.resumeUnfinished(async (record, outcome) => {
       if (record.replyTo) await updateCard(record.replyTo, outcomeToCard(outcome, locFor(record.replyTo)));
     });
@@ -312,7 +287,7 @@ export function composeBot(options: ComposeOptions): BotParts {
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation, privacyActions, groupHasGuests);
   const bulkFlow = new BulkFlow(bulkInvite, inviteGuest, slow, logger, reads);
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, bulkFlow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions, fileIntake, reads);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: options.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl, chats });
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: settings.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl, chats });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, outbox: teams.outbox, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
 }

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../logging';
 import type { Directory } from '../graph/directory';
+import { retryOnConflict } from './retryOnConflict';
 import { ConflictError, type AlertPatch, type AlertRecord, type JsonObject, type Store } from '../store/store';
 import type { Actor, BlockedReport } from './model';
 import { problemFor, type SetupCheckService, type SetupProblem, type SetupReport } from './setupCheck';
@@ -64,7 +65,7 @@ export interface AdminAlertOptions {
   messenger: AlertMessenger;
   logger: Logger;
   adminUserIds?: readonly string[];
-  quietPeriodMs?: number;
+  quietPeriodMs: number;
   roleCacheMs?: number;
   /** Default ALERT_CARD_UPDATE_INTERVAL_MS. */
   cardUpdateIntervalMs?: number;
@@ -213,7 +214,7 @@ export class AdminAlertService {
   private async alertIfDue(record: AlertRecord): Promise<boolean> {
     if (record.state !== 'open') return false;
     const now = this.clock();
-    const quiet = this.options.quietPeriodMs ?? 24 * 3600_000;
+    const quiet = this.options.quietPeriodMs;
     if (record.lastAlertedAt && now.getTime() - Date.parse(record.lastAlertedAt) < quiet) return false;
     const claimed = await this.claim(record);
     if (!claimed) return false;
@@ -255,16 +256,13 @@ export class AdminAlertService {
   }
 
   private async patchAlert(alert: AlertRecord, patch: AlertPatch): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.options.store.alerts.get(alert.tenantId, alert.key);
-      if (!current) return;
-      try {
-        await this.options.store.alerts.update(alert.tenantId, alert.key, current.version, patch, this.clock());
-        return;
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-    }
+    await retryOnConflict(
+      async () => {
+        const current = await this.options.store.alerts.get(alert.tenantId, alert.key);
+        if (current) await this.options.store.alerts.update(alert.tenantId, alert.key, current.version, patch, this.clock());
+      },
+      { onGiveUp: () => undefined },
+    );
   }
 
   /** Sends to the alert channel if one is set, else to every admin who can be reached; returns where the cards went. */
@@ -324,20 +322,18 @@ export class AdminAlertService {
   }
 
   async acknowledge(actor: Actor, key: string): Promise<AlertRecord | null> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const alert = await this.options.store.alerts.get(actor.tenantId, key);
-      if (!alert) return null;
-      if (alert.state !== 'open') return alert;
-      try {
+    return retryOnConflict(
+      async () => {
+        const alert = await this.options.store.alerts.get(actor.tenantId, key);
+        if (!alert) return null;
+        if (alert.state !== 'open') return alert;
         const acknowledged = await this.options.store.alerts.update(actor.tenantId, key, alert.version, { state: 'acknowledged', acknowledgedBy: actor.displayName || actor.userId }, this.clock());
         // The cards say who acknowledged it (and lose their Acknowledge button).
         const cards = await this.cards.read(actor.tenantId, key);
         if (cards.locations.length > 0) await this.options.messenger.updateAlertCards(cards.locations, this.notice(acknowledged, 'problem', cards.blocks));
         return acknowledged;
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-    }
-    return this.options.store.alerts.get(actor.tenantId, key).then((a) => a ?? null);
+      },
+      { onGiveUp: async () => (await this.options.store.alerts.get(actor.tenantId, key)) ?? null },
+    );
   }
 }

@@ -3,7 +3,8 @@
  * `alert-cards/{tenantId}/{alertKey}`, changed only by compare-and-set, so several processes agree on the
  * block count and on who updates the cards when.
  */
-import { ConflictError, type JsonObject, type StateStore } from '../store/store';
+import type { JsonObject, StateStore } from '../store/store';
+import { retryOnConflict } from './retryOnConflict';
 
 /** One alert's cards. */
 export interface AlertCardsRecord {
@@ -19,8 +20,6 @@ export interface AlertCardsRecord {
 
 /** The cards may be updated now (these locations, showing this many blocks), after `waitMs`, or not at all. */
 export type RefreshClaim = { kind: 'now'; record: AlertCardsRecord } | { kind: 'later'; waitMs: number } | { kind: 'none' };
-
-const MAX_ATTEMPTS = 10;
 
 const keyOf = (tenantId: string, alertKey: string): string => `alert-cards/${tenantId}/${alertKey}`;
 
@@ -48,17 +47,13 @@ export class AlertCards {
    */
   private async mutate<T>(tenantId: string, alertKey: string, change: (current: AlertCardsRecord, exists: boolean) => { next: AlertCardsRecord | null; result: T }): Promise<T> {
     const key = keyOf(tenantId, alertKey);
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(async () => {
       const item = (await this.state.read([key])).get(key);
       const { next, result } = change(parse(item?.value), !!item);
       if (!next) return result;
-      try {
-        await this.state.write(key, { ...next }, item ? item.version : null);
-        return result;
-      } catch (err) {
-        if (!(err instanceof ConflictError) || attempt >= MAX_ATTEMPTS) throw err;
-      }
-    }
+      await this.state.write(key, { ...next }, item ? item.version : null);
+      return result;
+    });
   }
 
   async read(tenantId: string, alertKey: string): Promise<AlertCardsRecord> {

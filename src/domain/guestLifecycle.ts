@@ -12,7 +12,8 @@ import type { Catalog } from './catalog';
 import { msg, type Msg } from './message';
 import type { Actor } from './model';
 import { leaseIsLive, OperationRunner } from './operations';
-import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from './retry';
+import { defaultSleep, retryTransient, retryWrite, transientPolicy, type RetryPolicy } from './retry';
+import { retryOnConflict } from './retryOnConflict';
 
 export const GUEST_PAGE_SIZE = 50;
 export const REMOVE_OPERATION_KIND = 'removeGuest';
@@ -63,7 +64,7 @@ export interface GuestLifecycleOptions {
   catalog: Catalog;
   defaultRedirectUrl: string;
   /** RESEND_COOLDOWN: at most one resend per guest in this time, counted from the last resend. */
-  resendCooldownMs?: number;
+  resendCooldownMs: number;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   instanceId?: string;
@@ -83,7 +84,7 @@ export class GuestLifecycleService {
   }
 
   private policy(): RetryPolicy {
-    return { budget: this.options.transientRetries ?? 6, sleep: this.options.sleep ?? defaultSleep, logger: this.options.logger };
+    return transientPolicy(this.options, this.options.sleep ?? defaultSleep);
   }
 
   private audit(tenantId: string, entry: Audit): Promise<number> {
@@ -140,18 +141,16 @@ export class GuestLifecycleService {
     }
   }
 
-  /** Compare-and-set on a record, read again on a conflict; gives up quietly after a few tries. */
+  /** Compare-and-set on a record, read again on a conflict; gives up quietly (null) after the helper's limit. */
   async patchRecord(key: GuestKey, patch: GuestRecordPatch, when?: (r: GuestRecord) => boolean): Promise<GuestRecord | null> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.options.store.guests.get(key);
-      if (!current || (when && !when(current))) return null;
-      try {
-        return await this.options.store.guests.update(current, current.version, patch, this.clock());
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-    }
-    return null;
+    return retryOnConflict(
+      async () => {
+        const current = await this.options.store.guests.get(key);
+        if (!current || (when && !when(current))) return null;
+        return this.options.store.guests.update(current, current.version, patch, this.clock());
+      },
+      { onGiveUp: () => null },
+    );
   }
 
   /** A guest's address (or name) for a confirmation, read from the directory. */
@@ -222,7 +221,7 @@ export class GuestLifecycleService {
   }
 
   private cooldownMs(): number {
-    return this.options.resendCooldownMs ?? 24 * 3_600_000;
+    return this.options.resendCooldownMs;
   }
 
   /** Takes this guest's resend slot (compare-and-set in the store, so two instances cannot both resend). */

@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupOwner } from '../graph/directory';
 import type { Logger } from '../logging';
-import { ConflictError, type GuestRecord, type JsonObject, type Store } from '../store/store';
+import type { GuestRecord, JsonObject, Store } from '../store/store';
 import type { Catalog } from './catalog';
 import { DEFAULT_AFTER_GRACE, type GuestLifecycleService } from './guestLifecycle';
 import { msg, type Msg } from './message';
+import { retryOnConflict } from './retryOnConflict';
 import type { Actor } from './model';
 
 export type ReviewDecision = 'keep' | 'remove';
@@ -56,10 +57,10 @@ export interface GuestReviewOptions {
   lifecycle: GuestLifecycleService;
   messenger: ReviewMessenger;
   clock?: () => Date;
-  intervalMs?: number;
-  graceMs?: number;
+  intervalMs: number;
+  graceMs: number;
   defaultDecision?: ReviewDecision;
-  staleAfterMs?: number;
+  staleAfterMs: number;
   /** Admins to tell when a default is applied (ADMIN_USER_IDS). */
   adminUserIds?: readonly string[];
 }
@@ -70,7 +71,6 @@ export interface SweepResult {
   defaulted: number;
 }
 
-const DAY = 86_400_000;
 const DUE_BATCH = 500;
 const reviewKey = (id: string): string => `guestReview/${id}`;
 
@@ -93,8 +93,8 @@ export class GuestReviewService {
 
   constructor(private readonly options: GuestReviewOptions) {
     this.clock = options.clock ?? (() => new Date());
-    this.intervalMs = options.intervalMs ?? 90 * DAY;
-    this.graceMs = options.graceMs ?? 14 * DAY;
+    this.intervalMs = options.intervalMs;
+    this.graceMs = options.graceMs;
   }
 
   async getReview(reviewId: string): Promise<{ view: ReviewView; version: string } | undefined> {
@@ -104,18 +104,20 @@ export class GuestReviewService {
 
   /** Changes the stored review (compare-and-set, read again on a conflict). */
   private async changeReview(reviewId: string, change: (view: ReviewView) => void): Promise<ReviewView | undefined> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const current = await this.getReview(reviewId);
-      if (!current) return undefined;
-      change(current.view);
-      try {
+    return retryOnConflict(
+      async () => {
+        const current = await this.getReview(reviewId);
+        if (!current) return undefined;
+        change(current.view);
         await this.options.store.state.write(reviewKey(reviewId), current.view as unknown as JsonObject, current.version);
         return current.view;
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-    }
-    throw new Error(`Review ${reviewId} kept changing`);
+      },
+      {
+        onGiveUp: () => {
+          throw new Error(`Review ${reviewId} kept changing`);
+        },
+      },
+    );
   }
 
   /** One pass: open due reviews, remind halfway, apply the default after the grace period. */
@@ -153,7 +155,7 @@ export class GuestReviewService {
     const openedRecords = await this.options.store.guests.openReview(tenantId, groupId, keptBefore, reviewId, now);
     if (openedRecords.length === 0) return 0;
     const first = openedRecords[0];
-    const stale = this.options.staleAfterMs ?? 30 * DAY;
+    const stale = this.options.staleAfterMs;
     const view: ReviewView = {
       reviewId,
       tenantId: first.tenantId,

@@ -11,7 +11,7 @@ import type { AuditEntry, JsonObject, OperationRecord, Store } from '../store/st
 import { leaseIsLive, OperationRunner, type OperationSteps } from './operations';
 import type { HourlyLimiter } from './rateLimit';
 import { Catalog } from './catalog';
-import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from './retry';
+import { defaultSleep, retryTransient, retryWrite, transientPolicy, type RetryPolicy } from './retry';
 import { isOwnDomain, parseEmail } from './email';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
@@ -108,7 +108,7 @@ export interface GuestWriteOptions {
   /** Waits, within the turn, before retrying a membership write that cannot see a just-invited user yet. */
   replicationBackoffMs?: readonly number[];
   /** How long after the invitation a membership write that does not see the guest yet is retried (REPLICATION_WAIT). */
-  replicationWaitMs?: number;
+  replicationWaitMs: number;
   /** Waits before reading whether an ambiguous write (5xx, timeout) took effect, the first read included. */
   confirmBackoffMs?: readonly number[];
   /** Identifies this process as a lease owner of operation records. */
@@ -387,7 +387,7 @@ export class InviteGuestService {
       }
       const lagging = err instanceof DirectoryError && (err.kind === 'notFound' || err.kind === 'badRequest');
       const waitedMs = this.clock().getTime() - invitedAt.getTime();
-      if (lagging && invited && waitedMs < (this.options.replicationWaitMs ?? 15 * 60_000)) {
+      if (lagging && invited && waitedMs < this.options.replicationWaitMs) {
         const retryAt = new Date(this.clock().getTime() + replicationRetryDelay(waitedMs));
         logger.info('invite.replication.waiting', { guestId, groupId: group.id, code: err.code, retryAt: retryAt.toISOString(), graphRequestId: err.requestId ?? undefined });
         await audit({ action: 'invite.waiting', outcome: 'replicationLag', guestEmail: email, guestId, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
@@ -500,7 +500,7 @@ export class InviteGuestService {
   }
 
   private writePolicy(): RetryPolicy {
-    return { budget: this.options.transientRetries ?? 6, sleep: this.sleep, logger: this.options.logger };
+    return transientPolicy(this.options, this.sleep);
   }
 
   private transient<T>(call: () => Promise<T>): Promise<T> {

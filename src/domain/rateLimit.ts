@@ -3,7 +3,8 @@
  * the store (compare-and-set): the actions of the last `windowMs` count, whatever the clock hour. One record per
  * user and kind holds the times (and sizes) of the actions still inside the window.
  */
-import { ConflictError, type StateStore } from '../store/store';
+import type { StateStore } from '../store/store';
+import { retryOnConflict } from './retryOnConflict';
 
 type Entry = [at: number, amount: number];
 
@@ -42,18 +43,16 @@ export class HourlyLimiter {
   /** Counts one action (or `requested` at once, e.g. one per address of a bulk invitation); false (and nothing counted) when the window's allowance is used up. */
   async take(kind: string, tenantId: string, userId: string, requested = 1): Promise<boolean> {
     const key = this.key(kind, tenantId, userId);
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const now = this.clock().getTime();
-      const { entries, version } = await this.current(key, now);
-      const amount = Math.max(1, requested);
-      if (entries.reduce((sum, [, n]) => sum + n, 0) + amount > this.limitPerHour) return false;
-      try {
+    return retryOnConflict(
+      async () => {
+        const now = this.clock().getTime();
+        const { entries, version } = await this.current(key, now);
+        const amount = Math.max(1, requested);
+        if (entries.reduce((sum, [, n]) => sum + n, 0) + amount > this.limitPerHour) return false;
         await this.state.write(key, { entries: [...entries, [now, amount]] }, version);
         return true;
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-    }
-    return false;
+      },
+      { onGiveUp: () => false },
+    );
   }
 }

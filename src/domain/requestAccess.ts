@@ -24,7 +24,8 @@ import { msg, type Msg } from './message';
 import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
 import { leaseIsLive, OperationRunner, type OperationEnd, type OperationSteps } from './operations';
 import { Catalog } from './catalog';
-import { defaultSleep, retryWrite } from './retry';
+import { defaultSleep, retryWrite, transientPolicy } from './retry';
+import { retryOnConflict } from './retryOnConflict';
 import type { HourlyLimiter } from './rateLimit';
 import { cleanText } from './text';
 
@@ -79,8 +80,8 @@ export interface RequestAccessOptions {
   messenger: ApprovalMessenger;
   logger: Logger;
   clock?: () => Date;
-  remindAfterMs?: number;
-  expireAfterMs?: number;
+  remindAfterMs: number;
+  expireAfterMs: number;
   catalogTtlMs?: number;
   /** The self-service catalog (shared with the invite flow); one is made from `directory` when absent. */
   catalog?: Catalog;
@@ -314,17 +315,13 @@ export class RequestAccessService {
 
   /** Applies a change to a request whatever its version (retried compare-and-set), for bookkeeping fields. */
   private async patch(id: string, change: (current: AccessRequestRecord) => AccessRequestPatch | null): Promise<AccessRequestRecord> {
-    for (let attempt = 0; ; attempt++) {
+    return retryOnConflict(async () => {
       const current = await this.options.store.requests.get(id);
       if (!current) throw new Error(`Request ${id} disappeared`);
       const patch = change(current);
       if (!patch) return current;
-      try {
-        return await this.options.store.requests.update(id, current.version, patch, this.clock());
-      } catch (err) {
-        if (!(err instanceof ConflictError) || attempt >= 10) throw err;
-      }
-    }
+      return this.options.store.requests.update(id, current.version, patch, this.clock());
+    });
   }
 
   private appendOwnerCards(id: string, cards: OwnerCard[]): Promise<AccessRequestRecord> {
@@ -356,7 +353,12 @@ export class RequestAccessService {
     return pending.length;
   }
 
-  async withdraw(actor: Actor, requestId: string): Promise<WithdrawOutcome> {
+  /** Withdraws the requester's own pending request; lost races are tried again from a fresh read. */
+  withdraw(actor: Actor, requestId: string): Promise<WithdrawOutcome> {
+    return retryOnConflict(() => this.withdrawOnce(actor, requestId));
+  }
+
+  private async withdrawOnce(actor: Actor, requestId: string): Promise<WithdrawOutcome> {
     const request = await this.options.store.requests.get(requestId);
     if (!request || request.tenantId !== actor.tenantId || request.requesterId !== actor.userId) {
       await this.recordForgedChoice(actor, { requestId, verb: 'request.withdraw' });
@@ -370,15 +372,22 @@ export class RequestAccessService {
       if (!(err instanceof ConflictError)) throw err;
       const current = (await this.options.store.requests.get(requestId))!;
       if (current.state !== 'pending') return { kind: 'alreadyDecided', request: current };
-      return this.withdraw(actor, requestId);
+      throw err;
     }
     await this.audit(actor.tenantId, { actorId: actor.userId, actorName: actor.displayName, action: 'request.withdrawn', outcome: 'withdrawn', appId: request.appId, appName: request.appName, groupId: request.groupId, groupName: request.groupName, operationId: request.id });
     await this.options.messenger.updateApprovalCards(updated);
     return { kind: 'withdrawn', request: updated };
   }
 
-  /** An owner approves or denies. Checked on the server now: the request, the decider's ownership, the group. */
-  async decide(actor: Actor, requestId: string, approve: boolean, rawComment: string | null): Promise<DecideOutcome> {
+  /**
+   * An owner approves or denies. Checked on the server now: the request, the decider's ownership, the group.
+   * A decision that loses the compare-and-set to another change of a still pending request is made again.
+   */
+  decide(actor: Actor, requestId: string, approve: boolean, rawComment: string | null): Promise<DecideOutcome> {
+    return retryOnConflict(() => this.decideOnce(actor, requestId, approve, rawComment));
+  }
+
+  private async decideOnce(actor: Actor, requestId: string, approve: boolean, rawComment: string | null): Promise<DecideOutcome> {
     const request = await this.options.store.requests.get(requestId);
     if (!request || request.tenantId !== actor.tenantId) {
       await this.recordForgedChoice(actor, { requestId, verb: approve ? 'request.approve' : 'request.deny' });
@@ -424,7 +433,7 @@ export class RequestAccessService {
       if (!(err instanceof ConflictError)) throw err;
       const current = (await this.options.store.requests.get(requestId))!;
       if (current.state !== 'pending') return { kind: 'alreadyDecided', request: await this.settled(current) };
-      return this.decide(actor, requestId, approve, rawComment);
+      throw err;
     }
     await this.audit(actor.tenantId, { ...base, action: approve ? 'request.approved' : 'request.denied', outcome: approve ? 'approved' : 'denied', detail: comment || undefined, graphRequestId: context.requestId ?? undefined });
     if (approve) return { kind: 'decided', request: await this.finishApproval(decided, context.requesterIsMember, true) };
@@ -481,22 +490,24 @@ export class RequestAccessService {
    */
   private async endApproval(requestId: string, record: OperationRecord, patch: OperationPatch, now: Date): Promise<{ record: OperationRecord; request: AccessRequestRecord | null }> {
     const outcome = patch.result ?? null;
-    for (let attempt = 0; ; attempt++) {
-      const request = await this.options.store.requests.get(requestId);
-      if (!request || !outcome || outcome.membership === 'notApproved' || request.outcome?.membership === outcome.membership) {
-        return { record: await this.options.store.operations.update(record.id, record.version, patch, now), request: null };
-      }
-      try {
+    let writingRequestId: string | null = null;
+    return retryOnConflict(
+      async () => {
+        const request = await this.options.store.requests.get(requestId);
+        writingRequestId = null;
+        if (!request || !outcome || outcome.membership === 'notApproved' || request.outcome?.membership === outcome.membership) {
+          return { record: await this.options.store.operations.update(record.id, record.version, patch, now), request: null };
+        }
+        writingRequestId = request.id;
         const both = await this.options.store.updateOperationAndRequest(
           { id: record.id, expectedVersion: record.version, patch },
           { id: request.id, expectedVersion: request.version, patch: { outcome } },
           now,
         );
         return { record: both.operation, request: both.request };
-      } catch (err) {
-        if (!(err instanceof ConflictError) || err.key !== request.id || attempt >= 10) throw err;
-      }
-    }
+      },
+      { retryIf: (err) => writingRequestId !== null && err.key === writingRequestId },
+    );
   }
 
   /** The body of an approval's operation: adds the requester unless the request is not approved (any more). */
@@ -522,7 +533,7 @@ export class RequestAccessService {
         () => this.options.directory.addGroupMember(request.groupId, request.requesterId),
         // After a 5xx or timeout the add may have happened: read before writing again.
         async () => ((await this.options.directory.checkMemberGroups(request.requesterId, [request.groupId])).has(request.groupId) ? { added: true, requestId: null } : null),
-        { budget: this.options.transientRetries ?? 6, sleep: this.sleep, logger: this.options.logger },
+        transientPolicy(this.options, this.sleep),
       );
       await steps.done('addMember', { added: result.added }, result.requestId);
       if (result.added) await this.recordGuest(request, steps.record.id);
@@ -596,8 +607,7 @@ export class RequestAccessService {
   /** Reminders and expiry; safe when several processes run it at once (each change is a compare-and-set). */
   async sweep(): Promise<{ reminded: number; expired: number }> {
     const now = this.clock();
-    const remindAfter = this.options.remindAfterMs ?? 48 * 3600_000;
-    const expireAfter = this.options.expireAfterMs ?? 14 * 24 * 3600_000;
+    const { remindAfterMs: remindAfter, expireAfterMs: expireAfter } = this.options;
     let reminded = 0;
     let expired = 0;
     for (const request of await this.options.store.requests.listPendingCreatedBefore(new Date(now.getTime() - expireAfter), 100)) {

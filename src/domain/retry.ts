@@ -9,6 +9,17 @@ export interface RetryPolicy {
   logger: Logger;
 }
 
+/**
+ * Retries of one directory call after throttling or a 5xx, beyond the Graph client's own (services take
+ * `transientRetries` to change it; only tests do).
+ */
+export const TRANSIENT_RETRIES = 6;
+
+/** The policy of a service: its budget (TRANSIENT_RETRIES unless given), its sleep and its logger. */
+export function transientPolicy(options: { transientRetries?: number; logger: Logger }, sleep: (ms: number) => Promise<void>): RetryPolicy {
+  return { budget: options.transientRetries ?? TRANSIENT_RETRIES, sleep, logger: options.logger };
+}
+
 export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Throttling and 5xx: try again after Retry-After (or a growing backoff), within the budget; then give up. */

@@ -18,6 +18,7 @@ import { openSqliteStore } from '../../src/store/sqlite';
 import { createLogger } from '../../src/logging';
 import { loadDemoSeed, startSimulator, type RequestLogEntry } from '../../src/simulator';
 import type { FaultPlan } from '../../src/simulator/faults';
+import { SERVICE_SETTINGS } from '../support/settings';
 
 const OWNER = '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f01';
 const EXPENSES_APP = '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f01';
@@ -60,7 +61,7 @@ async function run(label: string, faults: FaultPlan, count = 100): Promise<BulkB
     const logger = createLogger({ level: 'error', write: () => undefined });
     const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'bench' }, logger });
     const directory = new GraphDirectory(new GraphHttp(client));
-    const service = new BulkInviteService({ directory, store, logger, defaultRedirectUrl: 'https://myapps.microsoft.com', tenantDomains: async () => ({ domains: ['contoso.com'], name: 'Contoso' }), transientRetries: 10 });
+    const service = new BulkInviteService({ ...SERVICE_SETTINGS, directory, store, logger, defaultRedirectUrl: 'https://myapps.microsoft.com', tenantDomains: async () => ({ domains: ['contoso.com'], name: 'Contoso' }), transientRetries: 10 });
     const addresses = Array.from({ length: count }, (_, i) => `bench.bulk.${i}@adatum.com`);
     const started = Date.now();
     const outcome = await service.run({ operationId: `bulk:bench:${label}`, actor: { tenantId: TENANT, userId: OWNER, displayName: 'Megan Bowen' }, appId: EXPENSES_APP, groupId: EXPENSES_GROUP, addresses, message: null });

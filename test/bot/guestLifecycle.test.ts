@@ -8,7 +8,7 @@ import { locFor } from '../../src/bot/locale';
 import { renderUserChat, type UserChatContent } from '../../src/bot/messenger';
 import { silentLogger } from '../../src/logging';
 import type { ConversationStore, JsonObject } from '../../src/store/store';
-import { DEFAULT_GUEST_SETTINGS } from '../../src/bot/compose';
+import { TEST_SETTINGS } from '../support/settings';
 import { loadDemoSeed } from '../../src/simulator';
 
 const DAY = 86_400_000;
@@ -355,7 +355,7 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
   describe('with GUEST_SPONSORS_IN_ENTRA=true', () => {
     beforeEach(async () => {
       await h.close();
-      h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews.messenger, guests: { ...DEFAULT_GUEST_SETTINGS, sponsorsInEntra: true } });
+      h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews.messenger, guests: { ...TEST_SETTINGS.guests, sponsorsInEntra: true } });
       reviews.conversations = h.store.conversations;
     });
 

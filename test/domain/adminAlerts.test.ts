@@ -7,6 +7,7 @@ import type { Directory } from '../../src/graph/directory';
 import { silentLogger } from '../../src/logging';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { JsonObject, Store } from '../../src/store/store';
+import { SERVICE_SETTINGS } from '../support/settings';
 
 const TENANT = 't1';
 const KEY = 'groupDynamic:g1';
@@ -51,7 +52,7 @@ describe('AdminAlertService: card updates and delivery claims', () => {
     now = Date.parse('2026-11-24T09:00:00Z');
     messenger = new FakeMessenger();
     deferred = [];
-    alerts = new AdminAlertService({
+    alerts = new AdminAlertService({ ...SERVICE_SETTINGS,
       store,
       directory: { listRoleMembers: async () => new Set<string>() } as unknown as Directory,
       setup: {} as SetupCheckService,

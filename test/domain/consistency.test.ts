@@ -7,6 +7,7 @@ import type { Store } from '../../src/store/store';
 import { silentLogger } from '../../src/logging';
 import { loadDemoSeed, startSimulator, type RunningSimulator } from '../../src/simulator';
 import { apps, groups, users, TENANT_ID } from '../support/botHarness';
+import { SERVICE_SETTINGS } from '../support/settings';
 
 /**
  * group-list-owners.md: the advanced-query index ("ConsistencyLevel: eventual") "might not be up-to-date with recent
@@ -24,7 +25,7 @@ describe('authorization reads the truth, not the lagging advanced-query index (g
     sim = await startSimulator({ seed, port: 0, recordBodies: true, now: () => t });
     store = openSqliteStore(':memory:');
     const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 't' }, logger: silentLogger, retryDelaySeconds: 0 });
-    service = new InviteGuestService({ directory: new GraphDirectory(new GraphHttp(client)), store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined });
+    service = new InviteGuestService({ ...SERVICE_SETTINGS, directory: new GraphDirectory(new GraphHttp(client)), store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined });
   });
   afterEach(async () => {
     await sim.close();

@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logging';
 import { loadDemoSeed, startSimulator } from '../../src/simulator';
 import { validateLog } from '../support/graphContract';
 import { apps, groups, users, TENANT_ID } from '../support/botHarness';
+import { SERVICE_SETTINGS } from '../support/settings';
 
 /**
  * 200 confirmed invitations while Graph throttles 30% of requests, fails 5% with 5xx, answers some writes with a 504
@@ -47,7 +48,7 @@ describe('exactly-once directory writes under Graph faults', function () {
     try {
       const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test' }, logger, retryDelaySeconds: 0 });
       const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
-      const service = new InviteGuestService({
+      const service = new InviteGuestService({ ...SERVICE_SETTINGS,
         directory,
         store,
         logger,
@@ -150,7 +151,7 @@ describe('exactly-once directory writes under Graph faults', function () {
     try {
       const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test' }, logger, retryDelaySeconds: 0 });
       const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
-      const service = new RequestAccessService({ directory, store, messenger, logger, transientRetries: 8, sleep: async () => undefined });
+      const service = new RequestAccessService({ ...SERVICE_SETTINGS, directory, store, messenger, logger, transientRetries: 8, sleep: async () => undefined });
       const offered = [{ appId: apps.expenses, groupIds: [groups.expenses] }];
       const requests = [];
       for (const r of requesters) {

@@ -6,6 +6,7 @@ import { Catalog } from '../../src/domain/catalog';
 import type { CatalogApp, Directory } from '../../src/graph/directory';
 import { createLogger } from '../../src/logging';
 import { describeEachEngine } from '../support/stores';
+import { SERVICE_SETTINGS } from '../support/settings';
 
 const DAY = 86_400_000;
 const GROUPS = 200;
@@ -60,8 +61,8 @@ describeEachEngine('guest review sweep at 10,000 guests across 200 groups', 'gue
       updateReviewCards: async () => undefined,
       notifyUser: async () => true,
     };
-    const lifecycle = new GuestLifecycleService({ directory, store, logger, catalog, defaultRedirectUrl: 'https://myapps.microsoft.com', clock });
-    const review = new GuestReviewService({ store, logger, catalog, lifecycle, messenger, clock });
+    const lifecycle = new GuestLifecycleService({ ...SERVICE_SETTINGS, directory, store, logger, catalog, defaultRedirectUrl: 'https://myapps.microsoft.com', clock });
+    const review = new GuestReviewService({ ...SERVICE_SETTINGS, store, logger, catalog, lifecycle, messenger, clock });
 
     const quiet = performance.now();
     assert.deepEqual(await review.sweep(), { opened: 0, reminded: 0, defaulted: 0 });

@@ -6,6 +6,7 @@ import { DirectoryError, type Directory, type GroupInfo, type InviteContext } fr
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { silentLogger } from '../../src/logging';
+import { SERVICE_SETTINGS } from '../support/settings';
 
 const actor = { tenantId: 't1', userId: 'owner-1', displayName: 'Megan Bowen' };
 const group: GroupInfo = { id: 'g1', displayName: 'Wiki Partner Readers', groupTypes: [], mailEnabled: false, securityEnabled: true, onPremisesSyncEnabled: null, isAssignableToRole: false };
@@ -70,7 +71,7 @@ describe('InviteGuestService', () => {
   beforeEach(() => {
     store = openSqliteStore(':memory:');
     directory = fakeDirectory();
-    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined, confirmBackoffMs: [0] });
+    service = new InviteGuestService({ ...SERVICE_SETTINGS, directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined, confirmBackoffMs: [0] });
   });
   afterEach(async () => store.close());
 
@@ -266,7 +267,7 @@ describe('InviteGuestService', () => {
 
   it('retries throttling and 5xx within a budget, honouring Retry-After', async () => {
     const waits: number[] = [];
-    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async (ms) => void waits.push(ms), confirmBackoffMs: [0] });
+    service = new InviteGuestService({ ...SERVICE_SETTINGS, directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async (ms) => void waits.push(ms), confirmBackoffMs: [0] });
     directory.inviteGuest.onFirstCall().rejects(new DirectoryError('throttled', 429, 'TooManyRequests', 'slow down', null, 3));
     directory.inviteGuest.onSecondCall().rejects(new DirectoryError('unavailable', 502, 'BadGateway', 'gateway'));
     directory.addGroupMember.onFirstCall().rejects(new DirectoryError('unavailable', 503, 'serviceNotAvailable', 'busy', null, 1));
@@ -281,7 +282,7 @@ describe('InviteGuestService', () => {
   });
 
   it('keeps its lease while a step is slow, so a resume pass does not run the same operation again', async () => {
-    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', leaseMs: 100 });
+    service = new InviteGuestService({ ...SERVICE_SETTINGS, directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', leaseMs: 100 });
     directory.addGroupMember.callsFake(async () => {
       await new Promise((resolve) => setTimeout(resolve, 450));
       return { added: true, requestId: 'req-slow' };
@@ -335,7 +336,7 @@ describe('InviteGuestService', () => {
     let now: Date;
     beforeEach(() => {
       now = new Date('2026-12-01T10:00:00Z');
-      service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined, clock: () => now, replicationWaitMs: 15 * 60_000, confirmBackoffMs: [0] });
+      service = new InviteGuestService({ ...SERVICE_SETTINGS, directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined, clock: () => now, replicationWaitMs: 15 * 60_000, confirmBackoffMs: [0] });
     });
 
     it('says invited and adding shortly, keeps the operation unfinished until its retry time, then adds once the guest shows', async () => {
@@ -381,7 +382,7 @@ describe('InviteGuestService', () => {
 
   it('a missing application permission on the check says "not set up" and tells the admins which permission', async () => {
     const blocked: Array<{ kind: string; detail?: string }> = [];
-    service = new InviteGuestService({ directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined, onBlocked: async (r) => void blocked.push(r) });
+    service = new InviteGuestService({ ...SERVICE_SETTINGS, directory, store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined, onBlocked: async (r) => void blocked.push(r) });
     directory.getInviteContext.rejects(new DirectoryError('forbidden', 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', null, null, 'Application.Read.All'));
     const outcome = await service.invite(command());
     assert.ok(outcome.kind === 'refused' && outcome.reason === 'notSetUp');

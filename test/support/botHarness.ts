@@ -16,12 +16,14 @@ import type { AccessRequestRecord, ConversationStore, JsonObject } from '../../s
 import type { AlertEvent, AlertMessenger, AlertNotice, AdminAlertService } from '../../src/domain/adminAlerts';
 import type { SetupCheckService } from '../../src/domain/setupCheck';
 import { alertCard } from '../../src/bot/adminCards';
-import { composeBot, type ComposeOptions } from '../../src/bot/compose';
+import { composeBot } from '../../src/bot/compose';
 import { approvalCard } from '../../src/bot/requestCards';
 import { locFor } from '../../src/bot/locale';
 import type { Localizer } from '../../src/i18n';
 import type { TeamsBot } from '../../src/bot/teamsBot';
-import type { GuestSettings } from '../../src/config';
+import type { FileSettings, GuestSettings } from '../../src/config';
+import type { FileFetch } from '../../src/domain/files/download';
+import { TEST_SETTINGS } from './settings';
 import type { GuestLifecycleService } from '../../src/domain/guestLifecycle';
 import type { GuestReviewService, ReviewMessenger } from '../../src/domain/guestReview';
 import type { BackgroundWork } from '../../src/bot/background';
@@ -183,11 +185,12 @@ export interface HarnessOptions {
   /** Wraps the store once before the bot gets it (e.g. src/telemetry/store.ts's instrumentStore). */
   wrapStore?: (store: Store) => Store;
   /** Files in the chat: settings and the fetch that reaches the test file server (test/support/fileServer.ts). */
-  files?: ComposeOptions['files'];
+  files?: Partial<FileSettings> & { fetch?: FileFetch };
   bulkMax?: number;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const { fetch: _fetch, ...fileSettings } = options.files ?? {};
   const logs: string[] = [];
   const logger = options.logger ?? createLogger({ level: 'debug', write: (line) => logs.push(line) });
   const sim = await startSimulator({ seed: options.seed ?? loadDemoSeed(), port: 0, recordBodies: true });
@@ -204,25 +207,32 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     logger,
     adapter,
     appId: '',
+    settings: {
+      ...TEST_SETTINGS,
+      alerts: { ...TEST_SETTINGS.alerts, adminUserIds: options.adminUserIds ?? [] },
+      actionsPerUserPerHour: options.actionsPerUserPerHour ?? 1000,
+      readsPerUserPerHour: options.readsPerUserPerHour ?? 10_000,
+      allowedTenantIds: options.allowedTenantIds ?? [],
+      defaultRedirectUrl: 'https://myapps.microsoft.com',
+      operations: {
+        ...TEST_SETTINGS.operations,
+        retryAfterMs: options.operationRetryAfterMs ?? TEST_SETTINGS.operations.retryAfterMs,
+        retryMax: options.operationRetryMax ?? TEST_SETTINGS.operations.retryMax,
+      },
+      guests: options.guests ?? TEST_SETTINGS.guests,
+      files: { ...TEST_SETTINGS.files, ...fileSettings },
+      bulk: options.bulkMax ? { ...TEST_SETTINGS.bulk, maxAddresses: options.bulkMax } : TEST_SETTINGS.bulk,
+    },
     messenger,
     alertMessenger: messenger,
-    adminUserIds: options.adminUserIds,
-    actionsPerUserPerHour: options.actionsPerUserPerHour ?? 1000,
-    readsPerUserPerHour: options.readsPerUserPerHour ?? 10_000,
-    allowedTenantIds: options.allowedTenantIds,
     trustServiceUrl: options.trustServiceUrl,
-    defaultRedirectUrl: 'https://myapps.microsoft.com',
     replicationBackoffMs: [10, 20, 40],
     clock: options.clock,
     sleep: async () => undefined,
     invokeDeadlineMs: options.invokeDeadlineMs,
     turnDeadlineMs: options.turnDeadlineMs,
-    operationRetryAfterMs: options.operationRetryAfterMs,
-    operationRetryMax: options.operationRetryMax,
-    guests: options.guests,
     reviewMessenger: options.reviewMessenger,
-    files: options.files,
-    bulk: options.bulkMax ? { maxAddresses: options.bulkMax, recheckAfterMs: 5 * 60_000 } : undefined,
+    fetchFile: options.files?.fetch,
     cardUpdater: async (location, card) => {
       cardUpdates.push({ activityId: String(location.activityId), card: card.content as Record<string, unknown> });
       return true;

@@ -5,11 +5,12 @@ import { BulkInviteService, type BulkInviteOptions } from '../../src/domain/bulk
 import type { Logger } from '../../src/logging';
 import type { Store } from '../../src/store/store';
 import type { RequestLogEntry, RunningSimulator } from '../../src/simulator';
+import { SERVICE_SETTINGS } from './settings';
 
 export function bulkService(sim: RunningSimulator, store: Store, logger: Logger, overrides: Partial<BulkInviteOptions> = {}): BulkInviteService {
   const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test' }, logger, retryDelaySeconds: 0 });
   const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
-  return new BulkInviteService({
+  return new BulkInviteService({ ...SERVICE_SETTINGS,
     directory,
     store,
     logger,

@@ -8,6 +8,7 @@ import { createGraphClient } from '../../src/graph/client';
 import { GraphDirectory, GraphHttp } from '../../src/graph/graphDirectory';
 import { BulkInviteService } from '../../src/domain/bulk/bulkInvite';
 import { apps, groups, users, TENANT_ID } from './botHarness';
+import { SERVICE_SETTINGS } from './settings';
 
 async function main(): Promise<void> {
   const env = (name: string): string => {
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const store = openSqliteStore(env('STORE_PATH'));
   const client = createGraphClient({ baseUrl: env('GRAPH_BASE_URL'), auth: { kind: 'static', token: 'crash' }, logger });
   const directory = new GraphDirectory(new GraphHttp(client));
-  const service = new BulkInviteService({
+  const service = new BulkInviteService({ ...SERVICE_SETTINGS,
     directory,
     store,
     logger,

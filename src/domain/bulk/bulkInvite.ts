@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { DirectoryError, isPermissionDenied, type InvitationResult } from '../../graph/directory';
 import type { JsonObject, OperationRecord } from '../../store/store';
 import { leaseIsLive, OperationRunner, type OperationSteps } from '../operations';
-import { defaultSleep, retryTransient, retryWrite, type RetryPolicy } from '../retry';
+import { defaultSleep, retryTransient, retryWrite, transientPolicy, type RetryPolicy } from '../retry';
 import type { Actor } from '../model';
 import { msg, type Msg } from '../message';
 import type { HourlyLimiter } from '../rateLimit';
@@ -63,11 +63,11 @@ function personalFrom(value: unknown): Array<PersonalInvitation | null> | null {
 
 export interface BulkInviteOptions extends GuestWriteOptions {
   /** Owners are read again before the membership writes when the job is older than this (BULK_RECHECK_AFTER). */
-  recheckAfterMs?: number;
+  recheckAfterMs: number;
   /** The organization's verified domains (cached; InviteGuestService.tenantDomains). */
   tenantDomains: () => Promise<{ domains: string[]; name: string }>;
   /** BULK_INVITE_MAX. */
-  maxAddresses?: number;
+  maxAddresses: number;
   /** The owner's allowance of new invitations (INVITES_PER_USER_PER_HOUR): each new address counts. */
   limiter?: HourlyLimiter;
 }
@@ -100,7 +100,7 @@ export class BulkInviteService {
   }
 
   get maxAddresses(): number {
-    return this.options.maxAddresses ?? 100;
+    return this.options.maxAddresses;
   }
 
   /**
@@ -195,7 +195,7 @@ export class BulkInviteService {
   }
 
   private policy(): RetryPolicy {
-    return { budget: this.options.transientRetries ?? 6, sleep: this.sleep, logger: this.options.logger };
+    return transientPolicy(this.options, this.sleep);
   }
 
   private async body(steps: OperationSteps, command: BulkCommand): Promise<{ outcome: BulkSummary; failed: boolean; retryAt?: Date }> {
@@ -292,7 +292,7 @@ export class BulkInviteService {
     }
 
     // 5. Memberships, 20 a PATCH; the owner is read again first when the job is old.
-    if (this.clock().getTime() - checkedAt > (this.options.recheckAfterMs ?? 5 * 60_000)) {
+    if (this.clock().getTime() - checkedAt > this.options.recheckAfterMs) {
       const owners = await retryTransient(() => directory.listGroupOwners(command.groupId), this.policy());
       if (!owners.some((o) => o.id === command.actor.userId)) {
         await stopAll(['invited', 'existing', 'waiting'], msg('bulk:reason.notOwner', { group: group.displayName }));
@@ -314,7 +314,7 @@ export class BulkInviteService {
     if (waiting.length > 0) {
       const oldest = Math.min(...waiting.map((e) => Date.parse(e.since ?? this.clock().toISOString())));
       const waited = this.clock().getTime() - oldest;
-      if (waited < (this.options.replicationWaitMs ?? 15 * 60_000)) {
+      if (waited < this.options.replicationWaitMs) {
         return { outcome: summary('running'), failed: false, retryAt: new Date(this.clock().getTime() + replicationRetryDelay(waited)) };
       }
       for (const [i, e] of entries.entries()) if (e.state === 'waiting') await record(i, { ...e, state: 'failed', detail: msg('bulk:reason.replicationTimeout') });
@@ -361,7 +361,7 @@ export class BulkInviteService {
     email: (i: number) => InvitationEmail,
   ): Promise<void> {
     let left = chunk;
-    const budget = this.options.transientRetries ?? 6;
+    const budget = this.policy().budget;
     for (let attempt = 0; left.length > 0; attempt++) {
       await this.pace(left.length);
       let answers: Map<string, InvitationResult | DirectoryError>;
@@ -415,7 +415,7 @@ export class BulkInviteService {
     const added = async (item: { e: AddressResult; i: number }, wasAdded = true): Promise<void> =>
       record(item.i, { ...entries[item.i], state: wasAdded || entries[item.i].invited ? 'added' : 'member' });
     let left = chunk;
-    const budget = this.options.transientRetries ?? 6;
+    const budget = this.policy().budget;
     const backoff = this.options.replicationBackoffMs ?? [500, 1000, 2000];
     let lagRetries = 0;
     for (let attempt = 0; left.length > 0; attempt++) {
