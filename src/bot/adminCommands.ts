@@ -86,11 +86,12 @@ export class AdminCommands {
       case 'alerts':
         await context.sendActivity(MessageFactory.attachment(alertListCard(l, await this.alerts.listOpen(actor.tenantId))));
         return;
-      case 'retryOperation':
+      case 'retryOperation': {
         this.logger.info('operation.retry.requested', { actorId: actor.userId, operationId: command.id });
         const result = await this.retryOperation(command.id);
         await context.sendActivity(l.t(`admin:retry.${result.kind}`, { id: command.id, status: result.kind === 'unfinished' ? result.status : '' }));
         return;
+      }
       case 'alertsHere':
       case 'alertsOff': {
         const channelData = context.activity.channelData as { channel?: { id?: string } } | undefined;

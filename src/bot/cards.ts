@@ -135,6 +135,8 @@ let templatingModule: typeof import('adaptivecards-templating') | undefined;
  * first card is rendered, not at start-up: an idle instance does not hold it.
  */
 function templating(): typeof import('adaptivecards-templating') {
+  // A synchronous lazy load: rendering is synchronous, so a dynamic import() would not do.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   templatingModule ??= require('adaptivecards-templating') as typeof import('adaptivecards-templating');
   return templatingModule;
 }

@@ -107,6 +107,7 @@ function toStoredValue(key: string, item: unknown): { value: JsonObject; eTag: E
   } catch (err) {
     throw new TypeError(
       `Storage: item "${key}" cannot be serialized as JSON: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
     );
   }
   const value = JSON.parse(text) as JsonObject;

@@ -131,7 +131,7 @@ export interface WaitForHttpOptions {
 export async function waitForHttp(url: string, options: WaitForHttpOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
+  let last: string;
   for (;;) {
     const proc = options.process;
     if (proc?.hasExited()) {

@@ -217,18 +217,18 @@ export function loadSeed(file: string): TenantSeed {
   try {
     text = fs.readFileSync(absolute, 'utf8');
   } catch (err) {
-    throw new Error(`Tenant seed ${absolute}: cannot read file (${(err as Error).message})`);
+    throw new Error(`Tenant seed ${absolute}: cannot read file (${(err as Error).message})`, { cause: err });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`Tenant seed ${absolute}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`Tenant seed ${absolute}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   try {
     return validateSeed(parsed);
   } catch (err) {
-    throw new Error(`Tenant seed ${absolute}: ${(err as Error).message}`);
+    throw new Error(`Tenant seed ${absolute}: ${(err as Error).message}`, { cause: err });
   }
 }
 

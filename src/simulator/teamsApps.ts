@@ -216,7 +216,7 @@ export class TeamsApps {
     callerAppId: string | undefined,
     tenantId: string,
   ): JsonObject {
-    let decoded = '';
+    let decoded: string;
     try {
       decoded = Buffer.from(installation, 'base64').toString('utf8');
     } catch {

@@ -46,7 +46,11 @@ export function decodeText(bytes: Buffer, detect: (sample: Uint8Array) => string
     const sample = bytes.subarray(0, 4096);
     let evenNul = 0;
     let oddNul = 0;
-    for (let i = 0; i < sample.length; i++) if (sample[i] === 0) (i % 2 === 0 ? evenNul++ : oddNul++);
+    for (let i = 0; i < sample.length; i++) {
+      if (sample[i] !== 0) continue;
+      if (i % 2 === 0) evenNul++;
+      else oddNul++;
+    }
     if (oddNul > sample.length / 4 && evenNul === 0) text = iconv.decode(bytes, 'utf-16le');
     else if (evenNul > sample.length / 4 && oddNul === 0) text = iconv.decode(bytes, 'utf-16be');
     else {

@@ -42,7 +42,7 @@ export async function waitForConversationReference(
   const timeoutMs = options.timeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
   let last: StoredReference | undefined;
-  let lastError = '';
+  let lastError: string;
   for (;;) {
     try {
       last = storedConversationReference(storePath, tenantId, userId);

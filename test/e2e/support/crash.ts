@@ -32,7 +32,7 @@ export async function waitUntil<T>(what: string, probe: () => T | undefined | nu
   const timeoutMs = options.timeoutMs ?? 15_000;
   const intervalMs = options.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;
-  let lastError = '';
+  let lastError: string;
   for (;;) {
     try {
       const value = await probe();
