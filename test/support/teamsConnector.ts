@@ -8,6 +8,7 @@ import { createAdapter } from '../../src/bot/adapter';
 import { TeamsMessenger, type TeamsMessengerOptions } from '../../src/bot/messenger';
 import { silentLogger, type Logger } from '../../src/logging';
 import { startTeamsDouble, type TeamsDouble } from '../../src/simulator/teams';
+import type { TeamsApps } from '../../src/simulator/teamsApps';
 import type { JsonObject, Store } from '../../src/store/store';
 import { BOT_APP_ID, BotEndpoint, TENANT } from '../simulator/teamsHelpers';
 
@@ -20,9 +21,10 @@ export interface Connector {
   close(): Promise<void>;
 }
 
-export async function startConnector(): Promise<Connector> {
+/** `graph`: the Graph simulator's Teams apps, so installs made through Graph reach the double (its catalog needs an app with botId BOT_APP_ID). */
+export async function startConnector(options: { graph?: TeamsApps } = {}): Promise<Connector> {
   const endpoint = await new BotEndpoint().start();
-  const double = await startTeamsDouble({ tenant: TENANT, botAppId: BOT_APP_ID, botEndpoint: endpoint.url });
+  const double = await startTeamsDouble({ tenant: TENANT, botAppId: BOT_APP_ID, botEndpoint: endpoint.url, graph: options.graph });
   return {
     double,
     endpoint,
