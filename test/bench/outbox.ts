@@ -87,8 +87,8 @@ function floorMs(requests: number, perConversation: number): number {
   return Math.max(tenant, conversation);
 }
 
-/** Graph's latency per request in the bench (as the bulk bench): the install calls take time. */
-const GRAPH_LATENCY_MS = 50;
+/** Graph's latency per request in the bench (as the bulk bench; BENCH_GRAPH_LATENCY_MS changes it): installs take time. */
+const GRAPH_LATENCY_MS = Number(process.env.BENCH_GRAPH_LATENCY_MS ?? 50);
 
 /** The demo tenant plus the bench's owners and admins, with the Guest Invite app's bot being the double's bot. */
 function benchSeed(people: readonly string[]): TenantSeed {
