@@ -24,9 +24,10 @@ import { openSqliteStore } from '../../src/store/sqlite';
 import { TeamsReviewMessenger } from '../../src/bot/guests/reviewMessenger';
 import type { AlertNotice } from '../../src/domain/adminAlerts';
 import type { ReviewView } from '../../src/domain/guestReview';
-import { BOT_APP_ID, TENANT, installFor, messengerOn, person, referenceFor, startConnector } from '../support/teamsConnector';
+import { BOT_APP_ID, TENANT, type Connector, installFor, messengerOn, person, referenceFor, startConnector } from '../support/teamsConnector';
 import { silentLogger } from '../../src/logging';
-import { MessageFactory, TurnContext, type Activity as BotActivity, type CloudAdapter } from 'botbuilder';
+import { MessageFactory, TurnContext, type Activity as BotActivity, type CloudAdapter, type ConversationReference } from 'botbuilder';
+import type { Store } from '../../src/store/store';
 import { helpCard } from '../../src/bot/dialogs/mainDialog';
 import { localizer } from '../../src/i18n';
 import type { VisibleMessage } from '../../src/simulator/teams';
@@ -106,7 +107,9 @@ function benchSeed(people: readonly string[]): TenantSeed {
   const seed = loadDemoSeed();
   for (const [i, id] of people.entries()) {
     const upn = `bench.person${i}@contoso.com`;
-    seed.users.push({ id, displayName: `Bench Person ${i}`, userPrincipalName: upn, mail: upn, userType: 'Member', accountEnabled: true });
+    seed.users.push({
+      id, displayName: `Bench Person ${i}`, userPrincipalName: upn, mail: upn, userType: 'Member', accountEnabled: true,
+    });
   }
   const app = seed.teamsApps!.catalog.find((a) => a.displayName === 'Guest Invite')!;
   app.botId = BOT_APP_ID;
@@ -114,7 +117,7 @@ function benchSeed(people: readonly string[]): TenantSeed {
 }
 
 /** The bot's chats as src/bot/compose.ts builds them: installs through Graph, createConversation paced by the outbox. */
-function chatsFor(sim: RunningSimulator, connector: Awaited<ReturnType<typeof startConnector>>, store: ReturnType<typeof openSqliteStore>, seed: TenantSeed) {
+function chatsFor(sim: RunningSimulator, connector: Connector, store: Store, seed: TenantSeed): { chats: PersonalChatService; messenger: TeamsMessenger } {
   const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'bench' }, logger: silentLogger });
   const manifestId = seed.teamsApps!.catalog.find((a) => a.displayName === 'Guest Invite')!.externalId;
   let messenger: TeamsMessenger | undefined;
@@ -131,6 +134,26 @@ function chatsFor(sim: RunningSimulator, connector: Awaited<ReturnType<typeof st
   });
   messenger = messengerOn(connector, store, { chats });
   return { chats, messenger };
+}
+
+/** Each person's messages (the welcome cards left out) against what they should have received. */
+function tally(connector: Connector, welcomes: Welcomes, expected: ReadonlyMap<string, number>): { delivered: number; lost: number; duplicated: number } {
+  const counts = { delivered: 0, lost: 0, duplicated: 0 };
+  for (const [who, count] of expected) {
+    const seen = connector.double.messagesFor(who).filter((m) => !welcomes.isWelcome(m)).length;
+    counts.delivered += Math.min(seen, count);
+    counts.lost += Math.max(0, count - seen);
+    counts.duplicated += Math.max(0, seen - count);
+  }
+  return counts;
+}
+
+/** The Graph simulator's top-level requests, its install calls, and the people a 201 installed the app for. */
+function graphCounts(sim: RunningSimulator, people: readonly string[]): { requests: number; installCalls: number; installed: number } {
+  const graph = sim.requests().filter((r) => !r.batchId);
+  const installCalls = graph.filter((r) => r.method === 'POST' && /\/teamwork\/installedApps$/.test(r.url.split('?')[0]));
+  const installed = people.filter((o) => installCalls.some((r) => r.status === 201 && r.url.includes(o))).length;
+  return { requests: graph.length, installCalls: installCalls.length, installed };
 }
 
 /**
@@ -173,7 +196,8 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
   const owners = Array.from({ length: GROUPS * 2 }, (_, i) => person(i + 1));
   const admins = Array.from({ length: ADMINS }, (_, i) => person(10_000 + i));
   const seed = benchSeed([...owners, ...admins]);
-  const sim = await startSimulator({ seed, port: 0, faults: { seed: 1, rules: [{ path: '*', latencyMs: GRAPH_LATENCY_MS, topLevelOnly: true }] } });
+  const latency = { seed: 1, rules: [{ path: '*', latencyMs: GRAPH_LATENCY_MS, topLevelOnly: true }] };
+  const sim = await startSimulator({ seed, port: 0, faults: latency });
   const welcomes = new Welcomes(() => connector.adapter);
   const connector = await startConnector({ graph: sim.teamsApps, onActivity: (a) => welcomes.onActivity(a) });
   const store = openSqliteStore(path.join(dir, 'bench.db'));
@@ -184,7 +208,7 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     await connector.double.settleEvents();
     const { chats, messenger } = chatsFor(sim, connector, store, seed);
     // The tenant's service URL and someone who has the app, as the bot keeps them from an admin's install.
-    await chats.note(TENANT, referenceFor(connector.double, admins[0]) as never, admins[0]);
+    await chats.note(TENANT, referenceFor(connector.double, admins[0]) as Partial<ConversationReference>, admins[0]);
     const reviews = new TeamsReviewMessenger(messenger, 'remove', silentLogger);
     // BENCH_OUTBOX_WELCOMES=0 leaves the help cards out (the outbox alone).
     welcomes.on = process.env.BENCH_OUTBOX_WELCOMES !== '0';
@@ -217,20 +241,10 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     for (const id of queued) if ((await store.outbox.get(id))?.status === 'failed') unreachable++;
     await messenger.outbox.stop();
     const expected = new Map<string, number>([...owners.map((o) => [o, 1] as const), ...admins.map((a) => [a, PROBLEMS] as const)]);
-    let delivered = 0;
-    let lost = 0;
-    let duplicated = 0;
-    for (const [who, count] of expected) {
-      const seen = connector.double.messagesFor(who).filter((m) => !welcomes.isWelcome(m)).length;
-      delivered += Math.min(seen, count);
-      lost += Math.max(0, count - seen);
-      duplicated += Math.max(0, seen - count);
-    }
+    const { delivered, lost, duplicated } = tally(connector, welcomes, expected);
     const messages = GROUPS * 2 + ADMINS * PROBLEMS;
     const stats = connector.double.stats();
-    const graph = sim.requests().filter((r) => !r.batchId);
-    const installCalls = graph.filter((r) => r.method === 'POST' && /\/teamwork\/installedApps$/.test(r.url.split('?')[0]));
-    const installedThroughGraph = neverInstalled.filter((o) => installCalls.some((r) => r.status === 201 && r.url.includes(o))).length;
+    const graph = graphCounts(sim, neverInstalled);
     if (process.env.BENCH_OUTBOX_DEBUG) {
       const throttled = Object.entries(stats.perConversation).filter(([, c]) => c.throttled > 0);
       console.log('throttled conversations', throttled.length, JSON.stringify(throttled.slice(0, 5)), JSON.stringify(stats.byOperation));
@@ -240,9 +254,12 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     const teamsRequests = stats.attempts - stats.throttled;
     const floor = floorMs(teamsRequests, PROBLEMS);
     return {
-      messages, delivered, unreachable, lost, duplicated, installedThroughGraph, welcomes: welcomes.sent, welcomesFailed: welcomes.failed, graphInstallCalls: installCalls.length, graphRequests: graph.length,
+      messages, delivered, unreachable, lost, duplicated,
+      installedThroughGraph: graph.installed, welcomes: welcomes.sent, welcomesFailed: welcomes.failed,
+      graphInstallCalls: graph.installCalls, graphRequests: graph.requests,
       createConversations: stats.byOperation.createConversation?.attempts ?? 0, httpAttempts: stats.attempts, throttled: stats.throttled,
-      attemptsPerMessage: stats.attempts / messages, teamsRequests, attemptsPerRequest: stats.attempts / teamsRequests, wallMs, floorMs: floor, wallVsFloor: wallMs / floor, cpuMs: (cpu.user + cpu.system) / 1000,
+      attemptsPerMessage: stats.attempts / messages, teamsRequests, attemptsPerRequest: stats.attempts / teamsRequests,
+      wallMs, floorMs: floor, wallVsFloor: wallMs / floor, cpuMs: (cpu.user + cpu.system) / 1000,
     };
   } finally {
     await store.close();
