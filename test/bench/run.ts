@@ -370,6 +370,7 @@ async function main(): Promise<void> {
 
 function outboxTargets(r: Awaited<ReturnType<typeof outboxBench>>): Record<string, { target: number; met: boolean }> {
   return {
+    outboxUnreachable: { target: 0, met: r.unreachable === 0 },
     outboxLost: { target: 0, met: r.lost === 0 },
     outboxDuplicated: { target: 0, met: r.duplicated === 0 },
     outboxWallVsFloor: { target: 1.2, met: r.wallVsFloor <= 1.2 },

@@ -8,8 +8,9 @@ import { createAdapter } from '../../src/bot/adapter';
 import { TeamsMessenger, type TeamsMessengerOptions } from '../../src/bot/messenger';
 import { silentLogger, type Logger } from '../../src/logging';
 import { startTeamsDouble, type TeamsDouble } from '../../src/simulator/teams';
+import type { TeamsApps } from '../../src/simulator/teamsApps';
 import type { JsonObject, Store } from '../../src/store/store';
-import { BOT_APP_ID, BotEndpoint, TENANT } from '../simulator/teamsHelpers';
+import { BOT_APP_ID, BotEndpoint, TENANT, type Activity } from '../simulator/teamsHelpers';
 
 export { BOT_APP_ID, TENANT };
 
@@ -20,9 +21,16 @@ export interface Connector {
   close(): Promise<void>;
 }
 
-export async function startConnector(): Promise<Connector> {
-  const endpoint = await new BotEndpoint().start();
-  const double = await startTeamsDouble({ tenant: TENANT, botAppId: BOT_APP_ID, botEndpoint: endpoint.url });
+/**
+ * `graph`: the Graph simulator's Teams apps, so installs made through Graph reach the double (its catalog needs an app
+ * with botId BOT_APP_ID). `onActivity`: sees each activity Teams posts to the bot (answered 200 at once).
+ */
+export async function startConnector(options: { graph?: TeamsApps; onActivity?: (activity: Activity) => void } = {}): Promise<Connector> {
+  const endpoint = await new BotEndpoint((activity) => {
+    options.onActivity?.(activity);
+    return { status: 200 };
+  }).start();
+  const double = await startTeamsDouble({ tenant: TENANT, botAppId: BOT_APP_ID, botEndpoint: endpoint.url, graph: options.graph });
   return {
     double,
     endpoint,
