@@ -19,7 +19,7 @@ import { msg, type Msg } from '../../domain/message';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';
 import type { ExportKind, FileExport } from '../files/fileExport';
-import { confirmRemoveCard, guestReportCard, myGuestsCard, noticeCard, reviewCard } from './cards';
+import { confirmRemoveCard, guestReportCard, myGuestsCard, noticeCard, parseGuestChoice, reviewCard } from './cards';
 
 export const GUEST_VERBS = ['guests.list', 'guests.resend', 'guests.remove', 'guests.removeConfirm', 'guests.removeCancel', 'review.keep', 'review.remove', 'review.keepAll', 'guests.export', 'report.export'] as const;
 type Verb = (typeof GUEST_VERBS)[number];
@@ -91,10 +91,34 @@ export class GuestActions {
     return offered ? this.reportCard(l, actor) : noticeCard(l, l.t('common:notDone'), l.t('guests:report.forAdmins'), 'attention');
   }
 
-  private async perform(context: TurnContext, verb: Verb, data: Data): Promise<Attachment> {
+  /**
+   * The guest a Resend, Remove, Keep button acts on: chosen in the card's `guest` list (a guest id on a review card,
+   * `groupId/guestId` on `my guests`), or named by the button itself on cards sent before that list. Null when none.
+   */
+  private target(verb: Verb, data: Data): Data | null {
+    const onReview = verb === 'review.keep' || verb === 'review.remove' || (verb === 'guests.resend' && Boolean(data.reviewId));
+    if (onReview) {
+      const guestId = data.guest || data.guestId;
+      return guestId && !guestId.includes('/') ? { ...data, guestId } : null;
+    }
+    const chosen = parseGuestChoice(data.guest);
+    if (chosen) return { ...data, ...chosen };
+    return data.groupId && data.guestId ? data : null;
+  }
+
+  private async perform(context: TurnContext, verb: Verb, given: Data): Promise<Attachment> {
     const actor = actorFrom(context);
     const l = loc(context);
     if (!actor) return noticeCard(l, l.t('common:notDone'), l.t('guests:refused.notSignedIn'), 'attention');
+    let data = given;
+    if (verb === 'guests.resend' || verb === 'guests.remove' || verb === 'review.keep' || verb === 'review.remove') {
+      const target = this.target(verb, given);
+      if (!target) {
+        const none = msg('guests:select.none');
+        return given.reviewId ? this.reviewAfter(l, given.reviewId, none) : this.list(l, actor, this.filterOf(given), none, 'warning');
+      }
+      data = target;
+    }
     const activityId = context.activity.id;
     const { lifecycle, review } = this.options;
     switch (verb) {
