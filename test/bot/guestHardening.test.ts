@@ -108,6 +108,25 @@ describe('guest cards: who asks, and guests only (bot + domain + simulator)', ()
     assert.match(cardText(await megan.invoke('guests.remove', { groupId: groups.expenses, guestId: patId })), /pat@adatum\.com/);
   });
 
+  it("a former owner's Resend or empty choice on a review card shows no guest address; an owner's shows the review", async () => {
+    const megan = h.chat(users.megan);
+    await megan.send('help');
+    await invite(megan, 'drop.me@adatum.com');
+    now += 90 * DAY;
+    assert.equal((await h.guestReview.sweep()).opened, 1);
+    const card = reviews.latestFor(users.megan.aadObjectId);
+    const keep = guestAction(card, 'Keep', 'drop.me@adatum.com');
+    const none = await megan.invoke(keep.verb, { ...keep.data, guest: '' });
+    assert.match(cardText(none), /Choose a guest in the list first/);
+    assert.match(cardText(none), /drop\.me@adatum\.com/, 'an owner sees the review again');
+    await asAdmin(h, () => h.graph(`/groups/${groups.expenses}/owners/${users.megan.aadObjectId}/$ref`, { method: 'DELETE' }));
+    const emptyChoice = await megan.invoke(keep.verb, { ...keep.data, guest: '' });
+    assert.doesNotMatch(JSON.stringify(emptyChoice), /drop\.me@adatum\.com/);
+    assert.match(cardText(emptyChoice), /not for you/);
+    const resend = await megan.invoke('guests.resend', { ...keep.data });
+    assert.doesNotMatch(JSON.stringify(resend), /drop\.me@adatum\.com/, 'the refused resend does not show the review');
+  });
+
   it('the shared Resend and Remove of my guests act only on a chosen guest of a group the clicker owns', async () => {
     const megan = h.chat(users.megan);
     await invite(megan, 'pat@adatum.com');

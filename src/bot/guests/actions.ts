@@ -115,7 +115,8 @@ export class GuestActions {
       const target = this.target(verb, given);
       if (!target) {
         const none = msg('guests:select.none');
-        return given.reviewId ? this.reviewAfter(l, given.reviewId, none) : this.list(l, actor, this.filterOf(given), none, 'warning');
+        if (!given.reviewId) return this.list(l, actor, this.filterOf(given), none, 'warning');
+        return (await this.mayViewReview(actor, given.reviewId, given.groupId)) ? this.reviewAfter(l, given.reviewId, none) : noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
       }
       data = target;
     }
@@ -134,7 +135,11 @@ export class GuestActions {
         return this.exportList(context, l, actor, verb === 'report.export' ? 'admin' : 'owner');
       case 'guests.resend': {
         const outcome = await lifecycle.resend(actor, data.groupId, data.guestId, activityId, l.locale);
-        if (data.reviewId) return this.reviewAfter(l, data.reviewId, outcome.message);
+        if (data.reviewId) {
+          // The review card lists guest addresses: shown again only to an owner of the review's own group.
+          if (await this.mayViewReview(actor, data.reviewId, data.groupId)) return this.reviewAfter(l, data.reviewId, outcome.message);
+          return noticeCard(l, l.t('guests:resend.button'), l.msg(outcome.message), styleOf(outcome));
+        }
         return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
       }
       case 'guests.remove': {
@@ -164,6 +169,12 @@ export class GuestActions {
         return reviewCard(l, result.review, this.options.reviewDefault, { notice: result.notice ? l.msg(result.notice) : undefined });
       }
     }
+  }
+
+  /** The review is open for this group and the actor owns the group now (else its card, with addresses, is not shown). */
+  private async mayViewReview(actor: Actor, reviewId: string, groupId: string | undefined): Promise<boolean> {
+    const open = await this.options.review.getReview(reviewId);
+    return open !== null && open !== undefined && open.view.groupId === groupId && (await this.ownsNow(actor.userId, groupId));
   }
 
   private async ownsNow(userId: string, groupId: string): Promise<boolean> {
