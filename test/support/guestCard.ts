@@ -23,23 +23,27 @@ function find(node: unknown, match: (n: Node) => boolean): Node | undefined {
   return undefined;
 }
 
+const isGuestList = (n: Node): boolean => n.type === 'Input.ChoiceSet' && n.id === 'guest';
+
 export function guestAction(card: Node, title: string, guestText: string): { verb: string; data: Record<string, string> } {
-  const selection = find(card.body, (n) => n.type === 'Container' && find(n.items, (i) => i.type === 'Input.ChoiceSet' && i.id === 'guest') !== undefined);
-  const list = selection ? find(selection.items, (i) => i.type === 'Input.ChoiceSet' && i.id === 'guest') : undefined;
-  const choice = ((list?.choices ?? []) as Array<{ title: string; value: string }>).find((c) => c.title.includes(guestText));
+  const selection = find(card.body, (n) => n.type === 'Container' && find(n.items, isGuestList) !== undefined);
+  const choices = (selection ? find(selection.items, isGuestList)?.choices ?? [] : []) as Array<{ title: string; value: string }>;
+  const choice = choices.find((c) => c.title.includes(guestText));
   const set = selection ? find(selection.items, (i) => i.type === 'ActionSet') : undefined;
-  const action = ((set?.actions ?? []) as Array<{ title: string; verb: string; data: Record<string, string> }>).find((a) => a.title === title);
+  const actions = (set?.actions ?? []) as Array<{ title: string; verb: string; data: Record<string, string> }>;
+  const action = actions.find((a) => a.title === title);
   if (!choice || !action) throw new Error(`No '${title}' for ${guestText} on: ${cardText(card)}`);
   return { verb: action.verb, data: { ...action.data, guest: choice.value } };
 }
 
 /** The guests shown on the card: a container each (the one holding the `guest` list is not one). */
 export function guestItems(card: Node): Node[] {
-  return (card.body as Node[]).filter((b) => b.type === 'Container' && b.separator === true && !find(b.items, (i) => i.type === 'Input.ChoiceSet'));
+  const body = card.body as Node[];
+  return body.filter((b) => b.type === 'Container' && b.separator === true && find(b.items, isGuestList) === undefined);
 }
 
 /** The choices of the card's `guest` list. */
 export function guestChoices(card: Node): Array<{ title: string; value: string }> {
-  const list = find(card.body, (i) => i.type === 'Input.ChoiceSet' && i.id === 'guest');
+  const list = find(card.body, isGuestList);
   return (list?.choices ?? []) as Array<{ title: string; value: string }>;
 }

@@ -96,7 +96,7 @@ export class GuestActions {
    * `groupId/guestId` on `my guests`), or named by the button itself on cards sent before that list. Null when none.
    */
   private target(verb: Verb, data: Data): Data | null {
-    const onReview = verb === 'review.keep' || verb === 'review.remove' || (verb === 'guests.resend' && Boolean(data.reviewId));
+    const onReview = verb === 'review.keep' || verb === 'review.remove' || (verb === 'guests.resend' && !!data.reviewId);
     if (onReview) {
       const guestId = data.guest || data.guestId;
       return guestId && !guestId.includes('/') ? { ...data, guestId } : null;
@@ -116,7 +116,8 @@ export class GuestActions {
       if (!target) {
         const none = msg('guests:select.none');
         if (!given.reviewId) return this.list(l, actor, this.filterOf(given), none, 'warning');
-        return (await this.mayViewReview(actor, given.reviewId, given.groupId)) ? this.reviewAfter(l, given.reviewId, none) : noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
+        if (await this.mayViewReview(actor, given.reviewId, given.groupId)) return this.reviewAfter(l, given.reviewId, none);
+        return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
       }
       data = target;
     }
@@ -171,10 +172,11 @@ export class GuestActions {
     }
   }
 
-  /** The review is open for this group and the actor owns the group now (else its card, with addresses, is not shown). */
+  /** The review is of this group and the actor owns the group now (else its card, with addresses, is not shown). */
   private async mayViewReview(actor: Actor, reviewId: string, groupId: string | undefined): Promise<boolean> {
     const open = await this.options.review.getReview(reviewId);
-    return open !== null && open !== undefined && open.view.groupId === groupId && (await this.ownsNow(actor.userId, groupId));
+    if (!open || open.view.groupId !== groupId) return false;
+    return this.ownsNow(actor.userId, groupId);
   }
 
   private async ownsNow(userId: string, groupId: string): Promise<boolean> {
