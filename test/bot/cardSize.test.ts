@@ -102,14 +102,14 @@ describe('card size: every template, worst case, both languages, at most 80 KB',
     entries: Array.from({ length: 50 }, (_, i) => ({ guestId: ID, email: email(i), name: name(`guest${i}`), neverAccepted: true, invitedAt: AT, decision: null })),
   };
   for (const [language, l] of languages) {
-    it(`my guests, 50 pending guests with per-guest Resend and Remove (${language})`, () => {
+    it(`my guests, 50 pending guests, each one can be chosen for Resend and Remove (${language})`, () => {
       const page = { items: Array.from({ length: 50 }, (_, i) => guest(i)), page: 3, pages: 9, total: 420, apps: Array.from({ length: 50 }, (_, i) => ({ id: ID, displayName: name(`app${i}`) })) };
       const card = myGuestsCard(l, page, { page: 3, pendingOnly: true, appId: ID }, text(500), 'warning', true).content as Record<string, unknown>;
       const bytes = activityBytes(card);
       assert.ok(bytes <= LIMIT, `${(bytes / 1024).toFixed(1)} KB > 80 KB`);
       assert.equal(JSON.stringify(card).split(`"value":"${ID}/${ID}"`).length - 1, 50, 'every guest can still be chosen, its ids whole');
     });
-    it(`guest review, 50 undecided guests with Keep, Remove and Resend (${language})`, () => {
+    it(`guest review, 50 undecided guests, each one can be chosen for Keep, Remove and Resend (${language})`, () => {
       const card = reviewCard(l, review, 'remove', { reminder: true, notice: text(500) }).content as Record<string, unknown>;
       const bytes = activityBytes(card);
       assert.ok(bytes <= LIMIT, `${(bytes / 1024).toFixed(1)} KB > 80 KB`);
