@@ -8,6 +8,14 @@ export const MAX_CARD_PAYLOAD_BYTES = 32 * 1024;
 type FieldRule = { type: 'string'; max: number; pattern?: RegExp; optional?: boolean };
 
 const id = (optional = false): FieldRule => ({ type: 'string', max: 64, pattern: /^[0-9A-Za-z-]{1,64}$/, optional });
+/** The `guest` list of the guest cards: a guest id (review) or `groupId/guestId` (my guests); empty when none is chosen. */
+const guest: FieldRule = { type: 'string', max: 130, pattern: /^([0-9A-Za-z-]{1,64}(\/[0-9A-Za-z-]{1,64})?)?$/, optional: true };
+const listInputs = {
+  page: { type: 'string', max: 4, pattern: /^\d{1,4}$/, optional: true } as FieldRule,
+  pending: { type: 'string', max: 5, pattern: /^(true|false)$/, optional: true } as FieldRule,
+  appId: id(true),
+  guest,
+};
 const flow = { verb: { type: 'string', max: 40 } as FieldRule, flowId: id() };
 
 /** Fields each verb may carry (Action.Submit data merged with the card's inputs). */
@@ -29,15 +37,16 @@ const schemas: Record<string, Record<string, FieldRule>> = {
   'request.approve': { verb: { type: 'string', max: 40 }, requestId: id(), comment: { type: 'string', max: 2000, optional: true } },
   'request.deny': { verb: { type: 'string', max: 40 }, requestId: id(), comment: { type: 'string', max: 2000, optional: true } },
   'request.refresh': { verb: { type: 'string', max: 40 }, requestId: id(), comment: { type: 'string', max: 2000, optional: true } },
-  'guests.list': { verb: { type: 'string', max: 40 }, page: { type: 'string', max: 4, pattern: /^\d{1,4}$/, optional: true }, pending: { type: 'string', max: 5, pattern: /^(true|false)$/, optional: true }, appId: id(true) },
-  'guests.resend': { verb: { type: 'string', max: 40 }, groupId: id(), guestId: id(), reviewId: id(true) },
-  'guests.remove': { verb: { type: 'string', max: 40 }, groupId: id(), guestId: id() },
+  'guests.list': { verb: { type: 'string', max: 40 }, ...listInputs },
+  // The guest is chosen in the card's `guest` list; cards sent before that list named it in groupId and guestId.
+  'guests.resend': { verb: { type: 'string', max: 40 }, groupId: id(true), guestId: id(true), reviewId: id(true), ...listInputs },
+  'guests.remove': { verb: { type: 'string', max: 40 }, groupId: id(true), guestId: id(true), ...listInputs },
   'guests.removeConfirm': { verb: { type: 'string', max: 40 }, groupId: id(), guestId: id(), nonce: id() },
   'guests.removeCancel': { verb: { type: 'string', max: 40 } },
   'guests.export': { verb: { type: 'string', max: 40 } },
   'report.export': { verb: { type: 'string', max: 40 } },
-  'review.keep': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id(), guestId: id() },
-  'review.remove': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id(), guestId: id() },
+  'review.keep': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id(), guestId: id(true), guest },
+  'review.remove': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id(), guestId: id(true), guest },
   'review.keepAll': { verb: { type: 'string', max: 40 }, reviewId: id(), groupId: id() },
   'privacy.erase': { verb: { type: 'string', max: 40 }, target: { type: 'string', max: 320 } },
   'privacy.eraseCancel': { verb: { type: 'string', max: 40 } },

@@ -104,7 +104,12 @@ export interface GuestListCard {
   noticeStyle: 'default' | 'good' | 'attention' | 'warning' | 'accent';
   empty: string;
   filters: { show: boolean; pending: string; appId: string; apps: Array<{ title: string; value: string }> };
-  items: Array<{ heading: string; lines: string[]; actions: GuestCardAction[] }>;
+  items: Array<{ heading: string; lines: string[] }>;
+  /**
+   * The guests one can act on, in one list (`guest` input), and the buttons that act on the chosen one. Fifty guests
+   * with buttons of their own do not fit in a Teams message; the server checks the chosen value again on click.
+   */
+  select: { choices: Array<{ title: string; key: string }>; actions: GuestCardAction[] };
   footer: GuestCardAction[];
 }
 
@@ -189,11 +194,14 @@ function settle(node: unknown, markdown = false): unknown {
   );
 }
 
+/** Fields that name what an action or a choice acts on: never shortened (a shortened id names nothing). */
+const KEYS = new Set(['key', 'data', 'submitData']);
+
 function clean(value: unknown, maxLength = 1000): unknown {
   if (typeof value === 'string') return markData(value, maxLength);
   if (Array.isArray(value)) return value.map((v) => clean(v, maxLength));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, clean(v, maxLength)]));
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, clean(v, KEYS.has(k) ? Number.POSITIVE_INFINITY : maxLength)]));
   }
   return value;
 }
@@ -203,8 +211,11 @@ function clean(value: unknown, maxLength = 1000): unknown {
  * learn bots/how-to/format-your-bot-messages). The card itself stays below this, leaving room for the activity.
  */
 export const CARD_BYTES_MAX = 78 * 1024;
-/** The longest text a card shows per field, tried in turn until the card fits (long names and lists shrink, ids do not). */
-const TEXT_LIMITS = [1000, 500, 250, 160];
+/**
+ * The longest text a card shows per field, tried in turn until the card fits (long names and lists shrink, ids do not).
+ * The last steps are reached only by a page of 50 guests whose names, addresses and groups are all near Entra's limits.
+ */
+const TEXT_LIMITS = [1000, 500, 250, 160, 100, 64, 40];
 
 /** The size Teams counts: UTF-16. */
 export function cardBytes(card: unknown): number {

@@ -37,6 +37,7 @@ function card(l: Localizer, data: Partial<GuestListCard> & Pick<GuestListCard, '
     empty: '',
     filters: { show: false, pending: 'false', appId: 'all', apps: [] },
     items: [],
+    select: { choices: [], actions: [] },
     footer: [],
     ...data,
   };

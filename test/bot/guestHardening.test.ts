@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import type { Attachment } from 'botbuilder';
 import { TENANT_ID, actionData, cardId, cardText, createHarness, groups, lastCard, textOf, toConfirmation, users, type Harness, type UserChat as Chat } from '../support/botHarness';
+import { guestAction } from '../support/guestCard';
 import { TeamsReviewMessenger, type UserChat } from '../../src/bot/guests/reviewMessenger';
 import { locFor } from '../../src/bot/locale';
 import { renderUserChat, type UserChatContent } from '../../src/bot/messenger';
@@ -36,16 +37,6 @@ class Reviews implements UserChat {
     assert.ok(mine.length > 0, `no review card for ${ownerId}`);
     return mine[mine.length - 1][1];
   }
-}
-
-function guestAction(card: Record<string, unknown>, title: string, guestText: string): { verb: string; data: Record<string, string> } {
-  const containers = (card.body as Array<Record<string, unknown>>).filter((b) => b.type === 'Container' && cardText(b).includes(guestText));
-  for (const c of containers) {
-    const set = (c.items as Array<Record<string, unknown>>).find((i) => i.type === 'ActionSet');
-    const action = ((set?.actions ?? []) as Array<{ title: string; verb: string; data: Record<string, string> }>).find((a) => a.title === title);
-    if (action) return { verb: action.verb, data: { ...action.data } };
-  }
-  throw new Error(`No '${title}' for ${guestText} on: ${cardText(card)}`);
 }
 
 async function invite(chat: Chat, email: string): Promise<void> {
@@ -115,6 +106,51 @@ describe('guest cards: who asks, and guests only (bot + domain + simulator)', ()
     assert.doesNotMatch(JSON.stringify(forged), /pat@adatum\.com/);
     assert.match(cardText(forged), /not for you/);
     assert.match(cardText(await megan.invoke('guests.remove', { groupId: groups.expenses, guestId: patId })), /pat@adatum\.com/);
+  });
+
+  it("a former owner's Resend or empty choice on a review card shows no guest address; an owner's shows the review", async () => {
+    const megan = h.chat(users.megan);
+    await megan.send('help');
+    await invite(megan, 'drop.me@adatum.com');
+    now += 90 * DAY;
+    assert.equal((await h.guestReview.sweep()).opened, 1);
+    const card = reviews.latestFor(users.megan.aadObjectId);
+    const keep = guestAction(card, 'Keep', 'drop.me@adatum.com');
+    const none = await megan.invoke(keep.verb, { ...keep.data, guest: '' });
+    assert.match(cardText(none), /Choose a guest in the list first/);
+    assert.match(cardText(none), /drop\.me@adatum\.com/, 'an owner sees the review again');
+    await asAdmin(h, () => h.graph(`/groups/${groups.expenses}/owners/${users.megan.aadObjectId}/$ref`, { method: 'DELETE' }));
+    const emptyChoice = await megan.invoke(keep.verb, { ...keep.data, guest: '' });
+    assert.doesNotMatch(JSON.stringify(emptyChoice), /drop\.me@adatum\.com/);
+    assert.match(cardText(emptyChoice), /not for you/);
+    const resend = await megan.invoke('guests.resend', { ...keep.data });
+    assert.doesNotMatch(JSON.stringify(resend), /drop\.me@adatum\.com/, 'the refused resend does not show the review');
+  });
+
+  it('the shared Resend and Remove of my guests act only on a chosen guest of a group the clicker owns', async () => {
+    const megan = h.chat(users.megan);
+    await invite(megan, 'pat@adatum.com');
+    const patId = await userId(h, 'pat@adatum.com');
+    const list = lastCard(await megan.send('my guests'));
+    const resend = guestAction(list, 'Resend invitation', 'pat@adatum.com');
+    assert.equal(resend.data.guest, `${groups.expenses}/${patId}`, 'the choice names the group and the guest');
+    const invitations = (): number => h.sim.requests().filter((r) => r.url.endsWith('/invitations')).length;
+    const before = invitations();
+    // Clicked without choosing a guest: the list says so and nothing is sent.
+    const none = await megan.invoke(resend.verb, { ...resend.data, guest: '' });
+    assert.match(cardText(none), /Choose a guest in the list first[^]*Nothing was changed/);
+    assert.match(cardText(none), /pat@adatum\.com/, 'the list is shown again');
+    assert.equal(invitations(), before);
+    // The same choice sent by someone who does not own the group: refused, nothing sent or shown.
+    const forged = await h.chat(users.adele).invoke('guests.remove', { ...guestAction(list, 'Remove from group', 'pat@adatum.com').data });
+    assert.doesNotMatch(JSON.stringify(forged), /pat@adatum\.com/);
+    assert.match(cardText(forged), /not for you/);
+    // A value that is not a group and a guest is refused before anything runs.
+    const malformed = await megan.invoke('guests.remove', { guest: `${groups.expenses}/${patId}/x` });
+    assert.doesNotMatch(JSON.stringify(malformed), /pat@adatum\.com/);
+    assert.equal(invitations(), before);
+    assert.match(cardText(await megan.invoke(resend.verb, resend.data)), /I sent the invitation to pat@adatum\.com again/);
+    assert.equal(invitations(), before + 1, 'the chosen guest is invited again');
   });
 
   it('a forged removal naming an internal member of a group the caller owns removes nobody', async () => {

@@ -70,9 +70,12 @@ function sample(l: Localizer, H: string): { [K in CardName]: CardData[K] } {
         {
           heading: H,
           lines: [l.t('guests:list.appGroup', { app: H, group: H }), l.t('guests:list.pendingSince', { since: l.dateTime('2026-12-02T10:00:00Z') }), l.t('guests:list.noSponsor')],
-          actions: [{ title: l.t('guests:resend.button'), verb: 'guests.resend', style: 'default', data: { groupId: 'g1', guestId: 'u1' }, submitData: { verb: 'guests.resend', groupId: 'g1', guestId: 'u1' }, inputs: 'none' }],
         },
       ],
+      select: {
+        choices: [{ title: H, key: 'g1/u1' }],
+        actions: [{ title: l.t('guests:resend.button'), verb: 'guests.resend', style: 'default', data: { page: '0' }, submitData: { verb: 'guests.resend', page: '0' }, inputs: 'auto' }],
+      },
       footer: [{ title: l.t('guests:list.apply'), verb: 'guests.list', style: 'positive', data: { page: '0' }, submitData: { verb: 'guests.list', page: '0' }, inputs: 'auto' }],
     },
   };

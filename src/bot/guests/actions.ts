@@ -19,7 +19,7 @@ import { msg, type Msg } from '../../domain/message';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';
 import type { ExportKind, FileExport } from '../files/fileExport';
-import { confirmRemoveCard, guestReportCard, myGuestsCard, noticeCard, reviewCard } from './cards';
+import { confirmRemoveCard, guestReportCard, myGuestsCard, noticeCard, parseGuestChoice, reviewCard } from './cards';
 
 export const GUEST_VERBS = ['guests.list', 'guests.resend', 'guests.remove', 'guests.removeConfirm', 'guests.removeCancel', 'review.keep', 'review.remove', 'review.keepAll', 'guests.export', 'report.export'] as const;
 type Verb = (typeof GUEST_VERBS)[number];
@@ -91,10 +91,36 @@ export class GuestActions {
     return offered ? this.reportCard(l, actor) : noticeCard(l, l.t('common:notDone'), l.t('guests:report.forAdmins'), 'attention');
   }
 
-  private async perform(context: TurnContext, verb: Verb, data: Data): Promise<Attachment> {
+  /**
+   * The guest a Resend, Remove, Keep button acts on: chosen in the card's `guest` list (a guest id on a review card,
+   * `groupId/guestId` on `my guests`), or named by the button itself on cards sent before that list. Null when none.
+   */
+  private target(verb: Verb, data: Data): Data | null {
+    const onReview = verb === 'review.keep' || verb === 'review.remove' || (verb === 'guests.resend' && !!data.reviewId);
+    if (onReview) {
+      const guestId = data.guest || data.guestId;
+      return guestId && !guestId.includes('/') ? { ...data, guestId } : null;
+    }
+    const chosen = parseGuestChoice(data.guest);
+    if (chosen) return { ...data, ...chosen };
+    return data.groupId && data.guestId ? data : null;
+  }
+
+  private async perform(context: TurnContext, verb: Verb, given: Data): Promise<Attachment> {
     const actor = actorFrom(context);
     const l = loc(context);
     if (!actor) return noticeCard(l, l.t('common:notDone'), l.t('guests:refused.notSignedIn'), 'attention');
+    let data = given;
+    if (verb === 'guests.resend' || verb === 'guests.remove' || verb === 'review.keep' || verb === 'review.remove') {
+      const target = this.target(verb, given);
+      if (!target) {
+        const none = msg('guests:select.none');
+        if (!given.reviewId) return this.list(l, actor, this.filterOf(given), none, 'warning');
+        if (await this.mayViewReview(actor, given.reviewId, given.groupId)) return this.reviewAfter(l, given.reviewId, none);
+        return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
+      }
+      data = target;
+    }
     const activityId = context.activity.id;
     const { lifecycle, review } = this.options;
     switch (verb) {
@@ -110,7 +136,11 @@ export class GuestActions {
         return this.exportList(context, l, actor, verb === 'report.export' ? 'admin' : 'owner');
       case 'guests.resend': {
         const outcome = await lifecycle.resend(actor, data.groupId, data.guestId, activityId, l.locale);
-        if (data.reviewId) return this.reviewAfter(l, data.reviewId, outcome.message);
+        if (data.reviewId) {
+          // The review card lists guest addresses: shown again only to an owner of the review's own group.
+          if (await this.mayViewReview(actor, data.reviewId, data.groupId)) return this.reviewAfter(l, data.reviewId, outcome.message);
+          return noticeCard(l, l.t('guests:resend.button'), l.msg(outcome.message), styleOf(outcome));
+        }
         return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
       }
       case 'guests.remove': {
@@ -140,6 +170,13 @@ export class GuestActions {
         return reviewCard(l, result.review, this.options.reviewDefault, { notice: result.notice ? l.msg(result.notice) : undefined });
       }
     }
+  }
+
+  /** The review is of this group and the actor owns the group now (else its card, with addresses, is not shown). */
+  private async mayViewReview(actor: Actor, reviewId: string, groupId: string | undefined): Promise<boolean> {
+    const open = await this.options.review.getReview(reviewId);
+    if (!open || open.view.groupId !== groupId) return false;
+    return this.ownsNow(actor.userId, groupId);
   }
 
   private async ownsNow(userId: string, groupId: string): Promise<boolean> {

@@ -19,6 +19,7 @@ function card(l: Localizer, data: Partial<GuestListCard> & Pick<GuestListCard, '
     empty: '',
     filters: { show: false, pending: 'false', appId: 'all', apps: [] },
     items: [],
+    select: { choices: [], actions: [] },
     footer: [],
     ...data,
   };
@@ -43,6 +44,19 @@ function guestLines(l: Localizer, g: GuestView): string[] {
   ].filter((line) => line !== '');
 }
 
+const heading = (name: string | null | undefined, email: string | null | undefined): string =>
+  name && email && name !== email ? `${name} (${email})` : (email || name || '');
+
+/** The value of a guest in the `guest` list of `my guests`: its group and its id (both checked again on the server). */
+export const guestChoice = (groupId: string, guestId: string): string => `${groupId}/${guestId}`;
+
+/** The group and guest of a `guest` choice, or null when the value is missing or not of that form. */
+export function parseGuestChoice(value: unknown): { groupId: string; guestId: string } | null {
+  if (typeof value !== 'string') return null;
+  const parts = value.split('/');
+  return parts.length === 2 && parts[0] !== '' && parts[1] !== '' ? { groupId: parts[0], guestId: parts[1] } : null;
+}
+
 export function myGuestsCard(l: Localizer, page: GuestPage, filter: GuestFilter, notice = '', noticeStyle: GuestListCard['noticeStyle'] = 'default', canExport = false): Attachment {
   const listData = (p: number): Record<string, string> => ({ page: String(p), pending: filter.pendingOnly ? 'true' : 'false', appId: filter.appId ?? 'all' });
   const footer: GuestCardAction[] = [action(l.t('guests:list.apply'), 'guests.list', { page: '0' }, 'positive', 'auto')];
@@ -61,12 +75,14 @@ export function myGuestsCard(l: Localizer, page: GuestPage, filter: GuestFilter,
       appId: filter.appId ?? 'all',
       apps: [{ title: l.t('guests:list.allApps'), value: 'all' }, ...page.apps.map((a) => ({ title: a.displayName, value: a.id }))],
     },
-    items: page.items.map((g) => {
-      const ids = { groupId: g.groupId, guestId: g.guestId };
-      const actions = [action(l.t('guests:remove.button'), 'guests.remove', ids, 'destructive')];
-      if (g.state === 'PendingAcceptance') actions.unshift(action(l.t('guests:resend.button'), 'guests.resend', ids));
-      return { heading: g.email ? `${g.displayName} (${g.email})` : g.displayName, lines: guestLines(l, g), actions };
-    }),
+    items: page.items.map((g) => ({ heading: heading(g.displayName, g.email), lines: guestLines(l, g) })),
+    select: {
+      choices: page.items.map((g) => ({ title: heading(g.displayName, g.email), key: guestChoice(g.groupId, g.guestId) })),
+      actions: [
+        ...(page.items.some((g) => g.state === 'PendingAcceptance') ? [action(l.t('guests:resend.button'), 'guests.resend', listData(page.page), 'default', 'auto')] : []),
+        action(l.t('guests:remove.button'), 'guests.remove', listData(page.page), 'destructive', 'auto'),
+      ],
+    },
     footer,
   });
 }
@@ -87,26 +103,27 @@ export function noticeCard(l: Localizer, title: string, text: string, style: Gue
 
 export function reviewCard(l: Localizer, review: ReviewView, defaultDecision: ReviewDecision, options: { reminder?: boolean; notice?: string } = {}): Attachment {
   const undecided = review.entries.filter((e) => e.decision === null);
+  const ids = { reviewId: review.reviewId, groupId: review.groupId };
   return card(l, {
     title: l.t(options.reminder ? 'guests:review.reminderTitle' : 'guests:review.title', { group: review.groupName }),
     subtitle: l.t('guests:review.subtitle', { app: review.appName, deadline: when(l, review.deadline), decision: defaultDecision }),
     notice: options.notice ?? '',
     noticeStyle: options.notice ? 'warning' : 'default',
     items: review.entries.map((e) => {
-      const ids = { reviewId: review.reviewId, groupId: review.groupId, guestId: e.guestId };
       const lines = [l.t(e.neverAccepted ? 'guests:review.neverAccepted' : 'guests:review.added', { at: when(l, e.invitedAt) })];
       if (e.decision) lines.push(l.t(e.decision.decision === 'keep' ? 'guests:review.kept' : 'guests:review.removed', { guest: e.email, by: decidedBy(e.decision) }));
       else lines.push(l.t('guests:review.undecided'));
-      const actions = e.decision
-        ? []
-        : [
-            action(l.t('guests:review.keep'), 'review.keep', ids, 'positive'),
-            action(l.t('guests:remove.button'), 'review.remove', ids, 'destructive'),
-            ...(e.neverAccepted ? [action(l.t('guests:resend.button'), 'guests.resend', ids)] : []),
-          ];
-      return { heading: e.name && e.name !== e.email ? `${e.name} (${e.email})` : e.email, lines, actions };
+      return { heading: heading(e.name, e.email), lines };
     }),
-    footer: undecided.length > 1 ? [action(l.t('guests:review.keepAll'), 'review.keepAll', { reviewId: review.reviewId, groupId: review.groupId }, 'positive')] : [],
+    select: {
+      choices: undecided.map((e) => ({ title: heading(e.name, e.email), key: e.guestId })),
+      actions: [
+        action(l.t('guests:review.keep'), 'review.keep', ids, 'positive', 'auto'),
+        action(l.t('guests:remove.button'), 'review.remove', ids, 'destructive', 'auto'),
+        ...(undecided.some((e) => e.neverAccepted) ? [action(l.t('guests:resend.button'), 'guests.resend', ids, 'default', 'auto')] : []),
+      ],
+    },
+    footer: undecided.length > 1 ? [action(l.t('guests:review.keepAll'), 'review.keepAll', ids, 'positive')] : [],
   });
 }
 
