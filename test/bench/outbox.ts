@@ -38,6 +38,7 @@ import { GraphTeamsAppInstaller } from '../../src/graph/teamsApps';
 import { PersonalChatService } from '../../src/bot/delivery/reachability';
 import type { TeamsMessenger } from '../../src/bot/messenger';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
+import { msg } from '../../src/domain/message';
 
 export interface OutboxBenchResult {
   messages: number;
@@ -157,15 +158,18 @@ function graphCounts(sim: RunningSimulator, people: readonly string[]): { reques
 }
 
 /**
- * The bot's answer to an install in a 1:1 chat (src/bot/teamsBot.ts, onInstallationUpdateAdd): the help card, sent as a
- * reply in the turn (a Teams send outside the outbox's pace). The bench's bot endpoint answers the event; this sends it.
+ * The bot's answer to an install in a 1:1 chat (src/bot/teamsBot.ts, onInstallationUpdateAdd): for an install the bot
+ * made itself (PersonalChatService.installedByBot), one short welcome through the outbox (paced, retried); for anyone
+ * else the help card, sent as a reply in the turn. The bench's bot endpoint answers the event; this sends it.
  */
 class Welcomes {
   readonly pending = new Set<Promise<void>>();
   readonly card = JSON.stringify(helpCard(localizer({ locale: 'en-US' })).content);
-  sent = 0;
+  readonly text = localizer({ locale: 'en-US' }).t('reach:welcomeInstalledForYou');
   failed = 0;
   on = false;
+  chats: PersonalChatService | undefined;
+  messenger: TeamsMessenger | undefined;
 
   constructor(private readonly adapter: () => CloudAdapter) {}
 
@@ -173,17 +177,29 @@ class Welcomes {
     const conversation = activity.conversation as { conversationType?: string } | undefined;
     if (!this.on || activity.type !== 'installationUpdate' || activity.action !== 'add' || conversation?.conversationType !== 'personal') return;
     const reference = TurnContext.getConversationReference(activity as unknown as Partial<BotActivity>);
-    const sending = this.adapter()
-      .continueConversationAsync('', reference, async (context) => {
+    const userId = (activity.from as { aadObjectId?: string } | undefined)?.aadObjectId ?? '';
+    const sending = (async (): Promise<void> => {
+      if (this.chats && this.messenger && (await this.chats.installedByBot(TENANT, userId))) {
+        const sent = await this.messenger.sendToUserChat(TENANT, userId, { type: 'msg', msg: msg('reach:welcomeInstalledForYou') });
+        if (!sent.ok) throw new Error(sent.error);
+        return;
+      }
+      await this.adapter().continueConversationAsync('', reference, async (context) => {
         await context.sendActivity(MessageFactory.attachment(helpCard(localizer({ locale: 'en-US' }))));
-      })
-      .then(() => void this.sent++, () => void this.failed++);
+      });
+    })().catch(() => void this.failed++);
     const done: Promise<void> = sending.finally(() => this.pending.delete(done));
     this.pending.add(done);
   }
 
   isWelcome(message: VisibleMessage): boolean {
+    if (message.text && message.text.includes(this.text.slice(0, 40))) return true;
     return message.attachments.length > 0 && JSON.stringify(message.attachments[0].content) === this.card;
+  }
+
+  /** Welcomes that arrived (help cards and short welcomes). */
+  count(connector: Connector, people: readonly string[]): number {
+    return people.reduce((n, who) => n + connector.double.messagesFor(who).filter((m) => this.isWelcome(m)).length, 0);
   }
 
   async settle(): Promise<void> {
@@ -207,6 +223,8 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     await installFor(connector, store, [...installed, ...admins]);
     await connector.double.settleEvents();
     const { chats, messenger } = chatsFor(sim, connector, store, seed);
+    welcomes.chats = chats;
+    welcomes.messenger = messenger;
     // The tenant's service URL and someone who has the app, as the bot keeps them from an admin's install.
     await chats.note(TENANT, referenceFor(connector.double, admins[0]) as Partial<ConversationReference>, admins[0]);
     const reviews = new TeamsReviewMessenger(messenger, 'remove', silentLogger);
@@ -235,6 +253,7 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     while ((await store.outbox.nextDue()) !== undefined) await new Promise((resolve) => setTimeout(resolve, 20));
     await connector.double.settleEvents();
     await welcomes.settle();
+    while ((await store.outbox.nextDue()) !== undefined) await new Promise((resolve) => setTimeout(resolve, 20));
     const wallMs = Date.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     let unreachable = unreachableAtOnce;
@@ -255,7 +274,7 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     const floor = floorMs(teamsRequests, PROBLEMS);
     return {
       messages, delivered, unreachable, lost, duplicated,
-      installedThroughGraph: graph.installed, welcomes: welcomes.sent, welcomesFailed: welcomes.failed,
+      installedThroughGraph: graph.installed, welcomes: welcomes.count(connector, owners), welcomesFailed: welcomes.failed,
       graphInstallCalls: graph.installCalls, graphRequests: graph.requests,
       createConversations: stats.byOperation.createConversation?.attempts ?? 0, httpAttempts: stats.attempts, throttled: stats.throttled,
       attemptsPerMessage: stats.attempts / messages, teamsRequests, attemptsPerRequest: stats.attempts / teamsRequests,
