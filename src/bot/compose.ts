@@ -287,7 +287,7 @@ export function composeBot(options: ComposeOptions): BotParts {
   const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation, privacyActions, groupHasGuests);
   const bulkFlow = new BulkFlow(bulkInvite, inviteGuest, slow, logger, reads);
   const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, bulkFlow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions, fileIntake, reads);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: settings.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl, chats });
+  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: settings.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl, chats, welcomes: teams });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
   return { bot, conversationState, outbox: teams.outbox, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
 }

@@ -28,6 +28,8 @@ import { setAttributes } from '../telemetry/telemetry';
 import { ActivityGate } from './gate';
 import type { Directory } from '../graph/directory';
 import type { PersonalChatService } from './delivery/reachability';
+import type { TeamsMessenger } from './messenger';
+import { msg } from '../domain/message';
 
 /** De-duplication markers of handled activities: `activity/{conversation id}/{activity id}`. */
 const ACTIVITY_MARKERS = 'activity/';
@@ -82,7 +84,9 @@ export interface TeamsBotOptions {
    */
   trustServiceUrl?: (serviceUrl: string) => boolean;
   /** Who can be reached: anyone who writes is reachable again; an uninstall forgets the chat. */
-  chats?: Pick<PersonalChatService, 'seen' | 'forget'>;
+  chats?: Pick<PersonalChatService, 'seen' | 'forget' | 'installedByBot'>;
+  /** Where the welcome goes when the bot installed the app for the person itself (the outbox). */
+  welcomes?: Pick<TeamsMessenger, 'sendToUserChat'>;
 }
 
 export class TeamsBot extends TeamsActivityHandler {
@@ -117,6 +121,13 @@ export class TeamsBot extends TeamsActivityHandler {
       // The setup report names apps, groups and people: it goes only to a 1:1 chat, never into a team or group chat.
       if (!isPersonal(context)) {
         await context.sendActivity(messageMeText(context, 'security:welcomeShared'));
+        return next();
+      }
+      // Installed by the bot itself (to reach the person, docs/outbox.md): many at once, so a short welcome through
+      // the outbox (paced, retried) instead of a reply. Someone who installed it themselves gets the help card now.
+      const actor = actorFrom(context);
+      if (actor && options.welcomes && (await options.chats?.installedByBot(actor.tenantId, actor.userId))) {
+        await options.welcomes.sendToUserChat(actor.tenantId, actor.userId, { type: 'msg', msg: msg('reach:welcomeInstalledForYou') });
         return next();
       }
       await context.sendActivity(MessageFactory.attachment(helpCard(loc(context))));

@@ -19,6 +19,8 @@ import { openSqliteStore } from '../../src/store/sqlite';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
 import { startTeamsDouble, type TeamsDouble, type VisibleMessage } from '../../src/simulator/teams';
 import { actionData, cardText, choices, users } from '../support/botHarness';
+import { helpCard } from '../../src/bot/dialogs/mainDialog';
+import { localizer } from '../../src/i18n';
 
 const TENANT = '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01';
 const ADELE = users.adele.aadObjectId;
@@ -114,6 +116,12 @@ describe('reaching an owner who never installed the bot, end to end (bot + Graph
     const approval = await waitFor("Alex's approval card", () => cardIn(teams, ALEX, /Access request/));
     assert.equal(installs(sim, ALEX), 1, 'installed once through Graph');
     assert.equal(teams.isInstalled(ALEX), true);
+    // Teams' installationUpdate for the bot's own install: one short welcome through the outbox, not the help card.
+    await teams.settleEvents();
+    await waitFor('the short welcome', () => teams.messagesFor(ALEX).find((m) => /I was added to your Teams/.test(m.text ?? '')));
+    assert.equal(teams.messagesFor(ALEX).filter((m) => /I was added to your Teams/.test(m.text ?? '')).length, 1, 'one welcome');
+    const help = JSON.stringify(helpCard(localizer({ locale: 'en-US' })).content);
+    assert.equal(teams.messagesFor(ALEX).filter((m) => JSON.stringify(cardOf(m)) === help).length, 0, 'no help card as a reply');
     const requestId = String(actionData(cardOf(approval), 'Approve').requestId);
     await teams.sendFromUser(ALEX, {
       type: 'invoke',

@@ -77,18 +77,32 @@ describe('PersonalChatService: reaching people in Teams', () => {
     assert.equal(graph.install.callCount, 0);
   });
 
-  it('installs the app for an owner who never opened the bot, then opens and keeps the 1:1 chat', async () => {
+  it('installs the app for an owner who never opened the bot through Graph and keeps the installation\'s chat, with no createConversation (graph-proactive-bots-and-messages)', async () => {
     const installed = new Set<string>();
     const graph = installer(installed);
     const { chats, teams } = service(installed, graph);
     await chats.note(tenant, adeleRef, 'adele');
     const opening = await chats.open(tenant, 'megan');
     assert.ok(opening.ok);
-    assert.equal(opening.reference.conversation?.id, 'a:megan');
+    assert.equal(opening.reference.conversation?.id, '19:megan_bot@unq.gbl.spaces');
+    assert.equal(opening.reference.serviceUrl, SERVICE, 'through the service URL the tenant is served from');
     assert.deepEqual(graph.install.firstCall.args, ['megan', 'cat-1']);
-    assert.equal(teams.createConversationAsync.callCount, 2, 'refused before the install, accepted after');
-    assert.equal(teams.createConversationAsync.firstCall.args[2], SERVICE, 'through the service URL the tenant is served from');
-    assert.deepEqual((await store.conversations.get(tenant, 'megan'))?.conversation, { id: 'a:megan', conversationType: 'personal', tenantId: tenant });
+    assert.equal(teams.createConversationAsync.callCount, 0, 'no createConversation refused before the install');
+    assert.equal(((await store.conversations.get(tenant, 'megan'))?.conversation as { id?: string } | undefined)?.id, '19:megan_bot@unq.gbl.spaces');
+    assert.equal(await chats.installedByBot(tenant, 'megan'), true, 'the install is marked as the bot\'s own');
+    assert.equal(await chats.installedByBot(tenant, 'megan'), false, 'once');
+  });
+
+  it('opens the chat of someone who installed the app themselves through Graph, without installing or marking it', async () => {
+    const installed = new Set<string>(['megan']);
+    const graph = installer(installed);
+    const { chats, teams } = service(installed, graph);
+    await chats.note(tenant, adeleRef, 'adele');
+    const opening = await chats.open(tenant, 'megan');
+    assert.ok(opening.ok);
+    assert.equal(graph.install.callCount, 0);
+    assert.equal(teams.createConversationAsync.callCount, 0);
+    assert.equal(await chats.installedByBot(tenant, 'megan'), false);
   });
 
   it('treats BadArgument like ForbiddenOperationException, and 409 as installed already', async () => {

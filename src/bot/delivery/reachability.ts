@@ -13,7 +13,7 @@ import type { CloudAdapter, ConversationParameters, ConversationReference } from
 import type { Logger } from '../../logging';
 import { DirectoryError } from '../../graph/directory';
 import type { TeamsAppInstaller } from '../../graph/teamsApps';
-import type { ConversationStore, JsonObject, StateStore } from '../../store/store';
+import { ConflictError, type ConversationStore, type JsonObject, type StateStore } from '../../store/store';
 import type { ChatOpening, PersonalChats, UnreachableReason } from './personalChat';
 
 /** Reasons that stay until the person writes to the bot again. */
@@ -30,6 +30,10 @@ interface TenantChannel {
 }
 
 const tenantKey = (tenantId: string): string => `teams-app/${tenantId}`;
+/** An install the bot made for someone: `self-install/{tenant}/{user}` (see installedByBot). */
+const selfInstallKey = (tenantId: string, userId: string): string => `self-install/${tenantId}/${userId}`;
+/** Teams posts installationUpdate within seconds of an install; an older mark is not that install's. */
+const SELF_INSTALL_TTL_MS = 10 * 60_000;
 
 export interface PersonalChatOptions {
   adapter: CloudAdapter;
@@ -159,6 +163,11 @@ export class PersonalChatService implements PersonalChats {
     if (stored) return { ok: true, reference: stored as Partial<ConversationReference> };
     const channel = await this.channel(tenantId);
     if (!channel) return this.unreachable(tenantId, userId, 'notInstalled', 'no service URL known for this tenant yet');
+    // With an installer, Graph first (graph-proactive-bots-and-messages: install, GET …/installedApps/{id}/chat, send to
+    // that chat): no createConversation refused with 403 for someone who never installed the app. Graph calls do not
+    // count against Teams' limits.
+    const throughGraph = this.options.installer ? await this.openThroughGraph(tenantId, userId, channel) : null;
+    if (throughGraph) return throughGraph;
     try {
       return await this.opened(tenantId, userId, await this.createConversation(tenantId, userId, channel));
     } catch (err) {
@@ -169,6 +178,80 @@ export class PersonalChatService implements PersonalChats {
     return this.install(tenantId, userId, channel);
   }
 
+  /**
+   * The person's installation of the app (installed now when missing) and its 1:1 chat, all through Graph. Null when
+   * Graph cannot tell (catalog id unknown, installations not readable, installation not listed yet): createConversation
+   * then still reaches someone who installed the app themselves, and a refusal is reported as before.
+   */
+  private async openThroughGraph(tenantId: string, userId: string, channel: TenantChannel): Promise<ChatOpening | null> {
+    const installer = this.options.installer!;
+    let catalogId: string | null = null;
+    try {
+      catalogId = await this.catalogId(tenantId, channel);
+      if (!catalogId) return null;
+      let installation = await installer.findInstallation(userId, { catalogId });
+      if (!installation) {
+        await this.markSelfInstall(tenantId, userId);
+        const result = await installer.install(userId, catalogId);
+        this.options.logger.info('reach.installed', { userId, result });
+        if (result === 'alreadyInstalled') await this.clearSelfInstall(tenantId, userId);
+        installation = await installer.findInstallation(userId, { catalogId });
+        if (!installation) return null;
+      }
+      const chatId = await installer.chatId(userId, installation.installationId);
+      const conversation = { id: chatId, conversationType: 'personal', tenantId, isGroup: false, name: '' };
+      return await this.opened(tenantId, userId, this.referenceTo(channel, userId, conversation));
+    } catch (err) {
+      if (!(err instanceof DirectoryError)) throw err;
+      const refusal = installRefusal(err);
+      if (!refusal) throw err;
+      await this.clearSelfInstall(tenantId, userId);
+      if (refusal.reason === 'permissionMissing') return null;
+      return this.refusedInstall(tenantId, userId, channel, catalogId, refusal);
+    }
+  }
+
+  private async refusedInstall(tenantId: string, userId: string, channel: TenantChannel, catalogId: string | null,
+    refusal: { reason: UnreachableReason; detail: string }): Promise<ChatOpening> {
+    // A re-uploaded app has a new catalog id: the one kept is forgotten.
+    if (refusal.reason === 'appNotInCatalog' && catalogId && channel.catalogId === catalogId) {
+      await this.saveChannel(tenantId, { ...channel, catalogId: null });
+    }
+    return this.unreachable(tenantId, userId, refusal.reason, refusal.detail);
+  }
+
+  /**
+   * Marks an install the bot is about to make for the person (kept in the state store, so whichever instance gets
+   * Teams' installationUpdate knows), for `installedByBot`.
+   */
+  private async markSelfInstall(tenantId: string, userId: string): Promise<void> {
+    await this.options.state?.write(selfInstallKey(tenantId, userId), { at: this.clock().toISOString() });
+  }
+
+  private async clearSelfInstall(tenantId: string, userId: string): Promise<void> {
+    await this.options.state?.delete([selfInstallKey(tenantId, userId)]);
+  }
+
+  /**
+   * installationUpdate add: whether the bot installed the app for the person itself, lately (the mark is taken once,
+   * compare-and-set, so only one instance answers it).
+   */
+  async installedByBot(tenantId: string, userId: string): Promise<boolean> {
+    const state = this.options.state;
+    if (!state) return false;
+    const key = selfInstallKey(tenantId, userId);
+    const item = (await state.read([key])).get(key);
+    if (!item || typeof item.value.at !== 'string' || item.value.taken) return false;
+    try {
+      await state.write(key, { ...item.value, taken: true }, item.version);
+    } catch (err) {
+      if (err instanceof ConflictError) return false;
+      throw err;
+    }
+    await state.delete([key]);
+    return this.clock().getTime() - Date.parse(item.value.at) <= SELF_INSTALL_TTL_MS;
+  }
+
   /** Installs the app for the person through Graph, then opens the 1:1 chat (or uses the installation's chat). */
   private async install(tenantId: string, userId: string, channel: TenantChannel): Promise<ChatOpening> {
     const installer = this.options.installer!;
@@ -176,8 +259,10 @@ export class PersonalChatService implements PersonalChats {
     try {
       catalogId = await this.catalogId(tenantId, channel);
       if (!catalogId) return this.unreachable(tenantId, userId, 'appNotInCatalog', 'the app\'s catalog id is unknown (set TEAMS_APP_CATALOG_ID)');
+      await this.markSelfInstall(tenantId, userId);
       const result = await installer.install(userId, catalogId);
       this.options.logger.info('reach.installed', { userId, result });
+      if (result === 'alreadyInstalled') await this.clearSelfInstall(tenantId, userId);
       const installation = await installer.findInstallation(userId, { catalogId });
       try {
         return await this.opened(tenantId, userId, await this.createConversation(tenantId, userId, channel));
@@ -192,11 +277,8 @@ export class PersonalChatService implements PersonalChats {
       if (!(err instanceof DirectoryError)) throw err;
       const refusal = installRefusal(err);
       if (!refusal) throw err;
-      // A re-uploaded app has a new catalog id: the one kept is forgotten.
-      if (refusal.reason === 'appNotInCatalog' && catalogId && channel.catalogId === catalogId) {
-        await this.saveChannel(tenantId, { ...channel, catalogId: null });
-      }
-      return this.unreachable(tenantId, userId, refusal.reason, refusal.detail);
+      await this.clearSelfInstall(tenantId, userId);
+      return this.refusedInstall(tenantId, userId, channel, catalogId, refusal);
     }
   }
 
