@@ -265,6 +265,8 @@ export const STATE_RETENTION: ReadonlyArray<readonly [string, keyof RetentionCut
   ['guestResend/', 'rateKeys'],
   ['guestReview/', 'reviewState'],
   ['alert-cards/', 'alerts'],
+  // A marker that the bot installed the app for someone itself (reachability.ts): useful for minutes.
+  ['self-install/', 'rateKeys'],
 ];
 
 /** Erasure and retention across every record module of a store. */
