@@ -14,8 +14,8 @@
  * Values are stored as plain JSON without their `eTag` (JSON round trip: `undefined` members disappear,
  * dates become strings).
  */
-import { Storage, StoreItems } from 'botbuilder';
-import { ConflictError, ExpectedVersion, JsonObject, StateStore } from '../store/store';
+import { type Storage, type StoreItems } from 'botbuilder';
+import { ConflictError, type ExpectedVersion, type JsonObject, type StateStore } from '../store/store';
 
 export class BotStateStorage implements Storage {
   constructor(private readonly store: StateStore) {}

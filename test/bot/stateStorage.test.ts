@@ -2,13 +2,13 @@ import { strict as assert } from 'node:assert';
 import {
   ConversationState,
   MemoryStorage,
-  Storage,
-  StoreItems,
+  type Storage,
+  type StoreItems,
   TestAdapter,
-  TurnContext,
+  type TurnContext,
   UserState,
 } from 'botbuilder';
-import { DialogSet, DialogState, DialogTurnStatus, TextPrompt, WaterfallDialog } from 'botbuilder-dialogs';
+import { DialogSet, type DialogState, DialogTurnStatus, TextPrompt, WaterfallDialog } from 'botbuilder-dialogs';
 import { BotStateStorage } from '../../src/bot/stateStorage';
 import { describeEachEngine } from '../support/stores';
 

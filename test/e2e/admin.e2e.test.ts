@@ -17,7 +17,7 @@ import { validateLog } from '../support/graphContract';
 import {
   DEMO_TENANT_ID,
   DEMO_USERS,
-  PlaygroundApi,
+  type PlaygroundApi,
   cardActions,
   cardOf,
   cardTitle,

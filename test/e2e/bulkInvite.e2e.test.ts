@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { validateLog } from '../support/graphContract';
-import { PlaygroundApi, REPO_PLAYGROUND_CONFIG, clickButton, messageContains, nextCard, openPlayground, screenshot, selectChoice, sendMessage, typeInto, useStack } from './support';
+import { type PlaygroundApi, REPO_PLAYGROUND_CONFIG, clickButton, messageContains, nextCard, openPlayground, screenshot, selectChoice, sendMessage, typeInto, useStack } from './support';
 
 const ADDRESSES = Array.from({ length: 25 }, (_, i) => `playground.bulk.${i}@adatum.com`);
 

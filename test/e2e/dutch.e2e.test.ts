@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import {
-  PlaygroundApi,
+  type PlaygroundApi,
   REPO_PLAYGROUND_CONFIG,
   cardActions,
   cardOf,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { RequestLogEntry } from '../../src/simulator';
 import { validateLog } from '../support/graphContract';
 import {
-  PlaygroundApi,
+  type PlaygroundApi,
   REPO_PLAYGROUND_CONFIG,
   clickButton,
   messageContains,

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { LANGUAGES, languageOf, localizer, readCatalogs, type Catalogs } from '../../src/i18n';
+import { type LANGUAGES, languageOf, localizer, readCatalogs, type Catalogs } from '../../src/i18n';
 import { msg } from '../../src/domain/message';
 import { projectRoot } from '../../src/projectRoot';
 

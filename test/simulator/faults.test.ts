@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { FaultInjector } from '../../src/simulator/faults';
 import type { FaultPlan, FaultStats, SimRequest, SimResponse } from '../../src/simulator';
-import { Client, TOKEN, contractProblems, ids, q, start, type GraphBody, type Reply } from './helpers';
+import { type Client, TOKEN, contractProblems, ids, q, start, type GraphBody, type Reply } from './helpers';
 
 type BatchRequest = { id: string; method: string; url: string; headers?: Record<string, string>; body?: unknown; dependsOn?: string[] };
 

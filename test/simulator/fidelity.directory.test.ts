@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { validateSeed } from '../../src/simulator';
-import { Client, contractProblems, start } from './helpers';
+import { type Client, contractProblems, start } from './helpers';
 import { EVENTUAL, assertGraphError, f, fidelitySeed, idsOf, ref } from './fidelitySeed';
 
 const q = encodeURIComponent;

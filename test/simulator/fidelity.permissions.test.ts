@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { PERMISSION_TABLE, allowedSets, type PermissionRow } from '../../src/simulator/permissions';
-import { Client, contractProblems, start } from './helpers';
+import { type Client, contractProblems, start } from './helpers';
 import { assertGraphError, f, fidelitySeed, ref } from './fidelitySeed';
 
 /**

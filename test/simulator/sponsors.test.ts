@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { loadDemoSeed } from '../../src/simulator';
-import { Client, contractProblems, ids, start } from './helpers';
+import { type Client, contractProblems, ids, start } from './helpers';
 
 /** Sponsors (api-reference/v1.0/api/user-list-sponsors.md, user-post-sponsors.md, user-delete-sponsors.md) and redemption. */
 describe('simulator: sponsors, invitedUserSponsors, externalUserState and the test-only redeem', () => {

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { startTeamsDouble, type TeamsDouble } from '../../src/simulator/teams';
-import { Client, start } from './helpers';
+import { type Client, start } from './helpers';
 import { f, fidelitySeed } from './fidelitySeed';
 import { BotEndpoint, call, createParams } from './teamsHelpers';
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { TenantSeed } from '../../src/simulator';
-import { Client, contractProblems, ids, q, start, ungrantedDemoSeed } from './helpers';
+import { type Client, contractProblems, ids, q, start, ungrantedDemoSeed } from './helpers';
 
 const ref = (id: string) => ({ '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${id}` });
 const DUPLICATE = "One or more added object references already exist for the following modified properties: 'members'.";

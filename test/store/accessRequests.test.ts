@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import { applyMigrations, latestVersion, migrations } from '../../src/store/sqlite/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import {
-  AccessRequestRecord,
+  type AccessRequestRecord,
   ConflictError,
   DuplicateRequestError,
-  NewAccessRequest,
-  OwnerCard,
-  Store,
+  type NewAccessRequest,
+  type OwnerCard,
+  type Store,
 } from '../../src/store/store';
 import {
   fileBeforeMigration,

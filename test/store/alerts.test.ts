@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { applyMigrations, latestVersion, migrations } from '../../src/store/sqlite/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
-import { AlertOccurrence, AlertRecord, ConflictError, Store } from '../../src/store/store';
+import { type AlertOccurrence, type AlertRecord, ConflictError, type Store } from '../../src/store/store';
 import {
   fileBeforeMigration,
   racePause,

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { applyMigrations, latestVersion, migrations, SchemaTooNewError } from '../../src/store/sqlite/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
-import { AuditEntry, ConflictError, JsonObject, NewOperation, Store } from '../../src/store/store';
+import { type AuditEntry, ConflictError, type JsonObject, type NewOperation, type Store } from '../../src/store/store';
 import { withPgClient } from '../support/postgres';
 import { racePause, rejectsConflict, runStoreWorker } from '../support/sqliteStores';
 import { describeEachEngine } from '../support/stores';
