@@ -122,8 +122,7 @@ function benchSeed(people: readonly string[]): TenantSeed {
 function chatsFor(sim: RunningSimulator, connector: Connector, store: Store, seed: TenantSeed): { chats: PersonalChatService; messenger: TeamsMessenger } {
   const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'bench' }, logger: silentLogger });
   const manifestId = seed.teamsApps!.catalog.find((a) => a.displayName === 'Guest Invite')!.externalId;
-  let messenger: TeamsMessenger | undefined;
-  const chats = new PersonalChatService({
+  const chats: PersonalChatService = new PersonalChatService({
     adapter: connector.adapter,
     appId: '',
     conversations: store.conversations,
@@ -132,9 +131,10 @@ function chatsFor(sim: RunningSimulator, connector: Connector, store: Store, see
     installer: new GraphTeamsAppInstaller(new GraphHttp(client)),
     manifestId,
     catalogId: null,
-    pace: (tenantId: string, userId: string): Promise<() => void> => messenger!.outbox.paceFor(tenantId, userId),
+    // Called only once the messenger below exists (as in src/bot/compose.ts).
+    pace: (tenantId: string, userId: string): Promise<() => void> => messenger.outbox.paceFor(tenantId, userId),
   });
-  messenger = messengerOn(connector, store, { chats });
+  const messenger: TeamsMessenger = messengerOn(connector, store, { chats });
   return { chats, messenger };
 }
 
