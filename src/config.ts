@@ -53,7 +53,13 @@ export interface Settings {
   /** Empty: any tenant (simulator modes only; live mode defaults to the Graph tenant). */
   allowedTenantIds: string[];
   /** How long a process holds a directory operation before another may resume it; resume check interval. */
-  operations: { leaseMs: number; resumeIntervalMs: number; retryAfterMs: number; retryMax: number; replicationWaitMs: number };
+  operations: {
+    leaseMs: number;
+    resumeIntervalMs: number;
+    retryAfterMs: number;
+    retryMax: number;
+    replicationWaitMs: number;
+  };
   /** How long a stopping process waits for turns and operations in flight (SHUTDOWN_TIMEOUT). */
   shutdownTimeoutMs: number;
   /** The guest lifecycle: resends, periodic reviews, sponsors in Entra. */
@@ -147,7 +153,8 @@ function httpUrl(env: Env, name: string, fallback?: string): string {
 /** An https URL (where invited guests land: never plain http). */
 function httpsUrl(env: Env, name: string, fallback: string): string {
   const value = httpUrl(env, name, fallback);
-  if (!value.toLowerCase().startsWith('https://')) throw new ConfigError(name, `must be an https:// URL, got '${value}'`);
+  if (!value.toLowerCase().startsWith('https://'))
+    throw new ConfigError(name, `must be an https:// URL, got '${value}'`);
   return value;
 }
 
@@ -157,7 +164,8 @@ const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 function duration(env: Env, name: string, fallback: string): number {
   const raw = read(env, name) ?? fallback;
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(raw);
-  if (!match || Number(match[1]) <= 0) throw new ConfigError(name, `must be a positive duration like 90s, 15m, 48h or 14d, got '${raw}'`);
+  if (!match || Number(match[1]) <= 0)
+    throw new ConfigError(name, `must be a positive duration like 90s, 15m, 48h or 14d, got '${raw}'`);
   return Math.round(Number(match[1]) * units[(match[2] ?? 's').toLowerCase()]);
 }
 
@@ -167,7 +175,8 @@ function integer(env: Env, name: string, fallback: number, min: number): number 
   const raw = read(env, name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(name, `must be a whole number of at least ${min}, got '${raw}'`);
+  if (!Number.isInteger(value) || value < min)
+    throw new ConfigError(name, `must be a whole number of at least ${min}, got '${raw}'`);
   return value;
 }
 
@@ -185,11 +194,18 @@ function bulkMax(env: Env): number {
 /** FILE_MAX_BYTES (1 KB to 20 MB) and FILE_HOSTS (host names, e.g. contoso.sharepoint.com, contoso-my.sharepoint.com). */
 function files(env: Env): FileSettings {
   const maxBytes = integer(env, 'FILE_MAX_BYTES', 2 * 1024 * 1024, 1024);
-  if (maxBytes > 20 * 1024 * 1024) throw new ConfigError('FILE_MAX_BYTES', `must be at most 20971520 (20 MB), got '${maxBytes}'`);
+  if (maxBytes > 20 * 1024 * 1024)
+    throw new ConfigError('FILE_MAX_BYTES', `must be at most 20971520 (20 MB), got '${maxBytes}'`);
   const raw = read(env, 'FILE_HOSTS');
-  const hosts = raw ? raw.split(/[\s,;]+/).filter(Boolean).map((h) => h.toLowerCase()) : [];
+  const hosts = raw
+    ? raw
+        .split(/[\s,;]+/)
+        .filter(Boolean)
+        .map((h) => h.toLowerCase())
+    : [];
   const bad = hosts.find((h) => !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(h));
-  if (bad) throw new ConfigError('FILE_HOSTS', `must be host names separated by commas (no scheme or path), got '${bad}'`);
+  if (bad)
+    throw new ConfigError('FILE_HOSTS', `must be host names separated by commas (no scheme or path), got '${bad}'`);
   return { maxBytes, maxUncompressedBytes: maxBytes * 10, hosts };
 }
 
@@ -220,10 +236,18 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], f
 function botAuth(env: Env): BotAuthSettings | null {
   const appId = read(env, 'MicrosoftAppId');
   if (!appId) return null;
-  const appType = oneOf(env, 'MicrosoftAppType', ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'] as const, 'MultiTenant');
+  const appType = oneOf(
+    env,
+    'MicrosoftAppType',
+    ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'] as const,
+    'MultiTenant',
+  );
   const appPassword = read(env, 'MicrosoftAppPassword') ?? '';
   if (appType !== 'UserAssignedMSI' && !appPassword) {
-    throw new ConfigError('MicrosoftAppPassword', `is required when MicrosoftAppId is set and MicrosoftAppType is ${appType}`);
+    throw new ConfigError(
+      'MicrosoftAppPassword',
+      `is required when MicrosoftAppId is set and MicrosoftAppType is ${appType}`,
+    );
   }
   const appTenantId = read(env, 'MicrosoftAppTenantId') ?? '';
   if (appType !== 'MultiTenant' && !guid.test(appTenantId)) {
@@ -236,7 +260,8 @@ function graph(env: Env): GraphSettings {
   const mode = oneOf(env, 'GRAPH_MODE', ['simulator', 'live'] as const, 'simulator');
   if (mode === 'live') {
     const tenantId = read(env, 'GRAPH_TENANT_ID');
-    if (!tenantId || !guid.test(tenantId)) throw new ConfigError('GRAPH_TENANT_ID', 'must be the tenant id (a GUID) when GRAPH_MODE=live');
+    if (!tenantId || !guid.test(tenantId))
+      throw new ConfigError('GRAPH_TENANT_ID', 'must be the tenant id (a GUID) when GRAPH_MODE=live');
     return {
       mode,
       baseUrl: httpUrl(env, 'GRAPH_BASE_URL', 'https://graph.microsoft.com/v1.0'),
@@ -259,15 +284,29 @@ function databaseUrl(env: Env): string | null {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'must be a URL like postgres://user:password@host:5432/database?sslmode=require');
+    throw new ConfigError(
+      'DATABASE_URL',
+      'must be a URL like postgres://user:password@host:5432/database?sslmode=require',
+    );
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql://, got '${url.protocol}//…'`);
   }
-  if (!url.hostname) throw new ConfigError('DATABASE_URL', 'must name the database server (postgres://user:password@host:5432/database)');
-  if (url.pathname.length <= 1) throw new ConfigError('DATABASE_URL', 'must name the database after the host (postgres://user:password@host:5432/database)');
+  if (!url.hostname)
+    throw new ConfigError(
+      'DATABASE_URL',
+      'must name the database server (postgres://user:password@host:5432/database)',
+    );
+  if (url.pathname.length <= 1)
+    throw new ConfigError(
+      'DATABASE_URL',
+      'must name the database after the host (postgres://user:password@host:5432/database)',
+    );
   const sslmode = url.searchParams.get('sslmode');
-  if (sslmode !== null && !['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'].includes(sslmode)) {
+  if (
+    sslmode !== null &&
+    !['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'].includes(sslmode)
+  ) {
     throw new ConfigError('DATABASE_URL', `has an unknown sslmode '${sslmode}'`);
   }
   return raw;
@@ -294,13 +333,28 @@ function retention(env: Env, s: Pick<Settings, 'operations' | 'guests' | 'alerts
     auditMs: retentionAtLeast(env, 'AUDIT_RETENTION', '365d', 30 * DAY, '30 days'),
     removedGuestsMs: duration(env, 'REMOVED_GUEST_RETENTION', '90d'),
     finishedOperationsMs: retentionAtLeast(
-      env, 'OPERATION_RETENTION', '30d', retries + DAY, 'the automatic retries and REPLICATION_WAIT plus a day'),
+      env,
+      'OPERATION_RETENTION',
+      '30d',
+      retries + DAY,
+      'the automatic retries and REPLICATION_WAIT plus a day',
+    ),
     closedRequestsMs: duration(env, 'REQUEST_RETENTION', '90d'),
     dialogStateMs: retentionAtLeast(env, 'DIALOG_STATE_RETENTION', '7d', HOUR, 'an hour'),
     reviewStateMs: retentionAtLeast(
-      env, 'REVIEW_STATE_RETENTION', '60d', s.guests.reviewGraceMs + DAY, 'GUEST_REVIEW_GRACE plus a day'),
+      env,
+      'REVIEW_STATE_RETENTION',
+      '60d',
+      s.guests.reviewGraceMs + DAY,
+      'GUEST_REVIEW_GRACE plus a day',
+    ),
     rateKeysMs: retentionAtLeast(
-      env, 'RATE_KEY_RETENTION', '7d', Math.max(s.guests.resendCooldownMs, HOUR), 'RESEND_COOLDOWN and an hour'),
+      env,
+      'RATE_KEY_RETENTION',
+      '7d',
+      Math.max(s.guests.resendCooldownMs, HOUR),
+      'RESEND_COOLDOWN and an hour',
+    ),
     alertsMs: retentionAtLeast(env, 'ALERT_RETENTION', '90d', s.alerts.quietPeriodMs, 'ALERT_QUIET_PERIOD'),
   };
 }
@@ -309,7 +363,10 @@ export function loadSettings(env: Env = process.env): Settings {
   const auth = botAuth(env);
   const host = read(env, 'HOST') ?? (auth ? '0.0.0.0' : '127.0.0.1');
   if (!auth && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
-    throw new ConfigError('HOST', `must be a loopback address while no bot credentials are configured (MicrosoftAppId is empty), got '${host}'`);
+    throw new ConfigError(
+      'HOST',
+      `must be a loopback address while no bot credentials are configured (MicrosoftAppId is empty), got '${host}'`,
+    );
   }
   const graphSettings = graph(env);
   if (graphSettings.mode === 'live' && graphSettings.clientSecret && !graphSettings.clientId) {
@@ -317,11 +374,15 @@ export function loadSettings(env: Env = process.env): Settings {
   }
   // Without bot credentials the adapter takes any request without a token: never with a real tenant's directory.
   if (graphSettings.mode === 'live' && !auth) {
-    throw new ConfigError('MicrosoftAppId', 'is required when GRAPH_MODE=live (without bot credentials anyone who reaches the endpoint could act as any user)');
+    throw new ConfigError(
+      'MicrosoftAppId',
+      'is required when GRAPH_MODE=live (without bot credentials anyone who reaches the endpoint could act as any user)',
+    );
   }
   const allowedTenantIds = guidList(env, 'ALLOWED_TENANT_IDS');
   // Live: only the Graph tenant unless ALLOWED_TENANT_IDS says otherwise (the directory the bot reads is that one).
-  if (graphSettings.mode === 'live' && allowedTenantIds.length === 0) allowedTenantIds.push(graphSettings.tenantId.toLowerCase());
+  if (graphSettings.mode === 'live' && allowedTenantIds.length === 0)
+    allowedTenantIds.push(graphSettings.tenantId.toLowerCase());
   const settings: Omit<Settings, 'retention'> = {
     port: port(env, 'PORT', 3978),
     host,
@@ -379,11 +440,18 @@ function telemetry(env: Env): TelemetrySettings {
   const connectionString = read(env, 'APPLICATIONINSIGHTS_CONNECTION_STRING');
   if (connectionString !== undefined) {
     if (!/(^|;)\s*(InstrumentationKey|IngestionEndpoint)=/i.test(connectionString)) {
-      throw new ConfigError('APPLICATIONINSIGHTS_CONNECTION_STRING', 'must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)');
+      throw new ConfigError(
+        'APPLICATIONINSIGHTS_CONNECTION_STRING',
+        'must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)',
+      );
     }
     return { exporter: 'azureMonitor', connectionString };
   }
-  const otlp = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'];
+  const otlp = [
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  ];
   for (const name of otlp) {
     const value = read(env, name);
     if (value === undefined) continue;

@@ -28,7 +28,10 @@ export interface RunningBot {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-async function graphEndpoint(settings: Settings, logger: Logger): Promise<{ baseUrl: string; auth: GraphAuth; simulator: RunningSimulator | null }> {
+async function graphEndpoint(
+  settings: Settings,
+  logger: Logger,
+): Promise<{ baseUrl: string; auth: GraphAuth; simulator: RunningSimulator | null }> {
   const graph = settings.graph;
   switch (graph.mode) {
     case 'embedded': {
@@ -44,9 +47,15 @@ async function graphEndpoint(settings: Settings, logger: Logger): Promise<{ base
     case 'live':
       return {
         baseUrl: graph.baseUrl,
-        auth: graph.clientSecret && graph.clientId
-          ? { kind: 'clientSecret', tenantId: graph.tenantId, clientId: graph.clientId, clientSecret: graph.clientSecret }
-          : { kind: 'managedIdentity', clientId: graph.clientId },
+        auth:
+          graph.clientSecret && graph.clientId
+            ? {
+                kind: 'clientSecret',
+                tenantId: graph.tenantId,
+                clientId: graph.clientId,
+                clientSecret: graph.clientSecret,
+              }
+            : { kind: 'managedIdentity', clientId: graph.clientId },
         simulator: null,
       };
   }
@@ -60,22 +69,38 @@ function traced<T>(name: string, work: () => Promise<T>): () => Promise<T> {
 /** Operations not yet finished and the age of the oldest, read at each metric export. */
 function observeOperations(store: Store): () => void {
   const LIMIT = 1000;
-  const unfinished = observeGauge('guestinvite.operations.unfinished', `Directory operations pending or running (counted up to ${LIMIT})`, '{operation}', async () => [
-    { value: (await store.operations.listUnfinished(LIMIT)).length },
-  ]);
-  const oldest = observeGauge('guestinvite.operations.oldest_age', 'Age of the oldest unfinished directory operation', 's', async () => {
-    const [first] = await store.operations.listUnfinished(1);
-    return [{ value: first ? Math.max(0, (Date.now() - Date.parse(first.createdAt)) / 1000) : 0 }];
-  });
+  const unfinished = observeGauge(
+    'guestinvite.operations.unfinished',
+    `Directory operations pending or running (counted up to ${LIMIT})`,
+    '{operation}',
+    async () => [{ value: (await store.operations.listUnfinished(LIMIT)).length }],
+  );
+  const oldest = observeGauge(
+    'guestinvite.operations.oldest_age',
+    'Age of the oldest unfinished directory operation',
+    's',
+    async () => {
+      const [first] = await store.operations.listUnfinished(1);
+      return [{ value: first ? Math.max(0, (Date.now() - Date.parse(first.createdAt)) / 1000) : 0 }];
+    },
+  );
   // Proactive messages waiting in the outbox (docs/outbox.md), and the age of the oldest.
   const waitingMessages = async () => store.outbox.listDue(new Date(8.64e15), LIMIT);
-  const waiting = observeGauge('guestinvite.outbox.waiting', `Proactive messages waiting to be sent (counted up to ${LIMIT})`, '{message}', async () => [
-    { value: (await waitingMessages()).length },
-  ]);
-  const oldestMessage = observeGauge('guestinvite.outbox.oldest_age', 'Age of the oldest proactive message waiting', 's', async () => {
-    const created = (await waitingMessages()).map((m) => Date.parse(m.createdAt));
-    return [{ value: created.length > 0 ? Math.max(0, (Date.now() - Math.min(...created)) / 1000) : 0 }];
-  });
+  const waiting = observeGauge(
+    'guestinvite.outbox.waiting',
+    `Proactive messages waiting to be sent (counted up to ${LIMIT})`,
+    '{message}',
+    async () => [{ value: (await waitingMessages()).length }],
+  );
+  const oldestMessage = observeGauge(
+    'guestinvite.outbox.oldest_age',
+    'Age of the oldest proactive message waiting',
+    's',
+    async () => {
+      const created = (await waitingMessages()).map((m) => Date.parse(m.createdAt));
+      return [{ value: created.length > 0 ? Math.max(0, (Date.now() - Math.min(...created)) / 1000) : 0 }];
+    },
+  );
   return () => {
     unfinished();
     oldest();
@@ -84,9 +109,14 @@ function observeOperations(store: Store): () => void {
   };
 }
 
-export async function startBot(settings: Settings, logger: Logger = createLogger({ level: settings.logLevel, format: settings.logFormat })): Promise<RunningBot> {
+export async function startBot(
+  settings: Settings,
+  logger: Logger = createLogger({ level: settings.logLevel, format: settings.logFormat }),
+): Promise<RunningBot> {
   const telemetry = await startTelemetry(settings.telemetry, logger);
-  const opened = await openStore(settings, { onPoolError: (err) => logger.warn('store.connection.failed', { error: err }) });
+  const opened = await openStore(settings, {
+    onPoolError: (err) => logger.warn('store.connection.failed', { error: err }),
+  });
   const store = telemetryEnabled() ? instrumentStore(opened) : opened;
   const stopObserving = telemetryEnabled() ? observeOperations(opened) : () => undefined;
   const endpoint = await graphEndpoint(settings, logger);
@@ -95,38 +125,51 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const http = new GraphHttp(client);
   const directory = new GraphDirectory(http);
   const adapter = createAdapter(settings.botAuth);
-  const { bot, requestAccess, adminAlerts, resumeOperations, background, instanceId, guestReview, outbox } = composeBot({
-    store,
-    directory,
-    logger,
-    adapter,
-    appId: settings.botAuth?.appId ?? '',
-    settings,
-    trustServiceUrl: settings.graph.mode === 'live' ? (url) => url.toLowerCase().startsWith('https://') : undefined,
-    teamsAppInstaller: new GraphTeamsAppInstaller(http),
-  });
+  const { bot, requestAccess, adminAlerts, resumeOperations, background, instanceId, guestReview, outbox } = composeBot(
+    {
+      store,
+      directory,
+      logger,
+      adapter,
+      appId: settings.botAuth?.appId ?? '',
+      settings,
+      trustServiceUrl: settings.graph.mode === 'live' ? (url) => url.toLowerCase().startsWith('https://') : undefined,
+      teamsAppInstaller: new GraphTeamsAppInstaller(http),
+    },
+  );
   // Proactive messages recorded by any instance are sent by the one holding the outbox's sender lease.
   outbox.start();
   // Each timer's work runs once per interval across the instances sharing the store (a lease row per job).
   const jobs = new TimerJobs(store.jobs, instanceId, settings.operations.leaseMs);
   const sweep = (): void => {
     // The same sweep finds due guest reviews (from the bot's records, not from Graph).
-    const both = async (): Promise<{ requests: Awaited<ReturnType<typeof requestAccess.sweep>>; reviews: Awaited<ReturnType<typeof guestReview.sweep>> }> => ({ requests: await requestAccess.sweep(), reviews: await guestReview.sweep() });
+    const both = async (): Promise<{
+      requests: Awaited<ReturnType<typeof requestAccess.sweep>>;
+      reviews: Awaited<ReturnType<typeof guestReview.sweep>>;
+    }> => ({ requests: await requestAccess.sweep(), reviews: await guestReview.sweep() });
     jobs.runOnce(JOBS.requestSweep, settings.requests.sweepIntervalMs, traced('job.requestSweep', both)).then(
       (run) => {
-        if (run.ran && run.result.requests.reminded + run.result.requests.expired > 0) logger.info('requests.swept', run.result.requests);
-        if (run.ran && run.result.reviews.opened + run.result.reviews.reminded + run.result.reviews.defaulted > 0) logger.info('reviews.swept', { ...run.result.reviews });
+        if (run.ran && run.result.requests.reminded + run.result.requests.expired > 0)
+          logger.info('requests.swept', run.result.requests);
+        if (run.ran && run.result.reviews.opened + run.result.reviews.reminded + run.result.reviews.defaulted > 0)
+          logger.info('reviews.swept', { ...run.result.reviews });
       },
       (err: unknown) => logger.error('requests.sweep.failed', { error: err }),
     );
   };
   const pruneMarkers = (): void => {
-    jobs.runOnce(JOBS.markerPrune, settings.requests.sweepIntervalMs, traced('job.markerPrune', () => pruneActivityMarkers(store, new Date()))).then(
-      (run) => {
-        if (run.ran && run.result > 0) logger.info('activity.markers.pruned', { pruned: run.result });
-      },
-      (err: unknown) => logger.error('activity.markers.prune.failed', { error: err }),
-    );
+    jobs
+      .runOnce(
+        JOBS.markerPrune,
+        settings.requests.sweepIntervalMs,
+        traced('job.markerPrune', () => pruneActivityMarkers(store, new Date())),
+      )
+      .then(
+        (run) => {
+          if (run.ran && run.result > 0) logger.info('activity.markers.pruned', { pruned: run.result });
+        },
+        (err: unknown) => logger.error('activity.markers.prune.failed', { error: err }),
+      );
   };
   const retentionSweep = (): void => {
     const sweepNow = (): ReturnType<typeof sweepRetention> => sweepRetention(store, settings.retention, new Date());
@@ -147,26 +190,47 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
   const scanInterval = settings.alerts.scanIntervalMs;
   const scan = (): void => {
     jobs
-      .runOnce(JOBS.setupScan, scanInterval, traced('job.setupScan', () => directory.getTenantInfo().then((tenant) => adminAlerts.scanAndAlert(tenant.id))))
+      .runOnce(
+        JOBS.setupScan,
+        scanInterval,
+        traced('job.setupScan', () => directory.getTenantInfo().then((tenant) => adminAlerts.scanAndAlert(tenant.id))),
+      )
       .then(
         (run) => {
-          if (run.ran) logger.info('setup.scanned', { problems: run.result.report.counts.problems, alerted: run.result.alerted, fixed: run.result.fixed });
+          if (run.ran)
+            logger.info('setup.scanned', {
+              problems: run.result.report.counts.problems,
+              alerted: run.result.alerted,
+              fixed: run.result.fixed,
+            });
         },
         (err: unknown) => logger.error('setup.scan.failed', { error: err }),
       )
-      .then(() => jobs.runOnce(JOBS.alertDelivery, scanInterval, traced('job.alertDelivery', () => adminAlerts.deliverPending())))
+      .then(() =>
+        jobs.runOnce(
+          JOBS.alertDelivery,
+          scanInterval,
+          traced('job.alertDelivery', () => adminAlerts.deliverPending()),
+        ),
+      )
       .catch((err: unknown) => logger.error('alerts.pending.failed', { error: err }));
   };
   const scanner = setInterval(scan, settings.alerts.scanIntervalMs);
   scanner.unref();
   const firstScan = setTimeout(scan, 2_000).unref();
   const resume = (): void => {
-    jobs.runOnce(JOBS.operationResume, settings.operations.resumeIntervalMs, traced('job.operationResume', resumeOperations)).then(
-      (run) => {
-        if (run.ran && run.result > 0) logger.info('operations.resumed', { count: run.result });
-      },
-      (err: unknown) => logger.error('operations.resume.failed', { error: err }),
-    );
+    jobs
+      .runOnce(
+        JOBS.operationResume,
+        settings.operations.resumeIntervalMs,
+        traced('job.operationResume', resumeOperations),
+      )
+      .then(
+        (run) => {
+          if (run.ran && run.result > 0) logger.info('operations.resumed', { count: run.result });
+        },
+        (err: unknown) => logger.error('operations.resume.failed', { error: err }),
+      );
   };
   const resumer = setInterval(resume, settings.operations.resumeIntervalMs);
   resumer.unref();
@@ -201,7 +265,13 @@ export async function startBot(settings: Settings, logger: Logger = createLogger
     const started = Date.now();
     const turnsEnded = await host.stopTakingTurns(timeoutMs);
     const workEnded = await background.drain(Math.max(0, timeoutMs - (Date.now() - started)));
-    logger.info('bot.drained', { turnsEnded, workEnded, turnsLeft: host.turnsInFlight, workLeft: background.size, ms: Date.now() - started });
+    logger.info('bot.drained', {
+      turnsEnded,
+      workEnded,
+      turnsLeft: host.turnsInFlight,
+      workLeft: background.size,
+      ms: Date.now() - started,
+    });
     // Messages still queued stay recorded: the next instance to hold the sender lease sends them.
     await outbox.stop().catch((err: unknown) => logger.warn('outbox.stop.failed', { error: err }));
     await new Promise<void>((resolve) => {
@@ -256,7 +326,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    process.stderr.write(`Guest Invite failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(
+      `Guest Invite failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   });
 }

@@ -11,7 +11,10 @@ describe('how Node runs the bot', () => {
   it('App Service and `npm run bot` start it with the same Node flags as the tests and the benchmark', () => {
     const expected = `node ${NODE_FLAGS.join(' ')} dist/src/index.js`;
     assert.ok((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.bot.endsWith(expected));
-    assert.match(read('infra/azure.bicep'), new RegExp(`appCommandLine: '${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+    assert.match(
+      read('infra/azure.bicep'),
+      new RegExp(`appCommandLine: '${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`),
+    );
   });
 
   it('starts without deprecation warnings (restify loads spdy, which reads process.binding: DEP0111)', () => {

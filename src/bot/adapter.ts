@@ -1,6 +1,12 @@
 /** The Bot Framework adapter (CloudAdapter) and its turn error handler. */
 import { randomUUID } from 'node:crypto';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type BotAdapter, type ConversationState, type TurnContext } from 'botbuilder';
+import {
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type BotAdapter,
+  type ConversationState,
+  type TurnContext,
+} from 'botbuilder';
 import type { ClaimsIdentity, ConnectorClient, ConnectorFactory } from 'botframework-connector';
 import type { BotAuthSettings } from '../config';
 import type { Logger } from '../logging';
@@ -25,7 +31,9 @@ const SDK_RETRY_POLICY = 'defaultRetryPolicy';
  * builds a default @azure/core-client pipeline), so the policy is removed from the built client's pipeline.
  */
 export function withoutSdkRetries(client: ConnectorClient): ConnectorClient {
-  const pipeline = (client as unknown as { client?: { pipeline?: { removePolicy(options: { name: string }): unknown } } }).client?.pipeline;
+  const pipeline = (
+    client as unknown as { client?: { pipeline?: { removePolicy(options: { name: string }): unknown } } }
+  ).client?.pipeline;
   if (!pipeline) throw new Error('the connector client has no HTTP pipeline to take the retry policy out of');
   pipeline.removePolicy({ name: SDK_RETRY_POLICY });
   return client;
@@ -35,7 +43,10 @@ export function withoutSdkRetries(client: ConnectorClient): ConnectorClient {
 class SingleAttemptAuthentication extends ConfigurationBotFrameworkAuthentication {
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
     const inner = super.createConnectorFactory(claimsIdentity);
-    return { create: async (serviceUrl: string, audience?: string) => withoutSdkRetries(await inner.create(serviceUrl, audience)) };
+    return {
+      create: async (serviceUrl: string, audience?: string) =>
+        withoutSdkRetries(await inner.create(serviceUrl, audience)),
+    };
   }
 }
 
@@ -60,19 +71,37 @@ export function createAdapter(auth: BotAuthSettings | null): CloudAdapter {
  * A call Graph refused for want of an application permission is no bug: the user hears that the feature is not set
  * up yet, and the admins get an alert naming the permission (a block).
  */
-export function installTurnErrorHandler(adapter: BotAdapter, logger: Logger, conversationState: ConversationState, onBlocked?: BlockedReporter): void {
+export function installTurnErrorHandler(
+  adapter: BotAdapter,
+  logger: Logger,
+  conversationState: ConversationState,
+  onBlocked?: BlockedReporter,
+): void {
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     const reference = randomUUID().slice(0, 8);
     const denied = isPermissionDenied(error);
-    logger.error(denied ? 'turn.permissionMissing' : 'turn.error', { errorRef: reference, activityId: context.activity.id, permission: denied ? error.permission : undefined, error });
+    logger.error(denied ? 'turn.permissionMissing' : 'turn.error', {
+      errorRef: reference,
+      activityId: context.activity.id,
+      permission: denied ? error.permission : undefined,
+      error,
+    });
     try {
       await conversationState.delete(context);
       const actor = actorFrom(context);
       if (denied && actor && onBlocked) {
         const permission = error.permission ?? 'a Microsoft Graph application permission';
-        await onBlocked({ tenantId: actor.tenantId, actor, doing: context.activity.text ? msg('admin:doing.using', { text: withoutAddresses(context.activity.text.trim().slice(0, 60)) }) : msg('admin:doing.usingCard'), kind: 'missingPermission', app: null, group: null, detail: permission }).catch((err) =>
-          logger.error('alert.report.failed', { kind: 'missingPermission', error: err }),
-        );
+        await onBlocked({
+          tenantId: actor.tenantId,
+          actor,
+          doing: context.activity.text
+            ? msg('admin:doing.using', { text: withoutAddresses(context.activity.text.trim().slice(0, 60)) })
+            : msg('admin:doing.usingCard'),
+          kind: 'missingPermission',
+          app: null,
+          group: null,
+          detail: permission,
+        }).catch((err) => logger.error('alert.report.failed', { kind: 'missingPermission', error: err }));
         await context.sendActivity(loc(context).t('common:turnError.notSetUp'));
         return;
       }

@@ -28,7 +28,9 @@ function appSection(l: Localizer, app: AppHealth): Section {
       l.t(g.synced ? 'admin:trait.synced' : 'admin:trait.cloud'),
       l.t(g.mailEnabled ? 'admin:trait.mailEnabled' : 'admin:trait.notMailEnabled'),
       ...(g.roleAssignable ? [l.t('admin:trait.roleAssignable')] : []),
-      g.synced || g.mailEnabled ? l.t('admin:trait.ownersUnlisted') : l.t('admin:trait.owners', { count: g.ownerCount }),
+      g.synced || g.mailEnabled
+        ? l.t('admin:trait.ownersUnlisted')
+        : l.t('admin:trait.owners', { count: g.ownerCount }),
       l.t('admin:trait.assigned'),
     ];
     return l.t('admin:report.groupLine', { group: g.displayName, traits: traits.join(', ') });
@@ -65,27 +67,36 @@ export function setupReportCard(l: Localizer, report: SetupReport, page: number)
   const sections: Section[] = [];
   if (current === 1) {
     sections.push(
-      ...report.tenant.problems.map((p) => ({ heading: l.t('admin:report.tenant'), color: 'Attention' as const, lines: problemLines(l, p, report.tenant.allowInvitesFrom), ...noAction })),
+      ...report.tenant.problems.map((p) => ({
+        heading: l.t('admin:report.tenant'),
+        color: 'Attention' as const,
+        lines: problemLines(l, p, report.tenant.allowInvitesFrom),
+        ...noAction,
+      })),
     );
   }
   sections.push(...apps.map((app) => appSection(l, app)));
   return CardFactory.adaptiveCard(
-    renderCardJson('report', {
-      title: l.t('admin:report.title', { count: report.counts.problems }),
-      color: report.counts.problems === 0 ? 'Good' : 'Attention',
-      subtitle: l.t('admin:report.subtitle', { at: l.dateTime(report.generatedAt), page: current, pages }),
-      facts: [
-        { label: l.t('admin:report.apps'), value: String(report.counts.apps) },
-        { label: l.t('admin:report.healthy'), value: String(report.counts.healthyApps) },
-        { label: l.t('admin:report.withProblems'), value: String(report.counts.appsWithProblems) },
-        { label: l.t('admin:report.invitations'), value: invites },
-        { label: l.t('guests:sponsors.label'), value: l.msg(report.sponsors) },
-        { label: l.t('reach:report.label'), value: l.msg(report.teamsInstall) },
-      ],
-      sections,
-      note: current < pages ? l.t('admin:report.more', { page: current + 1 }) : '',
-      actions: [],
-    }, l),
+    renderCardJson(
+      'report',
+      {
+        title: l.t('admin:report.title', { count: report.counts.problems }),
+        color: report.counts.problems === 0 ? 'Good' : 'Attention',
+        subtitle: l.t('admin:report.subtitle', { at: l.dateTime(report.generatedAt), page: current, pages }),
+        facts: [
+          { label: l.t('admin:report.apps'), value: String(report.counts.apps) },
+          { label: l.t('admin:report.healthy'), value: String(report.counts.healthyApps) },
+          { label: l.t('admin:report.withProblems'), value: String(report.counts.appsWithProblems) },
+          { label: l.t('admin:report.invitations'), value: invites },
+          { label: l.t('guests:sponsors.label'), value: l.msg(report.sponsors) },
+          { label: l.t('reach:report.label'), value: l.msg(report.teamsInstall) },
+        ],
+        sections,
+        note: current < pages ? l.t('admin:report.more', { page: current + 1 }) : '',
+        actions: [],
+      },
+      l,
+    ),
   );
 }
 
@@ -94,8 +105,16 @@ function lastBlocked(l: Localizer, alert: AlertRecord): { name: string; doing: s
   const b = alert.lastBlocked;
   if (!b) return null;
   // `doing` is a message (key and parameters); alerts kept before it was are plain text.
-  const doing = isMsg(b.doing) ? l.msg(b.doing) : typeof b.doing === 'string' && b.doing ? b.doing : l.t('admin:alert.usingTheBot');
-  return { name: typeof b.name === 'string' && b.name ? b.name : l.t('admin:alert.someone'), doing, at: typeof b.at === 'string' && b.at ? b.at : null };
+  const doing = isMsg(b.doing)
+    ? l.msg(b.doing)
+    : typeof b.doing === 'string' && b.doing
+      ? b.doing
+      : l.t('admin:alert.usingTheBot');
+  return {
+    name: typeof b.name === 'string' && b.name ? b.name : l.t('admin:alert.someone'),
+    doing,
+    at: typeof b.at === 'string' && b.at ? b.at : null,
+  };
 }
 
 /** "Blocked 3 times; last: Adele Vance while sharing Contoso Wiki with a guest, 2 minutes ago." */
@@ -103,7 +122,9 @@ export function blockedSentence(l: Localizer, notice: AlertNotice): string | nul
   const last = lastBlocked(l, notice.alert);
   if (notice.blocks === 0 || !last) return null;
   const params = { count: notice.blocks, name: last.name, doing: last.doing };
-  return last.at ? l.t('admin:alert.blocked', { ...params, when: l.relative(last.at, new Date(notice.at)) }) : l.t('admin:alert.blockedUndated', params);
+  return last.at
+    ? l.t('admin:alert.blocked', { ...params, when: l.relative(last.at, new Date(notice.at)) })
+    : l.t('admin:alert.blockedUndated', params);
 }
 
 /** A proactive alert: what is wrong (or fixed), who was blocked, how often, and the steps that fix it. */
@@ -116,47 +137,79 @@ export function alertCard(l: Localizer, notice: AlertNotice): Attachment {
     ? l.t('admin:alert.fixedSubtitle', { blocks: notice.blocks })
     : (blockedSentence(l, notice) ?? l.t('admin:alert.subtitle'));
   return CardFactory.adaptiveCard(
-    renderCardJson('report', {
-      title: l.t(fixed ? 'admin:alert.fixedTitle' : 'admin:alert.title'),
-      color: fixed ? 'Good' : 'Attention',
-      subtitle,
-      facts: [
-        ...(alert.appName ? [{ label: l.t('common:fact.app'), value: alert.appName }] : []),
-        ...(alert.groupName ? [{ label: l.t('common:fact.group'), value: alert.groupName }] : []),
-        { label: l.t('admin:alert.seenLabel'), value: l.t('admin:alert.seen', { count: alert.count, since: l.date(alert.firstSeen) }) },
-        ...(acknowledged ? [{ label: l.t('admin:alert.acknowledgedBy'), value: alert.acknowledgedBy ?? l.t('admin:alert.anAdmin') }] : []),
-      ],
-      sections: [{ heading: l.t(fixed ? 'admin:alert.fixed' : 'admin:alert.howToFix'), color: fixed ? 'Good' : 'Attention', lines, ...noAction }],
-      note: fixed ? '' : l.t('admin:alert.note'),
-      actions: fixed || acknowledged ? [] : [{ title: l.t('admin:alert.acknowledge'), verb: 'alert.ack', key: alert.key }],
-    }, l),
+    renderCardJson(
+      'report',
+      {
+        title: l.t(fixed ? 'admin:alert.fixedTitle' : 'admin:alert.title'),
+        color: fixed ? 'Good' : 'Attention',
+        subtitle,
+        facts: [
+          ...(alert.appName ? [{ label: l.t('common:fact.app'), value: alert.appName }] : []),
+          ...(alert.groupName ? [{ label: l.t('common:fact.group'), value: alert.groupName }] : []),
+          {
+            label: l.t('admin:alert.seenLabel'),
+            value: l.t('admin:alert.seen', { count: alert.count, since: l.date(alert.firstSeen) }),
+          },
+          ...(acknowledged
+            ? [{ label: l.t('admin:alert.acknowledgedBy'), value: alert.acknowledgedBy ?? l.t('admin:alert.anAdmin') }]
+            : []),
+        ],
+        sections: [
+          {
+            heading: l.t(fixed ? 'admin:alert.fixed' : 'admin:alert.howToFix'),
+            color: fixed ? 'Good' : 'Attention',
+            lines,
+            ...noAction,
+          },
+        ],
+        note: fixed ? '' : l.t('admin:alert.note'),
+        actions:
+          fixed || acknowledged ? [] : [{ title: l.t('admin:alert.acknowledge'), verb: 'alert.ack', key: alert.key }],
+      },
+      l,
+    ),
   );
 }
 
 /** "Last blocked: Adele Vance while sharing Contoso Wiki with a guest (2 Dec 2026, 14:05)." */
 function lastBlockedLine(l: Localizer, alert: AlertRecord): string[] {
   const last = lastBlocked(l, alert);
-  return last ? [l.t('admin:alert.lastBlocked', { name: last.name, doing: last.doing, at: last.at ? l.dateTime(last.at) : '' })] : [];
+  return last
+    ? [l.t('admin:alert.lastBlocked', { name: last.name, doing: last.doing, at: last.at ? l.dateTime(last.at) : '' })]
+    : [];
 }
 
 export function alertListCard(l: Localizer, alerts: AlertRecord[], now: Date = new Date()): Attachment {
   return CardFactory.adaptiveCard(
-    renderCardJson('report', {
-      title: l.t('admin:alerts.title', { count: alerts.length }),
-      color: alerts.length === 0 ? 'Good' : 'Attention',
-      subtitle: '',
-      facts: [],
-      sections: alerts.slice(0, 30).map((a) => {
-        const { summary } = problemText(l, a);
-        return {
-          heading: a.state === 'acknowledged' ? l.t('admin:alerts.acknowledged', { summary }) : summary,
-          color: a.state === 'acknowledged' ? 'Default' : 'Attention',
-          lines: [l.t('admin:alerts.seen', { count: a.count, last: l.relative(a.lastSeen, now), at: l.dateTime(a.lastSeen) }), ...lastBlockedLine(l, a)],
-          ...(a.state === 'open' ? { actionTitle: l.t('admin:alert.acknowledge'), actionVerb: 'alert.ack', actionKey: a.key } : noAction),
-        };
-      }),
-      note: alerts.length > 30 ? l.t('admin:alerts.showing', { shown: 30, total: alerts.length }) : '',
-      actions: [],
-    }, l),
+    renderCardJson(
+      'report',
+      {
+        title: l.t('admin:alerts.title', { count: alerts.length }),
+        color: alerts.length === 0 ? 'Good' : 'Attention',
+        subtitle: '',
+        facts: [],
+        sections: alerts.slice(0, 30).map((a) => {
+          const { summary } = problemText(l, a);
+          return {
+            heading: a.state === 'acknowledged' ? l.t('admin:alerts.acknowledged', { summary }) : summary,
+            color: a.state === 'acknowledged' ? 'Default' : 'Attention',
+            lines: [
+              l.t('admin:alerts.seen', {
+                count: a.count,
+                last: l.relative(a.lastSeen, now),
+                at: l.dateTime(a.lastSeen),
+              }),
+              ...lastBlockedLine(l, a),
+            ],
+            ...(a.state === 'open'
+              ? { actionTitle: l.t('admin:alert.acknowledge'), actionVerb: 'alert.ack', actionKey: a.key }
+              : noAction),
+          };
+        }),
+        note: alerts.length > 30 ? l.t('admin:alerts.showing', { shown: 30, total: alerts.length }) : '',
+        actions: [],
+      },
+      l,
+    ),
   );
 }

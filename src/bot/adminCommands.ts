@@ -21,14 +21,18 @@ export function isAdminCommand(command: Command): command is AdminCommand {
 }
 
 /** What a retried operation came to: no such failed operation, done, or still not finished (with its status, a key). */
-export type RetryResult = { kind: 'notFound' } | { kind: 'done' } | { kind: 'unfinished'; status: OperationStatus | 'unknown' };
+export type RetryResult =
+  { kind: 'notFound' } | { kind: 'done' } | { kind: 'unfinished'; status: OperationStatus | 'unknown' };
 
 /** Reopens a failed operation and runs what is unfinished. */
 export type RetryOperation = (operationId: string) => Promise<RetryResult>;
 
 /** The names of the admin roles in the reader's language (Microsoft's names for them), as "A, B or C". */
 export function adminRoleNames(l: Localizer): string {
-  return l.list(Object.values(ADMIN_ROLES).map((role) => l.t(`admin:role.${role}`)), 'disjunction');
+  return l.list(
+    Object.values(ADMIN_ROLES).map((role) => l.t(`admin:role.${role}`)),
+    'disjunction',
+  );
 }
 
 function forAdmins(context: TurnContext): string {
@@ -52,11 +56,16 @@ export class AdminCommands {
    * Reading the group's guests needs no permission beyond GroupMember.Read.All; when it cannot be read (no group
    * id, a private or shared channel with its own members, or a failed read), the warning is given anyway.
    */
-  private async guestsWarning(context: TurnContext): Promise<'security:alertsHereGuests' | 'security:alertsHereUnknown' | null> {
-    const channelData = context.activity.channelData as { team?: { aadGroupId?: unknown }; channel?: { membershipType?: unknown } } | undefined;
+  private async guestsWarning(
+    context: TurnContext,
+  ): Promise<'security:alertsHereGuests' | 'security:alertsHereUnknown' | null> {
+    const channelData = context.activity.channelData as
+      { team?: { aadGroupId?: unknown }; channel?: { membershipType?: unknown } } | undefined;
     const groupId = channelData?.team?.aadGroupId;
-    const standard = channelData?.channel?.membershipType === undefined || channelData.channel.membershipType === 'standard';
-    if (!this.groupHasGuests || typeof groupId !== 'string' || !/^[0-9a-f-]{36}$/i.test(groupId) || !standard) return 'security:alertsHereUnknown';
+    const standard =
+      channelData?.channel?.membershipType === undefined || channelData.channel.membershipType === 'standard';
+    if (!this.groupHasGuests || typeof groupId !== 'string' || !/^[0-9a-f-]{36}$/i.test(groupId) || !standard)
+      return 'security:alertsHereUnknown';
     try {
       return (await this.groupHasGuests(groupId)) ? 'security:alertsHereGuests' : null;
     } catch (err) {
@@ -84,12 +93,19 @@ export class AdminCommands {
         if (this.privacy) await this.privacy.command(context, command.target);
         return;
       case 'alerts':
-        await context.sendActivity(MessageFactory.attachment(alertListCard(l, await this.alerts.listOpen(actor.tenantId))));
+        await context.sendActivity(
+          MessageFactory.attachment(alertListCard(l, await this.alerts.listOpen(actor.tenantId))),
+        );
         return;
       case 'retryOperation': {
         this.logger.info('operation.retry.requested', { actorId: actor.userId, operationId: command.id });
         const result = await this.retryOperation(command.id);
-        await context.sendActivity(l.t(`admin:retry.${result.kind}`, { id: command.id, status: result.kind === 'unfinished' ? result.status : '' }));
+        await context.sendActivity(
+          l.t(`admin:retry.${result.kind}`, {
+            id: command.id,
+            status: result.kind === 'unfinished' ? result.status : '',
+          }),
+        );
         return;
       }
       case 'alertsHere':
@@ -106,7 +122,10 @@ export class AdminCommands {
         }
         // The channel's alerts are written in the language of the admin who chose the channel.
         const reference = referenceWithAudience(context.activity);
-        const channel = { ...reference, conversation: { ...(reference.conversation as object), id: channelData.channel.id } };
+        const channel = {
+          ...reference,
+          conversation: { ...(reference.conversation as object), id: channelData.channel.id },
+        };
         await this.alerts.setChannel(actor.tenantId, JSON.parse(JSON.stringify(channel)) as JsonObject);
         await context.sendActivity(l.t('admin:channel.here'));
         const warning = await this.guestsWarning(context);
@@ -134,7 +153,9 @@ export class AdminCommands {
     }
     const alert = await this.alerts.acknowledge(actor, value.key);
     const l = loc(context);
-    await context.sendActivity(alert ? l.t('admin:acknowledged', { summary: problemText(l, alert).summary }) : l.t('admin:noSuchProblem'));
+    await context.sendActivity(
+      alert ? l.t('admin:acknowledged', { summary: problemText(l, alert).summary }) : l.t('admin:noSuchProblem'),
+    );
     return true;
   }
 

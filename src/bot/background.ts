@@ -41,7 +41,12 @@ export class BackgroundWork {
    * comes (after `settleMs`), the caller answers at once, and the work is tracked until it ends. Errors of late
    * work are logged under `what`.
    */
-  async within<T>(what: string, work: Promise<T>, deadlineMs: number, late: (value: T) => Promise<void>): Promise<Within<T>> {
+  async within<T>(
+    what: string,
+    work: Promise<T>,
+    deadlineMs: number,
+    late: (value: T) => Promise<void>,
+  ): Promise<Within<T>> {
     const first = await beforeDeadline(work, deadlineMs);
     if (first !== 'late') return { done: true, value: first.value };
     this.logger.info('work.deferred', { what, deadlineMs });
@@ -59,7 +64,9 @@ export class BackgroundWork {
   }
 
   private track(promise: Promise<void>, what: string): void {
-    const tracked = promise.catch((err: unknown) => this.logger.error('work.failed', { what, error: err })).finally(() => this.running.delete(tracked));
+    const tracked = promise
+      .catch((err: unknown) => this.logger.error('work.failed', { what, error: err }))
+      .finally(() => this.running.delete(tracked));
     this.running.add(tracked);
   }
 

@@ -29,7 +29,12 @@ export class CardPrompt extends Prompt<CardSubmit> {
     super(dialogId, validator);
   }
 
-  protected async onPrompt(context: TurnContext, state: object, options: PromptOptions, isRetry: boolean): Promise<void> {
+  protected async onPrompt(
+    context: TurnContext,
+    state: object,
+    options: PromptOptions,
+    isRetry: boolean,
+  ): Promise<void> {
     const activity = isRetry && options.retryPrompt ? options.retryPrompt : options.prompt;
     if (!activity) return;
     const sent = await context.sendActivity(activity);
@@ -38,7 +43,11 @@ export class CardPrompt extends Prompt<CardSubmit> {
     }
   }
 
-  protected async onRecognize(context: TurnContext, state: object, options: PromptOptions): Promise<PromptRecognizerResult<CardSubmit>> {
+  protected async onRecognize(
+    context: TurnContext,
+    state: object,
+    options: PromptOptions,
+  ): Promise<PromptRecognizerResult<CardSubmit>> {
     const { flowId, verbs } = options.validations as CardPromptValidations;
     const value: unknown = context.activity.value;
     if (isRecord(value) && value.flowId === flowId && typeof value.verb === 'string' && verbs.includes(value.verb)) {

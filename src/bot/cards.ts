@@ -36,9 +36,33 @@ export interface CardData {
     blocked: Array<{ appName: string; groupName: string; reason: string }>;
   };
   'choose-group': FlowCard & { appName: string; groups: Array<{ id: string; displayName: string }> };
-  confirm: { flowId: string; title: string; facts: Fact[]; note: string; confirmTitle: string; confirmVerb: string; cancelVerb: string };
-  'invite-details': { flowId: string; appName: string; groupName: string; intro: string; email: string; message: string; error: string; /** Offers the list of several guests. */ bulk?: boolean };
-  'request-details': { flowId: string; appName: string; groupName: string; intro: string; justification: string; error: string };
+  confirm: {
+    flowId: string;
+    title: string;
+    facts: Fact[];
+    note: string;
+    confirmTitle: string;
+    confirmVerb: string;
+    cancelVerb: string;
+  };
+  'invite-details': {
+    flowId: string;
+    appName: string;
+    groupName: string;
+    intro: string;
+    email: string;
+    message: string;
+    error: string;
+    /** Offers the list of several guests. */ bulk?: boolean;
+  };
+  'request-details': {
+    flowId: string;
+    appName: string;
+    groupName: string;
+    intro: string;
+    justification: string;
+    error: string;
+  };
   'request-approval': {
     requestId: string;
     title: string;
@@ -49,15 +73,32 @@ export interface CardData {
     pending: boolean;
     refreshUserIds: string[];
   };
-  'request-list': { title: string; empty: string; items: Array<{ requestId: string; heading: string; detail: string; canWithdraw: boolean }> };
-  outcome: { title: string; color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent'; text: string; facts: Fact[]; note: string };
+  'request-list': {
+    title: string;
+    empty: string;
+    items: Array<{ requestId: string; heading: string; detail: string; canWithdraw: boolean }>;
+  };
+  outcome: {
+    title: string;
+    color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent';
+    text: string;
+    facts: Fact[];
+    note: string;
+  };
   help: { commands: Array<{ name: string; description: string }> };
   report: {
     title: string;
     color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent';
     subtitle: string;
     facts: Fact[];
-    sections: Array<{ heading: string; color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent'; lines: string[]; actionTitle: string; actionVerb: string; actionKey: string }>;
+    sections: Array<{
+      heading: string;
+      color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent';
+      lines: string[];
+      actionTitle: string;
+      actionVerb: string;
+      actionKey: string;
+    }>;
     note: string;
     /** Buttons at the bottom of the card. */
     actions: Array<{ title: string; verb: string; key: string }>;
@@ -80,7 +121,13 @@ export interface CardData {
     color: 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent';
     facts: Fact[];
     /** Pages of the per-address outcome, switched in the client (Action.ToggleVisibility). */
-    pages: Array<{ id: string; visible: boolean; heading: string; lines: string[]; targets: Array<{ title: string; elements: string[] }> }>;
+    pages: Array<{
+      id: string;
+      visible: boolean;
+      heading: string;
+      lines: string[];
+      targets: Array<{ title: string; elements: string[] }>;
+    }>;
     note: string;
   };
   'guest-list': GuestListCard;
@@ -170,12 +217,18 @@ function markData(value: string, maxLength: number): string {
 }
 
 function unmark(text: string, markdown: boolean): string {
-  return text.includes(OPEN) ? text.replace(MARKED, (_m, data: string) => (markdown ? escapeMarkdown(data) : data)).replace(/[\uE000\uE001]/g, '') : text;
+  return text.includes(OPEN)
+    ? text
+        .replace(MARKED, (_m, data: string) => (markdown ? escapeMarkdown(data) : data))
+        .replace(/[\uE000\uE001]/g, '')
+    : text;
 }
 
 function settleFact(fact: unknown): unknown {
   if (!fact || typeof fact !== 'object' || Array.isArray(fact)) return settle(fact);
-  return Object.fromEntries(Object.entries(fact as Record<string, unknown>).map(([k, v]) => [k, settle(v, k === 'title' || k === 'value')]));
+  return Object.fromEntries(
+    Object.entries(fact as Record<string, unknown>).map(([k, v]) => [k, settle(v, k === 'title' || k === 'value')]),
+  );
 }
 
 /** Where the expanded card renders markdown: TextBlock text and FactSet titles and values. */
@@ -201,7 +254,12 @@ function clean(value: unknown, maxLength = 1000): unknown {
   if (typeof value === 'string') return markData(value, maxLength);
   if (Array.isArray(value)) return value.map((v) => clean(v, maxLength));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, clean(v, KEYS.has(k) ? Number.POSITIVE_INFINITY : maxLength)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        k,
+        clean(v, KEYS.has(k) ? Number.POSITIVE_INFINITY : maxLength),
+      ]),
+    );
   }
   return value;
 }
@@ -226,7 +284,11 @@ export function cardBytes(card: unknown): number {
  * The expanded card JSON; data shows as text wherever the card renders markdown (see `markData`).
  * The template's fixed texts come from the catalog (`cards:<name>.*`, bound as `${l.…}`) in the reader's language.
  */
-export function renderCardJson<K extends CardName>(name: K, data: CardData[K], loc: Localizer): Record<string, unknown> {
+export function renderCardJson<K extends CardName>(
+  name: K,
+  data: CardData[K],
+  loc: Localizer,
+): Record<string, unknown> {
   let template = compiled.get(name);
   if (!template) {
     template = new (templating().Template)(templates[name]);
@@ -234,7 +296,10 @@ export function renderCardJson<K extends CardName>(name: K, data: CardData[K], l
   }
   let card: Record<string, unknown> = {};
   for (const limit of TEXT_LIMITS) {
-    card = settle(template.expand({ $root: { ...(clean(data, limit) as object), l: loc.labels(name) } })) as Record<string, unknown>;
+    card = settle(template.expand({ $root: { ...(clean(data, limit) as object), l: loc.labels(name) } })) as Record<
+      string,
+      unknown
+    >;
     if (cardBytes(card) <= CARD_BYTES_MAX) return card;
   }
   return card;

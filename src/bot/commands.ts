@@ -99,29 +99,60 @@ export function parseCommand(text: string | undefined): Command | null {
   const erase = /^(?:erase person|persoon wissen)(?: (.{1,320}))?$/.exec(normalized);
   if (erase) {
     // The address or id as typed (an @mention removed); the domain checks its form.
-    const original = (text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ').replace(/\s+/g, ' ').trim();
-    const target = erase[1] ? original.split(' ').slice(2).join(' ').replace(/[.!]+$/, '') : '';
+    const original = (text ?? '')
+      .replace(/<at>[^<]*<\/at>/gi, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+    const target = erase[1]
+      ? original
+          .split(' ')
+          .slice(2)
+          .join(' ')
+          .replace(/[.!]+$/, '')
+      : '';
     return { name: 'erasePerson', target };
   }
-  const page = /^(?:setup check page|configuratie controleren pagina|configuratiecontrole pagina) (\d{1,4})$/.exec(normalized);
+  const page = /^(?:setup check page|configuratie controleren pagina|configuratiecontrole pagina) (\d{1,4})$/.exec(
+    normalized,
+  );
   if (page) return { name: 'setupCheck', page: Number(page[1]) };
   const request = /^(?:request access (?:to|for)|toegang aanvragen (?:voor|tot)) (.+)$/.exec(normalized);
   if (request) {
     // Keep the app name as typed (case included) for the reply; matching ignores case anyway.
-    const original = (text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ').replace(/\s+/g, ' ').trim();
+    const original = (text ?? '')
+      .replace(/<at>[^<]*<\/at>/gi, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
     const at = original.toLowerCase().indexOf(request[1]);
-    return { name: 'request', appQuery: (at >= 0 ? original.slice(at, at + request[1].length) : request[1]).slice(0, 200) };
+    return {
+      name: 'request',
+      appQuery: (at >= 0 ? original.slice(at, at + request[1].length) : request[1]).slice(0, 200),
+    };
   }
   return null;
 }
 
 /** The commands the help card lists, in the order shown. */
 const listed = [
-  'invite', 'inviteGuests', 'request', 'myRequests', 'pendingRequests', 'myGuests', 'setupCheck', 'alerts', 'guestReport',
-  'retryOperation', 'erasePerson', 'cancel', 'help',
+  'invite',
+  'inviteGuests',
+  'request',
+  'myRequests',
+  'pendingRequests',
+  'myGuests',
+  'setupCheck',
+  'alerts',
+  'guestReport',
+  'retryOperation',
+  'erasePerson',
+  'cancel',
+  'help',
 ] as const;
 
 /** The help card's command list in the reader's language (`common:commands.*`). */
 export function commandList(l: Localizer): Array<{ name: string; description: string }> {
-  return listed.map((c) => ({ name: l.t(`common:commands.${c}.name`), description: l.t(`common:commands.${c}.description`) }));
+  return listed.map((c) => ({
+    name: l.t(`common:commands.${c}.name`),
+    description: l.t(`common:commands.${c}.description`),
+  }));
 }

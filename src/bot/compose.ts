@@ -65,14 +65,23 @@ export interface BotParts {
   guestReview: GuestReviewService;
 }
 
-
 /**
  * The slices of the settings the bot's services are built from (src/config.ts, the only place with defaults;
  * tests start from loadSettings({})).
  */
 export type ComposeSettings = Pick<
   Settings,
-  'defaultRedirectUrl' | 'requests' | 'alerts' | 'actionsPerUserPerHour' | 'readsPerUserPerHour' | 'bulk' | 'files' | 'operations' | 'allowedTenantIds' | 'guests' | 'teamsApp'
+  | 'defaultRedirectUrl'
+  | 'requests'
+  | 'alerts'
+  | 'actionsPerUserPerHour'
+  | 'readsPerUserPerHour'
+  | 'bulk'
+  | 'files'
+  | 'operations'
+  | 'allowedTenantIds'
+  | 'guests'
+  | 'teamsApp'
 >;
 
 export interface ComposeOptions {
@@ -127,7 +136,12 @@ export function composeBot(options: ComposeOptions): BotParts {
     pace: (tenantId: string, userId: string): Promise<() => void> => teams.outbox.paceFor(tenantId, userId),
     clock,
   });
-  const teams: TeamsMessenger = new TeamsMessenger(options.adapter as CloudAdapter, store, options.appId, logger, { clock, instanceId, leaseMs: operations.leaseMs, chats });
+  const teams: TeamsMessenger = new TeamsMessenger(options.adapter as CloudAdapter, store, options.appId, logger, {
+    clock,
+    instanceId,
+    leaseMs: operations.leaseMs,
+    chats,
+  });
   const installProbe: InstallProbe = async (tenantId) => {
     const probe = await chats.canInstall(tenantId);
     return probe && (probe.ok ? probe : { ok: false, reason: probe.reason });
@@ -156,9 +170,17 @@ export function composeBot(options: ComposeOptions): BotParts {
   const limiter = new HourlyLimiter(store.state, settings.actionsPerUserPerHour, clock);
   const readsChecked = readCheck(new HourlyLimiter(store.state, settings.readsPerUserPerHour, clock));
   const reads = readLimit(readsChecked);
-  const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> => adminAlerts.reportBlocked(report);
+  const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> =>
+    adminAlerts.reportBlocked(report);
   const catalog = new Catalog(directory, clock);
-  const guestRecorder = new GuestRecorder({ directory, store, logger, clock, sponsorsInEntra: guests.sponsorsInEntra, onBlocked });
+  const guestRecorder = new GuestRecorder({
+    directory,
+    store,
+    logger,
+    clock,
+    sponsorsInEntra: guests.sponsorsInEntra,
+    onBlocked,
+  });
   const inviteGuest = new InviteGuestService({
     directory,
     store,
@@ -213,9 +235,25 @@ export function composeBot(options: ComposeOptions): BotParts {
   const conversationState = new ConversationState(new BotStateStorage(store.state));
   const background = new BackgroundWork(logger);
   const updateCard: CardUpdater = options.cardUpdater ?? ((location, card) => teams.replaceCard(location, card));
-  const slow: SlowWork = { background, updateCard, turnDeadlineMs: options.turnDeadlineMs ?? 5_000, invokeDeadlineMs: options.invokeDeadlineMs ?? 2_000 };
+  const slow: SlowWork = {
+    background,
+    updateCard,
+    turnDeadlineMs: options.turnDeadlineMs ?? 5_000,
+    invokeDeadlineMs: options.invokeDeadlineMs ?? 2_000,
+  };
   const requestActions = new RequestActions(requestAccess, logger, slow);
-  const guestLifecycle = new GuestLifecycleService({ directory, store, logger, catalog, defaultRedirectUrl: settings.defaultRedirectUrl, resendCooldownMs: guests.resendCooldownMs, clock, sleep, instanceId, leaseMs: operations.leaseMs });
+  const guestLifecycle = new GuestLifecycleService({
+    directory,
+    store,
+    logger,
+    catalog,
+    defaultRedirectUrl: settings.defaultRedirectUrl,
+    resendCooldownMs: guests.resendCooldownMs,
+    clock,
+    sleep,
+    instanceId,
+    leaseMs: operations.leaseMs,
+  });
   const guestReview = new GuestReviewService({
     store,
     logger,
@@ -230,7 +268,8 @@ export function composeBot(options: ComposeOptions): BotParts {
     adminUserIds: settings.alerts.adminUserIds,
   });
   const fileSettings = settings.files;
-  const hosts = async (): Promise<string[]> => fileHosts((await inviteGuest.tenantDomains()).domains, fileSettings.hosts);
+  const hosts = async (): Promise<string[]> =>
+    fileHosts((await inviteGuest.tenantDomains()).domains, fileSettings.hosts);
   const fileIntake = new FileIntake({
     hosts,
     maxBytes: fileSettings.maxBytes,
@@ -268,26 +307,80 @@ export function composeBot(options: ComposeOptions): BotParts {
   const now = (): Date => (clock ? clock() : new Date());
   const bulkCards = resumedCards(updateCard);
   const resumeOperations = async (): Promise<number> => {
-    await reopenFailedOperations(store.operations, { retryAfterMs: operations.retryAfterMs, maxAttempts: operations.retryMax, now: now() });
+    await reopenFailedOperations(store.operations, {
+      retryAfterMs: operations.retryAfterMs,
+      maxAttempts: operations.retryMax,
+      now: now(),
+    });
     const invitations = await inviteGuest.resumeUnfinished(async (record, outcome) => {
       if (record.replyTo) await updateCard(record.replyTo, outcomeToCard(outcome, locFor(record.replyTo)));
     });
     const bulkJobs = await bulkInvite.resumeUnfinished(bulkCards.final, bulkCards.progress);
-    return invitations + bulkJobs + (await requestAccess.resumeUnfinished()) + (await guestLifecycle.resumeUnfinished());
+    return (
+      invitations + bulkJobs + (await requestAccess.resumeUnfinished()) + (await guestLifecycle.resumeUnfinished())
+    );
   };
   const retryOperation: RetryOperation = async (operationId) => {
     if (!(await reopenOperation(store.operations, operationId, now()))) return { kind: 'notFound' };
     await resumeOperations();
     const record = await store.operations.get(operationId);
-    return record?.status === 'succeeded' ? { kind: 'done' } : { kind: 'unfinished', status: record?.status ?? 'unknown' };
+    return record?.status === 'succeeded'
+      ? { kind: 'done' }
+      : { kind: 'unfinished', status: record?.status ?? 'unknown' };
   };
   const erasure = new PersonErasure({ store, directory, logger, clock });
   const privacyActions = new PrivacyActions({ erasure, isAdmin: (actor) => adminAlerts.isAdmin(actor), logger });
-  const groupHasGuests = async (groupId: string): Promise<boolean> => (await directory.listGuestMembers(groupId)).length > 0;
-  const adminCommands = new AdminCommands(adminAlerts, setupCheck, logger, retryOperation, privacyActions, groupHasGuests);
+  const groupHasGuests = async (groupId: string): Promise<boolean> =>
+    (await directory.listGuestMembers(groupId)).length > 0;
+  const adminCommands = new AdminCommands(
+    adminAlerts,
+    setupCheck,
+    logger,
+    retryOperation,
+    privacyActions,
+    groupHasGuests,
+  );
   const bulkFlow = new BulkFlow(bulkInvite, inviteGuest, slow, logger, reads);
-  const mainDialog = new MainDialog(new InviteGuestDialog(inviteGuest, logger, slow, bulkFlow), new RequestAccessDialog(requestAccess, logger), requestAccess, requestActions, adminCommands, guestActions, fileIntake, reads);
-  const bot = new TeamsBot({ conversationState, mainDialog, requestActions, adminCommands, guestActions, privacyActions, fileExport, store, logger, clock, allowedTenantIds: settings.allowedTenantIds, directory, trustServiceUrl: options.trustServiceUrl, chats, welcomes: teams });
+  const mainDialog = new MainDialog(
+    new InviteGuestDialog(inviteGuest, logger, slow, bulkFlow),
+    new RequestAccessDialog(requestAccess, logger),
+    requestAccess,
+    requestActions,
+    adminCommands,
+    guestActions,
+    fileIntake,
+    reads,
+  );
+  const bot = new TeamsBot({
+    conversationState,
+    mainDialog,
+    requestActions,
+    adminCommands,
+    guestActions,
+    privacyActions,
+    fileExport,
+    store,
+    logger,
+    clock,
+    allowedTenantIds: settings.allowedTenantIds,
+    directory,
+    trustServiceUrl: options.trustServiceUrl,
+    chats,
+    welcomes: teams,
+  });
   installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
-  return { bot, conversationState, outbox: teams.outbox, inviteGuest, requestAccess, adminAlerts, setupCheck, resumeOperations, background, instanceId, guestLifecycle, guestReview };
+  return {
+    bot,
+    conversationState,
+    outbox: teams.outbox,
+    inviteGuest,
+    requestAccess,
+    adminAlerts,
+    setupCheck,
+    resumeOperations,
+    background,
+    instanceId,
+    guestLifecycle,
+    guestReview,
+  };
 }

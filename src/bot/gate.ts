@@ -40,7 +40,11 @@ export interface GateOptions {
 
 const CACHE_MAX = 5000;
 
-const LOG_EVENT: Record<GateRefusal, string> = { channel: 'channel.refused', tenant: 'tenant.refused', unknownUser: 'actor.unknown' };
+const LOG_EVENT: Record<GateRefusal, string> = {
+  channel: 'channel.refused',
+  tenant: 'tenant.refused',
+  unknownUser: 'actor.unknown',
+};
 
 export class ActivityGate {
   private readonly known = new Map<string, { user: DirectoryUser | null; until: number }>();
@@ -54,7 +58,8 @@ export class ActivityGate {
     const rawTenant = activity.conversation?.tenantId ?? channelData?.tenant?.id;
     const tenantId = typeof rawTenant === 'string' ? rawTenant.toLowerCase().slice(0, 64) : '';
     const userId = typeof activity.from?.aadObjectId === 'string' ? activity.from.aadObjectId.slice(0, 64) : '';
-    if (activity.channelId !== 'msteams') return this.refuse('channel', tenantId, userId, String(activity.channelId ?? '').slice(0, 40));
+    if (activity.channelId !== 'msteams')
+      return this.refuse('channel', tenantId, userId, String(activity.channelId ?? '').slice(0, 40));
     const allowed = this.options.allowedTenantIds;
     if (allowed.length > 0 && !allowed.includes(tenantId)) return this.refuse('tenant', tenantId, userId);
     // Events without a user (e.g. a bot added by an admin policy) carry no request of anyone: nothing to look up.
@@ -77,9 +82,20 @@ export class ActivityGate {
   }
 
   private async refuse(reason: GateRefusal, tenantId: string, userId: string, channel?: string): Promise<GateRefusal> {
-    this.options.logger.warn(LOG_EVENT[reason], { tenantId: tenantId || undefined, actorId: userId || undefined, channel });
+    this.options.logger.warn(LOG_EVENT[reason], {
+      tenantId: tenantId || undefined,
+      actorId: userId || undefined,
+      channel,
+    });
     await this.options.store.audit
-      .append({ time: this.options.clock().toISOString(), tenantId: tenantId || 'unknown', actorId: userId || 'unknown', action: 'activity.refused', outcome: reason, detail: channel ? `channel ${channel}` : undefined })
+      .append({
+        time: this.options.clock().toISOString(),
+        tenantId: tenantId || 'unknown',
+        actorId: userId || 'unknown',
+        action: 'activity.refused',
+        outcome: reason,
+        detail: channel ? `channel ${channel}` : undefined,
+      })
       .catch((err: unknown) => this.options.logger.error('audit.failed', { action: 'activity.refused', error: err }));
     return reason;
   }

@@ -3,9 +3,20 @@ import { TurnContext, type Activity } from 'botbuilder';
 import { localizer, type Audience, type Localizer } from '../i18n';
 
 export function audienceOf(activity: Partial<Activity>): Audience {
-  const clientInfo = (activity.entities ?? []).find((e) => e.type === 'clientInfo') as { locale?: unknown; timezone?: unknown } | undefined;
-  const locale = typeof activity.locale === 'string' && activity.locale ? activity.locale : typeof clientInfo?.locale === 'string' ? clientInfo.locale : null;
-  const zone = typeof activity.localTimezone === 'string' && activity.localTimezone ? activity.localTimezone : typeof clientInfo?.timezone === 'string' ? clientInfo.timezone : null;
+  const clientInfo = (activity.entities ?? []).find((e) => e.type === 'clientInfo') as
+    { locale?: unknown; timezone?: unknown } | undefined;
+  const locale =
+    typeof activity.locale === 'string' && activity.locale
+      ? activity.locale
+      : typeof clientInfo?.locale === 'string'
+        ? clientInfo.locale
+        : null;
+  const zone =
+    typeof activity.localTimezone === 'string' && activity.localTimezone
+      ? activity.localTimezone
+      : typeof clientInfo?.timezone === 'string'
+        ? clientInfo.timezone
+        : null;
   return { locale, timeZone: zone };
 }
 
@@ -21,14 +32,21 @@ export function loc(context: TurnContext): Localizer {
 export function referenceWithAudience(activity: Partial<Activity>): Record<string, unknown> {
   const { activityId: _perActivity, ...reference } = TurnContext.getConversationReference(activity);
   const audience = audienceOf(activity);
-  return JSON.parse(JSON.stringify({ ...reference, locale: audience.locale ?? undefined, localTimezone: audience.timeZone ?? undefined })) as Record<string, unknown>;
+  return JSON.parse(
+    JSON.stringify({
+      ...reference,
+      locale: audience.locale ?? undefined,
+      localTimezone: audience.timeZone ?? undefined,
+    }),
+  ) as Record<string, unknown>;
 }
 
 /** The audience of a stored reference (or of a card location `{ reference, activityId }`). */
 export function audienceOfReference(value: unknown): Audience {
   if (typeof value !== 'object' || value === null) return {};
   const record = value as Record<string, unknown>;
-  if (typeof record.reference === 'object' && record.reference !== null && !('conversation' in record)) return audienceOfReference(record.reference);
+  if (typeof record.reference === 'object' && record.reference !== null && !('conversation' in record))
+    return audienceOfReference(record.reference);
   return {
     locale: typeof record.locale === 'string' ? record.locale : null,
     timeZone: typeof record.localTimezone === 'string' ? record.localTimezone : null,

@@ -3,7 +3,13 @@
  * message goes through the outbox (./delivery/outbox.ts): recorded first, rendered at send time in the recipient's
  * language, paced and retried there. A card that is still queued is located by `{ outboxId }` until it is sent.
  */
-import { MessageFactory, type Attachment, type CloudAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
+import {
+  MessageFactory,
+  type Attachment,
+  type CloudAdapter,
+  type ConversationReference,
+  type TurnContext,
+} from 'botbuilder';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
 import type { ApprovalMessenger } from '../domain/requestAccess';
@@ -44,7 +50,8 @@ export function cardLocation(context: TurnContext, activityId: string): JsonObje
 }
 
 /** Where a message went (or is queued), or why it could not go (`unreachable`: the person cannot be reached now). */
-export type Delivery = { ok: true; location: JsonObject } | { ok: false; error: string; unreachable?: UnreachableReason };
+export type Delivery =
+  { ok: true; location: JsonObject } | { ok: false; error: string; unreachable?: UnreachableReason };
 
 /** What the outbox renders at send time (JSON, kept in the record). */
 type Rendered =
@@ -90,7 +97,9 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
     private readonly logger: Logger,
     options: TeamsMessengerOptions = {},
   ) {
-    this.stored = new StoredChats(adapter, store.conversations, appId, options.clock, (tenantId, userId) => this.outbox.paceFor(tenantId, userId));
+    this.stored = new StoredChats(adapter, store.conversations, appId, options.clock, (tenantId, userId) =>
+      this.outbox.paceFor(tenantId, userId),
+    );
     this.outbox = new Outbox({
       store,
       chats: options.chats ?? this.stored,
@@ -112,7 +121,11 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
         // The request as it is now (a late update must not show an older state), else as it was when queued.
         const current = (await this.store.requests.get(what.request.id)) ?? what.request;
         const refreshUserIds = what.refresh && reference.user?.id ? [reference.user.id] : [];
-        return approvalCard(l, current, what.refresh ? { reminder: what.reminder === true, refreshUserIds } : undefined);
+        return approvalCard(
+          l,
+          current,
+          what.refresh ? { reminder: what.reminder === true, refreshUserIds } : undefined,
+        );
       }
       case 'requesterNotice':
         return this.requesterNotice(l, what.request, what.event);
@@ -136,24 +149,41 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
     const index = request?.ownerCards.findIndex((c) => c.location?.outboxId === record.id) ?? -1;
     if (!request || index < 0) return;
     const cards = [...request.ownerCards];
-    cards[index] = record.status === 'sent'
-      ? { ...cards[index], location: record.result }
-      : { ...cards[index], status: 'unreachable', location: null, error: (record.error ?? 'not delivered').slice(0, 300) };
+    cards[index] =
+      record.status === 'sent'
+        ? { ...cards[index], location: record.result }
+        : {
+            ...cards[index],
+            status: 'unreachable',
+            location: null,
+            error: (record.error ?? 'not delivered').slice(0, 300),
+          };
     // One compare-and-set: a conflict leaves the `{ outboxId }` entry, which resolves through the outbox anyway.
-    await this.store.requests.update(request.id, request.version, { ownerCards: cards }, new Date()).catch((err: unknown) =>
-      this.logger.info('request.card.location.later', { requestId: request.id, error: err }),
-    );
+    await this.store.requests
+      .update(request.id, request.version, { ownerCards: cards }, new Date())
+      .catch((err: unknown) => this.logger.info('request.card.location.later', { requestId: request.id, error: err }));
   }
 
   private send(message: OutboxMessage): Promise<Sending> {
     return this.outbox.send(message);
   }
 
-  async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<Delivery> {
+  async sendApprovalCard(
+    request: AccessRequestRecord,
+    owner: GroupOwner,
+    reason: 'new' | 'reminder' | 'resend',
+  ): Promise<Delivery> {
     // A person with no chat yet is reached through the requester's service URL.
     this.stored.hint(request.tenantId, await this.store.conversations.get(request.tenantId, request.requesterId));
     const content: Rendered = { type: 'approval', request, reminder: reason === 'reminder', refresh: true };
-    return delivery(await this.send({ tenantId: request.tenantId, to: { user: owner.id }, content: json(content), followUp: { requestId: request.id } }));
+    return delivery(
+      await this.send({
+        tenantId: request.tenantId,
+        to: { user: owner.id },
+        content: json(content),
+        followUp: { requestId: request.id },
+      }),
+    );
   }
 
   async updateApprovalCards(request: AccessRequestRecord): Promise<void> {
@@ -162,20 +192,41 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
     const seen = new Set<string>();
     const content = json({ type: 'approval', request } satisfies Rendered);
     for (const card of request.ownerCards) {
-      const location = card.location as { reference?: Partial<ConversationReference>; activityId?: string; outboxId?: string } | null;
+      const location = card.location as {
+        reference?: Partial<ConversationReference>;
+        activityId?: string;
+        outboxId?: string;
+      } | null;
       if (card.status !== 'sent' || !location || !(location.activityId || location.outboxId)) continue;
-      const key = JSON.stringify([location.reference?.conversation?.id ?? '', location.activityId ?? location.outboxId]);
+      const key = JSON.stringify([
+        location.reference?.conversation?.id ?? '',
+        location.activityId ?? location.outboxId,
+      ]);
       if (seen.has(key)) continue;
       seen.add(key);
       const sending = await this.send({ tenantId: request.tenantId, to: { location: card.location! }, content });
-      if (sending.state === 'failed') this.logger.warn('request.card.update.failed', { requestId: request.id, ownerId: card.ownerId, error: sending.error });
+      if (sending.state === 'failed')
+        this.logger.warn('request.card.update.failed', {
+          requestId: request.id,
+          ownerId: card.ownerId,
+          error: sending.error,
+        });
     }
   }
 
   private requesterNotice(l: Localizer, request: AccessRequestRecord, event: 'decided' | 'expired'): Attachment {
     const approved = request.state === 'approved';
-    const title = l.t(event === 'expired' ? 'requests:notice.expiredTitle' : approved ? 'requests:notice.approvedTitle' : 'requests:notice.deniedTitle');
-    const text = event === 'expired' ? l.t('requests:notice.expired', { app: request.appName, group: request.groupName }) : statusLine(l, request);
+    const title = l.t(
+      event === 'expired'
+        ? 'requests:notice.expiredTitle'
+        : approved
+          ? 'requests:notice.approvedTitle'
+          : 'requests:notice.deniedTitle',
+    );
+    const text =
+      event === 'expired'
+        ? l.t('requests:notice.expired', { app: request.appName, group: request.groupName })
+        : statusLine(l, request);
     const facts = [
       { label: l.t('common:fact.app'), value: request.appName },
       { label: l.t('common:fact.group'), value: request.groupName },
@@ -189,22 +240,37 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
       this.logger.warn('request.requester.unreachable', { requestId: request.id });
       return false;
     }
-    const sending = await this.send({ tenantId: request.tenantId, to: { user: request.requesterId }, content: json({ type: 'requesterNotice', request, event } satisfies Rendered) });
-    if (sending.state === 'failed') this.logger.warn('request.requester.notify.failed', { requestId: request.id, error: sending.error });
+    const sending = await this.send({
+      tenantId: request.tenantId,
+      to: { user: request.requesterId },
+      content: json({ type: 'requesterNotice', request, event } satisfies Rendered),
+    });
+    if (sending.state === 'failed')
+      this.logger.warn('request.requester.notify.failed', { requestId: request.id, error: sending.error });
     return sending.state !== 'failed';
   }
 
   async sendToChannel(channel: JsonObject, notice: AlertNotice): Promise<JsonObject | null> {
     const tenantId = (channel as Partial<ConversationReference>).conversation?.tenantId ?? notice.alert.tenantId;
-    const sending = await this.send({ tenantId, to: { reference: channel }, content: json({ type: 'alert', notice } satisfies Rendered) });
-    if (sending.state === 'failed') this.logger.warn('alert.channel.failed', { alertKey: notice.alert.key, error: sending.error });
+    const sending = await this.send({
+      tenantId,
+      to: { reference: channel },
+      content: json({ type: 'alert', notice } satisfies Rendered),
+    });
+    if (sending.state === 'failed')
+      this.logger.warn('alert.channel.failed', { alertKey: notice.alert.key, error: sending.error });
     return sending.state === 'failed' ? null : sending.location;
   }
 
   async sendToUser(tenantId: string, userId: string, notice: AlertNotice): Promise<JsonObject | null> {
     // An admin who never opened the bot is reached too: the chat is opened (installing the app where allowed).
-    const sending = await this.send({ tenantId, to: { user: userId }, content: json({ type: 'alert', notice } satisfies Rendered) });
-    if (sending.state === 'failed') this.logger.warn('alert.user.failed', { alertKey: notice.alert.key, userId, error: sending.error });
+    const sending = await this.send({
+      tenantId,
+      to: { user: userId },
+      content: json({ type: 'alert', notice } satisfies Rendered),
+    });
+    if (sending.state === 'failed')
+      this.logger.warn('alert.user.failed', { alertKey: notice.alert.key, userId, error: sending.error });
     return sending.state === 'failed' ? null : sending.location;
   }
 
@@ -212,7 +278,8 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
   async updateAlertCards(locations: readonly JsonObject[], notice: AlertNotice): Promise<number> {
     let updated = 0;
     for (const location of locations) {
-      if (await this.update(location, json({ type: 'alert', notice } satisfies Rendered), notice.alert.tenantId)) updated++;
+      if (await this.update(location, json({ type: 'alert', notice } satisfies Rendered), notice.alert.tenantId))
+        updated++;
     }
     return updated;
   }
@@ -231,22 +298,28 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
   private async update(location: JsonObject, content: JsonObject, tenantId: string): Promise<boolean> {
     if (!location.outboxId && (!location.reference || typeof location.activityId !== 'string')) return false;
     const sending = await this.send({ tenantId, to: { location }, content });
-    if (sending.state === 'failed') this.logger.warn('card.update.failed', { cardActivityId: location.activityId, error: sending.error });
+    if (sending.state === 'failed')
+      this.logger.warn('card.update.failed', { cardActivityId: location.activityId, error: sending.error });
     return sending.state !== 'failed';
   }
 }
 
 /** Review cards and notices a person gets in their 1:1 chat, rendered at send time. */
 export type UserChatContent =
-  | { type: 'review'; view: ReviewView; defaultDecision: ReviewDecision; reminder?: boolean }
-  | { type: 'msg'; msg: Msg };
+  { type: 'review'; view: ReviewView; defaultDecision: ReviewDecision; reminder?: boolean } | { type: 'msg'; msg: Msg };
 
 /** A review card or a notice in `l`'s language. */
 export function renderUserChat(l: Localizer, content: UserChatContent): Attachment | string {
-  return content.type === 'msg' ? l.msg(content.msg) : reviewCard(l, content.view, content.defaultDecision, content.reminder ? { reminder: true } : undefined);
+  return content.type === 'msg'
+    ? l.msg(content.msg)
+    : reviewCard(l, content.view, content.defaultDecision, content.reminder ? { reminder: true } : undefined);
 }
 
 function tenantOf(location: JsonObject): string {
   const reference = location.reference as Partial<ConversationReference> | undefined;
-  return reference?.conversation?.tenantId ?? (reference as { channelData?: { tenant?: { id?: string } } } | undefined)?.channelData?.tenant?.id ?? 'unknown';
+  return (
+    reference?.conversation?.tenantId ??
+    (reference as { channelData?: { tenant?: { id?: string } } } | undefined)?.channelData?.tenant?.id ??
+    'unknown'
+  );
 }

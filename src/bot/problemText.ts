@@ -22,7 +22,11 @@ const steps = (l: Localizer, group: string, count: number, params: Record<string
  * Summary and fix steps of a problem. `setting` is the tenant's allowInvitesFrom for invitesNotAllowed (read from
  * the stored summary when not given). A kind the catalog does not know keeps its stored text.
  */
-export function problemText(l: Localizer, problem: ProblemLike, setting?: string | null): { summary: string; fix: string[] } {
+export function problemText(
+  l: Localizer,
+  problem: ProblemLike,
+  setting?: string | null,
+): { summary: string; fix: string[] } {
   const app = problem.appName ?? l.t('admin:problem.theApp');
   const group = problem.groupName ?? l.t('admin:problem.theGroup');
   const detail = problem.key.includes(':') ? problem.key.slice(problem.key.indexOf(':') + 1) : '';
@@ -30,13 +34,19 @@ export function problemText(l: Localizer, problem: ProblemLike, setting?: string
   switch (problem.kind) {
     case 'invitesNotAllowed': {
       const value = setting ?? /allowInvitesFrom = ([^)]+)\)/.exec(problem.summary)?.[1] ?? 'restricted';
-      return { summary: l.t('admin:problem.invitesNotAllowed', { setting: value }), fix: steps(l, 'inviteSetting', 3, {}) };
+      return {
+        summary: l.t('admin:problem.invitesNotAllowed', { setting: value }),
+        fix: steps(l, 'inviteSetting', 3, {}),
+      };
     }
     case 'missingPermission': {
       const permission = detail && detail !== 'graph' ? detail : '';
       return {
         summary: l.t('admin:problem.missingPermission', { permission: permission || l.t('admin:problem.itNeeds') }),
-        fix: steps(l, 'permission', 3, { permission: permission || l.t('admin:problem.theMissingPermission'), all: REQUIRED_PERMISSION_NAMES.join(', ') }),
+        fix: steps(l, 'permission', 3, {
+          permission: permission || l.t('admin:problem.theMissingPermission'),
+          all: REQUIRED_PERMISSION_NAMES.join(', '),
+        }),
       };
     }
     case 'groupNoOwners':
@@ -49,9 +59,14 @@ export function problemText(l: Localizer, problem: ProblemLike, setting?: string
     case 'appNoUsableGroup':
       return { summary: l.t(`admin:problem.${problem.kind}`, params), fix: steps(l, 'createGroup', 4, params) };
     case 'botCannotReach': {
-      const reason = ['permissionMissing', 'appNotInCatalog', 'blockedByPolicy'].includes(detail) ? detail : 'permissionMissing';
+      const reason = ['permissionMissing', 'appNotInCatalog', 'blockedByPolicy'].includes(detail)
+        ? detail
+        : 'permissionMissing';
       const count = reason === 'blockedByPolicy' ? 2 : 3;
-      return { summary: l.t(`reach:problem.${reason}`), fix: Array.from({ length: count }, (_, i) => l.t(`reach:fix.${reason}.s${i + 1}`)) };
+      return {
+        summary: l.t(`reach:problem.${reason}`),
+        fix: Array.from({ length: count }, (_, i) => l.t(`reach:fix.${reason}.s${i + 1}`)),
+      };
     }
     default:
       return { summary: problem.summary, fix: problem.fix };

@@ -34,7 +34,11 @@ export function parseRequestAction(verb: unknown, data: unknown): RequestAction 
 }
 
 function cardResponse(card: Attachment): AdaptiveCardInvokeResponse {
-  return { statusCode: 200, type: CardFactory.contentTypes.adaptiveCard, value: card.content as Record<string, unknown> };
+  return {
+    statusCode: 200,
+    type: CardFactory.contentTypes.adaptiveCard,
+    value: card.content as Record<string, unknown>,
+  };
 }
 
 export class RequestActions {
@@ -48,7 +52,8 @@ export class RequestActions {
   private async perform(context: TurnContext, action: RequestAction): Promise<Attachment> {
     const actor = actorFrom(context);
     const l = loc(context);
-    const notDone = (text: string): Attachment => outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text });
+    const notDone = (text: string): Attachment =>
+      outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text });
     if (!actor) return notDone(l.t('requests:action.notSignedIn'));
     if (action.verb === 'request.withdraw') {
       const result = await this.service.withdraw(actor, action.requestId);
@@ -57,12 +62,20 @@ export class RequestActions {
     }
     if (action.verb === 'request.refresh') {
       const current = await this.service.viewForOwner(actor, action.requestId);
-      return current ? approvalCard(l, current) : outcomeCard(l, { title: l.t('requests:approval.title'), text: l.t('requests:action.ownersOnly') });
+      return current
+        ? approvalCard(l, current)
+        : outcomeCard(l, { title: l.t('requests:approval.title'), text: l.t('requests:action.ownersOnly') });
     }
-    const outcome: DecideOutcome = await this.service.decide(actor, action.requestId, action.verb === 'request.approve', action.comment);
+    const outcome: DecideOutcome = await this.service.decide(
+      actor,
+      action.requestId,
+      action.verb === 'request.approve',
+      action.comment,
+    );
     if (outcome.kind === 'refused') {
       const current = await this.service.viewForOwner(actor, action.requestId);
-      if (current && (outcome.reason === 'groupBlocked' || outcome.reason === 'comment')) return approvalCard(l, current, { notice: l.msg(outcome.message) });
+      if (current && (outcome.reason === 'groupBlocked' || outcome.reason === 'comment'))
+        return approvalCard(l, current, { notice: l.msg(outcome.message) });
       return notDone(l.msg(outcome.message));
     }
     return approvalCard(l, outcome.request);
@@ -72,7 +85,12 @@ export class RequestActions {
    * The card for a late update, from the request as it is now: another owner's decision may have ended (and updated
    * every card) since this turn read it, and an older view ("Adding…") must not overwrite that. A refusal keeps its card.
    */
-  private async latest(actor: Actor | null, l: Localizer, action: RequestAction, card: Attachment): Promise<Attachment> {
+  private async latest(
+    actor: Actor | null,
+    l: Localizer,
+    action: RequestAction,
+    card: Attachment,
+  ): Promise<Attachment> {
     const current = actor ? await this.service.viewForOwner(actor, action.requestId) : undefined;
     return current && current.state !== 'pending' ? approvalCard(l, current) : card;
   }
@@ -83,7 +101,9 @@ export class RequestActions {
     if (!action) {
       this.logger.warn('card.action.rejected', { verb: typeof verb === 'string' ? verb.slice(0, 50) : typeof verb });
       const l = loc(context);
-      return cardResponse(outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('requests:action.unknown') }));
+      return cardResponse(
+        outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('requests:action.unknown') }),
+      );
     }
     const replyToId = context.activity.replyToId;
     if ((action.verb === 'request.approve' || action.verb === 'request.deny') && replyToId) {
@@ -92,10 +112,18 @@ export class RequestActions {
       // The turn's context is revoked once it ends: who clicked and their language are read now.
       const actor = actorFrom(context);
       const l = loc(context);
-      const result = await this.slow.background.within(action.verb, this.perform(context, action), this.slow.invokeDeadlineMs, async (card) => {
-        await this.slow.updateCard(location, await this.latest(actor, l, action, card));
-      });
-      if (!result.done) return cardResponse(outcomeCard(l, { title: l.t('requests:action.workingTitle'), text: l.t('requests:action.working') }));
+      const result = await this.slow.background.within(
+        action.verb,
+        this.perform(context, action),
+        this.slow.invokeDeadlineMs,
+        async (card) => {
+          await this.slow.updateCard(location, await this.latest(actor, l, action, card));
+        },
+      );
+      if (!result.done)
+        return cardResponse(
+          outcomeCard(l, { title: l.t('requests:action.workingTitle'), text: l.t('requests:action.working') }),
+        );
       return cardResponse(result.value);
     }
     return cardResponse(await this.perform(context, action));
@@ -104,7 +132,8 @@ export class RequestActions {
   /** Action.Submit fallback: returns false when the activity is not a request action. */
   async submit(context: TurnContext): Promise<boolean> {
     const value: unknown = context.activity.value;
-    if (!isRecord(value) || typeof value.verb !== 'string' || !value.verb.startsWith('request.') || 'flowId' in value) return false;
+    if (!isRecord(value) || typeof value.verb !== 'string' || !value.verb.startsWith('request.') || 'flowId' in value)
+      return false;
     const action = parseRequestAction(value.verb, value);
     if (!action) {
       await context.sendActivity(loc(context).t('requests:action.unknown'));

@@ -12,8 +12,14 @@ function when(l: Localizer, iso: string | null): string {
 
 function membershipText(l: Localizer, request: AccessRequestRecord): string {
   const membership = request.outcome?.membership;
-  const names = { requester: request.requesterName, group: request.groupName, code: String(request.outcome?.code ?? 'error'), operationId: approvalOperationId(request.id) };
-  if (membership === 'added' || membership === 'alreadyMember' || membership === 'refused' || membership === 'failed') return l.t(`requests:membership.${membership}`, names);
+  const names = {
+    requester: request.requesterName,
+    group: request.groupName,
+    code: String(request.outcome?.code ?? 'error'),
+    operationId: approvalOperationId(request.id),
+  };
+  if (membership === 'added' || membership === 'alreadyMember' || membership === 'refused' || membership === 'failed')
+    return l.t(`requests:membership.${membership}`, names);
   if (membership === 'approverNotOwner') return l.t('security:approverNotOwner', names);
   if (request.state === 'approved') return l.t('requests:membership.adding', names);
   return '';
@@ -22,7 +28,10 @@ function membershipText(l: Localizer, request: AccessRequestRecord): string {
 /** One line saying where the request stands, e.g. "Approved by Megan Bowen on 24 Nov 2026, 10:02." */
 export function statusLine(l: Localizer, request: AccessRequestRecord): string {
   if (request.state === 'approved' || request.state === 'denied') {
-    const decided = l.t(`requests:status.${request.state}`, { by: request.decidedByName ?? l.t('requests:status.anOwner'), at: when(l, request.decidedAt) });
+    const decided = l.t(`requests:status.${request.state}`, {
+      by: request.decidedByName ?? l.t('requests:status.anOwner'),
+      at: when(l, request.decidedAt),
+    });
     const membership = membershipText(l, request);
     return membership ? l.t('requests:status.withMembership', { decided, membership }) : decided;
   }
@@ -41,14 +50,26 @@ function facts(l: Localizer, request: AccessRequestRecord): Fact[] {
 }
 
 /** The approval card in its current state: buttons while pending, the decision afterwards. */
-export function approvalCard(l: Localizer, request: AccessRequestRecord, options: { reminder?: boolean; refreshUserIds?: string[]; notice?: string } = {}): Attachment {
+export function approvalCard(
+  l: Localizer,
+  request: AccessRequestRecord,
+  options: { reminder?: boolean; refreshUserIds?: string[]; notice?: string } = {},
+): Attachment {
   const pending = request.state === 'pending';
   const data: CardData['request-approval'] = {
     requestId: request.id,
-    title: pending ? l.t(options.reminder ? 'requests:approval.reminderTitle' : 'requests:approval.title') : l.t('requests:approval.decidedTitle', { state: request.state }),
+    title: pending
+      ? l.t(options.reminder ? 'requests:approval.reminderTitle' : 'requests:approval.title')
+      : l.t('requests:approval.decidedTitle', { state: request.state }),
     facts: facts(l, request),
     status: options.notice ?? (pending ? '' : statusLine(l, request)),
-    statusStyle: options.notice ? 'warning' : request.state === 'approved' ? 'good' : request.state === 'denied' ? 'attention' : 'default',
+    statusStyle: options.notice
+      ? 'warning'
+      : request.state === 'approved'
+        ? 'good'
+        : request.state === 'denied'
+          ? 'attention'
+          : 'default',
     comment: request.comment ? l.t('requests:approval.quoted', { comment: request.comment }) : '',
     pending,
     refreshUserIds: options.refreshUserIds ?? [],
@@ -63,8 +84,14 @@ export function requestListCard(l: Localizer, requests: AccessRequestRecord[], w
   const items = requests.map((r) => ({
     requestId: r.id,
     heading: `${r.appName} · ${r.groupName}`,
-    detail: l.t(withdrawable ? 'requests:list.detail' : 'requests:list.detailBy', { status: statusLine(l, r), at: when(l, r.createdAt), requester: r.requesterName }),
+    detail: l.t(withdrawable ? 'requests:list.detail' : 'requests:list.detailBy', {
+      status: statusLine(l, r),
+      at: when(l, r.createdAt),
+      requester: r.requesterName,
+    }),
     canWithdraw: withdrawable && r.state === 'pending',
   }));
-  return CardFactory.adaptiveCard(renderCardJson('request-list', { title: l.t('requests:list.title'), empty: l.t('requests:list.empty'), items }, l));
+  return CardFactory.adaptiveCard(
+    renderCardJson('request-list', { title: l.t('requests:list.title'), empty: l.t('requests:list.empty'), items }, l),
+  );
 }

@@ -37,7 +37,9 @@ function depthExceeds(value: unknown, max: number): boolean {
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
     if (depth > max) return true;
-    if (node && typeof node === 'object') for (const child of Object.values(node as Record<string, unknown>)) if (child && typeof child === 'object') stack.push({ node: child, depth: depth + 1 });
+    if (node && typeof node === 'object')
+      for (const child of Object.values(node as Record<string, unknown>))
+        if (child && typeof child === 'object') stack.push({ node: child, depth: depth + 1 });
   }
   return false;
 }
@@ -51,8 +53,14 @@ export function malformedActivity(body: unknown): string | null {
   const activity = body as { type?: unknown; conversation?: { id?: unknown }; from?: { id?: unknown } };
   if (typeof activity.type !== 'string' || activity.type === '') return 'type';
   if (depthExceeds(body, MAX_DEPTH)) return 'too deep';
-  if (typeof activity.conversation !== 'object' || activity.conversation === null || typeof activity.conversation.id !== 'string') return 'conversation.id';
-  if (typeof activity.from !== 'object' || activity.from === null || typeof activity.from.id !== 'string') return 'from.id';
+  if (
+    typeof activity.conversation !== 'object' ||
+    activity.conversation === null ||
+    typeof activity.conversation.id !== 'string'
+  )
+    return 'conversation.id';
+  if (typeof activity.from !== 'object' || activity.from === null || typeof activity.from.id !== 'string')
+    return 'from.id';
   return null;
 }
 
@@ -79,8 +87,18 @@ export function createServer(options: ServerOptions): BotServer {
     // The activity's type, never its text: a command or card verb is added to this span once it is known.
     const type = /^[A-Za-z]{1,40}$/.test(body.type ?? '') ? (body.type as string) : 'invalid';
     const turn = withLogContext({ activityId: body.id, activityType: body.type }, () =>
-      span(`turn ${type}`, { 'guestinvite.activity.type': type }, () => options.adapter.process(req, res, (context) => options.bot.run(context)), { root: true, kind: 'server' }),
-    ).finally(() => metrics.turn(performance.now() - started, { 'guestinvite.activity.type': type, 'http.response.status_code': res.statusCode }));
+      span(
+        `turn ${type}`,
+        { 'guestinvite.activity.type': type },
+        () => options.adapter.process(req, res, (context) => options.bot.run(context)),
+        { root: true, kind: 'server' },
+      ),
+    ).finally(() =>
+      metrics.turn(performance.now() - started, {
+        'guestinvite.activity.type': type,
+        'http.response.status_code': res.statusCode,
+      }),
+    );
     const tracked = turn.catch(() => undefined).finally(() => turns.delete(tracked));
     turns.add(tracked);
     await turn;

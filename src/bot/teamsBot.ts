@@ -40,7 +40,11 @@ export const ACTIVITY_MARKER_TTL_MS = 24 * 3600_000;
 export async function pruneActivityMarkers(store: Store, now: Date): Promise<number> {
   const before = new Date(now.getTime() - ACTIVITY_MARKER_TTL_MS);
   let pruned = 0;
-  for (let batch = await store.state.deleteStale(ACTIVITY_MARKERS, before, 1000); batch > 0; batch = await store.state.deleteStale(ACTIVITY_MARKERS, before, 1000)) {
+  for (
+    let batch = await store.state.deleteStale(ACTIVITY_MARKERS, before, 1000);
+    batch > 0;
+    batch = await store.state.deleteStale(ACTIVITY_MARKERS, before, 1000)
+  ) {
     pruned += batch;
   }
   return pruned;
@@ -97,7 +101,13 @@ export class TeamsBot extends TeamsActivityHandler {
   constructor(private readonly options: TeamsBotOptions) {
     super();
     this.clock = options.clock ?? (() => new Date());
-    this.gate = new ActivityGate({ store: options.store, logger: options.logger, directory: options.directory, allowedTenantIds: options.allowedTenantIds ?? [], clock: this.clock });
+    this.gate = new ActivityGate({
+      store: options.store,
+      logger: options.logger,
+      directory: options.directory,
+      allowedTenantIds: options.allowedTenantIds ?? [],
+      clock: this.clock,
+    });
     this.dialogState = options.conversationState.createProperty<DialogState>('dialogState');
 
     this.onMessage(async (context, next) => {
@@ -127,7 +137,10 @@ export class TeamsBot extends TeamsActivityHandler {
       // the outbox (paced, retried) instead of a reply. Someone who installed it themselves gets the help card now.
       const actor = actorFrom(context);
       if (actor && options.welcomes && (await options.chats?.installedByBot(actor.tenantId, actor.userId))) {
-        await options.welcomes.sendToUserChat(actor.tenantId, actor.userId, { type: 'msg', msg: msg('reach:welcomeInstalledForYou') });
+        await options.welcomes.sendToUserChat(actor.tenantId, actor.userId, {
+          type: 'msg',
+          msg: msg('reach:welcomeInstalledForYou'),
+        });
         return next();
       }
       await context.sendActivity(MessageFactory.attachment(helpCard(loc(context))));
@@ -139,7 +152,8 @@ export class TeamsBot extends TeamsActivityHandler {
     // the chat is forgotten; the next message opens it again, installing the app where allowed.
     this.onInstallationUpdateRemove(async (context, next) => {
       const actor = actorFrom(context);
-      if (actor && context.activity.conversation?.conversationType === 'personal') await options.chats?.forget(actor.tenantId, actor.userId);
+      if (actor && context.activity.conversation?.conversationType === 'personal')
+        await options.chats?.forget(actor.tenantId, actor.userId);
       await next();
     });
 
@@ -151,32 +165,57 @@ export class TeamsBot extends TeamsActivityHandler {
   }
 
   /** Universal Actions (Action.Execute) on approval cards; answered with the card to show. */
-  protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+  protected override async onAdaptiveCardInvoke(
+    context: TurnContext,
+    invokeValue: AdaptiveCardInvokeValue,
+  ): Promise<AdaptiveCardInvokeResponse> {
     await this.remember(context);
     const verb: unknown = invokeValue?.action?.verb;
-    setAttributes({ 'guestinvite.verb': typeof verb === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(verb) ? verb : 'invalid' });
+    setAttributes({
+      'guestinvite.verb': typeof verb === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(verb) ? verb : 'invalid',
+    });
     const check = checkCardPayload(invokeValue?.action?.data ?? {}, verb);
     if (!check.ok) {
       this.options.logger.warn('card.rejected', { reason: check.reason, actorId: context.activity.from?.aadObjectId });
       const l = loc(context);
-      const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: l.t('common:invalidCard') });
-      return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
+      const card = outcomeCard(l, {
+        title: l.t('common:notDone'),
+        color: 'Attention',
+        text: l.t('common:invalidCard'),
+      });
+      return {
+        statusCode: 200,
+        type: 'application/vnd.microsoft.card.adaptive',
+        value: card.content as Record<string, unknown>,
+      };
     }
     // Every card with Action.Execute (approvals, guests, reviews) lives in a 1:1 chat: a click from a shared chat
     // would put personal data where everyone reads it.
     if (!isPersonal(context)) {
       const l = loc(context);
-      const card = outcomeCard(l, { title: l.t('common:notDone'), color: 'Attention', text: messageMeText(context, 'security:personalOnly') });
-      return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content as Record<string, unknown> };
+      const card = outcomeCard(l, {
+        title: l.t('common:notDone'),
+        color: 'Attention',
+        text: messageMeText(context, 'security:personalOnly'),
+      });
+      return {
+        statusCode: 200,
+        type: 'application/vnd.microsoft.card.adaptive',
+        value: card.content as Record<string, unknown>,
+      };
     }
     const privacy = this.options.privacyActions;
     if (isPrivacyVerb(verb) && privacy) return privacy.invoke(context, verb, invokeValue?.action?.data);
-    if (isGuestVerb(verb) && this.options.guestActions) return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
+    if (isGuestVerb(verb) && this.options.guestActions)
+      return this.options.guestActions.invoke(context, verb, invokeValue?.action?.data);
     return this.options.requestActions.invoke(context, verb, invokeValue?.action?.data);
   }
 
   /** `fileConsent/invoke`, "accept": the export is made again for whoever accepted, uploaded, then shown. */
-  protected override async handleTeamsFileConsentAccept(context: TurnContext, response: FileConsentCardResponse): Promise<void> {
+  protected override async handleTeamsFileConsentAccept(
+    context: TurnContext,
+    response: FileConsentCardResponse,
+  ): Promise<void> {
     if (this.options.fileExport) await this.options.fileExport.accept(context, response);
   }
 
@@ -190,7 +229,8 @@ export class TeamsBot extends TeamsActivityHandler {
     if (refused) {
       const key = { channel: null, tenant: 'common:tenantRefused', unknownUser: 'security:unknownUser' }[refused];
       if (key && context.activity.type === 'message') await context.sendActivity(loc(context).t(key));
-      if (context.activity.type === 'invoke') await context.sendActivity({ type: 'invokeResponse', value: { status: 403 } });
+      if (context.activity.type === 'invoke')
+        await context.sendActivity({ type: 'invokeResponse', value: { status: 403 } });
       return;
     }
     // With several instances the user's answer to a card can reach another instance before this turn ends: the

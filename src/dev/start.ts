@@ -67,7 +67,12 @@ export function describeExit(exit: ProcessExit): string {
  * Starts `command` in a process group of its own (so that stop() also ends whatever it starts),
  * with no stdin, its output split into lines.
  */
-export function startProcess(name: string, command: string, args: string[], options: StartProcessOptions = {}): ManagedProcess {
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  options: StartProcessOptions = {},
+): ManagedProcess {
   const keep = options.keepLines ?? 200;
   const lines: string[] = [];
   const child = spawn(command, args, {
@@ -196,19 +201,28 @@ export interface RunningPlayground {
 
 /** The Playground's log file: `logFile`, else `M365_AGENTS_PLAYGROUND_LOGFILE`, else devTools/m365agentsplayground.log. */
 export function playgroundLogFile(options: Pick<PlaygroundOptions, 'logFile'>): string {
-  return options.logFile ?? process.env.M365_AGENTS_PLAYGROUND_LOGFILE ?? path.join(projectRoot(), 'devTools', 'm365agentsplayground.log');
+  return (
+    options.logFile ??
+    process.env.M365_AGENTS_PLAYGROUND_LOGFILE ??
+    path.join(projectRoot(), 'devTools', 'm365agentsplayground.log')
+  );
 }
 
 /** Why the Playground failed: its output, and the `error` lines of its log file (where it says why). */
 function playgroundFailure(what: string, proc: ManagedProcess, logFile: string): Error {
   let logged: string[] = [];
   try {
-    logged = fs.readFileSync(logFile, 'utf8').split('\n').filter((line) => line.startsWith('error '));
+    logged = fs
+      .readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('error '));
   } catch {
     // no log file
   }
   const output = proc.recentOutput().join('\n') || '(none)';
-  return new Error(`the Playground ${what}. Its output:\n${output}\nErrors in ${logFile}:\n${logged.slice(-10).join('\n') || '(none)'}`);
+  return new Error(
+    `the Playground ${what}. Its output:\n${output}\nErrors in ${logFile}:\n${logged.slice(-10).join('\n') || '(none)'}`,
+  );
 }
 
 /**
@@ -274,7 +288,9 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
     try {
       await waitForHttp(`http://127.0.0.1:${port}/_debug/ping`, { timeoutMs, process: proc });
     } catch {
-      const what = proc.hasExited() ? `${describeExit(await proc.exited)} before it answered /_debug/ping` : 'did not answer /_debug/ping';
+      const what = proc.hasExited()
+        ? `${describeExit(await proc.exited)} before it answered /_debug/ping`
+        : 'did not answer /_debug/ping';
       await proc.stop();
       throw playgroundFailure(what, proc, logFile);
     }
@@ -286,7 +302,8 @@ function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name} must be a port number, got '${raw}'`);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    throw new Error(`${name} must be a port number, got '${raw}'`);
   return value;
 }
 
@@ -310,7 +327,9 @@ async function main(): Promise<number> {
     return 1;
   }
   if (!(await isPortFree(playgroundPort))) {
-    console.error(`[start] port ${playgroundPort} is busy (another Playground?): stop it, or set PLAYGROUND_PORT to another port.`);
+    console.error(
+      `[start] port ${playgroundPort} is busy (another Playground?): stop it, or set PLAYGROUND_PORT to another port.`,
+    );
     return 1;
   }
 

@@ -57,7 +57,6 @@ export interface AlertMessenger {
 /** Cards of one alert are updated at most once in this interval; a block in between is shown by a later update. */
 export const ALERT_CARD_UPDATE_INTERVAL_MS = 5_000;
 
-
 export interface AdminAlertOptions {
   store: Store;
   directory: Directory;
@@ -92,7 +91,11 @@ export class AdminAlertService {
 
   constructor(private readonly options: AdminAlertOptions) {
     this.clock = options.clock ?? (() => new Date());
-    this.cards = new AlertCards(options.store.state, this.clock, options.cardUpdateIntervalMs ?? ALERT_CARD_UPDATE_INTERVAL_MS);
+    this.cards = new AlertCards(
+      options.store.state,
+      this.clock,
+      options.cardUpdateIntervalMs ?? ALERT_CARD_UPDATE_INTERVAL_MS,
+    );
   }
 
   /** Cancels card updates put off for later (shutdown). */
@@ -144,8 +147,16 @@ export class AdminAlertService {
    */
   async reportBlocked(event: BlockedReport): Promise<void> {
     const problem = problemFor(event.kind, event.app, event.group, event.detail);
-    const blocked: JsonObject = { userId: event.actor.userId, name: event.actor.displayName, doing: JSON.parse(JSON.stringify(event.doing)) as JsonObject, at: this.clock().toISOString() };
-    const record = await this.options.store.alerts.recordOccurrence({ tenantId: event.tenantId, ...problem, lastBlocked: blocked }, this.clock());
+    const blocked: JsonObject = {
+      userId: event.actor.userId,
+      name: event.actor.displayName,
+      doing: JSON.parse(JSON.stringify(event.doing)) as JsonObject,
+      at: this.clock().toISOString(),
+    };
+    const record = await this.options.store.alerts.recordOccurrence(
+      { tenantId: event.tenantId, ...problem, lastBlocked: blocked },
+      this.clock(),
+    );
     await this.cards.countBlock(record.tenantId, record.key);
     if (await this.alertIfDue(record)) return;
     await this.refreshCards(record.tenantId, record.key);
@@ -162,7 +173,9 @@ export class AdminAlertService {
       if (this.deferred.has(id)) return;
       const cancel = (this.options.defer ?? timer)(claim.waitMs, async () => {
         this.deferred.delete(id);
-        await this.refreshCards(tenantId, key).catch((err: unknown) => this.options.logger.warn('alert.cards.refresh.failed', { alertKey: key, error: err }));
+        await this.refreshCards(tenantId, key).catch((err: unknown) =>
+          this.options.logger.warn('alert.cards.refresh.failed', { alertKey: key, error: err }),
+        );
       });
       this.deferred.set(id, cancel);
       return;
@@ -170,8 +183,16 @@ export class AdminAlertService {
     if (claim.kind !== 'now') return;
     const alert = await this.options.store.alerts.get(tenantId, key);
     if (!alert || alert.state === 'resolved') return;
-    const updated = await this.options.messenger.updateAlertCards(claim.record.locations, this.notice(alert, 'problem', claim.record.blocks));
-    this.options.logger.info('alert.cards.updated', { alertKey: key, blocks: claim.record.blocks, cards: claim.record.locations.length, updated });
+    const updated = await this.options.messenger.updateAlertCards(
+      claim.record.locations,
+      this.notice(alert, 'problem', claim.record.blocks),
+    );
+    this.options.logger.info('alert.cards.updated', {
+      alertKey: key,
+      blocks: claim.record.blocks,
+      cards: claim.record.locations.length,
+      updated,
+    });
   }
 
   private notice(alert: AlertRecord, event: AlertEvent, blocks: number): AlertNotice {
@@ -197,7 +218,13 @@ export class AdminAlertService {
       if (open.kind === 'botCannotReach' && report.teamsInstall.key !== 'reach:report.ok') continue;
       try {
         // Told as fixed: should it come back, it is a new alert (not hidden by the quiet period).
-        const resolved = await this.options.store.alerts.update(tenantId, open.key, open.version, { state: 'resolved', resolvedAt: this.clock().toISOString(), pendingDelivery: false, lastAlertedAt: null }, this.clock());
+        const resolved = await this.options.store.alerts.update(
+          tenantId,
+          open.key,
+          open.version,
+          { state: 'resolved', resolvedAt: this.clock().toISOString(), pendingDelivery: false, lastAlertedAt: null },
+          this.clock(),
+        );
         fixed++;
         const cards = await this.cards.forget(tenantId, open.key);
         const notice = this.notice(resolved, 'fixed', cards?.blocks ?? 0);
@@ -231,7 +258,13 @@ export class AdminAlertService {
   private async claim(record: AlertRecord): Promise<AlertRecord | null> {
     const now = this.clock();
     try {
-      return await this.options.store.alerts.update(record.tenantId, record.key, record.version, { lastAlertedAt: now.toISOString(), pendingDelivery: false }, now);
+      return await this.options.store.alerts.update(
+        record.tenantId,
+        record.key,
+        record.version,
+        { lastAlertedAt: now.toISOString(), pendingDelivery: false },
+        now,
+      );
     } catch (err) {
       if (err instanceof ConflictError) return null;
       throw err;
@@ -247,7 +280,12 @@ export class AdminAlertService {
     const locations = await this.deliver(this.notice(alert, 'problem', blocks));
     const delivered = locations.length > 0;
     const now = this.clock().toISOString();
-    await this.patchAlert(alert, delivered ? { pendingDelivery: false, countSinceAlert: 0, lastAlertedAt: now } : { pendingDelivery: true, lastAlertedAt: null });
+    await this.patchAlert(
+      alert,
+      delivered
+        ? { pendingDelivery: false, countSinceAlert: 0, lastAlertedAt: now }
+        : { pendingDelivery: true, lastAlertedAt: null },
+    );
     if (delivered) {
       const cards = await this.cards.delivered(alert.tenantId, alert.key, locations, blocks);
       if (cards.blocks > blocks) await this.refreshCards(alert.tenantId, alert.key);
@@ -259,7 +297,8 @@ export class AdminAlertService {
     await retryOnConflict(
       async () => {
         const current = await this.options.store.alerts.get(alert.tenantId, alert.key);
-        if (current) await this.options.store.alerts.update(alert.tenantId, alert.key, current.version, patch, this.clock());
+        if (current)
+          await this.options.store.alerts.update(alert.tenantId, alert.key, current.version, patch, this.clock());
       },
       { onGiveUp: () => undefined },
     );
@@ -275,9 +314,14 @@ export class AdminAlertService {
     };
     if (channel) sent(await this.options.messenger.sendToChannel(channel, notice).catch(() => null));
     if (locations.length === 0) {
-      for (const adminId of await this.adminIds()) sent(await this.options.messenger.sendToUser(alert.tenantId, adminId, notice).catch(() => null));
+      for (const adminId of await this.adminIds())
+        sent(await this.options.messenger.sendToUser(alert.tenantId, adminId, notice).catch(() => null));
     }
-    this.options.logger.info(locations.length > 0 ? 'alert.delivered' : 'alert.deferred', { alertKey: alert.key, alertEvent: event, cards: locations.length });
+    this.options.logger.info(locations.length > 0 ? 'alert.delivered' : 'alert.deferred', {
+      alertKey: alert.key,
+      alertEvent: event,
+      cards: locations.length,
+    });
     return locations;
   }
 
@@ -297,7 +341,13 @@ export class AdminAlertService {
       const now = this.clock();
       try {
         // As a delivered alert: told now (quiet period from now), nothing waiting, no blocks since.
-        await this.options.store.alerts.update(tenantId, record.key, record.version, { lastAlertedAt: now.toISOString(), pendingDelivery: false, countSinceAlert: 0 }, now);
+        await this.options.store.alerts.update(
+          tenantId,
+          record.key,
+          record.version,
+          { lastAlertedAt: now.toISOString(), pendingDelivery: false, countSinceAlert: 0 },
+          now,
+        );
         told++;
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
@@ -327,10 +377,20 @@ export class AdminAlertService {
         const alert = await this.options.store.alerts.get(actor.tenantId, key);
         if (!alert) return null;
         if (alert.state !== 'open') return alert;
-        const acknowledged = await this.options.store.alerts.update(actor.tenantId, key, alert.version, { state: 'acknowledged', acknowledgedBy: actor.displayName || actor.userId }, this.clock());
+        const acknowledged = await this.options.store.alerts.update(
+          actor.tenantId,
+          key,
+          alert.version,
+          { state: 'acknowledged', acknowledgedBy: actor.displayName || actor.userId },
+          this.clock(),
+        );
         // The cards say who acknowledged it (and lose their Acknowledge button).
         const cards = await this.cards.read(actor.tenantId, key);
-        if (cards.locations.length > 0) await this.options.messenger.updateAlertCards(cards.locations, this.notice(acknowledged, 'problem', cards.blocks));
+        if (cards.locations.length > 0)
+          await this.options.messenger.updateAlertCards(
+            cards.locations,
+            this.notice(acknowledged, 'problem', cards.blocks),
+          );
         return acknowledged;
       },
       { onGiveUp: async () => (await this.options.store.alerts.get(actor.tenantId, key)) ?? null },

@@ -19,12 +19,15 @@ export interface AlertCardsRecord {
 }
 
 /** The cards may be updated now (these locations, showing this many blocks), after `waitMs`, or not at all. */
-export type RefreshClaim = { kind: 'now'; record: AlertCardsRecord } | { kind: 'later'; waitMs: number } | { kind: 'none' };
+export type RefreshClaim =
+  { kind: 'now'; record: AlertCardsRecord } | { kind: 'later'; waitMs: number } | { kind: 'none' };
 
 const keyOf = (tenantId: string, alertKey: string): string => `alert-cards/${tenantId}/${alertKey}`;
 
 function parse(value: JsonObject | undefined): AlertCardsRecord {
-  const locations = Array.isArray(value?.locations) ? value.locations.filter((l): l is JsonObject => !!l && typeof l === 'object' && !Array.isArray(l)) : [];
+  const locations = Array.isArray(value?.locations)
+    ? value.locations.filter((l): l is JsonObject => !!l && typeof l === 'object' && !Array.isArray(l))
+    : [];
   return {
     blocks: typeof value?.blocks === 'number' ? value.blocks : 0,
     locations,
@@ -45,7 +48,11 @@ export class AlertCards {
    * Reads, changes and writes one record with compare-and-set, again on a conflict. `change` returns the new
    * record (written) or null (nothing written); returns what `change` returned with the record it saw.
    */
-  private async mutate<T>(tenantId: string, alertKey: string, change: (current: AlertCardsRecord, exists: boolean) => { next: AlertCardsRecord | null; result: T }): Promise<T> {
+  private async mutate<T>(
+    tenantId: string,
+    alertKey: string,
+    change: (current: AlertCardsRecord, exists: boolean) => { next: AlertCardsRecord | null; result: T },
+  ): Promise<T> {
     const key = keyOf(tenantId, alertKey);
     return retryOnConflict(async () => {
       const item = (await this.state.read([key])).get(key);
@@ -70,7 +77,12 @@ export class AlertCards {
   }
 
   /** A new alert went out to these locations, showing `shownBlocks`: later updates go to them. */
-  delivered(tenantId: string, alertKey: string, locations: JsonObject[], shownBlocks: number): Promise<AlertCardsRecord> {
+  delivered(
+    tenantId: string,
+    alertKey: string,
+    locations: JsonObject[],
+    shownBlocks: number,
+  ): Promise<AlertCardsRecord> {
     const renderedAt = this.clock().toISOString();
     return this.mutate(tenantId, alertKey, (current) => {
       const next = { ...current, locations, shownBlocks, renderedAt };
@@ -85,7 +97,8 @@ export class AlertCards {
   claimRefresh(tenantId: string, alertKey: string): Promise<RefreshClaim> {
     const now = this.clock().getTime();
     return this.mutate<RefreshClaim>(tenantId, alertKey, (current) => {
-      if (current.locations.length === 0 || current.blocks <= current.shownBlocks) return { next: null, result: { kind: 'none' } };
+      if (current.locations.length === 0 || current.blocks <= current.shownBlocks)
+        return { next: null, result: { kind: 'none' } };
       const since = current.renderedAt ? now - Date.parse(current.renderedAt) : Infinity;
       if (since < this.intervalMs) return { next: null, result: { kind: 'later', waitMs: this.intervalMs - since } };
       const next = { ...current, shownBlocks: current.blocks, renderedAt: new Date(now).toISOString() };
@@ -96,7 +109,9 @@ export class AlertCards {
   /** The problem was fixed: the record starts over (a reopened problem starts a new count); returns what it was. */
   forget(tenantId: string, alertKey: string): Promise<AlertCardsRecord | null> {
     return this.mutate<AlertCardsRecord | null>(tenantId, alertKey, (current, exists) =>
-      exists ? { next: { blocks: 0, locations: [], shownBlocks: 0, renderedAt: null }, result: current } : { next: null, result: null },
+      exists
+        ? { next: { blocks: 0, locations: [], shownBlocks: 0, renderedAt: null }, result: current }
+        : { next: null, result: null },
     );
   }
 }

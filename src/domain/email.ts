@@ -9,8 +9,7 @@ import { msg, type Msg } from './message';
 export type EmailProblem = 'empty' | 'tooLong' | 'format' | 'localPart' | 'domain';
 
 export type ParsedEmail =
-  | { ok: true; address: string; localPart: string; domain: string }
-  | { ok: false; problem: EmailProblem; message: Msg };
+  { ok: true; address: string; localPart: string; domain: string } | { ok: false; problem: EmailProblem; message: Msg };
 
 const atext = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+$/;
 const label = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -37,9 +36,11 @@ export function parseEmail(input: string): ParsedEmail {
   const domain = domainToASCII(rawDomain.toLowerCase());
   if (!domain || domain.length > 253) return fail('domain', msg('invite:email.domain', { domain: rawDomain }));
   const labels = domain.split('.');
-  if (labels.length < 2 || labels.some((l) => !label.test(l))) return fail('domain', msg('invite:email.domain', { domain: rawDomain }));
+  if (labels.length < 2 || labels.some((l) => !label.test(l)))
+    return fail('domain', msg('invite:email.domain', { domain: rawDomain }));
   const tld = labels[labels.length - 1];
-  if (!/^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(tld)) return fail('domain', msg('invite:email.domain', { domain: rawDomain }));
+  if (!/^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(tld))
+    return fail('domain', msg('invite:email.domain', { domain: rawDomain }));
   const address = `${localPart}@${domain}`;
   if (address.length > 254) return fail('tooLong', msg('invite:email.tooLong', { max: 254 }));
   return { ok: true, address, localPart, domain };

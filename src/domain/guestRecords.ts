@@ -73,7 +73,11 @@ export class GuestRecorder {
         this.clock(),
       );
     } catch (err) {
-      this.options.logger.error('guest.record.failed', { operationId: added.operationId, guestId: added.guest.id, error: err });
+      this.options.logger.error('guest.record.failed', {
+        operationId: added.operationId,
+        guestId: added.guest.id,
+        error: err,
+      });
       return null;
     }
   }
@@ -88,14 +92,21 @@ export class GuestRecorder {
         await reportBlocked(this.options.onBlocked, this.options.logger, {
           tenantId: added.actor.tenantId,
           actor: added.actor,
-          doing: msg('guests:sponsors.doing', { owner: added.actor.displayName || msg('guests:sponsors.theOwner'), guest: added.guest.email }),
+          doing: msg('guests:sponsors.doing', {
+            owner: added.actor.displayName || msg('guests:sponsors.theOwner'),
+            guest: added.guest.email,
+          }),
           kind: 'missingPermission',
           app: added.app,
           group: added.group,
           detail: err.permission ?? NEEDS.sponsorWrite,
         });
       }
-      this.options.logger.warn('guest.sponsor.notWritten', { guestId: added.guest.id, operationId: added.operationId, error: err });
+      this.options.logger.warn('guest.sponsor.notWritten', {
+        guestId: added.guest.id,
+        operationId: added.operationId,
+        error: err,
+      });
       return false;
     }
   }

@@ -43,7 +43,11 @@ export interface ReviewView {
 }
 
 export interface ReviewMessenger {
-  sendReviewCard(review: ReviewView, owner: GroupOwner, reason: 'new' | 'reminder'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }>;
+  sendReviewCard(
+    review: ReviewView,
+    owner: GroupOwner,
+    reason: 'new' | 'reminder',
+  ): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }>;
   updateReviewCards(review: ReviewView): Promise<void>;
   /** A plain notice to a user (the default applied); false when they cannot be reached. */
   notifyUser(tenantId: string, userId: string, message: Msg): Promise<boolean>;
@@ -109,7 +113,11 @@ export class GuestReviewService {
         const current = await this.getReview(reviewId);
         if (!current) return undefined;
         change(current.view);
-        await this.options.store.state.write(reviewKey(reviewId), current.view as unknown as JsonObject, current.version);
+        await this.options.store.state.write(
+          reviewKey(reviewId),
+          current.view as unknown as JsonObject,
+          current.version,
+        );
         return current.view;
       },
       {
@@ -125,7 +133,10 @@ export class GuestReviewService {
     const result: SweepResult = { opened: 0, reminded: 0, defaulted: 0 };
     const now = this.clock();
     result.opened = await this.openDue(now);
-    for (const record of await this.options.store.guests.listOpenReviews(new Date(now.getTime() - this.graceMs / 2), 1000)) {
+    for (const record of await this.options.store.guests.listOpenReviews(
+      new Date(now.getTime() - this.graceMs / 2),
+      1000,
+    )) {
       if (!record.reviewId || record.remindedAt) continue;
       if (Date.parse(record.reviewOpenedAt ?? '') <= now.getTime() - this.graceMs) continue;
       const marked = await this.options.store.guests.markReminded(record.reviewId, now);
@@ -176,7 +187,18 @@ export class GuestReviewService {
       cards: [],
     };
     await this.options.store.state.write(reviewKey(reviewId), view as unknown as JsonObject, null);
-    await this.options.store.audit.append({ time: now.toISOString(), tenantId: view.tenantId, actorId: 'system', action: 'review.opened', outcome: `${openedRecords.length} guest(s)`, groupId: view.groupId, groupName: view.groupName, appId: view.appId, appName: view.appName, operationId: reviewId });
+    await this.options.store.audit.append({
+      time: now.toISOString(),
+      tenantId: view.tenantId,
+      actorId: 'system',
+      action: 'review.opened',
+      outcome: `${openedRecords.length} guest(s)`,
+      groupId: view.groupId,
+      groupName: view.groupName,
+      appId: view.appId,
+      appName: view.appName,
+      operationId: reviewId,
+    });
     await this.sendCards(reviewId, 'new');
     return openedRecords.length;
   }
@@ -207,10 +229,28 @@ export class GuestReviewService {
    * An owner's decision on one guest (or on every undecided guest: `guestId` null). Ownership is read again now; the
    * first decision on a guest wins; every owner's card is updated. Returns the review as it stands, or a refusal.
    */
-  async decide(actor: Actor, reviewId: string, groupId: string, guestId: string | null, decision: ReviewDecision, activityId?: string): Promise<{ kind: 'done'; review: ReviewView; notice: Msg | null } | { kind: 'refused'; message: Msg }> {
+  async decide(
+    actor: Actor,
+    reviewId: string,
+    groupId: string,
+    guestId: string | null,
+    decision: ReviewDecision,
+    activityId?: string,
+  ): Promise<{ kind: 'done'; review: ReviewView; notice: Msg | null } | { kind: 'refused'; message: Msg }> {
     const review = await this.getReview(reviewId);
     if (!review || review.view.groupId !== groupId || review.view.tenantId !== actor.tenantId) {
-      await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.forged', outcome: 'unknownReview', groupId, guestId: guestId ?? undefined, activityId, detail: 'card action names a review that does not exist for this group' });
+      await this.options.store.audit.append({
+        time: this.clock().toISOString(),
+        tenantId: actor.tenantId,
+        actorId: actor.userId,
+        actorName: actor.displayName,
+        action: 'review.forged',
+        outcome: 'unknownReview',
+        groupId,
+        guestId: guestId ?? undefined,
+        activityId,
+        detail: 'card action names a review that does not exist for this group',
+      });
       return { kind: 'refused', message: msg('guests:review.notOpen') };
     }
     const targets = review.view.entries.filter((e) => (guestId ? e.guestId === guestId : e.decision === null));
@@ -227,43 +267,128 @@ export class GuestReviewService {
   }
 
   /** Returns a notice for the actor (`refused`: nothing was done), or null. */
-  private async decideOne(actor: Actor, view: ReviewView, entry: ReviewEntry, decision: ReviewDecision, activityId?: string): Promise<Notice | null> {
+  private async decideOne(
+    actor: Actor,
+    view: ReviewView,
+    entry: ReviewEntry,
+    decision: ReviewDecision,
+    activityId?: string,
+  ): Promise<Notice | null> {
     const key = { tenantId: view.tenantId, groupId: view.groupId, guestId: entry.guestId };
     const record = await this.options.store.guests.get(key);
     if (!record || record.reviewState !== 'open' || record.reviewId !== view.reviewId) {
-      await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.stale', outcome: 'alreadyDecided', groupId: view.groupId, guestId: entry.guestId, activityId, operationId: view.reviewId });
-      return refused(entry.decision ? msg('guests:review.alreadyDecided', { guest: entry.email, by: decidedBy(entry.decision) }) : msg('guests:review.notOpen'));
+      await this.options.store.audit.append({
+        time: this.clock().toISOString(),
+        tenantId: actor.tenantId,
+        actorId: actor.userId,
+        actorName: actor.displayName,
+        action: 'review.stale',
+        outcome: 'alreadyDecided',
+        groupId: view.groupId,
+        guestId: entry.guestId,
+        activityId,
+        operationId: view.reviewId,
+      });
+      return refused(
+        entry.decision
+          ? msg('guests:review.alreadyDecided', { guest: entry.email, by: decidedBy(entry.decision) })
+          : msg('guests:review.notOpen'),
+      );
     }
     // Ownership is read before anything is run under the review's operation id: a refused click by someone who is
     // not (or no longer) an owner must not leave a record that the real owners' Remove would find and repeat.
     const owners = await this.options.lifecycle.ownersNow(view.groupId);
     if (!owners.some((o) => o.id === actor.userId)) {
-      await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.forged', outcome: 'notOwner', groupId: view.groupId, guestId: entry.guestId, activityId, operationId: view.reviewId });
+      await this.options.store.audit.append({
+        time: this.clock().toISOString(),
+        tenantId: actor.tenantId,
+        actorId: actor.userId,
+        actorName: actor.displayName,
+        action: 'review.forged',
+        outcome: 'notOwner',
+        groupId: view.groupId,
+        guestId: entry.guestId,
+        activityId,
+        operationId: view.reviewId,
+      });
       return refused(msg('guests:refused.notOwner', { group: view.groupName }));
     }
     if (decision === 'remove') {
-      const outcome = await this.options.lifecycle.remove({ kind: 'owner', actor, reviewId: view.reviewId }, view.groupId, entry.guestId, `review-remove:${view.reviewId}:${entry.guestId}`, activityId);
+      const outcome = await this.options.lifecycle.remove(
+        { kind: 'owner', actor, reviewId: view.reviewId },
+        view.groupId,
+        entry.guestId,
+        `review-remove:${view.reviewId}:${entry.guestId}`,
+        activityId,
+      );
       if (outcome.kind !== 'done') return refused(outcome.message);
-      await this.recordDecision(view.reviewId, entry.guestId, { decision, by: actor.displayName || actor.userId, at: this.clock().toISOString(), outcome: 'removed' });
-      await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.decided', outcome: 'remove', groupId: view.groupId, groupName: view.groupName, guestId: entry.guestId, guestEmail: entry.email, activityId, operationId: view.reviewId, detail: `decided by ${actor.displayName}` });
+      await this.recordDecision(view.reviewId, entry.guestId, {
+        decision,
+        by: actor.displayName || actor.userId,
+        at: this.clock().toISOString(),
+        outcome: 'removed',
+      });
+      await this.options.store.audit.append({
+        time: this.clock().toISOString(),
+        tenantId: actor.tenantId,
+        actorId: actor.userId,
+        actorName: actor.displayName,
+        action: 'review.decided',
+        outcome: 'remove',
+        groupId: view.groupId,
+        groupName: view.groupName,
+        guestId: entry.guestId,
+        guestEmail: entry.email,
+        activityId,
+        operationId: view.reviewId,
+        detail: `decided by ${actor.displayName}`,
+      });
       return null;
     }
     const kept = await this.keep(record, view.reviewId, actor.displayName || actor.userId);
     if (!kept) return refused(msg('guests:review.notOpen'));
-    await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: actor.tenantId, actorId: actor.userId, actorName: actor.displayName, action: 'review.decided', outcome: 'keep', groupId: view.groupId, groupName: view.groupName, guestId: entry.guestId, guestEmail: entry.email, activityId, operationId: view.reviewId, detail: `decided by ${actor.displayName}` });
+    await this.options.store.audit.append({
+      time: this.clock().toISOString(),
+      tenantId: actor.tenantId,
+      actorId: actor.userId,
+      actorName: actor.displayName,
+      action: 'review.decided',
+      outcome: 'keep',
+      groupId: view.groupId,
+      groupName: view.groupName,
+      guestId: entry.guestId,
+      guestEmail: entry.email,
+      activityId,
+      operationId: view.reviewId,
+      detail: `decided by ${actor.displayName}`,
+    });
     return null;
   }
 
   /** Keeps a guest under review: closes its review (only if still open in this review) and starts a new period. */
   private async keep(record: GuestRecord, reviewId: string, by: string, byDefault = false): Promise<boolean> {
     const now = this.clock().toISOString();
-    const kept = await this.options.lifecycle.patchRecord(record, { reviewState: 'none', lastKeptAt: now, keptBy: by, reviewId: null }, (r) => r.reviewState === 'open' && r.reviewId === reviewId);
+    const kept = await this.options.lifecycle.patchRecord(
+      record,
+      { reviewState: 'none', lastKeptAt: now, keptBy: by, reviewId: null },
+      (r) => r.reviewState === 'open' && r.reviewId === reviewId,
+    );
     if (!kept) return false;
-    await this.recordDecision(reviewId, record.guestId, { decision: 'keep', by, ...(byDefault ? { byDefault } : {}), at: now, outcome: 'kept' });
+    await this.recordDecision(reviewId, record.guestId, {
+      decision: 'keep',
+      by,
+      ...(byDefault ? { byDefault } : {}),
+      at: now,
+      outcome: 'kept',
+    });
     return true;
   }
 
-  private async recordDecision(reviewId: string, guestId: string, decision: NonNullable<ReviewEntry['decision']>): Promise<void> {
+  private async recordDecision(
+    reviewId: string,
+    guestId: string,
+    decision: NonNullable<ReviewEntry['decision']>,
+  ): Promise<void> {
     await this.changeReview(reviewId, (view) => {
       const entry = view.entries.find((e) => e.guestId === guestId);
       if (entry && !entry.decision) entry.decision = decision;
@@ -277,14 +402,42 @@ export class GuestReviewService {
     let applied = 0;
     for (const record of records) {
       if (decision === 'remove') {
-        const outcome = await this.options.lifecycle.remove({ kind: 'default', tenantId: record.tenantId, reviewId }, record.groupId, record.guestId, `review-default:${reviewId}:${record.guestId}`);
+        const outcome = await this.options.lifecycle.remove(
+          { kind: 'default', tenantId: record.tenantId, reviewId },
+          record.groupId,
+          record.guestId,
+          `review-default:${reviewId}:${record.guestId}`,
+        );
         if (outcome.kind !== 'done') {
-          this.options.logger.warn('review.default.notApplied', { reviewId, guestId: record.guestId, outcome: outcome.kind });
+          this.options.logger.warn('review.default.notApplied', {
+            reviewId,
+            guestId: record.guestId,
+            outcome: outcome.kind,
+          });
           continue;
         }
-        await this.recordDecision(reviewId, record.guestId, { decision, by, byDefault: true, at: this.clock().toISOString(), outcome: 'removed' });
+        await this.recordDecision(reviewId, record.guestId, {
+          decision,
+          by,
+          byDefault: true,
+          at: this.clock().toISOString(),
+          outcome: 'removed',
+        });
       } else if (!(await this.keep(record, reviewId, by, true))) continue;
-      await this.options.store.audit.append({ time: this.clock().toISOString(), tenantId: record.tenantId, actorId: 'system', actorName: by, action: 'review.default', outcome: decision, groupId: record.groupId, groupName: record.groupName, guestId: record.guestId, guestEmail: record.guestEmail, operationId: reviewId, detail: by });
+      await this.options.store.audit.append({
+        time: this.clock().toISOString(),
+        tenantId: record.tenantId,
+        actorId: 'system',
+        actorName: by,
+        action: 'review.default',
+        outcome: decision,
+        groupId: record.groupId,
+        groupName: record.groupName,
+        guestId: record.guestId,
+        guestEmail: record.guestEmail,
+        operationId: reviewId,
+        detail: by,
+      });
       applied++;
     }
     if (applied === 0) return 0;

@@ -6,14 +6,32 @@
 import { invitationRedirect } from './redirect';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
-import { DirectoryError, isPermissionDenied, type Directory, type InvitationResult, type InviteContext } from '../graph/directory';
+import {
+  DirectoryError,
+  isPermissionDenied,
+  type Directory,
+  type InvitationResult,
+  type InviteContext,
+} from '../graph/directory';
 import type { AuditEntry, JsonObject, OperationRecord, Store } from '../store/store';
 import { leaseIsLive, OperationRunner, type OperationSteps } from './operations';
 import type { HourlyLimiter } from './rateLimit';
 import { Catalog } from './catalog';
 import { defaultSleep, retryTransient, retryWrite, transientPolicy, type RetryPolicy } from './retry';
 import { isOwnDomain, parseEmail } from './email';
-import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type GroupBlocker, type Offer } from './model';
+import {
+  blockerProblem,
+  describeBlocker,
+  groupBlockers,
+  recordForged,
+  reportBlocked,
+  type Actor,
+  type AppChoice,
+  type BlockedReport,
+  type BlockedReporter,
+  type GroupBlocker,
+  type Offer,
+} from './model';
 import { cleanText, WELCOME_MESSAGE_MAX } from './text';
 import type { GuestRecorder } from './guestRecords';
 import { auditText, msg, type Msg } from './message';
@@ -95,7 +113,8 @@ export interface InviteCommand {
   replyTo?: JsonObject | null;
 }
 
-export type EmailCheck = { ok: true; address: string } | { ok: false; reason: 'invalidEmail' | 'ownDomain'; message: Msg };
+export type EmailCheck =
+  { ok: true; address: string } | { ok: false; reason: 'invalidEmail' | 'ownDomain'; message: Msg };
 
 /** What the services that invite guests and add them to groups share (single and bulk invitations). */
 export interface GuestWriteOptions {
@@ -147,7 +166,12 @@ export class InviteGuestService {
   constructor(private readonly options: InviteGuestOptions) {
     this.clock = options.clock ?? (() => new Date());
     this.sleep = options.sleep ?? defaultSleep;
-    this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID(), options.leaseMs);
+    this.runner = new OperationRunner(
+      options.store.operations,
+      this.clock,
+      options.instanceId ?? randomUUID(),
+      options.leaseMs,
+    );
     this.catalog = options.catalog ?? new Catalog(options.directory, this.clock);
   }
 
@@ -164,7 +188,13 @@ export class InviteGuestService {
         if (!ownerIds.includes(actor.userId)) continue;
         const blockers = groupBlockers(group);
         if (blockers.length > 0) {
-          blocked.push({ appId: app.id, appName: app.displayName, groupId: group.id, groupName: group.displayName, blockers });
+          blocked.push({
+            appId: app.id,
+            appName: app.displayName,
+            groupId: group.id,
+            groupName: group.displayName,
+            blockers,
+          });
           continue;
         }
         const choice = apps.get(app.id) ?? { id: app.id, displayName: app.displayName, groups: [] };
@@ -172,10 +202,18 @@ export class InviteGuestService {
         apps.set(app.id, choice);
       }
     }
-    const byName = (a: { displayName: string }, b: { displayName: string }): number => a.displayName.localeCompare(b.displayName);
+    const byName = (a: { displayName: string }, b: { displayName: string }): number =>
+      a.displayName.localeCompare(b.displayName);
     const list = [...apps.values()].sort(byName);
     for (const b of blocked) {
-      await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.sharing', { app: b.appName }), kind: blockerProblem[b.blockers[0]], app: { id: b.appId, displayName: b.appName }, group: { id: b.groupId, displayName: b.groupName } });
+      await this.reportBlocked({
+        tenantId: actor.tenantId,
+        actor,
+        doing: msg('admin:doing.sharing', { app: b.appName }),
+        kind: blockerProblem[b.blockers[0]],
+        app: { id: b.appId, displayName: b.appName },
+        group: { id: b.groupId, displayName: b.groupName },
+      });
     }
     for (const app of list) app.groups.sort(byName);
     return { apps: list, blocked: blocked.sort((a, b) => a.appName.localeCompare(b.appName)) };
@@ -186,11 +224,14 @@ export class InviteGuestService {
     const parsed = parseEmail(raw);
     if (!parsed.ok) return { ok: false, reason: 'invalidEmail', message: parsed.message };
     const tenant = await this.tenantDomains();
-    if (isOwnDomain(parsed.domain, tenant.domains)) return { ok: false, reason: 'ownDomain', message: ownDomainMessage(parsed.address, parsed.domain, tenant.name) };
+    if (isOwnDomain(parsed.domain, tenant.domains))
+      return { ok: false, reason: 'ownDomain', message: ownDomainMessage(parsed.address, parsed.domain, tenant.name) };
     return { ok: true, address: parsed.address };
   }
 
-  checkWelcomeMessage(raw: string | null | undefined): { ok: true; message: string | null } | { ok: false; message: Msg } {
+  checkWelcomeMessage(
+    raw: string | null | undefined,
+  ): { ok: true; message: string | null } | { ok: false; message: Msg } {
     const cleaned = cleanText(raw ?? '', { multiline: true });
     if (cleaned.length > WELCOME_MESSAGE_MAX) {
       return { ok: false, message: msg('invite:welcomeTooLong', { length: cleaned.length, max: WELCOME_MESSAGE_MAX }) };
@@ -233,7 +274,10 @@ export class InviteGuestService {
 
   /** A submitted card named an app or group this actor was not offered: refuse and keep a trace. */
   recordForgedChoice(actor: Actor, detail: { appId?: string; groupId?: string; activityId?: string }): Promise<void> {
-    return recordForged(this.options.store.audit, this.options.logger, this.clock(), 'invite.forged', actor, { ...detail, detail: 'app or group not offered to this user' });
+    return recordForged(this.options.store.audit, this.options.logger, this.clock(), 'invite.forged', actor, {
+      ...detail,
+      detail: 'app or group not offered to this user',
+    });
   }
 
   /** Carries out a confirmed invitation: re-checks everything, then invites (if needed) and adds the guest. */
@@ -254,7 +298,11 @@ export class InviteGuestService {
 
     const offer = command.offered.find((o) => o.appId === command.appId);
     if (!offer || !offer.groupIds.includes(command.groupId)) {
-      await this.recordForgedChoice(actor, { appId: command.appId, groupId: command.groupId, activityId: command.activityId });
+      await this.recordForgedChoice(actor, {
+        appId: command.appId,
+        groupId: command.groupId,
+        activityId: command.activityId,
+      });
       return refused('notOffered', msg('invite:refused.notOffered'));
     }
     const message = this.checkWelcomeMessage(command.message);
@@ -274,7 +322,14 @@ export class InviteGuestService {
         kind: 'inviteGuest',
         tenantId: actor.tenantId,
         actorId: actor.userId,
-        input: { appId: command.appId, groupId: command.groupId, email, message: message.message, actorName: actor.displayName, language: command.language ?? null },
+        input: {
+          appId: command.appId,
+          groupId: command.groupId,
+          email,
+          message: message.message,
+          actorName: actor.displayName,
+          language: command.language ?? null,
+        },
         replyTo: command.replyTo ?? null,
       },
       (steps) => this.run(steps, command, email, message.message, audit),
@@ -292,11 +347,21 @@ export class InviteGuestService {
   ): Promise<{ outcome: InviteOutcome; failed: boolean; retryAt?: Date }> {
     const { directory, logger } = this.options;
     const step = steps.done;
-    const finished = (outcome: InviteOutcome): { outcome: InviteOutcome; failed: boolean } => ({ outcome, failed: outcome.kind === 'failed' });
+    const finished = (outcome: InviteOutcome): { outcome: InviteOutcome; failed: boolean } => ({
+      outcome,
+      failed: outcome.kind === 'failed',
+    });
 
     let context: InviteContext;
     try {
-      context = await this.transient(() => directory.getInviteContext({ actorId: command.actor.userId, groupId: command.groupId, appId: command.appId, email }));
+      context = await this.transient(() =>
+        directory.getInviteContext({
+          actorId: command.actor.userId,
+          groupId: command.groupId,
+          appId: command.appId,
+          email,
+        }),
+      );
     } catch (err) {
       if (isPermissionDenied(err)) return finished(await this.notSetUp(command.actor, err, 'check', email, audit));
       return finished(await this.failure(steps.record.id, err, 'check', email, audit));
@@ -305,7 +370,14 @@ export class InviteGuestService {
     const names = { appName: context.app?.displayName, groupName: context.group?.displayName };
     if (refusal) {
       await this.reportRefusal(command.actor, refusal, context);
-      await audit({ action: 'invite.refused', outcome: refusal.reason, guestEmail: email, detail: auditText(refusal.message).slice(0, 500), graphRequestId: context.requestId ?? undefined, ...names });
+      await audit({
+        action: 'invite.refused',
+        outcome: refusal.reason,
+        guestEmail: email,
+        detail: auditText(refusal.message).slice(0, 500),
+        graphRequestId: context.requestId ?? undefined,
+        ...names,
+      });
       return finished(refusal);
     }
     const app = context.app!;
@@ -325,11 +397,31 @@ export class InviteGuestService {
         return finished(await this.failure(steps.record.id, err, 'check', email, audit, names));
       }
       if (member) {
-        await audit({ action: 'invite.alreadyMember', outcome: 'alreadyMember', guestEmail: email, guestId: existing.id, graphRequestId: context.requestId ?? undefined, ...names });
-        return finished({ kind: 'done', invited: false, added: false, guest: { id: existing.id, email, displayName: existing.displayName, redemption: redemptionOf(existing) }, app: appRef, group: groupRef, redeemUrl: null });
+        await audit({
+          action: 'invite.alreadyMember',
+          outcome: 'alreadyMember',
+          guestEmail: email,
+          guestId: existing.id,
+          graphRequestId: context.requestId ?? undefined,
+          ...names,
+        });
+        return finished({
+          kind: 'done',
+          invited: false,
+          added: false,
+          guest: { id: existing.id, email, displayName: existing.displayName, redemption: redemptionOf(existing) },
+          app: appRef,
+          group: groupRef,
+          redeemUrl: null,
+        });
       }
     }
-    if (!steps.record.steps.check) await step('check', { groupId: group.id, appId: app.id, existingUserId: existing?.id ?? null }, context.requestId);
+    if (!steps.record.steps.check)
+      await step(
+        'check',
+        { groupId: group.id, appId: app.id, existingUserId: existing?.id ?? null },
+        context.requestId,
+      );
 
     let guestId: string;
     let redemption: string;
@@ -349,7 +441,11 @@ export class InviteGuestService {
     } else {
       try {
         const redirectUrl = invitationRedirect(app, this.options.defaultRedirectUrl);
-        const invitation = await retryWrite(() => directory.inviteGuest({ email, redirectUrl, message: welcome, language: command.language ?? null }), () => this.invitationTookEffect(email), this.writePolicy());
+        const invitation = await retryWrite(
+          () => directory.inviteGuest({ email, redirectUrl, message: welcome, language: command.language ?? null }),
+          () => this.invitationTookEffect(email),
+          this.writePolicy(),
+        );
         guestId = invitation.userId;
         redemption = invitation.status ?? 'PendingAcceptance';
         redeemUrl = invitation.redeemUrl;
@@ -361,9 +457,24 @@ export class InviteGuestService {
         if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest')) {
           const refusedOutcome = invitationRefused(err, email);
           if (err.kind === 'forbidden') {
-            await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: msg('admin:doing.inviting', { email, app: app.displayName }), kind: 'invitesNotAllowed', app, group, detail: `POST /invitations answered 403 ${err.code}` });
+            await this.reportBlocked({
+              tenantId: command.actor.tenantId,
+              actor: command.actor,
+              doing: msg('admin:doing.inviting', { email, app: app.displayName }),
+              kind: 'invitesNotAllowed',
+              app,
+              group,
+              detail: `POST /invitations answered 403 ${err.code}`,
+            });
           }
-          await audit({ action: 'invite.refused', outcome: refusedOutcome.reason, guestEmail: email, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
+          await audit({
+            action: 'invite.refused',
+            outcome: refusedOutcome.reason,
+            guestEmail: email,
+            detail: `${err.code}: ${err.message}`.slice(0, 500),
+            graphRequestId: err.requestId ?? undefined,
+            ...names,
+          });
           return finished(refusedOutcome);
         }
         return finished(await this.failure(steps.record.id, err, 'invite', email, audit, names));
@@ -374,7 +485,10 @@ export class InviteGuestService {
     try {
       const result = await retryWrite(
         () => this.withReplicationRetry(() => directory.addGroupMember(group.id, guestId)),
-        async () => ((await directory.checkMemberGroups(guestId, [group.id])).has(group.id) ? { added: true, requestId: null } : null),
+        async () =>
+          (await directory.checkMemberGroups(guestId, [group.id])).has(group.id)
+            ? { added: true, requestId: null }
+            : null,
         this.writePolicy(),
       );
       // A guest this operation invited can only be in the group through this operation (an earlier, interrupted run).
@@ -383,27 +497,71 @@ export class InviteGuestService {
       await step('addMember', { added }, result.requestId);
     } catch (err) {
       if (isPermissionDenied(err)) {
-        await this.reportBlocked({ tenantId: command.actor.tenantId, actor: command.actor, doing: msg('admin:doing.adding', { email, group: group.displayName }), kind: 'missingPermission', app: appRef, group: groupRef, detail: err.permission ?? 'GroupMember.ReadWrite.All' });
+        await this.reportBlocked({
+          tenantId: command.actor.tenantId,
+          actor: command.actor,
+          doing: msg('admin:doing.adding', { email, group: group.displayName }),
+          kind: 'missingPermission',
+          app: appRef,
+          group: groupRef,
+          detail: err.permission ?? 'GroupMember.ReadWrite.All',
+        });
       }
       const lagging = err instanceof DirectoryError && (err.kind === 'notFound' || err.kind === 'badRequest');
       const waitedMs = this.clock().getTime() - invitedAt.getTime();
       if (lagging && invited && waitedMs < this.options.replicationWaitMs) {
         const retryAt = new Date(this.clock().getTime() + replicationRetryDelay(waitedMs));
-        logger.info('invite.replication.waiting', { guestId, groupId: group.id, code: err.code, retryAt: retryAt.toISOString(), graphRequestId: err.requestId ?? undefined });
-        await audit({ action: 'invite.waiting', outcome: 'replicationLag', guestEmail: email, guestId, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
-        return { outcome: { kind: 'waiting', guest: { id: guestId, email }, app: appRef, group: groupRef, retryAt: retryAt.toISOString() }, failed: false, retryAt };
+        logger.info('invite.replication.waiting', {
+          guestId,
+          groupId: group.id,
+          code: err.code,
+          retryAt: retryAt.toISOString(),
+          graphRequestId: err.requestId ?? undefined,
+        });
+        await audit({
+          action: 'invite.waiting',
+          outcome: 'replicationLag',
+          guestEmail: email,
+          guestId,
+          detail: `${err.code}: ${err.message}`.slice(0, 500),
+          graphRequestId: err.requestId ?? undefined,
+          ...names,
+        });
+        return {
+          outcome: {
+            kind: 'waiting',
+            guest: { id: guestId, email },
+            app: appRef,
+            group: groupRef,
+            retryAt: retryAt.toISOString(),
+          },
+          failed: false,
+          retryAt,
+        };
       }
       // Still not visible after REPLICATION_WAIT: no refusal either, so it fails and can be retried (automatically or by an admin).
-      if (lagging && invited) return finished(await this.failure(steps.record.id, err, 'addMember', email, audit, names));
+      if (lagging && invited)
+        return finished(await this.failure(steps.record.id, err, 'addMember', email, audit, names));
       if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest')) {
-        const text = msg(isPermissionDenied(err) ? 'invite:refused.addMissingPermission' : 'invite:refused.addRefused', {
-          email,
-          group: group.displayName,
-          code: err.code,
-          invited: invited ? 'yes' : 'no',
-          permission: err.permission ?? 'GroupMember.ReadWrite.All',
+        const text = msg(
+          isPermissionDenied(err) ? 'invite:refused.addMissingPermission' : 'invite:refused.addRefused',
+          {
+            email,
+            group: group.displayName,
+            code: err.code,
+            invited: invited ? 'yes' : 'no',
+            permission: err.permission ?? 'GroupMember.ReadWrite.All',
+          },
+        );
+        await audit({
+          action: 'invite.refused',
+          outcome: 'writeRefused',
+          guestEmail: email,
+          guestId,
+          detail: `${err.code}: ${err.message}`.slice(0, 500),
+          graphRequestId: err.requestId ?? undefined,
+          ...names,
         });
-        await audit({ action: 'invite.refused', outcome: 'writeRefused', guestEmail: email, guestId, detail: `${err.code}: ${err.message}`.slice(0, 500), graphRequestId: err.requestId ?? undefined, ...names });
         return finished(refused('writeRefused', text));
       }
       return finished(await this.failure(steps.record.id, err, 'addMember', email, audit, names));
@@ -429,7 +587,14 @@ export class InviteGuestService {
     // Only guests are kept in the guest records (and reviewed, and removed by the review default): an existing
     // member added to the group is not one.
     if (added && (invited || existing?.userType === 'Guest')) {
-      await this.options.guestRecorder?.recordAdded({ actor: command.actor, how: 'invite', operationId: steps.record.id, guest: outcome.guest, app: appRef, group: groupRef });
+      await this.options.guestRecorder?.recordAdded({
+        actor: command.actor,
+        how: 'invite',
+        operationId: steps.record.id,
+        guest: outcome.guest,
+        app: appRef,
+        group: groupRef,
+      });
     }
     logger.info('invite.succeeded', { guestId, groupId: group.id, appId: app.id, invited, added });
     return finished(outcome);
@@ -443,16 +608,42 @@ export class InviteGuestService {
     for (const wait of this.options.confirmBackoffMs ?? [500, 1500, 3000]) {
       await this.sleep(wait);
       const user = await this.options.directory.findUserByEmail(email);
-      if (user) return { userId: user.id, redeemUrl: null, status: user.externalUserState ?? 'PendingAcceptance', requestId: null };
+      if (user)
+        return {
+          userId: user.id,
+          redeemUrl: null,
+          status: user.externalUserState ?? 'PendingAcceptance',
+          requestId: null,
+        };
     }
     return null;
   }
 
   /** A permission the check needs was not granted: the user hears it is not set up, the admins what to grant. */
-  private async notSetUp(actor: Actor, err: DirectoryError, doing: 'check' | 'member', email: string, audit: (entry: InviteAudit) => Promise<number>): Promise<InviteRefused> {
+  private async notSetUp(
+    actor: Actor,
+    err: DirectoryError,
+    doing: 'check' | 'member',
+    email: string,
+    audit: (entry: InviteAudit) => Promise<number>,
+  ): Promise<InviteRefused> {
     const permission = err.permission ?? 'a Microsoft Graph permission';
-    await this.reportBlocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.invitingStep', { step: doing }), kind: 'missingPermission', app: null, group: null, detail: permission });
-    await audit({ action: 'invite.refused', outcome: 'notSetUp', guestEmail: email, detail: `${err.code}: needs ${permission}`, graphRequestId: err.requestId ?? undefined });
+    await this.reportBlocked({
+      tenantId: actor.tenantId,
+      actor,
+      doing: msg('admin:doing.invitingStep', { step: doing }),
+      kind: 'missingPermission',
+      app: null,
+      group: null,
+      detail: permission,
+    });
+    await audit({
+      action: 'invite.refused',
+      outcome: 'notSetUp',
+      guestEmail: email,
+      detail: `${err.code}: needs ${permission}`,
+      graphRequestId: err.requestId ?? undefined,
+    });
     return refused('notSetUp', notSetUpMessage());
   }
 
@@ -465,9 +656,24 @@ export class InviteGuestService {
     const group = context.group ? { id: context.group.id, displayName: context.group.displayName } : null;
     const doing = app ? msg('admin:doing.invitingTo', { app: app.displayName }) : msg('admin:doing.invitingAny');
     if (refusal.reason === 'groupBlocked' && context.group) {
-      await this.reportBlocked({ tenantId: actor.tenantId, actor, doing, kind: blockerProblem[groupBlockers(context.group)[0]], app, group });
+      await this.reportBlocked({
+        tenantId: actor.tenantId,
+        actor,
+        doing,
+        kind: blockerProblem[groupBlockers(context.group)[0]],
+        app,
+        group,
+      });
     } else if (refusal.reason === 'invitesNotAllowed') {
-      await this.reportBlocked({ tenantId: actor.tenantId, actor, doing, kind: 'invitesNotAllowed', app, group, detail: context.allowInvitesFrom ?? '' });
+      await this.reportBlocked({
+        tenantId: actor.tenantId,
+        actor,
+        doing,
+        kind: 'invitesNotAllowed',
+        app,
+        group,
+        detail: context.allowInvitesFrom ?? '',
+      });
     }
   }
 
@@ -477,16 +683,26 @@ export class InviteGuestService {
     if (!group) return refused('groupNotFound', msg('invite:refused.groupNotFound'));
     if (!app) return refused('appNotFound', msg('invite:refused.appNotFound'));
     // Graph lists no owners for a group synced from on-premises (group-list-owners.md): say what it is, not "not an owner".
-    if (group.onPremisesSyncEnabled === true) return refused('groupBlocked', msg('invite:refused.groupBlocked', { why: describeBlocker('synced', group.displayName, app.displayName) }));
+    if (group.onPremisesSyncEnabled === true)
+      return refused(
+        'groupBlocked',
+        msg('invite:refused.groupBlocked', { why: describeBlocker('synced', group.displayName, app.displayName) }),
+      );
     if (!context.actorIsOwner) {
       return refused('notOwner', msg('invite:refused.notOwner', { group: group.displayName }));
     }
     if (!context.groupAssignedToApp) {
-      return refused('notAssigned', msg('invite:refused.notAssigned', { group: group.displayName, app: app.displayName }));
+      return refused(
+        'notAssigned',
+        msg('invite:refused.notAssigned', { group: group.displayName, app: app.displayName }),
+      );
     }
     const blockers = groupBlockers(group);
     if (blockers.length > 0) {
-      return refused('groupBlocked', msg('invite:refused.groupBlocked', { why: describeBlocker(blockers[0], group.displayName, app.displayName) }));
+      return refused(
+        'groupBlocked',
+        msg('invite:refused.groupBlocked', { why: describeBlocker(blockers[0], group.displayName, app.displayName) }),
+      );
     }
     const domain = email.slice(email.lastIndexOf('@') + 1);
     if (context.tenant && isOwnDomain(domain, context.tenant.verifiedDomains)) {
@@ -535,12 +751,33 @@ export class InviteGuestService {
     audit: (entry: InviteAudit) => Promise<number>,
     names: { appName?: string; groupName?: string } = {},
   ): Promise<InviteOutcome> {
-    const error = err instanceof DirectoryError ? err : new DirectoryError('unknown', 0, 'Unexpected', err instanceof Error ? err.message : String(err));
+    const error =
+      err instanceof DirectoryError
+        ? err
+        : new DirectoryError('unknown', 0, 'Unexpected', err instanceof Error ? err.message : String(err));
     const reference = (error.requestId ?? this.clock().getTime().toString(36)).slice(0, 36);
-    this.options.logger.error('invite.failed', { step, code: error.code, status: error.status, graphRequestId: error.requestId ?? undefined, error: err });
-    await audit({ action: 'invite.failed', outcome: `failed:${step}`, guestEmail: email, detail: `${error.code}: ${error.message}`.slice(0, 500), graphRequestId: error.requestId ?? undefined, ...names });
+    this.options.logger.error('invite.failed', {
+      step,
+      code: error.code,
+      status: error.status,
+      graphRequestId: error.requestId ?? undefined,
+      error: err,
+    });
+    await audit({
+      action: 'invite.failed',
+      outcome: `failed:${step}`,
+      guestEmail: email,
+      detail: `${error.code}: ${error.message}`.slice(0, 500),
+      graphRequestId: error.requestId ?? undefined,
+      ...names,
+    });
     const what = error.kind === 'throttled' || error.kind === 'unavailable' ? error.kind : 'other';
-    return { kind: 'failed', message: msg('invite:failed', { what, step: stepText[step] ?? 'check' }), reference, operationId };
+    return {
+      kind: 'failed',
+      message: msg('invite:failed', { what, step: stepText[step] ?? 'check' }),
+      reference,
+      operationId,
+    };
   }
 
   /** The organization's verified domains and name, cached (tenantInfoTtlMs). */
@@ -548,7 +785,11 @@ export class InviteGuestService {
     const now = this.clock().getTime();
     if (this.tenantCache && this.tenantCache.until > now) return this.tenantCache;
     const tenant = await this.options.directory.getTenantInfo();
-    this.tenantCache = { domains: tenant.verifiedDomains, name: tenant.displayName, until: now + (this.options.tenantInfoTtlMs ?? 10 * 60_000) };
+    this.tenantCache = {
+      domains: tenant.verifiedDomains,
+      name: tenant.displayName,
+      until: now + (this.options.tenantInfoTtlMs ?? 10 * 60_000),
+    };
     return this.tenantCache;
   }
 }
@@ -574,11 +815,15 @@ function refused(reason: RefusalReason, message: Msg): InviteRefused {
 }
 
 function ownDomainMessage(address: string, domain: string, tenantName: string): Msg {
-  return tenantName ? msg('invite:ownDomain.named', { address, domain, tenant: tenantName }) : msg('invite:ownDomain.unnamed', { address, domain });
+  return tenantName
+    ? msg('invite:ownDomain.named', { address, domain, tenant: tenantName })
+    : msg('invite:ownDomain.unnamed', { address, domain });
 }
 
 function invitesNotAllowedMessage(setting: string): Msg {
-  const who = inviteSettingNames[setting] ? msg(inviteSettingNames[setting]) : msg('invite:inviteSetting.other', { setting });
+  const who = inviteSettingNames[setting]
+    ? msg(inviteSettingNames[setting])
+    : msg('invite:inviteSetting.other', { setting });
   return msg('invite:refused.invitesNotAllowed', { who, setting });
 }
 
@@ -586,5 +831,8 @@ function invitationRefused(err: DirectoryError, email: string): InviteRefused {
   if (err.kind === 'forbidden') {
     return refused('invitesNotAllowed', msg('invite:refused.invitationForbidden', { email, code: err.code }));
   }
-  return refused('invitationRefused', msg('invite:refused.invitationRefused', { email, code: err.code, detail: err.message }));
+  return refused(
+    'invitationRefused',
+    msg('invite:refused.invitationRefused', { email, code: err.code, detail: err.message }),
+  );
 }

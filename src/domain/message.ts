@@ -15,7 +15,9 @@ export function msg(key: string, params?: Record<string, MsgParam>): Msg {
 
 /** A message as kept in the audit log (not shown to users): its key and parameters. */
 export function auditText(message: Msg): string {
-  const params = Object.entries(message.params ?? {}).map(([k, v]) => `${k}=${typeof v === 'object' ? auditText(v) : String(v)}`);
+  const params = Object.entries(message.params ?? {}).map(
+    ([k, v]) => `${k}=${typeof v === 'object' ? auditText(v) : String(v)}`,
+  );
   return params.length > 0 ? `${message.key} (${params.join(', ')})` : message.key;
 }
 
@@ -23,5 +25,8 @@ export function auditText(message: Msg): string {
 export function isMsg(value: unknown): value is Msg {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const { key, params } = value as { key?: unknown; params?: unknown };
-  return typeof key === 'string' && (params === undefined || (typeof params === 'object' && params !== null && !Array.isArray(params)));
+  return (
+    typeof key === 'string' &&
+    (params === undefined || (typeof params === 'object' && params !== null && !Array.isArray(params)))
+  );
 }

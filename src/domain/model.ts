@@ -43,7 +43,10 @@ export interface Offer {
 }
 
 /** The setup problem (as admins are told about it) behind a group that cannot take members. */
-export const blockerProblem: Record<GroupBlocker, 'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupRoleAssignable'> = {
+export const blockerProblem: Record<
+  GroupBlocker,
+  'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupRoleAssignable'
+> = {
   dynamic: 'groupDynamic',
   synced: 'groupSynced',
   mailEnabled: 'groupMailEnabled',
@@ -56,7 +59,16 @@ export interface BlockedReport {
   actor: Actor;
   /** What they were doing, e.g. msg('admin:doing.requesting', { app }): kept with the alert, shown to admins. */
   doing: Msg;
-  kind: 'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupRoleAssignable' | 'groupNoOwners' | 'invitesNotAllowed' | 'missingPermission' | 'appNoUsableGroup' | 'botCannotReach';
+  kind:
+    | 'groupDynamic'
+    | 'groupSynced'
+    | 'groupMailEnabled'
+    | 'groupRoleAssignable'
+    | 'groupNoOwners'
+    | 'invitesNotAllowed'
+    | 'missingPermission'
+    | 'appNoUsableGroup'
+    | 'botCannotReach';
   app: { id: string; displayName: string } | null;
   group: { id: string; displayName: string } | null;
   detail?: string;
@@ -65,7 +77,11 @@ export interface BlockedReport {
 export type BlockedReporter = (report: BlockedReport) => Promise<void>;
 
 /** Tells the reporter (admin alerts), if there is one; a failure to report never stops the user's action. */
-export async function reportBlocked(reporter: BlockedReporter | undefined, logger: Logger, report: BlockedReport): Promise<void> {
+export async function reportBlocked(
+  reporter: BlockedReporter | undefined,
+  logger: Logger,
+  report: BlockedReport,
+): Promise<void> {
   try {
     await reporter?.(report);
   } catch (err) {
@@ -83,8 +99,19 @@ export interface ForgedChoice {
 }
 
 /** A card submit named something this actor was not offered or may not touch: keep a trace (audit and log). */
-export async function recordForged(audit: AuditLog, logger: Logger, now: Date, action: 'invite.forged' | 'request.forged', actor: Actor, forged: ForgedChoice): Promise<void> {
-  const ids = { appId: forged.appId?.slice(0, 100), groupId: forged.groupId?.slice(0, 100), operationId: forged.operationId?.slice(0, 100) };
+export async function recordForged(
+  audit: AuditLog,
+  logger: Logger,
+  now: Date,
+  action: 'invite.forged' | 'request.forged',
+  actor: Actor,
+  forged: ForgedChoice,
+): Promise<void> {
+  const ids = {
+    appId: forged.appId?.slice(0, 100),
+    groupId: forged.groupId?.slice(0, 100),
+    operationId: forged.operationId?.slice(0, 100),
+  };
   await audit.append({
     time: now.toISOString(),
     tenantId: actor.tenantId,

@@ -4,7 +4,14 @@
  * Running the same operation id again returns the stored outcome instead of writing twice.
  */
 import { randomUUID } from 'node:crypto';
-import { ConflictError, type JsonObject, type NewOperation, type OperationPatch, type OperationRecord, type OperationStore } from '../store/store';
+import {
+  ConflictError,
+  type JsonObject,
+  type NewOperation,
+  type OperationPatch,
+  type OperationRecord,
+  type OperationStore,
+} from '../store/store';
 
 const DEFAULT_LEASE_MS = 60_000;
 
@@ -47,7 +54,8 @@ export class OperationRunner {
     end: OperationEnd = (record, patch, now) => this.operations.update(record.id, record.version, patch, now),
   ): Promise<OperationRun<T>> {
     const { created, record } = await this.operations.create(operation, this.clock());
-    if (!created && record.result && (record.status === 'succeeded' || record.status === 'failed')) return { kind: 'finished', outcome: record.result as unknown as T };
+    if (!created && record.result && (record.status === 'succeeded' || record.status === 'failed'))
+      return { kind: 'finished', outcome: record.result as unknown as T };
     const owner = `${this.instanceId}/${randomUUID()}`;
     const leased = await this.operations.acquireLease(record.id, owner, this.leaseMs, this.clock());
     if (!leased) {
@@ -63,18 +71,33 @@ export class OperationRunner {
       return next;
     };
     // Keep the lease while a slow step runs, so that no other process resumes this operation meanwhile.
-    const renewal = setInterval(() => {
-      serial(async () => {
-        const renewed = await this.operations.acquireLease(record.id, owner, this.leaseMs, this.clock());
-        if (renewed) current = renewed;
-      }).catch(() => undefined);
-    }, Math.max(50, Math.floor(this.leaseMs / 3)));
+    const renewal = setInterval(
+      () => {
+        serial(async () => {
+          const renewed = await this.operations.acquireLease(record.id, owner, this.leaseMs, this.clock());
+          if (renewed) current = renewed;
+        }).catch(() => undefined);
+      },
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
     renewal.unref?.();
-    const writeSteps = (results: ReadonlyArray<{ name: string; result: JsonObject; graphRequestId?: string | null }>): Promise<void> =>
+    const writeSteps = (
+      results: ReadonlyArray<{ name: string; result: JsonObject; graphRequestId?: string | null }>,
+    ): Promise<void> =>
       serial(async () => {
         const at = this.clock().toISOString();
-        const added = Object.fromEntries(results.map(({ name, result, graphRequestId }) => [name, { status: 'done' as const, at, result, ...(graphRequestId ? { graphRequestId } : {}) }]));
-        current = await this.operations.update(current.id, current.version, { status: 'running', steps: { ...current.steps, ...added } }, this.clock());
+        const added = Object.fromEntries(
+          results.map(({ name, result, graphRequestId }) => [
+            name,
+            { status: 'done' as const, at, result, ...(graphRequestId ? { graphRequestId } : {}) },
+          ]),
+        );
+        current = await this.operations.update(
+          current.id,
+          current.version,
+          { status: 'running', steps: { ...current.steps, ...added } },
+          this.clock(),
+        );
       });
     const steps: OperationSteps = {
       record: leased,
@@ -95,7 +118,8 @@ export class OperationRunner {
       clearInterval(renewal);
       await chain;
       const now = this.clock();
-      if (holdUntil && holdUntil.getTime() > now.getTime()) await this.operations.acquireLease(record.id, owner, holdUntil.getTime() - now.getTime(), now);
+      if (holdUntil && holdUntil.getTime() > now.getTime())
+        await this.operations.acquireLease(record.id, owner, holdUntil.getTime() - now.getTime(), now);
       else await this.operations.releaseLease(record.id, owner);
     }
   }
@@ -111,7 +135,12 @@ export async function reopenOperation(operations: OperationStore, id: string, no
   const record = await operations.get(id);
   if (!record || record.status !== 'failed') return false;
   try {
-    await operations.update(id, record.version, { status: 'running', result: null, attempts: record.attempts + 1 }, now);
+    await operations.update(
+      id,
+      record.version,
+      { status: 'running', result: null, attempts: record.attempts + 1 },
+      now,
+    );
     return true;
   } catch (err) {
     // Another process reopened it (or an admin did) at the same moment: it runs once all the same.
@@ -124,8 +153,15 @@ export async function reopenOperation(operations: OperationStore, id: string, no
  * Reopens operations that failed at least `retryAfterMs` ago and were reopened fewer than `maxAttempts` times,
  * so the resumer runs them again: a throttled or unreachable Graph is given another chance without an admin.
  */
-export async function reopenFailedOperations(operations: OperationStore, options: { retryAfterMs: number; maxAttempts: number; now: Date; limit?: number }): Promise<string[]> {
-  const due = await operations.listFailed(new Date(options.now.getTime() - options.retryAfterMs), options.maxAttempts, options.limit ?? 50);
+export async function reopenFailedOperations(
+  operations: OperationStore,
+  options: { retryAfterMs: number; maxAttempts: number; now: Date; limit?: number },
+): Promise<string[]> {
+  const due = await operations.listFailed(
+    new Date(options.now.getTime() - options.retryAfterMs),
+    options.maxAttempts,
+    options.limit ?? 50,
+  );
   const reopened: string[] = [];
   for (const record of due) {
     if (await reopenOperation(operations, record.id, options.now)) reopened.push(record.id);

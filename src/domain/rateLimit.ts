@@ -26,18 +26,29 @@ export class HourlyLimiter {
     const record = (await this.state.read([key])).get(key);
     const raw = record?.value.entries;
     const entries = Array.isArray(raw)
-      ? (raw as unknown[]).filter((e): e is Entry => Array.isArray(e) && typeof e[0] === 'number' && typeof e[1] === 'number' && e[0] > now - this.windowMs)
+      ? (raw as unknown[]).filter(
+          (e): e is Entry =>
+            Array.isArray(e) && typeof e[0] === 'number' && typeof e[1] === 'number' && e[0] > now - this.windowMs,
+        )
       : [];
     return { entries, version: record ? record.version : null };
   }
 
   /** What is left of the allowance now, and in how many whole minutes (at least 1) the oldest counted action leaves the window. */
-  async allowance(kind: string, tenantId: string, userId: string): Promise<{ limit: number; left: number; freeInMinutes: number }> {
+  async allowance(
+    kind: string,
+    tenantId: string,
+    userId: string,
+  ): Promise<{ limit: number; left: number; freeInMinutes: number }> {
     const now = this.clock().getTime();
     const { entries } = await this.current(this.key(kind, tenantId, userId), now);
     const used = entries.reduce((sum, [, amount]) => sum + amount, 0);
     const oldest = entries.length > 0 ? Math.min(...entries.map(([at]) => at)) : now;
-    return { limit: this.limitPerHour, left: Math.max(0, this.limitPerHour - used), freeInMinutes: Math.max(1, Math.ceil((oldest + this.windowMs - now) / 60_000)) };
+    return {
+      limit: this.limitPerHour,
+      left: Math.max(0, this.limitPerHour - used),
+      freeInMinutes: Math.max(1, Math.ceil((oldest + this.windowMs - now) / 60_000)),
+    };
   }
 
   /** Counts one action (or `requested` at once, e.g. one per address of a bulk invitation); false (and nothing counted) when the window's allowance is used up. */

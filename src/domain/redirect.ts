@@ -1,7 +1,10 @@
 /** Where an invited guest lands after redeeming: the app's own page when it is a safe https URL, else the default. */
 
 /** The app's homepage, else its login URL, when it is an absolute https URL with a host; otherwise `fallback`. */
-export function invitationRedirect(app: { homepage?: string | null; loginUrl?: string | null }, fallback: string): string {
+export function invitationRedirect(
+  app: { homepage?: string | null; loginUrl?: string | null },
+  fallback: string,
+): string {
   for (const candidate of [app.homepage, app.loginUrl]) {
     if (candidate && isSafeRedirect(candidate)) return candidate;
   }

@@ -21,7 +21,18 @@ import {
   type Store,
 } from '../store/store';
 import { msg, type Msg } from './message';
-import { blockerProblem, describeBlocker, groupBlockers, recordForged, reportBlocked, type Actor, type AppChoice, type BlockedReport, type BlockedReporter, type Offer } from './model';
+import {
+  blockerProblem,
+  describeBlocker,
+  groupBlockers,
+  recordForged,
+  reportBlocked,
+  type Actor,
+  type AppChoice,
+  type BlockedReport,
+  type BlockedReporter,
+  type Offer,
+} from './model';
 import { leaseIsLive, OperationRunner, type OperationEnd, type OperationSteps } from './operations';
 import { Catalog } from './catalog';
 import { defaultSleep, retryWrite, transientPolicy } from './retry';
@@ -38,7 +49,11 @@ const DELIVERY_CONCURRENCY = 4;
 export interface ApprovalMessenger {
   /** Puts an approval card in an owner's 1:1 chat; returns where it is, or why it could not. */
   /** `unreachable`: why the owner cannot be reached in Teams now (e.g. permissionMissing), when that is why. */
-  sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string; unreachable?: string }>;
+  sendApprovalCard(
+    request: AccessRequestRecord,
+    owner: GroupOwner,
+    reason: 'new' | 'reminder' | 'resend',
+  ): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string; unreachable?: string }>;
   /** Brings every delivered copy of the approval card up to the request's current state. */
   updateApprovalCards(request: AccessRequestRecord): Promise<void>;
   /** Tells the requester what happened to their request. */
@@ -70,9 +85,23 @@ export interface UnreachableOwner {
   reason: string | null;
 }
 
-export type CreateOutcome = { kind: 'created'; request: AccessRequestRecord; reached: string[]; unreachable: string[]; unreachableOwners: UnreachableOwner[] } | Refused;
-export type DecideOutcome = { kind: 'decided'; request: AccessRequestRecord } | { kind: 'alreadyDecided'; request: AccessRequestRecord } | Refused;
-export type WithdrawOutcome = { kind: 'withdrawn'; request: AccessRequestRecord } | { kind: 'alreadyDecided'; request: AccessRequestRecord } | Refused;
+export type CreateOutcome =
+  | {
+      kind: 'created';
+      request: AccessRequestRecord;
+      reached: string[];
+      unreachable: string[];
+      unreachableOwners: UnreachableOwner[];
+    }
+  | Refused;
+export type DecideOutcome =
+  | { kind: 'decided'; request: AccessRequestRecord }
+  | { kind: 'alreadyDecided'; request: AccessRequestRecord }
+  | Refused;
+export type WithdrawOutcome =
+  | { kind: 'withdrawn'; request: AccessRequestRecord }
+  | { kind: 'alreadyDecided'; request: AccessRequestRecord }
+  | Refused;
 
 export interface RequestAccessOptions {
   directory: Directory;
@@ -123,7 +152,11 @@ function refused(reason: RequestRefusal, message: Msg): Refused {
 }
 
 function simplify(text: string): string {
-  return text.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, ' ').trim();
+  return text
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 }
 
 /** Apps whose name matches what the user typed: exact, then prefix or contained, then every word present. */
@@ -155,7 +188,12 @@ export class RequestAccessService {
   constructor(private readonly options: RequestAccessOptions) {
     this.clock = options.clock ?? (() => new Date());
     this.sleep = options.sleep ?? defaultSleep;
-    this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID(), options.leaseMs);
+    this.runner = new OperationRunner(
+      options.store.operations,
+      this.clock,
+      options.instanceId ?? randomUUID(),
+      options.leaseMs,
+    );
     this.catalog = options.catalog ?? new Catalog(options.directory, this.clock, options.catalogTtlMs);
   }
 
@@ -178,7 +216,9 @@ export class RequestAccessService {
    */
   async findRequestableApps(actor: Actor): Promise<AppChoice[]> {
     const catalog = await this.loadCatalog();
-    const memberOf = await this.options.directory.checkMemberGroups(actor.userId, [...new Set(catalog.flatMap((a) => a.groups.map((g) => g.group.id)))]);
+    const memberOf = await this.options.directory.checkMemberGroups(actor.userId, [
+      ...new Set(catalog.flatMap((a) => a.groups.map((g) => g.group.id))),
+    ]);
     const choices: AppChoice[] = [];
     for (const app of catalog) {
       if (app.groups.some((g) => memberOf.has(g.group.id))) continue;
@@ -195,10 +235,20 @@ export class RequestAccessService {
    * members, that is a setup problem: the admins hear of it (a block) and the user is told why. Null otherwise.
    */
   async explainUnrequestable(actor: Actor, query: string): Promise<Msg | null> {
-    const unusable = matchApps((await this.loadCatalog()).filter((app) => usableGroups(app).length === 0), query);
+    const unusable = matchApps(
+      (await this.loadCatalog()).filter((app) => usableGroups(app).length === 0),
+      query,
+    );
     if (unusable.length === 0) return null;
     for (const app of unusable) {
-      await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.requesting', { app: app.displayName }), kind: 'appNoUsableGroup', app: { id: app.id, displayName: app.displayName }, group: null });
+      await this.blocked({
+        tenantId: actor.tenantId,
+        actor,
+        doing: msg('admin:doing.requesting', { app: app.displayName }),
+        kind: 'appNoUsableGroup',
+        app: { id: app.id, displayName: app.displayName },
+        group: null,
+      });
     }
     return msg('requests:unrequestable', { apps: unusable.map((a) => a.displayName).join(', ') });
   }
@@ -206,16 +256,33 @@ export class RequestAccessService {
   checkJustification(raw: string | null | undefined): { ok: true; text: string } | { ok: false; message: Msg } {
     const text = cleanText(raw ?? '', { multiline: true });
     if (!text) return { ok: false, message: msg('requests:justification.empty') };
-    if (text.length > JUSTIFICATION_MAX) return { ok: false, message: msg('requests:justification.tooLong', { length: text.length, max: JUSTIFICATION_MAX }) };
+    if (text.length > JUSTIFICATION_MAX)
+      return {
+        ok: false,
+        message: msg('requests:justification.tooLong', { length: text.length, max: JUSTIFICATION_MAX }),
+      };
     return { ok: true, text };
   }
 
-  recordForgedChoice(actor: Actor, detail: { appId?: string; groupId?: string; requestId?: string; verb?: string }): Promise<void> {
+  recordForgedChoice(
+    actor: Actor,
+    detail: { appId?: string; groupId?: string; requestId?: string; verb?: string },
+  ): Promise<void> {
     const { requestId, verb, ...ids } = detail;
-    return recordForged(this.options.store.audit, this.options.logger, this.clock(), 'request.forged', actor, { ...ids, operationId: requestId, detail: `not offered or not allowed: ${verb ?? ''}` });
+    return recordForged(this.options.store.audit, this.options.logger, this.clock(), 'request.forged', actor, {
+      ...ids,
+      operationId: requestId,
+      detail: `not offered or not allowed: ${verb ?? ''}`,
+    });
   }
 
-  async createRequest(command: { actor: Actor; appId: string; groupId: string; justification: string; offered: readonly Offer[] }): Promise<CreateOutcome> {
+  async createRequest(command: {
+    actor: Actor;
+    appId: string;
+    groupId: string;
+    justification: string;
+    offered: readonly Offer[];
+  }): Promise<CreateOutcome> {
     const { actor } = command;
     const offer = command.offered.find((o) => o.appId === command.appId);
     if (!offer || !offer.groupIds.includes(command.groupId)) {
@@ -229,11 +296,21 @@ export class RequestAccessService {
     }
     const app = (await this.loadCatalog()).find((a) => a.id === command.appId);
     const [context, owners] = await Promise.all([
-      this.options.directory.getDecisionContext({ deciderId: actor.userId, requesterId: actor.userId, groupId: command.groupId }),
+      this.options.directory.getDecisionContext({
+        deciderId: actor.userId,
+        requesterId: actor.userId,
+        groupId: command.groupId,
+      }),
       this.options.directory.listGroupOwners(command.groupId),
     ]);
     const appName = app?.displayName ?? command.appId;
-    const base = { actorId: actor.userId, actorName: actor.displayName, appId: command.appId, appName, groupId: command.groupId };
+    const base = {
+      actorId: actor.userId,
+      actorName: actor.displayName,
+      appId: command.appId,
+      appName,
+      groupId: command.groupId,
+    };
     if (!context.group) return refused('notFound', msg('requests:refused.groupNotFound'));
     const groupName = context.group.displayName;
     if (context.requesterIsMember) {
@@ -243,14 +320,43 @@ export class RequestAccessService {
     const appRef = { id: command.appId, displayName: appName };
     const groupRef = { id: command.groupId, displayName: groupName };
     if (blockers.length > 0) {
-      await this.audit(actor.tenantId, { ...base, groupName, action: 'setup.blocked', outcome: blockers[0], detail: 'membership request' });
-      await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.requesting', { app: appName }), kind: blockerProblem[blockers[0]], app: appRef, group: groupRef });
-      return refused('groupBlocked', msg('requests:refused.groupBlocked', { why: describeBlocker(blockers[0], groupName, appName) }));
+      await this.audit(actor.tenantId, {
+        ...base,
+        groupName,
+        action: 'setup.blocked',
+        outcome: blockers[0],
+        detail: 'membership request',
+      });
+      await this.blocked({
+        tenantId: actor.tenantId,
+        actor,
+        doing: msg('admin:doing.requesting', { app: appName }),
+        kind: blockerProblem[blockers[0]],
+        app: appRef,
+        group: groupRef,
+      });
+      return refused(
+        'groupBlocked',
+        msg('requests:refused.groupBlocked', { why: describeBlocker(blockers[0], groupName, appName) }),
+      );
     }
     const approvers = owners.filter((o) => o.id !== actor.userId);
     if (approvers.length === 0) {
-      await this.audit(actor.tenantId, { ...base, groupName, action: 'setup.blocked', outcome: 'noOwners', detail: 'membership request' });
-      await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.requesting', { app: appName }), kind: 'groupNoOwners', app: appRef, group: groupRef });
+      await this.audit(actor.tenantId, {
+        ...base,
+        groupName,
+        action: 'setup.blocked',
+        outcome: 'noOwners',
+        detail: 'membership request',
+      });
+      await this.blocked({
+        tenantId: actor.tenantId,
+        actor,
+        doing: msg('admin:doing.requesting', { app: appName }),
+        kind: 'groupNoOwners',
+        app: appRef,
+        group: groupRef,
+      });
       return refused('noOwners', msg('requests:refused.noOwners', { group: groupName }));
     }
     let request: AccessRequestRecord;
@@ -276,7 +382,13 @@ export class RequestAccessService {
       }
       throw err;
     }
-    await this.audit(actor.tenantId, { ...base, groupName, action: 'request.created', outcome: 'pending', operationId: request.id });
+    await this.audit(actor.tenantId, {
+      ...base,
+      groupName,
+      action: 'request.created',
+      outcome: 'pending',
+      operationId: request.id,
+    });
     const reasons = new Map<string, string>();
     const cards = await this.deliver(request, approvers, 'new', reasons);
     request = await this.appendOwnerCards(request.id, cards);
@@ -291,7 +403,12 @@ export class RequestAccessService {
   }
 
   /** Delivers to several owners at once (a few at a time), so one slow or unreachable owner does not hold up the rest. */
-  private async deliver(request: AccessRequestRecord, owners: readonly GroupOwner[], reason: 'new' | 'reminder' | 'resend', unreachable?: Map<string, string>): Promise<OwnerCard[]> {
+  private async deliver(
+    request: AccessRequestRecord,
+    owners: readonly GroupOwner[],
+    reason: 'new' | 'reminder' | 'resend',
+    unreachable?: Map<string, string>,
+  ): Promise<OwnerCard[]> {
     const cards: OwnerCard[] = new Array(owners.length);
     const sendTo = async (owner: GroupOwner, index: number): Promise<void> => {
       const at = this.clock().toISOString();
@@ -299,10 +416,29 @@ export class RequestAccessService {
         .sendApprovalCard(request, owner, reason)
         .catch((err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }));
       if (!sent.ok && sent.unreachable) unreachable?.set(owner.id, sent.unreachable);
-      if (sent.ok) cards[index] = { ownerId: owner.id, ownerName: owner.displayName, status: 'sent', location: sent.location, error: null, at };
+      if (sent.ok)
+        cards[index] = {
+          ownerId: owner.id,
+          ownerName: owner.displayName,
+          status: 'sent',
+          location: sent.location,
+          error: null,
+          at,
+        };
       else {
-        cards[index] = { ownerId: owner.id, ownerName: owner.displayName, status: 'unreachable', location: null, error: sent.error.slice(0, 300), at };
-        this.options.logger.warn('request.owner.unreachable', { requestId: request.id, ownerId: owner.id, error: sent.error });
+        cards[index] = {
+          ownerId: owner.id,
+          ownerName: owner.displayName,
+          status: 'unreachable',
+          location: null,
+          error: sent.error.slice(0, 300),
+          at,
+        };
+        this.options.logger.warn('request.owner.unreachable', {
+          requestId: request.id,
+          ownerId: owner.id,
+          error: sent.error,
+        });
       }
     };
     const queue = owners.map((owner, index) => ({ owner, index }));
@@ -314,7 +450,10 @@ export class RequestAccessService {
   }
 
   /** Applies a change to a request whatever its version (retried compare-and-set), for bookkeeping fields. */
-  private async patch(id: string, change: (current: AccessRequestRecord) => AccessRequestPatch | null): Promise<AccessRequestRecord> {
+  private async patch(
+    id: string,
+    change: (current: AccessRequestRecord) => AccessRequestPatch | null,
+  ): Promise<AccessRequestRecord> {
     return retryOnConflict(async () => {
       const current = await this.options.store.requests.get(id);
       if (!current) throw new Error(`Request ${id} disappeared`);
@@ -367,14 +506,29 @@ export class RequestAccessService {
     if (request.state !== 'pending') return { kind: 'alreadyDecided', request };
     let updated: AccessRequestRecord;
     try {
-      updated = await this.options.store.requests.update(request.id, request.version, { state: 'withdrawn', decidedAt: this.clock().toISOString() }, this.clock());
+      updated = await this.options.store.requests.update(
+        request.id,
+        request.version,
+        { state: 'withdrawn', decidedAt: this.clock().toISOString() },
+        this.clock(),
+      );
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       const current = (await this.options.store.requests.get(requestId))!;
       if (current.state !== 'pending') return { kind: 'alreadyDecided', request: current };
       throw err;
     }
-    await this.audit(actor.tenantId, { actorId: actor.userId, actorName: actor.displayName, action: 'request.withdrawn', outcome: 'withdrawn', appId: request.appId, appName: request.appName, groupId: request.groupId, groupName: request.groupName, operationId: request.id });
+    await this.audit(actor.tenantId, {
+      actorId: actor.userId,
+      actorName: actor.displayName,
+      action: 'request.withdrawn',
+      outcome: 'withdrawn',
+      appId: request.appId,
+      appName: request.appName,
+      groupId: request.groupId,
+      groupName: request.groupName,
+      operationId: request.id,
+    });
     await this.options.messenger.updateApprovalCards(updated);
     return { kind: 'withdrawn', request: updated };
   }
@@ -387,34 +541,75 @@ export class RequestAccessService {
     return retryOnConflict(() => this.decideOnce(actor, requestId, approve, rawComment));
   }
 
-  private async decideOnce(actor: Actor, requestId: string, approve: boolean, rawComment: string | null): Promise<DecideOutcome> {
+  private async decideOnce(
+    actor: Actor,
+    requestId: string,
+    approve: boolean,
+    rawComment: string | null,
+  ): Promise<DecideOutcome> {
     const request = await this.options.store.requests.get(requestId);
     if (!request || request.tenantId !== actor.tenantId) {
       await this.recordForgedChoice(actor, { requestId, verb: approve ? 'request.approve' : 'request.deny' });
       return refused('notFound', msg('requests:refused.requestGone'));
     }
-    const base = { actorId: actor.userId, actorName: actor.displayName, appId: request.appId, appName: request.appName, groupId: request.groupId, groupName: request.groupName, operationId: request.id };
+    const base = {
+      actorId: actor.userId,
+      actorName: actor.displayName,
+      appId: request.appId,
+      appName: request.appName,
+      groupId: request.groupId,
+      groupName: request.groupName,
+      operationId: request.id,
+    };
     if (request.requesterId === actor.userId) {
       await this.audit(actor.tenantId, { ...base, action: 'request.decision.refused', outcome: 'selfDecision' });
       return refused('selfDecision', msg('requests:refused.selfDecision'));
     }
     if (request.state !== 'pending') {
-      if (request.ownerIds.includes(actor.userId) || request.decidedBy === actor.userId) return { kind: 'alreadyDecided', request: await this.settled(request) };
+      if (request.ownerIds.includes(actor.userId) || request.decidedBy === actor.userId)
+        return { kind: 'alreadyDecided', request: await this.settled(request) };
     }
     const comment = cleanText(rawComment ?? '', { multiline: true });
-    if (comment.length > COMMENT_MAX) return refused('comment', msg('requests:refused.commentTooLong', { length: comment.length, max: COMMENT_MAX }));
-    const context = await this.options.directory.getDecisionContext({ deciderId: actor.userId, requesterId: request.requesterId, groupId: request.groupId });
+    if (comment.length > COMMENT_MAX)
+      return refused('comment', msg('requests:refused.commentTooLong', { length: comment.length, max: COMMENT_MAX }));
+    const context = await this.options.directory.getDecisionContext({
+      deciderId: actor.userId,
+      requesterId: request.requesterId,
+      groupId: request.groupId,
+    });
     if (!context.deciderIsOwner) {
-      await this.audit(actor.tenantId, { ...base, action: 'request.decision.refused', outcome: 'notOwner', graphRequestId: context.requestId ?? undefined });
+      await this.audit(actor.tenantId, {
+        ...base,
+        action: 'request.decision.refused',
+        outcome: 'notOwner',
+        graphRequestId: context.requestId ?? undefined,
+      });
       return refused('notOwner', msg('requests:refused.notOwner', { group: request.groupName }));
     }
     if (request.state !== 'pending') return { kind: 'alreadyDecided', request: await this.settled(request) };
     if (approve && context.group) {
       const blockers = groupBlockers(context.group);
       if (blockers.length > 0) {
-        await this.audit(actor.tenantId, { ...base, action: 'setup.blocked', outcome: blockers[0], detail: 'approval' });
-        await this.blocked({ tenantId: actor.tenantId, actor, doing: msg('admin:doing.approving', { requester: request.requesterName, app: request.appName }), kind: blockerProblem[blockers[0]], app: { id: request.appId, displayName: request.appName }, group: { id: request.groupId, displayName: request.groupName } });
-        return refused('groupBlocked', msg('requests:refused.groupBlockedPending', { why: describeBlocker(blockers[0], request.groupName, request.appName) }));
+        await this.audit(actor.tenantId, {
+          ...base,
+          action: 'setup.blocked',
+          outcome: blockers[0],
+          detail: 'approval',
+        });
+        await this.blocked({
+          tenantId: actor.tenantId,
+          actor,
+          doing: msg('admin:doing.approving', { requester: request.requesterName, app: request.appName }),
+          kind: blockerProblem[blockers[0]],
+          app: { id: request.appId, displayName: request.appName },
+          group: { id: request.groupId, displayName: request.groupName },
+        });
+        return refused(
+          'groupBlocked',
+          msg('requests:refused.groupBlockedPending', {
+            why: describeBlocker(blockers[0], request.groupName, request.appName),
+          }),
+        );
       }
     }
     if (approve) {
@@ -426,7 +621,13 @@ export class RequestAccessService {
       decided = await this.options.store.requests.update(
         request.id,
         request.version,
-        { state: approve ? 'approved' : 'denied', decidedBy: actor.userId, decidedByName: actor.displayName, decidedAt: this.clock().toISOString(), comment: comment || null },
+        {
+          state: approve ? 'approved' : 'denied',
+          decidedBy: actor.userId,
+          decidedByName: actor.displayName,
+          decidedAt: this.clock().toISOString(),
+          comment: comment || null,
+        },
         this.clock(),
       );
     } catch (err) {
@@ -435,8 +636,15 @@ export class RequestAccessService {
       if (current.state !== 'pending') return { kind: 'alreadyDecided', request: await this.settled(current) };
       throw err;
     }
-    await this.audit(actor.tenantId, { ...base, action: approve ? 'request.approved' : 'request.denied', outcome: approve ? 'approved' : 'denied', detail: comment || undefined, graphRequestId: context.requestId ?? undefined });
-    if (approve) return { kind: 'decided', request: await this.finishApproval(decided, context.requesterIsMember, true) };
+    await this.audit(actor.tenantId, {
+      ...base,
+      action: approve ? 'request.approved' : 'request.denied',
+      outcome: approve ? 'approved' : 'denied',
+      detail: comment || undefined,
+      graphRequestId: context.requestId ?? undefined,
+    });
+    if (approve)
+      return { kind: 'decided', request: await this.finishApproval(decided, context.requesterIsMember, true) };
     await this.options.messenger.updateApprovalCards(decided);
     await this.options.messenger.notifyRequester(decided, 'decided');
     return { kind: 'decided', request: decided };
@@ -446,24 +654,34 @@ export class RequestAccessService {
    * Carries out an approval's membership write once (operation record `approve:{id}`), stores what happened on the
    * request, and, when that changed, updates every owner's card and tells the requester.
    */
-  private async finishApproval(request: AccessRequestRecord, knownMember = false, ownershipChecked = false): Promise<AccessRequestRecord> {
+  private async finishApproval(
+    request: AccessRequestRecord,
+    knownMember = false,
+    ownershipChecked = false,
+  ): Promise<AccessRequestRecord> {
     let stored: AccessRequestRecord | null = null;
     const end: OperationEnd = async (record, patch, now) => {
       const ended = await this.endApproval(request.id, record, patch, now);
       stored = ended.request;
       return ended.record;
     };
-    const run = await this.runner.run<JsonObject>(approvalOperation(request, request.decidedBy ?? ''), (steps) => this.addRequester(request.id, steps, knownMember, ownershipChecked && steps.record.attempts === 0), end);
+    const run = await this.runner.run<JsonObject>(
+      approvalOperation(request, request.decidedBy ?? ''),
+      (steps) => this.addRequester(request.id, steps, knownMember, ownershipChecked && steps.record.attempts === 0),
+      end,
+    );
     if (run.kind === 'inProgress') return request;
     const membership = run.outcome;
     if (membership.membership === 'notApproved') return (await this.options.store.requests.get(request.id)) ?? request;
     let changed = stored !== null;
     // A record that had ended before (an earlier run) whose outcome did not reach the request yet.
-    const final = stored ?? await this.patch(request.id, (current) => {
-      if (current.outcome?.membership === membership.membership) return null;
-      changed = true;
-      return { outcome: membership };
-    });
+    const final =
+      stored ??
+      (await this.patch(request.id, (current) => {
+        if (current.outcome?.membership === membership.membership) return null;
+        changed = true;
+        return { outcome: membership };
+      }));
     if (!changed) return final;
     await this.audit(final.tenantId, {
       actorId: final.decidedBy ?? 'system',
@@ -488,15 +706,28 @@ export class RequestAccessService {
    * without the other. Returns the request when its outcome changed (null when there was nothing to store).
    * A request changed meanwhile (cards appended) is read again; a conflict on the record is the runner's.
    */
-  private async endApproval(requestId: string, record: OperationRecord, patch: OperationPatch, now: Date): Promise<{ record: OperationRecord; request: AccessRequestRecord | null }> {
+  private async endApproval(
+    requestId: string,
+    record: OperationRecord,
+    patch: OperationPatch,
+    now: Date,
+  ): Promise<{ record: OperationRecord; request: AccessRequestRecord | null }> {
     const outcome = patch.result ?? null;
     let writingRequestId: string | null = null;
     return retryOnConflict(
       async () => {
         const request = await this.options.store.requests.get(requestId);
         writingRequestId = null;
-        if (!request || !outcome || outcome.membership === 'notApproved' || request.outcome?.membership === outcome.membership) {
-          return { record: await this.options.store.operations.update(record.id, record.version, patch, now), request: null };
+        if (
+          !request ||
+          !outcome ||
+          outcome.membership === 'notApproved' ||
+          request.outcome?.membership === outcome.membership
+        ) {
+          return {
+            record: await this.options.store.operations.update(record.id, record.version, patch, now),
+            request: null,
+          };
         }
         writingRequestId = request.id;
         const both = await this.options.store.updateOperationAndRequest(
@@ -511,19 +742,45 @@ export class RequestAccessService {
   }
 
   /** The body of an approval's operation: adds the requester unless the request is not approved (any more). */
-  private async addRequester(requestId: string, steps: OperationSteps, knownMember: boolean, ownershipChecked: boolean): Promise<{ outcome: JsonObject; failed: boolean }> {
+  private async addRequester(
+    requestId: string,
+    steps: OperationSteps,
+    knownMember: boolean,
+    ownershipChecked: boolean,
+  ): Promise<{ outcome: JsonObject; failed: boolean }> {
     const request = await this.options.store.requests.get(requestId);
     if (!request || request.state !== 'approved') return { outcome: { membership: 'notApproved' }, failed: false };
     const previous = steps.record.steps.addMember;
     if (previous?.result) {
-      return { outcome: { membership: previous.result.added === true ? 'added' : 'alreadyMember', graphRequestId: previous.graphRequestId ?? null }, failed: false };
+      return {
+        outcome: {
+          membership: previous.result.added === true ? 'added' : 'alreadyMember',
+          graphRequestId: previous.graphRequestId ?? null,
+        },
+        failed: false,
+      };
     }
     if (knownMember) return { outcome: { membership: 'alreadyMember' }, failed: false };
     // Finished later (a retry or a resume): the approver must still own the group at the moment of the write.
     if (!ownershipChecked) {
-      const context = await this.options.directory.getDecisionContext({ deciderId: request.decidedBy ?? '', requesterId: request.requesterId, groupId: request.groupId });
+      const context = await this.options.directory.getDecisionContext({
+        deciderId: request.decidedBy ?? '',
+        requesterId: request.requesterId,
+        groupId: request.groupId,
+      });
       if (!request.decidedBy || !context.deciderIsOwner) {
-        await this.audit(request.tenantId, { actorId: request.decidedBy ?? 'system', actorName: request.decidedByName ?? undefined, action: 'request.approval.refused', outcome: 'approverNotOwner', appId: request.appId, appName: request.appName, groupId: request.groupId, groupName: request.groupName, operationId: steps.record.id, graphRequestId: context.requestId ?? undefined });
+        await this.audit(request.tenantId, {
+          actorId: request.decidedBy ?? 'system',
+          actorName: request.decidedByName ?? undefined,
+          action: 'request.approval.refused',
+          outcome: 'approverNotOwner',
+          appId: request.appId,
+          appName: request.appName,
+          groupId: request.groupId,
+          groupName: request.groupName,
+          operationId: steps.record.id,
+          graphRequestId: context.requestId ?? undefined,
+        });
         return { outcome: { membership: 'approverNotOwner' }, failed: false };
       }
       if (context.requesterIsMember) return { outcome: { membership: 'alreadyMember' }, failed: false };
@@ -532,18 +789,36 @@ export class RequestAccessService {
       const result = await retryWrite(
         () => this.options.directory.addGroupMember(request.groupId, request.requesterId),
         // After a 5xx or timeout the add may have happened: read before writing again.
-        async () => ((await this.options.directory.checkMemberGroups(request.requesterId, [request.groupId])).has(request.groupId) ? { added: true, requestId: null } : null),
+        async () =>
+          (await this.options.directory.checkMemberGroups(request.requesterId, [request.groupId])).has(request.groupId)
+            ? { added: true, requestId: null }
+            : null,
         transientPolicy(this.options, this.sleep),
       );
       await steps.done('addMember', { added: result.added }, result.requestId);
       if (result.added) await this.recordGuest(request, steps.record.id);
-      return { outcome: { membership: result.added ? 'added' : 'alreadyMember', graphRequestId: result.requestId }, failed: false };
+      return {
+        outcome: { membership: result.added ? 'added' : 'alreadyMember', graphRequestId: result.requestId },
+        failed: false,
+      };
     } catch (err) {
       const error = err instanceof DirectoryError ? err : null;
-      this.options.logger.error('request.membership.failed', { requestId, code: error?.code, graphRequestId: error?.requestId ?? undefined, error: err });
+      this.options.logger.error('request.membership.failed', {
+        requestId,
+        code: error?.code,
+        graphRequestId: error?.requestId ?? undefined,
+        error: err,
+      });
       // Refused by the directory (the group changed, a permission is missing): retrying as it is will not help.
       const refusedWrite = error !== null && (error.kind === 'forbidden' || error.kind === 'badRequest');
-      return { outcome: { membership: refusedWrite ? 'refused' : 'failed', code: error?.code ?? 'Unexpected', graphRequestId: error?.requestId ?? null }, failed: !refusedWrite };
+      return {
+        outcome: {
+          membership: refusedWrite ? 'refused' : 'failed',
+          code: error?.code ?? 'Unexpected',
+          graphRequestId: error?.requestId ?? null,
+        },
+        failed: !refusedWrite,
+      };
     }
   }
 
@@ -558,7 +833,12 @@ export class RequestAccessService {
         actor: { tenantId: request.tenantId, userId: request.decidedBy, displayName: request.decidedByName ?? '' },
         how: 'request',
         operationId,
-        guest: { id: user.id, email: user.mail ?? user.userPrincipalName, displayName: user.displayName, redemption: user.externalUserState },
+        guest: {
+          id: user.id,
+          email: user.mail ?? user.userPrincipalName,
+          displayName: user.displayName,
+          redemption: user.externalUserState,
+        },
         app: { id: request.appId, displayName: request.appName },
         group: { id: request.groupId, displayName: request.groupName },
       });
@@ -582,7 +862,10 @@ export class RequestAccessService {
       if (request?.state === 'pending') continue;
       const final = request ? await this.finishApproval(request) : await this.finishOrphan(record.id);
       resumed++;
-      this.options.logger.info('request.approval.resumed', { operationId: record.id, membership: final?.outcome?.membership });
+      this.options.logger.info('request.approval.resumed', {
+        operationId: record.id,
+        membership: final?.outcome?.membership,
+      });
     }
     return resumed;
   }
@@ -610,25 +893,59 @@ export class RequestAccessService {
     const { remindAfterMs: remindAfter, expireAfterMs: expireAfter } = this.options;
     let reminded = 0;
     let expired = 0;
-    for (const request of await this.options.store.requests.listPendingCreatedBefore(new Date(now.getTime() - expireAfter), 100)) {
+    for (const request of await this.options.store.requests.listPendingCreatedBefore(
+      new Date(now.getTime() - expireAfter),
+      100,
+    )) {
       try {
-        const updated = await this.options.store.requests.update(request.id, request.version, { state: 'expired', decidedAt: now.toISOString() }, now);
+        const updated = await this.options.store.requests.update(
+          request.id,
+          request.version,
+          { state: 'expired', decidedAt: now.toISOString() },
+          now,
+        );
         expired++;
-        await this.audit(request.tenantId, { actorId: 'system', action: 'request.expired', outcome: 'expired', appId: request.appId, groupId: request.groupId, operationId: request.id });
+        await this.audit(request.tenantId, {
+          actorId: 'system',
+          action: 'request.expired',
+          outcome: 'expired',
+          appId: request.appId,
+          groupId: request.groupId,
+          operationId: request.id,
+        });
         await this.options.messenger.updateApprovalCards(updated);
         await this.options.messenger.notifyRequester(updated, 'expired');
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
       }
     }
-    for (const request of await this.options.store.requests.listPendingCreatedBefore(new Date(now.getTime() - remindAfter), 100)) {
+    for (const request of await this.options.store.requests.listPendingCreatedBefore(
+      new Date(now.getTime() - remindAfter),
+      100,
+    )) {
       if (request.remindedAt) continue;
       try {
-        const updated = await this.options.store.requests.update(request.id, request.version, { remindedAt: now.toISOString() }, now);
+        const updated = await this.options.store.requests.update(
+          request.id,
+          request.version,
+          { remindedAt: now.toISOString() },
+          now,
+        );
         reminded++;
-        await this.audit(request.tenantId, { actorId: 'system', action: 'request.reminded', outcome: 'reminded', appId: request.appId, groupId: request.groupId, operationId: request.id });
-        const owners = [...new Map(updated.ownerCards.map((c) => [c.ownerId, { id: c.ownerId, displayName: c.ownerName }])).values()];
-        const fallback = updated.ownerIds.filter((id) => !owners.some((o) => o.id === id)).map((id) => ({ id, displayName: '' }));
+        await this.audit(request.tenantId, {
+          actorId: 'system',
+          action: 'request.reminded',
+          outcome: 'reminded',
+          appId: request.appId,
+          groupId: request.groupId,
+          operationId: request.id,
+        });
+        const owners = [
+          ...new Map(updated.ownerCards.map((c) => [c.ownerId, { id: c.ownerId, displayName: c.ownerName }])).values(),
+        ];
+        const fallback = updated.ownerIds
+          .filter((id) => !owners.some((o) => o.id === id))
+          .map((id) => ({ id, displayName: '' }));
         const cards = await this.deliver(updated, [...owners, ...fallback], 'reminder');
         await this.appendOwnerCards(updated.id, cards);
       } catch (err) {

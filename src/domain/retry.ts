@@ -16,7 +16,10 @@ export interface RetryPolicy {
 export const TRANSIENT_RETRIES = 6;
 
 /** The policy of a service: its budget (TRANSIENT_RETRIES unless given), its sleep and its logger. */
-export function transientPolicy(options: { transientRetries?: number; logger: Logger }, sleep: (ms: number) => Promise<void>): RetryPolicy {
+export function transientPolicy(
+  options: { transientRetries?: number; logger: Logger },
+  sleep: (ms: number) => Promise<void>,
+): RetryPolicy {
   return { budget: options.transientRetries ?? TRANSIENT_RETRIES, sleep, logger: options.logger };
 }
 
@@ -31,7 +34,13 @@ export async function retryTransient<T>(call: () => Promise<T>, policy: RetryPol
       const retryable = err instanceof DirectoryError && (err.kind === 'throttled' || err.kind === 'unavailable');
       if (!retryable || attempt >= policy.budget) throw err;
       const wait = err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : Math.min(8000, 250 * 2 ** attempt);
-      policy.logger.info('graph.retry', { attempt: attempt + 1, status: err.status, code: err.code, ms: wait, graphRequestId: err.requestId ?? undefined });
+      policy.logger.info('graph.retry', {
+        attempt: attempt + 1,
+        status: err.status,
+        code: err.code,
+        ms: wait,
+        graphRequestId: err.requestId ?? undefined,
+      });
       await policy.sleep(wait);
     }
   }
@@ -44,7 +53,11 @@ export async function retryTransient<T>(call: () => Promise<T>, policy: RetryPol
  * guest exists by address) and its answer is taken instead of writing again; only when it did not is the write
  * repeated, within the budget.
  */
-export async function retryWrite<T>(write: () => Promise<T>, confirm: () => Promise<T | null>, policy: RetryPolicy): Promise<T> {
+export async function retryWrite<T>(
+  write: () => Promise<T>,
+  confirm: () => Promise<T | null>,
+  policy: RetryPolicy,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await write();
@@ -53,13 +66,25 @@ export async function retryWrite<T>(write: () => Promise<T>, confirm: () => Prom
       if (err.kind === 'unavailable') {
         const took = await retryTransient(confirm, policy);
         if (took !== null) {
-          policy.logger.info('graph.write.confirmed', { attempt: attempt + 1, status: err.status, code: err.code, graphRequestId: err.requestId ?? undefined });
+          policy.logger.info('graph.write.confirmed', {
+            attempt: attempt + 1,
+            status: err.status,
+            code: err.code,
+            graphRequestId: err.requestId ?? undefined,
+          });
           return took;
         }
       }
       if (attempt >= policy.budget) throw err;
       const wait = err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : Math.min(8000, 250 * 2 ** attempt);
-      policy.logger.info('graph.retry', { attempt: attempt + 1, status: err.status, code: err.code, ms: wait, write: true, graphRequestId: err.requestId ?? undefined });
+      policy.logger.info('graph.retry', {
+        attempt: attempt + 1,
+        status: err.status,
+        code: err.code,
+        ms: wait,
+        write: true,
+        graphRequestId: err.requestId ?? undefined,
+      });
       await policy.sleep(wait);
     }
   }

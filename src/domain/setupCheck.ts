@@ -83,27 +83,58 @@ const INVITE_SETTING_FIX = [
 
 /** English texts kept with the alert (admins read the catalog's reach:problem.* and reach:fix.*). */
 const BOT_CANNOT_REACH: Record<string, string> = {
-  permissionMissing: 'The bot cannot reach people who never opened it: it may not install itself for them (TeamsAppInstallation.ReadWriteSelfForUser.All is missing, or webApplicationInfo.id is not the app that calls Graph).',
-  appNotInCatalog: "The bot cannot reach people who never opened it: the app is not in the organization's catalog, or its catalog id is unknown.",
-  blockedByPolicy: 'The bot cannot reach some people who never opened it: a Teams app permission policy blocks the app for them.',
+  permissionMissing:
+    'The bot cannot reach people who never opened it: it may not install itself for them (TeamsAppInstallation.ReadWriteSelfForUser.All is missing, or webApplicationInfo.id is not the app that calls Graph).',
+  appNotInCatalog:
+    "The bot cannot reach people who never opened it: the app is not in the organization's catalog, or its catalog id is unknown.",
+  blockedByPolicy:
+    'The bot cannot reach some people who never opened it: a Teams app permission policy blocks the app for them.',
 };
-const SETUP_POLICY = 'Or install the app for the owners and admins with a Teams app setup policy (Teams admin center › Teams apps › Setup policies › Installed apps).';
+const SETUP_POLICY =
+  'Or install the app for the owners and admins with a Teams app setup policy (Teams admin center › Teams apps › Setup policies › Installed apps).';
 const BOT_CANNOT_REACH_FIX: Record<string, string[]> = {
-  permissionMissing: ['Grant the identity that calls Microsoft Graph the application permission TeamsAppInstallation.ReadWriteSelfForUser.All (admin consent).', "Check that the manifest's webApplicationInfo.id is that identity's client id.", SETUP_POLICY],
-  appNotInCatalog: ["Upload the app to the organization's app catalog (Teams admin center › Teams apps › Manage apps) and allow it.", "Or set TEAMS_APP_CATALOG_ID to the app's catalog id.", SETUP_POLICY],
-  blockedByPolicy: ['Allow the app for the owners and admins in Teams admin center › Teams apps › Permission policies.', SETUP_POLICY],
+  permissionMissing: [
+    'Grant the identity that calls Microsoft Graph the application permission TeamsAppInstallation.ReadWriteSelfForUser.All (admin consent).',
+    "Check that the manifest's webApplicationInfo.id is that identity's client id.",
+    SETUP_POLICY,
+  ],
+  appNotInCatalog: [
+    "Upload the app to the organization's app catalog (Teams admin center › Teams apps › Manage apps) and allow it.",
+    "Or set TEAMS_APP_CATALOG_ID to the app's catalog id.",
+    SETUP_POLICY,
+  ],
+  blockedByPolicy: [
+    'Allow the app for the owners and admins in Teams admin center › Teams apps › Permission policies.',
+    SETUP_POLICY,
+  ],
 };
 
 /** What the setup check learns about the bot installing itself for people: able, not (why), or not known yet (null). */
 export type InstallProbe = (tenantId: string) => Promise<{ ok: true } | { ok: false; reason: string } | null>;
 
-export function problemFor(kind: ProblemKind, app: { id: string; displayName: string } | null, group: { id: string; displayName: string } | null, detail = ''): SetupProblem {
+export function problemFor(
+  kind: ProblemKind,
+  app: { id: string; displayName: string } | null,
+  group: { id: string; displayName: string } | null,
+  detail = '',
+): SetupProblem {
   const appName = app?.displayName ?? 'the app';
   const groupName = group?.displayName ?? 'the group';
-  const base = { kind, appId: app?.id ?? null, appName: app?.displayName ?? null, groupId: group?.id ?? null, groupName: group?.displayName ?? null };
+  const base = {
+    kind,
+    appId: app?.id ?? null,
+    appName: app?.displayName ?? null,
+    groupId: group?.id ?? null,
+    groupName: group?.displayName ?? null,
+  };
   switch (kind) {
     case 'invitesNotAllowed':
-      return { ...base, key: 'invitesNotAllowed:tenant', summary: `The tenant's guest invite setting (allowInvitesFrom = ${detail || 'restricted'}) does not let the bot invite guests, so app owners cannot invite anyone.`, fix: INVITE_SETTING_FIX };
+      return {
+        ...base,
+        key: 'invitesNotAllowed:tenant',
+        summary: `The tenant's guest invite setting (allowInvitesFrom = ${detail || 'restricted'}) does not let the bot invite guests, so app owners cannot invite anyone.`,
+        fix: INVITE_SETTING_FIX,
+      };
     case 'missingPermission':
       return {
         ...base,
@@ -116,21 +147,61 @@ export function problemFor(kind: ProblemKind, app: { id: string; displayName: st
         ],
       };
     case 'groupDynamic':
-      return { ...base, key: `groupDynamic:${group?.id}`, summary: `${groupName} (assigned to ${appName}) has dynamic membership: a rule decides its members, so guests cannot be added to it.`, fix: CREATE_GROUP(appName) };
+      return {
+        ...base,
+        key: `groupDynamic:${group?.id}`,
+        summary: `${groupName} (assigned to ${appName}) has dynamic membership: a rule decides its members, so guests cannot be added to it.`,
+        fix: CREATE_GROUP(appName),
+      };
     case 'groupSynced':
-      return { ...base, key: `groupSynced:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is synchronized from on-premises Active Directory: its members can only be changed there, not by Microsoft Graph.`, fix: CREATE_GROUP(appName) };
+      return {
+        ...base,
+        key: `groupSynced:${group?.id}`,
+        summary: `${groupName} (assigned to ${appName}) is synchronized from on-premises Active Directory: its members can only be changed there, not by Microsoft Graph.`,
+        fix: CREATE_GROUP(appName),
+      };
     case 'groupMailEnabled':
-      return { ...base, key: `groupMailEnabled:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is mail-enabled: its members are managed in Exchange and cannot be changed by Microsoft Graph.`, fix: CREATE_GROUP(appName) };
+      return {
+        ...base,
+        key: `groupMailEnabled:${group?.id}`,
+        summary: `${groupName} (assigned to ${appName}) is mail-enabled: its members are managed in Exchange and cannot be changed by Microsoft Graph.`,
+        fix: CREATE_GROUP(appName),
+      };
     case 'groupRoleAssignable':
-      return { ...base, key: `groupRoleAssignable:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is role-assignable: changing its members needs RoleManagement.ReadWrite.Directory, which the bot does not hold by design.`, fix: CREATE_GROUP(appName) };
+      return {
+        ...base,
+        key: `groupRoleAssignable:${group?.id}`,
+        summary: `${groupName} (assigned to ${appName}) is role-assignable: changing its members needs RoleManagement.ReadWrite.Directory, which the bot does not hold by design.`,
+        fix: CREATE_GROUP(appName),
+      };
     case 'groupNotSecurity':
-      return { ...base, key: `groupNotSecurity:${group?.id}`, summary: `${groupName} (assigned to ${appName}) is not a security group.`, fix: CREATE_GROUP(appName) };
+      return {
+        ...base,
+        key: `groupNotSecurity:${group?.id}`,
+        summary: `${groupName} (assigned to ${appName}) is not a security group.`,
+        fix: CREATE_GROUP(appName),
+      };
     case 'groupNoOwners':
-      return { ...base, key: `groupNoOwners:${group?.id}`, summary: `${groupName} (assigned to ${appName}) has no owners: nobody can invite guests to it or approve requests.`, fix: [`Add the app owner as an owner of ${groupName} (Groups › ${groupName} › Owners › Add owners).`] };
+      return {
+        ...base,
+        key: `groupNoOwners:${group?.id}`,
+        summary: `${groupName} (assigned to ${appName}) has no owners: nobody can invite guests to it or approve requests.`,
+        fix: [`Add the app owner as an owner of ${groupName} (Groups › ${groupName} › Owners › Add owners).`],
+      };
     case 'appNoUsableGroup':
-      return { ...base, key: `appNoUsableGroup:${app?.id}`, summary: `${appName} has no group that its owners can use to share it with guests.`, fix: CREATE_GROUP(appName) };
+      return {
+        ...base,
+        key: `appNoUsableGroup:${app?.id}`,
+        summary: `${appName} has no group that its owners can use to share it with guests.`,
+        fix: CREATE_GROUP(appName),
+      };
     case 'botCannotReach':
-      return { ...base, key: `botCannotReach:${detail || 'permissionMissing'}`, summary: BOT_CANNOT_REACH[detail] ?? BOT_CANNOT_REACH.permissionMissing, fix: BOT_CANNOT_REACH_FIX[detail] ?? BOT_CANNOT_REACH_FIX.permissionMissing };
+      return {
+        ...base,
+        key: `botCannotReach:${detail || 'permissionMissing'}`,
+        summary: BOT_CANNOT_REACH[detail] ?? BOT_CANNOT_REACH.permissionMissing,
+        fix: BOT_CANNOT_REACH_FIX[detail] ?? BOT_CANNOT_REACH_FIX.permissionMissing,
+      };
   }
 }
 
@@ -139,11 +210,13 @@ export function groupProblemKinds(group: GroupInfo, ownerCount: number): Problem
   const kinds: ProblemKind[] = blockers.map((b) => blockerProblem[b]);
   if (!group.securityEnabled && !group.groupTypes.includes('Unified')) kinds.push('groupNotSecurity');
   // Owners of synced (and Exchange) groups are not listed by Graph at all (group-list-owners.md): the blocker says it.
-  if (ownerCount === 0 && !blockers.includes('synced') && !blockers.includes('mailEnabled')) kinds.push('groupNoOwners');
+  if (ownerCount === 0 && !blockers.includes('synced') && !blockers.includes('mailEnabled'))
+    kinds.push('groupNoOwners');
   return kinds;
 }
 
-const byName = (a: { displayName: string }, b: { displayName: string }): number => a.displayName.localeCompare(b.displayName);
+const byName = (a: { displayName: string }, b: { displayName: string }): number =>
+  a.displayName.localeCompare(b.displayName);
 
 export class SetupCheckService {
   constructor(
@@ -161,7 +234,10 @@ export class SetupCheckService {
     if (!probe) return { line: msg('reach:report.unknown'), problem: null };
     if (probe.ok) return { line: msg('reach:report.ok'), problem: null };
     const fixable = ['permissionMissing', 'appNotInCatalog', 'blockedByPolicy'].includes(probe.reason);
-    return { line: msg('reach:report.cannot', { why: msg(`reach:why.${probe.reason}`) }), problem: fixable ? problemFor('botCannotReach', null, null, probe.reason) : null };
+    return {
+      line: msg('reach:report.cannot', { why: msg(`reach:why.${probe.reason}`) }),
+      problem: fixable ? problemFor('botCannotReach', null, null, probe.reason) : null,
+    };
   }
 
   /** `tenantId`: the tenant whose Teams side is checked too (whether the bot can install itself there). */
@@ -171,8 +247,10 @@ export class SetupCheckService {
     let invitesAllowed: boolean | null = null;
     try {
       allowInvitesFrom = await this.directory.getAllowInvitesFrom();
-      invitesAllowed = allowInvitesFrom === null ? null : !['none', 'adminsAndGuestInviters'].includes(allowInvitesFrom);
-      if (invitesAllowed === false) tenantProblems.push(problemFor('invitesNotAllowed', null, null, allowInvitesFrom ?? ''));
+      invitesAllowed =
+        allowInvitesFrom === null ? null : !['none', 'adminsAndGuestInviters'].includes(allowInvitesFrom);
+      if (invitesAllowed === false)
+        tenantProblems.push(problemFor('invitesNotAllowed', null, null, allowInvitesFrom ?? ''));
     } catch (err) {
       if (!(err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'unauthorized'))) throw err;
       tenantProblems.push(problemFor('missingPermission', null, null, err.permission ?? 'Policy.Read.All'));
@@ -212,10 +290,17 @@ export class SetupCheckService {
     return {
       generatedAt: this.clock().toISOString(),
       tenant: { allowInvitesFrom, invitesAllowed, problems: tenantProblems },
-      sponsors: msg(this.sponsorsInEntra ? 'guests:sponsors.inEntra' : 'guests:sponsors.inBotOnly', { permission: NEEDS.sponsorWrite }),
+      sponsors: msg(this.sponsorsInEntra ? 'guests:sponsors.inEntra' : 'guests:sponsors.inBotOnly', {
+        permission: NEEDS.sponsorWrite,
+      }),
       teamsInstall: install.line,
       apps: [...withProblems, ...healthy],
-      counts: { apps: apps.length, healthyApps: healthy.length, appsWithProblems: withProblems.length, problems: problems.length },
+      counts: {
+        apps: apps.length,
+        healthyApps: healthy.length,
+        appsWithProblems: withProblems.length,
+        problems: problems.length,
+      },
       problems,
     };
   }

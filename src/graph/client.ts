@@ -121,14 +121,21 @@ class SpanHandler implements Middleware {
     const method = requestMethod(context);
     const url = new URL(requestUrl(context));
     const route = routeTemplate(url.pathname);
-    await span(`${method} ${route}`, { 'http.request.method': method, 'url.template': route, 'server.address': url.hostname }, async () => {
-      await this.next?.execute(context);
-      const response = context.response;
-      setAttributes({
-        'http.response.status_code': response?.status ?? 0,
-        ...(response?.headers.get('request-id') ? { 'graph.request_id': response.headers.get('request-id') ?? '' } : {}),
-      });
-    }, { kind: 'client' });
+    await span(
+      `${method} ${route}`,
+      { 'http.request.method': method, 'url.template': route, 'server.address': url.hostname },
+      async () => {
+        await this.next?.execute(context);
+        const response = context.response;
+        setAttributes({
+          'http.response.status_code': response?.status ?? 0,
+          ...(response?.headers.get('request-id')
+            ? { 'graph.request_id': response.headers.get('request-id') ?? '' }
+            : {}),
+        });
+      },
+      { kind: 'client' },
+    );
   }
 }
 
@@ -169,8 +176,15 @@ export function createGraphClient(options: GraphClientOptions): Client {
     new SpanHandler(),
     new BearerTokenHandler(options.authProvider ?? createAuthProvider(options.auth), base.origin),
     new RetryHandler(
-      new RetryHandlerOptions(options.retryDelaySeconds ?? 3, options.maxRetries ?? 3, (_delay, _attempt, request, fetchOptions, response) =>
-        sdkMayRetry((fetchOptions?.method ?? (typeof request === 'string' ? 'GET' : request.method)).toUpperCase(), typeof request === 'string' ? request : request.url, response.status),
+      new RetryHandlerOptions(
+        options.retryDelaySeconds ?? 3,
+        options.maxRetries ?? 3,
+        (_delay, _attempt, request, fetchOptions, response) =>
+          sdkMayRetry(
+            (fetchOptions?.method ?? (typeof request === 'string' ? 'GET' : request.method)).toUpperCase(),
+            typeof request === 'string' ? request : request.url,
+            response.status,
+          ),
       ),
     ),
     new RedirectHandler(),

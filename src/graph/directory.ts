@@ -122,7 +122,12 @@ export interface Directory {
   /** A user with this address (mail or otherMails), read plainly (not from the advanced-query index). */
   findUserByEmail(email: string): Promise<DirectoryUser | null>;
   /** `language`: the invitation email's language (BCP 47, e.g. nl-NL), sent as invitedUserMessageInfo.messageLanguage. */
-  inviteGuest(input: { email: string; redirectUrl: string; message: string | null; language?: string | null }): Promise<InvitationResult>;
+  inviteGuest(input: {
+    email: string;
+    redirectUrl: string;
+    message: string | null;
+    language?: string | null;
+  }): Promise<InvitationResult>;
   /**
    * Adds a user to a group. When Graph refuses with 400, membership is read (checkMemberGroups): a user who is
    * in the group then gives `added: false`; otherwise the error stands.
@@ -137,7 +142,16 @@ export interface Directory {
    * answered 5xx/504, or missing, may have taken effect). The batch's own failure is thrown. `send: false` sends
    * no invitation email (sendInvitationMessage; default true).
    */
-  inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null; language?: string | null; send?: boolean }>): Promise<Map<string, InvitationResult | DirectoryError>>;
+  inviteGuests(
+    inputs: ReadonlyArray<{
+      key: string;
+      email: string;
+      redirectUrl: string;
+      message: string | null;
+      language?: string | null;
+      send?: boolean;
+    }>,
+  ): Promise<Map<string, InvitationResult | DirectoryError>>;
   /** Adds up to 20 users in one `PATCH /groups/{id}` with `members@odata.bind`: all or none (a refusal is thrown). */
   addGroupMembers(groupId: string, userIds: readonly string[]): Promise<{ requestId: string | null }>;
   /** `DELETE /groups/{id}/members/{id}/$ref`; a 404 for a user who is not a member (any more) gives `removed: false`. */
@@ -153,13 +167,7 @@ export interface Directory {
 }
 
 export type DirectoryErrorKind =
-  | 'unauthorized'
-  | 'forbidden'
-  | 'notFound'
-  | 'badRequest'
-  | 'throttled'
-  | 'unavailable'
-  | 'unknown';
+  'unauthorized' | 'forbidden' | 'notFound' | 'badRequest' | 'throttled' | 'unavailable' | 'unknown';
 
 /** A Graph failure, mapped once (errors.ts) into terms the domain can act on. */
 export class DirectoryError extends Error {
@@ -179,7 +187,15 @@ export class DirectoryError extends Error {
 
   /** The same error, naming the permission the refused call needs. */
   needing(permission: string): DirectoryError {
-    return new DirectoryError(this.kind, this.status, this.code, this.message, this.requestId, this.retryAfterSeconds, permission);
+    return new DirectoryError(
+      this.kind,
+      this.status,
+      this.code,
+      this.message,
+      this.requestId,
+      this.retryAfterSeconds,
+      permission,
+    );
   }
 }
 

@@ -16,7 +16,8 @@ function classify(status: number, code: string): DirectoryErrorKind {
   if (status === 404) return 'notFound';
   if (status === 429) return 'throttled';
   if (status === 500 || status === 502 || status === 503 || status === 504 || status <= 0) return 'unavailable';
-  if (status === 400 || status === 409 || status === 412 || status === 422) return code === 'Request_ResourceNotFound' ? 'notFound' : 'badRequest';
+  if (status === 400 || status === 409 || status === 412 || status === 422)
+    return code === 'Request_ResourceNotFound' ? 'notFound' : 'badRequest';
   return 'unknown';
 }
 
@@ -63,9 +64,20 @@ export function toDirectoryError(err: unknown): DirectoryError {
     err.headers?.forEach((value, key) => {
       headers[key] = value;
     });
-    const mapped = fromODataResponse(err.statusCode, body ?? { error: { code: err.code, message: err.message } }, headers);
+    const mapped = fromODataResponse(
+      err.statusCode,
+      body ?? { error: { code: err.code, message: err.message } },
+      headers,
+    );
     const requestId = mapped.requestId ?? err.requestId ?? null;
-    return new DirectoryError(mapped.kind, mapped.status, mapped.code, mapped.message, requestId, mapped.retryAfterSeconds);
+    return new DirectoryError(
+      mapped.kind,
+      mapped.status,
+      mapped.code,
+      mapped.message,
+      requestId,
+      mapped.retryAfterSeconds,
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   return new DirectoryError('unavailable', 0, 'NetworkError', message);

@@ -26,7 +26,8 @@ import { NEEDS } from './permissions';
 
 export { GraphHttp } from './graphHttp';
 
-export const GROUP_SELECT = 'id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled,isAssignableToRole';
+export const GROUP_SELECT =
+  'id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled,isAssignableToRole';
 const APP_SELECT = 'id,appId,displayName,homepage,loginUrl';
 const USER_SELECT = 'id,displayName,mail,userPrincipalName,userType,externalUserState';
 /** `$expand` of a directory-object relation returns at most 20 (concepts/query-parameters.md). */
@@ -79,8 +80,8 @@ function toUser(raw: unknown): DirectoryUser {
   };
 }
 
-
-const ids = (items: unknown[]): string[] => items.map((o) => asRecord(o).id).filter((id): id is string => typeof id === 'string');
+const ids = (items: unknown[]): string[] =>
+  items.map((o) => asRecord(o).id).filter((id): id is string => typeof id === 'string');
 
 /** `mail eq '…' or otherMails/any(m:m eq '…')`: a plain filter, no advanced query needed (user-list.md, filter-directory-objects.md). */
 function byAddress(email: string): string {
@@ -99,7 +100,11 @@ function assignedGroupIds(body: unknown): string[] {
 }
 
 /** Plain read of all owners (paged through the batch; no $filter, so not the advanced-query index). */
-const ownersStep = (id: string, groupId: string): BatchStep => ({ id, method: 'GET', url: `/groups/${q(groupId)}/owners?$select=id&$top=999` });
+const ownersStep = (id: string, groupId: string): BatchStep => ({
+  id,
+  method: 'GET',
+  url: `/groups/${q(groupId)}/owners?$select=id&$top=999`,
+});
 
 const checkMembersStep = (id: string, userId: string, groupIds: readonly string[]): BatchStep => ({
   id,
@@ -112,8 +117,18 @@ const checkMembersStep = (id: string, userId: string, groupIds: readonly string[
  * The body of `POST /invitations` (invitation-post.md). `send: false` (a row of Entra's bulk template saying so)
  * sends no invitation email: the guest is created and can still redeem through the app or My Apps.
  */
-function invitationBody(input: { email: string; redirectUrl: string; message: string | null; language?: string | null; send?: boolean }): Record<string, unknown> {
-  const body: Record<string, unknown> = { invitedUserEmailAddress: input.email, inviteRedirectUrl: input.redirectUrl, sendInvitationMessage: input.send ?? true };
+function invitationBody(input: {
+  email: string;
+  redirectUrl: string;
+  message: string | null;
+  language?: string | null;
+  send?: boolean;
+}): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    invitedUserEmailAddress: input.email,
+    inviteRedirectUrl: input.redirectUrl,
+    sendInvitationMessage: input.send ?? true,
+  };
   // invitedusermessageinfo.md: messageLanguage is the language of Microsoft's invitation email (default en-US); a
   // customizedMessageBody is sent as written, whatever the language.
   const messageInfo: Record<string, unknown> = {};
@@ -134,17 +149,30 @@ export class GraphDirectory implements Directory {
    */
   async listCatalog(): Promise<CatalogApp[]> {
     const principals = await needing(NEEDS.apps, () =>
-      this.http.getAll(`/servicePrincipals?$filter=${q("tags/any(t:t eq 'WindowsAzureActiveDirectoryIntegratedApp')")}&$select=id,displayName&$top=999`),
+      this.http.getAll(
+        `/servicePrincipals?$filter=${q("tags/any(t:t eq 'WindowsAzureActiveDirectoryIntegratedApp')")}&$select=id,displayName&$top=999`,
+      ),
     );
-    const apps = principals.map((raw) => ({ id: String(asRecord(raw).id), displayName: str(asRecord(raw).displayName) ?? '' }));
+    const apps = principals.map((raw) => ({
+      id: String(asRecord(raw).id),
+      displayName: str(asRecord(raw).displayName) ?? '',
+    }));
     if (apps.length === 0) return [];
     const assigned = await this.http.batch(
-      apps.map((app, i) => ({ id: `a${i}`, method: 'GET' as const, url: `/servicePrincipals/${q(app.id)}/appRoleAssignedTo?$select=principalId,principalType&$top=999` })),
+      apps.map((app, i) => ({
+        id: `a${i}`,
+        method: 'GET' as const,
+        url: `/servicePrincipals/${q(app.id)}/appRoleAssignedTo?$select=principalId,principalType&$top=999`,
+      })),
     );
     const groupIdsByApp = apps.map((_, i) => assignedGroupIds(ok(assigned.responses, `a${i}`, NEEDS.apps)));
     const groupIds = [...new Set(groupIdsByApp.flat())];
     const details = await this.http.batch(
-      groupIds.map((id, i) => ({ id: `g${i}`, method: 'GET' as const, url: `/groups/${q(id)}?$select=${GROUP_SELECT}&$expand=owners($select=id)` })),
+      groupIds.map((id, i) => ({
+        id: `g${i}`,
+        method: 'GET' as const,
+        url: `/groups/${q(id)}?$select=${GROUP_SELECT}&$expand=owners($select=id)`,
+      })),
     );
     const groups = new Map<string, CatalogGroup>();
     const full: string[] = [];
@@ -163,12 +191,17 @@ export class GraphDirectory implements Directory {
       });
     }
     return apps
-      .map((app, i) => ({ ...app, groups: groupIdsByApp[i].map((id) => groups.get(id)).filter((g): g is CatalogGroup => g !== undefined) }))
+      .map((app, i) => ({
+        ...app,
+        groups: groupIdsByApp[i].map((id) => groups.get(id)).filter((g): g is CatalogGroup => g !== undefined),
+      }))
       .filter((app) => app.groups.length > 0);
   }
 
   async getAllowInvitesFrom(): Promise<string | null> {
-    const response = await needing(NEEDS.policy, () => this.http.get('/policies/authorizationPolicy?$select=id,allowInvitesFrom'));
+    const response = await needing(NEEDS.policy, () =>
+      this.http.get('/policies/authorizationPolicy?$select=id,allowInvitesFrom'),
+    );
     return str(asRecord(response.body).allowInvitesFrom);
   }
 
@@ -179,7 +212,11 @@ export class GraphDirectory implements Directory {
    */
   async listRoleMembers(roleTemplateIds: readonly string[]): Promise<Set<string>> {
     const roles = await this.http.batch(
-      roleTemplateIds.map((id, i) => ({ id: `r${i}`, method: 'GET' as const, url: `/directoryRoles(roleTemplateId=${q(odataString(id))})/members?$select=id` })),
+      roleTemplateIds.map((id, i) => ({
+        id: `r${i}`,
+        method: 'GET' as const,
+        url: `/directoryRoles(roleTemplateId=${q(odataString(id))})/members?$select=id`,
+      })),
     );
     const users = new Set<string>();
     const groups = new Set<string>();
@@ -188,12 +225,19 @@ export class GraphDirectory implements Directory {
         const member = asRecord(raw);
         if (typeof member.id !== 'string') continue;
         if (member['@odata.type'] === '#microsoft.graph.group') groups.add(member.id);
-        else if (member['@odata.type'] === undefined || member['@odata.type'] === '#microsoft.graph.user') users.add(member.id);
+        else if (member['@odata.type'] === undefined || member['@odata.type'] === '#microsoft.graph.user')
+          users.add(member.id);
       }
     });
     if (groups.size > 0) {
       const list = [...groups];
-      const { responses } = await this.http.batch(list.map((id, i) => ({ id: `m${i}`, method: 'GET' as const, url: `/groups/${q(id)}/members?$select=id&$top=999` })));
+      const { responses } = await this.http.batch(
+        list.map((id, i) => ({
+          id: `m${i}`,
+          method: 'GET' as const,
+          url: `/groups/${q(id)}/members?$select=id&$top=999`,
+        })),
+      );
       list.forEach((_, i) => {
         for (const raw of values(ok(responses, `m${i}`, NEEDS.groups))) {
           const member = asRecord(raw);
@@ -212,20 +256,27 @@ export class GraphDirectory implements Directory {
     const { responses } = await this.http.batch(chunks.map((chunk, i) => checkMembersStep(`c${i}`, userId, chunk)));
     const member = new Set<string>();
     chunks.forEach((_, i) => {
-      for (const id of values(okOrNull(responses, `c${i}`, NEEDS.checkMembers))) if (typeof id === 'string') member.add(id);
+      for (const id of values(okOrNull(responses, `c${i}`, NEEDS.checkMembers)))
+        if (typeof id === 'string') member.add(id);
     });
     return member;
   }
 
   async listGroupOwners(groupId: string): Promise<GroupOwner[]> {
-    const owners = await needing(NEEDS.groups, () => this.http.getAll(`/groups/${q(groupId)}/owners?$select=id,displayName&$top=999`));
+    const owners = await needing(NEEDS.groups, () =>
+      this.http.getAll(`/groups/${q(groupId)}/owners?$select=id,displayName&$top=999`),
+    );
     return owners
       .map((raw) => asRecord(raw))
       .filter((o) => o['@odata.type'] === undefined || o['@odata.type'] === '#microsoft.graph.user')
       .map((o) => ({ id: String(o.id), displayName: str(o.displayName) ?? '' }));
   }
 
-  async getDecisionContext(query: { deciderId: string; requesterId: string; groupId: string }): Promise<DecisionContext> {
+  async getDecisionContext(query: {
+    deciderId: string;
+    requesterId: string;
+    groupId: string;
+  }): Promise<DecisionContext> {
     const { responses, requestId } = await this.http.batch([
       { id: 'group', method: 'GET', url: `/groups/${q(query.groupId)}?$select=${GROUP_SELECT}` },
       ownersStep('owners', query.groupId),
@@ -242,7 +293,9 @@ export class GraphDirectory implements Directory {
   }
 
   async getTenantInfo(): Promise<TenantInfo> {
-    const response = await needing(NEEDS.organization, () => this.http.get('/organization?$select=id,displayName,verifiedDomains'));
+    const response = await needing(NEEDS.organization, () =>
+      this.http.get('/organization?$select=id,displayName,verifiedDomains'),
+    );
     return toTenant(values(response.body)[0]);
   }
 
@@ -250,11 +303,20 @@ export class GraphDirectory implements Directory {
    * One `$batch` of plain reads: the group, all its owners, the app's assignments (paged inside the batch), the app,
    * a user with that address, the guest invite setting and the verified domains.
    */
-  async getInviteContext(query: { actorId: string; groupId: string; appId: string; email: string }): Promise<InviteContext> {
+  async getInviteContext(query: {
+    actorId: string;
+    groupId: string;
+    appId: string;
+    email: string;
+  }): Promise<InviteContext> {
     const { responses, requestId } = await this.http.batch([
       { id: 'group', method: 'GET', url: `/groups/${q(query.groupId)}?$select=${GROUP_SELECT}` },
       ownersStep('owners', query.groupId),
-      { id: 'assignments', method: 'GET', url: `/servicePrincipals/${q(query.appId)}/appRoleAssignedTo?$select=principalId,principalType&$top=999` },
+      {
+        id: 'assignments',
+        method: 'GET',
+        url: `/servicePrincipals/${q(query.appId)}/appRoleAssignedTo?$select=principalId,principalType&$top=999`,
+      },
       { id: 'app', method: 'GET', url: `/servicePrincipals/${q(query.appId)}?$select=${APP_SELECT}` },
       { id: 'user', method: 'GET', url: `/users?$filter=${byAddress(query.email)}&$select=${USER_SELECT}` },
       { id: 'policy', method: 'GET', url: '/policies/authorizationPolicy?$select=id,allowInvitesFrom' },
@@ -262,7 +324,16 @@ export class GraphDirectory implements Directory {
     ]);
     const groupBody = okOrNull(responses, 'group', NEEDS.groups);
     if (groupBody === null) {
-      return { group: null, app: null, actorIsOwner: false, groupAssignedToApp: false, existingUser: null, allowInvitesFrom: null, tenant: null, requestId };
+      return {
+        group: null,
+        app: null,
+        actorIsOwner: false,
+        groupAssignedToApp: false,
+        existingUser: null,
+        allowInvitesFrom: null,
+        tenant: null,
+        requestId,
+      };
     }
     const appBody = okOrNull(responses, 'app', NEEDS.apps);
     let allowInvitesFrom: string | null = null;
@@ -272,7 +343,8 @@ export class GraphDirectory implements Directory {
       group: toGroup(groupBody),
       app: appBody === null ? null : toApp(appBody),
       actorIsOwner: ids(values(ok(responses, 'owners', NEEDS.groups))).includes(query.actorId),
-      groupAssignedToApp: appBody !== null && assignedGroupIds(ok(responses, 'assignments', NEEDS.apps)).includes(query.groupId),
+      groupAssignedToApp:
+        appBody !== null && assignedGroupIds(ok(responses, 'assignments', NEEDS.apps)).includes(query.groupId),
       existingUser: values(ok(responses, 'user', NEEDS.users)).map(toUser)[0] ?? null,
       allowInvitesFrom,
       tenant: toTenant(values(ok(responses, 'org', NEEDS.organization))[0]),
@@ -281,11 +353,18 @@ export class GraphDirectory implements Directory {
   }
 
   async findUserByEmail(email: string): Promise<DirectoryUser | null> {
-    const response = await needing(NEEDS.users, () => this.http.get(`/users?$filter=${byAddress(email)}&$select=${USER_SELECT}`));
+    const response = await needing(NEEDS.users, () =>
+      this.http.get(`/users?$filter=${byAddress(email)}&$select=${USER_SELECT}`),
+    );
     return values(response.body).map(toUser)[0] ?? null;
   }
 
-  async inviteGuest(input: { email: string; redirectUrl: string; message: string | null; language?: string | null }): Promise<InvitationResult> {
+  async inviteGuest(input: {
+    email: string;
+    redirectUrl: string;
+    message: string | null;
+    language?: string | null;
+  }): Promise<InvitationResult> {
     const response = await needing(NEEDS.invite, () => this.http.send('POST', '/invitations', invitationBody(input)));
     const invitation = asRecord(response.body);
     return {
@@ -303,11 +382,17 @@ export class GraphDirectory implements Directory {
   async addGroupMember(groupId: string, userId: string): Promise<AddMemberResult> {
     try {
       const response = await needing(NEEDS.memberWrite, () =>
-        this.http.send('POST', `/groups/${q(groupId)}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${userId}` }),
+        this.http.send('POST', `/groups/${q(groupId)}/members/$ref`, {
+          '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${userId}`,
+        }),
       );
       return { added: true, requestId: response.requestId };
     } catch (err) {
-      if (err instanceof DirectoryError && err.kind === 'badRequest' && (await this.checkMemberGroups(userId, [groupId])).has(groupId)) {
+      if (
+        err instanceof DirectoryError &&
+        err.kind === 'badRequest' &&
+        (await this.checkMemberGroups(userId, [groupId])).has(groupId)
+      ) {
         return { added: false, requestId: err.requestId };
       }
       throw err;
@@ -318,7 +403,13 @@ export class GraphDirectory implements Directory {
   async findUsersByEmails(emails: readonly string[]): Promise<Map<string, DirectoryUser | null>> {
     const found = new Map<string, DirectoryUser | null>();
     if (emails.length === 0) return found;
-    const { responses } = await this.http.batch(emails.map((email, i) => ({ id: `u${i}`, method: 'GET' as const, url: `/users?$filter=${byAddress(email)}&$select=${USER_SELECT}` })));
+    const { responses } = await this.http.batch(
+      emails.map((email, i) => ({
+        id: `u${i}`,
+        method: 'GET' as const,
+        url: `/users?$filter=${byAddress(email)}&$select=${USER_SELECT}`,
+      })),
+    );
     emails.forEach((email, i) => found.set(email, values(ok(responses, `u${i}`, NEEDS.users)).map(toUser)[0] ?? null));
     return found;
   }
@@ -327,7 +418,9 @@ export class GraphDirectory implements Directory {
   async membersAmong(groupId: string, userIds: readonly string[]): Promise<Set<string>> {
     const members = new Set<string>();
     if (userIds.length === 0) return members;
-    const { responses } = await this.http.batch(userIds.map((userId, i) => checkMembersStep(`m${i}`, userId, [groupId])));
+    const { responses } = await this.http.batch(
+      userIds.map((userId, i) => checkMembersStep(`m${i}`, userId, [groupId])),
+    );
     userIds.forEach((userId, i) => {
       if (values(okOrNull(responses, `m${i}`, NEEDS.checkMembers)).includes(groupId)) members.add(userId);
     });
@@ -335,20 +428,42 @@ export class GraphDirectory implements Directory {
   }
 
   /** `POST /invitations` (invitation-post.md) as items of one `$batch`, each answered on its own. */
-  async inviteGuests(inputs: ReadonlyArray<{ key: string; email: string; redirectUrl: string; message: string | null; language?: string | null; send?: boolean }>): Promise<Map<string, InvitationResult | DirectoryError>> {
-    const steps: BatchStep[] = inputs.map((input, i) => ({ id: `i${i}`, method: 'POST', url: '/invitations', body: invitationBody(input) }));
+  async inviteGuests(
+    inputs: ReadonlyArray<{
+      key: string;
+      email: string;
+      redirectUrl: string;
+      message: string | null;
+      language?: string | null;
+      send?: boolean;
+    }>,
+  ): Promise<Map<string, InvitationResult | DirectoryError>> {
+    const steps: BatchStep[] = inputs.map((input, i) => ({
+      id: `i${i}`,
+      method: 'POST',
+      url: '/invitations',
+      body: invitationBody(input),
+    }));
     const responses = await needing(NEEDS.invite, () => batchOnce(this.http, steps));
     const out = new Map<string, InvitationResult | DirectoryError>();
     inputs.forEach((input, i) => {
       const response = responses.get(`i${i}`);
       if (!response) {
-        out.set(input.key, new DirectoryError('unavailable', 504, 'MissingBatchResponse', `No response for batch item i${i}`));
+        out.set(
+          input.key,
+          new DirectoryError('unavailable', 504, 'MissingBatchResponse', `No response for batch item i${i}`),
+        );
       } else if (response.status >= 300) {
         const error = fromODataResponse(response.status, response.body, response.headers);
         out.set(input.key, error.kind === 'forbidden' ? error.needing(NEEDS.invite) : error);
       } else {
         const invitation = asRecord(response.body);
-        out.set(input.key, { userId: String(asRecord(invitation.invitedUser).id), redeemUrl: str(invitation.inviteRedeemUrl), status: str(invitation.status), requestId: response.requestId });
+        out.set(input.key, {
+          userId: String(asRecord(invitation.invitedUser).id),
+          redeemUrl: str(invitation.inviteRedeemUrl),
+          status: str(invitation.status),
+          requestId: response.requestId,
+        });
       }
     });
     return out;
@@ -360,7 +475,9 @@ export class GraphDirectory implements Directory {
    */
   async addGroupMembers(groupId: string, userIds: readonly string[]): Promise<{ requestId: string | null }> {
     const binds = userIds.map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`);
-    const response = await needing(NEEDS.memberWrite, () => this.http.send('PATCH', `/groups/${q(groupId)}`, { 'members@odata.bind': binds }));
+    const response = await needing(NEEDS.memberWrite, () =>
+      this.http.send('PATCH', `/groups/${q(groupId)}`, { 'members@odata.bind': binds }),
+    );
     return { requestId: response.requestId };
   }
 

@@ -63,7 +63,12 @@ export class GraphHttp {
     private readonly options: { batchRetries?: number; maxRetryAfterSeconds?: number } = {},
   ) {}
 
-  async send(method: BatchStep['method'], url: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse> {
+  async send(
+    method: BatchStep['method'],
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<GraphResponse> {
     let response: Response;
     try {
       const request = this.client.api(url).headers(headers).responseType(ResponseType.RAW);
@@ -88,7 +93,12 @@ export class GraphHttp {
     }
     const responseHeaders = headerRecord(response.headers);
     if (!response.ok) throw fromODataResponse(response.status, parsed, responseHeaders);
-    return { status: response.status, body: parsed, requestId: responseHeaders['request-id'] ?? null, headers: responseHeaders };
+    return {
+      status: response.status,
+      body: parsed,
+      requestId: responseHeaders['request-id'] ?? null,
+      headers: responseHeaders,
+    };
   }
 
   async get(url: string, headers?: Record<string, string>): Promise<GraphResponse> {
@@ -116,7 +126,9 @@ export class GraphHttp {
    * whole collection (concepts/json-batching.md: each item is answered as if sent alone, paging included).
    * Returns each step's response by id; failed steps come back as their status and OData error body.
    */
-  async batch(steps: readonly BatchStep[]): Promise<{ responses: Map<string, GraphResponse>; requestId: string | null }> {
+  async batch(
+    steps: readonly BatchStep[],
+  ): Promise<{ responses: Map<string, GraphResponse>; requestId: string | null }> {
     const responses = new Map<string, GraphResponse>();
     const pages = new Map<string, unknown[]>();
     let requestId: string | null = null;
@@ -126,7 +138,9 @@ export class GraphHttp {
     while (pending.length > 0) {
       const chunks: BatchStep[][] = [];
       for (let i = 0; i < pending.length; i += MAX_BATCH) chunks.push(pending.slice(i, i + MAX_BATCH));
-      const answers = await Promise.all(chunks.map((chunk) => this.send('POST', '/$batch', { requests: chunk.map(toBatchItem) })));
+      const answers = await Promise.all(
+        chunks.map((chunk) => this.send('POST', '/$batch', { requests: chunk.map(toBatchItem) })),
+      );
       requestId ??= answers[0]?.requestId ?? null;
       const again: BatchStep[] = [];
       let waitSeconds = 0;
@@ -142,7 +156,11 @@ export class GraphHttp {
           if (step) countBatchItem(step, status, headers);
           if (step && (status === 429 || status === 503 || status === 504) && attempt < retries) {
             attempts.set(id, attempt + 1);
-            event('graph.batch.retry', { 'url.template': routeTemplate(step.url), 'http.response.status_code': status, attempt: attempt + 1 });
+            event('graph.batch.retry', {
+              'url.template': routeTemplate(step.url),
+              'http.response.status_code': status,
+              attempt: attempt + 1,
+            });
             again.push(step);
             waitSeconds = Math.max(waitSeconds, Number(headers['retry-after']) || 2 ** attempt);
             continue;
@@ -153,7 +171,10 @@ export class GraphHttp {
             again.push({ ...step, url: relativeToVersion(link) });
             continue;
           }
-          const body = pages.has(id) && status < 300 ? { ...asRecord(item.body), value: pages.get(id), '@odata.nextLink': undefined } : item.body;
+          const body =
+            pages.has(id) && status < 300
+              ? { ...asRecord(item.body), value: pages.get(id), '@odata.nextLink': undefined }
+              : item.body;
           responses.set(id, { status, body, requestId: headers['request-id'] ?? answer.requestId, headers });
         }
       }
@@ -179,7 +200,12 @@ export async function batchOnce(http: GraphHttp, steps: readonly BatchStep[]): P
     for (const [k, v] of Object.entries(asRecord(item.headers))) headers[k.toLowerCase()] = String(v);
     const step = steps.find((s) => s.id === String(item.id));
     if (step) countBatchItem(step, Number(item.status), headers);
-    responses.set(String(item.id), { status: Number(item.status), body: item.body, requestId: headers['request-id'] ?? answer.requestId, headers });
+    responses.set(String(item.id), {
+      status: Number(item.status),
+      body: item.body,
+      requestId: headers['request-id'] ?? answer.requestId,
+      headers,
+    });
   }
   return responses;
 }
@@ -187,7 +213,13 @@ export async function batchOnce(http: GraphHttp, steps: readonly BatchStep[]): P
 /** Batch items count as Graph requests in the metrics, with their own status and Retry-After. */
 function countBatchItem(step: BatchStep, status: number, headers: Record<string, string>): void {
   const retryAfter = headers['retry-after'];
-  metrics.graphAnswer(step.method, routeTemplate(step.url), status, retryAfter === undefined ? undefined : Number(retryAfter), true);
+  metrics.graphAnswer(
+    step.method,
+    routeTemplate(step.url),
+    status,
+    retryAfter === undefined ? undefined : Number(retryAfter),
+    true,
+  );
 }
 
 function toBatchItem(step: BatchStep): Record<string, unknown> {

@@ -19,9 +19,15 @@ export async function needing<T>(permission: string, call: () => Promise<T>): Pr
 }
 
 /** group-delete-members.md: 204; 404 when the object is not a member (then nothing was removed by this call). */
-export async function removeGroupMember(http: GraphHttp, groupId: string, userId: string): Promise<{ removed: boolean; requestId: string | null }> {
+export async function removeGroupMember(
+  http: GraphHttp,
+  groupId: string,
+  userId: string,
+): Promise<{ removed: boolean; requestId: string | null }> {
   try {
-    const response = await needing(NEEDS.memberWrite, () => http.send('DELETE', `/groups/${q(groupId)}/members/${q(userId)}/$ref`));
+    const response = await needing(NEEDS.memberWrite, () =>
+      http.send('DELETE', `/groups/${q(groupId)}/members/${q(userId)}/$ref`),
+    );
     return { removed: true, requestId: response.requestId };
   } catch (err) {
     if (err instanceof DirectoryError && err.kind === 'notFound') return { removed: false, requestId: err.requestId };
@@ -36,7 +42,9 @@ export async function removeGroupMember(http: GraphHttp, groupId: string, userId
  */
 export async function listGuestMembers(http: GraphHttp, groupId: string): Promise<GuestMember[]> {
   const select = 'id,displayName,mail,userType,externalUserState,externalUserStateChangeDateTime';
-  const members = await needing(NEEDS.groups, () => http.getAll(`/groups/${q(groupId)}/members?$select=${select}&$top=999`));
+  const members = await needing(NEEDS.groups, () =>
+    http.getAll(`/groups/${q(groupId)}/members?$select=${select}&$top=999`),
+  );
   return members
     .map(asRecord)
     .filter((m) => m['@odata.type'] === '#microsoft.graph.user' && m.userType === 'Guest')
@@ -52,18 +60,26 @@ export async function listGuestMembers(http: GraphHttp, groupId: string): Promis
 /** user-list-sponsors.md (User.Read.All). */
 export async function listSponsors(http: GraphHttp, userId: string): Promise<GroupOwner[]> {
   const response = await needing(NEEDS.users, () => http.get(`/users/${q(userId)}/sponsors?$select=id,displayName`));
-  return values(response.body).map(asRecord).map((s) => ({ id: String(s.id), displayName: str(s.displayName) ?? '' }));
+  return values(response.body)
+    .map(asRecord)
+    .map((s) => ({ id: String(s.id), displayName: str(s.displayName) ?? '' }));
 }
 
 /** user-post-sponsors.md (User.ReadWrite.All): 204. A 400 is settled by reading the sponsors. */
 export async function addSponsor(http: GraphHttp, userId: string, sponsorId: string): Promise<AddMemberResult> {
   try {
     const response = await needing(NEEDS.sponsorWrite, () =>
-      http.send('POST', `/users/${q(userId)}/sponsors/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/users/${sponsorId}` }),
+      http.send('POST', `/users/${q(userId)}/sponsors/$ref`, {
+        '@odata.id': `https://graph.microsoft.com/v1.0/users/${sponsorId}`,
+      }),
     );
     return { added: true, requestId: response.requestId };
   } catch (err) {
-    if (err instanceof DirectoryError && err.kind === 'badRequest' && (await listSponsors(http, userId)).some((s) => s.id === sponsorId)) {
+    if (
+      err instanceof DirectoryError &&
+      err.kind === 'badRequest' &&
+      (await listSponsors(http, userId)).some((s) => s.id === sponsorId)
+    ) {
       return { added: false, requestId: err.requestId };
     }
     throw err;

@@ -17,13 +17,19 @@ export const REQUIRED_PERMISSIONS: readonly RequiredPermission[] = [
   },
   {
     name: 'User.Read.All',
-    purpose: 'find an existing user by address (GET /users?$filter=mail eq …), and with GroupMember.Read.All check membership (POST /users/{id}/checkMemberGroups)',
+    purpose:
+      'find an existing user by address (GET /users?$filter=mail eq …), and with GroupMember.Read.All check membership (POST /users/{id}/checkMemberGroups)',
     docs: ['api/user-list.md', 'api/directoryobject-checkmembergroups.md'],
   },
   {
     name: 'GroupMember.Read.All',
-    purpose: "read a group, its owners (who may invite or approve) and its members (GET /groups/{id}, /owners, /members)",
-    docs: ['includes/permissions/group-get-permissions.md', 'includes/permissions/group-list-owners-permissions.md', 'includes/permissions/group-list-members-permissions.md'],
+    purpose:
+      'read a group, its owners (who may invite or approve) and its members (GET /groups/{id}, /owners, /members)',
+    docs: [
+      'includes/permissions/group-get-permissions.md',
+      'includes/permissions/group-list-owners-permissions.md',
+      'includes/permissions/group-list-members-permissions.md',
+    ],
   },
   {
     name: 'GroupMember.ReadWrite.All',
@@ -33,7 +39,10 @@ export const REQUIRED_PERMISSIONS: readonly RequiredPermission[] = [
   {
     name: 'Application.Read.All',
     purpose: 'list the enterprise apps and the groups assigned to them (GET /servicePrincipals, …/appRoleAssignedTo)',
-    docs: ['includes/permissions/serviceprincipal-list-permissions.md', 'includes/permissions/serviceprincipal-list-approleassignedto-permissions.md'],
+    docs: [
+      'includes/permissions/serviceprincipal-list-permissions.md',
+      'includes/permissions/serviceprincipal-list-approleassignedto-permissions.md',
+    ],
   },
   {
     name: 'Policy.Read.All',
@@ -53,7 +62,7 @@ export const REQUIRED_PERMISSIONS: readonly RequiredPermission[] = [
   {
     name: 'TeamsAppInstallation.ReadWriteSelfForUser.All',
     purpose:
-      "reach people who never opened the bot: install this app (only this one) for them and find the 1:1 chat (GET/POST /users/{id}/teamwork/installedApps, GET …/installedApps/{id}/chat); the catalog id comes from an existing installation or TEAMS_APP_CATALOG_ID, so AppCatalog.Read.All is not needed",
+      'reach people who never opened the bot: install this app (only this one) for them and find the 1:1 chat (GET/POST /users/{id}/teamwork/installedApps, GET …/installedApps/{id}/chat); the catalog id comes from an existing installation or TEAMS_APP_CATALOG_ID, so AppCatalog.Read.All is not needed',
     docs: [
       'includes/permissions/userteamwork-list-installedapps-permissions.md',
       'includes/permissions/userteamwork-post-installedapps-permissions.md',

@@ -40,7 +40,10 @@ export class GraphTeamsAppInstaller implements TeamsAppInstaller {
   ) {}
 
   async findInstallation(userId: string, app: AppRef): Promise<AppInstallation | null> {
-    const filter = 'catalogId' in app ? `teamsApp/id eq ${odataString(app.catalogId)}` : `teamsApp/externalId eq ${odataString(app.externalId)}`;
+    const filter =
+      'catalogId' in app
+        ? `teamsApp/id eq ${odataString(app.catalogId)}`
+        : `teamsApp/externalId eq ${odataString(app.externalId)}`;
     const url = `/users/${q(userId)}/teamwork/installedApps?$expand=teamsApp&$filter=${q(filter)}`;
     const response = await needing(NEEDS.teamsAppInstall, () => this.http.get(url));
     for (const raw of values(response.body)) {
@@ -55,7 +58,9 @@ export class GraphTeamsAppInstaller implements TeamsAppInstaller {
   async install(userId: string, catalogId: string): Promise<'installed' | 'alreadyInstalled'> {
     const body = { 'teamsApp@odata.bind': `${this.baseUrl}/appCatalogs/teamsApps/${catalogId}` };
     try {
-      await needing(NEEDS.teamsAppInstall, () => this.http.send('POST', `/users/${q(userId)}/teamwork/installedApps`, body));
+      await needing(NEEDS.teamsAppInstall, () =>
+        this.http.send('POST', `/users/${q(userId)}/teamwork/installedApps`, body),
+      );
       return 'installed';
     } catch (err) {
       // 409 Conflict: the app is installed for the user already (docs/permissions.md cites the reports).
@@ -65,7 +70,9 @@ export class GraphTeamsAppInstaller implements TeamsAppInstaller {
   }
 
   async chatId(userId: string, installationId: string): Promise<string> {
-    const response = await needing(NEEDS.teamsAppInstall, () => this.http.get(`/users/${q(userId)}/teamwork/installedApps/${q(installationId)}/chat?$select=id`));
+    const response = await needing(NEEDS.teamsAppInstall, () =>
+      this.http.get(`/users/${q(userId)}/teamwork/installedApps/${q(installationId)}/chat?$select=id`),
+    );
     const id = str(asRecord(response.body).id);
     if (!id) throw new DirectoryError('unknown', response.status, 'NoChatId', 'The installation has no chat id');
     return id;

@@ -38,8 +38,13 @@ export function readCatalogs(dir: string = localesDir()): Catalogs {
   const catalogs = {} as Catalogs;
   for (const language of LANGUAGES) {
     catalogs[language] = {};
-    for (const file of fs.readdirSync(path.join(dir, language)).filter((f) => f.endsWith('.json')).sort()) {
-      catalogs[language][file.slice(0, -'.json'.length)] = JSON.parse(fs.readFileSync(path.join(dir, language, file), 'utf8')) as Record<string, unknown>;
+    for (const file of fs
+      .readdirSync(path.join(dir, language))
+      .filter((f) => f.endsWith('.json'))
+      .sort()) {
+      catalogs[language][file.slice(0, -'.json'.length)] = JSON.parse(
+        fs.readFileSync(path.join(dir, language, file), 'utf8'),
+      ) as Record<string, unknown>;
     }
   }
   return catalogs;
@@ -101,7 +106,8 @@ export class Localizer {
   constructor(audience: Audience = {}) {
     this.language = languageOf(audience.locale);
     const own = (audience.locale ?? '').trim().replace('_', '-');
-    const fits = own !== '' && languageOf(own) === this.language && Intl.DateTimeFormat.supportedLocalesOf(own).length > 0;
+    const fits =
+      own !== '' && languageOf(own) === this.language && Intl.DateTimeFormat.supportedLocalesOf(own).length > 0;
     this.locale = fits ? own : this.language === 'nl' ? 'nl-NL' : 'en-US';
     this.timeZone = validTimeZone(audience.timeZone);
   }
@@ -109,7 +115,8 @@ export class Localizer {
   /** The message under `key`, its placeholders filled in (a parameter may be a message itself). */
   t(key: string, params: Record<string, MsgParam> = {}): string {
     const values: Record<string, string | number> = {};
-    for (const [name, value] of Object.entries(params)) values[name] = typeof value === 'object' ? this.msg(value) : typeof value === 'string' ? asText(value) : value;
+    for (const [name, value] of Object.entries(params))
+      values[name] = typeof value === 'object' ? this.msg(value) : typeof value === 'string' ? asText(value) : value;
     const text = instance().t(key, { ...values, lng: this.language });
     rememberCatalogText(text);
     return text;
@@ -122,18 +129,28 @@ export class Localizer {
 
   /** Date and time, e.g. "2 dec. 2026, 14:05" in the audience's time zone. */
   dateTime(value: Date | string): string {
-    return new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: this.timeZone }).format(new Date(value));
+    return new Intl.DateTimeFormat(this.locale, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: this.timeZone,
+    }).format(new Date(value));
   }
 
   /** The date alone, e.g. "2 dec 2026" / "Dec 2, 2026", in the audience's time zone. */
   date(value: Date | string): string {
-    return new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeZone: this.timeZone }).format(new Date(value));
+    return new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeZone: this.timeZone }).format(
+      new Date(value),
+    );
   }
 
   /** "just now", "2 hours ago", "over 3 dagen": the largest whole unit between `value` and `now`. */
   relative(value: Date | string, now: Date): string {
     const seconds = Math.round((new Date(value).getTime() - now.getTime()) / 1000);
-    const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [['day', 86400], ['hour', 3600], ['minute', 60]];
+    const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+      ['day', 86400],
+      ['hour', 3600],
+      ['minute', 60],
+    ];
     const format = new Intl.RelativeTimeFormat(this.locale, { numeric: 'auto' });
     for (const [unit, size] of units) {
       if (Math.abs(seconds) >= size) return format.format(Math.trunc(seconds / size), unit);

@@ -38,7 +38,11 @@ export function badRequest(message: string, code = 'BadRequest'): GraphError {
 }
 
 export function propertyNotFound(property: string, typeName: string): GraphError {
-  return new GraphError(400, 'BadRequest', `Could not find a property named '${property}' on type 'microsoft.graph.${typeName}'.`);
+  return new GraphError(
+    400,
+    'BadRequest',
+    `Could not find a property named '${property}' on type 'microsoft.graph.${typeName}'.`,
+  );
 }
 
 /** Graph's innerError `date`: seconds precision, UTC. */
@@ -54,7 +58,13 @@ export interface ODataErrorBody {
   };
 }
 
-export function errorBody(code: string, message: string, requestId: string, clientRequestId: string, innerCode?: string): ODataErrorBody {
+export function errorBody(
+  code: string,
+  message: string,
+  requestId: string,
+  clientRequestId: string,
+  innerCode?: string,
+): ODataErrorBody {
   const innerError = { date: graphErrorDate(), 'request-id': requestId, 'client-request-id': clientRequestId };
   return { error: { code, message, innerError: innerCode ? { code: innerCode, ...innerError } : innerError } };
 }

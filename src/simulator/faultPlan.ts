@@ -69,15 +69,7 @@ export const REPLICATION_LAG_FORMS: readonly ReplicationLagForm[] = [
 ];
 
 export type FaultKind =
-  | '429'
-  | '500'
-  | '502'
-  | '503'
-  | '504'
-  | '504-after-write'
-  | 'drop-after-write'
-  | 'lag'
-  | 'latency';
+  '429' | '500' | '502' | '503' | '504' | '504-after-write' | 'drop-after-write' | 'lag' | 'latency';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   '429',

@@ -17,7 +17,8 @@ interface CliOptions {
   teamsPort?: number;
 }
 
-const USAGE = 'Usage: node dist/src/simulator/main.js [--tenant FILE] [--port N] [--host H] [--token T] [--page-size N] [--faults FILE]\n' +
+const USAGE =
+  'Usage: node dist/src/simulator/main.js [--tenant FILE] [--port N] [--host H] [--token T] [--page-size N] [--faults FILE]\n' +
   '       [--teams-bot URL [--teams-bot-app-id ID] [--teams-port N]]  (Teams connector double posting to the bot at URL)';
 
 function parseArgs(argv: string[]): CliOptions {
@@ -105,13 +106,17 @@ async function main(): Promise<void> {
     faults,
   });
   if (faults) {
-    process.stdout.write(`Fault injection on: ${faults.rules.length} rule(s), seed ${faults.seed ?? 1}, replication lag ${faults.replicationLagMs ?? 0} ms, index lag ${faults.indexLag ?? seed.indexLag ?? 0} ms\n`);
+    process.stdout.write(
+      `Fault injection on: ${faults.rules.length} rule(s), seed ${faults.seed ?? 1}, replication lag ${faults.replicationLagMs ?? 0} ms, index lag ${faults.indexLag ?? seed.indexLag ?? 0} ms\n`,
+    );
   }
   let teams: TeamsDouble | undefined;
   if (options.teamsBot !== undefined) {
     const botAppId = options.teamsBotAppId ?? seed.teamsApps?.catalog.find((a) => a.botId)?.botId ?? undefined;
     if (!botAppId) {
-      process.stderr.write('--teams-bot needs --teams-bot-app-id, or an app with a botId in the seed\'s teamsApps.catalog\n');
+      process.stderr.write(
+        "--teams-bot needs --teams-bot-app-id, or an app with a botId in the seed's teamsApps.catalog\n",
+      );
       process.exit(2);
     }
     const linked = seed.teamsApps?.catalog.some((a) => a.botId?.toLowerCase() === botAppId.toLowerCase()) ?? false;
@@ -123,10 +128,14 @@ async function main(): Promise<void> {
       host: options.host,
       graph: linked ? sim.teamsApps : undefined,
     });
-    process.stdout.write(`Teams connector double: serviceUrl ${teams.serviceUrl} (bot ${botAppId} at ${options.teamsBot})\n`);
+    process.stdout.write(
+      `Teams connector double: serviceUrl ${teams.serviceUrl} (bot ${botAppId} at ${options.teamsBot})\n`,
+    );
   }
   // Last: the line that says the simulator is ready.
-  process.stdout.write(`Graph tenant simulator listening on ${sim.graphBaseUrl} (tenant: ${seed.tenant.displayName})\n`);
+  process.stdout.write(
+    `Graph tenant simulator listening on ${sim.graphBaseUrl} (tenant: ${seed.tenant.displayName})\n`,
+  );
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

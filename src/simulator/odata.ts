@@ -184,10 +184,12 @@ export function parseSearch(text: string): (obj: JsonObject) => boolean {
       terms.every((t) => {
         const v = lookup(obj, t.property);
         if (typeof v !== 'string') return false;
-        return v
-          .toLowerCase()
-          .split(/[\s.@_-]+/)
-          .some((word) => word.startsWith(t.text)) || v.toLowerCase().startsWith(t.text);
+        return (
+          v
+            .toLowerCase()
+            .split(/[\s.@_-]+/)
+            .some((word) => word.startsWith(t.text)) || v.toLowerCase().startsWith(t.text)
+        );
       }),
     );
 }

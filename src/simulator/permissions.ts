@@ -24,7 +24,12 @@ const USER_READ = ['User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWr
 const OWNERS_READ = ['Group.ReadWrite.All', 'Directory.Read.All', 'Group.Read.All', 'GroupMember.ReadWrite.All'];
 const ROLES_READ = ['RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 const MEMBER_OF = ['Directory.ReadWrite.All'];
-const TRANSITIVE_MEMBER_OF = ['Directory.Read.All', 'Directory.ReadWrite.All', 'Group.Read.All', 'GroupMember.Read.All'];
+const TRANSITIVE_MEMBER_OF = [
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+  'Group.Read.All',
+  'GroupMember.Read.All',
+];
 const CHECK_MEMBER_GROUPS_HIGHER: Requirement[] = [['User.Read.All', 'Group.Read.All'], 'Directory.Read.All'];
 const TAI_SELF = 'TeamsAppInstallation.ReadWriteSelfForUser.All';
 const TAI_CONSENT = 'TeamsAppInstallation.ReadWriteAndConsentForUser.All';
@@ -33,7 +38,12 @@ const TAI_ALL = 'TeamsAppInstallation.ReadWriteForUser.All';
 const TAI_SELECTED = 'TeamsAppInstallation.ReadWriteSelectedForUser.All';
 const SP_READ = ['Application.ReadWrite.OwnedBy', 'Application.ReadWrite.All', 'Directory.Read.All'];
 
-const row = (endpoint: string, least: Requirement | null, higher: readonly Requirement[], doc: string): PermissionRow => ({
+const row = (
+  endpoint: string,
+  least: Requirement | null,
+  higher: readonly Requirement[],
+  doc: string,
+): PermissionRow => ({
   endpoint,
   least,
   higher,
@@ -41,44 +51,180 @@ const row = (endpoint: string, least: Requirement | null, higher: readonly Requi
 });
 
 export const PERMISSION_TABLE: readonly PermissionRow[] = [
-  row('POST /invitations', 'User.Invite.All', ['Directory.ReadWrite.All', 'User.ReadWrite.All'], 'api-reference/v1.0/includes/permissions/invitation-post-permissions.md'),
+  row(
+    'POST /invitations',
+    'User.Invite.All',
+    ['Directory.ReadWrite.All', 'User.ReadWrite.All'],
+    'api-reference/v1.0/includes/permissions/invitation-post-permissions.md',
+  ),
   row('GET /users', 'User.Read.All', USER_READ, 'api-reference/v1.0/api/user-list.md'),
   row('GET /users/{id}', 'User.Read.All', USER_READ, 'api-reference/v1.0/api/user-get.md'),
-  row('GET /users/{id}/ownedObjects', null, [], 'api-reference/v1.0/includes/permissions/user-list-ownedobjects-permissions.md'),
-  row('GET /users/{id}/ownedObjects/microsoft.graph.group', null, [], 'api-reference/v1.0/includes/permissions/user-list-ownedobjects-permissions.md'),
-  row('GET /users/{id}/appRoleAssignments', 'Directory.Read.All', ['AppRoleAssignment.ReadWrite.All'], 'api-reference/v1.0/includes/permissions/user-list-approleassignments-permissions.md'),
+  row(
+    'GET /users/{id}/ownedObjects',
+    null,
+    [],
+    'api-reference/v1.0/includes/permissions/user-list-ownedobjects-permissions.md',
+  ),
+  row(
+    'GET /users/{id}/ownedObjects/microsoft.graph.group',
+    null,
+    [],
+    'api-reference/v1.0/includes/permissions/user-list-ownedobjects-permissions.md',
+  ),
+  row(
+    'GET /users/{id}/appRoleAssignments',
+    'Directory.Read.All',
+    ['AppRoleAssignment.ReadWrite.All'],
+    'api-reference/v1.0/includes/permissions/user-list-approleassignments-permissions.md',
+  ),
   row('GET /users/{id}/memberOf', 'Directory.Read.All', MEMBER_OF, 'api-reference/v1.0/api/user-list-memberof.md'),
-  row('GET /users/{id}/memberOf/microsoft.graph.group', 'Directory.Read.All', MEMBER_OF, 'api-reference/v1.0/api/user-list-memberof.md'),
-  row('GET /users/{id}/memberOf/microsoft.graph.directoryRole', 'Directory.Read.All', MEMBER_OF, 'api-reference/v1.0/api/user-list-memberof.md'),
-  row('GET /users/{id}/sponsors', 'User.Read.All', ['User.ReadWrite.All'], 'api-reference/v1.0/includes/permissions/user-list-sponsors-permissions.md'),
-  row('POST /users/{id}/sponsors/$ref', 'User.ReadWrite.All', [], 'api-reference/v1.0/includes/permissions/user-post-sponsors-permissions.md'),
-  row('DELETE /users/{id}/sponsors/{id}/$ref', 'User.ReadWrite.All', [], 'api-reference/v1.0/api/user-delete-sponsors.md'),
-  row('GET /users/{id}/transitiveMemberOf', 'User.Read.All', TRANSITIVE_MEMBER_OF, 'api-reference/v1.0/includes/permissions/user-list-transitivememberof-permissions.md'),
-  row('GET /users/{id}/transitiveMemberOf/microsoft.graph.group', 'User.Read.All', TRANSITIVE_MEMBER_OF, 'api-reference/v1.0/includes/permissions/user-list-transitivememberof-permissions.md'),
-  row('GET /users/{id}/transitiveMemberOf/microsoft.graph.directoryRole', 'User.Read.All', TRANSITIVE_MEMBER_OF, 'api-reference/v1.0/includes/permissions/user-list-transitivememberof-permissions.md'),
-  row('POST /users/{id}/checkMemberGroups', ['User.Read.All', 'GroupMember.Read.All'], CHECK_MEMBER_GROUPS_HIGHER, 'api-reference/v1.0/api/directoryobject-checkmembergroups.md'),
-  row('POST /directoryObjects/{id}/checkMemberGroups', ['User.Read.All', 'GroupMember.Read.All'], CHECK_MEMBER_GROUPS_HIGHER, 'api-reference/v1.0/api/directoryobject-checkmembergroups.md'),
-  row('GET /groups/{id}', 'GroupMember.Read.All', ['Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Group.Read.All'], 'api-reference/v1.0/includes/permissions/group-get-permissions.md'),
+  row(
+    'GET /users/{id}/memberOf/microsoft.graph.group',
+    'Directory.Read.All',
+    MEMBER_OF,
+    'api-reference/v1.0/api/user-list-memberof.md',
+  ),
+  row(
+    'GET /users/{id}/memberOf/microsoft.graph.directoryRole',
+    'Directory.Read.All',
+    MEMBER_OF,
+    'api-reference/v1.0/api/user-list-memberof.md',
+  ),
+  row(
+    'GET /users/{id}/sponsors',
+    'User.Read.All',
+    ['User.ReadWrite.All'],
+    'api-reference/v1.0/includes/permissions/user-list-sponsors-permissions.md',
+  ),
+  row(
+    'POST /users/{id}/sponsors/$ref',
+    'User.ReadWrite.All',
+    [],
+    'api-reference/v1.0/includes/permissions/user-post-sponsors-permissions.md',
+  ),
+  row(
+    'DELETE /users/{id}/sponsors/{id}/$ref',
+    'User.ReadWrite.All',
+    [],
+    'api-reference/v1.0/api/user-delete-sponsors.md',
+  ),
+  row(
+    'GET /users/{id}/transitiveMemberOf',
+    'User.Read.All',
+    TRANSITIVE_MEMBER_OF,
+    'api-reference/v1.0/includes/permissions/user-list-transitivememberof-permissions.md',
+  ),
+  row(
+    'GET /users/{id}/transitiveMemberOf/microsoft.graph.group',
+    'User.Read.All',
+    TRANSITIVE_MEMBER_OF,
+    'api-reference/v1.0/includes/permissions/user-list-transitivememberof-permissions.md',
+  ),
+  row(
+    'GET /users/{id}/transitiveMemberOf/microsoft.graph.directoryRole',
+    'User.Read.All',
+    TRANSITIVE_MEMBER_OF,
+    'api-reference/v1.0/includes/permissions/user-list-transitivememberof-permissions.md',
+  ),
+  row(
+    'POST /users/{id}/checkMemberGroups',
+    ['User.Read.All', 'GroupMember.Read.All'],
+    CHECK_MEMBER_GROUPS_HIGHER,
+    'api-reference/v1.0/api/directoryobject-checkmembergroups.md',
+  ),
+  row(
+    'POST /directoryObjects/{id}/checkMemberGroups',
+    ['User.Read.All', 'GroupMember.Read.All'],
+    CHECK_MEMBER_GROUPS_HIGHER,
+    'api-reference/v1.0/api/directoryobject-checkmembergroups.md',
+  ),
+  row(
+    'GET /groups/{id}',
+    'GroupMember.Read.All',
+    ['Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Group.Read.All'],
+    'api-reference/v1.0/includes/permissions/group-get-permissions.md',
+  ),
   // members@odata.bind: the Add-members page allows GroupMember.ReadWrite.All; the Update-group page lists the rest
   // (permissions.md note 11: which one the service checks is not settled, so either page's list is accepted).
   row(
     'PATCH /groups/{id}',
     'GroupMember.ReadWrite.All',
-    ['Group-NestingSupport.ReadWrite.All', 'Directory.ReadWrite.All', 'Group-PreferredDataLocation.ReadWrite.All', 'Group.ManageProtection.All', 'Group.ReadWrite.All'],
+    [
+      'Group-NestingSupport.ReadWrite.All',
+      'Directory.ReadWrite.All',
+      'Group-PreferredDataLocation.ReadWrite.All',
+      'Group.ManageProtection.All',
+      'Group.ReadWrite.All',
+    ],
     'api-reference/v1.0/api/group-post-members.md; api-reference/v1.0/includes/permissions/group-update-permissions.md',
   ),
-  row('GET /groups/{id}/appRoleAssignments', 'Directory.Read.All', ['AppRoleAssignment.ReadWrite.All', 'Directory.ReadWrite.All'], 'api-reference/v1.0/includes/permissions/group-list-approleassignments-permissions.md'),
-  row('GET /groups/{id}/members', 'GroupMember.Read.All', ['Directory.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', 'GroupMember.ReadWrite.All'], 'api-reference/v1.0/includes/permissions/group-list-members-permissions.md'),
+  row(
+    'GET /groups/{id}/appRoleAssignments',
+    'Directory.Read.All',
+    ['AppRoleAssignment.ReadWrite.All', 'Directory.ReadWrite.All'],
+    'api-reference/v1.0/includes/permissions/group-list-approleassignments-permissions.md',
+  ),
+  row(
+    'GET /groups/{id}/members',
+    'GroupMember.Read.All',
+    ['Directory.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', 'GroupMember.ReadWrite.All'],
+    'api-reference/v1.0/includes/permissions/group-list-members-permissions.md',
+  ),
   // Note 10: the page gives only the least permission per member type; the higher ones follow the delete table.
-  row('POST /groups/{id}/members/$ref', 'GroupMember.ReadWrite.All', ['Group.ReadWrite.All', 'Directory.ReadWrite.All'], 'api-reference/v1.0/api/group-post-members.md'),
-  row('DELETE /groups/{id}/members/{id}/$ref', 'GroupMember.ReadWrite.All', ['Directory.ReadWrite.All', 'Group.ReadWrite.All'], 'api-reference/v1.0/includes/permissions/group-delete-members-permissions.md'),
-  row('GET /groups/{id}/owners', 'GroupMember.Read.All', OWNERS_READ, 'api-reference/v1.0/includes/permissions/group-list-owners-permissions.md'),
-  row('GET /groups/{id}/owners/$ref', 'GroupMember.Read.All', OWNERS_READ, 'api-reference/v1.0/includes/permissions/group-list-owners-permissions.md'),
-  row('GET /groups/{id}/owners/{id}/microsoft.graph.user', 'GroupMember.Read.All', OWNERS_READ, 'api-reference/v1.0/includes/permissions/group-list-owners-permissions.md'),
-  row('POST /groups/{id}/owners/$ref', 'Group.ReadWrite.All', ['Directory.ReadWrite.All'], 'api-reference/v1.0/api/group-post-owners.md'),
-  row('DELETE /groups/{id}/owners/{id}/$ref', 'Group.ReadWrite.All', ['Directory.ReadWrite.All'], 'api-reference/v1.0/api/group-delete-owners.md'),
-  row('GET /servicePrincipals', 'Application.Read.All', SP_READ, 'api-reference/v1.0/includes/permissions/serviceprincipal-list-permissions.md'),
-  row('GET /servicePrincipals/{id}', 'Application.Read.All', SP_READ, 'api-reference/v1.0/includes/permissions/serviceprincipal-get-permissions.md'),
+  row(
+    'POST /groups/{id}/members/$ref',
+    'GroupMember.ReadWrite.All',
+    ['Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+    'api-reference/v1.0/api/group-post-members.md',
+  ),
+  row(
+    'DELETE /groups/{id}/members/{id}/$ref',
+    'GroupMember.ReadWrite.All',
+    ['Directory.ReadWrite.All', 'Group.ReadWrite.All'],
+    'api-reference/v1.0/includes/permissions/group-delete-members-permissions.md',
+  ),
+  row(
+    'GET /groups/{id}/owners',
+    'GroupMember.Read.All',
+    OWNERS_READ,
+    'api-reference/v1.0/includes/permissions/group-list-owners-permissions.md',
+  ),
+  row(
+    'GET /groups/{id}/owners/$ref',
+    'GroupMember.Read.All',
+    OWNERS_READ,
+    'api-reference/v1.0/includes/permissions/group-list-owners-permissions.md',
+  ),
+  row(
+    'GET /groups/{id}/owners/{id}/microsoft.graph.user',
+    'GroupMember.Read.All',
+    OWNERS_READ,
+    'api-reference/v1.0/includes/permissions/group-list-owners-permissions.md',
+  ),
+  row(
+    'POST /groups/{id}/owners/$ref',
+    'Group.ReadWrite.All',
+    ['Directory.ReadWrite.All'],
+    'api-reference/v1.0/api/group-post-owners.md',
+  ),
+  row(
+    'DELETE /groups/{id}/owners/{id}/$ref',
+    'Group.ReadWrite.All',
+    ['Directory.ReadWrite.All'],
+    'api-reference/v1.0/api/group-delete-owners.md',
+  ),
+  row(
+    'GET /servicePrincipals',
+    'Application.Read.All',
+    SP_READ,
+    'api-reference/v1.0/includes/permissions/serviceprincipal-list-permissions.md',
+  ),
+  row(
+    'GET /servicePrincipals/{id}',
+    'Application.Read.All',
+    SP_READ,
+    'api-reference/v1.0/includes/permissions/serviceprincipal-get-permissions.md',
+  ),
   row(
     'GET /servicePrincipals/{id}/appRoleAssignedTo',
     'Application.Read.All',
@@ -91,21 +237,56 @@ export const PERMISSION_TABLE: readonly PermissionRow[] = [
     [['AppRoleAssignment.ReadWrite.All', 'Directory.Read.All']],
     'api-reference/v1.0/api/serviceprincipal-post-approleassignedto.md',
   ),
-  row('GET /directoryRoles', 'RoleManagement.Read.Directory', ROLES_READ, 'api-reference/v1.0/includes/permissions/directoryrole-list-permissions.md'),
-  row('GET /directoryRoles/{id}/members', 'RoleManagement.Read.Directory', ROLES_READ, 'api-reference/v1.0/api/directoryrole-list-members.md'),
+  row(
+    'GET /directoryRoles',
+    'RoleManagement.Read.Directory',
+    ROLES_READ,
+    'api-reference/v1.0/includes/permissions/directoryrole-list-permissions.md',
+  ),
+  row(
+    'GET /directoryRoles/{id}/members',
+    'RoleManagement.Read.Directory',
+    ROLES_READ,
+    'api-reference/v1.0/api/directoryrole-list-members.md',
+  ),
   row(
     'GET /roleManagement/directory/roleAssignments',
     'RoleManagement.Read.Directory',
     ['RoleManagement.Read.All', 'Directory.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.ReadWrite.All'],
     'api-reference/v1.0/api/rbacapplication-list-roleassignments.md',
   ),
-  row('GET /organization', 'Organization.Read.All', ['Directory.Read.All', 'Organization.ReadWrite.All', 'Directory.ReadWrite.All'], 'api-reference/v1.0/api/organization-list.md'),
+  row(
+    'GET /organization',
+    'Organization.Read.All',
+    ['Directory.Read.All', 'Organization.ReadWrite.All', 'Directory.ReadWrite.All'],
+    'api-reference/v1.0/api/organization-list.md',
+  ),
   // ../shared/graph/permissions.md rows 27-29. With only the "Self" permissions the app sees and installs only the
   // Teams app whose manifest webApplicationInfo.id is the caller (teamsApps.ts).
-  row('GET /users/{id}/teamwork/installedApps', 'TeamsAppInstallation.ReadForUser.All', [TAI_SELF, TAI_CONSENT, TAI_CONSENT_SELF, TAI_ALL, TAI_SELECTED], 'api-reference/v1.0/includes/permissions/userteamwork-list-installedapps-permissions.md'),
-  row('POST /users/{id}/teamwork/installedApps', TAI_SELF, [TAI_CONSENT, TAI_CONSENT_SELF, TAI_ALL, TAI_SELECTED], 'api-reference/v1.0/includes/permissions/userteamwork-post-installedapps-permissions.md'),
-  row('GET /users/{id}/teamwork/installedApps/{id}/chat', 'TeamsAppInstallation.ReadForUser.All', [TAI_ALL, TAI_SELECTED, TAI_SELF], 'api-reference/v1.0/includes/permissions/userscopeteamsappinstallation-get-chat-permissions.md'),
-  row('GET /policies/authorizationPolicy', 'Policy.Read.All', ['Policy.ReadWrite.Authorization'], 'api-reference/v1.0/api/authorizationpolicy-get.md'),
+  row(
+    'GET /users/{id}/teamwork/installedApps',
+    'TeamsAppInstallation.ReadForUser.All',
+    [TAI_SELF, TAI_CONSENT, TAI_CONSENT_SELF, TAI_ALL, TAI_SELECTED],
+    'api-reference/v1.0/includes/permissions/userteamwork-list-installedapps-permissions.md',
+  ),
+  row(
+    'POST /users/{id}/teamwork/installedApps',
+    TAI_SELF,
+    [TAI_CONSENT, TAI_CONSENT_SELF, TAI_ALL, TAI_SELECTED],
+    'api-reference/v1.0/includes/permissions/userteamwork-post-installedapps-permissions.md',
+  ),
+  row(
+    'GET /users/{id}/teamwork/installedApps/{id}/chat',
+    'TeamsAppInstallation.ReadForUser.All',
+    [TAI_ALL, TAI_SELECTED, TAI_SELF],
+    'api-reference/v1.0/includes/permissions/userscopeteamsappinstallation-get-chat-permissions.md',
+  ),
+  row(
+    'GET /policies/authorizationPolicy',
+    'Policy.Read.All',
+    ['Policy.ReadWrite.Authorization'],
+    'api-reference/v1.0/api/authorizationpolicy-get.md',
+  ),
 ];
 
 /**

@@ -170,12 +170,16 @@ function semanticProblems(seed: TenantSeed): string[] {
   });
   // Roles are held by users or by role-assignable groups (a role assigned to a group can only go to a group
   // created with isAssignableToRole: true; the assignment names the group as principalId).
-  const roleAssignable = new Set(seed.groups.filter((g) => g.isAssignableToRole === true).map((g) => g.id.toLowerCase()));
+  const roleAssignable = new Set(
+    seed.groups.filter((g) => g.isAssignableToRole === true).map((g) => g.id.toLowerCase()),
+  );
   (seed.directoryRoles ?? []).forEach((r, i) => {
     r.members.forEach((id, j) => {
       const key = id.toLowerCase();
       if (groupIds.has(key) && !roleAssignable.has(key)) {
-        problems.push(`/directoryRoles/${i}/members/${j}: group '${id}' is not role-assignable (isAssignableToRole: true)`);
+        problems.push(
+          `/directoryRoles/${i}/members/${j}: group '${id}' is not role-assignable (isAssignableToRole: true)`,
+        );
       } else if (!userIds.has(key) && !groupIds.has(key)) {
         problems.push(`/directoryRoles/${i}/members/${j}: no user or role-assignable group with id '${id}'`);
       }
@@ -188,7 +192,8 @@ function semanticProblems(seed: TenantSeed): string[] {
   ];
   for (const { r, where } of teamsRefs) {
     if (!userIds.has(r.userId.toLowerCase())) problems.push(`${where}/userId: no user with id '${r.userId}'`);
-    if (!catalogIds.has(r.teamsAppId.toLowerCase())) problems.push(`${where}/teamsAppId: no app with id '${r.teamsAppId}' in teamsApps.catalog`);
+    if (!catalogIds.has(r.teamsAppId.toLowerCase()))
+      problems.push(`${where}/teamsAppId: no app with id '${r.teamsAppId}' in teamsApps.catalog`);
   }
   const b2b = seed.b2bDomains;
   if (b2b?.allowedDomains && b2b.blockedDomains) {

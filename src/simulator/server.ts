@@ -136,7 +136,12 @@ function authStage(token: string | undefined): Stage {
     }
     if (token !== undefined && presented !== token) {
       return errorResponse(
-        new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.', challenge),
+        new GraphError(
+          401,
+          'InvalidAuthenticationToken',
+          'Access token validation failure. Invalid audience.',
+          challenge,
+        ),
         req,
       );
     }
@@ -180,14 +185,17 @@ function parseBatchItems(body: unknown): BatchItem[] {
   const items: BatchItem[] = requests.map((raw, index) => {
     if (!isJsonObject(raw)) throw badRequest(`Invalid batch payload format: request ${index} is not an object.`);
     const { id, method, url } = raw;
-    if (typeof id !== 'string' || id === '') throw badRequest(`Invalid batch payload format: request ${index} has no id.`);
+    if (typeof id !== 'string' || id === '')
+      throw badRequest(`Invalid batch payload format: request ${index} has no id.`);
     if (typeof method !== 'string' || !BATCH_METHODS.has(method.toUpperCase())) {
       throw badRequest(`Invalid batch payload format: request '${id}' has an invalid method.`);
     }
-    if (typeof url !== 'string' || url === '') throw badRequest(`Invalid batch payload format: request '${id}' has no url.`);
+    if (typeof url !== 'string' || url === '')
+      throw badRequest(`Invalid batch payload format: request '${id}' has no url.`);
     const headers: Record<string, string> = {};
     if (raw.headers !== undefined) {
-      if (!isJsonObject(raw.headers)) throw badRequest(`Invalid batch payload format: headers of request '${id}' must be an object.`);
+      if (!isJsonObject(raw.headers))
+        throw badRequest(`Invalid batch payload format: headers of request '${id}' must be an object.`);
       for (const [k, v] of Object.entries(raw.headers)) headers[k.toLowerCase()] = String(v);
     }
     let dependsOn: string[] = [];
@@ -212,7 +220,8 @@ function parseBatchItems(body: unknown): BatchItem[] {
   }
   for (const item of items) {
     for (const d of item.dependsOn) {
-      if (!seen.has(d.toLowerCase())) throw badRequest(`Request '${item.id}' depends on '${d}', which is not in the batch.`);
+      if (!seen.has(d.toLowerCase()))
+        throw badRequest(`Request '${item.id}' depends on '${d}', which is not in the batch.`);
     }
   }
   return items;
@@ -348,11 +357,18 @@ class Simulator {
       let res: SimResponse;
       if (failed !== undefined) {
         res = errorResponse(
-          new GraphError(424, 'FailedDependency', `The request could not be processed because dependent request '${failed}' failed.`),
+          new GraphError(
+            424,
+            'FailedDependency',
+            `The request could not be processed because dependent request '${failed}' failed.`,
+          ),
           sub,
         );
       } else if (/^https?:/i.test(item.url)) {
-        res = errorResponse(badRequest(`The URL of request '${item.id}' must be relative to the $batch endpoint.`), sub);
+        res = errorResponse(
+          badRequest(`The URL of request '${item.id}' must be relative to the $batch endpoint.`),
+          sub,
+        );
       } else {
         res = await this.subRequest(sub);
       }
@@ -377,19 +393,45 @@ class Simulator {
     // (only the health probe stays open).
     if (/^\/_simulator(\/|$)/.test(path) && path !== '/_simulator/health' && !this.adminAllowed(req)) {
       res.writeHead(401, { 'Content-Type': 'application/json; charset=utf-8', 'WWW-Authenticate': 'Bearer' });
-      res.end(JSON.stringify({ error: 'The simulator routes need the Authorization: Bearer token the simulator was started with.' }));
+      res.end(
+        JSON.stringify({
+          error: 'The simulator routes need the Authorization: Bearer token the simulator was started with.',
+        }),
+      );
       return;
     }
     const redeem = /^\/_simulator\/users\/([^/]+)\/redeem\/?$/.exec(path);
     if (redeem && method === 'POST') {
       // Test-only: the guest accepted the invitation. Kept in the request log like the Graph calls.
-      const logged: SimRequest = { logId: randomUUID(), method, url, path, query, headers: {}, body: undefined, baseUrl, requestId: randomUUID(), clientRequestId: randomUUID() };
+      const logged: SimRequest = {
+        logId: randomUUID(),
+        method,
+        url,
+        path,
+        query,
+        headers: {},
+        body: undefined,
+        baseUrl,
+        requestId: randomUUID(),
+        clientRequestId: randomUUID(),
+      };
       let response: SimResponse;
       try {
         const user = this.tenant.redeem(decodeURIComponent(redeem[1]));
-        response = { status: 200, headers: {}, body: { id: user.id, externalUserState: user.externalUserState, externalUserStateChangeDateTime: user.externalUserStateChangeDateTime } };
+        response = {
+          status: 200,
+          headers: {},
+          body: {
+            id: user.id,
+            externalUserState: user.externalUserState,
+            externalUserStateChangeDateTime: user.externalUserStateChangeDateTime,
+          },
+        };
       } catch (err) {
-        response = errorResponse(err instanceof GraphError ? err : new GraphError(500, 'generalException', String(err)), logged);
+        response = errorResponse(
+          err instanceof GraphError ? err : new GraphError(500, 'generalException', String(err)),
+          logged,
+        );
       }
       this.record(logged, response, started, startedAt);
       res.writeHead(response.status, { 'Content-Type': 'application/json; charset=utf-8' });

@@ -78,7 +78,8 @@ export class TeamsApps {
     this.callingAppId = seed?.callingAppId?.toLowerCase();
     for (const app of seed?.catalog ?? []) this.catalog.set(app.id.toLowerCase(), app);
     for (const i of seed?.installations ?? []) this.setInstalled(i.userId, i.teamsAppId, true);
-    for (const b of seed?.blockedByPolicy ?? []) this.blocked.add(`${b.userId.toLowerCase()}|${b.teamsAppId.toLowerCase()}`);
+    for (const b of seed?.blockedByPolicy ?? [])
+      this.blocked.add(`${b.userId.toLowerCase()}|${b.teamsAppId.toLowerCase()}`);
   }
 
   onChange(listener: (change: InstallationChange) => void): () => void {
@@ -186,7 +187,8 @@ export class TeamsApps {
   /** POST /users/{id}/teamwork/installedApps: 201 empty; 409, 404, 403 as in proactive-delivery.md §1 and §7.14. */
   install(userId: string, body: unknown, grant: Grant, callerAppId: string | undefined): void {
     const bind = isJsonObject(body) ? body['teamsApp@odata.bind'] : undefined;
-    if (typeof bind !== 'string') throw badRequest("The request body must bind 'teamsApp@odata.bind' to an app of the catalog.");
+    if (typeof bind !== 'string')
+      throw badRequest("The request body must bind 'teamsApp@odata.bind' to an app of the catalog.");
     const m = /\/appCatalogs\/teamsApps\/([^/?#]+)\/?$/i.exec(bind.trim());
     if (!m) throw badRequest(`Invalid teamsApp@odata.bind URL '${bind}'.`);
     const teamsAppId = decodeURIComponent(m[1]);
@@ -203,7 +205,8 @@ export class TeamsApps {
       throw new GraphError(403, 'Forbidden', 'App is blocked by app permission policy', {}, 'AccessDenied');
     }
     // Already installed: 409 (microsoft-graph-docs#12199; Company Communicator treats it as installed).
-    if (this.isInstalled(userId, app.id)) throw new GraphError(409, 'Conflict', 'The app is already installed for this user.');
+    if (this.isInstalled(userId, app.id))
+      throw new GraphError(409, 'Conflict', 'The app is already installed for this user.');
     this.setInstalled(userId, app.id, true);
   }
 
@@ -249,8 +252,12 @@ export function callerAppId(authorization: string | undefined, fallback: string 
   const parts = token.split('.');
   if (parts.length === 3) {
     try {
-      const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { appid?: unknown; azp?: unknown };
-      const id = typeof claims.appid === 'string' ? claims.appid : typeof claims.azp === 'string' ? claims.azp : undefined;
+      const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as {
+        appid?: unknown;
+        azp?: unknown;
+      };
+      const id =
+        typeof claims.appid === 'string' ? claims.appid : typeof claims.azp === 'string' ? claims.azp : undefined;
       if (id) return id.toLowerCase();
     } catch {
       // not a JWT: fall back

@@ -135,7 +135,10 @@ export class Tenant extends TenantDirectory {
     const current = map.get(lower(groupId)) ?? [];
     const key = lower(objectId);
     if (!current.includes(key)) throw notFound(objectId);
-    map.set(lower(groupId), current.filter((id) => id !== key));
+    map.set(
+      lower(groupId),
+      current.filter((id) => id !== key),
+    );
     this.log.record(relation, groupId, key, 'remove');
   }
 
@@ -213,7 +216,10 @@ export class Tenant extends TenantDirectory {
   removeSponsor(userId: string, sponsorId: string): void {
     const current = this.sponsors.get(lower(userId)) ?? [];
     if (!current.includes(lower(sponsorId))) throw notFound(sponsorId);
-    this.sponsors.set(lower(userId), current.filter((id) => id !== lower(sponsorId)));
+    this.sponsors.set(
+      lower(userId),
+      current.filter((id) => id !== lower(sponsorId)),
+    );
   }
 
   /** Test-only: the guest redeemed their invitation (externalUserState Accepted, since now). */

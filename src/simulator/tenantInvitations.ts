@@ -64,8 +64,7 @@ export function guestUpn(address: string, defaultDomain: string, taken: (upn: st
 
 function redeemUrl(tenantId: string, invitationId: string): string {
   const ticket = base64url(randomBytes(24));
-  const inner =
-    `https://invitations.microsoft.com/redeem/?tenant=${tenantId}&user=${invitationId}&ticket=${ticket}&ver=2.0`;
+  const inner = `https://invitations.microsoft.com/redeem/?tenant=${tenantId}&user=${invitationId}&ticket=${ticket}&ver=2.0`;
   return `https://login.microsoftonline.com/redeem?rd=${encodeURIComponent(inner)}`;
 }
 

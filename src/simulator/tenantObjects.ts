@@ -13,7 +13,7 @@ const ROLE_DESCRIPTIONS: Record<string, string> = {
   'fdd7a751-b60b-444a-984c-02652fe8fa1c':
     'Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports.',
   '95e79109-95c0-4d8e-aee3-d01accf2d47b':
-    'Can invite guest users independent of the \'members can invite guests\' setting.',
+    "Can invite guest users independent of the 'members can invite guests' setting.",
 };
 
 const RELATIONSHIP_FIELDS = new Set(['owners', 'members', 'appRoleAssignedTo']);
@@ -80,9 +80,7 @@ export function userObject(u: SeedUser, created: string, defaultDomain: string):
     externalUserState: guest ? (u.externalUserState ?? 'PendingAcceptance') : null,
     externalUserStateChangeDateTime: guest ? created : null,
     givenName: names.givenName,
-    identities: [
-      { signInType: 'userPrincipalName', issuer: defaultDomain, issuerAssignedId: u.userPrincipalName },
-    ],
+    identities: [{ signInType: 'userPrincipalName', issuer: defaultDomain, issuerAssignedId: u.userPrincipalName }],
     jobTitle: null,
     mail,
     mailNickname: u.userPrincipalName.split('@')[0].replace(/#EXT#$/i, ''),
@@ -159,15 +157,7 @@ export function groupObject(g: SeedGroup, created: string, mailDomain: string, o
 }
 
 export function servicePrincipalObject(sp: SeedServicePrincipal, tenantId: string): JsonObject {
-  const known = new Set([
-    'id',
-    'appId',
-    'displayName',
-    'homepage',
-    'loginUrl',
-    'appRoleAssignmentRequired',
-    'tags',
-  ]);
+  const known = new Set(['id', 'appId', 'displayName', 'homepage', 'loginUrl', 'appRoleAssignmentRequired', 'tags']);
   const base: JsonObject = {
     id: lower(sp.id),
     deletedDateTime: null,

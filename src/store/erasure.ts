@@ -213,9 +213,7 @@ export type RowValue = string | number | boolean | null | JsonValue;
 
 /** What to do with one row found by the search: delete it, set some columns, or nothing. */
 export type RowPlan =
-  | { kind: 'delete' }
-  | { kind: 'update'; set: Array<readonly [string, string | null]> }
-  | { kind: 'none' };
+  { kind: 'delete' } | { kind: 'update'; set: Array<readonly [string, string | null]> } | { kind: 'none' };
 
 /**
  * Decides a row's fate: deleted when its key or a subject column holds one of the person's ids or addresses (a name

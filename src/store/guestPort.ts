@@ -49,15 +49,39 @@ export interface GuestRecord extends GuestKey {
 
 export type NewGuestRecord = Pick<
   GuestRecord,
-  | 'tenantId' | 'groupId' | 'guestId' | 'guestEmail' | 'guestName' | 'appId' | 'appName' | 'groupName'
-  | 'invitedBy' | 'invitedByName' | 'how' | 'operationId' | 'sponsorIds' | 'sponsorInEntra' | 'redemption'
+  | 'tenantId'
+  | 'groupId'
+  | 'guestId'
+  | 'guestEmail'
+  | 'guestName'
+  | 'appId'
+  | 'appName'
+  | 'groupName'
+  | 'invitedBy'
+  | 'invitedByName'
+  | 'how'
+  | 'operationId'
+  | 'sponsorIds'
+  | 'sponsorInEntra'
+  | 'redemption'
 >;
 
 export type GuestRecordPatch = Partial<
   Pick<
     GuestRecord,
-    | 'sponsorIds' | 'sponsorInEntra' | 'redemption' | 'redemptionSince' | 'lastKeptAt' | 'keptBy' | 'lastResentAt'
-    | 'reviewState' | 'reviewId' | 'reviewOpenedAt' | 'remindedAt' | 'removedAt' | 'removedBy'
+    | 'sponsorIds'
+    | 'sponsorInEntra'
+    | 'redemption'
+    | 'redemptionSince'
+    | 'lastKeptAt'
+    | 'keptBy'
+    | 'lastResentAt'
+    | 'reviewState'
+    | 'reviewId'
+    | 'reviewOpenedAt'
+    | 'remindedAt'
+    | 'removedAt'
+    | 'removedBy'
   >
 >;
 

@@ -96,7 +96,8 @@ export function guestPatchColumns(patch: GuestRecordPatch): PatchColumns<GuestPa
       if (typeof value !== 'boolean') throw new TypeError('Guest record sponsorInEntra must be a boolean');
       columns.push([column, value]);
     } else if (field === 'reviewState') {
-      if (!REVIEW_STATES.includes(value as GuestReviewState)) throw new TypeError(`Unknown review state '${String(value)}'`);
+      if (!REVIEW_STATES.includes(value as GuestReviewState))
+        throw new TypeError(`Unknown review state '${String(value)}'`);
       columns.push([column, value as GuestReviewState]);
     } else if (field === 'lastKeptAt') columns.push([column, checkString(value, 'Guest record lastKeptAt')]);
     else columns.push([column, checkNullableText(value, `Guest record ${field}`)]);
@@ -191,4 +192,5 @@ export const GUEST_INSERT = `INSERT INTO guest_records (tenant_id, group_id, gue
    WHERE guest_records.operation_id <> excluded.operation_id
    RETURNING *`;
 
-export const GUEST_GET = 'SELECT * FROM guest_records WHERE tenant_id = @tenant_id AND group_id = @group_id AND guest_id = @guest_id';
+export const GUEST_GET =
+  'SELECT * FROM guest_records WHERE tenant_id = @tenant_id AND group_id = @group_id AND guest_id = @guest_id';

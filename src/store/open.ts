@@ -8,11 +8,17 @@ export interface StoreLocation {
   databasePoolMax?: number;
 }
 
-export async function openStore(location: StoreLocation, options: { onPoolError?: (err: Error) => void } = {}): Promise<Store> {
+export async function openStore(
+  location: StoreLocation,
+  options: { onPoolError?: (err: Error) => void } = {},
+): Promise<Store> {
   // Only the engine in use is loaded (pg, or better-sqlite3).
   if (location.databaseUrl) {
     const { openPostgresStore } = await import('./postgres/index.js');
-    return openPostgresStore(location.databaseUrl, { onPoolError: options.onPoolError, poolSize: location.databasePoolMax });
+    return openPostgresStore(location.databaseUrl, {
+      onPoolError: options.onPoolError,
+      poolSize: location.databasePoolMax,
+    });
   }
   const { openSqliteStore } = await import('./sqlite/index.js');
   return openSqliteStore(location.storePath);

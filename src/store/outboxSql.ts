@@ -6,7 +6,17 @@
 import type { NewOutboxMessage, OutboxAttempt, OutboxRecord, OutboxStatus } from './store';
 import { leaseParams, type LeaseParams } from './params';
 import type { BigIntColumn } from './rows';
-import { checkDate, checkExpectedVersion, checkLimit, checkNullableText, checkString, jsonObjectText, parseNullableObject, parseObject, type JsonColumn } from './values';
+import {
+  checkDate,
+  checkExpectedVersion,
+  checkLimit,
+  checkNullableText,
+  checkString,
+  jsonObjectText,
+  parseNullableObject,
+  parseObject,
+  type JsonColumn,
+} from './values';
 
 const STATUSES: readonly OutboxStatus[] = ['pending', 'sent', 'failed'];
 
@@ -79,7 +89,9 @@ export function outboxInsertParams(message: NewOutboxMessage, now: Date): Outbox
     payload: jsonObjectText(message.payload, 'Outbox payload'),
     not_before_ms: checkDate(message.notBefore ?? now, 'notBefore').getTime(),
     lease_owner: message.lease ? leaseParams(message.id, message.lease.owner, message.lease.ttlMs, now).owner : null,
-    lease_expires_ms: message.lease ? leaseParams(message.id, message.lease.owner, message.lease.ttlMs, now).expires_ms : null,
+    lease_expires_ms: message.lease
+      ? leaseParams(message.id, message.lease.owner, message.lease.ttlMs, now).expires_ms
+      : null,
     now: now.toISOString(),
   };
 }
@@ -101,9 +113,15 @@ export interface OutboxUpdateParams {
   now: string;
 }
 
-export function outboxUpdateParams(id: string, expectedVersion: number, attempt: OutboxAttempt, now: Date): OutboxUpdateParams {
+export function outboxUpdateParams(
+  id: string,
+  expectedVersion: number,
+  attempt: OutboxAttempt,
+  now: Date,
+): OutboxUpdateParams {
   if (!STATUSES.includes(attempt.status)) throw new TypeError(`Outbox status must be one of ${STATUSES.join(', ')}`);
-  if (!Number.isInteger(attempt.attempts) || attempt.attempts < 0) throw new TypeError('Outbox attempts must be a non-negative integer');
+  if (!Number.isInteger(attempt.attempts) || attempt.attempts < 0)
+    throw new TypeError('Outbox attempts must be a non-negative integer');
   return {
     id: checkString(id, 'Outbox id'),
     expected: checkExpectedVersion(expectedVersion),

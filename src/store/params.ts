@@ -334,7 +334,14 @@ export const AUDIT_OPTIONAL = [
 ] as const satisfies readonly (readonly [keyof AuditEntry, keyof AuditParams])[];
 
 /** Every audit column in insert order. */
-export const AUDIT_COLUMNS = ['time', 'tenant_id', 'actor_id', 'action', 'outcome', ...AUDIT_OPTIONAL.map(([, c]) => c)] as const;
+export const AUDIT_COLUMNS = [
+  'time',
+  'tenant_id',
+  'actor_id',
+  'action',
+  'outcome',
+  ...AUDIT_OPTIONAL.map(([, c]) => c),
+] as const;
 
 export function auditParams(entry: AuditEntry): AuditParams {
   const optional = (field: (typeof AUDIT_OPTIONAL)[number][0]): string | null => {
@@ -392,10 +399,22 @@ export interface JobClaimParams {
   min_gap_ms: number;
 }
 
-export function jobClaimParams(name: string, owner: string, minGapMs: number, leaseMs: number, now: Date): JobClaimParams {
+export function jobClaimParams(
+  name: string,
+  owner: string,
+  minGapMs: number,
+  leaseMs: number,
+  now: Date,
+): JobClaimParams {
   if (!Number.isFinite(minGapMs) || minGapMs < 0) {
     throw new TypeError('Job minGapMs must be a non-negative number');
   }
   const lease = leaseParams(checkString(name, 'Job name'), owner, leaseMs, now);
-  return { name: lease.id, owner: lease.owner, now_ms: lease.now_ms, expires_ms: lease.expires_ms, min_gap_ms: Math.floor(minGapMs) };
+  return {
+    name: lease.id,
+    owner: lease.owner,
+    now_ms: lease.now_ms,
+    expires_ms: lease.expires_ms,
+    min_gap_ms: Math.floor(minGapMs),
+  };
 }

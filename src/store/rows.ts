@@ -191,5 +191,9 @@ export interface JobRow {
 }
 
 export function toJobClaim(row: JobRow): JobClaim {
-  return { name: row.name, owner: row.lease_owner, leaseExpiresAt: new Date(Number(row.lease_expires_ms)).toISOString() };
+  return {
+    name: row.name,
+    owner: row.lease_owner,
+    leaseExpiresAt: new Date(Number(row.lease_expires_ms)).toISOString(),
+  };
 }

@@ -226,11 +226,23 @@ export interface AccessRequestRecord {
 
 export type NewAccessRequest = Pick<
   AccessRequestRecord,
-  'id' | 'tenantId' | 'requesterId' | 'requesterName' | 'appId' | 'appName' | 'groupId' | 'groupName' | 'justification' | 'ownerIds'
+  | 'id'
+  | 'tenantId'
+  | 'requesterId'
+  | 'requesterName'
+  | 'appId'
+  | 'appName'
+  | 'groupId'
+  | 'groupName'
+  | 'justification'
+  | 'ownerIds'
 >;
 
 export type AccessRequestPatch = Partial<
-  Pick<AccessRequestRecord, 'state' | 'ownerCards' | 'decidedBy' | 'decidedByName' | 'decidedAt' | 'comment' | 'outcome' | 'remindedAt'>
+  Pick<
+    AccessRequestRecord,
+    'state' | 'ownerCards' | 'decidedBy' | 'decidedByName' | 'decidedAt' | 'comment' | 'outcome' | 'remindedAt'
+  >
 >;
 
 /** Thrown by AccessRequestStore.create when the requester already has a pending request for that group. */
@@ -299,7 +311,9 @@ export interface AlertOccurrence {
   lastBlocked?: JsonObject | null;
 }
 
-export type AlertPatch = Partial<Pick<AlertRecord, 'state' | 'lastAlertedAt' | 'pendingDelivery' | 'acknowledgedBy' | 'resolvedAt' | 'countSinceAlert'>>;
+export type AlertPatch = Partial<
+  Pick<AlertRecord, 'state' | 'lastAlertedAt' | 'pendingDelivery' | 'acknowledgedBy' | 'resolvedAt' | 'countSinceAlert'>
+>;
 
 export interface AlertStore {
   /**

@@ -20,7 +20,9 @@ export function jsonText(value: unknown, what: string): string {
   try {
     text = JSON.stringify(value);
   } catch (err) {
-    throw new TypeError(`${what} cannot be serialized as JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new TypeError(`${what} cannot be serialized as JSON: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   if (typeof text !== 'string') {
     throw new TypeError(`${what} cannot be serialized as JSON`);

@@ -14,9 +14,7 @@ import type { Logger } from '../logging';
 import { installProviders, uninstallProviders } from './telemetry';
 
 export type TelemetrySettings =
-  | { exporter: 'none' }
-  | { exporter: 'azureMonitor'; connectionString: string }
-  | { exporter: 'otlp' };
+  { exporter: 'none' } | { exporter: 'azureMonitor'; connectionString: string } | { exporter: 'otlp' };
 
 export interface RunningTelemetry {
   /** Flushes what is buffered and stops exporting. */
@@ -44,7 +42,17 @@ async function startAzureMonitor(connectionString: string): Promise<RunningTelem
     azureMonitorExporterOptions: { connectionString },
     resource: await resourceAttributes(),
     enableLiveMetrics: false,
-    instrumentationOptions: { http: off, azureSdk: off, mongoDb: off, mySql: off, postgreSql: off, redis: off, redis4: off, bunyan: off, winston: off },
+    instrumentationOptions: {
+      http: off,
+      azureSdk: off,
+      mongoDb: off,
+      mySql: off,
+      postgreSql: off,
+      redis: off,
+      redis4: off,
+      bunyan: off,
+      winston: off,
+    },
   });
   installProviders(trace.getTracerProvider(), metrics.getMeterProvider());
   return {
@@ -56,20 +64,29 @@ async function startAzureMonitor(connectionString: string): Promise<RunningTelem
 }
 
 async function startOtlp(): Promise<RunningTelemetry> {
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { MeterProvider, PeriodicExportingMetricReader }, { OTLPTraceExporter }, { OTLPMetricExporter }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-trace-node'),
-      import('@opentelemetry/sdk-metrics'),
-      import('@opentelemetry/exporter-trace-otlp-http'),
-      import('@opentelemetry/exporter-metrics-otlp-http'),
-    ]);
+  const [
+    { NodeTracerProvider, BatchSpanProcessor },
+    { MeterProvider, PeriodicExportingMetricReader },
+    { OTLPTraceExporter },
+    { OTLPMetricExporter },
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/sdk-metrics'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/exporter-metrics-otlp-http'),
+  ]);
   const resource = await resourceAttributes();
-  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] });
+  const tracerProvider = new NodeTracerProvider({
+    resource,
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+  });
   tracerProvider.register();
   const interval = Number(process.env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000;
   const meterProvider = new MeterProvider({
     resource,
-    readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: interval })],
+    readers: [
+      new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: interval }),
+    ],
   });
   metrics.setGlobalMeterProvider(meterProvider);
   installProviders(tracerProvider, meterProvider);
@@ -87,7 +104,8 @@ async function startOtlp(): Promise<RunningTelemetry> {
 export async function startTelemetry(settings: TelemetrySettings, logger: Logger): Promise<RunningTelemetry> {
   if (settings.exporter === 'none') return NONE;
   try {
-    const running = settings.exporter === 'azureMonitor' ? await startAzureMonitor(settings.connectionString) : await startOtlp();
+    const running =
+      settings.exporter === 'azureMonitor' ? await startAzureMonitor(settings.connectionString) : await startOtlp();
     logger.info('telemetry.started', { exporter: settings.exporter, instance: instanceName() });
     return running;
   } catch (err) {

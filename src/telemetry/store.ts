@@ -18,7 +18,8 @@ function observeReplication(entry: AuditEntry): void {
   } else if (entry.action === 'invite.succeeded' || entry.action === 'invite.failed') {
     const since = waiting.get(entry.operationId);
     waiting.delete(entry.operationId);
-    if (since !== undefined && entry.action === 'invite.succeeded') metrics.replicationWaited(Math.max(0, (Date.parse(entry.time) - since) / 1000));
+    if (since !== undefined && entry.action === 'invite.succeeded')
+      metrics.replicationWaited(Math.max(0, (Date.parse(entry.time) - since) / 1000));
   }
 }
 
@@ -40,17 +41,21 @@ function wrapMethods<T extends object>(target: T, area: string): T {
       if (typeof value !== 'function' || typeof property !== 'string') return value;
       const method = value as Method;
       return (...args: unknown[]) =>
-        span(`store.${area}${area ? '.' : ''}${property}`, { 'db.operation.name': `${area}${area ? '.' : ''}${property}` }, async () => {
-          const result = await method.apply(obj, args);
-          if (area === 'audit' && property === 'append') {
-            const entry = args[0] as AuditEntry;
-            recordAudited(entry.action, entry.outcome);
-            observeReplication(entry);
-          } else if (area === 'requests' && property === 'update') {
-            observeDecision(args[2] as AccessRequestPatch, result as AccessRequestRecord);
-          }
-          return result;
-        });
+        span(
+          `store.${area}${area ? '.' : ''}${property}`,
+          { 'db.operation.name': `${area}${area ? '.' : ''}${property}` },
+          async () => {
+            const result = await method.apply(obj, args);
+            if (area === 'audit' && property === 'append') {
+              const entry = args[0] as AuditEntry;
+              recordAudited(entry.action, entry.outcome);
+              observeReplication(entry);
+            } else if (area === 'requests' && property === 'update') {
+              observeDecision(args[2] as AccessRequestPatch, result as AccessRequestRecord);
+            }
+            return result;
+          },
+        );
     },
   });
 }

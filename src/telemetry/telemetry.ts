@@ -71,18 +71,41 @@ const gauges: GaugeRegistration[] = [];
 function createInstruments(meter: Meter): Instruments {
   const outcome = (name: string, description: string): Counter => meter.createCounter(name, { description });
   return {
-    invitations: outcome('guestinvite.invitations', 'Invitations by outcome (succeeded, refused, failed, waiting, forged)'),
+    invitations: outcome(
+      'guestinvite.invitations',
+      'Invitations by outcome (succeeded, refused, failed, waiting, forged)',
+    ),
     approvals: outcome('guestinvite.approvals', 'Access-request decisions and their membership writes, by outcome'),
     removals: outcome('guestinvite.removals', 'Guest removals by outcome'),
     reviews: outcome('guestinvite.reviews', 'Guest review events by outcome (opened, decided, default, ...)'),
-    graphRequests: meter.createCounter('guestinvite.graph.requests', { description: 'HTTP exchanges with Microsoft Graph (each attempt), by status' }),
-    graphThrottled: meter.createCounter('guestinvite.graph.throttled', { description: 'Graph answers 429 (whole requests and batch items)' }),
-    graphRetryAfter: meter.createHistogram('guestinvite.graph.retry_after', { description: 'Retry-After that Graph asked for', unit: 's' }),
-    replicationWaits: meter.createCounter('guestinvite.replication.waits', { description: 'Invitations waiting for a new guest to replicate' }),
-    replicationWaitLength: meter.createHistogram('guestinvite.replication.wait', { description: 'How long a guest took to become addable after its invitation', unit: 's' }),
-    turnDuration: meter.createHistogram('guestinvite.turn.duration', { description: 'Time to answer an incoming activity', unit: 'ms' }),
-    teamsSends: meter.createCounter('guestinvite.teams.sends', { description: 'Proactive messages and updates sent to Teams, by outcome' }),
-    decisionWait: meter.createHistogram('guestinvite.request.decision_wait', { description: 'From an access request to its decision (approved, denied, expired, withdrawn)', unit: 's' }),
+    graphRequests: meter.createCounter('guestinvite.graph.requests', {
+      description: 'HTTP exchanges with Microsoft Graph (each attempt), by status',
+    }),
+    graphThrottled: meter.createCounter('guestinvite.graph.throttled', {
+      description: 'Graph answers 429 (whole requests and batch items)',
+    }),
+    graphRetryAfter: meter.createHistogram('guestinvite.graph.retry_after', {
+      description: 'Retry-After that Graph asked for',
+      unit: 's',
+    }),
+    replicationWaits: meter.createCounter('guestinvite.replication.waits', {
+      description: 'Invitations waiting for a new guest to replicate',
+    }),
+    replicationWaitLength: meter.createHistogram('guestinvite.replication.wait', {
+      description: 'How long a guest took to become addable after its invitation',
+      unit: 's',
+    }),
+    turnDuration: meter.createHistogram('guestinvite.turn.duration', {
+      description: 'Time to answer an incoming activity',
+      unit: 'ms',
+    }),
+    teamsSends: meter.createCounter('guestinvite.teams.sends', {
+      description: 'Proactive messages and updates sent to Teams, by outcome',
+    }),
+    decisionWait: meter.createHistogram('guestinvite.request.decision_wait', {
+      description: 'From an access request to its decision (approved, denied, expired, withdrawn)',
+      unit: 's',
+    }),
   };
 }
 
@@ -118,7 +141,12 @@ export function telemetryEnabled(): boolean {
  * Registers an observable gauge, read at each metric export (now, or once telemetry is installed). Keep `read`
  * cheap: it runs once per export interval (60 s by default) on every instance.
  */
-export function observeGauge(name: string, description: string, unit: string, read: GaugeRegistration['read']): () => void {
+export function observeGauge(
+  name: string,
+  description: string,
+  unit: string,
+  read: GaugeRegistration['read'],
+): () => void {
   const gauge = { name, description, unit, read };
   gauges.push(gauge);
   if (installed) registerGauge(installed.meter, gauge);
@@ -137,7 +165,12 @@ export interface SpanOptions {
   kind?: 'server' | 'client' | 'internal' | 'producer';
 }
 
-const kinds = { server: SpanKind.SERVER, client: SpanKind.CLIENT, internal: SpanKind.INTERNAL, producer: SpanKind.PRODUCER };
+const kinds = {
+  server: SpanKind.SERVER,
+  client: SpanKind.CLIENT,
+  internal: SpanKind.INTERNAL,
+  producer: SpanKind.PRODUCER,
+};
 
 /** An error's kind for a span status: its name and code, never its message (messages may carry addresses). */
 function errorLabel(err: unknown): string {
@@ -149,20 +182,30 @@ function errorLabel(err: unknown): string {
 }
 
 /** Runs `fn` inside a span named `name`; a thrown error marks the span failed (by name and code) and is rethrown. */
-export async function span<T>(name: string, attributes: Attributes, fn: () => Promise<T> | T, options: SpanOptions = {}): Promise<T> {
+export async function span<T>(
+  name: string,
+  attributes: Attributes,
+  fn: () => Promise<T> | T,
+  options: SpanOptions = {},
+): Promise<T> {
   if (!installed) return fn();
   const parent = options.root ? trace.deleteSpan(context.active()) : context.active();
-  return installed.tracer.startActiveSpan(name, { attributes, kind: kinds[options.kind ?? 'internal'] }, parent, async (s) => {
-    try {
-      return await fn();
-    } catch (err) {
-      s.setStatus({ code: SpanStatusCode.ERROR, message: errorLabel(err) });
-      s.setAttribute('error.type', errorLabel(err));
-      throw err;
-    } finally {
-      s.end();
-    }
-  });
+  return installed.tracer.startActiveSpan(
+    name,
+    { attributes, kind: kinds[options.kind ?? 'internal'] },
+    parent,
+    async (s) => {
+      try {
+        return await fn();
+      } catch (err) {
+        s.setStatus({ code: SpanStatusCode.ERROR, message: errorLabel(err) });
+        s.setAttribute('error.type', errorLabel(err));
+        throw err;
+      } finally {
+        s.end();
+      }
+    },
+  );
 }
 
 /** Adds an event (e.g. a retry, a throttled answer) to the current span. */
@@ -182,7 +225,8 @@ export function traceIds(): { traceId: string; spanId: string } | undefined {
   return ctx ? { traceId: ctx.traceId, spanId: ctx.spanId } : undefined;
 }
 
-const safeCode = (value: string | undefined): string | undefined => (value && /^[A-Za-z0-9_.-]{1,40}$/.test(value) ? value : undefined);
+const safeCode = (value: string | undefined): string | undefined =>
+  value && /^[A-Za-z0-9_.-]{1,40}$/.test(value) ? value : undefined;
 
 /**
  * Counts an audited outcome (the audit log is where every invitation, decision, removal and review lands).
@@ -202,7 +246,8 @@ export function recordAudited(action: string, reason?: string): void {
     // The membership write after an approval is audited as `membership.added` with what happened as its outcome
     // (added, alreadyMember, refused, failed).
     const membership = { outcome: `membership.${code ?? 'unknown'}` };
-    if (action !== 'request.created' && action !== 'request.reminded') instruments.approvals.add(1, action === 'membership.added' ? membership : attributes);
+    if (action !== 'request.created' && action !== 'request.reminded')
+      instruments.approvals.add(1, action === 'membership.added' ? membership : attributes);
   } else if (area === 'guest' && (rest[0] === 'removed' || rest[0] === 'remove')) {
     instruments.removals.add(1, attributes);
   } else if (area === 'review') {
@@ -216,9 +261,15 @@ export const metrics = {
   graphAnswer(method: string, route: string, status: number, retryAfterSeconds?: number, inBatch = false): void {
     if (!installed) return;
     const { instruments } = installed;
-    instruments.graphRequests.add(1, { 'http.request.method': method, 'url.template': route, 'http.response.status_code': status, 'graph.batch_item': inBatch });
+    instruments.graphRequests.add(1, {
+      'http.request.method': method,
+      'url.template': route,
+      'http.response.status_code': status,
+      'graph.batch_item': inBatch,
+    });
     if (status === 429) instruments.graphThrottled.add(1, { 'url.template': route });
-    if (retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds)) instruments.graphRetryAfter.record(retryAfterSeconds, { 'http.response.status_code': status });
+    if (retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds))
+      instruments.graphRetryAfter.record(retryAfterSeconds, { 'http.response.status_code': status });
   },
   /** A guest became addable `seconds` after its invitation. */
   replicationWaited(seconds: number): void {

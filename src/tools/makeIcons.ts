@@ -6,10 +6,10 @@
  * Usage: npm run build && node dist/src/tools/makeIcons.js
  * The generated PNGs are committed; run this again only to change the artwork.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { PNG } from "pngjs";
-import { projectRoot } from "../projectRoot";
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PNG } from 'pngjs';
+import { projectRoot } from '../projectRoot';
 
 export type Rgb = readonly [number, number, number];
 /** A shape is a predicate over continuous coordinates (pixel (x, y) covers [x, x+1) x [y, y+1)). */
@@ -42,10 +42,7 @@ export function minus(a: Shape, b: Shape): Shape {
 
 /** A plus sign centred at (cx, cy); arm = half length, t = stroke width. */
 export function plus(cx: number, cy: number, arm: number, t: number): Shape {
-  return union(
-    rect(cx - arm, cy - t / 2, cx + arm, cy + t / 2),
-    rect(cx - t / 2, cy - arm, cx + t / 2, cy + arm),
-  );
+  return union(rect(cx - arm, cy - t / 2, cx + arm, cy + t / 2), rect(cx - t / 2, cy - arm, cx + t / 2, cy + arm));
 }
 
 interface Layer {
@@ -120,8 +117,8 @@ export function renderOutlineIcon(): PNG {
 export function writeIcons(outDir: string): string[] {
   fs.mkdirSync(outDir, { recursive: true });
   const files: Array<[string, PNG]> = [
-    ["color.png", renderColorIcon()],
-    ["outline.png", renderOutlineIcon()],
+    ['color.png', renderColorIcon()],
+    ['outline.png', renderOutlineIcon()],
   ];
   return files.map(([name, png]) => {
     const file = path.join(outDir, name);
@@ -132,7 +129,7 @@ export function writeIcons(outDir: string): string[] {
 
 if (require.main === module) {
   const root = projectRoot(__dirname);
-  for (const file of writeIcons(path.join(root, "appPackage"))) {
+  for (const file of writeIcons(path.join(root, 'appPackage'))) {
     console.log(`wrote ${path.relative(root, file)}`);
   }
 }

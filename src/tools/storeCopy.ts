@@ -14,7 +14,15 @@ import { openPostgresStore } from '../store/postgres';
 import { openSqliteStore } from '../store/sqlite';
 
 /** The tables copied, parents before children; the columns are read from the SQLite table. */
-export const COPIED_TABLES = ['state_items', 'operations', 'audit_log', 'conversation_refs', 'access_requests', 'access_request_owners', 'alerts'] as const;
+export const COPIED_TABLES = [
+  'state_items',
+  'operations',
+  'audit_log',
+  'conversation_refs',
+  'access_requests',
+  'access_request_owners',
+  'alerts',
+] as const;
 
 /** Columns whose SQLite 0/1 is a PostgreSQL boolean. */
 const BOOLEAN_COLUMNS = new Set(['alerts.pending_delivery']);
@@ -41,7 +49,8 @@ export function parseArguments(argv: readonly string[]): CopyArguments {
   const from = value('--from');
   const to = value('--to');
   const usage = 'usage: npm run store:copy -- --from sqlite:PATH --to postgres://user:password@host:5432/database';
-  if (!from || !from.startsWith('sqlite:') || from.length <= 'sqlite:'.length) throw new StoreCopyError(`--from must be sqlite:PATH (${usage})`);
+  if (!from || !from.startsWith('sqlite:') || from.length <= 'sqlite:'.length)
+    throw new StoreCopyError(`--from must be sqlite:PATH (${usage})`);
   if (!to || !/^postgres(ql)?:\/\//.test(to)) throw new StoreCopyError(`--to must be a postgres:// URL (${usage})`);
   return { from: from.slice('sqlite:'.length), to };
 }
@@ -62,7 +71,9 @@ export async function copySqliteToPostgres(sqlitePath: string, url: string): Pro
       if (Number(rows[0].n) > 0) held.push(`${table} (${rows[0].n} rows)`);
     }
     if (held.length > 0) {
-      throw new StoreCopyError(`The target database is not empty: ${held.join(', ')}. Copy into a new, empty database; nothing was changed.`);
+      throw new StoreCopyError(
+        `The target database is not empty: ${held.join(', ')}. Copy into a new, empty database; nothing was changed.`,
+      );
     }
     const copied: Record<string, number> = {};
     await target.query('BEGIN');
@@ -71,7 +82,9 @@ export async function copySqliteToPostgres(sqlitePath: string, url: string): Pro
         copied[table] = await copyTable(source, target, table);
       }
       // Later audit entries continue after the copied ones.
-      await target.query(`SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), GREATEST((SELECT max(seq) FROM audit_log), 1), (SELECT count(*) > 0 FROM audit_log))`);
+      await target.query(
+        `SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), GREATEST((SELECT max(seq) FROM audit_log), 1), (SELECT count(*) > 0 FROM audit_log))`,
+      );
       await target.query('COMMIT');
     } catch (err) {
       await target.query('ROLLBACK').catch(() => undefined);
@@ -88,8 +101,13 @@ async function copyTable(source: Database.Database, target: Client, table: strin
   const columns = (source.pragma(`table_info(${table})`) as Array<{ name: string }>).map((c) => c.name);
   const hasRowid = table !== 'access_request_owners'; // WITHOUT ROWID
   // Insertion order is kept (ties in listings are broken by it).
-  const rows = source.prepare(`SELECT ${columns.join(', ')} FROM ${table} ${hasRowid ? 'ORDER BY rowid' : ''}`).raw().all() as unknown[][];
-  const convert = columns.map((c) => (BOOLEAN_COLUMNS.has(`${table}.${c}`) ? (v: unknown) => (v === null ? null : v === 1) : (v: unknown) => v));
+  const rows = source
+    .prepare(`SELECT ${columns.join(', ')} FROM ${table} ${hasRowid ? 'ORDER BY rowid' : ''}`)
+    .raw()
+    .all() as unknown[][];
+  const convert = columns.map((c) =>
+    BOOLEAN_COLUMNS.has(`${table}.${c}`) ? (v: unknown) => (v === null ? null : v === 1) : (v: unknown) => v,
+  );
   for (let start = 0; start < rows.length; start += BATCH_ROWS) {
     const batch = rows.slice(start, start + BATCH_ROWS);
     const values: unknown[] = [];

@@ -31,8 +31,12 @@ export async function ensureAppRole(adminUrl: string, role: string, password: st
   try {
     const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
     const options = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(password)}`;
-    await client.query(exists ? `ALTER ROLE ${ident(role)} WITH ${options}` : `CREATE ROLE ${ident(role)} WITH ${options}`);
-    const { rows } = await client.query<{ db: string; schema: string; me: string }>('SELECT current_database() AS db, current_schema() AS schema, current_user AS me');
+    await client.query(
+      exists ? `ALTER ROLE ${ident(role)} WITH ${options}` : `CREATE ROLE ${ident(role)} WITH ${options}`,
+    );
+    const { rows } = await client.query<{ db: string; schema: string; me: string }>(
+      'SELECT current_database() AS db, current_schema() AS schema, current_user AS me',
+    );
     const { db, schema, me } = rows[0];
     // Handing objects over needs membership in the new owner (PostgreSQL 16 grants a creator ADMIN only).
     await client.query(`GRANT ${ident(role)} TO ${ident(me)}`);
@@ -46,7 +50,10 @@ export async function ensureAppRole(adminUrl: string, role: string, password: st
     for (const object of owned.rows) {
       // Sequences owned by a column move with their table.
       const kind = object.kind === 'S' ? 'SEQUENCE' : 'TABLE';
-      const linked = object.kind === 'S' && (await client.query("SELECT 1 FROM pg_depend WHERE objid = $1 AND deptype IN ('a', 'i')", [object.oid])).rowCount;
+      const linked =
+        object.kind === 'S' &&
+        (await client.query("SELECT 1 FROM pg_depend WHERE objid = $1 AND deptype IN ('a', 'i')", [object.oid]))
+          .rowCount;
       if (!linked) await client.query(`ALTER ${kind} ${ident(schema)}.${ident(object.name)} OWNER TO ${ident(role)}`);
     }
     return { role, created: !exists, schema, handedOver: owned.rows.length };
@@ -55,14 +62,20 @@ export async function ensureAppRole(adminUrl: string, role: string, password: st
   }
 }
 
-export function parseRoleArguments(argv: readonly string[], env: NodeJS.ProcessEnv): { admin: string; role: string; password: string } {
+export function parseRoleArguments(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { admin: string; role: string; password: string } {
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const admin = value('--admin');
   const password = env.APP_ROLE_PASSWORD ?? '';
-  if (!admin || !/^postgres(ql)?:\/\//.test(admin)) throw new Error("usage: APP_ROLE_PASSWORD='…' npm run store:role -- --admin postgres://admin:password@host:5432/database [--role guestinvite_app]");
+  if (!admin || !/^postgres(ql)?:\/\//.test(admin))
+    throw new Error(
+      "usage: APP_ROLE_PASSWORD='…' npm run store:role -- --admin postgres://admin:password@host:5432/database [--role guestinvite_app]",
+    );
   if (!password) throw new Error('APP_ROLE_PASSWORD is required (kept out of the command line and the shell history)');
   return { admin, role: value('--role') ?? 'guestinvite_app', password };
 }

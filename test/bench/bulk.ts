@@ -61,18 +61,45 @@ async function run(label: string, faults: FaultPlan, count = 100): Promise<BulkB
     const logger = createLogger({ level: 'error', write: () => undefined });
     const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'bench' }, logger });
     const directory = new GraphDirectory(new GraphHttp(client));
-    const service = new BulkInviteService({ ...SERVICE_SETTINGS, directory, store, logger, defaultRedirectUrl: 'https://myapps.microsoft.com', tenantDomains: async () => ({ domains: ['contoso.com'], name: 'Contoso' }), transientRetries: 10 });
+    const service = new BulkInviteService({
+      ...SERVICE_SETTINGS,
+      directory,
+      store,
+      logger,
+      defaultRedirectUrl: 'https://myapps.microsoft.com',
+      tenantDomains: async () => ({ domains: ['contoso.com'], name: 'Contoso' }),
+      transientRetries: 10,
+    });
     const addresses = Array.from({ length: count }, (_, i) => `bench.bulk.${i}@adatum.com`);
     const started = Date.now();
-    const outcome = await service.run({ operationId: `bulk:bench:${label}`, actor: { tenantId: TENANT, userId: OWNER, displayName: 'Megan Bowen' }, appId: EXPENSES_APP, groupId: EXPENSES_GROUP, addresses, message: null });
+    const outcome = await service.run({
+      operationId: `bulk:bench:${label}`,
+      actor: { tenantId: TENANT, userId: OWNER, displayName: 'Megan Bowen' },
+      appId: EXPENSES_APP,
+      groupId: EXPENSES_GROUP,
+      addresses,
+      message: null,
+    });
     const wallMs = Date.now() - started;
     if (outcome.kind !== 'bulk') throw new Error(`bench job did not finish: ${outcome.kind}`);
     const log = sim.requests();
     const all = waves(log);
-    const throttled = all.filter((w) => w.some((r) => r.status === 429 || r.fault === '429') || log.some((r) => r.batchId && w.some((b) => b.id === r.batchId) && r.status === 429));
+    const throttled = all.filter(
+      (w) =>
+        w.some((r) => r.status === 429 || r.fault === '429') ||
+        log.some((r) => r.batchId && w.some((b) => b.id === r.batchId) && r.status === 429),
+    );
     const sent = sim.invitationCounts();
     if (addresses.some((a) => sent[a] !== 1)) throw new Error('bench: an address was not invited exactly once');
-    return { label, wallMs, requests: log.filter((r) => !r.batchId).length, waves: all.length, throttledWaves: throttled.length, retryAfterMs: throttled.length * 1000, done: counts(outcome.entries).done };
+    return {
+      label,
+      wallMs,
+      requests: log.filter((r) => !r.batchId).length,
+      waves: all.length,
+      throttledWaves: throttled.length,
+      retryAfterMs: throttled.length * 1000,
+      done: counts(outcome.entries).done,
+    };
   } finally {
     await sim.close();
     await store.close();
@@ -85,7 +112,10 @@ const latency: FaultPlan['rules'] = [
   { path: '*', latencyMs: 50, topLevelOnly: true },
 ];
 
-export async function bulkBench(): Promise<{ runs: BulkBenchRun[]; targets: Record<string, { target: number; value: number; met: boolean }> }> {
+export async function bulkBench(): Promise<{
+  runs: BulkBenchRun[];
+  targets: Record<string, { target: number; value: number; met: boolean }>;
+}> {
   const plain = await run('no faults, 50 ms latency', { seed: 1, rules: latency });
   const throttled = await run('30% throttling, 50 ms latency', {
     seed: 3,
@@ -115,7 +145,9 @@ export function printBulkBench(result: Awaited<ReturnType<typeof bulkBench>>): v
     );
   }
   const t = result.targets;
-  console.log(`  sequential round trips ${t.sequentialRoundTrips.value} (target ≤ 16: ${t.sequentialRoundTrips.met ? 'met' : 'NOT met'}); wall ÷ Retry-After under throttling ${t.throttledWallVsRetryAfter.value.toFixed(2)}× (target ≤ 1.3: ${t.throttledWallVsRetryAfter.met ? 'met' : 'NOT met'})`);
+  console.log(
+    `  sequential round trips ${t.sequentialRoundTrips.value} (target ≤ 16: ${t.sequentialRoundTrips.met ? 'met' : 'NOT met'}); wall ÷ Retry-After under throttling ${t.throttledWallVsRetryAfter.value.toFixed(2)}× (target ≤ 1.3: ${t.throttledWallVsRetryAfter.met ? 'met' : 'NOT met'})`,
+  );
 }
 
 if (require.main === module) {

@@ -80,10 +80,18 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 function post(url: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -161,7 +169,8 @@ export function choiceValues(card: unknown, inputId: string): string[] {
     if (Array.isArray(node)) return node.forEach(walk);
     if (!node || typeof node !== 'object') return;
     const n = node as Record<string, unknown>;
-    if (n.type === 'Input.ChoiceSet' && n.id === inputId) found.push(...(n.choices as Array<{ value: string }>).map((c) => c.value));
+    if (n.type === 'Input.ChoiceSet' && n.id === inputId)
+      found.push(...(n.choices as Array<{ value: string }>).map((c) => c.value));
     for (const v of Object.values(n)) if (typeof v === 'object') walk(v);
   };
   walk(card);
@@ -179,7 +188,11 @@ export interface LoadResult {
  * Runs `units` units of work over `conversations` (each conversation one unit at a time, all conversations at
  * once); a unit is one or more turns and returns their latencies.
  */
-export async function runLoad<C>(conversations: readonly C[], units: number, unit: (conversation: C, index: number) => Promise<number[]>): Promise<LoadResult> {
+export async function runLoad<C>(
+  conversations: readonly C[],
+  units: number,
+  unit: (conversation: C, index: number) => Promise<number[]>,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();

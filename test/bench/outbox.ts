@@ -25,9 +25,24 @@ import { openSqliteStore } from '../../src/store/sqlite';
 import { TeamsReviewMessenger } from '../../src/bot/guests/reviewMessenger';
 import type { AlertNotice } from '../../src/domain/adminAlerts';
 import type { ReviewView } from '../../src/domain/guestReview';
-import { BOT_APP_ID, TENANT, type Connector, installFor, messengerOn, person, referenceFor, startConnector } from '../support/teamsConnector';
+import {
+  BOT_APP_ID,
+  TENANT,
+  type Connector,
+  installFor,
+  messengerOn,
+  person,
+  referenceFor,
+  startConnector,
+} from '../support/teamsConnector';
 import { silentLogger } from '../../src/logging';
-import { MessageFactory, TurnContext, type Activity as BotActivity, type CloudAdapter, type ConversationReference } from 'botbuilder';
+import {
+  MessageFactory,
+  TurnContext,
+  type Activity as BotActivity,
+  type CloudAdapter,
+  type ConversationReference,
+} from 'botbuilder';
 import type { JsonObject, Store } from '../../src/store/store';
 import { helpCard } from '../../src/bot/dialogs/mainDialog';
 import { localizer } from '../../src/i18n';
@@ -78,26 +93,54 @@ const PROBLEMS = 8;
 
 function view(i: number): ReviewView {
   return {
-    reviewId: `review-${i}`, tenantId: TENANT, appId: `app-${i}`, appName: `App ${i}`, groupId: `group-${i}`, groupName: `Group ${i}`,
-    openedAt: '2026-12-07T09:00:00.000Z', deadline: '2026-12-21T09:00:00.000Z', entries: [], cards: [],
+    reviewId: `review-${i}`,
+    tenantId: TENANT,
+    appId: `app-${i}`,
+    appName: `App ${i}`,
+    groupId: `group-${i}`,
+    groupName: `Group ${i}`,
+    openedAt: '2026-12-07T09:00:00.000Z',
+    deadline: '2026-12-21T09:00:00.000Z',
+    entries: [],
+    cards: [],
   };
 }
 
 function notice(i: number): AlertNotice {
   return {
     alert: {
-      tenantId: TENANT, key: `groupDynamic:g${i}`, kind: 'groupDynamic', appId: 'sp9', appName: 'Contoso Wiki', groupId: `g${i}`, groupName: `Partners ${i}`,
-      summary: `Partners ${i} has dynamic membership.`, fix: ['Create an assigned group.'], state: 'open', count: 1, countSinceAlert: 1, lastBlocked: null,
-      firstSeen: '2026-12-07T09:00:00.000Z', lastSeen: '2026-12-07T09:00:00.000Z', lastAlertedAt: null, pendingDelivery: false, acknowledgedBy: null, resolvedAt: null, version: 1,
+      tenantId: TENANT,
+      key: `groupDynamic:g${i}`,
+      kind: 'groupDynamic',
+      appId: 'sp9',
+      appName: 'Contoso Wiki',
+      groupId: `g${i}`,
+      groupName: `Partners ${i}`,
+      summary: `Partners ${i} has dynamic membership.`,
+      fix: ['Create an assigned group.'],
+      state: 'open',
+      count: 1,
+      countSinceAlert: 1,
+      lastBlocked: null,
+      firstSeen: '2026-12-07T09:00:00.000Z',
+      lastSeen: '2026-12-07T09:00:00.000Z',
+      lastAlertedAt: null,
+      pendingDelivery: false,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      version: 1,
     },
-    event: 'problem', blocks: 0, at: '2026-12-07T09:00:00.000Z',
+    event: 'problem',
+    blocks: 0,
+    at: '2026-12-07T09:00:00.000Z',
   };
 }
 
 /** The shortest time `n` requests take in one tenant under 50 a second (a sliding window), and per conversation. */
 function floorMs(requests: number, perConversation: number): number {
   const tenant = Math.floor((requests - 1) / 50) * 1_000;
-  const conversation = perConversation <= 7 ? 0 : perConversation <= 8 ? 1_000 : Math.ceil((perConversation - 8) / 4) * 2_000 + 1_000;
+  const conversation =
+    perConversation <= 7 ? 0 : perConversation <= 8 ? 1_000 : Math.ceil((perConversation - 8) / 4) * 2_000 + 1_000;
   return Math.max(tenant, conversation);
 }
 
@@ -110,7 +153,12 @@ function benchSeed(people: readonly string[]): TenantSeed {
   for (const [i, id] of people.entries()) {
     const upn = `bench.person${i}@contoso.com`;
     seed.users.push({
-      id, displayName: `Bench Person ${i}`, userPrincipalName: upn, mail: upn, userType: 'Member', accountEnabled: true,
+      id,
+      displayName: `Bench Person ${i}`,
+      userPrincipalName: upn,
+      mail: upn,
+      userType: 'Member',
+      accountEnabled: true,
     });
   }
   const app = seed.teamsApps!.catalog.find((a) => a.displayName === 'Guest Invite')!;
@@ -119,8 +167,17 @@ function benchSeed(people: readonly string[]): TenantSeed {
 }
 
 /** The bot's chats as src/bot/compose.ts builds them: installs through Graph, createConversation paced by the outbox. */
-function chatsFor(sim: RunningSimulator, connector: Connector, store: Store, seed: TenantSeed): { chats: PersonalChatService; messenger: TeamsMessenger } {
-  const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'bench' }, logger: silentLogger });
+function chatsFor(
+  sim: RunningSimulator,
+  connector: Connector,
+  store: Store,
+  seed: TenantSeed,
+): { chats: PersonalChatService; messenger: TeamsMessenger } {
+  const client = createGraphClient({
+    baseUrl: sim.graphBaseUrl,
+    auth: { kind: 'static', token: 'bench' },
+    logger: silentLogger,
+  });
   const manifestId = seed.teamsApps!.catalog.find((a) => a.displayName === 'Guest Invite')!.externalId;
   const chats: PersonalChatService = new PersonalChatService({
     adapter: connector.adapter,
@@ -139,7 +196,11 @@ function chatsFor(sim: RunningSimulator, connector: Connector, store: Store, see
 }
 
 /** Each person's messages (the welcome cards left out) against what they should have received. */
-function tally(connector: Connector, welcomes: Welcomes, expected: ReadonlyMap<string, number>): { delivered: number; lost: number; duplicated: number } {
+function tally(
+  connector: Connector,
+  welcomes: Welcomes,
+  expected: ReadonlyMap<string, number>,
+): { delivered: number; lost: number; duplicated: number } {
   const counts = { delivered: 0, lost: 0, duplicated: 0 };
   for (const [who, count] of expected) {
     const seen = connector.double.messagesFor(who).filter((m) => !welcomes.isWelcome(m)).length;
@@ -151,7 +212,10 @@ function tally(connector: Connector, welcomes: Welcomes, expected: ReadonlyMap<s
 }
 
 /** The Graph simulator's top-level requests, its install calls, and the people a 201 installed the app for. */
-function graphCounts(sim: RunningSimulator, people: readonly string[]): { requests: number; installCalls: number; installed: number } {
+function graphCounts(
+  sim: RunningSimulator,
+  people: readonly string[],
+): { requests: number; installCalls: number; installed: number } {
   const graph = sim.requests().filter((r) => !r.batchId);
   if (process.env.BENCH_OUTBOX_DEBUG) {
     const kinds = new Map<string, number>();
@@ -161,7 +225,9 @@ function graphCounts(sim: RunningSimulator, people: readonly string[]): { reques
     }
     console.log('graph requests', JSON.stringify([...kinds]));
   }
-  const installCalls = graph.filter((r) => r.method === 'POST' && /\/teamwork\/installedApps$/.test(r.url.split('?')[0]));
+  const installCalls = graph.filter(
+    (r) => r.method === 'POST' && /\/teamwork\/installedApps$/.test(r.url.split('?')[0]),
+  );
   const installed = people.filter((o) => installCalls.some((r) => r.status === 201 && r.url.includes(o))).length;
   return { requests: graph.length, installCalls: installCalls.length, installed };
 }
@@ -185,14 +251,28 @@ class Welcomes {
 
   onActivity(activity: Activity): void {
     const conversation = activity.conversation as { conversationType?: string } | undefined;
-    if (!this.on || activity.type !== 'installationUpdate' || activity.action !== 'add' || conversation?.conversationType !== 'personal') return;
+    if (
+      !this.on ||
+      activity.type !== 'installationUpdate' ||
+      activity.action !== 'add' ||
+      conversation?.conversationType !== 'personal'
+    )
+      return;
     const reference = TurnContext.getConversationReference(activity as unknown as Partial<BotActivity>);
     const userId = (activity.from as { aadObjectId?: string } | undefined)?.aadObjectId ?? '';
     const sending = (async (): Promise<void> => {
       // The bot keeps the event's conversation reference first (TeamsBot.remember): the welcome finds the chat stored.
-      await this.store?.conversations.upsert(TENANT, userId, JSON.parse(JSON.stringify(reference)) as JsonObject, new Date());
+      await this.store?.conversations.upsert(
+        TENANT,
+        userId,
+        JSON.parse(JSON.stringify(reference)) as JsonObject,
+        new Date(),
+      );
       if (this.chats && this.messenger && (await this.chats.installedByBot(TENANT, userId))) {
-        const sent = await this.messenger.sendToUserChat(TENANT, userId, { type: 'msg', msg: msg('reach:welcomeInstalledForYou') });
+        const sent = await this.messenger.sendToUserChat(TENANT, userId, {
+          type: 'msg',
+          msg: msg('reach:welcomeInstalledForYou'),
+        });
         if (!sent.ok) throw new Error(sent.error);
         return;
       }
@@ -259,10 +339,12 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
       return unreachable;
     };
     const scan = async (): Promise<void> => {
-      for (let p = 0; p < PROBLEMS; p++) for (const admin of admins) await messenger.sendToUser(TENANT, admin, notice(p));
+      for (let p = 0; p < PROBLEMS; p++)
+        for (const admin of admins) await messenger.sendToUser(TENANT, admin, notice(p));
     };
     const [unreachableAtOnce] = await Promise.all([sweep(), scan()]);
-    if (process.env.BENCH_OUTBOX_DEBUG) console.log('recorded all in', Date.now() - started, 'ms; sent by then', connector.double.stats().accepted);
+    if (process.env.BENCH_OUTBOX_DEBUG)
+      console.log('recorded all in', Date.now() - started, 'ms; sent by then', connector.double.stats().accepted);
     while ((await store.outbox.nextDue()) !== undefined) await new Promise((resolve) => setTimeout(resolve, 20));
     await connector.double.settleEvents();
     await welcomes.settle();
@@ -272,15 +354,30 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     let unreachable = unreachableAtOnce;
     for (const id of queued) if ((await store.outbox.get(id))?.status === 'failed') unreachable++;
     await messenger.outbox.stop();
-    const expected = new Map<string, number>([...owners.map((o) => [o, 1] as const), ...admins.map((a) => [a, PROBLEMS] as const)]);
+    const expected = new Map<string, number>([
+      ...owners.map((o) => [o, 1] as const),
+      ...admins.map((a) => [a, PROBLEMS] as const),
+    ]);
     const { delivered, lost, duplicated } = tally(connector, welcomes, expected);
     const messages = GROUPS * 2 + ADMINS * PROBLEMS;
     const stats = connector.double.stats();
     const graph = graphCounts(sim, neverInstalled);
     if (process.env.BENCH_OUTBOX_DEBUG) {
       const throttled = Object.entries(stats.perConversation).filter(([, c]) => c.throttled > 0);
-      console.log('throttled conversations', throttled.length, JSON.stringify(throttled.slice(0, 5)), JSON.stringify(stats.byOperation));
-      console.log(JSON.stringify(connector.double.attempts().filter((a) => a.status === 429).slice(0, 3)));
+      console.log(
+        'throttled conversations',
+        throttled.length,
+        JSON.stringify(throttled.slice(0, 5)),
+        JSON.stringify(stats.byOperation),
+      );
+      console.log(
+        JSON.stringify(
+          connector.double
+            .attempts()
+            .filter((a) => a.status === 429)
+            .slice(0, 3),
+        ),
+      );
     }
     // Every request Teams' limits see, the 429s' retries left out: each send and each createConversation (refused or not).
     const teamsRequests = stats.attempts - stats.throttled;
@@ -288,12 +385,26 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
     // The welcome a self-installed person gets is a message the bot sends too: attempts are counted against all of them.
     const welcomed = welcomes.count(connector, owners);
     return {
-      messages, delivered, unreachable, lost, duplicated,
-      installedThroughGraph: graph.installed, welcomes: welcomed, welcomesFailed: welcomes.failed,
-      graphInstallCalls: graph.installCalls, graphRequests: graph.requests,
-      createConversations: stats.byOperation.createConversation?.attempts ?? 0, httpAttempts: stats.attempts, throttled: stats.throttled,
-      attemptsPerMessage: stats.attempts / (messages + welcomed), teamsRequests, attemptsPerRequest: stats.attempts / teamsRequests,
-      wallMs, floorMs: floor, wallVsFloor: wallMs / floor, cpuMs: (cpu.user + cpu.system) / 1000,
+      messages,
+      delivered,
+      unreachable,
+      lost,
+      duplicated,
+      installedThroughGraph: graph.installed,
+      welcomes: welcomed,
+      welcomesFailed: welcomes.failed,
+      graphInstallCalls: graph.installCalls,
+      graphRequests: graph.requests,
+      createConversations: stats.byOperation.createConversation?.attempts ?? 0,
+      httpAttempts: stats.attempts,
+      throttled: stats.throttled,
+      attemptsPerMessage: stats.attempts / (messages + welcomed),
+      teamsRequests,
+      attemptsPerRequest: stats.attempts / teamsRequests,
+      wallMs,
+      floorMs: floor,
+      wallVsFloor: wallMs / floor,
+      cpuMs: (cpu.user + cpu.system) / 1000,
     };
   } finally {
     await store.close();

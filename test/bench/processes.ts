@@ -34,19 +34,36 @@ export function rssMiB(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-async function start(name: string, script: string, args: string[], env: Record<string, string>, ready: (port: number) => string, nodeArgs: string[] = []): Promise<Measured> {
+async function start(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: (port: number) => string,
+  nodeArgs: string[] = [],
+): Promise<Measured> {
   const root = projectRoot();
   const port = await freePort();
   const counter = { lines: 0 };
   // The bot runs as in production (NODE_FLAGS); the echo bot gets the same flags, so both are measured alike.
-  const proc = startProcess(name, process.execPath, [...NODE_FLAGS, ...nodeArgs, path.join(root, 'dist', script), ...args.map((a) => a.replace('{port}', String(port)))], {
-    cwd: root,
-    env: { ...process.env, ...env, PORT: String(port) },
-    keepLines: 40,
-    onLine: () => {
-      counter.lines++;
+  const proc = startProcess(
+    name,
+    process.execPath,
+    [
+      ...NODE_FLAGS,
+      ...nodeArgs,
+      path.join(root, 'dist', script),
+      ...args.map((a) => a.replace('{port}', String(port))),
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, ...env, PORT: String(port) },
+      keepLines: 40,
+      onLine: () => {
+        counter.lines++;
+      },
     },
-  });
+  );
   await waitForHttp(ready(port), { timeoutMs: 30_000, process: proc });
   const pid = proc.child.pid;
   if (pid === undefined) throw new Error(`${name} has no process id`);
@@ -67,7 +84,13 @@ export function startEcho(): Promise<Measured> {
 }
 
 export function startSimulatorProcess(tenantFile: string): Promise<Measured> {
-  return start('Graph simulator', 'src/simulator/main.js', ['--tenant', tenantFile, '--port', '{port}'], {}, (port) => `http://127.0.0.1:${port}/_simulator/health`);
+  return start(
+    'Graph simulator',
+    'src/simulator/main.js',
+    ['--tenant', tenantFile, '--port', '{port}'],
+    {},
+    (port) => `http://127.0.0.1:${port}/_simulator/health`,
+  );
 }
 
 export interface BotProcessOptions {

@@ -15,7 +15,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { demoTenantPath } from '../../src/simulator/seed';
-import { actionData, choiceValues, Conversation, lastCard, percentile, runLoad, StubConnector, type LoadResult, type TurnResult } from './load';
+import {
+  actionData,
+  choiceValues,
+  Conversation,
+  lastCard,
+  percentile,
+  runLoad,
+  StubConnector,
+  type LoadResult,
+  type TurnResult,
+} from './load';
 import { cpuMs, rssMiB, startBotProcess, startEcho, startSimulatorProcess, type Measured } from './processes';
 import { storeOps, type StoreOpsResult } from './storeOps';
 import { createDatabase, stopPostgres } from '../support/postgres';
@@ -93,11 +103,24 @@ const EXPENSES_GROUP = '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01';
 
 /** The demo tenant plus `count` users who own Contoso Expenses' group: one app owner per conversation. */
 function benchTenant(dir: string, count: number): { file: string; owners: Array<{ id: string; name: string }> } {
-  const seed = JSON.parse(readFileSync(demoTenantPath, 'utf8')) as { users: Array<Record<string, unknown>>; groups: Array<{ id: string; owners: string[] }> };
-  const owners = Array.from({ length: count }, (_, i) => ({ id: `${BENCH_OWNER_PREFIX}${String(i + 1).padStart(2, '0')}`, name: `Bench Owner ${i + 1}` }));
+  const seed = JSON.parse(readFileSync(demoTenantPath, 'utf8')) as {
+    users: Array<Record<string, unknown>>;
+    groups: Array<{ id: string; owners: string[] }>;
+  };
+  const owners = Array.from({ length: count }, (_, i) => ({
+    id: `${BENCH_OWNER_PREFIX}${String(i + 1).padStart(2, '0')}`,
+    name: `Bench Owner ${i + 1}`,
+  }));
   for (const [i, owner] of owners.entries()) {
     const upn = `bench.owner${i + 1}@contoso.com`;
-    seed.users.push({ id: owner.id, displayName: owner.name, userPrincipalName: upn, mail: upn, userType: 'Member', accountEnabled: true });
+    seed.users.push({
+      id: owner.id,
+      displayName: owner.name,
+      userPrincipalName: upn,
+      mail: upn,
+      userType: 'Member',
+      accountEnabled: true,
+    });
   }
   const expenses = seed.groups.find((g) => g.id === EXPENSES_GROUP);
   if (!expenses) throw new Error('the demo tenant has no Contoso Expenses group');
@@ -136,7 +159,13 @@ interface Row {
 }
 
 /** Runs `load` after `warm`, measuring the CPU of `measured` processes meanwhile. */
-async function scenario(name: string, measured: Measured[], warm: () => Promise<unknown>, load: () => Promise<LoadResult>, note?: string): Promise<Row> {
+async function scenario(
+  name: string,
+  measured: Measured[],
+  warm: () => Promise<unknown>,
+  load: () => Promise<LoadResult>,
+  note?: string,
+): Promise<Row> {
   await warm();
   const cpuBefore = measured.map((m) => cpuMs(m.pid));
   const result = await load();
@@ -150,7 +179,9 @@ async function scenario(name: string, measured: Measured[], warm: () => Promise<
     cpuMsPerTurn: cpu / result.turns,
     note,
   };
-  process.stderr.write(`  ${name}: ${row.turnsPerSecond.toFixed(0)} turns/s, ${row.cpuMsPerTurn.toFixed(2)} ms CPU/turn\n`);
+  process.stderr.write(
+    `  ${name}: ${row.turnsPerSecond.toFixed(0)} turns/s, ${row.cpuMsPerTurn.toFixed(2)} ms CPU/turn\n`,
+  );
   return row;
 }
 
@@ -167,7 +198,12 @@ function textTurns(conversations: Conversation[], targets: Target[], text: (i: n
 }
 
 /** invite guest → (app) → (group) → details → send: one invitation; returns each turn's result. */
-async function invitation(conversation: Conversation, target: Target, email: string, step?: () => Promise<void>): Promise<TurnResult[]> {
+async function invitation(
+  conversation: Conversation,
+  target: Target,
+  email: string,
+  step?: () => Promise<void>,
+): Promise<TurnResult[]> {
   const turns: TurnResult[] = [];
   const take = async (result: Promise<TurnResult>): Promise<TurnResult> => {
     const r = await result;
@@ -184,10 +220,13 @@ async function invitation(conversation: Conversation, target: Target, email: str
     turn = await take(conversation.submit(target.endpoint, { ...actionData(card, 'Next'), [input]: values[0] }, id));
   }
   let { id, card } = lastCard(turn.sent);
-  turn = await take(conversation.submit(target.endpoint, { ...actionData(card, 'Review'), email, message: 'Welcome' }, id));
+  turn = await take(
+    conversation.submit(target.endpoint, { ...actionData(card, 'Review'), email, message: 'Welcome' }, id),
+  );
   ({ id, card } = lastCard(turn.sent));
   turn = await take(conversation.submit(target.endpoint, actionData(card, 'Send invitation'), id));
-  if (!JSON.stringify(turn.sent).includes('Guest invited')) throw new Error(`the invitation of ${email} did not succeed: ${JSON.stringify(turn.sent).slice(0, 600)}`);
+  if (!JSON.stringify(turn.sent).includes('Guest invited'))
+    throw new Error(`the invitation of ${email} did not succeed: ${JSON.stringify(turn.sent).slice(0, 600)}`);
   return turns;
 }
 
@@ -234,20 +273,56 @@ async function main(): Promise<void> {
     const bot = new Target(botProc, [settings.rssMark, settings.rssTurns]);
 
     const synthetic = (tag: string, n: number, from = 0) =>
-      Array.from({ length: n }, (_, i) => new Conversation(connector, { id: `c0000000-0000-4000-8000-${String(from + i).padStart(12, '0')}`, name: `Bench User ${from + i}` }, tag));
+      Array.from(
+        { length: n },
+        (_, i) =>
+          new Conversation(
+            connector,
+            { id: `c0000000-0000-4000-8000-${String(from + i).padStart(12, '0')}`, name: `Bench User ${from + i}` },
+            tag,
+          ),
+      );
     const owners = tenant.owners.map((o) => new Conversation(connector, o, 'owner'));
     const rows: Row[] = [];
 
     const echoLoad = textTurns(synthetic('echo', settings.concurrency), [echo], () => 'hello');
-    rows.push(await scenario('echo (bare botbuilder)', [echoProc], () => echoLoad(settings.warmup), () => echoLoad(settings.echoTurns)));
+    rows.push(
+      await scenario(
+        'echo (bare botbuilder)',
+        [echoProc],
+        () => echoLoad(settings.warmup),
+        () => echoLoad(settings.echoTurns),
+      ),
+    );
     const helpLoad = textTurns(owners, [bot], () => 'help');
-    rows.push(await scenario('help', [botProc], () => helpLoad(settings.warmup), () => helpLoad(settings.helpTurns)));
+    rows.push(
+      await scenario(
+        'help',
+        [botProc],
+        () => helpLoad(settings.warmup),
+        () => helpLoad(settings.helpTurns),
+      ),
+    );
     const inviteLoad = textTurns(owners, [bot], () => 'invite guest');
-    rows.push(await scenario('invite guest (first turn)', [botProc], () => inviteLoad(settings.warmup), () => inviteLoad(settings.inviteTurns)));
+    rows.push(
+      await scenario(
+        'invite guest (first turn)',
+        [botProc],
+        () => inviteLoad(settings.warmup),
+        () => inviteLoad(settings.inviteTurns),
+      ),
+    );
     let email = 0;
     const invitations = (count: number) =>
-      runLoad(owners, count, async (conversation) => (await invitation(conversation, bot, `bench.${process.pid}.${++email}@adatum.com`)).map((t) => t.ms));
-    const full = await scenario('full invitation (per turn)', [botProc], () => invitations(Math.ceil(settings.warmup / 4)), () => invitations(settings.invitations));
+      runLoad(owners, count, async (conversation) =>
+        (await invitation(conversation, bot, `bench.${process.pid}.${++email}@adatum.com`)).map((t) => t.ms),
+      );
+    const full = await scenario(
+      'full invitation (per turn)',
+      [botProc],
+      () => invitations(Math.ceil(settings.warmup / 4)),
+      () => invitations(settings.invitations),
+    );
 
     // Graph round trips of one invitation, alone: all four turns, and the last (send) turn.
     await fetch(`${simulator.baseUrl}/_simulator/requests`, { method: 'DELETE' });
@@ -260,28 +335,50 @@ async function main(): Promise<void> {
     });
     const roundTrips = { invitation: seen, sendTurn: perTurn.at(-1) ?? NaN, perTurn };
     rows[2].note = `${perTurn[0]} Graph round trips`;
-    rows.push({ ...full, note: `${settings.invitations} invitations of ${full.turns / settings.invitations} turns; Graph round trips ${perTurn.join('+')}` });
+    rows.push({
+      ...full,
+      note: `${settings.invitations} invitations of ${full.turns / settings.invitations} turns; Graph round trips ${perTurn.join('+')}`,
+    });
 
     // RSS: top up to rssTurns with fresh conversations (4 turns each), so per-conversation growth would show.
     let fresh = 0;
     while (bot.turns < settings.rssTurns) {
       const left = settings.rssTurns - bot.turns;
-      const batch = synthetic(`rss${fresh}`, Math.min(settings.concurrency, Math.ceil(left / 4)), fresh * settings.concurrency);
+      const batch = synthetic(
+        `rss${fresh}`,
+        Math.min(settings.concurrency, Math.ceil(left / 4)),
+        fresh * settings.concurrency,
+      );
       fresh++;
       await textTurns(batch, [bot], (i) => (i % 2 ? 'hello' : 'help'))(Math.min(left, batch.length * 4));
     }
-    const rss = { idle: rssIdle, atMark: bot.rssAt.get(settings.rssMark) ?? NaN, atTurns: bot.rssAt.get(settings.rssTurns) ?? rssMiB(botProc.pid), echoIdle: echoRssIdle };
+    const rss = {
+      idle: rssIdle,
+      atMark: bot.rssAt.get(settings.rssMark) ?? NaN,
+      atTurns: bot.rssAt.get(settings.rssTurns) ?? rssMiB(botProc.pid),
+      echoIdle: echoRssIdle,
+    };
 
     // One instance, then two on the same store (round robin), `help` turns.
     const skipped: Row = { name: 'skipped', turns: 0, turnsPerSecond: NaN, p50: NaN, p99: NaN, cpuMsPerTurn: NaN };
     let one = skipped;
     let two = skipped;
     if (settings.instanceTurns > 0) {
-      one = await scenario(`help, 1 instance (${engine})`, [botProc], () => Promise.resolve(), () => helpLoad(settings.instanceTurns));
+      one = await scenario(
+        `help, 1 instance (${engine})`,
+        [botProc],
+        () => Promise.resolve(),
+        () => helpLoad(settings.instanceTurns),
+      );
       const botProc2 = await startBotProcess('bot 2', { graphBaseUrl, storePath, env: databaseEnv, nodeArgs });
       stops.push(() => botProc2.stop());
       const twoLoad = textTurns(owners, [bot, new Target(botProc2)], () => 'help');
-      two = await scenario(`help, 2 instances (${engine})`, [botProc, botProc2], () => twoLoad(settings.warmup), () => twoLoad(settings.instanceTurns));
+      two = await scenario(
+        `help, 2 instances (${engine})`,
+        [botProc, botProc2],
+        () => twoLoad(settings.warmup),
+        () => twoLoad(settings.instanceTurns),
+      );
       await botProc2.stop();
     }
     // The same on PostgreSQL: two instances on one database (what several App Service instances do).
@@ -293,16 +390,33 @@ async function main(): Promise<void> {
       stops.push(() => pg1.stop());
       const pgTarget = new Target(pg1);
       const oneLoad = textTurns(owners, [pgTarget], () => 'help');
-      pgOne = await scenario('help, 1 instance (PostgreSQL)', [pg1], () => oneLoad(settings.warmup), () => oneLoad(settings.instanceTurns));
+      pgOne = await scenario(
+        'help, 1 instance (PostgreSQL)',
+        [pg1],
+        () => oneLoad(settings.warmup),
+        () => oneLoad(settings.instanceTurns),
+      );
       const pg2 = await startBotProcess('bot 2 (PostgreSQL)', { graphBaseUrl, storePath, env: pgEnv, nodeArgs });
       stops.push(() => pg2.stop());
       const twoLoad = textTurns(owners, [pgTarget, new Target(pg2)], () => 'help');
-      pgTwo = await scenario('help, 2 instances (PostgreSQL)', [pg1, pg2], () => twoLoad(settings.warmup), () => twoLoad(settings.instanceTurns));
+      pgTwo = await scenario(
+        'help, 2 instances (PostgreSQL)',
+        [pg1, pg2],
+        () => twoLoad(settings.warmup),
+        () => twoLoad(settings.instanceTurns),
+      );
     }
 
     const telemetry =
       settings.telemetryTurns > 0
-        ? await telemetryBench({ connector, graphBaseUrl, storePath: (name) => path.join(dir, `bot-${name}.sqlite`), owners: tenant.owners, turns: settings.telemetryTurns, warmup: settings.warmup })
+        ? await telemetryBench({
+            connector,
+            graphBaseUrl,
+            storePath: (name) => path.join(dir, `bot-${name}.sqlite`),
+            owners: tenant.owners,
+            turns: settings.telemetryTurns,
+            warmup: settings.warmup,
+          })
         : null;
 
     const stores: StoreOpsResult[] = await storeOps(dir, settings.storeMs, postgres);
@@ -311,27 +425,50 @@ async function main(): Promise<void> {
 
     // ---- report
     const base = rows[0];
-    console.log(`\nGuest Invite bench: ${settings.concurrency} conversations at once over HTTP, stub Bot Connector, ${engine} store, Graph simulator in its own process (${os.cpus().length} CPUs)`);
-    console.log(`${'scenario'.padEnd(28)} ${'turns'.padStart(6)} ${'turns/s'.padStart(8)} ${'×echo'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'CPU ms/turn'.padStart(11)} ${'×echo'.padStart(6)}  note`);
+    console.log(
+      `\nGuest Invite bench: ${settings.concurrency} conversations at once over HTTP, stub Bot Connector, ${engine} store, Graph simulator in its own process (${os.cpus().length} CPUs)`,
+    );
+    console.log(
+      `${'scenario'.padEnd(28)} ${'turns'.padStart(6)} ${'turns/s'.padStart(8)} ${'×echo'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'CPU ms/turn'.padStart(11)} ${'×echo'.padStart(6)}  note`,
+    );
     for (const r of rows) {
       console.log(
         `${r.name.padEnd(28)} ${String(r.turns).padStart(6)} ${fmt(r.turnsPerSecond, 0).padStart(8)} ${fmt(r.turnsPerSecond / base.turnsPerSecond).padStart(6)} ${fmt(r.p50, 1).padStart(7)} ${fmt(r.p99, 1).padStart(7)} ${fmt(r.cpuMsPerTurn).padStart(11)} ${fmt(r.cpuMsPerTurn / base.cpuMsPerTurn).padStart(6)}  ${r.note ?? ''}`,
       );
     }
-    console.log(`Graph round trips per invitation: ${roundTrips.invitation} (by turn ${perTurn.join(' + ')}; send turn ${roundTrips.sendTurn})`);
-    console.log(`RSS (bot): idle ${fmt(rss.idle, 1)} MiB, after ${settings.rssMark} turns ${fmt(rss.atMark, 1)} MiB, after ${settings.rssTurns} turns ${fmt(rss.atTurns, 1)} MiB (×${fmt(rss.atTurns / rss.atMark)}); echo bot idle ${fmt(rss.echoIdle, 1)} MiB`);
+    console.log(
+      `Graph round trips per invitation: ${roundTrips.invitation} (by turn ${perTurn.join(' + ')}; send turn ${roundTrips.sendTurn})`,
+    );
+    console.log(
+      `RSS (bot): idle ${fmt(rss.idle, 1)} MiB, after ${settings.rssMark} turns ${fmt(rss.atMark, 1)} MiB, after ${settings.rssTurns} turns ${fmt(rss.atTurns, 1)} MiB (×${fmt(rss.atTurns / rss.atMark)}); echo bot idle ${fmt(rss.echoIdle, 1)} MiB`,
+    );
     const instancesLine = (name: string, a: Row, b: Row): string =>
       `Instances (${name}): 1 → ${fmt(a.turnsPerSecond, 0)} turns/s, 2 → ${fmt(b.turnsPerSecond, 0)} turns/s (×${fmt(b.turnsPerSecond / a.turnsPerSecond)}), CPU ${fmt(a.cpuMsPerTurn)} vs ${fmt(b.cpuMsPerTurn)} ms/turn`;
     console.log(instancesLine('SQLite, one file', one, two));
-    console.log(postgres.url ? instancesLine('PostgreSQL, one database', pgOne, pgTwo) : `Instances (PostgreSQL): not measured: ${postgres.why}`);
+    console.log(
+      postgres.url
+        ? instancesLine('PostgreSQL, one database', pgOne, pgTwo)
+        : `Instances (PostgreSQL): not measured: ${postgres.why}`,
+    );
     for (const s of stores) {
-      const ops = s.opsPerSecond ? Object.entries(s.opsPerSecond).map(([k, v]) => `${k} ${fmt(v, 0)}`).join(', ') : s.note;
+      const ops = s.opsPerSecond
+        ? Object.entries(s.opsPerSecond)
+            .map(([k, v]) => `${k} ${fmt(v, 0)}`)
+            .join(', ')
+        : s.note;
       console.log(`Store ops/s, ${s.engine}: ${ops}`);
     }
     if (bulk) printBulkBench(bulk);
     if (telemetry) printTelemetry(telemetry);
     if (outbox) printOutboxBench(outbox);
-    const ratio = (r: Row) => ({ turnsPerSecond: r.turnsPerSecond, p50Ms: r.p50, p99Ms: r.p99, cpuMsPerTurn: r.cpuMsPerTurn, throughputVsEcho: r.turnsPerSecond / base.turnsPerSecond, cpuVsEcho: r.cpuMsPerTurn / base.cpuMsPerTurn });
+    const ratio = (r: Row) => ({
+      turnsPerSecond: r.turnsPerSecond,
+      p50Ms: r.p50,
+      p99Ms: r.p99,
+      cpuMsPerTurn: r.cpuMsPerTurn,
+      throughputVsEcho: r.turnsPerSecond / base.turnsPerSecond,
+      cpuVsEcho: r.cpuMsPerTurn / base.cpuMsPerTurn,
+    });
     const json = {
       bench: 'guest-invite',
       concurrency: settings.concurrency,
@@ -341,14 +478,32 @@ async function main(): Promise<void> {
       inviteFirstTurn: ratio(rows[2]),
       fullInvitation: { ...ratio(rows[3]), turnsPerInvitation: rows[3].turns / settings.invitations },
       graphRoundTripsPerInvitation: roundTrips,
-      rssMiB: { idle: rss.idle, [`after${settings.rssMark}`]: rss.atMark, [`after${settings.rssTurns}`]: rss.atTurns, growth: rss.atTurns / rss.atMark, echoIdle: rss.echoIdle },
+      rssMiB: {
+        idle: rss.idle,
+        [`after${settings.rssMark}`]: rss.atMark,
+        [`after${settings.rssTurns}`]: rss.atTurns,
+        growth: rss.atTurns / rss.atMark,
+        echoIdle: rss.echoIdle,
+      },
       storeOpsPerSecond: Object.fromEntries(stores.map((s) => [s.engine, s.opsPerSecond ?? s.note])),
       bulkInvite: bulk,
       telemetry,
       outbox,
       instances: {
-        SQLite: { one: one.turnsPerSecond, two: two.turnsPerSecond, cpuMsPerTurnOne: one.cpuMsPerTurn, cpuMsPerTurnTwo: two.cpuMsPerTurn },
-        PostgreSQL: postgres.url ? { one: pgOne.turnsPerSecond, two: pgTwo.turnsPerSecond, cpuMsPerTurnOne: pgOne.cpuMsPerTurn, cpuMsPerTurnTwo: pgTwo.cpuMsPerTurn } : postgres.why,
+        SQLite: {
+          one: one.turnsPerSecond,
+          two: two.turnsPerSecond,
+          cpuMsPerTurnOne: one.cpuMsPerTurn,
+          cpuMsPerTurnTwo: two.cpuMsPerTurn,
+        },
+        PostgreSQL: postgres.url
+          ? {
+              one: pgOne.turnsPerSecond,
+              two: pgTwo.turnsPerSecond,
+              cpuMsPerTurnOne: pgOne.cpuMsPerTurn,
+              cpuMsPerTurnTwo: pgTwo.cpuMsPerTurn,
+            }
+          : postgres.why,
       },
       targets: {
         helpCpuVsEcho: { target: 1.5, met: rows[1].cpuMsPerTurn / base.cpuMsPerTurn <= 1.5 },
@@ -384,7 +539,9 @@ async function outboxOnly(): Promise<void> {
   console.log(JSON.stringify({ bench: 'guest-invite-outbox', outbox: r, targets: outboxTargets(r) }));
 }
 
-(only === 'telemetry' ? onlyTelemetry() : process.argv.includes('--outbox-only') ? outboxOnly() : main()).catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+(only === 'telemetry' ? onlyTelemetry() : process.argv.includes('--outbox-only') ? outboxOnly() : main()).catch(
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

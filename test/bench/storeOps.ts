@@ -25,17 +25,40 @@ async function rate(ms: number, op: (i: number) => Promise<unknown>): Promise<nu
 async function measure(store: Store, ms: number): Promise<Record<string, number>> {
   const run = `${process.pid}-${Date.now()}`;
   const now = new Date();
-  const reference = { bot: { id: '28:bench' }, conversation: { id: 'a:1bench' }, serviceUrl: 'https://smba.test/', channelId: 'msteams', user: { id: '29:bench' } };
+  const reference = {
+    bot: { id: '28:bench' },
+    conversation: { id: 'a:1bench' },
+    serviceUrl: 'https://smba.test/',
+    channelId: 'msteams',
+    user: { id: '29:bench' },
+  };
   return {
     'state write': await rate(ms, (i) => store.state.write(`bench/${run}/${i % 64}`, { n: i, text: 'x'.repeat(200) })),
     'state read': await rate(ms, (i) => store.state.read([`bench/${run}/${i % 64}`])),
-    'marker insert': await rate(ms, (i) => store.state.write(`activity/bench/${run}/${i}`, { at: now.toISOString() }, null)),
-    'reference upsert (same)': await rate(ms, () => store.conversations.upsert('bench', `user-${run}`, reference, new Date())),
-    'audit append': await rate(ms, (i) => store.audit.append({ time: now.toISOString(), tenantId: 'bench', actorId: `user-${run}`, action: 'bench', outcome: 'ok', detail: String(i) })),
+    'marker insert': await rate(ms, (i) =>
+      store.state.write(`activity/bench/${run}/${i}`, { at: now.toISOString() }, null),
+    ),
+    'reference upsert (same)': await rate(ms, () =>
+      store.conversations.upsert('bench', `user-${run}`, reference, new Date()),
+    ),
+    'audit append': await rate(ms, (i) =>
+      store.audit.append({
+        time: now.toISOString(),
+        tenantId: 'bench',
+        actorId: `user-${run}`,
+        action: 'bench',
+        outcome: 'ok',
+        detail: String(i),
+      }),
+    ),
   };
 }
 
-export async function storeOps(dir: string, ms: number, postgres: { url: string | null; why: string }): Promise<StoreOpsResult[]> {
+export async function storeOps(
+  dir: string,
+  ms: number,
+  postgres: { url: string | null; why: string },
+): Promise<StoreOpsResult[]> {
   const results: StoreOpsResult[] = [];
   const sqlite = openSqliteStore(path.join(dir, 'store-ops.sqlite'));
   try {

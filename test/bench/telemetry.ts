@@ -33,7 +33,11 @@ async function otlpReceiver(): Promise<{ url: string; counts: TelemetryBench['ex
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, counts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 async function helpCpu(bot: Measured, conversations: Conversation[], warmup: number, turns: number): Promise<number> {
@@ -59,12 +63,19 @@ export async function telemetryBench(options: {
 }): Promise<TelemetryBench> {
   const receiver = await otlpReceiver();
   const conversations = (tag: string) => options.owners.map((o) => new Conversation(options.connector, o, tag));
-  const off = await startBotProcess('bot (telemetry off)', { graphBaseUrl: options.graphBaseUrl, storePath: options.storePath('off') });
+  const off = await startBotProcess('bot (telemetry off)', {
+    graphBaseUrl: options.graphBaseUrl,
+    storePath: options.storePath('off'),
+  });
   const on = await startBotProcess('bot (telemetry on, OTLP)', {
     graphBaseUrl: options.graphBaseUrl,
     storePath: options.storePath('on'),
     // Exported every 5 s (traces in batches, metrics at the interval), so the run's cost includes exporting.
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRIC_EXPORT_INTERVAL: '5000', OTEL_BSP_SCHEDULE_DELAY: '1000' },
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_METRIC_EXPORT_INTERVAL: '5000',
+      OTEL_BSP_SCHEDULE_DELAY: '1000',
+    },
   });
   try {
     // Alternating halves, so a change in the machine's load during the run falls on both alike.
@@ -78,8 +89,17 @@ export async function telemetryBench(options: {
     const offCpu = (offA + offB) / 2;
     const onCpu = (onA + onB) / 2;
     const ratio = onCpu / offCpu;
-    process.stderr.write(`  help, telemetry off: ${offCpu.toFixed(2)} ms CPU/turn; on (OTLP): ${onCpu.toFixed(2)} ms CPU/turn (×${ratio.toFixed(2)})\n`);
-    return { turns: half * 2, offCpuMsPerTurn: offCpu, onCpuMsPerTurn: onCpu, ratio, exported: { ...receiver.counts }, target: { ratio: 1.25, met: ratio <= 1.25 } };
+    process.stderr.write(
+      `  help, telemetry off: ${offCpu.toFixed(2)} ms CPU/turn; on (OTLP): ${onCpu.toFixed(2)} ms CPU/turn (×${ratio.toFixed(2)})\n`,
+    );
+    return {
+      turns: half * 2,
+      offCpuMsPerTurn: offCpu,
+      onCpuMsPerTurn: onCpu,
+      ratio,
+      exported: { ...receiver.counts },
+      target: { ratio: 1.25, met: ratio <= 1.25 },
+    };
   } finally {
     await on.stop();
     await off.stop();

@@ -55,9 +55,18 @@ describe('admin alert cards: every block counts and updates the card in place', 
     await h.alerts.reportBlocked(meganBlocked);
 
     assert.equal(h.messenger.alerts.length, 1, 'no new message within the quiet period');
-    assert.deepEqual(h.messenger.alertUpdates.map((u) => `${u.activityId}:${u.blocks}`), [`${sent.activityId}:2`, `${sent.activityId}:3`]);
-    assert.match(h.messenger.alertUpdates[0].text, /Blocked 2 times; last: Adele Vance while sharing Partner Portal with a guest/);
-    assert.match(h.messenger.alertCards.get(sent.activityId)!.text, /Blocked 3 times; last: Megan Bowen while sharing Partner Portal with a guest, just now\./);
+    assert.deepEqual(
+      h.messenger.alertUpdates.map((u) => `${u.activityId}:${u.blocks}`),
+      [`${sent.activityId}:2`, `${sent.activityId}:3`],
+    );
+    assert.match(
+      h.messenger.alertUpdates[0].text,
+      /Blocked 2 times; last: Adele Vance while sharing Partner Portal with a guest/,
+    );
+    assert.match(
+      h.messenger.alertCards.get(sent.activityId)!.text,
+      /Blocked 3 times; last: Megan Bowen while sharing Partner Portal with a guest, just now\./,
+    );
 
     // Acknowledging it updates the card once more: who acknowledged it, no button, and the last block 2 minutes ago.
     now += 120_000;
@@ -81,19 +90,38 @@ describe('admin alert cards: every block counts and updates the card in place', 
     assert.equal(h.messenger.alertUpdates.length, 0);
     now += 60_000;
     await adele.send('invite guest');
-    assert.deepEqual(h.messenger.alertUpdates.map((u) => `${u.activityId}:${u.blocks}`), [`${second.activityId}:3`]);
+    assert.deepEqual(
+      h.messenger.alertUpdates.map((u) => `${u.activityId}:${u.blocks}`),
+      [`${second.activityId}:3`],
+    );
     assert.match(h.messenger.alertCards.get(first.activityId)!.text, /Blocked 1 time;/, 'the old card stays as it was');
   });
 
   it('updates the card in the alert channel too', async () => {
     const p = h.chat(patti);
-    const inChannel = p.activity({ text: 'alerts here', conversation: { id: '19:admins@thread.tacv2;messageid=1', conversationType: 'channel', tenantId: TENANT, isGroup: true, name: '' }, channelData: { tenant: { id: TENANT }, channel: { id: '19:admins@thread.tacv2' } } });
+    const inChannel = p.activity({
+      text: 'alerts here',
+      conversation: {
+        id: '19:admins@thread.tacv2;messageid=1',
+        conversationType: 'channel',
+        tenantId: TENANT,
+        isGroup: true,
+        name: '',
+      },
+      channelData: { tenant: { id: TENANT }, channel: { id: '19:admins@thread.tacv2' } },
+    });
     assert.match(textOf(await p.deliver(inChannel)), /will be posted in this channel/);
     await h.chat(users.adele).send('invite guest');
     now += 30_000;
     await h.alerts.reportBlocked(meganBlocked);
-    assert.deepEqual(h.messenger.alerts.map((a) => a.to), ['channel:19:admins@thread.tacv2']);
-    assert.deepEqual(h.messenger.alertUpdates.map((u) => u.activityId), [h.messenger.alerts[0].activityId]);
+    assert.deepEqual(
+      h.messenger.alerts.map((a) => a.to),
+      ['channel:19:admins@thread.tacv2'],
+    );
+    assert.deepEqual(
+      h.messenger.alertUpdates.map((u) => u.activityId),
+      [h.messenger.alerts[0].activityId],
+    );
     assert.match(h.messenger.alertUpdates[0].text, /Blocked 2 times; last: Megan Bowen/);
   });
 
@@ -105,10 +133,13 @@ describe('admin alert cards: every block counts and updates the card in place', 
     await h.chat(patti).send('help');
     await h.alerts.deliverPending();
     assert.equal(h.messenger.alerts.length, 1);
-    assert.match(h.messenger.alerts[0].text, /Blocked 1 time; last: Adele Vance while sharing Partner Portal with a guest, 2 minutes ago\./);
+    assert.match(
+      h.messenger.alerts[0].text,
+      /Blocked 1 time; last: Adele Vance while sharing Partner Portal with a guest, 2 minutes ago\./,
+    );
   });
 
-  it('a fixed problem\'s cards are updated to the fixed state, and a fixed message goes out', async () => {
+  it("a fixed problem's cards are updated to the fixed state, and a fixed message goes out", async () => {
     await h.chat(patti).send('help');
     await h.chat(users.adele).send('invite guest');
     const [sent] = h.messenger.alerts;
@@ -129,15 +160,27 @@ describe('admin alert cards: every block counts and updates the card in place', 
     assert.doesNotMatch(update.text, /Acknowledge/);
     assert.ok(h.messenger.alerts.some((a) => a.key === DYNAMIC && a.event === 'fixed'));
     const cards = await h.store.state.read([`alert-cards/${TENANT}/${DYNAMIC}`]);
-    assert.deepEqual(cards.get(`alert-cards/${TENANT}/${DYNAMIC}`)?.value.locations, [], 'a reopened problem starts with new cards');
+    assert.deepEqual(
+      cards.get(`alert-cards/${TENANT}/${DYNAMIC}`)?.value.locations,
+      [],
+      'a reopened problem starts with new cards',
+    );
   });
 
   it('two processes reporting blocks at once send one alert, count every block, and update that card', async () => {
     await h.chat(patti).send('help');
     const other = await start();
     try {
-      const adele: BlockedReport = { ...meganBlocked, actor: { tenantId: TENANT, userId: users.adele.aadObjectId, displayName: 'Adele Vance' } };
-      await Promise.all([h.alerts.reportBlocked(adele), other.alerts.reportBlocked(meganBlocked), h.alerts.reportBlocked(adele), other.alerts.reportBlocked(adele)]);
+      const adele: BlockedReport = {
+        ...meganBlocked,
+        actor: { tenantId: TENANT, userId: users.adele.aadObjectId, displayName: 'Adele Vance' },
+      };
+      await Promise.all([
+        h.alerts.reportBlocked(adele),
+        other.alerts.reportBlocked(meganBlocked),
+        h.alerts.reportBlocked(adele),
+        other.alerts.reportBlocked(adele),
+      ]);
       const sent = [...h.messenger.alerts, ...other.messenger.alerts];
       assert.equal(sent.length, 1);
       const key = `alert-cards/${TENANT}/${DYNAMIC}`;
@@ -157,7 +200,15 @@ describe('admin alert cards: every block counts and updates the card in place', 
 
   it('an alert about a missing permission names the permission and how to grant admin consent', async () => {
     await h.chat(patti).send('help');
-    await h.alerts.reportBlocked({ tenantId: TENANT, actor: meganBlocked.actor, doing: msg('admin:doing.invitingAny'), kind: 'missingPermission', app: null, group: null, detail: 'User.Invite.All' });
+    await h.alerts.reportBlocked({
+      tenantId: TENANT,
+      actor: meganBlocked.actor,
+      doing: msg('admin:doing.invitingAny'),
+      kind: 'missingPermission',
+      app: null,
+      group: null,
+      detail: 'User.Invite.All',
+    });
     const [sent] = h.messenger.alerts;
     assert.equal(sent.key, 'missingPermission:User.Invite.All');
     assert.match(sent.text, /lacks the application permission User\.Invite\.All/);

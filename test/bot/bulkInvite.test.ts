@@ -1,5 +1,17 @@
 import { strict as assert } from 'node:assert';
-import { actionData, cardId, cardOf, cardText, choices, createHarness, lastCard, TENANT_ID, users, type Harness, type UserChat } from '../support/botHarness';
+import {
+  actionData,
+  cardId,
+  cardOf,
+  cardText,
+  choices,
+  createHarness,
+  lastCard,
+  TENANT_ID,
+  users,
+  type Harness,
+  type UserChat,
+} from '../support/botHarness';
 import { validateLog } from '../support/graphContract';
 import { isDirectoryWrite } from '../support/graphLog';
 import { progressCard } from '../../src/bot/bulk/bulkCards';
@@ -30,11 +42,30 @@ describe('invite guests (bulk): dialog, review and progress card', () => {
     const chat = h.chat(users.megan);
     const list = await toList(chat);
     assert.match(cardText(list.card), /Guest email addresses/);
-    const text = ['ana@adatum.com', 'Bo Berg <bo@adatum.com>; jordan.rivera@fabrikam.com', 'sam@northwindtraders.com', 'not an address', 'megan@contoso.com', 'ana@adatum.com', 'x@tailspintoys.com'].join('\n');
-    const reviewed = await chat.submit({ ...actionData(list.card, 'Check the list'), addresses: text, message: 'Welcome aboard' }, list.id);
+    const text = [
+      'ana@adatum.com',
+      'Bo Berg <bo@adatum.com>; jordan.rivera@fabrikam.com',
+      'sam@northwindtraders.com',
+      'not an address',
+      'megan@contoso.com',
+      'ana@adatum.com',
+      'x@tailspintoys.com',
+    ].join('\n');
+    const reviewed = await chat.submit(
+      { ...actionData(list.card, 'Check the list'), addresses: text, message: 'Welcome aboard' },
+      list.id,
+    );
     const review = lastCard(reviewed);
     const shown = cardText(review).replace(/\s+\|/g, ' |');
-    for (const expected of ['Will be invited: | 3', 'Already guests (only added): | 1', 'Already members (skipped): | 1', 'Lines that cannot be used: | 3', 'duplicate in the list', 'own domain', 'checked when the invitations are sent']) {
+    for (const expected of [
+      'Will be invited: | 3',
+      'Already guests (only added): | 1',
+      'Already members (skipped): | 1',
+      'Lines that cannot be used: | 3',
+      'duplicate in the list',
+      'own domain',
+      'checked when the invitations are sent',
+    ]) {
       assert.ok(shown.includes(expected), `${expected} in ${shown}`);
     }
     assert.deepEqual(h.sim.requests().filter(isDirectoryWrite), [], 'nothing written before sending');
@@ -49,9 +80,18 @@ describe('invite guests (bulk): dialog, review and progress card', () => {
     assert.match(finalText, /x@tailspintoys\.com — refused/);
     assert.match(finalText, /jordan\.rivera@fabrikam\.com — added/);
     const counts = h.sim.invitationCounts();
-    assert.deepEqual([counts['ana@adatum.com'], counts['bo@adatum.com'], counts['jordan.rivera@fabrikam.com']], [1, 1, undefined]);
+    assert.deepEqual(
+      [counts['ana@adatum.com'], counts['bo@adatum.com'], counts['jordan.rivera@fabrikam.com']],
+      [1, 1, undefined],
+    );
     const invites = h.sim.requests().filter((r) => r.method === 'POST' && r.url.includes('/invitations') && r.batchId);
-    assert.ok(invites.every((r) => (r.requestBody as { invitedUserMessageInfo?: { customizedMessageBody?: string } }).invitedUserMessageInfo?.customizedMessageBody === 'Welcome aboard'));
+    assert.ok(
+      invites.every(
+        (r) =>
+          (r.requestBody as { invitedUserMessageInfo?: { customizedMessageBody?: string } }).invitedUserMessageInfo
+            ?.customizedMessageBody === 'Welcome aboard',
+      ),
+    );
   });
 
   it('offers "Several guests" on the single invitation card, leading to the list', async () => {
@@ -69,26 +109,43 @@ describe('invite guests (bulk): dialog, review and progress card', () => {
     h = await createHarness({ actionsPerUserPerHour: 3 });
     const chat = h.chat(users.megan);
     const list = await toList(chat);
-    const addresses = 'a1@adatum.com, a2@adatum.com, jordan.rivera@fabrikam.com, a3@adatum.com, a4@adatum.com, a5@adatum.com';
+    const addresses =
+      'a1@adatum.com, a2@adatum.com, jordan.rivera@fabrikam.com, a3@adatum.com, a4@adatum.com, a5@adatum.com';
     const reviewed = await chat.submit({ ...actionData(list.card, 'Check the list'), addresses }, list.id);
     const review = lastCard(reviewed);
     const shown = cardText(review).replace(/\s+\|/g, ' |');
-    for (const expected of ['Will be invited: | 3', 'Already guests (only added): | 1', 'Over your hourly limit (not sent): | 2', 'You may send 3 more new invitations this hour (the limit is 3 an hour)']) {
+    for (const expected of [
+      'Will be invited: | 3',
+      'Already guests (only added): | 1',
+      'Over your hourly limit (not sent): | 2',
+      'You may send 3 more new invitations this hour (the limit is 3 an hour)',
+    ]) {
       assert.ok(shown.includes(expected), `${expected} in ${shown}`);
     }
-    assert.match(shown, /5\. a4@adatum\.com — over your limit of 3 new invitations an hour; it frees up in \d+ minutes?/);
+    assert.match(
+      shown,
+      /5\. a4@adatum\.com — over your limit of 3 new invitations an hour; it frees up in \d+ minutes?/,
+    );
     assert.match(shown, /6\. a5@adatum\.com — over your limit/);
     // The existing guest is only added: it does not use the allowance.
     await chat.submit(actionData(review, 'Send to 4 valid addresses'), cardId(reviewed));
     await h.background.drain(10_000);
     const counts = h.sim.invitationCounts();
-    assert.deepEqual(['a1@adatum.com', 'a2@adatum.com', 'a3@adatum.com', 'a4@adatum.com', 'a5@adatum.com'].map((a) => counts[a]), [1, 1, 1, undefined, undefined]);
+    assert.deepEqual(
+      ['a1@adatum.com', 'a2@adatum.com', 'a3@adatum.com', 'a4@adatum.com', 'a5@adatum.com'].map((a) => counts[a]),
+      [1, 1, 1, undefined, undefined],
+    );
 
     // The allowance is used up: a new check refuses every new address and offers nothing to send.
     const again = await toList(chat);
-    const second = lastCard(await chat.submit({ ...actionData(again.card, 'Check the list'), addresses: 'a4@adatum.com' }, again.id));
+    const second = lastCard(
+      await chat.submit({ ...actionData(again.card, 'Check the list'), addresses: 'a4@adatum.com' }, again.id),
+    );
     const secondText = cardText(second).replace(/\s+\|/g, ' |');
-    assert.ok(secondText.includes('Will be invited: | 0') && secondText.includes('no more new invitations this hour'), secondText);
+    assert.ok(
+      secondText.includes('Will be invited: | 0') && secondText.includes('no more new invitations this hour'),
+      secondText,
+    );
     assert.ok(!/Send to/.test(secondText), 'no send button');
   });
 
@@ -96,11 +153,17 @@ describe('invite guests (bulk): dialog, review and progress card', () => {
     h = await createHarness({ actionsPerUserPerHour: 3 });
     const chat = h.chat(users.megan);
     const list = await toList(chat);
-    const reviewed = await chat.submit({ ...actionData(list.card, 'Check the list'), addresses: 'a1@adatum.com, a2@adatum.com, a3@adatum.com' }, list.id);
+    const reviewed = await chat.submit(
+      { ...actionData(list.card, 'Check the list'), addresses: 'a1@adatum.com, a2@adatum.com, a3@adatum.com' },
+      list.id,
+    );
     // Another invitation by the same owner in the meantime (e.g. from a second chat).
     assert.ok(await new HourlyLimiter(h.store.state, 3).take('invite', TENANT_ID, users.megan.aadObjectId));
     const sent = await chat.submit(actionData(lastCard(reviewed), 'Send to 3 valid addresses'), cardId(reviewed));
-    assert.match(cardText(cardOf(sent.updates[sent.updates.length - 1]) ?? lastCard(sent)), /changed since the list was checked \(2 left\)\. Nothing was sent/);
+    assert.match(
+      cardText(cardOf(sent.updates[sent.updates.length - 1]) ?? lastCard(sent)),
+      /changed since the list was checked \(2 left\)\. Nothing was sent/,
+    );
     assert.deepEqual(h.sim.requests().filter(isDirectoryWrite), []);
   });
 
@@ -114,9 +177,24 @@ describe('invite guests (bulk): dialog, review and progress card', () => {
     const list = await chat.submit({ ...actionData(appCard, 'Volgende'), appId: expenses.value }, cardId(first));
     const listCard = lastCard(list);
     assert.match(cardText(listCard), /E-mailadressen van de gasten/);
-    const reviewed = await chat.submit({ ...actionData(listCard, 'Lijst controleren'), addresses: 'ana@adatum.com\nana@adatum.com\nmegan@contoso.com\ngeen adres' }, cardId(list));
+    const reviewed = await chat.submit(
+      {
+        ...actionData(listCard, 'Lijst controleren'),
+        addresses: 'ana@adatum.com\nana@adatum.com\nmegan@contoso.com\ngeen adres',
+      },
+      cardId(list),
+    );
     const shown = cardText(lastCard(reviewed)).replace(/\s+\|/g, ' |');
-    for (const expected of ['Gasten uitnodigen', 'Worden uitgenodigd: | 1', 'Onbruikbare regels: | 3', 'staat al eerder in de lijst', 'het eigen domein van uw organisatie', 'Dat is geen e-mailadres', 'Versturen naar 1 geldig adres', 'Annuleren']) {
+    for (const expected of [
+      'Gasten uitnodigen',
+      'Worden uitgenodigd: | 1',
+      'Onbruikbare regels: | 3',
+      'staat al eerder in de lijst',
+      'het eigen domein van uw organisatie',
+      'Dat is geen e-mailadres',
+      'Versturen naar 1 geldig adres',
+      'Annuleren',
+    ]) {
       assert.ok(shown.includes(expected), `${expected} in ${shown}`);
     }
     assert.doesNotMatch(shown, /Will be invited|Check the list|duplicate/);
@@ -130,9 +208,10 @@ describe('invite guests (bulk): dialog, review and progress card', () => {
     assert.match(finalText, /ana@adatum\.com — uitgenodigd en toegevoegd/);
     // invitedusermessageinfo.md: Microsoft's invitation email in the inviting owner's language
     const invitation = h.sim.requests().find((r) => r.method === 'POST' && r.url.includes('/invitations') && r.batchId);
-    assert.deepEqual((invitation?.requestBody as { invitedUserMessageInfo?: unknown }).invitedUserMessageInfo, { messageLanguage: 'nl-NL' });
+    assert.deepEqual((invitation?.requestBody as { invitedUserMessageInfo?: unknown }).invitedUserMessageInfo, {
+      messageLanguage: 'nl-NL',
+    });
   });
-
 });
 
 describe('bulk progress card', () => {
@@ -144,14 +223,35 @@ describe('bulk progress card', () => {
       app: { id: 'a', displayName: 'App' },
       group: { id: 'g', displayName: 'Group' },
       message: null,
-      entries: Array.from({ length: 120 }, (_, i) => ({ address: `g${i}@adatum.com`, state: i === 110 ? 'refused' : 'added', invited: true, detail: i === 110 ? 'blocked' : undefined })),
+      entries: Array.from({ length: 120 }, (_, i) => ({
+        address: `g${i}@adatum.com`,
+        state: i === 110 ? 'refused' : 'added',
+        invited: true,
+        detail: i === 110 ? 'blocked' : undefined,
+      })),
     };
-    const card = progressCard(localizer({ locale: 'en-US' }), summary).content as { body: Array<{ type: string; id?: string; isVisible?: boolean; items?: unknown[] }> };
+    const card = progressCard(localizer({ locale: 'en-US' }), summary).content as {
+      body: Array<{ type: string; id?: string; isVisible?: boolean; items?: unknown[] }>;
+    };
     const pages = card.body.filter((b) => b.id?.startsWith('bulk-page-'));
-    assert.deepEqual(pages.map((p) => [p.id, p.isVisible]), [['bulk-page-0', true], ['bulk-page-1', false], ['bulk-page-2', false]]);
+    assert.deepEqual(
+      pages.map((p) => [p.id, p.isVisible]),
+      [
+        ['bulk-page-0', true],
+        ['bulk-page-1', false],
+        ['bulk-page-2', false],
+      ],
+    );
     assert.match(cardText(pages[0]), /^Page 1 of 3 \| g110@adatum\.com — refused: blocked/);
-    assert.ok(JSON.stringify(card).length < 28_000, 'well under the 100 KB message limit (and under 28 KB for Teams cards)');
-    const running = renderCardJson('bulk-progress', { title: 't', color: 'Default', facts: [], pages: [], note: '' }, localizer({ locale: 'en-US' }));
+    assert.ok(
+      JSON.stringify(card).length < 28_000,
+      'well under the 100 KB message limit (and under 28 KB for Teams cards)',
+    );
+    const running = renderCardJson(
+      'bulk-progress',
+      { title: 't', color: 'Default', facts: [], pages: [], note: '' },
+      localizer({ locale: 'en-US' }),
+    );
     assert.equal((running.body as unknown[]).length, 1);
   });
 });

@@ -11,7 +11,18 @@ import { cardSamples as sample } from '../support/cardSamples';
 import { parseCommand } from '../../src/bot/commands';
 import { problemText } from '../../src/bot/problemText';
 import { problemFor, type ProblemKind } from '../../src/domain/setupCheck';
-import { actionData, cardId, cardOf, cardText, choices, createHarness, lastCard, textOf, users, type Harness } from '../support/botHarness';
+import {
+  actionData,
+  cardId,
+  cardOf,
+  cardText,
+  choices,
+  createHarness,
+  lastCard,
+  textOf,
+  users,
+  type Harness,
+} from '../support/botHarness';
 import { validateLog } from '../support/graphContract';
 
 interface ParseContext {
@@ -19,7 +30,10 @@ interface ParseContext {
   getEventAt(i: number): { message: string };
 }
 interface AdaptiveCards {
-  AdaptiveCard: new () => { parse(json: unknown, context: ParseContext): void; validateProperties(): { failures?: Array<{ errors: Array<{ message: string }> }> } };
+  AdaptiveCard: new () => {
+    parse(json: unknown, context: ParseContext): void;
+    validateProperties(): { failures?: Array<{ errors: Array<{ message: string }> }> };
+  };
   SerializationContext: new () => ParseContext;
 }
 // The package's ES module build does not load in Node; its UMD bundle does.
@@ -32,7 +46,8 @@ function cardProblems(json: unknown): string[] {
   card.parse(json, context);
   const problems: string[] = [];
   for (let i = 0; i < context.eventCount; i++) problems.push(context.getEventAt(i).message);
-  for (const failure of card.validateProperties().failures ?? []) problems.push(...failure.errors.map((e) => e.message));
+  for (const failure of card.validateProperties().failures ?? [])
+    problems.push(...failure.errors.map((e) => e.message));
   return problems;
 }
 
@@ -54,24 +69,53 @@ describe('Dutch cards: every template rendered in Dutch is a valid Adaptive Card
       // The template's own texts come from the catalog: none of the English ones is left on the Dutch card.
       const english = renderCardJson(name, sample(en)[name], en);
       const dutchTexts = new Set(cardText(dutch).split(' | '));
-      const stillEnglish = cardText(english).split(' | ').filter((t) => dutchTexts.has(t) && /[a-z]{4,}/.test(t) && !/Contoso|Wiki|Partner Portal|Guest Invite|adatum|Audit|App$|^Tenant$|^(?:true|false)$/.test(t));
+      const stillEnglish = cardText(english)
+        .split(' | ')
+        .filter(
+          (t) =>
+            dutchTexts.has(t) &&
+            /[a-z]{4,}/.test(t) &&
+            !/Contoso|Wiki|Partner Portal|Guest Invite|adatum|Audit|App$|^Tenant$|^(?:true|false)$/.test(t),
+        );
       assert.deepEqual(stillEnglish, []);
     });
   }
 
   it('the Adaptive Cards check finds a broken card (so the checks above can fail)', () => {
-    assert.ok(cardProblems({ type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'x', size: 'Enormous' }, { type: 'Nonsense' }] }).length >= 2);
+    assert.ok(
+      cardProblems({
+        type: 'AdaptiveCard',
+        version: '1.5',
+        body: [{ type: 'TextBlock', text: 'x', size: 'Enormous' }, { type: 'Nonsense' }],
+      }).length >= 2,
+    );
   });
 });
 
 describe('setup problems in the reader’s language', () => {
-  const kinds: ProblemKind[] = ['invitesNotAllowed', 'missingPermission', 'groupDynamic', 'groupSynced', 'groupMailEnabled', 'groupRoleAssignable', 'groupNotSecurity', 'groupNoOwners', 'appNoUsableGroup'];
+  const kinds: ProblemKind[] = [
+    'invitesNotAllowed',
+    'missingPermission',
+    'groupDynamic',
+    'groupSynced',
+    'groupMailEnabled',
+    'groupRoleAssignable',
+    'groupNotSecurity',
+    'groupNoOwners',
+    'appNoUsableGroup',
+  ];
   const app = { id: 'a1', displayName: 'Partner Portal' };
   const group = { id: 'g1', displayName: 'Portal Partners' };
   for (const kind of kinds) {
     it(`${kind}: English from the catalog is the use case's own text; Dutch is Dutch`, () => {
-      const detail = kind === 'invitesNotAllowed' ? 'adminsAndGuestInviters' : kind === 'missingPermission' ? 'Policy.Read.All' : '';
-      const problem = problemFor(kind, kind.startsWith('group') || kind === 'appNoUsableGroup' ? app : null, kind.startsWith('group') ? group : null, detail);
+      const detail =
+        kind === 'invitesNotAllowed' ? 'adminsAndGuestInviters' : kind === 'missingPermission' ? 'Policy.Read.All' : '';
+      const problem = problemFor(
+        kind,
+        kind.startsWith('group') || kind === 'appNoUsableGroup' ? app : null,
+        kind.startsWith('group') ? group : null,
+        detail,
+      );
       const english = problemText(localizer({ locale: 'en-US' }), problem);
       assert.deepEqual(english, { summary: problem.summary, fix: problem.fix });
       const dutch = problemText(localizer({ locale: 'nl-NL' }), problem);
@@ -109,12 +153,21 @@ describe('Dutch commands', () => {
       ['mijn toegangsaanvragen', 'myRequests'],
       ['openstaande configuratieproblemen', 'alerts'],
     ];
-    assert.deepEqual(cases.map(([text]) => parseCommand(text)?.name), cases.map(([, name]) => name));
+    assert.deepEqual(
+      cases.map(([text]) => parseCommand(text)?.name),
+      cases.map(([, name]) => name),
+    );
     assert.deepEqual(parseCommand('configuratie controleren pagina 3'), { name: 'setupCheck', page: 3 });
     assert.deepEqual(parseCommand('bewerking herhalen invite:abc-1'), { name: 'retryOperation', id: 'invite:abc-1' });
-    assert.deepEqual(parseCommand('Bewerking opnieuw proberen invite:abc-1'), { name: 'retryOperation', id: 'invite:abc-1' });
+    assert.deepEqual(parseCommand('Bewerking opnieuw proberen invite:abc-1'), {
+      name: 'retryOperation',
+      id: 'invite:abc-1',
+    });
     assert.deepEqual(parseCommand('configuratiecontrole pagina 2'), { name: 'setupCheck', page: 2 });
-    assert.deepEqual(parseCommand('toegang aanvragen voor Contoso Wiki'), { name: 'request', appQuery: 'Contoso Wiki' });
+    assert.deepEqual(parseCommand('toegang aanvragen voor Contoso Wiki'), {
+      name: 'request',
+      appQuery: 'Contoso Wiki',
+    });
   });
 });
 
@@ -141,14 +194,23 @@ describe('Dutch conversations (bot + domain + Graph client + simulator)', () => 
     const groupCard = lastCard(groupTurn);
     assert.match(cardText(groupCard), /Contoso Wiki geeft toegang via meerdere groepen/);
     const group = choices(groupCard, 'groupId').find((c) => c.title === 'Wiki Partner Readers')!;
-    const detailsTurn = await chat.submit({ ...actionData(groupCard, 'Volgende'), groupId: group.value }, cardId(groupTurn));
+    const detailsTurn = await chat.submit(
+      { ...actionData(groupCard, 'Volgende'), groupId: group.value },
+      cardId(groupTurn),
+    );
     const details = lastCard(detailsTurn);
     assert.match(cardText(details), /De gast wordt lid van Wiki Partner Readers en krijgt toegang tot Contoso Wiki\./);
     assert.match(cardText(details), /E-mailadres van de gast/);
 
-    const wrong = await chat.submit({ ...actionData(details, 'Controleren'), email: 'geen adres', message: '' }, cardId(detailsTurn));
+    const wrong = await chat.submit(
+      { ...actionData(details, 'Controleren'), email: 'geen adres', message: '' },
+      cardId(detailsTurn),
+    );
     assert.match(textOf(wrong), /Dat is geen e-mailadres\./);
-    const confirm = await chat.submit({ ...actionData(lastCard(wrong), 'Controleren'), email: 'pat.partner@adatum.com', message: '' }, cardId(wrong));
+    const confirm = await chat.submit(
+      { ...actionData(lastCard(wrong), 'Controleren'), email: 'pat.partner@adatum.com', message: '' },
+      cardId(wrong),
+    );
     const confirmCard = lastCard(confirm);
     assert.match(cardText(confirmCard), /Deze uitnodiging versturen\?/);
     assert.match(cardText(confirmCard), /Welkomstbericht: +\| \(geen\)/);
@@ -160,7 +222,9 @@ describe('Dutch conversations (bot + domain + Graph client + simulator)', () => 
     assert.doesNotMatch(final, /Guest invited|was invited/);
 
     const invitation = h.sim.requests().find((r) => r.method === 'POST' && /\/invitations$/.test(r.url));
-    assert.deepEqual((invitation?.requestBody as { invitedUserMessageInfo?: unknown }).invitedUserMessageInfo, { messageLanguage: 'nl-NL' });
+    assert.deepEqual((invitation?.requestBody as { invitedUserMessageInfo?: unknown }).invitedUserMessageInfo, {
+      messageLanguage: 'nl-NL',
+    });
   });
 
   it('answers in the language of each turn; English commands work for a Dutch user; help, cancel and unknown text in Dutch', async () => {
@@ -185,7 +249,10 @@ describe('Dutch conversations (bot + domain + Graph client + simulator)', () => 
     const appCard = lastCard(first);
     const expenses = choices(appCard, 'appId').find((c) => c.title === 'Contoso Expenses')!;
     const details = await adele.submit({ ...actionData(appCard, 'Next'), appId: expenses.value }, cardId(first));
-    const confirm = await adele.submit({ ...actionData(lastCard(details), 'Review'), justification: 'Kwartaalcontrole' }, cardId(details));
+    const confirm = await adele.submit(
+      { ...actionData(lastCard(details), 'Review'), justification: 'Kwartaalcontrole' },
+      cardId(details),
+    );
     const sent = await adele.submit(actionData(lastCard(confirm), 'Send request'), cardId(confirm));
     assert.match(textOf(sent), /Request sent/);
 
@@ -193,11 +260,22 @@ describe('Dutch conversations (bot + domain + Graph client + simulator)', () => 
     const text = cardText(meganCard);
     assert.match(text, /Toegangsaanvraag/);
     assert.match(text, /Aangevraagd door: +\| Adele Vance/);
-    assert.deepEqual((meganCard.actions as Array<{ title: string }>).map((a) => a.title), ['Goedkeuren', 'Afwijzen']);
+    assert.deepEqual(
+      (meganCard.actions as Array<{ title: string }>).map((a) => a.title),
+      ['Goedkeuren', 'Afwijzen'],
+    );
     const alexCard = h.messenger.cardsFor(users.alex.aadObjectId)[0];
-    assert.deepEqual((alexCard.actions as Array<{ title: string }>).map((a) => a.title), ['Approve', 'Deny'], 'Alex never spoke Dutch: English');
+    assert.deepEqual(
+      (alexCard.actions as Array<{ title: string }>).map((a) => a.title),
+      ['Approve', 'Deny'],
+      'Alex never spoke Dutch: English',
+    );
 
-    const [request] = await h.store.requests.listByRequester('8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01', users.adele.aadObjectId, 5);
+    const [request] = await h.store.requests.listByRequester(
+      '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01',
+      users.adele.aadObjectId,
+      5,
+    );
     const response = await megan.invoke('request.approve', { requestId: request.id, comment: 'Welkom' });
     assert.match(cardText(response), /Goedgekeurd door Megan Bowen op \d{1,2} [a-z]{3}\.? \d{4}/);
     assert.match(cardText(response), /Adele Vance is toegevoegd aan Expenses External Reviewers\./);

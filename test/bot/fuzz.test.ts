@@ -6,9 +6,21 @@ import { apps, createHarness, groups, users, type Harness } from '../support/bot
 import { isDirectoryWrite } from '../support/graphLog';
 
 const verbs = [
-  'invite.app', 'invite.group', 'invite.details', 'invite.confirm', 'invite.cancel',
-  'request.app', 'request.group', 'request.details', 'request.confirm', 'request.cancel',
-  'request.withdraw', 'request.approve', 'request.deny', 'request.refresh', 'alert.ack',
+  'invite.app',
+  'invite.group',
+  'invite.details',
+  'invite.confirm',
+  'invite.cancel',
+  'request.app',
+  'request.group',
+  'request.details',
+  'request.confirm',
+  'request.cancel',
+  'request.withdraw',
+  'request.approve',
+  'request.deny',
+  'request.refresh',
+  'alert.ack',
 ];
 const realIds = [...Object.values(apps), ...Object.values(groups), ...Object.values(users).map((u) => u.aadObjectId)];
 
@@ -46,7 +58,10 @@ describe('hostile and broken input (property-based)', () => {
   });
 
   it('refuses payloads over 32 KB', () => {
-    assert.deepEqual(checkCardPayload({ verb: 'invite.details', flowId: 'f', email: 'a@b.co', message: 'x'.repeat(40_000) }), { ok: false, reason: 'too large' });
+    assert.deepEqual(
+      checkCardPayload({ verb: 'invite.details', flowId: 'f', email: 'a@b.co', message: 'x'.repeat(40_000) }),
+      { ok: false, reason: 'too large' },
+    );
   });
 
   it('the email parser never throws; what it accepts is one address of bounded length with an ASCII lower-case domain', () => {
@@ -79,7 +94,11 @@ describe('hostile and broken input (property-based)', () => {
         fc.asyncProperty(payload, fc.boolean(), fc.boolean(), async (value, asInvoke, restart) => {
           if (restart) await lee.send(turns % 2 === 0 ? 'invite guest' : 'request access');
           turns++;
-          if (asInvoke) await lee.invoke(typeof value.verb === 'string' ? value.verb : 'request.approve', value as Record<string, unknown>);
+          if (asInvoke)
+            await lee.invoke(
+              typeof value.verb === 'string' ? value.verb : 'request.approve',
+              value as Record<string, unknown>,
+            );
           else await lee.submit(value as Record<string, unknown>);
         }),
         { numRuns: 1500 },

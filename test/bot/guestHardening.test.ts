@@ -4,7 +4,20 @@
  */
 import { strict as assert } from 'node:assert';
 import type { Attachment } from 'botbuilder';
-import { TENANT_ID, actionData, cardId, cardText, createHarness, groups, lastCard, textOf, toConfirmation, users, type Harness, type UserChat as Chat } from '../support/botHarness';
+import {
+  TENANT_ID,
+  actionData,
+  cardId,
+  cardText,
+  createHarness,
+  groups,
+  lastCard,
+  textOf,
+  toConfirmation,
+  users,
+  type Harness,
+  type UserChat as Chat,
+} from '../support/botHarness';
 import { guestAction } from '../support/guestCard';
 import { TeamsReviewMessenger, type UserChat } from '../../src/bot/guests/reviewMessenger';
 import { locFor } from '../../src/bot/locale';
@@ -20,16 +33,24 @@ class Reviews implements UserChat {
   conversations: ConversationStore | undefined;
   readonly messenger = new TeamsReviewMessenger(this, 'remove', silentLogger);
   private next = 0;
-  async sendToUserChat(tenantId: string, userId: string, what: UserChatContent): Promise<{ ok: true; location: JsonObject }> {
+  async sendToUserChat(
+    tenantId: string,
+    userId: string,
+    what: UserChatContent,
+  ): Promise<{ ok: true; location: JsonObject }> {
     const reference = (await this.conversations?.get(tenantId, userId)) ?? {};
     const content = renderUserChat(locFor(reference), what);
     const activityId = `review-card-${++this.next}`;
-    if (typeof content !== 'string') this.cards.set(`${userId}/${activityId}`, content.content as Record<string, unknown>);
+    if (typeof content !== 'string')
+      this.cards.set(`${userId}/${activityId}`, content.content as Record<string, unknown>);
     return { ok: true, location: { reference, activityId, ownerId: userId } };
   }
   async replaceCard(location: JsonObject, what: UserChatContent): Promise<boolean> {
     const card = renderUserChat(locFor(location), what) as Attachment;
-    this.cards.set(`${String(location.ownerId)}/${String(location.activityId)}`, card.content as Record<string, unknown>);
+    this.cards.set(
+      `${String(location.ownerId)}/${String(location.activityId)}`,
+      card.content as Record<string, unknown>,
+    );
     return true;
   }
   latestFor(ownerId: string): Record<string, unknown> {
@@ -46,11 +67,14 @@ async function invite(chat: Chat, email: string): Promise<void> {
 }
 
 async function memberIds(h: Harness, groupId: string): Promise<string[]> {
-  return (await h.graph<{ value: Array<{ id: string }> }>(`/groups/${groupId}/members?$select=id`)).body.value.map((m) => m.id);
+  return (await h.graph<{ value: Array<{ id: string }> }>(`/groups/${groupId}/members?$select=id`)).body.value.map(
+    (m) => m.id,
+  );
 }
 
 async function userId(h: Harness, email: string): Promise<string> {
-  return (await h.graph<{ value: Array<{ id: string }> }>(`/users?$filter=mail eq '${email}'&$select=id`)).body.value[0].id;
+  return (await h.graph<{ value: Array<{ id: string }> }>(`/users?$filter=mail eq '${email}'&$select=id`)).body.value[0]
+    .id;
 }
 
 /** Writes the bot may not make itself (the test plays an admin in the portal). */
@@ -86,7 +110,9 @@ describe('guest cards: who asks, and guests only (bot + domain + simulator)', ()
     assert.equal((await h.guestReview.sweep()).opened, 1);
     const drop = guestAction(reviews.latestFor(users.megan.aadObjectId), 'Remove from group', 'drop.me@adatum.com');
     // Megan is no longer an owner; her old card still has the buttons.
-    await asAdmin(h, () => h.graph(`/groups/${groups.expenses}/owners/${users.megan.aadObjectId}/$ref`, { method: 'DELETE' }));
+    await asAdmin(h, () =>
+      h.graph(`/groups/${groups.expenses}/owners/${users.megan.aadObjectId}/$ref`, { method: 'DELETE' }),
+    );
     const refused = await megan.invoke(drop.verb, drop.data);
     assert.doesNotMatch(JSON.stringify(refused), /drop\.me@adatum\.com/, 'no guest address for a non-owner');
     assert.match(cardText(refused), /not for you/);
@@ -105,7 +131,10 @@ describe('guest cards: who asks, and guests only (bot + domain + simulator)', ()
     const forged = await h.chat(users.adele).invoke('guests.remove', { groupId: groups.expenses, guestId: patId });
     assert.doesNotMatch(JSON.stringify(forged), /pat@adatum\.com/);
     assert.match(cardText(forged), /not for you/);
-    assert.match(cardText(await megan.invoke('guests.remove', { groupId: groups.expenses, guestId: patId })), /pat@adatum\.com/);
+    assert.match(
+      cardText(await megan.invoke('guests.remove', { groupId: groups.expenses, guestId: patId })),
+      /pat@adatum\.com/,
+    );
   });
 
   it("a former owner's Resend or empty choice on a review card shows no guest address; an owner's shows the review", async () => {
@@ -119,7 +148,9 @@ describe('guest cards: who asks, and guests only (bot + domain + simulator)', ()
     const none = await megan.invoke(keep.verb, { ...keep.data, guest: '' });
     assert.match(cardText(none), /Choose a guest in the list first/);
     assert.match(cardText(none), /drop\.me@adatum\.com/, 'an owner sees the review again');
-    await asAdmin(h, () => h.graph(`/groups/${groups.expenses}/owners/${users.megan.aadObjectId}/$ref`, { method: 'DELETE' }));
+    await asAdmin(h, () =>
+      h.graph(`/groups/${groups.expenses}/owners/${users.megan.aadObjectId}/$ref`, { method: 'DELETE' }),
+    );
     const emptyChoice = await megan.invoke(keep.verb, { ...keep.data, guest: '' });
     assert.doesNotMatch(JSON.stringify(emptyChoice), /drop\.me@adatum\.com/);
     assert.match(cardText(emptyChoice), /not for you/);
@@ -142,24 +173,41 @@ describe('guest cards: who asks, and guests only (bot + domain + simulator)', ()
     assert.match(cardText(none), /pat@adatum\.com/, 'the list is shown again');
     assert.equal(invitations(), before);
     // The same choice sent by someone who does not own the group: refused, nothing sent or shown.
-    const forged = await h.chat(users.adele).invoke('guests.remove', { ...guestAction(list, 'Remove from group', 'pat@adatum.com').data });
+    const forged = await h
+      .chat(users.adele)
+      .invoke('guests.remove', { ...guestAction(list, 'Remove from group', 'pat@adatum.com').data });
     assert.doesNotMatch(JSON.stringify(forged), /pat@adatum\.com/);
     assert.match(cardText(forged), /not for you/);
     // A value that is not a group and a guest is refused before anything runs.
     const malformed = await megan.invoke('guests.remove', { guest: `${groups.expenses}/${patId}/x` });
     assert.doesNotMatch(JSON.stringify(malformed), /pat@adatum\.com/);
     assert.equal(invitations(), before);
-    assert.match(cardText(await megan.invoke(resend.verb, resend.data)), /I sent the invitation to pat@adatum\.com again/);
+    assert.match(
+      cardText(await megan.invoke(resend.verb, resend.data)),
+      /I sent the invitation to pat@adatum\.com again/,
+    );
     assert.equal(invitations(), before + 1, 'the chosen guest is invited again');
   });
 
   it('a forged removal naming an internal member of a group the caller owns removes nobody', async () => {
-    await asAdmin(h, () => h.graph(`/groups/${groups.expenses}/members/$ref`, { method: 'POST', body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${users.lee.aadObjectId}` } }));
+    await asAdmin(h, () =>
+      h.graph(`/groups/${groups.expenses}/members/$ref`, {
+        method: 'POST',
+        body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${users.lee.aadObjectId}` },
+      }),
+    );
     assert.ok((await memberIds(h, groups.expenses)).includes(users.lee.aadObjectId));
-    const turn = await h.chat(users.megan).invoke('guests.removeConfirm', { groupId: groups.expenses, guestId: users.lee.aadObjectId, nonce: 'b0b0b0b0-0000-4000-8000-000000000001' });
+    const turn = await h.chat(users.megan).invoke('guests.removeConfirm', {
+      groupId: groups.expenses,
+      guestId: users.lee.aadObjectId,
+      nonce: 'b0b0b0b0-0000-4000-8000-000000000001',
+    });
     assert.match(cardText(turn), /not a guest account/);
     assert.ok((await memberIds(h, groups.expenses)).includes(users.lee.aadObjectId));
-    assert.deepEqual(h.sim.requests().filter((r) => r.method === 'DELETE'), []);
+    assert.deepEqual(
+      h.sim.requests().filter((r) => r.method === 'DELETE'),
+      [],
+    );
   });
 });
 
@@ -172,7 +220,11 @@ describe('an existing member added to a group is not recorded as a guest', () =>
     try {
       await invite(h.chat(users.megan), 'lee.gu@adatum.com');
       assert.ok((await memberIds(h, groups.expenses)).includes(users.lee.aadObjectId));
-      assert.equal((await h.store.guests.get({ tenantId: TENANT_ID, groupId: groups.expenses, guestId: users.lee.aadObjectId })) ?? null, null);
+      assert.equal(
+        (await h.store.guests.get({ tenantId: TENANT_ID, groupId: groups.expenses, guestId: users.lee.aadObjectId })) ??
+          null,
+        null,
+      );
     } finally {
       await h.close();
     }

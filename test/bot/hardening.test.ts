@@ -49,7 +49,11 @@ describe('malformed activities get 400 and one warning line, not 500 and a stack
   for (const [name, body] of cases) {
     it(`${name}: 400, one warning, no error line`, async () => {
       lines.length = 0;
-      const response = await fetch(`${bot!.url}/api/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      const response = await fetch(`${bot!.url}/api/messages`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+      });
       assert.equal(response.status, 400);
       const text = await response.text();
       assert.ok(!/at .*\.js|Error:/.test(text), text);
@@ -63,9 +67,21 @@ describe('malformed activities get 400 and one warning line, not 500 and a stack
 describe('the invitation redirect URL from the app is checked', () => {
   it('takes only an https homepage or login URL with a host and no credentials; else the default', () => {
     const fallback = 'https://myapps.microsoft.com';
-    assert.equal(invitationRedirect({ homepage: 'https://wiki.contoso.com/start', loginUrl: null }, fallback), 'https://wiki.contoso.com/start');
-    assert.equal(invitationRedirect({ homepage: 'http://wiki.contoso.com', loginUrl: 'https://login.contoso.com' }, fallback), 'https://login.contoso.com');
-    for (const bad of ['http://wiki.contoso.com', 'javascript:alert(1)', 'https://user:pw@evil.example', 'not a url', 'data:text/html,x']) {
+    assert.equal(
+      invitationRedirect({ homepage: 'https://wiki.contoso.com/start', loginUrl: null }, fallback),
+      'https://wiki.contoso.com/start',
+    );
+    assert.equal(
+      invitationRedirect({ homepage: 'http://wiki.contoso.com', loginUrl: 'https://login.contoso.com' }, fallback),
+      'https://login.contoso.com',
+    );
+    for (const bad of [
+      'http://wiki.contoso.com',
+      'javascript:alert(1)',
+      'https://user:pw@evil.example',
+      'not a url',
+      'data:text/html,x',
+    ]) {
       assert.equal(invitationRedirect({ homepage: bad, loginUrl: null }, fallback), fallback, bad);
     }
   });
@@ -76,10 +92,16 @@ describe('the simulator routes take a token', () => {
     const sim = await startSimulator({ seed: loadDemoSeed(), port: 0, token: 'sim-secret' });
     try {
       assert.equal((await fetch(`${sim.url}/_simulator/requests`)).status, 401);
-      assert.equal((await fetch(`${sim.url}/_simulator/requests`, { headers: { Authorization: 'Bearer wrong' } })).status, 401);
+      assert.equal(
+        (await fetch(`${sim.url}/_simulator/requests`, { headers: { Authorization: 'Bearer wrong' } })).status,
+        401,
+      );
       assert.equal((await fetch(`${sim.url}/_simulator/faults`, { method: 'POST', body: '{}' })).status, 401);
       assert.equal((await fetch(`${sim.url}/_simulator/users/x/redeem`, { method: 'POST' })).status, 401);
-      assert.equal((await fetch(`${sim.url}/_simulator/requests`, { headers: { Authorization: 'Bearer sim-secret' } })).status, 200);
+      assert.equal(
+        (await fetch(`${sim.url}/_simulator/requests`, { headers: { Authorization: 'Bearer sim-secret' } })).status,
+        200,
+      );
       assert.equal((await fetch(`${sim.url}/_simulator/health`)).status, 200);
     } finally {
       await sim.close();
@@ -104,7 +126,10 @@ describe('limits on commands that read much of the directory (READS_PER_USER_PER
       assert.match(textOf(await megan.send('my guests')), /try again in 58 minutes/);
       assert.doesNotMatch(textOf(await h.chat(users.alex).send('my guests')), /try again in/, 'per user');
       // Paging or filtering the guest list reads the guests again: it counts too.
-      assert.match(JSON.stringify(await megan.invoke('guests.list', { page: '0', pending: 'true', appId: 'all' })), /many times in the last hour/);
+      assert.match(
+        JSON.stringify(await megan.invoke('guests.list', { page: '0', pending: 'true', appId: 'all' })),
+        /many times in the last hour/,
+      );
       now = new Date('2026-12-03T12:00:00Z');
       assert.doesNotMatch(textOf(await megan.send('my guests')), /try again in/);
     } finally {
@@ -121,14 +146,40 @@ describe('an approval finished later checks that the approver still owns the gro
       await requestExpenses(h.chat(users.adele));
       const [request] = await h.store.requests.listByRequester(TENANT_ID, users.adele.aadObjectId, 1);
       // Megan approved; the process stopped before the membership write.
-      await h.store.operations.create({ id: `approve:${request.id}`, kind: APPROVAL_OPERATION_KIND, tenantId: TENANT_ID, actorId: users.megan.aadObjectId, input: { requestId: request.id, groupId: request.groupId, userId: request.requesterId } }, at);
-      await h.store.requests.update(request.id, request.version, { state: 'approved', decidedBy: users.megan.aadObjectId, decidedByName: users.megan.name, decidedAt: at.toISOString() }, at);
+      await h.store.operations.create(
+        {
+          id: `approve:${request.id}`,
+          kind: APPROVAL_OPERATION_KIND,
+          tenantId: TENANT_ID,
+          actorId: users.megan.aadObjectId,
+          input: { requestId: request.id, groupId: request.groupId, userId: request.requesterId },
+        },
+        at,
+      );
+      await h.store.requests.update(
+        request.id,
+        request.version,
+        {
+          state: 'approved',
+          decidedBy: users.megan.aadObjectId,
+          decidedByName: users.megan.name,
+          decidedAt: at.toISOString(),
+        },
+        at,
+      );
       // Meanwhile Megan is no longer an owner of the group.
       h.sim.setApplicationPermissions(null);
-      assert.equal((await h.graph(`/groups/${groups.expenses}/owners/${users.megan.aadObjectId}/$ref`, { method: 'DELETE' })).status, 204);
+      assert.equal(
+        (await h.graph(`/groups/${groups.expenses}/owners/${users.megan.aadObjectId}/$ref`, { method: 'DELETE' }))
+          .status,
+        204,
+      );
       h.sim.setApplicationPermissions(loadDemoSeed().applicationPermissions ?? null);
       assert.equal(await h.resumeOperations(), 1);
-      assert.deepEqual(h.sim.requests().filter((r) => r.method === 'POST' && r.url.includes('/members/$ref')), []);
+      assert.deepEqual(
+        h.sim.requests().filter((r) => r.method === 'POST' && r.url.includes('/members/$ref')),
+        [],
+      );
       const final = await h.store.requests.get(request.id);
       assert.equal(final?.outcome?.membership, 'approverNotOwner');
       for (const card of h.messenger.cards.values()) assert.match(cardText(card.card), /no longer owns the group/);

@@ -32,11 +32,20 @@ describe('health endpoints', () => {
 
   it('/healthz and /health/ready call no Graph API however often they are asked; /health/live probes nothing', async () => {
     sim = await startSimulator({ seed: loadDemoSeed(), port: 0, token: 'health-token' });
-    const settings = loadSettings({ PORT: '0', STORE_PATH: path.join(dir, 'bot.sqlite'), GRAPH_BASE_URL: sim.graphBaseUrl, GRAPH_STATIC_TOKEN: 'health-token' });
+    const settings = loadSettings({
+      PORT: '0',
+      STORE_PATH: path.join(dir, 'bot.sqlite'),
+      GRAPH_BASE_URL: sim.graphBaseUrl,
+      GRAPH_STATIC_TOKEN: 'health-token',
+    });
     const lines: string[] = [];
-    bot = await startBot({ ...settings, alerts: { ...settings.alerts, scanIntervalMs: 3_600_000 } }, createLogger({ write: (l) => lines.push(l) }));
+    bot = await startBot(
+      { ...settings, alerts: { ...settings.alerts, scanIntervalMs: 3_600_000 } },
+      createLogger({ write: (l) => lines.push(l) }),
+    );
     // The start-up setup scan calls Graph once, two seconds in: wait for it to end before counting.
-    while (!lines.some((l) => /"event":"(setup\.scanned|setup\.scan\.failed)"/.test(l))) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!lines.some((l) => /"event":"(setup\.scanned|setup\.scan\.failed)"/.test(l)))
+      await new Promise((resolve) => setTimeout(resolve, 50));
     sim.clearRequests();
     for (const route of ['/healthz', '/health/ready', '/healthz', '/health/ready', '/healthz']) {
       const response = await fetch(`${bot.url}${route}`);
@@ -45,7 +54,11 @@ describe('health endpoints', () => {
     }
     const live = await fetch(`${bot.url}/health/live`);
     assert.equal(live.status, 200);
-    assert.deepEqual(sim.requests().map((r) => `${r.method} ${r.url}`), [], 'no Graph request from health checks');
+    assert.deepEqual(
+      sim.requests().map((r) => `${r.method} ${r.url}`),
+      [],
+      'no Graph request from health checks',
+    );
   });
 
   it('a failing check answers 503 with ok:false and no error text; the reason goes to the log only', async () => {
@@ -54,7 +67,10 @@ describe('health endpoints', () => {
     const secretish = 'password authentication failed for user "guestinvite" at gi-pg.postgres.database.azure.com';
     const health = createReadiness({
       logger,
-      probes: { store: () => Promise.reject(new Error(secretish)), graph: () => Promise.reject(new Error('AADSTS7000215: Invalid client secret')) },
+      probes: {
+        store: () => Promise.reject(new Error(secretish)),
+        graph: () => Promise.reject(new Error('AADSTS7000215: Invalid client secret')),
+      },
     });
     const adapter = { process: async () => undefined } as unknown as CloudAdapter;
     const host = createServer({ adapter, bot: {} as ActivityHandler, logger, health });
@@ -64,11 +80,17 @@ describe('health endpoints', () => {
         const response = await fetch(`${url}${route}`);
         assert.equal(response.status, 503);
         const text = await response.text();
-        assert.deepEqual(JSON.parse(text), { status: 'unavailable', checks: { store: { ok: false }, graph: { ok: false } } });
+        assert.deepEqual(JSON.parse(text), {
+          status: 'unavailable',
+          checks: { store: { ok: false }, graph: { ok: false } },
+        });
         assert.doesNotMatch(text, /password|postgres|AADSTS|secret/i);
       }
       assert.equal((await fetch(`${url}/health/live`)).status, 200, 'the process answers');
-      assert.ok(logs.some((l) => l.includes('health.check.failed') && l.includes('AADSTS7000215')), 'the reason is logged');
+      assert.ok(
+        logs.some((l) => l.includes('health.check.failed') && l.includes('AADSTS7000215')),
+        'the reason is logged',
+      );
     } finally {
       await new Promise<void>((resolve) => host.server.close(() => resolve()));
     }
@@ -77,7 +99,12 @@ describe('health endpoints', () => {
   it('probes at most once per ttl; callers in between share the answer', async () => {
     let now = 0;
     let probes = 0;
-    const health = createReadiness({ logger: silentLogger, ttlMs: 5_000, now: () => now, probes: { store: async () => void probes++ } });
+    const health = createReadiness({
+      logger: silentLogger,
+      ttlMs: 5_000,
+      now: () => now,
+      probes: { store: async () => void probes++ },
+    });
     await Promise.all([health(), health(), health()]);
     now = 4_999;
     await health();

@@ -4,7 +4,18 @@
  */
 import { strict as assert } from 'node:assert';
 import type { Activity } from 'botbuilder';
-import { actionData, apps, cardId, cardOf, choices, createHarness, lastCard, users, type Harness, type Turn } from '../support/botHarness';
+import {
+  actionData,
+  apps,
+  cardId,
+  cardOf,
+  choices,
+  createHarness,
+  lastCard,
+  users,
+  type Harness,
+  type Turn,
+} from '../support/botHarness';
 import { HOSTILE, effectsFromData, markdownTexts } from '../support/markdownCheck';
 import { loadDemoSeed } from '../../src/simulator';
 
@@ -36,33 +47,63 @@ describe('hostile names from the directory (bot + simulator)', () => {
       megan.locale = locale;
       const lee = h.chat(users.lee);
       lee.locale = locale;
-      for (const text of ['help', 'invite guest', 'invite guests', 'request access', 'my requests', 'my guests', 'pending requests', `request access for ${HOSTILE}`]) turns.push(await megan.send(text));
+      for (const text of [
+        'help',
+        'invite guest',
+        'invite guests',
+        'request access',
+        'my requests',
+        'my guests',
+        'pending requests',
+        `request access for ${HOSTILE}`,
+      ])
+        turns.push(await megan.send(text));
       for (const text of ['setup check', 'alerts', 'guest report']) turns.push(await lee.send(text));
     }
     const activities = turns.flatMap((t) => [...t.replies, ...t.updates]);
-    assert.ok(activities.some((a) => cardOf(a)), 'cards were sent');
+    assert.ok(
+      activities.some((a) => cardOf(a)),
+      'cards were sent',
+    );
     assert.ok(JSON.stringify(activities).includes('Admin consent needed'), 'the hostile names are on the cards');
     assert.deepEqual(effectsIn(activities), []);
   });
 
-  it('a request from a user with a hostile name for an app and group with hostile names: the owners\' approval cards and the requester\'s messages', async () => {
+  it("a request from a user with a hostile name for an app and group with hostile names: the owners' approval cards and the requester's messages", async () => {
     const adele = h.chat({ ...users.adele, name: HOSTILE });
     const first = await adele.send('request access');
     const app = choices(lastCard(first), 'appId').find((c) => c.value === apps.expenses);
     assert.ok(app, 'Contoso Expenses offered');
     const details = await adele.submit({ ...actionData(lastCard(first), 'Next'), appId: app.value }, cardId(first));
-    const confirm = await adele.submit({ ...actionData(lastCard(details), 'Review'), justification: HOSTILE }, cardId(details));
+    const confirm = await adele.submit(
+      { ...actionData(lastCard(details), 'Review'), justification: HOSTILE },
+      cardId(details),
+    );
     const sent = await adele.submit(actionData(lastCard(confirm), 'Send request'), cardId(confirm));
     // Asking again: the refusal names the group, in a message.
     const again = await adele.send('request access');
     const details2 = await adele.submit({ ...actionData(lastCard(again), 'Next'), appId: app.value }, cardId(again));
-    const confirm2 = await adele.submit({ ...actionData(lastCard(details2), 'Review'), justification: 'again' }, cardId(details2));
+    const confirm2 = await adele.submit(
+      { ...actionData(lastCard(details2), 'Review'), justification: 'again' },
+      cardId(details2),
+    );
     const duplicate = await adele.submit(actionData(lastCard(confirm2), 'Send request'), cardId(confirm2));
-    assert.ok(JSON.stringify([...duplicate.replies, ...duplicate.updates]).includes('You already asked for'), 'the refusal names the group');
+    assert.ok(
+      JSON.stringify([...duplicate.replies, ...duplicate.updates]).includes('You already asked for'),
+      'the refusal names the group',
+    );
     const approvals = h.messenger.cardsFor(users.megan.aadObjectId);
     assert.equal(approvals.length, 1);
     assert.ok(JSON.stringify(approvals).includes('Admin consent needed'));
-    const activities = [...[first, details, confirm, sent, again, details2, confirm2, duplicate].flatMap((t) => [...t.replies, ...t.updates]), ...approvals.map((card) => ({ attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] }))];
+    const activities = [
+      ...[first, details, confirm, sent, again, details2, confirm2, duplicate].flatMap((t) => [
+        ...t.replies,
+        ...t.updates,
+      ]),
+      ...approvals.map((card) => ({
+        attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }],
+      })),
+    ];
     assert.deepEqual(effectsIn(activities), []);
   });
 });

@@ -36,9 +36,6 @@ function writes(h: Harness): string[] {
     .map((r) => `${r.method} ${r.url.replace(/\?.*$/, '')}`);
 }
 
-
-
-
 describe('invite guest dialog (bot + domain + Graph client + simulator)', () => {
   let h: Harness;
   beforeEach(async () => {
@@ -53,7 +50,10 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
   it('offers only apps whose assignable groups the user owns, and says why others are missing (owners of synced and Exchange groups are not listed by Graph: group-list-owners.md)', async () => {
     const turn = await h.chat(users.megan).send('invite guest');
     const card = lastCard(turn);
-    assert.deepEqual(choices(card, 'appId').map((c) => c.title), ['Contoso Expenses', 'Contoso Wiki']);
+    assert.deepEqual(
+      choices(card, 'appId').map((c) => c.title),
+      ['Contoso Expenses', 'Contoso Wiki'],
+    );
     const text = cardText(card);
     assert.match(text, /Partner Portal/);
     assert.match(text, /dynamic membership/);
@@ -64,10 +64,25 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
 
   it('invites a new guest end to end: card per step, confirmation updated in place, member added once', async () => {
     const chat = h.chat(users.megan);
-    const confirm = await toConfirmation(chat, 'Contoso Wiki', 'Wiki Partner Readers', 'pat.partner@adatum.com', 'Welcome to the wiki!\nSee you there.');
+    const confirm = await toConfirmation(
+      chat,
+      'Contoso Wiki',
+      'Wiki Partner Readers',
+      'pat.partner@adatum.com',
+      'Welcome to the wiki!\nSee you there.',
+    );
     const card = lastCard(confirm);
     const text = cardText(card);
-    for (const fact of ['App', 'Contoso Wiki', 'Group', 'Wiki Partner Readers', 'Guest email', 'pat.partner@adatum.com', 'Welcome message', 'Welcome to the wiki!\nSee you there.']) {
+    for (const fact of [
+      'App',
+      'Contoso Wiki',
+      'Group',
+      'Wiki Partner Readers',
+      'Guest email',
+      'pat.partner@adatum.com',
+      'Welcome message',
+      'Welcome to the wiki!\nSee you there.',
+    ]) {
       assert.ok(text.includes(fact), `confirmation shows ${fact}: ${text}`);
     }
     assert.deepEqual(writes(h), [], 'nothing written before the confirmation');
@@ -81,17 +96,19 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
     assert.match(cardText(cardOf(final)), /pat\.partner@adatum\.com was invited and added to Wiki Partner Readers/);
 
     const sequential = h.sim.requests().filter((r) => !r.batchId);
-    assert.deepEqual(sequential.map((r) => `${r.method} ${r.url.replace(/\?.*$/, '').replace(/^\/v1\.0/, '')}`), [
-      'POST /$batch',
-      'POST /invitations',
-      `POST /groups/${groups.wikiReaders}/members/$ref`,
-    ]);
+    assert.deepEqual(
+      sequential.map((r) => `${r.method} ${r.url.replace(/\?.*$/, '').replace(/^\/v1\.0/, '')}`),
+      ['POST /$batch', 'POST /invitations', `POST /groups/${groups.wikiReaders}/members/$ref`],
+    );
     const invitation = sequential[1].requestBody as Record<string, unknown>;
     assert.deepEqual(invitation, {
       invitedUserEmailAddress: 'pat.partner@adatum.com',
       inviteRedirectUrl: 'https://wiki.contoso.com/login',
       sendInvitationMessage: true,
-      invitedUserMessageInfo: { messageLanguage: 'en-US', customizedMessageBody: 'Welcome to the wiki!\nSee you there.' },
+      invitedUserMessageInfo: {
+        messageLanguage: 'en-US',
+        customizedMessageBody: 'Welcome to the wiki!\nSee you there.',
+      },
     });
     const added = (await members(h, groups.wikiReaders)).filter((m) => m.mail === 'pat.partner@adatum.com');
     assert.equal(added.length, 1);
@@ -108,8 +125,15 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
     h.sim.clearRequests();
     await chat.submit(actionData(lastCard(confirm), 'Send invitation'), cardId(confirm));
     const post = h.sim.requests().find((r) => r.url.endsWith('/invitations'));
-    assert.equal((post?.requestBody as { inviteRedirectUrl: string }).inviteRedirectUrl, 'https://expenses.contoso.com/');
-    assert.deepEqual((post?.requestBody as Record<string, unknown>).invitedUserMessageInfo, { messageLanguage: 'en-US' }, 'no welcome message: the language of Microsoft’s own invitation email only');
+    assert.equal(
+      (post?.requestBody as { inviteRedirectUrl: string }).inviteRedirectUrl,
+      'https://expenses.contoso.com/',
+    );
+    assert.deepEqual(
+      (post?.requestBody as Record<string, unknown>).invitedUserMessageInfo,
+      { messageLanguage: 'en-US' },
+      'no welcome message: the language of Microsoft’s own invitation email only',
+    );
   });
 
   it('adds a guest who already exists without inviting them again', async () => {
@@ -139,10 +163,16 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
     let card = lastCard(turn);
     assert.match(cardText(card), /not an email address/);
     assert.match(JSON.stringify(card), /"value":"pat@@adatum"/);
-    turn = await chat.submit({ ...actionData(card, 'Review'), email: 'AlexW@contoso.com', message: 'Hi' }, cardId(turn));
+    turn = await chat.submit(
+      { ...actionData(card, 'Review'), email: 'AlexW@contoso.com', message: 'Hi' },
+      cardId(turn),
+    );
     card = lastCard(turn);
     assert.match(cardText(card), /own domain contoso\.com/);
-    turn = await chat.submit({ ...actionData(card, 'Review'), email: 'x@adatum.com', message: 'y'.repeat(1001) }, cardId(turn));
+    turn = await chat.submit(
+      { ...actionData(card, 'Review'), email: 'x@adatum.com', message: 'y'.repeat(1001) },
+      cardId(turn),
+    );
     assert.match(cardText(lastCard(turn)), /1000 is the most/);
     assert.deepEqual(writes(h), []);
   });
@@ -198,7 +228,13 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
     const chat = h.chat(users.megan);
     const mention = chat.activity({
       text: '<at>Guest Invite</at> INVITE   guest',
-      entities: [{ type: 'mention', text: '<at>Guest Invite</at>', mentioned: { id: '28:guest-invite-bot', name: 'Guest Invite' } }],
+      entities: [
+        {
+          type: 'mention',
+          text: '<at>Guest Invite</at>',
+          mentioned: { id: '28:guest-invite-bot', name: 'Guest Invite' },
+        },
+      ],
     });
     const turn = await chat.deliver(mention);
     assert.equal(choices(lastCard(turn), 'appId').length, 2);
@@ -210,7 +246,10 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
   it('handles a re-sent confirmation (same activity id) once', async () => {
     const chat = h.chat(users.megan);
     const confirm = await toConfirmation(chat, 'Contoso Wiki', 'Wiki Partner Editors', 'twice@adatum.com');
-    const activity = chat.activity({ value: actionData(lastCard(confirm), 'Send invitation'), replyToId: cardId(confirm) });
+    const activity = chat.activity({
+      value: actionData(lastCard(confirm), 'Send invitation'),
+      replyToId: cardId(confirm),
+    });
     await Promise.all([chat.deliver(activity), chat.deliver({ ...activity })]);
     await chat.deliver({ ...activity });
     assert.equal(h.sim.requests().filter((r) => r.url.endsWith('/invitations')).length, 1);
@@ -243,7 +282,13 @@ describe('invite guest dialog (bot + domain + Graph client + simulator)', () => 
 
   it('shows user text literally: markdown and control characters are not interpreted', async () => {
     const chat = h.chat(users.megan);
-    const confirm = await toConfirmation(chat, 'Contoso Expenses', null, 'pat@adatum.com', '[click](https://evil.example) **now**\u0007\u202e');
+    const confirm = await toConfirmation(
+      chat,
+      'Contoso Expenses',
+      null,
+      'pat@adatum.com',
+      '[click](https://evil.example) **now**\u0007\u202e',
+    );
     const json = JSON.stringify(lastCard(confirm));
     assert.match(json, /"type":"TextRun","text":"\[click\]\(https:\/\/evil\.example\) \*\*now\*\*"/);
     assert.doesNotMatch(json, /\\u0007|\u202e/);

@@ -8,15 +8,41 @@ import { silentLogger } from '../../src/logging';
 
 const tenant = 't1';
 const request: AccessRequestRecord = {
-  id: 'r1', tenantId: tenant, requesterId: 'adele', requesterName: 'Adele Vance', appId: 'sp1', appName: 'Contoso Expenses',
-  groupId: 'g1', groupName: 'Expenses External Reviewers', justification: 'Audit', state: 'pending', ownerIds: ['megan'], ownerCards: [],
-  decidedBy: null, decidedByName: null, decidedAt: null, comment: null, outcome: null, remindedAt: null, version: 1,
-  createdAt: '2026-11-24T09:00:00.000Z', updatedAt: '2026-11-24T09:00:00.000Z',
+  id: 'r1',
+  tenantId: tenant,
+  requesterId: 'adele',
+  requesterName: 'Adele Vance',
+  appId: 'sp1',
+  appName: 'Contoso Expenses',
+  groupId: 'g1',
+  groupName: 'Expenses External Reviewers',
+  justification: 'Audit',
+  state: 'pending',
+  ownerIds: ['megan'],
+  ownerCards: [],
+  decidedBy: null,
+  decidedByName: null,
+  decidedAt: null,
+  comment: null,
+  outcome: null,
+  remindedAt: null,
+  version: 1,
+  createdAt: '2026-11-24T09:00:00.000Z',
+  updatedAt: '2026-11-24T09:00:00.000Z',
 };
-const reference = (user: string) => ({ serviceUrl: 'http://127.0.0.1:1/_connector', channelId: 'msteams', user: { id: `29:${user}`, name: user }, bot: { id: '28:bot', name: 'Guest Invite' }, conversation: { id: `a:${user}`, conversationType: 'personal', tenantId: tenant } });
+const reference = (user: string) => ({
+  serviceUrl: 'http://127.0.0.1:1/_connector',
+  channelId: 'msteams',
+  user: { id: `29:${user}`, name: user },
+  bot: { id: '28:bot', name: 'Guest Invite' },
+  conversation: { id: `a:${user}`, conversationType: 'personal', tenantId: tenant },
+});
 
 /** The request, approved by Megan, with these owners' cards. */
-const approvedByMegan = (ownerCards: AccessRequestRecord['ownerCards'], more: Partial<AccessRequestRecord> = {}): AccessRequestRecord => ({
+const approvedByMegan = (
+  ownerCards: AccessRequestRecord['ownerCards'],
+  more: Partial<AccessRequestRecord> = {},
+): AccessRequestRecord => ({
   ...request,
   state: 'approved',
   decidedBy: 'megan',
@@ -29,29 +55,55 @@ const approvedByMegan = (ownerCards: AccessRequestRecord['ownerCards'], more: Pa
 
 /** An open alert for Wiki Partners' dynamic membership, last blocking Adele while she was `doing` something. */
 const blockedByAdele = (doing: JsonValue): AlertRecord => ({
-  tenantId: tenant, key: 'groupDynamic:g9', kind: 'groupDynamic', appId: 'sp9', appName: 'Contoso Wiki', groupId: 'g9', groupName: 'Wiki Partners',
-  summary: 'Wiki Partners has dynamic membership.', fix: ['Create an assigned group.'], state: 'open', count: 1, countSinceAlert: 1,
+  tenantId: tenant,
+  key: 'groupDynamic:g9',
+  kind: 'groupDynamic',
+  appId: 'sp9',
+  appName: 'Contoso Wiki',
+  groupId: 'g9',
+  groupName: 'Wiki Partners',
+  summary: 'Wiki Partners has dynamic membership.',
+  fix: ['Create an assigned group.'],
+  state: 'open',
+  count: 1,
+  countSinceAlert: 1,
   lastBlocked: { userId: 'adele', name: 'Adele Vance', doing, at: '2026-11-24T09:00:00.000Z' },
-  firstSeen: '2026-11-24T09:00:00.000Z', lastSeen: '2026-11-24T09:00:00.000Z', lastAlertedAt: null, pendingDelivery: false, acknowledgedBy: null, resolvedAt: null, version: 1,
+  firstSeen: '2026-11-24T09:00:00.000Z',
+  lastSeen: '2026-11-24T09:00:00.000Z',
+  lastAlertedAt: null,
+  pendingDelivery: false,
+  acknowledgedBy: null,
+  resolvedAt: null,
+  version: 1,
 });
 
 function fakeAdapter() {
   const sent: Array<{ conversation: string; activity: unknown }> = [];
   const updated: Array<{ conversation: string; activity: unknown }> = [];
-  const continueConversationAsync = sinon.stub().callsFake(async (_appId: string, ref: { conversation: { id: string } }, logic: (c: TurnContext) => Promise<void>) => {
-    const context = {
-      sendActivity: async (activity: unknown) => {
-        sent.push({ conversation: ref.conversation.id, activity });
-        return { id: `act-${sent.length}` };
+  const continueConversationAsync = sinon
+    .stub()
+    .callsFake(
+      async (_appId: string, ref: { conversation: { id: string } }, logic: (c: TurnContext) => Promise<void>) => {
+        const context = {
+          sendActivity: async (activity: unknown) => {
+            sent.push({ conversation: ref.conversation.id, activity });
+            return { id: `act-${sent.length}` };
+          },
+          updateActivity: async (activity: unknown) => {
+            updated.push({ conversation: ref.conversation.id, activity });
+          },
+        } as unknown as TurnContext;
+        await logic(context);
       },
-      updateActivity: async (activity: unknown) => {
-        updated.push({ conversation: ref.conversation.id, activity });
-      },
-    } as unknown as TurnContext;
-    await logic(context);
-  });
+    );
   const createConversationAsync = sinon.stub().rejects(Object.assign(new Error('Forbidden'), { statusCode: 403 }));
-  return { adapter: { continueConversationAsync, createConversationAsync } as unknown as CloudAdapter, sent, updated, continueConversationAsync, createConversationAsync };
+  return {
+    adapter: { continueConversationAsync, createConversationAsync } as unknown as CloudAdapter,
+    sent,
+    updated,
+    continueConversationAsync,
+    createConversationAsync,
+  };
 }
 
 describe('TeamsMessenger', () => {
@@ -61,14 +113,15 @@ describe('TeamsMessenger', () => {
   });
   afterEach(async () => store.close());
 
-  it('sends the approval card to the owner\'s stored 1:1 conversation and reports where it is', async () => {
+  it("sends the approval card to the owner's stored 1:1 conversation and reports where it is", async () => {
     await store.conversations.upsert(tenant, 'megan', reference('megan'), new Date());
     const fake = fakeAdapter();
     const messenger = new TeamsMessenger(fake.adapter, store, '', silentLogger);
     const result = await messenger.sendApprovalCard(request, { id: 'megan', displayName: 'Megan Bowen' }, 'new');
     assert.equal(result.ok, true);
     assert.equal(fake.sent[0].conversation, 'a:megan');
-    const card = (fake.sent[0].activity as { attachments: Array<{ content: { refresh?: { userIds: string[] } } }> }).attachments[0].content;
+    const card = (fake.sent[0].activity as { attachments: Array<{ content: { refresh?: { userIds: string[] } } }> })
+      .attachments[0].content;
     assert.deepEqual(card.refresh?.userIds, ['29:megan']);
     if (result.ok) assert.equal(result.location.activityId, 'act-1');
   });
@@ -96,7 +149,13 @@ describe('TeamsMessenger', () => {
       if (calls === 2) throw Object.assign(new Error('Bad Gateway'), { statusCode: 502 });
       return inner(...args);
     });
-    const messenger = new TeamsMessenger({ ...fake.adapter, continueConversationAsync: flaky } as unknown as CloudAdapter, store, '', silentLogger, { retryBaseMs: 20 });
+    const messenger = new TeamsMessenger(
+      { ...fake.adapter, continueConversationAsync: flaky } as unknown as CloudAdapter,
+      store,
+      '',
+      silentLogger,
+      { retryBaseMs: 20 },
+    );
     const before = Date.now();
     const result = await messenger.sendApprovalCard(request, { id: 'megan', displayName: 'Megan Bowen' }, 'new');
     assert.equal(result.ok, true, 'queued');
@@ -118,7 +177,9 @@ describe('TeamsMessenger', () => {
     // Like CloudAdapter: an error inside the logic goes to onTurnError and the call itself resolves.
     const swallowing = {
       continueConversationAsync: async (_appId: string, _ref: unknown, logic: (c: TurnContext) => Promise<void>) => {
-        const context = { sendActivity: async () => Promise.reject(Object.assign(new Error('Forbidden'), { statusCode: 403 })) } as unknown as TurnContext;
+        const context = {
+          sendActivity: async () => Promise.reject(Object.assign(new Error('Forbidden'), { statusCode: 403 })),
+        } as unknown as TurnContext;
         try {
           await logic(context);
         } catch (err) {
@@ -139,9 +200,23 @@ describe('TeamsMessenger', () => {
     const fake = fakeAdapter();
     const messenger = new TeamsMessenger(fake.adapter, store, '', silentLogger);
     const decided = approvedByMegan([
-        { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: 'm1' }, error: null, at: '' },
-        { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: 'm1' }, error: null, at: '' },
-        { ownerId: 'alex', ownerName: 'Alex Wilber', status: 'unreachable', location: null, error: '403', at: '' },
+      {
+        ownerId: 'megan',
+        ownerName: 'Megan Bowen',
+        status: 'sent',
+        location: { reference: reference('megan'), activityId: 'm1' },
+        error: null,
+        at: '',
+      },
+      {
+        ownerId: 'megan',
+        ownerName: 'Megan Bowen',
+        status: 'sent',
+        location: { reference: reference('megan'), activityId: 'm1' },
+        error: null,
+        at: '',
+      },
+      { ownerId: 'alex', ownerName: 'Alex Wilber', status: 'unreachable', location: null, error: '403', at: '' },
     ]);
     await messenger.updateApprovalCards(decided);
     assert.equal(fake.updated.length, 1);
@@ -150,13 +225,30 @@ describe('TeamsMessenger', () => {
     assert.match(JSON.stringify(fake.sent[0].activity), /Your access request was approved/);
   });
 
-  it('updates two owners\' cards that have the same activity id in different chats (Teams message ids are per chat, e.g. times in ms)', async () => {
+  it("updates two owners' cards that have the same activity id in different chats (Teams message ids are per chat, e.g. times in ms)", async () => {
     const fake = fakeAdapter();
     const messenger = new TeamsMessenger(fake.adapter, store, '', silentLogger);
-    const decided = approvedByMegan([
-        { ownerId: 'megan', ownerName: 'Megan Bowen', status: 'sent', location: { reference: reference('megan'), activityId: '1796273055152' }, error: null, at: '' },
-        { ownerId: 'alex', ownerName: 'Alex Wilber', status: 'sent', location: { reference: reference('alex'), activityId: '1796273055152' }, error: null, at: '' },
-    ], { ownerIds: ['megan', 'alex'] });
+    const decided = approvedByMegan(
+      [
+        {
+          ownerId: 'megan',
+          ownerName: 'Megan Bowen',
+          status: 'sent',
+          location: { reference: reference('megan'), activityId: '1796273055152' },
+          error: null,
+          at: '',
+        },
+        {
+          ownerId: 'alex',
+          ownerName: 'Alex Wilber',
+          status: 'sent',
+          location: { reference: reference('alex'), activityId: '1796273055152' },
+          error: null,
+          at: '',
+        },
+      ],
+      { ownerIds: ['megan', 'alex'] },
+    );
     await messenger.updateApprovalCards(decided);
     assert.deepEqual(fake.updated.map((u) => u.conversation).sort(), ['a:alex', 'a:megan']);
   });
@@ -168,7 +260,10 @@ describe('TeamsMessenger', () => {
     const alert = blockedByAdele('sharing Contoso Wiki with a guest');
     const notice = { alert, event: 'problem' as const, blocks: 1, at: '2026-11-24T09:00:00.000Z' };
     const inChat = await messenger.sendToUser(tenant, 'patti', notice);
-    const channel = { ...reference('channel'), conversation: { id: '19:admins@thread.tacv2', conversationType: 'channel', tenantId: tenant } };
+    const channel = {
+      ...reference('channel'),
+      conversation: { id: '19:admins@thread.tacv2', conversationType: 'channel', tenantId: tenant },
+    };
     const inChannel = await messenger.sendToChannel(channel, notice);
     assert.equal(await messenger.sendToUser(tenant, 'lee', notice), null, 'no conversation with Lee');
     assert.equal(inChat?.activityId, 'act-1');
@@ -176,20 +271,40 @@ describe('TeamsMessenger', () => {
     assert.equal((inChannel?.reference as { conversation: { id: string } }).conversation.id, '19:admins@thread.tacv2');
     const later = { ...notice, blocks: 3, at: '2026-11-24T09:02:00.000Z' };
     assert.equal(await messenger.updateAlertCards([inChat!, inChannel!], later), 2);
-    assert.deepEqual(fake.updated.map((u) => `${u.conversation}:${(u.activity as { id: string }).id}`), ['a:patti:act-1', '19:admins@thread.tacv2:act-2']);
-    assert.match(JSON.stringify(fake.updated[0].activity), /Blocked 3 times; last: Adele Vance while sharing Contoso Wiki with a guest, 2 minutes ago\./);
+    assert.deepEqual(
+      fake.updated.map((u) => `${u.conversation}:${(u.activity as { id: string }).id}`),
+      ['a:patti:act-1', '19:admins@thread.tacv2:act-2'],
+    );
+    assert.match(
+      JSON.stringify(fake.updated[0].activity),
+      /Blocked 3 times; last: Adele Vance while sharing Contoso Wiki with a guest, 2 minutes ago\./,
+    );
   });
 
-  it('writes an alert card in the admin\'s last known language and time zone, and keeps it in that language when it is updated', async () => {
-    await store.conversations.upsert(tenant, 'lidia', { ...reference('lidia'), locale: 'nl-NL', localTimezone: 'Europe/Amsterdam' }, new Date());
+  it("writes an alert card in the admin's last known language and time zone, and keeps it in that language when it is updated", async () => {
+    await store.conversations.upsert(
+      tenant,
+      'lidia',
+      { ...reference('lidia'), locale: 'nl-NL', localTimezone: 'Europe/Amsterdam' },
+      new Date(),
+    );
     const fake = fakeAdapter();
     const messenger = new TeamsMessenger(fake.adapter, store, '', silentLogger);
     const alert = blockedByAdele({ key: 'admin:doing.sharing', params: { app: 'Contoso Wiki' } });
     const notice = { alert, event: 'problem' as const, blocks: 1, at: '2026-11-24T09:00:20.000Z' };
     const inChat = await messenger.sendToUser(tenant, 'lidia', notice);
     assert.match(JSON.stringify(fake.sent[0].activity), /Configuratieprobleem/);
-    assert.match(JSON.stringify(fake.sent[0].activity), /1 keer geblokkeerd; laatst: Adele Vance bij het delen van Contoso Wiki met een gast, zojuist\./);
-    assert.equal(await messenger.updateAlertCards([inChat!], { ...notice, blocks: 2, at: '2026-11-24T11:00:00.000Z' }), 1);
-    assert.match(JSON.stringify(fake.updated[0].activity), /2 keer geblokkeerd; laatst: Adele Vance bij het delen van Contoso Wiki met een gast, 2 uur geleden\./);
+    assert.match(
+      JSON.stringify(fake.sent[0].activity),
+      /1 keer geblokkeerd; laatst: Adele Vance bij het delen van Contoso Wiki met een gast, zojuist\./,
+    );
+    assert.equal(
+      await messenger.updateAlertCards([inChat!], { ...notice, blocks: 2, at: '2026-11-24T11:00:00.000Z' }),
+      1,
+    );
+    assert.match(
+      JSON.stringify(fake.updated[0].activity),
+      /2 keer geblokkeerd; laatst: Adele Vance bij het delen van Contoso Wiki met een gast, 2 uur geleden\./,
+    );
   });
 });

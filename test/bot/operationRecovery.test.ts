@@ -37,17 +37,40 @@ async function pendingRequest(h: Harness): Promise<AccessRequestRecord> {
 }
 
 /** What the bot records when Megan clicks Approve, up to the moment the process dies (before the membership write). */
-async function approvedThenCrashed(h: Harness, request: AccessRequestRecord, at: Date, decided: boolean): Promise<void> {
+async function approvedThenCrashed(
+  h: Harness,
+  request: AccessRequestRecord,
+  at: Date,
+  decided: boolean,
+): Promise<void> {
   await h.store.operations.create(
-    { id: `approve:${request.id}`, kind: APPROVAL_OPERATION_KIND, tenantId: TENANT_ID, actorId: users.megan.aadObjectId, input: { requestId: request.id, groupId: request.groupId, userId: request.requesterId } },
+    {
+      id: `approve:${request.id}`,
+      kind: APPROVAL_OPERATION_KIND,
+      tenantId: TENANT_ID,
+      actorId: users.megan.aadObjectId,
+      input: { requestId: request.id, groupId: request.groupId, userId: request.requesterId },
+    },
     at,
   );
   if (decided) {
-    await h.store.requests.update(request.id, request.version, { state: 'approved', decidedBy: users.megan.aadObjectId, decidedByName: users.megan.name, decidedAt: at.toISOString() }, at);
+    await h.store.requests.update(
+      request.id,
+      request.version,
+      {
+        state: 'approved',
+        decidedBy: users.megan.aadObjectId,
+        decidedByName: users.megan.name,
+        decidedAt: at.toISOString(),
+      },
+      at,
+    );
   }
 }
 
-const failEveryMemberWrite = { rules: [{ method: 'POST', path: '/groups/*/members/$ref', rate503: 1, retryAfterSeconds: 0 }] };
+const failEveryMemberWrite = {
+  rules: [{ method: 'POST', path: '/groups/*/members/$ref', rate503: 1, retryAfterSeconds: 0 }],
+};
 
 describe('operations a crash or a failure left behind are finished once', () => {
   let h: Harness;
@@ -73,8 +96,12 @@ describe('operations a crash or a failure left behind are finished once', () => 
     assert.ok((await memberIds(h, groups.expenses)).includes(users.adele.aadObjectId));
     const final = await h.store.requests.get(request.id);
     assert.equal(final?.outcome?.membership, 'added');
-    for (const card of h.messenger.cards.values()) assert.match(cardText(card.card), /Approved by Megan Bowen.*Adele Vance was added/s);
-    assert.deepEqual(h.messenger.notices.map((n) => n.state), ['approved']);
+    for (const card of h.messenger.cards.values())
+      assert.match(cardText(card.card), /Approved by Megan Bowen.*Adele Vance was added/s);
+    assert.deepEqual(
+      h.messenger.notices.map((n) => n.state),
+      ['approved'],
+    );
     assert.equal((await h.store.operations.get(`approve:${request.id}`))?.status, 'succeeded');
 
     assert.equal(await h.resumeOperations(), 0, 'nothing is left to resume');
@@ -82,7 +109,7 @@ describe('operations a crash or a failure left behind are finished once', () => 
     assert.equal(h.messenger.notices.length, 1);
   });
 
-  it('a process dying while it stores an approval\'s outcome leaves the record unfinished, so the resumer stores it (one transaction)', async () => {
+  it("a process dying while it stores an approval's outcome leaves the record unfinished, so the resumer stores it (one transaction)", async () => {
     const request = await pendingRequest(h);
     await approvedThenCrashed(h, request, new Date(now), true);
     // The process dies at the moment the outcome is written to the request: that write (and whatever is in
@@ -107,13 +134,21 @@ describe('operations a crash or a failure left behind are finished once', () => 
     }
     assert.equal(memberWrites(h).length, 1);
     assert.equal((await h.store.requests.get(request.id))?.outcome, null);
-    assert.notEqual((await h.store.operations.get(`approve:${request.id}`))?.status, 'succeeded', 'the record did not end without the outcome');
+    assert.notEqual(
+      (await h.store.operations.get(`approve:${request.id}`))?.status,
+      'succeeded',
+      'the record did not end without the outcome',
+    );
 
     assert.equal(await h.resumeOperations(), 1);
     assert.equal((await h.store.requests.get(request.id))?.outcome?.membership, 'added');
     assert.equal(memberWrites(h).length, 1, 'the recorded step is not repeated');
-    for (const card of h.messenger.cards.values()) assert.match(cardText(card.card), /Approved by Megan Bowen.*Adele Vance was added/s);
-    assert.deepEqual(h.messenger.notices.map((n) => n.state), ['approved']);
+    for (const card of h.messenger.cards.values())
+      assert.match(cardText(card.card), /Approved by Megan Bowen.*Adele Vance was added/s);
+    assert.deepEqual(
+      h.messenger.notices.map((n) => n.state),
+      ['approved'],
+    );
   });
 
   it('an approval recorded but not decided when the process died waits for a decision, then runs once', async () => {
@@ -162,7 +197,11 @@ describe('operations a crash or a failure left behind are finished once', () => 
     h.sim.setFaults(null);
     const writesBefore = memberWrites(h).length;
     await h.resumeOperations();
-    assert.equal((await h.store.operations.get(operationId))?.status, 'failed', 'OPERATION_RETRY_MAX reached: no more automatic retries');
+    assert.equal(
+      (await h.store.operations.get(operationId))?.status,
+      'failed',
+      'OPERATION_RETRY_MAX reached: no more automatic retries',
+    );
     assert.equal(memberWrites(h).length, writesBefore);
 
     assert.equal(await reopenOperation(h.store.operations, operationId, new Date(now)), true);
@@ -171,10 +210,14 @@ describe('operations a crash or a failure left behind are finished once', () => 
     assert.ok((await memberIds(h, groups.expenses)).includes(users.adele.aadObjectId));
     assert.equal(memberWrites(h).filter((w) => w.status === 204).length, 1);
     for (const card of h.messenger.cards.values()) assert.match(cardText(card.card), /Adele Vance was added/);
-    assert.deepEqual(h.messenger.notices.map((n) => n.state), ['approved', 'approved'], 'told of the failure, then of the membership');
+    assert.deepEqual(
+      h.messenger.notices.map((n) => n.state),
+      ['approved', 'approved'],
+      'told of the failure, then of the membership',
+    );
   });
 
-  it('a failed invitation is retried automatically and the owner\'s card shows the outcome', async () => {
+  it("a failed invitation is retried automatically and the owner's card shows the outcome", async () => {
     const chat = h.chat(users.megan);
     const confirm = await toConfirmation(chat, 'Contoso Expenses', null, 'retry.later@adatum.com');
     h.sim.setFaults({ rules: [{ method: 'POST', path: '/invitations', rate503: 1, retryAfterSeconds: 0 }] });
@@ -188,7 +231,10 @@ describe('operations a crash or a failure left behind are finished once', () => 
     const update = h.cardUpdates.find((u) => u.activityId === card);
     assert.ok(update, 'the confirmation card is updated');
     assert.match(cardText(update.card), /retry\.later@adatum\.com was invited and added/);
-    assert.equal(h.sim.requests().filter((r) => r.method === 'POST' && r.url.endsWith('/invitations') && r.status === 201).length, 1);
+    assert.equal(
+      h.sim.requests().filter((r) => r.method === 'POST' && r.url.endsWith('/invitations') && r.status === 201).length,
+      1,
+    );
   });
 
   it('refusals are finished operations: never retried', async () => {

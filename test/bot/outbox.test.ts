@@ -13,9 +13,26 @@ import { TENANT, installFor, messengerOn, person, startConnector, type Connector
 
 const notice = (i: number): AlertNotice => ({
   alert: {
-    tenantId: TENANT, key: `groupDynamic:g${i}`, kind: 'groupDynamic', appId: 'sp9', appName: 'Contoso Wiki', groupId: `g${i}`, groupName: `Wiki Partners ${i}`,
-    summary: `Wiki Partners ${i} has dynamic membership.`, fix: ['Create an assigned group.'], state: 'open', count: 1, countSinceAlert: 1, lastBlocked: null,
-    firstSeen: '2026-12-07T09:00:00.000Z', lastSeen: '2026-12-07T09:00:00.000Z', lastAlertedAt: null, pendingDelivery: false, acknowledgedBy: null, resolvedAt: null, version: 1,
+    tenantId: TENANT,
+    key: `groupDynamic:g${i}`,
+    kind: 'groupDynamic',
+    appId: 'sp9',
+    appName: 'Contoso Wiki',
+    groupId: `g${i}`,
+    groupName: `Wiki Partners ${i}`,
+    summary: `Wiki Partners ${i} has dynamic membership.`,
+    fix: ['Create an assigned group.'],
+    state: 'open',
+    count: 1,
+    countSinceAlert: 1,
+    lastBlocked: null,
+    firstSeen: '2026-12-07T09:00:00.000Z',
+    lastSeen: '2026-12-07T09:00:00.000Z',
+    lastAlertedAt: null,
+    pendingDelivery: false,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    version: 1,
   },
   event: 'problem',
   blocks: 0,
@@ -54,7 +71,15 @@ describe('outbox through the Teams connector double (limits on)', () => {
     const [megan, adele, lee] = [person(1), person(2), person(3)];
     await installFor(connector, store, [megan, adele, lee]);
     const errors: string[] = [];
-    const logger = { debug() {}, info() {}, warn() {}, error: (event: string) => errors.push(event), child() { return logger; } };
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (event: string) => errors.push(event),
+      child() {
+        return logger;
+      },
+    };
     const messenger = messengerOn(connector, store, { retryBaseMs: 10 }, logger as never);
     connector.double.failNext(503, 1);
     connector.double.failNext(502, 1);
@@ -76,7 +101,8 @@ describe('outbox through the Teams connector double (limits on)', () => {
     const megan = person(1);
     await installFor(connector, store, [megan]);
     const messenger = messengerOn(connector, store);
-    for (let i = 0; i < 12; i++) await messenger.sendToUserChat(TENANT, megan, { type: 'msg', msg: msg('common:cancelled') });
+    for (let i = 0; i < 12; i++)
+      await messenger.sendToUserChat(TENANT, megan, { type: 'msg', msg: msg('common:cancelled') });
     assert.equal(await messenger.outbox.drain(20_000), true);
     const stats = connector.double.stats();
     assert.equal(stats.throttled, 0);
@@ -88,9 +114,11 @@ describe('outbox through the Teams connector double (limits on)', () => {
     const admins = Array.from({ length: 10 }, (_, i) => person(100 + i));
     await installFor(connector, store, admins);
     const messenger = messengerOn(connector, store);
-    await Promise.all(admins.map(async (admin) => {
-      for (let i = 0; i < 8; i++) await messenger.sendToUser(TENANT, admin, notice(i));
-    }));
+    await Promise.all(
+      admins.map(async (admin) => {
+        for (let i = 0; i < 8; i++) await messenger.sendToUser(TENANT, admin, notice(i));
+      }),
+    );
     assert.equal(await messenger.outbox.drain(30_000), true);
     const stats = connector.double.stats();
     assert.equal(stats.throttled, 0);
@@ -102,7 +130,9 @@ describe('outbox through the Teams connector double (limits on)', () => {
   function diesAfterSending(real: Store): Store {
     const outbox = new Proxy(real.outbox, {
       get: (target, name: keyof OutboxStore) =>
-        name === 'update' ? async () => Promise.reject(new Error('the process died')) : (target[name] as (...a: unknown[]) => unknown).bind(target),
+        name === 'update'
+          ? async () => Promise.reject(new Error('the process died'))
+          : (target[name] as (...a: unknown[]) => unknown).bind(target),
     });
     return new Proxy(real, { get: (target, name: keyof Store) => (name === 'outbox' ? outbox : target[name]) });
   }
@@ -138,18 +168,53 @@ describe('outbox through the Teams connector double (limits on)', () => {
     await installFor(connector, store, [megan, alex, adele]);
     const messenger = messengerOn(connector, store, { retryBaseMs: 10 });
     const created = await store.requests.create(
-      { id: 'r1', tenantId: TENANT, requesterId: adele, requesterName: 'Adele Vance', appId: 'sp1', appName: 'Contoso Expenses', groupId: 'g1', groupName: 'Expenses Reviewers', justification: 'Audit', ownerIds: [megan, alex] },
+      {
+        id: 'r1',
+        tenantId: TENANT,
+        requesterId: adele,
+        requesterName: 'Adele Vance',
+        appId: 'sp1',
+        appName: 'Contoso Expenses',
+        groupId: 'g1',
+        groupName: 'Expenses Reviewers',
+        justification: 'Audit',
+        ownerIds: [megan, alex],
+      },
       new Date(),
     );
-    const owners = [{ id: megan, displayName: 'Megan Bowen' }, { id: alex, displayName: 'Alex Wilber' }];
+    const owners = [
+      { id: megan, displayName: 'Megan Bowen' },
+      { id: alex, displayName: 'Alex Wilber' },
+    ];
     connector.double.failNext(503, 1);
-    const sent = [await messenger.sendApprovalCard(created, owners[0], 'new'), await messenger.sendApprovalCard(created, owners[1], 'new')];
+    const sent = [
+      await messenger.sendApprovalCard(created, owners[0], 'new'),
+      await messenger.sendApprovalCard(created, owners[1], 'new'),
+    ];
     assert.ok(sent[0].ok && sent[0].location.outboxId, "Megan's card is queued after a 503");
     assert.ok(sent[1].ok && sent[1].location.activityId, "Alex's card went at once");
     const at = new Date().toISOString();
-    const ownerCards = sent.map((s, i) => ({ ownerId: owners[i].id, ownerName: owners[i].displayName, status: 'sent' as const, location: s.ok ? s.location : null, error: null, at }));
+    const ownerCards = sent.map((s, i) => ({
+      ownerId: owners[i].id,
+      ownerName: owners[i].displayName,
+      status: 'sent' as const,
+      location: s.ok ? s.location : null,
+      error: null,
+      at,
+    }));
     const withCards = await store.requests.update('r1', created.version, { ownerCards }, new Date());
-    const approved = await store.requests.update('r1', withCards.version, { state: 'approved', decidedBy: alex, decidedByName: 'Alex Wilber', decidedAt: at, outcome: { membership: 'added' } }, new Date());
+    const approved = await store.requests.update(
+      'r1',
+      withCards.version,
+      {
+        state: 'approved',
+        decidedBy: alex,
+        decidedByName: 'Alex Wilber',
+        decidedAt: at,
+        outcome: { membership: 'added' },
+      },
+      new Date(),
+    );
     await messenger.updateApprovalCards(approved);
     assert.equal(await messenger.outbox.drain(10_000), true);
     for (const owner of [megan, alex]) {
@@ -158,6 +223,6 @@ describe('outbox through the Teams connector double (limits on)', () => {
       assert.match(JSON.stringify(cards[0].attachments), /Approved by Alex Wilber/, owner);
     }
     const located = (await store.requests.get('r1'))!.ownerCards.find((c) => c.ownerId === megan);
-    assert.equal(typeof located?.location?.activityId, 'string', 'the queued card\'s place is recorded on the request');
+    assert.equal(typeof located?.location?.activityId, 'string', "the queued card's place is recorded on the request");
   });
 });

@@ -13,8 +13,13 @@ const megan = { tenantId: TENANT, userId: users.megan.aadObjectId, displayName: 
 function dump(file: string): string {
   const db = new Database(file, { readonly: true });
   try {
-    const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all();
-    return tables.map(({ name }) => `${name}: ${JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all())}`).join('\n').toLowerCase();
+    const tables = db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all();
+    return tables
+      .map(({ name }) => `${name}: ${JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all())}`)
+      .join('\n')
+      .toLowerCase();
   } finally {
     db.close();
   }
@@ -36,15 +41,31 @@ describe('erase person (admin command, confirmation card, every table)', () => {
   });
 
   it('recognises the English and Dutch command words, keeping the target as typed', () => {
-    assert.deepEqual(parseCommand('Erase person Ann@Fabrikam.com'), { name: 'erasePerson', target: 'Ann@Fabrikam.com' });
-    assert.deepEqual(parseCommand('<at>Guest Invite</at> persoon wissen 3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f01.'), { name: 'erasePerson', target: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f01' });
+    assert.deepEqual(parseCommand('Erase person Ann@Fabrikam.com'), {
+      name: 'erasePerson',
+      target: 'Ann@Fabrikam.com',
+    });
+    assert.deepEqual(parseCommand('<at>Guest Invite</at> persoon wissen 3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f01.'), {
+      name: 'erasePerson',
+      target: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f01',
+    });
     assert.deepEqual(parseCommand('erase person'), { name: 'erasePerson', target: '' });
   });
 
   it('an admin erases an invited guest after confirming: no table keeps the address or the object id, and one audit entry names no one', async () => {
-    const invited = await h.service.invite({ operationId: 'invite:erase-me', actor: megan, appId: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f01', groupId: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01', email: ADDRESS, message: 'Welcome to the expenses app', offered: [{ appId: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f01', groupIds: ['6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01'] }] });
+    const invited = await h.service.invite({
+      operationId: 'invite:erase-me',
+      actor: megan,
+      appId: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f01',
+      groupId: '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01',
+      email: ADDRESS,
+      message: 'Welcome to the expenses app',
+      offered: [{ appId: '0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f01', groupIds: ['6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c01'] }],
+    });
     assert.equal(invited.kind, 'done');
-    const [record] = (await h.store.guests.listForTenant(TENANT, 10)).filter((r) => r.guestEmail.toLowerCase() === ADDRESS);
+    const [record] = (await h.store.guests.listForTenant(TENANT, 10)).filter(
+      (r) => r.guestEmail.toLowerCase() === ADDRESS,
+    );
     assert.ok(record, 'the invitation left a guest record');
     const guestId = record.guestId.toLowerCase();
     assert.ok(dump(file).includes(ADDRESS) && dump(file).includes(guestId));
@@ -69,13 +90,37 @@ describe('erase person (admin command, confirmation card, every table)', () => {
   });
 
   it('refuses non-admins (typed or a forged button), other chats than 1:1, and what is neither an address nor an id', async () => {
-    await h.store.audit.append({ time: new Date().toISOString(), tenantId: TENANT, actorId: megan.userId, action: 'invite.succeeded', outcome: 'ok', guestEmail: ADDRESS });
+    await h.store.audit.append({
+      time: new Date().toISOString(),
+      tenantId: TENANT,
+      actorId: megan.userId,
+      action: 'invite.succeeded',
+      outcome: 'ok',
+      guestEmail: ADDRESS,
+    });
     assert.match(textOf(await h.chat(users.megan).send(`erase person ${ADDRESS}`)), /That is for admins/);
-    assert.match(cardText(await h.chat(users.megan).invoke('privacy.erase', { target: ADDRESS })), /Only admins can erase a person/);
+    assert.match(
+      cardText(await h.chat(users.megan).invoke('privacy.erase', { target: ADDRESS })),
+      /Only admins can erase a person/,
+    );
     const patti = h.chat(users.patti);
-    const inChannel = await patti.deliver(patti.activity({ text: `erase person ${ADDRESS}`, conversation: { id: '19:team@thread.tacv2', conversationType: 'channel', tenantId: TENANT, isGroup: true, name: '' } }));
+    const inChannel = await patti.deliver(
+      patti.activity({
+        text: `erase person ${ADDRESS}`,
+        conversation: {
+          id: '19:team@thread.tacv2',
+          conversationType: 'channel',
+          tenantId: TENANT,
+          isGroup: true,
+          name: '',
+        },
+      }),
+    );
     assert.match(textOf(inChannel), /only answer it in our 1:1 chat/);
-    assert.match(textOf(await patti.send('erase person somebody')), /followed by an email address or a Microsoft Entra object id/);
+    assert.match(
+      textOf(await patti.send('erase person somebody')),
+      /followed by an email address or a Microsoft Entra object id/,
+    );
     assert.match(cardText(await patti.invoke('privacy.erase', { target: 'nobody' })), /followed by an email address/);
     assert.match(cardText(await patti.invoke('privacy.eraseCancel', {})), /Nothing was erased/);
     assert.ok(dump(file).includes(ADDRESS), 'nothing was erased');
@@ -101,6 +146,9 @@ describe('erase person (admin command, confirmation card, every table)', () => {
     const patti = h.chat(users.patti);
     patti.locale = 'nl-NL';
     assert.match(cardText(lastCard(await patti.send(`persoon wissen ${ADDRESS}`))), /kan niet ongedaan worden gemaakt/);
-    assert.match(cardText(await patti.invoke('privacy.erase', { target: ADDRESS })), /Guest Invite heeft niets over deze persoon opgeslagen/);
+    assert.match(
+      cardText(await patti.invoke('privacy.erase', { target: ADDRESS })),
+      /Guest Invite heeft niets over deze persoon opgeslagen/,
+    );
   });
 });

@@ -48,7 +48,12 @@ async function startStack(seed: TenantSeed): Promise<Stack> {
     ADMIN_USER_IDS: PATTI,
   });
   const bot = await startBot(settings, silentLogger);
-  const teams = await startTeamsDouble({ tenant: TENANT, botAppId: guestInvite.botId!, botEndpoint: `${bot.url}/api/messages`, graph: sim.teamsApps });
+  const teams = await startTeamsDouble({
+    tenant: TENANT,
+    botAppId: guestInvite.botId!,
+    botEndpoint: `${bot.url}/api/messages`,
+    graph: sim.teamsApps,
+  });
   return { sim, bot, teams, dir };
 }
 
@@ -60,7 +65,8 @@ async function stopStack(stack: Stack | undefined): Promise<void> {
   rmSync(stack.dir, { recursive: true, force: true });
 }
 
-const cardOf = (m: VisibleMessage): Record<string, unknown> | undefined => m.attachments[0]?.content as Record<string, unknown> | undefined;
+const cardOf = (m: VisibleMessage): Record<string, unknown> | undefined =>
+  m.attachments[0]?.content as Record<string, unknown> | undefined;
 
 /** The newest message in the person's chat whose card (as it is now) matches. */
 function cardIn(teams: TeamsDouble, aad: string, pattern: RegExp): VisibleMessage | undefined {
@@ -82,11 +88,17 @@ async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 1
 async function adeleRequestsExpenses(teams: TeamsDouble): Promise<VisibleMessage> {
   await teams.install(ADELE, { name: users.adele.name });
   await teams.settleEvents();
-  await teams.sendFromUser(ADELE, { text: 'request access', from: { id: teams.teamsIdFor(ADELE), aadObjectId: ADELE, name: users.adele.name } });
+  await teams.sendFromUser(ADELE, {
+    text: 'request access',
+    from: { id: teams.teamsIdFor(ADELE), aadObjectId: ADELE, name: users.adele.name },
+  });
   const appCard = await waitFor('the app card', () => cardIn(teams, ADELE, /Contoso Expenses/));
   const expenses = choices(cardOf(appCard), 'appId').find((c) => c.title === 'Contoso Expenses')!;
   const submit = (message: VisibleMessage, title: string, more: Record<string, unknown>) =>
-    teams.sendFromUser(ADELE, { value: { ...actionData(cardOf(message), title), ...more }, replyToId: message.id } as never);
+    teams.sendFromUser(ADELE, {
+      value: { ...actionData(cardOf(message), title), ...more },
+      replyToId: message.id,
+    } as never);
   await submit(appCard, 'Next', { appId: expenses.value });
   const reason = await waitFor('the reason card', () => cardIn(teams, ADELE, /Why do you need access\?/));
   await submit(reason, 'Review', { justification: 'Quarterly audit of partner expenses' });
@@ -96,7 +108,8 @@ async function adeleRequestsExpenses(teams: TeamsDouble): Promise<VisibleMessage
 }
 
 function installs(sim: RunningSimulator, userId: string): number {
-  return sim.requests().filter((r) => r.method === 'POST' && r.url.includes(`/users/${userId}/teamwork/installedApps`)).length;
+  return sim.requests().filter((r) => r.method === 'POST' && r.url.includes(`/users/${userId}/teamwork/installedApps`))
+    .length;
 }
 
 describe('reaching an owner who never installed the bot, end to end (bot + Graph simulator + Teams double)', function () {
@@ -118,10 +131,20 @@ describe('reaching an owner who never installed the bot, end to end (bot + Graph
     assert.equal(teams.isInstalled(ALEX), true);
     // Teams' installationUpdate for the bot's own install: one short welcome through the outbox, not the help card.
     await teams.settleEvents();
-    await waitFor('the short welcome', () => teams.messagesFor(ALEX).find((m) => /I was added to your Teams/.test(m.text ?? '')));
-    assert.equal(teams.messagesFor(ALEX).filter((m) => /I was added to your Teams/.test(m.text ?? '')).length, 1, 'one welcome');
+    await waitFor('the short welcome', () =>
+      teams.messagesFor(ALEX).find((m) => /I was added to your Teams/.test(m.text ?? '')),
+    );
+    assert.equal(
+      teams.messagesFor(ALEX).filter((m) => /I was added to your Teams/.test(m.text ?? '')).length,
+      1,
+      'one welcome',
+    );
     const help = JSON.stringify(helpCard(localizer({ locale: 'en-US' })).content);
-    assert.equal(teams.messagesFor(ALEX).filter((m) => JSON.stringify(cardOf(m)) === help).length, 0, 'no help card as a reply');
+    assert.equal(
+      teams.messagesFor(ALEX).filter((m) => JSON.stringify(cardOf(m)) === help).length,
+      0,
+      'no help card as a reply',
+    );
     const requestId = String(actionData(cardOf(approval), 'Approve').requestId);
     await teams.sendFromUser(ALEX, {
       type: 'invoke',
@@ -129,13 +152,21 @@ describe('reaching an owner who never installed the bot, end to end (bot + Graph
       replyToId: approval.id,
       value: { action: { type: 'Action.Execute', verb: 'request.approve', data: { requestId } }, trigger: 'manual' },
     } as never);
-    const notice = await waitFor('the notice to Adele', () => cardIn(teams, ADELE, /was added to Expenses External Reviewers|approved/i));
+    const notice = await waitFor('the notice to Adele', () =>
+      cardIn(teams, ADELE, /was added to Expenses External Reviewers|approved/i),
+    );
     assert.match(cardText(cardOf(notice)), /Adele Vance was added to Expenses External Reviewers/);
 
     // setup check says the bot can install itself
-    await teams.sendFromUser(PATTI, { text: 'setup check', from: { id: teams.teamsIdFor(PATTI), aadObjectId: PATTI, name: users.patti.name } });
+    await teams.sendFromUser(PATTI, {
+      text: 'setup check',
+      from: { id: teams.teamsIdFor(PATTI), aadObjectId: PATTI, name: users.patti.name },
+    });
     const report = await waitFor('the setup report', () => cardIn(teams, PATTI, /Setup check/));
-    assert.match(cardText(cardOf(report)), /Reaching people in Teams: +\| the bot installs itself for people who never opened it/);
+    assert.match(
+      cardText(cardOf(report)),
+      /Reaching people in Teams: +\| the bot installs itself for people who never opened it/,
+    );
 
     // Alex removes the app (installationUpdate remove): the bot forgets the chat
     const store = openSqliteStore(path.join(stack.dir, 'bot.sqlite'));
@@ -143,7 +174,8 @@ describe('reaching an owner who never installed the bot, end to end (bot + Graph
       assert.ok(await store.conversations.get(TENANT, ALEX), 'the chat opened for the card is kept');
       await teams.uninstall(ALEX);
       await teams.settleEvents();
-      for (let i = 0; i < 100 && (await store.conversations.get(TENANT, ALEX)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let i = 0; i < 100 && (await store.conversations.get(TENANT, ALEX)); i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal(await store.conversations.get(TENANT, ALEX), undefined);
     } finally {
       await store.close();
@@ -157,12 +189,16 @@ describe('reaching an owner who never installed the bot, end to end (bot + Graph
     const { teams } = stack;
     const sent = await adeleRequestsExpenses(teams);
     const text = cardText(cardOf(sent));
-    assert.match(text, /Could not reach Alex Wilber in Teams: the bot is not allowed to install Guest Invite for people yet\./);
+    assert.match(
+      text,
+      /Could not reach Alex Wilber in Teams: the bot is not allowed to install Guest Invite for people yet\./,
+    );
     assert.match(text, /Your admins have been told what to fix\./);
     assert.match(text, /Megan Bowen/, 'the other owner got the card');
     assert.ok(cardIn(teams, users.megan.aadObjectId, /Access request/), "Megan's approval card");
     assert.equal(teams.isInstalled(ALEX), false);
-    const alerts = () => teams.messagesFor(PATTI).filter((m) => /botCannotReach:permissionMissing/.test(JSON.stringify(cardOf(m) ?? {})));
+    const alerts = () =>
+      teams.messagesFor(PATTI).filter((m) => /botCannotReach:permissionMissing/.test(JSON.stringify(cardOf(m) ?? {})));
     const alert = await waitFor('the admin alert', () => alerts()[0]);
     assert.match(cardText(cardOf(alert)), /TeamsAppInstallation\.ReadWriteSelfForUser\.All/);
     assert.match(cardText(cardOf(alert)), /setup polic/i);
@@ -170,9 +206,15 @@ describe('reaching an owner who never installed the bot, end to end (bot + Graph
     assert.equal(alerts().length, 1, 'one alert');
 
     // setup check says why the bot cannot install itself
-    await teams.sendFromUser(PATTI, { text: 'setup check', from: { id: teams.teamsIdFor(PATTI), aadObjectId: PATTI, name: users.patti.name } });
+    await teams.sendFromUser(PATTI, {
+      text: 'setup check',
+      from: { id: teams.teamsIdFor(PATTI), aadObjectId: PATTI, name: users.patti.name },
+    });
     const report = await waitFor('the setup report', () => cardIn(teams, PATTI, /Setup check/));
-    assert.match(cardText(cardOf(report)), /people who never opened the bot cannot be reached: the bot is not allowed to install Guest Invite/);
+    assert.match(
+      cardText(cardOf(report)),
+      /people who never opened the bot cannot be reached: the bot is not allowed to install Guest Invite/,
+    );
     assert.equal(alerts().length, 1, 'still one alert');
   });
 });

@@ -18,23 +18,49 @@ import { silentLogger } from '../../src/logging';
 
 const tenant = 't1';
 const SERVICE = 'https://smba.trafficmanager.net/emea/';
-const adeleRef = { serviceUrl: SERVICE, channelId: 'msteams', user: { id: '29:adele', name: 'Adele' }, bot: { id: '28:bot', name: 'Guest Invite' }, conversation: { id: 'a:adele', conversationType: 'personal', tenantId: tenant, isGroup: false, name: '' } };
+const adeleRef = {
+  serviceUrl: SERVICE,
+  channelId: 'msteams',
+  user: { id: '29:adele', name: 'Adele' },
+  bot: { id: '28:bot', name: 'Guest Invite' },
+  conversation: { id: 'a:adele', conversationType: 'personal', tenantId: tenant, isGroup: false, name: '' },
+};
 const notInstalled = (code = 'ForbiddenOperationException') =>
-  Object.assign(new Error(`{"error":{"code":"${code}","message":"Bot isn't installed in user's personal scope"}}`), { statusCode: 403, code });
+  Object.assign(new Error(`{"error":{"code":"${code}","message":"Bot isn't installed in user's personal scope"}}`), {
+    statusCode: 403,
+    code,
+  });
 
 /** A connector where `installed` people get a 1:1 chat `a:<id>` and the others a 403. */
 function connector(installed: Set<string>, code?: string) {
-  const createConversationAsync = sinon.stub().callsFake(async (_appId: string, _channel: string, _url: string, _audience: string, parameters: { members: Array<{ id: string }> }, logic: (c: TurnContext) => Promise<void>) => {
-    const id = parameters.members[0].id;
-    if (!installed.has(id)) throw notInstalled(code);
-    await logic({ activity: { conversation: { id: `a:${id}`, conversationType: 'personal', tenantId: tenant } } } as unknown as TurnContext);
-  });
+  const createConversationAsync = sinon
+    .stub()
+    .callsFake(
+      async (
+        _appId: string,
+        _channel: string,
+        _url: string,
+        _audience: string,
+        parameters: { members: Array<{ id: string }> },
+        logic: (c: TurnContext) => Promise<void>,
+      ) => {
+        const id = parameters.members[0].id;
+        if (!installed.has(id)) throw notInstalled(code);
+        await logic({
+          activity: { conversation: { id: `a:${id}`, conversationType: 'personal', tenantId: tenant } },
+        } as unknown as TurnContext);
+      },
+    );
   return { adapter: { createConversationAsync } as unknown as CloudAdapter, createConversationAsync };
 }
 
 function installer(installed: Set<string>, refuse?: DirectoryError) {
   const fake = {
-    findInstallation: sinon.stub().callsFake(async (userId: string) => (installed.has(userId) ? { installationId: `inst-${userId}`, catalogId: 'cat-1' } : null)),
+    findInstallation: sinon
+      .stub()
+      .callsFake(async (userId: string) =>
+        installed.has(userId) ? { installationId: `inst-${userId}`, catalogId: 'cat-1' } : null,
+      ),
     install: sinon.stub().callsFake(async (userId: string) => {
       if (refuse) throw refuse;
       if (installed.has(userId)) return 'alreadyInstalled';
@@ -54,12 +80,21 @@ describe('PersonalChatService: reaching people in Teams', () => {
   });
   afterEach(async () => store.close());
 
-  function service(installed: Set<string>, graph: TeamsAppInstaller | null, more: Partial<ConstructorParameters<typeof PersonalChatService>[0]> = {}) {
+  function service(
+    installed: Set<string>,
+    graph: TeamsAppInstaller | null,
+    more: Partial<ConstructorParameters<typeof PersonalChatService>[0]> = {},
+  ) {
     const teams = connector(installed);
     const reported: string[] = [];
     const chats = new PersonalChatService({
-      adapter: teams.adapter, appId: 'bot', conversations: store.conversations, state: store.state, logger: silentLogger,
-      installer: graph, catalogId: 'cat-1',
+      adapter: teams.adapter,
+      appId: 'bot',
+      conversations: store.conversations,
+      state: store.state,
+      logger: silentLogger,
+      installer: graph,
+      catalogId: 'cat-1',
       onUnreachable: async (_t, userId, reason) => {
         reported.push(`${userId}:${reason}`);
       },
@@ -77,7 +112,7 @@ describe('PersonalChatService: reaching people in Teams', () => {
     assert.equal(graph.install.callCount, 0);
   });
 
-  it('installs the app for an owner who never opened the bot through Graph and keeps the installation\'s chat, with no createConversation (graph-proactive-bots-and-messages)', async () => {
+  it("installs the app for an owner who never opened the bot through Graph and keeps the installation's chat, with no createConversation (graph-proactive-bots-and-messages)", async () => {
     const installed = new Set<string>();
     const graph = installer(installed);
     const { chats, teams } = service(installed, graph);
@@ -88,8 +123,11 @@ describe('PersonalChatService: reaching people in Teams', () => {
     assert.equal(opening.reference.serviceUrl, SERVICE, 'through the service URL the tenant is served from');
     assert.deepEqual(graph.install.firstCall.args, ['megan', 'cat-1']);
     assert.equal(teams.createConversationAsync.callCount, 0, 'no createConversation refused before the install');
-    assert.equal(((await store.conversations.get(tenant, 'megan'))?.conversation as { id?: string } | undefined)?.id, '19:megan_bot@unq.gbl.spaces');
-    assert.equal(await chats.installedByBot(tenant, 'megan'), true, 'the install is marked as the bot\'s own');
+    assert.equal(
+      ((await store.conversations.get(tenant, 'megan'))?.conversation as { id?: string } | undefined)?.id,
+      '19:megan_bot@unq.gbl.spaces',
+    );
+    assert.equal(await chats.installedByBot(tenant, 'megan'), true, "the install is marked as the bot's own");
     assert.equal(await chats.installedByBot(tenant, 'megan'), false, 'once');
   });
 
@@ -113,12 +151,20 @@ describe('PersonalChatService: reaching people in Teams', () => {
       return 'alreadyInstalled';
     });
     const teams = connector(installed, 'BadArgument');
-    const chats = new PersonalChatService({ adapter: teams.adapter, appId: 'bot', conversations: store.conversations, state: store.state, logger: silentLogger, installer: graph, catalogId: 'cat-1' });
+    const chats = new PersonalChatService({
+      adapter: teams.adapter,
+      appId: 'bot',
+      conversations: store.conversations,
+      state: store.state,
+      logger: silentLogger,
+      installer: graph,
+      catalogId: 'cat-1',
+    });
     await chats.note(tenant, adeleRef, 'adele');
     assert.equal((await chats.open(tenant, 'megan')).ok, true);
   });
 
-  it('uses the installation\'s Graph chat when Teams does not see the install yet', async () => {
+  it("uses the installation's Graph chat when Teams does not see the install yet", async () => {
     const installed = new Set<string>();
     const graph = installer(installed);
     const { chats } = service(new Set(), graph);
@@ -139,13 +185,34 @@ describe('PersonalChatService: reaching people in Teams', () => {
     assert.deepEqual(graph.install.firstCall.args, ['megan', 'cat-1']);
     const again = service(installed, graph, { catalogId: null, manifestId: 'manifest-1' });
     assert.equal((await again.chats.open(tenant, 'nestor')).ok, true);
-    assert.equal(graph.findInstallation.getCalls().filter((c) => 'externalId' in c.args[1]).length, 1, 'read once, then kept in the store');
+    assert.equal(
+      graph.findInstallation.getCalls().filter((c) => 'externalId' in c.args[1]).length,
+      1,
+      'read once, then kept in the store',
+    );
   });
 
   const refusals: Array<[string, DirectoryError, string]> = [
-    ['the permission is not granted', new DirectoryError('forbidden', 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'), 'permissionMissing'],
-    ['an app permission policy blocks the app', new DirectoryError('forbidden', 403, 'Forbidden', 'App is blocked by app permission policy'), 'blockedByPolicy'],
-    ['the app is not in the org catalog', new DirectoryError('notFound', 404, 'NotFound', 'The teamsApp was not found'), 'appNotInCatalog'],
+    [
+      'the permission is not granted',
+      new DirectoryError(
+        'forbidden',
+        403,
+        'Authorization_RequestDenied',
+        'Insufficient privileges to complete the operation.',
+      ),
+      'permissionMissing',
+    ],
+    [
+      'an app permission policy blocks the app',
+      new DirectoryError('forbidden', 403, 'Forbidden', 'App is blocked by app permission policy'),
+      'blockedByPolicy',
+    ],
+    [
+      'the app is not in the org catalog',
+      new DirectoryError('notFound', 404, 'NotFound', 'The teamsApp was not found'),
+      'appNotInCatalog',
+    ],
   ];
   for (const [what, error, reason] of refusals) {
     it(`records the owner as unreachable when ${what} (${reason}), and reports it for the admins`, async () => {
@@ -180,7 +247,11 @@ describe('PersonalChatService: reaching people in Teams', () => {
     const blocked = await chats.open(tenant, 'megan');
     assert.equal(blocked.ok ? null : blocked.reason, 'blockedByUser');
     assert.equal(teams.createConversationAsync.callCount, calls, 'not tried');
-    await chats.seen(tenant, 'megan', { ...adeleRef, user: { id: '29:megan', name: 'Megan' }, conversation: { id: 'a:megan', conversationType: 'personal', tenantId: tenant, isGroup: false, name: '' } });
+    await chats.seen(tenant, 'megan', {
+      ...adeleRef,
+      user: { id: '29:megan', name: 'Megan' },
+      conversation: { id: 'a:megan', conversationType: 'personal', tenantId: tenant, isGroup: false, name: '' },
+    });
     assert.equal((await chats.open(tenant, 'megan')).ok, true);
     assert.equal(await chats.refused(tenant, 'megan', 403, 'BotDisabledByAdmin'), 'disabledByAdmin');
     assert.equal((await chats.open(tenant, 'megan')).ok, false);

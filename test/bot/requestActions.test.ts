@@ -16,19 +16,47 @@ import { cardText } from '../support/botHarness';
 
 const TENANT = 't1';
 const pending: AccessRequestRecord = {
-  id: 'r1', tenantId: TENANT, requesterId: 'adele', requesterName: 'Adele Vance', appId: 'sp1', appName: 'Contoso Expenses',
-  groupId: 'g1', groupName: 'Expenses External Reviewers', justification: 'Audit', state: 'pending', ownerIds: ['megan', 'alex'], ownerCards: [],
-  decidedBy: null, decidedByName: null, decidedAt: null, comment: null, outcome: null, remindedAt: null, version: 1,
-  createdAt: '2026-11-24T09:00:00.000Z', updatedAt: '2026-11-24T09:00:00.000Z',
+  id: 'r1',
+  tenantId: TENANT,
+  requesterId: 'adele',
+  requesterName: 'Adele Vance',
+  appId: 'sp1',
+  appName: 'Contoso Expenses',
+  groupId: 'g1',
+  groupName: 'Expenses External Reviewers',
+  justification: 'Audit',
+  state: 'pending',
+  ownerIds: ['megan', 'alex'],
+  ownerCards: [],
+  decidedBy: null,
+  decidedByName: null,
+  decidedAt: null,
+  comment: null,
+  outcome: null,
+  remindedAt: null,
+  version: 1,
+  createdAt: '2026-11-24T09:00:00.000Z',
+  updatedAt: '2026-11-24T09:00:00.000Z',
 };
-const adding: AccessRequestRecord = { ...pending, state: 'approved', decidedBy: 'megan', decidedByName: 'Megan Bowen', decidedAt: '2026-11-24T10:00:00.000Z', version: 2 };
+const adding: AccessRequestRecord = {
+  ...pending,
+  state: 'approved',
+  decidedBy: 'megan',
+  decidedByName: 'Megan Bowen',
+  decidedAt: '2026-11-24T10:00:00.000Z',
+  version: 2,
+};
 const added: AccessRequestRecord = { ...adding, outcome: { membership: 'added' }, version: 3 };
 
 function alexClicks(): TurnContext {
   return {
     activity: {
-      type: 'invoke', replyToId: 'card-alex', from: { id: '29:alex', aadObjectId: 'alex', name: 'Alex Wilber' },
-      conversation: { id: 'a:alex', conversationType: 'personal', tenantId: TENANT }, serviceUrl: 'https://smba.example/', channelId: 'msteams',
+      type: 'invoke',
+      replyToId: 'card-alex',
+      from: { id: '29:alex', aadObjectId: 'alex', name: 'Alex Wilber' },
+      conversation: { id: 'a:alex', conversationType: 'personal', tenantId: TENANT },
+      serviceUrl: 'https://smba.example/',
+      channelId: 'msteams',
       recipient: { id: '28:bot', name: 'Guest Invite' },
     },
   } as unknown as TurnContext;
@@ -76,13 +104,22 @@ describe('RequestActions: the late update of a card', () => {
     const service = {
       decide: sinon.stub().callsFake(async () => {
         await new Promise((resolve) => setTimeout(resolve, 30));
-        return { kind: 'refused', reason: 'notOwner', message: { key: 'requests:refused.notOwner', params: { group: 'Expenses External Reviewers' } } };
+        return {
+          kind: 'refused',
+          reason: 'notOwner',
+          message: { key: 'requests:refused.notOwner', params: { group: 'Expenses External Reviewers' } },
+        };
       }),
       viewForOwner: sinon.stub().resolves(undefined),
     } as unknown as RequestAccessService;
     const updates: Attachment[] = [];
     const background = new BackgroundWork(silentLogger, 0);
-    const actions = new RequestActions(service, silentLogger, { background, updateCard: async (_l, card) => Boolean(updates.push(card)), turnDeadlineMs: 5, invokeDeadlineMs: 5 });
+    const actions = new RequestActions(service, silentLogger, {
+      background,
+      updateCard: async (_l, card) => Boolean(updates.push(card)),
+      turnDeadlineMs: 5,
+      invokeDeadlineMs: 5,
+    });
     await actions.invoke(alexClicks(), 'request.approve', { requestId: 'r1' });
     assert.equal(await background.drain(5_000), true);
     assert.match(cardText(updates[0].content), /not an owner of Expenses External Reviewers/);

@@ -4,7 +4,16 @@
  */
 import { strict as assert } from 'node:assert';
 import { ConfigError, loadSettings } from '../../src/config';
-import { cardOf, createHarness, groups, textOf, users, TENANT_ID, type Harness, type UserChat } from '../support/botHarness';
+import {
+  cardOf,
+  createHarness,
+  groups,
+  textOf,
+  users,
+  TENANT_ID,
+  type Harness,
+  type UserChat,
+} from '../support/botHarness';
 
 const LIVE = { GRAPH_MODE: 'live', GRAPH_TENANT_ID: TENANT_ID, STORE_PATH: ':memory:' };
 const jordan = { aadObjectId: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f10', name: 'Jordan Rivera' };
@@ -31,12 +40,18 @@ describe('secure defaults: configuration', () => {
     const auth = { MicrosoftAppId: 'a2b5d1f0-1111-4222-8333-944445555666', MicrosoftAppPassword: 'x' };
     assert.deepEqual(loadSettings({ ...LIVE, ...auth }).allowedTenantIds, [TENANT_ID]);
     const other = '11111111-2222-4333-8444-555555555555';
-    assert.deepEqual(loadSettings({ ...LIVE, ...auth, ALLOWED_TENANT_IDS: `${TENANT_ID},${other}` }).allowedTenantIds, [TENANT_ID, other]);
+    assert.deepEqual(loadSettings({ ...LIVE, ...auth, ALLOWED_TENANT_IDS: `${TENANT_ID},${other}` }).allowedTenantIds, [
+      TENANT_ID,
+      other,
+    ]);
     assert.deepEqual(loadSettings({ STORE_PATH: ':memory:' }).allowedTenantIds, []);
   });
 
   it('refuses an http: INVITE_REDIRECT_URL_DEFAULT', () => {
-    assert.equal(configError({ STORE_PATH: ':memory:', INVITE_REDIRECT_URL_DEFAULT: 'http://intranet.contoso.com' }).variable, 'INVITE_REDIRECT_URL_DEFAULT');
+    assert.equal(
+      configError({ STORE_PATH: ':memory:', INVITE_REDIRECT_URL_DEFAULT: 'http://intranet.contoso.com' }).variable,
+      'INVITE_REDIRECT_URL_DEFAULT',
+    );
   });
 });
 
@@ -64,7 +79,13 @@ describe('secure defaults: who may use the bot (bot + simulator)', () => {
     h = await createHarness({ allowedTenantIds: [TENANT_ID] });
     const megan = h.chat(users.megan);
     const other = '11111111-2222-4333-8444-555555555555';
-    const turn = await megan.deliver(megan.activity({ text: 'my guests', conversation: { id: 'a:x', conversationType: 'personal', tenantId: other, isGroup: false, name: '' }, channelData: { tenant: { id: other } } }));
+    const turn = await megan.deliver(
+      megan.activity({
+        text: 'my guests',
+        conversation: { id: 'a:x', conversationType: 'personal', tenantId: other, isGroup: false, name: '' },
+        channelData: { tenant: { id: other } },
+      }),
+    );
     assert.match(textOf(turn), /not available for your organization/);
     assert.deepEqual(await refusals(), ['tenant']);
   });
@@ -73,15 +94,32 @@ describe('secure defaults: who may use the bot (bot + simulator)', () => {
     const stranger = h.chat({ aadObjectId: '99999999-7b6d-4c8e-9a1f-2b3c4d5e6f99', name: 'Megan Bowen' });
     const turn = await stranger.send('request access');
     assert.match(textOf(turn), /cannot find your account/);
-    assert.equal(turn.replies.some((a) => cardOf(a)), false);
-    assert.ok(!h.sim.requests().some((r) => r.url.includes('servicePrincipals') || r.url.includes('appRoleAssignedTo')), 'the catalog was not read');
+    assert.equal(
+      turn.replies.some((a) => cardOf(a)),
+      false,
+    );
+    assert.ok(
+      !h.sim.requests().some((r) => r.url.includes('servicePrincipals') || r.url.includes('appRoleAssignedTo')),
+      'the catalog was not read',
+    );
     assert.deepEqual(await refusals(), ['unknownUser']);
-    assert.equal((await h.store.conversations.get(TENANT_ID, '99999999-7b6d-4c8e-9a1f-2b3c4d5e6f99')) ?? null, null, 'no conversation reference kept');
+    assert.equal(
+      (await h.store.conversations.get(TENANT_ID, '99999999-7b6d-4c8e-9a1f-2b3c4d5e6f99')) ?? null,
+      null,
+      'no conversation reference kept',
+    );
   });
 
   it('a guest user may request access but not invite guests, list guests or run admin commands', async () => {
     const guest = h.chat(jordan);
-    for (const command of ['invite guest', 'invite guests', 'my guests', 'pending requests', 'setup check', 'guest report']) {
+    for (const command of [
+      'invite guest',
+      'invite guests',
+      'my guests',
+      'pending requests',
+      'setup check',
+      'guest report',
+    ]) {
       const turn = await guest.send(command);
       assert.match(textOf(turn), /As a guest in this organization/, command);
     }
@@ -111,7 +149,13 @@ describe('personal data only in the 1:1 chat (bot + simulator)', () => {
       chat.activity({
         text,
         recipient: { id: '28:a2b5d1f0-1111-4222-8333-944445555666', name: 'Guest Invite' },
-        conversation: { id: '19:general@thread.tacv2;messageid=1', conversationType: 'channel', tenantId: TENANT_ID, isGroup: true, name: '' },
+        conversation: {
+          id: '19:general@thread.tacv2;messageid=1',
+          conversationType: 'channel',
+          tenantId: TENANT_ID,
+          isGroup: true,
+          name: '',
+        },
         channelData: { tenant: { id: TENANT_ID }, channel: { id: '19:general@thread.tacv2' }, ...channelData },
       }),
     );
@@ -119,14 +163,50 @@ describe('personal data only in the 1:1 chat (bot + simulator)', () => {
 
   it('commands that show guests, requests, addresses or apps answer in a channel only with a link to the 1:1 chat', async () => {
     const lee = h.chat(users.lee);
-    for (const command of ['my guests', 'invite guest', 'invite guests', 'request access', 'my requests', 'pending requests', 'setup check', 'alerts', 'guest report']) {
+    for (const command of [
+      'my guests',
+      'invite guest',
+      'invite guests',
+      'request access',
+      'my requests',
+      'pending requests',
+      'setup check',
+      'alerts',
+      'guest report',
+    ]) {
       const turn = await inChannel(lee, `<at>Guest Invite</at> ${command}`);
-      assert.equal(turn.replies.some((a) => cardOf(a)), false, command);
-      assert.match(textOf(turn), /only answer it in our 1:1 chat.*https:\/\/teams\.microsoft\.com\/l\/chat\/0\/0\?users=28:a2b5d1f0-1111-4222-8333-944445555666/, command);
+      assert.equal(
+        turn.replies.some((a) => cardOf(a)),
+        false,
+        command,
+      );
+      assert.match(
+        textOf(turn),
+        /only answer it in our 1:1 chat.*https:\/\/teams\.microsoft\.com\/l\/chat\/0\/0\?users=28:a2b5d1f0-1111-4222-8333-944445555666/,
+        command,
+      );
     }
-    assert.deepEqual(h.sim.requests().filter((r) => !r.url.includes(`/users/${users.lee.aadObjectId}`)).map((r) => r.url), [], 'nothing read but who Lee is');
+    assert.deepEqual(
+      h.sim
+        .requests()
+        .filter((r) => !r.url.includes(`/users/${users.lee.aadObjectId}`))
+        .map((r) => r.url),
+      [],
+      'nothing read but who Lee is',
+    );
     // In a group chat too.
-    const group = await lee.deliver(lee.activity({ text: 'my guests', conversation: { id: '19:chat@thread.v2', conversationType: 'groupChat', tenantId: TENANT_ID, isGroup: true, name: '' } }));
+    const group = await lee.deliver(
+      lee.activity({
+        text: 'my guests',
+        conversation: {
+          id: '19:chat@thread.v2',
+          conversationType: 'groupChat',
+          tenantId: TENANT_ID,
+          isGroup: true,
+          name: '',
+        },
+      }),
+    );
     assert.match(textOf(group), /1:1 chat/);
   });
 
@@ -138,11 +218,20 @@ describe('personal data only in the 1:1 chat (bot + simulator)', () => {
         action: 'add',
         text: undefined,
         recipient: { id: '28:a2b5d1f0-1111-4222-8333-944445555666', name: 'Guest Invite' },
-        conversation: { id: '19:general@thread.tacv2', conversationType: 'channel', tenantId: TENANT_ID, isGroup: true, name: '' },
+        conversation: {
+          id: '19:general@thread.tacv2',
+          conversationType: 'channel',
+          tenantId: TENANT_ID,
+          isGroup: true,
+          name: '',
+        },
         channelData: { tenant: { id: TENANT_ID }, team: { id: '19:general@thread.tacv2' } },
       }),
     );
-    assert.equal(turn.replies.some((a) => cardOf(a)), false);
+    assert.equal(
+      turn.replies.some((a) => cardOf(a)),
+      false,
+    );
     assert.match(textOf(turn), /only in a 1:1 chat/);
     // Installed personally, the admin gets the help card and the setup report.
     const personal = await lee.deliver(lee.activity({ type: 'installationUpdate', action: 'add', text: undefined }));
@@ -152,7 +241,9 @@ describe('personal data only in the 1:1 chat (bot + simulator)', () => {
   it('"alerts here" warns when the team (its Microsoft 365 group) has guests', async () => {
     const lee = h.chat(users.lee);
     const withGuests = await findGroupWithGuests(h);
-    const warned = await inChannel(lee, 'alerts here', { team: { id: '19:general@thread.tacv2', aadGroupId: withGuests } });
+    const warned = await inChannel(lee, 'alerts here', {
+      team: { id: '19:general@thread.tacv2', aadGroupId: withGuests },
+    });
     assert.match(textOf(warned), /this team has guests/);
     const unknown = await inChannel(lee, 'alerts here');
     assert.match(textOf(unknown), /guests included if the team has any/);
@@ -178,7 +269,13 @@ describe('card actions from a shared chat', () => {
           name: 'adaptiveCard/action',
           text: undefined,
           recipient: { id: '28:a2b5d1f0-1111-4222-8333-944445555666', name: 'Guest Invite' },
-          conversation: { id: '19:general@thread.tacv2;messageid=1', conversationType: 'channel', tenantId: TENANT_ID, isGroup: true, name: '' },
+          conversation: {
+            id: '19:general@thread.tacv2;messageid=1',
+            conversationType: 'channel',
+            tenantId: TENANT_ID,
+            isGroup: true,
+            name: '',
+          },
           value: { action: { type: 'Action.Execute', verb: 'guests.list', data: { page: '0' } } },
         }),
       );

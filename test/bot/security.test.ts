@@ -18,9 +18,22 @@ describe('abuse limits and access restrictions', () => {
     h = await createHarness({ actionsPerUserPerHour: 2 });
     const actor = { tenantId: TENANT_ID, userId: users.megan.aadObjectId, displayName: 'Megan Bowen' };
     const offered = [{ appId: apps.expenses, groupIds: [groups.expenses] }];
-    const invite = (operationId: string, email: string) => h!.service.invite({ operationId, actor, appId: apps.expenses, groupId: groups.expenses, email, message: null, offered });
+    const invite = (operationId: string, email: string) =>
+      h!.service.invite({
+        operationId,
+        actor,
+        appId: apps.expenses,
+        groupId: groups.expenses,
+        email,
+        message: null,
+        offered,
+      });
     assert.equal((await invite('op-1', 'one@adatum.com')).kind, 'done');
-    assert.equal((await invite('op-1', 'one@adatum.com')).kind, 'done', 'the same confirmation again is not a new invitation');
+    assert.equal(
+      (await invite('op-1', 'one@adatum.com')).kind,
+      'done',
+      'the same confirmation again is not a new invitation',
+    );
     assert.equal((await invite('op-2', 'two@adatum.com')).kind, 'done');
     const third = await invite('op-3', 'three@adatum.com');
     assert.ok(third.kind === 'refused' && third.reason === 'rateLimited');
@@ -60,20 +73,41 @@ describe('the HTTP endpoint', () => {
   };
 
   it('with bot credentials configured, refuses /api/messages without a valid Bot Framework token (401) before any bot code runs', async () => {
-    const settings = loadSettings({ PORT: '0', STORE_PATH: path.join(dir, 'bot.sqlite'), MicrosoftAppId: 'a2b5d1f0-1111-4222-8333-944445555666', MicrosoftAppPassword: 'not-a-real-secret', HOST: '127.0.0.1' });
+    const settings = loadSettings({
+      PORT: '0',
+      STORE_PATH: path.join(dir, 'bot.sqlite'),
+      MicrosoftAppId: 'a2b5d1f0-1111-4222-8333-944445555666',
+      MicrosoftAppPassword: 'not-a-real-secret',
+      HOST: '127.0.0.1',
+    });
     bot = await startBot(settings, silentLogger);
-    const none = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(activity) });
+    const none = await fetch(`${bot.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(activity),
+    });
     assert.equal(none.status, 401);
-    const forged = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJhdWQiOiJ4In0.' }, body: JSON.stringify(activity) });
+    const forged = await fetch(`${bot.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJhdWQiOiJ4In0.' },
+      body: JSON.stringify(activity),
+    });
     assert.equal(forged.status, 401);
     const health = await fetch(`${bot.url}/healthz`);
     assert.equal(health.status, 200);
-    assert.deepEqual(((await health.json()) as { checks: Record<string, { ok: boolean }> }).checks, { store: { ok: true }, graph: { ok: true } });
+    assert.deepEqual(((await health.json()) as { checks: Record<string, { ok: boolean }> }).checks, {
+      store: { ok: true },
+      graph: { ok: true },
+    });
   });
 
   it('refuses request bodies over the size limit', async () => {
     bot = await startBot(loadSettings({ PORT: '0', STORE_PATH: path.join(dir, 'bot.sqlite') }), silentLogger);
-    const huge = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...activity, text: 'x'.repeat(300 * 1024) }) });
+    const huge = await fetch(`${bot.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...activity, text: 'x'.repeat(300 * 1024) }),
+    });
     assert.equal(huge.status, 413);
   });
 });

@@ -38,7 +38,8 @@ async function pendingRequest(h: Harness): Promise<{ request: AccessRequestRecor
 describe('slow directory writes: turns answer in time, cards are updated when the work ends', () => {
   let h: Harness;
   let now: number;
-  const start = (options: HarnessOptions = {}): Promise<Harness> => createHarness({ clock: () => new Date(now), ...options });
+  const start = (options: HarnessOptions = {}): Promise<Harness> =>
+    createHarness({ clock: () => new Date(now), ...options });
 
   beforeEach(() => {
     now = Date.parse('2026-11-24T09:00:00Z');
@@ -69,13 +70,18 @@ describe('slow directory writes: turns answer in time, cards are updated when th
     assert.equal(memberWrites(h), 1);
     assert.ok((await memberIds(h, groups.expenses)).includes(users.adele.aadObjectId));
     for (const card of h.messenger.cards.values()) assert.match(cardText(card.card), /Approved by Megan Bowen/);
-    assert.deepEqual(h.messenger.notices.map((n) => n.state), ['approved']);
+    assert.deepEqual(
+      h.messenger.notices.map((n) => n.state),
+      ['approved'],
+    );
   });
 
   it('an approval within the deadline is answered with the final card and nothing is deferred', async () => {
     h = await start({ invokeDeadlineMs: 5_000 });
     const { request, meganCard } = await pendingRequest(h);
-    const response = await h.chat(users.megan).invoke('request.deny', { requestId: request.id, comment: 'Not now' }, meganCard);
+    const response = await h
+      .chat(users.megan)
+      .invoke('request.deny', { requestId: request.id, comment: 'Not now' }, meganCard);
     assert.match(cardText(response), /Denied by Megan Bowen/);
     assert.equal(h.background.size, 0);
     assert.deepEqual(h.cardUpdates, []);
@@ -97,7 +103,9 @@ describe('slow directory writes: turns answer in time, cards are updated when th
     assert.equal(h.cardUpdates[0].activityId, card);
     assert.match(cardText(h.cardUpdates[0].card), /Guest invited/);
     assert.match(cardText(h.cardUpdates[0].card), /slow\.guest@adatum\.com was invited and added/);
-    const invitations = h.sim.requests().filter((r) => r.method === 'POST' && r.url.endsWith('/invitations') && r.status === 201);
+    const invitations = h.sim
+      .requests()
+      .filter((r) => r.method === 'POST' && r.url.endsWith('/invitations') && r.status === 201);
     assert.equal(invitations.length, 1);
 
     // The same click delivered again (Teams re-sends slow turns): the dialog has ended, nothing runs twice.

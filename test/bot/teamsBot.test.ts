@@ -49,11 +49,18 @@ describe('Teams bot: per-turn writes', () => {
     const chat = h.chat(users.megan);
     await chat.send('invite guest');
     assert.ok(order.includes('card'), `the app card was sent: ${JSON.stringify(order)}`);
-    assert.ok(order.indexOf('dialog state') < order.indexOf('card'), `the card goes out after the state: ${JSON.stringify(order)}`);
+    assert.ok(
+      order.indexOf('dialog state') < order.indexOf('card'),
+      `the card goes out after the state: ${JSON.stringify(order)}`,
+    );
     order.length = 0;
     await chat.send('cancel');
     await chat.send('help');
     await chat.send('help');
-    assert.deepEqual(order.slice(-2), ['card', 'card'], `a card without actions (help) adds no state write: ${JSON.stringify(order)}`);
+    assert.deepEqual(
+      order.slice(-2),
+      ['card', 'card'],
+      `a card without actions (help) adds no state write: ${JSON.stringify(order)}`,
+    );
   });
 });

@@ -52,7 +52,8 @@ describe('AdminAlertService: card updates and delivery claims', () => {
     now = Date.parse('2026-11-24T09:00:00Z');
     messenger = new FakeMessenger();
     deferred = [];
-    alerts = new AdminAlertService({ ...SERVICE_SETTINGS,
+    alerts = new AdminAlertService({
+      ...SERVICE_SETTINGS,
       store,
       directory: { listRoleMembers: async () => new Set<string>() } as unknown as Directory,
       setup: {} as SetupCheckService,
@@ -72,7 +73,7 @@ describe('AdminAlertService: card updates and delivery claims', () => {
     await store.close();
   });
 
-  it('updates one alert\'s cards at most every 5 s (Teams rate limits); a block in between is shown by a deferred update', async () => {
+  it("updates one alert's cards at most every 5 s (Teams rate limits); a block in between is shown by a deferred update", async () => {
     await alerts.reportBlocked(blockedBy('Adele'));
     assert.equal(messenger.sent.length, 1);
     now += 1_000;
@@ -80,7 +81,11 @@ describe('AdminAlertService: card updates and delivery claims', () => {
     now += 1_000;
     await alerts.reportBlocked(blockedBy('Alex'));
     assert.equal(messenger.updates.length, 0, 'rendered 2 s ago: not yet');
-    assert.deepEqual(deferred.map((d) => d.ms), [4_000], 'one deferred update per alert, due 5 s after the card was sent');
+    assert.deepEqual(
+      deferred.map((d) => d.ms),
+      [4_000],
+      'one deferred update per alert, due 5 s after the card was sent',
+    );
 
     now += 3_000;
     await deferred[0].task();

@@ -24,8 +24,20 @@ describe('authorization reads the truth, not the lagging advanced-query index (g
     seed.indexLag = 60_000;
     sim = await startSimulator({ seed, port: 0, recordBodies: true, now: () => t });
     store = openSqliteStore(':memory:');
-    const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 't' }, logger: silentLogger, retryDelaySeconds: 0 });
-    service = new InviteGuestService({ ...SERVICE_SETTINGS, directory: new GraphDirectory(new GraphHttp(client)), store, logger: silentLogger, defaultRedirectUrl: 'https://myapps.microsoft.com', sleep: async () => undefined });
+    const client = createGraphClient({
+      baseUrl: sim.graphBaseUrl,
+      auth: { kind: 'static', token: 't' },
+      logger: silentLogger,
+      retryDelaySeconds: 0,
+    });
+    service = new InviteGuestService({
+      ...SERVICE_SETTINGS,
+      directory: new GraphDirectory(new GraphHttp(client)),
+      store,
+      logger: silentLogger,
+      defaultRedirectUrl: 'https://myapps.microsoft.com',
+      sleep: async () => undefined,
+    });
   });
   afterEach(async () => {
     await sim.close();
@@ -36,7 +48,11 @@ describe('authorization reads the truth, not the lagging advanced-query index (g
   async function asAdmin(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<number> {
     sim.setApplicationPermissions(null);
     try {
-      const response = await fetch(`${sim.graphBaseUrl}${path}`, { method, headers: { Authorization: 'Bearer admin', 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+      const response = await fetch(`${sim.graphBaseUrl}${path}`, {
+        method,
+        headers: { Authorization: 'Bearer admin', 'Content-Type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
       return response.status;
     } finally {
       sim.setApplicationPermissions(loadDemoSeed().applicationPermissions ?? null);
@@ -44,7 +60,9 @@ describe('authorization reads the truth, not the lagging advanced-query index (g
   }
 
   async function eventualOwnerIds(): Promise<string[]> {
-    const response = await fetch(`${sim.graphBaseUrl}/groups/${groups.expenses}/owners?$select=id&$count=true`, { headers: { Authorization: 'Bearer t', ConsistencyLevel: 'eventual' } });
+    const response = await fetch(`${sim.graphBaseUrl}/groups/${groups.expenses}/owners?$select=id&$count=true`, {
+      headers: { Authorization: 'Bearer t', ConsistencyLevel: 'eventual' },
+    });
     return ((await response.json()) as { value: Array<{ id: string }> }).value.map((o) => o.id);
   }
 
@@ -69,7 +87,12 @@ describe('authorization reads the truth, not the lagging advanced-query index (g
   });
 
   it('an owner added a moment ago is accepted at once', async () => {
-    assert.equal(await asAdmin('POST', `/groups/${groups.expenses}/owners/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${users.adele.aadObjectId}` }), 204);
+    assert.equal(
+      await asAdmin('POST', `/groups/${groups.expenses}/owners/$ref`, {
+        '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${users.adele.aadObjectId}`,
+      }),
+      204,
+    );
     t += 1_000;
     assert.ok(!(await eventualOwnerIds()).includes(users.adele.aadObjectId), 'the index does not list her yet');
     const outcome = await invite(users.adele, 2);

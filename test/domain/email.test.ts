@@ -45,7 +45,9 @@ describe('parseEmail', () => {
       assert.equal(parsed.ok, false);
       if (!parsed.ok) {
         assert.equal(parsed.problem, problem);
-        assert.ok(localizer().msg(parsed.message).length > 10 && !localizer().msg(parsed.message).startsWith('invite:'));
+        assert.ok(
+          localizer().msg(parsed.message).length > 10 && !localizer().msg(parsed.message).startsWith('invite:'),
+        );
       }
     });
   }

@@ -36,8 +36,28 @@ describe('exactly-once directory writes under Graph faults', function () {
         replicationLagForms: ['Request_ResourceNotFound', 'Directory_ObjectNotFound', 'Request_BadRequest'],
         rules: [
           // A gateway answers 504 (or drops the connection) after the write took effect (field notes, Graph section).
-          { method: 'POST', path: '/invitations', rate429: 0.3, rate500: 0.02, rate502: 0.01, rate504AfterWrite: 0.04, rateDropAfterWrite: 0.03, retryAfterSeconds: 0, topLevelOnly: true },
-          { method: 'POST', path: '/groups/*/members/$ref', rate429: 0.3, rate500: 0.02, rate503: 0.01, rate504AfterWrite: 0.04, rateDropAfterWrite: 0.03, retryAfterSeconds: 0, topLevelOnly: true },
+          {
+            method: 'POST',
+            path: '/invitations',
+            rate429: 0.3,
+            rate500: 0.02,
+            rate502: 0.01,
+            rate504AfterWrite: 0.04,
+            rateDropAfterWrite: 0.03,
+            retryAfterSeconds: 0,
+            topLevelOnly: true,
+          },
+          {
+            method: 'POST',
+            path: '/groups/*/members/$ref',
+            rate429: 0.3,
+            rate500: 0.02,
+            rate503: 0.01,
+            rate504AfterWrite: 0.04,
+            rateDropAfterWrite: 0.03,
+            retryAfterSeconds: 0,
+            topLevelOnly: true,
+          },
           { path: '*', rate429: 0.3, rate500: 0.02, rate502: 0.01, rate503: 0.01, rate504: 0.01, retryAfterSeconds: 0 },
         ],
       },
@@ -46,9 +66,15 @@ describe('exactly-once directory writes under Graph faults', function () {
     const logger = createLogger({ level: 'info', write: (line) => logs.push(line) });
     const store = openSqliteStore(path.join(dir, 'bot.sqlite'));
     try {
-      const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test' }, logger, retryDelaySeconds: 0 });
+      const client = createGraphClient({
+        baseUrl: sim.graphBaseUrl,
+        auth: { kind: 'static', token: 'test' },
+        logger,
+        retryDelaySeconds: 0,
+      });
       const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
-      const service = new InviteGuestService({ ...SERVICE_SETTINGS,
+      const service = new InviteGuestService({
+        ...SERVICE_SETTINGS,
         directory,
         store,
         logger,
@@ -64,7 +90,15 @@ describe('exactly-once directory writes under Graph faults', function () {
       const queue = emails.map((email, i) => ({ email, i }));
       const worker = async (): Promise<void> => {
         for (let next = queue.shift(); next; next = queue.shift()) {
-          const command = { operationId: `invite:fault-run-${next.i}`, actor, appId: apps.expenses, groupId: groups.expenses, email: next.email, message: 'Welcome', offered };
+          const command = {
+            operationId: `invite:fault-run-${next.i}`,
+            actor,
+            appId: apps.expenses,
+            groupId: groups.expenses,
+            email: next.email,
+            message: 'Welcome',
+            offered,
+          };
           let outcome = await service.invite(command);
           // A confirmation whose budget ran out is confirmed again (same operation): it resumes, never repeats.
           for (let again = 0; outcome.kind === 'failed' && again < 3; again++) {
@@ -90,7 +124,10 @@ describe('exactly-once directory writes under Graph faults', function () {
       const members = new Map<string, number>();
       let next: string | null = `${sim.graphBaseUrl}/groups/${groups.expenses}/members?$select=id,mail&$top=999`;
       while (next) {
-        const page = (await (await fetch(next, { headers: { Authorization: 'Bearer test' } })).json()) as { value: Array<{ mail: string | null }>; '@odata.nextLink'?: string };
+        const page = (await (await fetch(next, { headers: { Authorization: 'Bearer test' } })).json()) as {
+          value: Array<{ mail: string | null }>;
+          '@odata.nextLink'?: string;
+        };
         for (const m of page.value) if (m.mail) members.set(m.mail, (members.get(m.mail) ?? 0) + 1);
         next = page['@odata.nextLink'] ?? null;
       }
@@ -113,8 +150,14 @@ describe('exactly-once directory writes under Graph faults', function () {
       assert.equal(notInvited, 0, 'every guest was invited');
       assert.equal(invitedTwice, 0, 'no guest was invited twice');
       assert.equal(notMember, 0, 'every guest is in the group exactly once');
-      assert.ok(stats.injected['429'] > 0 && stats.injected['500'] + stats.injected['502'] + stats.injected['503'] + stats.injected['504'] > 0);
-      assert.ok((stats.injected['504-after-write'] ?? 0) > 0 && (stats.injected['drop-after-write'] ?? 0) > 0, 'writes answered 504 or dropped after they took effect');
+      assert.ok(
+        stats.injected['429'] > 0 &&
+          stats.injected['500'] + stats.injected['502'] + stats.injected['503'] + stats.injected['504'] > 0,
+      );
+      assert.ok(
+        (stats.injected['504-after-write'] ?? 0) > 0 && (stats.injected['drop-after-write'] ?? 0) > 0,
+        'writes answered 504 or dropped after they took effect',
+      );
       assert.deepEqual(validateLog(requests), []);
     } finally {
       await sim.close();
@@ -141,7 +184,10 @@ describe('exactly-once directory writes under Graph faults', function () {
     const store = openSqliteStore(path.join(dir, 'bot.sqlite'));
     const notices = new Map<string, number>();
     const messenger: ApprovalMessenger = {
-      sendApprovalCard: async (request, owner) => ({ ok: true, location: { requestId: request.id, ownerId: owner.id } }),
+      sendApprovalCard: async (request, owner) => ({
+        ok: true,
+        location: { requestId: request.id, ownerId: owner.id },
+      }),
       updateApprovalCards: async () => undefined,
       notifyRequester: async (request) => {
         notices.set(request.id, (notices.get(request.id) ?? 0) + 1);
@@ -149,18 +195,42 @@ describe('exactly-once directory writes under Graph faults', function () {
       },
     };
     try {
-      const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test' }, logger, retryDelaySeconds: 0 });
+      const client = createGraphClient({
+        baseUrl: sim.graphBaseUrl,
+        auth: { kind: 'static', token: 'test' },
+        logger,
+        retryDelaySeconds: 0,
+      });
       const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
-      const service = new RequestAccessService({ ...SERVICE_SETTINGS, directory, store, messenger, logger, transientRetries: 8, sleep: async () => undefined });
+      const service = new RequestAccessService({
+        ...SERVICE_SETTINGS,
+        directory,
+        store,
+        messenger,
+        logger,
+        transientRetries: 8,
+        sleep: async () => undefined,
+      });
       const offered = [{ appId: apps.expenses, groupIds: [groups.expenses] }];
       const requests = [];
       for (const r of requesters) {
-        const created = await service.createRequest({ actor: { tenantId: TENANT_ID, userId: r.id, displayName: r.displayName }, appId: apps.expenses, groupId: groups.expenses, justification: 'Audit', offered });
+        const created = await service.createRequest({
+          actor: { tenantId: TENANT_ID, userId: r.id, displayName: r.displayName },
+          appId: apps.expenses,
+          groupId: groups.expenses,
+          justification: 'Audit',
+          offered,
+        });
         assert.equal(created.kind, 'created');
         if (created.kind === 'created') requests.push(created.request);
       }
 
-      sim.setFaults({ seed: 20261130, rules: [{ path: '*', rate429: 0.3, rate500: 0.02, rate502: 0.01, rate503: 0.01, rate504: 0.01, retryAfterSeconds: 0 }] });
+      sim.setFaults({
+        seed: 20261130,
+        rules: [
+          { path: '*', rate429: 0.3, rate500: 0.02, rate502: 0.01, rate503: 0.01, rate504: 0.01, retryAfterSeconds: 0 },
+        ],
+      });
       const owners = [
         { tenantId: TENANT_ID, userId: users.megan.aadObjectId, displayName: 'Megan Bowen' },
         { tenantId: TENANT_ID, userId: users.alex.aadObjectId, displayName: 'Alex Wilber' },
@@ -187,23 +257,34 @@ describe('exactly-once directory writes under Graph faults', function () {
       await Promise.all(Array.from({ length: 10 }, worker));
       // What the periodic resumer does: failed writes are reopened and finished.
       for (let round = 0; round < 3; round++) {
-        await reopenFailedOperations(store.operations, { retryAfterMs: 1, maxAttempts: 3, now: new Date(Date.now() + 1000) });
+        await reopenFailedOperations(store.operations, {
+          retryAfterMs: 1,
+          maxAttempts: 3,
+          now: new Date(Date.now() + 1000),
+        });
         await service.resumeUnfinished();
       }
       const stats = sim.faultStats();
       sim.setFaults(null);
 
       // Membership writes that reached the directory (an injected fault answers before it): one per requester.
-      const writes = sim.requests().filter((r) => r.method === 'POST' && r.url.endsWith(`/groups/${groups.expenses}/members/$ref`) && !r.fault);
+      const writes = sim
+        .requests()
+        .filter((r) => r.method === 'POST' && r.url.endsWith(`/groups/${groups.expenses}/members/$ref`) && !r.fault);
       const addedTimes = new Map<string, number>();
       for (const w of writes) {
-        const id = String((w.requestBody as { '@odata.id': string })['@odata.id']).split('/').pop()!;
+        const id = String((w.requestBody as { '@odata.id': string })['@odata.id'])
+          .split('/')
+          .pop()!;
         addedTimes.set(id, (addedTimes.get(id) ?? 0) + 1);
       }
       const memberIds = new Set<string>();
       let next: string | null = `${sim.graphBaseUrl}/groups/${groups.expenses}/members?$select=id&$top=999`;
       while (next) {
-        const page = (await (await fetch(next, { headers: { Authorization: 'Bearer test' } })).json()) as { value: Array<{ id: string }>; '@odata.nextLink'?: string };
+        const page = (await (await fetch(next, { headers: { Authorization: 'Bearer test' } })).json()) as {
+          value: Array<{ id: string }>;
+          '@odata.nextLink'?: string;
+        };
         for (const m of page.value) memberIds.add(m.id);
         next = page['@odata.nextLink'] ?? null;
       }
@@ -218,9 +299,19 @@ describe('exactly-once directory writes under Graph faults', function () {
       assert.equal(lost, 0, 'every approval ended with the requester added');
       assert.equal(duplicated, 0, 'no requester was added twice');
       assert.equal(requesters.filter((r) => !memberIds.has(r.id)).length, 0, 'every requester is a member');
-      assert.equal(requesters.filter((r) => addedTimes.get(r.id) !== 1).length, 0, 'one membership write per requester reached the directory');
-      assert.ok(writes.every((w) => w.status === 204), 'and each added the requester');
-      assert.ok(requests.every((r) => (notices.get(r.id) ?? 0) >= 1), 'every requester was told');
+      assert.equal(
+        requesters.filter((r) => addedTimes.get(r.id) !== 1).length,
+        0,
+        'one membership write per requester reached the directory',
+      );
+      assert.ok(
+        writes.every((w) => w.status === 204),
+        'and each added the requester',
+      );
+      assert.ok(
+        requests.every((r) => (notices.get(r.id) ?? 0) >= 1),
+        'every requester was told',
+      );
       assert.ok(stats.injected['429'] > 0);
       assert.deepEqual(validateLog(sim.requests()), []);
     } finally {

@@ -35,7 +35,15 @@ describeEachEngine('guest review sweep at 10,000 guests across 200 groups', 'gue
         id: 'app-1',
         displayName: 'Contoso Wiki',
         groups: Array.from({ length: GROUPS }, (_, g) => ({
-          group: { id: groupId(g), displayName: `Group ${g}`, groupTypes: [], mailEnabled: false, securityEnabled: true, onPremisesSyncEnabled: null, isAssignableToRole: false },
+          group: {
+            id: groupId(g),
+            displayName: `Group ${g}`,
+            groupTypes: [],
+            mailEnabled: false,
+            securityEnabled: true,
+            onPremisesSyncEnabled: null,
+            isAssignableToRole: false,
+          },
           ownerIds: [`owner-a-${g}`, `owner-b-${g}`],
           ownerCount: 2,
         })),
@@ -44,7 +52,23 @@ describeEachEngine('guest review sweep at 10,000 guests across 200 groups', 'gue
     for (let n = 0; n < GUESTS; n++) {
       const g = n % GROUPS;
       await store.guests.recordAdded(
-        { tenantId: 't1', groupId: groupId(g), guestId: `guest-${n}`, guestEmail: `guest${n}@fabrikam.com`, guestName: `Guest ${n}`, appId: 'app-1', appName: 'Contoso Wiki', groupName: `Group ${g}`, invitedBy: `owner-a-${g}`, invitedByName: 'Owner', how: 'invite', operationId: `op-${n}`, sponsorIds: [`owner-a-${g}`], sponsorInEntra: false, redemption: 'Accepted' },
+        {
+          tenantId: 't1',
+          groupId: groupId(g),
+          guestId: `guest-${n}`,
+          guestEmail: `guest${n}@fabrikam.com`,
+          guestName: `Guest ${n}`,
+          appId: 'app-1',
+          appName: 'Contoso Wiki',
+          groupName: `Group ${g}`,
+          invitedBy: `owner-a-${g}`,
+          invitedByName: 'Owner',
+          how: 'invite',
+          operationId: `op-${n}`,
+          sponsorIds: [`owner-a-${g}`],
+          sponsorInEntra: false,
+          redemption: 'Accepted',
+        },
         new Date(now + n),
       );
     }
@@ -61,7 +85,15 @@ describeEachEngine('guest review sweep at 10,000 guests across 200 groups', 'gue
       updateReviewCards: async () => undefined,
       notifyUser: async () => true,
     };
-    const lifecycle = new GuestLifecycleService({ ...SERVICE_SETTINGS, directory, store, logger, catalog, defaultRedirectUrl: 'https://myapps.microsoft.com', clock });
+    const lifecycle = new GuestLifecycleService({
+      ...SERVICE_SETTINGS,
+      directory,
+      store,
+      logger,
+      catalog,
+      defaultRedirectUrl: 'https://myapps.microsoft.com',
+      clock,
+    });
     const review = new GuestReviewService({ ...SERVICE_SETTINGS, store, logger, catalog, lifecycle, messenger, clock });
 
     const quiet = performance.now();
@@ -77,6 +109,8 @@ describeEachEngine('guest review sweep at 10,000 guests across 200 groups', 'gue
     assert.ok(cards.every((c) => c.endsWith(`/${GUESTS / GROUPS}`)));
     assert.deepEqual(calls, ['listCatalog'], 'the only Graph read is the (cached, shared) catalog');
     assert.deepEqual(await review.sweep(), { opened: 0, reminded: 0, defaulted: 0 }, 'nothing opened twice');
-    console.log(`      ${stores.engine}: sweep with nothing due ${quietMs.toFixed(0)} ms; opening 10,000 due reviews in 200 groups ${ms.toFixed(0)} ms; Graph calls: ${calls.length} (${calls.join(', ')})`);
+    console.log(
+      `      ${stores.engine}: sweep with nothing due ${quietMs.toFixed(0)} ms; opening 10,000 due reviews in 200 groups ${ms.toFixed(0)} ms; Graph calls: ${calls.length} (${calls.join(', ')})`,
+    );
   });
 });

@@ -57,10 +57,20 @@ describe('operation records: failures and automatic retries', () => {
     await finish(runner, 'recent', true);
 
     const due = await store.operations.listFailed(new Date(now - 1 * MINUTE), 3, 10);
-    assert.deepEqual(due.map((r) => r.id), ['old', 'newer']);
-    assert.deepEqual((await store.operations.listFailed(new Date(now), 3, 1)).map((r) => r.id), ['old']);
+    assert.deepEqual(
+      due.map((r) => r.id),
+      ['old', 'newer'],
+    );
+    assert.deepEqual(
+      (await store.operations.listFailed(new Date(now), 3, 1)).map((r) => r.id),
+      ['old'],
+    );
 
-    const reopened = await reopenFailedOperations(store.operations, { retryAfterMs: 1 * MINUTE, maxAttempts: 1, now: new Date(now) });
+    const reopened = await reopenFailedOperations(store.operations, {
+      retryAfterMs: 1 * MINUTE,
+      maxAttempts: 1,
+      now: new Date(now),
+    });
     assert.deepEqual(reopened.sort(), ['newer', 'old']);
     for (const id of reopened) {
       const record = await store.operations.get(id);
@@ -71,18 +81,32 @@ describe('operation records: failures and automatic retries', () => {
     // They fail again: at the limit, they are no longer due.
     await finish(runner, 'old', true);
     now += 10 * MINUTE;
-    assert.deepEqual((await store.operations.listFailed(new Date(now), 1, 10)).map((r) => r.id), ['recent']);
-    assert.equal((await store.operations.listFailed(new Date(now), 0, 10)).length, 0, 'maxAttempts 0 turns automatic retries off');
+    assert.deepEqual(
+      (await store.operations.listFailed(new Date(now), 1, 10)).map((r) => r.id),
+      ['recent'],
+    );
+    assert.equal(
+      (await store.operations.listFailed(new Date(now), 0, 10)).length,
+      0,
+      'maxAttempts 0 turns automatic retries off',
+    );
   });
 
   it('two processes reopening the same failed record: exactly one does', async () => {
     const first = open();
     const second = open();
     await finish(new OperationRunner(first.operations, () => new Date(now), 'p1'), 'x', true);
-    const results = await Promise.all([reopenOperation(first.operations, 'x', new Date(now)), reopenOperation(second.operations, 'x', new Date(now))]);
+    const results = await Promise.all([
+      reopenOperation(first.operations, 'x', new Date(now)),
+      reopenOperation(second.operations, 'x', new Date(now)),
+    ]);
     assert.deepEqual(results.sort(), [false, true]);
     assert.equal((await first.operations.get('x'))?.attempts, 1);
-    assert.equal(await reopenOperation(first.operations, 'x', new Date(now)), false, 'a running record is not reopened');
+    assert.equal(
+      await reopenOperation(first.operations, 'x', new Date(now)),
+      false,
+      'a running record is not reopened',
+    );
     assert.equal(await reopenOperation(first.operations, 'missing', new Date(now)), false);
   });
 });

@@ -27,7 +27,14 @@ describe('retention sweep', () => {
   });
 
   it('deletes in bounded batches: a run stops after its rounds, the next one goes on', async () => {
-    for (let i = 0; i < 5; i++) await store.audit.append({ time: T0.toISOString(), tenantId: 't1', actorId: 'u', action: `a${i}`, outcome: 'ok' });
+    for (let i = 0; i < 5; i++)
+      await store.audit.append({
+        time: T0.toISOString(),
+        tenantId: 't1',
+        actorId: 'u',
+        action: `a${i}`,
+        outcome: 'ok',
+      });
     for (let i = 0; i < 3; i++) await store.state.write(`msteams/conversations/c${i}/`, { dialogState: {} });
     const later = at(periods.auditMs + DAY);
     assert.deepEqual(await sweepRetention(store, periods, later, 2, 2), { audit_log: 4, state_items: 3 });
@@ -49,7 +56,9 @@ describe('retention sweep', () => {
     const a = new TimerJobs(store.jobs, 'instance-a', 60_000, () => later);
     const b = new TimerJobs(store.jobs, 'instance-b', 60_000, () => later);
     const first = await a.runOnce(JOBS.retention, periods.sweepIntervalMs, () => sweepRetention(store, periods, later));
-    const second = await b.runOnce(JOBS.retention, periods.sweepIntervalMs, () => sweepRetention(store, periods, later));
+    const second = await b.runOnce(JOBS.retention, periods.sweepIntervalMs, () =>
+      sweepRetention(store, periods, later),
+    );
     assert.deepEqual(first, { ran: true, result: { state_items: 1 } });
     assert.deepEqual(second, { ran: false });
   });

@@ -28,7 +28,10 @@ describe('retryOnConflict: the one compare-and-set retry', () => {
 
   it('gives up after CONFLICT_ATTEMPTS attempts by throwing the last conflict', async () => {
     const run = losing(Infinity);
-    await assert.rejects(retryOnConflict(run.attempt), (err: unknown) => err instanceof ConflictError && err.key === 'k');
+    await assert.rejects(
+      retryOnConflict(run.attempt),
+      (err: unknown) => err instanceof ConflictError && err.key === 'k',
+    );
     assert.equal(run.calls(), CONFLICT_ATTEMPTS);
   });
 
@@ -57,7 +60,10 @@ describe('retryOnConflict: the one compare-and-set retry', () => {
     );
     assert.equal(calls, 1);
     const other = losing(Infinity, 'other');
-    await assert.rejects(retryOnConflict(other.attempt, { retryIf: (err) => err.key === 'mine', onGiveUp: () => -1 }), ConflictError);
+    await assert.rejects(
+      retryOnConflict(other.attempt, { retryIf: (err) => err.key === 'mine', onGiveUp: () => -1 }),
+      ConflictError,
+    );
     assert.equal(other.calls(), 1);
   });
 

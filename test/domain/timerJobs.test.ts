@@ -3,7 +3,7 @@ import { JOBS, TimerJobs } from '../../src/domain/timerJobs';
 import { describeEachEngine } from '../support/stores';
 
 describeEachEngine('timer jobs across instances', 'guest-invite-timers-', (stores) => {
-  it('two instances whose timers fire together run each interval\'s work once', async () => {
+  it("two instances whose timers fire together run each interval's work once", async () => {
     let now = Date.parse('2026-11-24T09:00:00Z');
     const clock = (): Date => new Date(now);
     const [a, b] = await stores.openTwo('shared.db');

@@ -86,7 +86,11 @@ function readReportCard(card: AdaptiveCard): ReportCard {
       continue;
     }
     const texts = items.filter((i) => i.type === 'RichTextBlock').map(inlineText);
-    sections.push({ heading: texts[0] ?? '', lines: texts.slice(1), actions: items.flatMap((i) => (i.type === 'ActionSet' ? (i.actions ?? []) : [])) });
+    sections.push({
+      heading: texts[0] ?? '',
+      lines: texts.slice(1),
+      actions: items.flatMap((i) => (i.type === 'ActionSet' ? (i.actions ?? []) : [])),
+    });
   }
   const title = body.find((n) => n.type === 'TextBlock')?.text ?? '';
   return { title, facts, sections };
@@ -135,7 +139,11 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     // so that it cannot overlap with the delivery at Patti's install
     await stack.bot.log.waitForQuiet(1_000);
 
-    assert.equal(storedConversationReference(stack.storePath, DEMO_TENANT_ID, patti.aadObjectId), undefined, 'Patti has not installed the bot yet');
+    assert.equal(
+      storedConversationReference(stack.storePath, DEMO_TENANT_ID, patti.aadObjectId),
+      undefined,
+      'Patti has not installed the bot yet',
+    );
     const alerts = storedAlerts(stack.storePath, DEMO_TENANT_ID);
     assert.equal(alerts.length, PROBLEMS, JSON.stringify(alerts, null, 2));
     for (const alert of alerts) {
@@ -158,10 +166,17 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     assert.equal(pattiApi.config.currentUser.aadObjectId, patti.aadObjectId);
 
     await openPlayground(page, stack.playground('patti').url);
-    await pattiApi.waitForMessage((e) => cardTitle(e.message) === REPORT_TITLE, { conversationId: chat, timeoutMs: 30_000 });
+    await pattiApi.waitForMessage((e) => cardTitle(e.message) === REPORT_TITLE, {
+      conversationId: chat,
+      timeoutMs: 30_000,
+    });
     const ref = await waitForConversationReference(stack.storePath, DEMO_TENANT_ID, patti.aadObjectId);
     assert.equal(ref.conversation?.id, chat);
-    assert.equal(new URL(ref.serviceUrl!).port, String(stack.playground('patti').port), "Patti's reference points at her own Playground");
+    assert.equal(
+      new URL(ref.serviceUrl!).port,
+      String(stack.playground('patti').port),
+      "Patti's reference points at her own Playground",
+    );
     await new Promise((resolve) => setTimeout(resolve, GRACE_MS));
 
     // in her chat: the help card and the setup summary, nothing else (was: 8 alert cards after them)
@@ -203,20 +218,31 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
       assert.ok(text.includes(expected), `the report shows '${expected}':\n${text}`);
     }
 
-    const event = await pattiApi!.waitForMessage((e) => cardTitle(e.message) === REPORT_TITLE, { since: start, conversationId: personalChatId(patti) });
+    const event = await pattiApi!.waitForMessage((e) => cardTitle(e.message) === REPORT_TITLE, {
+      since: start,
+      conversationId: personalChatId(patti),
+    });
     const report = reportOf(event);
     assert.deepEqual(report.facts, {
       'Apps with groups assigned': '7',
       'Ready for self-service': '3',
       'With problems': '4',
       'Guest invitations': 'allowed for the bot (allowInvitesFrom = everyone)',
-      'Guest sponsors': "Kept in the bot's records only (the inviting or approving owner). To have them in Microsoft Entra ID too, grant the application permission User.ReadWrite.All and set GUEST_SPONSORS_IN_ENTRA=true.",
-      'Reaching people in Teams': 'the bot installs itself for people who never opened it (TeamsAppInstallation.ReadWriteSelfForUser.All)',
+      'Guest sponsors':
+        "Kept in the bot's records only (the inviting or approving owner). To have them in Microsoft Entra ID too, grant the application permission User.ReadWrite.All and set GUEST_SPONSORS_IN_ENTRA=true.",
+      'Reaching people in Teams':
+        'the bot installs itself for people who never opened it (TeamsAppInstallation.ReadWriteSelfForUser.All)',
     });
     const portal = report.sections.find((s) => s.heading === 'Partner Portal: 2 problems');
     assert.ok(portal, `a Partner Portal section: ${JSON.stringify(report.sections.map((s) => s.heading))}`);
-    assert.ok(portal.lines.some((l) => l.startsWith(DYNAMIC_SUMMARY)), JSON.stringify(portal.lines));
-    assert.ok(portal.lines.some((l) => l.startsWith(FIRST_FIX_STEP)), JSON.stringify(portal.lines));
+    assert.ok(
+      portal.lines.some((l) => l.startsWith(DYNAMIC_SUMMARY)),
+      JSON.stringify(portal.lines),
+    );
+    assert.ok(
+      portal.lines.some((l) => l.startsWith(FIRST_FIX_STEP)),
+      JSON.stringify(portal.lines),
+    );
     assert.ok(report.sections.some((s) => s.heading === 'Contoso Expenses: ready'));
     assert.equal(report.sections.filter((s) => s.heading.endsWith(': ready')).length, 3);
     assert.equal(pattiApi!.messagesSince(isAlert, { since: start }).length, 0, 'a setup check sends no alerts');
@@ -233,7 +259,11 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     const told = await nextCard(page, { text: 'Nothing to share yet' }, 20_000);
     const toldText = await told.innerText();
     await shot(page, 'adele-nothing-to-share');
-    for (const expected of ['Partner Portal Dynamic Partners has dynamic membership', 'a rule decides its members', 'An admin can fix this']) {
+    for (const expected of [
+      'Partner Portal Dynamic Partners has dynamic membership',
+      'a rule decides its members',
+      'An admin can fix this',
+    ]) {
       assert.ok(toldText.includes(expected), `Adele is told '${expected}':\n${toldText}`);
     }
 
@@ -243,7 +273,11 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     assert.equal(blocked.countSinceAlert, 1, JSON.stringify(blocked));
     assert.equal(blocked.lastBlocked?.name, adele.name);
     assert.equal(blocked.lastBlocked?.userId, adele.aadObjectId);
-    assert.deepEqual(blocked.lastBlocked?.doing, { key: 'admin:doing.sharing', params: { app: 'Partner Portal' } }, 'kept as a message, shown in each admin’s language');
+    assert.deepEqual(
+      blocked.lastBlocked?.doing,
+      { key: 'admin:doing.sharing', params: { app: 'Partner Portal' } },
+      'kept as a message, shown in each admin’s language',
+    );
     assert.equal(blocked.state, 'open');
     // Patti was alerted about this problem at her install, within the quiet period: no new alert
     assert.equal(blocked.lastAlertedAt, delivered!.lastAlertedAt, 'not alerted again');
@@ -269,7 +303,10 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     const page = stack.page('patti');
     // The Playground's UI sends no Action.Submit from a card that is not the newest in the chat, so the
     // acknowledgement is sent through its HTTP API, as from the summary card (value = the button's data).
-    const summary = pattiApi!.messagesSince((e) => e.action === 'createMessage' && cardTitle(e.message) === REPORT_TITLE, { since: 0 })[0];
+    const summary = pattiApi!.messagesSince(
+      (e) => e.action === 'createMessage' && cardTitle(e.message) === REPORT_TITLE,
+      { since: 0 },
+    )[0];
     assert.ok(summary, 'the setup summary is in the stream');
     await pattiApi!.submit(summary.message.messageId, { verb: 'alert.ack', key: DYNAMIC_KEY });
     const done = await waitForBotMessage(page, 'Acknowledged:', 15_000);
@@ -289,11 +326,17 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     const text = await card.innerText();
     await card.getByText('(acknowledged)').scrollIntoViewIfNeeded();
     await shot(page, 'patti-alerts');
-    for (const expected of [`(acknowledged) ${DYNAMIC_SUMMARY}`, 'Seen 3 times', 'Last blocked: Adele Vance while sharing Partner Portal with a guest']) {
+    for (const expected of [
+      `(acknowledged) ${DYNAMIC_SUMMARY}`,
+      'Seen 3 times',
+      'Last blocked: Adele Vance while sharing Partner Portal with a guest',
+    ]) {
       assert.ok(text.includes(expected), `the list shows '${expected}':\n${text}`);
     }
 
-    const event = await pattiApi!.waitForMessage((e) => cardTitle(e.message) === `${PROBLEMS} open setup problems`, { since: start });
+    const event = await pattiApi!.waitForMessage((e) => cardTitle(e.message) === `${PROBLEMS} open setup problems`, {
+      since: start,
+    });
     const list = reportOf(event);
     assert.equal(list.sections.length, PROBLEMS);
     const acknowledged = list.sections.filter((s) => s.heading.startsWith('(acknowledged) '));
@@ -301,9 +344,15 @@ describe('Setup checks and proactive alerts for admins, in two Agents Playground
     assert.ok(acknowledged[0]!.heading.startsWith(`(acknowledged) ${DYNAMIC_SUMMARY}`));
     assert.deepEqual(acknowledged[0]!.actions, [], 'no Acknowledge button on it any more');
     assert.match(acknowledged[0]!.lines[0]!, /^Seen 3 times, last /);
-    assert.match(acknowledged[0]!.lines[1]!, /^Last blocked: Adele Vance while sharing Partner Portal with a guest \([A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M\)\.$/);
+    assert.match(
+      acknowledged[0]!.lines[1]!,
+      /^Last blocked: Adele Vance while sharing Partner Portal with a guest \([A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M\)\.$/,
+    );
     const open = list.sections.filter((s) => !s.heading.startsWith('(acknowledged) '));
-    assert.ok(open.every((s) => s.actions.length === 1 && s.actions[0]!.title === 'Acknowledge'), 'the others can still be acknowledged');
+    assert.ok(
+      open.every((s) => s.actions.length === 1 && s.actions[0]!.title === 'Acknowledge'),
+      'the others can still be acknowledged',
+    );
   });
 
   it('Adele may not run admin commands', async function () {

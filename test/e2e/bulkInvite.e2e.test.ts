@@ -4,7 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { validateLog } from '../support/graphContract';
-import { type PlaygroundApi, REPO_PLAYGROUND_CONFIG, clickButton, messageContains, nextCard, openPlayground, screenshot, selectChoice, sendMessage, typeInto, useStack } from './support';
+import {
+  type PlaygroundApi,
+  REPO_PLAYGROUND_CONFIG,
+  clickButton,
+  messageContains,
+  nextCard,
+  openPlayground,
+  screenshot,
+  selectChoice,
+  sendMessage,
+  typeInto,
+  useStack,
+} from './support';
 
 const ADDRESSES = Array.from({ length: 25 }, (_, i) => `playground.bulk.${i}@adatum.com`);
 
@@ -40,10 +52,17 @@ describe('invite guests (bulk) in the Agents Playground, as Megan Bowen @e2e', f
     await screenshot(page, 'bulk-02-review');
     const reviewText = await review.innerText();
     assert.match(reviewText, /Will be invited:\s*25/);
-    assert.deepEqual(stack.simulator.requests().filter((r) => r.method !== 'GET' && r.batchId && !r.url.includes('checkMemberGroups')), [], 'nothing written before sending');
+    assert.deepEqual(
+      stack.simulator.requests().filter((r) => r.method !== 'GET' && r.batchId && !r.url.includes('checkMemberGroups')),
+      [],
+      'nothing written before sending',
+    );
     await clickButton(review, 'Send to 25 valid addresses');
 
-    const final = await api!.waitForMessage((e) => e.action === 'updateMessage' && messageContains(e.message, 'Guests invited'), { since: streamStart, timeoutMs: 60_000 });
+    const final = await api!.waitForMessage(
+      (e) => e.action === 'updateMessage' && messageContains(e.message, 'Guests invited'),
+      { since: streamStart, timeoutMs: 60_000 },
+    );
     assert.ok(messageContains(final.message, ADDRESSES[24]), 'the final card lists the outcome per address');
     await page.getByText('Guests invited', { exact: true }).last().waitFor({ timeout: 15_000 });
     await screenshot(page, 'bulk-03-final');

@@ -22,7 +22,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadDemoSeed, startSimulator, type FaultPlan, type RequestLogEntry, type RunningSimulator } from '../../src/simulator';
+import {
+  loadDemoSeed,
+  startSimulator,
+  type FaultPlan,
+  type RequestLogEntry,
+  type RunningSimulator,
+} from '../../src/simulator';
 import { validateLog } from '../support/graphContract';
 import {
   DEMO_TENANT_ID,
@@ -82,27 +88,42 @@ function invitationsFor(entries: RequestLogEntry[], email: string): RequestLogEn
     (e) =>
       e.method === 'POST' &&
       pathOf(e) === '/v1.0/invitations' &&
-      String((e.requestBody as { invitedUserEmailAddress?: unknown } | undefined)?.invitedUserEmailAddress ?? '').toLowerCase() === email.toLowerCase(),
+      String(
+        (e.requestBody as { invitedUserEmailAddress?: unknown } | undefined)?.invitedUserEmailAddress ?? '',
+      ).toLowerCase() === email.toLowerCase(),
   );
 }
 
 /** The POST .../members/$ref requests of Expenses External Reviewers that add this user. */
 function membershipWritesFor(entries: RequestLogEntry[], userId: string): RequestLogEntry[] {
-  return entries.filter((e) => e.method === 'POST' && pathOf(e) === MEMBERSHIP_WRITE && JSON.stringify(e.requestBody ?? '').includes(userId));
+  return entries.filter(
+    (e) =>
+      e.method === 'POST' && pathOf(e) === MEMBERSHIP_WRITE && JSON.stringify(e.requestBody ?? '').includes(userId),
+  );
 }
 
 const alreadyExists = (entry: RequestLogEntry): boolean =>
   entry.status === 400 && /already exist/i.test(JSON.stringify(entry.responseBody ?? ''));
 
 /** Members of Expenses External Reviewers with this mail, read through Graph with a bearer token, following paging. */
-async function membersWithMail(graphBaseUrl: string, mail: string): Promise<Array<{ id: string; mail: string | null }>> {
+async function membersWithMail(
+  graphBaseUrl: string,
+  mail: string,
+): Promise<Array<{ id: string; mail: string | null }>> {
   const found: Array<{ id: string; mail: string | null }> = [];
   let next: string | undefined = `${graphBaseUrl}/groups/${EXPENSES_REVIEWERS}/members?$select=id,mail`;
   while (next) {
     const res = await fetch(next, { headers: { Authorization: 'Bearer crash-test' } });
     assert.equal(res.status, 200, `GET ${next}`);
-    const page = (await res.json()) as { value: Array<{ id: string; mail?: string | null }>; '@odata.nextLink'?: string };
-    found.push(...page.value.filter((m) => m.mail?.toLowerCase() === mail.toLowerCase()).map((m) => ({ id: m.id, mail: m.mail ?? null })));
+    const page = (await res.json()) as {
+      value: Array<{ id: string; mail?: string | null }>;
+      '@odata.nextLink'?: string;
+    };
+    found.push(
+      ...page.value
+        .filter((m) => m.mail?.toLowerCase() === mail.toLowerCase())
+        .map((m) => ({ id: m.id, mail: m.mail ?? null })),
+    );
     next = page['@odata.nextLink'];
   }
   return found;
@@ -132,7 +153,8 @@ function choiceValue(message: StreamMessage, id: string, title: string): string 
   return found;
 }
 
-const short = (e: MessageEvent): string => `${e.action} ${e.message.messageId}: ${messageStrings(e.message).join(' | ').slice(0, 300)}`;
+const short = (e: MessageEvent): string =>
+  `${e.action} ${e.message.messageId}: ${messageStrings(e.message).join(' | ').slice(0, 300)}`;
 
 describe('An invitation confirmed once happens once, even when the bot is killed or stopped halfway @e2e', function () {
   this.timeout(120_000);
@@ -205,7 +227,9 @@ describe('An invitation confirmed once happens once, even when the bot is killed
       console.error('  --- simulator writes (by arrival; $batch envelopes left out) ---');
       const writes = simulator.requests().filter(isDirectoryWrite);
       for (const e of writes.sort((a, b) => a.time.localeCompare(b.time))) {
-        console.error(`  ${e.time} ${e.method} ${e.url} -> ${e.status}${e.fault ? ` (${e.fault} ${e.injectedLatencyMs ?? ''})` : ''}`);
+        console.error(
+          `  ${e.time} ${e.method} ${e.url} -> ${e.status}${e.fault ? ` (${e.fault} ${e.injectedLatencyMs ?? ''})` : ''}`,
+        );
       }
     }
   }
@@ -214,11 +238,15 @@ describe('An invitation confirmed once happens once, even when the bot is killed
   async function walkToConfirmation(email: string): Promise<StreamMessage> {
     const pg = api!;
     const newCard = (title: string, since: number, what: string) =>
-      pg.waitForMessage((e) => e.message.from.id !== pg.config.currentUser.id && hasAction(e.message, title), { since, conversationId: chat, timeoutMs: 20_000 }).catch(
-        (error: unknown) => {
+      pg
+        .waitForMessage((e) => e.message.from.id !== pg.config.currentUser.id && hasAction(e.message, title), {
+          since,
+          conversationId: chat,
+          timeoutMs: 20_000,
+        })
+        .catch((error: unknown) => {
           throw new Error(`no ${what} card: ${(error as Error).message}`);
-        },
-      );
+        });
 
     let since = pg.mark();
     await pg.sendMessage('invite guest', chat);
@@ -233,7 +261,10 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     await pg.submitCard(detailsCard.message, 'Review', { email, message: WELCOME }, chat);
     const confirmCard = await newCard('Send invitation', since, 'confirmation');
     for (const expected of [EXPENSES_APP, EXPENSES_REVIEWERS_NAME, email, WELCOME]) {
-      assert.ok(messageContains(confirmCard.message, expected), `the confirmation shows '${expected}': ${short(confirmCard)}`);
+      assert.ok(
+        messageContains(confirmCard.message, expected),
+        `the confirmation shows '${expected}': ${short(confirmCard)}`,
+      );
     }
     return confirmCard.message;
   }
@@ -255,30 +286,52 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     // not awaited: should the Playground answer only once the bot's turn ends, that never happens here
     const submitted = pg.submitCard(confirm, 'Send invitation', {}, chat).catch((error: unknown) => error as Error);
 
-    const invitation = await waitUntil('POST /invitations answered 201', () => invitationsFor(sim.requests().slice(logStart), email).find((e) => e.status === 201), {
-      timeoutMs: 20_000,
-      describe: () => `bot log tail:\n${bot.lines.slice(-20).join('\n')}`,
-    });
-    await waitUntil('the membership write held by the simulator', () => (sim.faultStats().rules[0]?.matched ?? 0) >= 1, { timeoutMs: 20_000 });
+    const invitation = await waitUntil(
+      'POST /invitations answered 201',
+      () => invitationsFor(sim.requests().slice(logStart), email).find((e) => e.status === 201),
+      {
+        timeoutMs: 20_000,
+        describe: () => `bot log tail:\n${bot.lines.slice(-20).join('\n')}`,
+      },
+    );
+    await waitUntil(
+      'the membership write held by the simulator',
+      () => (sim.faultStats().rules[0]?.matched ?? 0) >= 1,
+      { timeoutMs: 20_000 },
+    );
     const exit = await killGroup(bot.proc, 'SIGKILL');
     assert.equal(exit.signal, 'SIGKILL', `the bot was killed (it ${JSON.stringify(exit)})`);
     const heldWrites = sim.faultStats().rules[0]!.matched;
     sim.setFaults(null);
 
     const guestId = (invitation.responseBody as { invitedUser?: { id?: unknown } } | undefined)?.invitedUser?.id;
-    assert.equal(typeof guestId, 'string', `the invitation answer names the new user: ${JSON.stringify(invitation.responseBody)}`);
+    assert.equal(
+      typeof guestId,
+      'string',
+      `the invitation answer names the new user: ${JSON.stringify(invitation.responseBody)}`,
+    );
 
     // the card showed the work in progress before the crash
-    await pg.waitForMessage((e) => e.action === 'updateMessage' && e.message.messageId === confirm.messageId && messageContains(e.message, 'Sending the invitation'), {
-      since: sinceConfirm,
-      timeoutMs: 5_000,
-    });
+    await pg.waitForMessage(
+      (e) =>
+        e.action === 'updateMessage' &&
+        e.message.messageId === confirm.messageId &&
+        messageContains(e.message, 'Sending the invitation'),
+      {
+        since: sinceConfirm,
+        timeoutMs: 5_000,
+      },
+    );
     // the killed process got as far as the invitation, not further
     const [atCrash, ...others] = storedInvitations(storePath, email);
     assert.ok(atCrash, 'the bot recorded the confirmed invitation before it wrote to Graph');
     assert.deepEqual(others, [], 'one operation record for the invitation');
     assert.equal(atCrash.status, 'running', `the record is unfinished at the crash: ${JSON.stringify(atCrash)}`);
-    assert.deepEqual(Object.keys(atCrash.steps).sort(), ['check', 'invite'], `steps recorded at the crash: ${JSON.stringify(atCrash.steps)}`);
+    assert.deepEqual(
+      Object.keys(atCrash.steps).sort(),
+      ['check', 'invite'],
+      `steps recorded at the crash: ${JSON.stringify(atCrash.steps)}`,
+    );
     assert.equal(atCrash.steps.invite!.result?.userId, guestId, 'the invite step recorded the invited user');
     assert.equal(atCrash.result, null);
     assert.ok(atCrash.leaseOwner, 'the killed process still holds the lease');
@@ -303,10 +356,16 @@ describe('An invitation confirmed once happens once, even when the bot is killed
 
     // the owner's card is replaced in place (same message id) by the outcome, after the restart
     const outcome = await pg
-      .waitForMessage((e) => e.action === 'updateMessage' && e.message.messageId === crash.confirm.messageId && !messageContains(e.message, 'Sending the invitation'), {
-        since: sinceRestart,
-        timeoutMs: 30_000,
-      })
+      .waitForMessage(
+        (e) =>
+          e.action === 'updateMessage' &&
+          e.message.messageId === crash.confirm.messageId &&
+          !messageContains(e.message, 'Sending the invitation'),
+        {
+          since: sinceRestart,
+          timeoutMs: 30_000,
+        },
+      )
       .catch((error: unknown) => {
         throw new Error(`the restarted bot did not update the confirmation card: ${(error as Error).message}`);
       });
@@ -314,12 +373,18 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     // the killed process's held write lands in the end: wait for it, so the counts below are final
     await waitUntil(
       `the ${crash.heldWrites} held membership write(s) to be answered`,
-      () => membershipWritesFor(sim.requests().slice(crash.logStart), crash.guestId).filter((e) => e.injectedLatencyMs).length >= crash.heldWrites,
+      () =>
+        membershipWritesFor(sim.requests().slice(crash.logStart), crash.guestId).filter((e) => e.injectedLatencyMs)
+          .length >= crash.heldWrites,
       { timeoutMs: 30_000 },
     );
 
     const members = await membersWithMail(sim.graphBaseUrl, email);
-    assert.deepEqual(members, [{ id: crash.guestId, mail: email }], `the guest is a member of ${EXPENSES_REVIEWERS_NAME} exactly once`);
+    assert.deepEqual(
+      members,
+      [{ id: crash.guestId, mail: email }],
+      `the guest is a member of ${EXPENSES_REVIEWERS_NAME} exactly once`,
+    );
 
     const all = sim.requests();
     const invitations = invitationsFor(all, email);
@@ -329,9 +394,15 @@ describe('An invitation confirmed once happens once, even when the bot is killed
       `one POST /invitations for ${email} in the whole test, answered 201 (never re-invited): ${JSON.stringify(invitations.map((e) => ({ time: e.time, status: e.status })))}`,
     );
     const writes = membershipWritesFor(all, crash.guestId);
-    const described = JSON.stringify(writes.map((e) => ({ time: e.time, status: e.status, held: e.injectedLatencyMs ?? 0, body: e.responseBody })));
+    const described = JSON.stringify(
+      writes.map((e) => ({ time: e.time, status: e.status, held: e.injectedLatencyMs ?? 0, body: e.responseBody })),
+    );
     assert.ok(writes.length >= 1 && writes.length <= 2, `one or two membership writes: ${described}`);
-    assert.equal(writes.filter((e) => e.status === 204).length, 1, `exactly one membership write succeeded: ${described}`);
+    assert.equal(
+      writes.filter((e) => e.status === 204).length,
+      1,
+      `exactly one membership write succeeded: ${described}`,
+    );
     assert.ok(
       writes.every((e) => e.status === 204 || alreadyExists(e)),
       `the other membership write, if any, answered "already exist": ${described}`,
@@ -342,9 +413,17 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     assert.ok(record);
     assert.equal(record.id, crash.operationId);
     assert.equal(record.status, 'succeeded', `the record is finished: ${JSON.stringify(record)}`);
-    assert.deepEqual(Object.keys(record.steps).sort(), ['addMember', 'check', 'invite'], `steps: ${JSON.stringify(record.steps)}`);
+    assert.deepEqual(
+      Object.keys(record.steps).sort(),
+      ['addMember', 'check', 'invite'],
+      `steps: ${JSON.stringify(record.steps)}`,
+    );
     for (const [name, step] of Object.entries(record.steps)) assert.equal(step.status, 'done', `step ${name}`);
-    assert.equal(record.steps.invite!.result?.userId, crash.guestId, 'the invite step still names the user invited before the crash');
+    assert.equal(
+      record.steps.invite!.result?.userId,
+      crash.guestId,
+      'the invite step still names the user invited before the crash',
+    );
     assert.equal(record.result?.kind, 'done', `the stored outcome: ${JSON.stringify(record.result)}`);
     assert.equal(record.leaseOwner, null, 'the lease was released');
 
@@ -357,11 +436,17 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     assertNoTurnErrors(restarted);
 
     // last, what Megan sees: the outcome of this invitation, in place of her confirmation card
-    const newMessages = pg.streamed().slice(sinceRestart).filter((e): e is MessageEvent => e.action === 'createMessage' && e.actionConversationId === chat);
+    const newMessages = pg
+      .streamed()
+      .slice(sinceRestart)
+      .filter((e): e is MessageEvent => e.action === 'createMessage' && e.actionConversationId === chat);
     assert.deepEqual(newMessages.map(short), [], 'the outcome replaced the card instead of coming as a new message');
     assert.deepEqual(cardActions(cardOf(outcome.message)!), [], 'the outcome card has no buttons left');
     assert.ok(messageContains(outcome.message, email), `the card names the guest: ${short(outcome)}`);
-    assert.ok(messageContains(outcome.message, 'Guest invited'), `the card says 'Guest invited' (this operation invited the guest and added them): ${short(outcome)}`);
+    assert.ok(
+      messageContains(outcome.message, 'Guest invited'),
+      `the card says 'Guest invited' (this operation invited the guest and added them): ${short(outcome)}`,
+    );
   }
 
   function assertNoTurnErrors(run: BotRun): void {
@@ -374,7 +459,12 @@ describe('An invitation confirmed once happens once, even when the bot is killed
   before(async function () {
     this.timeout(120_000);
     try {
-      simulator = await startSimulator({ seed: loadDemoSeed(), port: 0, recordBodies: true, faults: delayMembershipWrite(10_000) });
+      simulator = await startSimulator({
+        seed: loadDemoSeed(),
+        port: 0,
+        recordBodies: true,
+        faults: delayMembershipWrite(10_000),
+      });
       botPort = await freePort();
       await startBot('bot, run 1');
       playground = await startPlayground({
@@ -427,26 +517,39 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     // the Playground still talks to the new process
     const since = api!.mark();
     await api!.sendMessage('help', chat);
-    await api!.waitForMessage((e) => e.action === 'createMessage' && e.message.from.id !== megan.id, { since, conversationId: chat, timeoutMs: 15_000 });
+    await api!.waitForMessage((e) => e.action === 'createMessage' && e.message.from.id !== megan.id, {
+      since,
+      conversationId: chat,
+      timeoutMs: 15_000,
+    });
     const reference = await waitForConversationReference(storePath, DEMO_TENANT_ID, megan.aadObjectId);
-    assert.equal(new URL(reference.serviceUrl!).port, String(playground!.port), "Megan's stored reference points at her Playground");
-    const answered = membershipWritesFor(simulator!.requests(), crash.guestId).map((e) => `${e.status}${e.injectedLatencyMs ? ' (the killed run\'s)' : ' (the resumed run\'s)'}`);
+    assert.equal(
+      new URL(reference.serviceUrl!).port,
+      String(playground!.port),
+      "Megan's stored reference points at her Playground",
+    );
+    const answered = membershipWritesFor(simulator!.requests(), crash.guestId).map(
+      (e) => `${e.status}${e.injectedLatencyMs ? " (the killed run's)" : " (the resumed run's)"}`,
+    );
     console.log(`      membership writes in the order answered: ${answered.join(', ')}`);
     const submitError = await crash.submitted;
     assert.ok(!(submitError instanceof Error), `the Playground took the confirmation: ${String(submitError)}`);
   });
 
-  it('resumes after a SIGKILL when the killed process\'s membership write lands before the restart', async function () {
+  it("resumes after a SIGKILL when the killed process's membership write lands before the restart", async function () {
     const email = 'crash.late@adatum.com';
     const crash = await confirmAndKill(email, 3_000);
 
     // let the held write land while no bot runs: the guest is in the group before the record is resumed
     const landed = await waitUntil(
       'the held membership write to land',
-      () => membershipWritesFor(simulator!.requests().slice(crash.logStart), crash.guestId).find((e) => e.injectedLatencyMs),
+      () =>
+        membershipWritesFor(simulator!.requests().slice(crash.logStart), crash.guestId).find(
+          (e) => e.injectedLatencyMs,
+        ),
       { timeoutMs: 15_000 },
     );
-    assert.equal(landed.status, 204, 'the killed process\'s write added the guest');
+    assert.equal(landed.status, 204, "the killed process's write added the guest");
     assert.equal(recordOf(email)?.status, 'running', 'the record is still unfinished');
 
     const sinceRestart = api!.mark();
@@ -464,19 +567,39 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     const confirm = await walkToConfirmation(email);
     const sinceConfirm = pg.mark();
     const submitted = pg.submitCard(confirm, 'Send invitation', {}, chat).catch((error: unknown) => error as Error);
-    await waitUntil('the membership write held by the simulator', () => (sim.faultStats().rules[0]?.matched ?? 0) >= 1, { timeoutMs: 20_000 });
+    await waitUntil(
+      'the membership write held by the simulator',
+      () => (sim.faultStats().rules[0]?.matched ?? 0) >= 1,
+      { timeoutMs: 20_000 },
+    );
 
     process.kill(bot.proc.child.pid!, 'SIGTERM');
-    await waitUntil('the bot to log that it is stopping', () => bot.log.some((l) => l.event === 'bot.stopping'), { timeoutMs: 5_000, intervalMs: 10 });
+    await waitUntil('the bot to log that it is stopping', () => bot.log.some((l) => l.event === 'bot.stopping'), {
+      timeoutMs: 5_000,
+      intervalMs: 10,
+    });
     // while the turn in flight finishes, new activities are refused (the Bot Framework delivers them again later)
-    const refused = await waitUntil('a new activity refused with 503', async () => {
-      const res = await fetch(`http://127.0.0.1:${botPort}/api/messages`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ type: 'message', id: 'after-sigterm', text: 'help', channelId: 'msteams', serviceUrl: playground!.url, conversation: { id: chat }, from: { id: megan.id }, recipient: { id: 'bot' } }),
-      });
-      return res.status === 503 ? res : false;
-    }, { timeoutMs: 5_000, intervalMs: 20 });
+    const refused = await waitUntil(
+      'a new activity refused with 503',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${botPort}/api/messages`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({
+            type: 'message',
+            id: 'after-sigterm',
+            text: 'help',
+            channelId: 'msteams',
+            serviceUrl: playground!.url,
+            conversation: { id: chat },
+            from: { id: megan.id },
+            recipient: { id: 'bot' },
+          }),
+        });
+        return res.status === 503 ? res : false;
+      },
+      { timeoutMs: 5_000, intervalMs: 20 },
+    );
     assert.equal(refused.headers.get('retry-after'), '5');
     assert.equal(bot.proc.hasExited(), false, 'the process waits for the turn in flight');
 
@@ -488,14 +611,24 @@ describe('An invitation confirmed once happens once, even when the bot is killed
     assertNoTurnErrors(bot);
 
     const outcome = await pg.waitForMessage(
-      (e) => e.action === 'updateMessage' && e.message.messageId === confirm.messageId && messageContains(e.message, 'Guest invited'),
+      (e) =>
+        e.action === 'updateMessage' &&
+        e.message.messageId === confirm.messageId &&
+        messageContains(e.message, 'Guest invited'),
       { since: sinceConfirm, timeoutMs: 5_000 },
     );
     assert.ok(messageContains(outcome.message, email));
     const [record, ...others] = storedInvitations(storePath, email);
     assert.deepEqual(others, []);
-    assert.equal(record?.status, 'succeeded', `finished before the exit, nothing left to resume: ${JSON.stringify(record)}`);
-    assert.deepEqual(invitationsFor(sim.requests().slice(logStart), email).map((e) => e.status), [201]);
+    assert.equal(
+      record?.status,
+      'succeeded',
+      `finished before the exit, nothing left to resume: ${JSON.stringify(record)}`,
+    );
+    assert.deepEqual(
+      invitationsFor(sim.requests().slice(logStart), email).map((e) => e.status),
+      [201],
+    );
     assert.equal((await membersWithMail(sim.graphBaseUrl, email)).length, 1);
     sim.setFaults(null);
     const submitError = await submitted;

@@ -23,7 +23,11 @@ import {
 } from './support';
 
 const GUEST_EMAIL = 'pat.partner@adatum.com';
-const DUTCH = { locale: 'nl-NL', localTimezone: 'Europe/Amsterdam', entities: [{ type: 'clientInfo', locale: 'nl-NL', country: 'NL', platform: 'Web', timezone: 'Europe/Amsterdam' }] };
+const DUTCH = {
+  locale: 'nl-NL',
+  localTimezone: 'Europe/Amsterdam',
+  entities: [{ type: 'clientInfo', locale: 'nl-NL', country: 'NL', platform: 'Web', timezone: 'Europe/Amsterdam' }],
+};
 
 describe('Guest Invite in Dutch in the Agents Playground, as Megan Bowen (nl-NL) @e2e', function () {
   this.timeout(90_000);
@@ -50,7 +54,11 @@ describe('Guest Invite in Dutch in the Agents Playground, as Megan Bowen (nl-NL)
     const action = cardActions(cardOf(message)!).find((a) => a.type === 'Action.Submit' && a.title === title);
     assert.ok(action, `the card has a button '${title}': ${JSON.stringify(cardOf(message))}`);
     const chat = api!.config.personalChat.id;
-    const activity = await api!.messageFrom(api!.config.currentUser, '', chat, { ...DUTCH, replyToId: message.messageId, value: { ...(action.data ?? {}), ...inputs } });
+    const activity = await api!.messageFrom(api!.config.currentUser, '', chat, {
+      ...DUTCH,
+      replyToId: message.messageId,
+      value: { ...(action.data ?? {}), ...inputs },
+    });
     delete activity.text;
     await api!.sendCustomActivity(activity);
   }
@@ -64,7 +72,10 @@ describe('Guest Invite in Dutch in the Agents Playground, as Megan Bowen (nl-NL)
 
     let mark = api!.mark();
     await say('gast uitnodigen');
-    const appCard = await card(mark, 'Welke app wilt u delen met een externe gast? Dit zijn de apps met een toegangsgroep waarvan u eigenaar bent.');
+    const appCard = await card(
+      mark,
+      'Welke app wilt u delen met een externe gast? Dit zijn de apps met een toegangsgroep waarvan u eigenaar bent.',
+    );
     assert.ok(messageContains(appCard.message, 'Volgende') && messageContains(appCard.message, 'Annuleren'));
     await waitForBotMessage(page, 'Welke app wilt u delen');
     await screenshot(page, 'dutch-01-app-card');
@@ -73,23 +84,36 @@ describe('Guest Invite in Dutch in the Agents Playground, as Megan Bowen (nl-NL)
     assert.ok(wiki, 'Contoso Wiki is offered');
     mark = api!.mark();
     await click(appCard.message, 'Volgende', { appId: wiki });
-    const groupCard = await card(mark, 'Contoso Wiki geeft toegang via meerdere groepen waarvan u eigenaar bent. Aan welke groep moet de gast worden toegevoegd?');
+    const groupCard = await card(
+      mark,
+      'Contoso Wiki geeft toegang via meerdere groepen waarvan u eigenaar bent. Aan welke groep moet de gast worden toegevoegd?',
+    );
     await waitForBotMessage(page, 'Aan welke groep moet de gast worden toegevoegd?');
     await screenshot(page, 'dutch-02-group-card');
 
-    const readers = JSON.stringify(cardOf(groupCard.message)).match(/"title":"Wiki Partner Readers","value":"([^"]+)"/)?.[1];
+    const readers = JSON.stringify(cardOf(groupCard.message)).match(
+      /"title":"Wiki Partner Readers","value":"([^"]+)"/,
+    )?.[1];
     assert.ok(readers, 'Wiki Partner Readers is offered');
     mark = api!.mark();
     await click(groupCard.message, 'Volgende', { groupId: readers });
     const details = await card(mark, 'De gast wordt lid van Wiki Partner Readers en krijgt toegang tot Contoso Wiki.');
-    assert.ok(messageContains(details.message, 'E-mailadres van de gast') && messageContains(details.message, 'Welkomstbericht (optioneel)'));
+    assert.ok(
+      messageContains(details.message, 'E-mailadres van de gast') &&
+        messageContains(details.message, 'Welkomstbericht (optioneel)'),
+    );
     await waitForBotMessage(page, 'De gast wordt lid van Wiki Partner Readers');
     await screenshot(page, 'dutch-03-details-card');
 
     mark = api!.mark();
     await click(details.message, 'Controleren', { email: GUEST_EMAIL, message: 'Welkom bij de wiki!' });
     const confirm = await card(mark, 'Deze uitnodiging versturen?');
-    assert.ok(messageContains(confirm.message, 'De gast krijgt een uitnodigingsmail van Microsoft en wordt direct aan de groep toegevoegd.'));
+    assert.ok(
+      messageContains(
+        confirm.message,
+        'De gast krijgt een uitnodigingsmail van Microsoft en wordt direct aan de groep toegevoegd.',
+      ),
+    );
     await waitForBotMessage(page, 'Deze uitnodiging versturen?');
     await screenshot(page, 'dutch-04-confirmation');
 
@@ -102,6 +126,10 @@ describe('Guest Invite in Dutch in the Agents Playground, as Megan Bowen (nl-NL)
     await screenshot(page, 'dutch-05-result');
 
     const invitation = stack.simulator.requests().find((e) => e.method === 'POST' && /\/invitations$/.test(e.url));
-    assert.equal((invitation?.requestBody as { invitedUserMessageInfo?: { messageLanguage?: string } }).invitedUserMessageInfo?.messageLanguage, 'nl-NL');
+    assert.equal(
+      (invitation?.requestBody as { invitedUserMessageInfo?: { messageLanguage?: string } }).invitedUserMessageInfo
+        ?.messageLanguage,
+      'nl-NL',
+    );
   });
 });

@@ -7,7 +7,18 @@
 import assert from 'node:assert/strict';
 import type { Locator } from 'playwright-core';
 import { validateLog } from '../support/graphContract';
-import { REPO_PLAYGROUND_CONFIG, clickButton, nextCard, openPlayground, screenshot, selectChoice, sendMessage, typeInto, useStack, waitForBotMessage } from './support';
+import {
+  REPO_PLAYGROUND_CONFIG,
+  clickButton,
+  nextCard,
+  openPlayground,
+  screenshot,
+  selectChoice,
+  sendMessage,
+  typeInto,
+  useStack,
+  waitForBotMessage,
+} from './support';
 
 const WIKI_PARTNER_READERS = '6a7b8c9d-1e2f-4a3b-8c4d-5e6f7a8b9c03';
 const GUEST = 'lifecycle.guest@adatum.com';
@@ -68,15 +79,29 @@ describe('Guest lifecycle in the Agents Playground, as Megan Bowen @e2e', functi
     await clickGuestButton(resent, 'Resend invitation');
     await waitForBotMessage(page, 'resent less than 24 hours ago', 20_000);
     await screenshot(page, 'guests-04-resend-refused');
-    const invitations = stack.simulator.requests().filter((r) => r.method === 'POST' && r.url.endsWith('/invitations') && JSON.stringify(r.requestBody ?? '').includes(GUEST));
+    const invitations = stack.simulator
+      .requests()
+      .filter(
+        (r) =>
+          r.method === 'POST' && r.url.endsWith('/invitations') && JSON.stringify(r.requestBody ?? '').includes(GUEST),
+      );
     assert.equal(invitations.length, 2, 'the invitation and one resend');
 
-    const user = (await (await fetch(`${graph}/users?$filter=mail eq '${GUEST}'&$select=id`, { headers: { Authorization: 'Bearer test' } })).json()) as { value: Array<{ id: string }> };
+    const user = (await (
+      await fetch(`${graph}/users?$filter=mail eq '${GUEST}'&$select=id`, { headers: { Authorization: 'Bearer test' } })
+    ).json()) as { value: Array<{ id: string }> };
     const guestId = user.value[0].id;
-    assert.equal((await fetch(`${stack.simulator.url}/_simulator/users/${guestId}/redeem`, { method: 'POST' })).status, 200);
+    assert.equal(
+      (await fetch(`${stack.simulator.url}/_simulator/users/${guestId}/redeem`, { method: 'POST' })).status,
+      200,
+    );
 
     await sendMessage(page, 'my guests');
-    const accepted = await nextCard(page, { text: /Accepted [A-Z][a-z]{2} \d{1,2}, \d{4}/, button: 'Remove from group' }, 20_000);
+    const accepted = await nextCard(
+      page,
+      { text: /Accepted [A-Z][a-z]{2} \d{1,2}, \d{4}/, button: 'Remove from group' },
+      20_000,
+    );
     assert.ok((await accepted.innerText()).includes(GUEST));
     await screenshot(page, 'guests-05-accepted');
 
@@ -88,7 +113,11 @@ describe('Guest lifecycle in the Agents Playground, as Megan Bowen @e2e', functi
     await waitForBotMessage(page, `${GUEST} was removed from Wiki Partner Readers`, 30_000);
     await screenshot(page, 'guests-07-removed');
 
-    const members = (await (await fetch(`${graph}/groups/${WIKI_PARTNER_READERS}/members?$select=id`, { headers: { Authorization: 'Bearer test' } })).json()) as { value: Array<{ id: string }> };
+    const members = (await (
+      await fetch(`${graph}/groups/${WIKI_PARTNER_READERS}/members?$select=id`, {
+        headers: { Authorization: 'Bearer test' },
+      })
+    ).json()) as { value: Array<{ id: string }> };
     assert.ok(!members.value.some((m) => m.id === guestId), 'the group no longer has the guest');
     assert.deepEqual(validateLog(stack.simulator.requests()), []);
   });

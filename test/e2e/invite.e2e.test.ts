@@ -27,14 +27,25 @@ const GUEST_EMAIL = 'pat.partner@adatum.com';
 const WELCOME = 'Welcome to the wiki!\nSee you there.';
 
 /** Members of a group with this mail, read through Graph (the simulator), following paging. */
-async function membersWithMail(graphBaseUrl: string, groupId: string, mail: string): Promise<Array<{ id: string; mail: string | null }>> {
+async function membersWithMail(
+  graphBaseUrl: string,
+  groupId: string,
+  mail: string,
+): Promise<Array<{ id: string; mail: string | null }>> {
   const found: Array<{ id: string; mail: string | null }> = [];
   let next: string | undefined = `${graphBaseUrl}/groups/${groupId}/members?$select=id,mail`;
   while (next) {
     const res = await fetch(next, { headers: { Authorization: 'Bearer test' } });
     assert.equal(res.status, 200, `GET ${next}`);
-    const page = (await res.json()) as { value: Array<{ id: string; mail?: string | null }>; '@odata.nextLink'?: string };
-    found.push(...page.value.filter((m) => m.mail?.toLowerCase() === mail.toLowerCase()).map((m) => ({ id: m.id, mail: m.mail ?? null })));
+    const page = (await res.json()) as {
+      value: Array<{ id: string; mail?: string | null }>;
+      '@odata.nextLink'?: string;
+    };
+    found.push(
+      ...page.value
+        .filter((m) => m.mail?.toLowerCase() === mail.toLowerCase())
+        .map((m) => ({ id: m.id, mail: m.mail ?? null })),
+    );
     next = page['@odata.nextLink'];
   }
   return found;
@@ -126,7 +137,13 @@ describe('Guest Invite in the Agents Playground, as Megan Bowen @e2e', function 
     const confirmCard = await nextCard(page, { button: 'Send invitation' });
     await screenshot(page, 'invite-05-confirmation');
     const confirmText = await confirmCard.innerText();
-    for (const expected of ['Contoso Wiki', 'Wiki Partner Readers', GUEST_EMAIL, 'Welcome to the wiki!', 'See you there.']) {
+    for (const expected of [
+      'Contoso Wiki',
+      'Wiki Partner Readers',
+      GUEST_EMAIL,
+      'Welcome to the wiki!',
+      'See you there.',
+    ]) {
       assert.ok(confirmText.includes(expected), `the confirmation shows '${expected}':\n${confirmText}`);
     }
     await clickButton(confirmCard, 'Send invitation');
@@ -134,10 +151,17 @@ describe('Guest Invite in the Agents Playground, as Megan Bowen @e2e', function 
     const result = await waitForBotMessage(page, 'Guest invited', 30_000);
     await screenshot(page, 'invite-06-result');
     assert.ok((await result.innerText()).includes(GUEST_EMAIL), 'the result names the guest');
-    assert.equal(await page.locator('button[title="Send invitation"]').count(), 0, 'the confirmation card was replaced');
-    const update = await api!.waitForMessage((e) => e.action === 'updateMessage' && messageContains(e.message, 'Guest invited'), {
-      since: streamStart,
-    });
+    assert.equal(
+      await page.locator('button[title="Send invitation"]').count(),
+      0,
+      'the confirmation card was replaced',
+    );
+    const update = await api!.waitForMessage(
+      (e) => e.action === 'updateMessage' && messageContains(e.message, 'Guest invited'),
+      {
+        since: streamStart,
+      },
+    );
     assert.ok(messageContains(update.message, GUEST_EMAIL));
 
     const members = await membersWithMail(stack.simulator.graphBaseUrl, WIKI_PARTNER_READERS, GUEST_EMAIL);

@@ -48,8 +48,16 @@ const MEMBERSHIP_WRITE = `/v1.0/groups/${EXPENSES_REVIEWERS}/members/$ref`;
 
 const pathOf = (entry: RequestLogEntry): string => entry.url.split('?')[0]!;
 const invitationsFor = (entries: RequestLogEntry[], email: string): RequestLogEntry[] =>
-  entries.filter((e) => e.method === 'POST' && pathOf(e) === '/v1.0/invitations' && JSON.stringify(e.requestBody ?? '').toLowerCase().includes(email));
-const membershipWrites = (entries: RequestLogEntry[]): RequestLogEntry[] => entries.filter((e) => e.method === 'POST' && pathOf(e) === MEMBERSHIP_WRITE);
+  entries.filter(
+    (e) =>
+      e.method === 'POST' &&
+      pathOf(e) === '/v1.0/invitations' &&
+      JSON.stringify(e.requestBody ?? '')
+        .toLowerCase()
+        .includes(email),
+  );
+const membershipWrites = (entries: RequestLogEntry[]): RequestLogEntry[] =>
+  entries.filter((e) => e.method === 'POST' && pathOf(e) === MEMBERSHIP_WRITE);
 
 const hasSubmit = (message: StreamMessage, title: string): boolean => {
   const card = cardOf(message);
@@ -59,18 +67,28 @@ const hasSubmit = (message: StreamMessage, title: string): boolean => {
 /** The value of the choice titled `title` anywhere in the card. */
 function choiceValue(message: StreamMessage, title: string): string {
   const text = JSON.stringify(cardOf(message));
-  const match = new RegExp(`"title":"${title}","value":"([^"]+)"`).exec(text) ?? new RegExp(`"value":"([^"]+)","title":"${title}"`).exec(text);
+  const match =
+    new RegExp(`"title":"${title}","value":"([^"]+)"`).exec(text) ??
+    new RegExp(`"value":"([^"]+)","title":"${title}"`).exec(text);
   assert.ok(match, `the card offers '${title}': ${text}`);
   return match[1]!;
 }
 
 /** The next bot message (after `since`, in `conversationId`) whose card has an Action.Submit titled `title`. */
-async function botCard(playground: PlaygroundApi, conversationId: string, title: string, since: number): Promise<StreamMessage> {
-  const found = await playground.waitForMessage((e) => e.message.from.id !== playground.config.currentUser.id && hasSubmit(e.message, title), {
-    since,
-    conversationId,
-    timeoutMs: 20_000,
-  });
+async function botCard(
+  playground: PlaygroundApi,
+  conversationId: string,
+  title: string,
+  since: number,
+): Promise<StreamMessage> {
+  const found = await playground.waitForMessage(
+    (e) => e.message.from.id !== playground.config.currentUser.id && hasSubmit(e.message, title),
+    {
+      since,
+      conversationId,
+      timeoutMs: 20_000,
+    },
+  );
   return found.message;
 }
 
@@ -101,7 +119,9 @@ describe('Several instances on one PostgreSQL database serve one bot @e2e', func
       SETUP_SCAN_INTERVAL: '1h',
     };
     // started together, as instances of a scaled-out app are: they migrate the empty database at the same time
-    bots = await Promise.all([0, 1].map(() => startBot({ graphBaseUrl: simulator.graphBaseUrl, storePath: env.STORE_PATH, env })));
+    bots = await Promise.all(
+      [0, 1].map(() => startBot({ graphBaseUrl: simulator.graphBaseUrl, storePath: env.STORE_PATH, env })),
+    );
     proxy = await startRoundRobin(bots.map((b) => `http://127.0.0.1:${b.port}`));
     playground = await startPlayground({
       botEndpoint: `${proxy.url}/api/messages`,
@@ -143,7 +163,11 @@ describe('Several instances on one PostgreSQL database serve one bot @e2e', func
     assert.deepEqual([...scans].sort(), [0, 1], `one instance scanned: ${JSON.stringify(scans)}`);
     const alerts = await store.alerts.list(DEMO_TENANT_ID, ['open'], 100);
     assert.equal(alerts.length, Number(scanned.problems));
-    assert.deepEqual(alerts.filter((a) => a.count !== 1).map((a) => `${a.key}: ${a.count}`), [], 'each problem was recorded once');
+    assert.deepEqual(
+      alerts.filter((a) => a.count !== 1).map((a) => `${a.key}: ${a.count}`),
+      [],
+      'each problem was recorded once',
+    );
     assert.equal(fs.existsSync(path.join(tmp, 'must-not-exist')), false, 'nothing is kept in local files');
   });
 
@@ -167,14 +191,21 @@ describe('Several instances on one PostgreSQL database serve one bot @e2e', func
     const confirm = await walkToConfirmation(email);
     const since = api.mark();
     await api.submitCard(confirm, 'Send invitation', {}, chat);
-    const outcome = await api.waitForMessage((e) => e.action === 'updateMessage' && e.message.messageId === confirm.messageId && messageContains(e.message, 'Guest invited'), {
-      since,
-      timeoutMs: 20_000,
-    });
+    const outcome = await api.waitForMessage(
+      (e) =>
+        e.action === 'updateMessage' &&
+        e.message.messageId === confirm.messageId &&
+        messageContains(e.message, 'Guest invited'),
+      {
+        since,
+        timeoutMs: 20_000,
+      },
+    );
     assert.deepEqual(cardActions(cardOf(outcome.message)!), []);
     const turns = proxy.served.slice(first);
     assert.ok(turns.length >= 4, `four turns at least: ${JSON.stringify(turns)}`);
-    for (let i = 1; i < turns.length; i++) assert.notEqual(turns[i], turns[i - 1], `turns alternate: ${JSON.stringify(turns)}`);
+    for (let i = 1; i < turns.length; i++)
+      assert.notEqual(turns[i], turns[i - 1], `turns alternate: ${JSON.stringify(turns)}`);
     assert.equal(invitationsFor(simulator.requests(), email).length, 1);
   });
 
@@ -196,9 +227,21 @@ describe('Several instances on one PostgreSQL database serve one bot @e2e', func
     const conversationId = personalChatId(person);
     const since = playground.mark();
     await playground.sendMessage('help', conversationId);
-    await playground.waitForMessage((e) => e.message.from.id !== playground.config.currentUser.id, { since, conversationId, timeoutMs: 20_000 });
-    const reference = await waitUntil(`${person.name}'s conversation reference`, () => store.conversations.get(DEMO_TENANT_ID, person.aadObjectId), { timeoutMs: 10_000 });
-    assert.equal(new URL(String(reference.serviceUrl)).port, new URL(playground.baseUrl).port, `${person.name}'s reference points at their own Playground`);
+    await playground.waitForMessage((e) => e.message.from.id !== playground.config.currentUser.id, {
+      since,
+      conversationId,
+      timeoutMs: 20_000,
+    });
+    const reference = await waitUntil(
+      `${person.name}'s conversation reference`,
+      () => store.conversations.get(DEMO_TENANT_ID, person.aadObjectId),
+      { timeoutMs: 10_000 },
+    );
+    assert.equal(
+      new URL(String(reference.serviceUrl)).port,
+      new URL(playground.baseUrl).port,
+      `${person.name}'s reference points at their own Playground`,
+    );
   }
 
   it('two owners approving the same request at the same moment on different instances: one membership write, both cards end in the same final state', async () => {
@@ -208,7 +251,8 @@ describe('Several instances on one PostgreSQL database serve one bot @e2e', func
     ];
     const adeleApi = await openPlaygroundAs('adele');
     const adeleChat = personalChatId(adele);
-    for (const { person, playground: p } of [...owners, { person: adele, playground: adeleApi }]) await sayHello(p, person);
+    for (const { person, playground: p } of [...owners, { person: adele, playground: adeleApi }])
+      await sayHello(p, person);
 
     // Adele asks for Contoso Expenses; each owner gets the approval card in their own chat
     const ownerStarts = owners.map((o) => o.playground.mark());
@@ -219,20 +263,35 @@ describe('Several instances on one PostgreSQL database serve one bot @e2e', func
     await adeleApi.submitCard(appCard, 'Next', { appId: choiceValue(appCard, EXPENSES_APP) }, adeleChat);
     const reasonCard = await botCard(adeleApi, adeleChat, 'Review', since);
     since = adeleApi.mark();
-    await adeleApi.submitCard(reasonCard, 'Review', { justification: 'Quarterly audit of partner expenses' }, adeleChat);
+    await adeleApi.submitCard(
+      reasonCard,
+      'Review',
+      { justification: 'Quarterly audit of partner expenses' },
+      adeleChat,
+    );
     const confirm = await botCard(adeleApi, adeleChat, 'Send request', since);
     since = adeleApi.mark();
     await adeleApi.submitCard(confirm, 'Send request', {}, adeleChat);
-    const sent = await adeleApi.waitForMessage((e) => e.message.from.id !== adeleApi.config.currentUser.id && messageContains(e.message, 'Request sent'), { since, timeoutMs: 30_000 });
-    for (const { person } of owners) assert.ok(messageContains(sent.message, person.name), `'Request sent' names ${person.name} as a decider`);
+    const sent = await adeleApi.waitForMessage(
+      (e) => e.message.from.id !== adeleApi.config.currentUser.id && messageContains(e.message, 'Request sent'),
+      { since, timeoutMs: 30_000 },
+    );
+    for (const { person } of owners)
+      assert.ok(messageContains(sent.message, person.name), `'Request sent' names ${person.name} as a decider`);
     const adeleStart = adeleApi.mark();
     const cards = await Promise.all(
       owners.map(async ({ person, playground: p }, i) => {
-        const event = await p.waitForMessage((e) => e.action === 'createMessage' && messageContains(e.message, 'Adele Vance') && cardActions(cardOf(e.message)!).some((a) => a.type === 'Action.Execute' && a.title === 'Approve'), {
-          since: ownerStarts[i],
-          conversationId: personalChatId(person),
-          timeoutMs: 20_000,
-        });
+        const event = await p.waitForMessage(
+          (e) =>
+            e.action === 'createMessage' &&
+            messageContains(e.message, 'Adele Vance') &&
+            cardActions(cardOf(e.message)!).some((a) => a.type === 'Action.Execute' && a.title === 'Approve'),
+          {
+            since: ownerStarts[i],
+            conversationId: personalChatId(person),
+            timeoutMs: 20_000,
+          },
+        );
         return event.message;
       }),
     );
@@ -248,51 +307,98 @@ describe('Several instances on one PostgreSQL database serve one bot @e2e', func
         return { answer, at: p.mark() };
       }),
     );
-    assert.deepEqual([...proxy.served.slice(dispatched)].sort(), [0, 1], `the two clicks went to different instances: ${JSON.stringify(proxy.served.slice(dispatched))}`);
+    assert.deepEqual(
+      [...proxy.served.slice(dispatched)].sort(),
+      [0, 1],
+      `the two clicks went to different instances: ${JSON.stringify(proxy.served.slice(dispatched))}`,
+    );
     for (const { answer } of answers) assert.equal(answer.type, 'application/vnd.microsoft.card.adaptive');
 
     // each owner's card ends approved, Adele added, with no buttons: the last update of each card after its click's answer
-    const finalText = /Approved by (Megan Bowen|Alex Wilber) on .*Adele Vance was added to Expenses External Reviewers\./;
+    const finalText =
+      /Approved by (Megan Bowen|Alex Wilber) on .*Adele Vance was added to Expenses External Reviewers\./;
     const finals = await Promise.all(
       owners.map(({ person, playground: p }, i) =>
-        p.waitForMessage((e) => e.action === 'updateMessage' && e.message.messageId === cards[i]!.messageId && messageContains(e.message, finalText), {
-          since: answers[i]!.at,
-          conversationId: personalChatId(person),
-          timeoutMs: 30_000,
-        }),
+        p.waitForMessage(
+          (e) =>
+            e.action === 'updateMessage' &&
+            e.message.messageId === cards[i]!.messageId &&
+            messageContains(e.message, finalText),
+          {
+            since: answers[i]!.at,
+            conversationId: personalChatId(person),
+            timeoutMs: 30_000,
+          },
+        ),
       ),
     );
-    const told = await adeleApi.waitForText('Your access request was approved', { since: adeleStart, conversationId: adeleChat, timeoutMs: 20_000 });
+    const told = await adeleApi.waitForText('Your access request was approved', {
+      since: adeleStart,
+      conversationId: adeleChat,
+      timeoutMs: 20_000,
+    });
     simulator.setFaults(null);
     // the work each instance carried on after answering its click has ended: nothing more is coming
     await waitUntil(
       'both instances to finish the work they deferred',
-      () => bots.every((b, i) => b.log.events('work.finished', botMarks[i]).length >= b.log.events('work.deferred', botMarks[i]).length),
+      () =>
+        bots.every(
+          (b, i) =>
+            b.log.events('work.finished', botMarks[i]).length >= b.log.events('work.deferred', botMarks[i]).length,
+        ),
       { timeoutMs: 30_000 },
     );
 
     // each instance answered its click with "working on it" and went on: the two decisions were under way together
-    const deferred = bots.map((b, i) => b.log.events('work.deferred', botMarks[i]).filter((l) => l.what === 'request.approve').length);
-    assert.deepEqual(deferred, [1, 1], `each instance carried a decision on after answering: ${JSON.stringify(deferred)}`);
+    const deferred = bots.map(
+      (b, i) => b.log.events('work.deferred', botMarks[i]).filter((l) => l.what === 'request.approve').length,
+    );
+    assert.deepEqual(
+      deferred,
+      [1, 1],
+      `each instance carried a decision on after answering: ${JSON.stringify(deferred)}`,
+    );
     const approver = finals.map((f) => finalText.exec(messageStrings(f.message).find((s) => finalText.test(s))!)![1]);
     assert.equal(approver[0], approver[1], `both cards name the same approver: ${JSON.stringify(approver)}`);
     owners.forEach(({ person, playground: p }, i) => {
-      const updates = p.messagesSince((e) => e.action === 'updateMessage' && e.message.messageId === cards[i]!.messageId, { since: answers[i]!.at });
+      const updates = p.messagesSince(
+        (e) => e.action === 'updateMessage' && e.message.messageId === cards[i]!.messageId,
+        { since: answers[i]!.at },
+      );
       const last = updates.at(-1)!;
-      assert.ok(messageContains(last.message, finalText), `${person.name}'s card ends in the final state: ${JSON.stringify(cardOf(last.message))}`);
-      assert.ok(messageContains(last.message, `Approved by ${approver[0]}`), `${person.name}'s card names ${approver[0]}`);
+      assert.ok(
+        messageContains(last.message, finalText),
+        `${person.name}'s card ends in the final state: ${JSON.stringify(cardOf(last.message))}`,
+      );
+      assert.ok(
+        messageContains(last.message, `Approved by ${approver[0]}`),
+        `${person.name}'s card names ${approver[0]}`,
+      );
       assert.deepEqual(cardActions(cardOf(last.message)!), [], `${person.name}'s card has no buttons left`);
     });
-    const decided = (await store.requests.get(String(cardActions(cardOf(cards[0]!)!).find((a) => a.title === 'Approve')!.data!.requestId)))!;
+    const decided = (await store.requests.get(
+      String(cardActions(cardOf(cards[0]!)!).find((a) => a.title === 'Approve')!.data!.requestId),
+    ))!;
     assert.equal(decided.state, 'approved');
     assert.equal(decided.decidedByName, approver[0]);
 
     const writes = membershipWrites(simulator.requests().slice(logStart));
-    assert.equal(writes.length, 1, `one membership write: ${JSON.stringify(writes.map((e) => ({ status: e.status, body: e.requestBody })))}`);
+    assert.equal(
+      writes.length,
+      1,
+      `one membership write: ${JSON.stringify(writes.map((e) => ({ status: e.status, body: e.requestBody })))}`,
+    );
     assert.equal(writes[0]!.status, 204);
     assert.ok(JSON.stringify(writes[0]!.requestBody).includes(adele.aadObjectId), 'the member added is Adele');
-    const notices = adeleApi.messagesSince((e) => messageContains(e.message, 'Your access request was approved'), { since: adeleStart, conversationId: adeleChat });
-    assert.deepEqual(notices.map((e) => e.action), ['createMessage'], 'Adele is told once');
+    const notices = adeleApi.messagesSince((e) => messageContains(e.message, 'Your access request was approved'), {
+      since: adeleStart,
+      conversationId: adeleChat,
+    });
+    assert.deepEqual(
+      notices.map((e) => e.action),
+      ['createMessage'],
+      'Adele is told once',
+    );
     assert.ok(messageContains(told.message, `Approved by ${approver[0]}`));
   });
 
@@ -304,25 +410,41 @@ describe('Several instances on one PostgreSQL database serve one bot @e2e', func
     const since = api.mark();
     const dispatched = proxy.served.length;
     void api.submitCard(confirm, 'Send invitation', {}, chat).catch(() => undefined);
-    await waitUntil('the membership write held by the simulator', () => (simulator.faultStats().rules[0]?.matched ?? 0) >= 1, { timeoutMs: 20_000 });
+    await waitUntil(
+      'the membership write held by the simulator',
+      () => (simulator.faultStats().rules[0]?.matched ?? 0) >= 1,
+      { timeoutMs: 20_000 },
+    );
     const writer = proxy.served[dispatched]!;
     const survivor = 1 - writer;
     const exit = await killGroup(bots[writer]!.process, 'SIGKILL');
     assert.equal(exit.signal, 'SIGKILL');
     simulator.setFaults(null);
 
-    const outcome = await api.waitForMessage((e) => e.action === 'updateMessage' && e.message.messageId === confirm.messageId && messageContains(e.message, 'Guest invited'), {
-      since,
-      timeoutMs: 30_000,
-    });
+    const outcome = await api.waitForMessage(
+      (e) =>
+        e.action === 'updateMessage' &&
+        e.message.messageId === confirm.messageId &&
+        messageContains(e.message, 'Guest invited'),
+      {
+        since,
+        timeoutMs: 30_000,
+      },
+    );
     assert.ok(messageContains(outcome.message, email));
     const resumed = await bots[survivor]!.log.waitFor('invite.resumed', { timeoutMs: 10_000 });
     assert.equal(resumed.outcome, 'done');
-    await waitUntil('the killed instance\'s held write to be answered', () => membershipWrites(simulator.requests().slice(logStart)).filter((e) => e.injectedLatencyMs).length >= 1, {
-      timeoutMs: 20_000,
-    });
+    await waitUntil(
+      "the killed instance's held write to be answered",
+      () => membershipWrites(simulator.requests().slice(logStart)).filter((e) => e.injectedLatencyMs).length >= 1,
+      {
+        timeoutMs: 20_000,
+      },
+    );
     assert.equal(invitationsFor(simulator.requests(), email).length, 1, 'invited once');
-    const members = await fetch(`${simulator.graphBaseUrl}/groups/${EXPENSES_REVIEWERS}/members?$select=id,mail`, { headers: { Authorization: 'Bearer t' } });
+    const members = await fetch(`${simulator.graphBaseUrl}/groups/${EXPENSES_REVIEWERS}/members?$select=id,mail`, {
+      headers: { Authorization: 'Bearer t' },
+    });
     const page = (await members.json()) as { value: Array<{ mail?: string | null }> };
     assert.equal(page.value.filter((m) => m.mail?.toLowerCase() === email).length, 1, 'a member once');
   });

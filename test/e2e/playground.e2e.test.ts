@@ -54,7 +54,9 @@ describe('Playground harness (echo bot) @e2e', function () {
 
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') {
-      await reportFailure(`playground-smoke-${this.currentTest.title.replace(/\W+/g, '-')}`, browser?.page, [playground?.process]);
+      await reportFailure(`playground-smoke-${this.currentTest.title.replace(/\W+/g, '-')}`, browser?.page, [
+        playground?.process,
+      ]);
     }
   });
 
@@ -104,9 +106,18 @@ describe('Playground harness (echo bot) @e2e', function () {
     assert.equal(submit.channelId, 'msteams');
     assert.equal(submit.conversation?.id, personalChatId(megan));
     assert.equal(submit.conversation?.conversationType, 'personal');
-    assert.deepEqual(submit.channelData, { source: { name: 'message' }, tenant: { id: '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01' } });
-    assert.ok(echo!.received.some((a) => a.type === 'installationUpdate'), 'page load sends installationUpdate');
-    assert.ok(echo!.received.some((a) => a.type === 'conversationUpdate'), 'page load sends conversationUpdate');
+    assert.deepEqual(submit.channelData, {
+      source: { name: 'message' },
+      tenant: { id: '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01' },
+    });
+    assert.ok(
+      echo!.received.some((a) => a.type === 'installationUpdate'),
+      'page load sends installationUpdate',
+    );
+    assert.ok(
+      echo!.received.some((a) => a.type === 'conversationUpdate'),
+      'page load sends conversationUpdate',
+    );
   });
 
   it('chats through the HTTP API and reads the stream', async function () {
@@ -125,7 +136,9 @@ describe('Playground harness (echo bot) @e2e', function () {
     const cardEvent = await api.waitForMessage((e) => cardOf(e.message) !== undefined, { since });
     since = api.mark();
     await api.submitCard(cardEvent.message, 'Submit', { appId: 'wiki', email: 'a@adatum.com', message: 'x\ny' });
-    await api.waitForText('submitted: {"action":"submit","appId":"wiki","email":"a@adatum.com","message":"x\\ny"}', { since });
+    await api.waitForText('submitted: {"action":"submit","appId":"wiki","email":"a@adatum.com","message":"x\\ny"}', {
+      since,
+    });
 
     since = api.mark();
     await api.submitCard(cardEvent.message, 'Update');
@@ -145,7 +158,11 @@ describe('Playground harness (echo bot) @e2e', function () {
   });
 
   it('runs a second Playground as another demo user from a generated config', async function () {
-    assert.equal(fs.readFileSync(REPO_PLAYGROUND_CONFIG, 'utf8'), playgroundConfigYaml('megan'), '.m365agentsplayground.yml is the generated config');
+    assert.equal(
+      fs.readFileSync(REPO_PLAYGROUND_CONFIG, 'utf8'),
+      playgroundConfigYaml('megan'),
+      '.m365agentsplayground.yml is the generated config',
+    );
     const asPatti = await startPlayground({
       botEndpoint: echo!.endpoint,
       configPath: writePlaygroundConfig('patti', tmp),

@@ -54,7 +54,8 @@ async function memberIds(graphBaseUrl: string, groupId: string): Promise<string[
 
 /** The `requestId` in the data of the card's Action.Execute titled `title`. */
 function executeRequestId(event: MessageEvent, title: string): string {
-  const card = cardOf(event.message) as { actions?: Array<{ type?: string; title?: string; verb?: string; data?: { requestId?: unknown } }> } | undefined;
+  const card = cardOf(event.message) as
+    { actions?: Array<{ type?: string; title?: string; verb?: string; data?: { requestId?: unknown } }> } | undefined;
   const action = card?.actions?.find((a) => a.type === 'Action.Execute' && a.title === title);
   assert.ok(action, `the card has an Action.Execute titled '${title}': ${JSON.stringify(card)}`);
   const requestId = action.data?.requestId;
@@ -71,7 +72,8 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
   let step = 0;
 
   /** test-results/request-NN-<who>-<what>.png, numbered in the order the steps happen. */
-  const shot = (page: Page, who: 'adele' | 'megan', what: string) => screenshot(page, `request-${String(++step).padStart(2, '0')}-${who}-${what}`);
+  const shot = (page: Page, who: 'adele' | 'megan', what: string) =>
+    screenshot(page, `request-${String(++step).padStart(2, '0')}-${who}-${what}`);
 
   it('registers Megan and Adele with the bot when their Playgrounds open', async function () {
     // Megan's chat first: the bot must know where to reach her before Adele asks
@@ -81,14 +83,22 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
     assert.equal(meganRef.conversation?.id, personalChatId(megan));
     assert.equal(meganRef.conversation?.conversationType, 'personal');
     assert.equal(meganRef.user?.id, megan.id);
-    assert.equal(new URL(meganRef.serviceUrl!).port, String(stack.playground('megan').port), "Megan's reference points at her own Playground");
+    assert.equal(
+      new URL(meganRef.serviceUrl!).port,
+      String(stack.playground('megan').port),
+      "Megan's reference points at her own Playground",
+    );
     await shot(stack.page('megan'), 'megan', 'welcome');
 
     await openPlayground(stack.page('adele'), stack.playground('adele').url);
     await waitForBotMessage(stack.page('adele'), /request access/i, 20_000);
     const adeleRef = await waitForConversationReference(stack.storePath, DEMO_TENANT_ID, adele.aadObjectId);
     assert.equal(adeleRef.conversation?.id, personalChatId(adele));
-    assert.equal(new URL(adeleRef.serviceUrl!).port, String(stack.playground('adele').port), "Adele's reference points at her own Playground");
+    assert.equal(
+      new URL(adeleRef.serviceUrl!).port,
+      String(stack.playground('adele').port),
+      "Adele's reference points at her own Playground",
+    );
     await shot(stack.page('adele'), 'adele', 'welcome');
 
     // the streams see what each UI sees; they carry the card JSON (request id) and tell updates from new messages
@@ -127,7 +137,11 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
     const sent = await waitForBotMessage(page, 'Request sent', 30_000);
     const sentText = await sent.innerText();
     await shot(page, 'adele', 'request-sent');
-    assert.equal(await page.locator('button[title="Send request"]').count(), 0, 'the confirmation card was replaced in place');
+    assert.equal(
+      await page.locator('button[title="Send request"]').count(),
+      0,
+      'the confirmation card was replaced in place',
+    );
     assert.ok(sentText.includes('Megan Bowen'), `'Request sent' names Megan Bowen as a decider:\n${sentText}`);
     assert.ok(
       sentText.includes(`Could not reach ${alex.name}`),
@@ -143,7 +157,11 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
     );
 
     // the approval card went to Megan's Playground, into her personal chat, as a new (proactive) message
-    const approval = await meganApi!.waitForText('Access request', { since: meganStart, conversationId: personalChatId(megan), timeoutMs: 15_000 });
+    const approval = await meganApi!.waitForText('Access request', {
+      since: meganStart,
+      conversationId: personalChatId(megan),
+      timeoutMs: 15_000,
+    });
     assert.equal(approval.action, 'createMessage');
     assert.ok(messageContains(approval.message, REASON));
     approvalEvent = approval;
@@ -156,7 +174,14 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
 
     const card = await nextCard(page, { text: 'Access request', button: 'Approve' }, 20_000);
     const cardText = await card.innerText();
-    for (const expected of ['Requested by', 'Adele Vance', 'Contoso Expenses', 'Expenses External Reviewers', REASON, 'Asked at']) {
+    for (const expected of [
+      'Requested by',
+      'Adele Vance',
+      'Contoso Expenses',
+      'Expenses External Reviewers',
+      REASON,
+      'Asked at',
+    ]) {
       assert.ok(cardText.includes(expected), `the approval card shows '${expected}':\n${cardText}`);
     }
     assert.equal(await card.locator('button[title="Deny"]').count(), 1);
@@ -175,24 +200,43 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
     assert.ok((await working.innerText()).includes('Your decision is being recorded'));
     const decided = await waitForBotMessage(page, 'Approved by Megan Bowen', 30_000);
     stack.simulator.setFaults(null);
-    assert.equal(await page.locator('.ac-adaptiveCard', { hasText: 'Working on it' }).count(), 0, 'the "working on it" card was replaced by the outcome');
+    assert.equal(
+      await page.locator('.ac-adaptiveCard', { hasText: 'Working on it' }).count(),
+      0,
+      'the "working on it" card was replaced by the outcome',
+    );
     const decidedText = await decided.innerText();
     await shot(page, 'megan', 'approved');
     assert.ok(decidedText.includes('Access request: approved'), decidedText);
     assert.ok(decidedText.includes('Adele Vance was added to Expenses External Reviewers.'), decidedText);
     assert.ok(decidedText.includes(COMMENT), `the card shows Megan's comment:\n${decidedText}`);
-    assert.equal(await page.locator('.ac-adaptiveCard button[title="Approve"]').count(), 0, 'no Approve button is left in Megan\'s chat');
-    assert.equal(await page.locator('.ac-adaptiveCard button[title="Deny"]').count(), 0, 'no Deny button is left in Megan\'s chat');
+    assert.equal(
+      await page.locator('.ac-adaptiveCard button[title="Approve"]').count(),
+      0,
+      "no Approve button is left in Megan's chat",
+    );
+    assert.equal(
+      await page.locator('.ac-adaptiveCard button[title="Deny"]').count(),
+      0,
+      "no Deny button is left in Megan's chat",
+    );
 
     // her stored copy of the card was brought up to date as well (updateActivity on its activity id)
-    const updated = await meganApi!.waitForMessage((e) => e.action === 'updateMessage' && messageContains(e.message, 'Approved by Megan Bowen'), {
-      since: meganStart,
-      conversationId: personalChatId(megan),
-    });
+    const updated = await meganApi!.waitForMessage(
+      (e) => e.action === 'updateMessage' && messageContains(e.message, 'Approved by Megan Bowen'),
+      {
+        since: meganStart,
+        conversationId: personalChatId(megan),
+      },
+    );
     assert.deepEqual(cardActions(cardOf(updated.message)!), [], 'the updated card has no buttons');
 
     // Adele is told in her own chat
-    const told = await adeleApi!.waitForText('Your access request was approved', { since: adeleStart, conversationId: personalChatId(adele), timeoutMs: 15_000 });
+    const told = await adeleApi!.waitForText('Your access request was approved', {
+      since: adeleStart,
+      conversationId: personalChatId(adele),
+      timeoutMs: 15_000,
+    });
     assert.equal(told.action, 'createMessage');
   });
 
@@ -208,11 +252,19 @@ describe('Membership request approved by the group owner, in two Agents Playgrou
 
   it('added Adele to Expenses External Reviewers exactly once', async function () {
     const ids = await memberIds(stack.simulator.graphBaseUrl, EXPENSES_REVIEWERS);
-    assert.equal(ids.filter((id) => id === adele.aadObjectId).length, 1, `Adele is a member once: ${JSON.stringify(ids)}`);
+    assert.equal(
+      ids.filter((id) => id === adele.aadObjectId).length,
+      1,
+      `Adele is a member once: ${JSON.stringify(ids)}`,
+    );
     const adds = stack.simulator
       .requests()
       .filter((e) => e.method === 'POST' && e.url.split('?')[0] === `/v1.0/groups/${EXPENSES_REVIEWERS}/members/$ref`);
-    assert.equal(adds.length, 1, `one POST .../members/$ref: ${JSON.stringify(adds.map((e) => ({ url: e.url, status: e.status })))}`);
+    assert.equal(
+      adds.length,
+      1,
+      `one POST .../members/$ref: ${JSON.stringify(adds.map((e) => ({ url: e.url, status: e.status })))}`,
+    );
     assert.equal(adds[0]!.status, 204);
     assert.ok(JSON.stringify(adds[0]!.requestBody).includes(adele.aadObjectId), 'the reference added is Adele');
   });

@@ -2,13 +2,20 @@ import { strict as assert } from 'node:assert';
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { fromODataResponse, toDirectoryError } from '../../src/graph/errors';
 
-const body = (code: string, message: string) => ({ error: { code, message, innerError: { 'request-id': 'rid-1', date: '2026-01-01T00:00:00' } } });
+const body = (code: string, message: string) => ({
+  error: { code, message, innerError: { 'request-id': 'rid-1', date: '2026-01-01T00:00:00' } },
+});
 
 describe('Graph error mapping', () => {
   const cases: Array<[number, string, string, string]> = [
     // A duplicate member add is not told apart by its wording (group-post-members.md promises none): it is a plain
     // 400, settled by reading membership (GraphDirectory.addGroupMember).
-    [400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'members'.", 'badRequest'],
+    [
+      400,
+      'Request_BadRequest',
+      "One or more added object references already exist for the following modified properties: 'members'.",
+      'badRequest',
+    ],
     [400, 'Request_BadRequest', 'Invalid object identifier', 'badRequest'],
     [401, 'InvalidAuthenticationToken', 'Access token is empty.', 'unauthorized'],
     [403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', 'forbidden'],
@@ -34,7 +41,7 @@ describe('Graph error mapping', () => {
     assert.equal(err.requestId, 'rid-h');
   });
 
-  it('maps the Graph client\'s GraphError and plain network errors', () => {
+  it("maps the Graph client's GraphError and plain network errors", () => {
     const graphError = new GraphError(403, 'denied');
     graphError.code = 'Authorization_RequestDenied';
     graphError.body = JSON.stringify(body('Authorization_RequestDenied', 'denied'));

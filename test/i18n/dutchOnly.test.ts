@@ -78,18 +78,31 @@ const ALLOWED: Record<string, string> = {
   start: 'Dutch word (starten: start de bot opnieuw)',
   let: 'Dutch word (let op)',
   team: 'Microsoft Dutch term (team, kanaal)',
-  info: 'Excel\'s Dutch menu: Bestand > Info',
+  info: "Excel's Dutch menu: Bestand > Info",
   email: 'a column header the file reader accepts, named as a list may have it',
   mb: 'unit (MB)',
   csv: 'file format (CSV)',
   xlsx: 'file name extension',
   xls: 'file name extension',
-  true: 'a value the file\'s column holds, as Entra\'s template writes it',
-  false: 'a value the file\'s column holds, as Entra\'s template writes it',
+  true: "a value the file's column holds, as Entra's template writes it",
+  false: "a value the file's column holds, as Entra's template writes it",
 };
 
 /** Directory and user data the samples put in messages: not ours to translate, removed before the check. */
-const DATA = ['Contoso Wiki', 'Wiki Readers', 'Partner Portal', 'Portal Partners', 'Megan Bowen', 'Adele Vance', 'Alex Wilber', 'Pat Partner', 'Contoso', 'Audit', 'Welkom', 'Dyn'];
+const DATA = [
+  'Contoso Wiki',
+  'Wiki Readers',
+  'Partner Portal',
+  'Portal Partners',
+  'Megan Bowen',
+  'Adele Vance',
+  'Alex Wilber',
+  'Pat Partner',
+  'Contoso',
+  'Audit',
+  'Welkom',
+  'Dyn',
+];
 
 /** Names in the demo tenant people see in a conversation (users, groups, apps, the organization): data, too. */
 function directoryNames(): string[] {
@@ -137,7 +150,8 @@ function flatten(tree: Record<string, Record<string, unknown>>): Map<string, str
   const out = new Map<string, string>();
   const walk = (key: string, node: unknown): void => {
     if (typeof node === 'string') out.set(key, node);
-    else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(key.endsWith(':') ? key + k : `${key}.${k}`, v);
+    else if (node && typeof node === 'object')
+      for (const [k, v] of Object.entries(node)) walk(key.endsWith(':') ? key + k : `${key}.${k}`, v);
   };
   for (const [area, messages] of Object.entries(tree)) walk(`${area}:`, messages);
   return out;
@@ -162,14 +176,20 @@ function codeTexts(): string[] {
   const texts: string[] = [];
   const visit = (node: ts.Node): void => {
     const isName = node.parent !== undefined && ts.isPropertyAssignment(node.parent) && node.parent.name === node;
-    if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) && !isName && /\p{L}+ \p{L}+/u.test(node.text)) texts.push(node.text);
+    if (
+      (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) &&
+      !isName &&
+      /\p{L}+ \p{L}+/u.test(node.text)
+    )
+      texts.push(node.text);
     ts.forEachChild(node, visit);
   };
   const walk = (dir: string): void => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts')) visit(ts.createSourceFile(full, fs.readFileSync(full, 'utf8'), ts.ScriptTarget.ES2022, true));
+      else if (entry.name.endsWith('.ts'))
+        visit(ts.createSourceFile(full, fs.readFileSync(full, 'utf8'), ts.ScriptTarget.ES2022, true));
     }
   };
   walk(path.join(ROOT, 'src', 'bot'));
@@ -194,31 +214,75 @@ function englishIn(text: string, vocabulary: Set<string>, data?: readonly string
 const AT = '2026-12-02T10:00:00Z';
 
 /** Arguments that are counts, in messages that print them without a plural: 0, 1 and 5 as well. */
-const COUNTS = ['count', 'total', 'shown', 'left', 'length', 'max', 'limit', 'page', 'pages', 'position', 'blocks', 'minutes', 'hours', 'cooldownHours'];
+const COUNTS = [
+  'count',
+  'total',
+  'shown',
+  'left',
+  'length',
+  'max',
+  'limit',
+  'page',
+  'pages',
+  'position',
+  'blocks',
+  'minutes',
+  'hours',
+  'cooldownHours',
+];
 
 /** Every message under a catalog path (e.g. `admin:doing`), rendered with simple values: what code nests in a sentence. */
 function messagesUnder(l: Localizer, path: string, args: Record<string, string>): string[] {
   const [area, rest] = path.split(':');
   const node = rest.split('.').reduce<unknown>((n, k) => (n as Record<string, unknown>)[k], readCatalogs().nl[area]);
   // A message that nests others itself (e.g. requests:status.withMembership) is not one of them.
-  return Object.keys(node as object).map((k) => l.t(`${path}.${k}`, args)).filter((text) => !text.includes('{'));
+  return Object.keys(node as object)
+    .map((k) => l.t(`${path}.${k}`, args))
+    .filter((text) => !text.includes('{'));
 }
 
 /** Realistic values per argument name (what the code passes), in Dutch; other names get a name from the directory. */
 function sampleArguments(l: Localizer): Record<string, Array<string | number>> {
-  const names = { app: 'Contoso Wiki', group: 'Wiki Readers', email: 'pat@adatum.com', requester: 'Adele Vance', text: 'mijn gasten' };
+  const names = {
+    app: 'Contoso Wiki',
+    group: 'Wiki Readers',
+    email: 'pat@adatum.com',
+    requester: 'Adele Vance',
+    text: 'mijn gasten',
+  };
   const at = l.dateTime(AT);
   const samples: Record<string, Array<string | number>> = {
-    address: [names.email], email: [names.email], entry: ['Pat Partner <pat@adatum.com>'], domain: ['adatum.com'],
-    all: ['User.Invite.All, GroupMember.ReadWrite.All'], permission: ['User.Invite.All'], setting: ['adminsAndGuestInviters'],
-    app: [names.app], apps: [l.list(['Contoso Wiki', 'Partner Portal'])], group: [names.group], tenant: ['Contoso'],
-    at: [at], since: [at], deadline: [at], last: [at], when: [l.relative(AT, new Date('2026-12-02T12:00:00Z'))],
+    address: [names.email],
+    email: [names.email],
+    entry: ['Pat Partner <pat@adatum.com>'],
+    domain: ['adatum.com'],
+    all: ['User.Invite.All, GroupMember.ReadWrite.All'],
+    permission: ['User.Invite.All'],
+    setting: ['adminsAndGuestInviters'],
+    app: [names.app],
+    apps: [l.list(['Contoso Wiki', 'Partner Portal'])],
+    group: [names.group],
+    tenant: ['Contoso'],
+    at: [at],
+    since: [at],
+    deadline: [at],
+    last: [at],
+    when: [l.relative(AT, new Date('2026-12-02T12:00:00Z'))],
     by: ['Megan Bowen', l.t('guests:review.byDefault')],
-    name: [names.requester, l.t('admin:alert.someone')], requester: [names.requester],
-    owner: [names.requester, l.t('guests:sponsors.theOwner')], guest: ['Pat Partner', l.t('guests:someGuest')],
-    names: [l.list(['Megan Bowen', 'Alex Wilber'])], owners: [l.list(['Megan Bowen', 'Alex Wilber'])],
-    code: ['Authorization_RequestDenied'], detail: ['Request_BadRequest'], reference: ['a1b2c3d4'],
-    id: ['invite:abc-1'], operationId: ['invite:abc-1'], comment: ['Welkom'], query: ['Wiki'], text: [names.text],
+    name: [names.requester, l.t('admin:alert.someone')],
+    requester: [names.requester],
+    owner: [names.requester, l.t('guests:sponsors.theOwner')],
+    guest: ['Pat Partner', l.t('guests:someGuest')],
+    names: [l.list(['Megan Bowen', 'Alex Wilber'])],
+    owners: [l.list(['Megan Bowen', 'Alex Wilber'])],
+    code: ['Authorization_RequestDenied'],
+    detail: ['Request_BadRequest'],
+    reference: ['a1b2c3d4'],
+    id: ['invite:abc-1'],
+    operationId: ['invite:abc-1'],
+    comment: ['Welkom'],
+    query: ['Wiki'],
+    text: [names.text],
     who: messagesUnder(l, 'invite:inviteSetting', { setting: 'adminsAndGuestInviters' }),
     why: messagesUnder(l, 'common:blocker', names),
     doing: [...messagesUnder(l, 'admin:doing', { ...names, step: 'member' }), l.t('admin:alert.usingTheBot')],
@@ -227,7 +291,11 @@ function sampleArguments(l: Localizer): Record<string, Array<string | number>> {
     state: messagesUnder(l, 'bulk:state', {}),
     status: messagesUnder(l, 'requests:status', { by: 'Megan Bowen', at }),
     decided: [l.t('requests:status.approved', { by: 'Megan Bowen', at })],
-    membership: messagesUnder(l, 'requests:membership', { ...names, code: 'Request_BadRequest', operationId: 'invite:abc-1' }),
+    membership: messagesUnder(l, 'requests:membership', {
+      ...names,
+      code: 'Request_BadRequest',
+      operationId: 'invite:abc-1',
+    }),
     summary: messagesUnder(l, 'admin:problem', { ...names, setting: 'none', permission: 'User.Invite.All' }),
     title: [l.t('invite:title'), l.t('requests:title')],
     roles: [adminRoleNames(l)],
@@ -237,14 +305,22 @@ function sampleArguments(l: Localizer): Record<string, Array<string | number>> {
 }
 
 /** Every combination of select branches and plural counts (0, 1, 5) of a message, with the other arguments filled in. */
-function argumentSets(message: string, samples: Record<string, Array<string | number>>): Array<Record<string, string | number>> {
+function argumentSets(
+  message: string,
+  samples: Record<string, Array<string | number>>,
+): Array<Record<string, string | number>> {
   const choices = new Map<string, Array<string | number>>();
   const walk = (elements: Element[]): void => {
     for (const el of elements) {
       const arg = String(el.value);
       if (el.type === 6) choices.set(arg, [0, 1, 5]);
-      else if (el.type === 5) choices.set(arg, Object.keys(el.options ?? {}).map((k) => (k === 'other' ? 'x' : k)));
-      else if ((el.type === 1 || el.type === 2) && !choices.has(arg)) choices.set(arg, samples[arg] ?? (el.type === 2 ? [0, 1, 5] : ['Contoso']));
+      else if (el.type === 5)
+        choices.set(
+          arg,
+          Object.keys(el.options ?? {}).map((k) => (k === 'other' ? 'x' : k)),
+        );
+      else if ((el.type === 1 || el.type === 2) && !choices.has(arg))
+        choices.set(arg, samples[arg] ?? (el.type === 2 ? [0, 1, 5] : ['Contoso']));
       for (const option of Object.values(el.options ?? {})) walk(option.value);
     }
   };
@@ -261,7 +337,16 @@ function cardTexts(card: unknown): string[] {
     if (Array.isArray(node)) return node.forEach((n) => walk(n, inFacts));
     if (!node || typeof node !== 'object') return;
     const n = node as Record<string, unknown>;
-    const keys = ['text', 'title', 'label', 'placeholder', 'errorMessage', 'fallbackText', 'altText', ...(inFacts ? ['value'] : [])];
+    const keys = [
+      'text',
+      'title',
+      'label',
+      'placeholder',
+      'errorMessage',
+      'fallbackText',
+      'altText',
+      ...(inFacts ? ['value'] : []),
+    ];
     for (const key of keys) if (typeof n[key] === 'string') out.push(n[key] as string);
     for (const [key, v] of Object.entries(n)) if (typeof v === 'object') walk(v, key === 'facts');
   };
@@ -274,14 +359,20 @@ describe('Dutch only: no English word in what a Dutch reader sees', () => {
   let vocabulary: Set<string>;
   before(async () => {
     const { IntlMessageFormat } = await import('intl-messageformat');
-    parse = (message) => new IntlMessageFormat(message, 'nl', undefined, { ignoreTag: true }).getAst() as unknown as Element[];
+    parse = (message) =>
+      new IntlMessageFormat(message, 'nl', undefined, { ignoreTag: true }).getAst() as unknown as Element[];
     vocabulary = englishVocabulary();
   });
 
   it('knows enough English to fail: the English catalog and the code give it words, which Dutch lacks', () => {
     for (const w of ['invite', 'guest', 'administrator', 'nothing', 'changed']) assert.ok(vocabulary.has(w), w);
     assert.deepEqual(englishIn('Er is niets gewijzigd.', vocabulary), []);
-    assert.deepEqual(englishIn('Nothing was changed (Global Administrator).', vocabulary), ['nothing', 'changed', 'global', 'administrator']);
+    assert.deepEqual(englishIn('Nothing was changed (Global Administrator).', vocabulary), [
+      'nothing',
+      'changed',
+      'global',
+      'administrator',
+    ]);
   });
 
   it('every Dutch message, with every plural count and select branch', () => {
@@ -304,7 +395,10 @@ describe('Dutch only: no English word in what a Dutch reader sees', () => {
     it(`card ${name}`, () => {
       const texts = cardTexts(renderCardJson(name, cardSamples(nl)[name], nl));
       assert.ok(texts.length > 0);
-      assert.deepEqual(texts.flatMap((t) => englishIn(t, vocabulary).map((w) => `${w} in “${t}”`)), []);
+      assert.deepEqual(
+        texts.flatMap((t) => englishIn(t, vocabulary).map((w) => `${w} in “${t}”`)),
+        [],
+      );
     });
   }
 
@@ -318,19 +412,43 @@ describe('Dutch only: no English word in what a Dutch reader sees', () => {
     });
 
     const said = (turn: Turn): string[] =>
-      [...turn.replies, ...turn.updates].flatMap((a) => [a.text ?? '', ...cardTexts(cardOf(a))]).filter((t) => t !== '');
+      [...turn.replies, ...turn.updates]
+        .flatMap((a) => [a.text ?? '', ...cardTexts(cardOf(a))])
+        .filter((t) => t !== '');
 
     it('commands of every kind, admin commands refused to an owner who is no admin', async () => {
       const chat = h.chat(users.megan);
       chat.locale = 'nl-NL';
       const texts: string[] = [];
-      for (const text of ['help', 'wat kun je?', 'configuratie controleren', 'meldingen', 'gastenrapport', 'bewerking herhalen invite:x-1', 'gast uitnodigen', 'annuleren', 'mijn gasten', 'mijn aanvragen', 'openstaande aanvragen', 'toegang aanvragen']) {
+      for (const text of [
+        'help',
+        'wat kun je?',
+        'configuratie controleren',
+        'meldingen',
+        'gastenrapport',
+        'bewerking herhalen invite:x-1',
+        'gast uitnodigen',
+        'annuleren',
+        'mijn gasten',
+        'mijn aanvragen',
+        'openstaande aanvragen',
+        'toegang aanvragen',
+      ]) {
         texts.push(...said(await chat.send(text)));
       }
       assert.ok(texts.length >= 12);
-      assert.ok(texts.some((t) => t.includes('Globale beheerder, Beheerder met bevoorrechte rol, ') && t.includes(' of Groepsbeheerder.')), 'the roles, in Dutch');
+      assert.ok(
+        texts.some(
+          (t) =>
+            t.includes('Globale beheerder, Beheerder met bevoorrechte rol, ') && t.includes(' of Groepsbeheerder.'),
+        ),
+        'the roles, in Dutch',
+      );
       const data = directoryNames();
-      assert.deepEqual(texts.flatMap((t) => englishIn(t, vocabulary, data).map((w) => `${w} in “${t}”`)), []);
+      assert.deepEqual(
+        texts.flatMap((t) => englishIn(t, vocabulary, data).map((w) => `${w} in “${t}”`)),
+        [],
+      );
     });
   });
 });

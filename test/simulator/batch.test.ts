@@ -1,7 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { Client, contractProblems, ids, start, type GraphBody } from './helpers';
 
-type BatchRequest = { id: string; method: string; url: string; headers?: Record<string, string>; body?: unknown; dependsOn?: string[] };
+type BatchRequest = {
+  id: string;
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  dependsOn?: string[];
+};
 
 describe('simulator $batch (real HTTP)', () => {
   let c: Client;
@@ -10,7 +17,7 @@ describe('simulator $batch (real HTTP)', () => {
     c = await start();
   });
   afterEach(async () => {
-    const problems = contractProblems(c, (e) => (e.url === '/v1.0/$batch' && e.status === 400));
+    const problems = contractProblems(c, (e) => e.url === '/v1.0/$batch' && e.status === 400);
     await c.sim.close();
     assert.deepEqual(problems, []);
   });
@@ -22,7 +29,12 @@ describe('simulator $batch (real HTTP)', () => {
     const r = await batch([
       { id: '1', method: 'GET', url: `/groups/${ids.group(1)}?$select=id,displayName` },
       { id: '2', method: 'GET', url: `servicePrincipals/${ids.sp(1)}?$select=id,homepage` },
-      { id: '3', method: 'GET', url: `/groups/${ids.group(1)}/owners?$filter=id eq '${ids.megan}'&$count=true&$select=id`, headers: { ConsistencyLevel: 'eventual' } },
+      {
+        id: '3',
+        method: 'GET',
+        url: `/groups/${ids.group(1)}/owners?$filter=id eq '${ids.megan}'&$count=true&$select=id`,
+        headers: { ConsistencyLevel: 'eventual' },
+      },
       { id: '4', method: 'GET', url: '/users/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee' },
     ]);
     assert.equal(r.status, 200);
@@ -43,14 +55,23 @@ describe('simulator $batch (real HTTP)', () => {
       { id: 'b', method: 'GET', url: '/policies/authorizationPolicy' },
     ]);
     assert.deepEqual((r.body.responses ?? []).map((x) => x.id).sort(), ['a', 'b']);
-    assert.notDeepEqual((r.body.responses ?? []).map((x) => x.id), ['a', 'b']);
+    assert.notDeepEqual(
+      (r.body.responses ?? []).map((x) => x.id),
+      ['a', 'b'],
+    );
   });
 
   it('logs each sub-request with the batch log id, and the batch itself', async () => {
     c.sim.clearRequests();
     await batch([
       { id: '1', method: 'GET', url: '/organization?$select=id' },
-      { id: '2', method: 'POST', url: `/groups/${ids.group(3)}/members/$ref`, headers: { 'Content-Type': 'application/json' }, body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${ids.jordan}` } },
+      {
+        id: '2',
+        method: 'POST',
+        url: `/groups/${ids.group(3)}/members/$ref`,
+        headers: { 'Content-Type': 'application/json' },
+        body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${ids.jordan}` },
+      },
     ]);
     const log = c.sim.requests();
     const outer = log.find((e) => e.url === '/v1.0/$batch');
@@ -67,7 +88,13 @@ describe('simulator $batch (real HTTP)', () => {
 
   it('answers 424 for requests whose dependency failed, and runs dependents after success', async () => {
     const r = await batch([
-      { id: 'invite', method: 'POST', url: '/invitations', headers: { 'Content-Type': 'application/json' }, body: { invitedUserEmailAddress: 'eve@tailspintoys.com', inviteRedirectUrl: 'https://x.example' } },
+      {
+        id: 'invite',
+        method: 'POST',
+        url: '/invitations',
+        headers: { 'Content-Type': 'application/json' },
+        body: { invitedUserEmailAddress: 'eve@tailspintoys.com', inviteRedirectUrl: 'https://x.example' },
+      },
       { id: 'after', method: 'GET', url: '/organization?$select=id', dependsOn: ['invite'] },
       { id: 'chain', method: 'GET', url: '/organization?$select=id', dependsOn: ['after'] },
       { id: 'ok', method: 'GET', url: '/organization?$select=id' },
@@ -99,18 +126,29 @@ describe('simulator $batch (real HTTP)', () => {
     assert.match(dup.body.error?.message ?? '', /duplicate/);
     const unknownDep = await batch([{ id: '1', method: 'GET', url: '/organization', dependsOn: ['9'] }]);
     assert.equal(unknownDep.status, 400);
-    const noType = await batch([{ id: '1', method: 'POST', url: '/invitations', body: { invitedUserEmailAddress: 'x@fabrikam.com' } }]);
+    const noType = await batch([
+      { id: '1', method: 'POST', url: '/invitations', body: { invitedUserEmailAddress: 'x@fabrikam.com' } },
+    ]);
     assert.equal(noType.status, 400);
     assert.equal(noType.body.error?.message, 'Write request id : 1 does not contain Content-Type header or body.');
-    const noBody = await batch([{ id: 'w', method: 'POST', url: `/groups/${ids.group(3)}/members/$ref`, headers: { 'Content-Type': 'application/json' } }]);
+    const noBody = await batch([
+      {
+        id: 'w',
+        method: 'POST',
+        url: `/groups/${ids.group(3)}/members/$ref`,
+        headers: { 'Content-Type': 'application/json' },
+      },
+    ]);
     assert.equal(noBody.status, 400);
     assert.equal(noBody.body.error?.message, 'Write request id : w does not contain Content-Type header or body.');
     const notBatch = await c.post('/$batch', { nothing: true });
     assert.equal(notBatch.status, 400);
   });
 
-  it('inherits the batch\'s authentication and refuses a batch without a token', async () => {
-    const anonymous = await new Client(c.sim, null).post('/$batch', { requests: [{ id: '1', method: 'GET', url: '/organization' }] });
+  it("inherits the batch's authentication and refuses a batch without a token", async () => {
+    const anonymous = await new Client(c.sim, null).post('/$batch', {
+      requests: [{ id: '1', method: 'GET', url: '/organization' }],
+    });
     assert.equal(anonymous.status, 401);
     const r = await batch([{ id: '1', method: 'GET', url: '/organization', headers: { Authorization: '' } }]);
     assert.equal(byId(r.body).get('1')?.status, 200);

@@ -4,7 +4,11 @@ import { openApiPath, validateExchange, validateLog } from '../support/graphCont
 import { ids } from './helpers';
 
 const error = {
-  error: { code: 'Request_ResourceNotFound', message: 'x', innerError: { date: '2024-01-01T00:00:00Z', 'request-id': 'a', 'client-request-id': 'b' } },
+  error: {
+    code: 'Request_ResourceNotFound',
+    message: 'x',
+    innerError: { date: '2024-01-01T00:00:00Z', 'request-id': 'a', 'client-request-id': 'b' },
+  },
 };
 
 describe('graph contract checker', () => {
@@ -23,7 +27,12 @@ describe('graph contract checker', () => {
       [],
     );
     assert.deepEqual(
-      validateExchange({ method: 'GET', url: `/v1.0/users/${ids.megan}/ownedObjects/graph.group`, status: 404, responseBody: error }),
+      validateExchange({
+        method: 'GET',
+        url: `/v1.0/users/${ids.megan}/ownedObjects/graph.group`,
+        status: 404,
+        responseBody: error,
+      }),
       [],
     );
     assert.deepEqual(
@@ -49,22 +58,53 @@ describe('graph contract checker', () => {
   });
 
   it('catches unknown operations, undeclared statuses, bad request bodies and malformed errors', () => {
-    assert.match(validateExchange({ method: 'GET', url: '/v1.0/groups', status: 200, responseBody: {} })[0], /no such operation/);
-    assert.match(validateExchange({ method: 'DELETE', url: `/v1.0/groups/${ids.group(1)}`, status: 204 })[0], /no such operation/);
     assert.match(
-      validateExchange({ method: 'POST', url: '/v1.0/invitations', status: 201, requestBody: { invitedUserEmailAddress: 7 }, responseBody: { '@odata.context': 'x' } })[0],
+      validateExchange({ method: 'GET', url: '/v1.0/groups', status: 200, responseBody: {} })[0],
+      /no such operation/,
+    );
+    assert.match(
+      validateExchange({ method: 'DELETE', url: `/v1.0/groups/${ids.group(1)}`, status: 204 })[0],
+      /no such operation/,
+    );
+    assert.match(
+      validateExchange({
+        method: 'POST',
+        url: '/v1.0/invitations',
+        status: 201,
+        requestBody: { invitedUserEmailAddress: 7 },
+        responseBody: { '@odata.context': 'x' },
+      })[0],
       /invalid request body/,
     );
     assert.match(
-      validateExchange({ method: 'POST', url: `/v1.0/groups/${ids.group(1)}/members/$ref`, status: 201, requestBody: { '@odata.id': 'x' } })[0],
+      validateExchange({
+        method: 'POST',
+        url: `/v1.0/groups/${ids.group(1)}/members/$ref`,
+        status: 201,
+        requestBody: { '@odata.id': 'x' },
+      })[0],
       /status 201 is not declared/,
     );
-    const badError = validateExchange({ method: 'GET', url: `/v1.0/users/${ids.megan}`, status: 404, responseBody: { error: { message: 'no code' } } });
+    const badError = validateExchange({
+      method: 'GET',
+      url: `/v1.0/users/${ids.megan}`,
+      status: 404,
+      responseBody: { error: { message: 'no code' } },
+    });
     assert.ok(badError.some((p) => /invalid response body/.test(p)));
     assert.ok(badError.some((p) => /innerError lacks 'request-id'/.test(p)));
-    assert.match(validateExchange({ method: 'GET', url: `/v1.0/users/${ids.megan}`, status: 200 })[0], /no response body recorded/);
     assert.match(
-      validateExchange({ method: 'PATCH', url: `/v1.0/groups/${ids.group(1)}`, status: 204, requestBody: {}, responseBody: { id: 'x' } })[0],
+      validateExchange({ method: 'GET', url: `/v1.0/users/${ids.megan}`, status: 200 })[0],
+      /no response body recorded/,
+    );
+    assert.match(
+      validateExchange({
+        method: 'PATCH',
+        url: `/v1.0/groups/${ids.group(1)}`,
+        status: 204,
+        requestBody: {},
+        responseBody: { id: 'x' },
+      })[0],
       /expected no response body/,
     );
   });
@@ -80,7 +120,12 @@ describe('graph contract checker', () => {
   });
 
   it('checks the sub-responses inside a batch when the log has no entries for them', () => {
-    const requestBody = { requests: [{ id: '1', method: 'GET', url: `users/${ids.megan}` }, { id: '2', method: 'GET', url: '/nowhere' }] };
+    const requestBody = {
+      requests: [
+        { id: '1', method: 'GET', url: `users/${ids.megan}` },
+        { id: '2', method: 'GET', url: '/nowhere' },
+      ],
+    };
     const responseBody = {
       responses: [
         { id: '1', status: 200, headers: {}, body: { '@odata.context': 'x', id: 5 } },
@@ -88,13 +133,29 @@ describe('graph contract checker', () => {
       ],
     };
     const problems = validateLog([
-      { id: 'b', method: 'POST', url: '/v1.0/$batch', status: 200, time: '', durationMs: 0, requestId: 'r', requestBody, responseBody },
+      {
+        id: 'b',
+        method: 'POST',
+        url: '/v1.0/$batch',
+        status: 200,
+        time: '',
+        durationMs: 0,
+        requestId: 'r',
+        requestBody,
+        responseBody,
+      },
     ]);
     assert.equal(problems.length, 2);
     assert.match(problems[0], /batch item '1': .*\/id must be string/);
     assert.match(problems[1], /batch item '2': .*no such operation/);
     assert.match(
-      validateExchange({ method: 'POST', url: '/v1.0/$batch', status: 400, requestBody: { requests: 'x' }, responseBody: error })[0],
+      validateExchange({
+        method: 'POST',
+        url: '/v1.0/$batch',
+        status: 400,
+        requestBody: { requests: 'x' },
+        responseBody: error,
+      })[0],
       /invalid request body/,
     );
   });

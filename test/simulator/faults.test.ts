@@ -8,7 +8,14 @@ import { FaultInjector } from '../../src/simulator/faults';
 import type { FaultPlan, FaultStats, SimRequest, SimResponse } from '../../src/simulator';
 import { type Client, TOKEN, contractProblems, ids, q, start, type GraphBody, type Reply } from './helpers';
 
-type BatchRequest = { id: string; method: string; url: string; headers?: Record<string, string>; body?: unknown; dependsOn?: string[] };
+type BatchRequest = {
+  id: string;
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  dependsOn?: string[];
+};
 
 const GRAPH_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const ORG = '/organization?$select=id';
@@ -64,7 +71,11 @@ describe('simulator fault injection (real HTTP)', () => {
       for (let i = 0; i < 10; i += 1) assert.equal((await sim().get(ORG)).status, 200);
       const b = await batch([{ id: '1', method: 'GET', url: ORG }]);
       assert.equal(byId(b.body).get('1')?.status, 200);
-      assert.ok(sim().sim.requests().every((e) => e.fault === undefined && e.injectedLatencyMs === undefined));
+      assert.ok(
+        sim()
+          .sim.requests()
+          .every((e) => e.fault === undefined && e.injectedLatencyMs === undefined),
+      );
       assert.equal(sim().sim.faultPlan(), null);
       assert.equal(sim().sim.faultStats().active, false);
       const got = await admin('GET');
@@ -73,7 +84,15 @@ describe('simulator fault injection (real HTTP)', () => {
     });
 
     it('injects nothing when no rule matches (and a plan with no rules is harmless)', async () => {
-      c = await start({ faults: { seed: 3, rules: [{ path: '/invitations', rate503: 1 }, { method: 'POST', path: '/organization', rate500: 1 }] } });
+      c = await start({
+        faults: {
+          seed: 3,
+          rules: [
+            { path: '/invitations', rate503: 1 },
+            { method: 'POST', path: '/organization', rate500: 1 },
+          ],
+        },
+      });
       for (let i = 0; i < 10; i += 1) assert.equal((await sim().get(ORG)).status, 200);
       const stats = sim().sim.faultStats();
       assert.equal(stats.active, true);
@@ -81,7 +100,11 @@ describe('simulator fault injection (real HTTP)', () => {
       assert.equal(stats.matched, 0);
       sim().sim.setFaults({ rules: [] });
       assert.equal((await sim().get(ORG)).status, 200);
-      assert.ok(sim().sim.requests().every((e) => e.fault === undefined));
+      assert.ok(
+        sim()
+          .sim.requests()
+          .every((e) => e.fault === undefined),
+      );
     });
   });
 
@@ -91,7 +114,10 @@ describe('simulator fault injection (real HTTP)', () => {
       const r = await sim().get(ORG, { 'client-request-id': 'c0ffee00-0000-4000-8000-000000000001' });
       assertGraphError(r, 429, 'TooManyRequests', 'c0ffee00-0000-4000-8000-000000000001');
       assert.equal(r.headers.get('retry-after'), '7');
-      assert.match(String(r.body.error?.message), /^Too many requests from Identifier:\S+ under category:\S+\. Please try again later\.$/);
+      assert.match(
+        String(r.body.error?.message),
+        /^Too many requests from Identifier:\S+ under category:\S+\. Please try again later\.$/,
+      );
       assert.ok(r.headers.get('date'));
       const entry = sim().sim.requests().at(-1);
       assert.equal(entry?.status, 429);
@@ -143,14 +169,24 @@ describe('simulator fault injection (real HTTP)', () => {
 
     it('faults writes before they happen (POST /invitations creates nobody)', async () => {
       c = await start({ faults: { rules: [{ method: 'POST', path: '/invitations', rate503: 1 }] } });
-      const r = await sim().post('/invitations', { invitedUserEmailAddress: 'nora@fabrikam.com', inviteRedirectUrl: 'https://x.example' });
+      const r = await sim().post('/invitations', {
+        invitedUserEmailAddress: 'nora@fabrikam.com',
+        inviteRedirectUrl: 'https://x.example',
+      });
       assertGraphError(r, 503, 'serviceNotAvailable');
       const found = await sim().get(`/users?$filter=${q("mail eq 'nora@fabrikam.com'")}&$select=id`);
       assert.deepEqual(found.body.value, []);
     });
 
     it('adds latency (fixed or drawn from a range) and logs it', async () => {
-      c = await start({ faults: { rules: [{ path: '/organization', latencyMs: 150 }, { path: '/policies/*', latencyMs: [40, 60] }] } });
+      c = await start({
+        faults: {
+          rules: [
+            { path: '/organization', latencyMs: 150 },
+            { path: '/policies/*', latencyMs: [40, 60] },
+          ],
+        },
+      });
       const t0 = Date.now();
       const r = await sim().get(ORG);
       assert.equal(r.status, 200);
@@ -159,8 +195,14 @@ describe('simulator fault injection (real HTTP)', () => {
       assert.equal(entry?.fault, 'latency');
       assert.equal(entry?.injectedLatencyMs, 150);
       for (let i = 0; i < 5; i += 1) await sim().get('/policies/authorizationPolicy');
-      const delays = sim().sim.requests().slice(-5).map((e) => e.injectedLatencyMs ?? -1);
-      assert.ok(delays.every((d) => d >= 40 && d <= 60), `delays ${delays.join(',')}`);
+      const delays = sim()
+        .sim.requests()
+        .slice(-5)
+        .map((e) => e.injectedLatencyMs ?? -1);
+      assert.ok(
+        delays.every((d) => d >= 40 && d <= 60),
+        `delays ${delays.join(',')}`,
+      );
       assert.equal(sim().sim.faultStats().injected.latency, 6);
     });
 
@@ -198,7 +240,8 @@ describe('simulator fault injection (real HTTP)', () => {
     });
     const run = async (client: Client, n: number): Promise<number[]> => {
       const out: number[] = [];
-      for (let i = 0; i < n; i += 1) out.push((await client.get(i % 2 ? ORG : `/groups/${ids.group(1)}?$select=id`)).status);
+      for (let i = 0; i < n; i += 1)
+        out.push((await client.get(i % 2 ? ORG : `/groups/${ids.group(1)}?$select=id`)).status);
       return out;
     };
 
@@ -206,12 +249,19 @@ describe('simulator fault injection (real HTTP)', () => {
       c = await start({ faults: plan(42) });
       const first = await run(sim(), 40);
       assert.ok(first.some((s) => s !== 200) && first.some((s) => s === 200), `statuses ${first.join(',')}`);
-      const logged = sim().sim.requests().map((e) => e.fault ?? '-');
+      const logged = sim()
+        .sim.requests()
+        .map((e) => e.fault ?? '-');
       await sim().sim.close();
 
       c = await start({ faults: plan(42) });
       assert.deepEqual(await run(sim(), 40), first);
-      assert.deepEqual(sim().sim.requests().map((e) => e.fault ?? '-'), logged);
+      assert.deepEqual(
+        sim()
+          .sim.requests()
+          .map((e) => e.fault ?? '-'),
+        logged,
+      );
 
       sim().sim.setFaults(plan(42));
       assert.deepEqual(await run(sim(), 40), first, 'setting the plan again restarts the sequence');
@@ -228,10 +278,19 @@ describe('simulator fault injection (real HTTP)', () => {
       assert.equal(stats.matched, 40);
       assert.equal(stats.seed, 42);
       for (const code of [429, 500, 502, 503, 504]) {
-        assert.equal(stats.injected[String(code) as '429'], statuses.filter((s) => s === code).length, `count of ${code}`);
+        assert.equal(
+          stats.injected[String(code) as '429'],
+          statuses.filter((s) => s === code).length,
+          `count of ${code}`,
+        );
       }
       assert.equal(stats.rules[0].injected, statuses.filter((s) => s !== 200).length);
-      assert.equal(sim().sim.requests().filter((e) => e.fault !== undefined).length, stats.rules[0].injected);
+      assert.equal(
+        sim()
+          .sim.requests()
+          .filter((e) => e.fault !== undefined).length,
+        stats.rules[0].injected,
+      );
     });
   });
 
@@ -263,7 +322,9 @@ describe('simulator fault injection (real HTTP)', () => {
 
     it('counts batch sub-requests against the cap, throttled items come back inside the 200', async () => {
       c = await start({ faults: { rules: [{ path: '/groups/*', limit: { requests: 2, perMs: 60_000 } }] } });
-      const b = await batch([1, 2, 3, 4].map((n) => ({ id: String(n), method: 'GET', url: `/groups/${ids.group(n)}?$select=id` })));
+      const b = await batch(
+        [1, 2, 3, 4].map((n) => ({ id: String(n), method: 'GET', url: `/groups/${ids.group(n)}?$select=id` })),
+      );
       assert.equal(b.status, 200);
       const statuses = [1, 2, 3, 4].map((n) => byId(b.body).get(String(n))?.status);
       assert.deepEqual(statuses, [200, 200, 429, 429]);
@@ -275,7 +336,14 @@ describe('simulator fault injection (real HTTP)', () => {
 
   describe('$batch', () => {
     it('returns a faulted sub-request as its status inside the 200 batch response, with Retry-After in its headers', async () => {
-      c = await start({ faults: { rules: [{ path: '/groups/*', rate429: 1, retryAfterSeconds: 5 }, { path: '/users/*', rate503: 1 }] } });
+      c = await start({
+        faults: {
+          rules: [
+            { path: '/groups/*', rate429: 1, retryAfterSeconds: 5 },
+            { path: '/users/*', rate503: 1 },
+          ],
+        },
+      });
       const b = await batch([
         { id: 'g', method: 'GET', url: `/groups/${ids.group(1)}?$select=id` },
         { id: 'u', method: 'GET', url: `/users/${ids.megan}?$select=id` },
@@ -299,10 +367,12 @@ describe('simulator fault injection (real HTTP)', () => {
       const outer = log.find((e) => e.url === '/v1.0/$batch');
       assert.equal(outer?.fault, undefined);
       const subs = log.filter((e) => e.batchId === outer?.id);
-      assert.deepEqual(
-        subs.map((e) => [e.status, e.fault ?? '-']).sort(),
-        [[200, '-'], [424, '-'], [429, '429'], [503, '503']],
-      );
+      assert.deepEqual(subs.map((e) => [e.status, e.fault ?? '-']).sort(), [
+        [200, '-'],
+        [424, '-'],
+        [429, '429'],
+        [503, '503'],
+      ]);
     });
 
     it('inBatchOnly faults only sub-requests; topLevelOnly only requests outside a batch', async () => {
@@ -342,7 +412,11 @@ describe('simulator fault injection (real HTTP)', () => {
   describe('replication lag', () => {
     const LAG = 1000;
     const address = 'lena@fabrikam.com';
-    const invite = () => sim().post('/invitations', { invitedUserEmailAddress: address, inviteRedirectUrl: 'https://myapps.microsoft.com/' });
+    const invite = () =>
+      sim().post('/invitations', {
+        invitedUserEmailAddress: address,
+        inviteRedirectUrl: 'https://myapps.microsoft.com/',
+      });
 
     it('hides an invited user from membership writes and reads until the lag is over; re-invites return the same user', async () => {
       c = await start({ faults: { rules: [], replicationLagMs: LAG } });
@@ -359,19 +433,30 @@ describe('simulator fault injection (real HTTP)', () => {
         `Resource '${userId}' does not exist or one of its queried reference-property objects are not present.`,
       );
       const bind = await sim().call('PATCH', `/groups/${ids.group(3)}`, {
-        body: { 'members@odata.bind': [`https://graph.microsoft.com/v1.0/directoryObjects/${ids.jordan}`, `https://graph.microsoft.com/v1.0/directoryObjects/${userId}`] },
+        body: {
+          'members@odata.bind': [
+            `https://graph.microsoft.com/v1.0/directoryObjects/${ids.jordan}`,
+            `https://graph.microsoft.com/v1.0/directoryObjects/${userId}`,
+          ],
+        },
       });
       assert.equal(bind.status, 404);
       assert.equal(bind.body.error?.code, 'Request_ResourceNotFound');
       assert.match(String(bind.body.error?.message), new RegExp(userId));
-      assert.equal((await sim().get(`/groups/${ids.group(3)}/members?$select=id`)).body.value?.length, 0, 'all or none');
+      assert.equal(
+        (await sim().get(`/groups/${ids.group(3)}/members?$select=id`)).body.value?.length,
+        0,
+        'all or none',
+      );
 
       const read = await sim().get(`/users/${userId}`);
       assert.equal(read.status, 404);
       assert.equal(read.body.error?.code, 'Request_ResourceNotFound');
       const byUpn = await sim().get(`/users/${encodeURIComponent('lena_fabrikam.com#EXT#@contoso.onmicrosoft.com')}`);
       assert.equal(byUpn.status, 404);
-      const listed = await sim().get(`/users?$filter=${q(`mail eq '${address}'`)}&$select=id&$count=true`, { ConsistencyLevel: 'eventual' });
+      const listed = await sim().get(`/users?$filter=${q(`mail eq '${address}'`)}&$select=id&$count=true`, {
+        ConsistencyLevel: 'eventual',
+      });
       assert.equal(listed.status, 200);
       assert.deepEqual(listed.body.value, []);
       assert.equal(listed.body['@odata.count'], 0);
@@ -381,12 +466,20 @@ describe('simulator fault injection (real HTTP)', () => {
       assert.equal((again.body.invitedUser as { id: string }).id, userId, 'no duplicate user');
 
       const inBatch = await batch([
-        { id: 'add', method: 'POST', url: `/groups/${ids.group(3)}/members/$ref`, headers: { 'Content-Type': 'application/json' }, body: ref(userId) },
+        {
+          id: 'add',
+          method: 'POST',
+          url: `/groups/${ids.group(3)}/members/$ref`,
+          headers: { 'Content-Type': 'application/json' },
+          body: ref(userId),
+        },
       ]);
       assert.equal(byId(inBatch.body).get('add')?.status, 404);
       assert.ok(Date.now() - t0 < LAG, `the checks during the lag took ${Date.now() - t0} ms`);
 
-      const lagFaults = sim().sim.requests().filter((e) => e.fault === 'lag');
+      const lagFaults = sim()
+        .sim.requests()
+        .filter((e) => e.fault === 'lag');
       assert.equal(lagFaults.length, 6);
       assert.equal(sim().sim.faultStats().injected.lag, 6);
       assert.equal(sim().sim.faultStats().hiddenUsers, 1);
@@ -395,11 +488,18 @@ describe('simulator fault injection (real HTTP)', () => {
       assert.equal((await sim().post(`/groups/${ids.group(3)}/members/$ref`, ref(userId))).status, 204);
       assert.equal((await sim().get(`/users/${userId}?$select=id`)).status, 200);
       const found = await sim().get(`/users?$filter=${q(`mail eq '${address}'`)}&$select=id`);
-      assert.deepEqual(found.body.value?.map((v) => v.id), [userId]);
+      assert.deepEqual(
+        found.body.value?.map((v) => v.id),
+        [userId],
+      );
       assert.equal(sim().sim.faultStats().hiddenUsers, 0);
       const third = await invite();
       assert.equal((third.body.invitedUser as { id: string }).id, userId);
-      assert.equal((await sim().get(`/users/${userId}?$select=id`)).status, 200, 're-inviting an existing guest does not hide it again');
+      assert.equal(
+        (await sim().get(`/users/${userId}?$select=id`)).status,
+        200,
+        're-inviting an existing guest does not hide it again',
+      );
     });
 
     it('does not hide users that existed before, nor anything without a lag', async () => {
@@ -417,9 +517,15 @@ describe('simulator fault injection (real HTTP)', () => {
       c = await start({ faults: { rules: [{ path: '/organization', rate500: 1 }] } });
       assert.equal((await sim().get(ORG)).status, 500);
 
-      const posted = await admin('POST', { seed: 9, rules: [{ path: '/organization', rate503: 1, retryAfterSeconds: 2 }] });
+      const posted = await admin('POST', {
+        seed: 9,
+        rules: [{ path: '/organization', rate503: 1, retryAfterSeconds: 2 }],
+      });
       assert.equal(posted.status, 200);
-      assert.deepEqual((posted.body as { plan: FaultPlan }).plan, { seed: 9, rules: [{ path: '/organization', rate503: 1, retryAfterSeconds: 2 }] });
+      assert.deepEqual((posted.body as { plan: FaultPlan }).plan, {
+        seed: 9,
+        rules: [{ path: '/organization', rate503: 1, retryAfterSeconds: 2 }],
+      });
       for (let i = 0; i < 3; i += 1) assert.equal((await sim().get(ORG)).status, 503);
       assert.equal((await sim().get('/policies/authorizationPolicy')).status, 200);
 
@@ -432,7 +538,9 @@ describe('simulator fault injection (real HTTP)', () => {
       assert.equal(stats.matched, 3);
       assert.equal(stats.injected['503'], 3);
       assert.equal(stats.injected['500'], 0, 'counters start afresh with a new plan');
-      assert.deepEqual(stats.rules, [{ index: 0, method: '*', path: '/organization', matched: 3, injected: 3, throttled: 0 }]);
+      assert.deepEqual(stats.rules, [
+        { index: 0, method: '*', path: '/organization', matched: 3, injected: 3, throttled: 0 },
+      ]);
 
       const bad = await admin('POST', { rules: [{ path: '/organization', rate429: 2 }] });
       assert.equal(bad.status, 400);
@@ -450,7 +558,12 @@ describe('simulator fault injection (real HTTP)', () => {
       const after = await admin('GET');
       assert.equal((after.body as { plan: unknown }).plan, null);
       assert.equal((after.body as { stats: { active: boolean } }).stats.active, false);
-      assert.ok(!sim().sim.requests().some((e) => e.url.startsWith('/_simulator')), 'admin calls are not logged');
+      assert.ok(
+        !sim()
+          .sim.requests()
+          .some((e) => e.url.startsWith('/_simulator')),
+        'admin calls are not logged',
+      );
     });
 
     it('setFaults and faultStats do the same in process, and refuse invalid plans', async () => {
@@ -458,9 +571,18 @@ describe('simulator fault injection (real HTTP)', () => {
       sim().sim.setFaults({ rules: [{ path: '/organization', rate502: 1 }] });
       assert.equal((await sim().get(ORG)).status, 502);
       assert.equal(sim().sim.faultStats().injected['502'], 1);
-      assert.throws(() => sim().sim.setFaults({ rules: [{ path: '/x', rate429: 0.6, rate503: 0.6 }] }), /add up to more than 1/);
-      assert.throws(() => sim().sim.setFaults({ rules: [{ path: '/x', latencyMs: [5, 1] }] }), /min is larger than max/);
-      assert.throws(() => sim().sim.setFaults({ rules: [{ path: '/x', inBatchOnly: true, topLevelOnly: true }] }), /exclude each other/);
+      assert.throws(
+        () => sim().sim.setFaults({ rules: [{ path: '/x', rate429: 0.6, rate503: 0.6 }] }),
+        /add up to more than 1/,
+      );
+      assert.throws(
+        () => sim().sim.setFaults({ rules: [{ path: '/x', latencyMs: [5, 1] }] }),
+        /min is larger than max/,
+      );
+      assert.throws(
+        () => sim().sim.setFaults({ rules: [{ path: '/x', inBatchOnly: true, topLevelOnly: true }] }),
+        /exclude each other/,
+      );
       sim().sim.setFaults(null);
       assert.equal((await sim().get(ORG)).status, 200);
     });
@@ -502,7 +624,10 @@ describe('simulator fault injection (real HTTP)', () => {
     it('starts with the plan from the file (port 0) and injects its faults', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-faults-'));
       const file = path.join(dir, 'faults.json');
-      fs.writeFileSync(file, JSON.stringify({ seed: 5, rules: [{ path: '/organization', rate503: 1, retryAfterSeconds: 4 }] }));
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ seed: 5, rules: [{ path: '/organization', rate503: 1, retryAfterSeconds: 4 }] }),
+      );
       const cli = await runCli(['--faults', file, '--port', '0']);
       try {
         assert.match(cli.stdout(), /Fault injection on: 1 rule\(s\), seed 5/);
@@ -511,12 +636,21 @@ describe('simulator fault injection (real HTTP)', () => {
         assert.equal(res.headers.get('retry-after'), '4');
         const body = (await res.json()) as GraphBody;
         assert.equal(body.error?.code, 'serviceNotAvailable');
-        const ok = await fetch(`${cli.url}/v1.0/policies/authorizationPolicy`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+        const ok = await fetch(`${cli.url}/v1.0/policies/authorizationPolicy`, {
+          headers: { Authorization: `Bearer ${TOKEN}` },
+        });
         assert.equal(ok.status, 200);
-        const faults = (await (await fetch(`${cli.url}/_simulator/faults`)).json()) as { stats: { injected: Record<string, number> } };
+        const faults = (await (await fetch(`${cli.url}/_simulator/faults`)).json()) as {
+          stats: { injected: Record<string, number> };
+        };
         assert.equal(faults.stats.injected['503'], 1);
-        const log = (await (await fetch(`${cli.url}/_simulator/requests`)).json()) as { requests: Array<{ fault?: string }> };
-        assert.deepEqual(log.requests.map((e) => e.fault ?? '-'), ['503', '-']);
+        const log = (await (await fetch(`${cli.url}/_simulator/requests`)).json()) as {
+          requests: Array<{ fault?: string }>;
+        };
+        assert.deepEqual(
+          log.requests.map((e) => e.fault ?? '-'),
+          ['503', '-'],
+        );
       } finally {
         await cli.stop();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -528,7 +662,9 @@ describe('simulator fault injection (real HTTP)', () => {
       const file = path.join(dir, 'faults.json');
       fs.writeFileSync(file, JSON.stringify({ rules: [{ path: '/organization', rate503: 7 }] }));
       try {
-        const child = spawn(process.execPath, [mainJs, '--faults', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [mainJs, '--faults', file, '--port', '0'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let err = '';
         child.stderr.on('data', (d: Buffer) => (err += d.toString()));
         const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -580,7 +716,10 @@ describe('fault stage (property)', () => {
           const all = await statuses({ seed, rules: [{ path: '**', rate504: 1 }] }, flags);
           assert.ok(all.every((s) => s === 504));
           const batchOnly = await statuses({ seed, rules: [{ path: '*', rate429: 1, inBatchOnly: true }] }, flags);
-          assert.deepEqual(batchOnly, flags.map((f) => (f ? 429 : 200)));
+          assert.deepEqual(
+            batchOnly,
+            flags.map((f) => (f ? 429 : 200)),
+          );
         },
       ),
       { numRuns: 100 },

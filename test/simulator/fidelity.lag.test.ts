@@ -70,7 +70,11 @@ describe('simulator fidelity: index lag, replication lag and gateway timeouts (r
 
   describe('replication lag after POST /invitations (msgraph-sdk-dotnet#2508, microsoft-graph-docs#15839)', () => {
     const FORMS = [
-      ['Request_ResourceNotFound', 404, /^Resource '.+' does not exist or one of its queried reference-property objects are not present\.$/],
+      [
+        'Request_ResourceNotFound',
+        404,
+        /^Resource '.+' does not exist or one of its queried reference-property objects are not present\.$/,
+      ],
       ['Directory_ObjectNotFound', 404, /^Unable to read the company information from the directory\.$/],
       ['Request_BadRequest', 400, /^Not a valid reference update\.$/],
     ] as const;
@@ -87,18 +91,31 @@ describe('simulator fidelity: index lag, replication lag and gateway timeouts (r
         const id = await invited({ rules: [], replicationLagMs: 60_000, replicationLagForms: [form] });
         for (const write of [
           () => sim().post(`/groups/${f.plain}/members/$ref`, ref(id)),
-          () => sim().call('PATCH', `/groups/${f.plain}`, { body: { 'members@odata.bind': [`https://graph.microsoft.com/v1.0/directoryObjects/${id}`] } }),
+          () =>
+            sim().call('PATCH', `/groups/${f.plain}`, {
+              body: { 'members@odata.bind': [`https://graph.microsoft.com/v1.0/directoryObjects/${id}`] },
+            }),
         ]) {
           const r = await write();
           assertGraphError(r, status, form);
           assert.match(String(r.body.error?.message), message);
         }
-        assert.equal(sim().sim.requests().filter((e) => e.fault === 'lag').length, 2);
+        assert.equal(
+          sim()
+            .sim.requests()
+            .filter((e) => e.fault === 'lag').length,
+          2,
+        );
       });
     }
 
     it('mixes the configured forms, the same way for the same seed, and lasts minutes on the injected clock', async () => {
-      const plan: FaultPlan = { seed: 7, rules: [], replicationLagMs: 5 * 60_000, replicationLagForms: FORMS.map(([form]) => form) };
+      const plan: FaultPlan = {
+        seed: 7,
+        rules: [],
+        replicationLagMs: 5 * 60_000,
+        replicationLagForms: FORMS.map(([form]) => form),
+      };
       const sequence = async (): Promise<string[]> => {
         const clock = fakeClock();
         const id = await invited(plan, clock.now);
@@ -108,13 +125,25 @@ describe('simulator fidelity: index lag, replication lag and gateway timeouts (r
           seen.push(`${r.status} ${String(r.body.error?.code)}`);
         }
         clock.advance(4 * 60_000);
-        assert.notEqual((await sim().post(`/groups/${f.plain}/members/$ref`, ref(id))).status, 204, 'still lagging after 4 minutes');
+        assert.notEqual(
+          (await sim().post(`/groups/${f.plain}/members/$ref`, ref(id))).status,
+          204,
+          'still lagging after 4 minutes',
+        );
         clock.advance(60_000);
-        assert.equal((await sim().post(`/groups/${f.plain}/members/$ref`, ref(id))).status, 204, 'visible after 5 minutes');
+        assert.equal(
+          (await sim().post(`/groups/${f.plain}/members/$ref`, ref(id))).status,
+          204,
+          'visible after 5 minutes',
+        );
         return seen;
       };
       const first = await sequence();
-      assert.deepEqual([...new Set(first)].sort(), ['400 Request_BadRequest', '404 Directory_ObjectNotFound', '404 Request_ResourceNotFound']);
+      assert.deepEqual([...new Set(first)].sort(), [
+        '400 Request_BadRequest',
+        '404 Directory_ObjectNotFound',
+        '404 Request_ResourceNotFound',
+      ]);
       const problems = contractProblems(sim());
       await sim().sim.close();
       c = undefined;
@@ -130,10 +159,15 @@ describe('simulator fidelity: index lag, replication lag and gateway timeouts (r
 
   describe('a write that times out after it happened', () => {
     it('rate504AfterWrite: POST /invitations creates the guest and answers 504; the log and invitationCounts() record it took effect', async () => {
-      c = await start({ faults: { rules: [{ method: 'POST', path: '/invitations', rate504AfterWrite: 1 }] } }, fidelitySeed());
+      c = await start(
+        { faults: { rules: [{ method: 'POST', path: '/invitations', rate504AfterWrite: 1 }] } },
+        fidelitySeed(),
+      );
       const r = await sim().post('/invitations', INVITE);
       assertGraphError(r, 504, 'UnknownError');
-      const entry = sim().sim.requests().find((e) => e.url === '/v1.0/invitations');
+      const entry = sim()
+        .sim.requests()
+        .find((e) => e.url === '/v1.0/invitations');
       assert.equal(entry?.status, 504);
       assert.equal(entry?.fault, '504-after-write');
       assert.equal(entry?.appliedStatus, 201);
@@ -148,21 +182,44 @@ describe('simulator fidelity: index lag, replication lag and gateway timeouts (r
       c = await start({ faults: { rules: [{ path: '/groups/*/members/**', rate504AfterWrite: 1 }] } }, fidelitySeed());
       assert.equal((await sim().post(`/groups/${f.plain}/members/$ref`, ref(f.spare))).status, 504);
       const batch = await sim().post('/$batch', {
-        requests: [{ id: '1', method: 'POST', url: `/groups/${f.outer}/members/$ref`, headers: { 'Content-Type': 'application/json' }, body: ref(f.spare) }],
+        requests: [
+          {
+            id: '1',
+            method: 'POST',
+            url: `/groups/${f.outer}/members/$ref`,
+            headers: { 'Content-Type': 'application/json' },
+            body: ref(f.spare),
+          },
+        ],
       });
       assert.equal(batch.status, 200);
       assert.equal(batch.body.responses?.[0].status, 504);
       assert.equal((await sim().get(`/groups/${f.plain}/members?$select=id`)).status, 200, 'reads are not faulted');
       assert.deepEqual(idsOf(await sim().get(`/groups/${f.plain}/members?$select=id`)), [f.member, f.spare]);
       assert.deepEqual(idsOf(await sim().get(`/groups/${f.outer}/members?$select=id`)), [f.spare]);
-      assert.deepEqual(sim().sim.requests().filter((e) => e.fault === '504-after-write').map((e) => e.appliedStatus), [204, 204]);
+      assert.deepEqual(
+        sim()
+          .sim.requests()
+          .filter((e) => e.fault === '504-after-write')
+          .map((e) => e.appliedStatus),
+        [204, 204],
+      );
     });
 
     it('rateDropAfterWrite: the connection is destroyed without an answer, yet the member was added; the log says status 0, applied 204', async () => {
-      c = await start({ faults: { rules: [{ method: 'POST', path: '/groups/*/members/$ref', rateDropAfterWrite: 1, topLevelOnly: true }] } }, fidelitySeed());
+      c = await start(
+        {
+          faults: {
+            rules: [{ method: 'POST', path: '/groups/*/members/$ref', rateDropAfterWrite: 1, topLevelOnly: true }],
+          },
+        },
+        fidelitySeed(),
+      );
       await assert.rejects(sim().post(`/groups/${f.plain}/members/$ref`, ref(f.spare)));
       assert.deepEqual(idsOf(await sim().get(`/groups/${f.plain}/members?$select=id`)), [f.member, f.spare]);
-      const entry = sim().sim.requests().find((e) => e.method === 'POST');
+      const entry = sim()
+        .sim.requests()
+        .find((e) => e.method === 'POST');
       assert.equal(entry?.status, 0);
       assert.equal(entry?.fault, 'drop-after-write');
       assert.equal(entry?.appliedStatus, 204);
@@ -171,7 +228,15 @@ describe('simulator fidelity: index lag, replication lag and gateway timeouts (r
     it('rateDropAfterWrite inside $batch answers the item 504 (a batch item has no connection of its own)', async () => {
       c = await start({ faults: { rules: [{ path: '/invitations', rateDropAfterWrite: 1 }] } }, fidelitySeed());
       const batch = await sim().post('/$batch', {
-        requests: [{ id: 'i', method: 'POST', url: '/invitations', headers: { 'Content-Type': 'application/json' }, body: INVITE }],
+        requests: [
+          {
+            id: 'i',
+            method: 'POST',
+            url: '/invitations',
+            headers: { 'Content-Type': 'application/json' },
+            body: INVITE,
+          },
+        ],
       });
       assert.equal(batch.status, 200);
       assert.equal(batch.body.responses?.[0].status, 504);
@@ -179,7 +244,11 @@ describe('simulator fidelity: index lag, replication lag and gateway timeouts (r
     });
 
     it('reads are never answered "after write", and the rates count toward the rule total of 1', () => {
-      assert.throws(() => validateFaultPlan({ rules: [{ path: '*', rate504: 0.6, rate504AfterWrite: 0.3, rateDropAfterWrite: 0.2 }] }), /add up to more than 1/);
+      assert.throws(
+        () =>
+          validateFaultPlan({ rules: [{ path: '*', rate504: 0.6, rate504AfterWrite: 0.3, rateDropAfterWrite: 0.2 }] }),
+        /add up to more than 1/,
+      );
     });
   });
 });

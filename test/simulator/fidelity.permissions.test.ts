@@ -16,33 +16,73 @@ interface Sample {
 
 /** One request per endpoint of the table, valid for the fidelity seed. */
 const SAMPLES: Record<string, Sample> = {
-  'POST /invitations': { method: 'POST', url: '/invitations', body: { invitedUserEmailAddress: 'pat@partner.example', inviteRedirectUrl: 'https://myapps.microsoft.com' } },
-  'GET /users': { method: 'GET', url: `/users?$filter=${encodeURIComponent("mail eq 'olga@fabrikam.example'")}&$select=id` },
+  'POST /invitations': {
+    method: 'POST',
+    url: '/invitations',
+    body: { invitedUserEmailAddress: 'pat@partner.example', inviteRedirectUrl: 'https://myapps.microsoft.com' },
+  },
+  'GET /users': {
+    method: 'GET',
+    url: `/users?$filter=${encodeURIComponent("mail eq 'olga@fabrikam.example'")}&$select=id`,
+  },
   'GET /users/{id}': { method: 'GET', url: `/users/${f.owner}?$select=id` },
   'GET /users/{id}/ownedObjects': { method: 'GET', url: `/users/${f.owner}/ownedObjects` },
-  'GET /users/{id}/ownedObjects/microsoft.graph.group': { method: 'GET', url: `/users/${f.owner}/ownedObjects/microsoft.graph.group` },
+  'GET /users/{id}/ownedObjects/microsoft.graph.group': {
+    method: 'GET',
+    url: `/users/${f.owner}/ownedObjects/microsoft.graph.group`,
+  },
   'GET /users/{id}/appRoleAssignments': { method: 'GET', url: `/users/${f.owner}/appRoleAssignments` },
   'GET /users/{id}/memberOf': { method: 'GET', url: `/users/${f.member}/memberOf` },
-  'GET /users/{id}/memberOf/microsoft.graph.group': { method: 'GET', url: `/users/${f.member}/memberOf/microsoft.graph.group` },
-  'GET /users/{id}/memberOf/microsoft.graph.directoryRole': { method: 'GET', url: `/users/${f.directAdmin}/memberOf/microsoft.graph.directoryRole` },
+  'GET /users/{id}/memberOf/microsoft.graph.group': {
+    method: 'GET',
+    url: `/users/${f.member}/memberOf/microsoft.graph.group`,
+  },
+  'GET /users/{id}/memberOf/microsoft.graph.directoryRole': {
+    method: 'GET',
+    url: `/users/${f.directAdmin}/memberOf/microsoft.graph.directoryRole`,
+  },
   'GET /users/{id}/transitiveMemberOf': { method: 'GET', url: `/users/${f.member}/transitiveMemberOf` },
-  'GET /users/{id}/transitiveMemberOf/microsoft.graph.group': { method: 'GET', url: `/users/${f.member}/transitiveMemberOf/microsoft.graph.group` },
-  'GET /users/{id}/transitiveMemberOf/microsoft.graph.directoryRole': { method: 'GET', url: `/users/${f.adminThroughGroup}/transitiveMemberOf/microsoft.graph.directoryRole` },
-  'POST /users/{id}/checkMemberGroups': { method: 'POST', url: `/users/${f.member}/checkMemberGroups`, body: { groupIds: [f.plain] } },
-  'POST /directoryObjects/{id}/checkMemberGroups': { method: 'POST', url: `/directoryObjects/${f.member}/checkMemberGroups`, body: { groupIds: [f.plain] } },
+  'GET /users/{id}/transitiveMemberOf/microsoft.graph.group': {
+    method: 'GET',
+    url: `/users/${f.member}/transitiveMemberOf/microsoft.graph.group`,
+  },
+  'GET /users/{id}/transitiveMemberOf/microsoft.graph.directoryRole': {
+    method: 'GET',
+    url: `/users/${f.adminThroughGroup}/transitiveMemberOf/microsoft.graph.directoryRole`,
+  },
+  'POST /users/{id}/checkMemberGroups': {
+    method: 'POST',
+    url: `/users/${f.member}/checkMemberGroups`,
+    body: { groupIds: [f.plain] },
+  },
+  'POST /directoryObjects/{id}/checkMemberGroups': {
+    method: 'POST',
+    url: `/directoryObjects/${f.member}/checkMemberGroups`,
+    body: { groupIds: [f.plain] },
+  },
   'GET /groups/{id}': { method: 'GET', url: `/groups/${f.plain}?$select=id,isAssignableToRole` },
-  'PATCH /groups/{id}': { method: 'PATCH', url: `/groups/${f.plain}`, body: { 'members@odata.bind': [`https://graph.microsoft.com/v1.0/directoryObjects/${f.spare}`] } },
+  'PATCH /groups/{id}': {
+    method: 'PATCH',
+    url: `/groups/${f.plain}`,
+    body: { 'members@odata.bind': [`https://graph.microsoft.com/v1.0/directoryObjects/${f.spare}`] },
+  },
   'GET /groups/{id}/appRoleAssignments': { method: 'GET', url: `/groups/${f.plain}/appRoleAssignments` },
   'GET /groups/{id}/members': { method: 'GET', url: `/groups/${f.plain}/members?$select=id` },
   'POST /groups/{id}/members/$ref': { method: 'POST', url: `/groups/${f.plain}/members/$ref`, body: ref(f.owner) },
   'DELETE /groups/{id}/members/{id}/$ref': { method: 'DELETE', url: `/groups/${f.plain}/members/${f.member}/$ref` },
   'GET /groups/{id}/owners': { method: 'GET', url: `/groups/${f.plain}/owners?$select=id` },
   'GET /groups/{id}/owners/$ref': { method: 'GET', url: `/groups/${f.plain}/owners/$ref` },
-  'GET /groups/{id}/owners/{id}/microsoft.graph.user': { method: 'GET', url: `/groups/${f.plain}/owners/${f.owner}/microsoft.graph.user` },
+  'GET /groups/{id}/owners/{id}/microsoft.graph.user': {
+    method: 'GET',
+    url: `/groups/${f.plain}/owners/${f.owner}/microsoft.graph.user`,
+  },
   'POST /groups/{id}/owners/$ref': { method: 'POST', url: `/groups/${f.outer}/owners/$ref`, body: ref(f.spare) },
   'GET /servicePrincipals': { method: 'GET', url: '/servicePrincipals?$select=id' },
   'GET /servicePrincipals/{id}': { method: 'GET', url: `/servicePrincipals/${f.app}?$select=id` },
-  'GET /servicePrincipals/{id}/appRoleAssignedTo': { method: 'GET', url: `/servicePrincipals/${f.app}/appRoleAssignedTo` },
+  'GET /servicePrincipals/{id}/appRoleAssignedTo': {
+    method: 'GET',
+    url: `/servicePrincipals/${f.app}/appRoleAssignedTo`,
+  },
   'POST /servicePrincipals/{id}/appRoleAssignedTo': {
     method: 'POST',
     url: `/servicePrincipals/${f.app}/appRoleAssignedTo`,
@@ -58,7 +98,10 @@ const SAMPLES: Record<string, Sample> = {
     method: 'GET',
     url: `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${f.directAdmin}'`)}`,
   },
-  'GET /users/{id}/teamwork/installedApps': { method: 'GET', url: `/users/${f.owner}/teamwork/installedApps?$expand=teamsApp` },
+  'GET /users/{id}/teamwork/installedApps': {
+    method: 'GET',
+    url: `/users/${f.owner}/teamwork/installedApps?$expand=teamsApp`,
+  },
   'POST /users/{id}/teamwork/installedApps': {
     method: 'POST',
     url: `/users/${f.directAdmin}/teamwork/installedApps`,
@@ -109,7 +152,12 @@ describe('simulator fidelity: application permissions (real HTTP)', () => {
     if (sets.length === 0) {
       it(`${row.endpoint}: "Application: Not supported." is 403 whatever is granted (${row.doc})`, async () => {
         c.sim.setApplicationPermissions(EVERY_PERMISSION);
-        assertGraphError(await send(c, SAMPLES[row.endpoint]), 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+        assertGraphError(
+          await send(c, SAMPLES[row.endpoint]),
+          403,
+          'Authorization_RequestDenied',
+          'Insufficient privileges to complete the operation.',
+        );
       });
       continue;
     }
@@ -127,14 +175,23 @@ describe('simulator fidelity: application permissions (real HTTP)', () => {
     });
     it(`${row.endpoint}: 403 Authorization_RequestDenied with every other permission granted (${row.doc})`, async () => {
       c.sim.setApplicationPermissions(allBut(row));
-      assertGraphError(await send(c, SAMPLES[row.endpoint]), 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      assertGraphError(
+        await send(c, SAMPLES[row.endpoint]),
+        403,
+        'Authorization_RequestDenied',
+        'Insufficient privileges to complete the operation.',
+      );
     });
   }
 
   it('checkMemberGroups needs both permissions of an "and" set: User.Read.All alone or GroupMember.Read.All alone is 403 (directoryobject-checkmembergroups.md)', async () => {
     for (const alone of [['User.Read.All'], ['GroupMember.Read.All'], ['Group.Read.All']]) {
       c.sim.setApplicationPermissions(alone);
-      assertGraphError(await send(c, SAMPLES['POST /users/{id}/checkMemberGroups']), 403, 'Authorization_RequestDenied');
+      assertGraphError(
+        await send(c, SAMPLES['POST /users/{id}/checkMemberGroups']),
+        403,
+        'Authorization_RequestDenied',
+      );
     }
     c.sim.setApplicationPermissions(['User.Read.All', 'Group.Read.All']);
     assert.equal((await send(c, SAMPLES['POST /users/{id}/checkMemberGroups'])).status, 200);
@@ -155,7 +212,12 @@ describe('simulator fidelity: application permissions (real HTTP)', () => {
     for (const id of ['org', 'owned']) {
       const item = items.get(id);
       assert.ok(item?.body);
-      assertGraphError({ status: item.status, body: item.body }, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      assertGraphError(
+        { status: item.status, body: item.body },
+        403,
+        'Authorization_RequestDenied',
+        'Insufficient privileges to complete the operation.',
+      );
     }
   });
 

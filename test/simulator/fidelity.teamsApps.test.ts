@@ -10,7 +10,9 @@ import { assertGraphError, f, fakeClock, fidelitySeed } from './fidelitySeed';
  */
 
 const SELF = 'TeamsAppInstallation.ReadWriteSelfForUser.All';
-const bind = (teamsAppId: string) => ({ 'teamsApp@odata.bind': `https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/${teamsAppId}` });
+const bind = (teamsAppId: string) => ({
+  'teamsApp@odata.bind': `https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/${teamsAppId}`,
+});
 const installed = (user: string) => `/users/${user}/teamwork/installedApps`;
 const q = (text: string) => encodeURIComponent(text);
 
@@ -37,17 +39,36 @@ describe('simulator fidelity: Teams app installations for users (real HTTP)', ()
     const r = await c.get(`${installed(f.owner)}?$expand=teamsApp&$filter=${q(`teamsApp/id eq '${f.teamsApp}'`)}`);
     assert.equal(r.status, 200);
     assert.equal(r.body.value?.length, 1);
-    const item = r.body.value?.[0] as { id: string; teamsApp: { id: string; externalId: string; distributionMethod: string } };
-    assert.deepEqual(item.teamsApp, { id: f.teamsApp, externalId: f.manifestId, displayName: 'Fabrikam Bot', distributionMethod: 'organization' });
-    assert.equal(Buffer.from(item.id, 'base64').toString('utf8'), `${f.owner}##${f.teamsApp}`, 'not the teamsApp id (page note)');
-    const none = await c.get(`${installed(f.directAdmin)}?$expand=teamsApp&$filter=${q(`teamsApp/id eq '${f.teamsApp}'`)}`);
+    const item = r.body.value?.[0] as {
+      id: string;
+      teamsApp: { id: string; externalId: string; distributionMethod: string };
+    };
+    assert.deepEqual(item.teamsApp, {
+      id: f.teamsApp,
+      externalId: f.manifestId,
+      displayName: 'Fabrikam Bot',
+      distributionMethod: 'organization',
+    });
+    assert.equal(
+      Buffer.from(item.id, 'base64').toString('utf8'),
+      `${f.owner}##${f.teamsApp}`,
+      'not the teamsApp id (page note)',
+    );
+    const none = await c.get(
+      `${installed(f.directAdmin)}?$expand=teamsApp&$filter=${q(`teamsApp/id eq '${f.teamsApp}'`)}`,
+    );
     assert.deepEqual(none.body.value, []);
   });
 
   it('finds the catalog id from the manifest id with $filter=teamsApp/externalId eq (example 3 of the page; least privilege, §1)', async () => {
-    const r = await c.get(`${installed(f.owner)}?$expand=teamsApp,teamsAppDefinition&$filter=${q(`teamsApp/externalId eq '${f.manifestId}'`)}`);
+    const r = await c.get(
+      `${installed(f.owner)}?$expand=teamsApp,teamsAppDefinition&$filter=${q(`teamsApp/externalId eq '${f.manifestId}'`)}`,
+    );
     assert.equal(r.status, 200);
-    const item = r.body.value?.[0] as { teamsApp: { id: string }; teamsAppDefinition: { teamsAppId: string; azureADAppId: string } };
+    const item = r.body.value?.[0] as {
+      teamsApp: { id: string };
+      teamsAppDefinition: { teamsAppId: string; azureADAppId: string };
+    };
     assert.equal(item.teamsApp.id, f.teamsApp);
     assert.equal(item.teamsAppDefinition.teamsAppId, f.teamsApp);
     assert.equal(item.teamsAppDefinition.azureADAppId, f.botAppId);
@@ -92,11 +113,21 @@ describe('simulator fidelity: Teams app installations for users (real HTTP)', ()
 
   it('with the Self permission refuses an app whose webApplicationInfo.id is not the caller (msteams-docs#6820, microsoft-graph-docs#16666; §1)', async () => {
     const other = await c.call('POST', installed(f.directAdmin), { body: bind(f.otherTeamsApp) });
-    assertGraphError(other, 403, 'Forbidden', `AAD App Id '${f.botAppId}' is not allowed to manage the Teams App '${f.otherTeamsApp}'`);
+    assertGraphError(
+      other,
+      403,
+      'Forbidden',
+      `AAD App Id '${f.botAppId}' is not allowed to manage the Teams App '${f.otherTeamsApp}'`,
+    );
     const stranger = '1b2c3d4e-0000-4000-8000-0000000000e9';
     const asStranger = new Client(c.sim, tokenFor(stranger));
     const mine = await asStranger.call('POST', installed(f.directAdmin), { body: bind(f.teamsApp) });
-    assertGraphError(mine, 403, 'Forbidden', `AAD App Id '${stranger}' is not allowed to manage the Teams App '${f.teamsApp}'`);
+    assertGraphError(
+      mine,
+      403,
+      'Forbidden',
+      `AAD App Id '${stranger}' is not allowed to manage the Teams App '${f.teamsApp}'`,
+    );
     const asBot = new Client(c.sim, tokenFor(f.botAppId));
     assert.equal((await asBot.call('POST', installed(f.directAdmin), { body: bind(f.teamsApp) })).status, 201);
   });
@@ -119,7 +150,10 @@ describe('simulator fidelity: Teams app installations for users (real HTTP)', ()
 
   it('refuses the calls without a TeamsAppInstallation permission (permissions.md rows 27-29)', async () => {
     c.sim.setApplicationPermissions(['User.Read.All', 'AppCatalog.Read.All']);
-    for (const r of [await c.get(installed(f.owner)), await c.call('POST', installed(f.directAdmin), { body: bind(f.teamsApp) })]) {
+    for (const r of [
+      await c.get(installed(f.owner)),
+      await c.call('POST', installed(f.directAdmin), { body: bind(f.teamsApp) }),
+    ]) {
       assertGraphError(r, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     }
   });
@@ -133,9 +167,12 @@ describe('simulator fidelity: Teams app installations for users (real HTTP)', ()
     const clock = fakeClock();
     const limited = await start({ now: clock.now }, fidelitySeed({ applicationPermissions: [SELF] }));
     try {
-      limited.sim.setFaults({ rules: [{ method: 'POST', path: '/users/*/teamwork/installedApps', limit: { requests: 30, perMs: 1000 } }] });
+      limited.sim.setFaults({
+        rules: [{ method: 'POST', path: '/users/*/teamwork/installedApps', limit: { requests: 30, perMs: 1000 } }],
+      });
       const statuses: number[] = [];
-      for (let i = 0; i < 31; i += 1) statuses.push((await limited.call('POST', installed(f.directAdmin), { body: bind(f.teamsApp) })).status);
+      for (let i = 0; i < 31; i += 1)
+        statuses.push((await limited.call('POST', installed(f.directAdmin), { body: bind(f.teamsApp) })).status);
       assert.deepEqual([statuses[0], statuses[1], statuses[29], statuses[30]], [201, 409, 409, 429]);
       clock.advance(1000);
       assert.equal((await limited.call('POST', installed(f.directAdmin), { body: bind(f.teamsApp) })).status, 409);
@@ -148,10 +185,26 @@ describe('simulator fidelity: Teams app installations for users (real HTTP)', ()
     const seed = fidelitySeed();
     const apps = seed.teamsApps;
     assert.ok(apps);
-    const broken = { ...seed, teamsApps: { ...apps, installations: [{ userId: '1b2c3d4e-0000-4000-8000-0000000000aa', teamsAppId: f.teamsApp }] } };
+    const broken = {
+      ...seed,
+      teamsApps: {
+        ...apps,
+        installations: [{ userId: '1b2c3d4e-0000-4000-8000-0000000000aa', teamsAppId: f.teamsApp }],
+      },
+    };
     assert.throws(() => validateSeed(broken), /teamsApps\/installations\/0\/userId: no user/);
-    const unknownApp = { ...seed, teamsApps: { ...apps, blockedByPolicy: [{ userId: f.owner, teamsAppId: '1b2c3d4e-0000-4000-8000-0000000000ff' }] } };
+    const unknownApp = {
+      ...seed,
+      teamsApps: {
+        ...apps,
+        blockedByPolicy: [{ userId: f.owner, teamsAppId: '1b2c3d4e-0000-4000-8000-0000000000ff' }],
+      },
+    };
     assert.throws(() => validateSeed(unknownApp), /teamsApps\/blockedByPolicy\/0\/teamsAppId: no app/);
-    assert.throws(() => validateSeed({ ...seed, teamsApps: { catalog: [{ id: 'not-a-guid', externalId: 'x', displayName: 'X' }] } }), /teamsApps/);
+    assert.throws(
+      () =>
+        validateSeed({ ...seed, teamsApps: { catalog: [{ id: 'not-a-guid', externalId: 'x', displayName: 'X' }] } }),
+      /teamsApps/,
+    );
   });
 });

@@ -50,7 +50,11 @@ const group = (id: string, displayName: string, extra: Record<string, unknown> =
 
 export function fidelitySeed(extra: Partial<TenantSeed> = {}): TenantSeed {
   return {
-    tenant: { id: f.tenant, displayName: 'Fabrikam', verifiedDomains: ['fabrikam.onmicrosoft.com', 'fabrikam.example'] },
+    tenant: {
+      id: f.tenant,
+      displayName: 'Fabrikam',
+      verifiedDomains: ['fabrikam.onmicrosoft.com', 'fabrikam.example'],
+    },
     users: [
       user(f.owner, 'Olga Owner'),
       user(f.member, 'Mario Member'),
@@ -65,7 +69,11 @@ export function fidelitySeed(extra: Partial<TenantSeed> = {}): TenantSeed {
       group(f.roleGroup, 'Role holders', { isAssignableToRole: true, members: [f.adminThroughGroup] }),
       group(f.synced, 'Synced', { onPremisesSyncEnabled: true }),
       group(f.exchange, 'Exchange mail-enabled security', { mailEnabled: true }),
-      group(f.dynamic, 'Dynamic', { groupTypes: ['DynamicMembership'], membershipRule: 'user.department -eq "X"', membershipRuleProcessingState: 'On' }),
+      group(f.dynamic, 'Dynamic', {
+        groupTypes: ['DynamicMembership'],
+        membershipRule: 'user.department -eq "X"',
+        membershipRuleProcessingState: 'On',
+      }),
     ],
     servicePrincipals: [
       {
@@ -73,14 +81,30 @@ export function fidelitySeed(extra: Partial<TenantSeed> = {}): TenantSeed {
         appId: f.appId,
         displayName: 'Fabrikam App',
         tags: ['WindowsAzureActiveDirectoryIntegratedApp'],
-        appRoleAssignedTo: [f.plain, f.outer, f.roleGroup, f.synced, f.exchange].map((principalId) => ({ principalId, principalType: 'Group' as const })),
+        appRoleAssignedTo: [f.plain, f.outer, f.roleGroup, f.synced, f.exchange].map((principalId) => ({
+          principalId,
+          principalType: 'Group' as const,
+        })),
       },
     ],
     teamsApps: {
       callingAppId: f.botAppId,
       catalog: [
-        { id: f.teamsApp, externalId: f.manifestId, displayName: 'Fabrikam Bot', distributionMethod: 'organization', webApplicationInfoId: f.botAppId, botId: f.botAppId },
-        { id: f.otherTeamsApp, externalId: 'other-manifest', displayName: 'Other App', webApplicationInfoId: null, botId: null },
+        {
+          id: f.teamsApp,
+          externalId: f.manifestId,
+          displayName: 'Fabrikam Bot',
+          distributionMethod: 'organization',
+          webApplicationInfoId: f.botAppId,
+          botId: f.botAppId,
+        },
+        {
+          id: f.otherTeamsApp,
+          externalId: 'other-manifest',
+          displayName: 'Other App',
+          webApplicationInfoId: null,
+          botId: null,
+        },
       ],
       // Olga has the bot; Mario has only the other app; Sven's app permission policy blocks the bot.
       installations: [
@@ -90,7 +114,12 @@ export function fidelitySeed(extra: Partial<TenantSeed> = {}): TenantSeed {
       blockedByPolicy: [{ userId: f.spare, teamsAppId: f.teamsApp }],
     },
     directoryRoles: [
-      { id: f.globalAdminRole, roleTemplateId: f.globalAdminTemplate, displayName: 'Global Administrator', members: [f.directAdmin, f.roleGroup] },
+      {
+        id: f.globalAdminRole,
+        roleTemplateId: f.globalAdminTemplate,
+        displayName: 'Global Administrator',
+        members: [f.directAdmin, f.roleGroup],
+      },
       { id: f.userAdminRole, roleTemplateId: f.userAdminTemplate, displayName: 'User Administrator', members: [] },
     ],
     ...extra,
@@ -102,7 +131,12 @@ export const ref = (id: string) => ({ '@odata.id': `https://graph.microsoft.com/
 export const EVENTUAL = { ConsistencyLevel: 'eventual' };
 
 /** Graph's usual error body: code, message and innerError with date, request-id and client-request-id. */
-export function assertGraphError(r: { status: number; body: Reply['body'] }, status: number, code: string, message?: string): void {
+export function assertGraphError(
+  r: { status: number; body: Reply['body'] },
+  status: number,
+  code: string,
+  message?: string,
+): void {
   assert.equal(r.status, status, JSON.stringify(r.body));
   const err = r.body.error;
   assert.ok(err, `expected an error body, got ${JSON.stringify(r.body)}`);

@@ -1,5 +1,12 @@
 import { validateLog } from '../support/graphContract';
-import { loadDemoSeed, startSimulator, type RequestLogEntry, type RunningSimulator, type SimulatorOptions, type TenantSeed } from '../../src/simulator';
+import {
+  loadDemoSeed,
+  startSimulator,
+  type RequestLogEntry,
+  type RunningSimulator,
+  type SimulatorOptions,
+  type TenantSeed,
+} from '../../src/simulator';
 
 export const TOKEN = 'test-token';
 
@@ -26,7 +33,11 @@ export interface GraphBody {
   '@odata.nextLink'?: string;
   '@odata.count'?: number;
   value?: GraphItem[];
-  error?: { code: string; message: string; innerError: { date: string; 'request-id': string; 'client-request-id': string } };
+  error?: {
+    code: string;
+    message: string;
+    innerError: { date: string; 'request-id': string; 'client-request-id': string };
+  };
   responses?: Array<{ id: string; status: number; headers: Record<string, string>; body?: GraphBody }>;
 }
 
@@ -42,7 +53,11 @@ export class Client {
     private readonly token: string | null = TOKEN,
   ) {}
 
-  async call(method: string, pathOrUrl: string, options: { body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply> {
+  async call(
+    method: string,
+    pathOrUrl: string,
+    options: { body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+  ): Promise<Reply> {
     const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${this.sim.graphBaseUrl}${pathOrUrl}`;
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (this.token !== null) headers.Authorization = `Bearer ${this.token}`;
@@ -93,7 +108,10 @@ export function ungrantedDemoSeed(): TenantSeed {
   return seed;
 }
 
-export async function start(options: Partial<SimulatorOptions> = {}, seed: TenantSeed = ungrantedDemoSeed()): Promise<Client> {
+export async function start(
+  options: Partial<SimulatorOptions> = {},
+  seed: TenantSeed = ungrantedDemoSeed(),
+): Promise<Client> {
   const sim = await startSimulator({ seed, port: 0, recordBodies: true, ...options });
   return new Client(sim);
 }

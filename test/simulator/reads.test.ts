@@ -14,7 +14,10 @@ describe('simulator reads (real HTTP)', () => {
     c = await start({ token: 'test-token' });
   });
   afterEach(async () => {
-    const problems = contractProblems(c, (e) => e.url.includes('/bogus') || e.url.startsWith('/beta') || e.method === 'DELETE');
+    const problems = contractProblems(
+      c,
+      (e) => e.url.includes('/bogus') || e.url.startsWith('/beta') || e.method === 'DELETE',
+    );
     await c.sim.close();
     assert.deepEqual(problems, []);
   });
@@ -43,7 +46,10 @@ describe('simulator reads (real HTTP)', () => {
       const inner = r.body.error?.innerError;
       assert.equal(inner?.['client-request-id'], 'my-correlation');
       assert.equal(r.headers.get('client-request-id'), 'my-correlation');
-      assert.match(inner?.['request-id'] ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.match(
+        inner?.['request-id'] ?? '',
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
       assert.equal(r.headers.get('request-id'), inner?.['request-id']);
       assert.match(inner?.date ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       const other = await c.get(`/groups/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee`);
@@ -81,7 +87,10 @@ describe('simulator reads (real HTTP)', () => {
       assert.equal(filter.body.error?.code, 'BadRequest');
       assert.match(filter.body.error?.message ?? '', /^Invalid filter clause/);
       const property = await c.get(`/users?$filter=${q("shoeSize eq '42'")}`);
-      assert.equal(property.body.error?.message, "Could not find a property named 'shoeSize' on type 'microsoft.graph.user'.");
+      assert.equal(
+        property.body.error?.message,
+        "Could not find a property named 'shoeSize' on type 'microsoft.graph.user'.",
+      );
       const top = await c.get('/users?$top=1000');
       assert.equal(top.status, 400);
     });
@@ -140,11 +149,16 @@ describe('simulator reads (real HTTP)', () => {
       assert.deepEqual(await filter("userType eq 'Guest'"), [ids.jordan, ids.sam]);
       assert.deepEqual(await filter("startswith(displayName,'a')"), [ids.adele, ids.alex]);
       assert.deepEqual(
-        await filter("mail eq 'sam@northwindtraders.com' or otherMails/any(x:x eq 'sam@northwindtraders.com') or userPrincipalName eq 'sam@northwindtraders.com'"),
+        await filter(
+          "mail eq 'sam@northwindtraders.com' or otherMails/any(x:x eq 'sam@northwindtraders.com') or userPrincipalName eq 'sam@northwindtraders.com'",
+        ),
         [ids.sam],
       );
       assert.deepEqual(await filter("userType eq 'Guest' and startswith(displayName,'J')"), [ids.jordan]);
-      assert.deepEqual(await filter("(userType eq 'Member') and (startswith(displayName,'L') or mail eq 'PattiF@contoso.com')"), [ids.lee, ids.patti]);
+      assert.deepEqual(
+        await filter("(userType eq 'Member') and (startswith(displayName,'L') or mail eq 'PattiF@contoso.com')"),
+        [ids.lee, ids.patti],
+      );
       assert.deepEqual(await filter(`id in ('${ids.megan}', '${ids.sam}')`), [ids.megan, ids.sam]);
       assert.deepEqual(await filter("mail eq 'nobody@adatum.com'"), []);
     });
@@ -153,10 +167,16 @@ describe('simulator reads (real HTTP)', () => {
       const refused = await c.get(`/users?$filter=${q("endswith(mail,'@contoso.com')")}`);
       assert.equal(refused.status, 400);
       assert.equal(refused.body.error?.code, 'Request_UnsupportedQuery');
-      assert.match(refused.body.error?.message ?? '', /^Operator 'endsWith' is not supported because the required parameters might be missing/);
+      assert.match(
+        refused.body.error?.message ?? '',
+        /^Operator 'endsWith' is not supported because the required parameters might be missing/,
+      );
       const ne = await c.get(`/users?$filter=${q("userType ne 'Guest'")}&$count=true`);
       assert.equal(ne.body.error?.code, 'Request_UnsupportedQuery');
-      const advanced = await c.get(`/users?$filter=${q("endswith(mail,'@contoso.com')")}&$count=true&$select=id`, EVENTUAL);
+      const advanced = await c.get(
+        `/users?$filter=${q("endswith(mail,'@contoso.com')")}&$count=true&$select=id`,
+        EVENTUAL,
+      );
       assert.equal(advanced.status, 200);
       assert.equal(advanced.body['@odata.count'], 5);
       assert.equal(advanced.body.value?.length, 5);
@@ -175,7 +195,10 @@ describe('simulator reads (real HTTP)', () => {
     it('gets a user by id or by userPrincipalName, with $select', async () => {
       const byId = await c.get(`/users/${ids.sam}?$select=id,mail,userType,externalUserState,creationType`);
       assert.equal(byId.status, 200);
-      assert.equal(byId.body['@odata.context'], 'https://graph.microsoft.com/v1.0/$metadata#users(id,mail,userType,externalUserState,creationType)/$entity');
+      assert.equal(
+        byId.body['@odata.context'],
+        'https://graph.microsoft.com/v1.0/$metadata#users(id,mail,userType,externalUserState,creationType)/$entity',
+      );
       assert.deepEqual(
         { ...byId.body, '@odata.context': undefined },
         {
@@ -187,7 +210,9 @@ describe('simulator reads (real HTTP)', () => {
           creationType: 'Invitation',
         },
       );
-      const byUpn = await c.get(`/users/${encodeURIComponent('jordan.rivera_fabrikam.com#EXT#@contoso.onmicrosoft.com')}?$select=id`);
+      const byUpn = await c.get(
+        `/users/${encodeURIComponent('jordan.rivera_fabrikam.com#EXT#@contoso.onmicrosoft.com')}?$select=id`,
+      );
       assert.equal(byUpn.body.id, ids.jordan);
       const member = await c.get('/users/meganb@contoso.com');
       assert.equal(member.body.displayName, 'Megan Bowen');
@@ -215,7 +240,10 @@ describe('simulator reads (real HTTP)', () => {
       const short = await c.get(`/users/${ids.lee}/ownedObjects/graph.group?$select=id`);
       assert.deepEqual(idsOf(short.body.value), [ids.group(3), ids.group(8)]);
       const all = await c.all(`/users/${ids.lee}/ownedObjects`);
-      assert.deepEqual(all.items.map((i) => i['@odata.type']), ['#microsoft.graph.group', '#microsoft.graph.group']);
+      assert.deepEqual(
+        all.items.map((i) => i['@odata.type']),
+        ['#microsoft.graph.group', '#microsoft.graph.group'],
+      );
       const adele = await c.get(`/users/${ids.adele}/ownedObjects/microsoft.graph.group?$select=id`);
       assert.deepEqual(idsOf(adele.body.value), [ids.group(4)]);
       const alex = await c.get(`/users/${ids.alex}/ownedObjects/microsoft.graph.group`);
@@ -224,12 +252,18 @@ describe('simulator reads (real HTTP)', () => {
 
     it('lists memberOf with groups and directory roles, and the directoryRole cast', async () => {
       const patti = await c.get(`/users/${ids.patti}/memberOf`);
-      assert.deepEqual(patti.body.value?.map((v) => [v['@odata.type'], v.displayName]), [
-        ['#microsoft.graph.directoryRole', 'Global Administrator'],
-      ]);
-      const roles = await c.get(`/users/${ids.patti}/memberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId`);
+      assert.deepEqual(
+        patti.body.value?.map((v) => [v['@odata.type'], v.displayName]),
+        [['#microsoft.graph.directoryRole', 'Global Administrator']],
+      );
+      const roles = await c.get(
+        `/users/${ids.patti}/memberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId`,
+      );
       assert.equal(roles.body.value?.[0]?.roleTemplateId, '62e90394-69f5-4237-9190-012177145e10');
-      assert.equal(roles.body['@odata.context'], 'https://graph.microsoft.com/v1.0/$metadata#directoryRoles(id,displayName,roleTemplateId)');
+      assert.equal(
+        roles.body['@odata.context'],
+        'https://graph.microsoft.com/v1.0/$metadata#directoryRoles(id,displayName,roleTemplateId)',
+      );
       const alex = await c.get(`/users/${ids.alex}/memberOf?$select=id,displayName`);
       assert.deepEqual(idsOf(alex.body.value), [ids.group(1), ids.group(9)]);
       const noRoles = await c.get(`/users/${ids.alex}/memberOf/microsoft.graph.directoryRole`);
@@ -238,7 +272,7 @@ describe('simulator reads (real HTTP)', () => {
       assert.deepEqual(jordan.body.value, []);
     });
 
-    it('lists a user\'s app role assignments', async () => {
+    it("lists a user's app role assignments", async () => {
       const r = await c.get(`/users/${ids.adele}/appRoleAssignments`);
       assert.equal(r.body.value?.length, 1);
       const a = r.body.value?.[0] ?? {};
@@ -254,7 +288,9 @@ describe('simulator reads (real HTTP)', () => {
 
   describe('groups', () => {
     it('gets a group with $select and $expand=owners($select=id)', async () => {
-      const r = await c.get(`/groups/${ids.group(1)}?$select=id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled&$expand=owners($select=id)`);
+      const r = await c.get(
+        `/groups/${ids.group(1)}?$select=id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled&$expand=owners($select=id)`,
+      );
       assert.equal(r.status, 200);
       assert.deepEqual(r.body.owners, [
         { '@odata.type': '#microsoft.graph.user', id: ids.megan },
@@ -277,7 +313,12 @@ describe('simulator reads (real HTTP)', () => {
       const seed = ungrantedDemoSeed();
       for (let i = 0; i < 25; i += 1) {
         const id = `bbbbbbbb-0000-4000-8000-${String(i).padStart(12, '0')}`;
-        seed.users.push({ id, displayName: `Owner ${i}`, userPrincipalName: `owner${i}@contoso.com`, userType: 'Member' });
+        seed.users.push({
+          id,
+          displayName: `Owner ${i}`,
+          userPrincipalName: `owner${i}@contoso.com`,
+          userType: 'Member',
+        });
         seed.groups[8].owners.push(id);
       }
       c = await start({}, seed);
@@ -288,7 +329,8 @@ describe('simulator reads (real HTTP)', () => {
     });
 
     it('checks ownership with $filter=id eq, $count=true and ConsistencyLevel: eventual', async () => {
-      const url = (user: string) => `/groups/${ids.group(1)}/owners?$filter=${q(`id eq '${user}'`)}&$count=true&$select=id`;
+      const url = (user: string) =>
+        `/groups/${ids.group(1)}/owners?$filter=${q(`id eq '${user}'`)}&$count=true&$select=id`;
       const yes = await c.get(url(ids.megan), EVENTUAL);
       assert.equal(yes.status, 200);
       assert.equal(yes.body['@odata.count'], 1);
@@ -309,7 +351,10 @@ describe('simulator reads (real HTTP)', () => {
       assert.equal(refs.status, 200);
       assert.deepEqual(
         refs.body.value?.map((v) => v['@odata.id']),
-        [ids.megan, ids.alex].map((id) => `https://graph.microsoft.com/v2/${ids.tenant}/directoryObjects/${id}/Microsoft.DirectoryServices.User`),
+        [ids.megan, ids.alex].map(
+          (id) =>
+            `https://graph.microsoft.com/v2/${ids.tenant}/directoryObjects/${id}/Microsoft.DirectoryServices.User`,
+        ),
       );
       for (const cast of ['microsoft.graph.user', 'graph.user']) {
         const owner = await c.get(`/groups/${ids.group(1)}/owners/${ids.alex}/${cast}?$select=id,displayName`);
@@ -327,31 +372,63 @@ describe('simulator reads (real HTTP)', () => {
       const { items, pages } = await c.all(`/groups/${ids.group(1)}/members?$select=id,displayName,mail,userType`);
       assert.deepEqual(pages, [1, 1]);
       assert.deepEqual(items, [
-        { '@odata.type': '#microsoft.graph.user', id: ids.alex, displayName: 'Alex Wilber', mail: 'AlexW@contoso.com', userType: 'Member' },
-        { '@odata.type': '#microsoft.graph.user', id: ids.sam, displayName: 'Sam Lee', mail: 'sam@northwindtraders.com', userType: 'Guest' },
+        {
+          '@odata.type': '#microsoft.graph.user',
+          id: ids.alex,
+          displayName: 'Alex Wilber',
+          mail: 'AlexW@contoso.com',
+          userType: 'Member',
+        },
+        {
+          '@odata.type': '#microsoft.graph.user',
+          id: ids.sam,
+          displayName: 'Sam Lee',
+          mail: 'sam@northwindtraders.com',
+          userType: 'Guest',
+        },
       ]);
-      const guests = await c.get(`/groups/${ids.group(1)}/members?$filter=${q("userType eq 'Guest'")}&$count=true&$select=id`, EVENTUAL);
+      const guests = await c.get(
+        `/groups/${ids.group(1)}/members?$filter=${q("userType eq 'Guest'")}&$count=true&$select=id`,
+        EVENTUAL,
+      );
       assert.equal(guests.body['@odata.count'], 1);
       assert.deepEqual(idsOf(guests.body.value), [ids.sam]);
-      const byMail = await c.get(`/groups/${ids.group(1)}/members?$filter=${q("mail eq 'SAM@northwindtraders.com'")}&$count=true&$select=id`, EVENTUAL);
+      const byMail = await c.get(
+        `/groups/${ids.group(1)}/members?$filter=${q("mail eq 'SAM@northwindtraders.com'")}&$count=true&$select=id`,
+        EVENTUAL,
+      );
       assert.deepEqual(idsOf(byMail.body.value), [ids.sam]);
       // Changed: $filter on members is an advanced query even with eq (group-list-members.md), so without the
       // header and $count=true Graph answers 400 Request_UnsupportedQuery.
-      const plainFilter = await c.get(`/groups/${ids.group(1)}/members?$filter=${q("mail eq 'SAM@northwindtraders.com'")}&$select=id`);
+      const plainFilter = await c.get(
+        `/groups/${ids.group(1)}/members?$filter=${q("mail eq 'SAM@northwindtraders.com'")}&$select=id`,
+      );
       assert.equal(plainFilter.status, 400);
       assert.equal(plainFilter.body.error?.code, 'Request_UnsupportedQuery');
       const empty = await c.get(`/groups/${ids.group(3)}/members`);
       assert.deepEqual(empty.body.value, []);
     });
 
-    it('lists a group\'s app role assignments with $select', async () => {
-      const r = await c.get(`/groups/${ids.group(2)}/appRoleAssignments?$select=id,resourceId,resourceDisplayName,principalId,principalType,appRoleId`);
+    it("lists a group's app role assignments with $select", async () => {
+      const r = await c.get(
+        `/groups/${ids.group(2)}/appRoleAssignments?$select=id,resourceId,resourceDisplayName,principalId,principalType,appRoleId`,
+      );
       assert.equal(r.status, 200);
-      assert.deepEqual(Object.keys(r.body.value?.[0] ?? {}).sort(), ['appRoleId', 'id', 'principalId', 'principalType', 'resourceDisplayName', 'resourceId']);
+      assert.deepEqual(Object.keys(r.body.value?.[0] ?? {}).sort(), [
+        'appRoleId',
+        'id',
+        'principalId',
+        'principalType',
+        'resourceDisplayName',
+        'resourceId',
+      ]);
       assert.equal(r.body.value?.[0]?.resourceId, ids.sp(2));
       assert.equal(r.body.value?.[0]?.resourceDisplayName, 'Contoso Wiki');
       assert.equal(r.body.value?.[0]?.principalType, 'Group');
-      assert.equal(r.body['@odata.context'], `https://graph.microsoft.com/v1.0/$metadata#groups('${ids.group(2)}')/appRoleAssignments(id,resourceId,resourceDisplayName,principalId,principalType,appRoleId)`);
+      assert.equal(
+        r.body['@odata.context'],
+        `https://graph.microsoft.com/v1.0/$metadata#groups('${ids.group(2)}')/appRoleAssignments(id,resourceId,resourceDisplayName,principalId,principalType,appRoleId)`,
+      );
       const unassigned = await c.get(`/groups/${ids.group(9)}/appRoleAssignments`);
       assert.deepEqual(unassigned.body.value, []);
     });
@@ -360,20 +437,25 @@ describe('simulator reads (real HTTP)', () => {
   describe('service principals, roles and tenant', () => {
     it('gets a service principal with $select and lists them with $filter', async () => {
       const r = await c.get(`/servicePrincipals/${ids.sp(2)}?$select=id,appId,displayName,homepage,loginUrl`);
-      assert.deepEqual({ ...r.body, '@odata.context': undefined }, {
-        '@odata.context': undefined,
-        id: ids.sp(2),
-        appId: ids.appId(2),
-        displayName: 'Contoso Wiki',
-        homepage: null,
-        loginUrl: 'https://wiki.contoso.com/login',
-      });
+      assert.deepEqual(
+        { ...r.body, '@odata.context': undefined },
+        {
+          '@odata.context': undefined,
+          id: ids.sp(2),
+          appId: ids.appId(2),
+          displayName: 'Contoso Wiki',
+          homepage: null,
+          loginUrl: 'https://wiki.contoso.com/login',
+        },
+      );
       const full = await c.get(`/servicePrincipals/${ids.sp(1)}`);
       assert.equal(full.body.appRoleAssignmentRequired, true);
       assert.deepEqual(full.body.tags, ['WindowsAzureActiveDirectoryIntegratedApp']);
       const byName = await c.get(`/servicePrincipals?$filter=${q("displayName eq 'Sales Insights'")}&$select=id,appId`);
       assert.deepEqual(idsOf(byName.body.value), [ids.sp(7)]);
-      const byAppId = await c.get(`/servicePrincipals?$filter=${q(`appId eq '${ids.appId(3)}'`)}&$select=id,displayName`);
+      const byAppId = await c.get(
+        `/servicePrincipals?$filter=${q(`appId eq '${ids.appId(3)}'`)}&$select=id,displayName`,
+      );
       assert.equal(byAppId.body.value?.[0]?.displayName, 'Partner Portal');
       await c.sim.close();
       c = await start({ pageSize: 3 });
@@ -383,11 +465,18 @@ describe('simulator reads (real HTTP)', () => {
 
     it('lists and adds app role assignments of a service principal', async () => {
       const wiki = await c.get(`/servicePrincipals/${ids.sp(2)}/appRoleAssignedTo`);
-      assert.deepEqual(wiki.body.value?.map((a) => [a.principalId, a.principalType, a.principalDisplayName]), [
-        [ids.group(2), 'Group', 'Wiki Partner Editors'],
-        [ids.group(3), 'Group', 'Wiki Partner Readers'],
-      ]);
-      const body = { principalId: ids.group(9), resourceId: ids.sp(2), appRoleId: '00000000-0000-0000-0000-000000000000' };
+      assert.deepEqual(
+        wiki.body.value?.map((a) => [a.principalId, a.principalType, a.principalDisplayName]),
+        [
+          [ids.group(2), 'Group', 'Wiki Partner Editors'],
+          [ids.group(3), 'Group', 'Wiki Partner Readers'],
+        ],
+      );
+      const body = {
+        principalId: ids.group(9),
+        resourceId: ids.sp(2),
+        appRoleId: '00000000-0000-0000-0000-000000000000',
+      };
       const created = await c.post(`/servicePrincipals/${ids.sp(2)}/appRoleAssignedTo`, body);
       assert.equal(created.status, 201);
       assert.equal(created.body.principalDisplayName, 'Megan Project Team');
@@ -396,24 +485,40 @@ describe('simulator reads (real HTTP)', () => {
       assert.equal(again.status, 400);
       const groupSide = await c.get(`/groups/${ids.group(9)}/appRoleAssignments`);
       assert.equal(groupSide.body.value?.[0]?.resourceId, ids.sp(2));
-      const unknownRole = await c.post(`/servicePrincipals/${ids.sp(2)}/appRoleAssignedTo`, { ...body, principalId: ids.group(8), appRoleId: ids.appId(1) });
+      const unknownRole = await c.post(`/servicePrincipals/${ids.sp(2)}/appRoleAssignedTo`, {
+        ...body,
+        principalId: ids.group(8),
+        appRoleId: ids.appId(1),
+      });
       assert.equal(unknownRole.status, 400);
-      const missingPrincipal = await c.post(`/servicePrincipals/${ids.sp(2)}/appRoleAssignedTo`, { ...body, principalId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee' });
+      const missingPrincipal = await c.post(`/servicePrincipals/${ids.sp(2)}/appRoleAssignedTo`, {
+        ...body,
+        principalId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
+      });
       assert.equal(missingPrincipal.status, 404);
     });
 
     it('lists directory roles, their members and unified role assignments', async () => {
       const roles = await c.get('/directoryRoles');
-      assert.deepEqual(roles.body.value?.map((r) => r.displayName), ['Global Administrator', 'User Administrator', 'Groups Administrator']);
+      assert.deepEqual(
+        roles.body.value?.map((r) => r.displayName),
+        ['Global Administrator', 'User Administrator', 'Groups Administrator'],
+      );
       const members = await c.get(`/directoryRoles/${ids.globalAdminRole}/members?$select=id,displayName`);
-      assert.deepEqual(members.body.value, [{ '@odata.type': '#microsoft.graph.user', id: ids.patti, displayName: 'Patti Fernandez' }]);
-      const assignments = await c.get(`/roleManagement/directory/roleAssignments?$filter=${q(`principalId eq '${ids.patti}'`)}`);
+      assert.deepEqual(members.body.value, [
+        { '@odata.type': '#microsoft.graph.user', id: ids.patti, displayName: 'Patti Fernandez' },
+      ]);
+      const assignments = await c.get(
+        `/roleManagement/directory/roleAssignments?$filter=${q(`principalId eq '${ids.patti}'`)}`,
+      );
       assert.equal(assignments.body.value?.length, 1);
       const a = assignments.body.value?.[0] ?? {};
       assert.equal(a.principalId, ids.patti);
       assert.equal(a.roleDefinitionId, '62e90394-69f5-4237-9190-012177145e10');
       assert.equal(a.directoryScopeId, '/');
-      const none = await c.get(`/roleManagement/directory/roleAssignments?$filter=${q(`principalId eq '${ids.megan}'`)}`);
+      const none = await c.get(
+        `/roleManagement/directory/roleAssignments?$filter=${q(`principalId eq '${ids.megan}'`)}`,
+      );
       assert.deepEqual(none.body.value, []);
     });
 
@@ -424,18 +529,30 @@ describe('simulator reads (real HTTP)', () => {
           id: ids.tenant,
           displayName: 'Contoso',
           verifiedDomains: [
-            { capabilities: 'Email, OfficeCommunicationsOnline', isDefault: true, isInitial: true, name: 'contoso.onmicrosoft.com', type: 'Managed' },
+            {
+              capabilities: 'Email, OfficeCommunicationsOnline',
+              isDefault: true,
+              isInitial: true,
+              name: 'contoso.onmicrosoft.com',
+              type: 'Managed',
+            },
             { capabilities: 'Email', isDefault: false, isInitial: false, name: 'contoso.com', type: 'Managed' },
           ],
         },
       ]);
       const policy = await c.get('/policies/authorizationPolicy');
       assert.equal(policy.status, 200);
-      assert.equal(policy.body['@odata.context'], 'https://graph.microsoft.com/v1.0/$metadata#policies/authorizationPolicy/$entity');
+      assert.equal(
+        policy.body['@odata.context'],
+        'https://graph.microsoft.com/v1.0/$metadata#policies/authorizationPolicy/$entity',
+      );
       assert.equal(policy.body.id, 'authorizationPolicy');
       assert.equal(policy.body.allowInvitesFrom, 'everyone');
       assert.equal(policy.body.guestUserRoleId, '10dae51f-b6af-4016-8d66-8c2a99b929b3');
-      assert.equal((policy.body.defaultUserRolePermissions as { allowedToReadOtherUsers: boolean }).allowedToReadOtherUsers, true);
+      assert.equal(
+        (policy.body.defaultUserRolePermissions as { allowedToReadOtherUsers: boolean }).allowedToReadOtherUsers,
+        true,
+      );
     });
   });
 });

@@ -2,7 +2,14 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { demoTenantPath, loadDemoSeed, loadSeed, startSimulator, validateSeed, type TenantSeed } from '../../src/simulator';
+import {
+  demoTenantPath,
+  loadDemoSeed,
+  loadSeed,
+  startSimulator,
+  validateSeed,
+  type TenantSeed,
+} from '../../src/simulator';
 import { ids } from './helpers';
 
 function demo(): TenantSeed {
@@ -66,7 +73,10 @@ describe('tenant seed', () => {
   it('refuses dangling references and duplicate ids', () => {
     const dangling = demo();
     dangling.groups[0].members.push('aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee');
-    assert.throws(() => validateSeed(dangling), /\/groups\/0\/members\/2: no user with id 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee'/);
+    assert.throws(
+      () => validateSeed(dangling),
+      /\/groups\/0\/members\/2: no user with id 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee'/,
+    );
     const duplicate = demo();
     duplicate.groups[1].id = duplicate.groups[0].id;
     assert.throws(() => validateSeed(duplicate), /is already used by \/groups\/0/);
@@ -80,11 +90,20 @@ describe('tenant seed', () => {
 
   it('loadSeed names the file and the problem', () => {
     const broken = writeTemp('broken.json', '{ "tenant": ');
-    assert.throws(() => loadSeed(broken), (err: Error) => err.message.includes(broken) && /not valid JSON/.test(err.message));
+    assert.throws(
+      () => loadSeed(broken),
+      (err: Error) => err.message.includes(broken) && /not valid JSON/.test(err.message),
+    );
     const invalid = writeTemp('invalid.json', JSON.stringify({ ...demo(), users: 'nobody' }));
-    assert.throws(() => loadSeed(invalid), (err: Error) => err.message.includes(invalid) && /\/users: must be array/.test(err.message));
+    assert.throws(
+      () => loadSeed(invalid),
+      (err: Error) => err.message.includes(invalid) && /\/users: must be array/.test(err.message),
+    );
     const absent = path.join(os.tmpdir(), 'no-such-seed-file.json');
-    assert.throws(() => loadSeed(absent), (err: Error) => err.message.includes(absent) && /cannot read file/.test(err.message));
+    assert.throws(
+      () => loadSeed(absent),
+      (err: Error) => err.message.includes(absent) && /cannot read file/.test(err.message),
+    );
   });
 
   it('startSimulator rejects an invalid seed', async () => {

@@ -10,7 +10,9 @@ describe('simulator server', () => {
     const c = await start();
     const before = Date.now();
     await c.get(`/groups/${ids.group(1)}?$select=id`);
-    await c.post(`/groups/${ids.group(3)}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${ids.sam}` });
+    await c.post(`/groups/${ids.group(3)}/members/$ref`, {
+      '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${ids.sam}`,
+    });
     const log = c.sim.requests();
     assert.equal(log.length, 2);
     assert.equal(log[0].method, 'GET');
@@ -19,8 +21,13 @@ describe('simulator server', () => {
     assert.ok(Date.parse(log[0].time) >= before - 1000);
     assert.ok(log[0].durationMs >= 0);
     assert.match(log[0].requestId, /^[0-9a-f-]{36}$/);
-    assert.deepEqual(log[0].responseBody, { '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#groups(id)/$entity`, id: ids.group(1) });
-    assert.deepEqual(log[1].requestBody, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${ids.sam}` });
+    assert.deepEqual(log[0].responseBody, {
+      '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#groups(id)/$entity`,
+      id: ids.group(1),
+    });
+    assert.deepEqual(log[1].requestBody, {
+      '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${ids.sam}`,
+    });
     assert.equal(log[1].status, 204);
     assert.equal(log[1].responseBody, undefined);
     c.sim.clearRequests();
@@ -38,8 +45,13 @@ describe('simulator server', () => {
     await c.get('/organization?$select=id');
     const health = await fetch(`${c.sim.url}/_simulator/health`);
     assert.equal(health.status, 200);
-    const listed = (await (await fetch(`${c.sim.url}/_simulator/requests`)).json()) as { requests: Array<{ url: string }> };
-    assert.deepEqual(listed.requests.map((r) => r.url), ['/v1.0/organization?$select=id']);
+    const listed = (await (await fetch(`${c.sim.url}/_simulator/requests`)).json()) as {
+      requests: Array<{ url: string }>;
+    };
+    assert.deepEqual(
+      listed.requests.map((r) => r.url),
+      ['/v1.0/organization?$select=id'],
+    );
     const cleared = await fetch(`${c.sim.url}/_simulator/requests`, { method: 'DELETE' });
     assert.equal(cleared.status, 204);
     assert.deepEqual(c.sim.requests(), []);
@@ -48,7 +60,10 @@ describe('simulator server', () => {
 
   it('answers malformed JSON bodies with 400 BadRequest', async () => {
     const c = await start();
-    const r = await c.call('POST', '/invitations', { raw: '{"invitedUserEmailAddress":', headers: { 'Content-Type': 'application/json' } });
+    const r = await c.call('POST', '/invitations', {
+      raw: '{"invitedUserEmailAddress":',
+      headers: { 'Content-Type': 'application/json' },
+    });
     assert.equal(r.status, 400);
     assert.equal(r.body.error?.code, 'BadRequest');
     await c.sim.close();
@@ -70,7 +85,9 @@ describe('simulator server', () => {
       lines.once('line', resolve);
       child.once('exit', (code) => reject(new Error(`exited early with ${String(code)}`)));
     });
-    const m = /^Graph tenant simulator listening on (http:\/\/127\.0\.0\.1:\d+\/v1\.0) \(tenant: Contoso\)$/.exec(first);
+    const m = /^Graph tenant simulator listening on (http:\/\/127\.0\.0\.1:\d+\/v1\.0) \(tenant: Contoso\)$/.exec(
+      first,
+    );
     assert.ok(m, first);
     const r = await fetch(`${m[1]}/organization?$select=displayName`, { headers: { Authorization: 'Bearer x' } });
     assert.equal(((await r.json()) as { value: Array<{ displayName: string }> }).value[0].displayName, 'Contoso');
@@ -81,7 +98,9 @@ describe('simulator server', () => {
 
   it('CLI fails with a clear message for a bad tenant file', async () => {
     const main = path.resolve(__dirname, '../../src/simulator/main.js');
-    const child = spawn(process.execPath, [main, '--tenant', '/nonexistent/tenant.json', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [main, '--tenant', '/nonexistent/tenant.json', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

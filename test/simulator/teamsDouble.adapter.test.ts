@@ -3,7 +3,12 @@
  * its errors and its own retries (../shared/teams/proactive-delivery.md §1 botbuilder-js RestError, §4 SDK layer).
  */
 import { strict as assert } from 'node:assert';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type ConversationParameters, type ConversationReference } from 'botbuilder';
+import {
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type ConversationParameters,
+  type ConversationReference,
+} from 'botbuilder';
 import { ADELE, MEGAN, TENANT, startFixture, stopFixture, type Fixture } from './teamsHelpers';
 
 const parameters = (f: Fixture, member: string): ConversationParameters =>
@@ -29,9 +34,18 @@ describe('Teams double behind botbuilder CloudAdapter (anonymous)', () => {
 
   async function open(member: string): Promise<Partial<ConversationReference>> {
     let reference: Partial<ConversationReference> | undefined;
-    await adapter.createConversationAsync('', 'msteams', fx().double.serviceUrl, '', parameters(fx(), member), async (context) => {
-      reference = context.activity ? { serviceUrl: fx().double.serviceUrl, channelId: 'msteams', conversation: context.activity.conversation } : undefined;
-    });
+    await adapter.createConversationAsync(
+      '',
+      'msteams',
+      fx().double.serviceUrl,
+      '',
+      parameters(fx(), member),
+      async (context) => {
+        reference = context.activity
+          ? { serviceUrl: fx().double.serviceUrl, channelId: 'msteams', conversation: context.activity.conversation }
+          : undefined;
+      },
+    );
     if (!reference) throw new Error('no conversation');
     return reference;
   }
@@ -43,7 +57,12 @@ describe('Teams double behind botbuilder CloudAdapter (anonymous)', () => {
     await adapter.continueConversationAsync('', reference, async (context) => {
       await context.sendActivity({ type: 'message', text: 'Hello Megan' });
     });
-    assert.deepEqual(fx().double.messagesFor(MEGAN).map((m) => m.text), ['Hello Megan']);
+    assert.deepEqual(
+      fx()
+        .double.messagesFor(MEGAN)
+        .map((m) => m.text),
+      ['Hello Megan'],
+    );
   });
 
   it('surfaces the not-installed 403 as an error with statusCode 403 and the body code (§1, Microsoft-Teams-Samples#1470)', async () => {
@@ -65,6 +84,11 @@ describe('Teams double behind botbuilder CloudAdapter (anonymous)', () => {
       await context.sendActivity({ type: 'message', text: 'after two transients' });
     });
     assert.equal(fx().double.stats().attempts - before, 3);
-    assert.deepEqual(fx().double.messagesFor(MEGAN).map((m) => m.text), ['after two transients']);
+    assert.deepEqual(
+      fx()
+        .double.messagesFor(MEGAN)
+        .map((m) => m.text),
+      ['after two transients'],
+    );
   });
 });

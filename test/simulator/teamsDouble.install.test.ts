@@ -3,7 +3,17 @@
  * Sources: ../shared/teams/proactive-delivery.md §1 and §7.1, §7.2, §7.6 (each test names its rule).
  */
 import { strict as assert } from 'node:assert';
-import { ADELE, MEGAN, call, createParams, message, openChat, startFixture, stopFixture, type Fixture } from './teamsHelpers';
+import {
+  ADELE,
+  MEGAN,
+  call,
+  createParams,
+  message,
+  openChat,
+  startFixture,
+  stopFixture,
+  type Fixture,
+} from './teamsHelpers';
 
 describe('Teams double: installs and createConversation', () => {
   let f: Fixture | undefined;
@@ -19,7 +29,9 @@ describe('Teams double: installs and createConversation', () => {
   it('answers 403 ForbiddenOperationException to createConversation for someone who never installed the app (§1 [STATUS], §7.1)', async () => {
     const reply = await call(fx().double, 'POST', '/v3/conversations', createParams(MEGAN));
     assert.equal(reply.status, 403);
-    assert.deepEqual(reply.body, { error: { code: 'ForbiddenOperationException', message: "Bot isn't installed in user's personal scope" } });
+    assert.deepEqual(reply.body, {
+      error: { code: 'ForbiddenOperationException', message: "Bot isn't installed in user's personal scope" },
+    });
   });
 
   it('can answer the same refusal with code BadArgument, as seen in the field (§1, §7.1 toggle)', async () => {
@@ -46,7 +58,12 @@ describe('Teams double: installs and createConversation', () => {
 
   it('refuses a createConversation for another tenant (§7.1: installs are per tenant, user and bot)', async () => {
     await fx().double.install(MEGAN);
-    const reply = await call(fx().double, 'POST', '/v3/conversations', createParams(MEGAN, '11111111-2222-4333-8444-555555555555'));
+    const reply = await call(
+      fx().double,
+      'POST',
+      '/v3/conversations',
+      createParams(MEGAN, '11111111-2222-4333-8444-555555555555'),
+    );
     assert.equal(reply.status, 403);
   });
 
@@ -56,7 +73,12 @@ describe('Teams double: installs and createConversation', () => {
     assert.equal(byAad.status, 403);
     const byTeamsId = await call(fx().double, 'POST', '/v3/conversations', createParams(fx().double.teamsIdFor(MEGAN)));
     assert.equal(byTeamsId.status, 201);
-    const sent = await call(fx().double, 'POST', `/v3/conversations/${encodeURIComponent(byTeamsId.body.id ?? '')}/activities`, message('hi'));
+    const sent = await call(
+      fx().double,
+      'POST',
+      `/v3/conversations/${encodeURIComponent(byTeamsId.body.id ?? '')}/activities`,
+      message('hi'),
+    );
     assert.equal(sent.status, 403);
     assert.equal(sent.body.error?.code, 'ConversationBlockedByUser');
     assert.equal(fx().double.messagesFor(MEGAN).length, 0);
@@ -70,7 +92,12 @@ describe('Teams double: installs and createConversation', () => {
     await fx().double.install(MEGAN);
     const after = await call(fx().double, 'POST', `/v3/conversations/${graphId}/activities`, message('hello'));
     assert.equal(after.status, 201);
-    assert.deepEqual(fx().double.messagesFor(MEGAN).map((m) => m.text), ['hello']);
+    assert.deepEqual(
+      fx()
+        .double.messagesFor(MEGAN)
+        .map((m) => m.text),
+      ['hello'],
+    );
   });
 
   it('posts conversationUpdate (bot and person added) and installationUpdate add on install (§1 bots-notifications, [EVENTS]; §7.6)', async () => {
@@ -78,7 +105,10 @@ describe('Teams double: installs and createConversation', () => {
     const [update, install] = fx().bot.received;
     assert.equal(update.type, 'conversationUpdate');
     const added = update.membersAdded as Array<{ id: string; aadObjectId?: string }>;
-    assert.deepEqual(added.map((m) => m.id), [`28:${fx().double.botAppId}`, fx().double.teamsIdFor(MEGAN)]);
+    assert.deepEqual(
+      added.map((m) => m.id),
+      [`28:${fx().double.botAppId}`, fx().double.teamsIdFor(MEGAN)],
+    );
     assert.equal(added[1].aadObjectId, MEGAN);
     const conversation = update.conversation as { id: string; conversationType: string; tenantId: string };
     assert.equal(conversation.conversationType, 'personal');
@@ -110,7 +140,10 @@ describe('Teams double: installs and createConversation', () => {
     await fx().double.install(MEGAN);
     assert.equal(fx().bot.received.length, 0);
     await fx().double.releaseEvents();
-    assert.deepEqual(fx().bot.received.map((a) => a.type), ['conversationUpdate', 'installationUpdate']);
+    assert.deepEqual(
+      fx().bot.received.map((a) => a.type),
+      ['conversationUpdate', 'installationUpdate'],
+    );
     fx().double.events.hold = false;
     fx().double.events.delayMs = 5;
     await fx().double.install(ADELE);
@@ -125,7 +158,12 @@ describe('Teams double: installs and createConversation', () => {
     await fx().double.uninstall(MEGAN);
     await fx().double.install(MEGAN);
     assert.equal(fx().bot.ofType('conversationUpdate').length, 1);
-    assert.deepEqual(fx().bot.ofType('installationUpdate').map((a) => a.action), ['add', 'remove']);
+    assert.deepEqual(
+      fx()
+        .bot.ofType('installationUpdate')
+        .map((a) => a.action),
+      ['add', 'remove'],
+    );
   });
 
   it('posts what a person writes as a personal-chat message with tenant, serviceUrl and aadObjectId (§7.16)', async () => {
@@ -150,17 +188,27 @@ describe('Teams double: installs and createConversation', () => {
     fx().double.configure({ graphChatIds: 'BotNotInConversationRoster' });
     const roster = await call(fx().double, 'POST', `/v3/conversations/${graphId}/activities`, message('hello'));
     assert.equal(roster.body.error?.code, 'BotNotInConversationRoster');
-    const direct = await call(fx().double, 'POST', `/v3/conversations/${encodeURIComponent(fx().double.conversationIdFor(MEGAN))}/activities`, message('hi'));
+    const direct = await call(
+      fx().double,
+      'POST',
+      `/v3/conversations/${encodeURIComponent(fx().double.conversationIdFor(MEGAN))}/activities`,
+      message('hi'),
+    );
     assert.equal(direct.status, 201, 'the a: id still works');
   });
 
   it('answers 400 BadSyntax "Incorrect conversation creation parameters" to a create without member or tenant (bot-docs#1155)', async () => {
     await fx().double.install(MEGAN);
     const noTenant = await call(fx().double, 'POST', '/v3/conversations', { members: [{ id: MEGAN }] });
-    const noMember = await call(fx().double, 'POST', '/v3/conversations', { members: [], tenantId: fx().double.tenant });
+    const noMember = await call(fx().double, 'POST', '/v3/conversations', {
+      members: [],
+      tenantId: fx().double.tenant,
+    });
     for (const reply of [noTenant, noMember]) {
       assert.equal(reply.status, 400);
-      assert.deepEqual(reply.body, { error: { code: 'BadSyntax', message: 'Incorrect conversation creation parameters' } });
+      assert.deepEqual(reply.body, {
+        error: { code: 'BadSyntax', message: 'Incorrect conversation creation parameters' },
+      });
     }
   });
 });

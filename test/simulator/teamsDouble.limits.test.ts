@@ -7,7 +7,8 @@ import { RateLimiter, THREAD_SEND_LIMITS } from '../../src/simulator/teams/rateL
 import { ConnectorClient, MicrosoftAppCredentials } from 'botframework-connector';
 import { ADELE, MEGAN, call, card, message, openChat, startFixture, stopFixture, type Fixture } from './teamsHelpers';
 
-const activities = (conversationId: string): string => `/v3/conversations/${encodeURIComponent(conversationId)}/activities`;
+const activities = (conversationId: string): string =>
+  `/v3/conversations/${encodeURIComponent(conversationId)}/activities`;
 
 describe('Teams double: rate limits, transients and sizes', () => {
   let f: Fixture | undefined;
@@ -22,7 +23,8 @@ describe('Teams double: rate limits, transients and sizes', () => {
 
   async function sendMany(chat: string, n: number): Promise<number[]> {
     const statuses: number[] = [];
-    for (let i = 0; i < n; i += 1) statuses.push((await call(fx().double, 'POST', activities(chat), message(`m${i}`))).status);
+    for (let i = 0; i < n; i += 1)
+      statuses.push((await call(fx().double, 'POST', activities(chat), message(`m${i}`))).status);
     return statuses;
   }
 
@@ -36,7 +38,11 @@ describe('Teams double: rate limits, transients and sizes', () => {
     assert.deepEqual(over.body, { error: { code: 'Throttled', message: 'Too many requests' } });
     assert.equal(over.headers.get('retry-after'), '1');
     fx().clock.advance(1000);
-    assert.equal((await call(fx().double, 'POST', activities(chat), message('later'))).status, 201, 'Retry-After honoured');
+    assert.equal(
+      (await call(fx().double, 'POST', activities(chat), message('later'))).status,
+      201,
+      'Retry-After honoured',
+    );
   });
 
   it('allows 8 sends per 2 s per conversation (§4 [RATE], §7.7)', async () => {
@@ -48,7 +54,7 @@ describe('Teams double: rate limits, transients and sizes', () => {
     assert.deepEqual(statuses, [201, 201, 201, 201, 429], 'the 1 s window holds 4, the 2 s window 8');
   });
 
-  it('counts the createConversation in its conversation\'s window (§4 [RATE]: send/create conversation, §7.7)', async () => {
+  it("counts the createConversation in its conversation's window (§4 [RATE]: send/create conversation, §7.7)", async () => {
     const chat = await openChat(fx());
     assert.deepEqual(await sendMany(chat, 7), [201, 201, 201, 201, 201, 201, 429]);
   });
@@ -90,12 +96,16 @@ describe('Teams double: rate limits, transients and sizes', () => {
     fx().clock.advance(2000);
     const sent = await call(fx().double, 'POST', activities(chat), card('v1'));
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i += 1) statuses.push((await call(fx().double, 'PUT', `${activities(chat)}/${sent.body.id}`, card(`v${i + 2}`))).status);
+    for (let i = 0; i < 7; i += 1)
+      statuses.push((await call(fx().double, 'PUT', `${activities(chat)}/${sent.body.id}`, card(`v${i + 2}`))).status);
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429]);
   });
 
   it('allows 50 requests a second per app and tenant across conversations (§4 [RATE], §7.7)', async () => {
-    const people = Array.from({ length: 10 }, (_, i) => `3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e7${String(i).padStart(3, '0')}`);
+    const people = Array.from(
+      { length: 10 },
+      (_, i) => `3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e7${String(i).padStart(3, '0')}`,
+    );
     const chats: string[] = [];
     for (const p of people) chats.push(await openChat(fx(), p));
     fx().clock.advance(1000);
@@ -128,7 +138,13 @@ describe('Teams double: rate limits, transients and sizes', () => {
 
   it('answers injected 412, 502, 503, 504 and 500 with Bot Framework error bodies (§4 [STATUS], §7.8)', async () => {
     const chat = await openChat(fx());
-    const expected: Array<[number, string]> = [[412, 'PreconditionFailed'], [502, 'ServiceError'], [503, 'ServiceUnavailable'], [504, 'GatewayTimeout'], [500, 'InternalServerError']];
+    const expected: Array<[number, string]> = [
+      [412, 'PreconditionFailed'],
+      [502, 'ServiceError'],
+      [503, 'ServiceUnavailable'],
+      [504, 'GatewayTimeout'],
+      [500, 'InternalServerError'],
+    ];
     fx().double.limits({ rate: false });
     for (const [status, code] of expected) {
       fx().double.failNext(status, 1);
@@ -163,7 +179,11 @@ describe('Teams double: rate limits, transients and sizes', () => {
     assert.equal(fx().double.stats().perConversation[adele].accepted, 2);
     fx().double.resetStats();
     assert.equal(fx().double.stats().attempts, 0);
-    assert.equal((await call(fx().double, 'POST', activities(megan), message('x'))).status, 429, 'the windows keep running');
+    assert.equal(
+      (await call(fx().double, 'POST', activities(megan), message('x'))).status,
+      429,
+      'the windows keep running',
+    );
   });
 
   it('can count throttled attempts too, so retrying before Retry-After prolongs the throttling (§4 [RATE], §7.7 option)', async () => {

@@ -6,7 +6,8 @@ import { strict as assert } from 'node:assert';
 import { ConnectorClient, MicrosoftAppCredentials } from 'botframework-connector';
 import { MEGAN, call, card, message, openChat, startFixture, stopFixture, type Fixture } from './teamsHelpers';
 
-const activities = (conversationId: string): string => `/v3/conversations/${encodeURIComponent(conversationId)}/activities`;
+const activities = (conversationId: string): string =>
+  `/v3/conversations/${encodeURIComponent(conversationId)}/activities`;
 
 describe('Teams double: messages, updates and deletes', () => {
   let f: Fixture | undefined;
@@ -23,7 +24,8 @@ describe('Teams double: messages, updates and deletes', () => {
   it('answers ids that look like millisecond timestamps, unique within the conversation (§7.11, doc examples)', async () => {
     const chat = await openChat(fx());
     const ids: string[] = [];
-    for (let i = 0; i < 3; i += 1) ids.push((await call(fx().double, 'POST', activities(chat), message(`m${i}`))).body.id ?? '');
+    for (let i = 0; i < 3; i += 1)
+      ids.push((await call(fx().double, 'POST', activities(chat), message(`m${i}`))).body.id ?? '');
     assert.equal(ids[0], String(fx().clock.ms));
     assert.equal(new Set(ids).size, 3);
     for (const id of ids) assert.match(id, /^\d{13}$/);
@@ -37,7 +39,13 @@ describe('Teams double: messages, updates and deletes', () => {
     assert.equal(reply.body.id, undefined);
     const seen = fx().double.messagesFor(MEGAN);
     assert.equal(seen.length, 2);
-    assert.deepEqual(seen.map((m) => [m.text, m.attachments.length, m.idReturned]), [['A request for you', 0, false], [undefined, 1, false]]);
+    assert.deepEqual(
+      seen.map((m) => [m.text, m.attachments.length, m.idReturned]),
+      [
+        ['A request for you', 0, false],
+        [undefined, 1, false],
+      ],
+    );
   });
 
   it('shows the updated card in place of the old one; an unknown id answers 404 ActivityNotFoundInConversation (§5 update-and-delete-bot-messages, msteams-docs#6139; §7.11)', async () => {
@@ -52,7 +60,9 @@ describe('Teams double: messages, updates and deletes', () => {
     assert.match(JSON.stringify(seen[0].attachments), /Approved/);
     const unknown = await call(fx().double, 'PUT', `${activities(chat)}/1234567890123`, card('x'));
     assert.equal(unknown.status, 404);
-    assert.deepEqual(unknown.body, { error: { code: 'ActivityNotFoundInConversation', message: 'Message does not exist in the thread.' } });
+    assert.deepEqual(unknown.body, {
+      error: { code: 'ActivityNotFoundInConversation', message: 'Message does not exist in the thread.' },
+    });
   });
 
   it('hides a deleted message; updating it then answers 403 ServiceError "Unknown" (§5, BotFramework-Services#269; §7.11)', async () => {
@@ -61,7 +71,12 @@ describe('Teams double: messages, updates and deletes', () => {
     await call(fx().double, 'POST', activities(chat), message('keep'));
     const deleted = await call(fx().double, 'DELETE', `${activities(chat)}/${sent.body.id}`);
     assert.equal(deleted.status, 200);
-    assert.deepEqual(fx().double.messagesFor(MEGAN).map((m) => m.text), ['keep']);
+    assert.deepEqual(
+      fx()
+        .double.messagesFor(MEGAN)
+        .map((m) => m.text),
+      ['keep'],
+    );
     const late = await call(fx().double, 'PUT', `${activities(chat)}/${sent.body.id}`, card('Approved'));
     assert.equal(late.status, 403);
     assert.deepEqual(late.body, { error: { code: 'ServiceError', message: 'Unknown' } });
@@ -83,8 +98,18 @@ describe('Teams double: messages, updates and deletes', () => {
     const reply = await client.conversations.replyToActivity(created.id, sent.id, { type: 'message', text: 'two' });
     await client.conversations.updateActivity(created.id, sent.id, { type: 'message', text: 'one, edited' });
     await client.conversations.deleteActivity(created.id, reply.id);
-    assert.deepEqual(fx().double.messagesFor(MEGAN).map((m) => m.text), ['one, edited']);
-    assert.deepEqual(fx().double.attempts().map((a) => `${a.operation} ${a.status}`), ['createConversation 201', 'send 201', 'send 201', 'update 200', 'delete 200']);
+    assert.deepEqual(
+      fx()
+        .double.messagesFor(MEGAN)
+        .map((m) => m.text),
+      ['one, edited'],
+    );
+    assert.deepEqual(
+      fx()
+        .double.attempts()
+        .map((a) => `${a.operation} ${a.status}`),
+      ['createConversation 201', 'send 201', 'send 201', 'update 200', 'delete 200'],
+    );
   });
 
   it('moves to a new serviceUrl for later activities; a retired one answers 404 (§7.16)', async () => {

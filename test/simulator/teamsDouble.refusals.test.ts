@@ -5,7 +5,8 @@
 import { strict as assert } from 'node:assert';
 import { MEGAN, call, createParams, message, openChat, startFixture, stopFixture, type Fixture } from './teamsHelpers';
 
-const activities = (conversationId: string): string => `/v3/conversations/${encodeURIComponent(conversationId)}/activities`;
+const activities = (conversationId: string): string =>
+  `/v3/conversations/${encodeURIComponent(conversationId)}/activities`;
 
 describe('Teams double: refusals on a conversation', () => {
   let f: Fixture | undefined;
@@ -28,7 +29,9 @@ describe('Teams double: refusals on a conversation', () => {
     fx().double.addGroupChat('19:group@thread.v2', { botInRoster: false });
     const reply = await call(fx().double, 'POST', activities('19:group@thread.v2'), message('hi'));
     assert.equal(reply.status, 403);
-    assert.deepEqual(reply.body, { error: { code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' } });
+    assert.deepEqual(reply.body, {
+      error: { code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' },
+    });
   });
 
   it('answers 403 ConversationBlockedByUser once the person blocked the bot, until they write again (§3 [STATUS], §7.4)', async () => {
@@ -36,7 +39,9 @@ describe('Teams double: refusals on a conversation', () => {
     fx().double.block(MEGAN);
     const blocked = await call(fx().double, 'POST', activities(chat), message('hi'));
     assert.equal(blocked.status, 403);
-    assert.deepEqual(blocked.body, { error: { code: 'ConversationBlockedByUser', message: 'User blocked the conversation with the bot.' } });
+    assert.deepEqual(blocked.body, {
+      error: { code: 'ConversationBlockedByUser', message: 'User blocked the conversation with the bot.' },
+    });
     await fx().double.sendFromUser(MEGAN, { text: 'hello again' });
     const after = await call(fx().double, 'POST', activities(chat), message('hi'));
     assert.equal(after.status, 201);
@@ -49,7 +54,9 @@ describe('Teams double: refusals on a conversation', () => {
     const created = await call(fx().double, 'POST', '/v3/conversations', createParams(MEGAN));
     for (const reply of [sent, created]) {
       assert.equal(reply.status, 403);
-      assert.deepEqual(reply.body, { error: { code: 'BotDisabledByAdmin', message: 'The tenant admin disabled this bot' } });
+      assert.deepEqual(reply.body, {
+        error: { code: 'BotDisabledByAdmin', message: 'The tenant admin disabled this bot' },
+      });
     }
     fx().double.disableBot(false);
     assert.equal((await call(fx().double, 'POST', activities(chat), message('hi'))).status, 201);
@@ -59,7 +66,10 @@ describe('Teams double: refusals on a conversation', () => {
     const chat = await openChat(fx());
     await fx().double.uninstall(MEGAN);
     const events = fx().bot.received.slice(2);
-    assert.deepEqual(events.map((a) => [a.type, a.action]), [['installationUpdate', 'remove']]);
+    assert.deepEqual(
+      events.map((a) => [a.type, a.action]),
+      [['installationUpdate', 'remove']],
+    );
     assert.equal(events[0].membersRemoved, undefined);
     const sent = await call(fx().double, 'POST', activities(chat), message('hi'));
     assert.equal(sent.status, 403);
@@ -87,21 +97,34 @@ describe('Teams double: refusals on a conversation', () => {
     await fx().double.uninstall(MEGAN);
     const sent = await call(fx().double, 'POST', activities(chat), message('still here'));
     assert.equal(sent.status, 201);
-    assert.deepEqual(fx().double.messagesFor(MEGAN).map((m) => m.text), ['still here']);
+    assert.deepEqual(
+      fx()
+        .double.messagesFor(MEGAN)
+        .map((m) => m.text),
+      ['still here'],
+    );
   });
 
   it('can follow a remove with an add, leaving the person reachable (§3, botframework-sdk#6604; §7.5)', async () => {
     const chat = await openChat(fx());
     fx().double.events.addAfterRemove = true;
     await fx().double.uninstall(MEGAN);
-    assert.deepEqual(fx().bot.ofType('installationUpdate').map((a) => a.action), ['add', 'remove', 'add']);
+    assert.deepEqual(
+      fx()
+        .bot.ofType('installationUpdate')
+        .map((a) => a.action),
+      ['add', 'remove', 'add'],
+    );
     assert.equal((await call(fx().double, 'POST', activities(chat), message('hi'))).status, 201);
   });
 
   it('answers 403 InvalidBotApiHost to every call for a GCC tenant reached on the public host (§3 [STATUS], §7.4)', async () => {
     const chat = await openChat(fx());
     fx().double.configure({ gccTenant: true });
-    for (const reply of [await call(fx().double, 'POST', activities(chat), message('hi')), await call(fx().double, 'POST', '/v3/conversations', createParams(MEGAN))]) {
+    for (const reply of [
+      await call(fx().double, 'POST', activities(chat), message('hi')),
+      await call(fx().double, 'POST', '/v3/conversations', createParams(MEGAN)),
+    ]) {
       assert.equal(reply.status, 403);
       assert.equal(reply.body.error?.code, 'InvalidBotApiHost');
     }

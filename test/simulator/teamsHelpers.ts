@@ -57,7 +57,13 @@ export class FakeClock {
 export interface ConnectorReply {
   status: number;
   headers: Headers;
-  body: { id?: string; activityId?: string; error?: { code: string; message: string }; errorCode?: number; message?: string } & Record<string, unknown>;
+  body: {
+    id?: string;
+    activityId?: string;
+    error?: { code: string; message: string };
+    errorCode?: number;
+    message?: string;
+  } & Record<string, unknown>;
 }
 
 /** One raw HTTP call to the double, as botframework-connector would make it. */
@@ -102,7 +108,12 @@ export interface Fixture {
 export async function startFixture(): Promise<Fixture> {
   const bot = await new BotEndpoint().start();
   const clock = new FakeClock();
-  const double = await startTeamsDouble({ tenant: TENANT, botAppId: BOT_APP_ID, botEndpoint: bot.url, clock: clock.now });
+  const double = await startTeamsDouble({
+    tenant: TENANT,
+    botAppId: BOT_APP_ID,
+    botEndpoint: bot.url,
+    clock: clock.now,
+  });
   return { double, bot, clock };
 }
 

@@ -29,7 +29,7 @@ describe('simulator writes (real HTTP)', () => {
   }
 
   describe('POST /groups/{id}/members/$ref', () => {
-    it('adds a member (204) and refuses the same member again with Graph\'s exact message', async () => {
+    it("adds a member (204) and refuses the same member again with Graph's exact message", async () => {
       const added = await c.post(`/groups/${ids.group(3)}/members/$ref`, ref(ids.jordan));
       assert.equal(added.status, 204);
       assert.deepEqual(await memberIds(ids.group(3)), [ids.jordan]);
@@ -40,11 +40,16 @@ describe('simulator writes (real HTTP)', () => {
       const seeded = await c.post(`/groups/${ids.group(1)}/members/$ref`, ref(ids.sam));
       assert.equal(seeded.body.error?.message, DUPLICATE);
       const memberOf = await c.get(`/users/${ids.jordan}/memberOf?$select=id`);
-      assert.deepEqual(memberOf.body.value?.map((v) => v.id), [ids.group(3)]);
+      assert.deepEqual(
+        memberOf.body.value?.map((v) => v.id),
+        [ids.group(3)],
+      );
     });
 
     it('accepts users/{id} references too', async () => {
-      const r = await c.post(`/groups/${ids.group(8)}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/users/${ids.sam}` });
+      const r = await c.post(`/groups/${ids.group(8)}/members/$ref`, {
+        '@odata.id': `https://graph.microsoft.com/v1.0/users/${ids.sam}`,
+      });
       assert.equal(r.status, 204);
       assert.deepEqual(await memberIds(ids.group(8)), [ids.sam]);
     });
@@ -64,7 +69,10 @@ describe('simulator writes (real HTTP)', () => {
       const mailEnabled = await c.post(`/groups/${ids.group(7)}/members/$ref`, ref(ids.jordan));
       assert.equal(mailEnabled.status, 400);
       assert.equal(mailEnabled.body.error?.code, 'Request_BadRequest');
-      assert.equal(mailEnabled.body.error?.message, 'Cannot Update a mail-enabled security groups and or distribution list.');
+      assert.equal(
+        mailEnabled.body.error?.message,
+        'Cannot Update a mail-enabled security groups and or distribution list.',
+      );
       for (const g of [4, 5, 7]) assert.deepEqual(await memberIds(ids.group(g)), []);
     });
 
@@ -74,8 +82,24 @@ describe('simulator writes (real HTTP)', () => {
         {},
         seedWith((s) => {
           s.groups.push(
-            { id: 'cccccccc-0000-4000-8000-000000000001', displayName: 'All Sales (DL)', securityEnabled: false, mailEnabled: true, groupTypes: [], owners: [ids.megan], members: [] },
-            { id: 'cccccccc-0000-4000-8000-000000000002', displayName: 'Sales Team', securityEnabled: false, mailEnabled: true, groupTypes: ['Unified'], owners: [ids.megan], members: [] },
+            {
+              id: 'cccccccc-0000-4000-8000-000000000001',
+              displayName: 'All Sales (DL)',
+              securityEnabled: false,
+              mailEnabled: true,
+              groupTypes: [],
+              owners: [ids.megan],
+              members: [],
+            },
+            {
+              id: 'cccccccc-0000-4000-8000-000000000002',
+              displayName: 'Sales Team',
+              securityEnabled: false,
+              mailEnabled: true,
+              groupTypes: ['Unified'],
+              owners: [ids.megan],
+              members: [],
+            },
           );
         }),
       );
@@ -91,7 +115,10 @@ describe('simulator writes (real HTTP)', () => {
       const object = await c.post(`/groups/${ids.group(3)}/members/$ref`, ref(ghost));
       assert.equal(object.status, 404);
       assert.equal(object.body.error?.code, 'Request_ResourceNotFound');
-      assert.equal(object.body.error?.message, `Resource '${ghost}' does not exist or one of its queried reference-property objects are not present.`);
+      assert.equal(
+        object.body.error?.message,
+        `Resource '${ghost}' does not exist or one of its queried reference-property objects are not present.`,
+      );
       const group = await c.post(`/groups/${ghost}/members/$ref`, ref(ids.jordan));
       assert.equal(group.status, 404);
       const malformed = await c.post(`/groups/${ids.group(3)}/members/$ref`, { '@odata.id': 'jordan' });
@@ -104,7 +131,11 @@ describe('simulator writes (real HTTP)', () => {
   describe('PATCH /groups/{id} with members@odata.bind', () => {
     it('adds up to 20 members at once (204)', async () => {
       const r = await c.call('PATCH', `/groups/${ids.group(3)}`, {
-        body: { 'members@odata.bind': [ids.jordan, ids.sam, ids.adele].map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`) },
+        body: {
+          'members@odata.bind': [ids.jordan, ids.sam, ids.adele].map(
+            (id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`,
+          ),
+        },
       });
       assert.equal(r.status, 204);
       assert.deepEqual(await memberIds(ids.group(3)), [ids.jordan, ids.sam, ids.adele]);
@@ -112,14 +143,23 @@ describe('simulator writes (real HTTP)', () => {
 
     it('adds none when one reference is wrong (all or none)', async () => {
       const urls = [ids.jordan, ids.sam].map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`);
-      const dup = await c.call('PATCH', `/groups/${ids.group(1)}`, { body: { 'members@odata.bind': [urls[0], urls[1]] } });
+      const dup = await c.call('PATCH', `/groups/${ids.group(1)}`, {
+        body: { 'members@odata.bind': [urls[0], urls[1]] },
+      });
       assert.equal(dup.status, 400);
       assert.equal(dup.body.error?.message, DUPLICATE);
       const ghost = await c.call('PATCH', `/groups/${ids.group(3)}`, {
-        body: { 'members@odata.bind': [urls[0], 'https://graph.microsoft.com/v1.0/directoryObjects/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee'] },
+        body: {
+          'members@odata.bind': [
+            urls[0],
+            'https://graph.microsoft.com/v1.0/directoryObjects/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
+          ],
+        },
       });
       assert.equal(ghost.status, 404);
-      const twice = await c.call('PATCH', `/groups/${ids.group(3)}`, { body: { 'members@odata.bind': [urls[0], urls[0]] } });
+      const twice = await c.call('PATCH', `/groups/${ids.group(3)}`, {
+        body: { 'members@odata.bind': [urls[0], urls[0]] },
+      });
       assert.equal(twice.status, 400);
       assert.deepEqual(await memberIds(ids.group(3)), []);
       assert.deepEqual(await memberIds(ids.group(1)), [ids.alex, ids.sam]);
@@ -134,7 +174,9 @@ describe('simulator writes (real HTTP)', () => {
       assert.equal((await c.call('PATCH', `/groups/${ids.group(4)}`, { body })).status, 403);
       assert.equal((await c.call('PATCH', `/groups/${ids.group(5)}`, { body })).status, 400);
       assert.equal((await c.call('PATCH', `/groups/${ids.group(7)}`, { body })).status, 400);
-      const badUrl = await c.call('PATCH', `/groups/${ids.group(3)}`, { body: { 'members@odata.bind': ['not a url'] } });
+      const badUrl = await c.call('PATCH', `/groups/${ids.group(3)}`, {
+        body: { 'members@odata.bind': ['not a url'] },
+      });
       assert.equal(badUrl.status, 400);
       assert.equal(badUrl.body.error?.message, 'Invalid URL format specified in @odata.bind for members');
     });
@@ -152,12 +194,18 @@ describe('simulator writes (real HTTP)', () => {
       const r = await c.post(`/groups/${ids.group(6)}/owners/$ref`, ref(ids.lee));
       assert.equal(r.status, 204);
       const owners = await c.get(`/groups/${ids.group(6)}/owners?$select=id`);
-      assert.deepEqual(owners.body.value?.map((v) => v.id), [ids.lee]);
+      assert.deepEqual(
+        owners.body.value?.map((v) => v.id),
+        [ids.lee],
+      );
       const owned = await c.get(`/users/${ids.lee}/ownedObjects/microsoft.graph.group?$select=id`);
       assert.ok(owned.body.value?.some((v) => v.id === ids.group(6)));
       const again = await c.post(`/groups/${ids.group(6)}/owners/$ref`, ref(ids.lee));
       assert.equal(again.status, 400);
-      assert.equal(again.body.error?.message, "One or more added object references already exist for the following modified properties: 'owners'.");
+      assert.equal(
+        again.body.error?.message,
+        "One or more added object references already exist for the following modified properties: 'owners'.",
+      );
     });
   });
 
@@ -183,9 +231,14 @@ describe('simulator writes (real HTTP)', () => {
       assert.equal(inv.status, 'PendingAcceptance');
       assert.equal(inv.inviteRedirectUrl, 'https://myapps.microsoft.com/?tenantid=' + ids.tenant);
       assert.match(String(inv.inviteRedeemUrl), /^https:\/\/login\.microsoftonline\.com\/redeem\?rd=/);
-      assert.equal((inv.invitedUserMessageInfo as { customizedMessageBody: string }).customizedMessageBody, 'Welcome to Contoso Expenses');
+      assert.equal(
+        (inv.invitedUserMessageInfo as { customizedMessageBody: string }).customizedMessageBody,
+        'Welcome to Contoso Expenses',
+      );
       const userId = (inv.invitedUser as { id: string }).id;
-      const user = await c.get(`/users/${userId}?$select=id,displayName,mail,userPrincipalName,userType,externalUserState,creationType,otherMails,accountEnabled,createdDateTime`);
+      const user = await c.get(
+        `/users/${userId}?$select=id,displayName,mail,userPrincipalName,userType,externalUserState,creationType,otherMails,accountEnabled,createdDateTime`,
+      );
       assert.equal(user.status, 200);
       assert.equal(user.body.displayName, 'Alice Smith');
       assert.equal(user.body.mail, 'alice@fabrikam.com');
@@ -195,7 +248,10 @@ describe('simulator writes (real HTTP)', () => {
       assert.equal(user.body.creationType, 'Invitation');
       assert.equal(user.body.accountEnabled, true);
       const found = await c.get(`/users?$filter=${q("mail eq 'ALICE@fabrikam.com'")}&$select=id`);
-      assert.deepEqual(found.body.value?.map((v) => v.id), [userId]);
+      assert.deepEqual(
+        found.body.value?.map((v) => v.id),
+        [userId],
+      );
       const added = await c.post(`/groups/${ids.group(1)}/members/$ref`, ref(userId));
       assert.equal(added.status, 204);
     });
@@ -240,7 +296,7 @@ describe('simulator writes (real HTTP)', () => {
       assert.equal(special.status, 400);
     });
 
-    it('refuses addresses of blocked domains and of the tenant\'s own verified domains', async () => {
+    it("refuses addresses of blocked domains and of the tenant's own verified domains", async () => {
       const blocked = await invite({ invitedUserEmailAddress: 'eve@TailspinToys.com' });
       assert.equal(blocked.status, 400);
       assert.equal(blocked.body.error?.code, 'BadRequest');
@@ -254,7 +310,10 @@ describe('simulator writes (real HTTP)', () => {
 
     it('with allowedDomains, refuses every other domain', async () => {
       await c.sim.close();
-      c = await start({}, seedWith((s) => (s.b2bDomains = { allowedDomains: ['fabrikam.com', '*.partners.example'] })));
+      c = await start(
+        {},
+        seedWith((s) => (s.b2bDomains = { allowedDomains: ['fabrikam.com', '*.partners.example'] })),
+      );
       assert.equal((await invite({ invitedUserEmailAddress: 'frank@fabrikam.com' })).status, 201);
       assert.equal((await invite({ invitedUserEmailAddress: 'gina@eu.partners.example' })).status, 201);
       const other = await invite({ invitedUserEmailAddress: 'hank@adatum.com' });
@@ -264,11 +323,17 @@ describe('simulator writes (real HTTP)', () => {
     for (const setting of ['none', 'adminsAndGuestInviters'] as const) {
       it(`refuses app-only invitations with 403 when allowInvitesFrom is ${setting}`, async () => {
         await c.sim.close();
-        c = await start({}, seedWith((s) => (s.authorizationPolicy = { allowInvitesFrom: setting })));
+        c = await start(
+          {},
+          seedWith((s) => (s.authorizationPolicy = { allowInvitesFrom: setting })),
+        );
         const r = await invite({ invitedUserEmailAddress: 'ivy@fabrikam.com' });
         assert.equal(r.status, 403);
         assert.equal(r.body.error?.code, 'Forbidden');
-        assert.equal(r.body.error?.message, 'Guest invitations not allowed for your company. Contact your company administrator for more details.');
+        assert.equal(
+          r.body.error?.message,
+          'Guest invitations not allowed for your company. Contact your company administrator for more details.',
+        );
         const policy = await c.get('/policies/authorizationPolicy?$select=allowInvitesFrom');
         assert.equal(policy.body.allowInvitesFrom, setting);
       });
@@ -276,7 +341,10 @@ describe('simulator writes (real HTTP)', () => {
 
     it('allows invitations when allowInvitesFrom is adminsGuestInvitersAndAllMembers', async () => {
       await c.sim.close();
-      c = await start({}, seedWith((s) => (s.authorizationPolicy = { allowInvitesFrom: 'adminsGuestInvitersAndAllMembers' })));
+      c = await start(
+        {},
+        seedWith((s) => (s.authorizationPolicy = { allowInvitesFrom: 'adminsGuestInvitersAndAllMembers' })),
+      );
       assert.equal((await invite({ invitedUserEmailAddress: 'jack@fabrikam.com' })).status, 201);
     });
   });

@@ -9,13 +9,7 @@ import {
   type OwnerCard,
   type Store,
 } from '../../src/store/store';
-import {
-  fileBeforeMigration,
-  racePause,
-  rejectsConflict,
-  runStoreWorker,
-  withDatabase,
-} from '../support/sqliteStores';
+import { fileBeforeMigration, racePause, rejectsConflict, runStoreWorker, withDatabase } from '../support/sqliteStores';
 import { describeEachEngine } from '../support/stores';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
@@ -351,26 +345,31 @@ describeEachEngine('store: access requests', 'guest-invite-requests-', (stores) 
       assert.equal((await second.requests.update('r1', updated.version, { state: 'denied' }, at(3000))).version, 3);
     });
 
-    sqliteIt('applies each migration once: user_version is the number of migrations, reopening applies nothing', async () => {
-      const file = stores.files.path('m.db');
-      await openSqliteStore(file).close();
-      withDatabase(file, (raw) => {
-        assert.equal(latestVersion(), migrations.length);
-        assert.equal(raw.pragma('user_version', { simple: true }), migrations.length);
-        const tables = raw
-          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'access_request%' ORDER BY name")
-          .all() as { name: string }[];
-        assert.deepEqual(
-          tables.map((t) => t.name),
-          ['access_request_owners', 'access_requests'],
-        );
-        assert.deepEqual(applyMigrations(raw), { from: migrations.length, to: migrations.length });
-      });
-      const again = await open('m.db');
-      await again.requests.create(newRequest('r1'), T0);
-      await again.close();
-      withDatabase(file, (check) => assert.equal(check.pragma('user_version', { simple: true }), migrations.length));
-    });
+    sqliteIt(
+      'applies each migration once: user_version is the number of migrations, reopening applies nothing',
+      async () => {
+        const file = stores.files.path('m.db');
+        await openSqliteStore(file).close();
+        withDatabase(file, (raw) => {
+          assert.equal(latestVersion(), migrations.length);
+          assert.equal(raw.pragma('user_version', { simple: true }), migrations.length);
+          const tables = raw
+            .prepare(
+              "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'access_request%' ORDER BY name",
+            )
+            .all() as { name: string }[];
+          assert.deepEqual(
+            tables.map((t) => t.name),
+            ['access_request_owners', 'access_requests'],
+          );
+          assert.deepEqual(applyMigrations(raw), { from: migrations.length, to: migrations.length });
+        });
+        const again = await open('m.db');
+        await again.requests.create(newRequest('r1'), T0);
+        await again.close();
+        withDatabase(file, (check) => assert.equal(check.pragma('user_version', { simple: true }), migrations.length));
+      },
+    );
 
     sqliteIt('adds the request tables to a file at the previous schema version, keeping its data', async () => {
       fileBeforeMigration(stores.files.path('old.db'), 'access requests', T0);
@@ -463,10 +462,18 @@ describeEachEngine('store: access requests', 'guest-invite-requests-', (stores) 
         return outcome;
       `;
       const outcomes = await Promise.all(
-        ['w1', 'w2', 'w3'].map((name) => runStoreWorker<{ created: number; duplicates: number }>(file, body, { groups, name })),
+        ['w1', 'w2', 'w3'].map((name) =>
+          runStoreWorker<{ created: number; duplicates: number }>(file, body, { groups, name }),
+        ),
       );
-      assert.equal(outcomes.reduce((n, o) => n + o.created, 0), groups);
-      assert.equal(outcomes.reduce((n, o) => n + o.duplicates, 0), 2 * groups);
+      assert.equal(
+        outcomes.reduce((n, o) => n + o.created, 0),
+        groups,
+      );
+      assert.equal(
+        outcomes.reduce((n, o) => n + o.duplicates, 0),
+        2 * groups,
+      );
 
       const check = await open('threads.db');
       const all = await check.requests.listPendingForOwner('t1', 'o1', 1000);

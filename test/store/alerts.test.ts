@@ -2,13 +2,7 @@ import { strict as assert } from 'node:assert';
 import { applyMigrations, latestVersion, migrations } from '../../src/store/sqlite/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { type AlertOccurrence, type AlertRecord, ConflictError, type Store } from '../../src/store/store';
-import {
-  fileBeforeMigration,
-  racePause,
-  rejectsConflict,
-  runStoreWorker,
-  withDatabase,
-} from '../support/sqliteStores';
+import { fileBeforeMigration, racePause, rejectsConflict, runStoreWorker, withDatabase } from '../support/sqliteStores';
 import { describeEachEngine } from '../support/stores';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
@@ -204,7 +198,11 @@ describeEachEngine('store: alerts', 'guest-invite-alerts-', (stores) => {
         occurrence('k', { lastBlocked: { n: 1n } as unknown as null }),
       ];
       for (const o of bad) {
-        await assert.rejects(store.alerts.recordOccurrence(o, T0), TypeError, JSON.stringify(o, (_, v) => String(v)));
+        await assert.rejects(
+          store.alerts.recordOccurrence(o, T0),
+          TypeError,
+          JSON.stringify(o, (_, v) => String(v)),
+        );
       }
       await assert.rejects(store.alerts.recordOccurrence(occurrence('k'), new Date(Number.NaN)), TypeError);
       assert.equal(await store.alerts.get('t1', 'k'), undefined);
@@ -323,10 +321,12 @@ describeEachEngine('store: alerts', 'guest-invite-alerts-', (stores) => {
       assert.deepEqual(keys(await store.alerts.list('t1', ['open'], 10)), ['d', 'a']);
       assert.deepEqual(keys(await store.alerts.list('t1', ['open', 'acknowledged'], 10)), ['d', 'a', 'b']);
       assert.deepEqual(keys(await store.alerts.list('t1', ['resolved'], 10)), ['c']);
-      assert.deepEqual(
-        keys(await store.alerts.list('t1', ['open', 'acknowledged', 'resolved'], 10)),
-        ['d', 'a', 'c', 'b'],
-      );
+      assert.deepEqual(keys(await store.alerts.list('t1', ['open', 'acknowledged', 'resolved'], 10)), [
+        'd',
+        'a',
+        'c',
+        'b',
+      ]);
       assert.deepEqual(await store.alerts.list('t1', [], 10), []);
     });
 
@@ -407,29 +407,32 @@ describeEachEngine('store: alerts', 'guest-invite-alerts-', (stores) => {
       assert.deepEqual(next.lastBlocked, { userId: 'u1' });
     });
 
-    sqliteIt('applies each migration once: user_version is the number of migrations, reopening applies nothing', async () => {
-      const file = stores.files.path('m.db');
-      await openSqliteStore(file).close();
-      withDatabase(file, (raw) => {
-        assert.equal(latestVersion(), migrations.length);
-        assert.equal(raw.pragma('user_version', { simple: true }), migrations.length);
-        const indexes = raw
-          .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' AND sql IS NOT NULL " +
-              'ORDER BY name',
-          )
-          .all() as { name: string }[];
-        assert.deepEqual(
-          indexes.map((i) => i.name),
-          ['alerts_by_state', 'alerts_pending_delivery'],
-        );
-        assert.deepEqual(applyMigrations(raw), { from: migrations.length, to: migrations.length });
-      });
-      const again = await open('m.db');
-      await again.alerts.recordOccurrence(occurrence('k'), T0);
-      await again.close();
-      withDatabase(file, (check) => assert.equal(check.pragma('user_version', { simple: true }), migrations.length));
-    });
+    sqliteIt(
+      'applies each migration once: user_version is the number of migrations, reopening applies nothing',
+      async () => {
+        const file = stores.files.path('m.db');
+        await openSqliteStore(file).close();
+        withDatabase(file, (raw) => {
+          assert.equal(latestVersion(), migrations.length);
+          assert.equal(raw.pragma('user_version', { simple: true }), migrations.length);
+          const indexes = raw
+            .prepare(
+              "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' AND sql IS NOT NULL " +
+                'ORDER BY name',
+            )
+            .all() as { name: string }[];
+          assert.deepEqual(
+            indexes.map((i) => i.name),
+            ['alerts_by_state', 'alerts_pending_delivery'],
+          );
+          assert.deepEqual(applyMigrations(raw), { from: migrations.length, to: migrations.length });
+        });
+        const again = await open('m.db');
+        await again.alerts.recordOccurrence(occurrence('k'), T0);
+        await again.close();
+        withDatabase(file, (check) => assert.equal(check.pragma('user_version', { simple: true }), migrations.length));
+      },
+    );
 
     sqliteIt('adds the alerts table to a file at the previous schema version, keeping its data', async () => {
       fileBeforeMigration(stores.files.path('old.db'), 'alerts', T0);

@@ -50,9 +50,17 @@ describeEachEngine('store: guest records', 'guest-invite-guests-', (stores) => {
 
   it('a guest added again by another operation starts a new review period and is no longer removed', async () => {
     const first = await store.guests.recordAdded(guest(1), T0);
-    const removed = await store.guests.update(first, first.version, { removedAt: at(1).toISOString(), removedBy: 'owner1', reviewState: 'open' }, at(1));
+    const removed = await store.guests.update(
+      first,
+      first.version,
+      { removedAt: at(1).toISOString(), removedBy: 'owner1', reviewState: 'open' },
+      at(1),
+    );
     assert.equal(removed.removedAt, at(1).toISOString());
-    const readded = await store.guests.recordAdded(guest(1, { operationId: 'op-again', how: 'request', invitedBy: 'owner2', sponsorIds: ['owner2'] }), at(2 * DAY));
+    const readded = await store.guests.recordAdded(
+      guest(1, { operationId: 'op-again', how: 'request', invitedBy: 'owner2', sponsorIds: ['owner2'] }),
+      at(2 * DAY),
+    );
     assert.equal(readded.removedAt, null);
     assert.equal(readded.reviewState, 'none');
     assert.equal(readded.how, 'request');
@@ -63,21 +71,35 @@ describeEachEngine('store: guest records', 'guest-invite-guests-', (stores) => {
 
   it('updates compare-and-set and refuses a stale version', async () => {
     const first = await store.guests.recordAdded(guest(1), T0);
-    const kept = await store.guests.update(first, 1, { lastKeptAt: at(5).toISOString(), keptBy: 'owner1', sponsorInEntra: true, lastResentAt: at(4).toISOString() }, at(5));
+    const kept = await store.guests.update(
+      first,
+      1,
+      { lastKeptAt: at(5).toISOString(), keptBy: 'owner1', sponsorInEntra: true, lastResentAt: at(4).toISOString() },
+      at(5),
+    );
     assert.equal(kept.version, 2);
     assert.equal(kept.sponsorInEntra, true);
     assert.equal(kept.lastResentAt, at(4).toISOString());
     await assert.rejects(store.guests.update(first, 1, { keptBy: 'x' }, at(6)), ConflictError);
-    await assert.rejects(store.guests.update({ ...first, guestId: 'nobody' }, 1, { keptBy: 'x' }, at(6)), ConflictError);
+    await assert.rejects(
+      store.guests.update({ ...first, guestId: 'nobody' }, 1, { keptBy: 'x' }, at(6)),
+      ConflictError,
+    );
     await assert.rejects(store.guests.update(first, 2, { reviewState: 'bogus' as 'open' }, at(6)), TypeError);
   });
 
-  it('lists a group\'s guests newest first, without the removed ones', async () => {
+  it("lists a group's guests newest first, without the removed ones", async () => {
     for (let n = 0; n < 6; n++) await store.guests.recordAdded(guest(n), at(n * 1000));
     const g1 = await store.guests.listForGroups('t1', ['g1', 'g2'], 50);
-    assert.deepEqual(g1.map((g) => g.guestId), ['u5', 'u4', 'u2', 'u1']);
+    assert.deepEqual(
+      g1.map((g) => g.guestId),
+      ['u5', 'u4', 'u2', 'u1'],
+    );
     await store.guests.update(g1[0], g1[0].version, { removedAt: at(9000).toISOString() }, at(9000));
-    assert.deepEqual((await store.guests.listForGroups('t1', ['g1', 'g2'], 2)).map((g) => g.guestId), ['u4', 'u2']);
+    assert.deepEqual(
+      (await store.guests.listForGroups('t1', ['g1', 'g2'], 2)).map((g) => g.guestId),
+      ['u4', 'u2'],
+    );
     assert.deepEqual(await store.guests.listForGroups('t1', [], 5), []);
     assert.deepEqual(await store.guests.listForGroups('t2', ['g1'], 5), []);
     assert.equal((await store.guests.listForTenant('t1', 100)).length, 6, 'the tenant list keeps removed guests');
@@ -88,9 +110,20 @@ describeEachEngine('store: guest records', 'guest-invite-guests-', (stores) => {
     const due = await store.guests.listDueGroups(at(1 * DAY), 10);
     assert.deepEqual(due.map((g) => g.groupId).sort(), ['g0', 'g1']);
     const u0 = (await store.guests.get({ tenantId: 't1', groupId: 'g0', guestId: 'u0' }))!;
-    await store.guests.update(u0, u0.version, { reviewState: 'open', reviewId: 'r1', reviewOpenedAt: at(3 * DAY).toISOString() }, at(3 * DAY));
-    assert.deepEqual((await store.guests.listDueGroups(at(1 * DAY), 10)).map((g) => g.groupId), ['g1']);
-    assert.deepEqual((await store.guests.listOpenReviews(at(3 * DAY), 10)).map((g) => g.guestId), ['u0']);
+    await store.guests.update(
+      u0,
+      u0.version,
+      { reviewState: 'open', reviewId: 'r1', reviewOpenedAt: at(3 * DAY).toISOString() },
+      at(3 * DAY),
+    );
+    assert.deepEqual(
+      (await store.guests.listDueGroups(at(1 * DAY), 10)).map((g) => g.groupId),
+      ['g1'],
+    );
+    assert.deepEqual(
+      (await store.guests.listOpenReviews(at(3 * DAY), 10)).map((g) => g.guestId),
+      ['u0'],
+    );
     assert.deepEqual(await store.guests.listOpenReviews(at(3 * DAY - 1), 10), []);
   });
 
@@ -98,8 +131,16 @@ describeEachEngine('store: guest records', 'guest-invite-guests-', (stores) => {
     for (let n = 0; n < 6; n++) await store.guests.recordAdded(guest(n), T0);
     await store.guests.recordAdded(guest(7), at(DAY));
     const opened = await store.guests.openReview('t1', 'g1', T0, 'r1', at(DAY));
-    assert.deepEqual(opened.map((g) => g.guestId).sort(), ['u1', 'u4'], 'u7 is not due yet, the others are in other groups');
-    assert.ok(opened.every((g) => g.reviewState === 'open' && g.reviewId === 'r1' && g.reviewOpenedAt === at(DAY).toISOString()));
+    assert.deepEqual(
+      opened.map((g) => g.guestId).sort(),
+      ['u1', 'u4'],
+      'u7 is not due yet, the others are in other groups',
+    );
+    assert.ok(
+      opened.every(
+        (g) => g.reviewState === 'open' && g.reviewId === 'r1' && g.reviewOpenedAt === at(DAY).toISOString(),
+      ),
+    );
     assert.deepEqual(await store.guests.openReview('t1', 'g1', T0, 'r2', at(DAY)), [], 'already under review');
     assert.equal((await store.guests.markReminded('r1', at(2 * DAY))).length, 2);
     assert.deepEqual(await store.guests.markReminded('r1', at(3 * DAY)), [], 'reminded once');

@@ -18,7 +18,11 @@ describeEachEngine('store: timer job leases', 'guest-invite-jobs-', (stores) => 
     assert.deepEqual(first, { name: 'sweep', owner: 'A', leaseExpiresAt: at(10_000).toISOString() });
     assert.equal(await store.jobs.tryClaim('sweep', 'B', 60_000, 10_000, at(1)), undefined, 'held by A');
     await store.jobs.finish('sweep', 'A', at(2_000));
-    assert.equal(await store.jobs.tryClaim('sweep', 'B', 60_000, 10_000, at(3_000)), undefined, 'ran less than a gap ago');
+    assert.equal(
+      await store.jobs.tryClaim('sweep', 'B', 60_000, 10_000, at(3_000)),
+      undefined,
+      'ran less than a gap ago',
+    );
     assert.equal(await store.jobs.tryClaim('sweep', 'A', 60_000, 10_000, at(59_999)), undefined);
     assert.equal((await store.jobs.tryClaim('sweep', 'B', 60_000, 10_000, at(60_000)))?.owner, 'B');
     assert.equal((await store.jobs.tryClaim('scan', 'A', 60_000, 10_000, at(60_000)))?.owner, 'A', 'jobs are apart');
@@ -46,7 +50,10 @@ describeEachEngine('store: timer job leases', 'guest-invite-jobs-', (stores) => 
     const [a, b] = await openTwo('shared.db');
     for (let round = 0; round < 20; round++) {
       const now = at(round * 1_000);
-      const claims = await Promise.all([a.jobs.tryClaim('scan', 'A', 1_000, 500, now), b.jobs.tryClaim('scan', 'B', 1_000, 500, now)]);
+      const claims = await Promise.all([
+        a.jobs.tryClaim('scan', 'A', 1_000, 500, now),
+        b.jobs.tryClaim('scan', 'B', 1_000, 500, now),
+      ]);
       const winners = claims.filter((c) => c !== undefined);
       assert.equal(winners.length, 1, `round ${round}`);
       await (winners[0]?.owner === 'A' ? a : b).jobs.finish('scan', winners[0]!.owner, now);
@@ -55,7 +62,18 @@ describeEachEngine('store: timer job leases', 'guest-invite-jobs-', (stores) => 
 });
 
 function newRequest(id: string): NewAccessRequest {
-  return { id, tenantId: 't1', requesterId: 'u1', requesterName: 'Ada', appId: 'app', appName: 'App', groupId: 'g1', groupName: 'G', justification: 'x', ownerIds: ['o1'] };
+  return {
+    id,
+    tenantId: 't1',
+    requesterId: 'u1',
+    requesterName: 'Ada',
+    appId: 'app',
+    appName: 'App',
+    groupId: 'g1',
+    groupName: 'G',
+    justification: 'x',
+    ownerIds: ['o1'],
+  };
 }
 
 describeEachEngine('store: an operation and a request in one transaction', 'guest-invite-tx-', (stores) => {
@@ -65,12 +83,19 @@ describeEachEngine('store: an operation and a request in one transaction', 'gues
     const store = await open();
     const request = await store.requests.create(newRequest('r1'), T0);
     const approved = await store.requests.update('r1', request.version, { state: 'approved' }, at(1));
-    const { record } = await store.operations.create({ id: 'approve:r1', kind: 'approveRequest', tenantId: 't1', actorId: 'o1', input: {} }, T0);
+    const { record } = await store.operations.create(
+      { id: 'approve:r1', kind: 'approveRequest', tenantId: 't1', actorId: 'o1', input: {} },
+      T0,
+    );
 
     // a stale request version: the operation is not ended either
     await rejectsConflict(
       store.updateOperationAndRequest(
-        { id: record.id, expectedVersion: record.version, patch: { status: 'succeeded', result: { membership: 'added' } } },
+        {
+          id: record.id,
+          expectedVersion: record.version,
+          patch: { status: 'succeeded', result: { membership: 'added' } },
+        },
         { id: 'r1', expectedVersion: request.version, patch: { outcome: { membership: 'added' } } },
         at(2),
       ),
@@ -89,7 +114,11 @@ describeEachEngine('store: an operation and a request in one transaction', 'gues
     assert.equal((await store.requests.get('r1'))?.outcome, null);
 
     const both = await store.updateOperationAndRequest(
-      { id: record.id, expectedVersion: record.version, patch: { status: 'succeeded', result: { membership: 'added' } } },
+      {
+        id: record.id,
+        expectedVersion: record.version,
+        patch: { status: 'succeeded', result: { membership: 'added' } },
+      },
       { id: 'r1', expectedVersion: approved.version, patch: { outcome: { membership: 'added' } } },
       at(3),
     );

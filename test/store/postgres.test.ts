@@ -15,7 +15,9 @@ describe('PostgreSQL store: connection and migrations', () => {
   });
 
   const versions = (): Promise<number[]> =>
-    withPgClient(url, async (c) => (await c.query<{ id: number }>('SELECT id FROM schema_migrations ORDER BY id')).rows.map((r) => r.id));
+    withPgClient(url, async (c) =>
+      (await c.query<{ id: number }>('SELECT id FROM schema_migrations ORDER BY id')).rows.map((r) => r.id),
+    );
 
   it('has strictly increasing ids starting at 1', () => {
     migrations.forEach((m, i) => assert.equal(m.id, i + 1));
@@ -23,7 +25,10 @@ describe('PostgreSQL store: connection and migrations', () => {
 
   it('applies every migration on an empty database, and nothing on reopen', async () => {
     await (await openPostgresStore(url)).close();
-    assert.deepEqual(await versions(), migrations.map((m) => m.id));
+    assert.deepEqual(
+      await versions(),
+      migrations.map((m) => m.id),
+    );
     const again = await withPgClient(url, (c) => applyMigrations(c));
     assert.deepEqual(again, { from: latestVersion(), to: latestVersion() });
   });
@@ -31,7 +36,10 @@ describe('PostgreSQL store: connection and migrations', () => {
   it('eight instances starting at once on an empty database migrate it once', async () => {
     const stores = await Promise.all(Array.from({ length: 8 }, () => openPostgresStore(url, { poolSize: 1 })));
     try {
-      assert.deepEqual(await versions(), migrations.map((m) => m.id));
+      assert.deepEqual(
+        await versions(),
+        migrations.map((m) => m.id),
+      );
       await stores[0].state.write('k', { ok: true }, null);
       assert.deepEqual((await stores[7].state.read(['k'])).get('k')?.value, { ok: true });
     } finally {
@@ -43,13 +51,19 @@ describe('PostgreSQL store: connection and migrations', () => {
     await (await openPostgresStore(url)).close();
     const next = latestVersion() + 1;
     await withPgClient(url, async (c) => {
-      const broken = [...migrations, { id: next, name: 'broken', sql: 'CREATE TABLE extra (x integer); INSERT INTO nowhere VALUES (1);' }];
+      const broken = [
+        ...migrations,
+        { id: next, name: 'broken', sql: 'CREATE TABLE extra (x integer); INSERT INTO nowhere VALUES (1);' },
+      ];
       await assert.rejects(applyMigrations(c, broken));
       const extra = await c.query("SELECT to_regclass('extra') AS t");
       assert.equal(extra.rows[0].t, null, 'nothing of the failed migration remains');
       await c.query("INSERT INTO schema_migrations (id, name) VALUES ($1, 'from the future')", [next]);
     });
-    await assert.rejects(openPostgresStore(url), (err: unknown) => err instanceof SchemaTooNewError && /newer than this application supports/.test(err.message));
+    await assert.rejects(
+      openPostgresStore(url),
+      (err: unknown) => err instanceof SchemaTooNewError && /newer than this application supports/.test(err.message),
+    );
   });
 
   it('fails, and does not hang, when the server cannot be reached', async () => {

@@ -70,13 +70,21 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
     it('deletes stale items under a prefix only, oldest writes only, a limited number at a time', async () => {
       let now = T0;
       const clocked = await open('stale', { clock: () => now });
-      for (const key of ['activity/c1/a', 'activity/c1/b', 'activity/c2/a', 'conv/c1', 'activityx']) await clocked.state.write(key, { n: 1 });
+      for (const key of ['activity/c1/a', 'activity/c1/b', 'activity/c2/a', 'conv/c1', 'activityx'])
+        await clocked.state.write(key, { n: 1 });
       now = at(60_000);
       await clocked.state.write('activity/c3/new', { n: 1 });
       assert.equal(await clocked.state.deleteStale('activity/', at(30_000), 2), 2);
       assert.equal(await clocked.state.deleteStale('activity/', at(30_000), 10), 1);
       assert.equal(await clocked.state.deleteStale('activity/', at(30_000), 10), 0);
-      const left = await clocked.state.read(['activity/c1/a', 'activity/c1/b', 'activity/c2/a', 'activity/c3/new', 'conv/c1', 'activityx']);
+      const left = await clocked.state.read([
+        'activity/c1/a',
+        'activity/c1/b',
+        'activity/c2/a',
+        'activity/c3/new',
+        'conv/c1',
+        'activityx',
+      ]);
       assert.deepEqual([...left.keys()].sort(), ['activity/c3/new', 'activityx', 'conv/c1']);
     });
 
@@ -187,73 +195,76 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
   });
 
   // PostgreSQL's migrations: test/store/postgres.test.ts.
-  if (stores.engine === 'SQLite') describe('migrations', () => {
-    const { files } = stores;
-    it('has strictly increasing ids starting at 1', () => {
-      assert.ok(migrations.length > 0);
-      migrations.forEach((m, i) => assert.equal(m.id, i + 1));
-    });
+  if (stores.engine === 'SQLite')
+    describe('migrations', () => {
+      const { files } = stores;
+      it('has strictly increasing ids starting at 1', () => {
+        assert.ok(migrations.length > 0);
+        migrations.forEach((m, i) => assert.equal(m.id, i + 1));
+      });
 
-    it('sets user_version on a new file and applies nothing on reopen', async () => {
-      const file = files.path('m.db');
-      await openSqliteStore(file).close();
-      const raw = new Database(file);
-      try {
-        assert.equal(raw.pragma('user_version', { simple: true }), latestVersion());
-        assert.deepEqual(applyMigrations(raw), { from: latestVersion(), to: latestVersion() });
-      } finally {
+      it('sets user_version on a new file and applies nothing on reopen', async () => {
+        const file = files.path('m.db');
+        await openSqliteStore(file).close();
+        const raw = new Database(file);
+        try {
+          assert.equal(raw.pragma('user_version', { simple: true }), latestVersion());
+          assert.deepEqual(applyMigrations(raw), { from: latestVersion(), to: latestVersion() });
+        } finally {
+          raw.close();
+        }
+        const again = await open('m.db');
+        await again.state.write('k', { ok: true }, null);
+      });
+
+      it('refuses a file whose schema is newer than the code', async () => {
+        const file = files.path('newer.db');
+        await openSqliteStore(file).close();
+        const raw = new Database(file);
+        raw.pragma(`user_version = ${latestVersion() + 1}`);
         raw.close();
-      }
-      const again = await open('m.db');
-      await again.state.write('k', { ok: true }, null);
+        assert.throws(
+          () => openSqliteStore(file),
+          (err: unknown) =>
+            err instanceof SchemaTooNewError && /newer than this application supports/.test(err.message),
+        );
+        const check = new Database(file);
+        try {
+          assert.equal(check.pragma('user_version', { simple: true }), latestVersion() + 1);
+        } finally {
+          check.close();
+        }
+      });
+
+      it('applies a later migration once, keeping data, and rolls back a failing one entirely', async () => {
+        const file = files.path('grow.db');
+        const store = openSqliteStore(file);
+        await store.state.write('k', { kept: true });
+        await store.close();
+
+        const next = latestVersion() + 1;
+        const raw = new Database(file);
+        try {
+          const broken = [
+            ...migrations,
+            { id: next, name: 'broken', sql: 'CREATE TABLE extra (x INTEGER); INSERT INTO nowhere VALUES (1);' },
+          ];
+          assert.throws(() => applyMigrations(raw, broken));
+          assert.equal(raw.pragma('user_version', { simple: true }), latestVersion());
+          const extra = raw.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'extra'").get() as {
+            n: number;
+          };
+          assert.equal(extra.n, 0, 'nothing of the failed migration remains');
+
+          const grown = [...migrations, { id: next, name: 'extra', sql: 'CREATE TABLE extra (x INTEGER);' }];
+          assert.deepEqual(applyMigrations(raw, grown), { from: latestVersion(), to: next });
+          assert.deepEqual(applyMigrations(raw, grown), { from: next, to: next });
+          assert.throws(() => applyMigrations(raw), SchemaTooNewError);
+        } finally {
+          raw.close();
+        }
+      });
     });
-
-    it('refuses a file whose schema is newer than the code', async () => {
-      const file = files.path('newer.db');
-      await openSqliteStore(file).close();
-      const raw = new Database(file);
-      raw.pragma(`user_version = ${latestVersion() + 1}`);
-      raw.close();
-      assert.throws(
-        () => openSqliteStore(file),
-        (err: unknown) =>
-          err instanceof SchemaTooNewError && /newer than this application supports/.test(err.message),
-      );
-      const check = new Database(file);
-      try {
-        assert.equal(check.pragma('user_version', { simple: true }), latestVersion() + 1);
-      } finally {
-        check.close();
-      }
-    });
-
-    it('applies a later migration once, keeping data, and rolls back a failing one entirely', async () => {
-      const file = files.path('grow.db');
-      const store = openSqliteStore(file);
-      await store.state.write('k', { kept: true });
-      await store.close();
-
-      const next = latestVersion() + 1;
-      const raw = new Database(file);
-      try {
-        const broken = [
-          ...migrations,
-          { id: next, name: 'broken', sql: 'CREATE TABLE extra (x INTEGER); INSERT INTO nowhere VALUES (1);' },
-        ];
-        assert.throws(() => applyMigrations(raw, broken));
-        assert.equal(raw.pragma('user_version', { simple: true }), latestVersion());
-        const extra = raw.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'extra'").get() as { n: number };
-        assert.equal(extra.n, 0, 'nothing of the failed migration remains');
-
-        const grown = [...migrations, { id: next, name: 'extra', sql: 'CREATE TABLE extra (x INTEGER);' }];
-        assert.deepEqual(applyMigrations(raw, grown), { from: latestVersion(), to: next });
-        assert.deepEqual(applyMigrations(raw, grown), { from: next, to: next });
-        assert.throws(() => applyMigrations(raw), SchemaTooNewError);
-      } finally {
-        raw.close();
-      }
-    });
-  });
 
   describe('operations', () => {
     let store: Store;
@@ -293,7 +304,12 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
     it('updates with compare-and-set on the version', async () => {
       const { record } = await store.operations.create(newOp('op-1'), T0);
       const step = { status: 'done' as const, at: at(1).toISOString(), result: { userId: 'g1' } };
-      const v2 = await store.operations.update('op-1', record.version, { status: 'running', steps: { invite: step } }, at(1));
+      const v2 = await store.operations.update(
+        'op-1',
+        record.version,
+        { status: 'running', steps: { invite: step } },
+        at(1),
+      );
       assert.equal(v2.version, record.version + 1);
       assert.equal(v2.status, 'running');
       assert.deepEqual(v2.steps, { invite: step });
@@ -333,7 +349,7 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
       await rejectsConflict(store.operations.update('op-1', renewed.version, { status: 'running' }, at(1600)));
     });
 
-    it('releases only the owner\'s lease', async () => {
+    it("releases only the owner's lease", async () => {
       await store.operations.create(newOp('op-1'), T0);
       await store.operations.acquireLease('op-1', 'A', 60_000, at(0));
       await store.operations.releaseLease('op-1', 'B');
@@ -378,8 +394,14 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
       );
       // A record whose lease is held (e.g. waiting for replication) is left out when asked for runnable ones.
       await store.operations.acquireLease('early', 'waiting', 60_000, at(6000));
-      assert.deepEqual((await store.operations.listUnfinished(2, at(7000))).map((r) => r.id), ['mid', 'late']);
-      assert.deepEqual((await store.operations.listUnfinished(10, at(70_000))).map((r) => r.id), ['early', 'mid', 'late']);
+      assert.deepEqual(
+        (await store.operations.listUnfinished(2, at(7000))).map((r) => r.id),
+        ['mid', 'late'],
+      );
+      assert.deepEqual(
+        (await store.operations.listUnfinished(10, at(70_000))).map((r) => r.id),
+        ['early', 'mid', 'late'],
+      );
     });
 
     it('rejects inputs that do not serialize', async () => {
@@ -402,7 +424,10 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
       const s2 = await store.audit.append(audit({ detail: 'second' }));
       assert.ok(s2 > s1);
       const entries = await store.audit.list();
-      assert.deepEqual(entries.map((e) => e.detail), ['second', 'first']);
+      assert.deepEqual(
+        entries.map((e) => e.detail),
+        ['second', 'first'],
+      );
       assert.deepEqual(entries[1], { ...audit({ detail: 'first' }), seq: s1 });
     });
 
@@ -440,11 +465,21 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
 
       const actions = async (q: Parameters<Store['audit']['list']>[0]): Promise<string[]> =>
         (await store.audit.list(q)).map((e) => `${e.tenantId}/${e.actorId}/${e.action}`);
-      assert.deepEqual(await actions({ tenantId: 't1' }), ['t1/u1/invite.failed', 't1/u2/invite.refused', 't1/u1/invite.succeeded']);
-      assert.deepEqual(await actions({ actorId: 'u1' }), ['t1/u1/invite.failed', 't2/u1/invite.failed', 't1/u1/invite.succeeded']);
+      assert.deepEqual(await actions({ tenantId: 't1' }), [
+        't1/u1/invite.failed',
+        't1/u2/invite.refused',
+        't1/u1/invite.succeeded',
+      ]);
+      assert.deepEqual(await actions({ actorId: 'u1' }), [
+        't1/u1/invite.failed',
+        't2/u1/invite.failed',
+        't1/u1/invite.succeeded',
+      ]);
       assert.deepEqual(await actions({ action: 'invite.failed' }), ['t1/u1/invite.failed', 't2/u1/invite.failed']);
       assert.deepEqual(await actions({ operationId: 'o1' }), ['t1/u1/invite.failed', 't1/u1/invite.succeeded']);
-      assert.deepEqual(await actions({ tenantId: 't1', actorId: 'u1', action: 'invite.succeeded' }), ['t1/u1/invite.succeeded']);
+      assert.deepEqual(await actions({ tenantId: 't1', actorId: 'u1', action: 'invite.succeeded' }), [
+        't1/u1/invite.succeeded',
+      ]);
       assert.deepEqual(await actions({ tenantId: 't3' }), []);
       assert.deepEqual(await actions({ limit: 2 }), ['t1/u1/invite.failed', 't2/u1/invite.failed']);
     });
@@ -488,7 +523,10 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
       await store.conversations.upsert('t1', 'u1', { serviceUrl: 'https://a/', conversation: { id: 'c1' } }, T0);
       await store.conversations.upsert('t2', 'u1', { serviceUrl: 'https://other/' }, T0);
       await store.conversations.upsert('t1', 'u1', { serviceUrl: 'https://b/', conversation: { id: 'c2' } }, at(1));
-      assert.deepEqual(await store.conversations.get('t1', 'u1'), { serviceUrl: 'https://b/', conversation: { id: 'c2' } });
+      assert.deepEqual(await store.conversations.get('t1', 'u1'), {
+        serviceUrl: 'https://b/',
+        conversation: { id: 'c2' },
+      });
       assert.deepEqual(await store.conversations.get('t2', 'u1'), { serviceUrl: 'https://other/' });
       await store.conversations.delete('t1', 'u1');
       await store.conversations.delete('t1', 'nobody');
@@ -504,7 +542,11 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
       const updatedAt = (): string => {
         const db = new Database(stores.files.path('store.db'), { readonly: true });
         try {
-          return (db.prepare("SELECT updated_at FROM conversation_refs WHERE tenant_id = 't1' AND user_id = 'u1'").get() as { updated_at: string }).updated_at;
+          return (
+            db.prepare("SELECT updated_at FROM conversation_refs WHERE tenant_id = 't1' AND user_id = 'u1'").get() as {
+              updated_at: string;
+            }
+          ).updated_at;
         } finally {
           db.close();
         }
@@ -525,7 +567,7 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
       let conflicts = 0;
 
       const worker = async (store: Store): Promise<void> => {
-        for (let done = 0; done < perWorker; ) {
+        for (let done = 0; done < perWorker;) {
           const current = await store.operations.get('op-1');
           assert.ok(current);
           await racePause();
@@ -545,7 +587,10 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
       const final = await b.operations.get('op-1');
       assert.equal(final?.attempts, total, 'no increment was lost');
       assert.equal(final?.version, total + 1);
-      assert.deepEqual([...winners].sort((x, y) => x - y), Array.from({ length: total }, (_, i) => i + 1));
+      assert.deepEqual(
+        [...winners].sort((x, y) => x - y),
+        Array.from({ length: total }, (_, i) => i + 1),
+      );
       assert.ok(conflicts > 0, 'the workers did race');
     });
 
@@ -554,7 +599,7 @@ describeEachEngine('store', 'guest-invite-store-', (stores) => {
       await a.state.write('counter', { n: 0 }, null);
       const winners: string[] = [];
       const worker = async (store: Store): Promise<void> => {
-        for (let done = 0; done < 10; ) {
+        for (let done = 0; done < 10;) {
           const item = (await store.state.read(['counter'])).get('counter');
           assert.ok(item);
           await racePause();

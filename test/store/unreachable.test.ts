@@ -10,10 +10,18 @@ describeEachEngine('unreachable people', 'unreach', (stores) => {
     assert.equal(await store.conversations.unreachable('t1', 'u1'), undefined);
     await store.conversations.markUnreachable('t1', 'u1', 'permissionMissing', 'POST installedApps answered 403', T0);
     await store.conversations.markUnreachable('t2', 'u1', 'blockedByUser', null, T0);
-    assert.deepEqual(await store.conversations.unreachable('t1', 'u1'), { reason: 'permissionMissing', detail: 'POST installedApps answered 403', since: T0.toISOString() });
+    assert.deepEqual(await store.conversations.unreachable('t1', 'u1'), {
+      reason: 'permissionMissing',
+      detail: 'POST installedApps answered 403',
+      since: T0.toISOString(),
+    });
     const later = new Date(T0.getTime() + 60_000);
     await store.conversations.markUnreachable('t1', 'u1', 'blockedByUser', null, later);
-    assert.deepEqual(await store.conversations.unreachable('t1', 'u1'), { reason: 'blockedByUser', detail: null, since: later.toISOString() });
+    assert.deepEqual(await store.conversations.unreachable('t1', 'u1'), {
+      reason: 'blockedByUser',
+      detail: null,
+      since: later.toISOString(),
+    });
     assert.equal(await store.conversations.clearUnreachable('t1', 'u1'), true);
     assert.equal(await store.conversations.clearUnreachable('t1', 'u1'), false);
     assert.equal(await store.conversations.unreachable('t1', 'u1'), undefined);
@@ -27,6 +35,10 @@ describeEachEngine('unreachable people', 'unreach', (stores) => {
     assert.equal((await b.conversations.unreachable('t1', 'u1'))?.reason, 'disabledByAdmin');
     assert.deepEqual(await b.conversations.get('t1', 'u1'), { serviceUrl: 'https://smba.example/' });
     await b.conversations.delete('t1', 'u1');
-    assert.equal((await a.conversations.unreachable('t1', 'u1'))?.reason, 'disabledByAdmin', 'forgetting the chat keeps the mark');
+    assert.equal(
+      (await a.conversations.unreachable('t1', 'u1'))?.reason,
+      'disabledByAdmin',
+      'forgetting the chat keeps the mark',
+    );
   });
 });

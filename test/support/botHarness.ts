@@ -69,9 +69,18 @@ export class RecordingAdapter extends TestAdapter {
 /** Stands in for Teams delivery: keeps every owner's copy of the approval card, as the owner would see it, and the alerts. */
 export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
   /** Alerts delivered: to a channel, or to a user who has a conversation with the bot. */
-  readonly alerts: Array<{ to: string; activityId: string; key: string; event: AlertEvent; count: number; blocks: number; text: string }> = [];
+  readonly alerts: Array<{
+    to: string;
+    activityId: string;
+    key: string;
+    event: AlertEvent;
+    count: number;
+    blocks: number;
+    text: string;
+  }> = [];
   /** In-place updates of alert cards, in order. */
-  readonly alertUpdates: Array<{ activityId: string; key: string; event: AlertEvent; blocks: number; text: string }> = [];
+  readonly alertUpdates: Array<{ activityId: string; key: string; event: AlertEvent; blocks: number; text: string }> =
+    [];
   /** Every alert card as it reads now, by activity id. */
   readonly alertCards = new Map<string, { to: string; key: string; text: string; l: Localizer }>();
   constructor(private readonly conversations: ConversationStore) {}
@@ -79,7 +88,15 @@ export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
   private postAlert(to: string, notice: AlertNotice, l: Localizer): JsonObject {
     const activityId = `alert-${++this.next}`;
     const text = cardText(alertCard(l, notice).content);
-    this.alerts.push({ to, activityId, key: notice.alert.key, event: notice.event, count: notice.alert.count, blocks: notice.blocks, text });
+    this.alerts.push({
+      to,
+      activityId,
+      key: notice.alert.key,
+      event: notice.event,
+      count: notice.alert.count,
+      blocks: notice.blocks,
+      text,
+    });
     this.alertCards.set(activityId, { to, key: notice.alert.key, text, l });
     return { activityId, to };
   }
@@ -116,11 +133,20 @@ export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
   updates = 0;
   private next = 0;
 
-  async sendApprovalCard(request: AccessRequestRecord, owner: GroupOwner, reason: 'new' | 'reminder' | 'resend'): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
-    if (this.unreachable.has(owner.id)) return { ok: false, error: '403 Forbidden: the app is not installed for this user' };
+  async sendApprovalCard(
+    request: AccessRequestRecord,
+    owner: GroupOwner,
+    reason: 'new' | 'reminder' | 'resend',
+  ): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }> {
+    if (this.unreachable.has(owner.id))
+      return { ok: false, error: '403 Forbidden: the app is not installed for this user' };
     const activityId = `approval-${++this.next}`;
     const l = locFor(await this.conversations.get(request.tenantId, owner.id));
-    this.cards.set(activityId, { ownerId: owner.id, requestId: request.id, card: approvalCard(l, request, { reminder: reason === 'reminder' }).content as Record<string, unknown> });
+    this.cards.set(activityId, {
+      ownerId: owner.id,
+      requestId: request.id,
+      card: approvalCard(l, request, { reminder: reason === 'reminder' }).content as Record<string, unknown>,
+    });
     return { ok: true, location: { activityId, ownerId: owner.id, locale: l.locale } };
   }
 
@@ -128,7 +154,11 @@ export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
     for (const card of request.ownerCards) {
       const activityId = card.location?.activityId;
       if (card.status === 'sent' && typeof activityId === 'string') {
-        this.cards.set(activityId, { ownerId: card.ownerId, requestId: request.id, card: approvalCard(locFor(card.location), request).content as Record<string, unknown> });
+        this.cards.set(activityId, {
+          ownerId: card.ownerId,
+          requestId: request.id,
+          card: approvalCard(locFor(card.location), request).content as Record<string, unknown>,
+        });
         this.updates++;
       }
     }
@@ -196,12 +226,27 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const sim = await startSimulator({ seed: options.seed ?? loadDemoSeed(), port: 0, recordBodies: true });
   const opened = openSqliteStore(options.storePath ?? ':memory:', { clock: options.clock });
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
-  const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test-token' }, logger, retryDelaySeconds: 0 });
+  const client = createGraphClient({
+    baseUrl: sim.graphBaseUrl,
+    auth: { kind: 'static', token: 'test-token' },
+    logger,
+    retryDelaySeconds: 0,
+  });
   const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
   const messenger = new RecordingMessenger(store.conversations);
   const adapter = new RecordingAdapter();
   const cardUpdates: Harness['cardUpdates'] = [];
-  const { bot, inviteGuest, requestAccess, adminAlerts, setupCheck, background, resumeOperations, guestLifecycle, guestReview } = composeBot({
+  const {
+    bot,
+    inviteGuest,
+    requestAccess,
+    adminAlerts,
+    setupCheck,
+    background,
+    resumeOperations,
+    guestLifecycle,
+    guestReview,
+  } = composeBot({
     store,
     directory,
     logger,
@@ -258,7 +303,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     async graph<T>(path: string, init: { method?: string; body?: unknown } = {}) {
       const response = await fetch(`${sim.graphBaseUrl}${path}`, {
         method: init.method ?? 'GET',
-        headers: { Authorization: 'Bearer test-token', 'Content-Type': 'application/json', ConsistencyLevel: 'eventual' },
+        headers: {
+          Authorization: 'Bearer test-token',
+          'Content-Type': 'application/json',
+          ConsistencyLevel: 'eventual',
+        },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });
       const text = await response.text();
@@ -301,7 +350,13 @@ export class UserChat {
       ...(this.localTimezone ? { localTimezone: this.localTimezone } : {}),
       from: { id: `29:${this.user.aadObjectId}`, name: this.user.name, aadObjectId: this.user.aadObjectId },
       recipient: { id: '28:guest-invite-bot', name: 'Guest Invite' },
-      conversation: { id: this.conversationId, conversationType: 'personal', tenantId: TENANT_ID, isGroup: false, name: '' },
+      conversation: {
+        id: this.conversationId,
+        conversationType: 'personal',
+        tenantId: TENANT_ID,
+        isGroup: false,
+        name: '',
+      },
       channelData: { tenant: { id: TENANT_ID } },
       ...partial,
     };
@@ -320,8 +375,20 @@ export class UserChat {
   }
 
   /** An Action.Execute click (Universal Actions invoke); returns the card the bot answers with. */
-  async invoke(verb: string, data: Record<string, unknown>, replyToId?: string): Promise<Record<string, unknown> | undefined> {
-    const turn = await this.deliver(this.activity({ type: 'invoke', name: 'adaptiveCard/action', text: undefined, replyToId, value: { action: { type: 'Action.Execute', verb, data } } }));
+  async invoke(
+    verb: string,
+    data: Record<string, unknown>,
+    replyToId?: string,
+  ): Promise<Record<string, unknown> | undefined> {
+    const turn = await this.deliver(
+      this.activity({
+        type: 'invoke',
+        name: 'adaptiveCard/action',
+        text: undefined,
+        replyToId,
+        value: { action: { type: 'Action.Execute', verb, data } },
+      }),
+    );
     const response = turn.replies.find((a) => a.type === 'invokeResponse');
     const body = (response?.value as { body?: { value?: Record<string, unknown> } } | undefined)?.body;
     return body?.value;
@@ -336,12 +403,37 @@ export class UserChat {
       content: { downloadUrl, uniqueId: randomUUID(), fileType: name.split('.').pop() ?? '', etag: randomUUID() },
     };
     const base = this.activity({ text, attachments: [attachment] });
-    return this.deliver(conversationType === 'personal' ? base : { ...base, conversation: { ...base.conversation!, conversationType, isGroup: true, id: `19:group-${this.user.aadObjectId}@thread.v2` } });
+    return this.deliver(
+      conversationType === 'personal'
+        ? base
+        : {
+            ...base,
+            conversation: {
+              ...base.conversation!,
+              conversationType,
+              isGroup: true,
+              id: `19:group-${this.user.aadObjectId}@thread.v2`,
+            },
+          },
+    );
   }
 
   /** The answer to a file consent card (`fileConsent/invoke`), accept with the upload session or decline. */
-  fileConsent(action: 'accept' | 'decline', context: unknown, uploadInfo?: Record<string, unknown>, replyToId?: string): Promise<Turn> {
-    return this.deliver(this.activity({ type: 'invoke', name: 'fileConsent/invoke', text: undefined, replyToId, value: { type: 'fileUpload', action, context, ...(uploadInfo ? { uploadInfo } : {}) } }));
+  fileConsent(
+    action: 'accept' | 'decline',
+    context: unknown,
+    uploadInfo?: Record<string, unknown>,
+    replyToId?: string,
+  ): Promise<Turn> {
+    return this.deliver(
+      this.activity({
+        type: 'invoke',
+        name: 'fileConsent/invoke',
+        text: undefined,
+        replyToId,
+        value: { type: 'fileUpload', action, context, ...(uploadInfo ? { uploadInfo } : {}) },
+      }),
+    );
   }
 
   /** Submits a card (Action.Submit): `value` is the card's data merged with its inputs, as Teams sends it. */
@@ -368,7 +460,8 @@ export function cardText(card: unknown): string {
     if (Array.isArray(node)) return node.forEach(walk);
     if (!node || typeof node !== 'object') return;
     const n = node as Record<string, unknown>;
-    for (const key of ['text', 'title', 'value', 'label']) if (typeof n[key] === 'string') parts.push(readable(n[key] as string));
+    for (const key of ['text', 'title', 'value', 'label'])
+      if (typeof n[key] === 'string') parts.push(readable(n[key] as string));
     for (const v of Object.values(n)) if (typeof v === 'object') walk(v);
   };
   walk(card);
@@ -383,13 +476,17 @@ export function actionData(card: Record<string, unknown> | undefined, title: str
   return { ...action.data };
 }
 
-export function choices(card: Record<string, unknown> | undefined, inputId: string): Array<{ title: string; value: string }> {
+export function choices(
+  card: Record<string, unknown> | undefined,
+  inputId: string,
+): Array<{ title: string; value: string }> {
   const found: Array<{ title: string; value: string }> = [];
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(walk);
     if (!node || typeof node !== 'object') return;
     const n = node as Record<string, unknown>;
-    if (n.type === 'Input.ChoiceSet' && n.id === inputId) found.push(...(n.choices as Array<{ title: string; value: string }>));
+    if (n.type === 'Input.ChoiceSet' && n.id === inputId)
+      found.push(...(n.choices as Array<{ title: string; value: string }>));
     for (const v of Object.values(n)) if (typeof v === 'object') walk(v);
   };
   walk(card);
@@ -397,7 +494,9 @@ export function choices(card: Record<string, unknown> | undefined, inputId: stri
 }
 
 export function textOf(turn: Turn): string {
-  return [...turn.replies, ...turn.updates].map((a) => [readable(a.text ?? ''), cardText(cardOf(a))].join(' ')).join('\n');
+  return [...turn.replies, ...turn.updates]
+    .map((a) => [readable(a.text ?? ''), cardText(cardOf(a))].join(' '))
+    .join('\n');
 }
 
 /** The last card the bot sent in a turn. */
@@ -415,7 +514,13 @@ export function cardId(turn: Turn): string {
 }
 
 /** Walks the invite dialog up to the confirmation card. */
-export async function toConfirmation(chat: UserChat, appName: string, groupName: string | null, email: string, message = ''): Promise<Turn> {
+export async function toConfirmation(
+  chat: UserChat,
+  appName: string,
+  groupName: string | null,
+  email: string,
+  message = '',
+): Promise<Turn> {
   const appCard = await chat.send('invite guest');
   const card = lastCard(appCard);
   const app = choices(card, 'appId').find((c) => c.title === appName);
@@ -439,8 +544,13 @@ export async function requestExpenses(chat: UserChat, reason = 'Quarterly audit 
   const expenses = choices(appCard, 'appId').find((c) => c.title === 'Contoso Expenses');
   if (!expenses) throw new Error(`Contoso Expenses not offered: ${cardText(appCard)}`);
   const details = await chat.submit({ ...actionData(appCard, 'Next'), appId: expenses.value }, cardId(first));
-  if (!/Why do you need access\?/.test(cardText(lastCard(details)))) throw new Error(`expected the reason card: ${textOf(details)}`);
-  const confirm = await chat.submit({ ...actionData(lastCard(details), 'Review'), justification: reason }, cardId(details));
-  if (!/Send this request\?/.test(cardText(lastCard(confirm)))) throw new Error(`expected the summary card: ${textOf(confirm)}`);
+  if (!/Why do you need access\?/.test(cardText(lastCard(details))))
+    throw new Error(`expected the reason card: ${textOf(details)}`);
+  const confirm = await chat.submit(
+    { ...actionData(lastCard(details), 'Review'), justification: reason },
+    cardId(details),
+  );
+  if (!/Send this request\?/.test(cardText(lastCard(confirm))))
+    throw new Error(`expected the summary card: ${textOf(confirm)}`);
   return chat.submit(actionData(lastCard(confirm), 'Send request'), cardId(confirm));
 }

@@ -7,10 +7,21 @@ import type { Store } from '../../src/store/store';
 import type { RequestLogEntry, RunningSimulator } from '../../src/simulator';
 import { SERVICE_SETTINGS } from './settings';
 
-export function bulkService(sim: RunningSimulator, store: Store, logger: Logger, overrides: Partial<BulkInviteOptions> = {}): BulkInviteService {
-  const client = createGraphClient({ baseUrl: sim.graphBaseUrl, auth: { kind: 'static', token: 'test' }, logger, retryDelaySeconds: 0 });
+export function bulkService(
+  sim: RunningSimulator,
+  store: Store,
+  logger: Logger,
+  overrides: Partial<BulkInviteOptions> = {},
+): BulkInviteService {
+  const client = createGraphClient({
+    baseUrl: sim.graphBaseUrl,
+    auth: { kind: 'static', token: 'test' },
+    logger,
+    retryDelaySeconds: 0,
+  });
   const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
-  return new BulkInviteService({ ...SERVICE_SETTINGS,
+  return new BulkInviteService({
+    ...SERVICE_SETTINGS,
     directory,
     store,
     logger,
@@ -45,5 +56,10 @@ export const sam = { email: 'sam@northwindtraders.com', id: '3f5c1e2a-7b6d-4c8e-
 
 /** 97 new addresses, an existing guest who is not a member of Expenses External Reviewers, one who is, and a blocked domain. */
 export function hundredAddresses(prefix = 'bulk'): string[] {
-  return [...Array.from({ length: 97 }, (_, i) => `${prefix}.${i}@adatum.com`), jordan.email, sam.email, 'someone@tailspintoys.com'];
+  return [
+    ...Array.from({ length: 97 }, (_, i) => `${prefix}.${i}@adatum.com`),
+    jordan.email,
+    sam.email,
+    'someone@tailspintoys.com',
+  ];
 }

@@ -18,9 +18,14 @@ async function main(): Promise<void> {
   };
   const logger = createLogger({ level: 'info' });
   const store = openSqliteStore(env('STORE_PATH'));
-  const client = createGraphClient({ baseUrl: env('GRAPH_BASE_URL'), auth: { kind: 'static', token: 'crash' }, logger });
+  const client = createGraphClient({
+    baseUrl: env('GRAPH_BASE_URL'),
+    auth: { kind: 'static', token: 'crash' },
+    logger,
+  });
   const directory = new GraphDirectory(new GraphHttp(client));
-  const service = new BulkInviteService({ ...SERVICE_SETTINGS,
+  const service = new BulkInviteService({
+    ...SERVICE_SETTINGS,
     directory,
     store,
     logger,

@@ -6,21 +6,93 @@ import { msg } from '../../src/domain/message';
 export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
   const flow = { flowId: 'f-1', title: l.t('invite:title'), nextVerb: 'invite.app', cancelVerb: 'invite.cancel' };
   return {
-    'choose-app': { ...flow, prompt: l.t('invite:chooseApp'), apps: [{ id: 'a1', displayName: 'Contoso Wiki' }], blocked: [{ appName: 'Partner Portal', groupName: 'Dyn', reason: l.t('invite:shortBlocker.dynamic') }] },
-    'choose-group': { ...flow, nextVerb: 'invite.group', prompt: l.t('invite:chooseGroup', { app: 'Contoso Wiki' }), appName: 'Contoso Wiki', groups: [{ id: 'g1', displayName: 'Wiki Readers' }] },
-    confirm: { flowId: 'f-1', title: l.t('invite:confirm.title'), facts: [{ label: l.t('common:fact.app'), value: 'Contoso Wiki' }], note: l.t('invite:confirm.note'), confirmTitle: l.t('invite:confirm.button'), confirmVerb: 'invite.confirm', cancelVerb: 'invite.cancel' },
-    'invite-details': { flowId: 'f-1', appName: 'Contoso Wiki', groupName: 'Wiki Readers', intro: l.t('invite:detailsIntro', { group: 'Wiki Readers', app: 'Contoso Wiki' }), email: '', message: '', error: l.t('invite:email.format'), bulk: true },
-    'request-details': { flowId: 'f-1', appName: 'Contoso Wiki', groupName: 'Wiki Readers', intro: l.t('requests:detailsIntro', { group: 'Wiki Readers', app: 'Contoso Wiki' }), justification: '', error: '' },
-    'request-approval': { requestId: 'r-1', title: l.t('requests:approval.title'), facts: [{ label: l.t('requests:fact.reason'), value: 'Audit' }], status: '', statusStyle: 'default', comment: '', pending: true, refreshUserIds: ['29:megan'] },
-    'request-list': { title: l.t('requests:list.title'), empty: l.t('requests:list.empty'), items: [{ requestId: 'r-1', heading: 'Contoso Wiki · Wiki Readers', detail: l.t('requests:status.pending'), canWithdraw: true }] },
-    outcome: { title: l.t('invite:outcome.invitedTitle'), color: 'Good', text: l.t('invite:outcome.invited', { email: 'pat@adatum.com', group: 'Wiki Readers', app: 'Contoso Wiki' }), facts: [{ label: l.t('invite:fact.guest'), value: 'pat@adatum.com' }], note: '' },
-    help: { commands: [{ name: l.t('common:commands.invite.name'), description: l.t('common:commands.invite.description') }] },
+    'choose-app': {
+      ...flow,
+      prompt: l.t('invite:chooseApp'),
+      apps: [{ id: 'a1', displayName: 'Contoso Wiki' }],
+      blocked: [{ appName: 'Partner Portal', groupName: 'Dyn', reason: l.t('invite:shortBlocker.dynamic') }],
+    },
+    'choose-group': {
+      ...flow,
+      nextVerb: 'invite.group',
+      prompt: l.t('invite:chooseGroup', { app: 'Contoso Wiki' }),
+      appName: 'Contoso Wiki',
+      groups: [{ id: 'g1', displayName: 'Wiki Readers' }],
+    },
+    confirm: {
+      flowId: 'f-1',
+      title: l.t('invite:confirm.title'),
+      facts: [{ label: l.t('common:fact.app'), value: 'Contoso Wiki' }],
+      note: l.t('invite:confirm.note'),
+      confirmTitle: l.t('invite:confirm.button'),
+      confirmVerb: 'invite.confirm',
+      cancelVerb: 'invite.cancel',
+    },
+    'invite-details': {
+      flowId: 'f-1',
+      appName: 'Contoso Wiki',
+      groupName: 'Wiki Readers',
+      intro: l.t('invite:detailsIntro', { group: 'Wiki Readers', app: 'Contoso Wiki' }),
+      email: '',
+      message: '',
+      error: l.t('invite:email.format'),
+      bulk: true,
+    },
+    'request-details': {
+      flowId: 'f-1',
+      appName: 'Contoso Wiki',
+      groupName: 'Wiki Readers',
+      intro: l.t('requests:detailsIntro', { group: 'Wiki Readers', app: 'Contoso Wiki' }),
+      justification: '',
+      error: '',
+    },
+    'request-approval': {
+      requestId: 'r-1',
+      title: l.t('requests:approval.title'),
+      facts: [{ label: l.t('requests:fact.reason'), value: 'Audit' }],
+      status: '',
+      statusStyle: 'default',
+      comment: '',
+      pending: true,
+      refreshUserIds: ['29:megan'],
+    },
+    'request-list': {
+      title: l.t('requests:list.title'),
+      empty: l.t('requests:list.empty'),
+      items: [
+        {
+          requestId: 'r-1',
+          heading: 'Contoso Wiki · Wiki Readers',
+          detail: l.t('requests:status.pending'),
+          canWithdraw: true,
+        },
+      ],
+    },
+    outcome: {
+      title: l.t('invite:outcome.invitedTitle'),
+      color: 'Good',
+      text: l.t('invite:outcome.invited', { email: 'pat@adatum.com', group: 'Wiki Readers', app: 'Contoso Wiki' }),
+      facts: [{ label: l.t('invite:fact.guest'), value: 'pat@adatum.com' }],
+      note: '',
+    },
+    help: {
+      commands: [{ name: l.t('common:commands.invite.name'), description: l.t('common:commands.invite.description') }],
+    },
     report: {
       title: l.t('admin:report.title', { count: 2 }),
       color: 'Attention',
       subtitle: l.t('admin:report.subtitle', { at: l.dateTime('2026-12-02T10:00:00Z'), page: 1, pages: 2 }),
       facts: [{ label: l.t('admin:report.apps'), value: '7' }],
-      sections: [{ heading: l.t('admin:report.tenant'), color: 'Attention', lines: ['1. …'], actionTitle: l.t('admin:alert.acknowledge'), actionVerb: 'alert.ack', actionKey: 'groupDynamic:g1' }],
+      sections: [
+        {
+          heading: l.t('admin:report.tenant'),
+          color: 'Attention',
+          lines: ['1. …'],
+          actionTitle: l.t('admin:alert.acknowledge'),
+          actionVerb: 'alert.ack',
+          actionKey: 'groupDynamic:g1',
+        },
+      ],
       note: l.t('admin:report.more', { page: 2 }),
       actions: [{ title: l.t('admin:alert.acknowledge'), verb: 'alert.ack', key: 'groupDynamic:g1' }],
     },
@@ -29,8 +101,13 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
       prompt: l.t('bulk:listPrompt', { group: 'Wiki Readers', app: 'Contoso Wiki' }),
       error: l.t('bulk:noneValid'),
       reviewed: true,
-      facts: [{ label: l.t('bulk:review.willInvite'), value: '3' }, { label: l.t('bulk:review.overHourlyLimit'), value: '1' }],
-      lines: [l.t('bulk:review.line', { position: 4, entry: 'megan@contoso.com', reason: msg('bulk:problem.ownDomain') })],
+      facts: [
+        { label: l.t('bulk:review.willInvite'), value: '3' },
+        { label: l.t('bulk:review.overHourlyLimit'), value: '1' },
+      ],
+      lines: [
+        l.t('bulk:review.line', { position: 4, entry: 'megan@contoso.com', reason: msg('bulk:problem.ownDomain') }),
+      ],
       note: l.t('bulk:note.hourlyLimit', { left: 3, limit: 20, minutes: 12 }),
       addresses: 'pat@adatum.com',
       message: '',
@@ -40,7 +117,15 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
       title: l.t('bulk:progress.finishedWithProblems'),
       color: 'Warning',
       facts: [{ label: l.t('bulk:counts.done'), value: '2' }],
-      pages: [{ id: 'bulk-page-0', visible: true, heading: l.t('bulk:page', { page: 1, pages: 2 }), lines: [l.t('bulk:outcomeLine', { address: 'pat@adatum.com', state: l.t('bulk:state.invitedAdded') })], targets: [{ title: l.t('bulk:next'), elements: ['bulk-page-0', 'bulk-page-1'] }] }],
+      pages: [
+        {
+          id: 'bulk-page-0',
+          visible: true,
+          heading: l.t('bulk:page', { page: 1, pages: 2 }),
+          lines: [l.t('bulk:outcomeLine', { address: 'pat@adatum.com', state: l.t('bulk:state.invitedAdded') })],
+          targets: [{ title: l.t('bulk:next'), elements: ['bulk-page-0', 'bulk-page-1'] }],
+        },
+      ],
       note: l.t('bulk:retryHint', { operationId: 'bulk:f-1' }),
     },
     'guest-list': {
@@ -49,18 +134,48 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
       notice: l.t('guests:resend.done', { guest: 'pat@adatum.com' }),
       noticeStyle: 'good',
       empty: l.t('guests:list.empty'),
-      filters: { show: true, pending: 'false', appId: 'all', apps: [{ title: l.t('guests:list.allApps'), value: 'all' }, { title: 'Contoso Wiki', value: 'a1' }] },
+      filters: {
+        show: true,
+        pending: 'false',
+        appId: 'all',
+        apps: [
+          { title: l.t('guests:list.allApps'), value: 'all' },
+          { title: 'Contoso Wiki', value: 'a1' },
+        ],
+      },
       items: [
         {
           heading: 'Pat (pat@adatum.com)',
-          lines: [l.t('guests:list.appGroup', { app: 'Contoso Wiki', group: 'Wiki Readers' }), l.t('guests:list.pendingSince', { since: l.dateTime('2026-12-02T10:00:00Z') }), l.t('guests:list.noSponsor')],
+          lines: [
+            l.t('guests:list.appGroup', { app: 'Contoso Wiki', group: 'Wiki Readers' }),
+            l.t('guests:list.pendingSince', { since: l.dateTime('2026-12-02T10:00:00Z') }),
+            l.t('guests:list.noSponsor'),
+          ],
         },
       ],
       select: {
         choices: [{ title: 'Pat (pat@adatum.com)', key: 'g1/u1' }],
-        actions: [{ title: l.t('guests:resend.button'), verb: 'guests.resend', style: 'default', data: { page: '0' }, submitData: { verb: 'guests.resend', page: '0' }, inputs: 'auto' }],
+        actions: [
+          {
+            title: l.t('guests:resend.button'),
+            verb: 'guests.resend',
+            style: 'default',
+            data: { page: '0' },
+            submitData: { verb: 'guests.resend', page: '0' },
+            inputs: 'auto',
+          },
+        ],
       },
-      footer: [{ title: l.t('guests:list.apply'), verb: 'guests.list', style: 'positive', data: { page: '0' }, submitData: { verb: 'guests.list', page: '0' }, inputs: 'auto' }],
+      footer: [
+        {
+          title: l.t('guests:list.apply'),
+          verb: 'guests.list',
+          style: 'positive',
+          data: { page: '0' },
+          submitData: { verb: 'guests.list', page: '0' },
+          inputs: 'auto',
+        },
+      ],
     },
   };
 }

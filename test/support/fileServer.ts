@@ -43,7 +43,12 @@ export interface FileRequest {
  * Writes a whole response without chaining on writeHead: a library that patches node's http classes (restify does,
  * once loaded in the same process) may not return the response from it.
  */
-function reply(res: http.ServerResponse, status: number, headersOrBody?: Record<string, string> | string, body?: string): void {
+function reply(
+  res: http.ServerResponse,
+  status: number,
+  headersOrBody?: Record<string, string> | string,
+  body?: string,
+): void {
   const headers = typeof headersOrBody === 'object' ? headersOrBody : {};
   const text = typeof headersOrBody === 'string' ? headersOrBody : body;
   res.writeHead(status, headers);
@@ -54,7 +59,10 @@ export class FileServer {
   private server!: http.Server;
   private port = 0;
   private readonly files = new Map<string, Served>();
-  private readonly sessions = new Map<string, { name: string; parts: Buffer[]; received: number; done: Buffer | null }>();
+  private readonly sessions = new Map<
+    string,
+    { name: string; parts: Buffer[]; received: number; done: Buffer | null }
+  >();
   readonly requests: FileRequest[] = [];
   /** The server's clock (ms); tempauth tokens expire against it. */
   now = Date.now();
@@ -74,9 +82,18 @@ export class FileServer {
   }
 
   /** A file in the user's OneDrive with its short-lived download URL (about an hour, as SharePoint's tempauth). */
-  serve(bytes: Buffer, options: { host?: string; contentType?: string; ttlMs?: number; redirectTo?: string; chunked?: boolean } = {}): string {
+  serve(
+    bytes: Buffer,
+    options: { host?: string; contentType?: string; ttlMs?: number; redirectTo?: string; chunked?: boolean } = {},
+  ): string {
     const token = randomUUID();
-    this.files.set(token, { bytes, contentType: options.contentType ?? 'application/octet-stream', expiresAt: this.now + (options.ttlMs ?? 3_600_000), redirectTo: options.redirectTo, chunked: options.chunked });
+    this.files.set(token, {
+      bytes,
+      contentType: options.contentType ?? 'application/octet-stream',
+      expiresAt: this.now + (options.ttlMs ?? 3_600_000),
+      redirectTo: options.redirectTo,
+      chunked: options.chunked,
+    });
     const uniqueId = randomUUID();
     return `https://${options.host ?? TENANT_FILE_HOST}/personal/megan_contoso_onmicrosoft_com/_layouts/15/download.aspx?UniqueId=${uniqueId}&Translate=false&tempauth=${token}&ApiVersion=2.0`;
   }
@@ -116,11 +133,18 @@ export class FileServer {
     const url = new URL(req.url ?? '/', 'http://local');
     const host = String(req.headers['x-original-host'] ?? '');
     const contentRange = typeof req.headers['content-range'] === 'string' ? req.headers['content-range'] : null;
-    this.requests.push({ method: req.method ?? '', host, path: url.pathname, authorization: req.headers.authorization ?? null, contentRange });
+    this.requests.push({
+      method: req.method ?? '',
+      host,
+      path: url.pathname,
+      authorization: req.headers.authorization ?? null,
+      contentRange,
+    });
     const body: Buffer[] = [];
     for await (const chunk of req) body.push(chunk as Buffer);
     if (req.method === 'GET' && url.pathname.endsWith('/download.aspx')) return this.download(url, host, req, res);
-    if (req.method === 'PUT' && url.pathname.includes('/upload/')) return this.upload(url, contentRange, Buffer.concat(body), res);
+    if (req.method === 'PUT' && url.pathname.includes('/upload/'))
+      return this.upload(url, contentRange, Buffer.concat(body), res);
     reply(res, 404);
   }
 
@@ -130,7 +154,12 @@ export class FileServer {
     // The URL is pre-authorised: a bearer token on it is not expected (and a bot token would be refused).
     if (req.headers.authorization) return void reply(res, 401);
     if (!file || file.expiresAt <= this.now) {
-      reply(res, 401, { 'content-type': 'application/json' }, '{"error":{"code":"InvalidAuthenticationToken","message":"Token expired"}}');
+      reply(
+        res,
+        401,
+        { 'content-type': 'application/json' },
+        '{"error":{"code":"InvalidAuthenticationToken","message":"Token expired"}}',
+      );
       return;
     }
     if (file.redirectTo) return void reply(res, 302, { location: file.redirectTo });
@@ -151,10 +180,20 @@ export class FileServer {
     session.parts.push(body);
     session.received += body.length;
     if (session.received < Number(range[3])) {
-      reply(res, 202, { 'content-type': 'application/json' }, JSON.stringify({ nextExpectedRanges: [`${session.received}-`] }));
+      reply(
+        res,
+        202,
+        { 'content-type': 'application/json' },
+        JSON.stringify({ nextExpectedRanges: [`${session.received}-`] }),
+      );
       return;
     }
     session.done = Buffer.concat(session.parts);
-    reply(res, 201, { 'content-type': 'application/json' }, JSON.stringify({ id: randomUUID(), name: session.name, size: session.received }));
+    reply(
+      res,
+      201,
+      { 'content-type': 'application/json' },
+      JSON.stringify({ id: randomUUID(), name: session.name, size: session.received }),
+    );
   }
 }

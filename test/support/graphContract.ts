@@ -71,7 +71,10 @@ export const openApiPath: string = path.resolve(
 );
 
 /** Project-owned descriptions of operations missing from the shared subset. */
-export const supplementPath: string = path.resolve(projectRoot(__dirname), 'test/support/graph-supplement.openapi.json');
+export const supplementPath: string = path.resolve(
+  projectRoot(__dirname),
+  'test/support/graph-supplement.openapi.json',
+);
 
 interface Supplement {
   paths: Record<string, Record<string, unknown>>;
@@ -148,7 +151,12 @@ class GraphContract {
       for (const method of HTTP_METHODS) {
         const op = item[method] as OpenApiOperation | undefined;
         if (!op) continue;
-        this.operations.push({ method: method.toUpperCase(), template, keys: template.split('/').filter(Boolean).map(segmentKey), op });
+        this.operations.push({
+          method: method.toUpperCase(),
+          template,
+          keys: template.split('/').filter(Boolean).map(segmentKey),
+          op,
+        });
       }
     }
   }
@@ -228,7 +236,8 @@ class GraphContract {
 
     const statusKey = String(e.status);
     const classKey = `${statusKey[0]}XX`;
-    const declared = operation.op.responses[statusKey] ?? operation.op.responses[classKey] ?? operation.op.responses.default;
+    const declared =
+      operation.op.responses[statusKey] ?? operation.op.responses[classKey] ?? operation.op.responses.default;
     if (!declared) {
       problems.push(`${label}: status ${e.status} is not declared for ${opKey}`);
       return problems;
@@ -257,7 +266,10 @@ class GraphContract {
           value: {
             type: 'array',
             items: {
-              anyOf: [{ type: 'string' }, { type: 'object', required: ['@odata.id'], properties: { '@odata.id': { type: 'string' } } }],
+              anyOf: [
+                { type: 'string' },
+                { type: 'object', required: ['@odata.id'], properties: { '@odata.id': { type: 'string' } } },
+              ],
             },
           },
         },
@@ -290,7 +302,8 @@ class GraphContract {
       }
     }
 
-    if (nested && operation.template === '/$batch' && e.status === 200) problems.push(...this.validateBatchItems(e, label));
+    if (nested && operation.template === '/$batch' && e.status === 200)
+      problems.push(...this.validateBatchItems(e, label));
     return problems;
   }
 
@@ -302,7 +315,7 @@ class GraphContract {
     const byId = new Map<string, Record<string, unknown>>();
     for (const r of requests) {
       if (r && typeof r === 'object' && typeof (r as { id?: unknown }).id === 'string') {
-        byId.set(((r as { id: string }).id).toLowerCase(), r as Record<string, unknown>);
+        byId.set((r as { id: string }).id.toLowerCase(), r as Record<string, unknown>);
       }
     }
     const answered = new Set<string>();

@@ -6,5 +6,9 @@ const READ_ACTIONS = /\/(checkMemberGroups|checkMemberObjects|getMemberGroups|ge
 
 /** A request that changes the directory: not a GET, not the `$batch` envelope, not a read action. */
 export function isDirectoryWrite(entry: Pick<RequestLogEntry, 'method' | 'url'>): boolean {
-  return entry.method !== 'GET' && !/^\/v1\.0\/\$batch\/?(\?|$)/i.test(entry.url) && !READ_ACTIONS.test(entry.url.split('?')[0]);
+  return (
+    entry.method !== 'GET' &&
+    !/^\/v1\.0\/\$batch\/?(\?|$)/i.test(entry.url) &&
+    !READ_ACTIONS.test(entry.url.split('?')[0])
+  );
 }

@@ -25,9 +25,16 @@ function find(node: unknown, match: (n: Node) => boolean): Node | undefined {
 
 const isGuestList = (n: Node): boolean => n.type === 'Input.ChoiceSet' && n.id === 'guest';
 
-export function guestAction(card: Node, title: string, guestText: string): { verb: string; data: Record<string, string> } {
+export function guestAction(
+  card: Node,
+  title: string,
+  guestText: string,
+): { verb: string; data: Record<string, string> } {
   const selection = find(card.body, (n) => n.type === 'Container' && find(n.items, isGuestList) !== undefined);
-  const choices = (selection ? find(selection.items, isGuestList)?.choices ?? [] : []) as Array<{ title: string; value: string }>;
+  const choices = (selection ? (find(selection.items, isGuestList)?.choices ?? []) : []) as Array<{
+    title: string;
+    value: string;
+  }>;
   const choice = choices.find((c) => c.title.includes(guestText));
   const set = selection ? find(selection.items, (i) => i.type === 'ActionSet') : undefined;
   const actions = (set?.actions ?? []) as Array<{ title: string; verb: string; data: Record<string, string> }>;

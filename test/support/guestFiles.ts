@@ -4,7 +4,10 @@ import iconv from 'iconv-lite';
 import ExcelJS from 'exceljs';
 
 /** Entra's bulk invitation template (Users > Bulk operations > Bulk invite), `n` rows; every fifth has its own message, every seventh no email. */
-export function entraTemplate(n: number, domain = 'adatum.com'): { csv: Buffer; rows: Array<{ address: string; message: string | null; send: boolean }> } {
+export function entraTemplate(
+  n: number,
+  domain = 'adatum.com',
+): { csv: Buffer; rows: Array<{ address: string; message: string | null; send: boolean }> } {
   const rows = Array.from({ length: n }, (_, i) => ({
     address: `entra${String(i + 1).padStart(2, '0')}@${domain}`,
     message: i % 5 === 0 ? `Welcome ${i + 1}, see you at the kick-off; bring "your" laptop` : null,
@@ -13,7 +16,10 @@ export function entraTemplate(n: number, domain = 'adatum.com'): { csv: Buffer; 
   const lines = [
     'version:v1.0',
     'Email address to invite [inviteeEmail] Required,Redirection url [inviteRedirectURL] Required,Send invitation message (true or false) [sendEmail],Customized invitation message [customizedMessageBody]',
-    ...rows.map((r) => `${r.address},https://myapps.microsoft.com,${r.send ? 'true' : 'false'},${r.message ? `"${r.message.replace(/"/g, '""')}"` : ''}`),
+    ...rows.map(
+      (r) =>
+        `${r.address},https://myapps.microsoft.com,${r.send ? 'true' : 'false'},${r.message ? `"${r.message.replace(/"/g, '""')}"` : ''}`,
+    ),
   ];
   return { csv: Buffer.from(lines.join('\r\n') + '\r\n', 'utf8'), rows };
 }

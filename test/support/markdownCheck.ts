@@ -1,6 +1,7 @@
 /** Hostile text and a check for markdown effects that could only have come from it (see docs/security.md). */
 
-export const HOSTILE = '[Admin consent needed](https://evil.example/consent) **bold** <at>Megan</at> _x_\n# h `code` https://evil.example/x www.evil.example\n- item\n1. first';
+export const HOSTILE =
+  '[Admin consent needed](https://evil.example/consent) **bold** <at>Megan</at> _x_\n# h `code` https://evil.example/x www.evil.example\n- item\n1. first';
 
 /** Markdown effects that could only come from HOSTILE: links, emphasis, mentions, headings, code, autolinks, lists. */
 export function effectsFromData(text: string): string[] {
@@ -25,9 +26,9 @@ export function markdownTexts(node: unknown, out: string[] = []): string[] {
   else if (node && typeof node === 'object') {
     const n = node as Record<string, unknown>;
     if (n.type === 'TextBlock' && typeof n.text === 'string') out.push(n.text);
-    if (n.type === 'FactSet' && Array.isArray(n.facts)) for (const f of n.facts as Array<Record<string, unknown>>) out.push(String(f.title), String(f.value));
+    if (n.type === 'FactSet' && Array.isArray(n.facts))
+      for (const f of n.facts as Array<Record<string, unknown>>) out.push(String(f.title), String(f.value));
     Object.values(n).forEach((v) => markdownTexts(v, out));
   }
   return out;
 }
-

@@ -27,7 +27,9 @@ function binDir(): string {
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : [];
   versions.sort((a, b) => Number(b) - Number(a));
   if (versions.length === 0) {
-    throw new Error(`PostgreSQL is not installed (no ${root}/*/bin/initdb): apt-get install -y postgresql, or set DATABASE_URL`);
+    throw new Error(
+      `PostgreSQL is not installed (no ${root}/*/bin/initdb): apt-get install -y postgresql, or set DATABASE_URL`,
+    );
   }
   return join(root, versions[0], 'bin');
 }
@@ -38,7 +40,8 @@ function serverUser(): { name: string; uid: number; gid: number } | null {
   for (const name of ['postgres', 'nobody']) {
     const id = spawnSync('id', ['-u', name], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
-    if (id.status === 0 && gid.status === 0) return { name, uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
+    if (id.status === 0 && gid.status === 0)
+      return { name, uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
   }
   throw new Error('Running as root and found no unprivileged user (postgres or nobody) to run PostgreSQL');
 }
@@ -99,7 +102,9 @@ export async function createDatabase(label = 'test'): Promise<string> {
   const base = await postgresServerUrl();
   sharedDatabase ??= (async () => {
     const name = `gi_test_${process.pid}`;
-    await withPgClient(`${base}/postgres`, (client) => client.query(`DROP DATABASE IF EXISTS ${name}`).then(() => client.query(`CREATE DATABASE ${name}`)));
+    await withPgClient(`${base}/postgres`, (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${name}`).then(() => client.query(`CREATE DATABASE ${name}`)),
+    );
     return `${base}/${name}`;
   })();
   const database = await sharedDatabase;

@@ -121,6 +121,8 @@ export function fileBeforeMigration(file: string, name: string, now: Date): void
     assert.ok(migration, `a migration named '${name}'`);
     const previous = migrations.filter((m) => m.id < migration.id);
     assert.deepEqual(applyMigrations(db, previous), { from: 0, to: migration.id - 1 });
-    db.prepare("INSERT INTO state_items (key, value, version, updated_at) VALUES ('k', '{\"kept\":true}', 'v1', ?)").run(now.toISOString());
+    db.prepare(
+      "INSERT INTO state_items (key, value, version, updated_at) VALUES ('k', '{\"kept\":true}', 'v1', ?)",
+    ).run(now.toISOString());
   });
 }

@@ -89,7 +89,12 @@ export function useStores(engine: Engine, prefix: string, defaultName = 'store.d
 }
 
 /** `describe(`${engine} ${title}`)` once per engine, with that engine's stores. */
-export function describeEachEngine(title: string, prefix: string, body: (stores: TestStores) => void, defaultName?: string): void {
+export function describeEachEngine(
+  title: string,
+  prefix: string,
+  body: (stores: TestStores) => void,
+  defaultName?: string,
+): void {
   for (const engine of ENGINES) {
     describe(`${engine} ${title}`, () => {
       body(useStores(engine, prefix, defaultName));

@@ -25,12 +25,19 @@ export interface Connector {
  * `graph`: the Graph simulator's Teams apps, so installs made through Graph reach the double (its catalog needs an app
  * with botId BOT_APP_ID). `onActivity`: sees each activity Teams posts to the bot (answered 200 at once).
  */
-export async function startConnector(options: { graph?: TeamsApps; onActivity?: (activity: Activity) => void } = {}): Promise<Connector> {
+export async function startConnector(
+  options: { graph?: TeamsApps; onActivity?: (activity: Activity) => void } = {},
+): Promise<Connector> {
   const endpoint = await new BotEndpoint((activity) => {
     options.onActivity?.(activity);
     return { status: 200 };
   }).start();
-  const double = await startTeamsDouble({ tenant: TENANT, botAppId: BOT_APP_ID, botEndpoint: endpoint.url, graph: options.graph });
+  const double = await startTeamsDouble({
+    tenant: TENANT,
+    botAppId: BOT_APP_ID,
+    botEndpoint: endpoint.url,
+    graph: options.graph,
+  });
   return {
     double,
     endpoint,
@@ -62,7 +69,12 @@ export async function installFor(connector: Connector, store: Store, people: rea
   }
 }
 
-export function messengerOn(connector: Connector, store: Store, options: TeamsMessengerOptions = {}, logger: Logger = silentLogger): TeamsMessenger {
+export function messengerOn(
+  connector: Connector,
+  store: Store,
+  options: TeamsMessengerOptions = {},
+  logger: Logger = silentLogger,
+): TeamsMessenger {
   return new TeamsMessenger(connector.adapter, store, '', logger, options);
 }
 

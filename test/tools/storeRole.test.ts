@@ -6,7 +6,7 @@ import { createDatabase, dropDatabase, withPgClient } from '../support/postgres'
 import { ensureAppRole, parseRoleArguments } from '../../src/tools/storeRole';
 import { openPostgresStore } from '../../src/store/postgres';
 
-describe('store:role (the bot\'s own PostgreSQL role)', () => {
+describe("store:role (the bot's own PostgreSQL role)", () => {
   const role = `gi_app_${process.pid}`;
   let adminUrl: string;
 
@@ -41,7 +41,13 @@ describe('store:role (the bot\'s own PostgreSQL role)', () => {
     try {
       assert.deepEqual((await store.state.read(['before/role'])).get('before/role')?.value, { kept: true });
       await store.state.write('after/role', { written: 'by the app role' });
-      await store.audit.append({ time: new Date().toISOString(), tenantId: 't', actorId: 'a', action: 'test.role', outcome: 'ok' });
+      await store.audit.append({
+        time: new Date().toISOString(),
+        tenantId: 't',
+        actorId: 'a',
+        action: 'test.role',
+        outcome: 'ok',
+      });
     } finally {
       await store.close();
     }
@@ -55,7 +61,14 @@ describe('store:role (the bot\'s own PostgreSQL role)', () => {
 
   it('takes the password from the environment only, and refuses a bad role name', async () => {
     assert.throws(() => parseRoleArguments(['--admin', 'postgres://a:b@h/d'], {}), /APP_ROLE_PASSWORD is required/);
-    assert.deepEqual(parseRoleArguments(['--admin', 'postgres://a:b@h/d'], { APP_ROLE_PASSWORD: 'x'.repeat(12) }), { admin: 'postgres://a:b@h/d', role: 'guestinvite_app', password: 'x'.repeat(12) });
-    await assert.rejects(ensureAppRole(adminUrl, 'Robert"; DROP', 'a-long-app-password-1'), /lower-case PostgreSQL name/);
+    assert.deepEqual(parseRoleArguments(['--admin', 'postgres://a:b@h/d'], { APP_ROLE_PASSWORD: 'x'.repeat(12) }), {
+      admin: 'postgres://a:b@h/d',
+      role: 'guestinvite_app',
+      password: 'x'.repeat(12),
+    });
+    await assert.rejects(
+      ensureAppRole(adminUrl, 'Robert"; DROP', 'a-long-app-password-1'),
+      /lower-case PostgreSQL name/,
+    );
   });
 });

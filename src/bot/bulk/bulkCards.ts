@@ -33,16 +33,32 @@ export function listCard(l: Localizer, input: ListCardInput): Attachment {
   const notes: string[] = [l.t('bulk:note.blocked')];
   if (review) {
     facts.push({ label: l.t('bulk:review.willInvite'), value: String(review.toInvite.length) });
-    facts.push({ label: l.t('bulk:review.existingGuests'), value: review.lookedUp ? String(review.existing.length) : '?' });
-    facts.push({ label: l.t('bulk:review.alreadyMembers'), value: review.lookedUp ? String(review.members.length) : '?' });
+    facts.push({
+      label: l.t('bulk:review.existingGuests'),
+      value: review.lookedUp ? String(review.existing.length) : '?',
+    });
+    facts.push({
+      label: l.t('bulk:review.alreadyMembers'),
+      value: review.lookedUp ? String(review.members.length) : '?',
+    });
     facts.push({ label: l.t('bulk:review.notUsable'), value: String(review.invalid.length) });
-    if (review.overAllowance.length > 0) facts.push({ label: l.t('bulk:review.overHourlyLimit'), value: String(review.overAllowance.length) });
-    for (const line of review.refused.slice(0, REVIEW_LINES_MAX)) lines.push(l.t('bulk:review.line', { position: line.position, entry: line.raw, reason: line.reason }));
-    if (review.refused.length > REVIEW_LINES_MAX) lines.push(l.t('bulk:review.more', { count: review.refused.length - REVIEW_LINES_MAX }));
+    if (review.overAllowance.length > 0)
+      facts.push({ label: l.t('bulk:review.overHourlyLimit'), value: String(review.overAllowance.length) });
+    for (const line of review.refused.slice(0, REVIEW_LINES_MAX))
+      lines.push(l.t('bulk:review.line', { position: line.position, entry: line.raw, reason: line.reason }));
+    if (review.refused.length > REVIEW_LINES_MAX)
+      lines.push(l.t('bulk:review.more', { count: review.refused.length - REVIEW_LINES_MAX }));
     if (!review.lookedUp) notes.push(l.t('bulk:note.lookupUnavailable'));
-    if (input.personal && input.personal.own + input.personal.silent > 0) notes.push(l.t('files:reviewNote', input.personal));
+    if (input.personal && input.personal.own + input.personal.silent > 0)
+      notes.push(l.t('files:reviewNote', input.personal));
     if (review.allowance && review.overAllowance.length > 0) {
-      notes.push(l.t('bulk:note.hourlyLimit', { left: review.allowance.left, limit: review.allowance.limit, minutes: review.allowance.freeInMinutes }));
+      notes.push(
+        l.t('bulk:note.hourlyLimit', {
+          left: review.allowance.left,
+          limit: review.allowance.limit,
+          minutes: review.allowance.freeInMinutes,
+        }),
+      );
     }
   }
   const sendable = review ? review.toInvite.length + review.existing.length : 0;
@@ -80,11 +96,21 @@ export function progressCard(l: Localizer, summary: BulkSummary): Attachment {
   ];
   if (c.pending > 0) facts.push({ label: l.t('bulk:counts.pending'), value: String(c.pending) });
   const finished = summary.status !== 'running';
-  const title = l.t(summary.status === 'stopped' ? 'bulk:progress.stopped' : !finished ? 'bulk:progress.running' : c.failed > 0 ? 'bulk:progress.finishedWithProblems' : 'bulk:progress.finished');
-  const color: CardData['bulk-progress']['color'] = summary.status === 'stopped' ? 'Attention' : !finished ? 'Default' : c.failed > 0 ? 'Warning' : 'Good';
+  const title = l.t(
+    summary.status === 'stopped'
+      ? 'bulk:progress.stopped'
+      : !finished
+        ? 'bulk:progress.running'
+        : c.failed > 0
+          ? 'bulk:progress.finishedWithProblems'
+          : 'bulk:progress.finished',
+  );
+  const color: CardData['bulk-progress']['color'] =
+    summary.status === 'stopped' ? 'Attention' : !finished ? 'Default' : c.failed > 0 ? 'Warning' : 'Good';
   const pages: CardData['bulk-progress']['pages'] = [];
   if (finished || c.waiting > 0) {
-    const rank = (e: AddressResult): number => (e.state === 'failed' || e.state === 'refused' ? 0 : e.state === 'waiting' ? 1 : 2);
+    const rank = (e: AddressResult): number =>
+      e.state === 'failed' || e.state === 'refused' ? 0 : e.state === 'waiting' ? 1 : 2;
     const lines = [...summary.entries].sort((a, b) => rank(a) - rank(b)).map((e) => stateText(l, e));
     const count = Math.ceil(lines.length / OUTCOME_PAGE_SIZE);
     const id = (n: number): string => `bulk-page-${n}`;
@@ -92,12 +118,19 @@ export function progressCard(l: Localizer, summary: BulkSummary): Attachment {
       const targets: Array<{ title: string; elements: string[] }> = [];
       if (n > 0) targets.push({ title: l.t('bulk:previous'), elements: [id(n), id(n - 1)] });
       if (n < count - 1) targets.push({ title: l.t('bulk:next'), elements: [id(n), id(n + 1)] });
-      pages.push({ id: id(n), visible: n === 0, heading: count > 1 ? l.t('bulk:page', { page: n + 1, pages: count }) : '', lines: lines.slice(n * OUTCOME_PAGE_SIZE, (n + 1) * OUTCOME_PAGE_SIZE), targets });
+      pages.push({
+        id: id(n),
+        visible: n === 0,
+        heading: count > 1 ? l.t('bulk:page', { page: n + 1, pages: count }) : '',
+        lines: lines.slice(n * OUTCOME_PAGE_SIZE, (n + 1) * OUTCOME_PAGE_SIZE),
+        targets,
+      });
     }
   }
   const notes: string[] = [];
   if (c.waiting > 0) notes.push(l.t('bulk:waitingNote'));
-  if (finished && summary.entries.some((e) => e.state === 'failed')) notes.push(l.t('bulk:retryHint', { operationId: summary.operationId }));
+  if (finished && summary.entries.some((e) => e.state === 'failed'))
+    notes.push(l.t('bulk:retryHint', { operationId: summary.operationId }));
   return renderCard('bulk-progress', { title, color, facts, pages, note: notes.join(' ') }, l);
 }
 

@@ -63,7 +63,13 @@ export class BulkFlow {
     const app = state.offered.find((a) => a.id === state.appId)!;
     const group = app.groups.find((g) => g.id === state.groupId)!;
     const form = { appName: app.displayName, groupName: group.displayName };
-    const validations: ListValidations = { flowId: state.flowId, verbs: [BULK_VERBS.check, BULK_VERBS.send, cancelVerb], form, groupId: group.id, personal: imported?.personal };
+    const validations: ListValidations = {
+      flowId: state.flowId,
+      verbs: [BULK_VERBS.check, BULK_VERBS.send, cancelVerb],
+      form,
+      groupId: group.id,
+      personal: imported?.personal,
+    };
     const l = loc(step.context);
     const card = imported
       ? await this.reviewCard(l, validations, imported.list, '', actorFrom(step.context) ?? undefined)
@@ -72,7 +78,13 @@ export class BulkFlow {
   }
 
   /** The list card with its review; `validations.reviewed` holds what the send button sends. */
-  private async reviewCard(l: Localizer, validations: ListValidations, rawList: string, rawMessage: string, actor: Actor | undefined): Promise<Attachment> {
+  private async reviewCard(
+    l: Localizer,
+    validations: ListValidations,
+    rawList: string,
+    rawMessage: string,
+    actor: Actor | undefined,
+  ): Promise<Attachment> {
     const base = { flowId: validations.flowId, ...validations.form, addresses: rawList, message: rawMessage };
     const message = this.invite.checkWelcomeMessage(rawMessage);
     if (!message.ok) return listCard(l, { ...base, error: l.msg(message.message) });
@@ -80,11 +92,27 @@ export class BulkFlow {
     const sendable = [...review.toInvite, ...review.existing];
     // Each sendable address's own settings from the file (the list may have been edited and checked again).
     const own = validations.personal;
-    const pick = (a: string): Array<[string, PersonalInvitation]> => (own?.[a.toLowerCase()] ? [[a.toLowerCase(), own[a.toLowerCase()]]] : []);
-    const personal: Record<string, PersonalInvitation> | undefined = own ? Object.fromEntries(sendable.flatMap(pick)) : undefined;
-    validations.reviewed = sendable.length > 0 ? { addresses: sendable, newInvitations: review.toInvite.length, message: message.message, personal } : undefined;
-    const error = review.valid.length + review.invalid.length === 0 ? l.t('bulk:emptyList') : sendable.length === 0 && review.members.length === 0 && review.overAllowance.length === 0 ? l.t('bulk:noneValid') : '';
-    const counted = personal ? { own: Object.values(personal).filter((p) => p.message).length, silent: Object.values(personal).filter((p) => !p.send).length } : null;
+    const pick = (a: string): Array<[string, PersonalInvitation]> =>
+      own?.[a.toLowerCase()] ? [[a.toLowerCase(), own[a.toLowerCase()]]] : [];
+    const personal: Record<string, PersonalInvitation> | undefined = own
+      ? Object.fromEntries(sendable.flatMap(pick))
+      : undefined;
+    validations.reviewed =
+      sendable.length > 0
+        ? { addresses: sendable, newInvitations: review.toInvite.length, message: message.message, personal }
+        : undefined;
+    const error =
+      review.valid.length + review.invalid.length === 0
+        ? l.t('bulk:emptyList')
+        : sendable.length === 0 && review.members.length === 0 && review.overAllowance.length === 0
+          ? l.t('bulk:noneValid')
+          : '';
+    const counted = personal
+      ? {
+          own: Object.values(personal).filter((p) => p.message).length,
+          silent: Object.values(personal).filter((p) => !p.send).length,
+        }
+      : null;
     return listCard(l, { ...base, review, error, personal: counted });
   }
 
@@ -101,21 +129,35 @@ export class BulkFlow {
     const rawList = text(submit.data.addresses, 30000);
     const rawMessage = text(submit.data.message, 5000);
     if (this.readLimit && !(await this.readLimit(pc.context))) return false;
-    const card = await this.reviewCard(loc(pc.context), validations, rawList, rawMessage, actorFrom(pc.context) ?? undefined);
+    const card = await this.reviewCard(
+      loc(pc.context),
+      validations,
+      rawList,
+      rawMessage,
+      actorFrom(pc.context) ?? undefined,
+    );
     // The card is replaced in place when the channel can; otherwise the retry prompt sends it again.
     pc.options.retryPrompt = MessageFactory.attachment(card);
     return false;
   }
 
   /** Starts the job from the send submit: the list card becomes the progress card, updated in place. */
-  async start(step: WaterfallStepContext, submit: CardSubmit, replaceCard: (id: string | null, card: Attachment, orSend?: boolean) => Promise<void>): Promise<DialogTurnResult> {
+  async start(
+    step: WaterfallStepContext,
+    submit: CardSubmit,
+    replaceCard: (id: string | null, card: Attachment, orSend?: boolean) => Promise<void>,
+  ): Promise<DialogTurnResult> {
     const state = flow<FlowState>(step);
     const actor = actorFrom(step.context)!;
     const reviewed = submit.data.reviewed as Reviewed;
     const l = loc(step.context);
     const refused = await this.service.reserve(actor, reviewed.newInvitations);
     if (refused) {
-      await replaceCard(submit.cardActivityId, outcomeCard(l, { title: l.t('bulk:title'), color: 'Attention', text: l.msg(refused) }), true);
+      await replaceCard(
+        submit.cardActivityId,
+        outcomeCard(l, { title: l.t('bulk:title'), color: 'Attention', text: l.msg(refused) }),
+        true,
+      );
       return step.endDialog('refused');
     }
     const operationId = `bulk:${state.flowId}`;
@@ -159,9 +201,16 @@ export class BulkFlow {
       await updates.final(outcome);
       if (!replyTo) await replaceCard(null, progressCard(l, outcome), true);
     } else {
-      await replaceCard(submit.cardActivityId, outcomeCard(l, { title: l.t('bulk:progress.running'), text: l.msg(outcome.message) }), true);
+      await replaceCard(
+        submit.cardActivityId,
+        outcomeCard(l, { title: l.t('bulk:progress.running'), text: l.msg(outcome.message) }),
+        true,
+      );
     }
-    this.logger.info('bulk.turn.finished', { operationId, status: outcome.kind === 'bulk' ? outcome.status : outcome.kind });
+    this.logger.info('bulk.turn.finished', {
+      operationId,
+      status: outcome.kind === 'bulk' ? outcome.status : outcome.kind,
+    });
     return step.endDialog(outcome.kind === 'bulk' ? outcome.status : outcome.kind);
   }
 }

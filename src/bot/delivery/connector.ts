@@ -3,7 +3,13 @@
  * attempt (the SDK's own retries are off, see ../adapter.ts), and what a failure says: status, Bot Framework error
  * code and Retry-After.
  */
-import { MessageFactory, type Attachment, type CloudAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
+import {
+  MessageFactory,
+  type Attachment,
+  type CloudAdapter,
+  type ConversationReference,
+  type TurnContext,
+} from 'botbuilder';
 import { isRecord } from '../cardPrompt';
 
 export type Content = Attachment | string;
@@ -52,12 +58,15 @@ export function retryAfterMs(err: Record<string, unknown>, now: number = Date.no
 function bodyCode(err: Record<string, unknown>): string | undefined {
   if (typeof err.code === 'string' && !/^[A-Z_]+$/.test(err.code)) return err.code;
   const response = err.response;
-  const text = isRecord(response) ? (response.bodyAsText ?? (isRecord(response.parsedBody) ? JSON.stringify(response.parsedBody) : undefined)) : undefined;
+  const text = isRecord(response)
+    ? (response.bodyAsText ?? (isRecord(response.parsedBody) ? JSON.stringify(response.parsedBody) : undefined))
+    : undefined;
   if (typeof text !== 'string') return typeof err.code === 'string' ? err.code : undefined;
   try {
     const body: unknown = JSON.parse(text);
     if (isRecord(body) && isRecord(body.error) && typeof body.error.code === 'string') return body.error.code;
-    if (isRecord(body) && typeof body.message === 'string' && body.message.includes('MessageWritesBlocked')) return 'MessageWritesBlocked';
+    if (isRecord(body) && typeof body.message === 'string' && body.message.includes('MessageWritesBlocked'))
+      return 'MessageWritesBlocked';
   } catch {
     // not JSON: no code
   }
@@ -67,7 +76,8 @@ function bodyCode(err: Record<string, unknown>): string | undefined {
 export function failureOf(err: unknown): CallFailure {
   const message = err instanceof Error ? err.message : String(err);
   if (!isRecord(err)) return { status: undefined, code: undefined, retryAfterMs: undefined, message };
-  const status = typeof err.statusCode === 'number' ? err.statusCode : typeof err.status === 'number' ? err.status : undefined;
+  const status =
+    typeof err.statusCode === 'number' ? err.statusCode : typeof err.status === 'number' ? err.status : undefined;
   return { status, code: bodyCode(err), retryAfterMs: retryAfterMs(err), message };
 }
 
@@ -82,7 +92,10 @@ export class AdapterCalls implements ConnectorCalls {
    * Runs `logic` in the conversation. The adapter hands an error thrown inside a proactive turn to its turn error
    * handler (which would apologise into that chat) and then resolves; so the error is caught here and rethrown.
    */
-  private async within(reference: Partial<ConversationReference>, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+  private async within(
+    reference: Partial<ConversationReference>,
+    logic: (context: TurnContext) => Promise<void>,
+  ): Promise<void> {
     let failure: { error: unknown } | undefined;
     await this.adapter.continueConversationAsync(this.appId, reference, async (context) => {
       try {

@@ -102,7 +102,11 @@ export class Outbox {
 
   /** Records the message, then sends it at once when this instance is the sender and the pace allows; else queues it. */
   async send(message: OutboxMessage): Promise<Sending> {
-    const payload: Payload = { to: message.to, content: message.content, ...(message.followUp ? { followUp: message.followUp } : {}) };
+    const payload: Payload = {
+      to: message.to,
+      content: message.content,
+      ...(message.followUp ? { followUp: message.followUp } : {}),
+    };
     const id = randomUUID();
     const recipient = recipientOf(message.to);
     const key = this.keyOf({ id, tenantId: message.tenantId, payload: json(payload) } as OutboxRecord);
@@ -159,7 +163,8 @@ export class Outbox {
     this.running = false;
     this.kick();
     await this.loop;
-    if (this.heldUntil > this.clock().getTime()) await this.options.store.jobs.finish(JOBS.outboxSend, this.options.instanceId, this.clock());
+    if (this.heldUntil > this.clock().getTime())
+      await this.options.store.jobs.finish(JOBS.outboxSend, this.options.instanceId, this.clock());
     this.heldUntil = 0;
   }
 
@@ -268,7 +273,8 @@ export class Outbox {
   private keyOf(record: OutboxRecord): string {
     const { to } = record.payload as unknown as Payload;
     if ('user' in to) return `u:${record.tenantId}:${to.user}`;
-    const reference = ('reference' in to ? to.reference : to.location.reference) as Partial<ConversationReference> | undefined;
+    const reference = ('reference' in to ? to.reference : to.location.reference) as
+      Partial<ConversationReference> | undefined;
     const conversation = reference?.conversation?.id;
     if (conversation) return this.keys.get(`c:${conversation}`) ?? `c:${conversation}`;
     const outboxId = 'location' in to && typeof to.location.outboxId === 'string' ? to.location.outboxId : record.id;
@@ -279,20 +285,33 @@ export class Outbox {
   /** One send or update of a record: a `teams.send` span of its own (the kind and attempt, never the content). */
   private attempt(record: OutboxRecord, alreadyLeased = false): Promise<OutboxRecord | undefined> {
     const attributes = { 'guestinvite.outbox.kind': record.kind, 'guestinvite.outbox.attempt': record.attempts + 1 };
-    return span('teams.send', attributes, () => this.attemptOnce(record, alreadyLeased), { root: true, kind: 'client' });
+    return span('teams.send', attributes, () => this.attemptOnce(record, alreadyLeased), {
+      root: true,
+      kind: 'client',
+    });
   }
 
   private async attemptOnce(record: OutboxRecord, alreadyLeased: boolean): Promise<OutboxRecord | undefined> {
     const { store, instanceId, logger } = this.options;
-    const leased = alreadyLeased && record.leaseOwner === instanceId ? record : await store.outbox.acquireLease(record.id, instanceId, this.leaseMs, this.clock());
+    const leased =
+      alreadyLeased && record.leaseOwner === instanceId
+        ? record
+        : await store.outbox.acquireLease(record.id, instanceId, this.leaseMs, this.clock());
     if (!leased) return undefined;
     let outcome: OutboxAttempt;
     try {
       outcome = await this.perform(leased);
     } catch (err) {
-      outcome = err instanceof PacedError
-        ? { status: 'pending', attempts: leased.attempts, notBefore: new Date(this.clock().getTime() + err.waitMs), result: null, error: leased.error }
-        : await this.afterFailure(leased, failureOf(err));
+      outcome =
+        err instanceof PacedError
+          ? {
+              status: 'pending',
+              attempts: leased.attempts,
+              notBefore: new Date(this.clock().getTime() + err.waitMs),
+              result: null,
+              error: leased.error,
+            }
+          : await this.afterFailure(leased, failureOf(err));
     }
     const answer = outcome.status === 'pending' && outcome.error ? 'retry' : outcome.status;
     if (answer !== 'pending') metrics.teamsSend(record.kind, answer);
@@ -317,7 +336,14 @@ export class Outbox {
     const content = await this.options.renderer.render(payload.content, locFor(reference), reference);
     if (content === null) return this.ended(record, 'failed', null, 'nothing to send any more');
     const slot = await this.slot(record);
-    if ('waitMs' in slot) return { status: 'pending', attempts: record.attempts, notBefore: new Date(this.clock().getTime() + slot.waitMs), result: null, error: record.error };
+    if ('waitMs' in slot)
+      return {
+        status: 'pending',
+        attempts: record.attempts,
+        notBefore: new Date(this.clock().getTime() + slot.waitMs),
+        result: null,
+        error: record.error,
+      };
     const answered = (): void => slot.answered(this.clock().getTime());
     if (activityId !== undefined) {
       await this.options.calls.update(reference, activityId, content as Attachment).finally(answered);
@@ -329,10 +355,21 @@ export class Outbox {
   }
 
   /** The conversation (and for an update, the card) the record goes to, or the attempt's end when there is none. */
-  private async target(record: OutboxRecord, to: OutboxTo): Promise<{ reference: Partial<ConversationReference>; activityId?: string } | { attempt: OutboxAttempt }> {
+  private async target(
+    record: OutboxRecord,
+    to: OutboxTo,
+  ): Promise<{ reference: Partial<ConversationReference>; activityId?: string } | { attempt: OutboxAttempt }> {
     if ('user' in to) {
       const opening = await this.options.chats.open(record.tenantId, to.user);
-      if (!opening.ok) return { attempt: this.ended(record, 'failed', null, `unreachable: ${opening.reason}${opening.detail ? ` (${opening.detail})` : ''}`) };
+      if (!opening.ok)
+        return {
+          attempt: this.ended(
+            record,
+            'failed',
+            null,
+            `unreachable: ${opening.reason}${opening.detail ? ` (${opening.detail})` : ''}`,
+          ),
+        };
       const conversation = opening.reference.conversation?.id;
       if (conversation) this.keys.set(`c:${conversation}`, `u:${record.tenantId}:${to.user}`);
       return { reference: opening.reference };
@@ -340,13 +377,26 @@ export class Outbox {
     if ('reference' in to) return { reference: to.reference as Partial<ConversationReference> };
     const resolved = await this.resolve(to.location);
     if (resolved === 'gone') return { attempt: this.ended(record, 'failed', null, 'the card was never sent') };
-    if (resolved === 'pending') return { attempt: { ...this.ended(record, 'pending', null, 'the card is not sent yet'), attempts: record.attempts, notBefore: new Date(this.clock().getTime() + this.pollMs) } };
+    if (resolved === 'pending')
+      return {
+        attempt: {
+          ...this.ended(record, 'pending', null, 'the card is not sent yet'),
+          attempts: record.attempts,
+          notBefore: new Date(this.clock().getTime() + this.pollMs),
+        },
+      };
     const location = resolved.location as { reference?: Partial<ConversationReference>; activityId?: unknown };
-    if (!location.reference || typeof location.activityId !== 'string') return { attempt: this.ended(record, 'failed', null, 'the card has no activity id') };
+    if (!location.reference || typeof location.activityId !== 'string')
+      return { attempt: this.ended(record, 'failed', null, 'the card has no activity id') };
     return { reference: location.reference, activityId: location.activityId };
   }
 
-  private ended(record: OutboxRecord, status: OutboxAttempt['status'], result: JsonObject | null, error: string | null): OutboxAttempt {
+  private ended(
+    record: OutboxRecord,
+    status: OutboxAttempt['status'],
+    result: JsonObject | null,
+    error: string | null,
+  ): OutboxAttempt {
     return { status, attempts: record.attempts + 1, notBefore: this.clock(), result, error };
   }
 
@@ -368,12 +418,23 @@ export class Outbox {
     const backoff = Math.min(60_000, this.retryBaseMs * 2 ** record.attempts) * (0.8 + Math.random() * 0.4);
     const waitMs = failure.retryAfterMs ?? backoff;
     if (status === 429) this.pacer.pause(this.keyOf(record), this.clock().getTime() + waitMs);
-    logger.info('outbox.retry', { outboxId: record.id, status, code: failure.code, attempt: record.attempts + 1, ms: Math.round(waitMs) });
+    logger.info('outbox.retry', {
+      outboxId: record.id,
+      status,
+      code: failure.code,
+      attempt: record.attempts + 1,
+      ms: Math.round(waitMs),
+    });
     return { ...this.ended(record, 'pending', null, error), notBefore: new Date(this.clock().getTime() + waitMs) };
   }
 
   /** 403/404: the chat is gone or the person unreachable; a stale chat is opened again once. */
-  private async refused(record: OutboxRecord, status: number, failure: CallFailure, error: string): Promise<OutboxAttempt> {
+  private async refused(
+    record: OutboxRecord,
+    status: number,
+    failure: CallFailure,
+    error: string,
+  ): Promise<OutboxAttempt> {
     const to = (record.payload as unknown as Payload).to;
     if (!('user' in to)) return this.ended(record, 'failed', null, error);
     const reason = await this.options.chats.refused(record.tenantId, to.user, status, failure.code);
@@ -401,8 +462,12 @@ class PacedError extends Error {
 
 function recipientOf(to: OutboxTo): string {
   if ('user' in to) return to.user;
-  const reference = ('reference' in to ? to.reference : to.location.reference) as Partial<ConversationReference> | undefined;
-  return reference?.conversation?.id ?? (('location' in to && typeof to.location.outboxId === 'string') ? to.location.outboxId : 'unknown');
+  const reference = ('reference' in to ? to.reference : to.location.reference) as
+    Partial<ConversationReference> | undefined;
+  return (
+    reference?.conversation?.id ??
+    ('location' in to && typeof to.location.outboxId === 'string' ? to.location.outboxId : 'unknown')
+  );
 }
 
 function reasonField(record: OutboxRecord): { reason?: UnreachableReason } {

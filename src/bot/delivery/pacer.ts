@@ -47,7 +47,8 @@ export class Pacer {
       const times = this.sent.get(key) ?? [];
       for (const window of windows) {
         // The request may go once the (max)th most recent one has left the window.
-        if (times.length >= window.max) at = Math.max(at, times[times.length - window.max] + window.ms + this.limits.marginMs);
+        if (times.length >= window.max)
+          at = Math.max(at, times[times.length - window.max] + window.ms + this.limits.marginMs);
       }
     }
     return at - now;
@@ -60,7 +61,10 @@ export class Pacer {
    */
   take(tenant: string, conversation: string, now: number): (answeredAt: number) => void {
     const entries: Array<[number[], number]> = [];
-    for (const [key, windows] of [[`t:${tenant}`, this.limits.tenant], [`c:${conversation}`, this.limits.conversation]] as const) {
+    for (const [key, windows] of [
+      [`t:${tenant}`, this.limits.tenant],
+      [`c:${conversation}`, this.limits.conversation],
+    ] as const) {
       const times = this.sent.get(key) ?? [];
       times.push(now);
       const longest = Math.max(...windows.map((w) => w.ms)) + this.limits.marginMs;

@@ -16,8 +16,7 @@ export type UnreachableReason =
   | 'uninstalled'; // installationUpdate remove, or 403 MessageWritesBlocked
 
 export type ChatOpening =
-  | { ok: true; reference: Partial<ConversationReference> }
-  | { ok: false; reason: UnreachableReason; detail?: string };
+  { ok: true; reference: Partial<ConversationReference> } | { ok: false; reason: UnreachableReason; detail?: string };
 
 export interface PersonalChats {
   /** The person's 1:1 chat with the bot: the stored one, or a new one (installing the app for them where allowed). */
@@ -27,5 +26,10 @@ export interface PersonalChats {
    * forgotten or the person marked unreachable. Returns the reason when the person is unreachable now, or
    * undefined when opening the chat again may work (e.g. a stale conversation after an uninstall and reinstall).
    */
-  refused(tenantId: string, userId: string, status: number, code: string | undefined): Promise<UnreachableReason | undefined>;
+  refused(
+    tenantId: string,
+    userId: string,
+    status: number,
+    code: string | undefined,
+  ): Promise<UnreachableReason | undefined>;
 }

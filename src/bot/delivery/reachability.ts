@@ -84,14 +84,17 @@ export function channelErrorCode(err: unknown): string | undefined {
     .map((v) => (typeof v === 'string' ? v : v ? JSON.stringify(v) : ''))
     .join(' ');
   const named = KNOWN_CODES.find((c) => text.includes(c));
-  if (typeof record.code === 'string' && record.code && record.code !== 'RestError') return named === 'MessageWritesBlocked' ? named : record.code;
+  if (typeof record.code === 'string' && record.code && record.code !== 'RestError')
+    return named === 'MessageWritesBlocked' ? named : record.code;
   return named;
 }
 
 /** createConversation refused because the app is not installed for the person (either documented code). */
 function isNotInstalled(err: unknown): boolean {
   const code = channelErrorCode(err);
-  return statusOf(err) === 403 && (code === 'ForbiddenOperationException' || code === 'BadArgument' || code === undefined);
+  return (
+    statusOf(err) === 403 && (code === 'ForbiddenOperationException' || code === 'BadArgument' || code === undefined)
+  );
 }
 
 /** Why Graph refused to install the app (userteamwork-post-installedapps.md; refusals as reported, docs/permissions.md). */
@@ -114,9 +117,17 @@ export class PersonalChatService implements PersonalChats {
   }
 
   /** Someone wrote to the bot (any activity): they are reachable again, and the tenant's service URL is known. */
-  async seen(tenantId: string, userId: string, reference: Partial<ConversationReference>, personal = true): Promise<void> {
+  async seen(
+    tenantId: string,
+    userId: string,
+    reference: Partial<ConversationReference>,
+    personal = true,
+  ): Promise<void> {
     // A read on most turns; the delete only when there is a mark.
-    if ((await this.options.conversations.unreachable(tenantId, userId)) && (await this.options.conversations.clearUnreachable(tenantId, userId))) {
+    if (
+      (await this.options.conversations.unreachable(tenantId, userId)) &&
+      (await this.options.conversations.clearUnreachable(tenantId, userId))
+    ) {
       this.options.logger.info('reach.cleared', { userId });
     }
     await this.note(tenantId, reference, personal ? userId : null);
@@ -134,8 +145,16 @@ export class PersonalChatService implements PersonalChats {
     const current = await this.channel(tenantId);
     const bot = reference.bot ? { id: reference.bot.id, name: reference.bot.name } : (current?.bot ?? null);
     // Someone who has the app is needed only until the catalog id is known: then the one kept stays (no write per person).
-    const knownUserId = current?.knownUserId && (current.catalogId || !userId) ? current.knownUserId : (userId ?? current?.knownUserId ?? null);
-    const next: TenantChannel = { serviceUrl: reference.serviceUrl, bot, knownUserId, catalogId: current?.catalogId ?? null };
+    const knownUserId =
+      current?.knownUserId && (current.catalogId || !userId)
+        ? current.knownUserId
+        : (userId ?? current?.knownUserId ?? null);
+    const next: TenantChannel = {
+      serviceUrl: reference.serviceUrl,
+      bot,
+      knownUserId,
+      catalogId: current?.catalogId ?? null,
+    };
     if (current && JSON.stringify(current) === JSON.stringify(next)) return;
     await this.saveChannel(tenantId, next);
   }
@@ -158,7 +177,8 @@ export class PersonalChatService implements PersonalChats {
 
   async open(tenantId: string, userId: string): Promise<ChatOpening> {
     const mark = await this.options.conversations.unreachable(tenantId, userId);
-    if (mark && STICKY.has(mark.reason)) return { ok: false, reason: mark.reason as UnreachableReason, detail: mark.detail ?? undefined };
+    if (mark && STICKY.has(mark.reason))
+      return { ok: false, reason: mark.reason as UnreachableReason, detail: mark.detail ?? undefined };
     const stored = await this.options.conversations.get(tenantId, userId);
     if (stored) return { ok: true, reference: stored as Partial<ConversationReference> };
     const channel = await this.channel(tenantId);
@@ -183,7 +203,11 @@ export class PersonalChatService implements PersonalChats {
    * Graph cannot tell (catalog id unknown, installations not readable, installation not listed yet): createConversation
    * then still reaches someone who installed the app themselves, and a refusal is reported as before.
    */
-  private async openThroughGraph(tenantId: string, userId: string, channel: TenantChannel): Promise<ChatOpening | null> {
+  private async openThroughGraph(
+    tenantId: string,
+    userId: string,
+    channel: TenantChannel,
+  ): Promise<ChatOpening | null> {
     const installer = this.options.installer!;
     let catalogId: string | null = null;
     try {
@@ -211,8 +235,13 @@ export class PersonalChatService implements PersonalChats {
     }
   }
 
-  private async refusedInstall(tenantId: string, userId: string, channel: TenantChannel, catalogId: string | null,
-    refusal: { reason: UnreachableReason; detail: string }): Promise<ChatOpening> {
+  private async refusedInstall(
+    tenantId: string,
+    userId: string,
+    channel: TenantChannel,
+    catalogId: string | null,
+    refusal: { reason: UnreachableReason; detail: string },
+  ): Promise<ChatOpening> {
     // A re-uploaded app has a new catalog id: the one kept is forgotten.
     if (refusal.reason === 'appNotInCatalog' && catalogId && channel.catalogId === catalogId) {
       await this.saveChannel(tenantId, { ...channel, catalogId: null });
@@ -258,7 +287,13 @@ export class PersonalChatService implements PersonalChats {
     let catalogId: string | null = null;
     try {
       catalogId = await this.catalogId(tenantId, channel);
-      if (!catalogId) return this.unreachable(tenantId, userId, 'appNotInCatalog', 'the app\'s catalog id is unknown (set TEAMS_APP_CATALOG_ID)');
+      if (!catalogId)
+        return this.unreachable(
+          tenantId,
+          userId,
+          'appNotInCatalog',
+          "the app's catalog id is unknown (set TEAMS_APP_CATALOG_ID)",
+        );
       await this.markSelfInstall(tenantId, userId);
       const result = await installer.install(userId, catalogId);
       this.options.logger.info('reach.installed', { userId, result });
@@ -287,14 +322,18 @@ export class PersonalChatService implements PersonalChats {
     if (this.options.catalogId) return this.options.catalogId;
     if (channel.catalogId) return channel.catalogId;
     if (!channel.knownUserId || !this.options.manifestId) return null;
-    const installation = await this.options.installer!.findInstallation(channel.knownUserId, { externalId: this.options.manifestId });
+    const installation = await this.options.installer!.findInstallation(channel.knownUserId, {
+      externalId: this.options.manifestId,
+    });
     if (!installation) return null;
     await this.saveChannel(tenantId, { ...channel, catalogId: installation.catalogId });
     return installation.catalogId;
   }
 
   /** Whether the bot can install itself now: the catalog id is known and Graph lets it read installations. */
-  async canInstall(tenantId: string): Promise<{ ok: true } | { ok: false; reason: UnreachableReason; detail: string } | null> {
+  async canInstall(
+    tenantId: string,
+  ): Promise<{ ok: true } | { ok: false; reason: UnreachableReason; detail: string } | null> {
     if (!this.options.installer) return { ok: false, reason: 'notInstalled', detail: 'no Graph installer' };
     const channel = await this.channel(tenantId);
     if (!channel?.knownUserId) return null;
@@ -310,7 +349,11 @@ export class PersonalChatService implements PersonalChats {
     }
   }
 
-  private async createConversation(tenantId: string, userId: string, channel: TenantChannel): Promise<Partial<ConversationReference>> {
+  private async createConversation(
+    tenantId: string,
+    userId: string,
+    channel: TenantChannel,
+  ): Promise<Partial<ConversationReference>> {
     const parameters = {
       isGroup: false,
       bot: channel.bot ?? undefined,
@@ -321,10 +364,17 @@ export class PersonalChatService implements PersonalChats {
     let created: Partial<ConversationReference> | undefined;
     const answered = this.options.pace ? await this.options.pace(tenantId, userId) : () => undefined;
     try {
-      await this.options.adapter.createConversationAsync(this.options.appId, 'msteams', channel.serviceUrl, '', parameters, async (context) => {
-        const conversation = context.activity?.conversation;
-        created = conversation ? this.referenceTo(channel, userId, conversation) : undefined;
-      });
+      await this.options.adapter.createConversationAsync(
+        this.options.appId,
+        'msteams',
+        channel.serviceUrl,
+        '',
+        parameters,
+        async (context) => {
+          const conversation = context.activity?.conversation;
+          created = conversation ? this.referenceTo(channel, userId, conversation) : undefined;
+        },
+      );
     } finally {
       answered();
     }
@@ -333,17 +383,37 @@ export class PersonalChatService implements PersonalChats {
   }
 
   private referenceTo(channel: TenantChannel, userId: string, conversation: object): Partial<ConversationReference> {
-    const reference = { serviceUrl: channel.serviceUrl, channelId: 'msteams', bot: channel.bot ?? undefined, conversation, user: { id: userId, name: '' } };
+    const reference = {
+      serviceUrl: channel.serviceUrl,
+      channelId: 'msteams',
+      bot: channel.bot ?? undefined,
+      conversation,
+      user: { id: userId, name: '' },
+    };
     return reference as Partial<ConversationReference>;
   }
 
-  private async opened(tenantId: string, userId: string, reference: Partial<ConversationReference>): Promise<ChatOpening> {
-    await this.options.conversations.upsert(tenantId, userId, JSON.parse(JSON.stringify(reference)) as JsonObject, this.clock());
+  private async opened(
+    tenantId: string,
+    userId: string,
+    reference: Partial<ConversationReference>,
+  ): Promise<ChatOpening> {
+    await this.options.conversations.upsert(
+      tenantId,
+      userId,
+      JSON.parse(JSON.stringify(reference)) as JsonObject,
+      this.clock(),
+    );
     await this.options.conversations.clearUnreachable(tenantId, userId);
     return { ok: true, reference };
   }
 
-  private async unreachable(tenantId: string, userId: string, reason: UnreachableReason, detail: string): Promise<ChatOpening> {
+  private async unreachable(
+    tenantId: string,
+    userId: string,
+    reason: UnreachableReason,
+    detail: string,
+  ): Promise<ChatOpening> {
     await this.options.conversations.markUnreachable(tenantId, userId, reason, detail, this.clock());
     this.options.logger.warn('reach.unreachable', { userId, reason, detail });
     const key = `${tenantId}/${reason}`;
@@ -358,7 +428,12 @@ export class PersonalChatService implements PersonalChats {
     return { ok: false, reason, detail };
   }
 
-  async refused(tenantId: string, userId: string, status: number, code: string | undefined): Promise<UnreachableReason | undefined> {
+  async refused(
+    tenantId: string,
+    userId: string,
+    status: number,
+    code: string | undefined,
+  ): Promise<UnreachableReason | undefined> {
     if (status === 403 && (code === 'ConversationBlockedByUser' || code === 'BotDisabledByAdmin')) {
       const reason: UnreachableReason = code === 'ConversationBlockedByUser' ? 'blockedByUser' : 'disabledByAdmin';
       await this.options.conversations.delete(tenantId, userId);

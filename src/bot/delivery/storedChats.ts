@@ -34,17 +34,38 @@ export class StoredChats implements PersonalChats {
       return { ok: true, reference: stored as Partial<ConversationReference> };
     }
     const known = this.known.get(tenantId);
-    if (!known?.serviceUrl) return { ok: false, reason: 'notInstalled', detail: 'no conversation with this person yet, and no service URL to create one' };
-    const parameters = { isGroup: false, bot: known.bot, members: [{ id: userId, name: '' }], tenantId, channelData: { tenant: { id: tenantId } } } as ConversationParameters;
+    if (!known?.serviceUrl)
+      return {
+        ok: false,
+        reason: 'notInstalled',
+        detail: 'no conversation with this person yet, and no service URL to create one',
+      };
+    const parameters = {
+      isGroup: false,
+      bot: known.bot,
+      members: [{ id: userId, name: '' }],
+      tenantId,
+      channelData: { tenant: { id: tenantId } },
+    } as ConversationParameters;
     let created: Partial<ConversationReference> | undefined;
     const answered = await this.pace(tenantId, userId);
     try {
-      await this.adapter.createConversationAsync(this.appId, 'msteams', known.serviceUrl, '', parameters, async (context) => {
-        created = context.activity ? { ...known, conversation: context.activity.conversation, user: { id: userId, name: '' } } : undefined;
-      });
+      await this.adapter.createConversationAsync(
+        this.appId,
+        'msteams',
+        known.serviceUrl,
+        '',
+        parameters,
+        async (context) => {
+          created = context.activity
+            ? { ...known, conversation: context.activity.conversation, user: { id: userId, name: '' } }
+            : undefined;
+        },
+      );
     } catch (err) {
       const failure = failureOf(err);
-      if (failure.status === 403 || failure.status === 404) return { ok: false, reason: reasonOf(failure.code), detail: `${failure.status} ${failure.code ?? ''}`.trim() };
+      if (failure.status === 403 || failure.status === 404)
+        return { ok: false, reason: reasonOf(failure.code), detail: `${failure.status} ${failure.code ?? ''}`.trim() };
       throw err;
     } finally {
       answered();
@@ -54,7 +75,12 @@ export class StoredChats implements PersonalChats {
     return { ok: true, reference: created };
   }
 
-  async refused(tenantId: string, userId: string, status: number, code: string | undefined): Promise<UnreachableReason | undefined> {
+  async refused(
+    tenantId: string,
+    userId: string,
+    status: number,
+    code: string | undefined,
+  ): Promise<UnreachableReason | undefined> {
     if (status !== 403 && status !== 404) return undefined;
     await this.conversations.delete(tenantId, userId);
     // A stale conversation (404, or not in the roster after a reinstall) may work once opened again.

@@ -45,8 +45,18 @@ export abstract class CardFlowDialog extends ComponentDialog {
     return `${this.verbs.prefix}.cancel`;
   }
 
-  protected prompt(step: WaterfallStepContext, id: string, verbs: string[], card: Attachment, extra: object = {}): Promise<DialogTurnResult> {
-    const validations: CardPromptValidations = { ...extra, flowId: flow(step).flowId, verbs: [...verbs, this.cancelVerb] };
+  protected prompt(
+    step: WaterfallStepContext,
+    id: string,
+    verbs: string[],
+    card: Attachment,
+    extra: object = {},
+  ): Promise<DialogTurnResult> {
+    const validations: CardPromptValidations = {
+      ...extra,
+      flowId: flow(step).flowId,
+      verbs: [...verbs, this.cancelVerb],
+    };
     return step.prompt(id, { prompt: MessageFactory.attachment(card), validations });
   }
 
@@ -54,47 +64,70 @@ export abstract class CardFlowDialog extends ComponentDialog {
     return loc(step.context).t(this.verbs.title);
   }
 
-  protected chooseAppCard(step: WaterfallStepContext, prompt: string, blocked: CardData['choose-app']['blocked'] = []): Promise<DialogTurnResult> {
+  protected chooseAppCard(
+    step: WaterfallStepContext,
+    prompt: string,
+    blocked: CardData['choose-app']['blocked'] = [],
+  ): Promise<DialogTurnResult> {
     const state = flow(step);
-    const card = renderCard('choose-app', {
-      flowId: state.flowId,
-      title: this.title(step),
-      prompt,
-      nextVerb: `${this.verbs.prefix}.app`,
-      cancelVerb: this.cancelVerb,
-      apps: state.offered.map((a) => ({ id: a.id, displayName: a.displayName })),
-      blocked: shownBlocked(loc(step.context), blocked),
-    }, loc(step.context));
+    const card = renderCard(
+      'choose-app',
+      {
+        flowId: state.flowId,
+        title: this.title(step),
+        prompt,
+        nextVerb: `${this.verbs.prefix}.app`,
+        cancelVerb: this.cancelVerb,
+        apps: state.offered.map((a) => ({ id: a.id, displayName: a.displayName })),
+        blocked: shownBlocked(loc(step.context), blocked),
+      },
+      loc(step.context),
+    );
     return this.prompt(step, CHOICE_PROMPT, [`${this.verbs.prefix}.app`], card);
   }
 
   /** After the app card: the chosen app (checked against what was offered), or the end of the dialog. */
-  protected async takeApp(step: WaterfallStepContext, submit: CardSubmit, onForged: (detail: { appId: string }) => Promise<void>): Promise<AppChoice | DialogTurnResult> {
+  protected async takeApp(
+    step: WaterfallStepContext,
+    submit: CardSubmit,
+    onForged: (detail: { appId: string }) => Promise<void>,
+  ): Promise<AppChoice | DialogTurnResult> {
     if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
     const state = flow(step);
     const app = state.offered.find((a) => a.id === submit.data.appId);
     if (!app) return this.forged(step, () => onForged({ appId: text(submit.data.appId, 100) }));
     state.appId = app.id;
     const l = loc(step.context);
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: this.title(step), facts: [{ label: l.t('common:fact.app'), value: app.displayName }] }));
+    await this.replaceCard(
+      step.context,
+      submit.cardActivityId,
+      outcomeCard(l, { title: this.title(step), facts: [{ label: l.t('common:fact.app'), value: app.displayName }] }),
+    );
     return app;
   }
 
   protected chooseGroupCard(step: WaterfallStepContext, app: AppChoice, prompt: string): Promise<DialogTurnResult> {
-    const card = renderCard('choose-group', {
-      flowId: flow(step).flowId,
-      title: this.title(step),
-      prompt,
-      nextVerb: `${this.verbs.prefix}.group`,
-      cancelVerb: this.cancelVerb,
-      appName: app.displayName,
-      groups: app.groups,
-    }, loc(step.context));
+    const card = renderCard(
+      'choose-group',
+      {
+        flowId: flow(step).flowId,
+        title: this.title(step),
+        prompt,
+        nextVerb: `${this.verbs.prefix}.group`,
+        cancelVerb: this.cancelVerb,
+        appName: app.displayName,
+        groups: app.groups,
+      },
+      loc(step.context),
+    );
     return this.prompt(step, CHOICE_PROMPT, [`${this.verbs.prefix}.group`], card);
   }
 
   /** After the group card (or the only group, passed as a string): the chosen group, or the end of the dialog. */
-  protected async takeGroup(step: WaterfallStepContext, onForged: (detail: { appId: string; groupId: string }) => Promise<void>): Promise<{ app: AppChoice; group: AppChoice['groups'][number] } | DialogTurnResult> {
+  protected async takeGroup(
+    step: WaterfallStepContext,
+    onForged: (detail: { appId: string; groupId: string }) => Promise<void>,
+  ): Promise<{ app: AppChoice; group: AppChoice['groups'][number] } | DialogTurnResult> {
     const state = flow(step);
     const app = state.offered.find((a) => a.id === state.appId)!;
     let groupId: unknown = step.result;
@@ -105,7 +138,10 @@ export abstract class CardFlowDialog extends ComponentDialog {
       const chosen = app.groups.find((g) => g.id === groupId);
       if (chosen) {
         const l = loc(step.context);
-        const facts = [{ label: l.t('common:fact.app'), value: app.displayName }, { label: l.t('common:fact.group'), value: chosen.displayName }];
+        const facts = [
+          { label: l.t('common:fact.app'), value: app.displayName },
+          { label: l.t('common:fact.group'), value: chosen.displayName },
+        ];
         await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: this.title(step), facts }));
       }
     }
@@ -115,15 +151,33 @@ export abstract class CardFlowDialog extends ComponentDialog {
     return { app, group };
   }
 
-  protected confirmCard(step: WaterfallStepContext, title: string, facts: Fact[], note: string, confirmTitle: string): Promise<DialogTurnResult> {
+  protected confirmCard(
+    step: WaterfallStepContext,
+    title: string,
+    facts: Fact[],
+    note: string,
+    confirmTitle: string,
+  ): Promise<DialogTurnResult> {
     const confirmVerb = `${this.verbs.prefix}.confirm`;
-    const card = renderCard('confirm', { flowId: flow(step).flowId, title, facts, note, confirmTitle, confirmVerb, cancelVerb: this.cancelVerb }, loc(step.context));
+    const card = renderCard(
+      'confirm',
+      { flowId: flow(step).flowId, title, facts, note, confirmTitle, confirmVerb, cancelVerb: this.cancelVerb },
+      loc(step.context),
+    );
     return this.prompt(step, CHOICE_PROMPT, [confirmVerb], card);
   }
 
   protected async cancelled(step: WaterfallStepContext, submit: CardSubmit): Promise<DialogTurnResult> {
     const l = loc(step.context);
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: l.t('common:cancelledTitle', { title: this.title(step) }), text: l.t('common:cancelled') }), true);
+    await this.replaceCard(
+      step.context,
+      submit.cardActivityId,
+      outcomeCard(l, {
+        title: l.t('common:cancelledTitle', { title: this.title(step) }),
+        text: l.t('common:cancelled'),
+      }),
+      true,
+    );
     return step.endDialog('cancelled');
   }
 
@@ -134,7 +188,12 @@ export abstract class CardFlowDialog extends ComponentDialog {
   }
 
   /** Updates a card in place; when the channel cannot (or there is no id) and `orSend` is set, sends it as a new message. */
-  protected async replaceCard(context: TurnContext, activityId: string | null, card: Attachment, orSend = false): Promise<void> {
+  protected async replaceCard(
+    context: TurnContext,
+    activityId: string | null,
+    card: Attachment,
+    orSend = false,
+  ): Promise<void> {
     if (activityId) {
       try {
         await context.updateActivity({ type: 'message', id: activityId, attachments: [card] });
@@ -154,7 +213,13 @@ export function isTurnResult(value: unknown): value is DialogTurnResult {
 /** The most blocked apps the app card lists (Teams' message size); the rest are counted in one line. */
 export const BLOCKED_SHOWN = 20;
 
-export function shownBlocked(l: Localizer, blocked: CardData['choose-app']['blocked']): CardData['choose-app']['blocked'] {
+export function shownBlocked(
+  l: Localizer,
+  blocked: CardData['choose-app']['blocked'],
+): CardData['choose-app']['blocked'] {
   if (blocked.length <= BLOCKED_SHOWN) return blocked;
-  return [...blocked.slice(0, BLOCKED_SHOWN), { appName: '', groupName: '', reason: l.t('limits:moreBlocked', { count: blocked.length - BLOCKED_SHOWN }) }];
+  return [
+    ...blocked.slice(0, BLOCKED_SHOWN),
+    { appName: '', groupName: '', reason: l.t('limits:moreBlocked', { count: blocked.length - BLOCKED_SHOWN }) },
+  ];
 }

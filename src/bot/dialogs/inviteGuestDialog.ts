@@ -80,12 +80,23 @@ export class InviteGuestDialog extends CardFlowDialog {
     state.offered = shareable.apps;
     if (shareable.apps.length === 0) {
       const lines = [l.t('invite:nothingToShare.intro')];
-      for (const b of shareable.blocked) lines.push(l.t('invite:nothingToShare.blocked', { why: describeBlocker(b.blockers[0], b.groupName, b.appName) }));
+      for (const b of shareable.blocked)
+        lines.push(
+          l.t('invite:nothingToShare.blocked', { why: describeBlocker(b.blockers[0], b.groupName, b.appName) }),
+        );
       lines.push(l.t('invite:nothingToShare.advice'));
-      await step.context.sendActivity(MessageFactory.attachment(outcomeCard(l, { title: l.t('invite:nothingToShare.title'), color: 'Warning', text: lines.join('\n\n') })));
+      await step.context.sendActivity(
+        MessageFactory.attachment(
+          outcomeCard(l, { title: l.t('invite:nothingToShare.title'), color: 'Warning', text: lines.join('\n\n') }),
+        ),
+      );
       return step.endDialog();
     }
-    const blocked = shareable.blocked.map((b) => ({ appName: b.appName, groupName: b.groupName, reason: l.list(b.blockers.map((x) => shortBlocker(l, x))) }));
+    const blocked = shareable.blocked.map((b) => ({
+      appName: b.appName,
+      groupName: b.groupName,
+      reason: l.list(b.blockers.map((x) => shortBlocker(l, x))),
+    }));
     return this.chooseAppCard(step, l.t('invite:chooseApp'), blocked);
   }
 
@@ -103,9 +114,21 @@ export class InviteGuestDialog extends CardFlowDialog {
     if (this.bulk && options?.bulk) return this.bulk.prompt(step, this.cancelVerb, options.imported);
     const l = loc(step.context);
     const intro = l.t('invite:detailsIntro', { group: chosen.group.displayName, app: chosen.app.displayName });
-    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName, intro, bulk: this.bulk !== undefined };
+    const form: DetailsForm = {
+      flowId: flow(step).flowId,
+      appName: chosen.app.displayName,
+      groupName: chosen.group.displayName,
+      intro,
+      bulk: this.bulk !== undefined,
+    };
     const verbs = this.bulk ? ['invite.details', BULK_VERBS.start] : ['invite.details'];
-    return this.prompt(step, DETAILS_PROMPT, verbs, renderCard('invite-details', { ...form, email: '', message: '', error: '' }, l), { form });
+    return this.prompt(
+      step,
+      DETAILS_PROMPT,
+      verbs,
+      renderCard('invite-details', { ...form, email: '', message: '', error: '' }, l),
+      { form },
+    );
   }
 
   /** Checks the address and message on the server; on a problem the card comes back with the reason and the typed values. */
@@ -130,7 +153,11 @@ export class InviteGuestDialog extends CardFlowDialog {
     }
     if (problems.length > 0) {
       const { form } = pc.options.validations as { form: DetailsForm };
-      const card = renderCard('invite-details', { ...form, email: rawEmail.slice(0, 254), message: rawMessage.slice(0, 1000), error: problems.join(' ') }, l);
+      const card = renderCard(
+        'invite-details',
+        { ...form, email: rawEmail.slice(0, 254), message: rawMessage.slice(0, 1000), error: problems.join(' ') },
+        l,
+      );
       pc.options.retryPrompt = MessageFactory.attachment(card);
       return false;
     }
@@ -144,16 +171,31 @@ export class InviteGuestDialog extends CardFlowDialog {
     if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
     if (this.bulk && submit.verb === BULK_VERBS.start) {
       const l = loc(step.context);
-      await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: l.t('bulk:title'), facts: this.facts(l, flow(step)).slice(0, 2) }));
+      await this.replaceCard(
+        step.context,
+        submit.cardActivityId,
+        outcomeCard(l, { title: l.t('bulk:title'), facts: this.facts(l, flow(step)).slice(0, 2) }),
+      );
       return this.bulk.prompt(step, this.cancelVerb);
     }
-    if (this.bulk && submit.verb === BULK_VERBS.send) return this.bulk.start(step, submit, (id, card, orSend) => this.replaceCard(step.context, id, card, orSend));
+    if (this.bulk && submit.verb === BULK_VERBS.send)
+      return this.bulk.start(step, submit, (id, card, orSend) => this.replaceCard(step.context, id, card, orSend));
     const state = flow<InviteFlow>(step);
     state.email = String(submit.data.email);
     state.message = typeof submit.data.message === 'string' ? submit.data.message : null;
     const l = loc(step.context);
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: this.title(step), facts: this.facts(l, state).slice(0, 3) }));
-    return this.confirmCard(step, l.t('invite:confirm.title'), this.facts(l, state), l.t('invite:confirm.note'), l.t('invite:confirm.button'));
+    await this.replaceCard(
+      step.context,
+      submit.cardActivityId,
+      outcomeCard(l, { title: this.title(step), facts: this.facts(l, state).slice(0, 3) }),
+    );
+    return this.confirmCard(
+      step,
+      l.t('invite:confirm.title'),
+      this.facts(l, state),
+      l.t('invite:confirm.note'),
+      l.t('invite:confirm.button'),
+    );
   }
 
   private facts(l: Localizer, state: InviteFlow): Fact[] {
@@ -170,11 +212,16 @@ export class InviteGuestDialog extends CardFlowDialog {
   private async act(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const submit = step.result as CardSubmit;
     if (submit.verb === this.cancelVerb) return this.cancelled(step, submit);
-    if (this.bulk && submit.verb === BULK_VERBS.send) return this.bulk.start(step, submit, (id, card, orSend) => this.replaceCard(step.context, id, card, orSend));
+    if (this.bulk && submit.verb === BULK_VERBS.send)
+      return this.bulk.start(step, submit, (id, card, orSend) => this.replaceCard(step.context, id, card, orSend));
     const state = flow<InviteFlow>(step);
     const actor = actorFrom(step.context)!;
     const l = loc(step.context);
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: l.t('invite:sending'), facts: this.facts(l, state) }));
+    await this.replaceCard(
+      step.context,
+      submit.cardActivityId,
+      outcomeCard(l, { title: l.t('invite:sending'), facts: this.facts(l, state) }),
+    );
     const replyTo = submit.cardActivityId ? cardLocation(step.context, submit.cardActivityId) : null;
     const work = this.service.invite({
       operationId: `invite:${state.flowId}`,
@@ -195,7 +242,11 @@ export class InviteGuestDialog extends CardFlowDialog {
         })
       : { done: true as const, value: await work };
     if (!result.done) {
-      await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: l.t('invite:sending'), text: l.t('invite:slow'), facts: this.facts(l, state) }));
+      await this.replaceCard(
+        step.context,
+        submit.cardActivityId,
+        outcomeCard(l, { title: l.t('invite:sending'), text: l.t('invite:slow'), facts: this.facts(l, state) }),
+      );
       return step.endDialog('inProgress');
     }
     const outcome = result.value;
@@ -205,7 +256,9 @@ export class InviteGuestDialog extends CardFlowDialog {
 }
 
 function redemptionText(l: Localizer, state: string): string {
-  return state === 'Accepted' || state === 'PendingAcceptance' || state === 'Member' ? l.t(`invite:redemption.${state}`) : state;
+  return state === 'Accepted' || state === 'PendingAcceptance' || state === 'Member'
+    ? l.t(`invite:redemption.${state}`)
+    : state;
 }
 
 export function outcomeToCard(outcome: InviteOutcome, l: Localizer): Attachment {
@@ -219,13 +272,22 @@ export function outcomeToCard(outcome: InviteOutcome, l: Localizer): Attachment 
         { label: l.t('invite:fact.invitation'), value: redemptionText(l, outcome.guest.redemption) },
       ];
       if (!outcome.added) {
-        return outcomeCard(l, { title: l.t('invite:outcome.alreadyMemberTitle'), color: 'Accent', text: l.t('invite:outcome.alreadyMember', names), facts });
+        return outcomeCard(l, {
+          title: l.t('invite:outcome.alreadyMemberTitle'),
+          color: 'Accent',
+          text: l.t('invite:outcome.alreadyMember', names),
+          facts,
+        });
       }
       const summary = l.t(outcome.invited ? 'invite:outcome.invited' : 'invite:outcome.existingGuest', names);
       return outcomeCard(l, { title: l.t('invite:outcome.invitedTitle'), color: 'Good', text: summary, facts });
     }
     case 'refused':
-      return outcomeCard(l, { title: l.t('invite:outcome.refusedTitle'), color: 'Attention', text: l.msg(outcome.message) });
+      return outcomeCard(l, {
+        title: l.t('invite:outcome.refusedTitle'),
+        color: 'Attention',
+        text: l.msg(outcome.message),
+      });
     case 'failed':
       return outcomeCard(l, {
         title: l.t('invite:outcome.failedTitle'),
@@ -237,7 +299,11 @@ export function outcomeToCard(outcome: InviteOutcome, l: Localizer): Attachment 
       return outcomeCard(l, {
         title: l.t('invite:outcome.waitingTitle'),
         color: 'Accent',
-        text: l.t('invite:outcome.waiting', { email: outcome.guest.email, group: outcome.group.displayName, app: outcome.app.displayName }),
+        text: l.t('invite:outcome.waiting', {
+          email: outcome.guest.email,
+          group: outcome.group.displayName,
+          app: outcome.app.displayName,
+        }),
         facts: [
           { label: l.t('common:fact.app'), value: outcome.app.displayName },
           { label: l.t('common:fact.group'), value: outcome.group.displayName },

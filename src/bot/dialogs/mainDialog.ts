@@ -1,6 +1,13 @@
 /** The root dialog: dispatches commands; a new command or `cancel` ends whatever was going on. */
 import { CardFactory, MessageFactory, type Attachment, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
-import { ComponentDialog, DialogSet, DialogTurnStatus, WaterfallDialog, type DialogState, type WaterfallStepContext } from './sdk';
+import {
+  ComponentDialog,
+  DialogSet,
+  DialogTurnStatus,
+  WaterfallDialog,
+  type DialogState,
+  type WaterfallStepContext,
+} from './sdk';
 import type { RequestAccessService } from '../../domain/requestAccess';
 import { commandList, parseCommand, type Command } from '../commands';
 import { renderCardJson } from '../cards';
@@ -124,7 +131,9 @@ export class MainDialog extends ComponentDialog {
         await step.context.sendActivity(MessageFactory.attachment(helpCard(l)));
         return step.endDialog();
       default:
-        await step.context.sendActivity(l.t(isRecord(step.context.activity.value) ? 'common:cardInactive' : 'common:unknown'));
+        await step.context.sendActivity(
+          l.t(isRecord(step.context.activity.value) ? 'common:cardInactive' : 'common:unknown'),
+        );
         return step.endDialog();
     }
   }
@@ -170,7 +179,9 @@ export class MainDialog extends ComponentDialog {
       return;
     }
     // The command's name only, never the text typed.
-    setAttributes({ 'guestinvite.command': command?.name ?? (isRecord(context.activity.value) ? 'cardSubmit' : 'none') });
+    setAttributes({
+      'guestinvite.command': command?.name ?? (isRecord(context.activity.value) ? 'cardSubmit' : 'none'),
+    });
     if (command?.name === 'cancel') {
       const active = dc.activeDialog !== undefined;
       await dc.cancelAllDialogs();
@@ -183,6 +194,7 @@ export class MainDialog extends ComponentDialog {
       return;
     }
     const result = await dc.continueDialog();
-    if (result.status === DialogTurnStatus.empty) await dc.beginDialog(MAIN_DIALOG, { command: { name: 'unknown' } } satisfies MainOptions);
+    if (result.status === DialogTurnStatus.empty)
+      await dc.beginDialog(MAIN_DIALOG, { command: { name: 'unknown' } } satisfies MainOptions);
   }
 }

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { MessageFactory, type Attachment } from 'botbuilder';
 import { WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from './sdk';
 import type { Logger } from '../../logging';
-import { matchApps, type CreateOutcome, type RequestAccessService, type UnreachableOwner } from '../../domain/requestAccess';
+import {
+  matchApps,
+  type CreateOutcome,
+  type RequestAccessService,
+  type UnreachableOwner,
+} from '../../domain/requestAccess';
 import { ADMIN_FIXABLE } from '../delivery/reachability';
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
 import { renderCard, type CardData, type Fact } from '../cards';
@@ -80,7 +85,10 @@ export class RequestAccessDialog extends CardFlowDialog {
         return step.next(preselected);
       }
       if (matches.length > 1) state.offered = matches;
-      else await step.context.sendActivity(unavailable ? l.t('requests:theseApps') : l.t('requests:noMatch', { query: query.slice(0, 100) }));
+      else
+        await step.context.sendActivity(
+          unavailable ? l.t('requests:theseApps') : l.t('requests:noMatch', { query: query.slice(0, 100) }),
+        );
     }
     return this.chooseAppCard(step, l.t('requests:chooseApp'));
   }
@@ -97,8 +105,19 @@ export class RequestAccessDialog extends CardFlowDialog {
     if (isTurnResult(chosen)) return chosen;
     const l = loc(step.context);
     const intro = l.t('requests:detailsIntro', { group: chosen.group.displayName, app: chosen.app.displayName });
-    const form: DetailsForm = { flowId: flow(step).flowId, appName: chosen.app.displayName, groupName: chosen.group.displayName, intro };
-    return this.prompt(step, DETAILS_PROMPT, ['request.details'], renderCard('request-details', { ...form, justification: '', error: '' }, l), { form });
+    const form: DetailsForm = {
+      flowId: flow(step).flowId,
+      appName: chosen.app.displayName,
+      groupName: chosen.group.displayName,
+      intro,
+    };
+    return this.prompt(
+      step,
+      DETAILS_PROMPT,
+      ['request.details'],
+      renderCard('request-details', { ...form, justification: '', error: '' }, l),
+      { form },
+    );
   }
 
   private async validateDetails(pc: PromptValidatorContext<CardSubmit>): Promise<boolean> {
@@ -110,7 +129,9 @@ export class RequestAccessDialog extends CardFlowDialog {
     if (!check.ok) {
       const { form } = pc.options.validations as { form: DetailsForm };
       const l = loc(pc.context);
-      pc.options.retryPrompt = MessageFactory.attachment(renderCard('request-details', { ...form, justification: raw.slice(0, 500), error: l.msg(check.message) }, l));
+      pc.options.retryPrompt = MessageFactory.attachment(
+        renderCard('request-details', { ...form, justification: raw.slice(0, 500), error: l.msg(check.message) }, l),
+      );
       return false;
     }
     submit.data.justification = check.text;
@@ -133,8 +154,18 @@ export class RequestAccessDialog extends CardFlowDialog {
     const state = flow<RequestFlow>(step);
     state.justification = String(submit.data.justification);
     const l = loc(step.context);
-    await this.replaceCard(step.context, submit.cardActivityId, outcomeCard(l, { title: this.title(step), facts: this.facts(l, state) }));
-    return this.confirmCard(step, l.t('requests:confirm.title'), this.facts(l, state), l.t('requests:confirm.note'), l.t('requests:confirm.button'));
+    await this.replaceCard(
+      step.context,
+      submit.cardActivityId,
+      outcomeCard(l, { title: this.title(step), facts: this.facts(l, state) }),
+    );
+    return this.confirmCard(
+      step,
+      l.t('requests:confirm.title'),
+      this.facts(l, state),
+      l.t('requests:confirm.note'),
+      l.t('requests:confirm.button'),
+    );
   }
 
   private async act(step: WaterfallStepContext): Promise<DialogTurnResult> {
@@ -154,14 +185,22 @@ export class RequestAccessDialog extends CardFlowDialog {
 }
 
 export function createdCard(l: Localizer, outcome: CreateOutcome): Attachment {
-  if (outcome.kind === 'refused') return outcomeCard(l, { title: l.t('requests:created.refusedTitle'), color: 'Attention', text: l.msg(outcome.message) });
+  if (outcome.kind === 'refused')
+    return outcomeCard(l, {
+      title: l.t('requests:created.refusedTitle'),
+      color: 'Attention',
+      text: l.msg(outcome.message),
+    });
   const { request, reached, unreachableOwners } = outcome;
   const facts: Fact[] = [
     { label: l.t('common:fact.app'), value: request.appName },
     { label: l.t('common:fact.group'), value: request.groupName },
     { label: l.t('requests:fact.reason'), value: request.justification },
   ];
-  const who = reached.length > 0 ? l.t('requests:created.decide', { owners: l.list(reached), count: reached.length }) : l.t('requests:created.noneReached');
+  const who =
+    reached.length > 0
+      ? l.t('requests:created.decide', { owners: l.list(reached), count: reached.length })
+      : l.t('requests:created.noneReached');
   const note = unreachableNote(l, unreachableOwners, reached.length > 0);
   return outcomeCard(l, { title: l.t('requests:created.title'), color: 'Good', text: who, facts, note });
 }
@@ -173,13 +212,15 @@ export function createdCard(l: Localizer, outcome: CreateOutcome): Attachment {
 export function unreachableNote(l: Localizer, owners: readonly UnreachableOwner[], othersReached: boolean): string {
   if (owners.length === 0) return '';
   const byReason = new Map<string, string[]>();
-  for (const owner of owners) byReason.set(owner.reason ?? '', [...(byReason.get(owner.reason ?? '') ?? []), owner.name]);
+  for (const owner of owners)
+    byReason.set(owner.reason ?? '', [...(byReason.get(owner.reason ?? '') ?? []), owner.name]);
   const lines: string[] = [];
   for (const [reason, names] of byReason) {
     if (!reason) lines.push(l.t('requests:created.unreachable', { owners: l.list(names) }));
     else lines.push(l.t('reach:created', { owners: l.list(names), why: l.t(`reach:why.${reason}`) }));
   }
-  if (owners.some((o) => o.reason !== null && (ADMIN_FIXABLE as readonly string[]).includes(o.reason))) lines.push(l.t('reach:adminsTold'));
+  if (owners.some((o) => o.reason !== null && (ADMIN_FIXABLE as readonly string[]).includes(o.reason)))
+    lines.push(l.t('reach:adminsTold'));
   if (othersReached && !byReason.has('')) lines.push(l.t('reach:othersDecide'));
   return lines.join(' ');
 }

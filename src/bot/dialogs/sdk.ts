@@ -9,4 +9,10 @@ export { DialogTurnStatus, type DialogTurnResult } from 'botbuilder-dialogs/lib/
 export type { DialogState } from 'botbuilder-dialogs/lib/dialogContext';
 export { WaterfallDialog } from 'botbuilder-dialogs/lib/waterfallDialog';
 export type { WaterfallStepContext } from 'botbuilder-dialogs/lib/waterfallStepContext';
-export { Prompt, type PromptOptions, type PromptRecognizerResult, type PromptValidator, type PromptValidatorContext } from 'botbuilder-dialogs/lib/prompts/prompt';
+export {
+  Prompt,
+  type PromptOptions,
+  type PromptRecognizerResult,
+  type PromptValidator,
+  type PromptValidatorContext,
+} from 'botbuilder-dialogs/lib/prompts/prompt';

@@ -10,7 +10,13 @@ import type { FileConsentCardResponse, TurnContext } from 'botbuilder';
 import type { Logger } from '../../logging';
 import type { Actor } from '../../domain/model';
 import type { Store } from '../../store/store';
-import { EXPORT_COLUMNS, exportRecords, guestCsv, type ExportColumn, type ExportScope } from '../../domain/files/guestExport';
+import {
+  EXPORT_COLUMNS,
+  exportRecords,
+  guestCsv,
+  type ExportColumn,
+  type ExportScope,
+} from '../../domain/files/guestExport';
 import { uploadFile, type FileFetch } from '../../domain/files/download';
 import type { Localizer } from '../../i18n';
 import { actorFrom } from '../identity';
@@ -40,15 +46,23 @@ export class FileExport {
 
   /** The list this actor may take away, or null when an admin export is asked by someone who is not one. */
   private async scope(actor: Actor, kind: ExportKind): Promise<ExportScope | null> {
-    if (kind === 'admin') return (await this.options.isAdmin(actor)) ? { kind: 'admin', tenantId: actor.tenantId } : null;
+    if (kind === 'admin')
+      return (await this.options.isAdmin(actor)) ? { kind: 'admin', tenantId: actor.tenantId } : null;
     return { kind: 'owner', tenantId: actor.tenantId, groupIds: await this.options.ownedGroupIds(actor) };
   }
 
   private async csv(l: Localizer, scope: ExportScope): Promise<{ bytes: Buffer; rows: number }> {
     const records = await exportRecords(this.options.store, scope);
-    const headers = Object.fromEntries(EXPORT_COLUMNS.map((c) => [c, l.t(`files:export.header.${c}`)])) as Record<ExportColumn, string>;
-    const stateText = (state: string | null): string => l.t(`files:export.state.${state === 'PendingAcceptance' || state === 'Accepted' ? state : 'unknown'}`);
-    const bytes = guestCsv(records, headers, stateText, { reviewIntervalMs: this.options.reviewIntervalMs, reviewGraceMs: this.options.reviewGraceMs });
+    const headers = Object.fromEntries(EXPORT_COLUMNS.map((c) => [c, l.t(`files:export.header.${c}`)])) as Record<
+      ExportColumn,
+      string
+    >;
+    const stateText = (state: string | null): string =>
+      l.t(`files:export.state.${state === 'PendingAcceptance' || state === 'Accepted' ? state : 'unknown'}`);
+    const bytes = guestCsv(records, headers, stateText, {
+      reviewIntervalMs: this.options.reviewIntervalMs,
+      reviewGraceMs: this.options.reviewGraceMs,
+    });
     return { bytes, rows: records.length };
   }
 
@@ -69,7 +83,12 @@ export class FileExport {
         {
           contentType: FILE_CONSENT,
           name: l.t('files:export.fileName', { date }),
-          content: { description: l.t('files:export.description', { count: rows }), sizeInBytes: bytes.length, acceptContext: { kind }, declineContext: { kind } },
+          content: {
+            description: l.t('files:export.description', { count: rows }),
+            sizeInBytes: bytes.length,
+            acceptContext: { kind },
+            declineContext: { kind },
+          },
         },
       ],
     });
@@ -89,14 +108,25 @@ export class FileExport {
       return;
     }
     const { bytes, rows } = await this.csv(l, scope);
-    const uploaded = await uploadFile(upload.uploadUrl, bytes, { hosts: await this.options.hosts(), maxBytes: EXPORT_MAX_BYTES, fetch: this.options.fetch });
+    const uploaded = await uploadFile(upload.uploadUrl, bytes, {
+      hosts: await this.options.hosts(),
+      maxBytes: EXPORT_MAX_BYTES,
+      fetch: this.options.fetch,
+    });
     this.options.logger.info('files.export.uploaded', { kind: scope.kind, rows, ok: uploaded });
     if (!uploaded) {
       await context.sendActivity(l.t('files:export.failed'));
       return;
     }
     await context.sendActivity({
-      attachments: [{ contentType: FILE_INFO, contentUrl: upload.contentUrl, name: upload.name, content: { uniqueId: upload.uniqueId, fileType: upload.fileType } }],
+      attachments: [
+        {
+          contentType: FILE_INFO,
+          contentUrl: upload.contentUrl,
+          name: upload.name,
+          content: { uniqueId: upload.uniqueId, fileType: upload.fileType },
+        },
+      ],
     });
   }
 

@@ -47,8 +47,13 @@ export class FileIntake {
     if (activity.type !== 'message') return null;
     const attachment = (activity.attachments ?? []).find((a) => a.contentType === FILE_DOWNLOAD_INFO);
     if (!attachment) return null;
-    const content = (typeof attachment.content === 'object' && attachment.content !== null ? attachment.content : {}) as { downloadUrl?: unknown };
-    return { name: typeof attachment.name === 'string' ? attachment.name.slice(0, 255) : '', downloadUrl: content.downloadUrl };
+    const content = (
+      typeof attachment.content === 'object' && attachment.content !== null ? attachment.content : {}
+    ) as { downloadUrl?: unknown };
+    return {
+      name: typeof attachment.name === 'string' ? attachment.name.slice(0, 255) : '',
+      downloadUrl: content.downloadUrl,
+    };
   }
 
   /** The list in the file, or null after answering why it cannot be used. */
@@ -59,14 +64,25 @@ export class FileIntake {
       await context.sendActivity(l.msg(problem));
       return null;
     };
-    if (context.activity.conversation?.conversationType !== 'personal') return refuse(msg('files:notPersonal'), 'notPersonal');
+    if (context.activity.conversation?.conversationType !== 'personal')
+      return refuse(msg('files:notPersonal'), 'notPersonal');
     await context.sendActivity({ type: 'typing' });
-    const download = await downloadFile(file.downloadUrl, { hosts: await this.options.hosts(), maxBytes: this.options.maxBytes, fetch: this.options.fetch });
+    const download = await downloadFile(file.downloadUrl, {
+      hosts: await this.options.hosts(),
+      maxBytes: this.options.maxBytes,
+      fetch: this.options.fetch,
+    });
     if (!download.ok) {
       const mb = Math.round((this.options.maxBytes / 1024 / 1024) * 10) / 10;
-      return refuse(msg(`files:problem.${download.problem}`, download.problem === 'tooLarge' ? { mb } : {}), download.problem);
+      return refuse(
+        msg(`files:problem.${download.problem}`, download.problem === 'tooLarge' ? { mb } : {}),
+        download.problem,
+      );
     }
-    const read = await readGuestFile(file.name, download.bytes, { maxRows: this.options.maxRows, maxUncompressedBytes: this.options.maxUncompressedBytes });
+    const read = await readGuestFile(file.name, download.bytes, {
+      maxRows: this.options.maxRows,
+      maxUncompressedBytes: this.options.maxUncompressedBytes,
+    });
     if (!read.ok) return refuse(read.problem, read.problem.key);
     const personal: Record<string, PersonalInvitation> = {};
     let own = 0;
@@ -76,7 +92,8 @@ export class FileIntake {
       const parsed = parseEmail(guest.address.replace(/^mailto:/i, ''));
       if (!parsed.ok) continue;
       const message = this.options.checkMessage(guest.message ?? '');
-      if (!message.ok) return refuse(msg('files:problem.message', { row: guest.row, problem: message.message }), 'message');
+      if (!message.ok)
+        return refuse(msg('files:problem.message', { row: guest.row, problem: message.message }), 'message');
       personal[parsed.address.toLowerCase()] = { message: message.message, send: guest.send };
       if (message.message) own++;
       if (!guest.send) silent++;
@@ -84,7 +101,11 @@ export class FileIntake {
     this.options.logger.info('files.read', { kind: read.kind, rows: read.guests.length, bytes: download.bytes.length });
     // The file name is the user's text: sent as plain text, never as markdown.
     const name = cleanText(file.name, { multiline: false }) || read.kind.toUpperCase();
-    await context.sendActivity({ type: 'message', text: l.t('files:read', { count: read.guests.length, name, own, silent }), textFormat: 'plain' });
+    await context.sendActivity({
+      type: 'message',
+      text: l.t('files:read', { count: read.guests.length, name, own, silent }),
+      textFormat: 'plain',
+    });
     return { name: file.name, list: asListText(read.guests), personal };
   }
 }

@@ -3,7 +3,13 @@
  * Action.Submit fallback). Card data only names what to act on; the domain checks everything again on the server.
  */
 import { randomUUID } from 'node:crypto';
-import { CardFactory, MessageFactory, type AdaptiveCardInvokeResponse, type Attachment, type TurnContext } from 'botbuilder';
+import {
+  CardFactory,
+  MessageFactory,
+  type AdaptiveCardInvokeResponse,
+  type Attachment,
+  type TurnContext,
+} from 'botbuilder';
 import type { Logger } from '../../logging';
 import type { Actor } from '../../domain/model';
 import type { GuestActionOutcome, GuestFilter, GuestLifecycleService } from '../../domain/guestLifecycle';
@@ -21,7 +27,18 @@ import { loc } from '../locale';
 import type { ExportKind, FileExport } from '../files/fileExport';
 import { confirmRemoveCard, guestReportCard, myGuestsCard, noticeCard, parseGuestChoice, reviewCard } from './cards';
 
-export const GUEST_VERBS = ['guests.list', 'guests.resend', 'guests.remove', 'guests.removeConfirm', 'guests.removeCancel', 'review.keep', 'review.remove', 'review.keepAll', 'guests.export', 'report.export'] as const;
+export const GUEST_VERBS = [
+  'guests.list',
+  'guests.resend',
+  'guests.remove',
+  'guests.removeConfirm',
+  'guests.removeCancel',
+  'review.keep',
+  'review.remove',
+  'review.keepAll',
+  'guests.export',
+  'report.export',
+] as const;
 type Verb = (typeof GUEST_VERBS)[number];
 type Data = Record<string, string>;
 
@@ -46,25 +63,45 @@ export interface GuestActionsOptions {
   files?: FileExport;
 }
 
-const styleOf = (outcome: GuestActionOutcome): 'good' | 'attention' | 'warning' => (outcome.kind === 'done' ? 'good' : outcome.kind === 'refused' ? 'attention' : 'warning');
+const styleOf = (outcome: GuestActionOutcome): 'good' | 'attention' | 'warning' =>
+  outcome.kind === 'done' ? 'good' : outcome.kind === 'refused' ? 'attention' : 'warning';
 
 export class GuestActions {
   constructor(private readonly options: GuestActionsOptions) {}
 
   private filterOf(data: Data): GuestFilter {
     const page = Number(data.page ?? '0');
-    return { page: Number.isInteger(page) && page >= 0 ? page : 0, pendingOnly: data.pending === 'true', appId: data.appId && data.appId !== 'all' ? data.appId : null };
+    return {
+      page: Number.isInteger(page) && page >= 0 ? page : 0,
+      pendingOnly: data.pending === 'true',
+      appId: data.appId && data.appId !== 'all' ? data.appId : null,
+    };
   }
 
-  private async list(l: Localizer, actor: Actor, filter: GuestFilter, notice: Msg | null = null, style: 'default' | 'good' | 'attention' | 'warning' = 'default'): Promise<Attachment> {
-    return myGuestsCard(l, await this.options.lifecycle.listMyGuests(actor, filter), filter, notice ? l.msg(notice) : '', style, this.options.files !== undefined);
+  private async list(
+    l: Localizer,
+    actor: Actor,
+    filter: GuestFilter,
+    notice: Msg | null = null,
+    style: 'default' | 'good' | 'attention' | 'warning' = 'default',
+  ): Promise<Attachment> {
+    return myGuestsCard(
+      l,
+      await this.options.lifecycle.listMyGuests(actor, filter),
+      filter,
+      notice ? l.msg(notice) : '',
+      style,
+      this.options.files !== undefined,
+    );
   }
 
   /** `my guests` */
   async myGuests(context: TurnContext): Promise<void> {
     const actor = actorFrom(context);
     if (!actor) return;
-    await context.sendActivity(MessageFactory.attachment(await this.list(loc(context), actor, { page: 0, pendingOnly: false, appId: null })));
+    await context.sendActivity(
+      MessageFactory.attachment(await this.list(loc(context), actor, { page: 0, pendingOnly: false, appId: null })),
+    );
   }
 
   /** `guest report` (admins) */
@@ -80,7 +117,10 @@ export class GuestActions {
 
   private async reportCard(l: Localizer, actor: Actor): Promise<Attachment> {
     const now = this.options.clock?.() ?? new Date();
-    const apps = await guestReport(this.options.store, actor.tenantId, now, { intervalMs: this.options.reviewIntervalMs, graceMs: this.options.reviewGraceMs });
+    const apps = await guestReport(this.options.store, actor.tenantId, now, {
+      intervalMs: this.options.reviewIntervalMs,
+      graceMs: this.options.reviewGraceMs,
+    });
     return guestReportCard(l, apps, this.options.files !== undefined);
   }
 
@@ -88,7 +128,9 @@ export class GuestActions {
   private async exportList(context: TurnContext, l: Localizer, actor: Actor, kind: ExportKind): Promise<Attachment> {
     const offered = (await this.options.files?.offer(context, kind)) ?? false;
     if (kind === 'owner') return this.list(l, actor, this.filterOf({}));
-    return offered ? this.reportCard(l, actor) : noticeCard(l, l.t('common:notDone'), l.t('guests:report.forAdmins'), 'attention');
+    return offered
+      ? this.reportCard(l, actor)
+      : noticeCard(l, l.t('common:notDone'), l.t('guests:report.forAdmins'), 'attention');
   }
 
   /**
@@ -96,7 +138,8 @@ export class GuestActions {
    * `groupId/guestId` on `my guests`), or named by the button itself on cards sent before that list. Null when none.
    */
   private target(verb: Verb, data: Data): Data | null {
-    const onReview = verb === 'review.keep' || verb === 'review.remove' || (verb === 'guests.resend' && !!data.reviewId);
+    const onReview =
+      verb === 'review.keep' || verb === 'review.remove' || (verb === 'guests.resend' && !!data.reviewId);
     if (onReview) {
       const guestId = data.guest || data.guestId;
       return guestId && !guestId.includes('/') ? { ...data, guestId } : null;
@@ -116,7 +159,8 @@ export class GuestActions {
       if (!target) {
         const none = msg('guests:select.none');
         if (!given.reviewId) return this.list(l, actor, this.filterOf(given), none, 'warning');
-        if (await this.mayViewReview(actor, given.reviewId, given.groupId)) return this.reviewAfter(l, given.reviewId, none);
+        if (await this.mayViewReview(actor, given.reviewId, given.groupId))
+          return this.reviewAfter(l, given.reviewId, none);
         return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
       }
       data = target;
@@ -138,21 +182,39 @@ export class GuestActions {
         const outcome = await lifecycle.resend(actor, data.groupId, data.guestId, activityId, l.locale);
         if (data.reviewId) {
           // The review card lists guest addresses: shown again only to an owner of the review's own group.
-          if (await this.mayViewReview(actor, data.reviewId, data.groupId)) return this.reviewAfter(l, data.reviewId, outcome.message);
+          if (await this.mayViewReview(actor, data.reviewId, data.groupId))
+            return this.reviewAfter(l, data.reviewId, outcome.message);
           return noticeCard(l, l.t('guests:resend.button'), l.msg(outcome.message), styleOf(outcome));
         }
         return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
       }
       case 'guests.remove': {
         // The confirmation names the guest: only for an owner of the group now (the card data may be forged).
-        if (!(await this.ownsNow(actor.userId, data.groupId))) return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
+        if (!(await this.ownsNow(actor.userId, data.groupId)))
+          return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
         const owned = (await lifecycle.ownedGroups(actor)).find((g) => g.groupId === data.groupId);
-        const record = await this.options.store.guests.get({ tenantId: actor.tenantId, groupId: data.groupId, guestId: data.guestId });
+        const record = await this.options.store.guests.get({
+          tenantId: actor.tenantId,
+          groupId: data.groupId,
+          guestId: data.guestId,
+        });
         const who = record?.guestEmail ?? (await lifecycle.describeGuest(data.guestId));
-        return confirmRemoveCard(l, who, owned?.groupName ?? record?.groupName ?? data.groupId, owned?.appName ?? record?.appName ?? l.t('guests:someApp'), { groupId: data.groupId, guestId: data.guestId, nonce: randomUUID() });
+        return confirmRemoveCard(
+          l,
+          who,
+          owned?.groupName ?? record?.groupName ?? data.groupId,
+          owned?.appName ?? record?.appName ?? l.t('guests:someApp'),
+          { groupId: data.groupId, guestId: data.guestId, nonce: randomUUID() },
+        );
       }
       case 'guests.removeConfirm': {
-        const outcome = await lifecycle.remove({ kind: 'owner', actor }, data.groupId, data.guestId, `remove-${data.nonce}`, activityId);
+        const outcome = await lifecycle.remove(
+          { kind: 'owner', actor },
+          data.groupId,
+          data.guestId,
+          `remove-${data.nonce}`,
+          activityId,
+        );
         return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
       }
       case 'review.keep':
@@ -162,12 +224,28 @@ export class GuestActions {
         // The review card lists guest addresses: whoever is not an owner of the review's group now sees none.
         const open = await review.getReview(data.reviewId);
         if (!open || open.view.groupId !== data.groupId || !(await this.ownsNow(actor.userId, data.groupId))) {
-          await review.decide(actor, data.reviewId, data.groupId, verb === 'review.keepAll' ? null : data.guestId, decision, activityId);
+          await review.decide(
+            actor,
+            data.reviewId,
+            data.groupId,
+            verb === 'review.keepAll' ? null : data.guestId,
+            decision,
+            activityId,
+          );
           return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
         }
-        const result = await review.decide(actor, data.reviewId, data.groupId, verb === 'review.keepAll' ? null : data.guestId, decision, activityId);
+        const result = await review.decide(
+          actor,
+          data.reviewId,
+          data.groupId,
+          verb === 'review.keepAll' ? null : data.guestId,
+          decision,
+          activityId,
+        );
         if (result.kind === 'refused') return this.reviewAfter(l, data.reviewId, result.message);
-        return reviewCard(l, result.review, this.options.reviewDefault, { notice: result.notice ? l.msg(result.notice) : undefined });
+        return reviewCard(l, result.review, this.options.reviewDefault, {
+          notice: result.notice ? l.msg(result.notice) : undefined,
+        });
       }
     }
   }
@@ -186,23 +264,43 @@ export class GuestActions {
 
   private async reviewAfter(l: Localizer, reviewId: string, notice: Msg): Promise<Attachment> {
     const current = await this.options.review.getReview(reviewId);
-    return current ? reviewCard(l, current.view, this.options.reviewDefault, { notice: l.msg(notice) }) : noticeCard(l, l.t('common:notDone'), l.msg(notice), 'attention');
+    return current
+      ? reviewCard(l, current.view, this.options.reviewDefault, { notice: l.msg(notice) })
+      : noticeCard(l, l.t('common:notDone'), l.msg(notice), 'attention');
   }
 
   /** Universal Actions: the response replaces the card for the person who clicked; slow ones update it later. */
   async invoke(context: TurnContext, verb: unknown, data: unknown): Promise<AdaptiveCardInvokeResponse> {
-    const respond = (card: Attachment): AdaptiveCardInvokeResponse => ({ statusCode: 200, type: CardFactory.contentTypes.adaptiveCard, value: card.content as Record<string, unknown> });
+    const respond = (card: Attachment): AdaptiveCardInvokeResponse => ({
+      statusCode: 200,
+      type: CardFactory.contentTypes.adaptiveCard,
+      value: card.content as Record<string, unknown>,
+    });
     const l = loc(context);
-    if (!isGuestVerb(verb) || !isRecord(data)) return respond(noticeCard(l, l.t('common:notDone'), l.t('guests:refused.unknownAction'), 'attention'));
+    if (!isGuestVerb(verb) || !isRecord(data))
+      return respond(noticeCard(l, l.t('common:notDone'), l.t('guests:refused.unknownAction'), 'attention'));
     const fields = data as Data;
     const replyToId = context.activity.replyToId;
-    const quick: readonly Verb[] = ['guests.list', 'guests.remove', 'guests.removeCancel', 'guests.export', 'report.export'];
+    const quick: readonly Verb[] = [
+      'guests.list',
+      'guests.remove',
+      'guests.removeCancel',
+      'guests.export',
+      'report.export',
+    ];
     if (replyToId && !quick.includes(verb)) {
       const location = cardLocation(context, replyToId);
-      const result = await this.options.slow.background.within(verb, this.perform(context, verb, fields), this.options.slow.invokeDeadlineMs, async (card) => {
-        await this.options.slow.updateCard(location, card);
-      });
-      return respond(result.done ? result.value : noticeCard(l, l.t('guests:working.title'), l.t('guests:working.text'), 'default'));
+      const result = await this.options.slow.background.within(
+        verb,
+        this.perform(context, verb, fields),
+        this.options.slow.invokeDeadlineMs,
+        async (card) => {
+          await this.options.slow.updateCard(location, card);
+        },
+      );
+      return respond(
+        result.done ? result.value : noticeCard(l, l.t('guests:working.title'), l.t('guests:working.text'), 'default'),
+      );
     }
     return respond(await this.perform(context, verb, fields));
   }

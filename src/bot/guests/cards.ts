@@ -7,7 +7,13 @@ import type { AppGuestSummary } from '../../domain/guestReport';
 import type { Localizer } from '../../i18n';
 import { renderCardJson, type GuestCardAction, type GuestListCard } from '../cards';
 
-export function action(title: string, verb: string, data: Record<string, string>, style: GuestCardAction['style'] = 'default', inputs: 'auto' | 'none' = 'none'): GuestCardAction {
+export function action(
+  title: string,
+  verb: string,
+  data: Record<string, string>,
+  style: GuestCardAction['style'] = 'default',
+  inputs: 'auto' | 'none' = 'none',
+): GuestCardAction {
   return { title, verb, style, data, submitData: { verb, ...data }, inputs };
 }
 
@@ -38,14 +44,18 @@ export function stateLine(l: Localizer, view: { state: string | null; stateSince
 function guestLines(l: Localizer, g: GuestView): string[] {
   return [
     l.t('guests:list.appGroup', { app: g.appName, group: g.groupName }),
-    g.invitedByName ? l.t('guests:list.invitedBy', { name: g.invitedByName, at: when(l, g.invitedAt) }) : l.t('guests:list.addedOutsideBot'),
+    g.invitedByName
+      ? l.t('guests:list.invitedBy', { name: g.invitedByName, at: when(l, g.invitedAt) })
+      : l.t('guests:list.addedOutsideBot'),
     stateLine(l, g),
-    g.sponsors.length > 0 ? l.t('guests:list.sponsors', { count: g.sponsors.length, names: l.list(g.sponsors) }) : l.t('guests:list.noSponsor'),
+    g.sponsors.length > 0
+      ? l.t('guests:list.sponsors', { count: g.sponsors.length, names: l.list(g.sponsors) })
+      : l.t('guests:list.noSponsor'),
   ].filter((line) => line !== '');
 }
 
 const heading = (name: string | null | undefined, email: string | null | undefined): string =>
-  name && email && name !== email ? `${name} (${email})` : (email || name || '');
+  name && email && name !== email ? `${name} (${email})` : email || name || '';
 
 /** The value of a guest in the `guest` list of `my guests`: its group and its id (both checked again on the server). */
 export const guestChoice = (groupId: string, guestId: string): string => `${groupId}/${guestId}`;
@@ -57,9 +67,22 @@ export function parseGuestChoice(value: unknown): { groupId: string; guestId: st
   return parts.length === 2 && parts[0] !== '' && parts[1] !== '' ? { groupId: parts[0], guestId: parts[1] } : null;
 }
 
-export function myGuestsCard(l: Localizer, page: GuestPage, filter: GuestFilter, notice = '', noticeStyle: GuestListCard['noticeStyle'] = 'default', canExport = false): Attachment {
-  const listData = (p: number): Record<string, string> => ({ page: String(p), pending: filter.pendingOnly ? 'true' : 'false', appId: filter.appId ?? 'all' });
-  const footer: GuestCardAction[] = [action(l.t('guests:list.apply'), 'guests.list', { page: '0' }, 'positive', 'auto')];
+export function myGuestsCard(
+  l: Localizer,
+  page: GuestPage,
+  filter: GuestFilter,
+  notice = '',
+  noticeStyle: GuestListCard['noticeStyle'] = 'default',
+  canExport = false,
+): Attachment {
+  const listData = (p: number): Record<string, string> => ({
+    page: String(p),
+    pending: filter.pendingOnly ? 'true' : 'false',
+    appId: filter.appId ?? 'all',
+  });
+  const footer: GuestCardAction[] = [
+    action(l.t('guests:list.apply'), 'guests.list', { page: '0' }, 'positive', 'auto'),
+  ];
   if (page.page > 0) footer.push(action(l.t('guests:list.previous'), 'guests.list', listData(page.page - 1)));
   if (page.page < page.pages - 1) footer.push(action(l.t('guests:list.next'), 'guests.list', listData(page.page + 1)));
   if (canExport) footer.push(action(l.t('files:export.button'), 'guests.export', {}));
@@ -73,13 +96,21 @@ export function myGuestsCard(l: Localizer, page: GuestPage, filter: GuestFilter,
       show: true,
       pending: filter.pendingOnly ? 'true' : 'false',
       appId: filter.appId ?? 'all',
-      apps: [{ title: l.t('guests:list.allApps'), value: 'all' }, ...page.apps.map((a) => ({ title: a.displayName, value: a.id }))],
+      apps: [
+        { title: l.t('guests:list.allApps'), value: 'all' },
+        ...page.apps.map((a) => ({ title: a.displayName, value: a.id })),
+      ],
     },
     items: page.items.map((g) => ({ heading: heading(g.displayName, g.email), lines: guestLines(l, g) })),
     select: {
-      choices: page.items.map((g) => ({ title: heading(g.displayName, g.email), key: guestChoice(g.groupId, g.guestId) })),
+      choices: page.items.map((g) => ({
+        title: heading(g.displayName, g.email),
+        key: guestChoice(g.groupId, g.guestId),
+      })),
       actions: [
-        ...(page.items.some((g) => g.state === 'PendingAcceptance') ? [action(l.t('guests:resend.button'), 'guests.resend', listData(page.page), 'default', 'auto')] : []),
+        ...(page.items.some((g) => g.state === 'PendingAcceptance')
+          ? [action(l.t('guests:resend.button'), 'guests.resend', listData(page.page), 'default', 'auto')]
+          : []),
         action(l.t('guests:remove.button'), 'guests.remove', listData(page.page), 'destructive', 'auto'),
       ],
     },
@@ -87,13 +118,22 @@ export function myGuestsCard(l: Localizer, page: GuestPage, filter: GuestFilter,
   });
 }
 
-export function confirmRemoveCard(l: Localizer, guest: string, group: string, app: string, ids: { groupId: string; guestId: string; nonce: string }): Attachment {
+export function confirmRemoveCard(
+  l: Localizer,
+  guest: string,
+  group: string,
+  app: string,
+  ids: { groupId: string; guestId: string; nonce: string },
+): Attachment {
   return card(l, {
     title: l.t('guests:remove.confirmTitle'),
     notice: l.t('guests:remove.confirm', { guest, group, app }),
     noticeStyle: 'warning',
     subtitle: l.t('guests:remove.confirmNote'),
-    footer: [action(l.t('guests:remove.confirmButton'), 'guests.removeConfirm', ids, 'destructive'), action(l.t('guests:remove.cancel'), 'guests.removeCancel', {})],
+    footer: [
+      action(l.t('guests:remove.confirmButton'), 'guests.removeConfirm', ids, 'destructive'),
+      action(l.t('guests:remove.cancel'), 'guests.removeCancel', {}),
+    ],
   });
 }
 
@@ -101,17 +141,34 @@ export function noticeCard(l: Localizer, title: string, text: string, style: Gue
   return card(l, { title, notice: text, noticeStyle: style });
 }
 
-export function reviewCard(l: Localizer, review: ReviewView, defaultDecision: ReviewDecision, options: { reminder?: boolean; notice?: string } = {}): Attachment {
+export function reviewCard(
+  l: Localizer,
+  review: ReviewView,
+  defaultDecision: ReviewDecision,
+  options: { reminder?: boolean; notice?: string } = {},
+): Attachment {
   const undecided = review.entries.filter((e) => e.decision === null);
   const ids = { reviewId: review.reviewId, groupId: review.groupId };
   return card(l, {
     title: l.t(options.reminder ? 'guests:review.reminderTitle' : 'guests:review.title', { group: review.groupName }),
-    subtitle: l.t('guests:review.subtitle', { app: review.appName, deadline: when(l, review.deadline), decision: defaultDecision }),
+    subtitle: l.t('guests:review.subtitle', {
+      app: review.appName,
+      deadline: when(l, review.deadline),
+      decision: defaultDecision,
+    }),
     notice: options.notice ?? '',
     noticeStyle: options.notice ? 'warning' : 'default',
     items: review.entries.map((e) => {
-      const lines = [l.t(e.neverAccepted ? 'guests:review.neverAccepted' : 'guests:review.added', { at: when(l, e.invitedAt) })];
-      if (e.decision) lines.push(l.t(e.decision.decision === 'keep' ? 'guests:review.kept' : 'guests:review.removed', { guest: e.email, by: decidedBy(e.decision) }));
+      const lines = [
+        l.t(e.neverAccepted ? 'guests:review.neverAccepted' : 'guests:review.added', { at: when(l, e.invitedAt) }),
+      ];
+      if (e.decision)
+        lines.push(
+          l.t(e.decision.decision === 'keep' ? 'guests:review.kept' : 'guests:review.removed', {
+            guest: e.email,
+            by: decidedBy(e.decision),
+          }),
+        );
       else lines.push(l.t('guests:review.undecided'));
       return { heading: heading(e.name, e.email), lines };
     }),
@@ -120,7 +177,9 @@ export function reviewCard(l: Localizer, review: ReviewView, defaultDecision: Re
       actions: [
         action(l.t('guests:review.keep'), 'review.keep', ids, 'positive', 'auto'),
         action(l.t('guests:remove.button'), 'review.remove', ids, 'destructive', 'auto'),
-        ...(undecided.some((e) => e.neverAccepted) ? [action(l.t('guests:resend.button'), 'guests.resend', ids, 'default', 'auto')] : []),
+        ...(undecided.some((e) => e.neverAccepted)
+          ? [action(l.t('guests:resend.button'), 'guests.resend', ids, 'default', 'auto')]
+          : []),
       ],
     },
     footer: undecided.length > 1 ? [action(l.t('guests:review.keepAll'), 'review.keepAll', ids, 'positive')] : [],

@@ -11,7 +11,11 @@ import type { UserChatContent } from '../messenger';
 
 export interface UserChat {
   /** Sends a review card or a notice, rendered in the recipient's language at send time, to their 1:1 chat with the bot. */
-  sendToUserChat(tenantId: string, userId: string, content: UserChatContent): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }>;
+  sendToUserChat(
+    tenantId: string,
+    userId: string,
+    content: UserChatContent,
+  ): Promise<{ ok: true; location: JsonObject } | { ok: false; error: string }>;
   replaceCard(location: JsonObject, content: UserChatContent): Promise<boolean>;
 }
 
@@ -22,14 +26,28 @@ export class TeamsReviewMessenger implements ReviewMessenger {
     private readonly logger: Logger,
   ) {}
 
-  sendReviewCard(review: ReviewView, owner: GroupOwner, reason: 'new' | 'reminder'): ReturnType<ReviewMessenger['sendReviewCard']> {
-    return this.chat.sendToUserChat(review.tenantId, owner.id, { type: 'review', view: { ...review, cards: [] }, defaultDecision: this.defaultDecision, reminder: reason === 'reminder' });
+  sendReviewCard(
+    review: ReviewView,
+    owner: GroupOwner,
+    reason: 'new' | 'reminder',
+  ): ReturnType<ReviewMessenger['sendReviewCard']> {
+    return this.chat.sendToUserChat(review.tenantId, owner.id, {
+      type: 'review',
+      view: { ...review, cards: [] },
+      defaultDecision: this.defaultDecision,
+      reminder: reason === 'reminder',
+    });
   }
 
   async updateReviewCards(review: ReviewView): Promise<void> {
     for (const { ownerId, location } of review.cards) {
-      const content: UserChatContent = { type: 'review', view: { ...review, cards: [] }, defaultDecision: this.defaultDecision };
-      if (!(await this.chat.replaceCard(location, content))) this.logger.warn('review.card.update.failed', { reviewId: review.reviewId, ownerId });
+      const content: UserChatContent = {
+        type: 'review',
+        view: { ...review, cards: [] },
+        defaultDecision: this.defaultDecision,
+      };
+      if (!(await this.chat.replaceCard(location, content)))
+        this.logger.warn('review.card.update.failed', { reviewId: review.reviewId, ownerId });
     }
   }
 

@@ -45,7 +45,7 @@ export function splitEntries(text: string): string[] {
     if (ch === '"' && !angle) quoted = !quoted;
     else if (ch === '<' && !quoted) angle = true;
     else if (ch === '>' && !quoted) angle = false;
-    if ((ch === '\n' || ch === '\r') || ((ch === ',' || ch === ';') && !angle && !quoted)) {
+    if (ch === '\n' || ch === '\r' || ((ch === ',' || ch === ';') && !angle && !quoted)) {
       out.push(current);
       current = '';
       if (ch === '\n' || ch === '\r') {
@@ -67,7 +67,10 @@ export function splitNameAndAddress(entry: string): { name: string | null; addre
   let address = entry.trim();
   if (match) {
     address = match[2].trim();
-    const rawName = match[1].trim().replace(/^"(.*)"$/, '$1').trim();
+    const rawName = match[1]
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .trim();
     const cleaned = cleanText(rawName, { multiline: false }).slice(0, 256);
     name = cleaned.length > 0 ? cleaned : null;
   }

@@ -19,14 +19,21 @@ import { reserveAllowance, withAllowance, type LookedUp } from './review';
 import type { AddressResult, AddressState, BulkOutcome, BulkReview, BulkSummary } from './model';
 import { counts } from './model';
 
-export { counts, type AddressResult, type AddressState, type BulkOutcome, type BulkReview, type BulkSummary, type HourlyAllowance } from './model';
+export {
+  counts,
+  type AddressResult,
+  type AddressState,
+  type BulkOutcome,
+  type BulkReview,
+  type BulkSummary,
+  type HourlyAllowance,
+} from './model';
 import { replicationRetryDelay, type GuestWriteOptions } from '../inviteGuest';
 
 export const BULK_CHUNK = 20;
 /** `/invitations`: 150 requests per 5 s per tenant (field notes); a job keeps to 100 so other work still fits. */
 const INVITES_PER_WINDOW = 100;
 const INVITE_WINDOW_MS = 5_000;
-
 
 export interface BulkCommand {
   operationId: string;
@@ -78,14 +85,14 @@ type InvitationEmail = { message: string | null; language: string | null; send: 
 
 const graphDetail = (code: string, message: string): string => `${code}: ${message}`.slice(0, 300);
 
-
 const chunks = <T>(items: readonly T[], size = BULK_CHUNK): T[][] => {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 };
 
-const lagging = (err: unknown): err is DirectoryError => err instanceof DirectoryError && (err.kind === 'notFound' || err.kind === 'badRequest');
+const lagging = (err: unknown): err is DirectoryError =>
+  err instanceof DirectoryError && (err.kind === 'notFound' || err.kind === 'badRequest');
 
 export class BulkInviteService {
   private readonly clock: () => Date;
@@ -96,7 +103,12 @@ export class BulkInviteService {
   constructor(private readonly options: BulkInviteOptions) {
     this.clock = options.clock ?? (() => new Date());
     this.sleep = options.sleep ?? defaultSleep;
-    this.runner = new OperationRunner(options.store.operations, this.clock, options.instanceId ?? randomUUID(), options.leaseMs);
+    this.runner = new OperationRunner(
+      options.store.operations,
+      this.clock,
+      options.instanceId ?? randomUUID(),
+      options.leaseMs,
+    );
   }
 
   get maxAddresses(): number {
@@ -109,7 +121,10 @@ export class BulkInviteService {
    */
   async review(groupId: string, text: string, actor?: Actor): Promise<BulkReview> {
     const found = await this.lookUp(groupId, text);
-    const allowance = actor && this.options.limiter ? await this.options.limiter.allowance('invite', actor.tenantId, actor.userId) : null;
+    const allowance =
+      actor && this.options.limiter
+        ? await this.options.limiter.allowance('invite', actor.tenantId, actor.userId)
+        : null;
     return withAllowance(found, allowance, this.maxAddresses);
   }
 
@@ -122,7 +137,14 @@ export class BulkInviteService {
     const tenant = await this.options.tenantDomains();
     const list = parseAddressList(text, { max: this.maxAddresses, ownDomains: tenant.domains });
     const addresses = list.valid.map((e) => e.address!);
-    const result = { valid: list.valid, invalid: list.invalid, toInvite: addresses, existing: [] as string[], members: [] as string[], lookedUp: false };
+    const result = {
+      valid: list.valid,
+      invalid: list.invalid,
+      toInvite: addresses,
+      existing: [] as string[],
+      members: [] as string[],
+      lookedUp: false,
+    };
     if (addresses.length === 0) return { ...result, lookedUp: true };
     try {
       const users = await retryTransient(() => this.options.directory.findUsersByEmails(addresses), this.policy());
@@ -131,7 +153,10 @@ export class BulkInviteService {
         const user = users.get(address);
         if (user) ids.set(address, user.id);
       }
-      const members = await retryTransient(() => this.options.directory.membersAmong(groupId, [...ids.values()]), this.policy());
+      const members = await retryTransient(
+        () => this.options.directory.membersAmong(groupId, [...ids.values()]),
+        this.policy(),
+      );
       return {
         ...result,
         toInvite: addresses.filter((a) => !ids.has(a)),
@@ -160,7 +185,9 @@ export class BulkInviteService {
           message: command.message,
           language: command.language ?? null,
           actorName: command.actor.displayName,
-          ...(command.personal ? { personal: command.personal.map((p) => (p ? { message: p.message, send: p.send } : null)) } : {}),
+          ...(command.personal
+            ? { personal: command.personal.map((p) => (p ? { message: p.message, send: p.send } : null)) }
+            : {}),
         },
         replyTo: command.replyTo ?? null,
       },
@@ -170,7 +197,10 @@ export class BulkInviteService {
   }
 
   /** Carries on with bulk jobs left unfinished (a crash, a restart, replication lag); `report` gets each outcome. */
-  async resumeUnfinished(report: (record: OperationRecord, outcome: BulkSummary) => Promise<void>, onProgress?: (record: OperationRecord, summary: BulkSummary) => void): Promise<number> {
+  async resumeUnfinished(
+    report: (record: OperationRecord, outcome: BulkSummary) => Promise<void>,
+    onProgress?: (record: OperationRecord, summary: BulkSummary) => void,
+  ): Promise<number> {
     let resumed = 0;
     for (const record of await this.options.store.operations.listUnfinished(50, this.clock())) {
       if (record.kind !== 'bulkInvite' || leaseIsLive(record, this.clock())) continue;
@@ -198,15 +228,28 @@ export class BulkInviteService {
     return transientPolicy(this.options, this.sleep);
   }
 
-  private async body(steps: OperationSteps, command: BulkCommand): Promise<{ outcome: BulkSummary; failed: boolean; retryAt?: Date }> {
+  private async body(
+    steps: OperationSteps,
+    command: BulkCommand,
+  ): Promise<{ outcome: BulkSummary; failed: boolean; retryAt?: Date }> {
     const { directory, logger } = this.options;
     const entries: AddressResult[] = command.addresses.map((address, i) => {
       const recorded = steps.record.steps[`a${i}`]?.result as (JsonObject & Partial<AddressResult>) | undefined;
       const state = recorded?.state;
       // A failed address is tried again (a reopened job); everything else resumes from its recorded state.
-      return recorded && state && state !== 'failed' ? { ...(recorded as unknown as AddressResult), address } : { address, state: 'pending' };
+      return recorded && state && state !== 'failed'
+        ? { ...(recorded as unknown as AddressResult), address }
+        : { address, state: 'pending' };
     });
-    const summary = (status: BulkSummary['status']): BulkSummary => ({ kind: 'bulk', operationId: command.operationId, status, app, group, message: command.message, entries: entries.map((e) => ({ ...e })) });
+    const summary = (status: BulkSummary['status']): BulkSummary => ({
+      kind: 'bulk',
+      operationId: command.operationId,
+      status,
+      app,
+      group,
+      message: command.message,
+      entries: entries.map((e) => ({ ...e })),
+    });
     let app = { id: command.appId, displayName: '' };
     let group = { id: command.groupId, displayName: '' };
     const record = async (i: number, result: AddressResult): Promise<void> => {
@@ -214,7 +257,9 @@ export class BulkInviteService {
       const stored: JsonObject = { state: result.state };
       if (result.userId) stored.userId = result.userId;
       if (result.invited !== undefined) stored.invited = result.invited;
-      if (result.detail) stored.detail = typeof result.detail === 'string' ? result.detail.slice(0, 300) : (result.detail as unknown as JsonObject);
+      if (result.detail)
+        stored.detail =
+          typeof result.detail === 'string' ? result.detail.slice(0, 300) : (result.detail as unknown as JsonObject);
       if (result.since) stored.since = result.since;
       unsaved.set(i, stored);
     };
@@ -230,11 +275,21 @@ export class BulkInviteService {
       command.onProgress?.(summary('running'));
     };
     const stopAll = async (states: AddressState[], detail: Msg): Promise<void> => {
-      for (const [i, e] of entries.entries()) if (states.includes(e.state)) await record(i, { ...e, state: 'refused', detail });
+      for (const [i, e] of entries.entries())
+        if (states.includes(e.state)) await record(i, { ...e, state: 'refused', detail });
     };
 
     // 1. The owner check at confirmation (and on each resumed run): plain reads, one $batch.
-    const context = await retryTransient(() => directory.getInviteContext({ actorId: command.actor.userId, groupId: command.groupId, appId: command.appId, email: command.addresses[0] ?? '' }), this.policy());
+    const context = await retryTransient(
+      () =>
+        directory.getInviteContext({
+          actorId: command.actor.userId,
+          groupId: command.groupId,
+          appId: command.appId,
+          email: command.addresses[0] ?? '',
+        }),
+      this.policy(),
+    );
     if (context.app) app = { id: context.app.id, displayName: context.app.displayName };
     if (context.group) group = { id: context.group.id, displayName: context.group.displayName };
     const open: AddressState[] = ['pending', 'inviting', 'invited', 'existing', 'waiting'];
@@ -245,21 +300,44 @@ export class BulkInviteService {
     }
     const checkedAt = this.clock().getTime();
     const redirectUrl = invitationRedirect(context.app, this.options.defaultRedirectUrl);
-    const invitesAllowed = !(context.allowInvitesFrom === 'none' || context.allowInvitesFrom === 'adminsAndGuestInviters');
+    const invitesAllowed = !(
+      context.allowInvitesFrom === 'none' || context.allowInvitesFrom === 'adminsAndGuestInviters'
+    );
 
     // 2. Look up the addresses not settled yet (an address marked `inviting` may have been invited before a crash).
-    const toLookUp = entries.map((e, i) => ({ e, i })).filter(({ e }) => e.state === 'pending' || e.state === 'inviting');
+    const toLookUp = entries
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => e.state === 'pending' || e.state === 'inviting');
     if (toLookUp.length > 0) {
-      const found = await retryTransient(() => directory.findUsersByEmails(toLookUp.map(({ e }) => e.address)), this.policy());
+      const found = await retryTransient(
+        () => directory.findUsersByEmails(toLookUp.map(({ e }) => e.address)),
+        this.policy(),
+      );
       for (const { e, i } of toLookUp) {
         const user = found.get(e.address);
-        if (user) await record(i, { address: e.address, state: e.state === 'inviting' ? 'invited' : 'existing', userId: user.id, invited: e.state === 'inviting', since: this.clock().toISOString() });
+        if (user)
+          await record(i, {
+            address: e.address,
+            state: e.state === 'inviting' ? 'invited' : 'existing',
+            userId: user.id,
+            invited: e.state === 'inviting',
+            since: this.clock().toISOString(),
+          });
       }
     }
     // 3. Existing users (and users of an earlier run) that are members already are skipped.
-    const toCheck = entries.map((e, i) => ({ e, i })).filter(({ e }) => (e.state === 'existing' || e.state === 'invited' || e.state === 'waiting') && e.userId);
+    const toCheck = entries
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => (e.state === 'existing' || e.state === 'invited' || e.state === 'waiting') && e.userId);
     if (toCheck.length > 0) {
-      const members = await retryTransient(() => directory.membersAmong(command.groupId, toCheck.map(({ e }) => e.userId!)), this.policy());
+      const members = await retryTransient(
+        () =>
+          directory.membersAmong(
+            command.groupId,
+            toCheck.map(({ e }) => e.userId!),
+          ),
+        this.policy(),
+      );
       for (const { e, i } of toCheck) {
         if (members.has(e.userId!)) await record(i, { ...e, state: e.invited ? 'added' : 'member' });
       }
@@ -267,26 +345,46 @@ export class BulkInviteService {
     await progress();
 
     // 4. Invitations, 20 a $batch.
-    const newOnes = entries.map((e, i) => ({ e, i })).filter(({ e }) => e.state === 'pending' || e.state === 'inviting');
+    const newOnes = entries
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => e.state === 'pending' || e.state === 'inviting');
     if (!invitesAllowed) {
-      for (const { e, i } of newOnes) await record(i, { ...e, state: 'refused', detail: msg('bulk:reason.invitesNotAllowed') });
+      for (const { e, i } of newOnes)
+        await record(i, { ...e, state: 'refused', detail: msg('bulk:reason.invitesNotAllowed') });
     } else {
       for (const chunk of chunks(newOnes)) {
         // Resumed `inviting` addresses not found by the look-up may still be replicating: confirm before sending again.
         const unsure = chunk.filter(({ e }) => e.state === 'inviting');
-        const confirmed = unsure.length > 0 ? await this.confirmInvited(unsure.map(({ e }) => e.address)) : new Map<string, string>();
+        const confirmed =
+          unsure.length > 0 ? await this.confirmInvited(unsure.map(({ e }) => e.address)) : new Map<string, string>();
         for (const { e, i } of chunk) {
           const userId = confirmed.get(e.address);
           if (userId) {
-            await record(i, { address: e.address, state: 'invited', userId, invited: true, since: this.clock().toISOString() });
+            await record(i, {
+              address: e.address,
+              state: 'invited',
+              userId,
+              invited: true,
+              since: this.clock().toISOString(),
+            });
           } else if (e.state !== 'inviting') await record(i, { ...e, state: 'inviting' });
         }
         await flush();
         const email = (i: number): InvitationEmail => {
           const own = command.personal?.[i];
-          return { message: own?.message ?? command.message, language: command.language ?? null, send: own ? own.send : true };
+          return {
+            message: own?.message ?? command.message,
+            language: command.language ?? null,
+            send: own ? own.send : true,
+          };
         };
-        await this.inviteChunk(chunk.filter(({ i }) => entries[i].state === 'inviting'), entries, record, redirectUrl, email);
+        await this.inviteChunk(
+          chunk.filter(({ i }) => entries[i].state === 'inviting'),
+          entries,
+          record,
+          redirectUrl,
+          email,
+        );
         await progress();
       }
     }
@@ -300,7 +398,9 @@ export class BulkInviteService {
         return { outcome: summary('stopped'), failed: false };
       }
     }
-    const toAdd = entries.map((e, i) => ({ e, i })).filter(({ e }) => (e.state === 'existing' || e.state === 'invited' || e.state === 'waiting') && e.userId);
+    const toAdd = entries
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => (e.state === 'existing' || e.state === 'invited' || e.state === 'waiting') && e.userId);
     // Existing users first: they are visible at once, so their chunks are not refused for replication lag.
     toAdd.sort((a, b) => Number(a.e.state !== 'existing') - Number(b.e.state !== 'existing'));
     for (const chunk of chunks(toAdd)) {
@@ -315,9 +415,15 @@ export class BulkInviteService {
       const oldest = Math.min(...waiting.map((e) => Date.parse(e.since ?? this.clock().toISOString())));
       const waited = this.clock().getTime() - oldest;
       if (waited < this.options.replicationWaitMs) {
-        return { outcome: summary('running'), failed: false, retryAt: new Date(this.clock().getTime() + replicationRetryDelay(waited)) };
+        return {
+          outcome: summary('running'),
+          failed: false,
+          retryAt: new Date(this.clock().getTime() + replicationRetryDelay(waited)),
+        };
       }
-      for (const [i, e] of entries.entries()) if (e.state === 'waiting') await record(i, { ...e, state: 'failed', detail: msg('bulk:reason.replicationTimeout') });
+      for (const [i, e] of entries.entries())
+        if (e.state === 'waiting')
+          await record(i, { ...e, state: 'failed', detail: msg('bulk:reason.replicationTimeout') });
     }
     await flush();
     return { outcome: summary('finished'), failed: failed || entries.some((e) => e.state === 'failed') };
@@ -366,7 +472,9 @@ export class BulkInviteService {
       await this.pace(left.length);
       let answers: Map<string, InvitationResult | DirectoryError>;
       try {
-        answers = await this.options.directory.inviteGuests(left.map(({ e, i }) => ({ key: String(i), email: e.address, redirectUrl, ...email(i) })));
+        answers = await this.options.directory.inviteGuests(
+          left.map(({ e, i }) => ({ key: String(i), email: e.address, redirectUrl, ...email(i) })),
+        );
       } catch (err) {
         if (!(err instanceof DirectoryError)) throw err;
         answers = new Map(left.map(({ i }) => [String(i), err]));
@@ -377,7 +485,13 @@ export class BulkInviteService {
       for (const item of left) {
         const answer = answers.get(String(item.i));
         if (answer && !(answer instanceof DirectoryError)) {
-          await record(item.i, { address: item.e.address, state: 'invited', userId: answer.userId, invited: true, since: this.clock().toISOString() });
+          await record(item.i, {
+            address: item.e.address,
+            state: 'invited',
+            userId: answer.userId,
+            invited: true,
+            since: this.clock().toISOString(),
+          });
         } else if (answer?.kind === 'throttled') {
           again.push(item);
           waitMs = Math.max(waitMs, (answer.retryAfterSeconds ?? 2 ** attempt) * 1000);
@@ -385,9 +499,19 @@ export class BulkInviteService {
           unsure.push(item);
           waitMs = Math.max(waitMs, answer?.retryAfterSeconds ? answer.retryAfterSeconds * 1000 : 0);
         } else if (answer.kind === 'forbidden') {
-          await record(item.i, { ...entries[item.i], state: 'refused', detail: isPermissionDenied(answer) ? msg('bulk:reason.writeRefused', { detail: answer.permission ?? answer.code }) : msg('bulk:reason.invitesNotAllowed') });
+          await record(item.i, {
+            ...entries[item.i],
+            state: 'refused',
+            detail: isPermissionDenied(answer)
+              ? msg('bulk:reason.writeRefused', { detail: answer.permission ?? answer.code })
+              : msg('bulk:reason.invitesNotAllowed'),
+          });
         } else {
-          await record(item.i, { ...entries[item.i], state: 'refused', detail: msg('bulk:reason.invitationRefused', { detail: graphDetail(answer.code, answer.message) }) });
+          await record(item.i, {
+            ...entries[item.i],
+            state: 'refused',
+            detail: msg('bulk:reason.invitationRefused', { detail: graphDetail(answer.code, answer.message) }),
+          });
         }
       }
       // An item answered 5xx/504 (or missing) may have been carried out: look it up before sending it again.
@@ -397,12 +521,23 @@ export class BulkInviteService {
           const userId = confirmed.get(item.e.address);
           if (userId) {
             this.options.logger.info('graph.write.confirmed', { step: 'bulkInvite', position: item.i });
-            await record(item.i, { address: item.e.address, state: 'invited', userId, invited: true, since: this.clock().toISOString() });
+            await record(item.i, {
+              address: item.e.address,
+              state: 'invited',
+              userId,
+              invited: true,
+              since: this.clock().toISOString(),
+            });
           } else again.push(item);
         }
       }
       if (again.length > 0 && attempt >= budget) {
-        for (const item of again) await record(item.i, { ...entries[item.i], state: 'failed', detail: msg('bulk:reason.failed', { detail: msg('bulk:reason.noAnswer') }) });
+        for (const item of again)
+          await record(item.i, {
+            ...entries[item.i],
+            state: 'failed',
+            detail: msg('bulk:reason.failed', { detail: msg('bulk:reason.noAnswer') }),
+          });
         return;
       }
       if (again.length > 0 && waitMs > 0) await this.sleep(waitMs);
@@ -410,7 +545,12 @@ export class BulkInviteService {
     }
   }
 
-  private async addChunk(groupId: string, chunk: Array<{ e: AddressResult; i: number }>, entries: AddressResult[], record: (i: number, result: AddressResult) => Promise<void>): Promise<void> {
+  private async addChunk(
+    groupId: string,
+    chunk: Array<{ e: AddressResult; i: number }>,
+    entries: AddressResult[],
+    record: (i: number, result: AddressResult) => Promise<void>,
+  ): Promise<void> {
     const { directory } = this.options;
     const added = async (item: { e: AddressResult; i: number }, wasAdded = true): Promise<void> =>
       record(item.i, { ...entries[item.i], state: wasAdded || entries[item.i].invited ? 'added' : 'member' });
@@ -420,7 +560,10 @@ export class BulkInviteService {
     let lagRetries = 0;
     for (let attempt = 0; left.length > 0; attempt++) {
       try {
-        await directory.addGroupMembers(groupId, left.map(({ e }) => e.userId!));
+        await directory.addGroupMembers(
+          groupId,
+          left.map(({ e }) => e.userId!),
+        );
         for (const item of left) await added(item);
         return;
       } catch (err) {
@@ -428,11 +571,20 @@ export class BulkInviteService {
         if ((err.kind === 'throttled' || err.kind === 'unavailable') && attempt < budget) {
           if (err.kind === 'unavailable') {
             // The PATCH may have been carried out: read who is a member now and send only the rest.
-            const members = await retryTransient(() => directory.membersAmong(groupId, left.map(({ e }) => e.userId!)), this.policy());
+            const members = await retryTransient(
+              () =>
+                directory.membersAmong(
+                  groupId,
+                  left.map(({ e }) => e.userId!),
+                ),
+              this.policy(),
+            );
             for (const item of left) if (members.has(item.e.userId!)) await added(item);
             left = left.filter(({ e }) => !members.has(e.userId!));
           }
-          await this.sleep(err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : Math.min(8000, 250 * 2 ** attempt));
+          await this.sleep(
+            err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : Math.min(8000, 250 * 2 ** attempt),
+          );
           continue;
         }
         // A chunk of just-invited guests refused as not found: replication lag; the whole chunk is tried again a few times.
@@ -446,13 +598,23 @@ export class BulkInviteService {
           await Promise.all(left.map((item) => this.addOne(groupId, item, entries, record)));
           return;
         }
-        for (const item of left) await record(item.i, { ...entries[item.i], state: 'failed', detail: msg('bulk:reason.failed', { detail: graphDetail(err.code, err.message) }) });
+        for (const item of left)
+          await record(item.i, {
+            ...entries[item.i],
+            state: 'failed',
+            detail: msg('bulk:reason.failed', { detail: graphDetail(err.code, err.message) }),
+          });
         return;
       }
     }
   }
 
-  private async addOne(groupId: string, item: { e: AddressResult; i: number }, entries: AddressResult[], record: (i: number, result: AddressResult) => Promise<void>): Promise<void> {
+  private async addOne(
+    groupId: string,
+    item: { e: AddressResult; i: number },
+    entries: AddressResult[],
+    record: (i: number, result: AddressResult) => Promise<void>,
+  ): Promise<void> {
     const { directory } = this.options;
     const userId = item.e.userId!;
     const backoff = this.options.replicationBackoffMs ?? [500, 1000, 2000];
@@ -468,15 +630,27 @@ export class BulkInviteService {
             }
           }
         },
-        async () => ((await directory.checkMemberGroups(userId, [groupId])).has(groupId) ? { added: true, requestId: null } : null),
+        async () =>
+          (await directory.checkMemberGroups(userId, [groupId])).has(groupId) ? { added: true, requestId: null } : null,
         this.policy(),
       );
       await record(item.i, { ...entries[item.i], state: result.added || entries[item.i].invited ? 'added' : 'member' });
     } catch (err) {
       if (lagging(err) && item.e.invited) {
-        await record(item.i, { ...entries[item.i], state: 'waiting', since: entries[item.i].since ?? this.clock().toISOString() });
-      } else if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest' || err.kind === 'notFound')) {
-        await record(item.i, { ...entries[item.i], state: 'refused', detail: msg('bulk:reason.writeRefused', { detail: graphDetail(err.code, err.message) }) });
+        await record(item.i, {
+          ...entries[item.i],
+          state: 'waiting',
+          since: entries[item.i].since ?? this.clock().toISOString(),
+        });
+      } else if (
+        err instanceof DirectoryError &&
+        (err.kind === 'forbidden' || err.kind === 'badRequest' || err.kind === 'notFound')
+      ) {
+        await record(item.i, {
+          ...entries[item.i],
+          state: 'refused',
+          detail: msg('bulk:reason.writeRefused', { detail: graphDetail(err.code, err.message) }),
+        });
       } else {
         const detail = err instanceof DirectoryError ? graphDetail(err.code, err.message) : String(err).slice(0, 300);
         await record(item.i, { ...entries[item.i], state: 'failed', detail: msg('bulk:reason.failed', { detail }) });

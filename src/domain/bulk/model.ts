@@ -2,7 +2,8 @@
 import type { ListEntry } from './addresses';
 import type { Msg } from '../message';
 
-export type AddressState = 'pending' | 'inviting' | 'invited' | 'existing' | 'member' | 'added' | 'waiting' | 'refused' | 'failed';
+export type AddressState =
+  'pending' | 'inviting' | 'invited' | 'existing' | 'member' | 'added' | 'waiting' | 'refused' | 'failed';
 
 export interface AddressResult {
   address: string;
@@ -53,7 +54,13 @@ export interface HourlyAllowance {
   freeInMinutes: number;
 }
 
-export function counts(entries: readonly AddressResult[]): { done: number; waiting: number; failed: number; skipped: number; pending: number } {
+export function counts(entries: readonly AddressResult[]): {
+  done: number;
+  waiting: number;
+  failed: number;
+  skipped: number;
+  pending: number;
+} {
   const c = { done: 0, waiting: 0, failed: 0, skipped: 0, pending: 0 };
   for (const e of entries) {
     if (e.state === 'added') c.done++;

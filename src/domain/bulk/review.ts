@@ -33,7 +33,11 @@ export function withAllowance(found: LookedUp, allowance: HourlyAllowance | null
   const overAllowance = found.valid.filter((e) => over.has(e.address!));
   const refused = [
     ...found.invalid.map((e) => ({ position: e.position, raw: e.raw, reason: lineReason(e, max) })),
-    ...overAllowance.map((e) => ({ position: e.position, raw: e.raw, reason: msg('bulk:problem.hourlyLimit', { limit: allowance!.limit, minutes: allowance!.freeInMinutes }) })),
+    ...overAllowance.map((e) => ({
+      position: e.position,
+      raw: e.raw,
+      reason: msg('bulk:problem.hourlyLimit', { limit: allowance!.limit, minutes: allowance!.freeInMinutes }),
+    })),
   ];
   return { ...found, toInvite: found.toInvite.slice(0, fits), overAllowance, allowance, refused };
 }
@@ -42,7 +46,11 @@ export function withAllowance(found: LookedUp, allowance: HourlyAllowance | null
  * Counts `newInvitations` against the owner's hourly allowance when the reviewed list is sent; a message (and
  * nothing counted) when the allowance no longer covers them.
  */
-export async function reserveAllowance(limiter: HourlyLimiter | undefined, actor: Actor, newInvitations: number): Promise<Msg | null> {
+export async function reserveAllowance(
+  limiter: HourlyLimiter | undefined,
+  actor: Actor,
+  newInvitations: number,
+): Promise<Msg | null> {
   if (!limiter || newInvitations === 0) return null;
   if (await limiter.take('invite', actor.tenantId, actor.userId, newInvitations)) return null;
   const { left } = await limiter.allowance('invite', actor.tenantId, actor.userId);

@@ -8,9 +8,15 @@ import type yauzl from 'yauzl';
 import { msg, type Msg } from '../message';
 
 // The parsers are loaded with the first file, so an instance that never sees one does not hold them.
-let parsers: Promise<{ parse: typeof import('csv-parse/sync').parse; detect: typeof import('chardet').detect; yauzl: typeof yauzl }> | null = null;
+let parsers: Promise<{
+  parse: typeof import('csv-parse/sync').parse;
+  detect: typeof import('chardet').detect;
+  yauzl: typeof yauzl;
+}> | null = null;
 const loadParsers = (): NonNullable<typeof parsers> =>
-  (parsers ??= Promise.all([import('csv-parse/sync'), import('chardet'), import('yauzl')]).then(([csv, chardet, zip]) => ({ parse: csv.parse, detect: chardet.detect, yauzl: zip.default })));
+  (parsers ??= Promise.all([import('csv-parse/sync'), import('chardet'), import('yauzl')]).then(
+    ([csv, chardet, zip]) => ({ parse: csv.parse, detect: chardet.detect, yauzl: zip.default }),
+  ));
 
 export type Table = { ok: true; kind: 'csv' | 'xlsx'; rows: string[][] } | { ok: false; problem: Msg };
 
@@ -27,10 +33,12 @@ const OLE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 
 export async function readTable(name: string, bytes: Buffer, options: DecodeOptions): Promise<Table> {
   const lower = name.toLowerCase();
-  if (bytes.subarray(0, 8).equals(OLE)) return { ok: false, problem: msg(lower.endsWith('.xls') ? 'files:problem.oldExcel' : 'files:problem.protected') };
+  if (bytes.subarray(0, 8).equals(OLE))
+    return { ok: false, problem: msg(lower.endsWith('.xls') ? 'files:problem.oldExcel' : 'files:problem.protected') };
   const { parse, detect, yauzl: zip } = await loadParsers();
   if (bytes.subarray(0, 4).equals(ZIP)) return readWorkbook(zip, bytes, options);
-  if (/\.(xlsx|xlsm|xls|ods|numbers|docx|pdf|zip)$/.test(lower)) return { ok: false, problem: msg('files:problem.notCsvOrExcel') };
+  if (/\.(xlsx|xlsm|xls|ods|numbers|docx|pdf|zip)$/.test(lower))
+    return { ok: false, problem: msg('files:problem.notCsvOrExcel') };
   const text = decodeText(bytes, detect);
   if (text === null) return { ok: false, problem: msg('files:problem.notCsvOrExcel') };
   return readCsv(parse, text, options);
@@ -59,7 +67,8 @@ export function decodeText(bytes: Buffer, detect: (sample: Uint8Array) => string
       } catch {
         const detected = detect(bytes.subarray(0, 64 * 1024));
         // chardet names ISO-8859-1 for most West European text; Windows-1252 is its superset (€, curly quotes).
-        const encoding = !detected || /^ISO-8859-1$/i.test(detected) || !iconv.encodingExists(detected) ? 'windows-1252' : detected;
+        const encoding =
+          !detected || /^ISO-8859-1$/i.test(detected) || !iconv.encodingExists(detected) ? 'windows-1252' : detected;
         text = iconv.decode(bytes, encoding);
       }
     }
@@ -71,14 +80,18 @@ export function decodeText(bytes: Buffer, detect: (sample: Uint8Array) => string
 
 /** The delimiter that splits the first lines most evenly: comma, semicolon (Dutch Excel), tab or pipe. */
 export function guessDelimiter(text: string): string {
-  const lines = text.split(/\r\n|\n|\r/).filter((l) => l.trim() !== '' && !/^version:/i.test(l.trim())).slice(0, 20);
+  const lines = text
+    .split(/\r\n|\n|\r/)
+    .filter((l) => l.trim() !== '' && !/^version:/i.test(l.trim()))
+    .slice(0, 20);
   let best = ',';
   let bestScore = -1;
   for (const candidate of [',', ';', '\t', '|']) {
     const perLine = lines.map((l) => l.replace(/"[^"]*"/g, '').split(candidate).length - 1);
     if (perLine.length === 0) continue;
     const lowest = Math.min(...perLine);
-    const score = lowest > 0 ? lowest * 1000 + perLine.filter((n) => n === perLine[0]).length : perLine.filter((n) => n > 0).length;
+    const score =
+      lowest > 0 ? lowest * 1000 + perLine.filter((n) => n === perLine[0]).length : perLine.filter((n) => n > 0).length;
     if (score > bestScore) {
       best = candidate;
       bestScore = score;
@@ -133,7 +146,15 @@ async function checkZip(zipLib: typeof yauzl, bytes: Buffer, maxBytes: number): 
             if (read > maxBytes) stream.destroy(new Error('too large'));
           });
           // An entry longer than its declared size (a zip bomb that lies) is stopped by yauzl: "too many bytes".
-          stream.on('error', (e: Error) => done(msg(read > maxBytes || /too many bytes/i.test(e.message) ? 'files:problem.tooBigInside' : 'files:problem.notCsvOrExcel')));
+          stream.on('error', (e: Error) =>
+            done(
+              msg(
+                read > maxBytes || /too many bytes/i.test(e.message)
+                  ? 'files:problem.tooBigInside'
+                  : 'files:problem.notCsvOrExcel',
+              ),
+            ),
+          );
           stream.on('end', () => zip.readEntry());
         });
       });
@@ -149,9 +170,20 @@ function cellText(value: unknown): string | { formula: true } {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'object') {
-    const v = value as { formula?: unknown; sharedFormula?: unknown; richText?: Array<{ text: string }>; text?: unknown; hyperlink?: unknown; error?: unknown };
+    const v = value as {
+      formula?: unknown;
+      sharedFormula?: unknown;
+      richText?: Array<{ text: string }>;
+      text?: unknown;
+      hyperlink?: unknown;
+      error?: unknown;
+    };
     if (v.formula !== undefined || v.sharedFormula !== undefined) return { formula: true };
-    if (Array.isArray(v.richText)) return v.richText.map((r) => r.text).join('').trim();
+    if (Array.isArray(v.richText))
+      return v.richText
+        .map((r) => r.text)
+        .join('')
+        .trim();
     if (typeof v.text === 'string') return v.text.trim();
     if (typeof v.hyperlink === 'string') return v.hyperlink.replace(/^mailto:/i, '').trim();
   }

@@ -11,7 +11,8 @@ export type FileFetch = (url: string, init: RequestInit) => Promise<Response>;
 
 export type DownloadProblem = 'host' | 'expired' | 'tooLarge' | 'notFile' | 'unavailable';
 
-export type Download = { ok: true; bytes: Buffer; contentType: string | null } | { ok: false; problem: DownloadProblem };
+export type Download =
+  { ok: true; bytes: Buffer; contentType: string | null } | { ok: false; problem: DownloadProblem };
 
 export interface FileTransferOptions {
   /** Host names the bot may fetch from and upload to (lower case). */
@@ -82,7 +83,12 @@ export async function downloadFile(raw: unknown, options: FileTransferOptions): 
   for (let hop = 0; url && hop <= MAX_REDIRECTS; hop++) {
     let response: Response;
     try {
-      response = await doFetch(url.toString(), { method: 'GET', redirect: 'manual', credentials: 'omit', signal: AbortSignal.timeout(30_000) });
+      response = await doFetch(url.toString(), {
+        method: 'GET',
+        redirect: 'manual',
+        credentials: 'omit',
+        signal: AbortSignal.timeout(30_000),
+      });
     } catch {
       return { ok: false, problem: 'unavailable' };
     }
@@ -126,7 +132,10 @@ export async function uploadFile(raw: unknown, bytes: Buffer, options: FileTrans
       method: 'PUT',
       redirect: 'manual',
       credentials: 'omit',
-      headers: { 'Content-Length': String(bytes.length), 'Content-Range': `bytes 0-${Math.max(0, bytes.length - 1)}/${bytes.length}` },
+      headers: {
+        'Content-Length': String(bytes.length),
+        'Content-Range': `bytes 0-${Math.max(0, bytes.length - 1)}/${bytes.length}`,
+      },
       body: new Uint8Array(bytes),
       signal: AbortSignal.timeout(30_000),
     });

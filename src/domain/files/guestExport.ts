@@ -7,10 +7,32 @@ import { stringify } from 'csv-stringify/sync';
 import type { Store } from '../../store/store';
 import type { GuestRecord } from '../../store/guestPort';
 
-export type ExportColumn = 'guest' | 'address' | 'app' | 'group' | 'invitedBy' | 'invitedAt' | 'state' | 'stateSince' | 'sponsors' | 'nextReview';
-export const EXPORT_COLUMNS: readonly ExportColumn[] = ['guest', 'address', 'app', 'group', 'invitedBy', 'invitedAt', 'state', 'stateSince', 'sponsors', 'nextReview'];
+export type ExportColumn =
+  | 'guest'
+  | 'address'
+  | 'app'
+  | 'group'
+  | 'invitedBy'
+  | 'invitedAt'
+  | 'state'
+  | 'stateSince'
+  | 'sponsors'
+  | 'nextReview';
+export const EXPORT_COLUMNS: readonly ExportColumn[] = [
+  'guest',
+  'address',
+  'app',
+  'group',
+  'invitedBy',
+  'invitedAt',
+  'state',
+  'stateSince',
+  'sponsors',
+  'nextReview',
+];
 
-export type ExportScope = { kind: 'admin'; tenantId: string } | { kind: 'owner'; tenantId: string; groupIds: readonly string[] };
+export type ExportScope =
+  { kind: 'admin'; tenantId: string } | { kind: 'owner'; tenantId: string; groupIds: readonly string[] };
 
 export interface ExportOptions {
   reviewIntervalMs: number;
@@ -30,23 +52,37 @@ const iso = (value: string | null | undefined): string => {
 
 /** When the guest's next review is due: the open review's deadline, else the interval after they were last kept. */
 export function nextReview(record: GuestRecord, options: ExportOptions): string {
-  if (record.reviewState === 'open' && record.reviewOpenedAt) return iso(new Date(Date.parse(record.reviewOpenedAt) + options.reviewGraceMs).toISOString());
+  if (record.reviewState === 'open' && record.reviewOpenedAt)
+    return iso(new Date(Date.parse(record.reviewOpenedAt) + options.reviewGraceMs).toISOString());
   const kept = Date.parse(record.lastKeptAt);
   return Number.isNaN(kept) ? '' : new Date(kept + options.reviewIntervalMs).toISOString();
 }
 
 export async function exportRecords(store: Store, scope: ExportScope): Promise<GuestRecord[]> {
-  const records = scope.kind === 'admin' ? await store.guests.listForTenant(scope.tenantId, 100_000) : await store.guests.listForGroups(scope.tenantId, scope.groupIds, 100_000);
+  const records =
+    scope.kind === 'admin'
+      ? await store.guests.listForTenant(scope.tenantId, 100_000)
+      : await store.guests.listForGroups(scope.tenantId, scope.groupIds, 100_000);
   return records
     .filter((r) => !r.removedAt)
-    .sort((a, b) => a.appName.localeCompare(b.appName) || a.groupName.localeCompare(b.groupName) || a.guestEmail.localeCompare(b.guestEmail));
+    .sort(
+      (a, b) =>
+        a.appName.localeCompare(b.appName) ||
+        a.groupName.localeCompare(b.groupName) ||
+        a.guestEmail.localeCompare(b.guestEmail),
+    );
 }
 
 /**
  * The CSV: `headers` are the column titles in the reader's language, `stateText` words a redemption state.
  * UTF-8 with a byte order mark, so Excel opens names with accents correctly.
  */
-export function guestCsv(records: readonly GuestRecord[], headers: Record<ExportColumn, string>, stateText: (state: string | null) => string, options: ExportOptions): Buffer {
+export function guestCsv(
+  records: readonly GuestRecord[],
+  headers: Record<ExportColumn, string>,
+  stateText: (state: string | null) => string,
+  options: ExportOptions,
+): Buffer {
   const rows = records.map((r) => {
     const cells: Record<ExportColumn, string> = {
       guest: r.guestName || r.guestEmail,
@@ -62,6 +98,9 @@ export function guestCsv(records: readonly GuestRecord[], headers: Record<Export
     };
     return EXPORT_COLUMNS.map((c) => neutralise(cells[c]));
   });
-  const text = stringify([EXPORT_COLUMNS.map((c) => neutralise(headers[c])), ...rows], { record_delimiter: 'windows', quoted_string: false });
+  const text = stringify([EXPORT_COLUMNS.map((c) => neutralise(headers[c])), ...rows], {
+    record_delimiter: 'windows',
+    quoted_string: false,
+  });
   return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
 }

@@ -31,16 +31,26 @@ export function headerRole(cell: string): Role | null {
   if (tag === 'sendemail') return 'send';
   if (tag === 'customizedmessagebody') return 'message';
   if (tag) return null;
-  const n = cell.toLowerCase().replace(/\(.*?\)/g, '').replace(/required|verplicht/g, '').replace(/[^a-z]/g, '');
+  const n = cell
+    .toLowerCase()
+    .replace(/\(.*?\)/g, '')
+    .replace(/required|verplicht/g, '')
+    .replace(/[^a-z]/g, '');
   if (n === '') return null;
   if (/^(send|verzend|verstuur|stuur)/.test(n)) return 'send';
   if (/(message|bericht|welkom|welcome)/.test(n)) return 'message';
   if (/(mail|^adres$|^address$)/.test(n)) return 'address';
-  if (/^(name|naam|displayname|weergavenaam|fullname|volledigenaam|guestname|gastnaam|naamgast|contact|contactpersoon)$/.test(n)) return 'name';
+  if (
+    /^(name|naam|displayname|weergavenaam|fullname|volledigenaam|guestname|gastnaam|naamgast|contact|contactpersoon)$/.test(
+      n,
+    )
+  )
+    return 'name';
   return null;
 }
 
-const looksLikeAddress = (cell: string): boolean => cell.includes('@') && parseEmail(cell.replace(/^mailto:/i, '').trim()).ok;
+const looksLikeAddress = (cell: string): boolean =>
+  cell.includes('@') && parseEmail(cell.replace(/^mailto:/i, '').trim()).ok;
 
 interface Columns {
   headerRow: number | null;
@@ -61,7 +71,8 @@ export function findColumns(rows: readonly string[][]): Columns | null {
     }
   }
   const hits: number[] = [];
-  for (const row of rows.slice(0, 500)) row.forEach((cell, c) => (hits[c] = (hits[c] ?? 0) + (looksLikeAddress(cell) ? 1 : 0)));
+  for (const row of rows.slice(0, 500))
+    row.forEach((cell, c) => (hits[c] = (hits[c] ?? 0) + (looksLikeAddress(cell) ? 1 : 0)));
   let best = -1;
   hits.forEach((count, c) => {
     if (count > 0 && (best < 0 || count > hits[best])) best = c;
@@ -84,15 +95,28 @@ export async function readGuestFile(name: string, bytes: Buffer, options: Decode
     const cell = (c: number | null): string => (c === null ? '' : (rows[r][c] ?? '').trim());
     const address = cell(columns.address);
     if (address === '' || /^version:/i.test(address)) continue;
-    if (guests.length >= options.maxRows) return { ok: false, problem: msg('files:problem.tooManyRows', { max: options.maxRows }) };
+    if (guests.length >= options.maxRows)
+      return { ok: false, problem: msg('files:problem.tooManyRows', { max: options.maxRows }) };
     const used = [address, cell(columns.name), cell(columns.message), cell(columns.send)];
     // A CSV cell that starts with "=" is a formula for Excel: refused, as formulas in a workbook are.
-    if (used.some((v) => v.startsWith('='))) return { ok: false, problem: msg('files:problem.formula', { row: r + 1 }) };
+    if (used.some((v) => v.startsWith('=')))
+      return { ok: false, problem: msg('files:problem.formula', { row: r + 1 }) };
     const sendCell = cell(columns.send);
-    if (sendCell !== '' && !TRUE.test(sendCell) && !FALSE.test(sendCell)) return { ok: false, problem: msg('files:problem.sendValue', { row: r + 1, value: sendCell.slice(0, 40) }) };
-    guests.push({ row: r + 1, address, name: cell(columns.name) || null, message: cell(columns.message) || null, send: !FALSE.test(sendCell) });
+    if (sendCell !== '' && !TRUE.test(sendCell) && !FALSE.test(sendCell))
+      return { ok: false, problem: msg('files:problem.sendValue', { row: r + 1, value: sendCell.slice(0, 40) }) };
+    guests.push({
+      row: r + 1,
+      address,
+      name: cell(columns.name) || null,
+      message: cell(columns.message) || null,
+      send: !FALSE.test(sendCell),
+    });
   }
-  if (guests.length === 0) return { ok: false, problem: msg(columns.headerRow === null ? 'files:problem.noAddressColumn' : 'files:problem.empty') };
+  if (guests.length === 0)
+    return {
+      ok: false,
+      problem: msg(columns.headerRow === null ? 'files:problem.noAddressColumn' : 'files:problem.empty'),
+    };
   return { ok: true, kind: table.kind, guests };
 }
 
@@ -103,7 +127,10 @@ export async function readGuestFile(name: string, bytes: Buffer, options: Decode
 export function asListText(guests: readonly FileGuest[]): string {
   return guests
     .map((g) => {
-      const name = g.name?.replace(/["<>,;\r\n]/g, ' ').replace(/\s+/g, ' ').trim();
+      const name = g.name
+        ?.replace(/["<>,;\r\n]/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
       const address = g.address.replace(/^mailto:/i, '');
       return name ? `"${name}" <${address}>` : address;
     })

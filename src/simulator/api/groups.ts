@@ -6,7 +6,6 @@ import { selectFor } from './query';
 import type { Resources } from './resources';
 import { defaultsFor, isHidden, lagRefusal, noContent, odataType, ok, type Call, type RouteTable } from './support';
 
-
 const MAX_EXPAND = 20;
 const MAX_BIND = 20;
 

@@ -5,7 +5,6 @@ import type { SimResponse } from '../pipeline';
 import type { Resources } from './resources';
 import { ok, type Call, type RouteTable } from './support';
 
-
 function invite(r: Resources, { req }: Call): SimResponse {
   if (!isJsonObject(req.body)) throw badRequest('The request body must be a JSON invitation object.');
   const body = req.body;
@@ -51,7 +50,5 @@ function invite(r: Resources, { req }: Call): SimResponse {
 
 /** POST /invitations. */
 export function invitationRoutes(r: Resources): RouteTable {
-  return [
-    ['POST /invitations', (c) => invite(r, c)],
-  ];
+  return [['POST /invitations', (c) => invite(r, c)]];
 }

@@ -3,7 +3,6 @@ import type { SimResponse } from '../pipeline';
 import type { Resources } from './resources';
 import type { Call, RouteTable } from './support';
 
-
 const ROLE_ASSIGNMENT_PROPERTIES = [
   'id',
   'directoryScopeId',

@@ -6,7 +6,6 @@ import { GUID_PATTERN } from '../tenantShapes';
 import type { Resources } from './resources';
 import { isHidden, lagRefusal, ok, type Call, type RouteTable } from './support';
 
-
 function listServicePrincipals(r: Resources, { req }: Call): SimResponse {
   return r.list(req, {
     rows: r.tenant.listServicePrincipals().map((props) => ({ kind: 'servicePrincipal', props })),

@@ -3,7 +3,6 @@ import { callerAppId } from '../teamsApps';
 import type { Resources } from './resources';
 import { ok, type Call, type RouteTable } from './support';
 
-
 function caller(r: Resources, req: SimRequest): string | undefined {
   return callerAppId(headerValue(req.headers, 'authorization'), r.context.teamsApps.callingAppId);
 }

@@ -6,7 +6,6 @@ import { GUID_PATTERN } from '../tenantShapes';
 import type { Resources } from './resources';
 import { isHidden, noContent, ok, type Call, type RouteTable } from './support';
 
-
 /** directoryobject-checkmembergroups.md: "Up to 20 groups may be specified." */
 const MAX_CHECK_GROUPS = 20;
 
@@ -116,7 +115,10 @@ function sponsorRef(r: Resources, { req, params }: Call, op: 'add' | 'remove'): 
     throw badRequest("The request body must contain an '@odata.id' reference.", 'Request_BadRequest');
   }
   const reference = req.body['@odata.id'];
-  r.tenant.addSponsor(params[0], r.resolveReference(req, reference, () => invalidObjectId(reference)));
+  r.tenant.addSponsor(
+    params[0],
+    r.resolveReference(req, reference, () => invalidObjectId(reference)),
+  );
   return noContent();
 }
 

@@ -2,7 +2,13 @@
  * The Bot Connector REST routes a Teams bot calls on its serviceUrl, answered as real Teams does
  * (proactive-delivery.md §1-§5 and §7; paths as botframework-connector's ConversationsOperations sends them).
  */
-import { APP_TENANT_LIMITS, RateLimiter, THREAD_ROSTER_LIMITS, THREAD_SEND_LIMITS, type LimitCheck } from './rateLimits';
+import {
+  APP_TENANT_LIMITS,
+  RateLimiter,
+  THREAD_ROSTER_LIMITS,
+  THREAD_SEND_LIMITS,
+  type LimitCheck,
+} from './rateLimits';
 import type { Conversation, JsonObject, Person, TeamsState } from './state';
 
 export interface ConnectorResponse {
@@ -87,8 +93,8 @@ const refusals = {
       403,
       code,
       code === 'BadArgument'
-        ? 'Bot is not installed in user\'s personal scope'
-        : 'Bot isn\'t installed in user\'s personal scope',
+        ? "Bot is not installed in user's personal scope"
+        : "Bot isn't installed in user's personal scope",
     ),
   notInRoster: (): ConnectorResponse =>
     connectorError(403, 'BotNotInConversationRoster', 'The bot is not part of the conversation roster.'),
@@ -101,7 +107,8 @@ const refusals = {
   deletedActivity: (): ConnectorResponse => connectorError(403, 'ServiceError', 'Unknown'),
   tooLarge: (): ConnectorResponse => connectorError(413, 'MessageSizeTooBig', 'Message size too big.'),
   /** The code is documented; the message wording is an assumption. */
-  invalidHost: (): ConnectorResponse => connectorError(403, 'InvalidBotApiHost', 'Invalid bot API host for this tenant.'),
+  invalidHost: (): ConnectorResponse =>
+    connectorError(403, 'InvalidBotApiHost', 'Invalid bot API host for this tenant.'),
   /** [PROACT]: blocked or uninstalled, `errorCode` 209 with the subCode inside the message string. */
   writesBlocked: (): ConnectorResponse => ({
     status: 403,
@@ -127,7 +134,10 @@ interface Route {
 function route(method: string, path: string): Route {
   let parts: string[];
   try {
-    parts = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    parts = path
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => decodeURIComponent(s));
   } catch {
     return { operation: 'unknown' };
   }
@@ -201,7 +211,8 @@ export class Connector {
     method: string,
     rawBody: string,
   ): ConnectorResponse {
-    if (r.operation === 'unknown') return connectorError(404, 'NotFound', `No Bot Connector route ${method} ${conversationId}.`);
+    if (r.operation === 'unknown')
+      return connectorError(404, 'NotFound', `No Bot Connector route ${method} ${conversationId}.`);
     const throttled = this.throttle(r.operation, conversationId);
     if (throttled) return throttled;
     const failure = this.failures.shift();
@@ -237,7 +248,8 @@ export class Connector {
 
   /** The field-reported refusal of a Graph chat id used as the conversation, when switched on. */
   private graphChatIdRefusal(r: Route, conversation: Conversation | undefined): ConnectorResponse | undefined {
-    const aliased = conversation !== undefined && r.conversationId !== undefined && r.conversationId !== conversation.id;
+    const aliased =
+      conversation !== undefined && r.conversationId !== undefined && r.conversationId !== conversation.id;
     if (!aliased || this.settings.graphChatIds === 'accepted') return undefined;
     if (this.settings.graphChatIds === 'BotNotInConversationRoster') return refusals.notInRoster();
     // The wording is Bot Framework's for a malformed conversation id (MicrosoftDocs/bot-docs#1514).

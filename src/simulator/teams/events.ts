@@ -69,7 +69,11 @@ export class EventPoster {
       serviceUrl: this.serviceUrl(),
       from: { id: p.teamsId, name: p.name, aadObjectId: p.aadObjectId },
       recipient: { id: this.state.botId, name: '' },
-      conversation: { id: this.state.personalConversationId(p), conversationType: 'personal', tenantId: this.state.tenantId },
+      conversation: {
+        id: this.state.personalConversationId(p),
+        conversationType: 'personal',
+        tenantId: this.state.tenantId,
+      },
       channelData: { tenant: { id: this.state.tenantId } },
     };
   }
@@ -94,7 +98,13 @@ export class EventPoster {
 
   /** Posts what a person writes (or an invoke) at once, whatever the switches; answers the bot's reply. */
   async fromUser(p: Person, activity: JsonObject): Promise<BotReply> {
-    const full = { ...this.envelope(p, 'message'), id: String(this.clock()), locale: 'en-US', textFormat: 'plain', ...activity };
+    const full = {
+      ...this.envelope(p, 'message'),
+      id: String(this.clock()),
+      locale: 'en-US',
+      textFormat: 'plain',
+      ...activity,
+    };
     return this.post(p, full);
   }
 

@@ -167,7 +167,13 @@ class RunningTeamsDouble implements TeamsDouble {
     this.botAppId = options.botAppId;
     this.state = new TeamsState(options.tenant, options.botAppId, clock);
     this.connector = new Connector(this.state, this.settings, clock);
-    this.poster = new EventPoster(this.state, options.botEndpoint, () => this.serviceUrl, { ...DEFAULT_EVENT_SWITCHES }, clock);
+    this.poster = new EventPoster(
+      this.state,
+      options.botEndpoint,
+      () => this.serviceUrl,
+      { ...DEFAULT_EVENT_SWITCHES },
+      clock,
+    );
     this.events = this.poster.switches;
     this.server = http.createServer((req, res) => this.serve(req, res));
   }

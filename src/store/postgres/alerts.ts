@@ -1,5 +1,12 @@
 /** PostgreSQL: setup problems as the admins are told about them, de-duplicated per key. */
-import { ConflictError, type AlertOccurrence, type AlertPatch, type AlertRecord, type AlertState, type AlertStore } from '../store';
+import {
+  ConflictError,
+  type AlertOccurrence,
+  type AlertPatch,
+  type AlertRecord,
+  type AlertState,
+  type AlertStore,
+} from '../store';
 import { alertPatchColumns, checkAlertStates, occurrenceParams } from '../params';
 import { toAlert, type AlertRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
@@ -64,10 +71,22 @@ export class PostgresAlertStore implements AlertStore, RecordModule {
     return queryRow<AlertRow>(this.db, 'SELECT * FROM alerts WHERE tenant_id = $1 AND key = $2', [tenantId, key]);
   }
 
-  async update(tenantId: string, key: string, expectedVersion: number, patch: AlertPatch, now: Date): Promise<AlertRecord> {
+  async update(
+    tenantId: string,
+    key: string,
+    expectedVersion: number,
+    patch: AlertPatch,
+    now: Date,
+  ): Promise<AlertRecord> {
     this.guard();
     const expected = checkExpectedVersion(expectedVersion);
-    const query = patchUpdate('alerts', alertPatchColumns(patch), { tenant_id: tenantId, key }, expected, checkDate(now).toISOString());
+    const query = patchUpdate(
+      'alerts',
+      alertPatchColumns(patch),
+      { tenant_id: tenantId, key },
+      expected,
+      checkDate(now).toISOString(),
+    );
     const row = await queryRow<AlertRow>(this.db, query.text, query.values);
     if (!row) {
       const current = await this.getRow(tenantId, key);

@@ -21,7 +21,11 @@ export class PostgresAuditLog implements AuditLog, RecordModule {
   async append(entry: AuditEntry): Promise<number> {
     this.guard();
     const params = auditParams(entry);
-    const row = await queryRow<{ seq: string }>(this.db, INSERT, AUDIT_COLUMNS.map((c) => params[c]));
+    const row = await queryRow<{ seq: string }>(
+      this.db,
+      INSERT,
+      AUDIT_COLUMNS.map((c) => params[c]),
+    );
     return Number(row?.seq);
   }
 

@@ -1,6 +1,15 @@
 /** PostgreSQL: the latest conversation reference per user, for proactive messages. */
 import type { ConversationStore, JsonObject, UnreachableMark } from '../store';
-import { checkDate, checkLimit, checkNullableText, checkString, jsonObjectText, parseObject, type Guard, type JsonColumn } from '../values';
+import {
+  checkDate,
+  checkLimit,
+  checkNullableText,
+  checkString,
+  jsonObjectText,
+  parseObject,
+  type Guard,
+  type JsonColumn,
+} from '../values';
 import { queryRow, type Queryable } from './sql';
 import { CONVERSATION_SPEC, UNREACHABLE_SPEC } from '../erasure';
 import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
@@ -19,7 +28,12 @@ export class PostgresConversationStore implements ConversationStore, RecordModul
       `INSERT INTO conversation_refs (tenant_id, user_id, reference, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
        ON CONFLICT (tenant_id, user_id) DO UPDATE SET reference = EXCLUDED.reference, updated_at = EXCLUDED.updated_at
        WHERE conversation_refs.reference::text IS DISTINCT FROM EXCLUDED.reference::text`,
-      [checkString(tenantId, 'tenantId'), checkString(userId, 'userId'), jsonObjectText(reference, 'Conversation reference'), at],
+      [
+        checkString(tenantId, 'tenantId'),
+        checkString(userId, 'userId'),
+        jsonObjectText(reference, 'Conversation reference'),
+        at,
+      ],
     );
   }
 
@@ -38,12 +52,24 @@ export class PostgresConversationStore implements ConversationStore, RecordModul
     await this.db.query('DELETE FROM conversation_refs WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
   }
 
-  async markUnreachable(tenantId: string, userId: string, reason: string, detail: string | null, now: Date): Promise<void> {
+  async markUnreachable(
+    tenantId: string,
+    userId: string,
+    reason: string,
+    detail: string | null,
+    now: Date,
+  ): Promise<void> {
     this.guard();
     await this.db.query(
       `INSERT INTO unreachable_people (tenant_id, user_id, reason, detail, since) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = EXCLUDED.reason, detail = EXCLUDED.detail, since = EXCLUDED.since`,
-      [checkString(tenantId, 'tenantId'), checkString(userId, 'userId'), checkString(reason, 'reason'), checkNullableText(detail, 'detail'), checkDate(now).toISOString()],
+      [
+        checkString(tenantId, 'tenantId'),
+        checkString(userId, 'userId'),
+        checkString(reason, 'reason'),
+        checkNullableText(detail, 'detail'),
+        checkDate(now).toISOString(),
+      ],
     );
   }
 
@@ -59,7 +85,10 @@ export class PostgresConversationStore implements ConversationStore, RecordModul
 
   async clearUnreachable(tenantId: string, userId: string): Promise<boolean> {
     this.guard();
-    const result = await this.db.query('DELETE FROM unreachable_people WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+    const result = await this.db.query('DELETE FROM unreachable_people WHERE tenant_id = $1 AND user_id = $2', [
+      tenantId,
+      userId,
+    ]);
     return (result.rowCount ?? 0) > 0;
   }
 
@@ -79,6 +108,9 @@ export class PostgresConversationStore implements ConversationStore, RecordModul
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.alerts).toISOString();
-    return { conversation_refs: 0, unreachable_people: await pruneRows(this.db, 'unreachable_people', 'since < $1', [before], checkLimit(limit)) };
+    return {
+      conversation_refs: 0,
+      unreachable_people: await pruneRows(this.db, 'unreachable_people', 'since < $1', [before], checkLimit(limit)),
+    };
   }
 }

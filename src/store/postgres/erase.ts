@@ -23,7 +23,9 @@ export async function eraseTable(db: Queryable, spec: TableSpec, subject: Erasur
     const where = spec.key.map((k, i) => `${k} = $${set.length + i + 1}`).join(' AND ');
     const assignments = [...set.map(([c], i) => `${c} = $${i + 1}`), ...newVersion(spec)].join(', ');
     const text =
-      plan.kind === 'delete' ? `DELETE FROM ${spec.table} WHERE ${where}` : `UPDATE ${spec.table} SET ${assignments} WHERE ${where}`;
+      plan.kind === 'delete'
+        ? `DELETE FROM ${spec.table} WHERE ${where}`
+        : `UPDATE ${spec.table} SET ${assignments} WHERE ${where}`;
     const result = await db.query(text, [...set.map(([, v]) => v), ...keyValues]);
     changed += result.rowCount ?? 0;
   }

@@ -1,7 +1,22 @@
 /** PostgreSQL: the bot's records of the guests it added to groups (sponsors, reviews). */
 import type { Pool } from 'pg';
-import { ConflictError, type GuestKey, type GuestRecord, type GuestRecordPatch, type GuestRecordStore, type NewGuestRecord } from '../store';
-import { GUEST_GET, GUEST_INSERT, guestCreateParams, guestKeyParams, guestPatchColumns, toGuestRecord, type GuestRow } from '../guestRows';
+import {
+  ConflictError,
+  type GuestKey,
+  type GuestRecord,
+  type GuestRecordPatch,
+  type GuestRecordStore,
+  type NewGuestRecord,
+} from '../store';
+import {
+  GUEST_GET,
+  GUEST_INSERT,
+  guestCreateParams,
+  guestKeyParams,
+  guestPatchColumns,
+  toGuestRecord,
+  type GuestRow,
+} from '../guestRows';
 import { checkDate, checkExpectedVersion, checkLimit, checkString, type Guard } from '../values';
 import { named, queryRow, queryRows, type Values } from './sql';
 import { GUEST_SPEC } from '../erasure';
@@ -48,7 +63,11 @@ export class PostgresGuestRecordStore implements GuestRecordStore, RecordModule 
       `UPDATE guest_records SET ${set.join(', ')} WHERE tenant_id = ${param(keyParams.tenant_id)} AND group_id = ${param(keyParams.group_id)}` +
       ` AND guest_id = ${param(keyParams.guest_id)} AND version = ${param(expected)} RETURNING *`;
     const row = await queryRow<GuestRow>(this.pool, text, values);
-    if (!row) throw new ConflictError(`${key.groupId}/${key.guestId}`, `Guest record ${key.groupId}/${key.guestId} is missing or not at version ${expectedVersion}`);
+    if (!row)
+      throw new ConflictError(
+        `${key.groupId}/${key.guestId}`,
+        `Guest record ${key.groupId}/${key.guestId} is missing or not at version ${expectedVersion}`,
+      );
     return toGuestRecord(row);
   }
 
@@ -87,7 +106,13 @@ export class PostgresGuestRecordStore implements GuestRecordStore, RecordModule 
     return rows.map(toGuestRecord);
   }
 
-  async openReview(tenantId: string, groupId: string, keptBefore: Date, reviewId: string, now: Date): Promise<GuestRecord[]> {
+  async openReview(
+    tenantId: string,
+    groupId: string,
+    keptBefore: Date,
+    reviewId: string,
+    now: Date,
+  ): Promise<GuestRecord[]> {
     this.guard();
     const before = checkDate(keptBefore, 'keptBefore').toISOString();
     const at = checkDate(now).toISOString();
@@ -97,7 +122,13 @@ export class PostgresGuestRecordStore implements GuestRecordStore, RecordModule 
          version = version + 1, updated_at = $2
        WHERE tenant_id = $3 AND group_id = $4 AND review_state = 'none' AND removed_at IS NULL AND last_kept_at <= $5
        RETURNING *`,
-      [checkString(reviewId, 'reviewId'), at, checkString(tenantId, 'tenantId'), checkString(groupId, 'groupId'), before],
+      [
+        checkString(reviewId, 'reviewId'),
+        at,
+        checkString(tenantId, 'tenantId'),
+        checkString(groupId, 'groupId'),
+        before,
+      ],
     );
     return rows.map(toGuestRecord);
   }

@@ -88,7 +88,14 @@ class PostgresStore implements Store {
     this.guests = new PostgresGuestRecordStore(pool, guard);
     // Every table: erased and pruned by its record module, or listed here as holding no personal data.
     const modules = [
-      this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit, this.outbox,
+      this.state,
+      this.conversations,
+      this.requests,
+      this.alerts,
+      this.operations,
+      this.guests,
+      this.audit,
+      this.outbox,
     ];
     this.privacy = new RecordPrivacy(modules, ['job_leases', 'schema_migrations']);
   }
@@ -100,7 +107,13 @@ class PostgresStore implements Store {
   ): ReturnType<Store['updateOperationAndRequest']> {
     this.ensureOpen();
     return withTransaction(this.pool, async (client) => ({
-      operation: await this.operations.updateWith(client, operation.id, operation.expectedVersion, operation.patch, now),
+      operation: await this.operations.updateWith(
+        client,
+        operation.id,
+        operation.expectedVersion,
+        operation.patch,
+        now,
+      ),
       request: await this.requests.updateWith(client, request.id, request.expectedVersion, request.patch, now),
     }));
   }

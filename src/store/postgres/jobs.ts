@@ -15,7 +15,13 @@ export class PostgresJobStore implements JobStore {
     private readonly guard: Guard,
   ) {}
 
-  async tryClaim(name: string, owner: string, minGapMs: number, leaseMs: number, now: Date): Promise<JobClaim | undefined> {
+  async tryClaim(
+    name: string,
+    owner: string,
+    minGapMs: number,
+    leaseMs: number,
+    now: Date,
+  ): Promise<JobClaim | undefined> {
     this.guard();
     const query = claim(jobClaimParams(name, owner, minGapMs, leaseMs, now));
     const row = await queryRow<JobRow>(this.db, query.text, query.values);

@@ -289,7 +289,9 @@ export async function applyMigrations(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
          id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    const { rows } = await client.query<{ version: number }>('SELECT COALESCE(max(id), 0)::integer AS version FROM schema_migrations');
+    const { rows } = await client.query<{ version: number }>(
+      'SELECT COALESCE(max(id), 0)::integer AS version FROM schema_migrations',
+    );
     const from = rows[0].version;
     let to = from;
     for (const m of pendingMigrations(list, from)) {

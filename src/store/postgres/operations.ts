@@ -1,5 +1,11 @@
 /** PostgreSQL: operation records and their leases. */
-import { ConflictError, type NewOperation, type OperationPatch, type OperationRecord, type OperationStore } from '../store';
+import {
+  ConflictError,
+  type NewOperation,
+  type OperationPatch,
+  type OperationRecord,
+  type OperationStore,
+} from '../store';
 import { checkMaxAttempts, leaseParams, operationCreateParams, operationPatchColumns } from '../params';
 import { toRecord, type OperationRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
@@ -63,9 +69,21 @@ export class PostgresOperationStore implements OperationStore, RecordModule {
   }
 
   /** The update on `db` (the pool, or a client inside a transaction of two stores). */
-  async updateWith(db: Queryable, id: string, expectedVersion: number, patch: OperationPatch, now: Date): Promise<OperationRecord> {
+  async updateWith(
+    db: Queryable,
+    id: string,
+    expectedVersion: number,
+    patch: OperationPatch,
+    now: Date,
+  ): Promise<OperationRecord> {
     const expected = checkExpectedVersion(expectedVersion);
-    const query = patchUpdate('operations', operationPatchColumns(patch), { id }, expected, checkDate(now).toISOString());
+    const query = patchUpdate(
+      'operations',
+      operationPatchColumns(patch),
+      { id },
+      expected,
+      checkDate(now).toISOString(),
+    );
     const row = await queryRow<OperationRow>(db, query.text, query.values);
     if (!row) {
       const current = await this.getRow(db, id);

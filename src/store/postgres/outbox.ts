@@ -1,5 +1,11 @@
 /** PostgreSQL: the outbox of proactive messages and their leases. */
-import { ConflictError, type NewOutboxMessage, type OutboxAttempt, type OutboxRecord, type OutboxStore } from '../store';
+import {
+  ConflictError,
+  type NewOutboxMessage,
+  type OutboxAttempt,
+  type OutboxRecord,
+  type OutboxStore,
+} from '../store';
 import {
   OUTBOX_DUE_SQL,
   OUTBOX_GET_SQL,
@@ -16,7 +22,13 @@ import {
 } from '../outboxSql';
 import type { BigIntColumn } from '../rows';
 import { checkDate, checkLimit, checkString, type Guard } from '../values';
-import { OUTBOX_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import {
+  OUTBOX_SPEC,
+  type ErasureSubject,
+  type RecordModule,
+  type RetentionCutoffs,
+  type TableCounts,
+} from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 import { named, queryRow, queryRows, type Queryable } from './sql';
 
@@ -63,7 +75,12 @@ export class PostgresOutboxStore implements OutboxStore, RecordModule {
     const row = await queryRow<OutboxRow>(this.db, query.text, query.values);
     if (!row) {
       const current = await this.get(id);
-      throw new ConflictError(id, current ? `Outbox record '${id}' is at version ${current.version}, not ${expectedVersion}` : `Outbox record '${id}' does not exist`);
+      throw new ConflictError(
+        id,
+        current
+          ? `Outbox record '${id}' is at version ${current.version}, not ${expectedVersion}`
+          : `Outbox record '${id}' does not exist`,
+      );
     }
     return toOutboxRecord(row);
   }

@@ -83,9 +83,21 @@ export class PostgresAccessRequestStore implements AccessRequestStore, RecordMod
   }
 
   /** The update on `db` (the pool, or a client inside a transaction of two stores). */
-  async updateWith(db: Queryable, id: string, expectedVersion: number, patch: AccessRequestPatch, now: Date): Promise<AccessRequestRecord> {
+  async updateWith(
+    db: Queryable,
+    id: string,
+    expectedVersion: number,
+    patch: AccessRequestPatch,
+    now: Date,
+  ): Promise<AccessRequestRecord> {
     const expected = checkExpectedVersion(expectedVersion);
-    const query = patchUpdate('access_requests', requestPatchColumns(patch), { id }, expected, checkDate(now).toISOString());
+    const query = patchUpdate(
+      'access_requests',
+      requestPatchColumns(patch),
+      { id },
+      expected,
+      checkDate(now).toISOString(),
+    );
     let row: AccessRequestRow | undefined;
     try {
       row = await queryRow<AccessRequestRow>(db, query.text, query.values);
@@ -113,7 +125,12 @@ export class PostgresAccessRequestStore implements AccessRequestStore, RecordMod
     return toAccessRequest(row);
   }
 
-  async update(id: string, expectedVersion: number, patch: AccessRequestPatch, now: Date): Promise<AccessRequestRecord> {
+  async update(
+    id: string,
+    expectedVersion: number,
+    patch: AccessRequestPatch,
+    now: Date,
+  ): Promise<AccessRequestRecord> {
     this.guard();
     return this.updateWith(this.pool, id, expectedVersion, patch, now);
   }

@@ -10,7 +10,12 @@ export type Values = unknown[];
 /** SQLSTATE 23505 unique_violation, optionally on one constraint (index) only. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as { code?: unknown; constraint?: unknown } | null;
-  return typeof e === 'object' && e !== null && e.code === '23505' && (constraint === undefined || e.constraint === constraint);
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    e.code === '23505' &&
+    (constraint === undefined || e.constraint === constraint)
+  );
 }
 
 /**
@@ -30,11 +35,19 @@ export function named(sql: string): (params: object) => { text: string; values: 
   };
 }
 
-export async function queryRows<R extends QueryResultRow>(db: Queryable, text: string, values: Values = []): Promise<R[]> {
+export async function queryRows<R extends QueryResultRow>(
+  db: Queryable,
+  text: string,
+  values: Values = [],
+): Promise<R[]> {
   return (await db.query<R>(text, values)).rows;
 }
 
-export async function queryRow<R extends QueryResultRow>(db: Queryable, text: string, values: Values = []): Promise<R | undefined> {
+export async function queryRow<R extends QueryResultRow>(
+  db: Queryable,
+  text: string,
+  values: Values = [],
+): Promise<R | undefined> {
   return (await db.query<R>(text, values)).rows[0];
 }
 

@@ -21,9 +21,11 @@ export class PostgresStateStore implements StateStore, RecordModule {
     if (keys.length === 0) {
       return result;
     }
-    const rows = await queryRows<StateRow>(this.db, 'SELECT key, value, version FROM state_items WHERE key = ANY($1::text[])', [
-      [...checkKeys(keys)],
-    ]);
+    const rows = await queryRows<StateRow>(
+      this.db,
+      'SELECT key, value, version FROM state_items WHERE key = ANY($1::text[])',
+      [[...checkKeys(keys)]],
+    );
     for (const row of rows) {
       result.set(row.key, { key: row.key, value: parseObject(row.value), version: row.version });
     }

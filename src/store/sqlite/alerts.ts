@@ -1,6 +1,13 @@
 /** SQLite: setup problems as the admins are told about them, de-duplicated per key. */
 import type Database from 'better-sqlite3';
-import { ConflictError, type AlertOccurrence, type AlertPatch, type AlertRecord, type AlertState, type AlertStore } from '../store';
+import {
+  ConflictError,
+  type AlertOccurrence,
+  type AlertPatch,
+  type AlertRecord,
+  type AlertState,
+  type AlertStore,
+} from '../store';
 import { ALERT_PATCH, alertPatchColumns, checkAlertStates, occurrenceParams, type OccurrenceParams } from '../params';
 import { toAlert, type AlertRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
@@ -85,10 +92,22 @@ export class SqliteAlertStore implements AlertStore, RecordModule {
     return row ? toAlert(row) : undefined;
   }
 
-  async update(tenantId: string, key: string, expectedVersion: number, patch: AlertPatch, now: Date): Promise<AlertRecord> {
+  async update(
+    tenantId: string,
+    key: string,
+    expectedVersion: number,
+    patch: AlertPatch,
+    now: Date,
+  ): Promise<AlertRecord> {
     this.guard();
     const expected = checkExpectedVersion(expectedVersion);
-    const params = { ...patchParams(PATCH_COLUMNS, alertPatchColumns(patch)), tenant_id: tenantId, key, expected, now: checkDate(now).toISOString() };
+    const params = {
+      ...patchParams(PATCH_COLUMNS, alertPatchColumns(patch)),
+      tenant_id: tenantId,
+      key,
+      expected,
+      now: checkDate(now).toISOString(),
+    };
     const row = this.updateStmt.get(params);
     if (!row) {
       const current = this.getStmt.get(tenantId, key);

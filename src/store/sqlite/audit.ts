@@ -58,7 +58,9 @@ export class SqliteAuditLog implements AuditLog, RecordModule {
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.audit).toISOString();
-    return { audit_log: this.maintenance(() => pruneRows(this.db, 'audit_log', 'time < ?', [before], checkLimit(limit))) };
+    return {
+      audit_log: this.maintenance(() => pruneRows(this.db, 'audit_log', 'time < ?', [before], checkLimit(limit))),
+    };
   }
 
   /** The log refuses changes (triggers) except inside a transaction that holds the audit_maintenance row. */

@@ -1,7 +1,15 @@
 /** SQLite: the latest conversation reference per user, for proactive messages. */
 import type Database from 'better-sqlite3';
 import type { ConversationStore, JsonObject, UnreachableMark } from '../store';
-import { checkDate, checkLimit, checkNullableText, checkString, jsonObjectText, parseObject, type Guard } from '../values';
+import {
+  checkDate,
+  checkLimit,
+  checkNullableText,
+  checkString,
+  jsonObjectText,
+  parseObject,
+  type Guard,
+} from '../values';
 import { CONVERSATION_SPEC, UNREACHABLE_SPEC } from '../erasure';
 import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
@@ -11,7 +19,10 @@ export class SqliteConversationStore implements ConversationStore, RecordModule 
   private readonly getStmt: Database.Statement<[string, string], { reference: string }>;
   private readonly deleteStmt: Database.Statement<[string, string]>;
   private readonly markStmt: Database.Statement<[string, string, string, string | null, string]>;
-  private readonly markGetStmt: Database.Statement<[string, string], { reason: string; detail: string | null; since: string }>;
+  private readonly markGetStmt: Database.Statement<
+    [string, string],
+    { reason: string; detail: string | null; since: string }
+  >;
   private readonly markDeleteStmt: Database.Statement<[string, string]>;
 
   constructor(
@@ -30,7 +41,9 @@ export class SqliteConversationStore implements ConversationStore, RecordModule 
       `INSERT INTO unreachable_people (tenant_id, user_id, reason, detail, since) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = excluded.reason, detail = excluded.detail, since = excluded.since`,
     );
-    this.markGetStmt = db.prepare('SELECT reason, detail, since FROM unreachable_people WHERE tenant_id = ? AND user_id = ?');
+    this.markGetStmt = db.prepare(
+      'SELECT reason, detail, since FROM unreachable_people WHERE tenant_id = ? AND user_id = ?',
+    );
     this.markDeleteStmt = db.prepare('DELETE FROM unreachable_people WHERE tenant_id = ? AND user_id = ?');
   }
 
@@ -57,9 +70,21 @@ export class SqliteConversationStore implements ConversationStore, RecordModule 
     this.deleteStmt.run(tenantId, userId);
   }
 
-  async markUnreachable(tenantId: string, userId: string, reason: string, detail: string | null, now: Date): Promise<void> {
+  async markUnreachable(
+    tenantId: string,
+    userId: string,
+    reason: string,
+    detail: string | null,
+    now: Date,
+  ): Promise<void> {
     this.guard();
-    this.markStmt.run(checkString(tenantId, 'tenantId'), checkString(userId, 'userId'), checkString(reason, 'reason'), checkNullableText(detail, 'detail'), checkDate(now).toISOString());
+    this.markStmt.run(
+      checkString(tenantId, 'tenantId'),
+      checkString(userId, 'userId'),
+      checkString(reason, 'reason'),
+      checkNullableText(detail, 'detail'),
+      checkDate(now).toISOString(),
+    );
   }
 
   async unreachable(tenantId: string, userId: string): Promise<UnreachableMark | undefined> {
@@ -90,6 +115,9 @@ export class SqliteConversationStore implements ConversationStore, RecordModule 
   async prune(cutoffs: RetentionCutoffs, limit: number): Promise<TableCounts> {
     this.guard();
     const before = checkDate(cutoffs.alerts).toISOString();
-    return { conversation_refs: 0, unreachable_people: pruneRows(this.db, 'unreachable_people', 'since < ?', [before], checkLimit(limit)) };
+    return {
+      conversation_refs: 0,
+      unreachable_people: pruneRows(this.db, 'unreachable_people', 'since < ?', [before], checkLimit(limit)),
+    };
   }
 }

@@ -1,7 +1,23 @@
 /** SQLite: the bot's records of the guests it added to groups (sponsors, reviews). */
 import type Database from 'better-sqlite3';
-import { ConflictError, type GuestKey, type GuestRecord, type GuestRecordPatch, type GuestRecordStore, type NewGuestRecord } from '../store';
-import { GUEST_GET, GUEST_INSERT, GUEST_PATCH, guestCreateParams, guestKeyParams, guestPatchColumns, toGuestRecord, type GuestRow } from '../guestRows';
+import {
+  ConflictError,
+  type GuestKey,
+  type GuestRecord,
+  type GuestRecordPatch,
+  type GuestRecordStore,
+  type NewGuestRecord,
+} from '../store';
+import {
+  GUEST_GET,
+  GUEST_INSERT,
+  GUEST_PATCH,
+  guestCreateParams,
+  guestKeyParams,
+  guestPatchColumns,
+  toGuestRecord,
+  type GuestRow,
+} from '../guestRows';
 import { checkDate, checkExpectedVersion, checkLimit, checkString, type Guard } from '../values';
 import { patchAssignments, patchParams, sqliteValue, type SqliteValue } from './sql';
 import { GUEST_SPEC } from '../erasure';
@@ -70,7 +86,11 @@ export class SqliteGuestRecordStore implements GuestRecordStore, RecordModule {
       expected,
       now: checkDate(now).toISOString(),
     });
-    if (!row) throw new ConflictError(`${key.groupId}/${key.guestId}`, `Guest record ${key.groupId}/${key.guestId} is missing or not at version ${expectedVersion}`);
+    if (!row)
+      throw new ConflictError(
+        `${key.groupId}/${key.guestId}`,
+        `Guest record ${key.groupId}/${key.guestId} is missing or not at version ${expectedVersion}`,
+      );
     return toGuestRecord(row);
   }
 
@@ -91,15 +111,25 @@ export class SqliteGuestRecordStore implements GuestRecordStore, RecordModule {
 
   async listDueGroups(keptBefore: Date, limit: number): Promise<Array<{ tenantId: string; groupId: string }>> {
     this.guard();
-    return this.dueStmt.all(checkDate(keptBefore, 'keptBefore').toISOString(), checkLimit(limit)).map((r) => ({ tenantId: r.tenant_id, groupId: r.group_id }));
+    return this.dueStmt
+      .all(checkDate(keptBefore, 'keptBefore').toISOString(), checkLimit(limit))
+      .map((r) => ({ tenantId: r.tenant_id, groupId: r.group_id }));
   }
 
   async listOpenReviews(openedBefore: Date, limit: number): Promise<GuestRecord[]> {
     this.guard();
-    return this.openStmt.all(checkDate(openedBefore, 'openedBefore').toISOString(), checkLimit(limit)).map(toGuestRecord);
+    return this.openStmt
+      .all(checkDate(openedBefore, 'openedBefore').toISOString(), checkLimit(limit))
+      .map(toGuestRecord);
   }
 
-  async openReview(tenantId: string, groupId: string, keptBefore: Date, reviewId: string, now: Date): Promise<GuestRecord[]> {
+  async openReview(
+    tenantId: string,
+    groupId: string,
+    keptBefore: Date,
+    reviewId: string,
+    now: Date,
+  ): Promise<GuestRecord[]> {
     this.guard();
     const before = checkDate(keptBefore, 'keptBefore').toISOString();
     const at = checkDate(now).toISOString();
@@ -110,7 +140,14 @@ export class SqliteGuestRecordStore implements GuestRecordStore, RecordModule {
          WHERE tenant_id = ? AND group_id = ? AND review_state = 'none' AND removed_at IS NULL AND last_kept_at <= ?
          RETURNING *`,
       )
-      .all(checkString(reviewId, 'reviewId'), at, at, checkString(tenantId, 'tenantId'), checkString(groupId, 'groupId'), before)
+      .all(
+        checkString(reviewId, 'reviewId'),
+        at,
+        at,
+        checkString(tenantId, 'tenantId'),
+        checkString(groupId, 'groupId'),
+        before,
+      )
       .map(toGuestRecord);
   }
 

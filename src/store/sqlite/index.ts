@@ -86,7 +86,11 @@ class SqliteStore implements Store {
   private closed = false;
   private readonly pingStmt: Database.Statement<[], unknown>;
   private readonly bothTx: Database.Transaction<
-    (operation: VersionedPatch<OperationPatch>, request: VersionedPatch<AccessRequestPatch>, now: Date) => {
+    (
+      operation: VersionedPatch<OperationPatch>,
+      request: VersionedPatch<AccessRequestPatch>,
+      now: Date,
+    ) => {
       operation: ReturnType<SqliteOperationStore['updateNow']>;
       request: ReturnType<SqliteAccessRequestStore['updateNow']>;
     }
@@ -109,7 +113,14 @@ class SqliteStore implements Store {
     this.guests = new SqliteGuestRecordStore(db, guard);
     // Every table: erased and pruned by its record module, or listed here as holding no personal data.
     const modules = [
-      this.state, this.conversations, this.requests, this.alerts, this.operations, this.guests, this.audit, this.outbox,
+      this.state,
+      this.conversations,
+      this.requests,
+      this.alerts,
+      this.operations,
+      this.guests,
+      this.audit,
+      this.outbox,
     ];
     this.privacy = new RecordPrivacy(modules, ['job_leases', 'audit_maintenance']);
     this.pingStmt = db.prepare('SELECT 1');

@@ -18,7 +18,13 @@ export class SqliteJobStore implements JobStore {
     this.finishStmt = db.prepare(JOB_FINISH_SQL);
   }
 
-  async tryClaim(name: string, owner: string, minGapMs: number, leaseMs: number, now: Date): Promise<JobClaim | undefined> {
+  async tryClaim(
+    name: string,
+    owner: string,
+    minGapMs: number,
+    leaseMs: number,
+    now: Date,
+  ): Promise<JobClaim | undefined> {
     this.guard();
     const row = this.claimStmt.get(jobClaimParams(name, owner, minGapMs, leaseMs, now));
     return row ? toJobClaim(row) : undefined;

@@ -1,6 +1,12 @@
 /** SQLite: operation records and their leases. */
 import type Database from 'better-sqlite3';
-import { ConflictError, type NewOperation, type OperationPatch, type OperationRecord, type OperationStore } from '../store';
+import {
+  ConflictError,
+  type NewOperation,
+  type OperationPatch,
+  type OperationRecord,
+  type OperationStore,
+} from '../store';
 import {
   OPERATION_PATCH,
   checkMaxAttempts,
@@ -98,7 +104,12 @@ export class SqliteOperationStore implements OperationStore, RecordModule {
   /** The update without the closed-store check (also used inside a transaction of two stores). */
   updateNow(id: string, expectedVersion: number, patch: OperationPatch, now: Date): OperationRecord {
     const expected = checkExpectedVersion(expectedVersion);
-    const params = { ...patchParams(PATCH_COLUMNS, operationPatchColumns(patch)), id, expected, now: checkDate(now).toISOString() };
+    const params = {
+      ...patchParams(PATCH_COLUMNS, operationPatchColumns(patch)),
+      id,
+      expected,
+      now: checkDate(now).toISOString(),
+    };
     const row = this.updateStmt.get(params);
     if (!row) {
       const current = this.getStmt.get(id);
@@ -137,7 +148,9 @@ export class SqliteOperationStore implements OperationStore, RecordModule {
   async listFailed(updatedBefore: Date, maxAttempts: number, limit: number): Promise<OperationRecord[]> {
     this.guard();
     checkLimit(limit);
-    return this.failedStmt.all(checkDate(updatedBefore).toISOString(), checkMaxAttempts(maxAttempts), limit).map(toRecord);
+    return this.failedStmt
+      .all(checkDate(updatedBefore).toISOString(), checkMaxAttempts(maxAttempts), limit)
+      .map(toRecord);
   }
 
   readonly tables = ['operations'];

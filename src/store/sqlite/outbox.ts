@@ -1,6 +1,12 @@
 /** SQLite: the outbox of proactive messages and their leases. */
 import type Database from 'better-sqlite3';
-import { ConflictError, type NewOutboxMessage, type OutboxAttempt, type OutboxRecord, type OutboxStore } from '../store';
+import {
+  ConflictError,
+  type NewOutboxMessage,
+  type OutboxAttempt,
+  type OutboxRecord,
+  type OutboxStore,
+} from '../store';
 import {
   OUTBOX_DUE_SQL,
   OUTBOX_GET_SQL,
@@ -20,7 +26,13 @@ import {
 } from '../outboxSql';
 import type { BigIntColumn } from '../rows';
 import { checkDate, checkLimit, checkString, type Guard } from '../values';
-import { OUTBOX_SPEC, type ErasureSubject, type RecordModule, type RetentionCutoffs, type TableCounts } from '../erasure';
+import {
+  OUTBOX_SPEC,
+  type ErasureSubject,
+  type RecordModule,
+  type RetentionCutoffs,
+  type TableCounts,
+} from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 export class SqliteOutboxStore implements OutboxStore, RecordModule {
@@ -69,7 +81,12 @@ export class SqliteOutboxStore implements OutboxStore, RecordModule {
     const row = this.updateStmt.get(outboxUpdateParams(id, expectedVersion, attempt, now));
     if (!row) {
       const current = this.getStmt.get({ id });
-      throw new ConflictError(id, current ? `Outbox record '${id}' is at version ${current.version}, not ${expectedVersion}` : `Outbox record '${id}' does not exist`);
+      throw new ConflictError(
+        id,
+        current
+          ? `Outbox record '${id}' is at version ${current.version}, not ${expectedVersion}`
+          : `Outbox record '${id}' does not exist`,
+      );
     }
     return toOutboxRecord(row);
   }

@@ -8,7 +8,14 @@ import {
   type AccessRequestStore,
   type NewAccessRequest,
 } from '../store';
-import { REQUEST_PATCH, requestCreateParams, requestPatchColumns, slotOf, type RequestCreateParams, type SlotParams } from '../params';
+import {
+  REQUEST_PATCH,
+  requestCreateParams,
+  requestPatchColumns,
+  slotOf,
+  type RequestCreateParams,
+  type SlotParams,
+} from '../params';
 import { toAccessRequest, type AccessRequestRow } from '../rows';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { isUniqueViolation, patchAssignments, patchParams, type SqliteValue } from './sql';
@@ -109,7 +116,12 @@ export class SqliteAccessRequestStore implements AccessRequestStore, RecordModul
   /** The update without the closed-store check (also used inside a transaction of two stores). */
   updateNow(id: string, expectedVersion: number, patch: AccessRequestPatch, now: Date): AccessRequestRecord {
     const expected = checkExpectedVersion(expectedVersion);
-    const params = { ...patchParams(PATCH_COLUMNS, requestPatchColumns(patch)), id, expected, now: checkDate(now).toISOString() };
+    const params = {
+      ...patchParams(PATCH_COLUMNS, requestPatchColumns(patch)),
+      id,
+      expected,
+      now: checkDate(now).toISOString(),
+    };
     let row: AccessRequestRow | undefined;
     try {
       row = this.updateStmt.get(params);
@@ -134,7 +146,12 @@ export class SqliteAccessRequestStore implements AccessRequestStore, RecordModul
     return toAccessRequest(row);
   }
 
-  async update(id: string, expectedVersion: number, patch: AccessRequestPatch, now: Date): Promise<AccessRequestRecord> {
+  async update(
+    id: string,
+    expectedVersion: number,
+    patch: AccessRequestPatch,
+    now: Date,
+  ): Promise<AccessRequestRecord> {
     this.guard();
     return this.updateNow(id, expectedVersion, patch, now);
   }

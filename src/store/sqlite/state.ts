@@ -89,7 +89,12 @@ export class SqliteStateStore implements StateStore, RecordModule {
   async deleteStale(prefix: string, updatedBefore: Date, limit: number): Promise<number> {
     this.guard();
     checkKey(prefix);
-    return this.deleteStaleStmt.run(prefix, `${prefix}\uffff`, checkDate(updatedBefore).toISOString(), checkLimit(limit)).changes;
+    return this.deleteStaleStmt.run(
+      prefix,
+      `${prefix}\uffff`,
+      checkDate(updatedBefore).toISOString(),
+      checkLimit(limit),
+    ).changes;
   }
 
   readonly tables = ['state_items'];

@@ -11,7 +11,9 @@ describe('CardProgress (progress card updated in place)', () => {
 
   it('shows at most one update every 2 s, always the latest, and the final state last', async () => {
     const shown: Array<[number, string, boolean]> = [];
-    const progress = new CardProgress<string>(async (value, final) => void shown.push([Date.now() - 1_000_000, value, final]));
+    const progress = new CardProgress<string>(
+      async (value, final) => void shown.push([Date.now() - 1_000_000, value, final]),
+    );
     progress.progress('a');
     progress.progress('b');
     progress.progress('c');

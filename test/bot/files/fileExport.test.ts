@@ -1,21 +1,46 @@
 import { strict as assert } from 'node:assert';
 import type { Activity } from 'botbuilder';
 import { parse } from 'csv-parse/sync';
-import { cardText, createHarness, groups, lastCard, apps, TENANT_ID, textOf, users, type Harness, type Turn, type UserChat } from '../../support/botHarness';
+import {
+  cardText,
+  createHarness,
+  groups,
+  lastCard,
+  apps,
+  TENANT_ID,
+  textOf,
+  users,
+  type Harness,
+  type Turn,
+  type UserChat,
+} from '../../support/botHarness';
 import { FileServer, type UploadSession } from '../../support/fileServer';
 
 const CONSENT = 'application/vnd.microsoft.teams.card.file.consent';
 const INFO = 'application/vnd.microsoft.teams.card.file.info';
 
-type Consent = { name: string; content: { description: string; sizeInBytes: number; acceptContext: unknown; declineContext: unknown } };
+type Consent = {
+  name: string;
+  content: { description: string; sizeInBytes: number; acceptContext: unknown; declineContext: unknown };
+};
 
 function consentOf(turn: Turn): Consent {
-  const attachment = turn.replies.flatMap((r: Partial<Activity>) => r.attachments ?? []).find((a) => a.contentType === CONSENT);
+  const attachment = turn.replies
+    .flatMap((r: Partial<Activity>) => r.attachments ?? [])
+    .find((a) => a.contentType === CONSENT);
   assert.ok(attachment, 'a file consent card was sent');
   return attachment as unknown as Consent;
 }
 
-async function record(h: Harness, groupId: string, appId: string, appName: string, groupName: string, n: number, guest: { email: string; name: string; redemption: string }): Promise<void> {
+async function record(
+  h: Harness,
+  groupId: string,
+  appId: string,
+  appName: string,
+  groupName: string,
+  n: number,
+  guest: { email: string; name: string; redemption: string },
+): Promise<void> {
   await h.store.guests.recordAdded(
     {
       tenantId: TENANT_ID,
@@ -39,7 +64,11 @@ async function record(h: Harness, groupId: string, appId: string, appName: strin
 }
 
 /** Accepts the consent card with a fresh upload session; returns the turn and the uploaded CSV's rows. */
-async function accept(chat: UserChat, files: FileServer, consent: Consent): Promise<{ turn: Turn; session: UploadSession; rows: string[][] }> {
+async function accept(
+  chat: UserChat,
+  files: FileServer,
+  consent: Consent,
+): Promise<{ turn: Turn; session: UploadSession; rows: string[][] }> {
   const session = files.uploadSession(consent.name);
   const turn = await chat.fileConsent('accept', consent.content.acceptContext, { ...session });
   const uploaded = files.uploaded(session);
@@ -54,12 +83,38 @@ describe('export the guest list as a CSV file (file consent card → fileConsent
   beforeEach(async () => {
     files = await new FileServer().start();
     h = await createHarness({ adminUserIds: [users.patti.aadObjectId], files: { fetch: files.fetch } });
-    for (let i = 0; i < 3; i++) await record(h, groups.expenses, apps.expenses, 'Contoso Expenses', 'Expenses External Reviewers', i, { email: `e${i}@adatum.com`, name: `Exp Guest ${i}`, redemption: i === 0 ? 'Accepted' : 'PendingAcceptance' });
-    await record(h, groups.wikiReaders, apps.wiki, 'Contoso Wiki', 'Wiki Partner Readers', 0, { email: 'w0@fabrikam.com', name: '=HYPERLINK("http://evil")', redemption: 'PendingAcceptance' });
-    await record(h, groups.sales, apps.sales, 'Sales Insights', 'Sales Insights External', 0, { email: 's0@fabrikam.com', name: '+31 Partner', redemption: 'Accepted' });
-    await record(h, groups.sales, apps.sales, 'Sales Insights', 'Sales Insights External', 1, { email: 'gone@fabrikam.com', name: 'Gone', redemption: 'Accepted' });
-    const gone = (await h.store.guests.get({ tenantId: TENANT_ID, groupId: groups.sales, guestId: `guest-${groups.sales.slice(-2)}-1` }))!;
-    await h.store.guests.update(gone, gone.version, { removedAt: '2026-11-20T10:00:00.000Z', removedBy: users.lee.aadObjectId }, new Date());
+    for (let i = 0; i < 3; i++)
+      await record(h, groups.expenses, apps.expenses, 'Contoso Expenses', 'Expenses External Reviewers', i, {
+        email: `e${i}@adatum.com`,
+        name: `Exp Guest ${i}`,
+        redemption: i === 0 ? 'Accepted' : 'PendingAcceptance',
+      });
+    await record(h, groups.wikiReaders, apps.wiki, 'Contoso Wiki', 'Wiki Partner Readers', 0, {
+      email: 'w0@fabrikam.com',
+      name: '=HYPERLINK("http://evil")',
+      redemption: 'PendingAcceptance',
+    });
+    await record(h, groups.sales, apps.sales, 'Sales Insights', 'Sales Insights External', 0, {
+      email: 's0@fabrikam.com',
+      name: '+31 Partner',
+      redemption: 'Accepted',
+    });
+    await record(h, groups.sales, apps.sales, 'Sales Insights', 'Sales Insights External', 1, {
+      email: 'gone@fabrikam.com',
+      name: 'Gone',
+      redemption: 'Accepted',
+    });
+    const gone = (await h.store.guests.get({
+      tenantId: TENANT_ID,
+      groupId: groups.sales,
+      guestId: `guest-${groups.sales.slice(-2)}-1`,
+    }))!;
+    await h.store.guests.update(
+      gone,
+      gone.version,
+      { removedAt: '2026-11-20T10:00:00.000Z', removedBy: users.lee.aadObjectId },
+      new Date(),
+    );
   });
   afterEach(async () => {
     await h.close();
@@ -79,7 +134,11 @@ describe('export the guest list as a CSV file (file consent card → fileConsent
     assert.equal(files.requests.length, 0, 'nothing uploaded before the user accepts');
 
     const { turn, session, rows } = await accept(patti, files, consent);
-    assert.equal(turn.replies.find((r) => r.type === 'invokeResponse')?.value && (turn.replies.find((r) => r.type === 'invokeResponse')!.value as { status: number }).status, 200);
+    assert.equal(
+      turn.replies.find((r) => r.type === 'invokeResponse')?.value &&
+        (turn.replies.find((r) => r.type === 'invokeResponse')!.value as { status: number }).status,
+      200,
+    );
     const info = turn.replies.flatMap((r) => r.attachments ?? []).find((a) => a.contentType === INFO);
     assert.ok(info, 'the file info card');
     assert.equal(info.contentUrl, session.contentUrl);
@@ -88,13 +147,34 @@ describe('export the guest list as a CSV file (file consent card → fileConsent
     assert.match(put.contentRange ?? '', /^bytes 0-\d+\/\d+$/);
 
     const [header, ...body] = rows;
-    assert.deepEqual(header, ['Guest', 'Email address', 'App', 'Group', 'Invited by', 'Invited at', 'State', 'State since', 'Sponsors', 'Next review']);
+    assert.deepEqual(header, [
+      'Guest',
+      'Email address',
+      'App',
+      'Group',
+      'Invited by',
+      'Invited at',
+      'State',
+      'State since',
+      'Sponsors',
+      'Next review',
+    ]);
     assert.equal(body.length, counted, 'one row per guest the report counts (the removed guest is not one)');
     const byAddress = new Map(body.map((r) => [r[1], r]));
     assert.equal(byAddress.get('w0@fabrikam.com')![0], `'=HYPERLINK("http://evil")`);
     assert.equal(byAddress.get('s0@fabrikam.com')![0], `'+31 Partner`);
     const e0 = byAddress.get('e0@adatum.com')!;
-    assert.deepEqual([e0[2], e0[3], e0[4], e0[5], e0[6], e0[8]], ['Contoso Expenses', 'Expenses External Reviewers', 'Megan Bowen', '2026-11-02T10:00:00.000Z', 'accepted', users.megan.aadObjectId]);
+    assert.deepEqual(
+      [e0[2], e0[3], e0[4], e0[5], e0[6], e0[8]],
+      [
+        'Contoso Expenses',
+        'Expenses External Reviewers',
+        'Megan Bowen',
+        '2026-11-02T10:00:00.000Z',
+        'accepted',
+        users.megan.aadObjectId,
+      ],
+    );
     assert.equal(e0[9], '2027-01-31T10:00:00.000Z', 'next review: 90 days after the guest was added');
     assert.equal(byAddress.get('e1@adatum.com')![6], 'pending');
   });
@@ -105,7 +185,18 @@ describe('export the guest list as a CSV file (file consent card → fileConsent
     const consent = consentOf(await patti.submit({ verb: 'report.export' }));
     assert.match(consent.name, /^gasten-/);
     const { rows } = await accept(patti, files, consent);
-    assert.deepEqual(rows[0], ['Gast', 'E-mailadres', 'App', 'Groep', 'Uitgenodigd door', 'Uitgenodigd op', 'Status', 'Status sinds', 'Sponsors', 'Volgende beoordeling']);
+    assert.deepEqual(rows[0], [
+      'Gast',
+      'E-mailadres',
+      'App',
+      'Groep',
+      'Uitgenodigd door',
+      'Uitgenodigd op',
+      'Status',
+      'Status sinds',
+      'Sponsors',
+      'Volgende beoordeling',
+    ]);
     assert.equal(rows.length - 1, 5);
     assert.ok(rows.some((r) => r[6] === 'in afwachting') && rows.some((r) => r[6] === 'geaccepteerd'));
   });
@@ -125,7 +216,13 @@ describe('export the guest list as a CSV file (file consent card → fileConsent
     assert.match(JSON.stringify(guests), /"guests\.export"/, 'my guests offers Export');
     const consent = consentOf(await lee.submit({ verb: 'guests.export' }));
     const { rows } = await accept(lee, files, consent);
-    assert.deepEqual(rows.slice(1).map((r) => r[1]).sort(), ['s0@fabrikam.com', 'w0@fabrikam.com']);
+    assert.deepEqual(
+      rows
+        .slice(1)
+        .map((r) => r[1])
+        .sort(),
+      ['s0@fabrikam.com', 'w0@fabrikam.com'],
+    );
 
     // Lee is no admin: the report's export is refused, and a consent answer claiming it uploads nothing.
     assert.match(cardText(lastCard(await lee.submit({ verb: 'report.export' }))), /for admins/);
@@ -138,7 +235,15 @@ describe('export the guest list as a CSV file (file consent card → fileConsent
   it('in a group chat no consent card goes out (bot files are personal scope only)', async () => {
     const patti = h.chat(users.patti);
     const base = patti.activity({ text: undefined, value: { verb: 'report.export' } });
-    const turn = await patti.deliver({ ...base, conversation: { ...base.conversation!, conversationType: 'groupChat', isGroup: true, id: '19:team-chat@thread.v2' } });
+    const turn = await patti.deliver({
+      ...base,
+      conversation: {
+        ...base.conversation!,
+        conversationType: 'groupChat',
+        isGroup: true,
+        id: '19:team-chat@thread.v2',
+      },
+    });
     assert.match(turn.replies.map((r) => r.text ?? '').join(' '), /only answer it in our 1:1 chat/);
     assert.ok(!turn.replies.some((r) => (r.attachments ?? []).some((a) => a.contentType === CONSENT)));
   });
@@ -147,7 +252,10 @@ describe('export the guest list as a CSV file (file consent card → fileConsent
     const patti = h.chat(users.patti);
     const consent = consentOf(await patti.submit({ verb: 'report.export' }));
     const session = files.uploadSession(consent.name);
-    const turn = await patti.fileConsent('accept', consent.content.acceptContext, { ...session, uploadUrl: session.uploadUrl.replace('contoso-my.sharepoint.com', 'upload.evil.example') });
+    const turn = await patti.fileConsent('accept', consent.content.acceptContext, {
+      ...session,
+      uploadUrl: session.uploadUrl.replace('contoso-my.sharepoint.com', 'upload.evil.example'),
+    });
     assert.match(textOf(turn), /could not save the file/);
     assert.equal(files.requests.length, 0);
   });

@@ -4,7 +4,10 @@ import { FileServer } from '../../support/fileServer';
 
 describe('file transfers: only the tenant’s SharePoint and OneDrive hosts, over https, within the size cap', () => {
   it("derives the hosts from the tenant's initial domain, or takes FILE_HOSTS", () => {
-    assert.deepEqual(fileHosts(['contoso.com', 'contoso.onmicrosoft.com', 'contoso.mail.onmicrosoft.com'], []), ['contoso.sharepoint.com', 'contoso-my.sharepoint.com']);
+    assert.deepEqual(fileHosts(['contoso.com', 'contoso.onmicrosoft.com', 'contoso.mail.onmicrosoft.com'], []), [
+      'contoso.sharepoint.com',
+      'contoso-my.sharepoint.com',
+    ]);
     assert.deepEqual(fileHosts(['contoso.onmicrosoft.com'], ['Files.Contoso.com']), ['files.contoso.com']);
     assert.deepEqual(fileHosts(['contoso.com'], []), [], 'no initial domain known: nothing is fetched');
   });
@@ -21,7 +24,8 @@ describe('file transfers: only the tenant’s SharePoint and OneDrive hosts, ove
       'file:///etc/passwd',
       'not a url',
       42,
-    ]) assert.equal(allowedUrl(bad, hosts), null, String(bad));
+    ])
+      assert.equal(allowedUrl(bad, hosts), null, String(bad));
   });
 
   it('a download with a redirect within the tenant is followed; the body stops at the cap; an upload needs a tenant host', async () => {
@@ -33,14 +37,31 @@ describe('file transfers: only the tenant’s SharePoint and OneDrive hosts, ove
       const got = await downloadFile(viaRedirect, { hosts, maxBytes: 1024, fetch: files.fetch });
       assert.ok(got.ok);
       assert.equal(got.bytes.toString(), 'Email\na@adatum.com\n');
-      const big = await downloadFile(files.serve(Buffer.alloc(5000), { chunked: true }), { hosts, maxBytes: 1024, fetch: files.fetch });
+      const big = await downloadFile(files.serve(Buffer.alloc(5000), { chunked: true }), {
+        hosts,
+        maxBytes: 1024,
+        fetch: files.fetch,
+      });
       assert.deepEqual(big, { ok: false, problem: 'tooLarge' });
-      const html = await downloadFile(files.serve(Buffer.from('<html></html>'), { contentType: 'text/html; charset=utf-8' }), { hosts, maxBytes: 1024, fetch: files.fetch });
+      const html = await downloadFile(
+        files.serve(Buffer.from('<html></html>'), { contentType: 'text/html; charset=utf-8' }),
+        { hosts, maxBytes: 1024, fetch: files.fetch },
+      );
       assert.deepEqual(html, { ok: false, problem: 'notFile' });
 
       const session = files.uploadSession('x.csv');
-      assert.equal(await uploadFile(session.uploadUrl.replace('contoso-my', 'contoso-evil'), Buffer.from('a'), { hosts, maxBytes: 10, fetch: files.fetch }), false);
-      assert.equal(await uploadFile(session.uploadUrl, Buffer.from('abc'), { hosts, maxBytes: 10, fetch: files.fetch }), true);
+      assert.equal(
+        await uploadFile(session.uploadUrl.replace('contoso-my', 'contoso-evil'), Buffer.from('a'), {
+          hosts,
+          maxBytes: 10,
+          fetch: files.fetch,
+        }),
+        false,
+      );
+      assert.equal(
+        await uploadFile(session.uploadUrl, Buffer.from('abc'), { hosts, maxBytes: 10, fetch: files.fetch }),
+        true,
+      );
       assert.equal(files.uploaded(session)?.toString(), 'abc');
       assert.equal(files.requests.filter((r) => r.method === 'PUT').length, 1, 'the other host was never asked');
     } finally {

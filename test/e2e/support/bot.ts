@@ -62,7 +62,8 @@ export class BotLog {
   /** Waits for a record named `event` (after `since`, matching `match`); returns it. */
   waitFor(event: string, options: BotLogWaitOptions = {}): Promise<BotLogLine> {
     const timeoutMs = options.timeoutMs ?? 15_000;
-    const find = () => this.entries.slice(options.since ?? 0).find((l) => l.event === event && (options.match?.(l) ?? true));
+    const find = () =>
+      this.entries.slice(options.since ?? 0).find((l) => l.event === event && (options.match?.(l) ?? true));
     const found = find();
     if (found) return Promise.resolve(found);
     return new Promise<BotLogLine>((resolve, reject) => {
@@ -75,7 +76,11 @@ export class BotLog {
       const timer = setTimeout(() => {
         cleanup();
         const seen = this.entries.slice(-15).map((l) => JSON.stringify(l).slice(0, 300));
-        reject(new Error(`the bot logged no '${event}' within ${timeoutMs} ms; its last records:\n${seen.join('\n') || '(none)'}`));
+        reject(
+          new Error(
+            `the bot logged no '${event}' within ${timeoutMs} ms; its last records:\n${seen.join('\n') || '(none)'}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -91,7 +96,8 @@ export class BotLog {
     for (;;) {
       const idle = Date.now() - this.lastOutputAt;
       if (idle >= quietMs) return;
-      if (Date.now() > deadline) throw new Error(`the bot kept writing to its log for ${timeoutMs} ms (wanted ${quietMs} ms of quiet)`);
+      if (Date.now() > deadline)
+        throw new Error(`the bot kept writing to its log for ${timeoutMs} ms (wanted ${quietMs} ms of quiet)`);
       await new Promise((resolve) => setTimeout(resolve, Math.min(quietMs - idle, 100)));
     }
   }

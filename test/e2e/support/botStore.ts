@@ -16,13 +16,17 @@ export interface StoredReference {
 }
 
 /** The conversation reference the bot stored for this user (by Microsoft Entra object id), if any. */
-export function storedConversationReference(storePath: string, tenantId: string, userId: string): StoredReference | undefined {
+export function storedConversationReference(
+  storePath: string,
+  tenantId: string,
+  userId: string,
+): StoredReference | undefined {
   const db = new Database(storePath, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 2000');
-    const row = db.prepare('SELECT reference FROM conversation_refs WHERE tenant_id = ? AND user_id = ?').get(tenantId, userId) as
-      | { reference: string }
-      | undefined;
+    const row = db
+      .prepare('SELECT reference FROM conversation_refs WHERE tenant_id = ? AND user_id = ?')
+      .get(tenantId, userId) as { reference: string } | undefined;
     return row ? (JSON.parse(row.reference) as StoredReference) : undefined;
   } finally {
     db.close();
@@ -52,8 +56,14 @@ export async function waitForConversationReference(
       lastError = (error as Error).message;
     }
     if (Date.now() > deadline) {
-      const seen = last ? `it holds ${JSON.stringify(last)}` : lastError ? `reading it failed: ${lastError}` : 'it holds none';
-      throw new Error(`the bot stored no matching conversation reference for user ${userId} within ${timeoutMs} ms (${seen})`);
+      const seen = last
+        ? `it holds ${JSON.stringify(last)}`
+        : lastError
+          ? `reading it failed: ${lastError}`
+          : 'it holds none';
+      throw new Error(
+        `the bot stored no matching conversation reference for user ${userId} within ${timeoutMs} ms (${seen})`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -76,7 +76,13 @@ export async function openPlayground(page: Page, url: string, timeoutMs = 45_000
  */
 export async function hideLogPanel(page: Page, waitMs = 0): Promise<void> {
   const hide = page.locator('button[title="Hide log panel"]');
-  const shown = waitMs > 0 ? await hide.waitFor({ state: 'visible', timeout: waitMs }).then(() => true, () => false) : await hide.isVisible();
+  const shown =
+    waitMs > 0
+      ? await hide.waitFor({ state: 'visible', timeout: waitMs }).then(
+          () => true,
+          () => false,
+        )
+      : await hide.isVisible();
   if (shown) await hide.click();
 }
 
@@ -95,11 +101,9 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
   await input.click();
   await page.keyboard.type(text);
   await page.locator('button[aria-label="Send Message"]').click();
-  await page.waitForFunction(
-    (el) => (el?.textContent ?? '').trim() === '',
-    await input.elementHandle(),
-    { timeout: 5000 },
-  );
+  await page.waitForFunction((el) => (el?.textContent ?? '').trim() === '', await input.elementHandle(), {
+    timeout: 5000,
+  });
 }
 
 /** Waits for a bot message (text or card, new or updated in place) containing `text`; returns the last one. */
@@ -138,8 +142,10 @@ let cardTags = 0;
 export async function nextCard(page: Page, match: CardMatch, timeoutMs = 15_000): Promise<Locator> {
   let candidates = page.locator('.ac-adaptiveCard:not([data-e2e-seen])');
   if (match.text !== undefined) candidates = candidates.filter({ hasText: match.text });
-  if (match.button !== undefined) candidates = candidates.filter({ has: page.locator(`button[title=${JSON.stringify(match.button)}]`) });
-  if (match.choice !== undefined) candidates = candidates.filter({ has: page.getByRole('radio', { name: match.choice, exact: true }) });
+  if (match.button !== undefined)
+    candidates = candidates.filter({ has: page.locator(`button[title=${JSON.stringify(match.button)}]`) });
+  if (match.choice !== undefined)
+    candidates = candidates.filter({ has: page.getByRole('radio', { name: match.choice, exact: true }) });
   if (match.label !== undefined) candidates = candidates.filter({ has: page.getByLabel(labelPattern(match.label)) });
   const card = candidates.last();
   await card.waitFor({ state: 'visible', timeout: timeoutMs });

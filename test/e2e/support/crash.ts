@@ -28,7 +28,11 @@ export interface WaitUntilOptions {
  * Polls `probe` until it returns something other than undefined, null or false, and returns that.
  * Errors thrown by `probe` count as "not yet" (the last one is reported on timeout).
  */
-export async function waitUntil<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, options: WaitUntilOptions = {}): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  options: WaitUntilOptions = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const intervalMs = options.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;

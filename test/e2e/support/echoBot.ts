@@ -89,7 +89,7 @@ export async function startEchoBot(): Promise<EchoBot> {
 
   const server = http.createServer((req, res) => {
     if (req.method !== 'POST' || req.url !== '/api/messages') {
-      res.writeHead(req.url === "/api/messages" ? 405 : 404);
+      res.writeHead(req.url === '/api/messages' ? 405 : 404);
       res.end();
       return;
     }
@@ -129,11 +129,13 @@ export async function startEchoBot(): Promise<EchoBot> {
           return response;
         },
       };
-      adapter.process(request, response, (context) => bot.run(context)).catch((error: unknown) => {
-        console.error('[echo bot]', error);
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
+      adapter
+        .process(request, response, (context) => bot.run(context))
+        .catch((error: unknown) => {
+          console.error('[echo bot]', error);
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -28,5 +28,7 @@ export function storedOperations(storePath: string, kind?: string): StoredOperat
 
 /** The invitation records (kind `inviteGuest`) for this guest address (compared ignoring case). */
 export function storedInvitations(storePath: string, email: string): StoredOperation[] {
-  return storedOperations(storePath, 'inviteGuest').filter((op) => String(op.input.email ?? '').toLowerCase() === email.toLowerCase());
+  return storedOperations(storePath, 'inviteGuest').filter(
+    (op) => String(op.input.email ?? '').toLowerCase() === email.toLowerCase(),
+  );
 }

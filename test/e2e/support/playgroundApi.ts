@@ -49,7 +49,13 @@ export interface PlaygroundConfig {
   users: PlaygroundUser[];
   personalChat: { id: string; name: string };
   groupChats: Array<{ id: string; name: string; members: string[] }>;
-  teams: Array<{ id: string; name: string; aadGroupId: string; channels: Array<{ id: string; name: string }>; members: string[] }>;
+  teams: Array<{
+    id: string;
+    name: string;
+    aadGroupId: string;
+    channels: Array<{ id: string; name: string }>;
+    members: string[];
+  }>;
 }
 
 export interface StreamAttachment {
@@ -163,7 +169,9 @@ export class PlaygroundApi {
     if (!res.ok) throw new Error(`GET ${base}/_internal/v1/config: HTTP ${res.status}`);
     const { config } = (await res.json()) as { config: PlaygroundConfig };
     const api = new PlaygroundApi(base, config);
-    api.socket = openTextSocket(`${base.replace(/^http/, 'ws')}/_ws_conversation/v1/conversations/stream`, (text) => api.receive(text));
+    api.socket = openTextSocket(`${base.replace(/^http/, 'ws')}/_ws_conversation/v1/conversations/stream`, (text) =>
+      api.receive(text),
+    );
     await api.socket.opened;
     return api;
   }
@@ -205,7 +213,9 @@ export class PlaygroundApi {
         .slice(options.since ?? 0)
         .find(
           (e): e is MessageEvent =>
-            'message' in e && (!options.conversationId || e.actionConversationId === options.conversationId) && predicate(e),
+            'message' in e &&
+            (!options.conversationId || e.actionConversationId === options.conversationId) &&
+            predicate(e),
         );
     const found = find();
     if (found) return found;
@@ -219,7 +229,9 @@ export class PlaygroundApi {
       const timer = setTimeout(() => {
         cleanup();
         const seen = this.events.slice(options.since ?? 0).map((e) => JSON.stringify(e).slice(0, 300));
-        reject(new Error(`no matching message within ${timeoutMs} ms; streamed since:\n${seen.join('\n') || '(nothing)'}`));
+        reject(
+          new Error(`no matching message within ${timeoutMs} ms; streamed since:\n${seen.join('\n') || '(nothing)'}`),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -233,11 +245,17 @@ export class PlaygroundApi {
    * The createMessage/updateMessage events (after position `since`, in `conversationId` when given) that
    * match `predicate`, oldest first.
    */
-  messagesSince(predicate: (event: MessageEvent) => boolean = () => true, options: { since?: number; conversationId?: string } = {}): MessageEvent[] {
+  messagesSince(
+    predicate: (event: MessageEvent) => boolean = () => true,
+    options: { since?: number; conversationId?: string } = {},
+  ): MessageEvent[] {
     return this.events
       .slice(options.since ?? 0)
       .filter(
-        (e): e is MessageEvent => 'message' in e && (!options.conversationId || e.actionConversationId === options.conversationId) && predicate(e),
+        (e): e is MessageEvent =>
+          'message' in e &&
+          (!options.conversationId || e.actionConversationId === options.conversationId) &&
+          predicate(e),
       );
   }
 
@@ -263,7 +281,11 @@ export class PlaygroundApi {
       const timer = setTimeout(() => {
         cleanup();
         const seen = this.events.slice(options.since ?? 0).map((e) => JSON.stringify(e).slice(0, 300));
-        reject(new Error(`${found().length} of ${count} matching messages within ${timeoutMs} ms; streamed since:\n${seen.join('\n') || '(nothing)'}`));
+        reject(
+          new Error(
+            `${found().length} of ${count} matching messages within ${timeoutMs} ms; streamed since:\n${seen.join('\n') || '(nothing)'}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -274,8 +296,14 @@ export class PlaygroundApi {
   }
 
   /** Waits for the next bot message (created or updated) whose text or card contains `text`. */
-  waitForText(text: string | RegExp, options: { since?: number; conversationId?: string; timeoutMs?: number } = {}): Promise<MessageEvent> {
-    return this.waitForMessage((e) => e.message.from.id !== this.config.currentUser.id && messageContains(e.message, text), options);
+  waitForText(
+    text: string | RegExp,
+    options: { since?: number; conversationId?: string; timeoutMs?: number } = {},
+  ): Promise<MessageEvent> {
+    return this.waitForMessage(
+      (e) => e.message.from.id !== this.config.currentUser.id && messageContains(e.message, text),
+      options,
+    );
   }
 
   private async post(path: string, body: unknown): Promise<string> {
@@ -290,16 +318,25 @@ export class PlaygroundApi {
   }
 
   /** Sends `text` as the current user (the only user this endpoint accepts) into the personal chat by default. */
-  async sendMessage(text: string, conversationId = this.config.personalChat.id): Promise<{ messageId: string; timestamp: number }> {
+  async sendMessage(
+    text: string,
+    conversationId = this.config.personalChat.id,
+  ): Promise<{ messageId: string; timestamp: number }> {
     const body = { from: { id: this.config.currentUser.id }, text, textFormat: 'plain' };
-    return JSON.parse(await this.post(`/_conversation/v1/conversations/${encodeURIComponent(conversationId)}/messages`, body)) as {
+    return JSON.parse(
+      await this.post(`/_conversation/v1/conversations/${encodeURIComponent(conversationId)}/messages`, body),
+    ) as {
       messageId: string;
       timestamp: number;
     };
   }
 
   /** Submits card values, as clicking an Action.Submit on the bot message `replyToId` does. */
-  async submit(replyToId: string, value: Record<string, unknown>, conversationId = this.config.personalChat.id): Promise<void> {
+  async submit(
+    replyToId: string,
+    value: Record<string, unknown>,
+    conversationId = this.config.personalChat.id,
+  ): Promise<void> {
     await this.post('/_conversation/v1/submit', {
       conversation: { id: conversationId },
       from: { id: this.config.currentUser.id },
@@ -321,7 +358,8 @@ export class PlaygroundApi {
     const card = cardOf(message);
     if (!card) throw new Error(`message ${message.messageId} has no Adaptive Card`);
     const action = cardActions(card).find((a) => a.type === 'Action.Submit' && a.title === actionTitle);
-    if (!action) throw new Error(`the card of message ${message.messageId} has no Action.Submit titled '${actionTitle}'`);
+    if (!action)
+      throw new Error(`the card of message ${message.messageId} has no Action.Submit titled '${actionTitle}'`);
     await this.submit(message.messageId, { ...(action.data ?? {}), ...inputs }, conversationId);
   }
 
@@ -338,11 +376,20 @@ export class PlaygroundApi {
   ): Promise<{ type: string; value: unknown }> {
     const card = cardOf(message);
     if (!card) throw new Error(`message ${message.messageId} has no Adaptive Card`);
-    const action = cardActions(card).find((a) => a.type === 'Action.Execute' && a.title === actionTitle) as (AdaptiveCardAction & { verb?: string }) | undefined;
-    if (!action) throw new Error(`the card of message ${message.messageId} has no Action.Execute titled '${actionTitle}'`);
+    const action = cardActions(card).find((a) => a.type === 'Action.Execute' && a.title === actionTitle) as
+      (AdaptiveCardAction & { verb?: string }) | undefined;
+    if (!action)
+      throw new Error(`the card of message ${message.messageId} has no Action.Execute titled '${actionTitle}'`);
     const body = {
       name: 'adaptiveCard/action',
-      value: { action: { type: action.type, title: action.title, verb: action.verb, data: { ...(action.data ?? {}), ...inputs } } },
+      value: {
+        action: {
+          type: action.type,
+          title: action.title,
+          verb: action.verb,
+          data: { ...(action.data ?? {}), ...inputs },
+        },
+      },
       from: { id: this.config.currentUser.id },
       conversation: { id: conversationId },
       replyToId: message.messageId,
@@ -359,8 +406,15 @@ export class PlaygroundApi {
    * A Teams-like message activity from `user` (any user of the config) in `conversationId` (the group chat
    * by default), built on the Playground's own template, with `extra` fields on top; pass it to sendCustomActivity().
    */
-  async messageFrom(user: PlaygroundUser, text: string, conversationId = this.config.groupChats[0]!.id, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-    const res = await fetch(`${this.baseUrl}/_internal/v1/customActivities/template?conversationId=${encodeURIComponent(conversationId)}`);
+  async messageFrom(
+    user: PlaygroundUser,
+    text: string,
+    conversationId = this.config.groupChats[0]!.id,
+    extra: Record<string, unknown> = {},
+  ): Promise<Record<string, unknown>> {
+    const res = await fetch(
+      `${this.baseUrl}/_internal/v1/customActivities/template?conversationId=${encodeURIComponent(conversationId)}`,
+    );
     if (!res.ok) throw new Error(`GET customActivities/template: HTTP ${res.status}`);
     const template = (await res.json()) as Record<string, unknown>;
     return {

@@ -83,7 +83,9 @@ function userYaml(user: DemoUser, indent: string, id = user.id): string {
 /** The config text for `current` as the Playground's current user. */
 export function playgroundConfigYaml(current: DemoUserKey): string {
   const me = DEMO_USERS[current];
-  const others = (Object.keys(DEMO_USERS) as DemoUserKey[]).filter((key) => key !== current).map((key) => DEMO_USERS[key]);
+  const others = (Object.keys(DEMO_USERS) as DemoUserKey[])
+    .filter((key) => key !== current)
+    .map((key) => DEMO_USERS[key]);
   const users = [...others.map((u) => userYaml(u, '    ')), userYaml(me, '    ', `${me.id}-roster`)];
   return [
     `# Microsoft 365 Agents Playground: the demo tenant, as ${me.name}.`,

@@ -7,7 +7,12 @@ import { screenshot } from './browser';
  * After a failed test: a screenshot (test-results/<name>-failure.png) and the last lines of each process's
  * output on stderr. Never throws.
  */
-export async function reportFailure(name: string, page: Page | undefined, processes: Array<ManagedProcess | undefined>, lines = 40): Promise<void> {
+export async function reportFailure(
+  name: string,
+  page: Page | undefined,
+  processes: Array<ManagedProcess | undefined>,
+  lines = 40,
+): Promise<void> {
   if (page) {
     try {
       console.error(`  screenshot: ${await screenshot(page, `${name}-failure`)}`);

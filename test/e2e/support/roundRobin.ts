@@ -21,23 +21,25 @@ export async function startRoundRobin(backends: readonly string[]): Promise<Roun
     const index = next++ % backends.length;
     const target = new URL(req.url ?? '/', backends[index]);
     served.push(index);
-    const out = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
-      res.statusCode = answer.statusCode ?? 502;
-      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined) res.setHeader(name, value);
-      answer.pipe(res);
-    });
+    const out = http.request(
+      target,
+      { method: req.method, headers: { ...req.headers, host: target.host } },
+      (answer) => {
+        res.statusCode = answer.statusCode ?? 502;
+        for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined) res.setHeader(name, value);
+        answer.pipe(res);
+      },
+    );
     out.on('error', (error) => {
       if (tries + 1 < backends.length && (error as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
         served.pop();
         forward(req, body, res, tries + 1);
-      }
-      else if (!res.headersSent) {
+      } else if (!res.headersSent) {
         // restify (loaded in this test process by the bot's server module) replaces ServerResponse.writeHead with one that does not
         // return the response, so no chaining here
         res.statusCode = 502;
         res.end(String(error));
-      }
-      else res.destroy();
+      } else res.destroy();
     });
     out.end(body);
   };

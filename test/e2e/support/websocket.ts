@@ -64,7 +64,10 @@ function openMinimal(url: string, onText: (text: string) => void): TextSocket {
     req.once('error', reject);
     req.once('response', (res) => reject(new Error(`WebSocket ${url}: HTTP ${res.statusCode} instead of an upgrade`)));
     req.once('upgrade', (res, sock, head) => {
-      const expected = crypto.createHash('sha1').update(key + ACCEPT_GUID).digest('base64');
+      const expected = crypto
+        .createHash('sha1')
+        .update(key + ACCEPT_GUID)
+        .digest('base64');
       if (res.headers['sec-websocket-accept'] !== expected) {
         sock.destroy();
         reject(new Error(`WebSocket ${url}: bad Sec-WebSocket-Accept`));
