@@ -10,8 +10,8 @@ import { parseErasureTarget, type PersonErasure } from '../domain/personErasure'
 import type { Localizer } from '../i18n';
 import type { Logger } from '../logging';
 import { isRecord } from './cardPrompt';
-import { displayText, renderCardJson, type GuestListCard } from './cards';
-import { action } from './guests/cards';
+import { displayText, type GuestListCard } from './cards';
+import { action, guestListCard } from './guests/cards';
 import { actorFrom } from './identity';
 import { loc } from './locale';
 import { replaceOrSend } from './messenger';
@@ -29,23 +29,8 @@ export interface PrivacyActionsOptions {
   logger: Logger;
 }
 
-function card(l: Localizer, data: Partial<GuestListCard> & Pick<GuestListCard, 'title'>): Attachment {
-  const full: GuestListCard = {
-    subtitle: '',
-    notice: '',
-    noticeStyle: 'default',
-    empty: '',
-    filters: { show: false, pending: 'false', appId: 'all', apps: [] },
-    items: [],
-    select: { choices: [], actions: [] },
-    footer: [],
-    ...data,
-  };
-  return CardFactory.adaptiveCard(renderCardJson('guest-list', full, l));
-}
-
 export function confirmEraseCard(l: Localizer, target: string): Attachment {
-  return card(l, {
+  return guestListCard(l, {
     title: l.t('privacy:erase.confirmTitle'),
     notice: l.t('privacy:erase.confirm', { target: displayText(target, 320) }),
     noticeStyle: 'warning',
@@ -81,7 +66,7 @@ export class PrivacyActions {
   async perform(context: TurnContext, verb: Verb, data: Record<string, unknown>): Promise<Attachment> {
     const l = loc(context);
     const notice = (text: string, style: GuestListCard['noticeStyle']): Attachment =>
-      card(l, { title: l.t('privacy:erase.title'), notice: text, noticeStyle: style });
+      guestListCard(l, { title: l.t('privacy:erase.title'), notice: text, noticeStyle: style });
     if (verb === 'privacy.eraseCancel') return notice(l.t('privacy:erase.cancelled'), 'default');
     const actor = actorFrom(context);
     if (!actor || !(await this.options.isAdmin(actor))) {

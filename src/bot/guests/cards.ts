@@ -17,7 +17,8 @@ export function action(
   return { title, verb, style, data, submitData: { verb, ...data }, inputs };
 }
 
-function card(l: Localizer, data: Partial<GuestListCard> & Pick<GuestListCard, 'title'>): Attachment {
+/** The guest-list template with what `data` leaves out empty (the guest list, the review, the erasure card). */
+export function guestListCard(l: Localizer, data: Partial<GuestListCard> & Pick<GuestListCard, 'title'>): Attachment {
   const full: GuestListCard = {
     subtitle: '',
     notice: '',
@@ -86,7 +87,7 @@ export function myGuestsCard(
   if (page.page > 0) footer.push(action(l.t('guests:list.previous'), 'guests.list', listData(page.page - 1)));
   if (page.page < page.pages - 1) footer.push(action(l.t('guests:list.next'), 'guests.list', listData(page.page + 1)));
   if (canExport) footer.push(action(l.t('files:export.button'), 'guests.export', {}));
-  return card(l, {
+  return guestListCard(l, {
     title: l.t('guests:list.title'),
     subtitle: l.t('guests:list.subtitle', { total: page.total, page: page.page + 1, pages: page.pages }),
     notice,
@@ -125,7 +126,7 @@ export function confirmRemoveCard(
   app: string,
   ids: { groupId: string; guestId: string; nonce: string },
 ): Attachment {
-  return card(l, {
+  return guestListCard(l, {
     title: l.t('guests:remove.confirmTitle'),
     notice: l.t('guests:remove.confirm', { guest, group, app }),
     noticeStyle: 'warning',
@@ -138,7 +139,7 @@ export function confirmRemoveCard(
 }
 
 export function noticeCard(l: Localizer, title: string, text: string, style: GuestListCard['noticeStyle']): Attachment {
-  return card(l, { title, notice: text, noticeStyle: style });
+  return guestListCard(l, { title, notice: text, noticeStyle: style });
 }
 
 export function reviewCard(
@@ -149,7 +150,7 @@ export function reviewCard(
 ): Attachment {
   const undecided = review.entries.filter((e) => e.decision === null);
   const ids = { reviewId: review.reviewId, groupId: review.groupId };
-  return card(l, {
+  return guestListCard(l, {
     title: l.t(options.reminder ? 'guests:review.reminderTitle' : 'guests:review.title', { group: review.groupName }),
     subtitle: l.t('guests:review.subtitle', {
       app: review.appName,
@@ -187,7 +188,7 @@ export function reviewCard(
 }
 
 export function guestReportCard(l: Localizer, apps: AppGuestSummary[], canExport = false): Attachment {
-  return card(l, {
+  return guestListCard(l, {
     title: l.t('guests:report.title'),
     empty: l.t('guests:report.empty'),
     items: apps.map((a) => ({
