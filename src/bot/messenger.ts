@@ -88,7 +88,8 @@ export interface TeamsMessengerOptions {
 
 export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, OutboxRenderer {
   readonly outbox: Outbox;
-  private readonly stored: StoredChats;
+  /** The stored-reference chats, used only when no `chats` is given (PersonalChatService keeps the service URL itself). */
+  private readonly stored: StoredChats | undefined;
 
   constructor(
     adapter: CloudAdapter,
@@ -97,12 +98,14 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
     private readonly logger: Logger,
     options: TeamsMessengerOptions = {},
   ) {
-    this.stored = new StoredChats(adapter, store.conversations, appId, options.clock, (tenantId, userId) =>
-      this.outbox.paceFor(tenantId, userId),
-    );
+    this.stored = options.chats
+      ? undefined
+      : new StoredChats(adapter, store.conversations, appId, options.clock, (tenantId, userId) =>
+          this.outbox.paceFor(tenantId, userId),
+        );
     this.outbox = new Outbox({
       store,
-      chats: options.chats ?? this.stored,
+      chats: options.chats ?? this.stored!,
       calls: options.calls ?? new AdapterCalls(adapter, appId),
       renderer: this,
       instanceId: options.instanceId ?? randomUUID(),
@@ -173,8 +176,10 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
     owner: GroupOwner,
     reason: 'new' | 'reminder' | 'resend',
   ): Promise<Delivery> {
-    // A person with no chat yet is reached through the requester's service URL.
-    this.stored.hint(request.tenantId, await this.store.conversations.get(request.tenantId, request.requesterId));
+    // A person with no chat yet is reached through the requester's service URL (PersonalChatService notes it when
+    // anyone writes, so the read is only for the stored-reference chats).
+    if (this.stored)
+      this.stored.hint(request.tenantId, await this.store.conversations.get(request.tenantId, request.requesterId));
     const content: Rendered = { type: 'approval', request, reminder: reason === 'reminder', refresh: true };
     return delivery(
       await this.send({
