@@ -313,6 +313,22 @@ export class GuestReviewService {
       });
       return refused(msg('guests:refused.notOwner', { group: view.groupName }));
     }
+    const decided = (outcome: 'remove' | 'keep') =>
+      this.options.store.audit.append({
+        time: this.clock().toISOString(),
+        tenantId: actor.tenantId,
+        actorId: actor.userId,
+        actorName: actor.displayName,
+        action: 'review.decided',
+        outcome,
+        groupId: view.groupId,
+        groupName: view.groupName,
+        guestId: entry.guestId,
+        guestEmail: entry.email,
+        activityId,
+        operationId: view.reviewId,
+        detail: `decided by ${actor.displayName}`,
+      });
     if (decision === 'remove') {
       const outcome = await this.options.lifecycle.remove(
         { kind: 'owner', actor, reviewId: view.reviewId },
@@ -328,40 +344,12 @@ export class GuestReviewService {
         at: this.clock().toISOString(),
         outcome: 'removed',
       });
-      await this.options.store.audit.append({
-        time: this.clock().toISOString(),
-        tenantId: actor.tenantId,
-        actorId: actor.userId,
-        actorName: actor.displayName,
-        action: 'review.decided',
-        outcome: 'remove',
-        groupId: view.groupId,
-        groupName: view.groupName,
-        guestId: entry.guestId,
-        guestEmail: entry.email,
-        activityId,
-        operationId: view.reviewId,
-        detail: `decided by ${actor.displayName}`,
-      });
+      await decided('remove');
       return null;
     }
     const kept = await this.keep(record, view.reviewId, actor.displayName || actor.userId);
     if (!kept) return refused(msg('guests:review.notOpen'));
-    await this.options.store.audit.append({
-      time: this.clock().toISOString(),
-      tenantId: actor.tenantId,
-      actorId: actor.userId,
-      actorName: actor.displayName,
-      action: 'review.decided',
-      outcome: 'keep',
-      groupId: view.groupId,
-      groupName: view.groupName,
-      guestId: entry.guestId,
-      guestEmail: entry.email,
-      activityId,
-      operationId: view.reviewId,
-      detail: `decided by ${actor.displayName}`,
-    });
+    await decided('keep');
     return null;
   }
 
