@@ -5,8 +5,8 @@ import { createAuthProvider, createGraphClient, type GraphAuth } from './graph/c
 import { GraphTeamsAppInstaller } from './graph/teamsApps';
 import { GraphDirectory, GraphHttp } from './graph/graphDirectory';
 import { describeStore, openStore } from './store/open';
-import { sweepRetention } from './domain/retention';
-import { JOBS, TimerJobs } from './domain/timerJobs';
+import { sweepRetention } from './domain/privacy/retention';
+import { JOBS, TimerJobs } from './domain/shared/timerJobs';
 import { createAdapter } from './bot/adapter';
 import { composeBot } from './bot/compose';
 import { createServer, listen } from './bot/server';

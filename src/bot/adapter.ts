@@ -11,10 +11,10 @@ import type { ClaimsIdentity, ConnectorClient, ConnectorFactory } from 'botframe
 import type { BotAuthSettings } from '../config';
 import type { Logger } from '../logging';
 import { isPermissionDenied } from '../graph/directory';
-import type { BlockedReporter } from '../domain/model';
+import type { BlockedReporter } from '../domain/shared/model';
 import { actorFrom } from './identity';
 import { loc } from './locale';
-import { msg } from '../domain/message';
+import { msg } from '../domain/shared/message';
 
 /** Alert cards name no guest: an address typed in the command is left out of what the user was doing. */
 function withoutAddresses(text: string): string {

@@ -1,7 +1,7 @@
 /** A prompt that sends an Adaptive Card and waits for that card's submit (verb + flow id checked). */
 import type { TurnContext } from 'botbuilder';
 import { loc } from './locale';
-import { Prompt, type PromptOptions, type PromptRecognizerResult, type PromptValidator } from './dialogs/sdk';
+import { Prompt, type PromptOptions, type PromptRecognizerResult, type PromptValidator } from './dialogSdk';
 
 export interface CardSubmit {
   verb: string;

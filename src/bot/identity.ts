@@ -1,5 +1,5 @@
 import type { TurnContext } from 'botbuilder';
-import type { Actor } from '../domain/model';
+import type { Actor } from '../domain/shared/model';
 
 /** The Microsoft Entra user behind an activity, or null when the channel did not say (not Teams). */
 export function actorFrom(context: TurnContext): Actor | null {

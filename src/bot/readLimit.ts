@@ -4,7 +4,7 @@
  * Graph budget. Counted in the store, so it holds across instances.
  */
 import type { TurnContext } from 'botbuilder';
-import type { HourlyLimiter } from '../domain/rateLimit';
+import type { HourlyLimiter } from '../domain/shared/rateLimit';
 import { actorFrom } from './identity';
 import { loc } from './locale';
 

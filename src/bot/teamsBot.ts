@@ -11,25 +11,25 @@ import {
   type FileConsentCardResponse,
   type StatePropertyAccessor,
 } from 'botbuilder';
-import type { DialogState } from './dialogs/sdk';
+import type { DialogState } from './dialogSdk';
 import type { Logger } from '../logging';
 import { ConflictError, type JsonObject, type Store } from '../store/store';
-import { helpCard, isPersonal, messageMeText, type MainDialog } from './dialogs/mainDialog';
+import { helpCard, isPersonal, messageMeText, type MainDialog } from './mainDialog';
 import { actorFrom } from './identity';
-import type { RequestActions } from './requestActions';
-import type { AdminCommands } from './adminCommands';
+import type { RequestActions } from './requests/actions';
+import type { AdminCommands } from './admin/commands';
 import { isGuestVerb, type GuestActions } from './guests/actions';
 import { checkCardPayload } from './cardPayload';
-import type { FileExport } from './files/fileExport';
-import { outcomeCard } from './dialogs/cardFlow';
-import { isPrivacyVerb, type PrivacyActions } from './privacyActions';
+import type { FileExport } from './files/export';
+import { outcomeCard } from './cardFlow';
+import { isPrivacyVerb, type PrivacyActions } from './privacy/actions';
 import { loc, referenceWithAudience } from './locale';
 import { setAttributes } from '../telemetry/telemetry';
 import { ActivityGate } from './gate';
 import type { Directory } from '../graph/directory';
 import type { PersonalChatService } from './delivery/reachability';
 import type { TeamsMessenger } from './messenger';
-import { msg } from '../domain/message';
+import { msg } from '../domain/shared/message';
 
 /** De-duplication markers of handled activities: `activity/{conversation id}/{activity id}`. */
 const ACTIVITY_MARKERS = 'activity/';

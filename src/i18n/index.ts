@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import i18next, { type i18n as I18n } from 'i18next';
 import ICU from 'i18next-icu';
-import type { Msg, MsgParam } from '../domain/message';
+import type { Msg, MsgParam } from '../domain/shared/message';
 import { escapeMarkdown, isCatalogText, rememberCatalogText } from './markdown';
 
 export const LANGUAGES = ['en', 'nl'] as const;

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGraphClient } from '../../src/graph/client';
 import { GraphDirectory, GraphHttp } from '../../src/graph/graphDirectory';
-import { BulkInviteService, counts } from '../../src/domain/bulk/bulkInvite';
+import { BulkInviteService, counts } from '../../src/domain/bulk/bulkJob';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { createLogger } from '../../src/logging';
 import { loadDemoSeed, startSimulator, type RequestLogEntry } from '../../src/simulator';

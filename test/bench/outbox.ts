@@ -23,8 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { TeamsReviewMessenger } from '../../src/bot/guests/reviewMessenger';
-import type { AlertNotice } from '../../src/domain/adminAlerts';
-import type { ReviewView } from '../../src/domain/guestReview';
+import type { AlertNotice } from '../../src/domain/admin/alerts';
+import type { ReviewView } from '../../src/domain/guests/review';
 import {
   BOT_APP_ID,
   TENANT,
@@ -44,7 +44,7 @@ import {
   type ConversationReference,
 } from 'botbuilder';
 import type { JsonObject, Store } from '../../src/store/store';
-import { helpCard } from '../../src/bot/dialogs/mainDialog';
+import { helpCard } from '../../src/bot/mainDialog';
 import { localizer } from '../../src/i18n';
 import type { VisibleMessage } from '../../src/simulator/teams';
 import type { Activity } from '../simulator/teamsHelpers';
@@ -54,7 +54,7 @@ import { GraphTeamsAppInstaller } from '../../src/graph/teamsApps';
 import { PersonalChatService } from '../../src/bot/delivery/reachability';
 import type { TeamsMessenger } from '../../src/bot/messenger';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
-import { msg } from '../../src/domain/message';
+import { msg } from '../../src/domain/shared/message';
 
 export interface OutboxBenchResult {
   messages: number;

@@ -16,13 +16,13 @@ import {
   type GuestCardAction,
 } from '../../src/bot/cards';
 import { localizer, type Localizer } from '../../src/i18n';
-import { COMMENT_MAX, JUSTIFICATION_MAX } from '../../src/domain/requestAccess';
-import { WELCOME_MESSAGE_MAX } from '../../src/domain/text';
-import { APPS_PER_PAGE } from '../../src/bot/adminCards';
-import { shownBlocked } from '../../src/bot/dialogs/cardFlow';
+import { COMMENT_MAX, JUSTIFICATION_MAX } from '../../src/domain/requests/requestAccess';
+import { WELCOME_MESSAGE_MAX } from '../../src/domain/shared/text';
+import { APPS_PER_PAGE } from '../../src/bot/admin/cards';
+import { shownBlocked } from '../../src/bot/cardFlow';
 import { myGuestsCard, reviewCard } from '../../src/bot/guests/cards';
-import type { GuestView } from '../../src/domain/guestLifecycle';
-import type { ReviewView } from '../../src/domain/guestReview';
+import type { GuestView } from '../../src/domain/guests/lifecycle';
+import type { ReviewView } from '../../src/domain/guests/review';
 
 const LIMIT = 80 * 1024;
 /** Entra: displayName up to 256 characters; an address up to 254. Non-ASCII, as in many names. */

@@ -10,7 +10,7 @@ import { localizer } from '../../src/i18n';
 import { cardSamples as sample } from '../support/cardSamples';
 import { parseCommand } from '../../src/bot/commands';
 import { problemText } from '../../src/bot/problemText';
-import { problemFor, type ProblemKind } from '../../src/domain/setupCheck';
+import { problemFor, type ProblemKind } from '../../src/domain/admin/setupCheck';
 import {
   actionData,
   cardId,

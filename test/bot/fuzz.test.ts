@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { checkCardPayload } from '../../src/bot/cardPayload';
-import { parseEmail } from '../../src/domain/email';
+import { parseEmail } from '../../src/domain/shared/email';
 import { apps, createHarness, groups, users, type Harness } from '../support/botHarness';
 import { isDirectoryWrite } from '../support/graphLog';
 

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { startBot, type RunningBot } from '../../src/index';
 import { loadSettings } from '../../src/config';
 import { createLogger } from '../../src/logging';
-import { invitationRedirect } from '../../src/domain/redirect';
+import { invitationRedirect } from '../../src/domain/invite/redirect';
 import { cardText, createHarness, groups, requestExpenses, textOf, TENANT_ID, users } from '../support/botHarness';
-import { APPROVAL_OPERATION_KIND } from '../../src/domain/requestAccess';
+import { APPROVAL_OPERATION_KIND } from '../../src/domain/requests/requestAccess';
 import { loadDemoSeed, startSimulator } from '../../src/simulator';
 
 describe('malformed activities get 400 and one warning line, not 500 and a stack', () => {

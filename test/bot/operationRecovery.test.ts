@@ -14,8 +14,8 @@ import {
   type Harness,
 } from '../support/botHarness';
 import { validateLog } from '../support/graphContract';
-import { APPROVAL_OPERATION_KIND } from '../../src/domain/requestAccess';
-import { reopenOperation } from '../../src/domain/operations';
+import { APPROVAL_OPERATION_KIND } from '../../src/domain/requests/requestAccess';
+import { reopenOperation } from '../../src/domain/shared/operations';
 import type { AccessRequestRecord } from '../../src/store/store';
 
 const MINUTE = 60_000;

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type LANGUAGES, languageOf, localizer, readCatalogs, type Catalogs } from '../../src/i18n';
-import { msg } from '../../src/domain/message';
+import { msg } from '../../src/domain/shared/message';
 import { projectRoot } from '../../src/projectRoot';
 
 const ROOT = projectRoot(__dirname);

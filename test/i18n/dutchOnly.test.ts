@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { CARD_NAMES, renderCardJson } from '../../src/bot/cards';
-import { adminRoleNames } from '../../src/bot/adminCommands';
+import { adminRoleNames } from '../../src/bot/admin/commands';
 import { localizer, readCatalogs, type Localizer } from '../../src/i18n';
 import { projectRoot } from '../../src/projectRoot';
 import { loadDemoSeed } from '../../src/simulator';

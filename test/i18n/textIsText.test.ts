@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { CARD_NAMES, renderCardJson, type CardData, type CardName } from '../../src/bot/cards';
 import { localizer, readCatalogs, type Localizer } from '../../src/i18n';
 import { escapeMarkdown } from '../../src/i18n/markdown';
-import { msg } from '../../src/domain/message';
+import { msg } from '../../src/domain/shared/message';
 import { HOSTILE, effectsFromData, markdownTexts } from '../support/markdownCheck';
 
 /** Every string in a value replaced by HOSTILE (ids, verbs and styles included: whatever data goes anywhere). */

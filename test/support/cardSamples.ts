@@ -1,7 +1,7 @@
 /** One realistic data set per card template, in the reader's language: a new template needs one here (the type says so). */
 import type { CardData, CardName } from '../../src/bot/cards';
 import type { Localizer } from '../../src/i18n';
-import { msg } from '../../src/domain/message';
+import { msg } from '../../src/domain/shared/message';
 
 export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
   const flow = { flowId: 'f-1', title: l.t('invite:title'), nextVerb: 'invite.app', cancelVerb: 'invite.cancel' };

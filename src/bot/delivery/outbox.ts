@@ -9,7 +9,7 @@ import type { Attachment, ConversationReference } from 'botbuilder';
 import type { Localizer } from '../../i18n';
 import type { Logger } from '../../logging';
 import { ConflictError, type JsonObject, type OutboxAttempt, type OutboxRecord, type Store } from '../../store/store';
-import { JOBS } from '../../domain/timerJobs';
+import { JOBS } from '../../domain/shared/timerJobs';
 import { locFor } from '../locale';
 import { failureOf, type CallFailure, type ConnectorCalls, type Content } from './connector';
 import { Pacer } from './pacer';

@@ -11,20 +11,20 @@ import {
   type TurnContext,
 } from 'botbuilder';
 import type { Logger } from '../../logging';
-import type { Actor } from '../../domain/model';
-import type { GuestActionOutcome, GuestFilter, GuestLifecycleService } from '../../domain/guestLifecycle';
+import type { Actor } from '../../domain/shared/model';
+import type { GuestActionOutcome, GuestFilter, GuestLifecycleService } from '../../domain/guests/lifecycle';
 import type { ReadCheck } from '../readLimit';
-import type { GuestReviewService, ReviewDecision } from '../../domain/guestReview';
-import { guestReport } from '../../domain/guestReport';
+import type { GuestReviewService, ReviewDecision } from '../../domain/guests/review';
+import { guestReport } from '../../domain/guests/report';
 import type { Store } from '../../store/store';
 import type { SlowWork } from '../background';
 import { isRecord } from '../cardPrompt';
 import { actorFrom } from '../identity';
 import { cardLocation, replaceOrSend } from '../messenger';
-import { msg, type Msg } from '../../domain/message';
+import { msg, type Msg } from '../../domain/shared/message';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';
-import type { ExportKind, FileExport } from '../files/fileExport';
+import type { ExportKind, FileExport } from '../files/export';
 import { confirmRemoveCard, guestReportCard, myGuestsCard, noticeCard, parseGuestChoice, reviewCard } from './cards';
 
 export const GUEST_VERBS = [

@@ -1,9 +1,9 @@
 /** Cards of the guest lifecycle: `my guests`, the removal confirmation, the review card and the guest report. */
 import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
-import type { GuestFilter, GuestPage, GuestView } from '../../domain/guestLifecycle';
-import { decidedBy, type ReviewDecision, type ReviewView } from '../../domain/guestReview';
-import type { AppGuestSummary } from '../../domain/guestReport';
+import type { GuestFilter, GuestPage, GuestView } from '../../domain/guests/lifecycle';
+import { decidedBy, type ReviewDecision, type ReviewView } from '../../domain/guests/review';
+import type { AppGuestSummary } from '../../domain/guests/report';
 import type { Localizer } from '../../i18n';
 import { renderCardJson, type GuestCardAction, type GuestListCard } from '../cards';
 

@@ -3,8 +3,8 @@
  * notice is rendered when it is sent (through the outbox), in its recipient's last known language and time zone.
  */
 import type { GroupOwner } from '../../graph/directory';
-import type { ReviewDecision, ReviewMessenger, ReviewView } from '../../domain/guestReview';
-import type { Msg } from '../../domain/message';
+import type { ReviewDecision, ReviewMessenger, ReviewView } from '../../domain/guests/review';
+import type { Msg } from '../../domain/shared/message';
 import type { JsonObject } from '../../store/store';
 import type { Logger } from '../../logging';
 import type { UserChatContent } from '../messenger';

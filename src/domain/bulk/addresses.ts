@@ -4,9 +4,9 @@
  * Domains the organization blocks for B2B collaboration cannot be read through Graph v1.0 with the bot's
  * permissions, so they are learnt from POST /invitations' refusal when the invitations are sent.
  */
-import { isOwnDomain, parseEmail } from '../email';
-import { cleanText } from '../text';
-import type { Msg } from '../message';
+import { isOwnDomain, parseEmail } from '../shared/email';
+import { cleanText } from '../shared/text';
+import type { Msg } from '../shared/message';
 
 export type LineProblem = 'syntax' | 'ownDomain' | 'duplicate' | 'overLimit';
 

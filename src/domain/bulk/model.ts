@@ -1,6 +1,6 @@
 /** What a bulk invitation job is made of: the state of each address, the job's summary, the review. */
 import type { ListEntry } from './addresses';
-import type { Msg } from '../message';
+import type { Msg } from '../shared/message';
 
 export type AddressState =
   'pending' | 'inviting' | 'invited' | 'existing' | 'member' | 'added' | 'waiting' | 'refused' | 'failed';

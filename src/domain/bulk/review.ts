@@ -3,9 +3,9 @@
  * hourly allowance of new invitations (INVITES_PER_USER_PER_HOUR; each new address counts, existing guests who are
  * only added do not). New addresses beyond what is left this hour are listed as refused and not sent.
  */
-import { msg, type Msg } from '../message';
-import type { Actor } from '../model';
-import type { HourlyLimiter } from '../rateLimit';
+import { msg, type Msg } from '../shared/message';
+import type { Actor } from '../shared/model';
+import type { HourlyLimiter } from '../shared/rateLimit';
 import type { ListEntry } from './addresses';
 import type { BulkReview, HourlyAllowance } from './model';
 

@@ -5,7 +5,7 @@
  */
 import iconv from 'iconv-lite';
 import type yauzl from 'yauzl';
-import { msg, type Msg } from '../message';
+import { msg, type Msg } from '../shared/message';
 
 // The parsers are loaded with the first file, so an instance that never sees one does not hold them.
 let parsers: Promise<{

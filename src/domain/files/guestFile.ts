@@ -5,8 +5,8 @@
  * [sendEmail]", "Customized invitation message [customizedMessageBody]"; its "version:v1.0" first line is
  * skipped; "Redirection url" is not used: the app's own address is, as for every invitation the bot sends).
  */
-import { parseEmail } from '../email';
-import { msg, type Msg } from '../message';
+import { parseEmail } from '../shared/email';
+import { msg, type Msg } from '../shared/message';
 import { readTable, type DecodeOptions } from './decode';
 
 export interface FileGuest {

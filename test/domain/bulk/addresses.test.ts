@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { parseAddressList, splitEntries } from '../../../src/domain/bulk/addresses';
-import { parseEmail } from '../../../src/domain/email';
+import { parseEmail } from '../../../src/domain/shared/email';
 
 const own = ['contoso.com', 'contoso.onmicrosoft.com'];
 

@@ -1,7 +1,7 @@
 /** The bulk review's hourly allowance (INVITES_PER_USER_PER_HOUR): what is left, when it frees up, who is set apart. */
 import { strict as assert } from 'node:assert';
 import { openSqliteStore } from '../../../src/store/sqlite';
-import { HourlyLimiter } from '../../../src/domain/rateLimit';
+import { HourlyLimiter } from '../../../src/domain/shared/rateLimit';
 import { reserveAllowance, withAllowance } from '../../../src/domain/bulk/review';
 import { parseAddressList } from '../../../src/domain/bulk/addresses';
 import { localizer } from '../../../src/i18n';
