@@ -5,11 +5,15 @@ import { ConversationState, type BotAdapter, type CloudAdapter } from 'botbuilde
 import type { Logger } from '../logging';
 import type { Store } from '../store/store';
 import type { Directory } from '../graph/directory';
-import { InviteGuestService } from '../domain/invite/inviteGuest';
-import { BulkInviteService } from '../domain/bulk/bulkJob';
+import { INVITE_OPERATION_KIND, InviteGuestService } from '../domain/invite/inviteGuest';
+import { BULK_OPERATION_KIND, BulkInviteService } from '../domain/bulk/bulkJob';
 import { BulkFlow } from './bulk/flow';
 import { resumedCards } from './bulk/cards';
-import { RequestAccessService, type ApprovalMessenger } from '../domain/requests/requestAccess';
+import {
+  APPROVAL_OPERATION_KINDS,
+  RequestAccessService,
+  type ApprovalMessenger,
+} from '../domain/requests/requestAccess';
 import { AdminAlertService, type AlertMessenger } from '../domain/admin/alerts';
 import { SetupCheckService, type InstallProbe } from '../domain/admin/setupCheck';
 import { reportBlocked } from '../domain/shared/model';
@@ -20,7 +24,7 @@ import { Catalog } from '../domain/shared/catalog';
 import { HourlyLimiter } from '../domain/shared/rateLimit';
 import { readCheck, readLimit } from './readLimit';
 import { GuestRecorder } from '../domain/guests/records';
-import { GuestLifecycleService } from '../domain/guests/lifecycle';
+import { GuestLifecycleService, REMOVE_OPERATION_KIND } from '../domain/guests/lifecycle';
 import { GuestReviewService, type ReviewMessenger } from '../domain/guests/review';
 import { GuestActions } from './guests/actions';
 import { TeamsReviewMessenger } from './guests/reviewMessenger';
@@ -40,6 +44,7 @@ import { FileIntake } from './files/intake';
 import { FileExport } from './files/export';
 import { fileHosts, type FileFetch } from '../domain/files/download';
 import { reopenFailedOperations, reopenOperation } from '../domain/shared/operations';
+import { OperationResumers } from '../domain/shared/resumers';
 import { PersonErasure } from '../domain/privacy/personErasure';
 import { PrivacyActions } from './privacy/actions';
 
@@ -306,19 +311,22 @@ export function composeBot(options: ComposeOptions): BotParts {
   });
   const now = (): Date => (clock ? clock() : new Date());
   const bulkCards = resumedCards(updateCard);
+  const resumers = new OperationResumers(store.operations, now)
+    .register(INVITE_OPERATION_KIND, (record) =>
+      inviteGuest.resume(record, async (done, outcome) => {
+        if (done.replyTo) await updateCard(done.replyTo, outcomeToCard(outcome, locFor(done.replyTo)));
+      }),
+    )
+    .register(BULK_OPERATION_KIND, (record) => bulkInvite.resume(record, bulkCards.final, bulkCards.progress))
+    .register(APPROVAL_OPERATION_KINDS, (record) => requestAccess.resume(record))
+    .register(REMOVE_OPERATION_KIND, (record) => guestLifecycle.resume(record));
   const resumeOperations = async (): Promise<number> => {
     await reopenFailedOperations(store.operations, {
       retryAfterMs: operations.retryAfterMs,
       maxAttempts: operations.retryMax,
       now: now(),
     });
-    const invitations = await inviteGuest.resumeUnfinished(async (record, outcome) => {
-      if (record.replyTo) await updateCard(record.replyTo, outcomeToCard(outcome, locFor(record.replyTo)));
-    });
-    const bulkJobs = await bulkInvite.resumeUnfinished(bulkCards.final, bulkCards.progress);
-    return (
-      invitations + bulkJobs + (await requestAccess.resumeUnfinished()) + (await guestLifecycle.resumeUnfinished())
-    );
+    return resumers.resumeAll();
   };
   const retryOperation: RetryOperation = async (operationId) => {
     if (!(await reopenOperation(store.operations, operationId, now()))) return { kind: 'notFound' };

@@ -9,7 +9,8 @@ import { invitationRedirect } from '../invite/redirect';
 import { randomUUID } from 'node:crypto';
 import { DirectoryError, isPermissionDenied, type InvitationResult } from '../../graph/directory';
 import type { JsonObject, OperationRecord } from '../../store/store';
-import { leaseIsLive, OperationRunner, type OperationSteps } from '../shared/operations';
+import { OperationRunner, type OperationSteps } from '../shared/operations';
+import { OperationResumers } from '../shared/resumers';
 import { defaultSleep, retryTransient, retryWrite, transientPolicy, type RetryPolicy } from '../shared/retry';
 import type { Actor } from '../shared/model';
 import { msg, type Msg } from '../shared/message';
@@ -31,6 +32,8 @@ export {
 import { replicationRetryDelay, type GuestWriteOptions } from '../invite/inviteGuest';
 
 export const BULK_CHUNK = 20;
+/** The kind of a bulk job's operation record. */
+export const BULK_OPERATION_KIND = 'bulkInvite';
 /** `/invitations`: 150 requests per 5 s per tenant (field notes); a job keeps to 100 so other work still fits. */
 const INVITES_PER_WINDOW = 100;
 const INVITE_WINDOW_MS = 5_000;
@@ -175,7 +178,7 @@ export class BulkInviteService {
     const run = await this.runner.run<BulkSummary>(
       {
         id: command.operationId,
-        kind: 'bulkInvite',
+        kind: BULK_OPERATION_KIND,
         tenantId: command.actor.tenantId,
         actorId: command.actor.userId,
         input: {
@@ -196,32 +199,38 @@ export class BulkInviteService {
     return run.kind === 'finished' ? run.outcome : { kind: 'inProgress', message: msg('bulk:inProgress') };
   }
 
-  /** Carries on with bulk jobs left unfinished (a crash, a restart, replication lag); `report` gets each outcome. */
-  async resumeUnfinished(
+  /** Carries on with a bulk job left unfinished (a crash, a restart, replication lag); `report` gets its outcome. */
+  async resume(
+    record: OperationRecord,
+    report: (record: OperationRecord, outcome: BulkSummary) => Promise<void>,
+    onProgress?: (record: OperationRecord, summary: BulkSummary) => void,
+  ): Promise<boolean> {
+    const input = record.input;
+    const outcome = await this.run({
+      operationId: record.id,
+      actor: { tenantId: record.tenantId, userId: record.actorId, displayName: String(input.actorName ?? '') },
+      appId: String(input.appId),
+      groupId: String(input.groupId),
+      addresses: Array.isArray(input.addresses) ? input.addresses.map(String) : [],
+      message: typeof input.message === 'string' ? input.message : null,
+      personal: personalFrom(input.personal),
+      language: typeof input.language === 'string' ? input.language : null,
+      onProgress: onProgress ? (summary) => onProgress(record, summary) : undefined,
+    });
+    if (outcome.kind === 'inProgress') return false;
+    this.options.logger.info('bulk.resumed', { operationId: record.id, status: outcome.status });
+    await report(record, outcome);
+    return true;
+  }
+
+  /** Resumes this service's unfinished bulk jobs alone (the bot resumes every kind through one registry). */
+  resumeUnfinished(
     report: (record: OperationRecord, outcome: BulkSummary) => Promise<void>,
     onProgress?: (record: OperationRecord, summary: BulkSummary) => void,
   ): Promise<number> {
-    let resumed = 0;
-    for (const record of await this.options.store.operations.listUnfinished(50, this.clock())) {
-      if (record.kind !== 'bulkInvite' || leaseIsLive(record, this.clock())) continue;
-      const input = record.input;
-      const outcome = await this.run({
-        operationId: record.id,
-        actor: { tenantId: record.tenantId, userId: record.actorId, displayName: String(input.actorName ?? '') },
-        appId: String(input.appId),
-        groupId: String(input.groupId),
-        addresses: Array.isArray(input.addresses) ? input.addresses.map(String) : [],
-        message: typeof input.message === 'string' ? input.message : null,
-        personal: personalFrom(input.personal),
-        language: typeof input.language === 'string' ? input.language : null,
-        onProgress: onProgress ? (summary) => onProgress(record, summary) : undefined,
-      });
-      if (outcome.kind === 'inProgress') continue;
-      resumed++;
-      this.options.logger.info('bulk.resumed', { operationId: record.id, status: outcome.status });
-      await report(record, outcome);
-    }
-    return resumed;
+    return new OperationResumers(this.options.store.operations, this.clock)
+      .register(BULK_OPERATION_KIND, (record) => this.resume(record, report, onProgress))
+      .resumeAll();
   }
 
   private policy(): RetryPolicy {

@@ -19,7 +19,8 @@ import {
 import type { Catalog } from '../shared/catalog';
 import { msg, type Msg } from '../shared/message';
 import type { Actor } from '../shared/model';
-import { leaseIsLive, OperationRunner } from '../shared/operations';
+import { OperationRunner } from '../shared/operations';
+import { OperationResumers } from '../shared/resumers';
 import { defaultSleep, retryTransient, retryWrite, transientPolicy, type RetryPolicy } from '../shared/retry';
 import { retryOnConflict } from '../shared/retryOnConflict';
 
@@ -515,15 +516,17 @@ export class GuestLifecycleService {
     };
   }
 
-  /** Carries on with removals a crash or restart left unfinished (their recorded steps are not repeated). */
-  async resumeUnfinished(): Promise<number> {
-    let resumed = 0;
-    for (const record of await this.options.store.operations.listUnfinished(50, this.clock())) {
-      if (record.kind !== REMOVE_OPERATION_KIND || leaseIsLive(record, this.clock())) continue;
-      await this.remove(removalOf(record), String(record.input.groupId), String(record.input.guestId), record.id);
-      resumed++;
-    }
-    return resumed;
+  /** Carries on with a removal a crash or restart left unfinished (its recorded steps are not repeated). */
+  async resume(record: OperationRecord): Promise<boolean> {
+    await this.remove(removalOf(record), String(record.input.groupId), String(record.input.guestId), record.id);
+    return true;
+  }
+
+  /** Resumes this service's unfinished removals alone (the bot resumes every kind through one registry). */
+  resumeUnfinished(): Promise<number> {
+    return new OperationResumers(this.options.store.operations, this.clock)
+      .register(REMOVE_OPERATION_KIND, (record) => this.resume(record))
+      .resumeAll();
   }
 }
 

@@ -14,7 +14,8 @@ import {
   type InviteContext,
 } from '../../graph/directory';
 import type { AuditEntry, JsonObject, OperationRecord, Store } from '../../store/store';
-import { leaseIsLive, OperationRunner, type OperationSteps } from '../shared/operations';
+import { OperationRunner, type OperationSteps } from '../shared/operations';
+import { OperationResumers } from '../shared/resumers';
 import type { HourlyLimiter } from '../shared/rateLimit';
 import { Catalog } from '../shared/catalog';
 import { defaultSleep, retryTransient, retryWrite, transientPolicy, type RetryPolicy } from '../shared/retry';
@@ -35,6 +36,9 @@ import {
 import { cleanText, WELCOME_MESSAGE_MAX } from '../shared/text';
 import type { GuestRecorder } from '../guests/records';
 import { auditText, msg, type Msg } from '../shared/message';
+
+/** The kind of an invitation's operation record. */
+export const INVITE_OPERATION_KIND = 'inviteGuest';
 
 export interface ShareableApps {
   apps: AppChoice[];
@@ -240,36 +244,39 @@ export class InviteGuestService {
   }
 
   /**
-   * Carries on with invitations left unfinished (a crash, a restart): each record whose lease has expired is run
-   * again from its recorded steps; `report` gets the outcome and where to show it.
+   * Carries on with an invitation left unfinished (a crash, a restart) from its recorded steps; `report` gets the
+   * outcome and where to show it. False when another process holds it.
    */
-  async resumeUnfinished(report: (record: OperationRecord, outcome: InviteOutcome) => Promise<void>): Promise<number> {
-    let resumed = 0;
-    for (const record of await this.options.store.operations.listUnfinished(50, this.clock())) {
-      if (record.kind !== 'inviteGuest') continue;
-      if (leaseIsLive(record, this.clock())) continue;
-      const input = record.input;
-      const appId = String(input.appId);
-      const groupId = String(input.groupId);
-      const outcome = await this.invite({
-        operationId: record.id,
-        actor: { tenantId: record.tenantId, userId: record.actorId, displayName: String(input.actorName ?? '') },
-        appId,
-        groupId,
-        email: String(input.email),
-        message: typeof input.message === 'string' ? input.message : null,
-        language: typeof input.language === 'string' ? input.language : null,
-        // Authorised when it was confirmed; ownership and the group are checked again by the run itself.
-        offered: [{ appId, groupIds: [groupId] }],
-      });
-      if (outcome.kind === 'inProgress') continue;
-      resumed++;
-      this.options.logger.info('invite.resumed', { operationId: record.id, outcome: outcome.kind });
-      // Still waiting for the directory, as the card already says: nothing new to show.
-      if (outcome.kind === 'waiting' && record.result?.kind === 'waiting') continue;
-      await report(record, outcome);
-    }
-    return resumed;
+  async resume(
+    record: OperationRecord,
+    report: (record: OperationRecord, outcome: InviteOutcome) => Promise<void>,
+  ): Promise<boolean> {
+    const input = record.input;
+    const appId = String(input.appId);
+    const groupId = String(input.groupId);
+    const outcome = await this.invite({
+      operationId: record.id,
+      actor: { tenantId: record.tenantId, userId: record.actorId, displayName: String(input.actorName ?? '') },
+      appId,
+      groupId,
+      email: String(input.email),
+      message: typeof input.message === 'string' ? input.message : null,
+      language: typeof input.language === 'string' ? input.language : null,
+      // Authorised when it was confirmed; ownership and the group are checked again by the run itself.
+      offered: [{ appId, groupIds: [groupId] }],
+    });
+    if (outcome.kind === 'inProgress') return false;
+    this.options.logger.info('invite.resumed', { operationId: record.id, outcome: outcome.kind });
+    // Still waiting for the directory, as the card already says: nothing new to show.
+    if (!(outcome.kind === 'waiting' && record.result?.kind === 'waiting')) await report(record, outcome);
+    return true;
+  }
+
+  /** Resumes this service's unfinished invitations alone (the bot resumes every kind through one registry). */
+  resumeUnfinished(report: (record: OperationRecord, outcome: InviteOutcome) => Promise<void>): Promise<number> {
+    return new OperationResumers(this.options.store.operations, this.clock)
+      .register(INVITE_OPERATION_KIND, (record) => this.resume(record, report))
+      .resumeAll();
   }
 
   /** A submitted card named an app or group this actor was not offered: refuse and keep a trace. */
@@ -319,7 +326,7 @@ export class InviteGuestService {
     const run = await this.runner.run<InviteOutcome>(
       {
         id: command.operationId,
-        kind: 'inviteGuest',
+        kind: INVITE_OPERATION_KIND,
         tenantId: actor.tenantId,
         actorId: actor.userId,
         input: {

@@ -33,7 +33,8 @@ import {
   type BlockedReporter,
   type Offer,
 } from '../shared/model';
-import { leaseIsLive, OperationRunner, type OperationEnd, type OperationSteps } from '../shared/operations';
+import { OperationRunner, type OperationEnd, type OperationSteps } from '../shared/operations';
+import { OperationResumers } from '../shared/resumers';
 import { Catalog } from '../shared/catalog';
 import { defaultSleep, retryWrite, transientPolicy } from '../shared/retry';
 import { retryOnConflict } from '../shared/retryOnConflict';
@@ -132,6 +133,7 @@ export interface RequestAccessOptions {
 export const APPROVAL_OPERATION_KIND = 'approveRequest';
 /** The kind earlier versions gave these records; they are resumed the same way. */
 const LEGACY_APPROVAL_KIND = 'addMember';
+export const APPROVAL_OPERATION_KINDS = [APPROVAL_OPERATION_KIND, LEGACY_APPROVAL_KIND];
 const APPROVAL_ID_PREFIX = 'approve:';
 export const approvalOperationId = (requestId: string): string => `${APPROVAL_ID_PREFIX}${requestId}`;
 
@@ -848,26 +850,27 @@ export class RequestAccessService {
   }
 
   /**
-   * Finishes approvals a crash or restart left unfinished (or that were reopened for a retry): each record whose
-   * lease has expired and whose request has been decided is run again from its recorded steps.
+   * Finishes an approval a crash or restart left unfinished (or that was reopened for a retry) once its request has
+   * been decided: it is run again from its recorded steps.
    */
-  async resumeUnfinished(): Promise<number> {
-    let resumed = 0;
-    for (const record of await this.options.store.operations.listUnfinished(50, this.clock())) {
-      if (record.kind !== APPROVAL_OPERATION_KIND && record.kind !== LEGACY_APPROVAL_KIND) continue;
-      if (leaseIsLive(record, this.clock())) continue;
-      const request = await this.options.store.requests.get(record.id.slice(APPROVAL_ID_PREFIX.length));
-      // Still pending: the owner's decision did not happen; the record waits for the next decision (at the latest,
-      // the request expires and the record is closed).
-      if (request?.state === 'pending') continue;
-      const final = request ? await this.finishApproval(request) : await this.finishOrphan(record.id);
-      resumed++;
-      this.options.logger.info('request.approval.resumed', {
-        operationId: record.id,
-        membership: final?.outcome?.membership,
-      });
-    }
-    return resumed;
+  async resume(record: OperationRecord): Promise<boolean> {
+    const request = await this.options.store.requests.get(record.id.slice(APPROVAL_ID_PREFIX.length));
+    // Still pending: the owner's decision did not happen; the record waits for the next decision (at the latest,
+    // the request expires and the record is closed).
+    if (request?.state === 'pending') return false;
+    const final = request ? await this.finishApproval(request) : await this.finishOrphan(record.id);
+    this.options.logger.info('request.approval.resumed', {
+      operationId: record.id,
+      membership: final?.outcome?.membership,
+    });
+    return true;
+  }
+
+  /** Resumes this service's unfinished approvals alone (the bot resumes every kind through one registry). */
+  resumeUnfinished(): Promise<number> {
+    return new OperationResumers(this.options.store.operations, this.clock)
+      .register(APPROVAL_OPERATION_KINDS, (record) => this.resume(record))
+      .resumeAll();
   }
 
   /** A record whose request is gone: nothing to add; the record is closed. */
