@@ -5,11 +5,12 @@
  * must not become a link on a card from the bot.
  */
 import { strict as assert } from 'node:assert';
-import { CARD_NAMES, renderCardJson, type CardData, type CardName } from '../../src/bot/cards';
+import { CARD_NAMES, renderCardJson, type CardData } from '../../src/bot/cards';
 import { localizer, readCatalogs, type Localizer } from '../../src/i18n';
 import { escapeMarkdown } from '../../src/i18n/markdown';
 import { msg } from '../../src/domain/shared/message';
 import { HOSTILE, effectsFromData, markdownTexts } from '../support/markdownCheck';
+import { cardSamples } from '../support/cardSamples';
 
 /** Every string in a value replaced by HOSTILE (ids, verbs and styles included: whatever data goes anywhere). */
 function allHostile(value: unknown): unknown {
@@ -20,173 +21,7 @@ function allHostile(value: unknown): unknown {
   return value;
 }
 
-function sample(l: Localizer, H: string): { [K in CardName]: CardData[K] } {
-  const flow = { flowId: 'f-1', title: l.t('invite:title'), nextVerb: 'invite.app', cancelVerb: 'invite.cancel' };
-  return {
-    'choose-app': {
-      ...flow,
-      prompt: l.t('invite:chooseApp'),
-      apps: [{ id: 'a1', displayName: H }],
-      blocked: [{ appName: H, groupName: H, reason: l.t('invite:shortBlocker.dynamic') }],
-    },
-    'choose-group': {
-      ...flow,
-      nextVerb: 'invite.group',
-      prompt: l.t('invite:chooseGroup', { app: H }),
-      appName: H,
-      groups: [{ id: 'g1', displayName: H }],
-    },
-    confirm: {
-      flowId: 'f-1',
-      title: l.t('invite:confirm.title'),
-      facts: [{ label: l.t('common:fact.app'), value: H }],
-      note: l.t('invite:confirm.note'),
-      confirmTitle: l.t('invite:confirm.button'),
-      confirmVerb: 'invite.confirm',
-      cancelVerb: 'invite.cancel',
-    },
-    'invite-details': {
-      flowId: 'f-1',
-      appName: H,
-      groupName: H,
-      intro: l.t('invite:detailsIntro', { group: H, app: H }),
-      email: '',
-      message: '',
-      error: l.t('invite:email.format'),
-      bulk: true,
-    },
-    'request-details': {
-      flowId: 'f-1',
-      appName: H,
-      groupName: H,
-      intro: l.t('requests:detailsIntro', { group: H, app: H }),
-      justification: '',
-      error: '',
-    },
-    'request-approval': {
-      requestId: 'r-1',
-      title: l.t('requests:approval.title'),
-      facts: [{ label: l.t('requests:fact.reason'), value: H }],
-      status: '',
-      statusStyle: 'default',
-      comment: '',
-      pending: true,
-      refreshUserIds: ['29:megan'],
-    },
-    'request-list': {
-      title: l.t('requests:list.title'),
-      empty: l.t('requests:list.empty'),
-      items: [{ requestId: 'r-1', heading: H, detail: l.t('requests:status.pending'), canWithdraw: true }],
-    },
-    outcome: {
-      title: l.t('invite:outcome.invitedTitle'),
-      color: 'Good',
-      text: l.t('invite:outcome.invited', { email: H, group: H, app: H }),
-      facts: [{ label: l.t('invite:fact.guest'), value: H }],
-      note: '',
-    },
-    help: {
-      commands: [{ name: l.t('common:commands.invite.name'), description: l.t('common:commands.invite.description') }],
-    },
-    report: {
-      title: l.t('admin:report.title', { count: 2 }),
-      color: 'Attention',
-      subtitle: l.t('admin:report.subtitle', { at: l.dateTime('2026-12-02T10:00:00Z'), page: 1, pages: 2 }),
-      facts: [{ label: l.t('admin:report.apps'), value: '7' }],
-      sections: [
-        {
-          heading: l.t('admin:report.tenant'),
-          color: 'Attention',
-          lines: [H],
-          actionTitle: l.t('admin:alert.acknowledge'),
-          actionVerb: 'alert.ack',
-          actionKey: 'groupDynamic:g1',
-        },
-      ],
-      note: l.t('admin:report.more', { page: 2 }),
-      actions: [{ title: l.t('admin:alert.acknowledge'), verb: 'alert.ack', key: 'groupDynamic:g1' }],
-    },
-    'bulk-invite': {
-      flowId: 'f-1',
-      prompt: l.t('bulk:listPrompt', { group: H, app: H }),
-      error: l.t('bulk:noneValid'),
-      reviewed: true,
-      facts: [
-        { label: l.t('bulk:review.willInvite'), value: '3' },
-        { label: l.t('bulk:review.overHourlyLimit'), value: '1' },
-      ],
-      lines: [l.t('bulk:review.line', { position: 4, entry: H, reason: msg('bulk:problem.ownDomain') })],
-      note: l.t('bulk:note.hourlyLimit', { left: 3, limit: 20, minutes: 12 }),
-      addresses: H,
-      message: '',
-      sendTitle: l.t('bulk:sendButton', { count: 3 }),
-    },
-    'bulk-progress': {
-      title: l.t('bulk:progress.finishedWithProblems'),
-      color: 'Warning',
-      facts: [{ label: l.t('bulk:counts.done'), value: '2' }],
-      pages: [
-        {
-          id: 'bulk-page-0',
-          visible: true,
-          heading: l.t('bulk:page', { page: 1, pages: 2 }),
-          lines: [l.t('bulk:outcomeLine', { address: H, state: l.t('bulk:state.invitedAdded') })],
-          targets: [{ title: l.t('bulk:next'), elements: ['bulk-page-0', 'bulk-page-1'] }],
-        },
-      ],
-      note: l.t('bulk:retryHint', { operationId: 'bulk:f-1' }),
-    },
-    'guest-list': {
-      title: l.t('guests:list.title'),
-      subtitle: l.t('guests:list.subtitle', { total: 1, page: 1, pages: 1 }),
-      notice: l.t('guests:resend.done', { guest: H }),
-      noticeStyle: 'good',
-      empty: l.t('guests:list.empty'),
-      filters: {
-        show: true,
-        pending: 'false',
-        appId: 'all',
-        apps: [
-          { title: l.t('guests:list.allApps'), value: 'all' },
-          { title: H, value: 'a1' },
-        ],
-      },
-      items: [
-        {
-          heading: H,
-          lines: [
-            l.t('guests:list.appGroup', { app: H, group: H }),
-            l.t('guests:list.pendingSince', { since: l.dateTime('2026-12-02T10:00:00Z') }),
-            l.t('guests:list.noSponsor'),
-          ],
-        },
-      ],
-      select: {
-        choices: [{ title: H, key: 'g1/u1' }],
-        actions: [
-          {
-            title: l.t('guests:resend.button'),
-            verb: 'guests.resend',
-            style: 'default',
-            data: { page: '0' },
-            submitData: { verb: 'guests.resend', page: '0' },
-            inputs: 'auto',
-          },
-        ],
-      },
-      footer: [
-        {
-          title: l.t('guests:list.apply'),
-          verb: 'guests.list',
-          style: 'positive',
-          data: { page: '0' },
-          submitData: { verb: 'guests.list', page: '0' },
-          inputs: 'auto',
-        },
-      ],
-    },
-  };
-}
+const sample = (l: Localizer, H: string): ReturnType<typeof cardSamples> => cardSamples(l, () => H);
 
 describe('text from users and the directory has no markdown effect', () => {
   it('the escaping is idempotent and leaves plain text alone', () => {

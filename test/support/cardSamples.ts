@@ -1,28 +1,36 @@
-/** One realistic data set per card template, in the reader's language: a new template needs one here (the type says so). */
+/**
+ * One realistic data set per card template, in the reader's language: a new template needs one here (the type says
+ * so). Every text that comes from users or the directory goes through `text`, so a test can put any string there.
+ */
 import type { CardData, CardName } from '../../src/bot/cards';
 import type { Localizer } from '../../src/i18n';
 import { msg } from '../../src/domain/shared/message';
 
-export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
+export function cardSamples(
+  l: Localizer,
+  text: (realistic: string) => string = (realistic) => realistic,
+): { [K in CardName]: CardData[K] } {
   const flow = { flowId: 'f-1', title: l.t('invite:title'), nextVerb: 'invite.app', cancelVerb: 'invite.cancel' };
   return {
     'choose-app': {
       ...flow,
       prompt: l.t('invite:chooseApp'),
-      apps: [{ id: 'a1', displayName: 'Contoso Wiki' }],
-      blocked: [{ appName: 'Partner Portal', groupName: 'Dyn', reason: l.t('invite:shortBlocker.dynamic') }],
+      apps: [{ id: 'a1', displayName: text('Contoso Wiki') }],
+      blocked: [
+        { appName: text('Partner Portal'), groupName: text('Dyn'), reason: l.t('invite:shortBlocker.dynamic') },
+      ],
     },
     'choose-group': {
       ...flow,
       nextVerb: 'invite.group',
-      prompt: l.t('invite:chooseGroup', { app: 'Contoso Wiki' }),
-      appName: 'Contoso Wiki',
-      groups: [{ id: 'g1', displayName: 'Wiki Readers' }],
+      prompt: l.t('invite:chooseGroup', { app: text('Contoso Wiki') }),
+      appName: text('Contoso Wiki'),
+      groups: [{ id: 'g1', displayName: text('Wiki Readers') }],
     },
     confirm: {
       flowId: 'f-1',
       title: l.t('invite:confirm.title'),
-      facts: [{ label: l.t('common:fact.app'), value: 'Contoso Wiki' }],
+      facts: [{ label: l.t('common:fact.app'), value: text('Contoso Wiki') }],
       note: l.t('invite:confirm.note'),
       confirmTitle: l.t('invite:confirm.button'),
       confirmVerb: 'invite.confirm',
@@ -30,9 +38,9 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
     },
     'invite-details': {
       flowId: 'f-1',
-      appName: 'Contoso Wiki',
-      groupName: 'Wiki Readers',
-      intro: l.t('invite:detailsIntro', { group: 'Wiki Readers', app: 'Contoso Wiki' }),
+      appName: text('Contoso Wiki'),
+      groupName: text('Wiki Readers'),
+      intro: l.t('invite:detailsIntro', { group: text('Wiki Readers'), app: text('Contoso Wiki') }),
       email: '',
       message: '',
       error: l.t('invite:email.format'),
@@ -40,16 +48,16 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
     },
     'request-details': {
       flowId: 'f-1',
-      appName: 'Contoso Wiki',
-      groupName: 'Wiki Readers',
-      intro: l.t('requests:detailsIntro', { group: 'Wiki Readers', app: 'Contoso Wiki' }),
+      appName: text('Contoso Wiki'),
+      groupName: text('Wiki Readers'),
+      intro: l.t('requests:detailsIntro', { group: text('Wiki Readers'), app: text('Contoso Wiki') }),
       justification: '',
       error: '',
     },
     'request-approval': {
       requestId: 'r-1',
       title: l.t('requests:approval.title'),
-      facts: [{ label: l.t('requests:fact.reason'), value: 'Audit' }],
+      facts: [{ label: l.t('requests:fact.reason'), value: text('Audit') }],
       status: '',
       statusStyle: 'default',
       comment: '',
@@ -62,7 +70,7 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
       items: [
         {
           requestId: 'r-1',
-          heading: 'Contoso Wiki · Wiki Readers',
+          heading: text('Contoso Wiki · Wiki Readers'),
           detail: l.t('requests:status.pending'),
           canWithdraw: true,
         },
@@ -71,8 +79,12 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
     outcome: {
       title: l.t('invite:outcome.invitedTitle'),
       color: 'Good',
-      text: l.t('invite:outcome.invited', { email: 'pat@adatum.com', group: 'Wiki Readers', app: 'Contoso Wiki' }),
-      facts: [{ label: l.t('invite:fact.guest'), value: 'pat@adatum.com' }],
+      text: l.t('invite:outcome.invited', {
+        email: text('pat@adatum.com'),
+        group: text('Wiki Readers'),
+        app: text('Contoso Wiki'),
+      }),
+      facts: [{ label: l.t('invite:fact.guest'), value: text('pat@adatum.com') }],
       note: '',
     },
     help: {
@@ -87,7 +99,7 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
         {
           heading: l.t('admin:report.tenant'),
           color: 'Attention',
-          lines: ['1. …'],
+          lines: [text('1. …')],
           actionTitle: l.t('admin:alert.acknowledge'),
           actionVerb: 'alert.ack',
           actionKey: 'groupDynamic:g1',
@@ -98,7 +110,7 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
     },
     'bulk-invite': {
       flowId: 'f-1',
-      prompt: l.t('bulk:listPrompt', { group: 'Wiki Readers', app: 'Contoso Wiki' }),
+      prompt: l.t('bulk:listPrompt', { group: text('Wiki Readers'), app: text('Contoso Wiki') }),
       error: l.t('bulk:noneValid'),
       reviewed: true,
       facts: [
@@ -106,10 +118,14 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
         { label: l.t('bulk:review.overHourlyLimit'), value: '1' },
       ],
       lines: [
-        l.t('bulk:review.line', { position: 4, entry: 'megan@contoso.com', reason: msg('bulk:problem.ownDomain') }),
+        l.t('bulk:review.line', {
+          position: 4,
+          entry: text('megan@contoso.com'),
+          reason: msg('bulk:problem.ownDomain'),
+        }),
       ],
       note: l.t('bulk:note.hourlyLimit', { left: 3, limit: 20, minutes: 12 }),
-      addresses: 'pat@adatum.com',
+      addresses: text('pat@adatum.com'),
       message: '',
       sendTitle: l.t('bulk:sendButton', { count: 3 }),
     },
@@ -122,7 +138,7 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
           id: 'bulk-page-0',
           visible: true,
           heading: l.t('bulk:page', { page: 1, pages: 2 }),
-          lines: [l.t('bulk:outcomeLine', { address: 'pat@adatum.com', state: l.t('bulk:state.invitedAdded') })],
+          lines: [l.t('bulk:outcomeLine', { address: text('pat@adatum.com'), state: l.t('bulk:state.invitedAdded') })],
           targets: [{ title: l.t('bulk:next'), elements: ['bulk-page-0', 'bulk-page-1'] }],
         },
       ],
@@ -131,7 +147,7 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
     'guest-list': {
       title: l.t('guests:list.title'),
       subtitle: l.t('guests:list.subtitle', { total: 1, page: 1, pages: 1 }),
-      notice: l.t('guests:resend.done', { guest: 'pat@adatum.com' }),
+      notice: l.t('guests:resend.done', { guest: text('pat@adatum.com') }),
       noticeStyle: 'good',
       empty: l.t('guests:list.empty'),
       filters: {
@@ -140,21 +156,21 @@ export function cardSamples(l: Localizer): { [K in CardName]: CardData[K] } {
         appId: 'all',
         apps: [
           { title: l.t('guests:list.allApps'), value: 'all' },
-          { title: 'Contoso Wiki', value: 'a1' },
+          { title: text('Contoso Wiki'), value: 'a1' },
         ],
       },
       items: [
         {
-          heading: 'Pat (pat@adatum.com)',
+          heading: text('Pat (pat@adatum.com)'),
           lines: [
-            l.t('guests:list.appGroup', { app: 'Contoso Wiki', group: 'Wiki Readers' }),
+            l.t('guests:list.appGroup', { app: text('Contoso Wiki'), group: text('Wiki Readers') }),
             l.t('guests:list.pendingSince', { since: l.dateTime('2026-12-02T10:00:00Z') }),
             l.t('guests:list.noSponsor'),
           ],
         },
       ],
       select: {
-        choices: [{ title: 'Pat (pat@adatum.com)', key: 'g1/u1' }],
+        choices: [{ title: text('Pat (pat@adatum.com)'), key: 'g1/u1' }],
         actions: [
           {
             title: l.t('guests:resend.button'),
