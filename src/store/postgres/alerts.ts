@@ -1,18 +1,21 @@
 /** PostgreSQL: setup problems as the admins are told about them, de-duplicated per key. */
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
-  ConflictError,
+  ALERT_SPEC,
+  alertPatchColumns,
+  checkAlertStates,
+  occurrenceParams,
+  toAlert,
   type AlertOccurrence,
   type AlertPatch,
   type AlertRecord,
+  type AlertRow,
   type AlertState,
   type AlertStore,
-} from '../store';
-import { alertPatchColumns, checkAlertStates, occurrenceParams } from '../params';
-import { toAlert, type AlertRow } from '../rows';
+} from '../records/alerts';
+import { ConflictError } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { named, patchUpdate, queryRow, queryRows, type Queryable } from './sql';
-import { ALERT_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 // One statement, so two instances recording the same problem at once cannot lose a count. In DO UPDATE,

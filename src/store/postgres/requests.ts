@@ -1,19 +1,24 @@
 /** PostgreSQL: access requests and who was asked to decide them. */
 import type { Pool } from 'pg';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
-  ConflictError,
   DuplicateRequestError,
+  REQUEST_OWNER_SPEC,
+  REQUEST_SPEC,
+  requestCreateParams,
+  requestPatchColumns,
+  slotOf,
+  toAccessRequest,
   type AccessRequestPatch,
   type AccessRequestRecord,
+  type AccessRequestRow,
   type AccessRequestStore,
   type NewAccessRequest,
-} from '../store';
-import { requestCreateParams, requestPatchColumns, slotOf, type SlotParams } from '../params';
-import { toAccessRequest, type AccessRequestRow } from '../rows';
+  type SlotParams,
+} from '../records/requests';
+import { ConflictError } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { isUniqueViolation, named, patchUpdate, queryRow, queryRows, withTransaction, type Queryable } from './sql';
-import { REQUEST_OWNER_SPEC, REQUEST_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const insert = named(

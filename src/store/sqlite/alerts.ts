@@ -1,19 +1,24 @@
 /** SQLite: setup problems as the admins are told about them, de-duplicated per key. */
 import type Database from 'better-sqlite3';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
-  ConflictError,
+  ALERT_PATCH,
+  ALERT_SPEC,
+  alertPatchColumns,
+  checkAlertStates,
+  occurrenceParams,
+  toAlert,
   type AlertOccurrence,
   type AlertPatch,
   type AlertRecord,
+  type AlertRow,
   type AlertState,
   type AlertStore,
-} from '../store';
-import { ALERT_PATCH, alertPatchColumns, checkAlertStates, occurrenceParams, type OccurrenceParams } from '../params';
-import { toAlert, type AlertRow } from '../rows';
+  type OccurrenceParams,
+} from '../records/alerts';
+import { ConflictError } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { patchAssignments, patchParams, type SqliteValue } from './sql';
-import { ALERT_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = ALERT_PATCH.map(([, c]) => c);
