@@ -70,6 +70,22 @@ export class ConflictError extends Error {
   }
 }
 
+/**
+ * The ConflictError of a compare-and-set write that changed nothing: `what` names the record (e.g. "Operation 'x'");
+ * `current` is the record as it is now, if it exists.
+ */
+export function versionConflict(
+  key: string,
+  what: string,
+  current: { version: number } | undefined,
+  expectedVersion: number,
+): ConflictError {
+  return new ConflictError(
+    key,
+    current ? `${what} is at version ${current.version}, not ${expectedVersion}` : `${what} does not exist`,
+  );
+}
+
 /** A compare-and-set patch of one record. */
 export interface VersionedPatch<P> {
   id: string;

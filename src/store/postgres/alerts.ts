@@ -13,7 +13,7 @@ import {
   type AlertState,
   type AlertStore,
 } from '../records/alerts';
-import { ConflictError } from '../store';
+import { versionConflict } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { named, patchUpdate, queryRow, queryRows, type Queryable } from './sql';
 import { eraseTable, pruneRows } from './erase';
@@ -93,12 +93,7 @@ export class PostgresAlertStore implements AlertStore, RecordModule {
     const row = await queryRow<AlertRow>(this.db, query.text, query.values);
     if (!row) {
       const current = await this.getRow(tenantId, key);
-      throw new ConflictError(
-        key,
-        current
-          ? `Alert '${key}' of tenant '${tenantId}' is at version ${current.version}, not ${expectedVersion}`
-          : `Alert '${key}' of tenant '${tenantId}' does not exist`,
-      );
+      throw versionConflict(key, `Alert '${key}' of tenant '${tenantId}'`, current, expectedVersion);
     }
     return toAlert(row);
   }

@@ -12,7 +12,7 @@ import {
   type OperationRow,
   type OperationStore,
 } from '../records/operations';
-import { ConflictError } from '../store';
+import { versionConflict } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, leaseParams, type Guard } from '../values';
 import { named, patchUpdate, queryRow, queryRows, type Queryable } from './sql';
 import { eraseTable, pruneRows } from './erase';
@@ -90,12 +90,7 @@ export class PostgresOperationStore implements OperationStore, RecordModule {
     const row = await queryRow<OperationRow>(db, query.text, query.values);
     if (!row) {
       const current = await this.getRow(db, id);
-      throw new ConflictError(
-        id,
-        current
-          ? `Operation '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Operation '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Operation '${id}'`, current, expectedVersion);
     }
     return toRecord(row);
   }

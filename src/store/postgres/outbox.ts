@@ -19,7 +19,7 @@ import {
   type OutboxRow,
   type OutboxStore,
 } from '../records/outbox';
-import { ConflictError } from '../store';
+import { versionConflict } from '../store';
 import { checkDate, checkLimit, checkString, type BigIntColumn, type Guard } from '../values';
 import { eraseTable, pruneRows } from './erase';
 import { named, queryRow, queryRows, type Queryable } from './sql';
@@ -67,12 +67,7 @@ export class PostgresOutboxStore implements OutboxStore, RecordModule {
     const row = await queryRow<OutboxRow>(this.db, query.text, query.values);
     if (!row) {
       const current = await this.get(id);
-      throw new ConflictError(
-        id,
-        current
-          ? `Outbox record '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Outbox record '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Outbox record '${id}'`, current, expectedVersion);
     }
     return toOutboxRecord(row);
   }

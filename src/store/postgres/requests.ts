@@ -16,7 +16,7 @@ import {
   type NewAccessRequest,
   type SlotParams,
 } from '../records/requests';
-import { ConflictError } from '../store';
+import { versionConflict } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { isUniqueViolation, named, patchUpdate, queryRow, queryRows, withTransaction, type Queryable } from './sql';
 import { eraseTable, pruneRows } from './erase';
@@ -120,12 +120,7 @@ export class PostgresAccessRequestStore implements AccessRequestStore, RecordMod
     }
     if (!row) {
       const current = await this.getRow(db, id);
-      throw new ConflictError(
-        id,
-        current
-          ? `Access request '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Access request '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Access request '${id}'`, current, expectedVersion);
     }
     return toAccessRequest(row);
   }

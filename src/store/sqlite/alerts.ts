@@ -16,7 +16,7 @@ import {
   type AlertStore,
   type OccurrenceParams,
 } from '../records/alerts';
-import { ConflictError } from '../store';
+import { versionConflict } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { patchAssignments, patchParams, type SqliteValue } from './sql';
 import { eraseTable, pruneRows } from './erase';
@@ -116,12 +116,7 @@ export class SqliteAlertStore implements AlertStore, RecordModule {
     const row = this.updateStmt.get(params);
     if (!row) {
       const current = this.getStmt.get(tenantId, key);
-      throw new ConflictError(
-        key,
-        current
-          ? `Alert '${key}' of tenant '${tenantId}' is at version ${current.version}, not ${expectedVersion}`
-          : `Alert '${key}' of tenant '${tenantId}' does not exist`,
-      );
+      throw versionConflict(key, `Alert '${key}' of tenant '${tenantId}'`, current, expectedVersion);
     }
     return toAlert(row);
   }

@@ -15,7 +15,7 @@ import {
   type OperationRow,
   type OperationStore,
 } from '../records/operations';
-import { ConflictError } from '../store';
+import { versionConflict } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, leaseParams, type Guard, type LeaseParams } from '../values';
 import { patchAssignments, patchParams, type SqliteValue } from './sql';
 import { eraseTable, pruneRows } from './erase';
@@ -110,12 +110,7 @@ export class SqliteOperationStore implements OperationStore, RecordModule {
     const row = this.updateStmt.get(params);
     if (!row) {
       const current = this.getStmt.get(id);
-      throw new ConflictError(
-        id,
-        current
-          ? `Operation '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Operation '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Operation '${id}'`, current, expectedVersion);
     }
     return toRecord(row);
   }

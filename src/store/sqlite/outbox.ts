@@ -23,7 +23,7 @@ import {
   type OutboxStore,
   type OutboxUpdateParams,
 } from '../records/outbox';
-import { ConflictError } from '../store';
+import { versionConflict } from '../store';
 import { checkDate, checkLimit, checkString, type BigIntColumn, type Guard } from '../values';
 import { eraseTable, pruneRows } from './erase';
 
@@ -73,12 +73,7 @@ export class SqliteOutboxStore implements OutboxStore, RecordModule {
     const row = this.updateStmt.get(outboxUpdateParams(id, expectedVersion, attempt, now));
     if (!row) {
       const current = this.getStmt.get({ id });
-      throw new ConflictError(
-        id,
-        current
-          ? `Outbox record '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Outbox record '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Outbox record '${id}'`, current, expectedVersion);
     }
     return toOutboxRecord(row);
   }

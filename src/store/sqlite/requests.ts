@@ -18,7 +18,7 @@ import {
   type RequestCreateParams,
   type SlotParams,
 } from '../records/requests';
-import { ConflictError } from '../store';
+import { versionConflict } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { isUniqueViolation, patchAssignments, patchParams, type SqliteValue } from './sql';
 import { eraseTable, pruneRows } from './erase';
@@ -139,12 +139,7 @@ export class SqliteAccessRequestStore implements AccessRequestStore, RecordModul
     }
     if (!row) {
       const current = this.getStmt.get(id);
-      throw new ConflictError(
-        id,
-        current
-          ? `Access request '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Access request '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Access request '${id}'`, current, expectedVersion);
     }
     return toAccessRequest(row);
   }
