@@ -83,10 +83,10 @@ export interface OperationStore {
    */
   acquireLease(id: string, owner: string, ttlMs: number, now: Date): Promise<OperationRecord | undefined>;
   releaseLease(id: string, owner: string): Promise<void>;
-  /** Records not yet succeeded or failed, oldest first. */
   /**
-   * With `leaseFreeAt`: only those whose lease is free or expired then, so operations waiting on a held lease
-   * (e.g. for replication) never crowd out the ones a resumer can run.
+   * Records not yet succeeded or failed, oldest first. With `leaseFreeAt`: only those whose lease is free or
+   * expired then, so operations waiting on a held lease (e.g. for replication) never crowd out the ones a resumer
+   * can run.
    */
   listUnfinished(limit: number, leaseFreeAt?: Date): Promise<OperationRecord[]>;
   /** Failed records last updated at or before `updatedBefore` with fewer than `maxAttempts` attempts, oldest first. */
