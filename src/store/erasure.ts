@@ -1,8 +1,9 @@
 /**
- * Erasure and retention, shared by every engine: what each table holds about a person, and how a row that
- * mentions an erased person is changed (deleted when it is about them, pseudonymised when it only mentions
- * them). Each record module of an engine erases and prunes its own tables with these specs; `RecordPrivacy`
- * runs them all. docs/privacy.md says what is kept and for how long.
+ * Erasure and retention, shared by every engine: how a table says what it holds about a person (`TableSpec`; each
+ * record module in `records/` declares its tables'), and how a row that mentions an erased person is changed
+ * (deleted when it is about them, pseudonymised when it only mentions them). Each engine's store of a record erases
+ * and prunes its own tables with those specs; `RecordPrivacy` runs them all. docs/privacy.md says what is kept and
+ * for how long.
  */
 import type { JsonValue } from './store';
 import { parseJson, type JsonColumn } from './values';
@@ -66,107 +67,6 @@ export interface TableSpec {
 }
 
 export const MIN_NAME_LENGTH = 5;
-
-export const STATE_SPEC: TableSpec = {
-  table: 'state_items',
-  key: ['key'],
-  tenantColumn: null,
-  text: [],
-  json: ['value'],
-  subject: ['key'],
-  version: 'token',
-};
-
-export const OPERATION_SPEC: TableSpec = {
-  table: 'operations',
-  key: ['id'],
-  tenantColumn: 'tenant_id',
-  text: ['actor_id'],
-  json: ['input', 'steps', 'result', 'reply_to'],
-  subject: [],
-  version: 'counter',
-};
-
-export const AUDIT_SPEC: TableSpec = {
-  table: 'audit_log',
-  key: ['seq'],
-  tenantColumn: 'tenant_id',
-  text: ['actor_id', 'actor_name', 'guest_email', 'guest_id', 'detail', 'app_name', 'group_name'],
-  json: [],
-  subject: [],
-  names: [['actor_id', 'actor_name']],
-};
-
-export const CONVERSATION_SPEC: TableSpec = {
-  table: 'conversation_refs',
-  key: ['tenant_id', 'user_id'],
-  tenantColumn: 'tenant_id',
-  text: [],
-  json: ['reference'],
-  subject: ['user_id'],
-};
-
-export const REQUEST_SPEC: TableSpec = {
-  table: 'access_requests',
-  key: ['id'],
-  tenantColumn: 'tenant_id',
-  text: ['requester_name', 'justification', 'comment', 'decided_by', 'decided_by_name', 'app_name', 'group_name'],
-  json: ['owner_ids', 'owner_cards', 'outcome'],
-  subject: ['requester_id'],
-  names: [['decided_by', 'decided_by_name']],
-  version: 'counter',
-};
-
-export const REQUEST_OWNER_SPEC: TableSpec = {
-  table: 'access_request_owners',
-  key: ['request_id', 'owner_id'],
-  tenantColumn: null,
-  text: [],
-  json: [],
-  subject: [],
-};
-
-export const ALERT_SPEC: TableSpec = {
-  table: 'alerts',
-  key: ['tenant_id', 'key'],
-  tenantColumn: 'tenant_id',
-  text: ['summary', 'acknowledged_by', 'app_name', 'group_name'],
-  json: ['fix', 'last_blocked'],
-  subject: [],
-  version: 'counter',
-};
-
-export const GUEST_SPEC: TableSpec = {
-  table: 'guest_records',
-  key: ['tenant_id', 'group_id', 'guest_id'],
-  tenantColumn: 'tenant_id',
-  text: ['guest_name', 'invited_by', 'invited_by_name', 'kept_by', 'removed_by', 'app_name', 'group_name'],
-  json: ['sponsor_ids'],
-  subject: ['guest_email'],
-  names: [['invited_by', 'invited_by_name']],
-  version: 'counter',
-};
-
-/** Who the bot could not reach in Teams, and why (the detail may name a chat): about the person. */
-export const UNREACHABLE_SPEC: TableSpec = {
-  table: 'unreachable_people',
-  key: ['tenant_id', 'user_id'],
-  tenantColumn: 'tenant_id',
-  text: ['detail'],
-  json: [],
-  subject: ['user_id'],
-};
-
-/** Proactive messages: a message to the person goes; one that mentions them (a card naming them) is scrubbed. */
-export const OUTBOX_SPEC: TableSpec = {
-  table: 'outbox',
-  key: ['id'],
-  tenantColumn: 'tenant_id',
-  text: ['error'],
-  json: ['payload', 'result'],
-  subject: ['recipient'],
-  version: 'counter',
-};
 
 /** The needles of a subject, for text search (names only when long enough). */
 export function needles(subject: ErasureSubject): string[] {
@@ -255,17 +155,6 @@ export function addCounts(a: TableCounts, b: TableCounts): TableCounts {
   for (const [table, n] of Object.entries(b)) a[table] = (a[table] ?? 0) + n;
   return a;
 }
-
-/** State item key prefixes and the retention each follows (dialog state, limits, review views, alert cards). */
-export const STATE_RETENTION: ReadonlyArray<readonly [string, keyof RetentionCutoffs]> = [
-  ['msteams/', 'dialogState'],
-  ['rate/', 'rateKeys'],
-  ['guestResend/', 'rateKeys'],
-  ['guestReview/', 'reviewState'],
-  ['alert-cards/', 'alerts'],
-  // A marker that the bot installed the app for someone itself (reachability.ts): useful for minutes.
-  ['self-install/', 'rateKeys'],
-];
 
 /** Erasure and retention across every record module of a store. */
 export interface PrivacyStore {

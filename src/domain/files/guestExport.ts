@@ -4,8 +4,7 @@
  * file is made). Dates in ISO 8601 (UTC); cells that a spreadsheet would run as a formula are neutralised.
  */
 import { stringify } from 'csv-stringify/sync';
-import type { Store } from '../../store/store';
-import type { GuestRecord } from '../../store/guestPort';
+import type { GuestRecord, Store } from '../../store/store';
 
 export type ExportColumn =
   | 'guest'

@@ -1,18 +1,21 @@
 /** PostgreSQL: setup problems as the admins are told about them, de-duplicated per key. */
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
-  ConflictError,
+  ALERT_SPEC,
+  alertPatchColumns,
+  checkAlertStates,
+  occurrenceParams,
+  toAlert,
   type AlertOccurrence,
   type AlertPatch,
   type AlertRecord,
+  type AlertRow,
   type AlertState,
   type AlertStore,
-} from '../store';
-import { alertPatchColumns, checkAlertStates, occurrenceParams } from '../params';
-import { toAlert, type AlertRow } from '../rows';
+} from '../records/alerts';
+import { versionConflict } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { named, patchUpdate, queryRow, queryRows, type Queryable } from './sql';
-import { ALERT_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 // One statement, so two instances recording the same problem at once cannot lose a count. In DO UPDATE,
@@ -90,12 +93,7 @@ export class PostgresAlertStore implements AlertStore, RecordModule {
     const row = await queryRow<AlertRow>(this.db, query.text, query.values);
     if (!row) {
       const current = await this.getRow(tenantId, key);
-      throw new ConflictError(
-        key,
-        current
-          ? `Alert '${key}' of tenant '${tenantId}' is at version ${current.version}, not ${expectedVersion}`
-          : `Alert '${key}' of tenant '${tenantId}' does not exist`,
-      );
+      throw versionConflict(key, `Alert '${key}' of tenant '${tenantId}'`, current, expectedVersion);
     }
     return toAlert(row);
   }

@@ -1,11 +1,18 @@
 /** PostgreSQL: the append-only audit log. */
-import type { AuditEntry, AuditLog, AuditQuery } from '../store';
-import { AUDIT_COLUMNS, auditParams, auditQuery } from '../params';
-import { toAuditEntry, type AuditRow } from '../rows';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import {
+  AUDIT_COLUMNS,
+  AUDIT_SPEC,
+  auditParams,
+  auditQuery,
+  toAuditEntry,
+  type AuditEntry,
+  type AuditLog,
+  type AuditQuery,
+  type AuditRow,
+} from '../records/audit';
 import { checkDate, checkLimit, type Guard } from '../values';
 import { queryRow, queryRows, withTransaction } from './sql';
-import { AUDIT_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 import type { Pool, PoolClient } from 'pg';
 

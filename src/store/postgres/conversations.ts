@@ -1,5 +1,14 @@
 /** PostgreSQL: the latest conversation reference per user, for proactive messages. */
-import type { ConversationStore, JsonObject, UnreachableMark } from '../store';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import {
+  CONVERSATION_SPEC,
+  UNREACHABLE_SPEC,
+  toUnreachableMark,
+  type ConversationStore,
+  type UnreachableMark,
+  type UnreachableRow,
+} from '../records/conversations';
+import type { JsonObject } from '../store';
 import {
   checkDate,
   checkLimit,
@@ -11,8 +20,6 @@ import {
   type JsonColumn,
 } from '../values';
 import { queryRow, type Queryable } from './sql';
-import { CONVERSATION_SPEC, UNREACHABLE_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 export class PostgresConversationStore implements ConversationStore, RecordModule {
@@ -75,12 +82,12 @@ export class PostgresConversationStore implements ConversationStore, RecordModul
 
   async unreachable(tenantId: string, userId: string): Promise<UnreachableMark | undefined> {
     this.guard();
-    const row = await queryRow<{ reason: string; detail: string | null; since: string }>(
+    const row = await queryRow<UnreachableRow>(
       this.db,
       'SELECT reason, detail, since FROM unreachable_people WHERE tenant_id = $1 AND user_id = $2',
       [tenantId, userId],
     );
-    return row ? { reason: row.reason, detail: row.detail, since: row.since } : undefined;
+    return row ? toUnreachableMark(row) : undefined;
   }
 
   async clearUnreachable(tenantId: string, userId: string): Promise<boolean> {

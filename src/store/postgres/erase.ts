@@ -1,6 +1,13 @@
 /** PostgreSQL: erasure of one table by its spec, and bounded retention deletes (see ../erasure.ts). */
-import { likePattern, needles, planRow, searchedColumns } from '../erasure';
-import type { ErasureSubject, RowValue, TableSpec } from '../erasure';
+import {
+  likePattern,
+  needles,
+  planRow,
+  searchedColumns,
+  type ErasureSubject,
+  type RowValue,
+  type TableSpec,
+} from '../erasure';
 import type { Queryable, Values } from './sql';
 
 /** Deletes or pseudonymises every row of `spec.table` that mentions the subject; returns how many rows changed. */

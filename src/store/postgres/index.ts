@@ -8,7 +8,9 @@
  */
 import { Pool, type PoolConfig } from 'pg';
 import { RecordPrivacy } from '../erasure';
-import type { AccessRequestPatch, OperationPatch, Store, VersionedPatch } from '../store';
+import type { OperationPatch } from '../records/operations';
+import type { AccessRequestPatch } from '../records/requests';
+import type { Store, VersionedPatch } from '../store';
 import { PostgresAlertStore } from './alerts';
 import { PostgresAuditLog } from './audit';
 import { PostgresConversationStore } from './conversations';

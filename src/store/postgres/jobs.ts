@@ -1,8 +1,13 @@
 /** PostgreSQL: one lease row per timer job. */
-import type { JobClaim, JobStore } from '../store';
-import { JOB_CLAIM_SQL, JOB_FINISH_SQL } from '../jobSql';
-import { jobClaimParams } from '../params';
-import { toJobClaim, type JobRow } from '../rows';
+import {
+  JOB_CLAIM_SQL,
+  JOB_FINISH_SQL,
+  jobClaimParams,
+  toJobClaim,
+  type JobClaim,
+  type JobRow,
+  type JobStore,
+} from '../records/jobs';
 import { checkDate, type Guard } from '../values';
 import { named, queryRow, type Queryable } from './sql';
 

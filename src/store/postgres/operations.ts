@@ -1,17 +1,20 @@
 /** PostgreSQL: operation records and their leases. */
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
-  ConflictError,
+  OPERATION_SPEC,
+  checkMaxAttempts,
+  operationCreateParams,
+  operationPatchColumns,
+  toRecord,
   type NewOperation,
   type OperationPatch,
   type OperationRecord,
+  type OperationRow,
   type OperationStore,
-} from '../store';
-import { checkMaxAttempts, leaseParams, operationCreateParams, operationPatchColumns } from '../params';
-import { toRecord, type OperationRow } from '../rows';
-import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
+} from '../records/operations';
+import { versionConflict } from '../store';
+import { checkDate, checkExpectedVersion, checkLimit, leaseParams, type Guard } from '../values';
 import { named, patchUpdate, queryRow, queryRows, type Queryable } from './sql';
-import { OPERATION_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const insert = named(
@@ -87,12 +90,7 @@ export class PostgresOperationStore implements OperationStore, RecordModule {
     const row = await queryRow<OperationRow>(db, query.text, query.values);
     if (!row) {
       const current = await this.getRow(db, id);
-      throw new ConflictError(
-        id,
-        current
-          ? `Operation '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Operation '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Operation '${id}'`, current, expectedVersion);
     }
     return toRecord(row);
   }

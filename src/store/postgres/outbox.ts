@@ -1,34 +1,26 @@
 /** PostgreSQL: the outbox of proactive messages and their leases. */
-import {
-  ConflictError,
-  type NewOutboxMessage,
-  type OutboxAttempt,
-  type OutboxRecord,
-  type OutboxStore,
-} from '../store';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
   OUTBOX_DUE_SQL,
   OUTBOX_GET_SQL,
   OUTBOX_INSERT_SQL,
   OUTBOX_LEASE_SQL,
   OUTBOX_NEXT_SQL,
+  OUTBOX_SPEC,
   OUTBOX_UPDATE_SQL,
   outboxDueParams,
   outboxInsertParams,
   outboxLeaseParams,
   outboxUpdateParams,
   toOutboxRecord,
+  type NewOutboxMessage,
+  type OutboxAttempt,
+  type OutboxRecord,
   type OutboxRow,
-} from '../outboxSql';
-import type { BigIntColumn } from '../rows';
-import { checkDate, checkLimit, checkString, type Guard } from '../values';
-import {
-  OUTBOX_SPEC,
-  type ErasureSubject,
-  type RecordModule,
-  type RetentionCutoffs,
-  type TableCounts,
-} from '../erasure';
+  type OutboxStore,
+} from '../records/outbox';
+import { versionConflict } from '../store';
+import { checkDate, checkLimit, checkString, type BigIntColumn, type Guard } from '../values';
 import { eraseTable, pruneRows } from './erase';
 import { named, queryRow, queryRows, type Queryable } from './sql';
 
@@ -75,12 +67,7 @@ export class PostgresOutboxStore implements OutboxStore, RecordModule {
     const row = await queryRow<OutboxRow>(this.db, query.text, query.values);
     if (!row) {
       const current = await this.get(id);
-      throw new ConflictError(
-        id,
-        current
-          ? `Outbox record '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Outbox record '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Outbox record '${id}'`, current, expectedVersion);
     }
     return toOutboxRecord(row);
   }

@@ -1,19 +1,24 @@
 /** PostgreSQL: access requests and who was asked to decide them. */
 import type { Pool } from 'pg';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
-  ConflictError,
   DuplicateRequestError,
+  REQUEST_OWNER_SPEC,
+  REQUEST_SPEC,
+  requestCreateParams,
+  requestPatchColumns,
+  slotOf,
+  toAccessRequest,
   type AccessRequestPatch,
   type AccessRequestRecord,
+  type AccessRequestRow,
   type AccessRequestStore,
   type NewAccessRequest,
-} from '../store';
-import { requestCreateParams, requestPatchColumns, slotOf, type SlotParams } from '../params';
-import { toAccessRequest, type AccessRequestRow } from '../rows';
+  type SlotParams,
+} from '../records/requests';
+import { versionConflict } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { isUniqueViolation, named, patchUpdate, queryRow, queryRows, withTransaction, type Queryable } from './sql';
-import { REQUEST_OWNER_SPEC, REQUEST_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const insert = named(
@@ -115,12 +120,7 @@ export class PostgresAccessRequestStore implements AccessRequestStore, RecordMod
     }
     if (!row) {
       const current = await this.getRow(db, id);
-      throw new ConflictError(
-        id,
-        current
-          ? `Access request '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Access request '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Access request '${id}'`, current, expectedVersion);
     }
     return toAccessRequest(row);
   }

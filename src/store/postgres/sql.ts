@@ -1,6 +1,6 @@
 /** SQL helpers of the PostgreSQL stores (node-postgres). */
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import type { ColumnValue, PatchColumns } from '../params';
+import type { ColumnValue, PatchColumns } from '../values';
 
 /** A pool (each query on any connection, autocommit) or one client inside a transaction. */
 export type Queryable = Pick<Pool | PoolClient, 'query'>;

@@ -1,11 +1,17 @@
 /** PostgreSQL: key/value state items with optimistic concurrency (dialog and conversation state, markers, counters). */
 import { randomUUID } from 'node:crypto';
-import { ConflictError, type ExpectedVersion, type JsonObject, type StateStore, type VersionedItem } from '../store';
-import type { StateRow } from '../rows';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import {
+  STATE_RETENTION,
+  STATE_SPEC,
+  type ExpectedVersion,
+  type StateRow,
+  type StateStore,
+  type VersionedItem,
+} from '../records/state';
+import { ConflictError, type JsonObject } from '../store';
 import { checkDate, checkKey, checkKeys, checkLimit, jsonObjectText, parseObject, type Guard } from '../values';
 import { queryRows, type Queryable } from './sql';
-import { STATE_RETENTION, STATE_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable } from './erase';
 
 export class PostgresStateStore implements StateStore, RecordModule {

@@ -1,19 +1,24 @@
 /** SQLite: setup problems as the admins are told about them, de-duplicated per key. */
 import type Database from 'better-sqlite3';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
-  ConflictError,
+  ALERT_PATCH,
+  ALERT_SPEC,
+  alertPatchColumns,
+  checkAlertStates,
+  occurrenceParams,
+  toAlert,
   type AlertOccurrence,
   type AlertPatch,
   type AlertRecord,
+  type AlertRow,
   type AlertState,
   type AlertStore,
-} from '../store';
-import { ALERT_PATCH, alertPatchColumns, checkAlertStates, occurrenceParams, type OccurrenceParams } from '../params';
-import { toAlert, type AlertRow } from '../rows';
+  type OccurrenceParams,
+} from '../records/alerts';
+import { versionConflict } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { patchAssignments, patchParams, type SqliteValue } from './sql';
-import { ALERT_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = ALERT_PATCH.map(([, c]) => c);
@@ -111,12 +116,7 @@ export class SqliteAlertStore implements AlertStore, RecordModule {
     const row = this.updateStmt.get(params);
     if (!row) {
       const current = this.getStmt.get(tenantId, key);
-      throw new ConflictError(
-        key,
-        current
-          ? `Alert '${key}' of tenant '${tenantId}' is at version ${current.version}, not ${expectedVersion}`
-          : `Alert '${key}' of tenant '${tenantId}' does not exist`,
-      );
+      throw versionConflict(key, `Alert '${key}' of tenant '${tenantId}'`, current, expectedVersion);
     }
     return toAlert(row);
   }

@@ -1,11 +1,19 @@
 /** SQLite: the append-only audit log. */
 import type Database from 'better-sqlite3';
-import type { AuditEntry, AuditLog, AuditQuery } from '../store';
-import { AUDIT_COLUMNS, auditParams, auditQuery, type AuditParams } from '../params';
-import { toAuditEntry, type AuditRow } from '../rows';
-import { checkDate, checkLimit, type Guard } from '../values';
-import { AUDIT_SPEC } from '../erasure';
 import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import {
+  AUDIT_COLUMNS,
+  AUDIT_SPEC,
+  auditParams,
+  auditQuery,
+  toAuditEntry,
+  type AuditEntry,
+  type AuditLog,
+  type AuditParams,
+  type AuditQuery,
+  type AuditRow,
+} from '../records/audit';
+import { checkDate, checkLimit, type Guard } from '../values';
 import { eraseTable, pruneRows } from './erase';
 
 export class SqliteAuditLog implements AuditLog, RecordModule {

@@ -1,6 +1,15 @@
 /** SQLite: the latest conversation reference per user, for proactive messages. */
 import type Database from 'better-sqlite3';
-import type { ConversationStore, JsonObject, UnreachableMark } from '../store';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import {
+  CONVERSATION_SPEC,
+  UNREACHABLE_SPEC,
+  toUnreachableMark,
+  type ConversationStore,
+  type UnreachableMark,
+  type UnreachableRow,
+} from '../records/conversations';
+import type { JsonObject } from '../store';
 import {
   checkDate,
   checkLimit,
@@ -10,8 +19,6 @@ import {
   parseObject,
   type Guard,
 } from '../values';
-import { CONVERSATION_SPEC, UNREACHABLE_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 export class SqliteConversationStore implements ConversationStore, RecordModule {
@@ -19,10 +26,7 @@ export class SqliteConversationStore implements ConversationStore, RecordModule 
   private readonly getStmt: Database.Statement<[string, string], { reference: string }>;
   private readonly deleteStmt: Database.Statement<[string, string]>;
   private readonly markStmt: Database.Statement<[string, string, string, string | null, string]>;
-  private readonly markGetStmt: Database.Statement<
-    [string, string],
-    { reason: string; detail: string | null; since: string }
-  >;
+  private readonly markGetStmt: Database.Statement<[string, string], UnreachableRow>;
   private readonly markDeleteStmt: Database.Statement<[string, string]>;
 
   constructor(
@@ -90,7 +94,7 @@ export class SqliteConversationStore implements ConversationStore, RecordModule 
   async unreachable(tenantId: string, userId: string): Promise<UnreachableMark | undefined> {
     this.guard();
     const row = this.markGetStmt.get(tenantId, userId);
-    return row ? { reason: row.reason, detail: row.detail, since: row.since } : undefined;
+    return row ? toUnreachableMark(row) : undefined;
   }
 
   async clearUnreachable(tenantId: string, userId: string): Promise<boolean> {

@@ -1,7 +1,14 @@
 /** SQLite: erasure of one table by its spec, and bounded retention deletes (see ../erasure.ts). */
 import type Database from 'better-sqlite3';
-import { likePattern, needles, planRow, searchedColumns } from '../erasure';
-import type { ErasureSubject, RowValue, TableSpec } from '../erasure';
+import {
+  likePattern,
+  needles,
+  planRow,
+  searchedColumns,
+  type ErasureSubject,
+  type RowValue,
+  type TableSpec,
+} from '../erasure';
 import type { SqliteValue } from './sql';
 
 /**

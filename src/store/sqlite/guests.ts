@@ -1,27 +1,25 @@
 /** SQLite: the bot's records of the guests it added to groups (sponsors, reviews). */
 import type Database from 'better-sqlite3';
-import {
-  ConflictError,
-  type GuestKey,
-  type GuestRecord,
-  type GuestRecordPatch,
-  type GuestRecordStore,
-  type NewGuestRecord,
-} from '../store';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
   GUEST_GET,
   GUEST_INSERT,
   GUEST_PATCH,
+  GUEST_SPEC,
   guestCreateParams,
   guestKeyParams,
   guestPatchColumns,
   toGuestRecord,
+  type GuestKey,
+  type GuestRecord,
+  type GuestRecordPatch,
+  type GuestRecordStore,
   type GuestRow,
-} from '../guestRows';
+  type NewGuestRecord,
+} from '../records/guests';
+import { ConflictError } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, checkString, type Guard } from '../values';
 import { patchAssignments, patchParams, sqliteValue, type SqliteValue } from './sql';
-import { GUEST_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = GUEST_PATCH.map(([, c]) => c);

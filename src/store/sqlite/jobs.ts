@@ -1,9 +1,15 @@
 /** SQLite: one lease row per timer job. */
 import type Database from 'better-sqlite3';
-import type { JobClaim, JobStore } from '../store';
-import { JOB_CLAIM_SQL, JOB_FINISH_SQL } from '../jobSql';
-import { jobClaimParams, type JobClaimParams } from '../params';
-import { toJobClaim, type JobRow } from '../rows';
+import {
+  JOB_CLAIM_SQL,
+  JOB_FINISH_SQL,
+  jobClaimParams,
+  toJobClaim,
+  type JobClaim,
+  type JobClaimParams,
+  type JobRow,
+  type JobStore,
+} from '../records/jobs';
 import { checkDate, type Guard } from '../values';
 
 export class SqliteJobStore implements JobStore {

@@ -1,26 +1,23 @@
 /** SQLite: operation records and their leases. */
 import type Database from 'better-sqlite3';
-import {
-  ConflictError,
-  type NewOperation,
-  type OperationPatch,
-  type OperationRecord,
-  type OperationStore,
-} from '../store';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
   OPERATION_PATCH,
+  OPERATION_SPEC,
   checkMaxAttempts,
-  leaseParams,
   operationCreateParams,
   operationPatchColumns,
-  type LeaseParams,
+  toRecord,
+  type NewOperation,
   type OperationCreateParams,
-} from '../params';
-import { toRecord, type OperationRow } from '../rows';
-import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
+  type OperationPatch,
+  type OperationRecord,
+  type OperationRow,
+  type OperationStore,
+} from '../records/operations';
+import { versionConflict } from '../store';
+import { checkDate, checkExpectedVersion, checkLimit, leaseParams, type Guard, type LeaseParams } from '../values';
 import { patchAssignments, patchParams, type SqliteValue } from './sql';
-import { OPERATION_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = OPERATION_PATCH.map(([, c]) => c);
@@ -113,12 +110,7 @@ export class SqliteOperationStore implements OperationStore, RecordModule {
     const row = this.updateStmt.get(params);
     if (!row) {
       const current = this.getStmt.get(id);
-      throw new ConflictError(
-        id,
-        current
-          ? `Operation '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Operation '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Operation '${id}'`, current, expectedVersion);
     }
     return toRecord(row);
   }

@@ -1,38 +1,30 @@
 /** SQLite: the outbox of proactive messages and their leases. */
 import type Database from 'better-sqlite3';
-import {
-  ConflictError,
-  type NewOutboxMessage,
-  type OutboxAttempt,
-  type OutboxRecord,
-  type OutboxStore,
-} from '../store';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
   OUTBOX_DUE_SQL,
   OUTBOX_GET_SQL,
   OUTBOX_INSERT_SQL,
   OUTBOX_LEASE_SQL,
   OUTBOX_NEXT_SQL,
+  OUTBOX_SPEC,
   OUTBOX_UPDATE_SQL,
   outboxDueParams,
   outboxInsertParams,
   outboxLeaseParams,
   outboxUpdateParams,
   toOutboxRecord,
+  type NewOutboxMessage,
+  type OutboxAttempt,
   type OutboxInsertParams,
   type OutboxLeaseParams,
+  type OutboxRecord,
   type OutboxRow,
+  type OutboxStore,
   type OutboxUpdateParams,
-} from '../outboxSql';
-import type { BigIntColumn } from '../rows';
-import { checkDate, checkLimit, checkString, type Guard } from '../values';
-import {
-  OUTBOX_SPEC,
-  type ErasureSubject,
-  type RecordModule,
-  type RetentionCutoffs,
-  type TableCounts,
-} from '../erasure';
+} from '../records/outbox';
+import { versionConflict } from '../store';
+import { checkDate, checkLimit, checkString, type BigIntColumn, type Guard } from '../values';
 import { eraseTable, pruneRows } from './erase';
 
 export class SqliteOutboxStore implements OutboxStore, RecordModule {
@@ -81,12 +73,7 @@ export class SqliteOutboxStore implements OutboxStore, RecordModule {
     const row = this.updateStmt.get(outboxUpdateParams(id, expectedVersion, attempt, now));
     if (!row) {
       const current = this.getStmt.get({ id });
-      throw new ConflictError(
-        id,
-        current
-          ? `Outbox record '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Outbox record '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Outbox record '${id}'`, current, expectedVersion);
     }
     return toOutboxRecord(row);
   }

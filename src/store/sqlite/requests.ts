@@ -1,26 +1,26 @@
 /** SQLite: access requests and who was asked to decide them. */
 import type Database from 'better-sqlite3';
+import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import {
-  ConflictError,
   DuplicateRequestError,
-  type AccessRequestPatch,
-  type AccessRequestRecord,
-  type AccessRequestStore,
-  type NewAccessRequest,
-} from '../store';
-import {
+  REQUEST_OWNER_SPEC,
   REQUEST_PATCH,
+  REQUEST_SPEC,
   requestCreateParams,
   requestPatchColumns,
   slotOf,
+  toAccessRequest,
+  type AccessRequestPatch,
+  type AccessRequestRecord,
+  type AccessRequestRow,
+  type AccessRequestStore,
+  type NewAccessRequest,
   type RequestCreateParams,
   type SlotParams,
-} from '../params';
-import { toAccessRequest, type AccessRequestRow } from '../rows';
+} from '../records/requests';
+import { versionConflict } from '../store';
 import { checkDate, checkExpectedVersion, checkLimit, type Guard } from '../values';
 import { isUniqueViolation, patchAssignments, patchParams, type SqliteValue } from './sql';
-import { REQUEST_OWNER_SPEC, REQUEST_SPEC } from '../erasure';
-import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
 import { eraseTable, pruneRows } from './erase';
 
 const PATCH_COLUMNS = REQUEST_PATCH.map(([, c]) => c);
@@ -81,25 +81,28 @@ export class SqliteAccessRequestStore implements AccessRequestStore, RecordModul
       `SELECT * FROM access_requests WHERE state = 'pending' AND created_at <= ?
        ORDER BY created_at, rowid LIMIT ?`,
     );
-    const tx = db.transaction((params: RequestCreateParams) => {
-      let row: AccessRequestRow | undefined;
-      try {
-        row = this.insertStmt.get(params);
-      } catch (err) {
-        // The write lock is held, so the pending request that blocked the insert is still there.
-        const existing = isUniqueViolation(err) ? this.pendingInSlotStmt.get(slotOf(params)) : undefined;
-        if (existing) {
-          throw new DuplicateRequestError(existing.id);
-        }
-        throw err;
-      }
-      if (!row) {
-        throw new Error(`Access request '${params.id}' was not stored`);
-      }
-      this.insertOwnersStmt.run(params.id, params.owner_ids);
-      return row;
-    });
+    const tx = db.transaction((params: RequestCreateParams) => this.insert(params));
     this.createTx = (params) => tx.immediate(params);
+  }
+
+  /** Inserts a pending request and who was asked (inside the create transaction, which holds the write lock). */
+  private insert(params: RequestCreateParams): AccessRequestRow {
+    let row: AccessRequestRow | undefined;
+    try {
+      row = this.insertStmt.get(params);
+    } catch (err) {
+      // The write lock is held, so the pending request that blocked the insert is still there.
+      const existing = isUniqueViolation(err) ? this.pendingInSlotStmt.get(slotOf(params)) : undefined;
+      if (existing) {
+        throw new DuplicateRequestError(existing.id);
+      }
+      throw err;
+    }
+    if (!row) {
+      throw new Error(`Access request '${params.id}' was not stored`);
+    }
+    this.insertOwnersStmt.run(params.id, params.owner_ids);
+    return row;
   }
 
   async create(request: NewAccessRequest, now: Date): Promise<AccessRequestRecord> {
@@ -136,12 +139,7 @@ export class SqliteAccessRequestStore implements AccessRequestStore, RecordModul
     }
     if (!row) {
       const current = this.getStmt.get(id);
-      throw new ConflictError(
-        id,
-        current
-          ? `Access request '${id}' is at version ${current.version}, not ${expectedVersion}`
-          : `Access request '${id}' does not exist`,
-      );
+      throw versionConflict(id, `Access request '${id}'`, current, expectedVersion);
     }
     return toAccessRequest(row);
   }

@@ -1,6 +1,6 @@
 /** SQL helpers of the SQLite stores. */
 import Database from 'better-sqlite3';
-import type { ColumnValue, PatchColumns } from '../params';
+import type { ColumnValue, PatchColumns } from '../values';
 
 export type SqliteValue = string | number | null;
 

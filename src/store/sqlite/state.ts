@@ -1,11 +1,17 @@
 /** SQLite: key/value state items with optimistic concurrency (dialog and conversation state, markers, counters). */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { ConflictError, type ExpectedVersion, type JsonObject, type StateStore, type VersionedItem } from '../store';
-import type { StateRow } from '../rows';
-import { checkDate, checkKey, checkKeys, checkLimit, jsonObjectText, parseObject, type Guard } from '../values';
-import { STATE_RETENTION, STATE_SPEC } from '../erasure';
 import type { ErasureSubject, RecordModule, RetentionCutoffs, TableCounts } from '../erasure';
+import {
+  STATE_RETENTION,
+  STATE_SPEC,
+  type ExpectedVersion,
+  type StateRow,
+  type StateStore,
+  type VersionedItem,
+} from '../records/state';
+import { ConflictError, type JsonObject } from '../store';
+import { checkDate, checkKey, checkKeys, checkLimit, jsonObjectText, parseObject, type Guard } from '../values';
 import { eraseTable } from './erase';
 
 export class SqliteStateStore implements StateStore, RecordModule {

@@ -4,7 +4,7 @@
  * committed write of the bot. Rows become records as the store itself maps them.
  */
 import Database from 'better-sqlite3';
-import { toAlert, type AlertRow } from '../../../src/store/rows';
+import { toAlert, type AlertRow } from '../../../src/store/records/alerts';
 import type { AlertRecord } from '../../../src/store/store';
 
 export type StoredAlert = AlertRecord;

@@ -5,7 +5,7 @@
  * as the store itself maps them.
  */
 import Database from 'better-sqlite3';
-import { toRecord, type OperationRow } from '../../../src/store/rows';
+import { toRecord, type OperationRow } from '../../../src/store/records/operations';
 import type { OperationRecord } from '../../../src/store/store';
 
 export type StoredOperation = OperationRecord;
