@@ -22,7 +22,7 @@ import type {
   InviteContext,
   TenantInfo,
 } from './directory';
-import { getAllowInvitesFrom, getInviteContext, getTenantInfo, listCatalog, listRoleMembers } from './catalogCalls';
+import * as catalog from './catalogCalls';
 import * as groups from './groupCalls';
 import type { GraphHttp } from './graphHttp';
 import * as users from './userCalls';
@@ -31,23 +31,23 @@ export class GraphDirectory implements Directory {
   constructor(private readonly http: GraphHttp) {}
 
   listCatalog(): Promise<CatalogApp[]> {
-    return listCatalog(this.http);
+    return catalog.listCatalog(this.http);
   }
 
   getAllowInvitesFrom(): Promise<string | null> {
-    return getAllowInvitesFrom(this.http);
+    return catalog.getAllowInvitesFrom(this.http);
   }
 
   listRoleMembers(roleTemplateIds: readonly string[]): Promise<Set<string>> {
-    return listRoleMembers(this.http, roleTemplateIds);
+    return catalog.listRoleMembers(this.http, roleTemplateIds);
   }
 
   getTenantInfo(): Promise<TenantInfo> {
-    return getTenantInfo(this.http);
+    return catalog.getTenantInfo(this.http);
   }
 
   getInviteContext(query: { actorId: string; groupId: string; appId: string; email: string }): Promise<InviteContext> {
-    return getInviteContext(this.http, query);
+    return catalog.getInviteContext(this.http, query);
   }
 
   checkMemberGroups(userId: string, groupIds: readonly string[]): Promise<Set<string>> {
