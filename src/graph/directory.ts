@@ -55,6 +55,20 @@ export interface InviteContext {
   requestId: string | null;
 }
 
+/** One invitation to send; `language` is the invitation email's language (BCP 47, e.g. nl-NL). */
+export interface InvitationInput {
+  email: string;
+  redirectUrl: string;
+  message: string | null;
+  language?: string | null;
+}
+
+/** An invitation of a `$batch`: `key` names its answer; `send: false` sends no invitation email. */
+export interface BatchInvitationInput extends InvitationInput {
+  key: string;
+  send?: boolean;
+}
+
 export interface InvitationResult {
   userId: string;
   redeemUrl: string | null;
@@ -122,12 +136,7 @@ export interface Directory {
   /** A user with this address (mail or otherMails), read plainly (not from the advanced-query index). */
   findUserByEmail(email: string): Promise<DirectoryUser | null>;
   /** `language`: the invitation email's language (BCP 47, e.g. nl-NL), sent as invitedUserMessageInfo.messageLanguage. */
-  inviteGuest(input: {
-    email: string;
-    redirectUrl: string;
-    message: string | null;
-    language?: string | null;
-  }): Promise<InvitationResult>;
+  inviteGuest(input: InvitationInput): Promise<InvitationResult>;
   /**
    * Adds a user to a group. When Graph refuses with 400, membership is read (checkMemberGroups): a user who is
    * in the group then gives `added: false`; otherwise the error stands.
@@ -142,16 +151,7 @@ export interface Directory {
    * answered 5xx/504, or missing, may have taken effect). The batch's own failure is thrown. `send: false` sends
    * no invitation email (sendInvitationMessage; default true).
    */
-  inviteGuests(
-    inputs: ReadonlyArray<{
-      key: string;
-      email: string;
-      redirectUrl: string;
-      message: string | null;
-      language?: string | null;
-      send?: boolean;
-    }>,
-  ): Promise<Map<string, InvitationResult | DirectoryError>>;
+  inviteGuests(inputs: ReadonlyArray<BatchInvitationInput>): Promise<Map<string, InvitationResult | DirectoryError>>;
   /** Adds up to 20 users in one `PATCH /groups/{id}` with `members@odata.bind`: all or none (a refusal is thrown). */
   addGroupMembers(groupId: string, userIds: readonly string[]): Promise<{ requestId: string | null }>;
   /** `DELETE /groups/{id}/members/{id}/$ref`; a 404 for a user who is not a member (any more) gives `removed: false`. */

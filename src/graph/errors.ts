@@ -1,6 +1,6 @@
 /** The one place that turns Graph's OData errors into DirectoryErrors. */
 import { GraphError } from '@microsoft/microsoft-graph-client';
-import { DirectoryError, type DirectoryErrorKind } from './directory';
+import { DirectoryError, type AddMemberResult, type DirectoryErrorKind } from './directory';
 
 interface ODataErrorBody {
   error?: {
@@ -81,4 +81,43 @@ export function toDirectoryError(err: unknown): DirectoryError {
   }
   const message = err instanceof Error ? err.message : String(err);
   return new DirectoryError('unavailable', 0, 'NetworkError', message);
+}
+
+/** Maps a refusal (a response or a $batch item), naming the permission the call needs when it is a 403. */
+export function refusal(
+  status: number,
+  body: unknown,
+  headers: Record<string, string | undefined>,
+  permission: string,
+): DirectoryError {
+  const error = fromODataResponse(status, body, headers);
+  return error.kind === 'forbidden' ? error.needing(permission) : error;
+}
+
+/** Rethrows a 403 naming the application permission the refused call needs. */
+export async function needing<T>(permission: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof DirectoryError && err.kind === 'forbidden') throw err.needing(permission);
+    throw err;
+  }
+}
+
+/**
+ * An add of a link (`POST …/$ref`) that Graph refuses with 400 when the link is there already. The docs do not
+ * promise that error's wording, so a 400 is settled by a read: when `isThere` finds the link, `added: false`.
+ */
+export async function addSettlingBadRequest(
+  add: () => Promise<{ requestId: string | null }>,
+  isThere: () => Promise<boolean>,
+): Promise<AddMemberResult> {
+  try {
+    return { added: true, requestId: (await add()).requestId };
+  } catch (err) {
+    if (err instanceof DirectoryError && err.kind === 'badRequest' && (await isThere())) {
+      return { added: false, requestId: err.requestId };
+    }
+    throw err;
+  }
 }

@@ -1,7 +1,7 @@
 /** Thin typed transport on the Graph client: raw responses, one error mapping, paging and JSON batching. */
 import { ResponseType, type Client } from '@microsoft/microsoft-graph-client';
 import { DirectoryError } from './directory';
-import { fromODataResponse, toDirectoryError } from './errors';
+import { fromODataResponse, refusal, toDirectoryError } from './errors';
 import { event, metrics } from '../telemetry/telemetry';
 import { routeTemplate } from '../telemetry/route';
 
@@ -237,10 +237,7 @@ function toBatchItem(step: BatchStep): Record<string, unknown> {
 export function ok(responses: Map<string, GraphResponse>, id: string, permission: string): unknown {
   const response = responses.get(id);
   if (!response) throw new DirectoryError('unknown', 0, 'MissingBatchResponse', `No response for batch step '${id}'`);
-  if (response.status >= 400) {
-    const error = fromODataResponse(response.status, response.body, response.headers);
-    throw error.kind === 'forbidden' ? error.needing(permission) : error;
-  }
+  if (response.status >= 400) throw refusal(response.status, response.body, response.headers, permission);
   return response.body;
 }
 

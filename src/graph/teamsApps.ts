@@ -8,11 +8,9 @@
  */
 import { DirectoryError } from './directory';
 import { asRecord, str, values, type GraphHttp } from './graphHttp';
-import { odataString } from './graphDirectory';
-import { needing } from './guestCalls';
+import { odataString, q } from './graphValues';
+import { needing } from './errors';
 import { NEEDS } from './permissions';
-
-const q = encodeURIComponent;
 
 /** A user's installation of the bot's app: its id (for /chat) and the app's id in the org catalog. */
 export interface AppInstallation {

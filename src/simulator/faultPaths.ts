@@ -1,20 +1,12 @@
+import { versionSegments } from './pipeline';
+
 /* Fault rules' path patterns, matched against the path after /v1.0, ignoring case and percent-encoding. */
 
 type SegmentMatcher = '**' | RegExp;
 
-/** Path segments after /v1.0, percent-decoded. */
+/** Path segments after /v1.0, percent-decoded (a segment that is not valid percent-encoding is kept as it is). */
 export function pathSegments(path: string): string[] {
-  return path
-    .replace(/^\/v1\.0(?=\/|$)/i, '')
-    .split('/')
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        return s;
-      }
-    });
+  return versionSegments(path, (s) => s);
 }
 
 function isBatchEnvelope(segments: string[]): boolean {

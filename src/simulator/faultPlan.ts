@@ -128,23 +128,6 @@ export function mulberry32(seed: number): () => number {
 
 // ---- plan validation ---------------------------------------------------------------------
 
-const RULE_KEYS = new Set([
-  'method',
-  'path',
-  'latencyMs',
-  'rate429',
-  'retryAfterSeconds',
-  'rate500',
-  'rate502',
-  'rate503',
-  'rate504',
-  'rate504AfterWrite',
-  'rateDropAfterWrite',
-  'inBatchOnly',
-  'topLevelOnly',
-  'limit',
-]);
-const PLAN_KEYS = new Set(['seed', 'rules', 'replicationLagMs', 'replicationLagForms', 'indexLag']);
 const RATE_KEYS = [
   'rate429',
   'rate500',
@@ -154,6 +137,17 @@ const RATE_KEYS = [
   'rate504AfterWrite',
   'rateDropAfterWrite',
 ] as const;
+const RULE_KEYS = new Set<string>([
+  'method',
+  'path',
+  'latencyMs',
+  ...RATE_KEYS,
+  'retryAfterSeconds',
+  'inBatchOnly',
+  'topLevelOnly',
+  'limit',
+]);
+const PLAN_KEYS = new Set(['seed', 'rules', 'replicationLagMs', 'replicationLagForms', 'indexLag']);
 
 function nonNegativeInteger(value: unknown, where: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {

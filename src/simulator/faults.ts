@@ -14,20 +14,6 @@ import {
 } from './faultPlan';
 import type { Handler, SimRequest, SimResponse, Stage, Visibility } from './pipeline';
 
-export {
-  FAULT_KINDS,
-  REPLICATION_LAG_FORMS,
-  mulberry32,
-  validateFaultPlan,
-  type FaultKind,
-  type FaultPlan,
-  type FaultRule,
-  type FaultRuleStats,
-  type FaultStats,
-  type ReplicationLagForm,
-} from './faultPlan';
-export { faultResponse } from './faultAnswers';
-
 /**
  * Fault injection for the simulator: latency, throttling (429), server errors (500/502/503/504) and
  * directory replication lag, run as a front stage so `$batch` sub-requests get them too. The plan and its

@@ -1,6 +1,6 @@
 import { badRequest, methodNotAllowed, notFound, segmentNotFound } from './errors';
 import { permissionRow, type PermissionRow } from './permissions';
-import type { Handler } from './pipeline';
+import { versionSegments, type Handler } from './pipeline';
 import { groupRoutes } from './api/groups';
 import { invitationRoutes } from './api/invitations';
 import { organizationRoutes } from './api/organization';
@@ -10,8 +10,6 @@ import { insufficientPrivileges, type ApiContext, type RouteHandler, type RouteT
 import { teamworkRoutes } from './api/teamwork';
 import { userRoutes } from './api/users';
 import type { Tenant } from './tenant';
-
-export { JSON_CONTENT_TYPE, type ApiContext } from './api/support';
 
 /* The router of the Graph v1.0 endpoints; the handlers are in the route tables of `api/`, one file per resource. */
 
@@ -48,17 +46,9 @@ function route(endpoint: string, handle: RouteHandler): Route {
 }
 
 function decodeSegments(path: string): string[] {
-  const raw = path.replace(/^\/v1\.0\/?/i, '');
-  return raw
-    .split('/')
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        throw badRequest(`Invalid URL segment '${s}'.`);
-      }
-    });
+  return versionSegments(path, (s) => {
+    throw badRequest(`Invalid URL segment '${s}'.`);
+  });
 }
 
 /** The Graph v1.0 endpoints of the simulated tenant. */

@@ -13,7 +13,8 @@ export {
   type SeedUser,
   type TenantSeed,
 } from './seed';
-export { startSimulator, type RequestLogEntry, type RunningSimulator, type SimulatorOptions } from './server';
+export { startSimulator, type RunningSimulator, type SimulatorOptions } from './server';
+export type { RequestLogEntry } from './requestLog';
 export type { Handler, SimRequest, SimResponse, Stage, Visibility } from './pipeline';
 export {
   FAULT_KINDS,
@@ -24,7 +25,7 @@ export {
   type FaultRule,
   type FaultRuleStats,
   type FaultStats,
-} from './faults';
+} from './faultPlan';
 export { TeamsApps, personalChatId, type InstallationChange, type SeedTeamsApp, type SeedTeamsApps } from './teamsApps';
 export {
   startTeamsDouble,

@@ -71,3 +71,21 @@ export function queryValue(query: URLSearchParams, name: string): string | null 
   for (const [k, v] of query) if (k.toLowerCase() === lowerName) return v;
   return null;
 }
+
+/**
+ * Path segments after /v1.0, percent-decoded. `undecodable` gives what a segment that is not valid
+ * percent-encoding becomes (or throws).
+ */
+export function versionSegments(path: string, undecodable: (segment: string) => string): string[] {
+  return path
+    .replace(/^\/v1\.0(?=\/|$)/i, '')
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return undecodable(s);
+      }
+    });
+}

@@ -119,7 +119,8 @@ function describeSchemaError(e: ErrorObject): string {
 }
 
 /** Checks that every relationship names an object of the seed and that ids are unique. */
-function semanticProblems(seed: TenantSeed): string[] {
+/** Ids used twice (across users, groups, service principals and roles) and user principal names used twice. */
+function duplicateProblems(seed: TenantSeed): string[] {
   const problems: string[] = [];
   const ids = new Map<string, string>();
   const claim = (id: string, where: string): void => {
@@ -128,73 +129,107 @@ function semanticProblems(seed: TenantSeed): string[] {
     if (previous) problems.push(`${where}: id '${id}' is already used by ${previous}`);
     else ids.set(key, where);
   };
-  const userIds = new Set<string>();
-  const groupIds = new Set<string>();
-  const spIds = new Set<string>();
   const upns = new Map<string, string>();
   seed.users.forEach((u, i) => {
     claim(u.id, `/users/${i}`);
-    userIds.add(u.id.toLowerCase());
     const upn = u.userPrincipalName.toLowerCase();
     const other = upns.get(upn);
     if (other) problems.push(`/users/${i}/userPrincipalName: '${u.userPrincipalName}' is already used by ${other}`);
     else upns.set(upn, `/users/${i}`);
   });
-  seed.groups.forEach((g, i) => {
-    claim(g.id, `/groups/${i}`);
-    groupIds.add(g.id.toLowerCase());
-  });
-  seed.servicePrincipals.forEach((sp, i) => {
-    claim(sp.id, `/servicePrincipals/${i}`);
-    spIds.add(sp.id.toLowerCase());
-  });
+  seed.groups.forEach((g, i) => claim(g.id, `/groups/${i}`));
+  seed.servicePrincipals.forEach((sp, i) => claim(sp.id, `/servicePrincipals/${i}`));
   (seed.directoryRoles ?? []).forEach((r, i) => {
     if (r.id) claim(r.id, `/directoryRoles/${i}`);
   });
+  return problems;
+}
+
+/** Lower-cased ids of the seed's users, groups and service principals, for the reference checks. */
+interface SeedIds {
+  users: Set<string>;
+  groups: Set<string>;
+  servicePrincipals: Set<string>;
+}
+
+function seedIds(seed: TenantSeed): SeedIds {
+  const lower = (items: Array<{ id: string }>): Set<string> => new Set(items.map((o) => o.id.toLowerCase()));
+  return { users: lower(seed.users), groups: lower(seed.groups), servicePrincipals: lower(seed.servicePrincipals) };
+}
+
+/** Group owners and members that are no user, app assignments to principals that do not exist. */
+function membershipProblems(seed: TenantSeed, ids: SeedIds): string[] {
+  const problems: string[] = [];
   seed.groups.forEach((g, i) => {
     g.owners.forEach((id, j) => {
-      if (!userIds.has(id.toLowerCase())) problems.push(`/groups/${i}/owners/${j}: no user with id '${id}'`);
+      if (!ids.users.has(id.toLowerCase())) problems.push(`/groups/${i}/owners/${j}: no user with id '${id}'`);
     });
     g.members.forEach((id, j) => {
-      if (!userIds.has(id.toLowerCase())) problems.push(`/groups/${i}/members/${j}: no user with id '${id}'`);
+      if (!ids.users.has(id.toLowerCase())) problems.push(`/groups/${i}/members/${j}: no user with id '${id}'`);
     });
   });
   seed.servicePrincipals.forEach((sp, i) => {
     sp.appRoleAssignedTo.forEach((a, j) => {
       const where = `/servicePrincipals/${i}/appRoleAssignedTo/${j}/principalId`;
-      const id = a.principalId.toLowerCase();
       const known =
-        a.principalType === 'User' ? userIds.has(id) : a.principalType === 'Group' ? groupIds.has(id) : spIds.has(id);
-      if (!known) problems.push(`${where}: no ${a.principalType} with id '${a.principalId}'`);
+        a.principalType === 'User' ? ids.users : a.principalType === 'Group' ? ids.groups : ids.servicePrincipals;
+      if (!known.has(a.principalId.toLowerCase())) {
+        problems.push(`${where}: no ${a.principalType} with id '${a.principalId}'`);
+      }
     });
   });
-  // Roles are held by users or by role-assignable groups (a role assigned to a group can only go to a group
-  // created with isAssignableToRole: true; the assignment names the group as principalId).
+  return problems;
+}
+
+/**
+ * Roles are held by users or by role-assignable groups (a role assigned to a group can only go to a group
+ * created with isAssignableToRole: true; the assignment names the group as principalId).
+ */
+function roleProblems(seed: TenantSeed, ids: SeedIds): string[] {
+  const problems: string[] = [];
   const roleAssignable = new Set(
     seed.groups.filter((g) => g.isAssignableToRole === true).map((g) => g.id.toLowerCase()),
   );
   (seed.directoryRoles ?? []).forEach((r, i) => {
     r.members.forEach((id, j) => {
       const key = id.toLowerCase();
-      if (groupIds.has(key) && !roleAssignable.has(key)) {
+      if (ids.groups.has(key) && !roleAssignable.has(key)) {
         problems.push(
           `/directoryRoles/${i}/members/${j}: group '${id}' is not role-assignable (isAssignableToRole: true)`,
         );
-      } else if (!userIds.has(key) && !groupIds.has(key)) {
+      } else if (!ids.users.has(key) && !ids.groups.has(key)) {
         problems.push(`/directoryRoles/${i}/members/${j}: no user or role-assignable group with id '${id}'`);
       }
     });
   });
+  return problems;
+}
+
+/** Teams app installations and policy blocks naming a user or an app that does not exist. */
+function teamsAppProblems(seed: TenantSeed, ids: SeedIds): string[] {
+  const problems: string[] = [];
   const catalogIds = new Set((seed.teamsApps?.catalog ?? []).map((a) => a.id.toLowerCase()));
   const teamsRefs = [
     ...(seed.teamsApps?.installations ?? []).map((r, i) => ({ r, where: `/teamsApps/installations/${i}` })),
     ...(seed.teamsApps?.blockedByPolicy ?? []).map((r, i) => ({ r, where: `/teamsApps/blockedByPolicy/${i}` })),
   ];
   for (const { r, where } of teamsRefs) {
-    if (!userIds.has(r.userId.toLowerCase())) problems.push(`${where}/userId: no user with id '${r.userId}'`);
+    if (!ids.users.has(r.userId.toLowerCase())) problems.push(`${where}/userId: no user with id '${r.userId}'`);
     if (!catalogIds.has(r.teamsAppId.toLowerCase()))
       problems.push(`${where}/teamsAppId: no app with id '${r.teamsAppId}' in teamsApps.catalog`);
   }
+  return problems;
+}
+
+/** What the schema cannot say: ids used twice, references to objects that do not exist, contradictory settings. */
+function semanticProblems(seed: TenantSeed): string[] {
+  const ids = seedIds(seed);
+  const problems = [
+    ...duplicateProblems(seed),
+    ...membershipProblems(seed, ids),
+    ...roleProblems(seed, ids),
+    ...teamsAppProblems(seed, ids),
+  ];
   const b2b = seed.b2bDomains;
   if (b2b?.allowedDomains && b2b.blockedDomains) {
     problems.push('/b2bDomains: give either allowedDomains or blockedDomains, not both');

@@ -12,12 +12,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createGraphClient } from '../../src/graph/client';
-import { GraphDirectory, GraphHttp } from '../../src/graph/graphDirectory';
+import { GraphDirectory } from '../../src/graph/graphDirectory';
+import { GraphHttp } from '../../src/graph/graphHttp';
 import { BulkInviteService, counts } from '../../src/domain/bulk/bulkJob';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { createLogger } from '../../src/logging';
 import { loadDemoSeed, startSimulator, type RequestLogEntry } from '../../src/simulator';
-import type { FaultPlan } from '../../src/simulator/faults';
+import type { FaultPlan } from '../../src/simulator/faultPlan';
 import { SERVICE_SETTINGS } from '../support/settings';
 
 const OWNER = '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f01';

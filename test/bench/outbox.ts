@@ -49,7 +49,7 @@ import { localizer } from '../../src/i18n';
 import type { VisibleMessage } from '../../src/simulator/teams';
 import type { Activity } from '../simulator/teamsHelpers';
 import { createGraphClient } from '../../src/graph/client';
-import { GraphHttp } from '../../src/graph/graphDirectory';
+import { GraphHttp } from '../../src/graph/graphHttp';
 import { GraphTeamsAppInstaller } from '../../src/graph/teamsApps';
 import { PersonalChatService } from '../../src/bot/delivery/reachability';
 import type { TeamsMessenger } from '../../src/bot/messenger';

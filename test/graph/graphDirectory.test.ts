@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createGraphClient } from '../../src/graph/client';
-import { GraphDirectory, GraphHttp } from '../../src/graph/graphDirectory';
+import { GraphDirectory } from '../../src/graph/graphDirectory';
+import { GraphHttp } from '../../src/graph/graphHttp';
 import { DirectoryError } from '../../src/graph/directory';
 import { createLogger } from '../../src/logging';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';

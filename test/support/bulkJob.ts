@@ -1,6 +1,7 @@
 /** Shared by the bulk invitation tests and the benchmark: a job service over the simulator, and counts from its log. */
 import { createGraphClient } from '../../src/graph/client';
-import { GraphDirectory, GraphHttp } from '../../src/graph/graphDirectory';
+import { GraphDirectory } from '../../src/graph/graphDirectory';
+import { GraphHttp } from '../../src/graph/graphHttp';
 import { BulkInviteService, type BulkInviteOptions } from '../../src/domain/bulk/bulkJob';
 import type { Logger } from '../../src/logging';
 import type { Store } from '../../src/store/store';

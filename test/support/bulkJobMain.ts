@@ -5,7 +5,8 @@
 import { openSqliteStore } from '../../src/store/sqlite';
 import { createLogger } from '../../src/logging';
 import { createGraphClient } from '../../src/graph/client';
-import { GraphDirectory, GraphHttp } from '../../src/graph/graphDirectory';
+import { GraphDirectory } from '../../src/graph/graphDirectory';
+import { GraphHttp } from '../../src/graph/graphHttp';
 import { BulkInviteService } from '../../src/domain/bulk/bulkJob';
 import { apps, groups, users, TENANT_ID } from './botHarness';
 import { SERVICE_SETTINGS } from './settings';

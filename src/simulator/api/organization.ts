@@ -13,14 +13,7 @@ const ROLE_ASSIGNMENT_PROPERTIES = [
 ];
 
 function listDirectoryRoles(r: Resources, { req }: Call): SimResponse {
-  return r.list(req, {
-    rows: r.tenant.listDirectoryRoles().map((props) => ({ kind: 'directoryRole', props })),
-    context: 'directoryRoles',
-    typeName: 'directoryRole',
-    known: r.knownProperties(['directoryRole']),
-    tagTypes: false,
-    directory: true,
-  });
+  return r.list(req, r.kindSpec('directoryRole', r.tenant.listDirectoryRoles(), 'directoryRoles'));
 }
 
 function directoryRoleMembers(r: Resources, { req, params }: Call): SimResponse {
@@ -31,28 +24,16 @@ function directoryRoleMembers(r: Resources, { req, params }: Call): SimResponse 
 }
 
 function roleAssignments(r: Resources, { req }: Call): SimResponse {
-  return r.list(req, {
-    rows: r.tenant.roleAssignments().map((props) => ({ kind: 'unifiedRoleAssignment', props })),
-    context: 'roleManagement/directory/roleAssignments',
-    typeName: 'unifiedRoleAssignment',
-    known: new Set(ROLE_ASSIGNMENT_PROPERTIES),
-    tagTypes: false,
-    directory: false,
-  });
+  const context = 'roleManagement/directory/roleAssignments';
+  const known = new Set(ROLE_ASSIGNMENT_PROPERTIES);
+  return r.list(req, r.kindSpec('unifiedRoleAssignment', r.tenant.roleAssignments(), context, known, false));
 }
 
 // ---- tenant --------------------------------------------------------------------------
 
 function organization(r: Resources, { req }: Call): SimResponse {
   const org = r.tenant.getOrganization();
-  return r.list(req, {
-    rows: [{ kind: 'organization', props: org }],
-    context: 'organization',
-    typeName: 'organization',
-    known: new Set(Object.keys(org)),
-    tagTypes: false,
-    directory: true,
-  });
+  return r.list(req, r.kindSpec('organization', [org], 'organization', new Set(Object.keys(org))));
 }
 
 function authorizationPolicy(r: Resources, { req }: Call): SimResponse {

@@ -101,15 +101,26 @@ export class Resources {
     };
   }
 
-  appRoleAssignmentList(req: SimRequest, items: JsonObject[], context: string): SimResponse {
-    return this.list(req, {
-      rows: items.map((props) => ({ kind: 'appRoleAssignment', props })),
+  /** A collection of one kind of object (e.g. `/users`): items without `@odata.type`, properties of that kind. */
+  kindSpec(
+    kind: string,
+    items: JsonObject[],
+    context: string,
+    known = this.knownProperties([kind]),
+    directory = true,
+  ): ListSpec {
+    return {
+      rows: items.map((props) => ({ kind, props })),
       context,
-      typeName: 'appRoleAssignment',
-      known: new Set(APP_ROLE_ASSIGNMENT_PROPERTIES),
+      typeName: kind,
+      known,
       tagTypes: false,
-      directory: true,
-    });
+      directory,
+    };
+  }
+
+  appRoleAssignmentList(req: SimRequest, items: JsonObject[], context: string): SimResponse {
+    return this.list(req, this.kindSpec('appRoleAssignment', items, context, new Set(APP_ROLE_ASSIGNMENT_PROPERTIES)));
   }
 
   /** A group's members or owners as this request sees them (index lag; owners unlisted for synced/Exchange groups). */

@@ -7,14 +7,7 @@ import type { Resources } from './resources';
 import { isHidden, lagRefusal, ok, type Call, type RouteTable } from './support';
 
 function listServicePrincipals(r: Resources, { req }: Call): SimResponse {
-  return r.list(req, {
-    rows: r.tenant.listServicePrincipals().map((props) => ({ kind: 'servicePrincipal', props })),
-    context: 'servicePrincipals',
-    typeName: 'servicePrincipal',
-    known: r.knownProperties(['servicePrincipal']),
-    tagTypes: false,
-    directory: true,
-  });
+  return r.list(req, r.kindSpec('servicePrincipal', r.tenant.listServicePrincipals(), 'servicePrincipals'));
 }
 
 function getServicePrincipal(r: Resources, { req, params }: Call): SimResponse {

@@ -12,12 +12,7 @@ const MAX_CHECK_GROUPS = 20;
 function listUsers(r: Resources, { req }: Call): SimResponse {
   const asOf = r.indexTime(req);
   return r.list(req, {
-    rows: r.tenant.listUsers().map((props) => ({ kind: 'user', props })),
-    context: 'users',
-    typeName: 'user',
-    known: r.knownProperties(['user']),
-    tagTypes: false,
-    directory: true,
+    ...r.kindSpec('user', r.tenant.listUsers(), 'users'),
     hidden: (row) => isHidden(req, String(row.props.id)) || !r.tenant.existedAt(String(row.props.id), asOf),
   });
 }

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createGraphClient } from '../../../src/graph/client';
-import { GraphDirectory, GraphHttp } from '../../../src/graph/graphDirectory';
+import { GraphDirectory } from '../../../src/graph/graphDirectory';
+import { GraphHttp } from '../../../src/graph/graphHttp';
 import { InviteGuestService } from '../../../src/domain/invite/inviteGuest';
 import { openSqliteStore } from '../../../src/store/sqlite';
 import type { Store } from '../../../src/store/store';
