@@ -35,9 +35,10 @@ interface Target {
   approvers: GroupOwner[];
 }
 
-export function checkJustification(
-  raw: string | null | undefined,
-): { ok: true; text: string } | { ok: false; message: Msg } {
+/** A justification as kept (cleaned), or why it cannot be sent. */
+export type JustificationCheck = { ok: true; text: string } | { ok: false; message: Msg };
+
+export function checkJustification(raw: string | null | undefined): JustificationCheck {
   const text = cleanText(raw ?? '', { multiline: true });
   if (!text) return { ok: false, message: msg('requests:justification.empty') };
   if (text.length > JUSTIFICATION_MAX)

@@ -17,7 +17,7 @@ import { defaultSleep } from '../shared/retry';
 import { retryOnConflict } from '../shared/retryOnConflict';
 import { APPROVAL_ID_PREFIX, APPROVAL_OPERATION_KINDS, finishApproval, finishOrphan } from './approval';
 import { recordForgedChoice, type RequestContext } from './context';
-import { checkJustification, createRequest, type CreateCommand } from './create';
+import { checkJustification, createRequest, type CreateCommand, type JustificationCheck } from './create';
 import { decideOnce, withdrawOnce } from './decide';
 import { resendPendingCards } from './delivery';
 import { explainUnrequestable, findRequestableApps } from './matching';
@@ -57,7 +57,7 @@ export class RequestAccessService {
     return explainUnrequestable(this.ctx, actor, query);
   }
 
-  checkJustification(raw: string | null | undefined): ReturnType<typeof checkJustification> {
+  checkJustification(raw: string | null | undefined): JustificationCheck {
     return checkJustification(raw);
   }
 
