@@ -100,7 +100,7 @@ export async function decideOnce(
   return recordDecision(ctx, checked);
 }
 
-/** The checks of a decision, in order: not one's own request, still pending, a sane comment, owner now, group usable. */
+/** The checks of a decision, in order: not one's own request, pending, a sane comment, owner now, group usable. */
 async function checkDecision(
   ctx: RequestContext,
   actor: Actor,

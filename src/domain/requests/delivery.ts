@@ -84,7 +84,10 @@ export async function deliverAndKeep(
   return { request: await appendOwnerCards(ctx, request.id, cards), cards };
 }
 
-/** `pending requests`: a fresh copy of each waiting approval card in the owner's chat (kept up to date like the others). */
+/**
+ * `pending requests`: a fresh copy of each waiting approval card in the owner's chat (kept up to date like the
+ * others).
+ */
 export async function resendPendingCards(ctx: RequestContext, actor: Actor): Promise<number> {
   const pending = await ctx.options.store.requests.listPendingForOwner(actor.tenantId, actor.userId, 20);
   for (const request of pending) {

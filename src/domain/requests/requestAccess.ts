@@ -87,7 +87,7 @@ export class RequestAccessService {
     return this.options.store.requests.listPendingForOwner(actor.tenantId, actor.userId, 20);
   }
 
-  /** `pending requests`: a fresh copy of each waiting approval card in the owner's chat (kept up to date like the others). */
+  /** `pending requests`: a fresh copy of each waiting approval card in the owner's chat, kept up to date. */
   resendPendingCards(actor: Actor): Promise<number> {
     return resendPendingCards(this.ctx, actor);
   }
