@@ -9,11 +9,9 @@ import { INVITE_OPERATION_KIND, InviteGuestService } from '../domain/invite/invi
 import { BULK_OPERATION_KIND, BulkInviteService } from '../domain/bulk/bulkJob';
 import { BulkFlow } from './bulk/flow';
 import { resumedCards } from './bulk/cards';
-import {
-  APPROVAL_OPERATION_KINDS,
-  RequestAccessService,
-  type ApprovalMessenger,
-} from '../domain/requests/requestAccess';
+import { RequestAccessService } from '../domain/requests/requestAccess';
+import { APPROVAL_OPERATION_KINDS } from '../domain/requests/approval';
+import type { ApprovalMessenger } from '../domain/requests/model';
 import { AdminAlertService, type AlertMessenger } from '../domain/admin/alerts';
 import { SetupCheckService, type InstallProbe } from '../domain/admin/setupCheck';
 import { reportBlocked } from '../domain/shared/model';

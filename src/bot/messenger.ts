@@ -12,7 +12,7 @@ import {
 } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
-import type { ApprovalMessenger } from '../domain/requests/requestAccess';
+import type { ApprovalMessenger } from '../domain/requests/model';
 import type { AlertMessenger, AlertNotice } from '../domain/admin/alerts';
 import type { ReviewDecision, ReviewView } from '../domain/guests/review';
 import type { Msg } from '../domain/shared/message';

@@ -16,7 +16,7 @@ import {
   type GuestCardAction,
 } from '../../src/bot/cards';
 import { localizer, type Localizer } from '../../src/i18n';
-import { COMMENT_MAX, JUSTIFICATION_MAX } from '../../src/domain/requests/requestAccess';
+import { COMMENT_MAX, JUSTIFICATION_MAX } from '../../src/domain/requests/model';
 import { WELCOME_MESSAGE_MAX } from '../../src/domain/shared/text';
 import { APPS_PER_PAGE } from '../../src/bot/admin/cards';
 import { shownBlocked } from '../../src/bot/cardFlow';

@@ -8,7 +8,7 @@ import { loadSettings } from '../../src/config';
 import { createLogger } from '../../src/logging';
 import { invitationRedirect } from '../../src/domain/invite/redirect';
 import { cardText, createHarness, groups, requestExpenses, textOf, TENANT_ID, users } from '../support/botHarness';
-import { APPROVAL_OPERATION_KIND } from '../../src/domain/requests/requestAccess';
+import { APPROVAL_OPERATION_KIND } from '../../src/domain/requests/approval';
 import { loadDemoSeed, startSimulator } from '../../src/simulator';
 
 describe('malformed activities get 400 and one warning line, not 500 and a stack', () => {

@@ -14,7 +14,7 @@ import {
   type Harness,
 } from '../support/botHarness';
 import { validateLog } from '../support/graphContract';
-import { APPROVAL_OPERATION_KIND } from '../../src/domain/requests/requestAccess';
+import { APPROVAL_OPERATION_KIND } from '../../src/domain/requests/approval';
 import { reopenOperation } from '../../src/domain/shared/operations';
 import type { AccessRequestRecord } from '../../src/store/store';
 

@@ -4,7 +4,8 @@
  */
 import { CardFactory, type AdaptiveCardInvokeResponse, type Attachment, type TurnContext } from 'botbuilder';
 import type { Logger } from '../../logging';
-import type { DecideOutcome, RequestAccessService } from '../../domain/requests/requestAccess';
+import type { RequestAccessService } from '../../domain/requests/requestAccess';
+import type { DecideOutcome } from '../../domain/requests/model';
 import { isRecord } from '../cardPrompt';
 import { actorFrom } from '../identity';
 import { approvalCard, requestListCard } from './cards';

@@ -2,7 +2,7 @@
 import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import type { AccessRequestRecord } from '../../store/store';
-import { approvalOperationId } from '../../domain/requests/requestAccess';
+import { approvalOperationId } from '../../domain/requests/approval';
 import type { Localizer } from '../../i18n';
 import { renderCardJson, type CardData, type Fact } from '../cards';
 

@@ -8,12 +8,9 @@ import {
   type WaterfallStepContext,
 } from '../dialogSdk';
 import type { Logger } from '../../logging';
-import {
-  matchApps,
-  type CreateOutcome,
-  type RequestAccessService,
-  type UnreachableOwner,
-} from '../../domain/requests/requestAccess';
+import type { RequestAccessService } from '../../domain/requests/requestAccess';
+import { matchApps } from '../../domain/requests/matching';
+import type { CreateOutcome, UnreachableOwner } from '../../domain/requests/model';
 import { ADMIN_FIXABLE } from '../delivery/reachability';
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
 import { renderCard, type CardData, type Fact } from '../cards';
