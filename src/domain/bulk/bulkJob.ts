@@ -9,13 +9,13 @@ import { randomUUID } from 'node:crypto';
 import type { OperationRecord } from '../../store/store';
 import { OperationRunner } from '../shared/operations';
 import { OperationResumers } from '../shared/resumers';
-import { defaultSleep, retryTransient, transientPolicy, waitSchedules } from '../shared/retry';
+import { defaultSleep, transientPolicy, waitSchedules } from '../shared/retry';
 import type { Actor } from '../shared/model';
 import { msg, type Msg } from '../shared/message';
 import type { HourlyLimiter } from '../shared/rateLimit';
 import type { GuestWriteOptions } from '../invite/inviteGuest';
 import { parseAddressList } from './addresses';
-import { reserveAllowance, withAllowance, type LookedUp } from './review';
+import { lookUpList, reserveAllowance, withAllowance, type LookedUp } from './review';
 import type { BulkCommand, BulkOutcome, BulkReview, BulkSummary, PersonalInvitation } from './model';
 import { BulkRun, type BulkRunTools } from './bulkRun';
 
@@ -88,41 +88,7 @@ export class BulkInviteService {
   private async lookUp(groupId: string, text: string): Promise<LookedUp> {
     const tenant = await this.options.tenantDomains();
     const list = parseAddressList(text, { max: this.maxAddresses, ownDomains: tenant.domains });
-    const addresses = list.valid.map((e) => e.address!);
-    const result = {
-      valid: list.valid,
-      invalid: list.invalid,
-      toInvite: addresses,
-      existing: [] as string[],
-      members: [] as string[],
-      lookedUp: false,
-    };
-    if (addresses.length === 0) return { ...result, lookedUp: true };
-    try {
-      const users = await retryTransient(
-        () => this.options.directory.findUsersByEmails(addresses),
-        transientPolicy(this.options, this.sleep),
-      );
-      const ids = new Map<string, string>();
-      for (const address of addresses) {
-        const user = users.get(address);
-        if (user) ids.set(address, user.id);
-      }
-      const members = await retryTransient(
-        () => this.options.directory.membersAmong(groupId, [...ids.values()]),
-        transientPolicy(this.options, this.sleep),
-      );
-      return {
-        ...result,
-        toInvite: addresses.filter((a) => !ids.has(a)),
-        existing: addresses.filter((a) => ids.has(a) && !members.has(ids.get(a)!)),
-        members: addresses.filter((a) => ids.has(a) && members.has(ids.get(a)!)),
-        lookedUp: true,
-      };
-    } catch (err) {
-      this.options.logger.warn('bulk.review.lookupFailed', { error: err });
-      return result;
-    }
+    return lookUpList(this.options.directory, transientPolicy(this.options, this.sleep), groupId, list);
   }
 
   /** Runs (or resumes, or returns the stored outcome of) a confirmed bulk job. */
