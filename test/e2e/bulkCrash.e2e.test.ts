@@ -14,7 +14,7 @@ import { startBot, type BotProcess } from './support/bot';
 import { killGroup, waitUntil } from './support/crash';
 import { storedOperations } from './support/operationStore';
 import { hundredAddresses, memberWritesPerUser, sam } from '../support/bulkJob';
-import { counts, type BulkSummary } from '../../src/domain/bulk/bulkJob';
+import { counts, type BulkSummary } from '../../src/domain/bulk/model';
 import { validateLog } from '../support/graphContract';
 
 describe('bulk invitation: SIGKILL halfway, then the bot resumes it @e2e', function () {

@@ -4,8 +4,7 @@ import type { OperationRecord } from '../../store/store';
 import type { CardUpdater } from '../background';
 import { CardProgress } from './progress';
 import { renderCard, type CardData, type Fact } from '../cards';
-import { counts, type BulkSummary, type AddressResult } from '../../domain/bulk/bulkJob';
-import type { BulkReview } from '../../domain/bulk/bulkJob';
+import { counts, type BulkSummary, type AddressResult, type BulkReview } from '../../domain/bulk/model';
 import type { Localizer } from '../../i18n';
 import { locFor } from '../locale';
 

@@ -5,13 +5,15 @@
 import { MessageFactory, type Attachment } from 'botbuilder';
 import type { DialogTurnResult, PromptValidatorContext, WaterfallStepContext } from '../dialogSdk';
 import type { Logger } from '../../logging';
-import type { BulkInviteService, BulkSummary, PersonalInvitation } from '../../domain/bulk/bulkJob';
+import type { BulkInviteService } from '../../domain/bulk/bulkJob';
+import type { BulkOutcome, BulkSummary, PersonalInvitation } from '../../domain/bulk/model';
 import type { InviteGuestService } from '../../domain/invite/inviteGuest';
 import { loc, locFor } from '../locale';
 import type { Localizer } from '../../i18n';
 import type { Actor } from '../../domain/shared/model';
 import type { CardSubmit, CardPromptValidations } from '../cardPrompt';
-import type { SlowWork } from '../background';
+import type { SlowWork, Within } from '../background';
+import type { JsonObject } from '../../store/store';
 import { cardLocation } from '../messenger';
 import { actorFrom } from '../identity';
 import { flow, outcomeCard, text, type FlowState } from '../cardFlow';
@@ -37,6 +39,9 @@ export interface ImportedList {
   list: string;
   personal: Record<string, PersonalInvitation>;
 }
+
+/** Updates a card in place; when the channel cannot (or there is no id) and `orSend` is set, sends it as a new message. */
+type ReplaceCard = (id: string | null, card: Attachment, orSend?: boolean) => Promise<void>;
 
 type ListValidations = CardPromptValidations & {
   form: { appName: string; groupName: string };
@@ -142,12 +147,7 @@ export class BulkFlow {
   }
 
   /** Starts the job from the send submit: the list card becomes the progress card, updated in place. */
-  async start(
-    step: WaterfallStepContext,
-    submit: CardSubmit,
-    replaceCard: (id: string | null, card: Attachment, orSend?: boolean) => Promise<void>,
-  ): Promise<DialogTurnResult> {
-    const state = flow<FlowState>(step);
+  async start(step: WaterfallStepContext, submit: CardSubmit, replaceCard: ReplaceCard): Promise<DialogTurnResult> {
     const actor = actorFrom(step.context)!;
     const reviewed = submit.data.reviewed as Reviewed;
     const l = loc(step.context);
@@ -160,29 +160,15 @@ export class BulkFlow {
       );
       return step.endDialog('refused');
     }
-    const operationId = `bulk:${state.flowId}`;
-    const app = state.offered.find((a) => a.id === state.appId)!;
-    const group = app.groups.find((g) => g.id === state.groupId)!;
-    const initial: BulkSummary = {
-      kind: 'bulk',
-      operationId,
-      status: 'running',
-      app: { id: app.id, displayName: app.displayName },
-      group: { id: group.id, displayName: group.displayName },
-      message: reviewed.message,
-      entries: reviewed.addresses.map((address) => ({ address, state: 'pending' })),
-    };
+    const initial = initialSummary(flow<FlowState>(step), reviewed);
     await replaceCard(submit.cardActivityId, progressCard(l, initial));
     const replyTo = submit.cardActivityId ? cardLocation(step.context, submit.cardActivityId) : null;
-    // Updates made after this turn (in the background, or by a resumed job) are in the owner's stored locale.
-    const updates = new CardProgress<BulkSummary>(async (summary) => {
-      if (replyTo) await this.slow.updateCard(replyTo, progressCard(locFor(replyTo), summary));
-    });
+    const updates = this.cardUpdates(replyTo);
     const work = this.service.run({
-      operationId,
+      operationId: initial.operationId,
       actor,
-      appId: app.id,
-      groupId: group.id,
+      appId: initial.app.id,
+      groupId: initial.group.id,
       addresses: reviewed.addresses,
       message: reviewed.message,
       personal: reviewed.personal ? reviewed.addresses.map((a) => reviewed.personal?.[a.toLowerCase()] ?? null) : null,
@@ -190,27 +176,69 @@ export class BulkFlow {
       replyTo,
       onProgress: (summary) => updates.progress(summary),
     });
-    const result = replyTo
-      ? await this.slow.background.within('bulkInvite', work, this.slow.turnDeadlineMs, async (outcome) => {
-          if (outcome.kind === 'bulk') await updates.final(outcome);
-        })
-      : { done: true as const, value: await work };
+    const result = await this.withinTurn(work, replyTo, updates);
     if (!result.done) return step.endDialog('inProgress');
     const outcome = result.value;
-    if (outcome.kind === 'bulk') {
-      await updates.final(outcome);
-      if (!replyTo) await replaceCard(null, progressCard(l, outcome), true);
-    } else {
-      await replaceCard(
-        submit.cardActivityId,
-        outcomeCard(l, { title: l.t('bulk:progress.running'), text: l.msg(outcome.message) }),
-        true,
-      );
-    }
-    this.logger.info('bulk.turn.finished', {
-      operationId,
-      status: outcome.kind === 'bulk' ? outcome.status : outcome.kind,
-    });
-    return step.endDialog(outcome.kind === 'bulk' ? outcome.status : outcome.kind);
+    await this.showOutcome(l, outcome, { submit, replyTo, updates, replaceCard });
+    const status = outcome.kind === 'bulk' ? outcome.status : outcome.kind;
+    this.logger.info('bulk.turn.finished', { operationId: initial.operationId, status });
+    return step.endDialog(status);
   }
+
+  /** The progress card's updates after this turn (in the background, or by a resumed job), in the owner's stored locale. */
+  private cardUpdates(replyTo: JsonObject | null): CardProgress<BulkSummary> {
+    return new CardProgress<BulkSummary>(async (summary) => {
+      if (replyTo) await this.slow.updateCard(replyTo, progressCard(locFor(replyTo), summary));
+    });
+  }
+
+  /** Waits for the job until the turn's deadline when its card can be updated later; otherwise to its end. */
+  private async withinTurn(
+    work: Promise<BulkOutcome>,
+    replyTo: JsonObject | null,
+    updates: CardProgress<BulkSummary>,
+  ): Promise<Within<BulkOutcome>> {
+    if (!replyTo) return { done: true as const, value: await work };
+    return this.slow.background.within('bulkInvite', work, this.slow.turnDeadlineMs, async (outcome) => {
+      if (outcome.kind === 'bulk') await updates.final(outcome);
+    });
+  }
+
+  /** The job's outcome on its card: the final progress card, or "still running" when another turn runs it. */
+  private async showOutcome(
+    l: Localizer,
+    outcome: BulkOutcome,
+    shown: {
+      submit: CardSubmit;
+      replyTo: JsonObject | null;
+      updates: CardProgress<BulkSummary>;
+      replaceCard: ReplaceCard;
+    },
+  ): Promise<void> {
+    if (outcome.kind === 'bulk') {
+      await shown.updates.final(outcome);
+      if (!shown.replyTo) await shown.replaceCard(null, progressCard(l, outcome), true);
+      return;
+    }
+    await shown.replaceCard(
+      shown.submit.cardActivityId,
+      outcomeCard(l, { title: l.t('bulk:progress.running'), text: l.msg(outcome.message) }),
+      true,
+    );
+  }
+}
+
+/** The progress card's first state: every reviewed address pending. */
+function initialSummary(state: FlowState, reviewed: Reviewed): BulkSummary {
+  const app = state.offered.find((a) => a.id === state.appId)!;
+  const group = app.groups.find((g) => g.id === state.groupId)!;
+  return {
+    kind: 'bulk',
+    operationId: `bulk:${state.flowId}`,
+    status: 'running',
+    app: { id: app.id, displayName: app.displayName },
+    group: { id: group.id, displayName: group.displayName },
+    message: reviewed.message,
+    entries: reviewed.addresses.map((address) => ({ address, state: 'pending' })),
+  };
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../../logging';
 import { parseEmail } from '../../domain/shared/email';
 import { cleanText } from '../../domain/shared/text';
 import type { Msg } from '../../domain/shared/message';
-import type { PersonalInvitation } from '../../domain/bulk/bulkJob';
+import type { PersonalInvitation } from '../../domain/bulk/model';
 import { downloadFile, type FileFetch } from '../../domain/files/download';
 import { asListText, readGuestFile } from '../../domain/files/guestFile';
 import { msg } from '../../domain/shared/message';

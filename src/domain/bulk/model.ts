@@ -1,6 +1,32 @@
-/** What a bulk invitation job is made of: the state of each address, the job's summary, the review. */
+/** What a bulk invitation job is made of: its command, the state of each address, the job's summary, the review. */
+import type { JsonObject } from '../../store/store';
 import type { ListEntry } from './addresses';
 import type { Msg } from '../shared/message';
+import type { Actor } from '../shared/model';
+
+/** A confirmed bulk job: who sends which addresses into which group, and where its progress is shown. */
+export interface BulkCommand {
+  operationId: string;
+  actor: Actor;
+  appId: string;
+  groupId: string;
+  addresses: string[];
+  message: string | null;
+  /**
+   * Per address (same order), from a file: its own welcome message (instead of `message`) and whether an
+   * invitation email is sent at all (Entra's bulk template columns). Null or missing: `message`, email sent.
+   */
+  personal?: ReadonlyArray<PersonalInvitation | null> | null;
+  /** The inviting owner's language (BCP 47, e.g. nl-NL): the invitation emails are sent in it. */
+  language?: string | null;
+  replyTo?: JsonObject | null;
+  onProgress?: (summary: BulkSummary) => void;
+}
+
+export interface PersonalInvitation {
+  message: string | null;
+  send: boolean;
+}
 
 export type AddressState =
   'pending' | 'inviting' | 'invited' | 'existing' | 'member' | 'added' | 'waiting' | 'refused' | 'failed';
@@ -71,3 +97,6 @@ export function counts(entries: readonly AddressResult[]): {
   }
   return c;
 }
+
+/** A Graph error's code and text as the detail of a refusal (kept short: it is stored with the job). */
+export const graphDetail = (code: string, message: string): string => `${code}: ${message}`.slice(0, 300);

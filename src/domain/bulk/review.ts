@@ -1,16 +1,60 @@
 /**
- * The review of a bulk list before anything is sent: the reason for each line that is not used, and the owner's
+ * The review of a bulk list before anything is sent: which addresses are existing users and members already, the
+ * reason for each line that is not used, and the owner's
  * hourly allowance of new invitations (INVITES_PER_USER_PER_HOUR; each new address counts, existing guests who are
  * only added do not). New addresses beyond what is left this hour are listed as refused and not sent.
  */
+import type { Directory } from '../../graph/directory';
 import { msg, type Msg } from '../shared/message';
+import { retryTransient, type RetryPolicy } from '../shared/retry';
 import type { Actor } from '../shared/model';
 import type { HourlyLimiter } from '../shared/rateLimit';
-import type { ListEntry } from './addresses';
+import type { ListEntry, ParsedList } from './addresses';
 import type { BulkReview, HourlyAllowance } from './model';
 
 /** The list parsed and looked up, before the allowance is applied. */
 export type LookedUp = Omit<BulkReview, 'overAllowance' | 'allowance' | 'refused'>;
+
+/**
+ * Reads which valid addresses of the list are existing users and members of the group already (plain reads,
+ * `$batch`). When a read fails, every valid address counts as new and `lookedUp` is false.
+ */
+export async function lookUpList(
+  directory: Directory,
+  policy: RetryPolicy,
+  groupId: string,
+  list: ParsedList,
+): Promise<LookedUp> {
+  const addresses = list.valid.map((e) => e.address!);
+  const result = {
+    valid: list.valid,
+    invalid: list.invalid,
+    toInvite: addresses,
+    existing: [] as string[],
+    members: [] as string[],
+    lookedUp: false,
+  };
+  if (addresses.length === 0) return { ...result, lookedUp: true };
+  try {
+    const users = await retryTransient(() => directory.findUsersByEmails(addresses), policy);
+    const ids = new Map<string, string>();
+    for (const address of addresses) {
+      const user = users.get(address);
+      if (user) ids.set(address, user.id);
+    }
+    const members = await retryTransient(() => directory.membersAmong(groupId, [...ids.values()]), policy);
+    return {
+      ...result,
+      toInvite: addresses.filter((a) => !ids.has(a)),
+      existing: addresses.filter((a) => ids.has(a) && !members.has(ids.get(a)!)),
+      members: addresses.filter((a) => ids.has(a) && members.has(ids.get(a)!)),
+      lookedUp: true,
+    };
+  } catch (err) {
+    policy.logger.warn('bulk.review.lookupFailed', { error: err });
+    return result;
+  }
+}
 
 /** The reason a line of the list is not used. */
 export function lineReason(entry: ListEntry, max: number): Msg {

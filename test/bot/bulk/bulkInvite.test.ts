@@ -16,7 +16,7 @@ import { validateLog } from '../../support/graphContract';
 import { isDirectoryWrite } from '../../support/graphLog';
 import { progressCard } from '../../../src/bot/bulk/cards';
 import { renderCardJson } from '../../../src/bot/cards';
-import type { BulkSummary } from '../../../src/domain/bulk/bulkJob';
+import type { BulkSummary } from '../../../src/domain/bulk/model';
 import { HourlyLimiter } from '../../../src/domain/shared/rateLimit';
 import { localizer } from '../../../src/i18n';
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { counts, type BulkSummary } from '../../../src/domain/bulk/bulkJob';
+import { counts, type BulkSummary } from '../../../src/domain/bulk/model';
 import { openSqliteStore } from '../../../src/store/sqlite';
 import { createLogger } from '../../../src/logging';
 import { loadDemoSeed, startSimulator } from '../../../src/simulator';
