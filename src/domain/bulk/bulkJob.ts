@@ -29,7 +29,8 @@ export {
   type BulkSummary,
   type HourlyAllowance,
 } from './model';
-import { replicationRetryDelay, type GuestWriteOptions } from '../invite/inviteGuest';
+import type { GuestWriteOptions } from '../invite/model';
+import { replicationRetryDelay } from '../invite/replication';
 
 export const BULK_CHUNK = 20;
 /** The kind of a bulk job's operation record. */
