@@ -13,14 +13,7 @@ import { defaultSleep } from '../shared/retry';
 import { isOwnDomain, parseEmail } from '../shared/email';
 import { recordForged, reportBlocked, type Actor, type BlockedReport } from '../shared/model';
 import { msg, type Msg } from '../shared/message';
-import {
-  checkAllowance,
-  checkContext,
-  checkWelcomeMessage,
-  ownDomainMessage,
-  refusalReport,
-  wasOffered,
-} from './checks';
+import { checkAllowance, checkContext, checkWelcomeMessage, ownDomainMessage, wasOffered } from './checks';
 import { findShareableApps, type ShareableApps } from './offers';
 import { isEnd, type InviteRun } from './run';
 import { alreadyMember, guestToAdd, readContext, recordCheck, refuseAfterCheck, targetOf } from './steps';
@@ -140,26 +133,32 @@ export class InviteGuestService {
     const overLimit = await checkAllowance(this.options.store, this.options.limiter, command, email, audit);
     if (overLimit) return overLimit;
     const run = await this.runner.run<InviteOutcome>(operationOf(command, email, message.message), (steps) =>
-      this.run(
-        { options: this.options, clock: this.clock, sleep: this.sleep, steps, command, email, audit },
-        message.message,
-      ),
+      this.run({
+        options: this.options,
+        clock: this.clock,
+        sleep: this.sleep,
+        steps,
+        command,
+        email,
+        welcome: message.message,
+        audit,
+      }),
     );
     if (run.kind === 'finished') return run.outcome;
     return { kind: 'inProgress', message: msg('invite:inProgress') };
   }
 
   /** One run of the operation: the checks, then the steps not yet recorded, each of which may end it. */
-  private async run(run: InviteRun, welcome: string | null): Promise<RunResult> {
+  private async run(run: InviteRun): Promise<RunResult> {
     const context = await readContext(run);
     if (isEnd(context)) return context.end;
     const refusal = checkContext(context, run.email);
-    if (refusal) return refuseAfterCheck(run, refusal, context, refusalReport(run.command.actor, refusal, context));
+    if (refusal) return refuseAfterCheck(run, refusal, context);
     const target = targetOf(context);
     const member = await alreadyMember(run, target);
     if (member) return member;
     await recordCheck(run, target);
-    const guest = await guestToAdd(run, target, welcome);
+    const guest = await guestToAdd(run, target);
     if (isEnd(guest)) return guest.end;
     const added = await addToGroup(run, target, guest);
     if (isEnd(added)) return added.end;

@@ -17,6 +17,8 @@ export interface InviteRun {
   readonly command: InviteCommand;
   /** The guest's address, parsed. */
   readonly email: string;
+  /** The welcome message of the invitation email, cleaned; null for none. */
+  readonly welcome: string | null;
   readonly audit: AuditWriter;
 }
 

@@ -6,12 +6,12 @@
  */
 import { DirectoryError, isPermissionDenied, type InvitationResult, type InviteContext } from '../../graph/directory';
 import { retryTransient, retryWrite } from '../shared/retry';
-import type { BlockedReport } from '../shared/model';
 import { auditText, msg } from '../shared/message';
 import { invitationRedirect } from './redirect';
+import { refusalReport } from './checks';
 import { failure, notSetUp } from './failures';
 import { report, retryPolicy, type Ended, type GuestToAdd, type InviteRun, type InviteTarget } from './run';
-import { finished, refused, type InviteRefused, type RunResult } from './model';
+import { finished, refused, type InviteOutcome, type InviteRefused, type RunResult } from './model';
 
 /** Step `check`, its read: the group, the app, ownership, the address's user and the tenant's settings. */
 export async function readContext(run: InviteRun): Promise<InviteContext | Ended> {
@@ -38,8 +38,8 @@ export async function refuseAfterCheck(
   run: InviteRun,
   refusal: InviteRefused,
   context: InviteContext,
-  blocked: BlockedReport | null,
 ): Promise<RunResult> {
+  const blocked = refusalReport(run.command.actor, refusal, context);
   if (blocked) await report(run, blocked);
   await run.audit({
     action: 'invite.refused',
@@ -82,10 +82,8 @@ export async function alreadyMember(run: InviteRun, target: InviteTarget): Promi
   if (!existing || recorded.addMember?.result || recorded.invite) return null;
   let member: boolean;
   try {
-    const policy = retryPolicy(run);
-    member = (await retryTransient(() => run.options.directory.checkMemberGroups(existing.id, [group.id]), policy)).has(
-      group.id,
-    );
+    const read = (): Promise<Set<string>> => run.options.directory.checkMemberGroups(existing.id, [group.id]);
+    member = (await retryTransient(read, retryPolicy(run))).has(group.id);
   } catch (err) {
     if (isPermissionDenied(err)) return finished(await notSetUp(run, err, 'member'));
     return finished(await failure(run, err, 'check', target.names));
@@ -118,11 +116,7 @@ export async function recordCheck(run: InviteRun, target: InviteTarget): Promise
 }
 
 /** The guest to add: the one an earlier run invited (never invited again), the existing user, or a new invitation. */
-export async function guestToAdd(
-  run: InviteRun,
-  target: InviteTarget,
-  welcome: string | null,
-): Promise<GuestToAdd | Ended> {
+export async function guestToAdd(run: InviteRun, target: InviteTarget): Promise<GuestToAdd | Ended> {
   const now = run.clock();
   const previous = run.steps.record.steps.invite;
   if (previous && typeof previous.result?.userId === 'string') {
@@ -147,18 +141,13 @@ export async function guestToAdd(
       requestId: target.requestId,
     };
   }
-  return invite(run, target, welcome, now);
+  return invite(run, target, now);
 }
 
 /** Step `invite`: `POST /invitations`, read before repeated after an ambiguous answer (a second one emails twice). */
-async function invite(
-  run: InviteRun,
-  target: InviteTarget,
-  welcome: string | null,
-  now: Date,
-): Promise<GuestToAdd | Ended> {
+async function invite(run: InviteRun, target: InviteTarget, now: Date): Promise<GuestToAdd | Ended> {
   const { directory, logger, defaultRedirectUrl } = run.options;
-  const { email, command } = run;
+  const { email, command, welcome } = run;
   try {
     const redirectUrl = invitationRedirect(target.app, defaultRedirectUrl);
     const invitation = await retryWrite(
@@ -203,7 +192,7 @@ async function invitationTookEffect(run: InviteRun): Promise<InvitationResult | 
 }
 
 /** Graph refused the invitation (403: members may not invite; 400: the address), or an error stopped it. */
-async function invitationFailed(run: InviteRun, target: InviteTarget, err: unknown) {
+async function invitationFailed(run: InviteRun, target: InviteTarget, err: unknown): Promise<InviteOutcome> {
   if (!(err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest')))
     return failure(run, err, 'invite', target.names);
   const { command, email } = run;
@@ -240,6 +229,6 @@ function invitationRefused(err: DirectoryError, email: string): InviteRefused {
   );
 }
 
-export function redemptionOf(user: { externalUserState: string | null; userType: string | null }): string {
+function redemptionOf(user: { externalUserState: string | null; userType: string | null }): string {
   return user.externalUserState ?? (user.userType === 'Member' ? 'Member' : 'Unknown');
 }
