@@ -5,7 +5,8 @@ import { ConversationState, type BotAdapter, type CloudAdapter } from 'botbuilde
 import type { Logger } from '../logging';
 import type { Store } from '../store/store';
 import type { Directory } from '../graph/directory';
-import { INVITE_OPERATION_KIND, InviteGuestService } from '../domain/invite/inviteGuest';
+import { InviteGuestService } from '../domain/invite/inviteGuest';
+import { INVITE_OPERATION_KIND } from '../domain/invite/model';
 import { BULK_OPERATION_KIND, BulkInviteService } from '../domain/bulk/bulkJob';
 import { BulkFlow } from './bulk/flow';
 import { resumedCards } from './bulk/cards';

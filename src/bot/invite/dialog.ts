@@ -8,7 +8,8 @@ import {
   type WaterfallStepContext,
 } from '../dialogSdk';
 import type { Logger } from '../../logging';
-import type { InviteGuestService, InviteOutcome } from '../../domain/invite/inviteGuest';
+import type { InviteGuestService } from '../../domain/invite/inviteGuest';
+import type { InviteOutcome } from '../../domain/invite/model';
 import { describeBlocker, type GroupBlocker } from '../../domain/shared/model';
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
 import type { SlowWork } from '../background';

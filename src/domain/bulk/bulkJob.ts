@@ -13,7 +13,7 @@ import { defaultSleep, transientPolicy, waitSchedules } from '../shared/retry';
 import type { Actor } from '../shared/model';
 import { msg, type Msg } from '../shared/message';
 import type { HourlyLimiter } from '../shared/rateLimit';
-import type { GuestWriteOptions } from '../invite/inviteGuest';
+import type { GuestWriteOptions } from '../invite/model';
 import { parseAddressList } from './addresses';
 import { lookUpList, reserveAllowance, withAllowance, type LookedUp } from './review';
 import type { BulkCommand, BulkOutcome, BulkReview, BulkSummary, PersonalInvitation } from './model';

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { localizer } from '../../../src/i18n';
 import sinon from 'sinon';
-import { InviteGuestService, type InviteCommand } from '../../../src/domain/invite/inviteGuest';
+import { InviteGuestService } from '../../../src/domain/invite/inviteGuest';
+import type { InviteCommand } from '../../../src/domain/invite/model';
 import { DirectoryError, type Directory, type GroupInfo, type InviteContext } from '../../../src/graph/directory';
 import { openSqliteStore } from '../../../src/store/sqlite';
 import type { Store } from '../../../src/store/store';
