@@ -12,7 +12,8 @@ import {
 } from 'botbuilder';
 import type { Logger } from '../../logging';
 import type { Actor } from '../../domain/shared/model';
-import type { GuestActionOutcome, GuestFilter, GuestLifecycleService } from '../../domain/guests/lifecycle';
+import type { GuestActionOutcome } from '../../domain/guests/actionContext';
+import type { GuestFilter, GuestLifecycleService } from '../../domain/guests/lifecycle';
 import type { ReadCheck } from '../readLimit';
 import type { GuestReviewService, ReviewDecision } from '../../domain/guests/review';
 import { guestReport } from '../../domain/guests/report';
