@@ -13,7 +13,7 @@ import { OperationRunner } from '../shared/operations';
 import { OperationResumers } from '../shared/resumers';
 import { defaultSleep, retryTransient, transientPolicy, type RetryPolicy } from '../shared/retry';
 import { GuestActionContext, type GuestActionOutcome } from './actionContext';
-import { GuestRemoval, REMOVE_OPERATION_KIND, removalOf, type RemovalBy } from './removal';
+import { GuestRemoval, REMOVE_OPERATION_KIND, removalOf } from './removal';
 import { GuestResend } from './resend';
 
 export const GUEST_PAGE_SIZE = 50;
@@ -177,30 +177,17 @@ export class GuestLifecycleService {
     return this.context.ownersNow(groupId);
   }
 
-  /** Resend invitation: pending guests only, at most once per RESEND_COOLDOWN per guest (from the last resend). */
-  /** `language`: the owner's (BCP 47), for Microsoft's invitation email (invitedUserMessageInfo.messageLanguage). */
-  resend(
-    actor: Actor,
-    groupId: string,
-    guestId: string,
-    activityId?: string,
-    language?: string | null,
-  ): Promise<GuestActionOutcome> {
-    return this.resender.resend(actor, groupId, guestId, activityId, language);
+  /** Resend invitation: pending guests only, at most once per RESEND_COOLDOWN per guest (resend.ts). */
+  resend(...args: Parameters<GuestResend['resend']>): Promise<GuestActionOutcome> {
+    return this.resender.resend(...args);
   }
 
   /**
    * Removes a guest from a group as an operation record (`removeGuest`): exactly once, resumable. An owner's
    * removal is authorized at the moment of acting; the review default acts for the system.
    */
-  remove(
-    by: RemovalBy,
-    groupId: string,
-    guestId: string,
-    operationId: string,
-    activityId?: string,
-  ): Promise<GuestActionOutcome> {
-    return this.removal.remove(by, groupId, guestId, operationId, activityId);
+  remove(...args: Parameters<GuestRemoval['remove']>): Promise<GuestActionOutcome> {
+    return this.removal.remove(...args);
   }
 
   /** Carries on with a removal a crash or restart left unfinished (its recorded steps are not repeated). */

@@ -12,7 +12,6 @@ import type { GuestRecord, JsonObject, Store } from '../../store/store';
 import type { Catalog } from '../shared/catalog';
 import type { GuestLifecycleService } from './lifecycle';
 import { msg, type Msg } from '../shared/message';
-import type { Actor } from '../shared/model';
 import { DEFAULT_AFTER_GRACE } from './removal';
 import { ReviewDecisions, type DecideResult } from './reviewDecisions';
 import { ReviewStates } from './reviewState';
@@ -205,15 +204,8 @@ export class GuestReviewService {
    * An owner's decision on one guest (or on every undecided guest: `guestId` null). Ownership is read again now; the
    * first decision on a guest wins; every owner's card is updated. Returns the review as it stands, or a refusal.
    */
-  decide(
-    actor: Actor,
-    reviewId: string,
-    groupId: string,
-    guestId: string | null,
-    decision: ReviewDecision,
-    activityId?: string,
-  ): Promise<DecideResult> {
-    return this.decisions.decide(actor, reviewId, groupId, guestId, decision, activityId);
+  decide(...args: Parameters<ReviewDecisions['decide']>): Promise<DecideResult> {
+    return this.decisions.decide(...args);
   }
 
   /** No decision in time: GUEST_REVIEW_DEFAULT for each guest still open; the owners and admins are told. */
