@@ -109,31 +109,40 @@ export class AdminCommands {
         return;
       }
       case 'alertsHere':
-      case 'alertsOff': {
-        const channelData = context.activity.channelData as { channel?: { id?: string } } | undefined;
-        if (context.activity.conversation?.conversationType !== 'channel' || !channelData?.channel?.id) {
-          await context.sendActivity(l.t('admin:channel.notChannel'));
-          return;
-        }
-        if (command.name === 'alertsOff') {
-          await this.alerts.setChannel(actor.tenantId, null);
-          await context.sendActivity(l.t('admin:channel.off'));
-          return;
-        }
-        // The channel's alerts are written in the language of the admin who chose the channel.
-        const reference = referenceWithAudience(context.activity);
-        const channel = {
-          ...reference,
-          conversation: { ...(reference.conversation as object), id: channelData.channel.id },
-        };
-        await this.alerts.setChannel(actor.tenantId, JSON.parse(JSON.stringify(channel)) as JsonObject);
-        await context.sendActivity(l.t('admin:channel.here'));
-        const warning = await this.guestsWarning(context);
-        if (warning) await context.sendActivity(l.t(warning));
-        await this.alerts.deliverPending();
+      case 'alertsOff':
+        await this.alertChannel(context, l, actor.tenantId, command.name);
         return;
-      }
     }
+  }
+
+  /** `alerts here` / `alerts off`: this channel gets the tenant's alerts, or no channel does. */
+  private async alertChannel(
+    context: TurnContext,
+    l: Localizer,
+    tenantId: string,
+    name: 'alertsHere' | 'alertsOff',
+  ): Promise<void> {
+    const channelData = context.activity.channelData as { channel?: { id?: string } } | undefined;
+    if (context.activity.conversation?.conversationType !== 'channel' || !channelData?.channel?.id) {
+      await context.sendActivity(l.t('admin:channel.notChannel'));
+      return;
+    }
+    if (name === 'alertsOff') {
+      await this.alerts.setChannel(tenantId, null);
+      await context.sendActivity(l.t('admin:channel.off'));
+      return;
+    }
+    // The channel's alerts are written in the language of the admin who chose the channel.
+    const reference = referenceWithAudience(context.activity);
+    const channel = {
+      ...reference,
+      conversation: { ...(reference.conversation as object), id: channelData.channel.id },
+    };
+    await this.alerts.setChannel(tenantId, JSON.parse(JSON.stringify(channel)) as JsonObject);
+    await context.sendActivity(l.t('admin:channel.here'));
+    const warning = await this.guestsWarning(context);
+    if (warning) await context.sendActivity(l.t(warning));
+    await this.alerts.deliverPending();
   }
 
   /** Action.Submit { verb: 'alert.ack', key }: false when the activity is not that. */

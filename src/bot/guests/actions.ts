@@ -12,7 +12,8 @@ import {
 } from 'botbuilder';
 import type { Logger } from '../../logging';
 import type { Actor } from '../../domain/shared/model';
-import type { GuestActionOutcome, GuestFilter, GuestLifecycleService } from '../../domain/guests/lifecycle';
+import type { GuestActionOutcome } from '../../domain/guests/actionContext';
+import type { GuestFilter, GuestLifecycleService } from '../../domain/guests/lifecycle';
 import type { ReadCheck } from '../readLimit';
 import type { GuestReviewService, ReviewDecision } from '../../domain/guests/review';
 import { guestReport } from '../../domain/guests/report';
@@ -62,6 +63,13 @@ export interface GuestActionsOptions {
   /** Export as a CSV file (file consent card); without it the Export buttons are not shown. */
   files?: FileExport;
 }
+
+/** The verbs that act on one guest, chosen in the card (see `target`). */
+const ON_A_GUEST: readonly Verb[] = ['guests.resend', 'guests.remove', 'review.keep', 'review.remove'];
+
+/** A card for whoever clicked something that is not theirs (it names no guest). */
+const notYours = (l: Localizer): Attachment =>
+  noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
 
 const styleOf = (outcome: GuestActionOutcome): 'good' | 'attention' | 'warning' =>
   outcome.kind === 'done' ? 'good' : outcome.kind === 'refused' ? 'attention' : 'warning';
@@ -153,20 +161,9 @@ export class GuestActions {
     const actor = actorFrom(context);
     const l = loc(context);
     if (!actor) return noticeCard(l, l.t('common:notDone'), l.t('guests:refused.notSignedIn'), 'attention');
-    let data = given;
-    if (verb === 'guests.resend' || verb === 'guests.remove' || verb === 'review.keep' || verb === 'review.remove') {
-      const target = this.target(verb, given);
-      if (!target) {
-        const none = msg('guests:select.none');
-        if (!given.reviewId) return this.list(l, actor, this.filterOf(given), none, 'warning');
-        if (await this.mayViewReview(actor, given.reviewId, given.groupId))
-          return this.reviewAfter(l, given.reviewId, none);
-        return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
-      }
-      data = target;
-    }
+    const data = ON_A_GUEST.includes(verb) ? this.target(verb, given) : given;
+    if (!data) return this.noGuestChosen(l, actor, given);
     const activityId = context.activity.id;
-    const { lifecycle, review } = this.options;
     switch (verb) {
       case 'guests.list': {
         const refusal = await this.options.readCheck?.(context);
@@ -178,37 +175,12 @@ export class GuestActions {
       case 'guests.export':
       case 'report.export':
         return this.exportList(context, l, actor, verb === 'report.export' ? 'admin' : 'owner');
-      case 'guests.resend': {
-        const outcome = await lifecycle.resend(actor, data.groupId, data.guestId, activityId, l.locale);
-        if (data.reviewId) {
-          // The review card lists guest addresses: shown again only to an owner of the review's own group.
-          if (await this.mayViewReview(actor, data.reviewId, data.groupId))
-            return this.reviewAfter(l, data.reviewId, outcome.message);
-          return noticeCard(l, l.t('guests:resend.button'), l.msg(outcome.message), styleOf(outcome));
-        }
-        return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
-      }
-      case 'guests.remove': {
-        // The confirmation names the guest: only for an owner of the group now (the card data may be forged).
-        if (!(await this.ownsNow(actor.userId, data.groupId)))
-          return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
-        const owned = (await lifecycle.ownedGroups(actor)).find((g) => g.groupId === data.groupId);
-        const record = await this.options.store.guests.get({
-          tenantId: actor.tenantId,
-          groupId: data.groupId,
-          guestId: data.guestId,
-        });
-        const who = record?.guestEmail ?? (await lifecycle.describeGuest(data.guestId));
-        return confirmRemoveCard(
-          l,
-          who,
-          owned?.groupName ?? record?.groupName ?? data.groupId,
-          owned?.appName ?? record?.appName ?? l.t('guests:someApp'),
-          { groupId: data.groupId, guestId: data.guestId, nonce: randomUUID() },
-        );
-      }
+      case 'guests.resend':
+        return this.resend(l, actor, data, activityId);
+      case 'guests.remove':
+        return this.confirmRemove(l, actor, data);
       case 'guests.removeConfirm': {
-        const outcome = await lifecycle.remove(
+        const outcome = await this.options.lifecycle.remove(
           { kind: 'owner', actor },
           data.groupId,
           data.guestId,
@@ -219,35 +191,67 @@ export class GuestActions {
       }
       case 'review.keep':
       case 'review.remove':
-      case 'review.keepAll': {
-        const decision: ReviewDecision = verb === 'review.remove' ? 'remove' : 'keep';
-        // The review card lists guest addresses: whoever is not an owner of the review's group now sees none.
-        const open = await review.getReview(data.reviewId);
-        if (!open || open.view.groupId !== data.groupId || !(await this.ownsNow(actor.userId, data.groupId))) {
-          await review.decide(
-            actor,
-            data.reviewId,
-            data.groupId,
-            verb === 'review.keepAll' ? null : data.guestId,
-            decision,
-            activityId,
-          );
-          return noticeCard(l, l.t('common:notDone'), l.t('security:notYours'), 'attention');
-        }
-        const result = await review.decide(
-          actor,
-          data.reviewId,
-          data.groupId,
-          verb === 'review.keepAll' ? null : data.guestId,
-          decision,
-          activityId,
-        );
-        if (result.kind === 'refused') return this.reviewAfter(l, data.reviewId, result.message);
-        return reviewCard(l, result.review, this.options.reviewDefault, {
-          notice: result.notice ? l.msg(result.notice) : undefined,
-        });
-      }
+      case 'review.keepAll':
+        return this.decideReview(l, actor, verb, data, activityId);
     }
+  }
+
+  /** A Resend, Remove or Keep with no guest chosen: the card clicked, shown again with a warning. */
+  private async noGuestChosen(l: Localizer, actor: Actor, given: Data): Promise<Attachment> {
+    const none = msg('guests:select.none');
+    if (!given.reviewId) return this.list(l, actor, this.filterOf(given), none, 'warning');
+    if (await this.mayViewReview(actor, given.reviewId, given.groupId))
+      return this.reviewAfter(l, given.reviewId, none);
+    return notYours(l);
+  }
+
+  private async resend(l: Localizer, actor: Actor, data: Data, activityId?: string): Promise<Attachment> {
+    const outcome = await this.options.lifecycle.resend(actor, data.groupId, data.guestId, activityId, l.locale);
+    if (data.reviewId) {
+      // The review card lists guest addresses: shown again only to an owner of the review's own group.
+      if (await this.mayViewReview(actor, data.reviewId, data.groupId))
+        return this.reviewAfter(l, data.reviewId, outcome.message);
+      return noticeCard(l, l.t('guests:resend.button'), l.msg(outcome.message), styleOf(outcome));
+    }
+    return this.list(l, actor, this.filterOf({}), outcome.message, styleOf(outcome));
+  }
+
+  /** The confirmation names the guest: only for an owner of the group now (the card data may be forged). */
+  private async confirmRemove(l: Localizer, actor: Actor, data: Data): Promise<Attachment> {
+    if (!(await this.ownsNow(actor.userId, data.groupId))) return notYours(l);
+    const { lifecycle, store } = this.options;
+    const owned = (await lifecycle.ownedGroups(actor)).find((g) => g.groupId === data.groupId);
+    const record = await store.guests.get({ tenantId: actor.tenantId, groupId: data.groupId, guestId: data.guestId });
+    const who = record?.guestEmail ?? (await lifecycle.describeGuest(data.guestId));
+    return confirmRemoveCard(
+      l,
+      who,
+      owned?.groupName ?? record?.groupName ?? data.groupId,
+      owned?.appName ?? record?.appName ?? l.t('guests:someApp'),
+      { groupId: data.groupId, guestId: data.guestId, nonce: randomUUID() },
+    );
+  }
+
+  /** Keep, Remove, Keep all on a review card; the decision is always passed on (the domain audits a refused one). */
+  private async decideReview(
+    l: Localizer,
+    actor: Actor,
+    verb: 'review.keep' | 'review.remove' | 'review.keepAll',
+    data: Data,
+    activityId?: string,
+  ): Promise<Attachment> {
+    const { review } = this.options;
+    const decision: ReviewDecision = verb === 'review.remove' ? 'remove' : 'keep';
+    // The review card lists guest addresses: whoever is not an owner of the review's group now sees none.
+    const open = await review.getReview(data.reviewId);
+    const mayView = !!open && open.view.groupId === data.groupId && (await this.ownsNow(actor.userId, data.groupId));
+    const guestId = verb === 'review.keepAll' ? null : data.guestId;
+    const result = await review.decide(actor, data.reviewId, data.groupId, guestId, decision, activityId);
+    if (!mayView) return notYours(l);
+    if (result.kind === 'refused') return this.reviewAfter(l, data.reviewId, result.message);
+    return reviewCard(l, result.review, this.options.reviewDefault, {
+      notice: result.notice ? l.msg(result.notice) : undefined,
+    });
   }
 
   /** The review is of this group and the actor owns the group now (else its card, with addresses, is not shown). */

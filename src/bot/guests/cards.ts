@@ -2,7 +2,8 @@
 import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import type { GuestFilter, GuestPage, GuestView } from '../../domain/guests/lifecycle';
-import { decidedBy, type ReviewDecision, type ReviewView } from '../../domain/guests/review';
+import type { ReviewDecision, ReviewView } from '../../domain/guests/review';
+import { decidedBy } from '../../domain/guests/reviewDecisions';
 import type { AppGuestSummary } from '../../domain/guests/report';
 import type { Localizer } from '../../i18n';
 import { renderCardJson, type GuestCardAction, type GuestListCard } from '../cards';

@@ -112,14 +112,80 @@ const BOT_CANNOT_REACH_FIX: Record<string, string[]> = {
 /** What the setup check learns about the bot installing itself for people: able, not (why), or not known yet (null). */
 export type InstallProbe = (tenantId: string) => Promise<{ ok: true } | { ok: false; reason: string } | null>;
 
-export function problemFor(
-  kind: ProblemKind,
-  app: { id: string; displayName: string } | null,
-  group: { id: string; displayName: string } | null,
-  detail = '',
-): SetupProblem {
-  const appName = app?.displayName ?? 'the app';
-  const groupName = group?.displayName ?? 'the group';
+type Named = { id: string; displayName: string } | null;
+
+/** What a problem's text is made of: the app and group it is about (or null) and the check's detail. */
+interface ProblemContext {
+  app: Named;
+  group: Named;
+  appName: string;
+  groupName: string;
+  detail: string;
+}
+
+type ProblemText = Pick<SetupProblem, 'key' | 'summary' | 'fix'>;
+
+/** What a group is that keeps guests out of it (after "<group> (assigned to <app>)"); the fix is a new group. */
+type UnusableGroupKind =
+  'groupDynamic' | 'groupSynced' | 'groupMailEnabled' | 'groupRoleAssignable' | 'groupNotSecurity';
+
+const GROUP_UNUSABLE: Record<UnusableGroupKind, string> = {
+  groupDynamic: 'has dynamic membership: a rule decides its members, so guests cannot be added to it.',
+  groupSynced:
+    'is synchronized from on-premises Active Directory: its members can only be changed there, not by Microsoft Graph.',
+  groupMailEnabled: 'is mail-enabled: its members are managed in Exchange and cannot be changed by Microsoft Graph.',
+  groupRoleAssignable:
+    'is role-assignable: changing its members needs RoleManagement.ReadWrite.Directory, which the bot does not hold by design.',
+  groupNotSecurity: 'is not a security group.',
+};
+
+const unusableGroup =
+  (kind: UnusableGroupKind) =>
+  ({ group, groupName, appName }: ProblemContext): ProblemText => ({
+    key: `${kind}:${group?.id}`,
+    summary: `${groupName} (assigned to ${appName}) ${GROUP_UNUSABLE[kind]}`,
+    fix: CREATE_GROUP(appName),
+  });
+
+/** Each check's problem: its key (for de-duplication), an English summary and the steps that fix it. */
+const PROBLEMS: Record<ProblemKind, (c: ProblemContext) => ProblemText> = {
+  invitesNotAllowed: ({ detail }) => ({
+    key: 'invitesNotAllowed:tenant',
+    summary: `The tenant's guest invite setting (allowInvitesFrom = ${detail || 'restricted'}) does not let the bot invite guests, so app owners cannot invite anyone.`,
+    fix: INVITE_SETTING_FIX,
+  }),
+  missingPermission: ({ detail }) => ({
+    key: `missingPermission:${detail || 'graph'}`,
+    summary: `Microsoft Graph refused the bot a call because the app lacks the application permission ${detail || 'it needs'}.`,
+    fix: [
+      `In the Microsoft Entra admin center open App registrations › the bot's app › API permissions › Add a permission › Microsoft Graph › Application permissions, and add ${detail || 'the missing permission'}.`,
+      'Select “Grant admin consent for <your organization>” on the same page (a Privileged Role Administrator or Global Administrator can).',
+      `The bot needs exactly these application permissions: ${REQUIRED_PERMISSION_NAMES.join(', ')}.`,
+    ],
+  }),
+  groupDynamic: unusableGroup('groupDynamic'),
+  groupSynced: unusableGroup('groupSynced'),
+  groupMailEnabled: unusableGroup('groupMailEnabled'),
+  groupRoleAssignable: unusableGroup('groupRoleAssignable'),
+  groupNotSecurity: unusableGroup('groupNotSecurity'),
+  groupNoOwners: ({ group, groupName, appName }) => ({
+    key: `groupNoOwners:${group?.id}`,
+    summary: `${groupName} (assigned to ${appName}) has no owners: nobody can invite guests to it or approve requests.`,
+    fix: [`Add the app owner as an owner of ${groupName} (Groups › ${groupName} › Owners › Add owners).`],
+  }),
+  appNoUsableGroup: ({ app, appName }) => ({
+    key: `appNoUsableGroup:${app?.id}`,
+    summary: `${appName} has no group that its owners can use to share it with guests.`,
+    fix: CREATE_GROUP(appName),
+  }),
+  botCannotReach: ({ detail }) => ({
+    key: `botCannotReach:${detail || 'permissionMissing'}`,
+    summary: BOT_CANNOT_REACH[detail] ?? BOT_CANNOT_REACH.permissionMissing,
+    fix: BOT_CANNOT_REACH_FIX[detail] ?? BOT_CANNOT_REACH_FIX.permissionMissing,
+  }),
+};
+
+export function problemFor(kind: ProblemKind, app: Named, group: Named, detail = ''): SetupProblem {
   const base = {
     kind,
     appId: app?.id ?? null,
@@ -127,82 +193,9 @@ export function problemFor(
     groupId: group?.id ?? null,
     groupName: group?.displayName ?? null,
   };
-  switch (kind) {
-    case 'invitesNotAllowed':
-      return {
-        ...base,
-        key: 'invitesNotAllowed:tenant',
-        summary: `The tenant's guest invite setting (allowInvitesFrom = ${detail || 'restricted'}) does not let the bot invite guests, so app owners cannot invite anyone.`,
-        fix: INVITE_SETTING_FIX,
-      };
-    case 'missingPermission':
-      return {
-        ...base,
-        key: `missingPermission:${detail || 'graph'}`,
-        summary: `Microsoft Graph refused the bot a call because the app lacks the application permission ${detail || 'it needs'}.`,
-        fix: [
-          `In the Microsoft Entra admin center open App registrations › the bot's app › API permissions › Add a permission › Microsoft Graph › Application permissions, and add ${detail || 'the missing permission'}.`,
-          'Select “Grant admin consent for <your organization>” on the same page (a Privileged Role Administrator or Global Administrator can).',
-          `The bot needs exactly these application permissions: ${REQUIRED_PERMISSION_NAMES.join(', ')}.`,
-        ],
-      };
-    case 'groupDynamic':
-      return {
-        ...base,
-        key: `groupDynamic:${group?.id}`,
-        summary: `${groupName} (assigned to ${appName}) has dynamic membership: a rule decides its members, so guests cannot be added to it.`,
-        fix: CREATE_GROUP(appName),
-      };
-    case 'groupSynced':
-      return {
-        ...base,
-        key: `groupSynced:${group?.id}`,
-        summary: `${groupName} (assigned to ${appName}) is synchronized from on-premises Active Directory: its members can only be changed there, not by Microsoft Graph.`,
-        fix: CREATE_GROUP(appName),
-      };
-    case 'groupMailEnabled':
-      return {
-        ...base,
-        key: `groupMailEnabled:${group?.id}`,
-        summary: `${groupName} (assigned to ${appName}) is mail-enabled: its members are managed in Exchange and cannot be changed by Microsoft Graph.`,
-        fix: CREATE_GROUP(appName),
-      };
-    case 'groupRoleAssignable':
-      return {
-        ...base,
-        key: `groupRoleAssignable:${group?.id}`,
-        summary: `${groupName} (assigned to ${appName}) is role-assignable: changing its members needs RoleManagement.ReadWrite.Directory, which the bot does not hold by design.`,
-        fix: CREATE_GROUP(appName),
-      };
-    case 'groupNotSecurity':
-      return {
-        ...base,
-        key: `groupNotSecurity:${group?.id}`,
-        summary: `${groupName} (assigned to ${appName}) is not a security group.`,
-        fix: CREATE_GROUP(appName),
-      };
-    case 'groupNoOwners':
-      return {
-        ...base,
-        key: `groupNoOwners:${group?.id}`,
-        summary: `${groupName} (assigned to ${appName}) has no owners: nobody can invite guests to it or approve requests.`,
-        fix: [`Add the app owner as an owner of ${groupName} (Groups › ${groupName} › Owners › Add owners).`],
-      };
-    case 'appNoUsableGroup':
-      return {
-        ...base,
-        key: `appNoUsableGroup:${app?.id}`,
-        summary: `${appName} has no group that its owners can use to share it with guests.`,
-        fix: CREATE_GROUP(appName),
-      };
-    case 'botCannotReach':
-      return {
-        ...base,
-        key: `botCannotReach:${detail || 'permissionMissing'}`,
-        summary: BOT_CANNOT_REACH[detail] ?? BOT_CANNOT_REACH.permissionMissing,
-        fix: BOT_CANNOT_REACH_FIX[detail] ?? BOT_CANNOT_REACH_FIX.permissionMissing,
-      };
-  }
+  const appName = app?.displayName ?? 'the app';
+  const groupName = group?.displayName ?? 'the group';
+  return { ...base, ...PROBLEMS[kind]({ app, group, appName, groupName, detail }) };
 }
 
 export function groupProblemKinds(group: GroupInfo, ownerCount: number): ProblemKind[] {
@@ -242,54 +235,21 @@ export class SetupCheckService {
 
   /** `tenantId`: the tenant whose Teams side is checked too (whether the bot can install itself there). */
   async scan(tenantId?: string): Promise<SetupReport> {
-    const tenantProblems: SetupProblem[] = [];
-    let allowInvitesFrom: string | null = null;
-    let invitesAllowed: boolean | null = null;
-    try {
-      allowInvitesFrom = await this.directory.getAllowInvitesFrom();
-      invitesAllowed =
-        allowInvitesFrom === null ? null : !['none', 'adminsAndGuestInviters'].includes(allowInvitesFrom);
-      if (invitesAllowed === false)
-        tenantProblems.push(problemFor('invitesNotAllowed', null, null, allowInvitesFrom ?? ''));
-    } catch (err) {
-      if (!(err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'unauthorized'))) throw err;
-      tenantProblems.push(problemFor('missingPermission', null, null, err.permission ?? 'Policy.Read.All'));
-    }
-    let catalog: CatalogApp[] = [];
-    try {
-      catalog = await this.directory.listCatalog();
-    } catch (err) {
-      if (!(err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'unauthorized'))) throw err;
-      tenantProblems.push(problemFor('missingPermission', null, null, err.permission ?? 'Application.Read.All'));
-    }
-    const apps: AppHealth[] = catalog.map((app) => {
-      const problems: SetupProblem[] = [];
-      const groups: GroupHealth[] = app.groups.map(({ group, ownerCount }) => {
-        const kinds = groupProblemKinds(group, ownerCount);
-        for (const kind of kinds) problems.push(problemFor(kind, app, group));
-        return {
-          id: group.id,
-          displayName: group.displayName,
-          securityEnabled: group.securityEnabled,
-          membership: group.groupTypes.includes('DynamicMembership') ? 'dynamic' : 'assigned',
-          synced: group.onPremisesSyncEnabled === true,
-          roleAssignable: group.isAssignableToRole,
-          mailEnabled: group.mailEnabled,
-          ownerCount,
-          problems: kinds,
-        };
-      });
-      if (groups.every((g) => g.problems.length > 0)) problems.unshift(problemFor('appNoUsableGroup', app, null));
-      return { id: app.id, displayName: app.displayName, groups: groups.sort(byName), problems };
-    });
+    const invites = await this.readInviteSetting();
+    const catalog = await this.readCatalog();
+    const apps = catalog.apps.map(appHealth);
     const install = await this.probeInstall(tenantId);
-    if (install.problem) tenantProblems.push(install.problem);
+    const tenantProblems = [...invites.problems, ...catalog.problems, ...(install.problem ? [install.problem] : [])];
     const withProblems = apps.filter((a) => a.problems.length > 0).sort(byName);
     const healthy = apps.filter((a) => a.problems.length === 0).sort(byName);
     const problems = [...tenantProblems, ...withProblems.flatMap((a) => a.problems)];
     return {
       generatedAt: this.clock().toISOString(),
-      tenant: { allowInvitesFrom, invitesAllowed, problems: tenantProblems },
+      tenant: {
+        allowInvitesFrom: invites.allowInvitesFrom,
+        invitesAllowed: invites.invitesAllowed,
+        problems: tenantProblems,
+      },
       sponsors: msg(this.sponsorsInEntra ? 'guests:sponsors.inEntra' : 'guests:sponsors.inBotOnly', {
         permission: NEEDS.sponsorWrite,
       }),
@@ -304,4 +264,64 @@ export class SetupCheckService {
       problems,
     };
   }
+
+  /** The tenant's guest invite setting: whether the bot may invite (null: not known), or the permission missing. */
+  private async readInviteSetting(): Promise<{
+    allowInvitesFrom: string | null;
+    invitesAllowed: boolean | null;
+    problems: SetupProblem[];
+  }> {
+    try {
+      const allowInvitesFrom = await this.directory.getAllowInvitesFrom();
+      const invitesAllowed =
+        allowInvitesFrom === null ? null : !['none', 'adminsAndGuestInviters'].includes(allowInvitesFrom);
+      const problems =
+        invitesAllowed === false ? [problemFor('invitesNotAllowed', null, null, allowInvitesFrom ?? '')] : [];
+      return { allowInvitesFrom, invitesAllowed, problems };
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      const problems = [problemFor('missingPermission', null, null, err.permission ?? 'Policy.Read.All')];
+      return { allowInvitesFrom: null, invitesAllowed: null, problems };
+    }
+  }
+
+  /** The apps and their groups; none, with the permission missing, when Graph refuses. */
+  private async readCatalog(): Promise<{ apps: CatalogApp[]; problems: SetupProblem[] }> {
+    try {
+      return { apps: await this.directory.listCatalog(), problems: [] };
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      return {
+        apps: [],
+        problems: [problemFor('missingPermission', null, null, err.permission ?? 'Application.Read.All')],
+      };
+    }
+  }
+}
+
+/** Graph refused the bot the call (a permission it lacks). */
+function isRefusal(err: unknown): err is DirectoryError {
+  return err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'unauthorized');
+}
+
+/** One app's groups and what keeps each from taking guests; the app's problems, "no usable group" first. */
+function appHealth(app: CatalogApp): AppHealth {
+  const problems: SetupProblem[] = [];
+  const groups: GroupHealth[] = app.groups.map(({ group, ownerCount }) => {
+    const kinds = groupProblemKinds(group, ownerCount);
+    for (const kind of kinds) problems.push(problemFor(kind, app, group));
+    return {
+      id: group.id,
+      displayName: group.displayName,
+      securityEnabled: group.securityEnabled,
+      membership: group.groupTypes.includes('DynamicMembership') ? 'dynamic' : 'assigned',
+      synced: group.onPremisesSyncEnabled === true,
+      roleAssignable: group.isAssignableToRole,
+      mailEnabled: group.mailEnabled,
+      ownerCount,
+      problems: kinds,
+    };
+  });
+  if (groups.every((g) => g.problems.length > 0)) problems.unshift(problemFor('appNoUsableGroup', app, null));
+  return { id: app.id, displayName: app.displayName, groups: groups.sort(byName), problems };
 }

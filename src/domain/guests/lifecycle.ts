@@ -1,31 +1,22 @@
 /**
- * Use case: owners look after the guests of the groups they own: list them (`my guests`), resend a pending
- * invitation, remove a guest from a group. Every action is checked again on the server at the moment of acting:
- * the actor owns the group (plain `GET /groups/{id}/owners`), the guest is still a member (checkMemberGroups).
- * A removal is an operation record (exactly once, resumable) and everything is audited.
+ * Use case: owners look after the guests of the groups they own: list them (`my guests`, here), resend a pending
+ * invitation (resend.ts), remove a guest from a group (removal.ts, an operation record: exactly once, resumable).
+ * Every action is checked again on the server at the moment of acting (actionContext.ts) and everything is audited.
  */
 import { randomUUID } from 'node:crypto';
-import { DirectoryError, isPermissionDenied, type Directory, type GuestMember } from '../../graph/directory';
+import { isPermissionDenied, type Directory, type GuestMember } from '../../graph/directory';
 import type { Logger } from '../../logging';
-import {
-  ConflictError,
-  type AuditEntry,
-  type GuestKey,
-  type GuestRecord,
-  type GuestRecordPatch,
-  type OperationRecord,
-  type Store,
-} from '../../store/store';
+import type { GuestKey, GuestRecord, GuestRecordPatch, OperationRecord, Store } from '../../store/store';
 import type { Catalog } from '../shared/catalog';
-import { msg, type Msg } from '../shared/message';
 import type { Actor } from '../shared/model';
 import { OperationRunner } from '../shared/operations';
 import { OperationResumers } from '../shared/resumers';
-import { defaultSleep, retryTransient, retryWrite, transientPolicy, type RetryPolicy } from '../shared/retry';
-import { retryOnConflict } from '../shared/retryOnConflict';
+import { defaultSleep, retryTransient, transientPolicy, type RetryPolicy } from '../shared/retry';
+import { GuestActionContext, type GuestActionOutcome } from './actionContext';
+import { GuestRemoval, REMOVE_OPERATION_KIND, removalOf } from './removal';
+import { GuestResend } from './resend';
 
 export const GUEST_PAGE_SIZE = 50;
-export const REMOVE_OPERATION_KIND = 'removeGuest';
 
 export interface GuestView {
   appId: string;
@@ -58,15 +49,6 @@ export interface GuestPage {
   apps: Array<{ id: string; displayName: string }>;
 }
 
-export type GuestActionOutcome = { kind: 'done' | 'refused' | 'failed' | 'inProgress'; message: Msg };
-
-/** The name the audit log gives the review's default after the grace period (users read `guests:review.byDefault`). */
-export const DEFAULT_AFTER_GRACE = 'default after grace';
-
-/** Who removes: an owner from `my guests` or a review, or the review's default after the grace period. */
-export type RemovalBy =
-  { kind: 'owner'; actor: Actor; reviewId?: string } | { kind: 'default'; tenantId: string; reviewId: string };
-
 export interface GuestLifecycleOptions {
   directory: Directory;
   store: Store;
@@ -82,11 +64,12 @@ export interface GuestLifecycleOptions {
   transientRetries?: number;
 }
 
-type Audit = Omit<AuditEntry, 'time' | 'tenantId'>;
-
 export class GuestLifecycleService {
   private readonly clock: () => Date;
   private readonly runner: OperationRunner;
+  private readonly context: GuestActionContext;
+  private readonly resender: GuestResend;
+  private readonly removal: GuestRemoval;
 
   constructor(private readonly options: GuestLifecycleOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -96,14 +79,13 @@ export class GuestLifecycleService {
       options.instanceId ?? randomUUID(),
       options.leaseMs,
     );
+    this.context = new GuestActionContext(options, this.clock, () => this.policy());
+    this.resender = new GuestResend(this.context, options);
+    this.removal = new GuestRemoval(this.context, this.runner);
   }
 
   private policy(): RetryPolicy {
     return transientPolicy(this.options, this.options.sleep ?? defaultSleep);
-  }
-
-  private audit(tenantId: string, entry: Audit): Promise<number> {
-    return this.options.store.audit.append({ time: this.clock().toISOString(), tenantId, ...entry });
   }
 
   /** The groups the actor owns, from the catalog (what to list; actions read the owners again). */
@@ -180,19 +162,8 @@ export class GuestLifecycleService {
   }
 
   /** Compare-and-set on a record, read again on a conflict; gives up quietly (null) after the helper's limit. */
-  async patchRecord(
-    key: GuestKey,
-    patch: GuestRecordPatch,
-    when?: (r: GuestRecord) => boolean,
-  ): Promise<GuestRecord | null> {
-    return retryOnConflict(
-      async () => {
-        const current = await this.options.store.guests.get(key);
-        if (!current || (when && !when(current))) return null;
-        return this.options.store.guests.update(current, current.version, patch, this.clock());
-      },
-      { onGiveUp: () => null },
-    );
+  patchRecord(key: GuestKey, patch: GuestRecordPatch, when?: (r: GuestRecord) => boolean): Promise<GuestRecord | null> {
+    return this.context.patchRecord(key, patch, when);
   }
 
   /** A guest's address (or name) for a confirmation, read from the directory. */
@@ -203,317 +174,20 @@ export class GuestLifecycleService {
 
   /** The group's owners now (plain read, not the catalog). */
   ownersNow(groupId: string): Promise<Array<{ id: string; displayName: string }>> {
-    return retryTransient(() => this.options.directory.listGroupOwners(groupId), this.policy());
+    return this.context.ownersNow(groupId);
   }
 
-  /**
-   * Is the actor an owner of the group now (plain owners read) and the guest still a member of it
-   * (checkMemberGroups)? A refusal is audited as a forged or stale card action.
-   */
-  private async authorize(
-    actor: Actor,
-    groupId: string,
-    guestId: string,
-    action: string,
-    activityId?: string,
-  ): Promise<{ ok: true } | { ok: false; message: Msg }> {
-    const owners = await this.ownersNow(groupId);
-    const base = { actorId: actor.userId, actorName: actor.displayName, groupId, guestId, activityId };
-    const record = await this.options.store.guests.get({ tenantId: actor.tenantId, groupId, guestId });
-    const groupName = record?.groupName ?? msg('guests:someGroup');
-    if (!owners.some((o) => o.id === actor.userId)) {
-      await this.audit(actor.tenantId, {
-        ...base,
-        action: `${action}.forged`,
-        outcome: 'notOwner',
-        detail: 'card action by someone who does not own the group (forged or stale card)',
-      });
-      this.options.logger.warn(`${action}.forged`, { actorId: actor.userId, groupId });
-      return { ok: false, message: msg('guests:refused.notOwner', { group: groupName }) };
-    }
-    const member = (
-      await retryTransient(() => this.options.directory.checkMemberGroups(guestId, [groupId]), this.policy())
-    ).has(groupId);
-    if (!member) {
-      await this.audit(actor.tenantId, { ...base, action: `${action}.refused`, outcome: 'notMember' });
-      return {
-        ok: false,
-        message: msg('guests:refused.notMember', {
-          guest: record?.guestEmail ?? msg('guests:someGuest'),
-          group: groupName,
-        }),
-      };
-    }
-    return { ok: true };
-  }
-
-  /** Resend invitation: pending guests only, at most once per RESEND_COOLDOWN per guest (from the last resend). */
-  /** `language`: the owner's (BCP 47), for Microsoft's invitation email (invitedUserMessageInfo.messageLanguage). */
-  async resend(
-    actor: Actor,
-    groupId: string,
-    guestId: string,
-    activityId?: string,
-    language?: string | null,
-  ): Promise<GuestActionOutcome> {
-    const allowed = await this.authorize(actor, groupId, guestId, 'guest.resend', activityId);
-    if (!allowed.ok) return { kind: 'refused', message: allowed.message };
-    const user = await retryTransient(() => this.options.directory.getUser(guestId), this.policy());
-    const record = await this.options.store.guests.get({ tenantId: actor.tenantId, groupId, guestId });
-    const address = user?.mail ?? record?.guestEmail ?? null;
-    const base = {
-      actorId: actor.userId,
-      actorName: actor.displayName,
-      groupId,
-      groupName: record?.groupName,
-      appId: record?.appId,
-      appName: record?.appName,
-      guestId,
-      guestEmail: address ?? undefined,
-      activityId,
-    };
-    if (!user || user.userType !== 'Guest' || !address)
-      return { kind: 'refused', message: msg('guests:refused.notGuest', { guest: address ?? guestId }) };
-    if (user.externalUserState !== 'PendingAcceptance') {
-      await this.audit(actor.tenantId, { ...base, action: 'guest.resend.refused', outcome: 'notPending' });
-      return { kind: 'refused', message: msg('guests:resend.notPending', { guest: address }) };
-    }
-    const claim = await this.claimResend(actor.tenantId, guestId);
-    if (!claim.ok) {
-      await this.audit(actor.tenantId, {
-        ...base,
-        action: 'guest.resend.refused',
-        outcome: 'cooldown',
-        detail: `next allowed after ${claim.next}`,
-      });
-      return {
-        kind: 'refused',
-        message: msg('guests:resend.cooldown', {
-          guest: address,
-          cooldownHours: hoursUntil(this.cooldownMs(), 0),
-          hours: hoursUntil(Date.parse(claim.next), this.clock().getTime()),
-        }),
-      };
-    }
-    try {
-      // invitation-post.md: a new invitation for the same address sends the invitation email again (sendInvitationMessage: true).
-      const sent = await this.options.directory.inviteGuest({
-        email: address,
-        redirectUrl: this.options.defaultRedirectUrl,
-        message: null,
-        language: language ?? null,
-      });
-      if (record) await this.patchRecord(record, { lastResentAt: this.clock().toISOString() });
-      await this.audit(actor.tenantId, {
-        ...base,
-        action: 'guest.resent',
-        outcome: 'resent',
-        graphRequestId: sent.requestId ?? undefined,
-      });
-      return { kind: 'done', message: msg('guests:resend.done', { guest: address }) };
-    } catch (err) {
-      const error = err instanceof DirectoryError ? err : null;
-      // A definite refusal sent nothing: the cooldown is given back. After a timeout the email may have gone: it is kept.
-      if (error && (error.kind === 'forbidden' || error.kind === 'badRequest' || error.kind === 'throttled'))
-        await this.options.store.state.delete([claim.key]);
-      await this.audit(actor.tenantId, {
-        ...base,
-        action: 'guest.resend.failed',
-        outcome: error?.code ?? 'Unexpected',
-        graphRequestId: error?.requestId ?? undefined,
-      });
-      return { kind: 'failed', message: msg('guests:resend.failed', { guest: address, code: error?.code ?? 'error' }) };
-    }
-  }
-
-  private cooldownMs(): number {
-    return this.options.resendCooldownMs;
-  }
-
-  /** Takes this guest's resend slot (compare-and-set in the store, so two instances cannot both resend). */
-  private async claimResend(
-    tenantId: string,
-    guestId: string,
-  ): Promise<{ ok: true; key: string } | { ok: false; next: string }> {
-    const key = `guestResend/${tenantId}/${guestId}`;
-    const cooldown = this.cooldownMs();
-    const now = this.clock();
-    const existing = (await this.options.store.state.read([key])).get(key);
-    const last = typeof existing?.value.at === 'string' ? Date.parse(existing.value.at) : NaN;
-    if (existing && Number.isFinite(last) && now.getTime() - last < cooldown)
-      return { ok: false, next: new Date(last + cooldown).toISOString() };
-    try {
-      await this.options.store.state.write(key, { at: now.toISOString() }, existing ? existing.version : null);
-      return { ok: true, key };
-    } catch (err) {
-      if (err instanceof ConflictError) return { ok: false, next: new Date(now.getTime() + cooldown).toISOString() };
-      throw err;
-    }
+  /** Resend invitation: pending guests only, at most once per RESEND_COOLDOWN per guest (resend.ts). */
+  resend(...args: Parameters<GuestResend['resend']>): Promise<GuestActionOutcome> {
+    return this.resender.resend(...args);
   }
 
   /**
    * Removes a guest from a group as an operation record (`removeGuest`): exactly once, resumable. An owner's
    * removal is authorized at the moment of acting; the review default acts for the system.
    */
-  async remove(
-    by: RemovalBy,
-    groupId: string,
-    guestId: string,
-    operationId: string,
-    activityId?: string,
-  ): Promise<GuestActionOutcome> {
-    const tenantId = by.kind === 'owner' ? by.actor.tenantId : by.tenantId;
-    const actorId = by.kind === 'owner' ? by.actor.userId : 'system';
-    const actorName = by.kind === 'owner' ? by.actor.displayName : DEFAULT_AFTER_GRACE;
-    const run = await this.runner.run<GuestActionOutcome>(
-      {
-        id: operationId,
-        kind: REMOVE_OPERATION_KIND,
-        tenantId,
-        actorId,
-        input: { groupId, guestId, actorName, reviewId: by.reviewId ?? null, byDefault: by.kind === 'default' },
-      },
-      async (steps) => {
-        if (steps.record.steps.remove)
-          return {
-            outcome: await this.afterRemoval(tenantId, groupId, guestId, actorId, actorName, by, operationId),
-            failed: false,
-          };
-        if (by.kind === 'owner') {
-          const allowed = await this.authorize(by.actor, groupId, guestId, 'guest.remove', activityId);
-          if (!allowed.ok) return { outcome: { kind: 'refused', message: allowed.message }, failed: false };
-        }
-        const record = await this.options.store.guests.get({ tenantId, groupId, guestId });
-        const who = record?.guestEmail ?? guestId;
-        const groupName = record?.groupName ?? groupId;
-        // Guests only: a forged card naming an internal member (userType Member) removes nobody.
-        const user = await retryTransient(() => this.options.directory.getUser(guestId), this.policy());
-        if (user?.userType !== 'Guest') {
-          await this.audit(tenantId, {
-            actorId,
-            actorName,
-            groupId,
-            guestId,
-            operationId,
-            activityId,
-            action: 'guest.remove.refused',
-            outcome: 'notGuest',
-          });
-          return {
-            outcome: {
-              kind: 'refused',
-              message: msg('guests:refused.notGuest', { guest: record?.guestEmail ?? msg('guests:someGuest') }),
-            },
-            failed: false,
-          };
-        }
-        try {
-          const result = await retryWrite(
-            () => this.options.directory.removeGroupMember(groupId, guestId),
-            // After a 5xx or a timeout the removal may have happened: read membership before writing again.
-            async () =>
-              (await this.options.directory.checkMemberGroups(guestId, [groupId])).has(groupId)
-                ? null
-                : { removed: true, requestId: null },
-            this.policy(),
-          );
-          await steps.done('remove', { removed: result.removed }, result.requestId);
-          return {
-            outcome: await this.afterRemoval(
-              tenantId,
-              groupId,
-              guestId,
-              actorId,
-              actorName,
-              by,
-              operationId,
-              result.requestId,
-            ),
-            failed: false,
-          };
-        } catch (err) {
-          const error =
-            err instanceof DirectoryError ? err : new DirectoryError('unknown', 0, 'Unexpected', String(err));
-          const base = {
-            actorId,
-            actorName,
-            groupId,
-            groupName,
-            guestId,
-            guestEmail: record?.guestEmail,
-            appId: record?.appId,
-            appName: record?.appName,
-            operationId,
-            graphRequestId: error.requestId ?? undefined,
-          };
-          if (error.kind === 'forbidden' || error.kind === 'badRequest') {
-            await this.audit(tenantId, {
-              ...base,
-              action: 'guest.remove.refused',
-              outcome: error.code,
-              detail: `${error.code}: ${error.message}`.slice(0, 500),
-            });
-            return {
-              outcome: {
-                kind: 'refused',
-                message: msg('guests:remove.refused', { guest: who, group: groupName, code: error.code }),
-              },
-              failed: false,
-            };
-          }
-          await this.audit(tenantId, { ...base, action: 'guest.remove.failed', outcome: error.code });
-          return {
-            outcome: {
-              kind: 'failed',
-              message: msg('guests:remove.failed', { guest: who, group: groupName, reference: operationId }),
-            },
-            failed: true,
-          };
-        }
-      },
-    );
-    return run.kind === 'finished' ? run.outcome : { kind: 'inProgress', message: msg('guests:remove.inProgress') };
-  }
-
-  private async afterRemoval(
-    tenantId: string,
-    groupId: string,
-    guestId: string,
-    actorId: string,
-    actorName: string,
-    by: RemovalBy,
-    operationId: string,
-    graphRequestId?: string | null,
-  ): Promise<GuestActionOutcome> {
-    const now = this.clock().toISOString();
-    const record = await this.patchRecord(
-      { tenantId, groupId, guestId },
-      { removedAt: now, removedBy: actorName, reviewState: 'none' },
-    );
-    const current = record ?? (await this.options.store.guests.get({ tenantId, groupId, guestId }));
-    await this.audit(tenantId, {
-      actorId,
-      actorName,
-      action: 'guest.removed',
-      outcome: by.kind === 'default' ? 'defaultAfterGrace' : by.reviewId ? 'review' : 'owner',
-      groupId,
-      groupName: current?.groupName,
-      appId: current?.appId,
-      appName: current?.appName,
-      guestId,
-      guestEmail: current?.guestEmail,
-      operationId,
-      graphRequestId: graphRequestId ?? undefined,
-      detail: by.kind === 'default' ? DEFAULT_AFTER_GRACE : `decided by ${actorName}`,
-    });
-    return {
-      kind: 'done',
-      message: msg('guests:remove.done', {
-        guest: current?.guestEmail ?? guestId,
-        group: current?.groupName ?? groupId,
-        app: current?.appName ?? msg('guests:someApp'),
-      }),
-    };
+  remove(...args: Parameters<GuestRemoval['remove']>): Promise<GuestActionOutcome> {
+    return this.removal.remove(...args);
   }
 
   /** Carries on with a removal a crash or restart left unfinished (its recorded steps are not repeated). */
@@ -528,21 +202,6 @@ export class GuestLifecycleService {
       .register(REMOVE_OPERATION_KIND, (record) => this.resume(record))
       .resumeAll();
   }
-}
-
-/** Whole hours from `from` to `to` (ms), rounded up, at least 1. */
-function hoursUntil(to: number, from: number): number {
-  return Math.max(1, Math.ceil((to - from) / 3_600_000));
-}
-
-function removalOf(record: OperationRecord): RemovalBy {
-  const reviewId = typeof record.input.reviewId === 'string' ? record.input.reviewId : undefined;
-  if (record.input.byDefault === true && reviewId) return { kind: 'default', tenantId: record.tenantId, reviewId };
-  return {
-    kind: 'owner',
-    actor: { tenantId: record.tenantId, userId: record.actorId, displayName: String(record.input.actorName ?? '') },
-    reviewId,
-  };
 }
 
 function toView(

@@ -2,7 +2,7 @@
  * Use case: "still needed?" Every guest the bot added is reviewed by the group's owners every GUEST_REVIEW_INTERVAL
  * (from when it was added or last kept). The periodic sweep (REQUEST_SWEEP_INTERVAL, once across instances) finds
  * due reviews in the bot's own records, by index, without reading guests from Graph; one review per group, one card
- * per owner. The first decision on a guest wins (compare-and-set on its record) and every owner's card shows it.
+ * per owner. The first decision on a guest wins (reviewDecisions.ts) and every owner's card shows it.
  * Without a decision after GUEST_REVIEW_GRACE (a reminder halfway) GUEST_REVIEW_DEFAULT is applied.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,10 +10,11 @@ import type { GroupOwner } from '../../graph/directory';
 import type { Logger } from '../../logging';
 import type { GuestRecord, JsonObject, Store } from '../../store/store';
 import type { Catalog } from '../shared/catalog';
-import { DEFAULT_AFTER_GRACE, type GuestLifecycleService } from './lifecycle';
+import type { GuestLifecycleService } from './lifecycle';
 import { msg, type Msg } from '../shared/message';
-import { retryOnConflict } from '../shared/retryOnConflict';
-import type { Actor } from '../shared/model';
+import { DEFAULT_AFTER_GRACE } from './removal';
+import { ReviewDecisions, type DecideResult } from './reviewDecisions';
+import { ReviewStates } from './reviewState';
 
 export type ReviewDecision = 'keep' | 'remove';
 
@@ -76,56 +77,30 @@ export interface SweepResult {
 }
 
 const DUE_BATCH = 500;
-const reviewKey = (id: string): string => `guestReview/${id}`;
-
-/** What a decision tells the owner who made it; `refused`: nothing was done. */
-interface Notice {
-  refused: boolean;
-  message: Msg;
-}
-const refused = (message: Msg): Notice => ({ refused: true, message });
-
-/** Who decided, as users read it: an owner's name, or the default after the grace period. */
-export function decidedBy(decision: NonNullable<ReviewEntry['decision']>): string | Msg {
-  return decision.byDefault ? msg('guests:review.byDefault') : decision.by;
-}
 
 export class GuestReviewService {
   private readonly clock: () => Date;
   private readonly intervalMs: number;
   private readonly graceMs: number;
+  private readonly states: ReviewStates;
+  private readonly decisions: ReviewDecisions;
 
   constructor(private readonly options: GuestReviewOptions) {
     this.clock = options.clock ?? (() => new Date());
     this.intervalMs = options.intervalMs;
     this.graceMs = options.graceMs;
+    this.states = new ReviewStates(options.store.state);
+    this.decisions = new ReviewDecisions({
+      store: options.store,
+      lifecycle: options.lifecycle,
+      messenger: options.messenger,
+      states: this.states,
+      clock: this.clock,
+    });
   }
 
-  async getReview(reviewId: string): Promise<{ view: ReviewView; version: string } | undefined> {
-    const item = (await this.options.store.state.read([reviewKey(reviewId)])).get(reviewKey(reviewId));
-    return item ? { view: item.value as unknown as ReviewView, version: item.version } : undefined;
-  }
-
-  /** Changes the stored review (compare-and-set, read again on a conflict). */
-  private async changeReview(reviewId: string, change: (view: ReviewView) => void): Promise<ReviewView | undefined> {
-    return retryOnConflict(
-      async () => {
-        const current = await this.getReview(reviewId);
-        if (!current) return undefined;
-        change(current.view);
-        await this.options.store.state.write(
-          reviewKey(reviewId),
-          current.view as unknown as JsonObject,
-          current.version,
-        );
-        return current.view;
-      },
-      {
-        onGiveUp: () => {
-          throw new Error(`Review ${reviewId} kept changing`);
-        },
-      },
-    );
+  getReview(reviewId: string): Promise<{ view: ReviewView; version: string } | undefined> {
+    return this.states.get(reviewId);
   }
 
   /** One pass: open due reviews, remind halfway, apply the default after the grace period. */
@@ -186,7 +161,7 @@ export class GuestReviewService {
       })),
       cards: [],
     };
-    await this.options.store.state.write(reviewKey(reviewId), view as unknown as JsonObject, null);
+    await this.states.create(view);
     await this.options.store.audit.append({
       time: now.toISOString(),
       tenantId: view.tenantId,
@@ -213,7 +188,7 @@ export class GuestReviewService {
   }
 
   private async sendCards(reviewId: string, reason: 'new' | 'reminder'): Promise<number> {
-    const review = await this.getReview(reviewId);
+    const review = await this.states.get(reviewId);
     if (!review) return 0;
     const sent: Array<{ ownerId: string; location: JsonObject }> = [];
     for (const owner of await this.ownersOf(review.view.groupId)) {
@@ -221,7 +196,7 @@ export class GuestReviewService {
       if (delivery.ok) sent.push({ ownerId: owner.id, location: delivery.location });
       else this.options.logger.warn('review.card.undelivered', { reviewId, ownerId: owner.id, error: delivery.error });
     }
-    await this.changeReview(reviewId, (view) => view.cards.push(...sent));
+    await this.states.change(reviewId, (view) => view.cards.push(...sent));
     return sent.length;
   }
 
@@ -229,217 +204,73 @@ export class GuestReviewService {
    * An owner's decision on one guest (or on every undecided guest: `guestId` null). Ownership is read again now; the
    * first decision on a guest wins; every owner's card is updated. Returns the review as it stands, or a refusal.
    */
-  async decide(
-    actor: Actor,
-    reviewId: string,
-    groupId: string,
-    guestId: string | null,
-    decision: ReviewDecision,
-    activityId?: string,
-  ): Promise<{ kind: 'done'; review: ReviewView; notice: Msg | null } | { kind: 'refused'; message: Msg }> {
-    const review = await this.getReview(reviewId);
-    if (!review || review.view.groupId !== groupId || review.view.tenantId !== actor.tenantId) {
-      await this.options.store.audit.append({
-        time: this.clock().toISOString(),
-        tenantId: actor.tenantId,
-        actorId: actor.userId,
-        actorName: actor.displayName,
-        action: 'review.forged',
-        outcome: 'unknownReview',
-        groupId,
-        guestId: guestId ?? undefined,
-        activityId,
-        detail: 'card action names a review that does not exist for this group',
-      });
-      return { kind: 'refused', message: msg('guests:review.notOpen') };
-    }
-    const targets = review.view.entries.filter((e) => (guestId ? e.guestId === guestId : e.decision === null));
-    if (guestId && targets.length === 0) return { kind: 'refused', message: msg('guests:review.notOpen') };
-    const notices: Notice[] = [];
-    for (const entry of targets) {
-      const notice = await this.decideOne(actor, review.view, entry, decision, activityId);
-      if (notice) notices.push(notice);
-    }
-    const current = (await this.getReview(reviewId))?.view ?? review.view;
-    await this.options.messenger.updateReviewCards(current);
-    if (notices.length > 0 && notices.every((n) => n.refused)) return { kind: 'refused', message: notices[0].message };
-    return { kind: 'done', review: current, notice: notices.find((n) => !n.refused)?.message ?? null };
-  }
-
-  /** Returns a notice for the actor (`refused`: nothing was done), or null. */
-  private async decideOne(
-    actor: Actor,
-    view: ReviewView,
-    entry: ReviewEntry,
-    decision: ReviewDecision,
-    activityId?: string,
-  ): Promise<Notice | null> {
-    const key = { tenantId: view.tenantId, groupId: view.groupId, guestId: entry.guestId };
-    const record = await this.options.store.guests.get(key);
-    if (!record || record.reviewState !== 'open' || record.reviewId !== view.reviewId) {
-      await this.options.store.audit.append({
-        time: this.clock().toISOString(),
-        tenantId: actor.tenantId,
-        actorId: actor.userId,
-        actorName: actor.displayName,
-        action: 'review.stale',
-        outcome: 'alreadyDecided',
-        groupId: view.groupId,
-        guestId: entry.guestId,
-        activityId,
-        operationId: view.reviewId,
-      });
-      return refused(
-        entry.decision
-          ? msg('guests:review.alreadyDecided', { guest: entry.email, by: decidedBy(entry.decision) })
-          : msg('guests:review.notOpen'),
-      );
-    }
-    // Ownership is read before anything is run under the review's operation id: a refused click by someone who is
-    // not (or no longer) an owner must not leave a record that the real owners' Remove would find and repeat.
-    const owners = await this.options.lifecycle.ownersNow(view.groupId);
-    if (!owners.some((o) => o.id === actor.userId)) {
-      await this.options.store.audit.append({
-        time: this.clock().toISOString(),
-        tenantId: actor.tenantId,
-        actorId: actor.userId,
-        actorName: actor.displayName,
-        action: 'review.forged',
-        outcome: 'notOwner',
-        groupId: view.groupId,
-        guestId: entry.guestId,
-        activityId,
-        operationId: view.reviewId,
-      });
-      return refused(msg('guests:refused.notOwner', { group: view.groupName }));
-    }
-    const decided = (outcome: 'remove' | 'keep') =>
-      this.options.store.audit.append({
-        time: this.clock().toISOString(),
-        tenantId: actor.tenantId,
-        actorId: actor.userId,
-        actorName: actor.displayName,
-        action: 'review.decided',
-        outcome,
-        groupId: view.groupId,
-        groupName: view.groupName,
-        guestId: entry.guestId,
-        guestEmail: entry.email,
-        activityId,
-        operationId: view.reviewId,
-        detail: `decided by ${actor.displayName}`,
-      });
-    if (decision === 'remove') {
-      const outcome = await this.options.lifecycle.remove(
-        { kind: 'owner', actor, reviewId: view.reviewId },
-        view.groupId,
-        entry.guestId,
-        `review-remove:${view.reviewId}:${entry.guestId}`,
-        activityId,
-      );
-      if (outcome.kind !== 'done') return refused(outcome.message);
-      await this.recordDecision(view.reviewId, entry.guestId, {
-        decision,
-        by: actor.displayName || actor.userId,
-        at: this.clock().toISOString(),
-        outcome: 'removed',
-      });
-      await decided('remove');
-      return null;
-    }
-    const kept = await this.keep(record, view.reviewId, actor.displayName || actor.userId);
-    if (!kept) return refused(msg('guests:review.notOpen'));
-    await decided('keep');
-    return null;
-  }
-
-  /** Keeps a guest under review: closes its review (only if still open in this review) and starts a new period. */
-  private async keep(record: GuestRecord, reviewId: string, by: string, byDefault = false): Promise<boolean> {
-    const now = this.clock().toISOString();
-    const kept = await this.options.lifecycle.patchRecord(
-      record,
-      { reviewState: 'none', lastKeptAt: now, keptBy: by, reviewId: null },
-      (r) => r.reviewState === 'open' && r.reviewId === reviewId,
-    );
-    if (!kept) return false;
-    await this.recordDecision(reviewId, record.guestId, {
-      decision: 'keep',
-      by,
-      ...(byDefault ? { byDefault } : {}),
-      at: now,
-      outcome: 'kept',
-    });
-    return true;
-  }
-
-  private async recordDecision(
-    reviewId: string,
-    guestId: string,
-    decision: NonNullable<ReviewEntry['decision']>,
-  ): Promise<void> {
-    await this.changeReview(reviewId, (view) => {
-      const entry = view.entries.find((e) => e.guestId === guestId);
-      if (entry && !entry.decision) entry.decision = decision;
-    });
+  decide(...args: Parameters<ReviewDecisions['decide']>): Promise<DecideResult> {
+    return this.decisions.decide(...args);
   }
 
   /** No decision in time: GUEST_REVIEW_DEFAULT for each guest still open; the owners and admins are told. */
   private async applyDefault(reviewId: string, records: GuestRecord[]): Promise<number> {
     const decision = this.options.defaultDecision ?? 'remove';
-    const by = DEFAULT_AFTER_GRACE;
     let applied = 0;
-    for (const record of records) {
-      if (decision === 'remove') {
-        const outcome = await this.options.lifecycle.remove(
-          { kind: 'default', tenantId: record.tenantId, reviewId },
-          record.groupId,
-          record.guestId,
-          `review-default:${reviewId}:${record.guestId}`,
-        );
-        if (outcome.kind !== 'done') {
-          this.options.logger.warn('review.default.notApplied', {
-            reviewId,
-            guestId: record.guestId,
-            outcome: outcome.kind,
-          });
-          continue;
-        }
-        await this.recordDecision(reviewId, record.guestId, {
-          decision,
-          by,
-          byDefault: true,
-          at: this.clock().toISOString(),
-          outcome: 'removed',
-        });
-      } else if (!(await this.keep(record, reviewId, by, true))) continue;
-      await this.options.store.audit.append({
-        time: this.clock().toISOString(),
-        tenantId: record.tenantId,
-        actorId: 'system',
-        actorName: by,
-        action: 'review.default',
-        outcome: decision,
-        groupId: record.groupId,
-        groupName: record.groupName,
-        guestId: record.guestId,
-        guestEmail: record.guestEmail,
-        operationId: reviewId,
-        detail: by,
-      });
-      applied++;
-    }
+    for (const record of records) if (await this.applyDefaultTo(reviewId, record, decision)) applied++;
     if (applied === 0) return 0;
-    const review = await this.getReview(reviewId);
-    if (review) {
-      await this.options.messenger.updateReviewCards(review.view);
-      const text = msg('guests:review.defaultApplied', { group: review.view.groupName, decision, count: applied });
-      const told = new Set<string>();
-      for (const userId of [...review.view.cards.map((c) => c.ownerId), ...(this.options.adminUserIds ?? [])]) {
-        if (told.has(userId)) continue;
-        told.add(userId);
-        await this.options.messenger.notifyUser(review.view.tenantId, userId, text).catch(() => false);
-      }
-    }
+    const review = await this.states.get(reviewId);
+    if (review) await this.tellDefaultApplied(review.view, decision, applied);
     return applied;
+  }
+
+  /** Applies the default to one guest; false when it was not (the removal did not finish, or already decided). */
+  private async applyDefaultTo(reviewId: string, record: GuestRecord, decision: ReviewDecision): Promise<boolean> {
+    const by = DEFAULT_AFTER_GRACE;
+    if (decision === 'remove') {
+      const outcome = await this.options.lifecycle.remove(
+        { kind: 'default', tenantId: record.tenantId, reviewId },
+        record.groupId,
+        record.guestId,
+        `review-default:${reviewId}:${record.guestId}`,
+      );
+      if (outcome.kind !== 'done') {
+        this.options.logger.warn('review.default.notApplied', {
+          reviewId,
+          guestId: record.guestId,
+          outcome: outcome.kind,
+        });
+        return false;
+      }
+      await this.states.recordDecision(reviewId, record.guestId, {
+        decision,
+        by,
+        byDefault: true,
+        at: this.clock().toISOString(),
+        outcome: 'removed',
+      });
+    } else if (!(await this.decisions.keep(record, reviewId, by, true))) return false;
+    await this.options.store.audit.append({
+      time: this.clock().toISOString(),
+      tenantId: record.tenantId,
+      actorId: 'system',
+      actorName: by,
+      action: 'review.default',
+      outcome: decision,
+      groupId: record.groupId,
+      groupName: record.groupName,
+      guestId: record.guestId,
+      guestEmail: record.guestEmail,
+      operationId: reviewId,
+      detail: by,
+    });
+    return true;
+  }
+
+  /** Every owner's card shows the default; each owner who had a card and each admin is told once. */
+  private async tellDefaultApplied(view: ReviewView, decision: ReviewDecision, applied: number): Promise<void> {
+    await this.options.messenger.updateReviewCards(view);
+    const text = msg('guests:review.defaultApplied', { group: view.groupName, decision, count: applied });
+    const told = new Set<string>();
+    for (const userId of [...view.cards.map((c) => c.ownerId), ...(this.options.adminUserIds ?? [])]) {
+      if (told.has(userId)) continue;
+      told.add(userId);
+      await this.options.messenger.notifyUser(view.tenantId, userId, text).catch(() => false);
+    }
   }
 }

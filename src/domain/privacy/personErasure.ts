@@ -9,6 +9,7 @@
 import { DirectoryError, type Directory, type DirectoryUser } from '../../graph/directory';
 import type { Logger } from '../../logging';
 import type { ErasureSubject, Store, TableCounts } from '../../store/store';
+import { auditActor } from '../shared/auditActor';
 import { parseEmail } from '../shared/email';
 import type { Actor } from '../shared/model';
 
@@ -80,9 +81,7 @@ export class PersonErasure {
     const rows = Object.values(counts).reduce((a, b) => a + b, 0);
     await this.options.store.audit.append({
       time: this.clock().toISOString(),
-      tenantId: actor.tenantId,
-      actorId: actor.userId,
-      actorName: actor.displayName,
+      ...auditActor(actor),
       action: 'person.erased',
       outcome: rows > 0 ? 'erased' : 'nothingStored',
       detail: JSON.stringify(counts),

@@ -3,79 +3,12 @@
  * check who asks first, and removals and guest records are for guest accounts (userType Guest) only.
  */
 import { strict as assert } from 'node:assert';
-import type { Attachment } from 'botbuilder';
-import {
-  TENANT_ID,
-  actionData,
-  cardId,
-  cardText,
-  createHarness,
-  groups,
-  lastCard,
-  textOf,
-  toConfirmation,
-  users,
-  type Harness,
-  type UserChat as Chat,
-} from '../../support/botHarness';
+import { TENANT_ID, cardText, createHarness, groups, lastCard, users, type Harness } from '../../support/botHarness';
 import { guestAction } from '../../support/guestCard';
-import { TeamsReviewMessenger, type UserChat } from '../../../src/bot/guests/reviewMessenger';
-import { locFor } from '../../../src/bot/locale';
-import { renderUserChat, type UserChatContent } from '../../../src/bot/messenger';
-import { silentLogger } from '../../../src/logging';
-import type { ConversationStore, JsonObject } from '../../../src/store/store';
+import { RecordingReviews, guestId, invite, memberIds } from '../../support/guestReviews';
 import { loadDemoSeed } from '../../../src/simulator';
 
 const DAY = 86_400_000;
-
-class Reviews implements UserChat {
-  readonly cards = new Map<string, Record<string, unknown>>();
-  conversations: ConversationStore | undefined;
-  readonly messenger = new TeamsReviewMessenger(this, 'remove', silentLogger);
-  private next = 0;
-  async sendToUserChat(
-    tenantId: string,
-    userId: string,
-    what: UserChatContent,
-  ): Promise<{ ok: true; location: JsonObject }> {
-    const reference = (await this.conversations?.get(tenantId, userId)) ?? {};
-    const content = renderUserChat(locFor(reference), what);
-    const activityId = `review-card-${++this.next}`;
-    if (typeof content !== 'string')
-      this.cards.set(`${userId}/${activityId}`, content.content as Record<string, unknown>);
-    return { ok: true, location: { reference, activityId, ownerId: userId } };
-  }
-  async replaceCard(location: JsonObject, what: UserChatContent): Promise<boolean> {
-    const card = renderUserChat(locFor(location), what) as Attachment;
-    this.cards.set(
-      `${String(location.ownerId)}/${String(location.activityId)}`,
-      card.content as Record<string, unknown>,
-    );
-    return true;
-  }
-  latestFor(ownerId: string): Record<string, unknown> {
-    const mine = [...this.cards.entries()].filter(([k]) => k.startsWith(`${ownerId}/`));
-    assert.ok(mine.length > 0, `no review card for ${ownerId}`);
-    return mine[mine.length - 1][1];
-  }
-}
-
-async function invite(chat: Chat, email: string): Promise<void> {
-  const confirm = await toConfirmation(chat, 'Contoso Expenses', null, email);
-  const done = await chat.submit(actionData(lastCard(confirm), 'Send invitation'), cardId(confirm));
-  assert.match(textOf(done), /invit/i);
-}
-
-async function memberIds(h: Harness, groupId: string): Promise<string[]> {
-  return (await h.graph<{ value: Array<{ id: string }> }>(`/groups/${groupId}/members?$select=id`)).body.value.map(
-    (m) => m.id,
-  );
-}
-
-async function userId(h: Harness, email: string): Promise<string> {
-  return (await h.graph<{ value: Array<{ id: string }> }>(`/users?$filter=mail eq '${email}'&$select=id`)).body.value[0]
-    .id;
-}
 
 /** Writes the bot may not make itself (the test plays an admin in the portal). */
 async function asAdmin<T>(h: Harness, write: () => Promise<T>): Promise<T> {
@@ -90,10 +23,10 @@ async function asAdmin<T>(h: Harness, write: () => Promise<T>): Promise<T> {
 describe('guest cards: who asks, and guests only (bot + domain + simulator)', () => {
   let h: Harness;
   let now: number;
-  let reviews: Reviews;
+  let reviews: RecordingReviews;
   beforeEach(async () => {
     now = Date.parse('2026-11-24T09:00:00Z');
-    reviews = new Reviews();
+    reviews = new RecordingReviews();
     h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews.messenger });
     reviews.conversations = h.store.conversations;
   });
@@ -105,7 +38,7 @@ describe('guest cards: who asks, and guests only (bot + domain + simulator)', ()
     await megan.send('help');
     await alex.send('help');
     await invite(megan, 'drop.me@adatum.com');
-    const dropId = await userId(h, 'drop.me@adatum.com');
+    const dropId = await guestId(h, 'drop.me@adatum.com');
     now += 90 * DAY;
     assert.equal((await h.guestReview.sweep()).opened, 1);
     const drop = guestAction(reviews.latestFor(users.megan.aadObjectId), 'Remove from group', 'drop.me@adatum.com');
@@ -127,7 +60,7 @@ describe('guest cards: who asks, and guests only (bot + domain + simulator)', ()
   it('the remove confirmation is shown only to an owner of the group: a forged one names no guest', async () => {
     const megan = h.chat(users.megan);
     await invite(megan, 'pat@adatum.com');
-    const patId = await userId(h, 'pat@adatum.com');
+    const patId = await guestId(h, 'pat@adatum.com');
     const forged = await h.chat(users.adele).invoke('guests.remove', { groupId: groups.expenses, guestId: patId });
     assert.doesNotMatch(JSON.stringify(forged), /pat@adatum\.com/);
     assert.match(cardText(forged), /not for you/);
@@ -161,7 +94,7 @@ describe('guest cards: who asks, and guests only (bot + domain + simulator)', ()
   it('the shared Resend and Remove of my guests act only on a chosen guest of a group the clicker owns', async () => {
     const megan = h.chat(users.megan);
     await invite(megan, 'pat@adatum.com');
-    const patId = await userId(h, 'pat@adatum.com');
+    const patId = await guestId(h, 'pat@adatum.com');
     const list = lastCard(await megan.send('my guests'));
     const resend = guestAction(list, 'Resend invitation', 'pat@adatum.com');
     assert.equal(resend.data.guest, `${groups.expenses}/${patId}`, 'the choice names the group and the guest');
