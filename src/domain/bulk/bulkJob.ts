@@ -5,11 +5,10 @@
  * for the steps). Graph: look-ups and membership reads in `$batch`, invitations 20 a `$batch`, memberships 20 a
  * `PATCH /groups/{id}` (members@odata.bind, all or none) with single adds for a refused chunk.
  */
-import { randomUUID } from 'node:crypto';
 import type { OperationRecord } from '../../store/store';
-import { OperationRunner } from '../shared/operations';
+import { useCaseTools, type OperationRunner } from '../shared/operations';
 import { OperationResumers } from '../shared/resumers';
-import { defaultSleep, transientPolicy, waitSchedules } from '../shared/retry';
+import { transientPolicy, waitSchedules } from '../shared/retry';
 import type { Actor } from '../shared/model';
 import { msg, type Msg } from '../shared/message';
 import type { HourlyLimiter } from '../shared/rateLimit';
@@ -53,14 +52,7 @@ export class BulkInviteService {
   private inviteWindow: number[] = [];
 
   constructor(private readonly options: BulkInviteOptions) {
-    this.clock = options.clock ?? (() => new Date());
-    this.sleep = options.sleep ?? defaultSleep;
-    this.runner = new OperationRunner(
-      options.store.operations,
-      this.clock,
-      options.instanceId ?? randomUUID(),
-      options.leaseMs,
-    );
+    ({ clock: this.clock, sleep: this.sleep, runner: this.runner } = useCaseTools(options));
   }
 
   get maxAddresses(): number {

@@ -3,13 +3,12 @@
  * invitation (resend.ts), remove a guest from a group (removal.ts, an operation record: exactly once, resumable).
  * Every action is checked again on the server at the moment of acting (actionContext.ts) and everything is audited.
  */
-import { randomUUID } from 'node:crypto';
 import { isPermissionDenied, type Directory, type GuestMember } from '../../graph/directory';
 import type { Logger } from '../../logging';
 import type { GuestKey, GuestRecord, GuestRecordPatch, OperationRecord, Store } from '../../store/store';
 import type { Catalog } from '../shared/catalog';
 import type { Actor } from '../shared/model';
-import { OperationRunner } from '../shared/operations';
+import { useCaseTools, type OperationOptions, type OperationRunner } from '../shared/operations';
 import { OperationResumers } from '../shared/resumers';
 import { defaultSleep, retryTransient, transientPolicy, type RetryPolicy } from '../shared/retry';
 import { GuestActionContext, type GuestActionOutcome } from './actionContext';
@@ -49,7 +48,7 @@ export interface GuestPage {
   apps: Array<{ id: string; displayName: string }>;
 }
 
-export interface GuestLifecycleOptions {
+export interface GuestLifecycleOptions extends OperationOptions {
   directory: Directory;
   store: Store;
   logger: Logger;
@@ -57,10 +56,6 @@ export interface GuestLifecycleOptions {
   defaultRedirectUrl: string;
   /** RESEND_COOLDOWN: at most one resend per guest in this time, counted from the last resend. */
   resendCooldownMs: number;
-  clock?: () => Date;
-  sleep?: (ms: number) => Promise<void>;
-  instanceId?: string;
-  leaseMs?: number;
   transientRetries?: number;
 }
 
@@ -72,13 +67,7 @@ export class GuestLifecycleService {
   private readonly removal: GuestRemoval;
 
   constructor(private readonly options: GuestLifecycleOptions) {
-    this.clock = options.clock ?? (() => new Date());
-    this.runner = new OperationRunner(
-      options.store.operations,
-      this.clock,
-      options.instanceId ?? randomUUID(),
-      options.leaseMs,
-    );
+    ({ clock: this.clock, runner: this.runner } = useCaseTools(options));
     this.context = new GuestActionContext(options, this.clock, () => this.policy());
     this.resender = new GuestResend(this.context, options);
     this.removal = new GuestRemoval(this.context, this.runner);

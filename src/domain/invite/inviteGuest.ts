@@ -4,12 +4,10 @@
  * the server when the owner confirms (checks.ts); the directory writes are recorded as an operation, step by step
  * (steps.ts, membership.ts), so that a retried or resumed confirmation never writes twice.
  */
-import { randomUUID } from 'node:crypto';
 import type { NewOperation, OperationRecord } from '../../store/store';
-import { OperationRunner } from '../shared/operations';
+import { useCaseTools, type OperationRunner } from '../shared/operations';
 import { OperationResumers } from '../shared/resumers';
 import { Catalog } from '../shared/catalog';
-import { defaultSleep } from '../shared/retry';
 import { isOwnDomain, parseEmail } from '../shared/email';
 import { recordForged, reportBlocked, type Actor, type BlockedReport } from '../shared/model';
 import { msg, type Msg } from '../shared/message';
@@ -38,14 +36,7 @@ export class InviteGuestService {
   private tenantCache: { domains: string[]; name: string; until: number } | null = null;
 
   constructor(private readonly options: InviteGuestOptions) {
-    this.clock = options.clock ?? (() => new Date());
-    this.sleep = options.sleep ?? defaultSleep;
-    this.runner = new OperationRunner(
-      options.store.operations,
-      this.clock,
-      options.instanceId ?? randomUUID(),
-      options.leaseMs,
-    );
+    ({ clock: this.clock, sleep: this.sleep, runner: this.runner } = useCaseTools(options));
     this.catalog = options.catalog ?? new Catalog(options.directory, this.clock);
   }
 

@@ -10,6 +10,7 @@ import type { Catalog } from '../shared/catalog';
 import type { Actor, BlockedReporter, Offer } from '../shared/model';
 import type { GuestRecorder } from '../guests/records';
 import type { Msg } from '../shared/message';
+import type { OperationOptions } from '../shared/operations';
 
 /** The kind of an invitation's operation record. */
 export const INVITE_OPERATION_KIND = 'inviteGuest';
@@ -102,25 +103,19 @@ export type EmailCheck =
   { ok: true; address: string } | { ok: false; reason: 'invalidEmail' | 'ownDomain'; message: Msg };
 
 /** What the services that invite guests and add them to groups share (single and bulk invitations). */
-export interface GuestWriteOptions {
+export interface GuestWriteOptions extends OperationOptions {
   directory: Directory;
   store: Store;
   logger: Logger;
   defaultRedirectUrl: string;
-  clock?: () => Date;
-  sleep?: (ms: number) => Promise<void>;
   /** Waits, within the turn, before retrying a membership write that cannot see a just-invited user yet. */
   replicationBackoffMs?: readonly number[];
   /** How long after the invitation a membership write that does not see the guest yet is retried (REPLICATION_WAIT). */
   replicationWaitMs: number;
   /** Waits before reading whether an ambiguous write (5xx, timeout) took effect, the first read included. */
   confirmBackoffMs?: readonly number[];
-  /** Identifies this process as a lease owner of operation records. */
-  instanceId?: string;
   /** Retries of a step after throttling or a 5xx (beyond the Graph client's own). */
   transientRetries?: number;
-  /** How long a runner holds an operation before another process may resume it. */
-  leaseMs?: number;
 }
 
 export interface InviteGuestOptions extends GuestWriteOptions {

@@ -10,6 +10,7 @@ import type { Msg } from '../shared/message';
 import type { BlockedReporter } from '../shared/model';
 import type { Catalog } from '../shared/catalog';
 import type { HourlyLimiter } from '../shared/rateLimit';
+import type { OperationOptions } from '../shared/operations';
 
 export const JUSTIFICATION_MAX = 500;
 export const COMMENT_MAX = 500;
@@ -76,27 +77,22 @@ export type WithdrawOutcome =
   | { kind: 'alreadyDecided'; request: AccessRequestRecord }
   | Refused;
 
-export interface RequestAccessOptions {
+export interface RequestAccessOptions extends OperationOptions {
   directory: Directory;
   store: Store;
   messenger: ApprovalMessenger;
   logger: Logger;
-  clock?: () => Date;
   remindAfterMs: number;
   expireAfterMs: number;
   catalogTtlMs?: number;
   /** The self-service catalog (shared with the invite flow); one is made from `directory` when absent. */
   catalog?: Catalog;
-  instanceId?: string;
   /** Told when a setup problem stops someone (admin alerts). */
   onBlocked?: BlockedReporter;
   /** Per-user allowance of new requests (INVITES_PER_USER_PER_HOUR). */
   limiter?: HourlyLimiter;
-  /** How long a runner holds an approval's membership write before another process may resume it. */
-  leaseMs?: number;
   /** Retries of the membership write after throttling or a 5xx (beyond the Graph client's own). */
   transientRetries?: number;
-  sleep?: (ms: number) => Promise<void>;
   /** Keeps the bot's record (and sponsor) of each guest an approval adds. */
   guestRecorder?: GuestRecorder;
 }

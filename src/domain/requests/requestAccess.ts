@@ -6,14 +6,12 @@
  * create.ts (a new request), delivery.ts (cards to owners), decide.ts (approve, deny, withdraw),
  * approval.ts (the membership write) and sweep.ts (reminders and expiry).
  */
-import { randomUUID } from 'node:crypto';
 import type { AccessRequestRecord, OperationRecord } from '../../store/store';
 import type { Msg } from '../shared/message';
 import type { Actor, AppChoice } from '../shared/model';
-import { OperationRunner } from '../shared/operations';
+import { useCaseTools, type OperationRunner } from '../shared/operations';
 import { OperationResumers } from '../shared/resumers';
 import { Catalog } from '../shared/catalog';
-import { defaultSleep } from '../shared/retry';
 import { retryOnConflict } from '../shared/retryOnConflict';
 import { APPROVAL_ID_PREFIX, APPROVAL_OPERATION_KINDS, finishApproval, finishOrphan } from './approval';
 import { recordForgedChoice, type RequestContext } from './context';
@@ -32,14 +30,7 @@ export class RequestAccessService {
   private readonly ctx: RequestContext;
 
   constructor(private readonly options: RequestAccessOptions) {
-    this.clock = options.clock ?? (() => new Date());
-    this.sleep = options.sleep ?? defaultSleep;
-    this.runner = new OperationRunner(
-      options.store.operations,
-      this.clock,
-      options.instanceId ?? randomUUID(),
-      options.leaseMs,
-    );
+    ({ clock: this.clock, sleep: this.sleep, runner: this.runner } = useCaseTools(options));
     this.catalog = options.catalog ?? new Catalog(options.directory, this.clock, options.catalogTtlMs);
     this.ctx = { options, clock: this.clock, sleep: this.sleep, runner: this.runner, catalog: this.catalog };
   }

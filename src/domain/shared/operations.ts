@@ -12,8 +12,39 @@ import {
   type OperationRecord,
   type OperationStore,
 } from '../../store/store';
+import { defaultSleep } from './retry';
 
 const DEFAULT_LEASE_MS = 60_000;
+
+/** What a use case that writes through operation records is built with (tests pass a clock, a sleep, a lease). */
+export interface OperationOptions {
+  store: { operations: OperationStore };
+  clock?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  /** Identifies this process as a lease owner of operation records. */
+  instanceId?: string;
+  /** How long a runner holds an operation before another process may resume it. */
+  leaseMs?: number;
+}
+
+/** A use case's clock, sleep and operation runner. */
+export interface UseCaseTools {
+  readonly clock: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly runner: OperationRunner;
+}
+
+/** The clock, sleep and operation runner of a use case, from its options; the real ones where none are given. */
+export function useCaseTools(options: OperationOptions): UseCaseTools {
+  const clock = options.clock ?? (() => new Date());
+  const runner = new OperationRunner(
+    options.store.operations,
+    clock,
+    options.instanceId ?? randomUUID(),
+    options.leaseMs,
+  );
+  return { clock, sleep: options.sleep ?? defaultSleep, runner };
+}
 
 export interface OperationSteps {
   /** The record as it was when this run took the lease (earlier runs' steps included). */
