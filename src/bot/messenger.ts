@@ -25,7 +25,8 @@ import { reviewCard } from './guests/cards';
 import { referenceWithAudience } from './locale';
 import type { Localizer } from '../i18n';
 import { AdapterCalls, type ConnectorCalls, type Content } from './delivery/connector';
-import { Outbox, locationOf, type OutboxMessage, type OutboxRenderer, type Sending } from './delivery/outbox';
+import { Outbox } from './delivery/outbox';
+import { json, locationOf, type OutboxMessage, type OutboxRenderer, type Sending } from './delivery/outboxMessage';
 import type { Pacer } from './delivery/pacer';
 import { StoredChats } from './delivery/storedChats';
 import type { PersonalChats, UnreachableReason } from './delivery/personalChat';
@@ -61,10 +62,6 @@ type Rendered =
   | { type: 'review'; view: ReviewView; defaultDecision: ReviewDecision; reminder?: boolean }
   | { type: 'msg'; msg: Msg }
   | { type: 'card'; card: Attachment };
-
-function json(value: unknown): JsonObject {
-  return JSON.parse(JSON.stringify(value)) as JsonObject;
-}
 
 function delivery(sending: Sending): Delivery {
   if (sending.state !== 'failed') return { ok: true, location: sending.location };
