@@ -3,7 +3,7 @@
  * still queued) and waiting for a slot of the Pacer (./pacer.ts) right before a request goes.
  */
 import type { OutboxRecord } from '../../store/store';
-import { Pacer } from './pacer';
+import type { Pacer } from './pacer';
 import { payloadOf, queuedCardOf, referenceOf } from './outboxMessage';
 
 /** How long an attempt may wait for its slot in the pace; a later slot puts the record back until then. */
