@@ -12,7 +12,7 @@ import type { Localizer } from '../../i18n';
 import type { Actor } from '../../domain/shared/model';
 import type { CardSubmit, CardPromptValidations } from '../cardPrompt';
 import type { SlowWork } from '../background';
-import { cardLocation } from '../messenger';
+import { cardLocation } from '../cardReply';
 import { actorFrom } from '../identity';
 import { flow, outcomeCard, text, type FlowState } from '../cardFlow';
 import { listCard, progressCard } from './cards';

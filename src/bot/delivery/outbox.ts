@@ -6,31 +6,14 @@
  * the sender; ./outboxAttempt.ts makes each attempt, ./outboxPace.ts paces them.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../../logging';
-import type { JsonObject, OutboxRecord, Store } from '../../store/store';
+import type { JsonObject, OutboxRecord } from '../../store/store';
 import { JOBS } from '../../domain/shared/timerJobs';
-import type { ConnectorCalls } from './connector';
 import { Pacer } from './pacer';
-import type { PersonalChats } from './personalChat';
-import {
-  json,
-  reasonField,
-  recipientOf,
-  type OutboxMessage,
-  type OutboxRenderer,
-  type Payload,
-  type Sending,
-} from './outboxMessage';
+import { json, reasonField, recipientOf, type OutboxMessage, type Payload, type Sending } from './outboxMessage';
 import { OutboxPace } from './outboxPace';
-import { OutboxAttempts, resolveLocation } from './outboxAttempt';
+import { OutboxAttempts, resolveLocation, type OutboxParts } from './outboxAttempt';
 
-export interface OutboxOptions {
-  store: Store;
-  chats: PersonalChats;
-  calls: ConnectorCalls;
-  renderer: OutboxRenderer;
-  instanceId: string;
-  logger: Logger;
+export interface OutboxOptions extends OutboxParts {
   clock?: () => Date;
   pacer?: Pacer;
   /** How long a record (and the sender role) is this instance's before another may take it over. */

@@ -16,13 +16,17 @@ import { PacedError, type OutboxPace } from './outboxPace';
 /** Statuses worth another attempt [STATUS in docs/outbox.md]; any other 4xx is final. */
 const RETRYABLE = new Set([412, 429, 502, 503, 504]);
 
-export interface AttemptOptions {
+/** What the outbox sends with: the store, finding people's chats, the Bot Connector calls, the renderer. */
+export interface OutboxParts {
   store: Store;
   chats: PersonalChats;
   calls: ConnectorCalls;
   renderer: OutboxRenderer;
   instanceId: string;
   logger: Logger;
+}
+
+export interface AttemptOptions extends OutboxParts {
   clock: () => Date;
   pace: OutboxPace;
   leaseMs: number;

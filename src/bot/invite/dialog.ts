@@ -12,7 +12,7 @@ import type { InviteGuestService, InviteOutcome } from '../../domain/invite/invi
 import { describeBlocker, type GroupBlocker } from '../../domain/shared/model';
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
 import type { SlowWork } from '../background';
-import { cardLocation } from '../messenger';
+import { cardLocation } from '../cardReply';
 import { renderCard, type CardData, type Fact } from '../cards';
 import { actorFrom } from '../identity';
 import type { Localizer } from '../../i18n';
