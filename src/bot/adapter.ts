@@ -8,7 +8,7 @@ import {
   type TurnContext,
 } from 'botbuilder';
 import type { ClaimsIdentity, ConnectorClient, ConnectorFactory } from 'botframework-connector';
-import type { BotAuthSettings } from '../config';
+import type { BotAuthSettings } from '../config/access';
 import type { Logger } from '../logging';
 import { isPermissionDenied } from '../graph/directory';
 import type { BlockedReporter } from '../domain/shared/model';

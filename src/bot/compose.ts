@@ -1,33 +1,31 @@
-/** Wires the Teams side (state, dialogs, handler, proactive messenger) onto the domain services. */
+/**
+ * Wires the Teams side (state, dialogs, handler, proactive messenger) onto the domain services: composeBot calls
+ * the builders of ./composeServices.ts (one per room), then makes the slow-work seam, the resume of operations,
+ * the admin commands and the dialogs.
+ */
 import type { Settings } from '../config';
 import { randomUUID } from 'node:crypto';
-import { ConversationState, type BotAdapter, type CloudAdapter } from 'botbuilder';
+import { ConversationState, type BotAdapter } from 'botbuilder';
 import type { Logger } from '../logging';
 import type { Store } from '../store/store';
 import type { Directory } from '../graph/directory';
-import { InviteGuestService } from '../domain/invite/inviteGuest';
+import type { InviteGuestService } from '../domain/invite/inviteGuest';
 import { INVITE_OPERATION_KIND } from '../domain/invite/model';
-import { BULK_OPERATION_KIND, BulkInviteService } from '../domain/bulk/bulkJob';
+import { BULK_OPERATION_KIND, type BulkInviteService } from '../domain/bulk/bulkJob';
 import { BulkFlow } from './bulk/flow';
 import { resumedCards } from './bulk/cards';
-import { RequestAccessService } from '../domain/requests/requestAccess';
+import type { RequestAccessService } from '../domain/requests/requestAccess';
 import { APPROVAL_OPERATION_KINDS } from '../domain/requests/approval';
 import type { ApprovalMessenger } from '../domain/requests/model';
-import { AdminAlertService, type AlertMessenger } from '../domain/admin/alerts';
-import { SetupCheckService, type InstallProbe } from '../domain/admin/setupCheck';
-import { reportBlocked } from '../domain/shared/model';
-import { msg } from '../domain/shared/message';
+import type { AdminAlertService, AlertMessenger } from '../domain/admin/alerts';
+import type { SetupCheckService } from '../domain/admin/setupCheck';
 import type { TeamsAppInstaller } from '../graph/teamsApps';
-import { PersonalChatService } from './delivery/reachability';
-import { Catalog } from '../domain/shared/catalog';
 import { HourlyLimiter } from '../domain/shared/rateLimit';
 import { readCheck, readLimit } from './readLimit';
-import { GuestRecorder } from '../domain/guests/records';
-import { GuestLifecycleService } from '../domain/guests/lifecycle';
+import type { GuestLifecycleService } from '../domain/guests/lifecycle';
 import { REMOVE_OPERATION_KIND } from '../domain/guests/removal';
-import { GuestReviewService, type ReviewMessenger } from '../domain/guests/review';
+import type { GuestReviewService, ReviewMessenger } from '../domain/guests/review';
 import { GuestActions } from './guests/actions';
-import { TeamsReviewMessenger } from './guests/reviewMessenger';
 import { AdminCommands, type RetryOperation } from './admin/commands';
 import { BotStateStorage } from './stateStorage';
 import { InviteGuestDialog, outcomeToCard } from './invite/dialog';
@@ -35,18 +33,26 @@ import { locFor } from './locale';
 import { RequestAccessDialog } from './requests/dialog';
 import { MainDialog } from './mainDialog';
 import { TeamsBot } from './teamsBot';
-import { TeamsMessenger } from './messenger';
 import type { Outbox } from './delivery/outbox';
 import { RequestActions } from './requests/actions';
 import { installTurnErrorHandler } from './adapter';
 import { BackgroundWork, type CardUpdater, type SlowWork } from './background';
-import { FileIntake } from './files/intake';
-import { FileExport } from './files/export';
-import { fileHosts, type FileFetch } from '../domain/files/download';
+import type { FileFetch } from '../domain/files/download';
 import { reopenFailedOperations, reopenOperation } from '../domain/shared/operations';
 import { OperationResumers } from '../domain/shared/resumers';
 import { PersonErasure } from '../domain/privacy/personErasure';
 import { PrivacyActions } from './privacy/actions';
+import {
+  composeAdmin,
+  composeDelivery,
+  composeFiles,
+  composeGuests,
+  composeInvitations,
+  composeRequests,
+  composeShared,
+  type Admin,
+  type Delivery,
+} from './composeServices';
 
 export interface BotParts {
   bot: TeamsBot;
@@ -71,7 +77,7 @@ export interface BotParts {
 }
 
 /**
- * The slices of the settings the bot's services are built from (src/config.ts, the only place with defaults;
+ * The slices of the settings the bot's services are built from (src/config/, the only place with defaults;
  * tests start from loadSettings({})).
  */
 export type ComposeSettings = Pick<
@@ -121,194 +127,50 @@ export interface ComposeOptions {
   teamsAppInstaller?: TeamsAppInstaller | null;
 }
 
-export function composeBot(options: ComposeOptions): BotParts {
-  const { store, directory, logger, clock, sleep, settings } = options;
-  const { guests, operations } = settings;
-  const instanceId = randomUUID();
-  // The admins are told once per fix when someone cannot be reached (adminAlerts is made below; it needs `teams`).
-  let reportUnreachable: (tenantId: string, userId: string, reason: string) => Promise<void> = async () => undefined;
-  const chats: PersonalChatService = new PersonalChatService({
-    adapter: options.adapter as CloudAdapter,
-    appId: options.appId,
-    conversations: store.conversations,
-    state: store.state,
-    logger,
-    installer: options.teamsAppInstaller ?? null,
-    manifestId: settings.teamsApp.manifestId,
-    catalogId: settings.teamsApp.catalogId,
-    onUnreachable: (tenantId, userId, reason) => reportUnreachable(tenantId, userId, reason),
-    // createConversation counts against Teams' limits like a send: paced by the outbox's pacer (made below).
-    pace: (tenantId: string, userId: string): Promise<() => void> => teams.outbox.paceFor(tenantId, userId),
-    clock,
-  });
-  const teams: TeamsMessenger = new TeamsMessenger(options.adapter as CloudAdapter, store, options.appId, logger, {
-    clock,
-    instanceId,
-    leaseMs: operations.leaseMs,
-    chats,
-  });
-  const installProbe: InstallProbe = async (tenantId) => {
-    const probe = await chats.canInstall(tenantId);
-    return probe && (probe.ok ? probe : { ok: false, reason: probe.reason });
-  };
-  const setupCheck = new SetupCheckService(directory, clock, guests.sponsorsInEntra, installProbe);
-  const adminAlerts = new AdminAlertService({
-    store,
-    directory,
-    setup: setupCheck,
-    messenger: options.alertMessenger ?? teams,
-    logger,
-    adminUserIds: settings.alerts.adminUserIds,
-    quietPeriodMs: settings.alerts.quietPeriodMs,
-    clock,
-  });
-  reportUnreachable = (tenantId, userId, reason) =>
-    reportBlocked(adminAlerts.reportBlocked.bind(adminAlerts), logger, {
-      tenantId,
-      actor: { tenantId, userId, displayName: '' },
-      doing: msg('reach:doing'),
-      kind: 'botCannotReach',
-      app: null,
-      group: null,
-      detail: reason,
-    });
-  const limiter = new HourlyLimiter(store.state, settings.actionsPerUserPerHour, clock);
-  const readsChecked = readCheck(new HourlyLimiter(store.state, settings.readsPerUserPerHour, clock));
-  const reads = readLimit(readsChecked);
-  const onBlocked = (report: Parameters<AdminAlertService['reportBlocked']>[0]): Promise<void> =>
-    adminAlerts.reportBlocked(report);
-  const catalog = new Catalog(directory, clock);
-  const guestRecorder = new GuestRecorder({
-    directory,
-    store,
-    logger,
-    clock,
-    sponsorsInEntra: guests.sponsorsInEntra,
-    onBlocked,
-  });
-  const inviteGuest = new InviteGuestService({
-    directory,
-    store,
-    logger,
-    defaultRedirectUrl: settings.defaultRedirectUrl,
-    instanceId,
-    clock,
-    sleep,
-    replicationBackoffMs: options.replicationBackoffMs,
-    replicationWaitMs: operations.replicationWaitMs,
-    confirmBackoffMs: options.confirmBackoffMs,
-    catalog,
-    onBlocked,
-    limiter,
-    leaseMs: operations.leaseMs,
-    guestRecorder,
-  });
-  const bulkInvite = new BulkInviteService({
-    directory,
-    store,
-    logger,
-    defaultRedirectUrl: settings.defaultRedirectUrl,
-    instanceId,
-    clock,
-    sleep,
-    leaseMs: operations.leaseMs,
-    replicationBackoffMs: options.replicationBackoffMs,
-    replicationWaitMs: operations.replicationWaitMs,
-    confirmBackoffMs: options.confirmBackoffMs,
-    tenantDomains: () => inviteGuest.tenantDomains(),
-    maxAddresses: settings.bulk.maxAddresses,
-    recheckAfterMs: settings.bulk.recheckAfterMs,
-    limiter,
-  });
-  const messenger = options.messenger ?? teams;
-  const requestAccess = new RequestAccessService({
-    directory,
-    store,
-    messenger,
-    logger,
-    clock,
-    instanceId,
-    remindAfterMs: settings.requests.remindAfterMs,
-    expireAfterMs: settings.requests.expireAfterMs,
-    catalog,
-    onBlocked,
-    limiter,
-    leaseMs: operations.leaseMs,
-    sleep,
-    guestRecorder,
-  });
-  const conversationState = new ConversationState(new BotStateStorage(store.state));
-  const background = new BackgroundWork(logger);
-  const updateCard: CardUpdater = options.cardUpdater ?? ((location, card) => teams.replaceCard(location, card));
-  const slow: SlowWork = {
+/** Everything composeBot built, for the builders of the Teams side. */
+interface Services extends Admin {
+  delivery: Delivery;
+  inviteGuest: InviteGuestService;
+  bulkInvite: BulkInviteService;
+  requestAccess: RequestAccessService;
+  guestLifecycle: GuestLifecycleService;
+  guestReview: GuestReviewService;
+}
+
+/** How a card submit's turn hands slow directory work to the background and updates its card later. */
+function composeSlowWork(options: ComposeOptions, delivery: Delivery): SlowWork & { background: BackgroundWork } {
+  const background = new BackgroundWork(options.logger);
+  const updateCard: CardUpdater =
+    options.cardUpdater ?? ((location, card) => delivery.teams.replaceCard(location, card));
+  return {
     background,
     updateCard,
     turnDeadlineMs: options.turnDeadlineMs ?? 5_000,
     invokeDeadlineMs: options.invokeDeadlineMs ?? 2_000,
   };
-  const requestActions = new RequestActions(requestAccess, logger, slow);
-  const guestLifecycle = new GuestLifecycleService({
-    directory,
-    store,
-    logger,
-    catalog,
-    defaultRedirectUrl: settings.defaultRedirectUrl,
-    resendCooldownMs: guests.resendCooldownMs,
-    clock,
-    sleep,
-    instanceId,
-    leaseMs: operations.leaseMs,
-  });
-  const guestReview = new GuestReviewService({
-    store,
-    logger,
-    catalog,
-    lifecycle: guestLifecycle,
-    messenger: options.reviewMessenger ?? new TeamsReviewMessenger(teams, guests.reviewDefault, logger),
-    clock,
-    intervalMs: guests.reviewIntervalMs,
-    graceMs: guests.reviewGraceMs,
-    defaultDecision: guests.reviewDefault,
-    staleAfterMs: guests.invitationStaleAfterMs,
-    adminUserIds: settings.alerts.adminUserIds,
-  });
-  const fileSettings = settings.files;
-  const hosts = async (): Promise<string[]> =>
-    fileHosts((await inviteGuest.tenantDomains()).domains, fileSettings.hosts);
-  const fileIntake = new FileIntake({
-    hosts,
-    maxBytes: fileSettings.maxBytes,
-    maxRows: settings.bulk.maxAddresses,
-    maxUncompressedBytes: fileSettings.maxUncompressedBytes,
-    checkMessage: (raw) => inviteGuest.checkWelcomeMessage(raw),
-    logger,
-    fetch: options.fetchFile,
-  });
-  const fileExport = new FileExport({
-    store,
-    logger,
-    isAdmin: (actor) => adminAlerts.isAdmin(actor),
-    ownedGroupIds: async (actor) => (await guestLifecycle.ownedGroups(actor)).map((g) => g.groupId),
-    hosts,
-    reviewIntervalMs: guests.reviewIntervalMs,
-    reviewGraceMs: guests.reviewGraceMs,
-    clock,
-    fetch: options.fetchFile,
-  });
-  const guestActions = new GuestActions({
-    files: fileExport,
-    lifecycle: guestLifecycle,
-    review: guestReview,
-    store,
-    logger,
-    slow,
-    isAdmin: (actor) => adminAlerts.isAdmin(actor),
-    reviewDefault: guests.reviewDefault,
-    reviewIntervalMs: guests.reviewIntervalMs,
-    reviewGraceMs: guests.reviewGraceMs,
-    clock,
-    readCheck: readsChecked,
-  });
+}
+
+interface ResumeParts {
+  store: Store;
+  operations: Settings['operations'];
+  clock?: () => Date;
+  updateCard: CardUpdater;
+  inviteGuest: InviteGuestService;
+  bulkInvite: BulkInviteService;
+  requestAccess: RequestAccessService;
+  guestLifecycle: GuestLifecycleService;
+}
+
+function buildResumeOperations({
+  store,
+  operations,
+  clock,
+  updateCard,
+  inviteGuest,
+  bulkInvite,
+  requestAccess,
+  guestLifecycle,
+}: ResumeParts): () => Promise<number> {
   const now = (): Date => (clock ? clock() : new Date());
   const bulkCards = resumedCards(updateCard);
   const resumers = new OperationResumers(store.operations, now)
@@ -328,8 +190,20 @@ export function composeBot(options: ComposeOptions): BotParts {
     });
     return resumers.resumeAll();
   };
+  return resumeOperations;
+}
+
+/** `setup check`, `guest report`, retrying an operation and erasing a person's data (admins). */
+function composeAdminCommands(
+  options: ComposeOptions,
+  services: Services,
+  resumeOperations: () => Promise<number>,
+): { adminCommands: AdminCommands; privacyActions: PrivacyActions } {
+  const { store, directory, logger, clock } = options;
+  const { adminAlerts } = services;
   const retryOperation: RetryOperation = async (operationId) => {
-    if (!(await reopenOperation(store.operations, operationId, now()))) return { kind: 'notFound' };
+    if (!(await reopenOperation(store.operations, operationId, clock ? clock() : new Date())))
+      return { kind: 'notFound' };
     await resumeOperations();
     const record = await store.operations.get(operationId);
     return record?.status === 'succeeded'
@@ -342,13 +216,45 @@ export function composeBot(options: ComposeOptions): BotParts {
     (await directory.listGuestMembers(groupId)).length > 0;
   const adminCommands = new AdminCommands(
     adminAlerts,
-    setupCheck,
+    services.setupCheck,
     logger,
     retryOperation,
     privacyActions,
     groupHasGuests,
   );
-  const bulkFlow = new BulkFlow(bulkInvite, inviteGuest, slow, logger, reads);
+  return { adminCommands, privacyActions };
+}
+
+/** The conversation's dialogs and the activity handler on top of the services. */
+function composeDialogs(
+  options: ComposeOptions,
+  services: Services,
+  slow: SlowWork,
+  resumeOperations: () => Promise<number>,
+): { bot: TeamsBot; conversationState: ConversationState } {
+  const { store, directory, logger, clock, settings } = options;
+  const { inviteGuest, requestAccess, guestLifecycle, guestReview, adminAlerts, delivery } = services;
+  const readsChecked = readCheck(new HourlyLimiter(store.state, settings.readsPerUserPerHour, clock));
+  const reads = readLimit(readsChecked);
+  const conversationState = new ConversationState(new BotStateStorage(store.state));
+  const requestActions = new RequestActions(requestAccess, logger, slow);
+  const files = composeFiles(options, { inviteGuest, adminAlerts, guestLifecycle });
+  const guestActions = new GuestActions({
+    files: files.fileExport,
+    lifecycle: guestLifecycle,
+    review: guestReview,
+    store,
+    logger,
+    slow,
+    isAdmin: (actor) => adminAlerts.isAdmin(actor),
+    reviewDefault: settings.guests.reviewDefault,
+    reviewIntervalMs: settings.guests.reviewIntervalMs,
+    reviewGraceMs: settings.guests.reviewGraceMs,
+    clock,
+    readCheck: readsChecked,
+  });
+  const { adminCommands, privacyActions } = composeAdminCommands(options, services, resumeOperations);
+  const bulkFlow = new BulkFlow(services.bulkInvite, inviteGuest, slow, logger, reads);
   const mainDialog = new MainDialog(
     new InviteGuestDialog(inviteGuest, logger, slow, bulkFlow),
     new RequestAccessDialog(requestAccess, logger),
@@ -356,7 +262,7 @@ export function composeBot(options: ComposeOptions): BotParts {
     requestActions,
     adminCommands,
     guestActions,
-    fileIntake,
+    files.fileIntake,
     reads,
   );
   const bot = new TeamsBot({
@@ -366,29 +272,58 @@ export function composeBot(options: ComposeOptions): BotParts {
     adminCommands,
     guestActions,
     privacyActions,
-    fileExport,
+    fileExport: files.fileExport,
     store,
     logger,
     clock,
     allowedTenantIds: settings.allowedTenantIds,
     directory,
     trustServiceUrl: options.trustServiceUrl,
-    chats,
-    welcomes: teams,
+    chats: delivery.chats,
+    welcomes: delivery.teams,
   });
-  installTurnErrorHandler(options.adapter, logger, conversationState, onBlocked);
+  return { bot, conversationState };
+}
+
+/** The domain services on the store and directory, with Teams delivery. */
+function composeServices(options: ComposeOptions, instanceId: string): Services {
+  const delivery = composeDelivery(options, instanceId);
+  const admin = composeAdmin(options, delivery);
+  const shared = composeShared(options, instanceId, admin.onBlocked);
+  return {
+    ...admin,
+    delivery,
+    ...composeInvitations(options, shared),
+    requestAccess: composeRequests(options, shared, delivery),
+    ...composeGuests(options, shared, delivery),
+  };
+}
+
+export function composeBot(options: ComposeOptions): BotParts {
+  const instanceId = randomUUID();
+  const services = composeServices(options, instanceId);
+  const slow = composeSlowWork(options, services.delivery);
+  const resumeOperations = buildResumeOperations({
+    ...services,
+    store: options.store,
+    operations: options.settings.operations,
+    clock: options.clock,
+    updateCard: slow.updateCard,
+  });
+  const { bot, conversationState } = composeDialogs(options, services, slow, resumeOperations);
+  installTurnErrorHandler(options.adapter, options.logger, conversationState, services.onBlocked);
   return {
     bot,
     conversationState,
-    outbox: teams.outbox,
-    inviteGuest,
-    requestAccess,
-    adminAlerts,
-    setupCheck,
+    outbox: services.delivery.teams.outbox,
+    inviteGuest: services.inviteGuest,
+    requestAccess: services.requestAccess,
+    adminAlerts: services.adminAlerts,
+    setupCheck: services.setupCheck,
     resumeOperations,
-    background,
+    background: slow.background,
     instanceId,
-    guestLifecycle,
-    guestReview,
+    guestLifecycle: services.guestLifecycle,
+    guestReview: services.guestReview,
   };
 }

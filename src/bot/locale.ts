@@ -2,22 +2,19 @@
 import { TurnContext, type Activity } from 'botbuilder';
 import { localizer, type Audience, type Localizer } from '../i18n';
 
+/** The activity's own value when it is a non-empty string, else Teams' clientInfo entity's, else null. */
+function fromActivity(own: unknown, clientInfo: unknown): string | null {
+  if (typeof own === 'string' && own) return own;
+  return typeof clientInfo === 'string' ? clientInfo : null;
+}
+
 export function audienceOf(activity: Partial<Activity>): Audience {
   const clientInfo = (activity.entities ?? []).find((e) => e.type === 'clientInfo') as
     { locale?: unknown; timezone?: unknown } | undefined;
-  const locale =
-    typeof activity.locale === 'string' && activity.locale
-      ? activity.locale
-      : typeof clientInfo?.locale === 'string'
-        ? clientInfo.locale
-        : null;
-  const zone =
-    typeof activity.localTimezone === 'string' && activity.localTimezone
-      ? activity.localTimezone
-      : typeof clientInfo?.timezone === 'string'
-        ? clientInfo.timezone
-        : null;
-  return { locale, timeZone: zone };
+  return {
+    locale: fromActivity(activity.locale, clientInfo?.locale),
+    timeZone: fromActivity(activity.localTimezone, clientInfo?.timezone),
+  };
 }
 
 /** The localizer for whoever sent this turn's activity. */

@@ -3,13 +3,7 @@
  * message goes through the outbox (./delivery/outbox.ts): recorded first, rendered at send time in the recipient's
  * language, paced and retried there. A card that is still queued is located by `{ outboxId }` until it is sent.
  */
-import {
-  MessageFactory,
-  type Attachment,
-  type CloudAdapter,
-  type ConversationReference,
-  type TurnContext,
-} from 'botbuilder';
+import type { Attachment, CloudAdapter, ConversationReference } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging';
 import type { ApprovalMessenger } from '../domain/requests/model';
@@ -22,32 +16,13 @@ import { alertCard } from './admin/cards';
 import { approvalCard, statusLine } from './requests/cards';
 import { outcomeCard } from './cardFlow';
 import { reviewCard } from './guests/cards';
-import { referenceWithAudience } from './locale';
 import type { Localizer } from '../i18n';
 import { AdapterCalls, type ConnectorCalls, type Content } from './delivery/connector';
-import { Outbox, locationOf, type OutboxMessage, type OutboxRenderer, type Sending } from './delivery/outbox';
+import { Outbox } from './delivery/outbox';
+import { json, type OutboxMessage, type OutboxRenderer, type Sending } from './delivery/outboxMessage';
 import type { Pacer } from './delivery/pacer';
 import { StoredChats } from './delivery/storedChats';
 import type { PersonalChats, UnreachableReason } from './delivery/personalChat';
-
-/** Answers a card's Action.Submit: replaces the card it came from in place, or sends the answer when that fails. */
-export async function replaceOrSend(context: TurnContext, card: Attachment, logger: Logger): Promise<void> {
-  const replyToId = context.activity.replyToId;
-  if (replyToId) {
-    try {
-      await context.updateActivity({ type: 'message', id: replyToId, attachments: [card] });
-      return;
-    } catch (err) {
-      logger.warn('card.update.failed', { cardActivityId: replyToId, error: err });
-    }
-  }
-  await context.sendActivity(MessageFactory.attachment(card));
-}
-
-/** Where a card is, so that a later turn or another process can update it (conversation reference and activity id). */
-export function cardLocation(context: TurnContext, activityId: string): JsonObject {
-  return locationOf(referenceWithAudience(context.activity) as Partial<ConversationReference>, activityId);
-}
 
 /** Where a message went (or is queued), or why it could not go (`unreachable`: the person cannot be reached now). */
 export type Delivery =
@@ -61,10 +36,6 @@ type Rendered =
   | { type: 'review'; view: ReviewView; defaultDecision: ReviewDecision; reminder?: boolean }
   | { type: 'msg'; msg: Msg }
   | { type: 'card'; card: Attachment };
-
-function json(value: unknown): JsonObject {
-  return JSON.parse(JSON.stringify(value)) as JsonObject;
-}
 
 function delivery(sending: Sending): Delivery {
   if (sending.state !== 'failed') return { ok: true, location: sending.location };

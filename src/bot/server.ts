@@ -64,14 +64,30 @@ export function malformedActivity(body: unknown): string | null {
   return null;
 }
 
-export function createServer(options: ServerOptions): BotServer {
-  const server = restify.createServer({ name: 'guest-invite', handleUncaughtExceptions: false });
-  server.use(restify.plugins.bodyParser({ maxBodySize: options.maxBodyBytes ?? 256 * 1024, mapParams: false }));
-  const turns = new Set<Promise<void>>();
-  let accepting = true;
+/** The turns being processed, and whether new ones are taken (not once stopping). */
+class Turns {
+  private readonly inFlight = new Set<Promise<void>>();
+  accepting = true;
 
-  server.post('/api/messages', async (req, res) => {
-    if (!accepting) {
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  track(turn: Promise<void>): void {
+    const tracked = turn.catch(() => undefined).finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  stop(timeoutMs: number): Promise<boolean> {
+    this.accepting = false;
+    return settleWithin(this.inFlight, timeoutMs);
+  }
+}
+
+/** POST /api/messages: 503 while stopping, 400 for a body that is no activity, else a traced turn. */
+function messages(options: ServerOptions, turns: Turns): restify.RequestHandlerType {
+  return async (req: restify.Request, res: restify.Response) => {
+    if (!turns.accepting) {
       res.header('Retry-After', '5');
       res.send(503, { error: 'shutting down' });
       return;
@@ -99,14 +115,16 @@ export function createServer(options: ServerOptions): BotServer {
         'http.response.status_code': res.statusCode,
       }),
     );
-    const tracked = turn.catch(() => undefined).finally(() => turns.delete(tracked));
-    turns.add(tracked);
+    turns.track(turn);
     await turn;
-  });
+  };
+}
 
+/** Liveness and readiness (with the HEAD probe of the messages endpoint). */
+function healthRoutes(server: restify.Server, options: ServerOptions, turns: Turns): void {
   // Some clients probe the endpoint before posting activities.
   server.head('/api/messages', async (_req, res) => {
-    res.send(accepting ? 200 : 503);
+    res.send(turns.accepting ? 200 : 503);
   });
 
   // Liveness: the process answers; nothing is probed.
@@ -118,25 +136,31 @@ export function createServer(options: ServerOptions): BotServer {
   // Service's health check (healthCheckPath) takes it out of rotation. /healthz is the same answer.
   const ready = async (_req: restify.Request, res: restify.Response): Promise<void> => {
     const report = await options.health();
+    const accepting = turns.accepting;
     res.header('Cache-Control', 'no-store');
     res.send(report.status === 'ok' && accepting ? 200 : 503, accepting ? report : { ...report, status: 'stopping' });
   };
   server.get('/health/ready', ready);
   server.get('/healthz', ready);
+}
 
+export function createServer(options: ServerOptions): BotServer {
+  const server = restify.createServer({ name: 'guest-invite', handleUncaughtExceptions: false });
+  server.use(restify.plugins.bodyParser({ maxBodySize: options.maxBodyBytes ?? 256 * 1024, mapParams: false }));
+  const turns = new Turns();
+  server.post('/api/messages', messages(options, turns));
+  healthRoutes(server, options, turns);
   server.on('restifyError', (req, _res, err, callback) => {
     options.logger.warn('http.error', { method: req.method, path: req.path(), error: err });
     callback();
   });
-
   return {
     server,
     get turnsInFlight() {
       return turns.size;
     },
     stopTakingTurns(timeoutMs) {
-      accepting = false;
-      return settleWithin(turns, timeoutMs);
+      return turns.stop(timeoutMs);
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Starts the export of traces and metrics, when configured (src/config.ts `telemetry`):
+ * Starts the export of traces and metrics, when configured (src/config/observability.ts `telemetry`):
  * - `azureMonitor` (APPLICATIONINSIGHTS_CONNECTION_STRING): Microsoft's distro, `@azure/monitor-opentelemetry`,
  *   with its HTTP, database and log-library instrumentations off (they would record Graph URLs with `$filter`
  *   values, i.e. addresses); the bot's own spans and metrics are the telemetry;

@@ -1,7 +1,7 @@
 /** The processes a bench run measures (bot, echo bot, Graph simulator) and what /proc says about their CPU and memory. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, startProcess, waitForHttp, type ManagedProcess } from '../../src/dev/start';
+import { freePort, startProcess, waitForHttp, type ManagedProcess } from '../../src/dev/processes';
 import { projectRoot } from '../../src/projectRoot';
 import { NODE_FLAGS } from '../../src/runtime';
 

@@ -3,7 +3,7 @@ import { SchemaTooNewError } from '../../src/store/migrate';
 import { openPostgresStore } from '../../src/store/postgres';
 import { applyMigrations, latestVersion, migrations } from '../../src/store/postgres/migrations';
 import { createDatabase, dropDatabase, withPgClient } from '../support/postgres';
-import { freePort } from '../../src/dev/start';
+import { freePort } from '../../src/dev/processes';
 
 describe('PostgreSQL store: connection and migrations', () => {
   let url: string;

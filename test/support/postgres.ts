@@ -10,7 +10,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../../src/dev/start';
+import { freePort } from '../../src/dev/processes';
 
 interface Cluster {
   /** postgres://… of the server, without a database name. */

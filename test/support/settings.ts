@@ -1,4 +1,4 @@
-/** The settings a test starts from: every default, as src/config.ts gives them with nothing set. */
+/** The settings a test starts from: every default, as src/config/ gives them with nothing set. */
 import { loadSettings, type Settings } from '../../src/config';
 
 export const TEST_SETTINGS: Settings = loadSettings({});

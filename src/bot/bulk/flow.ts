@@ -14,7 +14,7 @@ import type { Actor } from '../../domain/shared/model';
 import type { CardSubmit, CardPromptValidations } from '../cardPrompt';
 import type { SlowWork, Within } from '../background';
 import type { JsonObject } from '../../store/store';
-import { cardLocation } from '../messenger';
+import { cardLocation } from '../cardReply';
 import { actorFrom } from '../identity';
 import { flow, outcomeCard, text, type FlowState } from '../cardFlow';
 import { listCard, progressCard } from './cards';

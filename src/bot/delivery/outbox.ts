@@ -2,51 +2,18 @@
  * The one way a proactive message reaches Teams (approval cards, reminders, review cards, alerts, notices, late card
  * updates): it is recorded in the store first, then sent by the instance that holds the sender lease (one per store,
  * so one pacer sees every request), paced below Teams' limits, rendered at send time in the recipient's language,
- * and retried here only (the SDK's HTTP retries are off). See docs/outbox.md.
+ * and retried here only (the SDK's HTTP retries are off). See docs/outbox.md. This file records messages and runs
+ * the sender; ./outboxAttempt.ts makes each attempt, ./outboxPace.ts paces them.
  */
 import { randomUUID } from 'node:crypto';
-import type { Attachment, ConversationReference } from 'botbuilder';
-import type { Localizer } from '../../i18n';
-import type { Logger } from '../../logging';
-import { ConflictError, type JsonObject, type OutboxAttempt, type OutboxRecord, type Store } from '../../store/store';
+import type { JsonObject, OutboxRecord } from '../../store/store';
 import { JOBS } from '../../domain/shared/timerJobs';
-import { locFor } from '../locale';
-import { failureOf, type CallFailure, type ConnectorCalls, type Content } from './connector';
 import { Pacer } from './pacer';
-import { event, metrics, span } from '../../telemetry/telemetry';
-import type { PersonalChats, UnreachableReason } from './personalChat';
+import { json, reasonField, recipientOf, type OutboxMessage, type Payload, type Sending } from './outboxMessage';
+import { OutboxPace } from './outboxPace';
+import { OutboxAttempts, resolveLocation, type OutboxParts } from './outboxAttempt';
 
-/** Where a message goes: a person's 1:1 chat, a known conversation (a channel), or a card to update. */
-export type OutboxTo = { user: string } | { reference: JsonObject } | { location: JsonObject };
-
-export interface OutboxMessage {
-  tenantId: string;
-  to: OutboxTo;
-  /** What to render at send time (see OutboxRenderer). */
-  content: JsonObject;
-  /** What to do once it is sent or given up (see OutboxRenderer.settled). */
-  followUp?: JsonObject;
-}
-
-export type Sending =
-  | { state: 'sent'; location: JsonObject }
-  | { state: 'queued'; location: JsonObject }
-  | { state: 'failed'; error: string; reason?: UnreachableReason };
-
-export interface OutboxRenderer {
-  /** The card or text for `content`, in `l`'s language; null when there is nothing to send any more. */
-  render(content: JsonObject, l: Localizer, reference: Partial<ConversationReference>): Promise<Content | null>;
-  /** A follow-up after the record was sent or given up (e.g. record where an approval card went). */
-  settled?(record: OutboxRecord): Promise<void>;
-}
-
-export interface OutboxOptions {
-  store: Store;
-  chats: PersonalChats;
-  calls: ConnectorCalls;
-  renderer: OutboxRenderer;
-  instanceId: string;
-  logger: Logger;
+export interface OutboxOptions extends OutboxParts {
   clock?: () => Date;
   pacer?: Pacer;
   /** How long a record (and the sender role) is this instance's before another may take it over. */
@@ -61,29 +28,13 @@ export interface OutboxOptions {
   retryBaseMs?: number;
 }
 
-/** How long an attempt may wait for its slot in the pace; a later slot puts the record back until then. */
-const MAX_HOLD_MS = 250;
-
-/** Statuses worth another attempt [STATUS in docs/outbox.md]; any other 4xx is final. */
-const RETRYABLE = new Set([412, 429, 502, 503, 504]);
-
-/** Where a sent message is: the same shape as `cardLocation` (conversation reference and activity id). */
-export function locationOf(reference: Partial<ConversationReference>, activityId: string | undefined): JsonObject {
-  return JSON.parse(JSON.stringify({ reference, activityId: activityId ?? null })) as JsonObject;
-}
-
-type Payload = { to: OutboxTo; content: JsonObject; followUp?: JsonObject };
-
 export class Outbox {
-  private readonly pacer: Pacer;
+  private readonly pace: OutboxPace;
+  private readonly attempts: OutboxAttempts;
   private readonly clock: () => Date;
   private readonly leaseMs: number;
-  private readonly maxAttempts: number;
   private readonly concurrency: number;
   private readonly pollMs: number;
-  private readonly retryBaseMs: number;
-  /** Pacing key per person or card (a person's 1:1 chat is one conversation). */
-  private readonly keys = new Map<string, string>();
   private heldUntil = 0;
   private claiming: Promise<boolean> | undefined;
   private running = false;
@@ -91,13 +42,20 @@ export class Outbox {
   private wake: (() => void) | undefined;
 
   constructor(private readonly options: OutboxOptions) {
-    this.pacer = options.pacer ?? new Pacer();
     this.clock = options.clock ?? (() => new Date());
     this.leaseMs = options.leaseMs ?? 60_000;
-    this.maxAttempts = options.maxAttempts ?? 8;
     this.concurrency = options.concurrency ?? 8;
     this.pollMs = options.pollMs ?? 1_000;
-    this.retryBaseMs = options.retryBaseMs ?? 1_000;
+    this.pace = new OutboxPace(options.pacer ?? new Pacer(), this.clock);
+    this.attempts = new OutboxAttempts({
+      ...options,
+      clock: this.clock,
+      pace: this.pace,
+      leaseMs: this.leaseMs,
+      maxAttempts: options.maxAttempts ?? 8,
+      pollMs: this.pollMs,
+      retryBaseMs: options.retryBaseMs ?? 1_000,
+    });
   }
 
   /** Records the message, then sends it at once when this instance is the sender and the pace allows; else queues it. */
@@ -108,15 +66,14 @@ export class Outbox {
       ...(message.followUp ? { followUp: message.followUp } : {}),
     };
     const id = randomUUID();
-    const recipient = recipientOf(message.to);
-    const key = this.keyOf({ id, tenantId: message.tenantId, payload: json(payload) } as OutboxRecord);
+    const key = this.pace.keyOf({ id, tenantId: message.tenantId, payload: json(payload) });
     // Sent at once when this instance is the sender and the pace allows: then recorded already leased to it.
-    const now = (await this.holdSender()) && this.pacer.wait(message.tenantId, key, this.clock().getTime()) <= 0;
+    const now = (await this.holdSender()) && this.pace.wait(message.tenantId, key) <= 0;
     const { record } = await this.options.store.outbox.enqueue(
       {
         id,
         tenantId: message.tenantId,
-        recipient,
+        recipient: recipientOf(message.to),
         kind: 'update' in message.to ? 'update' : 'send',
         payload: json(payload),
         ...(now ? { lease: { owner: this.options.instanceId, ttlMs: this.leaseMs } } : {}),
@@ -128,7 +85,7 @@ export class Outbox {
       this.kick();
       return queued;
     }
-    const done = await this.attempt(record, true);
+    const done = await this.attempts.attempt(record, true);
     if (done?.status === 'sent') return { state: 'sent', location: done.result ?? { outboxId: record.id } };
     if (done?.status === 'failed') return { state: 'failed', error: done.error ?? 'failed', ...reasonField(done) };
     this.kick();
@@ -136,11 +93,16 @@ export class Outbox {
   }
 
   /** A card location, or `{ outboxId }` of a card sent through the outbox: where it is now, or why not. */
-  async resolve(location: JsonObject): Promise<{ location: JsonObject } | 'pending' | 'gone'> {
-    if (typeof location.outboxId !== 'string') return { location };
-    const record = await this.options.store.outbox.get(location.outboxId);
-    if (!record || record.status === 'failed') return 'gone';
-    return record.status === 'sent' && record.result ? { location: record.result } : 'pending';
+  resolve(location: JsonObject): Promise<{ location: JsonObject } | 'pending' | 'gone'> {
+    return resolveLocation(this.options.store, location);
+  }
+
+  /**
+   * Waits for a slot in the pace of a person's chat, for a request the outbox does not make itself (createConversation);
+   * call the returned function when the answer comes.
+   */
+  paceFor(tenantId: string, userId: string): Promise<() => void> {
+    return this.pace.paceFor(tenantId, userId);
   }
 
   /** Starts sending in the background (whenever this instance holds the sender lease). */
@@ -202,18 +164,23 @@ export class Outbox {
       const next = await this.options.store.outbox.nextDue();
       return next ? Math.min(Math.max(next.getTime() - this.clock().getTime(), 1), this.pollMs) : this.pollMs;
     }
+    return this.dispatch(due);
+  }
+
+  /** Attempts the records whose slot in the pace has come, `concurrency` at a time; returns the wait for the rest. */
+  private async dispatch(due: readonly OutboxRecord[]): Promise<number> {
     let earliest = Number.POSITIVE_INFINITY;
     let dispatched = 0;
     const inFlight = new Set<Promise<unknown>>();
     for (const record of due) {
-      const wait = this.pacer.wait(record.tenantId, this.keyOf(record), this.clock().getTime());
+      const wait = this.pace.wait(record.tenantId, this.pace.keyOf(record));
       if (wait > 0) {
         earliest = Math.min(earliest, wait);
         continue;
       }
       while (inFlight.size >= this.concurrency) await Promise.race(inFlight);
       dispatched++;
-      const sending = this.attempt(record).finally(() => inFlight.delete(sending));
+      const sending = this.attempts.attempt(record).finally(() => inFlight.delete(sending));
       inFlight.add(sending);
     }
     await Promise.allSettled([...inFlight]);
@@ -236,245 +203,4 @@ export class Outbox {
     this.heldUntil = claim ? Date.parse(claim.leaseExpiresAt) : 0;
     return claim !== undefined;
   }
-
-  /**
-   * Waits for a slot in the pace of a person's chat, for a request the outbox does not make itself (createConversation);
-   * call the returned function when the answer comes.
-   */
-  async paceFor(tenantId: string, userId: string): Promise<() => void> {
-    const key = `u:${tenantId}:${userId}`;
-    for (;;) {
-      const now = this.clock().getTime();
-      const waitMs = this.pacer.wait(tenantId, key, now);
-      if (waitMs <= 0) {
-        const answered = this.pacer.take(tenantId, key, now);
-        return () => answered(this.clock().getTime());
-      }
-      if (waitMs > MAX_HOLD_MS) throw new PacedError(waitMs);
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
-    }
-  }
-
-  /**
-   * Counts the request against the pace right before it goes (Teams counts requests as they arrive): waits for a
-   * slot that comes within `MAX_HOLD_MS`; false (nothing counted) when the slot is later, so the record waits instead.
-   */
-  private async slot(record: OutboxRecord): Promise<{ waitMs: number } | { answered: (at: number) => void }> {
-    const key = this.keyOf(record);
-    for (;;) {
-      const now = this.clock().getTime();
-      const waitMs = this.pacer.wait(record.tenantId, key, now);
-      if (waitMs <= 0) return { answered: this.pacer.take(record.tenantId, key, now) };
-      if (waitMs > MAX_HOLD_MS) return { waitMs };
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
-    }
-  }
-
-  private keyOf(record: OutboxRecord): string {
-    const { to } = record.payload as unknown as Payload;
-    if ('user' in to) return `u:${record.tenantId}:${to.user}`;
-    const reference = ('reference' in to ? to.reference : to.location.reference) as
-      Partial<ConversationReference> | undefined;
-    const conversation = reference?.conversation?.id;
-    if (conversation) return this.keys.get(`c:${conversation}`) ?? `c:${conversation}`;
-    const outboxId = 'location' in to && typeof to.location.outboxId === 'string' ? to.location.outboxId : record.id;
-    return this.keys.get(`o:${outboxId}`) ?? `o:${outboxId}`;
-  }
-
-  /** Leases the record and makes one attempt; returns the record as it ended (undefined when another has it). */
-  /** One send or update of a record: a `teams.send` span of its own (the kind and attempt, never the content). */
-  private attempt(record: OutboxRecord, alreadyLeased = false): Promise<OutboxRecord | undefined> {
-    const attributes = { 'guestinvite.outbox.kind': record.kind, 'guestinvite.outbox.attempt': record.attempts + 1 };
-    return span('teams.send', attributes, () => this.attemptOnce(record, alreadyLeased), {
-      root: true,
-      kind: 'client',
-    });
-  }
-
-  private async attemptOnce(record: OutboxRecord, alreadyLeased: boolean): Promise<OutboxRecord | undefined> {
-    const { store, instanceId, logger } = this.options;
-    const leased =
-      alreadyLeased && record.leaseOwner === instanceId
-        ? record
-        : await store.outbox.acquireLease(record.id, instanceId, this.leaseMs, this.clock());
-    if (!leased) return undefined;
-    let outcome: OutboxAttempt;
-    try {
-      outcome = await this.perform(leased);
-    } catch (err) {
-      outcome =
-        err instanceof PacedError
-          ? {
-              status: 'pending',
-              attempts: leased.attempts,
-              notBefore: new Date(this.clock().getTime() + err.waitMs),
-              result: null,
-              error: leased.error,
-            }
-          : await this.afterFailure(leased, failureOf(err));
-    }
-    const answer = outcome.status === 'pending' && outcome.error ? 'retry' : outcome.status;
-    if (answer !== 'pending') metrics.teamsSend(record.kind, answer);
-    if (answer === 'retry') event('teams.retry', { 'retry.not_before': outcome.notBefore?.toISOString() ?? '' });
-    try {
-      const ended = await store.outbox.update(leased.id, leased.version, outcome, this.clock());
-      if (ended.status !== 'pending') await this.followUp(ended);
-      return ended;
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      logger.warn('outbox.lease.lost', { outboxId: record.id });
-      return undefined;
-    }
-  }
-
-  private async perform(record: OutboxRecord): Promise<OutboxAttempt> {
-    const payload = record.payload as unknown as Payload;
-    const to = payload.to;
-    const target = await this.target(record, to);
-    if ('attempt' in target) return target.attempt;
-    const { reference, activityId } = target;
-    const content = await this.options.renderer.render(payload.content, locFor(reference), reference);
-    if (content === null) return this.ended(record, 'failed', null, 'nothing to send any more');
-    const slot = await this.slot(record);
-    if ('waitMs' in slot)
-      return {
-        status: 'pending',
-        attempts: record.attempts,
-        notBefore: new Date(this.clock().getTime() + slot.waitMs),
-        result: null,
-        error: record.error,
-      };
-    const answered = (): void => slot.answered(this.clock().getTime());
-    if (activityId !== undefined) {
-      await this.options.calls.update(reference, activityId, content as Attachment).finally(answered);
-      return this.ended(record, 'sent', locationOf(reference, activityId), null);
-    }
-    const id = await this.options.calls.send(reference, content).finally(answered);
-    if (!id) this.options.logger.warn('outbox.sent.noActivityId', { outboxId: record.id });
-    return this.ended(record, 'sent', locationOf(reference, id), null);
-  }
-
-  /** The conversation (and for an update, the card) the record goes to, or the attempt's end when there is none. */
-  private async target(
-    record: OutboxRecord,
-    to: OutboxTo,
-  ): Promise<{ reference: Partial<ConversationReference>; activityId?: string } | { attempt: OutboxAttempt }> {
-    if ('user' in to) {
-      const opening = await this.options.chats.open(record.tenantId, to.user);
-      if (!opening.ok)
-        return {
-          attempt: this.ended(
-            record,
-            'failed',
-            null,
-            `unreachable: ${opening.reason}${opening.detail ? ` (${opening.detail})` : ''}`,
-          ),
-        };
-      const conversation = opening.reference.conversation?.id;
-      if (conversation) this.keys.set(`c:${conversation}`, `u:${record.tenantId}:${to.user}`);
-      return { reference: opening.reference };
-    }
-    if ('reference' in to) return { reference: to.reference as Partial<ConversationReference> };
-    const resolved = await this.resolve(to.location);
-    if (resolved === 'gone') return { attempt: this.ended(record, 'failed', null, 'the card was never sent') };
-    if (resolved === 'pending')
-      return {
-        attempt: {
-          ...this.ended(record, 'pending', null, 'the card is not sent yet'),
-          attempts: record.attempts,
-          notBefore: new Date(this.clock().getTime() + this.pollMs),
-        },
-      };
-    const location = resolved.location as { reference?: Partial<ConversationReference>; activityId?: unknown };
-    if (!location.reference || typeof location.activityId !== 'string')
-      return { attempt: this.ended(record, 'failed', null, 'the card has no activity id') };
-    return { reference: location.reference, activityId: location.activityId };
-  }
-
-  private ended(
-    record: OutboxRecord,
-    status: OutboxAttempt['status'],
-    result: JsonObject | null,
-    error: string | null,
-  ): OutboxAttempt {
-    return { status, attempts: record.attempts + 1, notBefore: this.clock(), result, error };
-  }
-
-  /** One retry policy for Teams: Retry-After when given, else exponential backoff with jitter, for retryable statuses only. */
-  private async afterFailure(record: OutboxRecord, failure: CallFailure): Promise<OutboxAttempt> {
-    const { logger } = this.options;
-    const status = failure.status;
-    const error = `${status ?? ''} ${failure.code ?? ''} ${failure.message}`.replace(/\s+/g, ' ').trim().slice(0, 300);
-    if (status === 413) {
-      logger.error('outbox.tooLarge', { outboxId: record.id, kind: record.kind, code: failure.code });
-      return this.ended(record, 'failed', null, error);
-    }
-    if (status === 403 || status === 404) return this.refused(record, status, failure, error);
-    const retryable = status === undefined || RETRYABLE.has(status);
-    if (!retryable || record.attempts + 1 >= this.maxAttempts) {
-      logger.warn('outbox.failed', { outboxId: record.id, status, code: failure.code, attempts: record.attempts + 1 });
-      return this.ended(record, 'failed', null, error);
-    }
-    const backoff = Math.min(60_000, this.retryBaseMs * 2 ** record.attempts) * (0.8 + Math.random() * 0.4);
-    const waitMs = failure.retryAfterMs ?? backoff;
-    if (status === 429) this.pacer.pause(this.keyOf(record), this.clock().getTime() + waitMs);
-    logger.info('outbox.retry', {
-      outboxId: record.id,
-      status,
-      code: failure.code,
-      attempt: record.attempts + 1,
-      ms: Math.round(waitMs),
-    });
-    return { ...this.ended(record, 'pending', null, error), notBefore: new Date(this.clock().getTime() + waitMs) };
-  }
-
-  /** 403/404: the chat is gone or the person unreachable; a stale chat is opened again once. */
-  private async refused(
-    record: OutboxRecord,
-    status: number,
-    failure: CallFailure,
-    error: string,
-  ): Promise<OutboxAttempt> {
-    const to = (record.payload as unknown as Payload).to;
-    if (!('user' in to)) return this.ended(record, 'failed', null, error);
-    const reason = await this.options.chats.refused(record.tenantId, to.user, status, failure.code);
-    if (reason) return this.ended(record, 'failed', null, `unreachable: ${reason} (${error})`);
-    if (record.attempts >= 1) return this.ended(record, 'failed', null, error);
-    return { ...this.ended(record, 'pending', null, error), notBefore: this.clock() };
-  }
-
-  private async followUp(record: OutboxRecord): Promise<void> {
-    try {
-      await this.options.renderer.settled?.(record);
-    } catch (err) {
-      this.options.logger.warn('outbox.followUp.failed', { outboxId: record.id, error: err });
-    }
-  }
-}
-
-/** A request's slot in the pace is further off than an attempt may wait: the record waits until then instead. */
-class PacedError extends Error {
-  constructor(readonly waitMs: number) {
-    super(`paced: the next slot is in ${Math.round(waitMs)} ms`);
-    this.name = 'PacedError';
-  }
-}
-
-function recipientOf(to: OutboxTo): string {
-  if ('user' in to) return to.user;
-  const reference = ('reference' in to ? to.reference : to.location.reference) as
-    Partial<ConversationReference> | undefined;
-  return (
-    reference?.conversation?.id ??
-    ('location' in to && typeof to.location.outboxId === 'string' ? to.location.outboxId : 'unknown')
-  );
-}
-
-function reasonField(record: OutboxRecord): { reason?: UnreachableReason } {
-  const match = /^unreachable: (\w+)/.exec(record.error ?? '');
-  return match ? { reason: match[1] as UnreachableReason } : {};
-}
-
-function json(value: unknown): JsonObject {
-  return JSON.parse(JSON.stringify(value)) as JsonObject;
 }

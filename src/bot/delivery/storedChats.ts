@@ -3,10 +3,11 @@
  * new 1:1 conversation created through a service URL of the tenant; 403 and 404 forget the stored reference.
  * It installs nothing: a person who never installed the app cannot be reached (createConversation answers 403).
  */
-import type { CloudAdapter, ConversationParameters, ConversationReference } from 'botbuilder';
+import type { CloudAdapter, ConversationReference } from 'botbuilder';
 import type { ConversationStore, JsonObject } from '../../store/store';
 import type { ChatOpening, PersonalChats, UnreachableReason } from './personalChat';
 import { failureOf } from './connector';
+import { createPersonalConversation } from './tenantChannels';
 
 export class StoredChats implements PersonalChats {
   /** A known reference per tenant (service URL and bot), to create conversations through. */
@@ -40,37 +41,19 @@ export class StoredChats implements PersonalChats {
         reason: 'notInstalled',
         detail: 'no conversation with this person yet, and no service URL to create one',
       };
-    const parameters = {
-      isGroup: false,
-      bot: known.bot,
-      members: [{ id: userId, name: '' }],
-      tenantId,
-      channelData: { tenant: { id: tenantId } },
-    } as ConversationParameters;
-    let created: Partial<ConversationReference> | undefined;
-    const answered = await this.pace(tenantId, userId);
+    let created: Partial<ConversationReference>;
     try {
-      await this.adapter.createConversationAsync(
-        this.appId,
-        'msteams',
-        known.serviceUrl,
-        '',
-        parameters,
-        async (context) => {
-          created = context.activity
-            ? { ...known, conversation: context.activity.conversation, user: { id: userId, name: '' } }
-            : undefined;
-        },
-      );
+      const via = { adapter: this.adapter, appId: this.appId, pace: this.pace };
+      const at = { serviceUrl: known.serviceUrl, bot: known.bot };
+      const conversation = await createPersonalConversation(via, at, tenantId, userId);
+      created = { ...known, conversation, user: { id: userId, name: '' } };
     } catch (err) {
       const failure = failureOf(err);
       if (failure.status === 403 || failure.status === 404)
         return { ok: false, reason: reasonOf(failure.code), detail: `${failure.status} ${failure.code ?? ''}`.trim() };
       throw err;
-    } finally {
-      answered();
     }
-    if (!created?.conversation?.id) throw new Error('the new conversation has no id');
+    if (!created.conversation?.id) throw new Error('the new conversation has no id');
     await this.conversations.upsert(tenantId, userId, JSON.parse(JSON.stringify(created)) as JsonObject, this.clock());
     return { ok: true, reference: created };
   }

@@ -21,7 +21,7 @@ import type { Store } from '../../store/store';
 import type { SlowWork } from '../background';
 import { isRecord } from '../cardPrompt';
 import { actorFrom } from '../identity';
-import { cardLocation, replaceOrSend } from '../messenger';
+import { cardLocation, replaceOrSend } from '../cardReply';
 import { msg, type Msg } from '../../domain/shared/message';
 import type { Localizer } from '../../i18n';
 import { loc } from '../locale';

@@ -13,7 +13,7 @@ import type { InviteOutcome } from '../../domain/invite/model';
 import { describeBlocker, type GroupBlocker } from '../../domain/shared/model';
 import { CardPrompt, type CardSubmit } from '../cardPrompt';
 import type { SlowWork } from '../background';
-import { cardLocation } from '../messenger';
+import { cardLocation } from '../cardReply';
 import { renderCard, type CardData, type Fact } from '../cards';
 import { actorFrom } from '../identity';
 import type { Localizer } from '../../i18n';

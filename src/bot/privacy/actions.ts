@@ -14,7 +14,7 @@ import { displayText, type GuestListCard } from '../cards';
 import { action, guestListCard } from '../guests/cards';
 import { actorFrom } from '../identity';
 import { loc } from '../locale';
-import { replaceOrSend } from '../messenger';
+import { replaceOrSend } from '../cardReply';
 
 export const PRIVACY_VERBS = ['privacy.erase', 'privacy.eraseCancel'] as const;
 type Verb = (typeof PRIVACY_VERBS)[number];

@@ -11,7 +11,7 @@ import { actorFrom } from '../identity';
 import { approvalCard, requestListCard } from './cards';
 import { outcomeCard } from '../cardFlow';
 import type { SlowWork } from '../background';
-import { cardLocation, replaceOrSend } from '../messenger';
+import { cardLocation, replaceOrSend } from '../cardReply';
 import { loc } from '../locale';
 import type { Actor } from '../../domain/shared/model';
 import type { Localizer } from '../../i18n';

@@ -2,7 +2,7 @@
  * The retention sweep: one timer job across the instances (JOBS.retention) deletes, kind by kind, what is older
  * than its retention (docs/privacy.md), in bounded batches so that no run holds the database for long.
  */
-import type { RetentionSettings } from '../../config';
+import type { RetentionSettings } from '../../config/retention';
 import type { RetentionCutoffs, Store, TableCounts } from '../../store/store';
 
 export type RetentionPeriods = Omit<RetentionSettings, 'sweepIntervalMs'>;

@@ -5,7 +5,7 @@
  * are kept by the process's recentOutput() but are not log records.
  */
 import path from 'node:path';
-import { freePort, startProcess, waitForHttp, type ManagedProcess } from '../../../src/dev/start';
+import { freePort, startProcess, waitForHttp, type ManagedProcess } from '../../../src/dev/processes';
 import { projectRoot } from '../../../src/projectRoot';
 import { NODE_FLAGS } from '../../../src/runtime';
 

@@ -1,5 +1,5 @@
 /** Helpers for crash tests: kill a process group without warning, poll for a condition. */
-import type { ManagedProcess, ProcessExit } from '../../../src/dev/start';
+import type { ManagedProcess, ProcessExit } from '../../../src/dev/processes';
 
 /**
  * Sends `signal` (SIGKILL by default: no handler runs, nothing is flushed or closed) to the whole process group

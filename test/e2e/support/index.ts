@@ -6,13 +6,11 @@ export {
   describeExit,
   freePort,
   isPortFree,
-  startPlayground,
   startProcess,
   waitForHttp,
   type ManagedProcess,
-  type PlaygroundOptions,
-  type RunningPlayground,
-} from '../../../src/dev/start';
+} from '../../../src/dev/processes';
+export { startPlayground, type PlaygroundOptions, type RunningPlayground } from '../../../src/dev/playground';
 export { projectRoot };
 export * from './alertStore';
 export * from './bot';

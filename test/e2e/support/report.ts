@@ -1,6 +1,6 @@
 /** What a failed end-to-end test leaves behind to look at. */
 import type { Page } from 'playwright-core';
-import type { ManagedProcess } from '../../../src/dev/start';
+import type { ManagedProcess } from '../../../src/dev/processes';
 import { screenshot } from './browser';
 
 /**

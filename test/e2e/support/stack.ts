@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { startPlayground, type RunningPlayground } from '../../../src/dev/start';
+import { startPlayground, type RunningPlayground } from '../../../src/dev/playground';
 import { loadDemoSeed, startSimulator, type RunningSimulator } from '../../../src/simulator';
 import { startBot, type BotProcess } from './bot';
 import { launchBrowser, type Browser } from './browser';
