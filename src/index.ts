@@ -1,4 +1,6 @@
-/** Composition root: settings → store → Graph (embedded simulator, external simulator or live) → domain → bot → HTTP. */
+/**
+ * Composition root: settings → store → Graph (embedded simulator, external simulator or live) → domain → bot → HTTP.
+ */
 import { loadSettings, ConfigError, type Settings } from './config';
 import { createLogger, type Logger } from './logging';
 import { GraphTeamsAppInstaller } from './graph/teamsApps';

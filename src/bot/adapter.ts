@@ -21,7 +21,9 @@ function withoutAddresses(text: string): string {
   return text.replace(/\S+@\S+/g, '…');
 }
 
-/** The name core-rest-pipeline gives its retry policy (429/503 with Retry-After, 5xx, 408, socket errors; 3 retries). */
+/**
+ * The name core-rest-pipeline gives its retry policy (429/503 with Retry-After, 5xx, 408, socket errors; 3 retries).
+ */
 const SDK_RETRY_POLICY = 'defaultRetryPolicy';
 
 /**

@@ -16,7 +16,10 @@ export interface SlowWork {
   updateCard: CardUpdater;
   /** Message turns (card submits) wait this long (Teams re-sends after ~15 s). */
   turnDeadlineMs: number;
-  /** Invokes (Action.Execute) wait this long before answering "working on it" (Teams wants an answer within a few seconds). */
+  /**
+   * Invokes (Action.Execute) wait this long before answering "working on it" (Teams wants an answer within a few
+   * seconds).
+   */
   invokeDeadlineMs: number;
 }
 

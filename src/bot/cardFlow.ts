@@ -1,4 +1,7 @@
-/** What the card-driven dialogs (invite guest, request access) share: prompting, card replacement, cancel, forged submits. */
+/**
+ * What the card-driven dialogs (invite guest, request access) share: prompting, card replacement, cancel, forged
+ * submits.
+ */
 import { MessageFactory, type Attachment, type TurnContext } from 'botbuilder';
 import { ComponentDialog, type DialogTurnResult, type WaterfallStepContext } from './dialogSdk';
 import type { Logger } from '../logging';
@@ -187,7 +190,10 @@ export abstract class CardFlowDialog extends ComponentDialog {
     return step.endDialog('refused');
   }
 
-  /** Updates a card in place; when the channel cannot (or there is no id) and `orSend` is set, sends it as a new message. */
+  /**
+   * Updates a card in place; when the channel cannot (or there is no id) and `orSend` is set, sends it as a new
+   * message.
+   */
   protected async replaceCard(
     context: TurnContext,
     activityId: string | null,

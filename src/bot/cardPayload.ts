@@ -8,7 +8,9 @@ export const MAX_CARD_PAYLOAD_BYTES = 32 * 1024;
 type FieldRule = { type: 'string'; max: number; pattern?: RegExp; optional?: boolean };
 
 const id = (optional = false): FieldRule => ({ type: 'string', max: 64, pattern: /^[0-9A-Za-z-]{1,64}$/, optional });
-/** The `guest` list of the guest cards: a guest id (review) or `groupId/guestId` (my guests); empty when none is chosen. */
+/**
+ * The `guest` list of the guest cards: a guest id (review) or `groupId/guestId` (my guests); empty when none is chosen.
+ */
 const guest: FieldRule = {
   type: 'string',
   max: 130,

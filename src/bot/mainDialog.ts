@@ -45,7 +45,8 @@ export function isPersonal(context: TurnContext): boolean {
 /**
  * A deep link that opens the user's 1:1 chat with the bot: `https://teams.microsoft.com/l/chat/0/0?users=28:<BotId>`
  * (learn.microsoft.com/microsoftteams/platform/concepts/build-and-test/deep-link-application, "navigate to a chat
- * with the application"). The bot's id is the activity's recipient (`28:<app id>`); null when it does not look like one.
+ * with the application"). The bot's id is the activity's recipient (`28:<app id>`); null when it does not look like
+ * one.
  */
 export function personalChatLink(context: TurnContext): string | null {
   const id = context.activity.recipient?.id;
@@ -64,7 +65,10 @@ type MainOptions = { command: Command | { name: 'unknown' }; imported?: Imported
 
 const helpJson = new Map<string, Record<string, unknown>>();
 
-/** The help card. The command list never changes, so it is expanded once per language and the same JSON is sent each time. */
+/**
+ * The help card. The command list never changes, so it is expanded once per language and the same JSON is sent each
+ * time.
+ */
 export function helpCard(l: Localizer): Attachment {
   let json = helpJson.get(l.language);
   if (!json) {

@@ -59,7 +59,9 @@ export interface TeamsMessengerOptions {
 
 export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, OutboxRenderer {
   readonly outbox: Outbox;
-  /** The stored-reference chats, used only when no `chats` is given (PersonalChatService keeps the service URL itself). */
+  /**
+   * The stored-reference chats, used only when no `chats` is given (PersonalChatService keeps the service URL itself).
+   */
   private readonly stored: StoredChats | undefined;
 
   constructor(
@@ -260,12 +262,17 @@ export class TeamsMessenger implements ApprovalMessenger, AlertMessenger, Outbox
     return updated;
   }
 
-  /** Sends a review card or a notice, in the user's language, to their 1:1 chat; returns where it is, for later updates. */
+  /**
+   * Sends a review card or a notice, in the user's language, to their 1:1 chat; returns where it is, for later updates.
+   */
   async sendToUserChat(tenantId: string, userId: string, content: UserChatContent): Promise<Delivery> {
     return delivery(await this.send({ tenantId, to: { user: userId }, content: json(content) }));
   }
 
-  /** Replaces a card wherever it is (a location from cardLocation, or a queued card's), e.g. when a resumed operation finishes. */
+  /**
+   * Replaces a card wherever it is (a location from cardLocation, or a queued card's), e.g. when a resumed operation
+   * finishes.
+   */
   replaceCard(location: JsonObject, card: Attachment | UserChatContent): Promise<boolean> {
     const content = 'type' in card && (card.type === 'review' || card.type === 'msg') ? card : { type: 'card', card };
     return this.update(location, json(content), tenantOf(location));

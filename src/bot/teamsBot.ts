@@ -52,7 +52,10 @@ export async function pruneActivityMarkers(store: Store, now: Date): Promise<num
 
 const answerable = new WeakMap<object, boolean>();
 
-/** A card with an action the user can submit: the user's answer may come at once. Cards sent again (help) are looked at once. */
+/**
+ * A card with an action the user can submit: the user's answer may come at once. Cards sent again (help) are looked at
+ * once.
+ */
 function canBeAnswered(activity: Partial<Activity>): boolean {
   return (activity.attachments ?? []).some((a) => {
     const content: unknown = a.content;

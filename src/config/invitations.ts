@@ -20,22 +20,32 @@ export interface InvitationSettings {
   defaultRedirectUrl: string;
   /** New invitations (and new requests) per user over a sliding hour. */
   actionsPerUserPerHour: number;
-  /** Commands that read much of the directory (request access, my guests, guest report, bulk check) per user over a sliding hour. */
+  /**
+   * Commands that read much of the directory (request access, my guests, guest report, bulk check) per user over a
+   * sliding hour.
+   */
   readsPerUserPerHour: number;
-  /** Bulk invitations: most addresses in one list (BULK_INVITE_MAX); owners re-read before adding after BULK_RECHECK_AFTER. */
+  /**
+   * Bulk invitations: most addresses in one list (BULK_INVITE_MAX); owners re-read before adding after
+   * BULK_RECHECK_AFTER.
+   */
   bulk: BulkSettings;
   /** Guest lists sent as files and the guest list exported as one. */
   files: FileSettings;
 }
 
-/** BULK_INVITE_MAX: 1 to 1000 (a 1000-address job stays well inside a card and an hour of Graph's invitation limits). */
+/**
+ * BULK_INVITE_MAX: 1 to 1000 (a 1000-address job stays well inside a card and an hour of Graph's invitation limits).
+ */
 function bulkMax(env: Env): number {
   const value = positiveInteger(env, 'BULK_INVITE_MAX', 100);
   if (value > 1000) throw new ConfigError('BULK_INVITE_MAX', `must be at most 1000, got '${value}'`);
   return value;
 }
 
-/** FILE_MAX_BYTES (1 KB to 20 MB) and FILE_HOSTS (host names, e.g. contoso.sharepoint.com, contoso-my.sharepoint.com). */
+/**
+ * FILE_MAX_BYTES (1 KB to 20 MB) and FILE_HOSTS (host names, e.g. contoso.sharepoint.com, contoso-my.sharepoint.com).
+ */
 function files(env: Env): FileSettings {
   const maxBytes = integer(env, 'FILE_MAX_BYTES', 2 * 1024 * 1024, 1024);
   if (maxBytes > 20 * 1024 * 1024)

@@ -30,7 +30,9 @@ export interface RunningPlayground {
   stop(): Promise<void>;
 }
 
-/** The Playground's log file: `logFile`, else `M365_AGENTS_PLAYGROUND_LOGFILE`, else devTools/m365agentsplayground.log. */
+/**
+ * The Playground's log file: `logFile`, else `M365_AGENTS_PLAYGROUND_LOGFILE`, else devTools/m365agentsplayground.log.
+ */
 export function playgroundLogFile(options: Pick<PlaygroundOptions, 'logFile'>): string {
   return (
     options.logFile ??

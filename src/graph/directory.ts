@@ -135,7 +135,9 @@ export interface Directory {
   getInviteContext(query: { actorId: string; groupId: string; appId: string; email: string }): Promise<InviteContext>;
   /** A user with this address (mail or otherMails), read plainly (not from the advanced-query index). */
   findUserByEmail(email: string): Promise<DirectoryUser | null>;
-  /** `language`: the invitation email's language (BCP 47, e.g. nl-NL), sent as invitedUserMessageInfo.messageLanguage. */
+  /**
+   * `language`: the invitation email's language (BCP 47, e.g. nl-NL), sent as invitedUserMessageInfo.messageLanguage.
+   */
   inviteGuest(input: InvitationInput): Promise<InvitationResult>;
   /**
    * Adds a user to a group. When Graph refuses with 400, membership is read (checkMemberGroups): a user who is
@@ -154,7 +156,9 @@ export interface Directory {
   inviteGuests(inputs: ReadonlyArray<BatchInvitationInput>): Promise<Map<string, InvitationResult | DirectoryError>>;
   /** Adds up to 20 users in one `PATCH /groups/{id}` with `members@odata.bind`: all or none (a refusal is thrown). */
   addGroupMembers(groupId: string, userIds: readonly string[]): Promise<{ requestId: string | null }>;
-  /** `DELETE /groups/{id}/members/{id}/$ref`; a 404 for a user who is not a member (any more) gives `removed: false`. */
+  /**
+   * `DELETE /groups/{id}/members/{id}/$ref`; a 404 for a user who is not a member (any more) gives `removed: false`.
+   */
   removeGroupMember(groupId: string, userId: string): Promise<{ removed: boolean; requestId: string | null }>;
   /** The group's direct members that are guests (plain read, filtered here: no advanced query). */
   listGuestMembers(groupId: string): Promise<GuestMember[]>;

@@ -18,7 +18,10 @@ export function odataString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** `mail eq '…' or otherMails/any(m:m eq '…')`: a plain filter, no advanced query needed (user-list.md, filter-directory-objects.md). */
+/**
+ * `mail eq '…' or otherMails/any(m:m eq '…')`: a plain filter, no advanced query needed (user-list.md,
+ * filter-directory-objects.md).
+ */
 export function byAddress(email: string): string {
   const literal = q(odataString(email));
   return `mail eq ${literal} or otherMails/any(m:m eq ${literal})`;

@@ -27,7 +27,10 @@ import { NEEDS } from './permissions';
 
 const MAX_CHECK_GROUPS = 20;
 
-/** `POST /users/{id}/checkMemberGroups`, 20 groups a request (directoryobject-checkmembergroups.md). A user that does not exist is in no group. */
+/**
+ * `POST /users/{id}/checkMemberGroups`, 20 groups a request (directoryobject-checkmembergroups.md). A user that does
+ * not exist is in no group.
+ */
 export async function checkMemberGroups(
   http: GraphHttp,
   userId: string,

@@ -1,9 +1,11 @@
 /**
- * The bot's own Teams app in people's personal scope, over Microsoft Graph v1.0 (microsoftgraph/microsoft-graph-docs-contrib,
+ * The bot's own Teams app in people's personal scope, over Microsoft Graph v1.0
+ * (microsoftgraph/microsoft-graph-docs-contrib,
  * api-reference/v1.0/api/...): list a user's installation of it (userteamwork-list-installedapps.md), install it
  * (userteamwork-post-installedapps.md: 201 with no body) and read the 1:1 chat of an installation
  * (userscopeteamsappinstallation-get-chat.md). All three accept TeamsAppInstallation.ReadWriteSelfForUser.All, which
- * lets the app manage only itself: the manifest's webApplicationInfo.id must be the app id of the token (docs/permissions.md).
+ * lets the app manage only itself: the manifest's webApplicationInfo.id must be the app id of the token
+ * (docs/permissions.md).
  * Errors come through the one mapping (errors.ts); a 403 names that permission.
  */
 import { DirectoryError } from './directory';
@@ -25,7 +27,10 @@ export type AppRef = { catalogId: string } | { externalId: string };
 export interface TeamsAppInstaller {
   /** The user's installation of the app, or null when they have none. */
   findInstallation(userId: string, app: AppRef): Promise<AppInstallation | null>;
-  /** Installs the app for the user: 'installed', or 'alreadyInstalled' on 409. Other refusals are thrown (DirectoryError). */
+  /**
+   * Installs the app for the user: 'installed', or 'alreadyInstalled' on 409. Other refusals are thrown
+   * (DirectoryError).
+   */
   install(userId: string, catalogId: string): Promise<'installed' | 'alreadyInstalled'>;
   /** The id of the 1:1 chat between the user and the app (`19:…@unq.gbl.spaces`). */
   chatId(userId: string, installationId: string): Promise<string>;

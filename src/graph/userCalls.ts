@@ -1,6 +1,7 @@
 /**
  * The Graph calls about users: finding them by address or id, inviting guests (one, or a `$batch` of invitations)
- * and their sponsors. Each cites its doc page in microsoftgraph/microsoft-graph-docs-contrib (api-reference/v1.0/api/...).
+ * and their sponsors. Each cites its doc page in microsoftgraph/microsoft-graph-docs-contrib
+ * (api-reference/v1.0/api/...).
  */
 import {
   DirectoryError,
@@ -24,7 +25,10 @@ export async function findUserByEmail(http: GraphHttp, email: string): Promise<D
   return firstUser(response.body);
 }
 
-/** `GET /users?$filter=mail eq … or otherMails/any(…)` per address, in `$batch` (user-list.md; concepts/json-batching.md). */
+/**
+ * `GET /users?$filter=mail eq … or otherMails/any(…)` per address, in `$batch` (user-list.md;
+ * concepts/json-batching.md).
+ */
 export async function findUsersByEmails(
   http: GraphHttp,
   emails: readonly string[],

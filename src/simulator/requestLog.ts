@@ -15,7 +15,9 @@ export interface RequestLogEntry {
   batchId?: string;
   requestBody?: unknown;
   responseBody?: unknown;
-  /** Injected fault: '429', '500', '502', '503', '504', 'lag' (replication lag hid an object) or 'latency' (delay only). */
+  /**
+   * Injected fault: '429', '500', '502', '503', '504', 'lag' (replication lag hid an object) or 'latency' (delay only).
+   */
   fault?: string;
   /** Latency added by fault injection, in milliseconds. */
   injectedLatencyMs?: number;

@@ -47,7 +47,9 @@ export function personalChatId(userId: string, botId: string): string {
   return `19:${[userId.toLowerCase(), botId.toLowerCase()].sort().join('_')}@unq.gbl.spaces`;
 }
 
-/** Permissions that reach every app's installations; the others (`…SelfForUser.All`) reach only the caller's own app. */
+/**
+ * Permissions that reach every app's installations; the others (`…SelfForUser.All`) reach only the caller's own app.
+ */
 const WRITE_ALL = [
   'TeamsAppInstallation.ReadWriteForUser.All',
   'TeamsAppInstallation.ReadWriteAndConsentForUser.All',

@@ -55,7 +55,10 @@ export function parseArguments(argv: readonly string[]): CopyArguments {
   return { from: from.slice('sqlite:'.length), to };
 }
 
-/** Copies every table of the SQLite store at `sqlitePath` into the empty PostgreSQL database at `url`; returns rows per table. */
+/**
+ * Copies every table of the SQLite store at `sqlitePath` into the empty PostgreSQL database at `url`; returns rows per
+ * table.
+ */
 export async function copySqliteToPostgres(sqlitePath: string, url: string): Promise<Record<string, number>> {
   // Bring both to their latest schema, as the bot does at start-up.
   await openSqliteStore(sqlitePath).close();

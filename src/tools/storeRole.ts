@@ -2,7 +2,8 @@
  * Gives the bot a PostgreSQL role of its own, so it need not connect as the server administrator.
  *
  * Usage (once, with the administrator's URL, e.g. from the web app's SSH console inside the virtual network):
- *   APP_ROLE_PASSWORD='…' npm run store:role -- --admin 'postgres://admin:…@host:5432/guestinvite?sslmode=verify-full' [--role guestinvite_app]
+ * APP_ROLE_PASSWORD='…' npm run store:role -- --admin 'postgres://admin:…@host:5432/guestinvite?sslmode=verify-full'
+ * [--role guestinvite_app]
  *
  * Creates the role (or sets its password again), lets it connect to the database and create in the store's
  * schema, and hands it the store's tables and sequences, so the bot's later migrations run as their owner. The

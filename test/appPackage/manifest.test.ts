@@ -510,7 +510,8 @@ describe('Teams app package', () => {
       strings['$schema'],
       'https://developer.microsoft.com/en-us/json-schemas/teams/v1.24/MicrosoftTeams.Localization.schema.json',
     );
-    // Localization keys are paths into the manifest (localization-schema: "name.short", "bots[0].commandLists[0].commands[0].title").
+    // Localization keys are paths into the manifest (localization-schema: "name.short",
+    // "bots[0].commandLists[0].commands[0].title").
     const translated = JSON.parse(JSON.stringify(manifest)) as Record<string, unknown>;
     const expected = ['name.short', 'name.full', 'description.short', 'description.full'];
     manifest.bots.forEach((bot, b) =>
@@ -871,8 +872,9 @@ describe('Azure infrastructure (infra/)', () => {
     assert.match(monitoring, /metricName:\s*'HealthCheckStatus'/, 'app down');
     assert.match(monitoring, /var stuckSeconds = \(replicationWaitMinutes \+ 15\) \* 60/);
     assert.match(monitoring, /serializedData:\s*loadTextContent\('workbook\.json'\)/);
-    // Every metric the alerts and the workbook read is one the bot records (src/telemetry/telemetry.ts or index.ts).
-    const recorded = readText('src', 'telemetry', 'telemetry.ts') + readText('src', 'index.ts');
+    // Every metric the alerts and the workbook read is one the bot records (src/telemetry/telemetry.ts or the host's
+    // gauges).
+    const recorded = readText('src', 'telemetry', 'telemetry.ts') + readText('src', 'host', 'gauges.ts');
     const workbook = readText('infra', 'workbook.json');
     for (const name of new Set(
       [...monitoring.matchAll(/guestinvite\.[a-z_.]+[a-z]/g), ...workbook.matchAll(/guestinvite\.[a-z_.]+[a-z]/g)].map(
@@ -908,7 +910,8 @@ describe('Azure infrastructure (infra/)', () => {
     assert.match(text, /appId:\s*'00000003-0000-0000-c000-000000000000'/, "Microsoft Graph's own service principal");
   });
 
-  // Each resource type at the API version whose published types (Azure/bicep-types-az generated/<rp>/<version>/types.md,
+  // Each resource type at the API version whose published types (Azure/bicep-types-az
+  // generated/<rp>/<version>/types.md,
   // or the Microsoft Graph Bicep reference) list the properties this template sets.
   const API_VERSIONS: Record<string, string> = {
     'Microsoft.Network/virtualNetworks': '2023-05-01',
@@ -920,7 +923,8 @@ describe('Azure infrastructure (infra/)', () => {
     'Microsoft.DBforPostgreSQL/flexibleServers/databases': '2024-08-01',
     'Microsoft.ManagedIdentity/userAssignedIdentities': '2023-01-31',
     'Microsoft.Web/serverfarms': '2022-09-01',
-    // SiteConfig.healthCheckPath, vnetRouteAllEnabled; SiteProperties.keyVaultReferenceIdentity, virtualNetworkSubnetId.
+    // SiteConfig.healthCheckPath, vnetRouteAllEnabled; SiteProperties.keyVaultReferenceIdentity,
+    // virtualNetworkSubnetId.
     'Microsoft.Web/sites': '2022-09-01',
     'Microsoft.BotService/botServices': '2022-09-15',
     'Microsoft.BotService/botServices/channels': '2022-09-15',

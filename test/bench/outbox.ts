@@ -64,7 +64,9 @@ export interface OutboxBenchResult {
   duplicated: number;
   /** Owners who had never installed the app and were installed for through Graph (a 201 to the POST). */
   installedThroughGraph: number;
-  /** Help cards the bot answers an install with (sent as replies, outside the outbox's pace; not counted as messages). */
+  /**
+   * Help cards the bot answers an install with (sent as replies, outside the outbox's pace; not counted as messages).
+   */
   welcomes: number;
   welcomesFailed: number;
   /** POST /users/{id}/teamwork/installedApps requests the Graph simulator received. */
@@ -144,7 +146,9 @@ function floorMs(requests: number, perConversation: number): number {
   return Math.max(tenant, conversation);
 }
 
-/** Graph's latency per request in the bench (as the bulk bench; BENCH_GRAPH_LATENCY_MS changes it): installs take time. */
+/**
+ * Graph's latency per request in the bench (as the bulk bench; BENCH_GRAPH_LATENCY_MS changes it): installs take time.
+ */
 const GRAPH_LATENCY_MS = Number(process.env.BENCH_GRAPH_LATENCY_MS ?? 50);
 
 /** The demo tenant plus the bench's owners and admins, with the Guest Invite app's bot being the double's bot. */
@@ -166,7 +170,9 @@ function benchSeed(people: readonly string[]): TenantSeed {
   return seed;
 }
 
-/** The bot's chats as src/bot/compose.ts builds them: installs through Graph, createConversation paced by the outbox. */
+/**
+ * The bot's chats as src/bot/compose.ts builds them: installs through Graph, createConversation paced by the outbox.
+ */
 function chatsFor(
   sim: RunningSimulator,
   connector: Connector,
@@ -379,10 +385,12 @@ export async function outboxBench(): Promise<OutboxBenchResult> {
         ),
       );
     }
-    // Every request Teams' limits see, the 429s' retries left out: each send and each createConversation (refused or not).
+    // Every request Teams' limits see, the 429s' retries left out: each send and each createConversation (refused or
+    // not).
     const teamsRequests = stats.attempts - stats.throttled;
     const floor = floorMs(teamsRequests, PROBLEMS);
-    // The welcome a self-installed person gets is a message the bot sends too: attempts are counted against all of them.
+    // The welcome a self-installed person gets is a message the bot sends too: attempts are counted against all of
+    // them.
     const welcomed = welcomes.count(connector, owners);
     return {
       messages,

@@ -1,4 +1,6 @@
-/** The processes a bench run measures (bot, echo bot, Graph simulator) and what /proc says about their CPU and memory. */
+/**
+ * The processes a bench run measures (bot, echo bot, Graph simulator) and what /proc says about their CPU and memory.
+ */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, startProcess, waitForHttp, type ManagedProcess } from '../../src/dev/processes';

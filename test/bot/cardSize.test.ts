@@ -178,7 +178,8 @@ function worstCase(card: CardName, l: Localizer): CardData[CardName] {
           appId: ID,
           apps: Array.from({ length: 50 }, (_, i) => ({ title: name(`app${i}`), value: ID })),
         },
-        // 50 guests on a page, each with its name and address, app and group, who invited them and when, state, sponsors.
+        // 50 guests on a page, each with its name and address, app and group, who invited them and when, state,
+        // sponsors.
         items: Array.from({ length: 50 }, (_, i) => ({
           heading: `${name(`guest${i}`)} (${email(i)})`,
           lines: [text(200), text(200), text(200), text(200)],

@@ -506,7 +506,8 @@ describe('An invitation confirmed once happens once, even when the bot is killed
 
   it('resumes after a SIGKILL during the membership write: invited once, added once, card updated in place', async function () {
     const email = 'crash.test@adatum.com';
-    // held 10 s: far longer than restart (~1 s) + lease expiry (2 s) + resume pass (1 s), so the resumed run writes first
+    // held 10 s: far longer than restart (~1 s) + lease expiry (2 s) + resume pass (1 s), so the resumed run writes
+    // first
     const crash = await confirmAndKill(email, 10_000);
 
     // the Playground keeps the bot's endpoint (and gave the bot its serviceUrl): same port, same store

@@ -314,7 +314,8 @@ describe('Several instances on one PostgreSQL database serve one bot @e2e', func
     );
     for (const { answer } of answers) assert.equal(answer.type, 'application/vnd.microsoft.card.adaptive');
 
-    // each owner's card ends approved, Adele added, with no buttons: the last update of each card after its click's answer
+    // each owner's card ends approved, Adele added, with no buttons: the last update of each card after its click's
+    // answer
     const finalText =
       /Approved by (Megan Bowen|Alex Wilber) on .*Adele Vance was added to Expenses External Reviewers\./;
     const finals = await Promise.all(

@@ -231,7 +231,9 @@ const COUNTS = [
   'cooldownHours',
 ];
 
-/** Every message under a catalog path (e.g. `admin:doing`), rendered with simple values: what code nests in a sentence. */
+/**
+ * Every message under a catalog path (e.g. `admin:doing`), rendered with simple values: what code nests in a sentence.
+ */
 function messagesUnder(l: Localizer, path: string, args: Record<string, string>): string[] {
   const [area, rest] = path.split(':');
   const node = rest.split('.').reduce<unknown>((n, k) => (n as Record<string, unknown>)[k], readCatalogs().nl[area]);
@@ -304,7 +306,9 @@ function sampleArguments(l: Localizer): Record<string, Array<string | number>> {
   return samples;
 }
 
-/** Every combination of select branches and plural counts (0, 1, 5) of a message, with the other arguments filled in. */
+/**
+ * Every combination of select branches and plural counts (0, 1, 5) of a message, with the other arguments filled in.
+ */
 function argumentSets(
   message: string,
   samples: Record<string, Array<string | number>>,

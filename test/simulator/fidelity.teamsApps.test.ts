@@ -4,8 +4,10 @@ import { Client, contractProblems, start } from './helpers';
 import { assertGraphError, f, fakeClock, fidelitySeed } from './fidelitySeed';
 
 /**
- * Teams app installation for users, as Graph v1.0 documents it: api-reference/v1.0/api/userteamwork-list-installedapps.md,
- * userteamwork-post-installedapps.md, userscopeteamsappinstallation-get-chat.md (microsoftgraph/microsoft-graph-docs-contrib),
+ * Teams app installation for users, as Graph v1.0 documents it:
+ * api-reference/v1.0/api/userteamwork-list-installedapps.md,
+ * userteamwork-post-installedapps.md, userscopeteamsappinstallation-get-chat.md
+ * (microsoftgraph/microsoft-graph-docs-contrib),
  * and the behaviour gathered in ../shared/teams/proactive-delivery.md §1 and §7.14.
  */
 

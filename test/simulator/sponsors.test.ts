@@ -2,7 +2,10 @@ import { strict as assert } from 'node:assert';
 import { loadDemoSeed } from '../../src/simulator';
 import { type Client, contractProblems, ids, start } from './helpers';
 
-/** Sponsors (api-reference/v1.0/api/user-list-sponsors.md, user-post-sponsors.md, user-delete-sponsors.md) and redemption. */
+/**
+ * Sponsors (api-reference/v1.0/api/user-list-sponsors.md, user-post-sponsors.md, user-delete-sponsors.md) and
+ * redemption.
+ */
 describe('simulator: sponsors, invitedUserSponsors, externalUserState and the test-only redeem', () => {
   let c: Client;
   beforeEach(async () => {

@@ -140,7 +140,8 @@ describeEachEngine('store: access requests', 'guest-invite-requests-', (stores) 
       await assert.rejects(
         store.requests.create(newRequest('r1', { groupId: 'g2' }), T0),
         (err: unknown) =>
-          !(err instanceof DuplicateRequestError) && // SQLite's primary key violation, or PostgreSQL's unique_violation (SQLSTATE 23505)
+          // SQLite's primary key violation, or PostgreSQL's unique_violation (SQLSTATE 23505)
+          !(err instanceof DuplicateRequestError) &&
           ['SQLITE_CONSTRAINT_PRIMARYKEY', '23505'].includes(String((err as { code?: string }).code)),
       );
       assert.equal((await store.requests.get('r1'))?.groupId, 'g1');

@@ -69,7 +69,10 @@ export class RecordingAdapter extends TestAdapter {
   }
 }
 
-/** Stands in for Teams delivery: keeps every owner's copy of the approval card, as the owner would see it, and the alerts. */
+/**
+ * Stands in for Teams delivery: keeps every owner's copy of the approval card, as the owner would see it, and the
+ * alerts.
+ */
 export class RecordingMessenger implements ApprovalMessenger, AlertMessenger {
   /** Alerts delivered: to a channel, or to a user who has a conversation with the bot. */
   readonly alerts: Array<{

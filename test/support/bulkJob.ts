@@ -55,7 +55,10 @@ export function memberWritesPerUser(requests: readonly RequestLogEntry[]): Map<s
 export const jordan = { email: 'jordan.rivera@fabrikam.com', id: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f10' };
 export const sam = { email: 'sam@northwindtraders.com', id: '3f5c1e2a-7b6d-4c8e-9a1f-2b3c4d5e6f11' };
 
-/** 97 new addresses, an existing guest who is not a member of Expenses External Reviewers, one who is, and a blocked domain. */
+/**
+ * 97 new addresses, an existing guest who is not a member of Expenses External Reviewers, one who is, and a blocked
+ * domain.
+ */
 export function hundredAddresses(prefix = 'bulk'): string[] {
   return [
     ...Array.from({ length: 97 }, (_, i) => `${prefix}.${i}@adatum.com`),

@@ -356,7 +356,9 @@ function getContract(): GraphContract {
   return contract;
 }
 
-/** Problems with one exchange (empty when it conforms): unknown operation, invalid request body, invalid response body. */
+/**
+ * Problems with one exchange (empty when it conforms): unknown operation, invalid request body, invalid response body.
+ */
 export function validateExchange(e: Exchange): string[] {
   return getContract().validate(e);
 }

@@ -3,7 +3,10 @@ import zlib from 'node:zlib';
 import iconv from 'iconv-lite';
 import ExcelJS from 'exceljs';
 
-/** Entra's bulk invitation template (Users > Bulk operations > Bulk invite), `n` rows; every fifth has its own message, every seventh no email. */
+/**
+ * Entra's bulk invitation template (Users > Bulk operations > Bulk invite), `n` rows; every fifth has its own message,
+ * every seventh no email.
+ */
 export function entraTemplate(
   n: number,
   domain = 'adatum.com',

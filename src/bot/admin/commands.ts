@@ -1,7 +1,8 @@
 /** Admin commands (setup check, alerts, alert channel), the acknowledge action, and the welcome for admins. */
 import { MessageFactory, type TurnContext } from 'botbuilder';
 import type { Logger } from '../../logging';
-import { ADMIN_ROLES, type AdminAlertService } from '../../domain/admin/alerts';
+import type { AdminAlertService } from '../../domain/admin/alerts';
+import { ADMIN_ROLES } from '../../domain/admin/roles';
 import type { SetupCheckService } from '../../domain/admin/setupCheck';
 import type { JsonObject, OperationStatus } from '../../store/store';
 import type { Command } from '../commands';

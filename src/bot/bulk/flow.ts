@@ -40,7 +40,9 @@ export interface ImportedList {
   personal: Record<string, PersonalInvitation>;
 }
 
-/** Updates a card in place; when the channel cannot (or there is no id) and `orSend` is set, sends it as a new message. */
+/**
+ * Updates a card in place; when the channel cannot (or there is no id) and `orSend` is set, sends it as a new message.
+ */
 type ReplaceCard = (id: string | null, card: Attachment, orSend?: boolean) => Promise<void>;
 
 type ListValidations = CardPromptValidations & {
@@ -185,7 +187,9 @@ export class BulkFlow {
     return step.endDialog(status);
   }
 
-  /** The progress card's updates after this turn (in the background, or by a resumed job), in the owner's stored locale. */
+  /**
+   * The progress card's updates after this turn (in the background, or by a resumed job), in the owner's stored locale.
+   */
   private cardUpdates(replyTo: JsonObject | null): CardProgress<BulkSummary> {
     return new CardProgress<BulkSummary>(async (summary) => {
       if (replyTo) await this.slow.updateCard(replyTo, progressCard(locFor(replyTo), summary));

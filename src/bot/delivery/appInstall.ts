@@ -19,7 +19,9 @@ const SELF_INSTALL_TTL_MS = 10 * 60_000;
 
 type Refusal = { reason: UnreachableReason; detail: string };
 
-/** Why Graph refused to install the app (userteamwork-post-installedapps.md; refusals as reported, docs/permissions.md). */
+/**
+ * Why Graph refused to install the app (userteamwork-post-installedapps.md; refusals as reported, docs/permissions.md).
+ */
 function installRefusal(err: DirectoryError): Refusal | null {
   const detail = `${err.status} ${err.code}: ${err.message}`.slice(0, 300);
   if (err.status === 403 && /permission policy/i.test(err.message)) return { reason: 'blockedByPolicy', detail };
@@ -165,7 +167,10 @@ export class AppInstalls {
     await this.options.state?.delete([selfInstallKey(tenantId, userId)]);
   }
 
-  /** The app's catalog id: set by an admin, kept from before, or read from someone's installation (no AppCatalog.Read.All). */
+  /**
+   * The app's catalog id: set by an admin, kept from before, or read from someone's installation (no
+   * AppCatalog.Read.All).
+   */
   private async catalogId(tenantId: string, channel: TenantChannel): Promise<string | null> {
     if (this.options.catalogId) return this.options.catalogId;
     if (channel.catalogId) return channel.catalogId;

@@ -58,7 +58,9 @@ export class Outbox {
     });
   }
 
-  /** Records the message, then sends it at once when this instance is the sender and the pace allows; else queues it. */
+  /**
+   * Records the message, then sends it at once when this instance is the sender and the pace allows; else queues it.
+   */
   async send(message: OutboxMessage): Promise<Sending> {
     const payload: Payload = {
       to: message.to,
@@ -98,7 +100,8 @@ export class Outbox {
   }
 
   /**
-   * Waits for a slot in the pace of a person's chat, for a request the outbox does not make itself (createConversation);
+   * Waits for a slot in the pace of a person's chat, for a request the outbox does not make itself
+   * (createConversation);
    * call the returned function when the answer comes.
    */
   paceFor(tenantId: string, userId: string): Promise<() => void> {

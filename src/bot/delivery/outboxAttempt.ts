@@ -160,7 +160,10 @@ export class OutboxAttempts {
     return { status: 'pending', attempts: record.attempts, notBefore, result: null, error };
   }
 
-  /** One retry policy for Teams: Retry-After when given, else exponential backoff with jitter, for retryable statuses only. */
+  /**
+   * One retry policy for Teams: Retry-After when given, else exponential backoff with jitter, for retryable statuses
+   * only.
+   */
   private async afterFailure(record: OutboxRecord, failure: CallFailure): Promise<OutboxAttempt> {
     const { logger, clock } = this.options;
     const status = failure.status;

@@ -51,7 +51,8 @@ export class OutboxPace {
   }
 
   /**
-   * Waits for a slot in the pace of a person's chat, for a request the outbox does not make itself (createConversation);
+   * Waits for a slot in the pace of a person's chat, for a request the outbox does not make itself
+   * (createConversation);
    * call the returned function when the answer comes.
    */
   async paceFor(tenantId: string, userId: string): Promise<() => void> {
@@ -62,7 +63,8 @@ export class OutboxPace {
 
   /**
    * Counts the request against the pace right before it goes (Teams counts requests as they arrive): waits for a
-   * slot that comes within `MAX_HOLD_MS`; `{ waitMs }` (nothing counted) when the slot is later, so the record waits instead.
+   * slot that comes within `MAX_HOLD_MS`; `{ waitMs }` (nothing counted) when the slot is later, so the record waits
+   * instead.
    */
   slot(record: OutboxRecord): Promise<{ waitMs: number } | { answered: (at: number) => void }> {
     return this.take(record.tenantId, this.keyOf(record));

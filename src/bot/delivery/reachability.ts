@@ -1,6 +1,7 @@
 /**
  * Finds a person's 1:1 chat with the bot, installing the app for them where allowed (./appInstall.ts), and records
- * who cannot be reached and why (docs/teams-app.md, "Who the bot can reach"). Behaviour of Teams and Graph as documented in
+ * who cannot be reached and why (docs/teams-app.md, "Who the bot can reach"). Behaviour of Teams and Graph as
+ * documented in
  * Microsoft Learn (sources in ../../../docs/permissions.md):
  * - createConversation for someone without a personal install answers 403 ForbiddenOperationException ("Bot isn't
  *   installed in user's personal scope"; also seen with code BadArgument) — bots/build-conversational-capability.
@@ -114,7 +115,8 @@ export class PersonalChatService implements PersonalChats {
     if (stored) return { ok: true, reference: stored as Partial<ConversationReference> };
     const channel = await this.channels.get(tenantId);
     if (!channel) return this.unreachable(tenantId, userId, 'notInstalled', 'no service URL known for this tenant yet');
-    // With an installer, Graph first (graph-proactive-bots-and-messages: install, GET …/installedApps/{id}/chat, send to
+    // With an installer, Graph first (graph-proactive-bots-and-messages: install, GET …/installedApps/{id}/chat, send
+    // to
     // that chat): no createConversation refused with 403 for someone who never installed the app. Graph calls do not
     // count against Teams' limits.
     const throughGraph = this.installs ? await this.installs.openThroughGraph(tenantId, userId, channel) : null;

@@ -45,7 +45,8 @@ export class TenantChannels {
     if (!reference.serviceUrl) return;
     const current = await this.get(tenantId);
     const bot = reference.bot ? { id: reference.bot.id, name: reference.bot.name } : (current?.bot ?? null);
-    // Someone who has the app is needed only until the catalog id is known: then the one kept stays (no write per person).
+    // Someone who has the app is needed only until the catalog id is known: then the one kept stays (no write per
+    // person).
     const knownUserId =
       current?.knownUserId && (current.catalogId || !userId)
         ? current.knownUserId

@@ -66,7 +66,10 @@ export class FileExport {
     return { bytes, rows: records.length };
   }
 
-  /** Sends the file consent card (in personal chat only, as Teams requires); false when the actor may not have this list. */
+  /**
+   * Sends the file consent card (in personal chat only, as Teams requires); false when the actor may not have this
+   * list.
+   */
   async offer(context: TurnContext, kind: ExportKind): Promise<boolean> {
     const actor = actorFrom(context);
     const scope = actor ? await this.scope(actor, kind) : null;

@@ -10,7 +10,9 @@ import type { Logger } from '../../logging';
 import type { UserChatContent } from '../messenger';
 
 export interface UserChat {
-  /** Sends a review card or a notice, rendered in the recipient's language at send time, to their 1:1 chat with the bot. */
+  /**
+   * Sends a review card or a notice, rendered in the recipient's language at send time, to their 1:1 chat with the bot.
+   */
   sendToUserChat(
     tenantId: string,
     userId: string,

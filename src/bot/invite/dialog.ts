@@ -137,7 +137,10 @@ export class InviteGuestDialog extends CardFlowDialog {
     );
   }
 
-  /** Checks the address and message on the server; on a problem the card comes back with the reason and the typed values. */
+  /**
+   * Checks the address and message on the server; on a problem the card comes back with the reason and the typed
+   * values.
+   */
   private async validateDetails(pc: PromptValidatorContext<CardSubmit>): Promise<boolean> {
     const submit = pc.recognized.value;
     if (!pc.recognized.succeeded || !submit) return false;

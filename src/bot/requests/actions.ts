@@ -84,7 +84,8 @@ export class RequestActions {
 
   /**
    * The card for a late update, from the request as it is now: another owner's decision may have ended (and updated
-   * every card) since this turn read it, and an older view ("Adding…") must not overwrite that. A refusal keeps its card.
+   * every card) since this turn read it, and an older view ("Adding…") must not overwrite that. A refusal keeps its
+   * card.
    */
   private async latest(
     actor: Actor | null,

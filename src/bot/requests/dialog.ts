@@ -1,4 +1,6 @@
-/** The request-access conversation: app (or matched by name) → group (when several) → reason → summary → request sent. */
+/**
+ * The request-access conversation: app (or matched by name) → group (when several) → reason → summary → request sent.
+ */
 import { randomUUID } from 'node:crypto';
 import { MessageFactory, type Attachment } from 'botbuilder';
 import {

@@ -19,7 +19,9 @@ export type ProblemKind =
   | 'groupNotSecurity'
   | 'groupNoOwners'
   | 'appNoUsableGroup'
-  /** The bot cannot reach people who never opened it (detail: permissionMissing, appNotInCatalog or blockedByPolicy). */
+  /**
+   * The bot cannot reach people who never opened it (detail: permissionMissing, appNotInCatalog or blockedByPolicy).
+   */
   | 'botCannotReach';
 
 export interface SetupProblem {

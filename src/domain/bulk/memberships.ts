@@ -32,7 +32,8 @@ export async function addChunk(run: BulkRun, chunk: Slot[]): Promise<void> {
         left = await afterPassingFailure(run, left, err, attempt);
         continue;
       }
-      // A chunk of just-invited guests refused as not found: replication lag; the whole chunk is tried again a few times.
+      // A chunk of just-invited guests refused as not found: replication lag; the whole chunk is tried again a few
+      // times.
       const allInvited = left.every(({ i }) => run.entries[i].invited);
       if (isReplicationLag(err) && allInvited && lagRetries < waits.replication.length) {
         await sleep(waits.replication[lagRetries++]);

@@ -70,7 +70,10 @@ export function lineReason(entry: ListEntry, max: number): Msg {
   }
 }
 
-/** Keeps the new addresses that fit the allowance (in list order); the rest are refused with the limit and when it frees up. */
+/**
+ * Keeps the new addresses that fit the allowance (in list order); the rest are refused with the limit and when it frees
+ * up.
+ */
 export function withAllowance(found: LookedUp, allowance: HourlyAllowance | null, max: number): BulkReview {
   const fits = allowance ? Math.min(allowance.left, found.toInvite.length) : found.toInvite.length;
   const over = new Set(found.toInvite.slice(fits));

@@ -9,6 +9,12 @@ import { parseEmail } from '../shared/email';
 import { msg, type Msg } from '../shared/message';
 import { readTable, type DecodeOptions } from './decode';
 
+/** Headers of a name column, in English and Dutch, as normalised (lower case, no spaces). */
+const NAME_HEADERS: ReadonlySet<string> = new Set([
+  ...['name', 'displayname', 'fullname', 'guestname', 'contact'],
+  ...['naam', 'weergavenaam', 'volledigenaam', 'gastnaam', 'naamgast', 'contactpersoon'],
+]);
+
 export interface FileGuest {
   /** 1-based row in the file. */
   row: number;
@@ -40,12 +46,7 @@ export function headerRole(cell: string): Role | null {
   if (/^(send|verzend|verstuur|stuur)/.test(n)) return 'send';
   if (/(message|bericht|welkom|welcome)/.test(n)) return 'message';
   if (/(mail|^adres$|^address$)/.test(n)) return 'address';
-  if (
-    /^(name|naam|displayname|weergavenaam|fullname|volledigenaam|guestname|gastnaam|naamgast|contact|contactpersoon)$/.test(
-      n,
-    )
-  )
-    return 'name';
+  if (NAME_HEADERS.has(n)) return 'name';
   return null;
 }
 

@@ -92,7 +92,8 @@ export class GuestResend {
     language: string | null,
   ): Promise<GuestActionOutcome> {
     try {
-      // invitation-post.md: a new invitation for the same address sends the invitation email again (sendInvitationMessage: true).
+      // invitation-post.md: a new invitation for the same address sends the invitation email again
+      // (sendInvitationMessage: true).
       const sent = await this.context.deps.directory.inviteGuest({
         email: address,
         redirectUrl: this.settings.defaultRedirectUrl,
@@ -109,7 +110,8 @@ export class GuestResend {
       return { kind: 'done', message: msg('guests:resend.done', { guest: address }) };
     } catch (err) {
       const error = err instanceof DirectoryError ? err : null;
-      // A definite refusal sent nothing: the cooldown is given back. After a timeout the email may have gone: it is kept.
+      // A definite refusal sent nothing: the cooldown is given back. After a timeout the email may have gone: it is
+      // kept.
       if (error && (error.kind === 'forbidden' || error.kind === 'badRequest' || error.kind === 'throttled'))
         await this.context.deps.store.state.delete([claimKey]);
       await this.context.audit(tenantId, {

@@ -63,7 +63,9 @@ type FoundContext = InviteContext & {
 /** One check of what the directory says now: a refusal, or null when it passes. */
 type ContextCheck = (context: FoundContext, email: string) => InviteRefused | null;
 
-/** Graph lists no owners for a group synced from on-premises (group-list-owners.md): say what it is, not "not an owner". */
+/**
+ * Graph lists no owners for a group synced from on-premises (group-list-owners.md): say what it is, not "not an owner".
+ */
 const notSynced: ContextCheck = ({ group, app }) =>
   group.onPremisesSyncEnabled === true
     ? refused(

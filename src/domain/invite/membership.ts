@@ -62,7 +62,8 @@ async function addFailed(run: InviteRun, target: InviteTarget, guest: GuestToAdd
   const waitedMs = run.clock().getTime() - guest.invitedAt.getTime();
   if (isReplicationLag(err) && guest.invited) {
     if (waitedMs < run.options.replicationWaitMs) return waitForReplication(run, target, guest, err, waitedMs);
-    // Still not visible after REPLICATION_WAIT: no refusal either, so it fails and can be retried (automatically or by an admin).
+    // Still not visible after REPLICATION_WAIT: no refusal either, so it fails and can be retried (automatically or by
+    // an admin).
     return finished(await failure(run, err, 'addMember', target.names));
   }
   if (err instanceof DirectoryError && (err.kind === 'forbidden' || err.kind === 'badRequest'))

@@ -93,66 +93,95 @@ export class OperationRunner {
       const current = await this.operations.get(record.id);
       return current?.result ? { kind: 'finished', outcome: current.result as unknown as T } : { kind: 'inProgress' };
     }
-    let current = leased;
-    // Store writes of this run go one after the other: step results, the outcome, and lease renewals.
-    let chain: Promise<unknown> = Promise.resolve();
-    const serial = <R>(write: () => Promise<R>): Promise<R> => {
-      const next = chain.then(write);
-      chain = next.catch(() => undefined);
-      return next;
-    };
-    // Keep the lease while a slow step runs, so that no other process resumes this operation meanwhile.
-    const renewal = setInterval(
-      () => {
-        serial(async () => {
-          const renewed = await this.operations.acquireLease(record.id, owner, this.leaseMs, this.clock());
-          if (renewed) current = renewed;
-        }).catch(() => undefined);
-      },
-      Math.max(50, Math.floor(this.leaseMs / 3)),
-    );
-    renewal.unref?.();
-    const writeSteps = (
-      results: ReadonlyArray<{ name: string; result: JsonObject; graphRequestId?: string | null }>,
-    ): Promise<void> =>
-      serial(async () => {
-        const at = this.clock().toISOString();
-        const added = Object.fromEntries(
-          results.map(({ name, result, graphRequestId }) => [
-            name,
-            { status: 'done' as const, at, result, ...(graphRequestId ? { graphRequestId } : {}) },
-          ]),
-        );
-        current = await this.operations.update(
-          current.id,
-          current.version,
-          { status: 'running', steps: { ...current.steps, ...added } },
-          this.clock(),
-        );
-      });
-    const steps: OperationSteps = {
-      record: leased,
-      done: (name, result, graphRequestId) => writeSteps([{ name, result, graphRequestId }]),
-      doneAll: (results) => (results.length === 0 ? Promise.resolve() : writeSteps(results)),
-    };
+    const run = new LeasedRun(this.operations, this.clock, owner, leased, this.leaseMs);
     let holdUntil: Date | undefined;
     try {
-      const { outcome, failed, retryAt } = await body(steps);
-      clearInterval(renewal);
+      const { outcome, failed, retryAt } = await body(run.steps());
+      run.stopRenewal();
       const status = retryAt ? 'running' : failed ? 'failed' : 'succeeded';
-      await serial(async () => {
-        current = await end(current, { status, result: outcome as unknown as JsonObject }, this.clock());
+      await run.serial(async () => {
+        run.current = await end(run.current, { status, result: outcome as unknown as JsonObject }, this.clock());
       });
       holdUntil = retryAt;
       return { kind: 'finished', outcome };
     } finally {
-      clearInterval(renewal);
-      await chain;
-      const now = this.clock();
-      if (holdUntil && holdUntil.getTime() > now.getTime())
-        await this.operations.acquireLease(record.id, owner, holdUntil.getTime() - now.getTime(), now);
-      else await this.operations.releaseLease(record.id, owner);
+      await run.close(holdUntil);
     }
+  }
+}
+
+/**
+ * One run holding an operation's lease: its store writes (step results, the outcome, lease renewals) go one after
+ * the other, and the lease is renewed while a slow step runs, so that no other process resumes the operation.
+ */
+class LeasedRun {
+  current: OperationRecord;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly renewal: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly operations: OperationStore,
+    private readonly clock: () => Date,
+    private readonly owner: string,
+    private readonly leased: OperationRecord,
+    leaseMs: number,
+  ) {
+    this.current = leased;
+    const renew = async (): Promise<void> => {
+      const renewed = await operations.acquireLease(leased.id, owner, leaseMs, clock());
+      if (renewed) this.current = renewed;
+    };
+    this.renewal = setInterval(() => this.serial(renew).catch(() => undefined), Math.max(50, Math.floor(leaseMs / 3)));
+    this.renewal.unref?.();
+  }
+
+  /** Runs `write` after every write queued before it. */
+  serial<R>(write: () => Promise<R>): Promise<R> {
+    const next = this.chain.then(write);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  steps(): OperationSteps {
+    return {
+      record: this.leased,
+      done: (name, result, graphRequestId) => this.writeSteps([{ name, result, graphRequestId }]),
+      doneAll: (results) => (results.length === 0 ? Promise.resolve() : this.writeSteps(results)),
+    };
+  }
+
+  stopRenewal(): void {
+    clearInterval(this.renewal);
+  }
+
+  /** Waits for the queued writes, then holds the lease until `holdUntil` (a retryAt) or releases it. */
+  async close(holdUntil: Date | undefined): Promise<void> {
+    this.stopRenewal();
+    await this.chain;
+    const now = this.clock();
+    if (holdUntil && holdUntil.getTime() > now.getTime())
+      await this.operations.acquireLease(this.leased.id, this.owner, holdUntil.getTime() - now.getTime(), now);
+    else await this.operations.releaseLease(this.leased.id, this.owner);
+  }
+
+  private writeSteps(
+    results: ReadonlyArray<{ name: string; result: JsonObject; graphRequestId?: string | null }>,
+  ): Promise<void> {
+    return this.serial(async () => {
+      const at = this.clock().toISOString();
+      const added = Object.fromEntries(
+        results.map(({ name, result, graphRequestId }) => [
+          name,
+          { status: 'done' as const, at, result, ...(graphRequestId ? { graphRequestId } : {}) },
+        ]),
+      );
+      this.current = await this.operations.update(
+        this.current.id,
+        this.current.version,
+        { status: 'running', steps: { ...this.current.steps, ...added } },
+        this.clock(),
+      );
+    });
   }
 }
 

@@ -34,7 +34,10 @@ export class HourlyLimiter {
     return { entries, version: record ? record.version : null };
   }
 
-  /** What is left of the allowance now, and in how many whole minutes (at least 1) the oldest counted action leaves the window. */
+  /**
+   * What is left of the allowance now, and in how many whole minutes (at least 1) the oldest counted action leaves the
+   * window.
+   */
   async allowance(
     kind: string,
     tenantId: string,
@@ -51,7 +54,10 @@ export class HourlyLimiter {
     };
   }
 
-  /** Counts one action (or `requested` at once, e.g. one per address of a bulk invitation); false (and nothing counted) when the window's allowance is used up. */
+  /**
+   * Counts one action (or `requested` at once, e.g. one per address of a bulk invitation); false (and nothing counted)
+   * when the window's allowance is used up.
+   */
   async take(kind: string, tenantId: string, userId: string, requested = 1): Promise<boolean> {
     const key = this.key(kind, tenantId, userId);
     return retryOnConflict(

@@ -164,7 +164,9 @@ export async function readAfterWaits(
   return false;
 }
 
-/** How long a membership write waits for a just-invited guest to show: 30 s, growing with the wait, at most 5 minutes. */
+/**
+ * How long a membership write waits for a just-invited guest to show: 30 s, growing with the wait, at most 5 minutes.
+ */
 export function replicationRetryDelay(waitedMs: number): number {
   return Math.min(5 * 60_000, Math.max(30_000, Math.round(waitedMs / 2)));
 }

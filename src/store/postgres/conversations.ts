@@ -69,7 +69,8 @@ export class PostgresConversationStore implements ConversationStore, RecordModul
     this.guard();
     await this.db.query(
       `INSERT INTO unreachable_people (tenant_id, user_id, reason, detail, since) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = EXCLUDED.reason, detail = EXCLUDED.detail, since = EXCLUDED.since`,
+       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = EXCLUDED.reason, detail = EXCLUDED.detail,
+       since = EXCLUDED.since`,
       [
         checkString(tenantId, 'tenantId'),
         checkString(userId, 'userId'),

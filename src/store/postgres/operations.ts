@@ -122,7 +122,8 @@ export class PostgresOperationStore implements OperationStore, RecordModule {
     const rows = await queryRows<OperationRow>(
       this.db,
       `SELECT * FROM operations WHERE status IN ('pending', 'running')
-         AND ($2::bigint IS NULL OR lease_expires_ms IS NULL OR lease_expires_ms <= $2) ORDER BY created_at, row_seq LIMIT $1`,
+         AND ($2::bigint IS NULL OR lease_expires_ms IS NULL OR lease_expires_ms <= $2)
+         ORDER BY created_at, row_seq LIMIT $1`,
       [checkLimit(limit), at],
     );
     return rows.map(toRecord);

@@ -47,7 +47,8 @@ export class PostgresStateStore implements StateStore, RecordModule {
     if (expected === undefined || expected === '*') {
       await this.db.query(
         `INSERT INTO state_items (key, value, version, updated_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at`,
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version,
+         updated_at = EXCLUDED.updated_at`,
         [key, text, version, now],
       );
     } else if (expected === null) {

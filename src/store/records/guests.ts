@@ -124,7 +124,9 @@ export interface GuestRecordStore {
    * Returns the records it opened.
    */
   openReview(tenantId: string, groupId: string, keptBefore: Date, reviewId: string, now: Date): Promise<GuestRecord[]>;
-  /** Marks the open records of a review as reminded, once: returns the records this call marked (none the second time). */
+  /**
+   * Marks the open records of a review as reminded, once: returns the records this call marked (none the second time).
+   */
   markReminded(reviewId: string, now: Date): Promise<GuestRecord[]>;
   /** Every record of a tenant, removed ones included, newest first (reports). */
   listForTenant(tenantId: string, limit: number): Promise<GuestRecord[]>;
@@ -294,15 +296,18 @@ export const GUEST_INSERT = `INSERT INTO guest_records (tenant_id, group_id, gue
      redemption_since, last_kept_at, kept_by, last_resent_at, review_state, review_id, review_opened_at, reminded_at,
      removed_at, removed_by, version, created_at, updated_at)
    VALUES (@tenant_id, @group_id, @guest_id, @guest_email, @guest_name, @app_id, @app_name,
-     @group_name, @invited_by, @invited_by_name, @now, @how, @operation_id, @sponsor_ids, @sponsor_in_entra, @redemption,
+     @group_name, @invited_by, @invited_by_name, @now, @how, @operation_id, @sponsor_ids, @sponsor_in_entra,
+     @redemption,
      @now, @now, NULL, NULL, 'none', NULL, NULL, NULL,
      NULL, NULL, 1, @now, @now)
    ON CONFLICT (tenant_id, group_id, guest_id) DO UPDATE SET
      guest_email = excluded.guest_email, guest_name = excluded.guest_name, app_id = excluded.app_id,
      app_name = excluded.app_name, group_name = excluded.group_name, invited_by = excluded.invited_by,
      invited_by_name = excluded.invited_by_name, invited_at = excluded.invited_at, how = excluded.how,
-     operation_id = excluded.operation_id, sponsor_ids = excluded.sponsor_ids, sponsor_in_entra = excluded.sponsor_in_entra,
-     redemption = excluded.redemption, redemption_since = excluded.redemption_since, last_kept_at = excluded.last_kept_at,
+     operation_id = excluded.operation_id, sponsor_ids = excluded.sponsor_ids,
+     sponsor_in_entra = excluded.sponsor_in_entra,
+     redemption = excluded.redemption, redemption_since = excluded.redemption_since,
+     last_kept_at = excluded.last_kept_at,
      kept_by = NULL, last_resent_at = NULL, review_state = 'none', review_id = NULL, review_opened_at = NULL,
      reminded_at = NULL, removed_at = NULL, removed_by = NULL,
      version = guest_records.version + 1, updated_at = excluded.updated_at

@@ -83,7 +83,8 @@ export const JOB_CLAIM_SQL = `
     finished_ms = NULL,
     version = job_leases.version + 1
   WHERE (job_leases.lease_owner IS NULL OR job_leases.lease_expires_ms <= @now_ms)
-    AND (job_leases.finished_ms IS NULL OR job_leases.started_ms <= CAST(@now_ms AS BIGINT) - CAST(@min_gap_ms AS BIGINT))
+    AND (job_leases.finished_ms IS NULL
+      OR job_leases.started_ms <= CAST(@now_ms AS BIGINT) - CAST(@min_gap_ms AS BIGINT))
   RETURNING name, lease_owner, lease_expires_ms`;
 
 export const JOB_FINISH_SQL = `

@@ -69,7 +69,9 @@ export interface OutboxAttempt {
 }
 
 export interface OutboxStore {
-  /** Records the message unless one with this id exists (the id makes enqueueing idempotent); returns the stored record. */
+  /**
+   * Records the message unless one with this id exists (the id makes enqueueing idempotent); returns the stored record.
+   */
   enqueue(message: NewOutboxMessage, now: Date): Promise<{ created: boolean; record: OutboxRecord }>;
   get(id: string): Promise<OutboxRecord | undefined>;
   /** Takes a pending record's lease when it is free, expired or already the owner's; undefined otherwise. */

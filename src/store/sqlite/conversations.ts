@@ -43,7 +43,8 @@ export class SqliteConversationStore implements ConversationStore, RecordModule 
     this.deleteStmt = db.prepare('DELETE FROM conversation_refs WHERE tenant_id = ? AND user_id = ?');
     this.markStmt = db.prepare(
       `INSERT INTO unreachable_people (tenant_id, user_id, reason, detail, since) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = excluded.reason, detail = excluded.detail, since = excluded.since`,
+       ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,
+       since = excluded.since`,
     );
     this.markGetStmt = db.prepare(
       'SELECT reason, detail, since FROM unreachable_people WHERE tenant_id = ? AND user_id = ?',

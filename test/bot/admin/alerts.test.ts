@@ -6,7 +6,7 @@ import path from 'node:path';
 import { cardOf, cardText, createHarness, textOf, users, type Harness } from '../../support/botHarness';
 import { validateLog } from '../../support/graphContract';
 import { loadDemoSeed, type TenantSeed } from '../../../src/simulator';
-import { ADMIN_ROLES } from '../../../src/domain/admin/alerts';
+import { ADMIN_ROLES } from '../../../src/domain/admin/roles';
 import { setupReportCard, reportPages } from '../../../src/bot/admin/cards';
 import { localizer } from '../../../src/i18n';
 

@@ -68,7 +68,8 @@ describe('bulk invitation job', function () {
         message: 'Welcome',
         onProgress: (s) => progress.push(s),
       });
-      // Still waiting for replication after the in-run retries: the resumer carries on after retryAt (no lease wait here).
+      // Still waiting for replication after the in-run retries: the resumer carries on after retryAt (no lease wait
+      // here).
       for (let round = 0; outcome.kind === 'bulk' && outcome.status === 'running' && round < 5; round++) {
         await store.operations.releaseLease(
           'bulk:faults',

@@ -224,7 +224,8 @@ describe('InviteGuestService', () => {
       'groupBlocked',
       /assigned Microsoft Entra roles/,
     ],
-    // group-list-owners.md: Graph lists no owners for synced groups, so the owner check cannot pass; say what the group is.
+    // group-list-owners.md: Graph lists no owners for synced groups, so the owner check cannot pass; say what the group
+    // is.
     [
       'the group is synced, whose owners Graph does not list',
       { group: { ...group, onPremisesSyncEnabled: true }, actorIsOwner: false },

@@ -140,7 +140,8 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
       GRAPH_BASE_URL: options.graphBaseUrl,
       STORE_PATH: options.storePath,
       LOG_LEVEL: options.logLevel ?? 'debug',
-      // The demo tenant's Guest Invite app (its manifest id): the bot finds its catalog id to install itself for people.
+      // The demo tenant's Guest Invite app (its manifest id): the bot finds its catalog id to install itself for
+      // people.
       TEAMS_APP_ID: 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e01',
       ...options.env,
     },

@@ -35,7 +35,8 @@ export async function startRoundRobin(backends: readonly string[]): Promise<Roun
         served.pop();
         forward(req, body, res, tries + 1);
       } else if (!res.headersSent) {
-        // restify (loaded in this test process by the bot's server module) replaces ServerResponse.writeHead with one that does not
+        // restify (loaded in this test process by the bot's server module) replaces ServerResponse.writeHead with one
+        // that does not
         // return the response, so no chaining here
         res.statusCode = 502;
         res.end(String(error));
