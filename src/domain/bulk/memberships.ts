@@ -6,7 +6,14 @@
  */
 import { DirectoryError } from '../../graph/directory';
 import { msg } from '../shared/message';
-import { isReplicationLag, retryTransient, retryWhileLagging, retryWrite, transientWaitMs } from '../shared/retry';
+import {
+  isReplicationLag,
+  isTransient,
+  retryTransient,
+  retryWhileLagging,
+  retryWrite,
+  transientWaitMs,
+} from '../shared/retry';
 import type { BulkRun, Slot } from './bulkRun';
 import { graphDetail, type AddressResult } from './model';
 
@@ -28,7 +35,7 @@ export async function addChunk(run: BulkRun, chunk: Slot[]): Promise<void> {
       return;
     } catch (err) {
       if (!(err instanceof DirectoryError)) throw err;
-      if ((err.kind === 'throttled' || err.kind === 'unavailable') && attempt < policy.budget) {
+      if (isTransient(err) && attempt < policy.budget) {
         left = await afterPassingFailure(run, left, err, attempt);
         continue;
       }

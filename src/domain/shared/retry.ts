@@ -33,22 +33,25 @@ export function transientWaitMs(err: DirectoryError, attempt: number): number {
   return err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : Math.min(8000, 250 * 2 ** attempt);
 }
 
+/** Throttling (429) or a 5xx, a timeout or a dropped connection: worth another try. */
+export function isTransient(err: unknown): err is DirectoryError {
+  return err instanceof DirectoryError && (err.kind === 'throttled' || err.kind === 'unavailable');
+}
+
+/** What a retry loop logs of the Graph error it handles (ids and codes only). */
+function retryLog(err: DirectoryError, attempt: number): Record<string, unknown> {
+  return { attempt: attempt + 1, status: err.status, code: err.code, graphRequestId: err.requestId ?? undefined };
+}
+
 /** Throttling and 5xx: try again after Retry-After (or a growing backoff), within the budget; then give up. */
 export async function retryTransient<T>(call: () => Promise<T>, policy: RetryPolicy): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
     } catch (err) {
-      const retryable = err instanceof DirectoryError && (err.kind === 'throttled' || err.kind === 'unavailable');
-      if (!retryable || attempt >= policy.budget) throw err;
+      if (!isTransient(err) || attempt >= policy.budget) throw err;
       const wait = transientWaitMs(err, attempt);
-      policy.logger.info('graph.retry', {
-        attempt: attempt + 1,
-        status: err.status,
-        code: err.code,
-        ms: wait,
-        graphRequestId: err.requestId ?? undefined,
-      });
+      policy.logger.info('graph.retry', { ...retryLog(err, attempt), ms: wait });
       await policy.sleep(wait);
     }
   }
@@ -70,29 +73,17 @@ export async function retryWrite<T>(
     try {
       return await write();
     } catch (err) {
-      if (!(err instanceof DirectoryError) || (err.kind !== 'throttled' && err.kind !== 'unavailable')) throw err;
+      if (!isTransient(err)) throw err;
       if (err.kind === 'unavailable') {
         const took = await retryTransient(confirm, policy);
         if (took !== null) {
-          policy.logger.info('graph.write.confirmed', {
-            attempt: attempt + 1,
-            status: err.status,
-            code: err.code,
-            graphRequestId: err.requestId ?? undefined,
-          });
+          policy.logger.info('graph.write.confirmed', retryLog(err, attempt));
           return took;
         }
       }
       if (attempt >= policy.budget) throw err;
       const wait = transientWaitMs(err, attempt);
-      policy.logger.info('graph.retry', {
-        attempt: attempt + 1,
-        status: err.status,
-        code: err.code,
-        ms: wait,
-        write: true,
-        graphRequestId: err.requestId ?? undefined,
-      });
+      policy.logger.info('graph.retry', { ...retryLog(err, attempt), ms: wait, write: true });
       await policy.sleep(wait);
     }
   }
