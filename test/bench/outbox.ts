@@ -24,6 +24,7 @@ import path from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { TeamsReviewMessenger } from '../../src/bot/guests/reviewMessenger';
 import type { AlertNotice } from '../../src/domain/admin/alerts';
+import { alertNotice } from '../support/alertNotice';
 import type { ReviewView } from '../../src/domain/guests/review';
 import {
   BOT_APP_ID,
@@ -109,33 +110,7 @@ function view(i: number): ReviewView {
 }
 
 function notice(i: number): AlertNotice {
-  return {
-    alert: {
-      tenantId: TENANT,
-      key: `groupDynamic:g${i}`,
-      kind: 'groupDynamic',
-      appId: 'sp9',
-      appName: 'Contoso Wiki',
-      groupId: `g${i}`,
-      groupName: `Partners ${i}`,
-      summary: `Partners ${i} has dynamic membership.`,
-      fix: ['Create an assigned group.'],
-      state: 'open',
-      count: 1,
-      countSinceAlert: 1,
-      lastBlocked: null,
-      firstSeen: '2026-12-07T09:00:00.000Z',
-      lastSeen: '2026-12-07T09:00:00.000Z',
-      lastAlertedAt: null,
-      pendingDelivery: false,
-      acknowledgedBy: null,
-      resolvedAt: null,
-      version: 1,
-    },
-    event: 'problem',
-    blocks: 0,
-    at: '2026-12-07T09:00:00.000Z',
-  };
+  return alertNotice(i, `Partners ${i}`);
 }
 
 /** The shortest time `n` requests take in one tenant under 50 a second (a sliding window), and per conversation. */

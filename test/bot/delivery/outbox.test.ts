@@ -9,35 +9,10 @@ import { openSqliteStore } from '../../../src/store/sqlite';
 import type { OutboxStore, Store } from '../../../src/store/store';
 import type { AlertNotice } from '../../../src/domain/admin/alerts';
 import { msg } from '../../../src/domain/shared/message';
+import { alertNotice } from '../../support/alertNotice';
 import { TENANT, installFor, messengerOn, person, startConnector, type Connector } from '../../support/teamsConnector';
 
-const notice = (i: number): AlertNotice => ({
-  alert: {
-    tenantId: TENANT,
-    key: `groupDynamic:g${i}`,
-    kind: 'groupDynamic',
-    appId: 'sp9',
-    appName: 'Contoso Wiki',
-    groupId: `g${i}`,
-    groupName: `Wiki Partners ${i}`,
-    summary: `Wiki Partners ${i} has dynamic membership.`,
-    fix: ['Create an assigned group.'],
-    state: 'open',
-    count: 1,
-    countSinceAlert: 1,
-    lastBlocked: null,
-    firstSeen: '2026-12-07T09:00:00.000Z',
-    lastSeen: '2026-12-07T09:00:00.000Z',
-    lastAlertedAt: null,
-    pendingDelivery: false,
-    acknowledgedBy: null,
-    resolvedAt: null,
-    version: 1,
-  },
-  event: 'problem',
-  blocks: 0,
-  at: '2026-12-07T09:00:00.000Z',
-});
+const notice = (i: number): AlertNotice => alertNotice(i);
 
 describe('outbox through the Teams connector double (limits on)', () => {
   let connector: Connector;
