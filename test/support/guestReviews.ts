@@ -7,10 +7,12 @@ import type { Attachment } from 'botbuilder';
 import {
   actionData,
   cardId,
+  createHarness,
   lastCard,
   textOf,
   toConfirmation,
   type Harness,
+  type HarnessOptions,
   type UserChat as Chat,
 } from './botHarness';
 import { TeamsReviewMessenger, type UserChat } from '../../src/bot/guests/reviewMessenger';
@@ -74,4 +76,15 @@ export async function memberIds(h: Harness, groupId: string): Promise<string[]> 
 export async function guestId(h: Harness, email: string): Promise<string> {
   const res = await h.graph<{ value: Array<{ id: string }> }>(`/users?$filter=mail eq '${email}'&$select=id`);
   return res.body.value[0].id;
+}
+
+/** A harness on the test's clock whose review cards are recorded; `options` add to it (e.g. adminUserIds). */
+export async function reviewHarness(
+  clock: () => Date,
+  options: HarnessOptions = {},
+): Promise<{ h: Harness; reviews: RecordingReviews }> {
+  const reviews = new RecordingReviews();
+  const h = await createHarness({ ...options, clock, reviewMessenger: reviews.messenger });
+  reviews.conversations = h.store.conversations;
+  return { h, reviews };
 }

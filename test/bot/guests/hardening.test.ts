@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { TENANT_ID, cardText, createHarness, groups, lastCard, users, type Harness } from '../../support/botHarness';
 import { guestAction } from '../../support/guestCard';
-import { RecordingReviews, guestId, invite, memberIds } from '../../support/guestReviews';
+import { guestId, invite, memberIds, reviewHarness, type RecordingReviews } from '../../support/guestReviews';
 import { loadDemoSeed } from '../../../src/simulator';
 
 const DAY = 86_400_000;
@@ -26,9 +26,7 @@ describe('guest cards: who asks, and guests only (bot + domain + simulator)', ()
   let reviews: RecordingReviews;
   beforeEach(async () => {
     now = Date.parse('2026-11-24T09:00:00Z');
-    reviews = new RecordingReviews();
-    h = await createHarness({ clock: () => new Date(now), reviewMessenger: reviews.messenger });
-    reviews.conversations = h.store.conversations;
+    ({ h, reviews } = await reviewHarness(() => new Date(now)));
   });
   afterEach(async () => h.close());
 

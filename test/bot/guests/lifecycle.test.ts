@@ -14,7 +14,7 @@ import {
 import { guestAction, guestChoices, guestItems } from '../../support/guestCard';
 import { validateLog } from '../../support/graphContract';
 import { isDirectoryWrite } from '../../support/graphLog';
-import { RecordingReviews, guestId, invite, memberIds } from '../../support/guestReviews';
+import { guestId, invite, memberIds, reviewHarness, type RecordingReviews } from '../../support/guestReviews';
 import { TEST_SETTINGS } from '../../support/settings';
 import { loadDemoSeed } from '../../../src/simulator';
 
@@ -27,13 +27,7 @@ describe('guest lifecycle: my guests, resend, remove, reviews (bot + domain + Gr
 
   beforeEach(async () => {
     now = Date.parse('2026-11-24T09:00:00Z');
-    reviews = new RecordingReviews();
-    h = await createHarness({
-      clock: () => new Date(now),
-      reviewMessenger: reviews.messenger,
-      adminUserIds: [users.patti.aadObjectId],
-    });
-    reviews.conversations = h.store.conversations;
+    ({ h, reviews } = await reviewHarness(() => new Date(now), { adminUserIds: [users.patti.aadObjectId] }));
   });
   afterEach(async () => {
     const problems = validateLog(h.sim.requests());

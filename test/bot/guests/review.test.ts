@@ -8,7 +8,6 @@ import {
   actionData,
   cardId,
   cardText,
-  createHarness,
   groups,
   lastCard,
   toConfirmation,
@@ -17,7 +16,7 @@ import {
 } from '../../support/botHarness';
 import { guestAction } from '../../support/guestCard';
 import { validateLog } from '../../support/graphContract';
-import { RecordingReviews, guestId, invite, memberIds } from '../../support/guestReviews';
+import { guestId, invite, memberIds, reviewHarness, type RecordingReviews } from '../../support/guestReviews';
 
 const DAY = 86_400_000;
 
@@ -28,13 +27,7 @@ describe('guest reviews: due, decided, reminded and defaulted (bot + domain + Gr
 
   beforeEach(async () => {
     now = Date.parse('2026-11-24T09:00:00Z');
-    reviews = new RecordingReviews();
-    h = await createHarness({
-      clock: () => new Date(now),
-      reviewMessenger: reviews.messenger,
-      adminUserIds: [users.patti.aadObjectId],
-    });
-    reviews.conversations = h.store.conversations;
+    ({ h, reviews } = await reviewHarness(() => new Date(now), { adminUserIds: [users.patti.aadObjectId] }));
   });
   afterEach(async () => {
     const problems = validateLog(h.sim.requests());
