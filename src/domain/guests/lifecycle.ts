@@ -10,7 +10,7 @@ import type { Catalog } from '../shared/catalog';
 import type { Actor } from '../shared/model';
 import { useCaseTools, type OperationOptions, type OperationRunner } from '../shared/operations';
 import { OperationResumers } from '../shared/resumers';
-import { defaultSleep, retryTransient, transientPolicy, type RetryPolicy } from '../shared/retry';
+import { retryTransient, transientPolicy, type RetryPolicy } from '../shared/retry';
 import { GuestActionContext, type GuestActionOutcome } from './actionContext';
 import { GuestRemoval, REMOVE_OPERATION_KIND, removalOf } from './removal';
 import { GuestResend } from './resend';
@@ -61,20 +61,21 @@ export interface GuestLifecycleOptions extends OperationOptions {
 
 export class GuestLifecycleService {
   private readonly clock: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
   private readonly runner: OperationRunner;
   private readonly context: GuestActionContext;
   private readonly resender: GuestResend;
   private readonly removal: GuestRemoval;
 
   constructor(private readonly options: GuestLifecycleOptions) {
-    ({ clock: this.clock, runner: this.runner } = useCaseTools(options));
+    ({ clock: this.clock, sleep: this.sleep, runner: this.runner } = useCaseTools(options));
     this.context = new GuestActionContext(options, this.clock, () => this.policy());
     this.resender = new GuestResend(this.context, options);
     this.removal = new GuestRemoval(this.context, this.runner);
   }
 
   private policy(): RetryPolicy {
-    return transientPolicy(this.options, this.options.sleep ?? defaultSleep);
+    return transientPolicy(this.options, this.sleep);
   }
 
   /** The groups the actor owns, from the catalog (what to list; actions read the owners again). */
