@@ -33,3 +33,17 @@ export interface PersonalChats {
     code: string | undefined,
   ): Promise<UnreachableReason | undefined>;
 }
+
+/** The reason a Teams refusal (403 with a Bot Framework error code) gives for not reaching a person. */
+export function unreachableReasonOf(code: string | undefined): UnreachableReason {
+  switch (code) {
+    case 'ConversationBlockedByUser':
+      return 'blockedByUser';
+    case 'BotDisabledByAdmin':
+      return 'disabledByAdmin';
+    case 'MessageWritesBlocked':
+      return 'uninstalled';
+    default:
+      return 'notInstalled';
+  }
+}

@@ -14,7 +14,7 @@ import type { CloudAdapter, ConversationReference } from 'botbuilder';
 import type { Logger } from '../../logging';
 import type { TeamsAppInstaller } from '../../graph/teamsApps';
 import type { ConversationStore, JsonObject, StateStore } from '../../store/store';
-import type { ChatOpening, PersonalChats, UnreachableReason } from './personalChat';
+import { unreachableReasonOf, type ChatOpening, type PersonalChats, type UnreachableReason } from './personalChat';
 import { AppInstalls, installedByBot } from './appInstall';
 import {
   TenantChannels,
@@ -193,7 +193,7 @@ export class PersonalChatService implements PersonalChats {
     code: string | undefined,
   ): Promise<UnreachableReason | undefined> {
     if (status === 403 && (code === 'ConversationBlockedByUser' || code === 'BotDisabledByAdmin')) {
-      const reason: UnreachableReason = code === 'ConversationBlockedByUser' ? 'blockedByUser' : 'disabledByAdmin';
+      const reason = unreachableReasonOf(code);
       await this.options.conversations.delete(tenantId, userId);
       await this.options.conversations.markUnreachable(tenantId, userId, reason, `${status} ${code}`, this.clock());
       this.options.logger.warn('reach.unreachable', { userId, reason });

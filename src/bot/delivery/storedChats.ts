@@ -5,7 +5,7 @@
  */
 import type { CloudAdapter, ConversationReference } from 'botbuilder';
 import type { ConversationStore, JsonObject } from '../../store/store';
-import type { ChatOpening, PersonalChats, UnreachableReason } from './personalChat';
+import { unreachableReasonOf, type ChatOpening, type PersonalChats, type UnreachableReason } from './personalChat';
 import { failureOf } from './connector';
 import { createPersonalConversation } from './tenantChannels';
 
@@ -50,7 +50,11 @@ export class StoredChats implements PersonalChats {
     } catch (err) {
       const failure = failureOf(err);
       if (failure.status === 403 || failure.status === 404)
-        return { ok: false, reason: reasonOf(failure.code), detail: `${failure.status} ${failure.code ?? ''}`.trim() };
+        return {
+          ok: false,
+          reason: unreachableReasonOf(failure.code),
+          detail: `${failure.status} ${failure.code ?? ''}`.trim(),
+        };
       throw err;
     }
     if (!created.conversation?.id) throw new Error('the new conversation has no id');
@@ -67,19 +71,6 @@ export class StoredChats implements PersonalChats {
     if (status !== 403 && status !== 404) return undefined;
     await this.conversations.delete(tenantId, userId);
     // A stale conversation (404, or not in the roster after a reinstall) may work once opened again.
-    return status === 404 || code === 'BotNotInConversationRoster' ? undefined : reasonOf(code);
-  }
-}
-
-function reasonOf(code: string | undefined): UnreachableReason {
-  switch (code) {
-    case 'ConversationBlockedByUser':
-      return 'blockedByUser';
-    case 'BotDisabledByAdmin':
-      return 'disabledByAdmin';
-    case 'MessageWritesBlocked':
-      return 'uninstalled';
-    default:
-      return 'notInstalled';
+    return status === 404 || code === 'BotNotInConversationRoster' ? undefined : unreachableReasonOf(code);
   }
 }
