@@ -5,9 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { TestAdapter, type Activity, type ResourceResponse, type TurnContext } from 'botbuilder';
 import { createLogger, type Logger } from '../../src/logging';
-import { createGraphClient } from '../../src/graph/client';
-import { GraphDirectory } from '../../src/graph/graphDirectory';
-import { GraphHttp } from '../../src/graph/graphHttp';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import type { InviteGuestService } from '../../src/domain/invite/inviteGuest';
@@ -31,6 +28,7 @@ import type { GuestLifecycleService } from '../../src/domain/guests/lifecycle';
 import type { GuestReviewService, ReviewMessenger } from '../../src/domain/guests/review';
 import type { BackgroundWork } from '../../src/bot/background';
 import { loadDemoSeed, startSimulator, type RunningSimulator, type TenantSeed } from '../../src/simulator';
+import { simulatorDirectory } from './simDirectory';
 
 export const TENANT_ID = '8c3f2a6e-4b1d-4f7a-9e2c-5d6b7a8c9e01';
 export const users = {
@@ -232,13 +230,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const sim = await startSimulator({ seed: options.seed ?? loadDemoSeed(), port: 0, recordBodies: true });
   const opened = openSqliteStore(options.storePath ?? ':memory:', { clock: options.clock });
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
-  const client = createGraphClient({
-    baseUrl: sim.graphBaseUrl,
-    auth: { kind: 'static', token: 'test-token' },
-    logger,
-    retryDelaySeconds: 0,
-  });
-  const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
+  const directory = simulatorDirectory(sim, logger, 'test-token');
   const messenger = new RecordingMessenger(store.conversations);
   const adapter = new RecordingAdapter();
   const cardUpdates: Harness['cardUpdates'] = [];

@@ -1,12 +1,10 @@
 /** Shared by the bulk invitation tests and the benchmark: a job service over the simulator, and counts from its log. */
-import { createGraphClient } from '../../src/graph/client';
-import { GraphDirectory } from '../../src/graph/graphDirectory';
-import { GraphHttp } from '../../src/graph/graphHttp';
 import { BulkInviteService, type BulkInviteOptions } from '../../src/domain/bulk/bulkJob';
 import type { Logger } from '../../src/logging';
 import type { Store } from '../../src/store/store';
 import type { RequestLogEntry, RunningSimulator } from '../../src/simulator';
 import { SERVICE_SETTINGS } from './settings';
+import { simulatorDirectory } from './simDirectory';
 
 export function bulkService(
   sim: RunningSimulator,
@@ -14,13 +12,7 @@ export function bulkService(
   logger: Logger,
   overrides: Partial<BulkInviteOptions> = {},
 ): BulkInviteService {
-  const client = createGraphClient({
-    baseUrl: sim.graphBaseUrl,
-    auth: { kind: 'static', token: 'test' },
-    logger,
-    retryDelaySeconds: 0,
-  });
-  const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
+  const directory = simulatorDirectory(sim, logger);
   return new BulkInviteService({
     ...SERVICE_SETTINGS,
     directory,

@@ -2,9 +2,6 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createGraphClient } from '../../../src/graph/client';
-import { GraphDirectory } from '../../../src/graph/graphDirectory';
-import { GraphHttp } from '../../../src/graph/graphHttp';
 import { InviteGuestService } from '../../../src/domain/invite/inviteGuest';
 import type { InviteOutcome } from '../../../src/domain/invite/model';
 import { RequestAccessService } from '../../../src/domain/requests/requestAccess';
@@ -16,6 +13,7 @@ import { loadDemoSeed, startSimulator } from '../../../src/simulator';
 import { validateLog } from '../../support/graphContract';
 import { apps, groups, users, TENANT_ID } from '../../support/botHarness';
 import { SERVICE_SETTINGS } from '../../support/settings';
+import { simulatorDirectory } from '../../support/simDirectory';
 
 /**
  * 200 confirmed invitations while Graph throttles 30% of requests, fails 5% with 5xx, answers some writes with a 504
@@ -69,13 +67,7 @@ describe('exactly-once directory writes under Graph faults', function () {
     const logger = createLogger({ level: 'info', write: (line) => logs.push(line) });
     const store = openSqliteStore(path.join(dir, 'bot.sqlite'));
     try {
-      const client = createGraphClient({
-        baseUrl: sim.graphBaseUrl,
-        auth: { kind: 'static', token: 'test' },
-        logger,
-        retryDelaySeconds: 0,
-      });
-      const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
+      const directory = simulatorDirectory(sim, logger);
       const service = new InviteGuestService({
         ...SERVICE_SETTINGS,
         directory,
@@ -198,13 +190,7 @@ describe('exactly-once directory writes under Graph faults', function () {
       },
     };
     try {
-      const client = createGraphClient({
-        baseUrl: sim.graphBaseUrl,
-        auth: { kind: 'static', token: 'test' },
-        logger,
-        retryDelaySeconds: 0,
-      });
-      const directory = new GraphDirectory(new GraphHttp(client, { maxRetryAfterSeconds: 0 }));
+      const directory = simulatorDirectory(sim, logger);
       const service = new RequestAccessService({
         ...SERVICE_SETTINGS,
         directory,
