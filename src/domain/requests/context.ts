@@ -5,16 +5,13 @@
  */
 import type { AccessRequestPatch, AccessRequestRecord, AuditEntry, OwnerCard } from '../../store/store';
 import { recordForged, reportBlocked, type Actor, type BlockedReport } from '../shared/model';
-import type { OperationRunner } from '../shared/operations';
+import type { UseCaseTools } from '../shared/operations';
 import type { Catalog } from '../shared/catalog';
 import { retryOnConflict } from '../shared/retryOnConflict';
 import type { RequestAccessOptions } from './model';
 
-export interface RequestContext {
+export interface RequestContext extends UseCaseTools {
   readonly options: RequestAccessOptions;
-  readonly clock: () => Date;
-  readonly sleep: (ms: number) => Promise<void>;
-  readonly runner: OperationRunner;
   readonly catalog: Catalog;
 }
 

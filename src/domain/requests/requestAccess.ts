@@ -9,7 +9,7 @@
 import type { AccessRequestRecord, OperationRecord } from '../../store/store';
 import type { Msg } from '../shared/message';
 import type { Actor, AppChoice } from '../shared/model';
-import { useCaseTools, type OperationRunner } from '../shared/operations';
+import { useCaseTools } from '../shared/operations';
 import { OperationResumers } from '../shared/resumers';
 import { Catalog } from '../shared/catalog';
 import { retryOnConflict } from '../shared/retryOnConflict';
@@ -23,16 +23,12 @@ import type { CreateOutcome, DecideOutcome, RequestAccessOptions, WithdrawOutcom
 import { sweep } from './sweep';
 
 export class RequestAccessService {
-  private readonly clock: () => Date;
-  private readonly runner: OperationRunner;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly catalog: Catalog;
   private readonly ctx: RequestContext;
 
   constructor(private readonly options: RequestAccessOptions) {
-    ({ clock: this.clock, sleep: this.sleep, runner: this.runner } = useCaseTools(options));
-    this.catalog = options.catalog ?? new Catalog(options.directory, this.clock, options.catalogTtlMs);
-    this.ctx = { options, clock: this.clock, sleep: this.sleep, runner: this.runner, catalog: this.catalog };
+    const tools = useCaseTools(options);
+    const catalog = options.catalog ?? new Catalog(options.directory, tools.clock, options.catalogTtlMs);
+    this.ctx = { ...tools, options, catalog };
   }
 
   /**
@@ -115,7 +111,7 @@ export class RequestAccessService {
 
   /** Resumes this service's unfinished approvals alone (the bot resumes every kind through one registry). */
   resumeUnfinished(): Promise<number> {
-    return new OperationResumers(this.options.store.operations, this.clock)
+    return new OperationResumers(this.options.store.operations, this.ctx.clock)
       .register(APPROVAL_OPERATION_KINDS, (record) => this.resume(record))
       .resumeAll();
   }
